@@ -1,0 +1,49 @@
+"""Findings: every problem fleetgen reports, from YAML syntax to drift, is one of these values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+ERROR = "error"
+WARNING = "warning"
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One reported problem. ``line``/``column`` are 1-based and point at the offending value."""
+
+    file: str
+    line: int
+    column: int
+    rule: str
+    severity: str
+    message: str
+    path: Path = ()
+    hint: str = ""
+
+    def at(self, file: str, line: int, column: int) -> Finding:
+        return replace(self, file=file, line=line, column=column)
+
+
+def issue(rule: str, path: Path, message: str, *, severity: str = ERROR, hint: str = "") -> Finding:
+    """A finding whose position the runner fills in from ``path`` (rules only know paths)."""
+    return Finding("", 0, 0, rule, severity, message, tuple(path), hint)
+
+
+def path_str(path: Path) -> str:
+    """``('clusters', 3, 'network', 'pods')`` -> ``clusters[3].network.pods``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def count(findings: list[Finding]) -> dict[str, int]:
+    errors = sum(1 for f in findings if f.severity == ERROR)
+    return {"errors": errors, "warnings": len(findings) - errors}
+
+
+def exit_code(findings: list[Finding]) -> int:
+    return 1 if any(f.severity == ERROR for f in findings) else 0

@@ -1,0 +1,395 @@
+"""The typed, immutable fleet: built from schema-valid data, with defaults merged in.
+
+Past this module nothing handles raw dicts. Every object keeps ``path``, its
+place in fleet.yaml, so lint rules can point at the exact value.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from .findings import Path
+
+AUTO_LABELS = ("name", "environment", "region", "provider")
+DEFAULT_ENVIRONMENTS = ("development", "staging", "production")
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def frozen_map(data: Mapping | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(sorted((data or {}).items())))
+
+
+@dataclass(frozen=True)
+class Requirement:
+    key: str
+    operator: str  # In | NotIn | Exists | DoesNotExist
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Selector:
+    """A Kubernetes label selector (matchLabels AND matchExpressions)."""
+
+    match_labels: Mapping[str, str]
+    match_expressions: tuple[Requirement, ...]
+    path: Path
+
+    @property
+    def empty(self) -> bool:
+        return not self.match_labels and not self.match_expressions
+
+    def to_k8s(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.match_labels:
+            out["matchLabels"] = dict(self.match_labels)
+        if self.match_expressions:
+            out["matchExpressions"] = [
+                {"key": r.key, "operator": r.operator, **({"values": list(r.values)} if r.values else {})}
+                for r in self.match_expressions
+            ]
+        return out
+
+
+@dataclass(frozen=True)
+class Taint:
+    key: str
+    value: str
+    effect: str
+
+
+@dataclass(frozen=True)
+class NodePool:
+    name: str
+    instance_type: str
+    min: int
+    max: int
+    labels: Mapping[str, str]
+    taints: tuple[Taint, ...]
+    path: Path
+
+
+@dataclass(frozen=True)
+class Provider:
+    type: str  # aws | gcp | azure | vsphere | docker | imported
+    account_id: str = ""
+    role_arn: str = ""
+    project: str = ""
+    subscription_id: str = ""
+    resource_group: str = ""
+    server: str = ""
+    datacenter: str = ""
+    template: str = ""
+
+
+@dataclass(frozen=True)
+class ClusterNetwork:
+    pods: Network
+    services: Network
+    node_mask: int
+    mesh_id: int | None
+
+
+@dataclass(frozen=True)
+class Cluster:
+    name: str
+    environment: str
+    region: str
+    labels: Mapping[str, str]  # user labels plus the automatic ones
+    kubernetes_version: str
+    server: str | None
+    provider: Provider
+    network: ClusterNetwork
+    node_pools: tuple[NodePool, ...]
+    argocd_mode: str  # push | pull
+    karmada_member: bool
+    path: Path
+
+    @property
+    def registered(self) -> bool:
+        """Has an API endpoint: Argo CD and Karmada can reach (or be reached by) it."""
+        return self.server is not None
+
+    @property
+    def provisioned(self) -> bool:
+        """Cluster API creates it (everything but ``imported``)."""
+        return self.provider.type != "imported"
+
+
+@dataclass(frozen=True)
+class App:
+    name: str
+    path: str
+    repo_url: str | None
+    revision: str | None
+    value_files: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SyncPolicy:
+    prune: bool = True
+    self_heal: bool = True
+    create_namespace: bool = True
+
+
+@dataclass(frozen=True)
+class ApplicationSet:
+    name: str
+    project: str
+    clusters: Selector
+    apps: tuple[App, ...]
+    namespace: str
+    sync_policy: SyncPolicy
+    path: Path
+
+
+@dataclass(frozen=True)
+class Patch:
+    op: str
+    path: str
+    value: Any
+    has_value: bool
+
+
+@dataclass(frozen=True)
+class Override:
+    clusters: Selector
+    patches: tuple[Patch, ...]
+    path: Path
+
+
+@dataclass(frozen=True)
+class Resource:
+    api_version: str
+    kind: str
+    name: str
+
+
+@dataclass(frozen=True)
+class GlobalService:
+    shared: bool = True
+    affinity: str | None = None  # local | remote | none
+
+
+@dataclass(frozen=True)
+class Failover:
+    unreachable_seconds: int | None
+    not_ready_seconds: int | None
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    namespace: str
+    source_path: str
+    resources: tuple[Resource, ...]
+    clusters: Selector
+    replicas: int
+    weights: Mapping[str, int]  # empty: Duplicated scheduling
+    failover: Failover | None
+    overrides: tuple[Override, ...]
+    global_service: GlobalService | None
+    path: Path
+
+
+@dataclass(frozen=True)
+class Thanos:
+    image: str
+    cluster_label: str
+    replica_label: str
+    object_storage_secret: str
+
+
+@dataclass(frozen=True)
+class Allocation:
+    pods: Network
+    pod_prefix: int
+    services: Network
+    service_prefix: int
+
+
+@dataclass(frozen=True)
+class Fleet:
+    name: str
+    repo_url: str
+    repo_revision: str
+    rendered_dir: str
+    hub_name: str
+    argocd_namespace: str
+    karmada_server: str | None
+    environments: tuple[str, ...]
+    mesh: str  # cilium | submariner | none
+    max_connected_clusters: int
+    allocation: Allocation | None
+    thanos: Thanos
+    grafana_enabled: bool
+    clusters: tuple[Cluster, ...]  # sorted by name: output never depends on file order
+    application_sets: tuple[ApplicationSet, ...]  # sorted by name
+    workloads: tuple[Workload, ...]  # sorted by name
+
+    def cluster(self, name: str) -> Cluster | None:
+        return next((c for c in self.clusters if c.name == name), None)
+
+
+# ---------------------------------------------------------------- building
+
+
+def deep_merge(base: Any, over: Any) -> Any:
+    """``over`` wins; mappings merge recursively; lists and scalars are replaced."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        merged = dict(base)
+        for key, value in over.items():
+            merged[key] = deep_merge(base.get(key), value) if key in base else value
+        return merged
+    return over
+
+
+def build(data: Mapping[str, Any]) -> Fleet:
+    """Schema-valid fleet data -> Fleet. Assumes ``schema.validate`` found no errors."""
+    defaults = data.get("defaults") or {}
+    repo, hub, net = data.get("repo", {}), data.get("hub", {}), data.get("network") or {}
+    clusters = [_cluster(deep_merge(defaults, raw), ("clusters", i)) for i, raw in enumerate(data.get("clusters") or [])]
+    appsets = [_appset(raw, ("applicationSets", i)) for i, raw in enumerate(data.get("applicationSets") or [])]
+    workloads = [_workload(raw, ("workloads", i)) for i, raw in enumerate(data.get("workloads") or [])]
+    return Fleet(
+        name=data["name"],
+        repo_url=repo["url"],
+        repo_revision=repo.get("revision", "main"),
+        rendered_dir=repo.get("renderedDir", "rendered").strip("/"),
+        hub_name=hub.get("name", "hub"),
+        argocd_namespace=hub.get("argocdNamespace", "argocd"),
+        karmada_server=(hub.get("karmada") or {}).get("server"),
+        environments=tuple(data.get("environments") or DEFAULT_ENVIRONMENTS),
+        mesh=net.get("mesh", "cilium"),
+        max_connected_clusters=net.get("maxConnectedClusters", 255),
+        allocation=_allocation(net.get("allocation")),
+        thanos=_thanos(((data.get("observability") or {}).get("thanos")) or {}),
+        grafana_enabled=((data.get("observability") or {}).get("grafana") or {}).get("enabled", True),
+        clusters=tuple(sorted(clusters, key=lambda c: c.name)),
+        application_sets=tuple(sorted(appsets, key=lambda a: a.name)),
+        workloads=tuple(sorted(workloads, key=lambda w: w.name)),
+    )
+
+
+def _selector(raw: Mapping | None, path: Path) -> Selector:
+    raw = raw or {}
+    exprs = tuple(
+        Requirement(e["key"], e["operator"], tuple(e.get("values") or ())) for e in raw.get("matchExpressions") or ()
+    )
+    return Selector(frozen_map({k: str(v) for k, v in (raw.get("matchLabels") or {}).items()}), exprs, path)
+
+
+def _cluster(raw: Mapping[str, Any], path: Path) -> Cluster:
+    provider = raw.get("provider") or {"type": "imported"}
+    net = raw.get("network") or {}
+    pods = ipaddress.ip_network(net["pods"], strict=True)
+    labels = {str(k): str(v) for k, v in (raw.get("labels") or {}).items()}
+    labels.update(
+        name=raw["name"], environment=raw["environment"], region=raw["region"], provider=provider["type"]
+    )
+    return Cluster(
+        name=raw["name"],
+        environment=raw["environment"],
+        region=raw["region"],
+        labels=frozen_map(labels),
+        kubernetes_version=str(raw["kubernetesVersion"]),
+        server=raw.get("server"),
+        provider=_provider(provider),
+        network=ClusterNetwork(
+            pods=pods,
+            services=ipaddress.ip_network(net["services"], strict=True),
+            node_mask=net.get("nodeMask", 24 if pods.version == 4 else 64),
+            mesh_id=net.get("meshID"),
+        ),
+        node_pools=tuple(_pool(p, (*path, "nodePools", i)) for i, p in enumerate(raw.get("nodePools") or [])),
+        argocd_mode=(raw.get("argocd") or {}).get("mode", "push"),
+        karmada_member=(raw.get("karmada") or {}).get("member", True),
+        path=path,
+    )
+
+
+def _provider(raw: Mapping[str, Any]) -> Provider:
+    return Provider(
+        type=raw["type"],
+        account_id=str(raw.get("accountID", "")),
+        role_arn=raw.get("roleARN", ""),
+        project=raw.get("project", ""),
+        subscription_id=raw.get("subscriptionID", ""),
+        resource_group=raw.get("resourceGroup", ""),
+        server=raw.get("server", ""),
+        datacenter=raw.get("datacenter", ""),
+        template=raw.get("template", ""),
+    )
+
+
+def _pool(raw: Mapping[str, Any], path: Path) -> NodePool:
+    taints = tuple(Taint(t["key"], str(t.get("value", "")), t["effect"]) for t in raw.get("taints") or ())
+    labels = frozen_map({str(k): str(v) for k, v in (raw.get("labels") or {}).items()})
+    return NodePool(raw["name"], raw["instanceType"], raw["min"], raw["max"], labels, taints, path)
+
+
+def _appset(raw: Mapping[str, Any], path: Path) -> ApplicationSet:
+    clusters = _selector(raw.get("clusters"), (*path, "clusters"))
+    sync = raw.get("syncPolicy") or {}
+    apps = tuple(
+        App(a["name"], a["path"], a.get("repoURL"), a.get("revision"), tuple((a.get("helm") or {}).get("valueFiles") or ()))
+        for a in raw["apps"]
+    )
+    return ApplicationSet(
+        name=raw["name"],
+        project=raw.get("project") or clusters.match_labels.get("environment", "default"),
+        clusters=clusters,
+        apps=apps,
+        namespace=raw["namespace"],
+        sync_policy=SyncPolicy(sync.get("prune", True), sync.get("selfHeal", True), sync.get("createNamespace", True)),
+        path=path,
+    )
+
+
+def _workload(raw: Mapping[str, Any], path: Path) -> Workload:
+    failover = raw.get("failover")
+    gs = raw.get("globalService")
+    if gs is True:
+        global_service: GlobalService | None = GlobalService()
+    elif isinstance(gs, dict):
+        global_service = GlobalService(gs.get("shared", True), gs.get("affinity"))
+    else:
+        global_service = None
+    return Workload(
+        name=raw["name"],
+        namespace=raw["namespace"],
+        source_path=raw["source"]["path"],
+        resources=tuple(Resource(r["apiVersion"], r["kind"], r["name"]) for r in raw["resources"]),
+        clusters=_selector(raw.get("clusters"), (*path, "clusters")),
+        replicas=raw.get("replicas", 1),
+        weights=frozen_map(raw.get("weights")),
+        failover=Failover(failover.get("unreachableSeconds"), failover.get("notReadySeconds")) if failover else None,
+        overrides=tuple(_override(o, (*path, "overrides", i)) for i, o in enumerate(raw.get("overrides") or ())),
+        global_service=global_service,
+        path=path,
+    )
+
+
+def _override(raw: Mapping[str, Any], path: Path) -> Override:
+    patches = tuple(Patch(p["op"], p["path"], p.get("value"), "value" in p) for p in raw["patches"])
+    return Override(_selector(raw.get("clusters"), (*path, "clusters")), patches, path)
+
+
+def _thanos(raw: Mapping[str, Any]) -> Thanos:
+    return Thanos(
+        image=raw.get("image", "quay.io/thanos/thanos:v0.38.0"),
+        cluster_label=raw.get("clusterLabel", "cluster"),
+        replica_label=raw.get("replicaLabel", "prometheus_replica"),
+        object_storage_secret=raw.get("objectStorageSecret", "thanos-objstore"),
+    )
+
+
+def _allocation(raw: Mapping[str, Any] | None) -> Allocation | None:
+    if not raw:
+        return None
+    return Allocation(
+        ipaddress.ip_network(raw["pods"]), raw["podPrefix"], ipaddress.ip_network(raw["services"]), raw["servicePrefix"]
+    )

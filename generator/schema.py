@@ -1,0 +1,218 @@
+"""Check loaded fleet data against fleet.schema.json; every violation becomes a ``schema`` finding.
+
+Clusters are checked with ``defaults`` merged in (what the model will see), so a
+value a cluster inherits is reported at its place under ``defaults``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+from jsonschema import Draft202012Validator, FormatChecker
+
+from .findings import Finding, Path, issue, path_str
+from .load import Document
+from .model import AUTO_LABELS, DEFAULT_ENVIRONMENTS, deep_merge
+
+SUPPORTED_VERSIONS = ("fleetgen/v1alpha1",)
+_FORMATS = FormatChecker(formats=())
+
+
+@_FORMATS.checks("fleetgen-cidr", raises=ValueError)
+def _is_cidr(value: object) -> bool:
+    if isinstance(value, str):
+        ipaddress.ip_network(value, strict=True)
+    return True
+
+
+@_FORMATS.checks("fleetgen-url", raises=ValueError)
+def _is_url(value: object) -> bool:
+    if isinstance(value, str) and not value.startswith("https://"):
+        raise ValueError("not https")
+    return True
+
+
+@cache
+def schema_document() -> dict[str, Any]:
+    return json.loads(resources.files("generator").joinpath("schemas/fleet.schema.json").read_text("utf-8"))
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(schema_document(), format_checker=_FORMATS)
+
+
+def merged_view(data: dict[str, Any]) -> dict[str, Any]:
+    """The document with ``defaults`` merged under each cluster (lists replaced, cluster wins)."""
+    defaults = data.get("defaults")
+    clusters = data.get("clusters")
+    if not isinstance(defaults, dict) or not isinstance(clusters, list):
+        return data
+    view = dict(data)
+    view["clusters"] = [deep_merge(defaults, c) if isinstance(c, dict) else c for c in clusters]
+    return view
+
+
+def validate(doc: Document) -> list[Finding]:
+    """All ``schema`` findings for ``doc``, positioned, sorted and de-duplicated."""
+    data = merged_view(doc.data)
+    raw = [f for err in _validator().iter_errors(data) for f in _explain(err, doc)]
+    if not raw:
+        raw = _semantic(data)
+    return positioned(raw, doc)
+
+
+def positioned(raw: list[Finding], doc: Document) -> list[Finding]:
+    """Attach file/line/column from each finding's path; drop duplicates (one defaults error, many clusters)."""
+    out = {}
+    for f in raw:
+        on_key = f.path and f.path not in doc.positions or f.message.startswith(("unknown field", "label ", "key "))
+        line, col = doc.locate(f.path, key=bool(on_key)) if f.line == 0 else (f.line, f.column)
+        placed = f.at(doc.file, line, col)
+        out.setdefault((line, col, f.rule, f.message), placed)  # a defaults error, once, not per cluster
+    return sorted(out.values())
+
+
+# ---------------------------------------------------------------- explaining errors
+
+
+def _explain(err: jsonschema.ValidationError, doc: Document) -> list[Finding]:
+    path: Path = tuple(err.absolute_path)
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        return _unknown_fields(err, path)
+    if err.validator in ("oneOf", "anyOf") and err.context:
+        best = jsonschema.exceptions.best_match(err.context)
+        return _explain_leaf(best, tuple(path) + tuple(best.relative_path))
+    return _explain_leaf(err, path)
+
+
+def _explain_leaf(err: jsonschema.ValidationError, path: Path) -> list[Finding]:
+    if "propertyNames" in err.absolute_schema_path and isinstance(err.instance, str):
+        return [_bad_key(err.instance, path)]
+    where = _field(path)
+    if path == ("apiVersion",):
+        msg = f"apiVersion {err.instance!r} is not supported; supported: {', '.join(SUPPORTED_VERSIONS)}"
+        return [issue("schema", path, msg, hint="set apiVersion: fleetgen/v1alpha1")]
+    if err.validator == "required":
+        missing = err.message.split("'")[1] if "'" in err.message else err.message
+        return [issue("schema", path, f"{_describe(path)} is missing required field {missing!r}", hint=_field_hint(err, missing))]
+    if err.validator == "pattern" or err.validator == "format":
+        return [issue("schema", path, f"{where}: {_short(err.instance)} is not {_what(err)}", hint=_desc(err))]
+    if err.validator == "type":
+        msg = f"{where} must be {_article(err.validator_value)}, not {_type_of(err.instance)} {_short(err.instance)}"
+        return [issue("schema", path, msg, hint=_desc(err))]
+    if err.validator == "enum":
+        choices = ", ".join(json.dumps(v) for v in err.validator_value)
+        return [issue("schema", path, f"{where}: {_short(err.instance)} is not one of {choices}")]
+    return [issue("schema", path, f"{where}: {_oneline(err.message)}", hint=_desc(err))]
+
+
+def _unknown_fields(err: jsonschema.ValidationError, path: Path) -> list[Finding]:
+    allowed = sorted((err.schema.get("properties") or {}).keys())
+    out = []
+    for key in sorted(set(err.instance) - set(allowed)):
+        close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}?" if close else f"allowed here: {', '.join(allowed)}"
+        out.append(issue("schema", (*path, key), f"unknown field {key!r} in {_field(path)}", hint=hint))
+    return out
+
+
+def _bad_key(key: str, path: Path) -> Finding:
+    if path and path[-1] == "labels" and key in AUTO_LABELS:
+        return issue("schema", (*path, key), f"label {key!r} is set automatically on every cluster and may not be "
+                     "overridden", hint=f"rename the label, or drop it: the cluster's {key} already provides it")
+    if path and path[-1] == "weights":
+        return issue("schema", (*path, key), f"weights key {key!r} is not a cluster name (a DNS-1123 label)")
+    return issue("schema", (*path, key), f"key {key!r} is not a valid label key (prefix/name, at most 63 "
+                 "characters of alphanumerics, '-', '_' and '.')")
+
+
+def _field_hint(err: jsonschema.ValidationError, missing: str) -> str:
+    desc = ((err.schema.get("properties") or {}).get(missing) or {}).get("description")
+    return f"add {missing}: ({desc})" if desc else f"add {missing}:"
+
+
+def _what(err: jsonschema.ValidationError) -> str:
+    if err.validator == "format":
+        return {"fleetgen-cidr": "a valid CIDR network (host bits must be zero)", "fleetgen-url": "an https:// URL"}.get(
+            err.validator_value, f"a valid {err.validator_value}"
+        )
+    return err.schema.get("description") or f"of the form /{err.validator_value}/"
+
+
+def _desc(err: jsonschema.ValidationError) -> str:
+    return err.schema.get("description", "") if isinstance(err.schema, dict) else ""
+
+
+def _describe(path: Path) -> str:
+    return path_str(path) or "the document"
+
+
+def _field(path: Path) -> str:
+    """The field's own name: the finding's path (and position) says where it is."""
+    names = [p for p in path if isinstance(p, str)]
+    return names[-1] if names else "the document"
+
+
+def _article(types: Any) -> str:
+    names = types if isinstance(types, list) else [types]
+    words = {"object": "a mapping", "array": "a list", "string": "a string", "integer": "an integer",
+             "boolean": "true or false", "number": "a number", "null": "null"}
+    return " or ".join(words.get(t, t) for t in names)
+
+
+def _type_of(value: Any) -> str:
+    return {dict: "a mapping", list: "a list", str: "the string", bool: "the boolean", int: "the integer",
+            float: "the number", type(None): "null"}.get(type(value), "the value")
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _oneline(text: str) -> str:
+    return " ".join(text.split())[:240]
+
+
+# ---------------------------------------------------------------- rules JSON Schema cannot say
+
+
+def _semantic(data: dict[str, Any]) -> list[Finding]:
+    envs = data.get("environments") or list(DEFAULT_ENVIRONMENTS)
+    out: list[Finding] = []
+    for i, cluster in enumerate(data.get("clusters") or []):
+        path = ("clusters", i)
+        for field in ("kubernetesVersion", "provider"):
+            if field not in cluster:
+                out.append(issue("schema", path, f"cluster {cluster['name']!r} has no {field} and defaults sets none",
+                                 hint=f"add {field}: to the cluster or to defaults"))
+        if cluster["environment"] not in envs:
+            out.append(issue("schema", (*path, "environment"),
+                             f"environment {cluster['environment']!r} is not one of environments: {', '.join(envs)}",
+                             hint="add it to environments (promotion order) or fix the spelling"))
+        out.extend(_pools(cluster, path))
+    out.extend(_thanos_labels(data))
+    return out
+
+
+def _pools(cluster: dict[str, Any], path: Path) -> list[Finding]:
+    out = []
+    for j, pool in enumerate(cluster.get("nodePools") or []):
+        if pool["min"] > pool["max"]:
+            out.append(issue("schema", (*path, "nodePools", j, "min"),
+                             f"node pool {pool['name']!r}: min {pool['min']} is greater than max {pool['max']}"))
+    return out
+
+
+def _thanos_labels(data: dict[str, Any]) -> list[Finding]:
+    thanos = (data.get("observability") or {}).get("thanos") or {}
+    if thanos.get("replicaLabel", "prometheus_replica") != thanos.get("clusterLabel", "cluster"):
+        return []
+    return []  # equal labels are the replica-label lint rule's finding, not a schema error
