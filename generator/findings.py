@@ -22,14 +22,27 @@ class Finding:
     message: str
     path: Path = ()
     hint: str = ""
+    related: tuple[tuple[str, int, int], ...] = ()  # (file, line, column) of the other side, e.g. an overlap
 
     def at(self, file: str, line: int, column: int) -> Finding:
         return replace(self, file=file, line=line, column=column)
 
 
-def issue(rule: str, path: Path, message: str, *, severity: str = ERROR, hint: str = "") -> Finding:
-    """A finding whose position the runner fills in from ``path`` (rules only know paths)."""
-    return Finding("", 0, 0, rule, severity, message, tuple(path), hint)
+@dataclass(frozen=True)
+class Issue:
+    """What a rule reports: paths only. The runner turns it into a positioned Finding."""
+
+    rule: str
+    path: Path
+    message: str
+    severity: str = ERROR
+    hint: str = ""
+    related: tuple[Path, ...] = ()
+    on_key: bool = False
+
+
+def issue(rule: str, path: Path, message: str, *, severity: str = ERROR, hint: str = "", **kw) -> Issue:
+    return Issue(rule, tuple(path), message, severity, hint, **kw)
 
 
 def path_str(path: Path) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 import jsonschema
 from jsonschema import Draft202012Validator, FormatChecker
 
-from .findings import Finding, Path, issue, path_str
+from .findings import Finding, Issue, Path, issue, path_str
 from .load import Document
 from .model import AUTO_LABELS, DEFAULT_ENVIRONMENTS, deep_merge
 
@@ -62,27 +62,25 @@ def merged_view(data: dict[str, Any]) -> dict[str, Any]:
 def validate(doc: Document) -> list[Finding]:
     """All ``schema`` findings for ``doc``, positioned, sorted and de-duplicated."""
     data = merged_view(doc.data)
-    raw = [f for err in _validator().iter_errors(data) for f in _explain(err, doc)]
+    raw = [f for err in _validator().iter_errors(data) for f in _explain(err)]
     if not raw:
         raw = _semantic(data)
     return positioned(raw, doc)
 
 
-def positioned(raw: list[Finding], doc: Document) -> list[Finding]:
-    """Attach file/line/column from each finding's path; drop duplicates (one defaults error, many clusters)."""
-    out = {}
-    for f in raw:
-        on_key = f.path and f.path not in doc.positions or f.message.startswith(("unknown field", "label ", "key "))
-        line, col = doc.locate(f.path, key=bool(on_key)) if f.line == 0 else (f.line, f.column)
-        placed = f.at(doc.file, line, col)
-        out.setdefault((line, col, f.rule, f.message), placed)  # a defaults error, once, not per cluster
+def positioned(raw: list[Issue], doc: Document) -> list[Finding]:
+    """Position each issue; drop duplicates (one error in defaults, not one per cluster)."""
+    out: dict[tuple, Finding] = {}
+    for found in raw:
+        placed = doc.place(found)
+        out.setdefault((placed.line, placed.column, placed.rule, placed.message), placed)
     return sorted(out.values())
 
 
 # ---------------------------------------------------------------- explaining errors
 
 
-def _explain(err: jsonschema.ValidationError, doc: Document) -> list[Finding]:
+def _explain(err: jsonschema.ValidationError) -> list[Issue]:
     path: Path = tuple(err.absolute_path)
     if err.validator == "additionalProperties" and isinstance(err.instance, dict):
         return _unknown_fields(err, path)
@@ -92,7 +90,7 @@ def _explain(err: jsonschema.ValidationError, doc: Document) -> list[Finding]:
     return _explain_leaf(err, path)
 
 
-def _explain_leaf(err: jsonschema.ValidationError, path: Path) -> list[Finding]:
+def _explain_leaf(err: jsonschema.ValidationError, path: Path) -> list[Issue]:
     if "propertyNames" in err.absolute_schema_path and isinstance(err.instance, str):
         return [_bad_key(err.instance, path)]
     where = _field(path)
@@ -113,24 +111,27 @@ def _explain_leaf(err: jsonschema.ValidationError, path: Path) -> list[Finding]:
     return [issue("schema", path, f"{where}: {_oneline(err.message)}", hint=_desc(err))]
 
 
-def _unknown_fields(err: jsonschema.ValidationError, path: Path) -> list[Finding]:
+def _unknown_fields(err: jsonschema.ValidationError, path: Path) -> list[Issue]:
     allowed = sorted((err.schema.get("properties") or {}).keys())
     out = []
     for key in sorted(set(err.instance) - set(allowed)):
         close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
         hint = f"did you mean {close[0]!r}?" if close else f"allowed here: {', '.join(allowed)}"
-        out.append(issue("schema", (*path, key), f"unknown field {key!r} in {_field(path)}", hint=hint))
+        out.append(issue("schema", (*path, key), f"unknown field {key!r} in {_field(path)}", hint=hint, on_key=True))
     return out
 
 
-def _bad_key(key: str, path: Path) -> Finding:
+def _bad_key(key: str, path: Path) -> Issue:
+    """A mapping key that is not allowed: reported at the key itself."""
     if path and path[-1] == "labels" and key in AUTO_LABELS:
-        return issue("schema", (*path, key), f"label {key!r} is set automatically on every cluster and may not be "
-                     "overridden", hint=f"rename the label, or drop it: the cluster's {key} already provides it")
-    if path and path[-1] == "weights":
-        return issue("schema", (*path, key), f"weights key {key!r} is not a cluster name (a DNS-1123 label)")
-    return issue("schema", (*path, key), f"key {key!r} is not a valid label key (prefix/name, at most 63 "
-                 "characters of alphanumerics, '-', '_' and '.')")
+        message = f"label {key!r} is set automatically on every cluster and may not be overridden"
+        hint = f"rename the label, or drop it: the cluster's {key} already provides it"
+    elif path and path[-1] == "weights":
+        message, hint = f"weights key {key!r} is not a cluster name", "cluster names are DNS-1123 labels"
+    else:
+        message = f"key {key!r} is not a valid label key"
+        hint = "a label key is [prefix/]name: at most 63 alphanumerics, '-', '_' or '.', alphanumeric at both ends"
+    return issue("schema", (*path, key), message, hint=hint, on_key=True)
 
 
 def _field_hint(err: jsonschema.ValidationError, missing: str) -> str:
@@ -184,9 +185,9 @@ def _oneline(text: str) -> str:
 # ---------------------------------------------------------------- rules JSON Schema cannot say
 
 
-def _semantic(data: dict[str, Any]) -> list[Finding]:
+def _semantic(data: dict[str, Any]) -> list[Issue]:
     envs = data.get("environments") or list(DEFAULT_ENVIRONMENTS)
-    out: list[Finding] = []
+    out: list[Issue] = []
     for i, cluster in enumerate(data.get("clusters") or []):
         path = ("clusters", i)
         for field in ("kubernetesVersion", "provider"):
@@ -202,7 +203,7 @@ def _semantic(data: dict[str, Any]) -> list[Finding]:
     return out
 
 
-def _pools(cluster: dict[str, Any], path: Path) -> list[Finding]:
+def _pools(cluster: dict[str, Any], path: Path) -> list[Issue]:
     out = []
     for j, pool in enumerate(cluster.get("nodePools") or []):
         if pool["min"] > pool["max"]:
@@ -211,7 +212,7 @@ def _pools(cluster: dict[str, Any], path: Path) -> list[Finding]:
     return out
 
 
-def _thanos_labels(data: dict[str, Any]) -> list[Finding]:
+def _thanos_labels(data: dict[str, Any]) -> list[Issue]:
     thanos = (data.get("observability") or {}).get("thanos") or {}
     if thanos.get("replicaLabel", "prometheus_replica") != thanos.get("clusterLabel", "cluster"):
         return []

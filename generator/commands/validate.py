@@ -1,0 +1,22 @@
+"""``fleetgen validate``: YAML syntax and the fleet schema, nothing else."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .. import pipeline
+from ..findings import exit_code
+from ..report import LINT_FORMATS
+from .common import colour, emit, fleet_argument, format_option
+
+
+@click.command("validate")
+@fleet_argument
+@format_option(*LINT_FORMATS)
+def command(fleet, fmt) -> None:
+    """Check FLEET (default ./fleet.yaml) against the fleet.yaml JSON Schema."""
+    result = pipeline.validate(fleet)
+    emit(LINT_FORMATS[fmt](result.findings, colour=colour()))
+    sys.exit(exit_code(result.findings))

@@ -1,0 +1,103 @@
+"""Lint: the explicit rule list, and the runner that positions, suppresses and sorts findings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ..findings import ERROR, WARNING, Finding
+from ..load import Document
+from ..model import Fleet
+from . import clusters, network, observability, placement, secrets, versions
+from .registry import Context, Rule, stage_rule
+
+YAML_SYNTAX = stage_rule(
+    "yaml-syntax", ERROR,
+    """The file is not YAML fleetgen can read.
+
+    Undecodable bytes, tabs used for indentation, duplicate keys, custom tags, recursive or
+    exploding aliases, more than one document, or a top level that is not a mapping.""",
+    "fix the YAML at the position shown",
+)
+SCHEMA = stage_rule(
+    "schema", ERROR,
+    """fleet.yaml does not match the fleet schema (schemas/fleet.schema.json).
+
+    Unknown fields (with a did-you-mean hint), wrong types, invalid names, CIDRs, versions or URLs,
+    missing required fields, overridden automatic labels, or an environment not in `environments`.""",
+    "follow the hint; the schema documents every field",
+)
+STALE_RENDER = stage_rule(
+    "stale-render", ERROR,
+    """A rendered file differs from what fleet.yaml renders now, or is missing.
+
+    Argo CD syncs the committed tree, not fleet.yaml: until it is re-rendered, the change to
+    fleet.yaml does nothing.""",
+    "run `fleetgen render` and commit the result",
+)
+HAND_EDIT = stage_rule(
+    "hand-edit", ERROR,
+    """A file fleetgen owns was edited by hand (its bytes no longer match the recorded hash).
+
+    The next render overwrites the edit. Make the change in fleet.yaml instead.""",
+    "move the change into fleet.yaml, then run `fleetgen render`",
+)
+ORPHAN = stage_rule(
+    "orphan", ERROR,
+    """A YAML or JSON file in the rendered tree that the render does not produce.
+
+    Argo CD syncs every manifest in the tree, so a stray file deploys something fleet.yaml does
+    not describe. Notes and docs (other extensions) are left alone.""",
+    "delete the file, or describe what it deploys in fleet.yaml",
+)
+
+LINT_RULES: tuple[Rule, ...] = (
+    clusters.duplicate_cluster,
+    clusters.duplicate_name,
+    clusters.cluster_name,
+    network.cidr_overlap,
+    network.cidr_overlap_internal,
+    network.service_cidr_size,
+    network.pod_cidr_capacity,
+    network.mesh_id,
+    versions.version_skew,
+    versions.promotion_order,
+    versions.upgrade_skip,
+    versions.version_downgrade,
+    placement.unknown_cluster,
+    placement.empty_selector,
+    placement.application_name,
+    placement.override_unsupported,
+    secrets.secret_material,
+    observability.replica_label,
+)
+RULES: tuple[Rule, ...] = (YAML_SYNTAX, SCHEMA, *LINT_RULES, STALE_RENDER, HAND_EDIT, ORPHAN)
+BY_ID: Mapping[str, Rule] = {r.id: r for r in RULES}
+
+
+@dataclass(frozen=True)
+class LintResult:
+    findings: list[Finding]
+    suppressed: int
+
+
+def run(doc: Document, fleet: Fleet | None, rendered_versions: Mapping[str, str] | None = None,
+        select: frozenset[str] | None = None) -> LintResult:
+    """Run every rule (only the model-free ones when ``fleet`` is None); position, suppress, sort."""
+    ctx = Context(fleet, doc.data, rendered_versions)
+    placed: list[Finding] = []
+    for r in LINT_RULES:
+        if (fleet is None and r.needs_model) or (select is not None and r.id not in select):
+            continue
+        placed.extend(_with_fix(doc.place(i), r) for i in r.check(ctx))
+    kept = [f for f in placed if not doc.suppressed(f)]
+    return LintResult(sorted(set(kept)), len(placed) - len(kept))
+
+
+def _with_fix(finding: Finding, r: Rule) -> Finding:
+    from dataclasses import replace
+
+    return finding if finding.hint else replace(finding, hint=r.fix)
+
+
+__all__ = ["RULES", "LINT_RULES", "BY_ID", "LintResult", "run", "ERROR", "WARNING"]

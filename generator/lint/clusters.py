@@ -1,0 +1,58 @@
+"""Naming rules: duplicate clusters and names the mesh or Argo CD cannot take."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..findings import Issue, issue
+from .registry import Context, rule
+
+CILIUM_NAME_LIMIT = 32
+RESERVED_NAMES = {"in-cluster"}  # Argo CD's name for the cluster it runs in
+
+
+@rule("duplicate-cluster", fix="rename or remove one of the two clusters")
+def duplicate_cluster(ctx: Context) -> Iterator[Issue]:
+    """Two clusters share a name.
+
+    A cluster's name keys its Argo CD Secret, its Karmada membership, its file paths and its
+    Thanos identity: a second cluster of the same name would silently replace the first.
+    """
+    first: dict[str, tuple] = {}
+    for c in sorted(ctx.fleet.clusters, key=lambda c: c.path):
+        if c.name in first:
+            yield issue("duplicate-cluster", (*c.path, "name"), f"cluster name {c.name!r} is used twice",
+                        related=(first[c.name],))
+        first.setdefault(c.name, (*c.path, "name"))
+
+
+@rule("duplicate-name", fix="rename one of the two entries")
+def duplicate_name(ctx: Context) -> Iterator[Issue]:
+    """Two applicationSets, or two workloads, share a name.
+
+    Their rendered files and Argo CD objects would have the same name, and one would replace the other.
+    """
+    for kind, items in (("applicationSet", ctx.fleet.application_sets), ("workload", ctx.fleet.workloads)):
+        first: dict[str, tuple] = {}
+        for item in sorted(items, key=lambda i: i.path):
+            if item.name in first:
+                yield issue("duplicate-name", (*item.path, "name"), f"{kind} name {item.name!r} is used twice",
+                            related=(first[item.name],))
+            first.setdefault(item.name, (*item.path, "name"))
+
+
+@rule("cluster-name", fix="shorten or rename the cluster")
+def cluster_name(ctx: Context) -> Iterator[Issue]:
+    """A cluster name the mesh or Argo CD cannot take.
+
+    Cilium ClusterMesh limits cluster names to 32 characters; `in-cluster` and the hub's own
+    name are taken by the hub in Argo CD.
+    """
+    fleet = ctx.fleet
+    for c in fleet.clusters:
+        path = (*c.path, "name")
+        if fleet.mesh == "cilium" and len(c.name) > CILIUM_NAME_LIMIT:
+            yield issue("cluster-name", path, f"cluster name {c.name!r} has {len(c.name)} characters; Cilium "
+                        f"ClusterMesh allows at most {CILIUM_NAME_LIMIT}")
+        if c.name in RESERVED_NAMES or c.name == fleet.hub_name:
+            yield issue("cluster-name", path, f"cluster name {c.name!r} is reserved for the hub in Argo CD")

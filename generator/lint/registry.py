@@ -1,0 +1,64 @@
+"""The rule registry: one Rule per contract id. A rule's docstring is its documentation.
+
+``fleetgen rules``, the README table and SARIF's rule list are all generated from
+these objects, so the docs cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..findings import ERROR, Issue
+from ..model import Fleet
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a rule may look at: the model, the raw data, and the versions in the rendered tree."""
+
+    fleet: Fleet | None
+    data: Mapping[str, Any]
+    rendered_versions: Mapping[str, str] | None = None
+
+
+Check = Callable[[Context], Iterable[Issue]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: str
+    summary: str
+    doc: str
+    fix: str
+    check: Check | None = None  # None: reported by another stage (loader, schema, check)
+    needs_model: bool = True
+
+    @property
+    def stage(self) -> str:
+        return "lint" if self.check else "other"
+
+
+def _split_doc(text: str) -> tuple[str, str]:
+    doc = inspect.cleandoc(text or "")
+    summary, _, rest = doc.partition("\n\n")
+    return " ".join(summary.split()), " ".join(rest.split())
+
+
+def rule(rule_id: str, severity: str = ERROR, *, fix: str, needs_model: bool = True) -> Callable[[Check], Rule]:
+    """Decorator: the function checks, its docstring documents (first paragraph = summary)."""
+
+    def wrap(func: Check) -> Rule:
+        summary, doc = _split_doc(func.__doc__ or "")
+        return Rule(rule_id, severity, summary, doc, fix, func, needs_model)
+
+    return wrap
+
+
+def stage_rule(rule_id: str, severity: str, doc: str, fix: str) -> Rule:
+    """A rule id reported by another stage (yaml-syntax, schema, check): listed and documented here."""
+    summary, rest = _split_doc(doc)
+    return Rule(rule_id, severity, summary, rest, fix)

@@ -1,0 +1,32 @@
+"""The ``fleetgen`` command: a click group that wires the command modules and maps errors to exit codes."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from . import __version__
+from .commands import COMMANDS
+from .errors import FleetgenError
+
+
+class _Group(click.Group):
+    """Turns FleetgenError into a one-line message and exit 2; everything else is a bug and shows as one."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except FleetgenError as exc:
+            click.echo(f"fleetgen: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="fleetgen")
+def cli() -> None:
+    """Generate and lint a GitOps tree for a multi-cluster Kubernetes fleet from one fleet.yaml."""
+
+
+for _command in COMMANDS:
+    cli.add_command(_command)

@@ -1,0 +1,78 @@
+"""The one-way pipeline shared by every command: read -> load -> schema -> model -> lint.
+
+Each stage returns values; a stage that finds errors stops the stages that need its output
+(no model from a fleet that fails the schema) but never raises for a problem in fleet.yaml.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import lint, schema, tree
+from .errors import FleetgenError
+from .findings import ERROR, Finding
+from .load import Document, load_bytes
+from .model import Fleet, build
+
+
+@dataclass
+class Loaded:
+    """The outcome of reading one fleet file: whatever stages succeeded, and every finding."""
+
+    path: Path
+    doc: Document | None = None
+    fleet: Fleet | None = None
+    findings: list[Finding] = field(default_factory=list)
+    suppressed: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.severity == ERROR for f in self.findings)
+
+
+def read(path: Path) -> bytes:
+    """The fleet file's bytes; a missing or unreadable path is a usage error (exit 2)."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise FleetgenError(f"{path}: no such file (pass the fleet file, default ./fleet.yaml)") from None
+    except IsADirectoryError:
+        raise FleetgenError(f"{path}: is a directory, not a fleet file") from None
+    except OSError as exc:
+        raise FleetgenError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def validate(path: Path) -> Loaded:
+    """Syntax and schema only (``fleetgen validate``)."""
+    result = Loaded(path)
+    result.doc, result.findings = load_bytes(read(path), str(path))
+    if result.doc is not None:
+        result.findings += schema.validate(result.doc)
+    return result
+
+
+def check(path: Path, out: Path | None = None) -> Loaded:
+    """Everything ``lint`` reports: syntax, schema, then every lint rule on the model."""
+    result = validate(path)
+    if result.doc is None:
+        return result
+    if not result.ok:  # no model; still never let a credential pass unreported
+        found = lint.run(result.doc, None)
+        result.findings = sorted(set(result.findings + found.findings))
+        return result
+    result.fleet = build(result.doc.data)
+    versions = tree.read_lock(out or output_dir(path, result.fleet)).versions
+    found = lint.run(result.doc, result.fleet, versions)
+    result.findings, result.suppressed = sorted(set(result.findings + found.findings)), found.suppressed
+    return result
+
+
+def output_dir(fleet_path: Path, fleet: Fleet) -> Path:
+    """``repo.renderedDir`` next to fleet.yaml; it may not leave the fleet's directory."""
+    base = fleet_path.resolve().parent
+    out = (base / fleet.rendered_dir).resolve()
+    if out == base or base not in out.parents:
+        raise FleetgenError(f"repo.renderedDir {fleet.rendered_dir!r} resolves to {out}, outside {base}; "
+                            "use a subdirectory next to fleet.yaml or pass --out")
+    return out

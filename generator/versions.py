@@ -1,0 +1,30 @@
+"""Kubernetes version strings: "1.30", "1.30.2", "v1.30.2"."""
+
+from __future__ import annotations
+
+
+def parse(version: str) -> tuple[int, ...]:
+    """``"v1.30.2"`` -> ``(1, 30, 2)``; ``"1.30"`` -> ``(1, 30)``."""
+    return tuple(int(part) for part in version.lstrip("v").split("."))
+
+
+def minor(version: str) -> tuple[int, int]:
+    major, minor_, *_ = parse(version)
+    return major, minor_
+
+
+def minor_str(version: str) -> str:
+    return "%d.%d" % minor(version)
+
+
+def minors_between(old: str, new: str) -> int:
+    """How many minor releases ``new`` is ahead of ``old`` (negative: behind). Majors count as 100."""
+    (a, b), (c, d) = minor(old), minor(new)
+    return (c - a) * 100 + (d - b)
+
+
+def older(a: str, b: str) -> bool:
+    """``a`` is an older release than ``b``; a bare minor compares equal to any patch of it."""
+    pa, pb = parse(a), parse(b)
+    width = min(len(pa), len(pb))
+    return pa[:width] < pb[:width]
