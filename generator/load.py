@@ -166,7 +166,7 @@ class _Builder:
         for key_node, value_node in node.value:
             if not isinstance(key_node, ScalarNode):
                 self._stop(key_node, "a mapping key must be a plain scalar, not a list or mapping")
-            if key_node.tag == "tag:yaml.org,2002:merge":
+            if key_node.value == "<<" and not key_node.style:
                 self._stop(key_node, "merge keys (<<) are not supported; write the values out or use defaults:")
             key = str(key_node.value)
             if key in out:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import json
+import re
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -21,6 +22,7 @@ from .load import Document
 from .model import AUTO_LABELS, DEFAULT_ENVIRONMENTS, deep_merge
 
 SUPPORTED_VERSIONS = ("fleetgen/v1alpha1",)
+_URL = re.compile(r"^https://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?(/[^\s]*)?$")
 _FORMATS = FormatChecker(formats=())
 
 
@@ -33,8 +35,8 @@ def _is_cidr(value: object) -> bool:
 
 @_FORMATS.checks("fleetgen-url", raises=ValueError)
 def _is_url(value: object) -> bool:
-    if isinstance(value, str) and not value.startswith("https://"):
-        raise ValueError("not https")
+    if isinstance(value, str) and not _URL.match(value):
+        raise ValueError("not an https URL")
     return True
 
 
@@ -144,7 +146,7 @@ def _what(err: jsonschema.ValidationError) -> str:
         return {"fleetgen-cidr": "a valid CIDR network (host bits must be zero)", "fleetgen-url": "an https:// URL"}.get(
             err.validator_value, f"a valid {err.validator_value}"
         )
-    return err.schema.get("description") or f"of the form /{err.validator_value}/"
+    return err.schema.get("x-expected") or err.schema.get("description") or f"of the form /{err.validator_value}/"
 
 
 def _desc(err: jsonschema.ValidationError) -> str:

@@ -1,5 +1,5 @@
 """One module per subcommand; this list is the CLI's table of contents."""
 
-from . import lint, rules, validate
+from . import check, lint, render, rules, validate
 
-COMMANDS = [validate.command, lint.command, rules.command]
+COMMANDS = [validate.command, lint.command, rules.command, render.command, check.command]

@@ -17,3 +17,22 @@ class File:
     path: str
     documents: tuple[dict[str, Any], ...] = ()
     text: str | None = None
+
+
+def targets():
+    """The render targets, in order. Each is a pure ``Fleet -> list[File]``."""
+    from . import access, argocd, capi, cilium, index, karmada, observability
+
+    return (capi.render, argocd.render, access.render, karmada.render, observability.render, cilium.render,
+            index.render)
+
+
+def render_fleet(fleet) -> list[File]:
+    """Every file of the tree, sorted by path; two targets claiming one path is a bug, not a finding."""
+    files: dict[str, File] = {}
+    for target in targets():
+        for f in target(fleet):
+            if f.path in files:
+                raise AssertionError(f"two render targets produce {f.path}")
+            files[f.path] = f
+    return [files[p] for p in sorted(files)]

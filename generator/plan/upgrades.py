@@ -1,0 +1,77 @@
+"""Kubernetes upgrade waves: which clusters move, in what order, one minor at a time.
+
+Control planes move one minor per step and never down (upstream-notes.md, "Kubernetes versions");
+upgrades are promoted through ``fleet.environments`` in order, and production (the last
+environment) goes one region at a time so a bad release cannot take every region at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .. import versions
+from ..model import Cluster, Fleet
+
+Step = tuple[str, str]  # (from, to)
+
+
+def _numeric(version: str) -> tuple[int, int, int]:
+    """(major, minor, patch); a bare "X.Y" counts as patch 0, so "1.30" -> "1.30.2" is a patch change."""
+    major, minor, *patch = versions.parse(version)
+    return major, minor, patch[0] if patch else 0
+
+
+def steps(current: str, desired: str) -> list[Step]:
+    """The upgrade path from ``current`` to ``desired``: one step per minor, or one patch step."""
+    cur, want = _numeric(current), _numeric(desired)
+    if want <= cur:
+        return []
+    if want[0] != cur[0] or want[1] == cur[1]:
+        return [(current, desired)]
+    hops = [f"{cur[0]}.{minor}" for minor in range(cur[1] + 1, want[1])] + [desired]
+    return list(zip([current, *hops[:-1]], hops, strict=True))
+
+
+def _region_key(fleet: Fleet, cluster: Cluster) -> str:
+    # Only the last (production) environment goes region by region.
+    return cluster.region if cluster.environment == fleet.environments[-1] else ""
+
+
+def _groups(fleet: Fleet, current: Mapping[str, str]) -> dict[tuple, list[str]]:
+    """Clusters per (environment index, target, region, source, from, to), the wave order."""
+    rank = {env: i for i, env in enumerate(fleet.environments)}  # lint reports unknown environments
+    groups: dict[tuple, list[str]] = {}
+    for cluster in fleet.clusters:
+        if cluster.name not in current:
+            continue  # a new cluster is created at its version, not upgraded
+        for old, new in steps(current[cluster.name], cluster.kubernetes_version):
+            key = (
+                rank.get(cluster.environment, len(rank)),
+                _numeric(new),
+                _region_key(fleet, cluster),
+                _numeric(old),
+                old,
+                new,
+            )
+            groups.setdefault(key, []).append(cluster.name)
+    return groups
+
+
+def upgrade_waves(fleet: Fleet, current: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Ordered waves ``{"wave", "clusters", "from", "to"}`` taking the rendered versions to fleet.yaml's.
+
+    Environments go in promotion order; inside one, every step to a lower version comes first, so a
+    two-minor jump is two waves; production waves hold one region each, regions sorted.
+    """
+    groups = _groups(fleet, current)
+    return [
+        {"wave": number, "clusters": sorted(groups[key]), "from": key[-2], "to": key[-1]}
+        for number, key in enumerate(sorted(groups), start=1)
+    ]
+
+
+def next_wave(fleet: Fleet, current: Mapping[str, str]) -> dict[str, Any] | None:
+    """The first wave to roll out, or None when every cluster is at its desired version."""
+    waves = upgrade_waves(fleet, current)
+    return waves[0] if waves else None

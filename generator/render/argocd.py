@@ -1,0 +1,467 @@
+"""Argo CD render target: the hub's Argo CD objects for the whole fleet (Argo CD v3.5).
+
+Bootstrap. ``bootstrap/root-app.yaml`` holds the ``fleet-platform`` AppProject and the
+``fleet-root`` Application. An operator applies it once by hand
+(``kubectl apply -f bootstrap/root-app.yaml``); from then on ``fleet-root`` syncs
+``<renderedDir>/hub`` recursively into the hub and adopts the AppProject it was seeded with
+(the same object is rendered again under ``hub/argocd/projects``).
+
+Cluster Secrets (``hub/argocd/clusters/<cluster>.yaml``, registered clusters only) carry every
+cluster label plus ``fleetgen.io/fleet`` and ``fleetgen.io/argocd-mode``, so ApplicationSet
+cluster-generator selectors see exactly what fleet.yaml selects. No credential is ever written:
+
+* EKS: ``awsAuthConfig {clusterName, roleARN}``; Argo CD assumes the role through IRSA
+  (argo-cd docs/operator-manual/declarative-setup.md "EKS"). The EKS cluster name is the
+  fleet cluster name, so Cluster API must set ``eksClusterName`` to it.
+* GKE: ``execProviderConfig`` running ``argocd-k8s-auth gcp`` (Workload Identity).
+* AKS: ``argocd-k8s-auth azure`` with ``AAD_LOGIN_METHOD=workloadidentity``. Client id, tenant
+  and federated token file are injected into the Argo CD pods by the Azure Workload Identity
+  webhook, and exec plugins inherit the pod environment, so none of them is written here.
+* vSphere, Docker and imported push-mode clusters: stock Argo CD has no credential-free
+  form for them (argocd-k8s-auth knows only aws, gcp and azure). The Secret is rendered
+  without a ``config`` key (Argo CD treats a missing one as empty, util/db/cluster.go
+  SecretToCluster) and annotated ``fleetgen.io/credentials: out-of-git``. The ``config`` JSON with
+  the bearer token of the ``fleetgen-argocd-manager`` ServiceAccount (see access.py) is merged
+  in outside git, e.g. an ExternalSecret with ``target.creationPolicy: Merge``. Argo CD leaves
+  the key alone because it is in neither the manifest nor its last-applied state.
+* The Karmada API server is registered the same way, as the Argo CD cluster ``karmada``.
+* Every cluster's CA must be added to ``tlsClientConfig.caData`` the same out-of-git way:
+  fleet.yaml does not carry it, and EKS/GKE/AKS endpoints are not signed by a public CA.
+
+Pull mode (``argocd.mode: pull``) uses argocd-agent in managed mode (argoproj-labs/argocd-agent).
+The hub runs the principal, the spoke an agent named after the cluster. As the principal's own
+self-registration does (internal/argocd/cluster/cluster.go), the Secret is named
+``cluster-<agent>``, labelled ``argocd-agent.argoproj-labs.io/agent-name: <agent>``, points at
+the principal's resource proxy ``https://argocd-agent-resource-proxy.<ns>.svc:9090?agentName=<agent>``
+and is annotated ``argocd.argoproj.io/skip-reconcile: "true"`` so the hub's application
+controller leaves those Applications to the agent (Argo CD 3.4+). The resource-proxy client
+certificate and token are credentials, merged out of git. With the default namespace-based
+mapping the principal routes an Application to an agent by the hub namespace named after the
+agent (docs/concepts/agent-mapping.md), so that namespace is rendered next to the Secret. An
+ApplicationSet cannot create Applications there: the controller forces every generated
+Application into the ApplicationSet's own namespace (applicationset/controllers/template). So
+ApplicationSets select push-mode clusters only (``fleetgen.io/argocd-mode: push``) and pull-mode
+clusters get plain Applications in their agent namespace, written in the same file. The hub's
+``application.namespaces`` and the principal's ``allowed-namespaces`` must list those namespaces.
+
+Templates. Every ApplicationSet uses ``goTemplate`` with ``missingkey=error``. User strings that
+reach a template field (directly, or through List elements, which the Matrix generator renders
+with the Clusters parameters) have ``{{`` escaped; only the documented ``{{cluster}}``
+placeholder becomes ``{{.name}}``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..model import App, ApplicationSet, Cluster, Fleet, Selector, SyncPolicy, Workload
+from ..selectors import select
+from . import File
+
+API = "argoproj.io/v1alpha1"
+IN_CLUSTER = "https://kubernetes.default.svc"
+PLATFORM_PROJECT = "fleet-platform"
+FLEET_LABEL = "fleetgen.io/fleet"
+MODE_LABEL = "fleetgen.io/argocd-mode"
+AGENT_LABEL = "argocd-agent.argoproj-labs.io/agent-name"
+SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"
+SKIP_RECONCILE = "argocd.argoproj.io/skip-reconcile"
+CREDENTIALS_ANNOTATION = "fleetgen.io/credentials"
+APPSET_LABEL = "fleetgen.io/application-set"
+CLUSTER_PLACEHOLDER = "{{cluster}}"
+K8S_AUTH_API = "client.authentication.k8s.io/v1beta1"
+AKS_LOGIN = "workloadidentity"
+MONITORING_SET = "fleet-spoke-monitoring"
+MONITORING_NAMESPACE = "monitoring"
+KARMADA_CLUSTER = "karmada"
+RESOURCE_PROXY = "argocd-agent-resource-proxy.{namespace}.svc:9090"
+# Karmada-side cluster-scoped kinds fleetgen syncs itself (karmada/cluster-taint-policy.yaml).
+PLATFORM_CLUSTER_KINDS = (("", "Namespace"), ("policy.karmada.io", "ClusterTaintPolicy"))
+
+
+def render(fleet: Fleet) -> list[File]:
+    files = [
+        File("bootstrap/root-app.yaml", (platform_project(fleet), root_application(fleet))),
+        *(cluster_file(fleet, c) for c in registered(fleet)),
+        *_karmada_files(fleet),
+        *(_project_file(fleet, env) for env in fleet.environments),
+        File("hub/argocd/projects/fleet-platform.yaml", (platform_project(fleet),)),
+        *(appset_file(fleet, a) for a in fleet.application_sets),
+        monitoring_file(fleet),
+    ]
+    return sorted(files, key=lambda f: f.path)
+
+
+# ---------------------------------------------------------------- shared helpers
+
+
+def registered(fleet: Fleet, mode: str | None = None) -> list[Cluster]:
+    return [c for c in fleet.clusters if c.registered and mode in (None, c.argocd_mode)]
+
+
+def agent_namespace(cluster: Cluster) -> str:
+    """The hub namespace holding a pull-mode cluster's Applications: named after its agent."""
+    return cluster.name
+
+
+def destination_server(fleet: Fleet, cluster: Cluster) -> str:
+    """The server Argo CD knows a cluster by: its API, or for pull mode the principal's resource proxy."""
+    if cluster.argocd_mode == "pull":
+        proxy = RESOURCE_PROXY.format(namespace=fleet.argocd_namespace)
+        return f"https://{proxy}?agentName={cluster.name}"
+    return str(cluster.server)
+
+
+def escape_go_template(text: str) -> str:
+    """Make ``text`` render literally under Go text/template: only ``{{`` opens an action."""
+    return text.replace("{{", '{{"{{"}}')
+
+
+def template_text(text: str) -> str:
+    """A user string for a goTemplate field: escaped, with ``{{cluster}}`` as the cluster's name."""
+    return "{{.name}}".join(escape_go_template(part) for part in text.split(CLUSTER_PLACEHOLDER))
+
+
+def _meta(name: str, namespace: str | None = None, **extra: Any) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name}
+    if namespace is not None:
+        meta["namespace"] = namespace
+    meta.update({key: value for key, value in extra.items() if value})
+    return meta
+
+
+def _config_json(config: dict[str, Any]) -> str:
+    return json.dumps(config, sort_keys=True, separators=(",", ":"))
+
+
+def _sync_policy(policy: SyncPolicy) -> dict[str, Any]:
+    out: dict[str, Any] = {"automated": {"prune": policy.prune, "selfHeal": policy.self_heal}}
+    if policy.create_namespace:
+        out["syncOptions"] = ["CreateNamespace=true"]
+    return out
+
+
+def _source(repo: str, revision: str, path: str, value_files: list[str] | None = None) -> dict[str, Any]:
+    source: dict[str, Any] = {"repoURL": repo, "targetRevision": revision, "path": path}
+    if value_files:
+        source["helm"] = {"valueFiles": value_files}
+    return source
+
+
+def _application(meta: dict[str, Any], project: str, source: dict, destination: dict, sync: dict) -> dict:
+    spec = {"project": project, "source": source, "destination": destination, "syncPolicy": sync}
+    return {"apiVersion": API, "kind": "Application", "metadata": meta, "spec": spec}
+
+
+def _namespace(name: str) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+
+
+# ---------------------------------------------------------------- cluster Secrets
+
+
+def cluster_file(fleet: Fleet, cluster: Cluster) -> File:
+    docs = [cluster_secret(fleet, cluster)]
+    if cluster.argocd_mode == "pull":
+        docs.insert(0, _namespace(agent_namespace(cluster)))
+    return File(f"hub/argocd/clusters/{cluster.name}.yaml", tuple(docs))
+
+
+def cluster_secret(fleet: Fleet, cluster: Cluster) -> dict[str, Any]:
+    config = auth_config(cluster)
+    data = {"name": cluster.name, "server": destination_server(fleet, cluster)}
+    annotations = {}
+    if cluster.argocd_mode == "pull":
+        annotations[SKIP_RECONCILE] = "true"
+    if config is None:
+        annotations[CREDENTIALS_ANNOTATION] = "out-of-git"
+    else:
+        data["config"] = _config_json(config)
+    name = f"cluster-{cluster.name}"
+    meta = _meta(name, fleet.argocd_namespace, labels=secret_labels(fleet, cluster), annotations=annotations)
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": meta, "type": "Opaque", "stringData": data}
+
+
+def secret_labels(fleet: Fleet, cluster: Cluster) -> dict[str, str]:
+    """Every cluster label, then fleetgen's own (which win: selectors and Argo CD rely on them)."""
+    labels = dict(cluster.labels)
+    labels.update({FLEET_LABEL: fleet.name, MODE_LABEL: cluster.argocd_mode, SECRET_TYPE_LABEL: "cluster"})
+    if cluster.argocd_mode == "pull":
+        labels[AGENT_LABEL] = cluster.name
+    return dict(sorted(labels.items()))
+
+
+def auth_config(cluster: Cluster) -> dict[str, Any] | None:
+    """The credential-free Argo CD cluster config, or None where only an out-of-git credential works."""
+    if cluster.argocd_mode == "pull":
+        return None
+    build = {"aws": _eks_auth, "gcp": _gke_auth, "azure": _aks_auth}.get(cluster.provider.type)
+    return build(cluster) if build else None
+
+
+def _eks_auth(cluster: Cluster) -> dict[str, Any]:
+    aws = {"clusterName": cluster.name}
+    if cluster.provider.role_arn:
+        aws["roleARN"] = cluster.provider.role_arn
+    return {"awsAuthConfig": aws, "tlsClientConfig": {"insecure": False}}
+
+
+def _exec_auth(provider: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    run: dict[str, Any] = {"apiVersion": K8S_AUTH_API, "command": "argocd-k8s-auth", "args": [provider]}
+    if env:
+        run["env"] = env
+    return {"execProviderConfig": run, "tlsClientConfig": {"insecure": False}}
+
+
+def _gke_auth(cluster: Cluster) -> dict[str, Any]:
+    return _exec_auth("gcp")
+
+
+def _aks_auth(cluster: Cluster) -> dict[str, Any]:
+    return _exec_auth("azure", {"AAD_ENVIRONMENT_NAME": "AzurePublicCloud", "AAD_LOGIN_METHOD": AKS_LOGIN})
+
+
+# ---------------------------------------------------------------- Karmada
+
+
+def _karmada_files(fleet: Fleet) -> list[File]:
+    if not fleet.karmada_server:
+        return []
+    files = [
+        File("hub/argocd/clusters/karmada.yaml", (karmada_secret(fleet),)),
+        File("hub/argocd/applications/karmada-policies.yaml", (karmada_policies_app(fleet),)),
+    ]
+    apps = "hub/argocd/applications"
+    return files + [File(f"{apps}/workload-{w.name}.yaml", (workload_app(fleet, w),)) for w in fleet.workloads]
+
+
+def karmada_secret(fleet: Fleet) -> dict[str, Any]:
+    """The Karmada API server as an Argo CD cluster; its client certificate is merged out of git."""
+    labels = {FLEET_LABEL: fleet.name, SECRET_TYPE_LABEL: "cluster"}
+    annotations = {CREDENTIALS_ANNOTATION: "out-of-git"}
+    meta = _meta(f"cluster-{KARMADA_CLUSTER}", fleet.argocd_namespace, labels=labels, annotations=annotations)
+    data = {"name": KARMADA_CLUSTER, "server": str(fleet.karmada_server)}
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": meta, "type": "Opaque", "stringData": data}
+
+
+def karmada_policies_app(fleet: Fleet) -> dict[str, Any]:
+    source = _source(fleet.repo_url, fleet.repo_revision, f"{fleet.rendered_dir}/karmada")
+    source["directory"] = {"recurse": True}
+    sync = _sync_policy(SyncPolicy(create_namespace=False))
+    # PropagationPolicies live in namespaces the workload Applications create: retry until they exist.
+    sync["retry"] = {"limit": 5, "backoff": {"duration": "10s", "factor": 2, "maxDuration": "3m"}}
+    meta = _meta("karmada-policies", fleet.argocd_namespace)
+    return _application(meta, PLATFORM_PROJECT, source, {"server": str(fleet.karmada_server)}, sync)
+
+
+def workload_app(fleet: Fleet, workload: Workload) -> dict[str, Any]:
+    source = _source(fleet.repo_url, fleet.repo_revision, workload.source_path)
+    destination = {"server": str(fleet.karmada_server), "namespace": workload.namespace}
+    # The finalizer makes removing a workload from fleet.yaml remove it from Karmada (and so the members).
+    finalizers = ["resources-finalizer.argocd.argoproj.io"]
+    meta = _meta(f"workload-{workload.name}", fleet.argocd_namespace, finalizers=finalizers)
+    return _application(meta, PLATFORM_PROJECT, source, destination, _sync_policy(SyncPolicy()))
+
+
+# ---------------------------------------------------------------- projects and the root Application
+
+
+def root_application(fleet: Fleet) -> dict[str, Any]:
+    source = _source(fleet.repo_url, fleet.repo_revision, f"{fleet.rendered_dir}/hub")
+    source["directory"] = {"recurse": True}
+    destination = {"server": IN_CLUSTER, "namespace": fleet.argocd_namespace}
+    sync = _sync_policy(SyncPolicy(create_namespace=False))
+    meta = _meta("fleet-root", fleet.argocd_namespace)
+    return _application(meta, PLATFORM_PROJECT, source, destination, sync)
+
+
+def platform_project(fleet: Fleet) -> dict[str, Any]:
+    """fleetgen's own project: hub config (admin by nature), Karmada, and spoke monitoring."""
+    destinations = [{"server": IN_CLUSTER, "namespace": "*"}]
+    if fleet.karmada_server:
+        destinations.append({"server": fleet.karmada_server, "namespace": "*"})
+    destinations += [
+        {"server": destination_server(fleet, c), "namespace": MONITORING_NAMESPACE} for c in registered(fleet)
+    ]
+    spec: dict[str, Any] = {
+        "description": f"fleetgen platform objects of fleet {fleet.name}",
+        "sourceRepos": [fleet.repo_url],
+        "destinations": destinations,
+    }
+    _add_source_namespaces(spec, registered(fleet, "pull"))
+    spec["clusterResourceWhitelist"] = [{"group": g, "kind": k} for g, k in PLATFORM_CLUSTER_KINDS]
+    return _project(fleet, PLATFORM_PROJECT, spec)
+
+
+def _project(fleet: Fleet, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    meta = _meta(name, fleet.argocd_namespace)
+    return {"apiVersion": API, "kind": "AppProject", "metadata": meta, "spec": spec}
+
+
+def _add_source_namespaces(spec: dict[str, Any], pull_clusters: list[Cluster]) -> None:
+    if pull_clusters:
+        spec["sourceNamespaces"] = sorted({agent_namespace(c) for c in pull_clusters})
+
+
+def _project_file(fleet: Fleet, environment: str) -> File:
+    return File(f"hub/argocd/projects/{environment}.yaml", (environment_project(fleet, environment),))
+
+
+def environment_project(fleet: Fleet, environment: str) -> dict[str, Any]:
+    """Sources and (server, namespace) pairs of the sets in this project, on this environment's clusters."""
+    sets = [a for a in fleet.application_sets if a.project == environment]
+    clusters = [c for c in registered(fleet) if c.environment == environment]
+    targets = [(c, a.namespace) for a in sets for c in select(a.clusters, clusters)]
+    pairs = sorted({(destination_server(fleet, c), ns) for c, ns in targets})
+    repos = {fleet.repo_url} | {app.repo_url for a in sets for app in a.apps if app.repo_url}
+    spec: dict[str, Any] = {
+        "description": f"applications of the {environment} environment",
+        "sourceRepos": sorted(repos),
+        "destinations": [{"server": server, "namespace": ns} for server, ns in pairs],
+    }
+    _add_source_namespaces(spec, [c for c, _ in targets if c.argocd_mode == "pull"])
+    if any(a.sync_policy.create_namespace for a in sets):
+        spec["clusterResourceWhitelist"] = [{"group": "", "kind": "Namespace"}]
+    return _project(fleet, environment, spec)
+
+
+# ---------------------------------------------------------------- ApplicationSets
+
+
+def push_selector(fleet: Fleet, selector: Selector) -> dict[str, Any]:
+    """The user's selector narrowed to this fleet's push-mode cluster Secrets (not in-cluster, not Karmada)."""
+    user = selector.to_k8s()
+    labels = {**user.get("matchLabels", {}), FLEET_LABEL: fleet.name, MODE_LABEL: "push"}
+    out: dict[str, Any] = {"matchLabels": dict(sorted(labels.items()))}
+    if "matchExpressions" in user:
+        out["matchExpressions"] = user["matchExpressions"]
+    return out
+
+
+def appset_file(fleet: Fleet, appset: ApplicationSet) -> File:
+    pulled = select(appset.clusters, registered(fleet, "pull"))
+    apps = [_pull_app(fleet, appset, c, app) for c in pulled for app in _apps_by_name(appset)]
+    return File(f"hub/argocd/applicationsets/{appset.name}.yaml", (application_set(fleet, appset), *apps))
+
+
+def _apps_by_name(appset: ApplicationSet) -> list[App]:
+    return sorted(appset.apps, key=lambda a: a.name)
+
+
+def application_set(fleet: Fleet, appset: ApplicationSet) -> dict[str, Any]:
+    clusters = {"clusters": {"selector": push_selector(fleet, appset.clusters)}}
+    spec: dict[str, Any] = {"goTemplate": True, "goTemplateOptions": ["missingkey=error"]}
+    if len(appset.apps) == 1:
+        spec["generators"] = [clusters]
+        spec["template"] = _single_app_template(fleet, appset, appset.apps[0])
+    else:
+        with_files = any(app.value_files for app in appset.apps)
+        elements = [_app_element(fleet, app, with_files) for app in _apps_by_name(appset)]
+        spec["generators"] = [{"matrix": {"generators": [clusters, {"list": {"elements": elements}}]}}]
+        source = _source("{{.repoURL}}", "{{.targetRevision}}", "{{.path}}")
+        spec["template"] = _template(appset, "{{.name}}-{{.app}}", source)
+        if with_files:
+            spec["templatePatch"] = VALUE_FILES_PATCH
+    meta = _meta(appset.name, fleet.argocd_namespace)
+    return {"apiVersion": API, "kind": "ApplicationSet", "metadata": meta, "spec": spec}
+
+
+# Lists cannot come from a template string; templatePatch (a Go template rendering YAML) can set them.
+VALUE_FILES_PATCH = (
+    "{{- if .valueFiles }}\n"
+    "spec:\n  source:\n    helm:\n      valueFiles: {{ toJson .valueFiles }}\n"
+    "{{- else }}\n{}\n{{- end }}\n"
+)
+
+
+def _template(appset: ApplicationSet, name: str, source: dict[str, Any]) -> dict[str, Any]:
+    destination = {"server": "{{.server}}", "namespace": escape_go_template(appset.namespace)}
+    spec = {
+        "project": escape_go_template(appset.project),
+        "source": source,
+        "destination": destination,
+        "syncPolicy": _sync_policy(appset.sync_policy),
+    }
+    return {"metadata": {"name": name}, "spec": spec}
+
+
+def _single_app_template(fleet: Fleet, appset: ApplicationSet, app: App) -> dict[str, Any]:
+    repo, revision = _repo(fleet, app)
+    files = [template_text(f) for f in app.value_files]
+    source = _source(escape_go_template(repo), escape_go_template(revision), template_text(app.path), files)
+    return _template(appset, "{{.name}}-" + escape_go_template(app.name), source)
+
+
+def _app_element(fleet: Fleet, app: App, with_files: bool) -> dict[str, Any]:
+    """One List element; the Matrix renders its strings with the cluster's parameters, so they are escaped."""
+    repo, revision = _repo(fleet, app)
+    element: dict[str, Any] = {
+        "app": escape_go_template(app.name),
+        "path": template_text(app.path),
+        "repoURL": escape_go_template(repo),
+        "targetRevision": escape_go_template(revision),
+    }
+    if with_files:  # every element has the key: the patch reads it under missingkey=error
+        element["valueFiles"] = [template_text(f) for f in app.value_files]
+    return element
+
+
+def _repo(fleet: Fleet, app: App) -> tuple[str, str]:
+    return app.repo_url or fleet.repo_url, app.revision or fleet.repo_revision
+
+
+def _pull_app(fleet: Fleet, appset: ApplicationSet, cluster: Cluster, app: App) -> dict[str, Any]:
+    """A plain Application (never templated) in the agent's hub namespace."""
+    repo, revision = _repo(fleet, app)
+    path = app.path.replace(CLUSTER_PLACEHOLDER, cluster.name)
+    files = [f.replace(CLUSTER_PLACEHOLDER, cluster.name) for f in app.value_files]
+    meta = _meta(f"{cluster.name}-{app.name}", agent_namespace(cluster), labels={APPSET_LABEL: appset.name})
+    destination = {"server": destination_server(fleet, cluster), "namespace": appset.namespace}
+    source = _source(repo, revision, path, files)
+    return _application(meta, appset.project, source, destination, _sync_policy(appset.sync_policy))
+
+
+# ---------------------------------------------------------------- spoke monitoring
+
+
+def monitoring_file(fleet: Fleet) -> File:
+    """Each cluster's rendered monitoring dir to that cluster; the namespace comes from access.yaml."""
+    pulled = [_monitoring_pull_app(fleet, c) for c in registered(fleet, "pull")]
+    return File(f"hub/argocd/applicationsets/{MONITORING_SET}.yaml", (monitoring_set(fleet), *pulled))
+
+
+def _monitoring_sync() -> dict[str, Any]:
+    return _sync_policy(SyncPolicy(create_namespace=False))
+
+
+def _monitoring_path(fleet: Fleet, cluster_name: str) -> str:
+    return f"{fleet.rendered_dir}/clusters/{cluster_name}/{MONITORING_NAMESPACE}"
+
+
+def monitoring_set(fleet: Fleet) -> dict[str, Any]:
+    selector = {"matchLabels": {FLEET_LABEL: fleet.name, MODE_LABEL: "push"}}
+    path = f"{escape_go_template(fleet.rendered_dir)}/clusters/{{{{.name}}}}/{MONITORING_NAMESPACE}"
+    source = _source(escape_go_template(fleet.repo_url), escape_go_template(fleet.repo_revision), path)
+    template_spec = {
+        "project": PLATFORM_PROJECT,
+        "source": source,
+        "destination": {"server": "{{.server}}", "namespace": MONITORING_NAMESPACE},
+        "syncPolicy": _monitoring_sync(),
+    }
+    spec = {
+        "goTemplate": True,
+        "goTemplateOptions": ["missingkey=error"],
+        "generators": [{"clusters": {"selector": selector}}],
+        "template": {"metadata": {"name": "{{.name}}-monitoring"}, "spec": template_spec},
+    }
+    meta = _meta(MONITORING_SET, fleet.argocd_namespace)
+    return {"apiVersion": API, "kind": "ApplicationSet", "metadata": meta, "spec": spec}
+
+
+def _monitoring_pull_app(fleet: Fleet, cluster: Cluster) -> dict[str, Any]:
+    source = _source(fleet.repo_url, fleet.repo_revision, _monitoring_path(fleet, cluster.name))
+    destination = {"server": destination_server(fleet, cluster), "namespace": MONITORING_NAMESPACE}
+    labels = {APPSET_LABEL: MONITORING_SET}
+    meta = _meta(f"{cluster.name}-monitoring", agent_namespace(cluster), labels=labels)
+    return _application(meta, PLATFORM_PROJECT, source, destination, _monitoring_sync())

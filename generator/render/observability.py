@@ -1,0 +1,239 @@
+"""Metrics: a Prometheus + Thanos sidecar per cluster, one Thanos Querier (and store gateway) on the hub.
+
+Every spoke Prometheus carries ``<clusterLabel>: <cluster>`` as an external label (identity:
+never deduplicated away) and prometheus-operator's replica label (the HA copy: the Querier
+deduplicates on it). Each sidecar also uploads 2 h blocks to the object store named by
+``objectStorageSecret``; only the Secret's name is ever written.
+
+The Querier dials the sidecar of every registered push-mode spoke at
+``SIDECAR_ENDPOINT_TEMPLATE``: fleet.yaml has no field for that address yet, so the template
+states the DNS name each spoke's sidecar gRPC port must be published under. Pull-mode spokes
+(edge, outbound only) cannot be dialled; their data reaches the hub through the object store,
+served by a store gateway. The gateway is rendered whenever the hub is, because it is also
+what serves every cluster's history older than Prometheus' local retention (24 h by default).
+Data a pull-mode spoke has not uploaded yet (up to ~2 h) is not visible from the hub.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.compat import StringIO
+
+from ..model import Cluster, Fleet
+from . import File
+
+NAMESPACE = "monitoring"
+SIDECAR_ENDPOINT_TEMPLATE = "thanos-sidecar.{cluster}.{fleet}.internal:10901"
+OBJSTORE_KEY = "objstore.yml"  # key inside objectStorageSecret, as Thanos' own examples name it
+QUERIER = "thanos-querier"
+STORE = "thanos-store"
+PROMETHEUS = "fleet"
+GRPC_PORT, HTTP_PORT, QUERIER_SERVICE_PORT = 10901, 10902, 9090
+NOBODY = 65534  # the Thanos image runs as nobody
+
+
+def render(fleet: Fleet) -> list[File]:
+    hub = [querier_deployment(fleet), querier_service(), store_statefulset(fleet), store_service()]
+    files = [File("hub/observability/thanos-querier.yaml", tuple(hub))]
+    if fleet.grafana_enabled:
+        files.append(File("hub/observability/grafana-datasource.yaml", (grafana_datasource(),)))
+    files += [File(f"clusters/{c.name}/monitoring/prometheus.yaml", tuple(spoke_documents(fleet, c)))
+              for c in fleet.clusters]
+    return files
+
+
+def sidecar_endpoints(fleet: Fleet) -> list[str]:
+    """Where the Querier dials: every registered push-mode spoke's sidecar, by cluster name."""
+    return [SIDECAR_ENDPOINT_TEMPLATE.format(cluster=c.name, fleet=fleet.name)
+            for c in fleet.clusters if c.registered and c.argocd_mode == "push"]
+
+
+def store_endpoint() -> str:
+    return f"{STORE}.{NAMESPACE}.svc:{GRPC_PORT}"
+
+
+# ---------------------------------------------------------------- hub
+
+
+def querier_args(fleet: Fleet) -> list[str]:
+    endpoints = [*sidecar_endpoints(fleet), store_endpoint()]
+    return ["query", f"--grpc-address=0.0.0.0:{GRPC_PORT}", f"--http-address=0.0.0.0:{HTTP_PORT}",
+            f"--query.replica-label={fleet.thanos.replica_label}", *(f"--endpoint={e}" for e in endpoints)]
+
+
+def querier_deployment(fleet: Fleet) -> dict[str, Any]:
+    container = _thanos_container("thanos-query", fleet.thanos.image, querier_args(fleet))
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": _metadata(QUERIER, "query"),
+        "spec": {"replicas": 2, "selector": {"matchLabels": _selector(QUERIER)},
+                 "template": _pod_template(QUERIER, "query", [container], [])},
+    }
+
+
+def querier_service() -> dict[str, Any]:
+    ports = [_service_port("http", QUERIER_SERVICE_PORT, "http"), _service_port("grpc", GRPC_PORT, "grpc")]
+    return _service(QUERIER, "query", ports)
+
+
+def store_args() -> list[str]:
+    return ["store", "--data-dir=/var/thanos/store", f"--objstore.config-file=/etc/thanos/{OBJSTORE_KEY}",
+            f"--grpc-address=0.0.0.0:{GRPC_PORT}", f"--http-address=0.0.0.0:{HTTP_PORT}"]
+
+
+def store_statefulset(fleet: Fleet) -> dict[str, Any]:
+    container = _thanos_container("thanos-store", fleet.thanos.image, store_args())
+    container["volumeMounts"] = [{"name": "data", "mountPath": "/var/thanos/store"},
+                                 {"name": "objstore", "mountPath": "/etc/thanos", "readOnly": True}]
+    volumes = [
+        # Index headers are rebuilt from the bucket after a restart: a cache, not state.
+        {"name": "data", "emptyDir": {}},
+        {"name": "objstore", "secret": {"secretName": fleet.thanos.object_storage_secret,
+                                        "items": [{"key": OBJSTORE_KEY, "path": OBJSTORE_KEY}]}},
+    ]
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": _metadata(STORE, "store"),
+        "spec": {"serviceName": STORE, "replicas": 1, "selector": {"matchLabels": _selector(STORE)},
+                 "template": _pod_template(STORE, "store", [container], volumes)},
+    }
+
+
+def store_service() -> dict[str, Any]:
+    ports = [_service_port("grpc", GRPC_PORT, "grpc"), _service_port("http", HTTP_PORT, "http")]
+    return _service(STORE, "store", ports)
+
+
+def grafana_datasource() -> dict[str, Any]:
+    """Provisioning file picked up by the Grafana chart's sidecar (label ``grafana_datasource: "1"``)."""
+    provisioning = {
+        "apiVersion": 1,
+        "datasources": [{
+            "name": "Thanos", "uid": "thanos", "type": "prometheus", "access": "proxy",
+            "url": f"http://{QUERIER}.{NAMESPACE}.svc:{QUERIER_SERVICE_PORT}", "isDefault": True,
+            "jsonData": {"prometheusType": "Thanos"},
+        }],
+    }
+    metadata = {"name": "thanos-datasource", "namespace": NAMESPACE, "labels": {"grafana_datasource": "1"}}
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata,
+            "data": {"thanos-datasource.yaml": _yaml_text(provisioning)}}
+
+
+# ---------------------------------------------------------------- spokes
+
+
+def spoke_documents(fleet: Fleet, cluster: Cluster) -> list[dict[str, Any]]:
+    return [*prometheus_rbac(), prometheus(fleet, cluster)]
+
+
+def prometheus(fleet: Fleet, cluster: Cluster) -> dict[str, Any]:
+    thanos = fleet.thanos
+    sidecar: dict[str, Any] = {"image": thanos.image}
+    if version := image_version(thanos.image):
+        sidecar["version"] = version  # the operator needs it to know which sidecar flags exist
+    sidecar["objectStorageConfig"] = {"name": thanos.object_storage_secret, "key": OBJSTORE_KEY}
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "Prometheus",
+        "metadata": {"name": PROMETHEUS, "namespace": NAMESPACE},
+        "spec": {
+            "replicas": 2,
+            "serviceAccountName": f"{PROMETHEUS}-prometheus",
+            "externalLabels": {thanos.cluster_label: cluster.name},
+            "replicaExternalLabelName": thanos.replica_label,
+            **select_everything(),
+            "thanos": sidecar,
+        },
+    }
+
+
+def select_everything() -> dict[str, dict]:
+    """Empty selectors select every monitor and rule in every namespace; missing ones select none."""
+    kinds = ("serviceMonitor", "podMonitor", "rule")
+    return {f"{kind}{scope}Selector": {} for kind in kinds for scope in ("", "Namespace")}
+
+
+def image_version(image: str) -> str | None:
+    """``quay.io/thanos/thanos:v0.36.1`` -> ``v0.36.1``; None for digests or untagged refs."""
+    match = re.search(r":(v?\d+\.\d+\.\d+[^:/@]*)$", image.split("@")[0])
+    return match.group(1) if match else None
+
+
+def prometheus_rbac() -> list[dict[str, Any]]:
+    """What Prometheus needs for Kubernetes service discovery, and nothing more."""
+    name = f"{PROMETHEUS}-prometheus"
+    rules = [
+        {"apiGroups": [""], "resources": ["nodes", "nodes/metrics", "services", "endpoints", "pods"],
+         "verbs": ["get", "list", "watch"]},
+        {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["get", "list", "watch"]},
+        {"nonResourceURLs": ["/metrics"], "verbs": ["get"]},
+    ]
+    subject = {"kind": "ServiceAccount", "name": name, "namespace": NAMESPACE}
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": NAMESPACE}},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": name},
+         "rules": rules},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": name},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
+         "subjects": [subject]},
+    ]
+
+
+# ---------------------------------------------------------------- building blocks
+
+
+def _labels(name: str, component: str) -> dict[str, str]:
+    return {"app.kubernetes.io/name": name, "app.kubernetes.io/component": component}
+
+
+def _selector(name: str) -> dict[str, str]:
+    return {"app.kubernetes.io/name": name}
+
+
+def _metadata(name: str, component: str) -> dict[str, Any]:
+    return {"name": name, "namespace": NAMESPACE, "labels": _labels(name, component)}
+
+
+def _pod_template(name: str, component: str, containers: list, volumes: list) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "securityContext": {"runAsNonRoot": True, "runAsUser": NOBODY, "fsGroup": NOBODY},
+        "containers": containers,
+    }
+    if volumes:
+        spec["volumes"] = volumes
+    return {"metadata": {"labels": _labels(name, component)}, "spec": spec}
+
+
+def _thanos_container(name: str, image: str, args: list[str]) -> dict[str, Any]:
+    return {
+        "name": name,
+        "image": image,
+        "args": args,
+        "ports": [{"name": "grpc", "containerPort": GRPC_PORT}, {"name": "http", "containerPort": HTTP_PORT}],
+        "readinessProbe": {"httpGet": {"path": "/-/ready", "port": "http"}},
+        "livenessProbe": {"httpGet": {"path": "/-/healthy", "port": "http"}},
+        "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                            "capabilities": {"drop": ["ALL"]}},
+    }
+
+
+def _service(name: str, component: str, ports: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Service", "metadata": _metadata(name, component),
+            "spec": {"selector": _selector(name), "ports": ports}}
+
+
+def _service_port(name: str, port: int, target: str) -> dict[str, Any]:
+    return {"name": name, "port": port, "targetPort": target}
+
+
+def _yaml_text(data: Any) -> str:
+    yaml = YAML(typ="rt")
+    yaml.default_flow_style = False
+    out = StringIO()
+    yaml.dump(data, out)
+    return out.getvalue()

@@ -1,0 +1,96 @@
+"""The fleet schema: what it accepts, what it rejects, and where and how it says so."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from generator.load import load_text
+from generator.schema import schema_document, validate
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = (ROOT / "fleet.yaml").read_text()
+
+
+def findings(text: str):
+    doc, syntax = load_text(text, "fleet.yaml")
+    assert not syntax
+    return validate(doc)
+
+
+def one(text: str):
+    (finding,) = findings(text)
+    return finding
+
+
+def test_example_and_shared_example_are_valid():
+    assert findings(EXAMPLE) == []
+    assert findings((ROOT.parent / "shared" / "examples" / "fleet.yaml").read_text()) == []
+
+
+def test_root_schema_is_the_shipped_schema():
+    assert json.loads((ROOT / "schemas" / "fleet.schema.json").read_text()) == schema_document()
+    assert schema_document()["$schema"].endswith("2020-12/schema") and schema_document()["$id"]
+
+
+def test_unknown_field_did_you_mean_at_the_key():
+    f = one(EXAMPLE.replace("  renderedDir: rendered", "  renderDir: rendered"))
+    assert (f.line, f.column) == (11, 3) and "did you mean 'renderedDir'" in f.hint
+
+
+def test_unsupported_api_version_names_supported():
+    f = one(EXAMPLE.replace("apiVersion: fleetgen/v1alpha1", "apiVersion: fleetgen/v2"))
+    assert "fleetgen/v1alpha1" in f.message and (f.line, f.column) == (4, 13)
+
+
+@pytest.mark.parametrize("old,new,words", [
+    ("pods: 10.16.0.0/14", "pods: 10.16.0.1/14", "valid CIDR"),
+    ("pods: 10.16.0.0/14", "pods: 10.16.0.0/33", "valid CIDR"),
+    ("name: prod-us-east-1", "name: Prod_US", "DNS-1123"),
+    ("name: prod-us-east-1", "name: ../etc", "DNS-1123"),
+    ("server: https://4F2A9C1E.gr7.us-east-1.eks.amazonaws.com", "server: http://insecure.example.com", "https"),
+    ('kubernetesVersion: "1.31"', "kubernetesVersion: latest", "MAJOR.MINOR"),
+    ("renderedDir: rendered", "renderedDir: ../outside", "no '..'"),
+    ("renderedDir: rendered", "renderedDir: /abs", "no '..'"),
+])
+def test_value_formats(old, new, words):
+    f = one(EXAMPLE.replace(old, new, 1))
+    assert f.rule == "schema" and (words in f.message or words in f.hint), f
+
+
+def test_unquoted_version_is_explained():
+    f = one(EXAMPLE.replace('kubernetesVersion: "1.30"', "kubernetesVersion: 1.30"))
+    assert "must be a string" in f.message and "quote it" in f.hint and (f.line, f.column) == (22, 22)
+
+
+def test_automatic_label_may_not_be_overridden():
+    f = one(EXAMPLE.replace("labels: {tier: edge, site: store-042}", "labels: {tier: edge, region: x}"))
+    assert "set automatically" in f.message and (f.line, f.column) == (126, 26)
+
+
+def test_environment_must_be_declared():
+    f = one(EXAMPLE.replace("environment: development", "environment: qa"))
+    assert "not one of environments" in f.message
+
+
+def test_missing_version_without_defaults():
+    found = findings(EXAMPLE.replace('  kubernetesVersion: "1.30"\n', "", 1))
+    assert len(found) == 5 and all("has no kubernetesVersion" in f.message for f in found)
+
+
+def test_node_pool_min_above_max():
+    f = one(EXAMPLE.replace("min: 6, max: 40", "min: 41, max: 40"))
+    assert "greater than max" in f.message
+
+
+def test_workloads_need_karmada_server():
+    text = EXAMPLE.replace("  karmada:\n    server: https://karmada-apiserver.karmada-system.svc.cluster.local:5443\n", "")
+    assert any("karmada" in f.message for f in findings(text))
+
+
+def test_wrong_type_reports_every_place_once():
+    text = EXAMPLE.replace("replicas: 60", "replicas: sixty")
+    (f,) = findings(text)
+    assert "integer" in f.message
