@@ -16,8 +16,8 @@ Decisions (each checked against the provider source):
   must be full semver (``v1.30.0``; CAPI's webhook matches ``KubeSemver``); when the fleet
   gives only ``MAJOR.MINOR`` the patch is ``.0``, the first release of every minor, which
   kindest/node images and image-builder templates exist for; pin ``1.30.4`` in fleet.yaml
-  to pick another. EKS takes ``v1.30`` (the CRD pattern rejects ``v1.30.0``; EKS versions
-  are minors). GKE takes ``1.30`` / ``1.30.4`` (GKE version aliases; CAPG strips the ``v``).
+  to pick another. EKS takes ``v1.30``: EKS versions are minors and CAPA compares only
+  major.minor. GKE takes ``1.30`` / ``1.30.4`` (GKE version aliases; CAPG strips the ``v``).
   AKS gets the fleet version in ``AzureASOManagedControlPlane.spec.version``, which CAPZ
   copies into the ManagedCluster. Managed MachinePools carry a version only where the cloud
   accepts it: always for EKS (CAPA uses its minor), for GKE/AKS only when the fleet pins a
@@ -343,7 +343,8 @@ def aks_taint(taint: Taint) -> str:
 
 
 def aks_pool(cluster: Cluster, pool: NodePool, azure_name: str, system: bool) -> list[Doc]:
-    spec: Doc = {"azureName": azure_name, "mode": "System" if system else "User", "owner": {"name": cluster.name},
+    mode = "System" if system else "User"
+    spec: Doc = {"azureName": azure_name, "mode": mode, "owner": {"name": cluster.name},
                  "type": "VirtualMachineScaleSets", "vmSize": pool.instance_type}
     if autoscaled(pool):
         spec.update(enableAutoScaling=True, minCount=pool.min, maxCount=pool.max)
@@ -434,7 +435,9 @@ def kubeadm(cluster: Cluster, infra: Doc, machine_template: Callable[[str, str],
 def kubeadm_pool(cluster: Cluster, pool: NodePool, machine_template: Callable[[str, str], Doc],
                  nodes: KubeadmNodes) -> list[Doc]:
     name = pool_name(cluster, pool)
-    join = {"joinConfiguration": nodes.registration(pool.labels, pool.taints), **nodes.commands()}
+    registration = nodes.registration(pool.labels, pool.taints)
+    join = {"joinConfiguration": registration} if registration["nodeRegistration"] else {}
+    join.update(nodes.commands())
     config = {"apiVersion": BOOTSTRAP, "kind": "KubeadmConfigTemplate", "metadata": meta(cluster, name),
               "spec": {"template": {"spec": join}}}
     template = machine_template(name, pool.instance_type)
@@ -461,9 +464,11 @@ _VSPHERE_NODES = KubeadmNodes(
     cluster_configuration={
         "controllerManager": {"extraArgs": [{"name": "cloud-provider", "value": "external"}]}},
 )
-# The hub reaches a CAPD cluster through its load balancer published on the Docker host.
+# The hub reaches a CAPD cluster through its load balancer published on the Docker host; kind
+# nodes share the host's disk, so (as CAPD's own templates do) disk pressure must not evict.
 _DOCKER_NODES = KubeadmNodes(
     control_plane_replicas=1,
+    kubelet_args={"eviction-hard": "nodefs.available<0%,nodefs.inodesFree<0%,imagefs.available<0%"},
     cluster_configuration={
         "apiServer": {"certSANs": ["localhost", "127.0.0.1", "0.0.0.0", "host.docker.internal"]}},
 )

@@ -178,7 +178,7 @@ def unsupported_reason(patch: Patch) -> str | None:
 
 
 def unsupported_patches(workload: Workload) -> list[tuple[Path, str]]:
-    """Patches the OverridePolicy leaves out, with their fleet.yaml path and why (lint: override-unsupported)."""
+    """Patches the OverridePolicy leaves out: fleet.yaml path and why (lint: override-unsupported)."""
     return list(_unsupported(workload))
 
 
@@ -208,7 +208,8 @@ def global_service_policy(workload: Workload) -> dict[str, Any] | None:
 def global_service_annotations(workload: Workload) -> dict[str, str]:
     gs = workload.global_service
     assert gs is not None
-    annotations = {"service.cilium.io/global": "true", "service.cilium.io/shared": "true" if gs.shared else "false"}
+    shared = "true" if gs.shared else "false"
+    annotations = {"service.cilium.io/global": "true", "service.cilium.io/shared": shared}
     if gs.affinity is not None:
         annotations["service.cilium.io/affinity"] = gs.affinity
     return annotations

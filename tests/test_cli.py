@@ -1,0 +1,124 @@
+"""The CLI: every lint format, exit codes, usage errors, colour rules, and the rule listing."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from generator import __version__
+from generator.lint import RULES
+from generator.main import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+BAD = (ROOT / "tests" / "fleets" / "base.yaml").read_text().replace("meshID: 2}", "meshID: 1}")
+
+
+def run(*args: str, env: dict | None = None):
+    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+
+
+@pytest.fixture
+def bad_fleet(tmp_path) -> Path:
+    path = tmp_path / "fleet.yaml"
+    path.write_text(BAD)
+    return path
+
+
+def test_clean_example_exits_zero():
+    result = run("lint", str(ROOT / "fleet.yaml"))
+    assert result.exit_code == 0, result.output
+    assert "0 errors" in result.output
+
+
+def test_shared_example_exits_zero():
+    assert run("lint", str(ROOT.parent / "shared" / "examples" / "fleet.yaml")).exit_code == 0
+
+
+def test_text_is_compiler_style(bad_fleet):
+    result = run("lint", str(bad_fleet))
+    assert result.exit_code == 1
+    assert re.search(rf"^{re.escape(str(bad_fleet))}:28:67: error\[mesh-id\] ", result.output, re.M)
+    assert "fix:" in result.output and "\x1b[" not in result.output
+
+
+def test_json_matches_the_contract(bad_fleet):
+    body = json.loads(run("lint", str(bad_fleet), "--format", "json").output)
+    (finding,) = body["findings"]
+    assert set(finding) >= {"rule", "severity", "message", "file", "line", "column", "path"}
+    assert finding["path"] == "clusters[1].network.meshID" and body["summary"]["errors"] == 1
+
+
+def test_github_workflow_commands(bad_fleet):
+    out = run("lint", str(bad_fleet), "--format", "github").output
+    assert out.startswith(f"::error file={bad_fleet},line=28,col=67,title=mesh-id::")
+
+
+def test_sarif(bad_fleet):
+    sarif = json.loads(run("lint", str(bad_fleet), "--format", "sarif").output)
+    assert sarif["version"] == "2.1.0"
+    rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+    assert [r["id"] for r in rules] == [r.id for r in RULES]
+    (result,) = sarif["runs"][0]["results"]
+    assert result["ruleId"] == "mesh-id" and rules[result["ruleIndex"]]["id"] == "mesh-id"
+    assert result["locations"][0]["physicalLocation"]["region"] == {"startLine": 28, "startColumn": 67}
+    assert result["relatedLocations"][0]["physicalLocation"]["region"]["startLine"] == 21
+
+
+def test_validate_is_schema_only(bad_fleet):
+    assert run("validate", str(bad_fleet)).exit_code == 0  # a mesh-id clash is lint's business
+
+
+@pytest.mark.parametrize("args", [["lint", "--format", "xml"], ["lint", "--nope"], ["frobnicate"]])
+def test_bad_option_exits_two(args):
+    assert run(*args).exit_code == 2
+
+
+def test_missing_file_exits_two(tmp_path):
+    result = run("lint", str(tmp_path / "nope.yaml"))
+    assert result.exit_code == 2 and "no such file" in result.output
+
+
+def test_directory_exits_two(tmp_path):
+    assert run("lint", str(tmp_path)).exit_code == 2
+
+
+def test_syntax_error_exits_one(tmp_path):
+    path = tmp_path / "fleet.yaml"
+    path.write_text("a: [\n")
+    result = run("lint", str(path))
+    assert result.exit_code == 1 and "error[yaml-syntax]" in result.output
+
+
+def test_rules_lists_every_rule():
+    out = run("rules").output
+    for r in RULES:
+        assert f"{r.id} ({r.severity})" in out
+    assert json.loads(run("rules", "--format", "json").output)[0]["id"] == "yaml-syntax"
+
+
+def test_version():
+    assert __version__ in run("--version").output
+
+
+def test_colour_only_on_a_tty(monkeypatch):
+    from generator.report import text
+
+    class Tty:
+        def isatty(self):
+            return True
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert text.use_colour(Tty())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not text.use_colour(Tty())
+
+
+def test_readme_rule_table_is_generated_from_the_registry():
+    from generator.commands.rules import as_markdown
+
+    readme = (ROOT / "README.md").read_text()
+    assert as_markdown() in readme, "README rule table is stale: paste `fleetgen rules --format markdown`"

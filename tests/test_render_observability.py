@@ -1,0 +1,136 @@
+"""Observability render target: the hub Querier reaches every spoke, dedups HA pairs, keeps clusters apart."""
+
+from __future__ import annotations
+
+import yaml
+
+from generator.render import observability
+from tests.conftest import fleet_from_text
+
+
+def files_by_path(fleet):
+    return {f.path: f for f in observability.render(fleet)}
+
+
+def hub_documents(fleet):
+    return files_by_path(fleet)["hub/observability/thanos-querier.yaml"].documents
+
+
+def find(documents, kind, name):
+    (doc,) = [d for d in documents if d["kind"] == kind and d["metadata"]["name"] == name]
+    return doc
+
+
+def querier_args(fleet):
+    deployment = find(hub_documents(fleet), "Deployment", "thanos-querier")
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    return container["args"]
+
+
+def test_every_document_passes_the_upstream_schema(example_fleet, upstream):
+    for f in observability.render(example_fleet):
+        for doc in f.documents:
+            assert upstream(doc) == [], (f.path, doc["kind"], doc["metadata"]["name"])
+
+
+def test_querier_dials_each_registered_push_spoke_and_the_store(example_fleet):
+    args = querier_args(example_fleet)
+    assert args[0] == "query"
+    endpoints = [a.removeprefix("--endpoint=") for a in args if a.startswith("--endpoint=")]
+    push = ["analytics-westeurope", "prod-ap-south-1", "prod-eu-west-1", "prod-us-east-1",
+            "staging-us-east-1"]
+    assert endpoints == [f"thanos-sidecar.{c}.example-platform.internal:10901" for c in push] + [
+        "thanos-store.monitoring.svc:10901"
+    ]
+    # edge-store-042 is pull mode (cannot be dialled); gpu/dev clusters have no server yet.
+    assert not any("edge-store-042" in e or "dev-local" in e or "gpu-inference" in e for e in endpoints)
+
+
+def test_querier_never_uses_store_flag_and_dedups_on_the_replica_label(example_fleet):
+    args = querier_args(example_fleet)
+    assert not any(a.startswith("--store") for a in args)
+    replica_flags = [a for a in args if a.startswith("--query.replica-label")]
+    assert replica_flags == ["--query.replica-label=prometheus_replica"]
+
+
+def test_replica_label_follows_fleet_yaml(example_text):
+    fleet = fleet_from_text(example_text.replace("replicaLabel: prometheus_replica", "replicaLabel: ha_copy"))
+    assert "--query.replica-label=ha_copy" in querier_args(fleet)
+    prometheus = find(files_by_path(fleet)["clusters/prod-us-east-1/monitoring/prometheus.yaml"].documents,
+                      "Prometheus", "fleet")
+    assert prometheus["spec"]["replicaExternalLabelName"] == "ha_copy"
+
+
+def test_store_gateway_reads_the_object_store_secret_by_name_only(example_fleet):
+    documents = hub_documents(example_fleet)
+    store = find(documents, "StatefulSet", "thanos-store")
+    pod = store["spec"]["template"]["spec"]
+    (secret_volume,) = [v for v in pod["volumes"] if "secret" in v]
+    assert secret_volume["secret"]["secretName"] == "thanos-objstore"
+    (container,) = pod["containers"]
+    assert container["args"][0] == "store"
+    assert "--objstore.config-file=/etc/thanos/objstore.yml" in container["args"]
+    service = find(documents, "Service", "thanos-store")
+    assert service["spec"]["selector"] == store["spec"]["selector"]["matchLabels"]
+    assert not any(d["kind"] == "Secret" for d in documents)
+
+
+def test_querier_service_selects_the_querier_pods(example_fleet):
+    documents = hub_documents(example_fleet)
+    deployment = find(documents, "Deployment", "thanos-querier")
+    service = find(documents, "Service", "thanos-querier")
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert all(labels[k] == v for k, v in service["spec"]["selector"].items())
+
+
+def test_grafana_datasource_points_at_the_querier(example_fleet):
+    (configmap,) = files_by_path(example_fleet)["hub/observability/grafana-datasource.yaml"].documents
+    assert configmap["metadata"]["labels"] == {"grafana_datasource": "1"}
+    (text,) = configmap["data"].values()
+    (source,) = yaml.safe_load(text)["datasources"]
+    assert source["type"] == "prometheus"
+    assert source["url"] == "http://thanos-querier.monitoring.svc:9090"
+    service = find(hub_documents(example_fleet), "Service", "thanos-querier")
+    assert 9090 in [p["port"] for p in service["spec"]["ports"]]
+
+
+def test_no_grafana_no_datasource(example_text):
+    text = example_text.replace("grafana:\n    enabled: true", "grafana:\n    enabled: false")
+    assert text != example_text
+    fleet = fleet_from_text(text)
+    assert "hub/observability/grafana-datasource.yaml" not in files_by_path(fleet)
+
+
+def test_prometheus_per_cluster_labels_its_series_with_the_cluster(example_fleet):
+    files = files_by_path(example_fleet)
+    for cluster in example_fleet.clusters:
+        documents = files[f"clusters/{cluster.name}/monitoring/prometheus.yaml"].documents
+        spec = find(documents, "Prometheus", "fleet")["spec"]
+        assert spec["externalLabels"] == {"cluster": cluster.name}
+        assert spec["replicas"] == 2
+        assert spec["replicaExternalLabelName"] == "prometheus_replica"
+        assert spec["thanos"]["objectStorageConfig"] == {"name": "thanos-objstore", "key": "objstore.yml"}
+        assert spec["thanos"]["image"] == "quay.io/thanos/thanos:v0.36.1"
+        assert spec["thanos"]["version"] == "v0.36.1"
+        account = find(documents, "ServiceAccount", spec["serviceAccountName"])
+        assert account["metadata"]["namespace"] == "monitoring"
+
+
+def test_cluster_label_follows_fleet_yaml(example_text):
+    fleet = fleet_from_text(example_text.replace("clusterLabel: cluster", "clusterLabel: k8s_cluster"))
+    documents = files_by_path(fleet)["clusters/dev-local/monitoring/prometheus.yaml"].documents
+    assert find(documents, "Prometheus", "fleet")["spec"]["externalLabels"] == {"k8s_cluster": "dev-local"}
+
+
+def test_image_version():
+    assert observability.image_version("quay.io/thanos/thanos:v0.38.0") == "v0.38.0"
+    assert observability.image_version("registry:5000/thanos@sha256:abc") is None
+    assert observability.image_version("thanos/thanos") is None
+
+
+def test_render_is_deterministic_and_independent_of_cluster_order(example_fleet, example_text):
+    data = yaml.safe_load(example_text)
+    data["clusters"].reverse()
+    reordered = fleet_from_text(yaml.safe_dump(data, sort_keys=False))
+    assert observability.render(example_fleet) == observability.render(example_fleet)
+    assert observability.render(reordered) == observability.render(example_fleet)
