@@ -1,9 +1,10 @@
 """Deterministic, fast YAML text for rendered manifests.
 
 ``dump(documents)`` writes plain data (dict / list / tuple / str / int / float / bool / None)
-as block-style YAML in the shape ``kubectl get -o yaml`` prints: 2-space indentation,
-sequences under a key at the key's own column, ``{}``/``[]`` for empty collections, and
-dict keys in insertion order.
+as block-style YAML: 2-space indentation, a sequence under a key indented by 2 with its
+mappings inline after the dash (``- name: x``, as ruamel's ``indent(mapping=2, sequence=4,
+offset=2)`` and fleet.yaml itself), ``{}``/``[]`` for empty collections, and dict keys in
+insertion order.
 
 Every scalar must read back as the same value under YAML 1.1 (PyYAML, Go yaml.v2, which
 Kubernetes, Argo CD and Helm use) and YAML 1.2 (ruamel.yaml, Go yaml.v3). So a string is
@@ -47,6 +48,7 @@ _NUMBER = re.compile(
     re.IGNORECASE,
 )
 _NUMBER_START = frozenset("-+.0123456789_")
+_DIGITS = frozenset("0123456789")
 # YAML 1.1 timestamps and Go yaml.v2's looser "2006-1-2" forms, with anything after a
 # date-time separator treated as a time.
 _TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt \t].*)?")
@@ -64,10 +66,11 @@ _ESCAPES = {
 # PyYAML and ruamel give up on implicit keys longer than 1024 characters; longer keys are
 # written as explicit "? key" entries.
 _MAX_IMPLICIT_KEY = 1000
-# Memo of string -> one-line text (plain, '...' or "..."); None marks block literals. The
-# rendering is a pure function of the string, so the memo never changes output; the bound
-# keeps memory flat when one process renders many fleets.
-_CACHE_LIMIT = 200_000
+# Memos of string -> text: keys always one-line (plain, '...' or "..."), values one-line or
+# None for a literal block. Rendering is a pure function of the string, so the memos never
+# change output; the bound keeps memory flat when one process renders many fleets.
+_CACHE_LIMIT = 100_000
+_KEY_TEXTS: dict[str, str] = {}
 _TEXTS: dict[str, str | None] = {}
 _PADS = [" " * width for width in range(64)]
 
@@ -91,7 +94,7 @@ def is_plain_safe(text: str) -> bool:
         and " #" not in text
         and not text.startswith(("---", "..."))
         and not (text[0] in _NUMBER_START and _NUMBER.fullmatch(text))
-        and not (text[0].isdigit() and _TIMESTAMP.fullmatch(text))
+        and not (text[0] in _DIGITS and _TIMESTAMP.fullmatch(text))
     )
 
 
@@ -170,7 +173,7 @@ def _scalar_text(value: Any) -> str:
 def _exact(value: Any) -> Any:
     """``value`` as its exact builtin type: subclasses (enums, OrderedDict, ...) emit like
     their base; ``str.__str__`` because ``str()`` of a (str, Enum) member is its name."""
-    if isinstance(value, bool) or value is None:
+    if type(value) in _EXACT_TYPES or isinstance(value, bool):
         return value
     for base, convert in _BASES:
         if isinstance(value, base):
@@ -178,22 +181,27 @@ def _exact(value: Any) -> Any:
     return value
 
 
+_EXACT_TYPES = frozenset([str, int, float, bool, dict, list, tuple, type(None)])
 _BASES = ((str, str.__str__), (int, int), (float, float), (dict, dict), ((list, tuple), list))
 
 
 def _key_text(key: Any) -> str:
-    """A mapping key: never a block scalar, so multi-line keys are double-quoted."""
-    return _scalar_text(_exact(key))
+    """A mapping key: never a block scalar, so multi-line keys are double-quoted; memoised."""
+    if type(key) is not str:
+        return _scalar_text(_exact(key))
+    if len(_KEY_TEXTS) >= _CACHE_LIMIT:
+        _KEY_TEXTS.clear()
+    rendered = _KEY_TEXTS[key] = quote(key)
+    return rendered
 
 
 def _emit_mapping(mapping: dict, indent: int, out: list[str]) -> None:
     """Block mapping at column ``indent``; every appended string starts a new line."""
     pad = _PADS[indent] if indent < 64 else " " * indent
     texts_get = _TEXTS.get
+    keys_get = _KEY_TEXTS.get
     for key, value in mapping.items():
-        key_text = texts_get(key) if type(key) is str else None
-        if key_text is None:
-            key_text = _key_text(key)
+        key_text = keys_get(key) or _key_text(key)
         if len(key_text) > _MAX_IMPLICIT_KEY:
             out.append(f"{pad}? {key_text}\n")
             _emit_item(value, indent, f"{pad}: ", out)
@@ -207,7 +215,7 @@ def _emit_mapping(mapping: dict, indent: int, out: list[str]) -> None:
             _emit_mapping(value, indent + 2, out)
         elif (kind is list or kind is tuple) and value:
             out.append(f"{pad}{key_text}:\n")
-            _emit_sequence(value, indent, out)
+            _emit_sequence(value, indent + 2, out)
         else:
             _emit_value(f"{pad}{key_text}:", value, indent, out)
 
@@ -254,7 +262,7 @@ def _emit_value(head: str, value: Any, indent: int, out: list[str]) -> None:
         if kind is dict:
             _emit_mapping(value, indent + 2, out)
         else:
-            _emit_sequence(value, indent, out)
+            _emit_sequence(value, indent + 2, out)
     elif kind is str:
         out.append(f"{head} {_string_text(value, indent)}\n")
     else:

@@ -14,6 +14,7 @@ from .errors import FleetgenError
 from .findings import ERROR, Finding
 from .load import Document, load_bytes
 from .model import Fleet, build
+from .stages import Stages
 
 
 @dataclass
@@ -43,20 +44,29 @@ def read(path: Path) -> bytes:
         raise FleetgenError(f"{path}: cannot read: {exc.strerror}") from None
 
 
-def validate(path: Path) -> Loaded:
+def validate(path: Path, stages: Stages | None = None) -> Loaded:
     """Syntax and schema only (``fleetgen validate``)."""
+    stages = stages or Stages()
     result = Loaded(path)
-    result.doc, result.findings = load_bytes(read(path), str(path))
+    with stages.stage("load"):
+        result.doc, result.findings = load_bytes(read(path), str(path))
     if result.doc is not None:
-        result.findings += schema.validate(result.doc)
+        with stages.stage("validate"):
+            result.findings += schema.validate(result.doc)
     return result
 
 
-def check(path: Path, out: Path | None = None) -> Loaded:
+def check(path: Path, out: Path | None = None, stages: Stages | None = None) -> Loaded:
     """Everything ``lint`` reports: syntax, schema, then every lint rule on the model."""
-    result = validate(path)
+    stages = stages or Stages()
+    result = validate(path, stages)
     if result.doc is None:
         return result
+    with stages.stage("lint"):
+        return _lint(result, path, out)
+
+
+def _lint(result: Loaded, path: Path, out: Path | None) -> Loaded:
     if not result.ok:  # no model; still never let a credential pass unreported
         found = lint.run(result.doc, None)
         result.findings = sorted(set(result.findings + found.findings))

@@ -1,23 +1,33 @@
 """The tree fleet.yaml should produce, in memory: render every target, serialise, scan for secrets.
 
 ``render``, ``check``, ``diff`` and ``plan`` all start from this, so they always agree.
+
+Large fleets use both cores: each render target runs (render, emit, secret scan) in a forked
+worker, largest targets first, and the results are merged by path, so the output is byte for
+byte the serial path's (a test holds them equal).
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .findings import ERROR, Finding
 from .model import Fleet
-from .render import File, render_fleet
+from .render import File, targets
+from .stages import Stages
 from .tree import check_relpath
+
+PARALLEL_FROM = 300  # clusters; below this a worker's start-up costs more than it saves
 
 
 @dataclass(frozen=True)
 class Produced:
     files: Mapping[str, bytes]  # relative POSIX path -> exact bytes
     versions: Mapping[str, str]  # cluster -> kubernetesVersion, recorded in the lock for upgrade checks
+    leaks: tuple[tuple[str, int, str, str], ...] = ()  # (path, line, kind, masked) found by the final scan
 
 
 def header(source: str, path: str) -> str:
@@ -32,19 +42,63 @@ def file_bytes(f: File, source: str) -> bytes:
     return (header(source, f.path) + body).encode("utf-8")
 
 
-def produce(fleet: Fleet, source: str = "fleet.yaml") -> Produced:
-    files = {check_relpath(f.path): file_bytes(f, source) for f in render_fleet(fleet)}
-    return Produced(files, {c.name: c.kubernetes_version for c in fleet.clusters})
+def _scan(files: Mapping[str, bytes]) -> list[tuple[str, int, str, str]]:
+    from .secrets import scan_text
+
+    return [(rel, line, kind, masked) for rel, data in files.items()
+            for line, kind, masked in scan_text(data.decode("utf-8"))]
+
+
+def _run_target(index: int, fleet: Fleet, source: str) -> tuple[dict[str, bytes], list]:
+    """One target, start to finish: render, emit, scan. Runs in a worker or inline."""
+    files = {check_relpath(f.path): file_bytes(f, source) for f in targets()[index](fleet)}
+    return files, _scan(files)
+
+
+_WORKER_FLEET: tuple[Fleet, str] | None = None  # set in the parent just before fork; read by workers
+
+
+def _worker(index: int) -> tuple[dict[str, bytes], list]:
+    fleet, source = _WORKER_FLEET
+    return _run_target(index, fleet, source)
+
+
+def _results(fleet: Fleet, source: str, parallel: bool) -> list[tuple[dict[str, bytes], list]]:
+    indices = range(len(targets()))
+    if not parallel:
+        return [_run_target(i, fleet, source) for i in indices]
+    global _WORKER_FLEET
+    _WORKER_FLEET = (fleet, source)
+    try:
+        with multiprocessing.get_context("fork").Pool(min(2, os.cpu_count() or 1)) as pool:
+            return pool.map(_worker, indices, chunksize=1)
+    finally:
+        _WORKER_FLEET = None
+
+
+def produce(fleet: Fleet, source: str = "fleet.yaml", stages: Stages | None = None,
+            parallel: bool | None = None) -> Produced:
+    """Render, emit and scan every target; ``parallel`` defaults to "large fleet on a multi-core machine"."""
+    stages = stages or Stages()
+    if parallel is None:
+        parallel = len(fleet.clusters) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1
+    with stages.stage("render+emit", total=len(targets())):
+        files: dict[str, bytes] = {}
+        leaks: list = []
+        for part, found in _results(fleet, source, parallel):
+            duplicate = files.keys() & part.keys()
+            if duplicate:
+                raise AssertionError(f"two render targets produce {sorted(duplicate)[0]}")
+            files.update(part)
+            leaks += found
+            stages.advance()
+    return Produced(dict(sorted(files.items())), {c.name: c.kubernetes_version for c in fleet.clusters},
+                    tuple(sorted(leaks)))
 
 
 def leaked(produced: Produced, out_label: str) -> list[Finding]:
-    """The last line of defence: scan every rendered byte for credentials before anything is written."""
-    from .secrets import scan_text
-
-    found = []
-    for rel, data in sorted(produced.files.items()):
-        for line, kind, masked in scan_text(data.decode("utf-8")):
-            found.append(Finding(f"{out_label}/{rel}", line, 1, "secret-material", ERROR,
-                                 f"{kind} in the rendered output ({masked}); nothing was written",
-                                 hint="remove the credential from fleet.yaml; reference a Secret by name"))
-    return found
+    """The final scan's hits as findings: a credential in the rendered bytes means nothing is written."""
+    return [Finding(f"{out_label}/{rel}", line, 1, "secret-material", ERROR,
+                    f"{kind} in the rendered output ({masked}); nothing was written",
+                    hint="remove the credential from fleet.yaml; reference a Secret by name")
+            for rel, line, kind, masked in produced.leaks]

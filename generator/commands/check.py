@@ -12,7 +12,8 @@ from .. import pipeline, tree
 from ..drift import as_finding, unified
 from ..produce import produce
 from ..report import LINT_FORMATS, text
-from .common import colour, emit, fleet_argument, format_option, out_option
+from ..stages import Stages, wants_progress
+from .common import colour, emit, fleet_argument, format_option, out_option, profile_option
 
 
 def display(path: Path) -> str:
@@ -25,21 +26,35 @@ def display(path: Path) -> str:
 @fleet_argument
 @out_option
 @format_option("text", "json", "github")
-def command(fleet, out, fmt) -> None:
+@profile_option
+def command(fleet, out, fmt, profile) -> None:
     """Fail (exit 1) when the rendered tree is stale, hand-edited or holds stray manifests."""
-    loaded = pipeline.check(fleet, out)
+    stages = Stages(progress=wants_progress())
+    try:
+        code = _check(fleet, out, fmt, stages)
+    finally:
+        stages.close()
+        if profile:
+            click.echo(stages.table(), err=True, nl=False)
+    sys.exit(code)
+
+
+def _check(fleet, out, fmt, stages: Stages) -> int:
+    loaded = pipeline.check(fleet, out, stages)
     if not loaded.ok:
         emit(LINT_FORMATS[fmt](loaded.findings, colour=colour()))
-        sys.exit(1)
+        return 1
     target = out or pipeline.output_dir(fleet, loaded.fleet)
     label = display(target)
-    drift = tree.compare(target, produce(loaded.fleet, fleet.name).files)
+    produced = produce(loaded.fleet, fleet.name, stages)
+    with stages.stage("compare"):
+        drift = tree.compare(target, produced.files)
     findings = [as_finding(d, label) for d in drift]
     if fmt == "text":
         emit(_text(drift, findings, label))
     else:
         emit(LINT_FORMATS[fmt](findings))
-    sys.exit(1 if findings else 0)
+    return 1 if findings else 0
 
 
 def _text(drift, findings, label: str) -> str:

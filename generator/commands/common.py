@@ -26,3 +26,4 @@ def emit(output: str) -> None:
 
 def colour() -> bool:
     return text.use_colour(sys.stdout)
+profile_option = click.option("--profile", is_flag=True, help="Print the time each stage took (to stderr).")

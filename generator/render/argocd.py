@@ -44,6 +44,12 @@ ApplicationSets select push-mode clusters only (``fleetgen.io/argocd-mode: push`
 clusters get plain Applications in their agent namespace, written in the same file. The hub's
 ``application.namespaces`` and the principal's ``allowed-namespaces`` must list those namespaces.
 
+Projects. Each environment's AppProject allows exactly the (server, namespace) pairs its sets
+reach on that environment's clusters; a set whose project is not an environment (``default``)
+uses a project kept outside fleetgen. ``fleet-platform`` holds fleetgen's own Applications: the
+hub in any namespace (it manages Argo CD itself, so it is admin by nature), Karmada, and
+``monitoring`` on every registered cluster, with the cluster-scoped kinds those sync.
+
 Templates. Every ApplicationSet uses ``goTemplate`` with ``missingkey=error``. User strings that
 reach a template field (directly, or through List elements, which the Matrix generator renders
 with the Clusters parameters) have ``{{`` escaped; only the documented ``{{cluster}}``
@@ -53,13 +59,16 @@ placeholder becomes ``{{.name}}``.
 from __future__ import annotations
 
 import json
+from types import MappingProxyType
 from typing import Any
 
 from ..model import App, ApplicationSet, Cluster, Fleet, Selector, SyncPolicy, Workload
 from ..selectors import select
-from . import File
+from . import File, observability
 
 API = "argoproj.io/v1alpha1"
+PROJECTS = "hub/argocd/projects"
+APPLICATIONS = "hub/argocd/applications"
 IN_CLUSTER = "https://kubernetes.default.svc"
 PLATFORM_PROJECT = "fleet-platform"
 FLEET_LABEL = "fleetgen.io/fleet"
@@ -85,10 +94,9 @@ def render(fleet: Fleet) -> list[File]:
         File("bootstrap/root-app.yaml", (platform_project(fleet), root_application(fleet))),
         *(cluster_file(fleet, c) for c in registered(fleet)),
         *_karmada_files(fleet),
-        *(_project_file(fleet, env) for env in fleet.environments),
-        File("hub/argocd/projects/fleet-platform.yaml", (platform_project(fleet),)),
-        *(appset_file(fleet, a) for a in fleet.application_sets),
-        monitoring_file(fleet),
+        *(File(f"{PROJECTS}/{env}.yaml", (environment_project(fleet, env),)) for env in fleet.environments),
+        File(f"{PROJECTS}/{PLATFORM_PROJECT}.yaml", (platform_project(fleet),)),
+        *(appset_file(fleet, a) for a in delivered_sets(fleet)),
     ]
     return sorted(files, key=lambda f: f.path)
 
@@ -228,17 +236,20 @@ def _aks_auth(cluster: Cluster) -> dict[str, Any]:
 def _karmada_files(fleet: Fleet) -> list[File]:
     if not fleet.karmada_server:
         return []
-    files = [
-        File("hub/argocd/clusters/karmada.yaml", (karmada_secret(fleet),)),
-        File("hub/argocd/applications/karmada-policies.yaml", (karmada_policies_app(fleet),)),
+    workloads = [
+        File(f"{APPLICATIONS}/workload-{w.name}.yaml", (workload_app(fleet, w),))
+        for w in fleet.workloads
     ]
-    apps = "hub/argocd/applications"
-    return files + [File(f"{apps}/workload-{w.name}.yaml", (workload_app(fleet, w),)) for w in fleet.workloads]
+    return [
+        File(f"hub/argocd/clusters/{KARMADA_CLUSTER}.yaml", (karmada_secret(fleet),)),
+        File(f"{APPLICATIONS}/karmada-policies.yaml", (karmada_policies_app(fleet),)),
+        *workloads,
+    ]
 
 
 def karmada_secret(fleet: Fleet) -> dict[str, Any]:
     """The Karmada API server as an Argo CD cluster; its client certificate is merged out of git."""
-    labels = {FLEET_LABEL: fleet.name, SECRET_TYPE_LABEL: "cluster"}
+    labels = {SECRET_TYPE_LABEL: "cluster", FLEET_LABEL: fleet.name}
     annotations = {CREDENTIALS_ANNOTATION: "out-of-git"}
     meta = _meta(f"cluster-{KARMADA_CLUSTER}", fleet.argocd_namespace, labels=labels, annotations=annotations)
     data = {"name": KARMADA_CLUSTER, "server": str(fleet.karmada_server)}
@@ -278,20 +289,49 @@ def root_application(fleet: Fleet) -> dict[str, Any]:
 
 def platform_project(fleet: Fleet) -> dict[str, Any]:
     """fleetgen's own project: hub config (admin by nature), Karmada, and spoke monitoring."""
-    destinations = [{"server": IN_CLUSTER, "namespace": "*"}]
-    if fleet.karmada_server:
-        destinations.append({"server": fleet.karmada_server, "namespace": "*"})
-    destinations += [
-        {"server": destination_server(fleet, c), "namespace": MONITORING_NAMESPACE} for c in registered(fleet)
-    ]
-    spec: dict[str, Any] = {
-        "description": f"fleetgen platform objects of fleet {fleet.name}",
-        "sourceRepos": [fleet.repo_url],
-        "destinations": destinations,
-    }
-    _add_source_namespaces(spec, registered(fleet, "pull"))
-    spec["clusterResourceWhitelist"] = [{"group": g, "kind": k} for g, k in PLATFORM_CLUSTER_KINDS]
+    hub = [{"server": IN_CLUSTER, "namespace": "*"}]
+    karmada = [{"server": fleet.karmada_server, "namespace": "*"}] if fleet.karmada_server else []
+    spec = {"description": f"fleetgen's own objects for fleet {fleet.name}"}
+    spec |= _project_spec(fleet, [monitoring_application_set(fleet)], registered(fleet))
+    spec["destinations"] = hub + karmada + spec["destinations"]
+    spoke = {(api_group(d), d["kind"]) for c in fleet.clusters for d in spoke_cluster_scoped(fleet, c)}
+    kinds = [*PLATFORM_CLUSTER_KINDS, *sorted(spoke - set(PLATFORM_CLUSTER_KINDS))]
+    spec["clusterResourceWhitelist"] = [{"group": g, "kind": k} for g, k in kinds]
     return _project(fleet, PLATFORM_PROJECT, spec)
+
+
+def spoke_cluster_scoped(fleet: Fleet, cluster: Cluster) -> list[dict[str, Any]]:
+    """Cluster-scoped objects of the cluster's monitoring dir (Prometheus' ClusterRole and binding)."""
+    return [d for d in observability.spoke_documents(fleet, cluster) if "namespace" not in d["metadata"]]
+
+
+def api_group(doc: dict[str, Any]) -> str:
+    return doc["apiVersion"].rpartition("/")[0]
+
+
+def environment_project(fleet: Fleet, environment: str) -> dict[str, Any]:
+    """What the sets in this project need, on this environment's clusters only."""
+    sets = [a for a in fleet.application_sets if a.project == environment]
+    spec = {"description": f"applications of the {environment} environment"}
+    spec |= _project_spec(fleet, sets, [c for c in registered(fleet) if c.environment == environment])
+    if any(a.sync_policy.create_namespace for a in sets):
+        spec["clusterResourceWhitelist"] = [{"group": "", "kind": "Namespace"}]
+    return _project(fleet, environment, spec)
+
+
+def _project_spec(fleet: Fleet, sets: list[ApplicationSet], clusters: list[Cluster]) -> dict[str, Any]:
+    """Source repos, (server, namespace) destinations and agent namespaces of ``sets`` on ``clusters``."""
+    targets = [(c, a.namespace) for a in sets for c in select(a.clusters, clusters)]
+    pairs = sorted({(destination_server(fleet, c), ns) for c, ns in targets})
+    repos = {fleet.repo_url} | {app.repo_url for a in sets for app in a.apps if app.repo_url}
+    spec: dict[str, Any] = {
+        "sourceRepos": sorted(repos),
+        "destinations": [{"server": server, "namespace": ns} for server, ns in pairs],
+    }
+    agents = sorted({agent_namespace(c) for c, _ in targets if c.argocd_mode == "pull"})
+    if agents:
+        spec["sourceNamespaces"] = agents
+    return spec
 
 
 def _project(fleet: Fleet, name: str, spec: dict[str, Any]) -> dict[str, Any]:
@@ -299,38 +339,28 @@ def _project(fleet: Fleet, name: str, spec: dict[str, Any]) -> dict[str, Any]:
     return {"apiVersion": API, "kind": "AppProject", "metadata": meta, "spec": spec}
 
 
-def _add_source_namespaces(spec: dict[str, Any], pull_clusters: list[Cluster]) -> None:
-    if pull_clusters:
-        spec["sourceNamespaces"] = sorted({agent_namespace(c) for c in pull_clusters})
-
-
-def _project_file(fleet: Fleet, environment: str) -> File:
-    return File(f"hub/argocd/projects/{environment}.yaml", (environment_project(fleet, environment),))
-
-
-def environment_project(fleet: Fleet, environment: str) -> dict[str, Any]:
-    """Sources and (server, namespace) pairs of the sets in this project, on this environment's clusters."""
-    sets = [a for a in fleet.application_sets if a.project == environment]
-    clusters = [c for c in registered(fleet) if c.environment == environment]
-    targets = [(c, a.namespace) for a in sets for c in select(a.clusters, clusters)]
-    pairs = sorted({(destination_server(fleet, c), ns) for c, ns in targets})
-    repos = {fleet.repo_url} | {app.repo_url for a in sets for app in a.apps if app.repo_url}
-    spec: dict[str, Any] = {
-        "description": f"applications of the {environment} environment",
-        "sourceRepos": sorted(repos),
-        "destinations": [{"server": server, "namespace": ns} for server, ns in pairs],
-    }
-    _add_source_namespaces(spec, [c for c, _ in targets if c.argocd_mode == "pull"])
-    if any(a.sync_policy.create_namespace for a in sets):
-        spec["clusterResourceWhitelist"] = [{"group": "", "kind": "Namespace"}]
-    return _project(fleet, environment, spec)
-
-
 # ---------------------------------------------------------------- ApplicationSets
 
 
+def monitoring_application_set(fleet: Fleet) -> ApplicationSet:
+    """The spoke monitoring set as if fleet.yaml had it: every cluster's rendered monitoring dir to it.
+
+    No CreateNamespace: access.yaml creates ``monitoring`` on every cluster at bootstrap.
+    """
+    path = f"{fleet.rendered_dir}/clusters/{CLUSTER_PLACEHOLDER}/{MONITORING_NAMESPACE}"
+    app = App(MONITORING_NAMESPACE, path, None, None, ())
+    every_cluster = Selector(MappingProxyType({}), (), ())
+    sync, namespace = SyncPolicy(create_namespace=False), MONITORING_NAMESPACE
+    return ApplicationSet(MONITORING_SET, PLATFORM_PROJECT, every_cluster, (app,), namespace, sync, ())
+
+
+def delivered_sets(fleet: Fleet) -> list[ApplicationSet]:
+    """Everything Argo CD delivers to spokes: fleet.yaml's sets and the spoke monitoring set."""
+    return [*fleet.application_sets, monitoring_application_set(fleet)]
+
+
 def push_selector(fleet: Fleet, selector: Selector) -> dict[str, Any]:
-    """The user's selector narrowed to this fleet's push-mode cluster Secrets (not in-cluster, not Karmada)."""
+    """The user's selector narrowed to this fleet's push-mode cluster Secrets (not in-cluster or Karmada)."""
     user = selector.to_k8s()
     labels = {**user.get("matchLabels", {}), FLEET_LABEL: fleet.name, MODE_LABEL: "push"}
     out: dict[str, Any] = {"matchLabels": dict(sorted(labels.items()))}
@@ -340,6 +370,7 @@ def push_selector(fleet: Fleet, selector: Selector) -> dict[str, Any]:
 
 
 def appset_file(fleet: Fleet, appset: ApplicationSet) -> File:
+    """The ApplicationSet (push-mode clusters) and a plain Application per pull-mode cluster and app."""
     pulled = select(appset.clusters, registered(fleet, "pull"))
     apps = [_pull_app(fleet, appset, c, app) for c in pulled for app in _apps_by_name(appset)]
     return File(f"hub/argocd/applicationsets/{appset.name}.yaml", (application_set(fleet, appset), *apps))
@@ -367,7 +398,7 @@ def application_set(fleet: Fleet, appset: ApplicationSet) -> dict[str, Any]:
     return {"apiVersion": API, "kind": "ApplicationSet", "metadata": meta, "spec": spec}
 
 
-# Lists cannot come from a template string; templatePatch (a Go template rendering YAML) can set them.
+# A list cannot come from a template string; templatePatch (a Go template rendering YAML) can set one.
 VALUE_FILES_PATCH = (
     "{{- if .valueFiles }}\n"
     "spec:\n  source:\n    helm:\n      valueFiles: {{ toJson .valueFiles }}\n"
@@ -394,7 +425,7 @@ def _single_app_template(fleet: Fleet, appset: ApplicationSet, app: App) -> dict
 
 
 def _app_element(fleet: Fleet, app: App, with_files: bool) -> dict[str, Any]:
-    """One List element; the Matrix renders its strings with the cluster's parameters, so they are escaped."""
+    """One List element. The Matrix renders its strings with the cluster's parameters: escape them."""
     repo, revision = _repo(fleet, app)
     element: dict[str, Any] = {
         "app": escape_go_template(app.name),
@@ -416,52 +447,8 @@ def _pull_app(fleet: Fleet, appset: ApplicationSet, cluster: Cluster, app: App) 
     repo, revision = _repo(fleet, app)
     path = app.path.replace(CLUSTER_PLACEHOLDER, cluster.name)
     files = [f.replace(CLUSTER_PLACEHOLDER, cluster.name) for f in app.value_files]
-    meta = _meta(f"{cluster.name}-{app.name}", agent_namespace(cluster), labels={APPSET_LABEL: appset.name})
+    labels = {APPSET_LABEL: appset.name}
+    meta = _meta(f"{cluster.name}-{app.name}", agent_namespace(cluster), labels=labels)
     destination = {"server": destination_server(fleet, cluster), "namespace": appset.namespace}
     source = _source(repo, revision, path, files)
     return _application(meta, appset.project, source, destination, _sync_policy(appset.sync_policy))
-
-
-# ---------------------------------------------------------------- spoke monitoring
-
-
-def monitoring_file(fleet: Fleet) -> File:
-    """Each cluster's rendered monitoring dir to that cluster; the namespace comes from access.yaml."""
-    pulled = [_monitoring_pull_app(fleet, c) for c in registered(fleet, "pull")]
-    return File(f"hub/argocd/applicationsets/{MONITORING_SET}.yaml", (monitoring_set(fleet), *pulled))
-
-
-def _monitoring_sync() -> dict[str, Any]:
-    return _sync_policy(SyncPolicy(create_namespace=False))
-
-
-def _monitoring_path(fleet: Fleet, cluster_name: str) -> str:
-    return f"{fleet.rendered_dir}/clusters/{cluster_name}/{MONITORING_NAMESPACE}"
-
-
-def monitoring_set(fleet: Fleet) -> dict[str, Any]:
-    selector = {"matchLabels": {FLEET_LABEL: fleet.name, MODE_LABEL: "push"}}
-    path = f"{escape_go_template(fleet.rendered_dir)}/clusters/{{{{.name}}}}/{MONITORING_NAMESPACE}"
-    source = _source(escape_go_template(fleet.repo_url), escape_go_template(fleet.repo_revision), path)
-    template_spec = {
-        "project": PLATFORM_PROJECT,
-        "source": source,
-        "destination": {"server": "{{.server}}", "namespace": MONITORING_NAMESPACE},
-        "syncPolicy": _monitoring_sync(),
-    }
-    spec = {
-        "goTemplate": True,
-        "goTemplateOptions": ["missingkey=error"],
-        "generators": [{"clusters": {"selector": selector}}],
-        "template": {"metadata": {"name": "{{.name}}-monitoring"}, "spec": template_spec},
-    }
-    meta = _meta(MONITORING_SET, fleet.argocd_namespace)
-    return {"apiVersion": API, "kind": "ApplicationSet", "metadata": meta, "spec": spec}
-
-
-def _monitoring_pull_app(fleet: Fleet, cluster: Cluster) -> dict[str, Any]:
-    source = _source(fleet.repo_url, fleet.repo_revision, _monitoring_path(fleet, cluster.name))
-    destination = {"server": destination_server(fleet, cluster), "namespace": MONITORING_NAMESPACE}
-    labels = {APPSET_LABEL: MONITORING_SET}
-    meta = _meta(f"{cluster.name}-monitoring", agent_namespace(cluster), labels=labels)
-    return _application(meta, PLATFORM_PROJECT, source, destination, _monitoring_sync())

@@ -1,0 +1,376 @@
+"""What a fleet.yaml change does, for review: a semantic diff of two rendered trees and the plan delta.
+
+Manifests are compared as data (deepdiff), never as text, so key order, quoting and formatting
+never show up as changes. Each YAML document is identified the way a reviewer thinks of it,
+``cluster / group/Kind namespace/name``, where the cluster is where the file lands: its
+``clusters/<name>/`` directory, ``karmada`` for the Karmada API server, ``hub`` for everything
+else. Files that are not YAML (the generated README) are compared line by line.
+
+The plan delta compares what the controllers will do under the two fleet models: Applications
+added or removed, Karmada placements per workload and cluster, clusters newly pending
+registration, and the upgrade waves that take the base fleet's versions to the new ones.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from deepdiff import DeepDiff
+from deepdiff.helper import notpresent
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from .model import Fleet
+from .plan import build_plan
+
+YAML_SUFFIXES = (".yaml", ".yml", ".json")  # JSON is YAML
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+class _Absent:
+    """A side of a change that does not exist (an added or removed field); distinct from YAML null."""
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT: Any = _Absent()
+
+
+@dataclass(frozen=True)
+class Change:
+    path: str  # field path inside the document, e.g. spec.template.spec.containers[0].image
+    old: Any = ABSENT
+    new: Any = ABSENT
+
+    def key(self) -> tuple[str, str, str]:
+        """A hashable fingerprint: the same change in two clusters has the same key."""
+        return self.path, canonical(self.old), canonical(self.new)
+
+
+@dataclass(frozen=True)
+class DocumentDiff:
+    cluster: str  # where the file lands: a cluster name, "hub" or "karmada"
+    ident: str  # group/Kind namespace/name, or the file path for documents without a kind
+    file: str  # path relative to the rendered directory
+    status: str  # added | removed | changed
+    changes: tuple[Change, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return f"{self.cluster} / {self.ident}"
+
+
+@dataclass(frozen=True)
+class PlanDelta:
+    applications_added: tuple[dict, ...] = ()
+    applications_removed: tuple[dict, ...] = ()
+    applications_changed: tuple[tuple[dict, dict], ...] = ()  # (old, new) with the same name
+    placements: Mapping[str, Mapping[str, tuple[int | None, int | None]]] = field(default_factory=dict)
+    pending_added: tuple[str, ...] = ()
+    pending_resolved: tuple[str, ...] = ()  # registered since the base (a server was added)
+    upgrades: tuple[dict, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.applications_added or self.applications_removed or self.applications_changed
+                    or self.placements or self.pending_added or self.pending_resolved or self.upgrades)
+
+
+@dataclass(frozen=True)
+class FleetDiff:
+    base: str  # the git ref compared against
+    documents: tuple[DocumentDiff, ...]
+    plan: PlanDelta
+    notes: tuple[str, ...] = ()  # caveats a reviewer must see (stale tree, base fleet missing, …)
+
+    @property
+    def empty(self) -> bool:
+        return not self.documents and self.plan.empty
+
+
+# ---------------------------------------------------------------- values
+
+
+def canonical(value: Any) -> str:
+    if value is ABSENT:
+        return "\0absent"
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def show(value: Any, limit: int = 0) -> str:
+    """A value for people: compact JSON (strings quoted), shortened to ``limit`` characters when given."""
+    text = "(absent)" if value is ABSENT else json.dumps(value, ensure_ascii=False, default=str,
+                                                         separators=(", ", ": "))
+    return text if not limit or len(text) <= limit else text[: limit - 1] + "…"
+
+
+def field_path(parts: Iterable[Any]) -> str:
+    """``['metadata', 'labels', 'app.kubernetes.io/name']`` -> ``metadata.labels["app.kubernetes.io/name"]``."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif _PLAIN_KEY.fullmatch(str(part)):
+            out += f".{part}" if out else str(part)
+        else:
+            out += f"[{json.dumps(str(part), ensure_ascii=False)}]"
+    return out or "(whole document)"
+
+
+# ---------------------------------------------------------------- documents
+
+
+def owner(relpath: str) -> str:
+    """The cluster a rendered file lands on, from the fixed tree layout."""
+    parts = relpath.split("/")
+    if parts[0] == "clusters" and len(parts) > 2:
+        return parts[1]
+    return "karmada" if parts[0] == "karmada" else "hub"
+
+
+def local_path(relpath: str) -> str:
+    """The path inside the owner's directory: the same file in two clusters has the same local path."""
+    parts = relpath.split("/")
+    return "/".join(parts[2:]) if parts[0] == "clusters" and len(parts) > 2 else relpath
+
+
+def identity(doc: Any, relpath: str) -> str:
+    """``group/Kind namespace/name`` (core group: ``Kind``; cluster-scoped: no namespace)."""
+    if not isinstance(doc, dict) or "kind" not in doc:
+        return local_path(relpath)
+    group = str(doc.get("apiVersion", "")).rpartition("/")[0]
+    kind = f"{group}/{doc['kind']}" if group else str(doc["kind"])
+    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    name, namespace = meta.get("name", "?"), meta.get("namespace")
+    return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
+
+
+def parse(data: bytes) -> list[Any] | None:
+    """Every non-empty YAML document in a file, or None when it is not valid YAML."""
+    try:
+        return [d for d in YAML(typ="safe").load_all(data.decode("utf-8")) if d is not None]
+    except (YAMLError, UnicodeDecodeError, ValueError):
+        return None
+
+
+Keyed = dict[tuple[str, str], tuple[str, Any]]  # (cluster, ident) -> (file, document or text lines)
+
+
+def documents(files: Mapping[str, bytes]) -> Keyed:
+    """Every document of a tree by (cluster, ident); a non-YAML or unparsable file is one text document."""
+    keyed: Keyed = {}
+    for rel in sorted(files):
+        docs = parse(files[rel]) if rel.endswith(YAML_SUFFIXES) else None
+        items = [(identity(d, rel), d) for d in docs] if docs is not None else [(local_path(rel), _Text(files[rel]))]
+        for ident, doc in items:
+            key, n = (owner(rel), ident), 1
+            while key in keyed:  # the same identity twice: number the repeats so none is lost
+                n += 1
+                key = (owner(rel), f"{ident} #{n}")
+            keyed[key] = (rel, doc)
+    return keyed
+
+
+@dataclass(frozen=True)
+class _Text:
+    data: bytes
+
+    def lines(self) -> list[str]:
+        return self.data.decode("utf-8", "replace").splitlines()
+
+
+def field_changes(old: Any, new: Any) -> tuple[Change, ...]:
+    """Field-level changes between two documents; list order counts, mapping key order does not."""
+    if isinstance(old, _Text) or isinstance(new, _Text):
+        return line_changes(_as_lines(old), _as_lines(new))
+    found = []
+    for levels in DeepDiff(old, new, view="tree", verbose_level=2).values():
+        for level in levels:
+            before = ABSENT if level.t1 is notpresent else level.t1
+            after = ABSENT if level.t2 is notpresent else level.t2
+            found.append(Change(field_path(level.path(output_format="list")), before, after))
+    return tuple(sorted(found, key=lambda c: c.path))
+
+
+def _as_lines(doc: Any) -> list[str]:
+    return doc.lines() if isinstance(doc, _Text) else json.dumps(doc, indent=2, default=str).splitlines()
+
+
+def line_changes(old: list[str], new: list[str]) -> tuple[Change, ...]:
+    """Changed line ranges of a text file, each as ``lines A-B`` with the old and new text."""
+    changes = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if op == "equal":
+            continue
+        where = f"line {i1 + 1}" if i2 - i1 <= 1 else f"lines {i1 + 1}-{i2}"
+        before = "\n".join(old[i1:i2]) if i2 > i1 else ABSENT
+        after = "\n".join(new[j1:j2]) if j2 > j1 else ABSENT
+        changes.append(Change(where, before, after))
+    return tuple(changes)
+
+
+def compare_trees(base: Mapping[str, bytes], head: Mapping[str, bytes]) -> tuple[DocumentDiff, ...]:
+    """Documents added, removed and changed between two rendered trees (path -> bytes)."""
+    old, new = documents(base), documents(head)
+    found = []
+    for key in sorted(set(old) | set(new)):
+        if key not in new:
+            found.append(DocumentDiff(*key, old[key][0], "removed"))
+        elif key not in old:
+            found.append(DocumentDiff(*key, new[key][0], "added"))
+        elif changes := field_changes(old[key][1], new[key][1]):
+            found.append(DocumentDiff(*key, new[key][0], "changed", changes))
+    return tuple(found)
+
+
+# ---------------------------------------------------------------- grouping for reports
+
+
+@dataclass(frozen=True)
+class Shared:
+    """Changes to one document seen identically in the same several clusters: shown once."""
+
+    ident: str
+    status: str
+    changes: tuple[Change, ...]  # empty for a document added or removed in every listed cluster
+    clusters: tuple[str, ...]
+
+
+def group_shared(docs: Iterable[DocumentDiff]) -> tuple[list[Shared], list[DocumentDiff]]:
+    """Split changes into those repeated across 2+ clusters (shown once) and the rest, per document."""
+    docs = list(docs)
+    seen: dict[tuple, list[str]] = {}
+    for doc in docs:
+        for change in doc.changes or (None,):
+            seen.setdefault(_signature(doc, change), []).append(doc.cluster)
+    repeated = {key: tuple(sorted(clusters)) for key, clusters in seen.items() if len(clusters) > 1}
+    return _shared(docs, repeated), _remainder(docs, repeated)
+
+
+def _signature(doc: DocumentDiff, change: Change | None) -> tuple:
+    return (doc.ident, doc.status, change.key() if change else None)
+
+
+def _shared(docs: list[DocumentDiff], repeated: Mapping[tuple, tuple[str, ...]]) -> list[Shared]:
+    """Repeated changes gathered per (document, cluster list), in document order."""
+    groups: dict[tuple, list[Change]] = {}
+    for doc in docs:
+        for change in doc.changes or (None,):
+            clusters = repeated.get(_signature(doc, change))
+            if clusters and doc.cluster == clusters[0]:  # collect each repeated change once
+                groups.setdefault((doc.ident, doc.status, clusters), []).extend([change] if change else [])
+    return [Shared(ident, status, tuple(changes), clusters)
+            for (ident, status, clusters), changes in sorted(groups.items(), key=lambda kv: kv[0])]
+
+
+def _remainder(docs: list[DocumentDiff], repeated: Mapping[tuple, tuple[str, ...]]) -> list[DocumentDiff]:
+    rest = []
+    for doc in docs:
+        left = tuple(c for c in doc.changes if _signature(doc, c) not in repeated)
+        if left or (not doc.changes and _signature(doc, None) not in repeated):
+            rest.append(DocumentDiff(doc.cluster, doc.ident, doc.file, doc.status, left))
+    return rest
+
+
+def by_cluster(docs: Iterable[DocumentDiff]) -> dict[str, list[DocumentDiff]]:
+    """Documents per cluster: hub first, then karmada, then the clusters by name."""
+    grouped: dict[str, list[DocumentDiff]] = {}
+    for doc in docs:
+        grouped.setdefault(doc.cluster, []).append(doc)
+    order = sorted(grouped, key=lambda c: (c != "hub", c != "karmada", c))
+    return {c: grouped[c] for c in order}
+
+
+def counts(docs: Iterable[DocumentDiff]) -> dict[str, int]:
+    out = {"added": 0, "removed": 0, "changed": 0}
+    for doc in docs:
+        out[doc.status] += 1
+    return out
+
+
+# ---------------------------------------------------------------- plan delta
+
+
+def plan_delta(base: Fleet | None, head: Fleet) -> PlanDelta:
+    """What the controllers will do differently under ``head`` than under ``base`` (None: nothing yet)."""
+    base_versions = {c.name: c.kubernetes_version for c in base.clusters} if base else {}
+    old = build_plan(base, {}) if base else {"applications": [], "placements": {}, "pending": []}
+    new = build_plan(head, base_versions)
+    added, removed, changed = _applications(old["applications"], new["applications"])
+    return PlanDelta(
+        applications_added=added,
+        applications_removed=removed,
+        applications_changed=changed,
+        placements=placement_changes(old["placements"], new["placements"]),
+        pending_added=tuple(sorted(set(new["pending"]) - set(old["pending"]))),
+        pending_resolved=tuple(sorted(set(old["pending"]) - set(new["pending"]) - _gone(base, head))),
+        upgrades=tuple(new["upgrades"]),
+    )
+
+
+def _gone(base: Fleet | None, head: Fleet) -> set[str]:
+    return {c.name for c in base.clusters if head.cluster(c.name) is None} if base else set()
+
+
+def _applications(old: list[dict], new: list[dict]):
+    before = {(a["applicationSet"], a["name"]): a for a in old}
+    after = {(a["applicationSet"], a["name"]): a for a in new}
+    added = tuple(after[k] for k in sorted(set(after) - set(before)))
+    removed = tuple(before[k] for k in sorted(set(before) - set(after)))
+    changed = tuple((before[k], after[k]) for k in sorted(set(before) & set(after)) if before[k] != after[k])
+    return added, removed, changed
+
+
+def placement_changes(old: Mapping[str, Mapping[str, int]], new: Mapping[str, Mapping[str, int]]):
+    """``{workload: {cluster: (old, new)}}`` for every count that differs; None where not placed."""
+    out: dict[str, dict[str, tuple[int | None, int | None]]] = {}
+    for workload in sorted(set(old) | set(new)):
+        before, after = old.get(workload, {}), new.get(workload, {})
+        moved = {c: (before.get(c), after.get(c)) for c in sorted(set(before) | set(after))
+                 if before.get(c) != after.get(c)}
+        if moved:
+            out[workload] = moved
+    return out
+
+
+def compare(ref: str, base_files: Mapping[str, bytes], head_files: Mapping[str, bytes],
+            base_fleet: Fleet | None, head_fleet: Fleet, notes: Iterable[str] = ()) -> FleetDiff:
+    """The whole review: manifests from the two committed trees, plan delta from the two fleet models."""
+    return FleetDiff(ref, compare_trees(base_files, head_files), plan_delta(base_fleet, head_fleet), tuple(notes))
+
+
+# ---------------------------------------------------------------- json
+
+
+def _change_json(change: Change) -> dict:
+    out: dict[str, Any] = {"path": change.path}
+    if change.old is not ABSENT:
+        out["old"] = change.old
+    if change.new is not ABSENT:
+        out["new"] = change.new
+    return out
+
+
+def as_json(result: FleetDiff) -> dict[str, Any]:
+    """The machine-readable diff; a field added or removed simply lacks ``old`` or ``new``."""
+    plan = result.plan
+    return {
+        "base": result.base,
+        "notes": list(result.notes),
+        "manifests": [{"cluster": d.cluster, "id": d.ident, "file": d.file, "status": d.status,
+                       "changes": [_change_json(c) for c in d.changes]} for d in result.documents],
+        "plan": {
+            "applications": {"added": list(plan.applications_added), "removed": list(plan.applications_removed),
+                             "changed": [{"old": o, "new": n} for o, n in plan.applications_changed]},
+            "placements": {w: {c: {"old": o, "new": n} for c, (o, n) in moves.items()}
+                           for w, moves in plan.placements.items()},
+            "pending": {"added": list(plan.pending_added), "registered": list(plan.pending_resolved)},
+            "upgrades": list(plan.upgrades),
+        },
+    }

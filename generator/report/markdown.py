@@ -1,0 +1,185 @@
+"""``fleetgen diff --format markdown``: the pull-request comment.
+
+Layout: a summary table, the plan delta (tables), then the manifests: one collapsible
+``<details>`` for the changes repeated identically across clusters (each shown once with its
+cluster list) and one ``<details>`` per cluster for the rest.
+
+GitHub rejects a comment over 65,536 characters. Every section is a list of blocks; when the
+whole does not fit, the budget is shared out between sections (small sections keep everything,
+big ones split what is left), each section keeps whole blocks while they fit, cuts the next one
+between lines, always closes its code fence, and says what it left out. Sizes are counted in
+UTF-8 bytes, which is never less than GitHub's character count.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from ..diff import DocumentDiff, FleetDiff, PlanDelta, Shared, by_cluster, group_shared
+from .diff_text import cluster_list, document_lines, moved, shared_lines, summary
+from .plan_text import table
+
+LIMIT = 65_536
+MARGIN = 512  # headroom for the notes added while cutting
+CUT_HINT = "run `fleetgen diff --base {ref}` locally for everything"
+
+
+def size(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def fence_for(lines: Iterable[str]) -> str:
+    """A backtick fence longer than any backtick run inside, so no value can close it early."""
+    longest = max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+@dataclass(frozen=True)
+class Block:
+    """A unit of output that may be cut between ``lines``: head, lines, close (fence), tail."""
+
+    head: str
+    lines: tuple[str, ...]
+    close: str = ""
+    tail: str = ""
+    what: str = "lines"  # what a line is, for the note when cut
+
+    def full(self) -> str:
+        return self.head + "".join(self.lines) + self.close + self.tail
+
+    def cut(self, budget: int, hint: str) -> str | None:
+        """As many lines as fit in ``budget`` bytes, with the fence closed and a note; None if none fit."""
+        fixed = size(self.head) + size(self.close) + size(self.tail) + 160 + size(hint)
+        kept, used = [], fixed
+        for line in self.lines:
+            if used + size(line) > budget:
+                break
+            kept.append(line)
+            used += size(line)
+        if not kept:
+            return None
+        note = f"\n_… {len(self.lines) - len(kept)} more {self.what} cut to fit GitHub's comment limit; {hint}._\n"
+        return self.head + "".join(kept) + self.close + note + self.tail
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    blocks: tuple[Block, ...]
+    what: str  # what a block is, for the note when blocks are left out
+
+    def full(self) -> str:
+        return self.title + "".join(b.full() for b in self.blocks)
+
+    def fit(self, budget: int, hint: str) -> str:
+        out, used = [self.title], size(self.title) + 200 + size(hint)
+        for index, block in enumerate(self.blocks):
+            text = block.full()
+            if used + size(text) <= budget:
+                out.append(text)
+                used += size(text)
+                continue
+            partial = block.cut(budget - used, hint)
+            left = len(self.blocks) - index - (partial is not None)
+            out += [partial or ""]
+            if left:
+                out.append(f"\n_… {left} more {self.what} not shown to fit GitHub's comment limit; {hint}._\n\n")
+            break
+        return "".join(out)
+
+
+def allot(sizes: list[int], total: int) -> list[int]:
+    """Share ``total`` between sections: each gets its size or an equal share of what is left."""
+    shares, left = [0] * len(sizes), total
+    order = sorted(range(len(sizes)), key=lambda i: sizes[i])
+    for rank, i in enumerate(order):
+        shares[i] = min(sizes[i], left // (len(sizes) - rank))
+        left -= shares[i]
+    return shares
+
+
+# ---------------------------------------------------------------- building the blocks
+
+
+def details(summary_html: str, lines: list[str], what: str = "lines") -> Block:
+    fence = fence_for(lines)
+    return Block(f"<details><summary>{summary_html}</summary>\n\n{fence}diff\n", tuple(f"{ln}\n" for ln in lines),
+                 f"{fence}\n", "\n</details>\n\n", what)
+
+
+def table_block(title: str, header: list[str], rows: list[list[str]], what: str) -> Block:
+    first, rule, *body = table(header, rows)
+    return Block(f"#### {title}\n\n{first}\n{rule}\n", tuple(f"{r}\n" for r in body), "", "\n", what)
+
+
+def plan_sections(plan: PlanDelta) -> list[Section]:
+    apps = [["added", f"`{a['name']}`", a["applicationSet"], f"`{a['server']}`"] for a in plan.applications_added]
+    apps += [["removed", f"`{a['name']}`", a["applicationSet"], f"`{a['server']}`"] for a in plan.applications_removed]
+    apps += [["changed", f"`{n['name']}`", n["applicationSet"], f"`{n['server']}` (path `{n['path']}`)"]
+             for _, n in plan.applications_changed]
+    moves = [[w, c, moved(o, n)] for w, m in plan.placements.items() for c, (o, n) in m.items()]
+    waves = [[str(w["wave"]), w["from"], w["to"], ", ".join(w["clusters"])] for w in plan.upgrades]
+    parts = [("Applications", ["", "Application", "ApplicationSet", "destination"], apps, "applications"),
+             ("Placements (Karmada)", ["workload", "cluster", "replicas"], moves, "placements"),
+             ("Upgrade waves", ["wave", "from", "to", "clusters"], waves, "waves")]
+    blocks = tuple(table_block(t, h, r, w) for t, h, r, w in parts if r)
+    return [Section("### Plan\n\n", blocks, "tables")] if blocks else []
+
+
+def shared_section(shared: list[Shared]) -> list[Section]:
+    blocks = tuple(details(f"<code>{s.ident}</code> in {len(s.clusters)} clusters", shared_lines(s))
+                   for s in shared)
+    title = f"#### The same change in several clusters ({len(shared)})\n\n"
+    return [Section(title, blocks, "repeated changes")] if blocks else []
+
+
+def cluster_section(rest: list[DocumentDiff]) -> list[Section]:
+    grouped = by_cluster(rest)
+    blocks = tuple(details(f"<code>{c}</code>: {summary(docs)}", [ln for d in docs for ln in document_lines(d)],
+                           "document lines") for c, docs in grouped.items())
+    return [Section(f"#### Per cluster ({len(grouped)})\n\n", blocks, "clusters")] if blocks else []
+
+
+def manifest_sections(documents: tuple[DocumentDiff, ...]) -> list[Section]:
+    """The repeated changes, then each cluster's own; the first section carries the heading."""
+    shared, rest = group_shared(documents)
+    sections = [*shared_section(shared), *cluster_section(rest)]
+    if sections:
+        first = sections[0]
+        sections[0] = replace(first, title=f"### Manifests: {summary(documents)}\n\n{first.title}")
+    return sections
+
+
+# ---------------------------------------------------------------- the comment
+
+
+def summary_table(result: FleetDiff) -> str:
+    plan, docs = result.plan, result.documents
+    rows = [["Applications", f"+{len(plan.applications_added)} / −{len(plan.applications_removed)}"
+             f" / ~{len(plan.applications_changed)}"],
+            ["Placements", f"{sum(len(m) for m in plan.placements.values())} change(s) in "
+             f"{len(plan.placements)} workload(s)"],
+            ["Newly pending clusters", cluster_list(plan.pending_added, 10) or "none"],
+            ["Registered since base", cluster_list(plan.pending_resolved, 10) or "none"],
+            ["Upgrade waves", str(len(plan.upgrades))],
+            ["Manifests", f"{summary(docs)} in {len({d.cluster for d in docs})} cluster(s)"]]
+    return "\n".join(table(["", "change"], rows)) + "\n\n"
+
+
+def header(result: FleetDiff) -> str:
+    notes = "".join(f"> [!WARNING]\n> {n}\n\n" for n in result.notes)
+    return f"## fleetgen diff against `{result.base}`\n\n{notes}"
+
+
+def render(result: FleetDiff, limit: int = LIMIT) -> str:
+    top = header(result)
+    if result.empty:
+        return top + "No differences: the plan and the rendered manifests are unchanged.\n"
+    top += summary_table(result)
+    sections = [*plan_sections(result.plan), *manifest_sections(result.documents)]
+    hint = CUT_HINT.format(ref=result.base)
+    shares = allot([size(s.full()) for s in sections], limit - size(top) - MARGIN)
+    body = [s.full() if size(s.full()) <= share else s.fit(share, hint) for s, share in zip(sections, shares)]
+    return top + "".join(body)

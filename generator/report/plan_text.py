@@ -1,0 +1,117 @@
+"""``fleetgen plan`` for people: the plan object (``generator.plan.build_plan``) as text or markdown.
+
+Both views show the same facts in the contract's order: applications, placements (with the
+UID-dependent ranges), failover when clusters were failed, pending registrations, upgrade waves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any
+
+ARROW = "→"
+
+
+def split_line(counts: Mapping[str, int], unsure: Mapping[str, list[int]] = {}) -> str:
+    """``prod-a 30, prod-b 20 (19–21 by UID)`` — every cluster, zeros included."""
+    parts = []
+    for cluster, n in counts.items():
+        bounds = unsure.get(cluster)
+        parts.append(f"{cluster} {n}" + (f" ({bounds[0]}–{bounds[1]} by UID)" if bounds else ""))
+    return ", ".join(parts) or "no cluster selected"
+
+
+def failover_line(before: Mapping[str, int], after: Mapping[str, int]) -> str:
+    """Where replicas go: ``prod-a 30 → lost, prod-b 20 → 40``; unchanged clusters shown plainly."""
+    parts = []
+    for cluster in sorted(set(before) | set(after)):
+        old, new = before.get(cluster), after.get(cluster)
+        if new is None:
+            parts.append(f"{cluster} {old} {ARROW} lost")
+        elif old != new:
+            parts.append(f"{cluster} {'—' if old is None else old} {ARROW} {new}")
+        else:
+            parts.append(f"{cluster} {new}")
+    return ", ".join(parts) or "no cluster selected"
+
+
+def wave_line(wave: Mapping[str, Any]) -> str:
+    return f"wave {wave['wave']}: {wave['from']} {ARROW} {wave['to']}: {', '.join(wave['clusters'])}"
+
+
+# ---------------------------------------------------------------- text
+
+
+def _text_applications(plan: Mapping[str, Any]) -> list[str]:
+    apps = plan["applications"]
+    lines = [f"Applications ({len(apps)})"]
+    current = None
+    for app in apps:
+        if app["applicationSet"] != current:
+            current = app["applicationSet"]
+            lines.append(f"  {current}")
+        lines.append(f"    {app['name']}: {app['path']} {ARROW} {app['server']} (namespace {app['namespace']})")
+    return lines if apps else [*lines, "  none"]
+
+
+def _text_placements(plan: Mapping[str, Any], failed: Collection[str]) -> list[str]:
+    lines = ["Placements (Karmada)"]
+    lines += [f"  {w}: {split_line(c, plan['uncertain'].get(w, {}))}" for w, c in plan["placements"].items()]
+    if "failover" in plan:
+        lines.append(f"Failover (lost: {', '.join(sorted(failed))})")
+        lines += [f"  {w}: {failover_line(plan['placements'].get(w, {}), after)}"
+                  for w, after in plan["failover"].items()]
+    return lines if plan["placements"] else [lines[0], "  no workloads"]
+
+
+def _text_rest(plan: Mapping[str, Any]) -> list[str]:
+    pending = plan["pending"]
+    lines = [f"Pending registration ({len(pending)}): {', '.join(pending) or 'none'}", "Upgrade waves"]
+    return lines + ([f"  {wave_line(w)}" for w in plan["upgrades"]] or ["  none: every cluster is at its version"])
+
+
+def text(plan: Mapping[str, Any], failed: Collection[str] = ()) -> str:
+    return "\n".join([*_text_applications(plan), *_text_placements(plan, failed), *_text_rest(plan)]) + "\n"
+
+
+# ---------------------------------------------------------------- markdown
+
+
+def cell(value: Any) -> str:
+    """A table cell: pipes escaped, never a line break."""
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return out + ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+
+
+def _md_applications(plan: Mapping[str, Any]) -> list[str]:
+    apps = plan["applications"]
+    rows = [[a["applicationSet"], f"`{a['name']}`", a["cluster"], f"`{a['path']}`", a["namespace"]] for a in apps]
+    body = table(["ApplicationSet", "Application", "cluster", "path", "namespace"], rows) if rows else ["none"]
+    return [f"### Applications ({len(apps)})", "", *body, ""]
+
+
+def _md_placements(plan: Mapping[str, Any], failed: Collection[str]) -> list[str]:
+    rows = [[w, c, n, "–".join(map(str, plan["uncertain"].get(w, {}).get(c, []))) or ""]
+            for w, counts in plan["placements"].items() for c, n in counts.items()]
+    lines = ["### Placements (Karmada)", "",
+             *(table(["workload", "cluster", "replicas", "range by UID"], rows) if rows else ["no workloads"]), ""]
+    if "failover" in plan:
+        moves = [[w, failover_line(plan["placements"].get(w, {}), after)] for w, after in plan["failover"].items()]
+        lines += [f"### Failover (lost: {', '.join(sorted(failed))})", "", *table(["workload", "replicas"], moves), ""]
+    return lines
+
+
+def _md_rest(plan: Mapping[str, Any]) -> list[str]:
+    pending = ", ".join(f"`{c}`" for c in plan["pending"]) or "none"
+    waves = [[w["wave"], w["from"], w["to"], ", ".join(w["clusters"])] for w in plan["upgrades"]]
+    return [f"### Pending registration ({len(plan['pending'])})", "", pending, "", "### Upgrade waves", "",
+            *(table(["wave", "from", "to", "clusters"], waves) if waves else ["none"]), ""]
+
+
+def markdown(plan: Mapping[str, Any], failed: Collection[str] = ()) -> str:
+    lines = ["## fleetgen plan", "", *_md_applications(plan), *_md_placements(plan, failed), *_md_rest(plan)]
+    return "\n".join(lines)

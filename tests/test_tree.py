@@ -1,0 +1,172 @@
+"""The rendered tree on disk: ownership, check findings, atomic replacement, confinement."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from generator import tree
+from generator.errors import FleetgenError
+from generator.main import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture
+def repo(tmp_path) -> Path:
+    shutil.copy(ROOT / "fleet.yaml", tmp_path / "fleet.yaml")
+    assert run("render", tmp_path / "fleet.yaml").exit_code == 0
+    return tmp_path
+
+
+def check(repo: Path):
+    return run("check", repo / "fleet.yaml", "--format", "json")
+
+
+def rules(result) -> set[tuple[str, str]]:
+    import json
+
+    return {(f["rule"], f["file"].split("rendered/", 1)[1]) for f in json.loads(result.output)["findings"]}
+
+
+def test_fresh_render_checks_clean(repo):
+    result = run("check", repo / "fleet.yaml")
+    assert result.exit_code == 0, result.output
+
+
+def test_render_is_idempotent_and_skips_unchanged(repo):
+    before = {p: p.stat().st_ino for p in (repo / "rendered").rglob("*.yaml")}
+    result = run("render", repo / "fleet.yaml")
+    assert "0 written" in result.output
+    assert {p: p.stat().st_ino for p in (repo / "rendered").rglob("*.yaml")} == before
+
+
+def test_stale_render(repo):
+    fleet = repo / "fleet.yaml"
+    fleet.write_text(fleet.read_text().replace("replicas: 60", "replicas: 90"))
+    result = check(repo)
+    assert result.exit_code == 1
+    assert rules(result) == {("stale-render", "README.md")}  # the split is documented there, not in policies
+
+
+def test_missing_file_is_stale(repo):
+    (repo / "rendered" / "hub" / "capi" / "dev-local.yaml").unlink()
+    assert rules(check(repo)) == {("stale-render", "hub/capi/dev-local.yaml")}
+
+
+def test_hand_edit(repo):
+    target = repo / "rendered" / "hub" / "argocd" / "projects" / "staging.yaml"
+    target.write_text(target.read_text() + "# tweak\n")
+    result = check(repo)
+    assert result.exit_code == 1 and rules(result) == {("hand-edit", "hub/argocd/projects/staging.yaml")}
+    text = run("check", repo / "fleet.yaml").output
+    assert "+++" in text and "fleetgen render" in text
+
+
+def test_orphan_yaml_but_not_notes(repo):
+    (repo / "rendered" / "hub" / "stray.yaml").write_text("kind: ConfigMap\n")
+    (repo / "rendered" / "hub" / "NOTES.txt").write_text("hello\n")
+    assert rules(check(repo)) == {("orphan", "hub/stray.yaml")}
+
+
+def test_render_never_deletes_foreign_files_and_removes_owned_ones(repo):
+    notes = repo / "rendered" / "NOTES.md"
+    notes.write_text("ours, not fleetgen's\n")
+    fleet = repo / "fleet.yaml"
+    text = fleet.read_text()
+    start = text.index("  - name: dev-local")
+    end = text.index("applicationSets:")
+    fleet.write_text(text[:start] + text[end:])
+    assert run("render", fleet).exit_code == 0
+    assert notes.read_text() == "ours, not fleetgen's\n"
+    assert not (repo / "rendered" / "hub" / "capi" / "dev-local.yaml").exists()
+    assert run("check", fleet).exit_code == 0
+
+
+def test_render_refuses_to_overwrite_a_foreign_file(repo):
+    lock = repo / "rendered" / tree.LOCK_NAME
+    body = lock.read_text().replace('"README.md"', '"README-not.md"')
+    lock.write_text(body)
+    (repo / "rendered" / "README.md").write_text("mine\n")
+    result = CliRunner().invoke(cli, ["render", str(repo / "fleet.yaml")])
+    assert result.exit_code == 2 and "did not write it" in result.output
+    assert (repo / "rendered" / "README.md").read_text() == "mine\n"
+
+
+def test_fleet_with_errors_renders_nothing(tmp_path):
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text((ROOT / "fleet.yaml").read_text().replace("meshID: 2}", "meshID: 1}"))
+    assert run("render", fleet).exit_code == 1
+    assert not (tmp_path / "rendered").exists()
+
+
+def test_out_option(tmp_path):
+    shutil.copy(ROOT / "fleet.yaml", tmp_path / "fleet.yaml")
+    assert run("render", tmp_path / "fleet.yaml", "--out", tmp_path / "elsewhere").exit_code == 0
+    assert (tmp_path / "elsewhere" / "README.md").exists()
+    assert run("check", tmp_path / "fleet.yaml", "--out", tmp_path / "elsewhere").exit_code == 0
+
+
+@pytest.mark.parametrize("bad", ["../x.yaml", "/etc/passwd", "a/../../b", "a//b", "", "a/./b", "a\\b"])
+def test_rendered_paths_are_confined(bad):
+    with pytest.raises(FleetgenError):
+        tree.check_relpath(bad)
+
+
+def test_rendered_dir_symlink_out_of_the_repo_is_refused(tmp_path):
+    shutil.copy(ROOT / "fleet.yaml", tmp_path / "fleet.yaml")
+    outside = tmp_path.parent / (tmp_path.name + "-outside")
+    outside.mkdir()
+    os.symlink(outside, tmp_path / "rendered")
+    result = CliRunner().invoke(cli, ["render", str(tmp_path / "fleet.yaml")])
+    assert result.exit_code == 2 and "outside" in result.output
+    assert list(outside.iterdir()) == []
+
+
+def test_symlink_inside_the_tree_is_never_followed(repo):
+    secret = repo.parent / (repo.name + "-secret.txt")
+    secret.write_text("do not touch\n")
+    os.symlink(secret, repo / "rendered" / "link.yaml")
+    result = check(repo)
+    assert ("orphan", "link.yaml") in rules(result)
+    fleet = repo / "fleet.yaml"
+    fleet.write_text(fleet.read_text().replace("replicas: 60", "replicas: 90"))
+    assert run("render", fleet).exit_code == 0
+    assert secret.read_text() == "do not touch\n" and (repo / "rendered" / "link.yaml").is_symlink()
+
+
+@pytest.mark.parametrize("code,words", [(28, "No space left"), (30, "Read-only"), (13, "Permission denied")])
+def test_write_failure_leaves_the_old_tree(repo, monkeypatch, code, words):
+    before = {p.relative_to(repo): p.read_bytes() for p in (repo / "rendered").rglob("*") if p.is_file()}
+
+    def boom(*_):
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(tree, "_write_file", boom)
+    fleet = repo / "fleet.yaml"
+    fleet.write_text(fleet.read_text().replace("replicas: 60", "replicas: 90"))
+    result = CliRunner().invoke(cli, ["render", str(fleet)])
+    assert result.exit_code == 2 and words in result.output and "unchanged" in result.output
+    after = {p.relative_to(repo): p.read_bytes() for p in (repo / "rendered").rglob("*") if p.is_file()}
+    assert after == before
+    assert not any(p.name.endswith("fleetgen-staging") for p in repo.iterdir())
+
+
+def test_second_concurrent_render_gets_a_clear_error(repo):
+    import fcntl
+
+    fd = os.open(repo, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        result = CliRunner().invoke(cli, ["render", str(repo / "fleet.yaml")])
+        assert result.exit_code == 2 and "another fleetgen render" in result.output
+    finally:
+        os.close(fd)
