@@ -1,0 +1,133 @@
+"""fleetgen at fleet scale: ``python -m bench.run [--sizes 50,500,5000] [--lint-sizes 500,5000,10000]``.
+
+For each size, a synthetic fleet (bench/synth.py) is rendered in a fresh subprocess (so peak
+memory is that run's own) and the table shows seconds per stage, the render total, ``check`` of
+the unchanged tree, and the floor: PyYAML's C emitter (libyaml, ``yaml.CSafeDumper``) serialising
+the very documents the render produced. ``ratio`` = render total / floor. Lint-only timings
+(load + validate + lint) follow for the lint sizes. Not a test: nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .synth import fleet_yaml
+
+
+def _measure_render(workdir: Path) -> dict:
+    from generator import pipeline, tree
+    from generator.produce import produce
+    from generator.stages import Stages
+
+    fleet_path = workdir / "fleet.yaml"
+    stages = Stages()
+    loaded = pipeline.check(fleet_path, None, stages)
+    assert loaded.ok, loaded.findings[:3]
+    produced = produce(loaded.fleet, "fleet.yaml", stages)
+    out = pipeline.output_dir(fleet_path, loaded.fleet)
+    with stages.stage("write"):
+        tree.write(out, produced.files, produced.versions)
+    render_total = sum(stages.times.values())
+    started = time.perf_counter()
+    check = Stages()
+    again = pipeline.check(fleet_path, None, check)
+    drift = tree.compare(out, produce(again.fleet, "fleet.yaml", check).files)
+    assert not drift
+    check_total = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the floor's own documents
+    return {"stages": stages.times, "render": render_total, "check": check_total,
+            "files": len(produced.files), "floor": _floor(loaded.fleet), "peak_mib": peak}
+
+
+def _floor(fleet) -> dict:
+    """libyaml's time to serialise the render's documents (README text excluded: it is not YAML)."""
+    import yaml
+
+    from generator.render import render_fleet
+
+    docs = [doc for f in render_fleet(fleet) for doc in f.documents]
+    started = time.perf_counter()
+    yaml.dump_all(docs, Dumper=yaml.CSafeDumper, sort_keys=False, default_flow_style=False)
+    return {"seconds": time.perf_counter() - started, "documents": len(docs)}
+
+
+def _measure_lint(workdir: Path) -> dict:
+    from generator import pipeline
+    from generator.stages import Stages
+
+    stages = Stages()
+    loaded = pipeline.check(workdir / "fleet.yaml", None, stages)
+    assert loaded.ok, loaded.findings[:3]
+    return {"stages": stages.times, "lint_total": sum(stages.times.values()),
+            "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def _child(kind: str, n: int) -> dict:
+    """Run one measurement in a fresh interpreter and return its JSON."""
+    with tempfile.TemporaryDirectory(prefix=f"fleetgen-bench-{n}-") as tmp:
+        (Path(tmp) / "fleet.yaml").write_text(fleet_yaml(n))
+        out = subprocess.run([sys.executable, "-m", "bench.run", "--child", kind, tmp], check=True,
+                             capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
+        result = json.loads(out.stdout)
+        result["lines"] = (Path(tmp) / "fleet.yaml").read_text().count("\n")
+        return result
+
+
+def _render_table(sizes: list[int]) -> str:
+    stage_names = ("load", "validate", "lint", "render+emit", "write")
+    head = ["clusters", "fleet lines", "files", "documents", *stage_names, "render", "check", "check/render",
+            "libyaml floor", "ratio", "peak MiB"]
+    rows = []
+    for n in sizes:
+        r = _child("render", n)
+        s = r["stages"]
+        rows.append([n, r["lines"], r["files"], r["floor"]["documents"], *(f"{s.get(k, 0):.2f}" for k in stage_names),
+                     f"{r['render']:.2f}", f"{r['check']:.2f}", f"{r['check'] / r['render']:.2f}",
+                     f"{r['floor']['seconds']:.2f}", f"{r['render'] / r['floor']['seconds']:.2f}",
+                     f"{r['peak_mib']:.0f}"])
+    return _markdown(head, rows)
+
+
+def _lint_table(sizes: list[int]) -> str:
+    head = ["clusters", "fleet lines", "load", "validate", "lint", "total", "peak MiB"]
+    rows = []
+    for n in sizes:
+        r = _child("lint", n)
+        s = r["stages"]
+        rows.append([n, r["lines"], *(f"{s.get(k, 0):.2f}" for k in ("load", "validate", "lint")),
+                     f"{r['lint_total']:.2f}", f"{r['peak_mib']:.0f}"])
+    return _markdown(head, rows)
+
+
+def _markdown(head: list, rows: list[list]) -> str:
+    lines = ["| " + " | ".join(map(str, head)) + " |", "|" + "---:|" * len(head)]
+    return "\n".join(lines + ["| " + " | ".join(map(str, row)) + " |" for row in rows]) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="50,500,5000")
+    ap.add_argument("--lint-sizes", default="500,5000,10000")
+    ap.add_argument("--child", nargs=2, metavar=("KIND", "DIR"), help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        kind, workdir = args.child
+        measure = _measure_render if kind == "render" else _measure_lint
+        print(json.dumps(measure(Path(workdir))))
+        return 0
+    print("render (seconds per stage; ratio = render / libyaml floor)\n")
+    print(_render_table([int(x) for x in args.sizes.split(",") if x]))
+    print("lint (load + validate + lint, seconds)\n")
+    print(_lint_table([int(x) for x in args.lint_sizes.split(",") if x]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

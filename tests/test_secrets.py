@@ -1,0 +1,332 @@
+"""Credential detection: every detector fires on a fake credential, never on the fleet's look-alikes."""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+
+import pytest
+import yaml
+
+from generator.load import load_text
+from generator.schema import validate
+from generator.secrets import Hit, mask, scan_data, scan_text
+
+
+def _b64url(payload: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).rstrip(b"=").decode()
+
+
+FAKE_JWT = (
+    f"{_b64url({'alg': 'HS256', 'typ': 'JWT'})}.{_b64url({'sub': 'fleetgen-test'})}.ZmFrZS1zaWduYXR1cmU"
+)
+FAKE_PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAfakefakefake\n-----END RSA PRIVATE KEY-----\n"
+
+# (value, kind): fake but pattern-valid credentials, found wherever they stand.
+SHAPED = [
+    ("AKIAIOSFODNN7EXAMPLE", "AWS access key"),
+    ("ASIA" + "Q" * 16, "AWS access key"),
+    (FAKE_PEM, "PEM private key"),
+    ("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n", "PEM private key"),
+    ("ghp_" + "a1B2" * 9, "GitHub token"),
+    ("github_pat_" + "A" * 22 + "_" + "b" * 59, "GitHub token"),
+    ("glpat-" + "x1Y2z3" * 4, "GitLab token"),
+    ("xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx", "Slack token"),
+    ("https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX", "Slack token"),
+    (FAKE_JWT, "JWT"),
+    ("https://user:hunter2@example.com", "password in URL"),
+    (
+        "https://github.com/example/platform-config?x=https://ci:s3cr3t-pass@git.example.com/repo",
+        "password in URL",
+    ),
+]
+
+# (key, value, kind): values that are only credentials because of the key they stand under.
+KEYED = [
+    ("password", "x7#Kq9!vR2mZ", "password-like value under 'password'"),
+    ("clientSecret", "6bR_s76SimcHHB00xx5KHyRXRo9n0Caq", "password-like value under 'clientSecret'"),
+    ("apiKey", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "high-entropy value under 'apiKey'"),
+    ("bearerToken", "e4b7706186e9ea9fbec15b73011cd559", "high-entropy value under 'bearerToken'"),
+    ("db_pass", "Tr0ub4dor&3xx", "password-like value under 'db_pass'"),
+    (
+        "AWS_SECRET_ACCESS_KEY",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "high-entropy value under 'AWS_SECRET_ACCESS_KEY'",
+    ),
+    ("credentials", "Zm9vOmJhcjpiYXo6cXV4OjEyMzQ1Njc4OTA6YWJjZGVm", "high-entropy value under 'credentials'"),
+]
+
+# Look-alikes the example fleet is full of: each is a name, an id or a digest, never a secret.
+TRAPS = {
+    "accountID": "123456789012",
+    "roleARN": "arn:aws:iam::123456789012:role/argocd-fleet",
+    "subscriptionID": "6f1c2d3e-0000-4000-8000-1234567890ab",
+    "server": "https://4F2A9C1E.gr7.us-east-1.eks.amazonaws.com",
+    "endpoint": "https://0F6D2B1C9A8E7D6C5B4A39281706F5E4.gr7.ap-south-1.eks.amazonaws.com",
+    "aks": "https://analytics-westeurope-dns-7f3a.hcp.westeurope.azmk8s.io:443",
+    "image": "quay.io/thanos/thanos:v0.36.1@sha256:"
+    + "93ba8d548027e926e542caee9f0d9cee399164f426749cfa19e364f43b3e32e1",
+    "pods": "10.16.0.0/14",
+    "v6": "fd00:10:16::/48",
+    "objectStorageSecret": "thanos-objstore",
+    "labels": {"tier": "standard", "data-residency": "eu", "site": "store-042", "team": "payments-7f3a9c"},
+    "secretName": "argocd-manager-token-7x9kq",
+    "argocd.argoproj.io/secret-type": "cluster",
+    "passwordFile": "/etc/secrets/db/password",
+    "bearerTokenFile": "/var/run/secrets/kubernetes.io/serviceaccount/token",
+    "tokenURL": "https://oauth2.example.com/token",
+    "password": "${DB_PASSWORD}",
+    "apiKey": "{{ .Values.apiKey }}",
+    "automountServiceAccountToken": False,
+    "clientSecretRef": {"name": "oidc-client", "key": "client-secret"},
+    "repoURL": "git@github.com:example/platform-config.git",
+    "instanceType": "Standard_D8s_v5",
+}
+
+
+def _kinds(hits: list[Hit]) -> list[str]:
+    return [hit.kind for hit in hits]
+
+
+@pytest.mark.parametrize(("value", "kind"), SHAPED)
+def test_shaped_credential_found_under_any_key(value, kind):
+    hits = scan_data({"clusters": [{"labels": {"note": value}}]})
+    assert _kinds(hits) == [kind]
+    assert hits[0].path == ("clusters", 0, "labels", "note")
+
+
+@pytest.mark.parametrize(("value", "kind"), SHAPED)
+def test_shaped_credential_found_in_text(value, kind):
+    text = yaml.safe_dump({"metadata": {"name": "x"}, "data": {"note": value}})
+    assert kind in [found_kind for _, found_kind, _ in scan_text(text)]
+
+
+@pytest.mark.parametrize(("key", "value", "kind"), KEYED)
+def test_value_under_secret_named_key(key, value, kind):
+    assert _kinds(scan_data({"spec": {key: value}})) == [kind]
+    assert [(line, found) for line, found, _ in scan_text(f"spec:\n  {key}: {value}\n")] == [(2, kind)]
+
+
+@pytest.mark.parametrize(("key", "value", "kind"), KEYED)
+def test_same_value_under_a_plain_key_is_not_reported(key, value, kind):
+    assert scan_data({"spec": {"description": value}}) == []
+
+
+def test_secret_named_key_in_json_inside_yaml():
+    config = json.dumps(
+        {"tlsClientConfig": {"insecure": False}, "bearerToken": "e4b7706186e9ea9fbec15b73011cd559"}
+    )
+    text = yaml.safe_dump({"stringData": {"name": "prod", "config": config}})
+    assert [kind for _, kind, _ in scan_text(text)] == ["high-entropy value under 'bearerToken'"]
+
+
+def test_committable_argocd_cluster_secret_is_clean():
+    """awsAuthConfig + a public CA (a long random base64 blob) is what fleetgen renders: no finding."""
+    ca_data = base64.b64encode(random.Random(5).randbytes(1100)).decode()
+    config = {
+        "awsAuthConfig": {"clusterName": "prod-us-east-1", "roleARN": TRAPS["roleARN"]},
+        "tlsClientConfig": {"insecure": False, "caData": ca_data},
+    }
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "cluster-prod", "labels": {"argocd.argoproj.io/secret-type": "cluster"}},
+        "stringData": {"name": "prod", "server": TRAPS["endpoint"], "config": json.dumps(config)},
+    }
+    assert scan_data(secret) == []
+    assert scan_text(yaml.safe_dump(secret)) == []
+
+
+def test_env_var_and_helm_parameter_values_take_the_name_as_key():
+    data = {
+        "env": [
+            {"name": "DB_PASSWORD", "value": "Tr0ub4dor&3xx"},
+            {"name": "LOG_LEVEL", "value": "Debug#Level1"},
+        ]
+    }
+    assert scan_data(data) == [
+        Hit(("env", 0, "value"), "password-like value under 'DB_PASSWORD'", "*************")
+    ]
+
+
+def test_json_patch_value_takes_the_last_path_segment_as_key():
+    patch = {"op": "add", "path": "/stringData/password", "value": "x7#Kq9!vR2mZ"}
+    assert _kinds(scan_data({"patches": [patch]})) == ["password-like value under 'password'"]
+
+
+def test_credential_as_a_mapping_key_is_reported_at_its_path():
+    hits = scan_data({"weights": {"AKIAIOSFODNN7EXAMPLE": 3}})
+    assert hits == [Hit(("weights", "AKIAIOSFODNN7EXAMPLE"), "AWS access key", "AKIA…(20 chars)")]
+
+
+def test_shaped_value_under_secret_named_key_is_reported_once():
+    assert _kinds(scan_data({"token": "ghp_" + "a1B2" * 9})) == ["GitHub token"]
+    assert [kind for _, kind, _ in scan_text("token: ghp_" + "a1B2" * 9)] == ["GitHub token"]
+
+
+@pytest.mark.parametrize("key", sorted(TRAPS))
+def test_look_alikes_are_not_reported(key):
+    assert scan_data({key: TRAPS[key]}) == []
+    assert scan_text(yaml.safe_dump({key: TRAPS[key]})) == []
+
+
+def test_invalid_jwt_shape_is_not_reported():
+    assert scan_data({"note": "eyJub3QganNvbg.eyJub3QganNvbg.c2ln"}) == []
+
+
+@pytest.mark.parametrize(("value", "kind"), SHAPED)
+def test_masked_never_contains_the_secret(value, kind):
+    (hit,) = scan_data({"x": value})
+    assert value not in hit.masked
+    assert "hunter2" not in hit.masked and "s3cr3t" not in hit.masked
+    ((_, _, masked),) = scan_text(yaml.safe_dump({"x": value}))
+    assert value not in masked
+
+
+@pytest.mark.parametrize(("key", "value", "kind"), KEYED)
+def test_masked_keyed_value_never_contains_the_secret(key, value, kind):
+    (hit,) = scan_data({key: value})
+    assert value not in hit.masked and value[4:] not in hit.masked
+
+
+def test_mask_shapes():
+    assert mask("hunter2") == "*******"
+    assert mask("ghp_" + "a" * 36) == "ghp_…(40 chars)"
+    assert mask("") == ""
+
+
+def test_scan_text_line_numbers_survive_unicode_crlf_and_a_missing_final_newline():
+    lines = [
+        "# ünïcødé: 名前 — before anything",
+        "apiVersion: v1\r",
+        "kind: Secret",
+        "data:",
+        "  a: AKIAIOSFODNN7EXAMPLE\r",
+        "  ok: https://4F2A9C1E.gr7.us-east-1.eks.amazonaws.com",
+        "",
+        f"  b: {FAKE_JWT}",
+        "  c: https://user:hunter2@example.com",  # last line, no newline
+    ]
+    found = scan_text("\n".join(lines))
+    assert [(line, kind) for line, kind, _ in found] == [
+        (5, "AWS access key"),
+        (8, "JWT"),
+        (9, "password in URL"),
+    ]
+
+
+def test_pem_inside_a_quoted_multiline_scalar_is_found_on_its_line():
+    text = 'a: 1\nkey: "-----BEGIN EC PRIVATE KEY-----\\nMHcCAQEE\\n-----END EC PRIVATE KEY-----"\n'
+    assert [(line, kind) for line, kind, _ in scan_text(text)] == [(2, "PEM private key")]
+
+
+def test_example_fleet_is_clean(example_text):
+    doc, findings = load_text(example_text, "fleet.yaml")
+    assert doc is not None and not findings
+    assert scan_data(doc.data) == []
+    assert scan_text(example_text) == []
+
+
+def _synthetic_fleet(example_text: str, clusters: int, seed: int) -> dict:
+    """A schema-valid fleet with realistic ids, endpoints, ARNs, GUIDs and digests in every cluster."""
+    rng = random.Random(seed)
+    fleet = yaml.load(example_text, Loader=yaml.CSafeLoader)
+    fleet["observability"]["thanos"]["image"] += "@sha256:" + rng.randbytes(32).hex()
+    fleet["clusters"] = [_synthetic_cluster(index, rng) for index in range(clusters)]
+    for workload in fleet["workloads"]:
+        workload.pop("weights", None)  # they name the example's clusters
+    return fleet
+
+
+def _synthetic_cluster(index: int, rng: random.Random) -> dict:
+    provider, region, server = _synthetic_provider(index, rng)
+    cluster = {
+        "name": f"c{index:04d}-{region}",
+        "environment": ("development", "staging", "production")[index % 3],
+        "region": region,
+        "labels": {
+            "tier": ("standard", "gpu", "edge")[index % 3],
+            "site": f"store-{index:03d}",
+            "cost-center": "cc-" + rng.randbytes(3).hex(),
+        },
+        "provider": provider,
+        "network": {
+            "pods": f"10.{index // 64}.{index % 64 * 4}.0/22",
+            "services": f"172.16.{index % 256}.0/24",
+            "meshID": index % 511 + 1,
+        },
+        "nodePools": [
+            {
+                "name": "general",
+                "instanceType": rng.choice(["m6i.2xlarge", "Standard_D8s_v5", "n2-standard-8"]),
+                "min": 1,
+                "max": 10,
+                "taints": [{"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}],
+            }
+        ],
+    }
+    if server:
+        cluster["server"] = server
+    return cluster
+
+
+def _synthetic_provider(index: int, rng: random.Random) -> tuple[dict, str, str | None]:
+    kind = index % 5
+    if kind == 0:
+        account = f"{rng.randrange(10**11, 10**12)}"
+        endpoint = rng.randbytes(16).hex().upper()
+        return (
+            {"type": "aws", "accountID": account, "roleARN": f"arn:aws:iam::{account}:role/argocd-fleet"},
+            "us-east-1",
+            f"https://{endpoint}.gr7.us-east-1.eks.amazonaws.com",
+        )
+    if kind == 1:
+        guid = "-".join(rng.randbytes(n).hex() for n in (4, 2, 2, 2, 6))
+        return (
+            {"type": "azure", "subscriptionID": guid, "resourceGroup": f"rg-fleet-{index}"},
+            "westeurope",
+            f"https://fleet-{index}-dns-{rng.randbytes(2).hex()}.hcp.westeurope.azmk8s.io:443",
+        )
+    if kind == 2:
+        return {"type": "gcp", "project": f"example-ml-{rng.randbytes(3).hex()}"}, "us-central1", None
+    if kind == 3:
+        return (
+            {
+                "type": "vsphere",
+                "server": "vcenter.dc1.example.com",
+                "datacenter": "dc1",
+                "template": "ubuntu-2204-kube-v1.30.2",
+            },
+            "dc1",
+            f"https://10.200.{index % 250}.10:6443",
+        )
+    return {"type": "imported"}, "local", f"https://10.201.{index % 250}.10:6443"
+
+
+def test_synthetic_300_cluster_fleet_is_clean(example_text):
+    text = yaml.dump(_synthetic_fleet(example_text, 300, seed=3), Dumper=yaml.CSafeDumper, sort_keys=False)
+    doc, findings = load_text(text, "fleet.yaml")
+    assert doc is not None and not findings and not validate(doc)
+    assert scan_data(doc.data) == []
+    assert scan_text(text) == []
+
+
+def test_scan_data_on_a_5000_cluster_fleet_is_clean(example_text):
+    # bench/ measures the speed; here only the result counts (no timed asserts in the suite)
+    assert scan_data(_synthetic_fleet(example_text, 5000, seed=11)) == []
+
+
+HOSTILE_LINES = {
+    "jwt-starts": "eyJ" * 200_000,
+    "key-words": "secret " * 200_000,
+    "long-run": "x" * 1_000_000 + " token",
+    "aws-starts": "AKIA" * 200_000,
+}
+
+
+@pytest.mark.parametrize("line", HOSTILE_LINES.values(), ids=HOSTILE_LINES.keys())
+def test_scan_text_finishes_on_hostile_lines(line):
+    # a quadratic pattern took over a minute on these; the fixed one takes well under a second
+    found = scan_text(line)
+    assert len(found) <= 1 and all(masked not in line[:40] for _, _, masked in found)
