@@ -30,3 +30,7 @@ def cli() -> None:
 
 for _command in COMMANDS:
     cli.add_command(_command)
+
+
+if __name__ == "__main__":
+    cli()

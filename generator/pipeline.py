@@ -12,7 +12,7 @@ from pathlib import Path
 from . import lint, schema, tree
 from .errors import FleetgenError
 from .findings import ERROR, Finding
-from .load import Document, load_bytes
+from .load import MAX_BYTES, Document, load_bytes
 from .model import Fleet, build
 from .stages import Stages
 
@@ -35,7 +35,8 @@ class Loaded:
 def read(path: Path) -> bytes:
     """The fleet file's bytes; a missing or unreadable path is a usage error (exit 2)."""
     try:
-        return path.read_bytes()
+        with path.open("rb") as fh:
+            return fh.read(MAX_BYTES + 1)  # one byte past the limit is enough to report it: memory stays bounded
     except FileNotFoundError:
         raise FleetgenError(f"{path}: no such file (pass the fleet file, default ./fleet.yaml)") from None
     except IsADirectoryError:

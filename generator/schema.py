@@ -67,7 +67,34 @@ def validate(doc: Document) -> list[Finding]:
     raw = [f for err in _validator().iter_errors(data) for f in _explain(err)]
     if not raw:
         raw = _semantic(data)
-    return positioned(raw, doc)
+    return positioned(raw + list(_invisible(doc.data, ())), doc)
+
+
+# Characters that make text read differently from what it is ("Trojan Source"): bidi controls,
+# zero-width characters, and C0/C1 controls other than tab and newline.
+_INVISIBLE = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u200b-\u200d\u2060\ufeff"
+                        "\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _invisible(data: Any, path: Path):
+    """Strings (keys too) hiding bidirectional or invisible control characters."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if _INVISIBLE.search(key):
+                yield _invisible_issue(key, (*path, key), on_key=True)
+            yield from _invisible(value, (*path, key))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from _invisible(value, (*path, i))
+    elif isinstance(data, str) and _INVISIBLE.search(data):
+        yield _invisible_issue(data, path)
+
+
+def _invisible_issue(text: str, path: Path, on_key: bool = False) -> Issue:
+    char = _INVISIBLE.search(text).group()
+    return issue("schema", path, f"contains the invisible control character U+{ord(char):04X}, which can make text "
+                 "read differently from what it is", hint="delete the character (a reviewer cannot see it)",
+                 on_key=on_key)
 
 
 def positioned(raw: list[Issue], doc: Document) -> list[Finding]:

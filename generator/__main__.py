@@ -1,0 +1,5 @@
+"""``python -m generator`` runs the fleetgen CLI."""
+
+from .main import cli
+
+cli()

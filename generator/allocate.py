@@ -1,0 +1,117 @@
+"""Free network ranges for a new cluster: the lowest free pod block, service block and mesh id.
+
+The pools come from ``network.allocation``. A block is free when it overlaps no pod or service
+CIDR of any cluster in the fleet, whatever the mesh: a range that is unique today stays valid if
+the fleet later moves to a mesh that routes between clusters. Taken ranges are sorted once and
+merged, then the gaps are walked in address order, so one allocation costs O(n log n) for n
+clusters, and the answer depends only on the fleet, never on file order.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .findings import ERROR, Issue, issue
+from .lint.registry import stage_rule
+from .model import Fleet, Network
+
+ALLOCATION = stage_rule(
+    "allocation", ERROR,
+    """add-cluster cannot allocate a pod CIDR, a service CIDR or a mesh id for the new cluster.
+
+    There is no `network.allocation` to allocate CIDRs from, a pool has no free block of the
+    requested prefix left (every block overlaps a CIDR of an existing cluster), or every mesh id
+    from 1 to `network.maxConnectedClusters` is taken.""",
+    "add or widen the pool in network.allocation, or remove clusters that are gone",
+)
+EKS_RISKY_MESH_IDS = range(128, 256)  # lint's mesh-id warning: ENI/aws-cni chaining breaks on these
+
+
+@dataclass(frozen=True)
+class Allocated:
+    pods: Network
+    services: Network
+    mesh_id: int | None  # None unless network.mesh is cilium
+
+
+Span = tuple[int, int]  # first and last address, inclusive
+
+
+def merged(spans: Iterable[Span]) -> list[Span]:
+    """Sorted, non-overlapping spans covering exactly the input spans."""
+    out: list[Span] = []
+    for start, end in sorted(spans):
+        if out and start <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
+
+
+def lowest_free_block(pool: Network, prefix: int, taken: Iterable[Network]) -> Network | None:
+    """The lowest ``/prefix`` block inside ``pool`` that overlaps none of ``taken`` (any family)."""
+    if prefix < pool.prefixlen or prefix > pool.max_prefixlen:
+        return None
+    size = 1 << (pool.max_prefixlen - prefix)
+    low, high = int(pool.network_address), int(pool.broadcast_address)
+    spans = merged((int(n.network_address), int(n.broadcast_address)) for n in taken
+                   if n.version == pool.version and n.overlaps(pool))
+    candidate = low
+    for start, end in [*spans, (high + 1, high + 1)]:
+        if candidate + size - 1 < start:
+            break
+        candidate = max(candidate, -(-(end + 1 - low) // size) * size + low)  # next aligned block past it
+    if candidate + size - 1 > high:
+        return None
+    return ipaddress.ip_network((candidate, prefix))
+
+
+def lowest_free_mesh_id(used: Iterable[int | None], limit: int, avoid: range = range(0)) -> int | None:
+    """The lowest id in 1..limit not in ``used``, preferring ids outside ``avoid``."""
+    taken = {i for i in used if i is not None}
+    free = (i for i in range(1, limit + 1) if i not in taken)
+    ordered = sorted(free, key=lambda i: (i in avoid, i))
+    return ordered[0] if ordered else None
+
+
+def taken_networks(fleet: Fleet) -> list[Network]:
+    return [net for c in fleet.clusters for net in (c.network.pods, c.network.services)]
+
+
+def allocate(fleet: Fleet, provider: str = "") -> Allocated | Issue:
+    """CIDRs (and, with mesh cilium, a mesh id) for one new cluster, or the Issue saying why not.
+
+    ``provider`` aws steers the mesh id away from 128-255 while lower or higher ids are free.
+    """
+    pools = fleet.allocation
+    if pools is None:
+        return issue("allocation", ("network",), "fleet.yaml has no network.allocation: add-cluster allocates "
+                     "CIDRs from its pools (pods, podPrefix, services, servicePrefix)",
+                     hint="add network.allocation with pools no existing cluster uses")
+    taken = taken_networks(fleet)
+    pods = lowest_free_block(pools.pods, pools.pod_prefix, taken)
+    if pods is None:
+        return _exhausted("pods", pools.pods, pools.pod_prefix)
+    services = lowest_free_block(pools.services, pools.service_prefix, [*taken, pods])
+    if services is None:
+        return _exhausted("services", pools.services, pools.service_prefix)
+    if fleet.mesh != "cilium":
+        return Allocated(pods, services, None)
+    avoid = EKS_RISKY_MESH_IDS if provider == "aws" else range(0)
+    mesh_id = lowest_free_mesh_id((c.network.mesh_id for c in fleet.clusters), fleet.max_connected_clusters, avoid)
+    if mesh_id is None:
+        return issue("allocation", ("network", "maxConnectedClusters"),
+                     f"every mesh id from 1 to {fleet.max_connected_clusters} is taken: the ClusterMesh is full",
+                     hint="raise network.maxConnectedClusters to 511, or remove clusters that are gone")
+    return Allocated(pods, services, mesh_id)
+
+
+def _exhausted(kind: str, pool: Network, prefix: int) -> Issue:
+    field = "podPrefix" if kind == "pods" else "servicePrefix"
+    if prefix < pool.prefixlen or prefix > pool.max_prefixlen:
+        return issue("allocation", ("network", "allocation", field),
+                     f"network.allocation.{field} /{prefix} does not fit in the {kind} pool {pool}")
+    return issue("allocation", ("network", "allocation", kind),
+                 f"the {kind} pool {pool} is exhausted: no free /{prefix} block overlaps no cluster's CIDRs")
