@@ -216,15 +216,20 @@ def line_changes(old: list[str], new: list[str]) -> tuple[Change, ...]:
 
 
 def compare_trees(base: Mapping[str, bytes], head: Mapping[str, bytes]) -> tuple[DocumentDiff, ...]:
-    """Documents added, removed and changed between two rendered trees (path -> bytes)."""
-    old, new = documents(base), documents(head)
+    """Documents added, removed and changed between two rendered trees (path -> bytes).
+
+    Files with identical bytes hold identical documents, so only the files that differ are parsed.
+    """
+    same = {rel for rel in base.keys() & head.keys() if base[rel] == head[rel]}
+    old = documents({rel: data for rel, data in base.items() if rel not in same})
+    new = documents({rel: data for rel, data in head.items() if rel not in same})
     found = []
-    for key in sorted(set(old) | set(new)):
+    for key in sorted(old.keys() | new.keys()):
         if key not in new:
             found.append(DocumentDiff(*key, old[key][0], "removed"))
         elif key not in old:
             found.append(DocumentDiff(*key, new[key][0], "added"))
-        elif changes := field_changes(old[key][1], new[key][1]):
+        elif old[key][1] != new[key][1] and (changes := field_changes(old[key][1], new[key][1])):
             found.append(DocumentDiff(*key, new[key][0], "changed", changes))
     return tuple(found)
 

@@ -72,3 +72,16 @@ def test_sigkill_leaves_old_or_new_tree(tmp_path, trees, delay):
     render(fleet)  # the next run recovers: staging leftovers removed, tree complete
     assert snapshot(tmp_path / "repo" / "rendered") == new
     assert not (tmp_path / "repo" / ".rendered.fleetgen-staging").exists()
+
+
+def test_two_concurrent_renders_never_mix(tmp_path, trees):
+    seed, old, new_text, new = trees
+    shutil.copytree(seed, tmp_path / "repo", symlinks=True)
+    fleet = tmp_path / "repo" / "fleet.yaml"
+    fleet.write_text(new_text)
+    procs = [subprocess.Popen([sys.executable, "-m", "generator.main", "render", str(fleet)], env=ENV,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outcomes = [(p.wait(), p.stderr.read()) for p in procs]
+    assert all(code == 0 or (code == 2 and "another fleetgen render" in err) for code, err in outcomes), outcomes
+    assert any(code == 0 for code, _ in outcomes)
+    assert snapshot(tmp_path / "repo" / "rendered") == new

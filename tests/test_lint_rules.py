@@ -33,6 +33,10 @@ CASES = {
     "cluster-name-long": edit(("  - name: stage-a\n", "  - name: stage-a-with-a-name-longer-than-32-chars  "
                                "# expect[cluster-name]: stage-a-with\n")),
     "cluster-name-reserved": edit(("  - name: stage-a\n", "  - name: in-cluster  # expect[cluster-name]: in-cluster\n")),
+    "cluster-name-karmada": edit(("  - name: stage-a\n", "  - name: karmada  # expect[cluster-name]: karmada\n")),
+    "cluster-name-argocd-namespace": edit(("  - name: stage-a\n", "  - name: argocd  # expect[cluster-name]: argocd\n")),
+    "application-name-builtin": edit(("apps: [{name: web, path: apps/web}]",
+                                      "apps: [{name: monitoring, path: apps/web}]  # expect[application-name]: monitoring")),
     "cidr-overlap-pods": edit(("pods: 10.1.0.0/16, services: 10.101.0.0/16, meshID: 2}",
                                "pods: 10.0.128.0/17, services: 10.101.0.0/16, meshID: 2}  "
                                "# expect[cidr-overlap]: 10.0.128.0/17")),

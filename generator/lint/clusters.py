@@ -8,7 +8,9 @@ from ..findings import Issue, issue
 from .registry import Context, rule
 
 CILIUM_NAME_LIMIT = 32
-RESERVED_NAMES = {"in-cluster"}  # Argo CD's name for the cluster it runs in
+# Argo CD's name for the cluster it runs in, the Karmada API server's cluster Secret, and hub
+# namespaces a cluster name would also name (its CAPI namespace, a pull cluster's agent namespace).
+RESERVED_NAMES = {"in-cluster", "karmada", "default", "kube-system", "kube-public", "kube-node-lease", "monitoring"}
 
 
 @rule("duplicate-cluster", fix="rename or remove one of the two clusters")
@@ -45,8 +47,10 @@ def duplicate_name(ctx: Context) -> Iterator[Issue]:
 def cluster_name(ctx: Context) -> Iterator[Issue]:
     """A cluster name the mesh or Argo CD cannot take.
 
-    Cilium ClusterMesh limits cluster names to 32 characters; `in-cluster` and the hub's own
-    name are taken by the hub in Argo CD.
+    Cilium ClusterMesh limits cluster names to 32 characters. A cluster's name also names its
+    Cluster API namespace and (pull mode) its argocd-agent namespace on the hub, and its Argo CD
+    cluster Secret, so the names of the hub itself, of `in-cluster`, `karmada`, the Argo CD
+    namespace and the system namespaces are taken.
     """
     fleet = ctx.fleet
     for c in fleet.clusters:
@@ -54,5 +58,5 @@ def cluster_name(ctx: Context) -> Iterator[Issue]:
         if fleet.mesh == "cilium" and len(c.name) > CILIUM_NAME_LIMIT:
             yield issue("cluster-name", path, f"cluster name {c.name!r} has {len(c.name)} characters; Cilium "
                         f"ClusterMesh allows at most {CILIUM_NAME_LIMIT}")
-        if c.name in RESERVED_NAMES or c.name == fleet.hub_name:
+        if c.name in RESERVED_NAMES or c.name in (fleet.hub_name, fleet.argocd_namespace):
             yield issue("cluster-name", path, f"cluster name {c.name!r} is reserved for the hub in Argo CD")

@@ -10,6 +10,7 @@ from ..selectors import select
 from .registry import Context, rule
 
 APPLICATION_NAME_LIMIT = 253
+BUILTIN_SET, BUILTIN_APP = "fleet-spoke-monitoring", "monitoring"  # fleetgen's own set: <cluster>-monitoring
 
 
 def _names(selector: Selector, ctx: Context) -> set[str]:
@@ -66,8 +67,10 @@ def application_name(ctx: Context) -> Iterator[Issue]:
 
     Application names are Kubernetes object names (at most 253 characters); two ApplicationSets
     generating the same name fight over one Application, and Argo CD reports the second as an error.
+    fleetgen's own `fleet-spoke-monitoring` set takes `<cluster>-monitoring`.
     """
-    seen: dict[str, str] = {}
+    registered = [c for c in ctx.fleet.clusters if c.registered]
+    seen: dict[str, str] = {f"{c.name}-{BUILTIN_APP}": BUILTIN_SET for c in registered}
     for a in ctx.fleet.application_sets:
         clusters = [c for c in select(a.clusters, ctx.fleet.clusters) if c.registered]
         for i, app in enumerate(a.apps):
