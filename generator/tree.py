@@ -143,6 +143,7 @@ def write(out: Path, rendered: Mapping[str, bytes], versions: Mapping[str, str])
     for rel in rendered:
         check_relpath(rel)
     with _exclusive(out):
+        _remove(_sibling(out, "staging"))  # a killed run's leftovers (its old or new tree, never the live one)
         lock, present = read_lock(out), scan(out)
         _refuse_foreign(rendered, present, lock)
         new_lock = Lock({rel: digest(data) for rel, data in rendered.items()}, versions)
