@@ -87,8 +87,8 @@ def allocate(fleet: Fleet, provider: str = "") -> Allocated | Issue:
     """
     pools = fleet.allocation
     if pools is None:
-        return issue("allocation", ("network",), "fleet.yaml has no network.allocation: add-cluster allocates "
-                     "CIDRs from its pools (pods, podPrefix, services, servicePrefix)",
+        return issue("allocation", ("network",), "fleet.yaml has no network.allocation: add-cluster "
+                     "allocates CIDRs from its pools (pods, podPrefix, services, servicePrefix)",
                      hint="add network.allocation with pools no existing cluster uses")
     taken = taken_networks(fleet)
     pods = lowest_free_block(pools.pods, pools.pod_prefix, taken)
@@ -100,10 +100,12 @@ def allocate(fleet: Fleet, provider: str = "") -> Allocated | Issue:
     if fleet.mesh != "cilium":
         return Allocated(pods, services, None)
     avoid = EKS_RISKY_MESH_IDS if provider == "aws" else range(0)
-    mesh_id = lowest_free_mesh_id((c.network.mesh_id for c in fleet.clusters), fleet.max_connected_clusters, avoid)
+    used = (c.network.mesh_id for c in fleet.clusters)
+    mesh_id = lowest_free_mesh_id(used, fleet.max_connected_clusters, avoid)
     if mesh_id is None:
         return issue("allocation", ("network", "maxConnectedClusters"),
-                     f"every mesh id from 1 to {fleet.max_connected_clusters} is taken: the ClusterMesh is full",
+                     f"every mesh id from 1 to {fleet.max_connected_clusters} is taken: the ClusterMesh is "
+                     "full",
                      hint="raise network.maxConnectedClusters to 511, or remove clusters that are gone")
     return Allocated(pods, services, mesh_id)
 

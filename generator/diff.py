@@ -22,9 +22,8 @@ from typing import Any
 
 from deepdiff import DeepDiff
 from deepdiff.helper import notpresent
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
+from .load import load_all_data
 from .model import Fleet
 from .plan import build_plan
 
@@ -111,7 +110,10 @@ def show(value: Any, limit: int = 0) -> str:
 
 
 def field_path(parts: Iterable[Any]) -> str:
-    """``['metadata', 'labels', 'app.kubernetes.io/name']`` -> ``metadata.labels["app.kubernetes.io/name"]``."""
+    """``['metadata', 'labels', 'app.kubernetes.io/name']`` -> ``metadata.labels["app.kubernetes.io/name"]``.
+
+    Keys that are not identifiers are quoted, so a path never reads ambiguously.
+    """
     out = ""
     for part in parts:
         if isinstance(part, int):
@@ -151,11 +153,11 @@ def identity(doc: Any, relpath: str) -> str:
     return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
 
 
-def parse(data: bytes) -> list[Any] | None:
-    """Every non-empty YAML document in a file, or None when it is not valid YAML."""
+def parse(data: bytes, file: str) -> list[Any] | None:
+    """Every non-empty YAML document in a file, or None when it is not valid UTF-8 YAML."""
     try:
-        return [d for d in YAML(typ="safe").load_all(data.decode("utf-8")) if d is not None]
-    except (YAMLError, UnicodeDecodeError, ValueError):
+        return load_all_data(data.decode("utf-8"), file)
+    except UnicodeDecodeError:
         return None
 
 
@@ -166,8 +168,11 @@ def documents(files: Mapping[str, bytes]) -> Keyed:
     """Every document of a tree by (cluster, ident); a non-YAML or unparsable file is one text document."""
     keyed: Keyed = {}
     for rel in sorted(files):
-        docs = parse(files[rel]) if rel.endswith(YAML_SUFFIXES) else None
-        items = [(identity(d, rel), d) for d in docs] if docs is not None else [(local_path(rel), _Text(files[rel]))]
+        docs = parse(files[rel], rel) if rel.endswith(YAML_SUFFIXES) else None
+        if docs is None:
+            items = [(local_path(rel), _Text(files[rel]))]
+        else:
+            items = [(identity(d, rel), d) for d in docs]
         for ident, doc in items:
             key, n = (owner(rel), ident), 1
             while key in keyed:  # the same identity twice: number the repeats so none is lost
@@ -189,13 +194,35 @@ def field_changes(old: Any, new: Any) -> tuple[Change, ...]:
     """Field-level changes between two documents; list order counts, mapping key order does not."""
     if isinstance(old, _Text) or isinstance(new, _Text):
         return line_changes(_as_lines(old), _as_lines(new))
-    found = []
+    return tuple(sorted(_walk(old, new, ()), key=lambda c: c.path))
+
+
+def _walk(old: Any, new: Any, at: tuple) -> Iterable[Change]:
+    """Descend while both sides have the same shape, comparing subtrees with ``==`` (fast, in C).
+
+    A rendered file repeats whole subtrees unchanged (Cilium's peer list names every cluster), so
+    only the subtrees that differ reach deepdiff, which aligns lists of different lengths.
+    """
+    if old == new and canonical(old) == canonical(new):  # == alone says 1 == 1.0 == True
+        return
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in old.keys() | new.keys():
+            yield from _walk(old.get(key, ABSENT), new.get(key, ABSENT), (*at, key))
+    elif isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        for index, (a, b) in enumerate(zip(old, new, strict=True)):
+            yield from _walk(a, b, (*at, index))
+    elif old is ABSENT or new is ABSENT:
+        yield Change(field_path(at), old, new)
+    else:
+        yield from _deepdiff(old, new, at)
+
+
+def _deepdiff(old: Any, new: Any, at: tuple) -> Iterable[Change]:
     for levels in DeepDiff(old, new, view="tree", verbose_level=2).values():
         for level in levels:
             before = ABSENT if level.t1 is notpresent else level.t1
             after = ABSENT if level.t2 is notpresent else level.t2
-            found.append(Change(field_path(level.path(output_format="list")), before, after))
-    return tuple(sorted(found, key=lambda c: c.path))
+            yield Change(field_path((*at, *level.path(output_format="list"))), before, after)
 
 
 def _as_lines(doc: Any) -> list[str]:
@@ -229,7 +256,7 @@ def compare_trees(base: Mapping[str, bytes], head: Mapping[str, bytes]) -> tuple
             found.append(DocumentDiff(*key, old[key][0], "removed"))
         elif key not in old:
             found.append(DocumentDiff(*key, new[key][0], "added"))
-        elif old[key][1] != new[key][1] and (changes := field_changes(old[key][1], new[key][1])):
+        elif changes := field_changes(old[key][1], new[key][1]):
             found.append(DocumentDiff(*key, new[key][0], "changed", changes))
     return tuple(found)
 
@@ -347,35 +374,5 @@ def placement_changes(old: Mapping[str, Mapping[str, int]], new: Mapping[str, Ma
 def compare(ref: str, base_files: Mapping[str, bytes], head_files: Mapping[str, bytes],
             base_fleet: Fleet | None, head_fleet: Fleet, notes: Iterable[str] = ()) -> FleetDiff:
     """The whole review: manifests from the two committed trees, plan delta from the two fleet models."""
-    return FleetDiff(ref, compare_trees(base_files, head_files), plan_delta(base_fleet, head_fleet), tuple(notes))
-
-
-# ---------------------------------------------------------------- json
-
-
-def _change_json(change: Change) -> dict:
-    out: dict[str, Any] = {"path": change.path}
-    if change.old is not ABSENT:
-        out["old"] = change.old
-    if change.new is not ABSENT:
-        out["new"] = change.new
-    return out
-
-
-def as_json(result: FleetDiff) -> dict[str, Any]:
-    """The machine-readable diff; a field added or removed simply lacks ``old`` or ``new``."""
-    plan = result.plan
-    return {
-        "base": result.base,
-        "notes": list(result.notes),
-        "manifests": [{"cluster": d.cluster, "id": d.ident, "file": d.file, "status": d.status,
-                       "changes": [_change_json(c) for c in d.changes]} for d in result.documents],
-        "plan": {
-            "applications": {"added": list(plan.applications_added), "removed": list(plan.applications_removed),
-                             "changed": [{"old": o, "new": n} for o, n in plan.applications_changed]},
-            "placements": {w: {c: {"old": o, "new": n} for c, (o, n) in moves.items()}
-                           for w, moves in plan.placements.items()},
-            "pending": {"added": list(plan.pending_added), "registered": list(plan.pending_resolved)},
-            "upgrades": list(plan.upgrades),
-        },
-    }
+    documents_changed = compare_trees(base_files, head_files)
+    return FleetDiff(ref, documents_changed, plan_delta(base_fleet, head_fleet), tuple(notes))

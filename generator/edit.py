@@ -79,32 +79,23 @@ def scalar_text(value: Any, style: str | None = None, flow: bool = False) -> str
     return json.dumps(value, ensure_ascii=False)
 
 
-def _quoted(value: Any) -> Any:
-    """Data for ruamel with every string that cannot stay plain double-quoted (the file's convention)."""
+def _prepared(value: Any, template: Node | None, flow: bool = False) -> Any:
+    """``value`` as ruamel data styled like ``template``: collections flow where the matching node is,
+    and every string that cannot stay plain (in its context) double-quoted, the file's convention."""
+    flow = flow or bool(getattr(template, "flow_style", False))
     if isinstance(value, dict):
-        out = CommentedMap()
-        for key, item in value.items():
-            out[key] = _quoted(item)
-        return out
-    if isinstance(value, list):
-        return CommentedSeq(_quoted(item) for item in value)
-    if isinstance(value, str) and not _plain_ok(value):
-        return DoubleQuotedScalarString(value)
-    return value
-
-
-def _styled_like(value: Any, template: Node | None) -> Any:
-    """Give new collections the flow/block style of the matching node of ``template``."""
-    if isinstance(value, CommentedMap):
         children = {k.value: v for k, v in template.value} if isinstance(template, MappingNode) else {}
-        for key in value:
-            value[key] = _styled_like(value[key], children.get(key))
-    elif isinstance(value, CommentedSeq) and isinstance(template, SequenceNode) and template.value:
-        for i, item in enumerate(value):
-            value[i] = _styled_like(item, template.value[-1])
-    if isinstance(value, CommentedMap | CommentedSeq) and getattr(template, "flow_style", False):
-        value.fa.set_flow_style()
-    return value
+        out: Any = CommentedMap((k, _prepared(item, children.get(k), flow)) for k, item in value.items())
+    elif isinstance(value, list):
+        child = template.value[-1] if isinstance(template, SequenceNode) and template.value else None
+        out = CommentedSeq(_prepared(item, child, flow) for item in value)
+    elif isinstance(value, str) and not _plain_ok(value, flow):
+        return DoubleQuotedScalarString(value)
+    else:
+        return value
+    if flow:
+        out.fa.set_flow_style()
+    return out
 
 
 def _merged_template(items: Sequence[Node]) -> Node | None:
@@ -366,7 +357,7 @@ class FleetText:
 
     def _block_item(self, value: Any, template: Node | None, column: int) -> str:
         """``value`` as one block list item whose ``-`` stands at ``column``."""
-        item = _styled_like(_quoted(value), template)
+        item = _prepared(value, template)
         out = io.StringIO()
         round_trip(self.indent).dump(CommentedSeq([item]), out)
         lines = out.getvalue().splitlines(keepends=True)

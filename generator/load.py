@@ -32,9 +32,20 @@ _NULL = {"", "~", "null", "Null", "NULL"}
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
-_SPECIAL = {".inf": math.inf, ".Inf": math.inf, ".INF": math.inf, "+.inf": math.inf, "+.Inf": math.inf,
-            "+.INF": math.inf, "-.inf": -math.inf, "-.Inf": -math.inf, "-.INF": -math.inf,
-            ".nan": math.nan, ".NaN": math.nan, ".NAN": math.nan}
+_SPECIAL = {
+    ".inf": math.inf,
+    ".Inf": math.inf,
+    ".INF": math.inf,
+    "+.inf": math.inf,
+    "+.Inf": math.inf,
+    "+.INF": math.inf,
+    "-.inf": -math.inf,
+    "-.Inf": -math.inf,
+    "-.INF": -math.inf,
+    ".nan": math.nan,
+    ".NaN": math.nan,
+    ".NAN": math.nan,
+}
 _MAYBE_TYPED = set("-+.0123456789~nNtTfF")
 MAX_INT_DIGITS = 4000  # Python refuses to parse longer decimal ints; a fleet has no use for them
 
@@ -99,7 +110,9 @@ def load_text(text: str, file: str) -> tuple[Document | None, list[Finding]]:
     except _Stop as stop:
         return None, [stop.finding]
     if not isinstance(data, dict):
-        return None, [_syntax(file, *_mark(node), "the document is not a mapping: expected apiVersion, kind, clusters, …")]
+        return None, [
+            _syntax(file, *_mark(node), "the document is not a mapping: expected apiVersion, kind, clusters, …")
+        ]
     doc = Document(file, data, builder.positions, builder.key_positions, _suppressions(text))
     return doc, builder.findings
 
@@ -107,17 +120,41 @@ def load_text(text: str, file: str) -> tuple[Document | None, list[Finding]]:
 def load_bytes(raw: bytes, file: str) -> tuple[Document | None, list[Finding]]:
     """Decode strictly as UTF-8 (a BOM is allowed); undecodable bytes are a finding at their position."""
     if len(raw) > MAX_BYTES:
-        return None, [_syntax(file, 1, 1, f"the file is larger than {MAX_BYTES // 2**20} MiB, the limit for a fleet "
-                              "file (a 5,000-cluster fleet is about 2 MiB)")]
+        return None, [
+            _syntax(
+                file,
+                1,
+                1,
+                f"the file is larger than {MAX_BYTES // 2**20} MiB, the limit for a fleet "
+                "file (a 5,000-cluster fleet is about 2 MiB)",
+            )
+        ]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        return None, [_syntax(file, line, col, f"byte 0x{raw[exc.start]:02x} is not valid UTF-8; save the file as UTF-8")]
+        return None, [
+            _syntax(file, line, col, f"byte 0x{raw[exc.start]:02x} is not valid UTF-8; save the file as UTF-8")
+        ]
     if "\x00" in text:
         return None, [_syntax(file, 1, 1, "the file contains NUL bytes: it is binary, not YAML")]
     return load_text(text, file)
+
+
+def load_all_data(text: str, file: str) -> list[Any] | None:
+    """Every non-empty document of a multi-document stream (a rendered file) as plain data.
+
+    Same resolver and limits as fleet.yaml; None when the text does not parse (``diff`` then
+    compares the file as text).
+    """
+    loader, docs = CBaseLoader(text), []
+    try:
+        while loader.check_node():
+            docs.append(_Builder(file).build(loader.get_node(), (), 0))
+    except (YAMLError, RecursionError, _Stop):
+        return None
+    return [d for d in docs if d is not None]
 
 
 class _Stop(Exception):
@@ -142,8 +179,9 @@ class _Builder:
         if id(node) in self.seen:
             self.reused += 1
             if self.reused > ALIAS_BUDGET:
-                self._stop(node, "aliases expand to more values than a fleet can hold (an alias bomb?); "
-                           "remove the anchors")
+                self._stop(
+                    node, "aliases expand to more values than a fleet can hold (an alias bomb?); remove the anchors"
+                )
         else:
             self.seen.add(id(node))
         if depth > MAX_DEPTH:

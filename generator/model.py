@@ -201,6 +201,7 @@ class Thanos:
     cluster_label: str
     replica_label: str
     object_storage_secret: str
+    sidecar_endpoint: str = "thanos-sidecar.{cluster}.{fleet}.internal:10901"  # {cluster}/{fleet} placeholders
 
 
 @dataclass(frozen=True)
@@ -209,6 +210,11 @@ class Allocation:
     pod_prefix: int
     services: Network
     service_prefix: int
+
+
+def fill(template: str, cluster: str, fleet: str) -> str:
+    """Expand a fleet.yaml address template; plain replace, so no other brace can mean anything."""
+    return template.replace("{cluster}", cluster).replace("{fleet}", fleet)
 
 
 @dataclass(frozen=True)
@@ -223,6 +229,7 @@ class Fleet:
     environments: tuple[str, ...]
     mesh: str  # cilium | submariner | none
     max_connected_clusters: int
+    clustermesh_endpoint: str  # DNS name template with {cluster}/{fleet} placeholders
     allocation: Allocation | None
     thanos: Thanos
     grafana_enabled: bool
@@ -251,7 +258,9 @@ def build(data: Mapping[str, Any]) -> Fleet:
     """Schema-valid fleet data -> Fleet. Assumes ``schema.validate`` found no errors."""
     defaults = data.get("defaults") or {}
     repo, hub, net = data.get("repo", {}), data.get("hub", {}), data.get("network") or {}
-    clusters = [_cluster(deep_merge(defaults, raw), ("clusters", i)) for i, raw in enumerate(data.get("clusters") or [])]
+    clusters = [
+        _cluster(deep_merge(defaults, raw), ("clusters", i)) for i, raw in enumerate(data.get("clusters") or [])
+    ]
     appsets = [_appset(raw, ("applicationSets", i)) for i, raw in enumerate(data.get("applicationSets") or [])]
     workloads = [_workload(raw, ("workloads", i)) for i, raw in enumerate(data.get("workloads") or [])]
     return Fleet(
@@ -265,6 +274,7 @@ def build(data: Mapping[str, Any]) -> Fleet:
         environments=tuple(data.get("environments") or DEFAULT_ENVIRONMENTS),
         mesh=net.get("mesh", "cilium"),
         max_connected_clusters=net.get("maxConnectedClusters", 255),
+        clustermesh_endpoint=net.get("clustermeshEndpoint", "{cluster}.clustermesh.{fleet}.internal"),
         allocation=_allocation(net.get("allocation")),
         thanos=_thanos(((data.get("observability") or {}).get("thanos")) or {}),
         grafana_enabled=((data.get("observability") or {}).get("grafana") or {}).get("enabled", True),
@@ -287,9 +297,7 @@ def _cluster(raw: Mapping[str, Any], path: Path) -> Cluster:
     net = raw.get("network") or {}
     pods = ipaddress.ip_network(net["pods"], strict=True)
     labels = {str(k): str(v) for k, v in (raw.get("labels") or {}).items()}
-    labels.update(
-        name=raw["name"], environment=raw["environment"], region=raw["region"], provider=provider["type"]
-    )
+    labels.update(name=raw["name"], environment=raw["environment"], region=raw["region"], provider=provider["type"])
     return Cluster(
         name=raw["name"],
         environment=raw["environment"],
@@ -335,7 +343,13 @@ def _appset(raw: Mapping[str, Any], path: Path) -> ApplicationSet:
     clusters = _selector(raw.get("clusters"), (*path, "clusters"))
     sync = raw.get("syncPolicy") or {}
     apps = tuple(
-        App(a["name"], a["path"], a.get("repoURL"), a.get("revision"), tuple((a.get("helm") or {}).get("valueFiles") or ()))
+        App(
+            a["name"],
+            a["path"],
+            a.get("repoURL"),
+            a.get("revision"),
+            tuple((a.get("helm") or {}).get("valueFiles") or ()),
+        )
         for a in raw["apps"]
     )
     return ApplicationSet(
@@ -384,6 +398,7 @@ def _thanos(raw: Mapping[str, Any]) -> Thanos:
         cluster_label=raw.get("clusterLabel", "cluster"),
         replica_label=raw.get("replicaLabel", "prometheus_replica"),
         object_storage_secret=raw.get("objectStorageSecret", "thanos-objstore"),
+        sidecar_endpoint=raw.get("sidecarEndpoint", "thanos-sidecar.{cluster}.{fleet}.internal:10901"),
     )
 
 

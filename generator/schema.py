@@ -72,8 +72,9 @@ def validate(doc: Document) -> list[Finding]:
 
 # Characters that make text read differently from what it is ("Trojan Source"): bidi controls,
 # zero-width characters, and C0/C1 controls other than tab and newline.
-_INVISIBLE = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u200b-\u200d\u2060\ufeff"
-                        "\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_INVISIBLE = re.compile(
+    "[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u200b-\u200d\u2060\ufeff\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)
 
 
 def _invisible(data: Any, path: Path):
@@ -92,9 +93,14 @@ def _invisible(data: Any, path: Path):
 
 def _invisible_issue(text: str, path: Path, on_key: bool = False) -> Issue:
     char = _INVISIBLE.search(text).group()
-    return issue("schema", path, f"contains the invisible control character U+{ord(char):04X}, which can make text "
-                 "read differently from what it is", hint="delete the character (a reviewer cannot see it)",
-                 on_key=on_key)
+    return issue(
+        "schema",
+        path,
+        f"contains the invisible control character U+{ord(char):04X}, which can make text "
+        "read differently from what it is",
+        hint="delete the character (a reviewer cannot see it)",
+        on_key=on_key,
+    )
 
 
 def positioned(raw: list[Issue], doc: Document) -> list[Finding]:
@@ -128,7 +134,14 @@ def _explain_leaf(err: jsonschema.ValidationError, path: Path) -> list[Issue]:
         return [issue("schema", path, msg, hint="set apiVersion: fleetgen/v1alpha1")]
     if err.validator == "required":
         missing = err.message.split("'")[1] if "'" in err.message else err.message
-        return [issue("schema", path, f"{_describe(path)} is missing required field {missing!r}", hint=_field_hint(err, missing))]
+        return [
+            issue(
+                "schema",
+                path,
+                f"{_describe(path)} is missing required field {missing!r}",
+                hint=_field_hint(err, missing),
+            )
+        ]
     if err.validator == "pattern" or err.validator == "format":
         return [issue("schema", path, f"{where}: {_short(err.instance)} is not {_what(err)}", hint=_desc(err))]
     if err.validator == "type":
@@ -170,9 +183,10 @@ def _field_hint(err: jsonschema.ValidationError, missing: str) -> str:
 
 def _what(err: jsonschema.ValidationError) -> str:
     if err.validator == "format":
-        return {"fleetgen-cidr": "a valid CIDR network (host bits must be zero)", "fleetgen-url": "an https:// URL"}.get(
-            err.validator_value, f"a valid {err.validator_value}"
-        )
+        return {
+            "fleetgen-cidr": "a valid CIDR network (host bits must be zero)",
+            "fleetgen-url": "an https:// URL",
+        }.get(err.validator_value, f"a valid {err.validator_value}")
     return err.schema.get("x-expected") or err.schema.get("description") or f"of the form /{err.validator_value}/"
 
 
@@ -192,14 +206,28 @@ def _field(path: Path) -> str:
 
 def _article(types: Any) -> str:
     names = types if isinstance(types, list) else [types]
-    words = {"object": "a mapping", "array": "a list", "string": "a string", "integer": "an integer",
-             "boolean": "true or false", "number": "a number", "null": "null"}
+    words = {
+        "object": "a mapping",
+        "array": "a list",
+        "string": "a string",
+        "integer": "an integer",
+        "boolean": "true or false",
+        "number": "a number",
+        "null": "null",
+    }
     return " or ".join(words.get(t, t) for t in names)
 
 
 def _type_of(value: Any) -> str:
-    return {dict: "a mapping", list: "a list", str: "the string", bool: "the boolean", int: "the integer",
-            float: "the number", type(None): "null"}.get(type(value), "the value")
+    return {
+        dict: "a mapping",
+        list: "a list",
+        str: "the string",
+        bool: "the boolean",
+        int: "the integer",
+        float: "the number",
+        type(None): "null",
+    }.get(type(value), "the value")
 
 
 def _short(value: Any) -> str:
@@ -221,12 +249,23 @@ def _semantic(data: dict[str, Any]) -> list[Issue]:
         path = ("clusters", i)
         for field in ("kubernetesVersion", "provider"):
             if field not in cluster:
-                out.append(issue("schema", path, f"cluster {cluster['name']!r} has no {field} and defaults sets none",
-                                 hint=f"add {field}: to the cluster or to defaults"))
+                out.append(
+                    issue(
+                        "schema",
+                        path,
+                        f"cluster {cluster['name']!r} has no {field} and defaults sets none",
+                        hint=f"add {field}: to the cluster or to defaults",
+                    )
+                )
         if cluster["environment"] not in envs:
-            out.append(issue("schema", (*path, "environment"),
-                             f"environment {cluster['environment']!r} is not one of environments: {', '.join(envs)}",
-                             hint="add it to environments (promotion order) or fix the spelling"))
+            out.append(
+                issue(
+                    "schema",
+                    (*path, "environment"),
+                    f"environment {cluster['environment']!r} is not one of environments: {', '.join(envs)}",
+                    hint="add it to environments (promotion order) or fix the spelling",
+                )
+            )
         out.extend(_pools(cluster, path))
     out.extend(_thanos_labels(data))
     return out
@@ -236,8 +275,13 @@ def _pools(cluster: dict[str, Any], path: Path) -> list[Issue]:
     out = []
     for j, pool in enumerate(cluster.get("nodePools") or []):
         if pool["min"] > pool["max"]:
-            out.append(issue("schema", (*path, "nodePools", j, "min"),
-                             f"node pool {pool['name']!r}: min {pool['min']} is greater than max {pool['max']}"))
+            out.append(
+                issue(
+                    "schema",
+                    (*path, "nodePools", j, "min"),
+                    f"node pool {pool['name']!r}: min {pool['min']} is greater than max {pool['max']}",
+                )
+            )
     return out
 
 

@@ -14,7 +14,8 @@ def minor(version: str) -> tuple[int, int]:
 
 
 def minor_str(version: str) -> str:
-    return "%d.%d" % minor(version)
+    major, minor_ = minor(version)
+    return f"{major}.{minor_}"
 
 
 def minors_between(old: str, new: str) -> int:

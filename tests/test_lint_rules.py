@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -24,72 +25,143 @@ def edit(*pairs: tuple[str, str]) -> str:
 CASES = {
     "clean": BASE,
     "duplicate-cluster": edit(("  - name: stage-a\n", "  - name: prod-a  # expect[duplicate-cluster]: prod-a\n")),
-    "duplicate-name": BASE + """  - name: orders  # expect[duplicate-name]: orders
+    "duplicate-name": BASE
+    + """  - name: orders  # expect[duplicate-name]: orders
     namespace: shop
     source: {path: workloads/orders}
     resources: [{apiVersion: apps/v1, kind: Deployment, name: orders}]
     clusters: {matchLabels: {environment: production}}
 """,
-    "cluster-name-long": edit(("  - name: stage-a\n", "  - name: stage-a-with-a-name-longer-than-32-chars  "
-                               "# expect[cluster-name]: stage-a-with\n")),
-    "cluster-name-reserved": edit(("  - name: stage-a\n", "  - name: in-cluster  # expect[cluster-name]: in-cluster\n")),
+    "cluster-name-long": edit(
+        (
+            "  - name: stage-a\n",
+            "  - name: stage-a-with-a-name-longer-than-32-chars  # expect[cluster-name]: stage-a-with\n",
+        )
+    ),
+    "cluster-name-reserved": edit(
+        ("  - name: stage-a\n", "  - name: in-cluster  # expect[cluster-name]: in-cluster\n")
+    ),
     "cluster-name-karmada": edit(("  - name: stage-a\n", "  - name: karmada  # expect[cluster-name]: karmada\n")),
-    "cluster-name-argocd-namespace": edit(("  - name: stage-a\n", "  - name: argocd  # expect[cluster-name]: argocd\n")),
-    "application-name-builtin": edit(("apps: [{name: web, path: apps/web}]",
-                                      "apps: [{name: monitoring, path: apps/web}]  # expect[application-name]: monitoring")),
-    "cidr-overlap-pods": edit(("pods: 10.1.0.0/16, services: 10.101.0.0/16, meshID: 2}",
-                               "pods: 10.0.128.0/17, services: 10.101.0.0/16, meshID: 2}  "
-                               "# expect[cidr-overlap]: 10.0.128.0/17")),
-    "cidr-overlap-pod-vs-service": edit(("pods: 10.2.0.0/16, services: 10.102.0.0/16, meshID: 3}",
-                                         "pods: 10.100.0.0/20, services: 10.102.0.0/16, meshID: 3}  "
-                                         "# expect[cidr-overlap]: 10.100.0.0/20")),
+    "cluster-name-argocd-namespace": edit(
+        ("  - name: stage-a\n", "  - name: argocd  # expect[cluster-name]: argocd\n")
+    ),
+    "application-name-builtin": edit(
+        (
+            "apps: [{name: web, path: apps/web}]",
+            "apps: [{name: monitoring, path: apps/web}]  # expect[application-name]: monitoring",
+        )
+    ),
+    "cidr-overlap-pods": edit(
+        (
+            "pods: 10.1.0.0/16, services: 10.101.0.0/16, meshID: 2}",
+            "pods: 10.0.128.0/17, services: 10.101.0.0/16, meshID: 2}  # expect[cidr-overlap]: 10.0.128.0/17",
+        )
+    ),
+    "cidr-overlap-pod-vs-service": edit(
+        (
+            "pods: 10.2.0.0/16, services: 10.102.0.0/16, meshID: 3}",
+            "pods: 10.100.0.0/20, services: 10.102.0.0/16, meshID: 3}  # expect[cidr-overlap]: 10.100.0.0/20",
+        )
+    ),
     "cidr-overlap-services-ok-with-cilium": edit(("services: 10.101.0.0/16", "services: 10.100.0.0/16")),
     "cidr-overlap-services-submariner": edit(
         ("defaults:", "network: {mesh: submariner}\ndefaults:"),
-        ("pods: 10.1.0.0/16, services: 10.101.0.0/16, meshID: 2}",
-         "pods: 10.1.0.0/16, services: 10.100.0.0/16}  # expect[cidr-overlap]: 10.100.0.0/16"),
-        (", meshID: 1}", "}"), (", meshID: 3}", "}")),
-    "cidr-overlap-none": edit(("defaults:", "network: {mesh: none}\ndefaults:"),
-                              ("pods: 10.1.0.0/16", "pods: 10.0.0.0/16")),
-    "cidr-overlap-internal": edit(("pods: 10.2.0.0/16, services: 10.102.0.0/16, meshID: 3}",
-                                   "pods: 10.2.0.0/16, services: 10.2.128.0/20, meshID: 3}  "
-                                   "# expect[cidr-overlap-internal]: 10.2.128.0/20")),
-    "service-cidr-size": edit(("services: 10.102.0.0/16, meshID: 3}", "services: 10.96.0.0/11, meshID: 3}  "
-                               "# expect[service-cidr-size]: 10.96.0.0/11")),
-    "pod-cidr-capacity": edit(("pods: 10.2.0.0/16, services: 10.102.0.0/16, meshID: 3}",
-                               "pods: 10.2.0.0/22, services: 10.102.0.0/16, meshID: 3}  "
-                               "# expect[pod-cidr-capacity]: 10.2.0.0/22")),
-    "mesh-id-duplicate": edit(("services: 10.101.0.0/16, meshID: 2}",
-                               "services: 10.101.0.0/16, meshID: 1}  # expect[mesh-id]: 1}")),
+        (
+            "pods: 10.1.0.0/16, services: 10.101.0.0/16, meshID: 2}",
+            "pods: 10.1.0.0/16, services: 10.100.0.0/16}  # expect[cidr-overlap]: 10.100.0.0/16",
+        ),
+        (", meshID: 1}", "}"),
+        (", meshID: 3}", "}"),
+    ),
+    "cidr-overlap-none": edit(
+        ("defaults:", "network: {mesh: none}\ndefaults:"), ("pods: 10.1.0.0/16", "pods: 10.0.0.0/16")
+    ),
+    "cidr-overlap-internal": edit(
+        (
+            "pods: 10.2.0.0/16, services: 10.102.0.0/16, meshID: 3}",
+            "pods: 10.2.0.0/16, services: 10.2.128.0/20, meshID: 3}  # expect[cidr-overlap-internal]: 10.2.128.0/20",
+        )
+    ),
+    "service-cidr-size": edit(
+        (
+            "services: 10.102.0.0/16, meshID: 3}",
+            "services: 10.96.0.0/11, meshID: 3}  # expect[service-cidr-size]: 10.96.0.0/11",
+        )
+    ),
+    "pod-cidr-capacity": edit(
+        (
+            "pods: 10.2.0.0/16, services: 10.102.0.0/16, meshID: 3}",
+            "pods: 10.2.0.0/22, services: 10.102.0.0/16, meshID: 3}  # expect[pod-cidr-capacity]: 10.2.0.0/22",
+        )
+    ),
+    "mesh-id-duplicate": edit(
+        ("services: 10.101.0.0/16, meshID: 2}", "services: 10.101.0.0/16, meshID: 1}  # expect[mesh-id]: 1}")
+    ),
     "mesh-id-range": edit(("meshID: 3}", "meshID: 300}  # expect[mesh-id]: 300")),
-    "mesh-id-missing": edit(("pods: 10.2.0.0/16, services: 10.102.0.0/16, meshID: 3}",
-                             "pods: 10.2.0.0/16, services: 10.102.0.0/16}  # expect[mesh-id]: {pods")),
-    "mesh-id-eks-warning": edit(("services: 10.100.0.0/16, meshID: 1}",
-                                 "services: 10.100.0.0/16, meshID: 130}  # expect[mesh-id]: 130")),
-    "version-skew": edit(("    region: eu-west-1\n", "    region: eu-west-1\n    kubernetesVersion: \"1.32\"  "
-                          "# expect[version-skew]: \"1.32\"  # expect[promotion-order]: \"1.32\"\n")),
-    "promotion-order": edit(("  kubernetesVersion: \"1.30\"\n", "  kubernetesVersion: \"1.32\"  "
-                             "# expect[promotion-order]: \"1.32\"\n")),
-    "unknown-cluster-missing": edit(("weights: {prod-a: 2, prod-b: 1}",
-                                     "weights: {prod-a: 2, prod-z: 1}  # expect[unknown-cluster]: prod-z")),
-    "unknown-cluster-unselected": edit(("weights: {prod-a: 2, prod-b: 1}",
-                                        "weights: {prod-a: 2, stage-a: 1}  # expect[unknown-cluster]: stage-a")),
-    "empty-selector": edit(("clusters: {matchLabels: {tier: standard}}",
-                            "clusters: {matchLabels: {tier: gold}}  # expect[empty-selector]: {matchLabels")),
-    "application-name": edit(("    namespace: web\n", "    namespace: web\n  - name: services-two\n"
-                              "    clusters: {matchLabels: {tier: standard}}\n"
-                              "    apps: [{name: web, path: apps/web2}]  # expect[application-name]: web, path: apps/web2"
-                              "\n    namespace: web\n")),
-    "override-unsupported": edit(("weights: {prod-a: 2, prod-b: 1}",
-                                  "weights: {prod-a: 2, prod-b: 1}\n    overrides:\n"
-                                  "      - clusters: {matchLabels: {name: prod-a}}\n"
-                                  "        patches:\n"
-                                  "          - {op: copy, from: /spec/a, path: /spec/b}  "
-                                  "# expect[override-unsupported]: copy")),
-    "secret-material": edit(("  name: hub\n", "  name: hub\n  token: ghp_0123456789abcdefghijklmnopqrstuvwxyzAB  "
-                             "# expect[secret-material]: ghp_  # expect[schema]: token\n")),
-    "replica-label": edit(("defaults:", "observability:\n  thanos:\n    clusterLabel: cluster\n"
-                           "    replicaLabel: cluster  # expect[replica-label]: cluster\ndefaults:")),
+    "mesh-id-missing": edit(
+        (
+            "pods: 10.2.0.0/16, services: 10.102.0.0/16, meshID: 3}",
+            "pods: 10.2.0.0/16, services: 10.102.0.0/16}  # expect[mesh-id]: {pods",
+        )
+    ),
+    "mesh-id-eks-warning": edit(
+        ("services: 10.100.0.0/16, meshID: 1}", "services: 10.100.0.0/16, meshID: 130}  # expect[mesh-id]: 130")
+    ),
+    "version-skew": edit(
+        (
+            "    region: eu-west-1\n",
+            '    region: eu-west-1\n    kubernetesVersion: "1.32"  '
+            '# expect[version-skew]: "1.32"  # expect[promotion-order]: "1.32"\n',
+        )
+    ),
+    "promotion-order": edit(
+        ('  kubernetesVersion: "1.30"\n', '  kubernetesVersion: "1.32"  # expect[promotion-order]: "1.32"\n')
+    ),
+    "unknown-cluster-missing": edit(
+        ("weights: {prod-a: 2, prod-b: 1}", "weights: {prod-a: 2, prod-z: 1}  # expect[unknown-cluster]: prod-z")
+    ),
+    "unknown-cluster-unselected": edit(
+        ("weights: {prod-a: 2, prod-b: 1}", "weights: {prod-a: 2, stage-a: 1}  # expect[unknown-cluster]: stage-a")
+    ),
+    "empty-selector": edit(
+        (
+            "clusters: {matchLabels: {tier: standard}}",
+            "clusters: {matchLabels: {tier: gold}}  # expect[empty-selector]: {matchLabels",
+        )
+    ),
+    "application-name": edit(
+        (
+            "    namespace: web\n",
+            "    namespace: web\n  - name: services-two\n"
+            "    clusters: {matchLabels: {tier: standard}}\n"
+            "    apps: [{name: web, path: apps/web2}]  # expect[application-name]: web, path: apps/web2"
+            "\n    namespace: web\n",
+        )
+    ),
+    "override-unsupported": edit(
+        (
+            "weights: {prod-a: 2, prod-b: 1}",
+            "weights: {prod-a: 2, prod-b: 1}\n    overrides:\n"
+            "      - clusters: {matchLabels: {name: prod-a}}\n"
+            "        patches:\n"
+            "          - {op: copy, from: /spec/a, path: /spec/b}  "
+            "# expect[override-unsupported]: copy",
+        )
+    ),
+    "secret-material": edit(
+        (
+            "  name: hub\n",
+            "  name: hub\n  token: ghp_0123456789abcdefghijklmnopqrstuvwxyzAB  "
+            "# expect[secret-material]: ghp_  # expect[schema]: token\n",
+        )
+    ),
+    "replica-label": edit(
+        (
+            "defaults:",
+            "observability:\n  thanos:\n    clusterLabel: cluster\n"
+            "    replicaLabel: cluster  # expect[replica-label]: cluster\ndefaults:",
+        )
+    ),
     "suppressed": edit(("meshID: 3}", "meshID: 300}  # fleetgen: ignore[mesh-id]")),
 }
 
@@ -126,14 +198,20 @@ def test_secret_is_masked(tmp_path):
     assert "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB" not in messages
 
 
-@pytest.mark.parametrize("current,desired,rule", [("1.29", "1.31", "upgrade-skip"), ("1.31", "1.30", "version-downgrade"),
-                                                   ("1.30.5", "1.30.2", "version-downgrade")])
+@pytest.mark.parametrize(
+    "current,desired,rule",
+    [
+        ("1.29", "1.31", "upgrade-skip"),
+        ("1.31", "1.30", "version-downgrade"),
+        ("1.30.5", "1.30.2", "version-downgrade"),
+    ],
+)
 def test_version_rules_against_rendered_tree(tmp_path, current, desired, rule):
     fleet = tmp_path / "fleet.yaml"
     fleet.write_text(edit(('  kubernetesVersion: "1.30"\n', f'  kubernetesVersion: "{desired}"\n')))
     lock = tmp_path / "rendered" / ".fleetgen.lock"
     lock.parent.mkdir()
-    lock.write_text('{"files": {}, "kubernetesVersions": {"prod-a": "%s"}}' % current)
+    lock.write_text(json.dumps({"files": {}, "kubernetesVersions": {"prod-a": current}}))
     found = [f for f in pipeline.check(fleet).findings if f.rule == rule]
     assert [(f.line, f.column) for f in found] == [(11, 22)]  # inherited from defaults: points there
 
@@ -144,5 +222,5 @@ def test_version_rules_quiet_on_safe_steps(tmp_path, current):
     fleet.write_text(BASE)
     lock = tmp_path / "rendered" / ".fleetgen.lock"
     lock.parent.mkdir()
-    lock.write_text('{"files": {}, "kubernetesVersions": {"prod-a": "%s"}}' % current)
+    lock.write_text(json.dumps({"files": {}, "kubernetesVersions": {"prod-a": current}}))
     assert not [f for f in pipeline.check(fleet).findings if f.rule in ("upgrade-skip", "version-downgrade")]

@@ -45,16 +45,19 @@ def test_unsupported_api_version_names_supported():
     assert "fleetgen/v1alpha1" in f.message and (f.line, f.column) == (4, 13)
 
 
-@pytest.mark.parametrize("old,new,words", [
-    ("pods: 10.16.0.0/14", "pods: 10.16.0.1/14", "valid CIDR"),
-    ("pods: 10.16.0.0/14", "pods: 10.16.0.0/33", "valid CIDR"),
-    ("name: prod-us-east-1", "name: Prod_US", "DNS-1123"),
-    ("name: prod-us-east-1", "name: ../etc", "DNS-1123"),
-    ("server: https://4F2A9C1E.gr7.us-east-1.eks.amazonaws.com", "server: http://insecure.example.com", "https"),
-    ('kubernetesVersion: "1.31"', "kubernetesVersion: latest", "MAJOR.MINOR"),
-    ("renderedDir: rendered", "renderedDir: ../outside", "no '..'"),
-    ("renderedDir: rendered", "renderedDir: /abs", "no '..'"),
-])
+@pytest.mark.parametrize(
+    "old,new,words",
+    [
+        ("pods: 10.16.0.0/14", "pods: 10.16.0.1/14", "valid CIDR"),
+        ("pods: 10.16.0.0/14", "pods: 10.16.0.0/33", "valid CIDR"),
+        ("name: prod-us-east-1", "name: Prod_US", "DNS-1123"),
+        ("name: prod-us-east-1", "name: ../etc", "DNS-1123"),
+        ("server: https://4F2A9C1E.gr7.us-east-1.eks.amazonaws.com", "server: http://insecure.example.com", "https"),
+        ('kubernetesVersion: "1.31"', "kubernetesVersion: latest", "MAJOR.MINOR"),
+        ("renderedDir: rendered", "renderedDir: ../outside", "no '..'"),
+        ("renderedDir: rendered", "renderedDir: /abs", "no '..'"),
+    ],
+)
 def test_value_formats(old, new, words):
     f = one(EXAMPLE.replace(old, new, 1))
     assert f.rule == "schema" and (words in f.message or words in f.hint), f
@@ -86,7 +89,9 @@ def test_node_pool_min_above_max():
 
 
 def test_workloads_need_karmada_server():
-    text = EXAMPLE.replace("  karmada:\n    server: https://karmada-apiserver.karmada-system.svc.cluster.local:5443\n", "")
+    text = EXAMPLE.replace(
+        "  karmada:\n    server: https://karmada-apiserver.karmada-system.svc.cluster.local:5443\n", ""
+    )
     assert any("karmada" in f.message for f in findings(text))
 
 

@@ -11,7 +11,6 @@ Two sources, on purpose:
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path, PurePosixPath
@@ -19,12 +18,12 @@ from pathlib import Path, PurePosixPath
 import click
 
 from .. import pipeline, tree
-from ..diff import as_json, compare
+from ..diff import compare
 from ..errors import FleetgenError
 from ..load import load_bytes
 from ..model import Fleet, build
 from ..produce import produce
-from ..report import LINT_FORMATS, diff_text, markdown
+from ..report import LINT_FORMATS, diff_json, diff_text, markdown
 from ..schema import validate
 from .check import display
 from .common import colour, emit, fleet_argument, format_option, out_option
@@ -40,7 +39,7 @@ def git(args: list[str], cwd: Path, stdin: bytes | None = None) -> subprocess.Co
 def repo_root(start: Path) -> Path:
     done = git(["rev-parse", "--show-toplevel"], start)
     if done.returncode != 0:
-        raise FleetgenError(f"{start} is not inside a git repository: `fleetgen diff` compares against a git ref")
+        raise FleetgenError(f"{start} is not in a git repository: `fleetgen diff` compares with a git ref")
     return Path(done.stdout.decode().strip()).resolve()
 
 
@@ -104,8 +103,8 @@ def stale_note(out: Path, model: Fleet, fleet_path: Path) -> list[str]:
     drift = tree.compare(out, produce(model, fleet_path.name).files)
     if not drift:
         return []
-    return [f"{display(out)} is not what {fleet_path.name} renders ({len(drift)} file(s) differ): the manifests "
-            "below are the tree as committed; run `fleetgen render` and commit the result"]
+    return [f"{display(out)} is not what {fleet_path.name} renders ({len(drift)} file(s) differ): the "
+            "manifests below are the tree as committed; run `fleetgen render` and commit the result"]
 
 
 def relative(path: Path, root: Path) -> PurePosixPath:
@@ -117,7 +116,7 @@ def relative(path: Path, root: Path) -> PurePosixPath:
 
 @click.command("diff")
 @fleet_argument
-@click.option("--base", "ref", required=True, metavar="REF", help="Git ref to compare with, e.g. origin/main.")
+@click.option("--base", "ref", required=True, metavar="REF", help="Git ref to compare with (origin/main).")
 @out_option
 @format_option("text", "markdown", "json")
 def command(fleet, ref, out, fmt) -> None:
@@ -131,10 +130,8 @@ def command(fleet, ref, out, fmt) -> None:
     fleet_rel = relative(fleet, root)
     old_model, notes = base_fleet(show(commit, fleet_rel, root), fleet_rel.as_posix())
     target = out or pipeline.output_dir(fleet, loaded.fleet)
-    old_dir = relative(target, root) if out or old_model is None else fleet_rel.parent / old_model.rendered_dir
+    old_dir = relative(target, root) if out or not old_model else fleet_rel.parent / old_model.rendered_dir
     notes += stale_note(target, loaded.fleet, fleet)
-    result = compare(ref, committed_tree(commit, old_dir, root), working_tree(target), old_model, loaded.fleet, notes)
-    if fmt == "json":
-        emit(json.dumps(as_json(result), indent=2, ensure_ascii=False, default=str) + "\n")
-    else:
-        emit((markdown.render if fmt == "markdown" else diff_text.render)(result))
+    base_files = committed_tree(commit, old_dir, root)
+    result = compare(ref, base_files, working_tree(target), old_model, loaded.fleet, notes)
+    emit({"json": diff_json.render, "markdown": markdown.render, "text": diff_text.render}[fmt](result))

@@ -9,8 +9,8 @@ import click
 from .. import pipeline, tree
 from ..produce import leaked, produce
 from ..report import text
-from .check import display
 from ..stages import Stages, wants_progress
+from .check import display
 from .common import colour, fleet_argument, out_option, profile_option
 
 

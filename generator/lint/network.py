@@ -6,7 +6,7 @@ import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..findings import Issue, WARNING, issue
+from ..findings import WARNING, Issue, issue
 from ..model import Cluster, Network
 from .registry import Context, rule
 
@@ -23,8 +23,7 @@ class _Span:
 
 def _span(cluster: Cluster, kind: str) -> _Span:
     net: Network = getattr(cluster.network, kind)
-    return _Span(int(net.network_address), int(net.broadcast_address), net.version, cluster.name, kind,
-                 cluster.path[1])
+    return _Span(int(net.network_address), int(net.broadcast_address), net.version, cluster.name, kind, cluster.path[1])
 
 
 def overlapping_pairs(spans: list[_Span]) -> Iterator[tuple[_Span, _Span]]:
@@ -70,7 +69,8 @@ def cidr_overlap(ctx: Context) -> Iterator[Issue]:
     for first, second in pairs:
         if _counts(first, second, fleet.mesh):
             yield issue(
-                "cidr-overlap", ("clusters", second.index, "network", second.kind),
+                "cidr-overlap",
+                ("clusters", second.index, "network", second.kind),
                 f"{_field(second.kind)} CIDR of cluster {second.cluster!r} overlaps the {_field(first.kind)} CIDR "
                 f"of cluster {first.cluster!r}",
                 related=(("clusters", first.index, "network", first.kind),),
@@ -86,9 +86,12 @@ def cidr_overlap_internal(ctx: Context) -> Iterator[Issue]:
     """
     for c in ctx.fleet.clusters:
         if c.network.pods.version == c.network.services.version and c.network.pods.overlaps(c.network.services):
-            yield issue("cidr-overlap-internal", (*c.path, "network", "services"),
-                        f"service CIDR {c.network.services} of cluster {c.name!r} overlaps its pod CIDR {c.network.pods}",
-                        related=((*c.path, "network", "pods"),))
+            yield issue(
+                "cidr-overlap-internal",
+                (*c.path, "network", "services"),
+                f"service CIDR {c.network.services} of cluster {c.name!r} overlaps its pod CIDR {c.network.pods}",
+                related=((*c.path, "network", "pods"),),
+            )
 
 
 @rule("service-cidr-size", fix="use a service CIDR of at most /12 (IPv4) or /108 (IPv6)")
@@ -102,8 +105,11 @@ def service_cidr_size(ctx: Context) -> Iterator[Issue]:
         net = c.network.services
         limit = 12 if net.version == 4 else 108
         if net.prefixlen < limit:
-            yield issue("service-cidr-size", (*c.path, "network", "services"),
-                        f"service CIDR {net} of cluster {c.name!r} is wider than /{limit}, the widest Kubernetes allows")
+            yield issue(
+                "service-cidr-size",
+                (*c.path, "network", "services"),
+                f"service CIDR {net} of cluster {c.name!r} is wider than /{limit}, the widest Kubernetes allows",
+            )
 
 
 @rule("pod-cidr-capacity", fix="widen the pod CIDR, shrink nodeMask's blocks, or lower the node pools' max")
@@ -118,14 +124,20 @@ def pod_cidr_capacity(ctx: Context) -> Iterator[Issue]:
         pods, mask = c.network.pods, c.network.node_mask
         nodes = sum(p.max for p in c.node_pools)
         if mask < pods.prefixlen or mask > pods.max_prefixlen:
-            yield issue("pod-cidr-capacity", (*c.path, "network", "nodeMask"),
-                        f"nodeMask /{mask} does not fit inside pod CIDR {pods} of cluster {c.name!r}")
+            yield issue(
+                "pod-cidr-capacity",
+                (*c.path, "network", "nodeMask"),
+                f"nodeMask /{mask} does not fit inside pod CIDR {pods} of cluster {c.name!r}",
+            )
             continue
         blocks = 1 << (mask - pods.prefixlen)
         if nodes > blocks:
-            yield issue("pod-cidr-capacity", (*c.path, "network", "pods"),
-                        f"pod CIDR {pods} of cluster {c.name!r} holds {blocks} /{mask} node blocks, but its node "
-                        f"pools may grow to {nodes} nodes")
+            yield issue(
+                "pod-cidr-capacity",
+                (*c.path, "network", "pods"),
+                f"pod CIDR {pods} of cluster {c.name!r} holds {blocks} /{mask} node blocks, but its node "
+                f"pools may grow to {nodes} nodes",
+            )
 
 
 @rule("mesh-id", fix="give every mesh cluster a unique network.meshID from 1 to network.maxConnectedClusters")
@@ -147,15 +159,24 @@ def mesh_id(ctx: Context) -> Iterator[Issue]:
 def _mesh_id_issues(c: Cluster, seen: dict[int, Cluster], limit: int) -> Iterator[Issue]:
     mid, path = c.network.mesh_id, (*c.path, "network", "meshID")
     if mid is None:
-        yield issue("mesh-id", (*c.path, "network"), f"cluster {c.name!r} has no network.meshID (required with "
-                    "mesh: cilium)")
+        yield issue(
+            "mesh-id", (*c.path, "network"), f"cluster {c.name!r} has no network.meshID (required with mesh: cilium)"
+        )
         return
     if mid in seen:
-        yield issue("mesh-id", path, f"meshID {mid} of cluster {c.name!r} is already used by {seen[mid].name!r}",
-                    related=((*seen[mid].path, "network", "meshID"),))
+        yield issue(
+            "mesh-id",
+            path,
+            f"meshID {mid} of cluster {c.name!r} is already used by {seen[mid].name!r}",
+            related=((*seen[mid].path, "network", "meshID"),),
+        )
     seen.setdefault(mid, c)
     if mid > limit:
         yield issue("mesh-id", path, f"meshID {mid} of cluster {c.name!r} is above maxConnectedClusters {limit}")
     elif 128 <= mid <= 255 and c.provider.type == "aws":
-        yield issue("mesh-id", path, f"meshID {mid} of EKS cluster {c.name!r} is in 128–255, which breaks with "
-                    "ENI/aws-cni chaining", severity=WARNING)
+        yield issue(
+            "mesh-id",
+            path,
+            f"meshID {mid} of EKS cluster {c.name!r} is in 128–255, which breaks with ENI/aws-cni chaining",
+            severity=WARNING,
+        )

@@ -6,7 +6,8 @@ adding peers on registration would restart every agent's mesh config each time.
 
 A peer entry is ``{name, address, port}`` (templates/clustermesh-config/_helpers.tpl:
 ``https://<address>:<port>``). fleet.yaml has no field for a cluster's clustermesh-apiserver
-address, so ``PEER_ADDRESS_TEMPLATE`` states the DNS name it must be published under; the
+address is ``network.clustermeshEndpoint`` (a DNS name template, default
+``{cluster}.clustermesh.{fleet}.internal``) under which the platform must publish it; the
 apiserver Service is a LoadBalancer so that name can point at it on ``PEER_PORT``. No ``tls``
 is rendered: peers authenticate with certificates from a CA shared across the mesh
 (``clustermesh.apiserver.tls``, installed outside git), never with keys in values files.
@@ -16,10 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import Cluster, Fleet
+from ..model import Cluster, Fleet, fill
 from . import File
 
-PEER_ADDRESS_TEMPLATE = "{cluster}.clustermesh.{fleet}.internal"
 PEER_PORT = 2379  # clustermesh-apiserver's etcd port behind its LoadBalancer Service
 
 
@@ -55,7 +55,7 @@ def clustermesh(fleet: Fleet, cluster: Cluster, mesh: list[Cluster]) -> dict[str
 
 
 def peer(fleet: Fleet, other: Cluster) -> dict[str, Any]:
-    return {"name": other.name, "address": PEER_ADDRESS_TEMPLATE.format(cluster=other.name, fleet=fleet.name),
+    return {"name": other.name, "address": fill(fleet.clustermesh_endpoint, other.name, fleet.name),
             "port": PEER_PORT}
 
 

@@ -6,8 +6,9 @@ deduplicates on it). Each sidecar also uploads 2 h blocks to the object store na
 ``objectStorageSecret``; only the Secret's name is ever written.
 
 The Querier dials the sidecar of every registered push-mode spoke at
-``SIDECAR_ENDPOINT_TEMPLATE``: fleet.yaml has no field for that address yet, so the template
-states the DNS name each spoke's sidecar gRPC port must be published under. Pull-mode spokes
+``observability.thanos.sidecarEndpoint`` (a host:port template, default
+``thanos-sidecar.{cluster}.{fleet}.internal:10901``): the name each spoke's sidecar gRPC port
+must be published under. Pull-mode spokes
 (edge, outbound only) cannot be dialled; their data reaches the hub through the object store,
 served by a store gateway. The gateway is rendered whenever the hub is, because it is also
 what serves every cluster's history older than Prometheus' local retention (24 h by default).
@@ -19,14 +20,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.compat import StringIO
-
-from ..model import Cluster, Fleet
+from ..emit import dump
+from ..model import Cluster, Fleet, fill
 from . import File
 
 NAMESPACE = "monitoring"
-SIDECAR_ENDPOINT_TEMPLATE = "thanos-sidecar.{cluster}.{fleet}.internal:10901"
 OBJSTORE_KEY = "objstore.yml"  # key inside objectStorageSecret, as Thanos' own examples name it
 QUERIER = "thanos-querier"
 STORE = "thanos-store"
@@ -47,7 +45,7 @@ def render(fleet: Fleet) -> list[File]:
 
 def sidecar_endpoints(fleet: Fleet) -> list[str]:
     """Where the Querier dials: every registered push-mode spoke's sidecar, by cluster name."""
-    return [SIDECAR_ENDPOINT_TEMPLATE.format(cluster=c.name, fleet=fleet.name)
+    return [fill(fleet.thanos.sidecar_endpoint, c.name, fleet.name)
             for c in fleet.clusters if c.registered and c.argocd_mode == "push"]
 
 
@@ -233,8 +231,4 @@ def _service_port(name: str, port: int, target: str) -> dict[str, Any]:
 
 
 def _yaml_text(data: Any) -> str:
-    yaml = YAML(typ="rt")
-    yaml.default_flow_style = False
-    out = StringIO()
-    yaml.dump(data, out)
-    return out.getvalue()
+    return dump([data])

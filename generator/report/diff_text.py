@@ -9,7 +9,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..diff import ABSENT, Change, DocumentDiff, FleetDiff, PlanDelta, Shared, by_cluster, counts, group_shared, show
+from ..diff import (
+    ABSENT,
+    Change,
+    DocumentDiff,
+    FleetDiff,
+    PlanDelta,
+    Shared,
+    by_cluster,
+    counts,
+    group_shared,
+    show,
+)
 
 ARROW = "→"
 VALUE_LIMIT = 200  # characters of one value; a long string or a whole added mapping is cut with "…"
@@ -26,7 +37,8 @@ def change_line(change: Change, limit: int = VALUE_LIMIT) -> str:
 
 def document_lines(doc: DocumentDiff, limit: int = VALUE_LIMIT) -> list[str]:
     """The document's line, then its field changes indented under it."""
-    return [f"{MARK[doc.status]} {doc.ident}  ({doc.file})", *(f"    {change_line(c, limit)}" for c in doc.changes)]
+    head = f"{MARK[doc.status]} {doc.ident}  ({doc.file})"
+    return [head, *(f"    {change_line(c, limit)}" for c in doc.changes)]
 
 
 def cluster_list(clusters: Iterable[str], shown: int = 30) -> str:

@@ -23,6 +23,9 @@ from .plan_text import table
 
 LIMIT = 65_536
 MARGIN = 512  # headroom for the notes added while cutting
+MIN_BLOCK = 4096  # a cut block shows at least this much (about 30 lines), else it is only counted
+NOTE_ROOM = 256  # room kept for a section's "… N more not shown" note
+LIMIT_NOTE = "to fit GitHub's comment limit"
 CUT_HINT = "run `fleetgen diff --base {ref}` locally for everything"
 
 
@@ -51,7 +54,7 @@ class Block:
 
     def cut(self, budget: int, hint: str) -> str | None:
         """As many lines as fit in ``budget`` bytes, with the fence closed and a note; None if none fit."""
-        fixed = size(self.head) + size(self.close) + size(self.tail) + 160 + size(hint)
+        fixed = size(self.head) + size(self.close) + size(self.tail) + NOTE_ROOM + size(hint)
         kept, used = [], fixed
         for line in self.lines:
             if used + size(line) > budget:
@@ -60,7 +63,7 @@ class Block:
             used += size(line)
         if not kept:
             return None
-        note = f"\n_… {len(self.lines) - len(kept)} more {self.what} cut to fit GitHub's comment limit; {hint}._\n"
+        note = f"\n_… {len(self.lines) - len(kept)} more {self.what} cut {LIMIT_NOTE}; {hint}._\n"
         return self.head + "".join(kept) + self.close + note + self.tail
 
 
@@ -74,20 +77,26 @@ class Section:
         return self.title + "".join(b.full() for b in self.blocks)
 
     def fit(self, budget: int, hint: str) -> str:
-        out, used = [self.title], size(self.title) + 200 + size(hint)
-        for index, block in enumerate(self.blocks):
-            text = block.full()
-            if used + size(text) <= budget:
-                out.append(text)
-                used += size(text)
-                continue
-            partial = block.cut(budget - used, hint)
-            left = len(self.blocks) - index - (partial is not None)
-            out += [partial or ""]
-            if left:
-                out.append(f"\n_… {left} more {self.what} not shown to fit GitHub's comment limit; {hint}._\n\n")
-            break
-        return "".join(out)
+        """The section in ``budget`` bytes: the first blocks that can each show at least MIN_BLOCK
+        (or all of themselves) share the room; small ones whole, big ones cut; the rest are counted."""
+        room = budget - size(self.title) - NOTE_ROOM - size(hint)
+        sizes = [size(b.full()) for b in self.blocks]
+        shown = _prefix_within([min(s, MIN_BLOCK) for s in sizes], room)
+        parts = [b.full() if s <= share else b.cut(share, hint)
+                 for b, s, share in zip(self.blocks, sizes, allot(sizes[:shown], room), strict=False)]
+        left = len(self.blocks) - sum(p is not None for p in parts)
+        note = f"\n_… {left} more {self.what} not shown {LIMIT_NOTE}; {hint}._\n\n" if left else ""
+        return self.title + "".join(p for p in parts if p) + note
+
+
+def _prefix_within(floors: list[int], room: int) -> int:
+    """How many leading blocks fit when each needs at least its floor."""
+    total = 0
+    for count, floor in enumerate(floors):
+        total += floor
+        if total > room:
+            return count
+    return len(floors)
 
 
 def allot(sizes: list[int], total: int) -> list[int]:
@@ -105,8 +114,8 @@ def allot(sizes: list[int], total: int) -> list[int]:
 
 def details(summary_html: str, lines: list[str], what: str = "lines") -> Block:
     fence = fence_for(lines)
-    return Block(f"<details><summary>{summary_html}</summary>\n\n{fence}diff\n", tuple(f"{ln}\n" for ln in lines),
-                 f"{fence}\n", "\n</details>\n\n", what)
+    head = f"<details><summary>{summary_html}</summary>\n\n{fence}diff\n"
+    return Block(head, tuple(f"{ln}\n" for ln in lines), f"{fence}\n", "\n</details>\n\n", what)
 
 
 def table_block(title: str, header: list[str], rows: list[list[str]], what: str) -> Block:
@@ -114,13 +123,16 @@ def table_block(title: str, header: list[str], rows: list[list[str]], what: str)
     return Block(f"#### {title}\n\n{first}\n{rule}\n", tuple(f"{r}\n" for r in body), "", "\n", what)
 
 
+def _app_row(what: str, app: dict) -> list[str]:
+    return [what, f"`{app['name']}`", app["applicationSet"], f"`{app['path']}` → `{app['server']}`"]
+
+
 def plan_sections(plan: PlanDelta) -> list[Section]:
-    apps = [["added", f"`{a['name']}`", a["applicationSet"], f"`{a['server']}`"] for a in plan.applications_added]
-    apps += [["removed", f"`{a['name']}`", a["applicationSet"], f"`{a['server']}`"] for a in plan.applications_removed]
-    apps += [["changed", f"`{n['name']}`", n["applicationSet"], f"`{n['server']}` (path `{n['path']}`)"]
-             for _, n in plan.applications_changed]
+    apps = [_app_row("added", a) for a in plan.applications_added]
+    apps += [_app_row("removed", a) for a in plan.applications_removed]
+    apps += [_app_row("changed", new) for _, new in plan.applications_changed]
     moves = [[w, c, moved(o, n)] for w, m in plan.placements.items() for c, (o, n) in m.items()]
-    waves = [[str(w["wave"]), w["from"], w["to"], ", ".join(w["clusters"])] for w in plan.upgrades]
+    waves = [[str(w["wave"]), w["from"], w["to"], cluster_list(w["clusters"], 50)] for w in plan.upgrades]
     parts = [("Applications", ["", "Application", "ApplicationSet", "destination"], apps, "applications"),
              ("Placements (Karmada)", ["workload", "cluster", "replicas"], moves, "placements"),
              ("Upgrade waves", ["wave", "from", "to", "clusters"], waves, "waves")]
@@ -137,8 +149,9 @@ def shared_section(shared: list[Shared]) -> list[Section]:
 
 def cluster_section(rest: list[DocumentDiff]) -> list[Section]:
     grouped = by_cluster(rest)
-    blocks = tuple(details(f"<code>{c}</code>: {summary(docs)}", [ln for d in docs for ln in document_lines(d)],
-                           "document lines") for c, docs in grouped.items())
+    blocks = tuple(details(f"<code>{cluster}</code>: {summary(docs)}",
+                           [line for doc in docs for line in document_lines(doc)], "document lines")
+                   for cluster, docs in grouped.items())
     return [Section(f"#### Per cluster ({len(grouped)})\n\n", blocks, "clusters")] if blocks else []
 
 
@@ -181,5 +194,6 @@ def render(result: FleetDiff, limit: int = LIMIT) -> str:
     sections = [*plan_sections(result.plan), *manifest_sections(result.documents)]
     hint = CUT_HINT.format(ref=result.base)
     shares = allot([size(s.full()) for s in sections], limit - size(top) - MARGIN)
-    body = [s.full() if size(s.full()) <= share else s.fit(share, hint) for s, share in zip(sections, shares)]
+    body = [s.full() if size(s.full()) <= share else s.fit(share, hint)
+            for s, share in zip(sections, shares, strict=True)]
     return top + "".join(body)

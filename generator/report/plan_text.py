@@ -50,7 +50,7 @@ def _text_applications(plan: Mapping[str, Any]) -> list[str]:
         if app["applicationSet"] != current:
             current = app["applicationSet"]
             lines.append(f"  {current}")
-        lines.append(f"    {app['name']}: {app['path']} {ARROW} {app['server']} (namespace {app['namespace']})")
+        lines.append(f"    {app['name']}: {app['path']} {ARROW} {app['server']} ({app['namespace']})")
     return lines if apps else [*lines, "  none"]
 
 
@@ -67,7 +67,8 @@ def _text_placements(plan: Mapping[str, Any], failed: Collection[str]) -> list[s
 def _text_rest(plan: Mapping[str, Any]) -> list[str]:
     pending = plan["pending"]
     lines = [f"Pending registration ({len(pending)}): {', '.join(pending) or 'none'}", "Upgrade waves"]
-    return lines + ([f"  {wave_line(w)}" for w in plan["upgrades"]] or ["  none: every cluster is at its version"])
+    waves = [f"  {wave_line(w)}" for w in plan["upgrades"]]
+    return lines + (waves or ["  none: every cluster is at its version"])
 
 
 def text(plan: Mapping[str, Any], failed: Collection[str] = ()) -> str:
@@ -89,19 +90,23 @@ def table(header: list[str], rows: list[list[Any]]) -> list[str]:
 
 def _md_applications(plan: Mapping[str, Any]) -> list[str]:
     apps = plan["applications"]
-    rows = [[a["applicationSet"], f"`{a['name']}`", a["cluster"], f"`{a['path']}`", a["namespace"]] for a in apps]
-    body = table(["ApplicationSet", "Application", "cluster", "path", "namespace"], rows) if rows else ["none"]
+    rows = [[a["applicationSet"], f"`{a['name']}`", a["cluster"], f"`{a['path']}`", a["namespace"]]
+            for a in apps]
+    header = ["ApplicationSet", "Application", "cluster", "path", "namespace"]
+    body = table(header, rows) if rows else ["none"]
     return [f"### Applications ({len(apps)})", "", *body, ""]
 
 
 def _md_placements(plan: Mapping[str, Any], failed: Collection[str]) -> list[str]:
     rows = [[w, c, n, "–".join(map(str, plan["uncertain"].get(w, {}).get(c, []))) or ""]
             for w, counts in plan["placements"].items() for c, n in counts.items()]
-    lines = ["### Placements (Karmada)", "",
-             *(table(["workload", "cluster", "replicas", "range by UID"], rows) if rows else ["no workloads"]), ""]
+    body = table(["workload", "cluster", "replicas", "range by UID"], rows) if rows else ["no workloads"]
+    lines = ["### Placements (Karmada)", "", *body, ""]
     if "failover" in plan:
-        moves = [[w, failover_line(plan["placements"].get(w, {}), after)] for w, after in plan["failover"].items()]
-        lines += [f"### Failover (lost: {', '.join(sorted(failed))})", "", *table(["workload", "replicas"], moves), ""]
+        moves = [[w, failover_line(plan["placements"].get(w, {}), after)]
+                 for w, after in plan["failover"].items()]
+        lost = ", ".join(sorted(failed))
+        lines += [f"### Failover (lost: {lost})", "", *table(["workload", "replicas"], moves), ""]
     return lines
 
 

@@ -1,0 +1,189 @@
+"""``fleetgen add-cluster``: append a cluster with free CIDRs and mesh id, then print its runbook.
+
+The new entry has no ``server``: the cluster is pending registration (no Argo CD Secret, no
+Karmada membership) until ``fleetgen register`` records its endpoint. Its version, when not
+given, is the newest its environment runs in fleet.yaml, written only when ``defaults`` would
+give another.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import click
+
+from .. import versions
+from ..allocate import Allocated, allocate
+from ..model import Cluster, Fleet
+from ..render.karmada import join_command, karmada_endpoint, register_command
+from ..report import text
+from ..schema import schema_document
+from .check import display
+from .common import colour, fleet_argument, out_option
+from .runbook import Session, dry_run_option, finish, open_fleet
+
+PROVIDERS = ("aws", "gcp", "azure", "vsphere", "docker", "imported")
+WAIT_TIMEOUT = "60m"
+
+
+def provider_fields() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Per provider type, (required, allowed) ``provider.*`` fields, read from the fleet schema."""
+    spec = schema_document()["$defs"]["cluster"]["properties"]["provider"]
+    allowed = tuple(k for k in spec["properties"] if k != "type")
+    required = {rule["if"]["properties"]["type"]["const"]: tuple(rule["then"]["required"])
+                for rule in spec["allOf"]}
+    return {p: (required.get(p, ()), allowed) for p in PROVIDERS}
+
+
+def parse_pairs(values: Sequence[str], option: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for value in values:
+        key, sep, item = value.partition("=")
+        if not sep or not key or not item:
+            raise click.BadParameter(f"{value!r}: expected KEY=VALUE", param_hint=option)
+        if key in pairs:
+            raise click.BadParameter(f"{key!r} given twice", param_hint=option)
+        pairs[key] = item
+    return pairs
+
+
+def parse_pool(spec: str) -> dict[str, Any]:
+    """``POOL=TYPE:MIN:MAX`` -> a nodePools entry."""
+    name, sep, rest = spec.partition("=")
+    parts = rest.rsplit(":", 2)
+    if not sep or not name or len(parts) != 3 or not all(p.isdigit() for p in parts[1:]) or not parts[0]:
+        raise click.BadParameter(f"{spec!r}: expected POOL=TYPE:MIN:MAX, e.g. general=m6i.xlarge:3:10",
+                                 param_hint="--nodes")
+    low, high = int(parts[1]), int(parts[2])
+    if low > high:
+        raise click.BadParameter(f"{spec!r}: MIN {low} is above MAX {high}", param_hint="--nodes")
+    return {"name": name, "instanceType": parts[0], "min": low, "max": high}
+
+
+def check_provider(provider: str, fields: Mapping[str, str]) -> None:
+    required, allowed = provider_fields()[provider]
+    unknown = sorted(set(fields) - set(allowed))
+    if unknown:
+        raise click.BadParameter(f"unknown provider field(s) {', '.join(unknown)}; provider fields are "
+                                 f"{', '.join(allowed)}", param_hint="--provider-field")
+    missing = [f for f in required if f not in fields]
+    if missing:
+        example = " ".join(f"--provider-field {f}=…" for f in missing)
+        raise click.BadParameter(f"provider {provider} needs {', '.join(missing)}: add {example}",
+                                 param_hint="--provider-field")
+
+
+def environment_version(fleet: Fleet, environment: str) -> str | None:
+    """The newest version fleet.yaml gives a cluster of ``environment`` (what it is moving to)."""
+    found = [c.kubernetes_version for c in fleet.clusters if c.environment == environment]
+    return max(found, key=versions.parse) if found else None
+
+
+def cluster_entry(options: Mapping[str, Any], allocated: Allocated, version: str | None) -> dict[str, Any]:
+    entry: dict[str, Any] = {"name": options["name"], "environment": options["environment"],
+                             "region": options["region"]}
+    if options["labels"]:
+        entry["labels"] = dict(options["labels"])
+    if version is not None:
+        entry["kubernetesVersion"] = version
+    entry["provider"] = {"type": options["provider"], **options["fields"]}
+    network: dict[str, Any] = {"pods": str(allocated.pods), "services": str(allocated.services)}
+    if allocated.mesh_id is not None:
+        network["meshID"] = allocated.mesh_id
+    entry["network"] = network
+    if options["pools"]:
+        entry["nodePools"] = list(options["pools"])
+    return entry
+
+
+def _version(session: Session, environment: str, wanted: str | None) -> str | None:
+    """The version to write on the entry; None to inherit ``defaults`` unchanged."""
+    inherited = (session.before.doc.data.get("defaults") or {}).get("kubernetesVersion")
+    version = wanted or environment_version(session.fleet, environment) or inherited
+    if version is None:
+        raise click.BadParameter("no defaults.kubernetesVersion and no cluster in this environment to copy "
+                                 "it from: pass --kubernetes-version", param_hint="--kubernetes-version")
+    return None if version == inherited else version
+
+
+def _validate(session: Session, name: str, environment: str, labels: Mapping[str, str]) -> None:
+    if session.fleet.cluster(name) is not None:
+        raise click.BadParameter(f"cluster {name!r} already exists in {session.label}", param_hint="NAME")
+    if environment not in session.fleet.environments:
+        raise click.BadParameter(f"{environment!r} is not one of the fleet's environments: "
+                                 f"{', '.join(session.fleet.environments)}", param_hint="--environment")
+    reserved = sorted(set(labels) & {"name", "environment", "region", "provider"})
+    if reserved:
+        raise click.BadParameter(f"{', '.join(reserved)} are set automatically", param_hint="--label")
+
+
+@click.command("add-cluster")
+@click.argument("name")
+@fleet_argument
+@click.option("--environment", required=True, help="One of the fleet's environments.")
+@click.option("--region", required=True, help="Provider region (us-east-1, europe-west1, westeurope, …).")
+@click.option("--provider", "provider", required=True, type=click.Choice(PROVIDERS), help="provider.type")
+@click.option("--provider-field", "fields", multiple=True, metavar="KEY=VALUE",
+              help="A provider.* field, repeatable: aws accountID, roleARN; gcp project; azure "
+                   "subscriptionID, resourceGroup; vsphere server, datacenter, template.")
+@click.option("--label", "labels", multiple=True, metavar="KEY=VALUE",
+              help="An extra cluster label, repeatable.")
+@click.option("--nodes", "pools", multiple=True, metavar="POOL=TYPE:MIN:MAX",
+              help="A node pool, repeatable (default: the pools in defaults).")
+@click.option("--kubernetes-version", "version", metavar="X.Y",
+              help="Default: the newest version of the environment, else defaults.kubernetesVersion.")
+@out_option
+@dry_run_option
+def command(name, fleet, environment, region, provider, fields, labels, pools, version, out, dry_run) -> None:
+    """Append cluster NAME to FLEET with free pod/service CIDRs and mesh id from network.allocation."""
+    session = open_fleet(fleet, out)
+    options = {"name": name, "environment": environment, "region": region, "provider": provider,
+               "labels": parse_pairs(labels, "--label"), "fields": parse_pairs(fields, "--provider-field"),
+               "pools": [parse_pool(p) for p in pools]}
+    _validate(session, name, environment, options["labels"])
+    check_provider(provider, options["fields"])
+    allocated = allocate(session.fleet, provider)
+    if not isinstance(allocated, Allocated):
+        click.echo(text.render([session.before.doc.place(allocated)], colour=colour()), nl=False, err=True)
+        sys.exit(1)
+    editor = session.editor()
+    editor.append(("clusters",), cluster_entry(options, allocated, _version(session, environment, version)))
+    after = finish(session, editor.result(), dry_run)
+    if after is not None and not dry_run:
+        click.echo(next_steps(session, after.fleet.cluster(name)), nl=False)
+
+
+def next_steps(session: Session, cluster: Cluster) -> str:
+    """The runbook for the new cluster, from render to verified Applications."""
+    fleet_arg = "" if session.label == "fleet.yaml" else f" {session.label}"
+    name = cluster.name
+    steps = [f"fleetgen render{fleet_arg}   # then commit fleet.yaml and the rendered tree, open the PR"]
+    if cluster.provisioned:
+        steps += [f"kubectl wait --for=condition=ControlPlaneInitialized cluster/{name} -n {name} "
+                  f"--timeout={WAIT_TIMEOUT}   # on the hub, once Argo CD synced hub/capi/{name}.yaml",
+                  f"clusterctl get kubeconfig {name} -n {name} > {name}.kubeconfig",
+                  f"kubectl get cluster/{name} -n {name} -o jsonpath="
+                  "'https://{.spec.controlPlaneEndpoint.host}:{.spec.controlPlaneEndpoint.port}'"
+                  "   # the API endpoint"]
+    steps += [f"fleetgen register {name}{fleet_arg} --server https://<api-endpoint>",
+              f"fleetgen render{fleet_arg}   # adds its Argo CD Secret and Karmada placements; commit",
+              f"kubectl --kubeconfig {name}.kubeconfig apply -f "
+              f"{display(session.out)}/clusters/{name}/access.yaml   # Argo CD's RBAC on the spoke, once"]
+    steps += _karmada_step(session.fleet, cluster)
+    steps += [f"fleetgen plan{fleet_arg}   # verify the Applications and placements for {cluster.name}"]
+    notes = ("The v1beta2 Cluster has no Ready condition; ControlPlaneInitialized means its API server "
+             "answers (Available also waits for worker nodes, which need the CNI Argo CD delivers after "
+             "registration).\n" if cluster.provisioned else "")
+    body = "".join(f"  {i}. {step}\n" for i, step in enumerate(steps, 1))
+    return f"next steps for {cluster.name}:\n{body}{notes}"
+
+
+def _karmada_step(fleet: Fleet, cluster: Cluster) -> list[str]:
+    if fleet.karmada_server is None or not cluster.karmada_member:
+        return []
+    if cluster.argocd_mode == "pull":
+        return [register_command(cluster, karmada_endpoint(fleet.karmada_server))
+                + "   # on the member: it dials out, installs karmada-agent"]
+    return [join_command(cluster) + "   # joins it to Karmada (push mode)"]

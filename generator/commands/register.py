@@ -1,0 +1,53 @@
+"""``fleetgen register``: record a cluster's API endpoint once it exists.
+
+With a ``server`` the cluster gets its Argo CD cluster Secret (and so the Applications its
+selectors match) and becomes a Karmada member on the next render.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import click
+
+from ..render.karmada import member_commands
+from .common import fleet_argument, out_option
+from .runbook import cluster_index, dry_run_option, finish, keys_before, open_fleet
+
+
+def check_server(url: str) -> str:
+    """An https URL with a host and nothing that could carry a credential (user info, query, fragment)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise click.BadParameter(f"{url!r}: {exc}", param_hint="--server") from None
+    extra = parts.query or parts.fragment or url.endswith(("?", "#"))
+    problem = ("must start with https://" if parts.scheme != "https" else
+               "has no host" if not parts.hostname else
+               "must not carry user info (credentials never go into fleet.yaml)" if "@" in parts.netloc else
+               "must not have a query or fragment" if extra else
+               "has port 0" if port == 0 else None)
+    if problem:
+        raise click.BadParameter(f"{url!r} {problem}", param_hint="--server")
+    return url
+
+
+@click.command("register")
+@click.argument("name")
+@fleet_argument
+@click.option("--server", required=True, metavar="URL", help="The cluster's API endpoint, https://host[:port].")
+@out_option
+@dry_run_option
+def command(name, fleet, server, out, dry_run) -> None:
+    """Set the API endpoint of cluster NAME in FLEET: turns on its Argo CD Secret and Karmada membership."""
+    session = open_fleet(fleet, out)
+    index = cluster_index(session, name)
+    editor = session.editor()
+    editor.set(("clusters", index, "server"), check_server(server), after=keys_before("server"))
+    after = finish(session, editor.result(), dry_run)
+    if after is None or dry_run:
+        return
+    commands = dict(member_commands(after.fleet))
+    click.echo(f"next: `fleetgen render` and commit; then make {name} a Karmada member:")
+    click.echo(f"  {commands[name]}" if name in commands else "  (not a Karmada member: nothing to join)")

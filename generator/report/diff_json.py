@@ -1,0 +1,47 @@
+"""``fleetgen diff --format json``: the review as one machine-readable object.
+
+Shape: ``{"base", "notes", "manifests": [{"cluster", "id", "file", "status", "changes": [{"path",
+"old", "new"}]}], "plan": {"applications": {"added", "removed", "changed"}, "placements":
+{WORKLOAD: {CLUSTER: {"old", "new"}}}, "pending": {"added", "registered"}, "upgrades": [...]}}``.
+A field added or removed simply lacks ``old`` or ``new``; a placement that did not exist is null.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..diff import ABSENT, Change, FleetDiff
+
+
+def _change_json(change: Change) -> dict:
+    out: dict[str, Any] = {"path": change.path}
+    if change.old is not ABSENT:
+        out["old"] = change.old
+    if change.new is not ABSENT:
+        out["new"] = change.new
+    return out
+
+
+def as_json(result: FleetDiff) -> dict[str, Any]:
+    """The machine-readable diff; a field added or removed simply lacks ``old`` or ``new``."""
+    plan = result.plan
+    return {
+        "base": result.base,
+        "notes": list(result.notes),
+        "manifests": [{"cluster": d.cluster, "id": d.ident, "file": d.file, "status": d.status,
+                       "changes": [_change_json(c) for c in d.changes]} for d in result.documents],
+        "plan": {
+            "applications": {"added": list(plan.applications_added),
+                             "removed": list(plan.applications_removed),
+                             "changed": [{"old": o, "new": n} for o, n in plan.applications_changed]},
+            "placements": {w: {c: {"old": o, "new": n} for c, (o, n) in moves.items()}
+                           for w, moves in plan.placements.items()},
+            "pending": {"added": list(plan.pending_added), "registered": list(plan.pending_resolved)},
+            "upgrades": list(plan.upgrades),
+        },
+    }
+
+
+def render(result: FleetDiff) -> str:
+    return json.dumps(as_json(result), indent=2, ensure_ascii=False, default=str) + "\n"

@@ -1,0 +1,129 @@
+"""CIDR and mesh id allocation: lowest free, never overlapping, a clear finding when a pool runs out."""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import time
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from generator.allocate import Allocated, allocate, lowest_free_block, lowest_free_mesh_id, merged
+from generator.findings import Issue
+from generator.lint.network import _span, overlapping_pairs
+from generator.main import cli
+from generator.model import ClusterNetwork, Fleet
+from tests.conftest import fleet_from_text
+
+net = ipaddress.ip_network
+BASE = (Path(__file__).resolve().parent / "fleets" / "base.yaml").read_text()
+
+
+def with_network(text: str, network: str) -> str:
+    return text.replace("defaults:", f"network:\n{network}\ndefaults:", 1)
+
+
+def add(fleet: Fleet, name: str, got: Allocated) -> Fleet:
+    """What add-cluster does to the model: one more cluster with the allocated ranges."""
+    template = fleet.clusters[0]
+    cluster = dataclasses.replace(template, name=name, path=("clusters", len(fleet.clusters)),
+                                  network=ClusterNetwork(got.pods, got.services, 24, got.mesh_id))
+    return dataclasses.replace(fleet, clusters=(*fleet.clusters, cluster))
+
+
+def grow(fleet: Fleet, count: int, provider: str = "") -> tuple[Fleet, list[Allocated], Issue | None]:
+    results = []
+    for i in range(count):
+        got = allocate(fleet, provider)
+        if not isinstance(got, Allocated):
+            return fleet, results, got
+        results.append(got)
+        fleet = add(fleet, f"new-{i}", got)
+    return fleet, results, None
+
+
+def test_lowest_free_block_fills_holes_in_address_order():
+    taken = [net("10.0.0.0/16"), net("10.1.128.0/17"), net("10.3.0.0/24")]
+    assert lowest_free_block(net("10.0.0.0/8"), 16, taken) == net("10.2.0.0/16")
+    assert lowest_free_block(net("10.0.0.0/8"), 17, taken) == net("10.1.0.0/17")
+    assert lowest_free_block(net("10.0.0.0/8"), 24, taken) == net("10.1.0.0/24")
+
+
+def test_lowest_free_block_edges():
+    assert lowest_free_block(net("10.0.0.0/8"), 16, [net("8.0.0.0/6")]) is None  # covers the whole pool
+    assert lowest_free_block(net("10.0.0.0/15"), 16, [net("10.0.0.0/16"), net("10.1.0.0/16")]) is None
+    assert lowest_free_block(net("10.0.0.0/16"), 8, []) is None  # wider than the pool
+    v6 = lowest_free_block(net("fd00::/48"), 64, [net("fd00::/64"), net("10.0.0.0/8")])
+    assert v6 == net("fd00:0:0:1::/64")
+
+
+def test_merged_joins_touching_and_nested_spans():
+    assert merged([(5, 9), (0, 4), (2, 3), (20, 30), (10, 11)]) == [(0, 11), (20, 30)]
+
+
+def test_mesh_ids_lowest_free_and_eks_prefers_outside_128_255():
+    assert lowest_free_mesh_id([1, 2, 4, None], 255) == 3
+    assert lowest_free_mesh_id(range(1, 128), 511, range(128, 256)) == 256
+    assert lowest_free_mesh_id(range(1, 128), 255, range(128, 256)) == 128  # nothing else left
+    assert lowest_free_mesh_id(range(1, 256), 255) is None
+
+
+def test_thousand_clusters_never_overlap():
+    text = with_network(BASE, "  mesh: submariner\n  allocation: {pods: 10.0.0.0/8, podPrefix: 20, "
+                              "services: 172.16.0.0/12, servicePrefix: 24}")
+    start = time.perf_counter()
+    fleet, results, problem = grow(fleet_from_text(text), 1000)
+    assert problem is None and len(results) == 1000
+    assert time.perf_counter() - start < 20
+    spans = [_span(c, kind) for c in fleet.clusters for kind in ("pods", "services")]
+    assert list(overlapping_pairs(spans)) == []
+    # lowest first: the pod pool fills upwards around the existing clusters' 10.0-10.2/16
+    assert results[0].pods == net("10.3.0.0/20") and results[0].services == net("172.16.0.0/24")
+    assert results[-1].pods < net("10.66.0.0/20")
+
+
+def test_mesh_ids_unique_until_the_mesh_is_full():
+    text = with_network(BASE, "  maxConnectedClusters: 511\n  allocation: {pods: 10.0.0.0/8, podPrefix: 20, "
+                              "services: 172.16.0.0/12, servicePrefix: 24}")
+    fleet, results, problem = grow(fleet_from_text(text), 600)
+    ids = [c.network.mesh_id for c in fleet.clusters]
+    assert len(ids) == 511 and sorted(ids) == list(range(1, 512))
+    assert len(results) == 508  # the example already holds ids 1, 2, 3
+    assert problem.rule == "allocation" and "every mesh id from 1 to 511 is taken" in problem.message
+    assert problem.path == ("network", "maxConnectedClusters")
+
+
+def test_exhausted_pool_is_a_finding():
+    text = with_network(BASE, "  allocation: {pods: 10.8.0.0/14, podPrefix: 16, "
+                              "services: 172.16.0.0/12, servicePrefix: 24}")
+    _, results, problem = grow(fleet_from_text(text), 10)
+    assert [str(r.pods) for r in results] == ["10.8.0.0/16", "10.9.0.0/16", "10.10.0.0/16", "10.11.0.0/16"]
+    assert problem.path == ("network", "allocation", "pods")
+    assert problem.message == ("the pods pool 10.8.0.0/14 is exhausted: no free /16 block overlaps no "
+                               "cluster's CIDRs")
+
+
+def test_services_never_land_in_the_new_pod_block():
+    text = with_network(BASE, "  allocation: {pods: 10.8.0.0/14, podPrefix: 16, services: 10.8.0.0/14, "
+                              "servicePrefix: 20}")
+    got = allocate(fleet_from_text(text))
+    assert got.pods == net("10.8.0.0/16") and got.services == net("10.9.0.0/20")
+
+
+def test_no_allocation_pools():
+    problem = allocate(fleet_from_text(BASE))
+    assert problem.rule == "allocation" and "no network.allocation" in problem.message
+
+
+def test_cli_reports_exhaustion_at_the_pool_and_writes_nothing(tmp_path):
+    path = tmp_path / "fleet.yaml"
+    path.write_text(with_network(BASE, "  allocation: {pods: 10.0.0.0/15, podPrefix: 16, "
+                                       "services: 172.16.0.0/12, servicePrefix: 24}"))
+    before = path.read_bytes()
+    result = CliRunner().invoke(cli, ["add-cluster", "extra", "--environment", "staging", "--region", "x",
+                                      "--provider", "docker", str(path)], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert f"{path}:" in result.output
+    assert "error[allocation] the pods pool 10.0.0.0/15 is exhausted" in result.output
+    assert path.read_bytes() == before
