@@ -14,9 +14,14 @@ import sys
 
 PROVIDERS = ("aws", "gcp", "azure", "vsphere", "docker", "imported")
 ENVIRONMENTS = ("development", "staging", "production")
-REGIONS = {"aws": ("us-east-1", "eu-west-1", "ap-south-1"), "gcp": ("us-central1", "europe-west1"),
-           "azure": ("westeurope", "eastus"), "vsphere": ("dc-east", "dc-west"), "docker": ("local",),
-           "imported": ("store-east", "store-west")}
+REGIONS = {
+    "aws": ("us-east-1", "eu-west-1", "ap-south-1"),
+    "gcp": ("us-central1", "europe-west1"),
+    "azure": ("westeurope", "eastus"),
+    "vsphere": ("dc-east", "dc-west"),
+    "docker": ("local",),
+    "imported": ("store-east", "store-west"),
+}
 VERSIONS = {"development": "1.31", "staging": "1.31", "production": "1.30"}
 
 
@@ -25,10 +30,17 @@ def _provider(kind: str, i: int) -> dict:
     return {
         "aws": {"type": "aws", "accountID": account, "roleARN": f"arn:aws:iam::{account}:role/argocd-fleet"},
         "gcp": {"type": "gcp", "project": f"fleet-proj-{i % 13:03d}"},
-        "azure": {"type": "azure", "subscriptionID": f"6f1c2d3e-0000-4000-8000-{i % 89:012d}",
-                  "resourceGroup": f"rg-fleet-{i % 7}"},
-        "vsphere": {"type": "vsphere", "server": "vcenter.example.internal", "datacenter": "dc1",
-                    "template": "ubuntu-2204-kube"},
+        "azure": {
+            "type": "azure",
+            "subscriptionID": f"6f1c2d3e-0000-4000-8000-{i % 89:012d}",
+            "resourceGroup": f"rg-fleet-{i % 7}",
+        },
+        "vsphere": {
+            "type": "vsphere",
+            "server": "vcenter.example.internal",
+            "datacenter": "dc1",
+            "template": "ubuntu-2204-kube",
+        },
         "docker": {"type": "docker"},
         "imported": {"type": "imported"},
     }[kind]
@@ -80,37 +92,68 @@ def fleet(n: int, mesh: str | None = None) -> dict:
         "repo": {"url": "https://github.com/example/fleet-config", "revision": "main", "renderedDir": "rendered"},
         "hub": {"name": "hub", "karmada": {"server": "https://karmada-apiserver.karmada-system.svc:5443"}},
         "network": {"mesh": mesh, "maxConnectedClusters": 511},
-        "observability": {"thanos": {"image": "quay.io/thanos/thanos:v0.38.0", "objectStorageSecret": "thanos-objstore"}},
+        "observability": {
+            "thanos": {"image": "quay.io/thanos/thanos:v0.38.0", "objectStorageSecret": "thanos-objstore"}
+        },
         "clusters": clusters,
         "applicationSets": [
-            {"name": "platform-base", "clusters": {}, "apps": [{"name": "base", "path": "platform/base"}],
-             "namespace": "platform"},
-            {"name": "production-services", "clusters": {"matchLabels": {"environment": "production"},
-                                                         "matchExpressions": [{"key": "tier", "operator": "NotIn",
-                                                                               "values": ["gpu"]}]},
-             "apps": [{"name": "api-gateway", "path": "charts/api-gateway"},
-                      {"name": "payments", "path": "charts/payments"}], "namespace": "production"},
-            {"name": "edge-agents", "clusters": {"matchLabels": {"tier": "edge"}},
-             "apps": [{"name": "store-agent", "path": "clusters/{{cluster}}/store-agent"}], "namespace": "edge"},
+            {
+                "name": "platform-base",
+                "clusters": {},
+                "apps": [{"name": "base", "path": "platform/base"}],
+                "namespace": "platform",
+            },
+            {
+                "name": "production-services",
+                "clusters": {
+                    "matchLabels": {"environment": "production"},
+                    "matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["gpu"]}],
+                },
+                "apps": [
+                    {"name": "api-gateway", "path": "charts/api-gateway"},
+                    {"name": "payments", "path": "charts/payments"},
+                ],
+                "namespace": "production",
+            },
+            {
+                "name": "edge-agents",
+                "clusters": {"matchLabels": {"tier": "edge"}},
+                "apps": [{"name": "store-agent", "path": "clusters/{{cluster}}/store-agent"}],
+                "namespace": "edge",
+            },
         ],
         "workloads": [
-            {"name": "orders", "namespace": "production", "source": {"path": "workloads/orders"},
-             "resources": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "orders"},
-                           {"apiVersion": "v1", "kind": "Service", "name": "orders"}],
-             "clusters": {"matchLabels": {"environment": "production", "tier": "standard"}},
-             "replicas": 3 * len(prod[:3]) * 10, "weights": {name: w for name, w in zip(prod[:3], (3, 2, 1))},
-             "failover": {"unreachableSeconds": 60, "notReadySeconds": 300}, "globalService": True},
-            {"name": "inventory", "namespace": "edge", "source": {"path": "workloads/inventory"},
-             "resources": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "inventory"}],
-             "clusters": {"matchLabels": {"tier": "edge"}}, "replicas": 2},
+            {
+                "name": "orders",
+                "namespace": "production",
+                "source": {"path": "workloads/orders"},
+                "resources": [
+                    {"apiVersion": "apps/v1", "kind": "Deployment", "name": "orders"},
+                    {"apiVersion": "v1", "kind": "Service", "name": "orders"},
+                ],
+                "clusters": {"matchLabels": {"environment": "production", "tier": "standard"}},
+                "replicas": 3 * len(prod[:3]) * 10,
+                "weights": {name: w for name, w in zip(prod[:3], (3, 2, 1))},
+                "failover": {"unreachableSeconds": 60, "notReadySeconds": 300},
+                "globalService": True,
+            },
+            {
+                "name": "inventory",
+                "namespace": "edge",
+                "source": {"path": "workloads/inventory"},
+                "resources": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "inventory"}],
+                "clusters": {"matchLabels": {"tier": "edge"}},
+                "replicas": 2,
+            },
         ],
     }
 
 
 def fleet_yaml(n: int, mesh: str | None = None) -> str:
     """The synthetic fleet as YAML text (block style, like a hand-written fleet.yaml)."""
-    from ruamel.yaml import YAML
     import io
+
+    from ruamel.yaml import YAML
 
     buf = io.StringIO()
     yaml = YAML(typ="safe")
