@@ -13,19 +13,9 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .findings import ERROR, Issue, issue
-from .lint.registry import stage_rule
+from .findings import Issue, issue
 from .model import Fleet, Network
 
-ALLOCATION = stage_rule(
-    "allocation", ERROR,
-    """add-cluster cannot allocate a pod CIDR, a service CIDR or a mesh id for the new cluster.
-
-    There is no `network.allocation` to allocate CIDRs from, a pool has no free block of the
-    requested prefix left (every block overlaps a CIDR of an existing cluster), or every mesh id
-    from 1 to `network.maxConnectedClusters` is taken.""",
-    "add or widen the pool in network.allocation, or remove clusters that are gone",
-)
 EKS_RISKY_MESH_IDS = range(128, 256)  # lint's mesh-id warning: ENI/aws-cni chaining breaks on these
 
 

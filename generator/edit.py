@@ -26,14 +26,15 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
+from .errors import FleetgenError
 from .load import load_text
 
 Key = str | int
 DEFAULT_INDENT = (2, 4, 2)  # mapping, sequence, offset: the layout of the shipped example
 
 
-class EditError(Exception):
-    """An edit that cannot be expressed in this file (a bug or an unsupported layout)."""
+class EditError(FleetgenError):
+    """An edit that cannot be expressed in this file's layout (the CLI reports it, exit 2)."""
 
 
 @dataclass(frozen=True)

@@ -122,3 +122,8 @@ def test_readme_rule_table_is_generated_from_the_registry():
 
     readme = (ROOT / "README.md").read_text()
     assert as_markdown() in readme, "README rule table is stale: paste `fleetgen rules --format markdown`"
+
+
+def test_lint_takes_several_files(tmp_path, bad_fleet):
+    body = json.loads(run("lint", str(ROOT / "fleet.yaml"), str(bad_fleet), "--format", "json").output)
+    assert [f["file"] for f in body["findings"]] == [str(bad_fleet)]

@@ -104,3 +104,14 @@ def test_remove_refuses_to_strand_a_workload(fleet):
     forced = step(fleet, "remove-cluster", "prod-b", "--force")
     assert "warning: workload 'orders' has no cluster left" in forced
     assert "weights" not in fleet.read_text()
+
+
+def test_wave_all_moves_every_cluster_one_minor(fleet):
+    assert run("render", str(fleet)).exit_code == 0
+    out = step(fleet, "upgrade", "--to", "1.32", "--wave", "all")
+    # one minor per cluster before the tree moves: staging 1.31 -> 1.32, production 1.30 -> 1.31
+    assert "1.31 -> 1.32: stage-a" in out and "1.30 -> 1.31: prod-a" in out and "1.30 -> 1.31: prod-b" in out
+    assert run("upgrade", "--to", "1.31", str(fleet)).output.startswith("nothing to do")
+    second = step(fleet, "upgrade", "--to", "1.32", "--wave", "all")
+    assert "1.31 -> 1.32: prod-a" in second and "stage-a" not in second
+    assert run("upgrade", "--to", "1.32", str(fleet)).output.startswith("nothing to do")

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
 from .. import pipeline
 from ..findings import exit_code
 from ..report import LINT_FORMATS
-from .common import colour, emit, fleet_argument, format_option, out_option
+from .common import colour, emit, format_option, out_option
 
 
 @click.command("lint")
-@fleet_argument
+@click.argument("fleets", nargs=-1, type=click.Path(path_type=Path))
 @format_option(*LINT_FORMATS)
 @out_option
-def command(fleet, fmt, out) -> None:
-    """Lint FLEET (default ./fleet.yaml): exit 1 on any error finding."""
-    result = pipeline.check(fleet, out)
-    emit(LINT_FORMATS[fmt](result.findings, suppressed=result.suppressed, colour=colour()))
-    sys.exit(exit_code(result.findings))
+def command(fleets, fmt, out) -> None:
+    """Lint FLEETS (default ./fleet.yaml): exit 1 on any error finding.
+
+    Several files may be given (as pre-commit passes them); their findings are reported together.
+    """
+    results = [pipeline.check(path, out) for path in fleets or (Path("fleet.yaml"),)]
+    findings = [f for r in results for f in r.findings]
+    emit(LINT_FORMATS[fmt](findings, suppressed=sum(r.suppressed for r in results), colour=colour()))
+    sys.exit(exit_code(findings))

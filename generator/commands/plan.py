@@ -41,7 +41,7 @@ def check_failed(failed: tuple[str, ...], clusters: set[str]) -> list[str]:
 @click.option("--fail", "failed", multiple=True, metavar="CLUSTER",
               help="Preview failover: the split once CLUSTER is lost (repeatable).")
 @click.option("--uid", "uids", multiple=True, metavar="WORKLOAD=UID",
-              help="The workload's ResourceBinding UID, which decides Karmada's tie order (repeatable).")
+              help="The workload object's UID, which decides Karmada's tie order (repeatable).")
 @format_option("text", "json", "markdown")
 def command(fleet, out, failed, uids, fmt) -> None:
     """Preview Applications, Karmada placements, failover, pending clusters and upgrade waves."""

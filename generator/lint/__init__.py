@@ -51,6 +51,16 @@ ORPHAN = stage_rule(
     "delete the file, or describe what it deploys in fleet.yaml",
 )
 
+ALLOCATION = stage_rule(
+    "allocation", ERROR,
+    """add-cluster cannot allocate a pod CIDR, a service CIDR or a mesh id for the new cluster.
+
+    There is no `network.allocation` to allocate CIDRs from, a pool has no free block of the
+    requested prefix left (every block overlaps a CIDR of an existing cluster), or every mesh id
+    from 1 to `network.maxConnectedClusters` is taken.""",
+    "add or widen the pool in network.allocation, or remove clusters that are gone",
+)
+
 LINT_RULES: tuple[Rule, ...] = (
     clusters.duplicate_cluster,
     clusters.duplicate_name,
@@ -71,7 +81,7 @@ LINT_RULES: tuple[Rule, ...] = (
     secrets.secret_material,
     observability.replica_label,
 )
-RULES: tuple[Rule, ...] = (YAML_SYNTAX, SCHEMA, *LINT_RULES, STALE_RENDER, HAND_EDIT, ORPHAN)
+RULES: tuple[Rule, ...] = (YAML_SYNTAX, SCHEMA, *LINT_RULES, STALE_RENDER, HAND_EDIT, ORPHAN, ALLOCATION)
 BY_ID: Mapping[str, Rule] = {r.id: r for r in RULES}
 
 
