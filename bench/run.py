@@ -10,6 +10,7 @@ the very documents the render produced. ``ratio`` = render total / floor. Lint-o
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import resource
 import subprocess
@@ -118,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--child", nargs=2, metavar=("KIND", "DIR"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
+        gc.disable()  # as the fleetgen CLI does (generator/main.py)
         kind, workdir = args.child
         measure = _measure_render if kind == "render" else _measure_lint
         print(json.dumps(measure(Path(workdir))))
