@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import jsonpatch
 from deepdiff import DeepDiff
 from deepdiff.helper import notpresent
 
@@ -59,6 +60,7 @@ class DocumentDiff:
     file: str  # path relative to the rendered directory
     status: str  # added | removed | changed
     changes: tuple[Change, ...] = ()
+    patch: tuple[dict, ...] = ()  # RFC 6902 ops turning the old document into the new (changed only)
 
     @property
     def label(self) -> str:
@@ -257,8 +259,16 @@ def compare_trees(base: Mapping[str, bytes], head: Mapping[str, bytes]) -> tuple
         elif key not in old:
             found.append(DocumentDiff(*key, new[key][0], "added"))
         elif changes := field_changes(old[key][1], new[key][1]):
-            found.append(DocumentDiff(*key, new[key][0], "changed", changes))
+            patch = _patch(old[key][1], new[key][1])
+            found.append(DocumentDiff(*key, new[key][0], "changed", changes, patch))
     return tuple(found)
+
+
+def _patch(old: Any, new: Any) -> tuple[dict, ...]:
+    """The change as RFC 6902 operations; none for text files (README.md), which are not data."""
+    if isinstance(old, _Text) or isinstance(new, _Text):
+        return ()
+    return tuple(jsonpatch.make_patch(old, new).patch)
 
 
 # ---------------------------------------------------------------- grouping for reports

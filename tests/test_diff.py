@@ -120,6 +120,7 @@ def test_json(repo):
     capi = next(m for m in body["manifests"] if m["id"] == ident)
     assert capi["cluster"] == "hub"
     assert capi["changes"] == [{"path": "spec.version", "old": "v1.30", "new": "v1.31"}]
+    assert capi["patch"] == [{"op": "replace", "path": "/spec/version", "value": "v1.31"}]
     added = {(m["cluster"], m["id"]) for m in body["manifests"] if m["status"] == "added"}
     assert ("prod-c", "monitoring.coreos.com/Prometheus monitoring/fleet") in added
 

@@ -1,9 +1,11 @@
 """``fleetgen diff --format json``: the review as one machine-readable object.
 
 Shape: ``{"base", "notes", "manifests": [{"cluster", "id", "file", "status", "changes": [{"path",
-"old", "new"}]}], "plan": {"applications": {"added", "removed", "changed"}, "placements":
+"old", "new"}], "patch": [RFC 6902 ops]}], "plan": {"applications": {"added", "removed", "changed"}, "placements":
 {WORKLOAD: {CLUSTER: {"old", "new"}}}, "pending": {"added", "registered"}, "upgrades": [...]}}``.
 A field added or removed simply lacks ``old`` or ``new``; a placement that did not exist is null.
+``patch`` (changed documents) is the same change as RFC 6902 operations, as ``kubectl patch
+--type json`` and jsonpatch take them.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ def as_json(result: FleetDiff) -> dict[str, Any]:
         "base": result.base,
         "notes": list(result.notes),
         "manifests": [{"cluster": d.cluster, "id": d.ident, "file": d.file, "status": d.status,
-                       "changes": [_change_json(c) for c in d.changes]} for d in result.documents],
+                       "changes": [_change_json(c) for c in d.changes], "patch": list(d.patch)}
+                      for d in result.documents],
         "plan": {
             "applications": {"added": list(plan.applications_added),
                              "removed": list(plan.applications_removed),
