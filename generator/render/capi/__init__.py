@@ -1,0 +1,96 @@
+"""Cluster API objects: ``hub/capi/<cluster>.yaml`` for every provisioned cluster.
+
+One file holds everything Cluster API needs for one cluster, in the API versions the
+providers serve today: core kinds ``cluster.x-k8s.io/v1beta2`` (CAPI v1.14), CAPA
+``v1beta2``, CAPG ``v1beta1``, CAPZ ``v1beta1`` AzureASOManaged* (the AzureManaged* kinds
+are deprecated), CAPV ``v1beta2``, CAPD ``v1beta2``. Refs are v1beta2 ``{apiGroup, kind,
+name}`` and are built from the referenced documents themselves, so they cannot drift.
+
+Decisions (each checked against the provider source):
+
+- Namespace: one per cluster, named after the cluster and rendered first in the file, so
+  each file owns its Namespace and the objects of one cluster never share a namespace.
+- Labels: every object carries ``cluster.x-k8s.io/cluster-name``; the Cluster and the
+  Namespace also carry the fleet labels, unprefixed keys as ``fleetgen.io/<key>``.
+- Versions, in the form each consumer requires: KubeadmControlPlane and Machine versions
+  must be full semver (``v1.30.0``; CAPI's webhook matches ``KubeSemver``); when the fleet
+  gives only ``MAJOR.MINOR`` the patch is ``.0``, the first release of every minor, which
+  kindest/node images and image-builder templates exist for; pin ``1.30.4`` in fleet.yaml
+  to pick another. EKS takes ``v1.30``: EKS versions are minors and CAPA compares only
+  major.minor. GKE takes ``1.30`` / ``1.30.4`` (GKE version aliases; CAPG strips the ``v``).
+  AKS gets the fleet version in ``AzureASOManagedControlPlane.spec.version``, which CAPZ
+  copies into the ManagedCluster. Managed MachinePools carry a version only where the cloud
+  accepts it: always for EKS (CAPA uses its minor), for GKE/AKS only when the fleet pins a
+  patch (``1.30.0`` is not a GKE or AKS release); otherwise nodes follow the control plane.
+- Replicas: pools scaled by the cluster-autoscaler (EKS MachinePools, kubeadm
+  MachineDeployments) carry the ``cluster-api-autoscaler-node-group-min-size``/``max-size``
+  annotations and no ``spec.replicas``: CAPI's defaulting webhook sets replicas to the min
+  size on create, and Argo CD then never reverts the autoscaler. Fixed pools (min == max)
+  carry ``replicas``. GKE and AKS pools are scaled by the cloud's own autoscaler
+  (``scaling.minCount/maxCount``; ``enableAutoScaling/minCount/maxCount``) and carry
+  ``replicas: min`` only to seed the initial node count (CAPG and CAPZ stop sizing the pool
+  from it once autoscaling is on).
+- Networks: the Cluster carries the fleet pod and service CIDRs. CAPA sends the service
+  CIDR to EKS; CAPZ copies both into the ManagedCluster (so they are not repeated there);
+  GKE gets them as VPC-native ranges on the GCPManagedControlPlane (IPv4 only).
+- AKS: the first node pool is the System pool. With ``network.mesh: cilium`` the cluster is
+  BYO-CNI (``networkPlugin: none``) so the fleet's own Cilium can run; otherwise Azure CNI
+  overlay. ASO credentials come from the ``aso-credential`` Secret of the namespace or the
+  global ASO credential, both managed outside git. ``subscriptionID`` lives there too.
+- vSphere: the control-plane endpoint is the fleet ``server`` (an external load balancer,
+  as in CAPV's external-loadbalancer flavor); CAPV uses its own manager credentials; nodes
+  run ``cloud-provider=external``, so vSphere CPI/CSI must be delivered to the cluster.
+  Machine size comes from ``instanceType``: ``<cpus>x<GiB>`` (``4x16``) or an EC2-style
+  size suffix (``xlarge`` = 4 CPUs / 16 GiB); anything else gets 2 CPUs / 8 GiB.
+- Kubeadm node labels go to ``--node-labels`` except those in kubelet-restricted
+  namespaces (``kubernetes.io``/``k8s.io`` other than ``node.kubernetes.io``), which the
+  kubelet refuses; taints go to ``nodeRegistration.taints``.
+- A MachineHealthCheck per cluster selects every Machine of the cluster (kubeadm control
+  plane and workers; managed pools have no Machines).
+- Nothing here is a credential: no identity secrets, account keys or tokens are rendered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ...model import Cluster
+from .. import File
+from .aws import aws, eks_ami_type
+from .azure import aks_pool_names, azure
+from .common import MAX_SIZE, MIN_SIZE, Doc, core_cluster, gke_version, health_check, minor_version, namespace, semver
+from .gcp import gcp
+from .kubeadm import docker, vsphere, vsphere_size
+
+__all__ = ["PROVIDERS", "render", "cluster_documents", "MIN_SIZE", "MAX_SIZE", "semver", "minor_version",
+           "gke_version", "eks_ami_type", "aks_pool_names", "vsphere_size"]
+
+PROVIDERS: dict[str, Callable[[Cluster, str], tuple[Doc, Doc, list[Doc]]]] = {
+    "aws": aws,
+    "gcp": gcp,
+    "azure": azure,
+    "vsphere": vsphere,
+    "docker": docker,
+}
+
+
+def render(fleet) -> list[File]:
+    """One file per provisioned cluster (``imported`` clusters render nothing)."""
+    return [
+        File(f"hub/capi/{c.name}.yaml", tuple(cluster_documents(c, fleet.mesh)))
+        for c in fleet.clusters
+        if c.provisioned
+    ]
+
+
+def cluster_documents(cluster: Cluster, mesh: str) -> list[Doc]:
+    """Namespace, Cluster, the provider's objects, then the MachineHealthCheck."""
+    infra, control_plane, rest = PROVIDERS[cluster.provider.type](cluster, mesh)
+    return [
+        namespace(cluster),
+        core_cluster(cluster, infra, control_plane),
+        infra,
+        control_plane,
+        *rest,
+        health_check(cluster),
+    ]

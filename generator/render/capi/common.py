@@ -1,0 +1,152 @@
+"""Cluster API pieces every provider shares: refs, metadata, the Cluster, health checks, versions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ...model import Cluster, NodePool
+
+CORE = "cluster.x-k8s.io/v1beta2"
+INFRA_GROUP = "infrastructure.cluster.x-k8s.io"
+CONTROL_PLANE_GROUP = "controlplane.cluster.x-k8s.io"
+BOOTSTRAP = "bootstrap.cluster.x-k8s.io/v1beta2"
+CONTROL_PLANE = f"{CONTROL_PLANE_GROUP}/v1beta2"
+CLUSTER_NAME_LABEL = "cluster.x-k8s.io/cluster-name"
+MIN_SIZE = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size"
+MAX_SIZE = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size"
+LABEL_PREFIX = "fleetgen.io/"
+DEFAULT_PATCH = 0
+
+Doc = dict[str, Any]
+
+
+# ------------------------------------------------------------------ shared pieces
+
+
+def ref(doc: Doc) -> dict[str, str]:
+    """A v1beta2 reference to ``doc``: group (no version), kind, name."""
+    group = doc["apiVersion"].rsplit("/", 1)[0]
+    return {"apiGroup": group, "kind": doc["kind"], "name": doc["metadata"]["name"]}
+
+
+def fleet_labels(cluster: Cluster) -> dict[str, str]:
+    """Fleet labels as valid label keys: prefixed keys stay, plain ones get ``fleetgen.io/``."""
+    labels = {k if "/" in k else LABEL_PREFIX + k: v for k, v in cluster.labels.items()}
+    return dict(sorted({CLUSTER_NAME_LABEL: cluster.name, **labels}.items()))
+
+
+def meta(cluster: Cluster, name: str, annotations: dict[str, str] | None = None) -> Doc:
+    out: Doc = {"name": name, "namespace": cluster.name, "labels": {CLUSTER_NAME_LABEL: cluster.name}}
+    if annotations:
+        out["annotations"] = annotations
+    return out
+
+
+def obj(api_version: str, kind: str, metadata: Doc, spec: Doc) -> Doc:
+    return {"apiVersion": api_version, "kind": kind, "metadata": metadata, "spec": spec}
+
+
+def namespace(cluster: Cluster) -> Doc:
+    metadata = {"name": cluster.name, "labels": fleet_labels(cluster)}
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata}
+
+
+def core_cluster(cluster: Cluster, infra: Doc, control_plane: Doc) -> Doc:
+    metadata = {"name": cluster.name, "namespace": cluster.name, "labels": fleet_labels(cluster)}
+    network = {
+        "pods": {"cidrBlocks": [str(cluster.network.pods)]},
+        "services": {"cidrBlocks": [str(cluster.network.services)]},
+    }
+    spec = {"clusterNetwork": network, "controlPlaneRef": ref(control_plane), "infrastructureRef": ref(infra)}
+    return obj(CORE, "Cluster", metadata, spec)
+
+
+def health_check(cluster: Cluster) -> Doc:
+    """Replace Machines whose Node is not Ready for 5 minutes, unless 40% or more are."""
+    checks = {
+        "nodeStartupTimeoutSeconds": 600,
+        "unhealthyNodeConditions": [
+            {"type": "Ready", "status": "Unknown", "timeoutSeconds": 300},
+            {"type": "Ready", "status": "False", "timeoutSeconds": 300},
+        ],
+    }
+    spec = {
+        "clusterName": cluster.name,
+        "selector": {"matchLabels": {CLUSTER_NAME_LABEL: cluster.name}},
+        "checks": checks,
+        "remediation": {"triggerIf": {"unhealthyLessThanOrEqualTo": "40%"}},
+    }
+    return obj(CORE, "MachineHealthCheck", meta(cluster, f"{cluster.name}-node-unhealthy"), spec)
+
+
+def pool_name(cluster: Cluster, pool: NodePool) -> str:
+    return f"{cluster.name}-{pool.name}"
+
+
+def autoscaled(pool: NodePool) -> bool:
+    return pool.min < pool.max
+
+
+def autoscaler_annotations(pool: NodePool) -> dict[str, str]:
+    return {MAX_SIZE: str(pool.max), MIN_SIZE: str(pool.min)}
+
+
+def autoscaler_replicas(pool: NodePool) -> Doc:
+    """``replicas`` only for fixed pools; CAPI defaults it to the min-size annotation otherwise."""
+    return {} if autoscaled(pool) else {"replicas": pool.min}
+
+
+# ------------------------------------------------------------------ versions
+
+
+def version_parts(version: str) -> tuple[int, int, int | None]:
+    parts = [int(p) for p in version.lstrip("v").split(".")]
+    return parts[0], parts[1], parts[2] if len(parts) > 2 else None
+
+
+def semver(version: str) -> str:
+    """``v1.30.0`` from ``1.30`` (patch ``DEFAULT_PATCH``), ``v1.30.4`` from ``1.30.4``."""
+    major, minor, patch = version_parts(version)
+    return f"v{major}.{minor}.{DEFAULT_PATCH if patch is None else patch}"
+
+
+def minor_version(version: str, prefix: str = "v") -> str:
+    major, minor, _ = version_parts(version)
+    return f"{prefix}{major}.{minor}"
+
+
+def pinned_version(version: str) -> str | None:
+    """The exact version when the fleet pins a patch, else None (let the cloud pick)."""
+    return semver(version) if version_parts(version)[2] is not None else None
+
+
+def gke_version(version: str) -> str:
+    return (pinned_version(version) or minor_version(version)).lstrip("v")
+
+
+# ------------------------------------------------------------------ managed pools
+
+
+def machine_pool(
+    cluster: Cluster,
+    pool: NodePool,
+    infra: Doc,
+    replicas: Doc,
+    version: str | None,
+    annotations: dict[str, str] | None = None,
+) -> Doc:
+    """A MachinePool whose nodes the cloud bootstraps (no bootstrap config, empty data secret)."""
+    template_spec: Doc = {
+        "bootstrap": {"dataSecretName": ""},
+        "clusterName": cluster.name,
+        "infrastructureRef": ref(infra),
+    }
+    if version:
+        template_spec["version"] = version
+    spec = {"clusterName": cluster.name, **replicas, "template": {"spec": template_spec}}
+    return obj(CORE, "MachinePool", meta(cluster, pool_name(cluster, pool), annotations), spec)
+
+
+def with_pools(cluster: Cluster, pool_docs: Callable[[NodePool], list[Doc]]) -> list[Doc]:
+    return [doc for pool in cluster.node_pools for doc in pool_docs(pool)]
