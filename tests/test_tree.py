@@ -170,3 +170,12 @@ def test_second_concurrent_render_gets_a_clear_error(repo):
         assert result.exit_code == 2 and "another fleetgen render" in result.output
     finally:
         os.close(fd)
+
+
+def test_committed_tree_is_what_the_committed_fleet_renders():
+    from generator import pipeline
+    from generator.produce import produce
+
+    loaded = pipeline.check(ROOT / "fleet.yaml")
+    drift = tree.compare(ROOT / "rendered", produce(loaded.fleet, "fleet.yaml").files)
+    assert drift == [], "rendered/ is stale: run `fleetgen render` and commit"
