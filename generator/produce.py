@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from .findings import ERROR, Finding
@@ -63,15 +63,17 @@ def _worker(index: int) -> tuple[dict[str, bytes], list]:
     return _run_target(index, fleet, source)
 
 
-def _results(fleet: Fleet, source: str, parallel: bool) -> list[tuple[dict[str, bytes], list]]:
+def _results(fleet: Fleet, source: str, parallel: bool) -> Iterator[tuple[dict[str, bytes], list]]:
+    """Each target's result as it completes, in target order (so the merge is deterministic)."""
     indices = range(len(targets()))
     if not parallel:
-        return [_run_target(i, fleet, source) for i in indices]
+        yield from (_run_target(i, fleet, source) for i in indices)
+        return
     global _WORKER_FLEET
     _WORKER_FLEET = (fleet, source)
     try:
         with multiprocessing.get_context("fork").Pool(min(2, os.cpu_count() or 1)) as pool:
-            return pool.map(_worker, indices, chunksize=1)
+            yield from pool.imap(_worker, indices, chunksize=1)
     finally:
         _WORKER_FLEET = None
 

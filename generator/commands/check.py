@@ -31,30 +31,27 @@ def command(fleet, out, fmt, profile) -> None:
     """Fail (exit 1) when the rendered tree is stale, hand-edited or holds stray manifests."""
     stages = Stages(progress=wants_progress())
     try:
-        code = _check(fleet, out, fmt, stages)
+        code, output = _check(fleet, out, fmt, stages)
     finally:
-        stages.close()
+        stages.close()  # the progress line is gone before the report is printed
         if profile:
             click.echo(stages.table(), err=True, nl=False)
+    emit(output)
     sys.exit(code)
 
 
-def _check(fleet, out, fmt, stages: Stages) -> int:
+def _check(fleet, out, fmt, stages: Stages) -> tuple[int, str]:
     loaded = pipeline.check(fleet, out, stages)
     if not loaded.ok:
-        emit(LINT_FORMATS[fmt](loaded.findings, colour=colour()))
-        return 1
+        return 1, LINT_FORMATS[fmt](loaded.findings, colour=colour())
     target = out or pipeline.output_dir(fleet, loaded.fleet)
     label = display(target)
     produced = produce(loaded.fleet, fleet.name, stages)
     with stages.stage("compare"):
         drift = tree.compare(target, produced.files)
     findings = [as_finding(d, label) for d in drift]
-    if fmt == "text":
-        emit(_text(drift, findings, label))
-    else:
-        emit(LINT_FORMATS[fmt](findings))
-    return 1 if findings else 0
+    output = _text(drift, findings, label) if fmt == "text" else LINT_FORMATS[fmt](findings)
+    return (1 if findings else 0), output
 
 
 def _text(drift, findings, label: str) -> str:

@@ -22,27 +22,28 @@ def command(fleet, out, profile) -> None:
     """Render FLEET into the output tree. A fleet with error findings renders nothing (exit 1)."""
     stages = Stages(progress=wants_progress())
     try:
-        _render(fleet, out, stages)
+        code, report, summary = _render(fleet, out, stages)
     finally:
-        stages.close()
+        stages.close()  # the progress line is gone before anything else is printed
         if profile:
             click.echo(stages.table(), err=True, nl=False)
+    click.echo(report, nl=False, err=True)
+    click.echo(summary, err=code != 0)
+    sys.exit(code)
 
 
-def _render(fleet, out, stages: Stages) -> None:
+def _render(fleet, out, stages: Stages) -> tuple[int, str, str]:
+    """(exit code, findings to show, one-line summary)."""
     loaded = pipeline.check(fleet, out, stages)
-    if loaded.findings:
-        click.echo(text.render(loaded.findings, suppressed=loaded.suppressed, colour=colour()), nl=False, err=True)
+    report = text.render(loaded.findings, suppressed=loaded.suppressed, colour=colour()) if loaded.findings else ""
     if not loaded.ok:
-        click.echo("fleetgen: nothing rendered: fix the errors above first", err=True)
-        sys.exit(1)
+        return 1, report, "fleetgen: nothing rendered: fix the errors above first"
     target = out or pipeline.output_dir(fleet, loaded.fleet)
     produced = produce(loaded.fleet, fleet.name, stages)
     secrets = leaked(produced, display(target))
     if secrets:
-        click.echo(text.render(secrets, colour=colour()), nl=False, err=True)
-        sys.exit(1)
-    with stages.stage("write", total=len(produced.files)):
+        return 1, report + text.render(secrets, colour=colour()), "fleetgen: nothing rendered: a credential would leak"
+    with stages.stage("write"):
         result = tree.write(target, produced.files, produced.versions)
-    click.echo(f"rendered {len(produced.files)} files into {display(target)}: {len(result.written)} written, "
-               f"{result.unchanged} unchanged, {len(result.deleted)} deleted")
+    return 0, report, (f"rendered {len(produced.files)} files into {display(target)}: {len(result.written)} written, "
+                       f"{result.unchanged} unchanged, {len(result.deleted)} deleted")
