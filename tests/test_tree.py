@@ -179,3 +179,32 @@ def test_committed_tree_is_what_the_committed_fleet_renders():
     loaded = pipeline.check(ROOT / "fleet.yaml")
     drift = tree.compare(ROOT / "rendered", produce(loaded.fleet, "fleet.yaml").files)
     assert drift == [], "rendered/ is stale: run `fleetgen render` and commit"
+
+
+def _unshare_works() -> bool:
+    import subprocess
+
+    try:
+        return subprocess.run(["unshare", "-m", "true"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@pytest.mark.skipif(
+    not _unshare_works(), reason="needs a private mount namespace (unshare -m) for a real read-only mount"
+)
+def test_real_read_only_mount_leaves_the_old_tree(repo):
+    import subprocess
+    import sys
+
+    before = {p.relative_to(repo): p.read_bytes() for p in (repo / "rendered").rglob("*") if p.is_file()}
+    fleet = repo / "fleet.yaml"
+    fleet.write_text(fleet.read_text().replace("replicas: 60", "replicas: 90"))
+    script = (
+        f"mount --bind {repo} {repo} && mount -o remount,bind,ro {repo} && "
+        f"{sys.executable} -m generator.main render {fleet}"
+    )
+    result = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "Read-only file system" in result.stderr and "unchanged" in result.stderr
+    after = {p.relative_to(repo): p.read_bytes() for p in (repo / "rendered").rglob("*") if p.is_file()}
+    assert after == before
