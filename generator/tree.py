@@ -183,11 +183,15 @@ def _stage(staging: Path, out: Path, rendered: Mapping[str, bytes], present: Map
         parent.mkdir(parents=True, exist_ok=True)
     for rel in kept:  # keep what is not ours, and what did not change, by hard link
         _link(present[rel], staging / rel)
-    # Creating a file costs far more than writing its bytes on most filesystems, and the kernel
-    # does it without the GIL: a few threads overlap thousands of creates.
-    with ThreadPoolExecutor(WRITERS) as pool:
-        list(pool.map(lambda rel: _write_file(staging / rel, rendered[rel]), sorted(changed), chunksize=64))
+    _parallel(lambda rel: _write_file(staging / rel, rendered[rel]), sorted(changed))
     _write_file(staging / LOCK_NAME, lock.to_bytes())
+
+
+def _parallel(func, items) -> None:
+    """Creating a file costs far more than writing its bytes on most filesystems, and the kernel
+    does it without the GIL: a few threads overlap thousands of creates."""
+    with ThreadPoolExecutor(WRITERS) as pool:
+        list(pool.map(func, items, chunksize=64))
 
 
 def _link(src: Path, dst: Path) -> None:
@@ -224,7 +228,7 @@ def _remove(path: Path) -> None:
     if path.is_symlink() or path.is_file():
         path.unlink()
     elif path.exists():
-        shutil.rmtree(path)
+        shutil.rmtree(path)  # fd-based: never follows a symlink out of the tree
 
 
 @contextmanager
