@@ -73,7 +73,8 @@ def cluster(i: int, mesh: str, mesh_id: int = 0) -> dict:
     }
     if mesh == "cilium":
         out["network"]["meshID"] = mesh_id
-    if i % 23 != 5:  # every 23rd cluster is still being provisioned: no server yet
+    # every 23rd cluster is still being provisioned: no server yet (vSphere needs its endpoint up front)
+    if i % 23 != 5 or kind == "vsphere":
         out["server"] = f"https://api.c{i:05d}.fleet.example.com"
     if kind == "imported":
         out["argocd"] = {"mode": "pull"}

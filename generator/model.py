@@ -101,6 +101,7 @@ class Cluster:
     labels: Mapping[str, str]  # user labels plus the automatic ones
     kubernetes_version: str
     server: str | None
+    ca_data: str | None  # base64 PEM of the API server's CA (public), for Argo CD's TLS check
     provider: Provider
     network: ClusterNetwork
     node_pools: tuple[NodePool, ...]
@@ -305,6 +306,7 @@ def _cluster(raw: Mapping[str, Any], path: Path) -> Cluster:
         labels=frozen_map(labels),
         kubernetes_version=str(raw["kubernetesVersion"]),
         server=raw.get("server"),
+        ca_data=raw.get("caData"),
         provider=_provider(provider),
         network=ClusterNetwork(
             pods=pods,

@@ -99,3 +99,17 @@ def test_wrong_type_reports_every_place_once():
     text = EXAMPLE.replace("replicas: 60", "replicas: sixty")
     (f,) = findings(text)
     assert "integer" in f.message
+
+
+def test_vsphere_cluster_needs_its_endpoint():
+    text = EXAMPLE.replace(
+        "    provider:\n      type: docker\n",
+        "    provider: {type: vsphere, server: vc.example.com, datacenter: dc1, template: ubuntu}\n",
+    )
+    (f,) = findings(text)
+    assert "has no server" in f.message and f.path == ("clusters", 7)
+
+
+def test_aks_system_pool_cannot_scale_to_zero():
+    (f,) = findings(EXAMPLE.replace("Standard_D8s_v5, min: 2, max: 12", "Standard_D8s_v5, min: 0, max: 12"))
+    assert "System pool" in f.message and f.path == ("clusters", 5, "nodePools", 0, "min")

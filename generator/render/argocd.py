@@ -25,8 +25,8 @@ cluster-generator selectors see exactly what fleet.yaml selects. No credential i
   in outside git, e.g. an ExternalSecret with ``target.creationPolicy: Merge``. Argo CD leaves
   the key alone because it is in neither the manifest nor its last-applied state.
 * The Karmada API server is registered the same way, as the Argo CD cluster ``karmada``.
-* Every cluster's CA must be added to ``tlsClientConfig.caData`` the same out-of-git way:
-  fleet.yaml does not carry it, and EKS/GKE/AKS endpoints are not signed by a public CA.
+* ``tlsClientConfig.caData`` is the cluster's ``caData`` from fleet.yaml (a public CA bundle):
+  EKS/GKE/AKS endpoints are not signed by a public CA, so without it Argo CD cannot verify them.
 
 Pull mode (``argocd.mode: pull``) uses argocd-agent in managed mode (argoproj-labs/argocd-agent).
 The hub runs the principal, the spoke an agent named after the cluster. As the principal's own
@@ -212,22 +212,26 @@ def _eks_auth(cluster: Cluster) -> dict[str, Any]:
     aws = {"clusterName": cluster.name}
     if cluster.provider.role_arn:
         aws["roleARN"] = cluster.provider.role_arn
-    return {"awsAuthConfig": aws, "tlsClientConfig": {"insecure": False}}
+    return {"awsAuthConfig": aws, "tlsClientConfig": _tls(cluster)}
 
 
-def _exec_auth(provider: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+def _tls(cluster: Cluster) -> dict[str, Any]:
+    return {"insecure": False, **({"caData": cluster.ca_data} if cluster.ca_data else {})}
+
+
+def _exec_auth(cluster: Cluster, provider: str, env: dict[str, str] | None = None) -> dict[str, Any]:
     run: dict[str, Any] = {"apiVersion": K8S_AUTH_API, "command": "argocd-k8s-auth", "args": [provider]}
     if env:
         run["env"] = env
-    return {"execProviderConfig": run, "tlsClientConfig": {"insecure": False}}
+    return {"execProviderConfig": run, "tlsClientConfig": _tls(cluster)}
 
 
 def _gke_auth(cluster: Cluster) -> dict[str, Any]:
-    return _exec_auth("gcp")
+    return _exec_auth(cluster, "gcp")
 
 
 def _aks_auth(cluster: Cluster) -> dict[str, Any]:
-    return _exec_auth("azure", {"AAD_ENVIRONMENT_NAME": "AzurePublicCloud", "AAD_LOGIN_METHOD": AKS_LOGIN})
+    return _exec_auth(cluster, "azure", {"AAD_ENVIRONMENT_NAME": "AzurePublicCloud", "AAD_LOGIN_METHOD": AKS_LOGIN})
 
 
 # ---------------------------------------------------------------- Karmada

@@ -1,0 +1,52 @@
+"""caData: the public CA that lets Argo CD verify a cluster; never a private key."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from generator.load import load_text
+from generator.render import argocd
+from generator.schema import validate
+
+from .conftest import fleet_from_text
+
+CERT = (
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBszCCAVmgAwIBAgIUQ2VydGlmaWNhdGUgZm9yIHRlc3RzMAoGCCqGSM49BAMC\n"
+    "-----END CERTIFICATE-----\n"
+)
+KEY = (
+    "-----BEGIN EC PRIVATE KEY-----\n"
+    "MHcCAQEEIH5mYWtlIGtleSBmb3IgdGVzdHMgb25seSAtIG5vdCByZWFsoAoGCCqG\n"
+    "-----END EC PRIVATE KEY-----\n"
+)
+
+
+def with_ca(text: str, pem: str) -> str:
+    ca = base64.b64encode(pem.encode()).decode()
+    return text.replace(
+        "    server: https://4F2A9C1E.gr7.us-east-1.eks.amazonaws.com\n",
+        f"    server: https://4F2A9C1E.gr7.us-east-1.eks.amazonaws.com\n    caData: {ca}\n",
+    )
+
+
+def test_ca_reaches_the_argocd_cluster_secret(example_text):
+    fleet = fleet_from_text(with_ca(example_text, CERT))
+    secret = argocd.cluster_secret(fleet, fleet.cluster("prod-us-east-1"))
+    config = json.loads(secret["stringData"]["config"])
+    assert base64.b64decode(config["tlsClientConfig"]["caData"]).decode() == CERT
+    assert config["tlsClientConfig"]["insecure"] is False
+
+
+def test_private_key_in_ca_data_is_secret_material(example_text):
+    doc, _ = load_text(with_ca(example_text, KEY), "fleet.yaml")
+    (finding,) = validate(doc)
+    assert finding.rule == "secret-material" and finding.path == ("clusters", 0, "caData")
+    assert finding.line == 50
+
+
+def test_ca_data_must_be_a_certificate(example_text):
+    doc, _ = load_text(with_ca(example_text, "just some text, not a certificate at all\n"), "fleet.yaml")
+    (finding,) = validate(doc)
+    assert finding.rule == "schema" and "PEM certificate" in finding.message
