@@ -25,14 +25,3 @@ def targets():
 
     return (capi.render, argocd.render, access.render, karmada.render, observability.render, cilium.render,
             index.render)
-
-
-def render_fleet(fleet) -> list[File]:
-    """Every file of the tree, sorted by path; two targets claiming one path is a bug, not a finding."""
-    files: dict[str, File] = {}
-    for target in targets():
-        for f in target(fleet):
-            if f.path in files:
-                raise AssertionError(f"two render targets produce {f.path}")
-            files[f.path] = f
-    return [files[p] for p in sorted(files)]

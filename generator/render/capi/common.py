@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ... import versions
 from ...model import Cluster, NodePool
 
 CORE = "cluster.x-k8s.io/v1beta2"
@@ -101,8 +102,8 @@ def autoscaler_replicas(pool: NodePool) -> Doc:
 
 
 def version_parts(version: str) -> tuple[int, int, int | None]:
-    parts = [int(p) for p in version.lstrip("v").split(".")]
-    return parts[0], parts[1], parts[2] if len(parts) > 2 else None
+    major, minor, *patch = versions.parse(version)
+    return major, minor, patch[0] if patch else None
 
 
 def semver(version: str) -> str:
