@@ -83,6 +83,7 @@ class Provider:
     server: str = ""
     datacenter: str = ""
     template: str = ""
+    endpoint_access: str = "private"  # aws: CAPA AWSManagedControlPlane endpointAccess
 
 
 @dataclass(frozen=True)
@@ -237,6 +238,8 @@ class Fleet:
     clusters: tuple[Cluster, ...]  # sorted by name: output never depends on file order
     application_sets: tuple[ApplicationSet, ...]  # sorted by name
     workloads: tuple[Workload, ...]  # sorted by name
+    pod_security: str = "baseline"  # PSA level of every namespace fleetgen creates
+    hub_provider: str | None = None  # aws | gcp | azure: internal load balancers on the hub
 
     def cluster(self, name: str) -> Cluster | None:
         return next((c for c in self.clusters if c.name == name), None)
@@ -282,6 +285,8 @@ def build(data: Mapping[str, Any]) -> Fleet:
         clusters=tuple(sorted(clusters, key=lambda c: c.name)),
         application_sets=tuple(sorted(appsets, key=lambda a: a.name)),
         workloads=tuple(sorted(workloads, key=lambda w: w.name)),
+        pod_security=(data.get("security") or {}).get("podSecurity", "baseline"),
+        hub_provider=hub.get("provider"),
     )
 
 
@@ -332,6 +337,7 @@ def _provider(raw: Mapping[str, Any]) -> Provider:
         server=raw.get("server", ""),
         datacenter=raw.get("datacenter", ""),
         template=raw.get("template", ""),
+        endpoint_access=raw.get("endpointAccess", "private"),
     )
 
 

@@ -203,7 +203,7 @@ def test_no_credential_anywhere(which, example_fleet, small):
         assert key not in text
     for doc in documents(files):
         if doc["kind"] == "Secret":
-            assert set(doc["stringData"]) <= {"name", "server", "config"}
+            assert set(doc["stringData"]) <= {"name", "server", "config", "namespaces", "clusterResources"}
 
 
 def test_render_is_deterministic_and_independent_of_cluster_order(example_text):
@@ -227,9 +227,18 @@ def test_only_registered_clusters_have_a_secret(example_fleet, small):
             assert (f"hub/argocd/clusters/{cluster.name}.yaml" in paths) == cluster.registered, cluster.name
 
 
+def test_secret_keeps_argo_cd_inside_the_deploy_namespaces(small):
+    files = argocd.render(small)
+    # eks-a: tier standard -> single (web); not gpu -> multi (data); monitoring everywhere
+    assert secret_of(files, "eks-a")["stringData"]["namespaces"] == "data,monitoring,web"
+    assert secret_of(files, "aks-c")["stringData"]["namespaces"] == "data,monitoring"
+    for cluster in ("eks-a", "aks-c", "vs-d"):
+        assert secret_of(files, cluster)["stringData"]["clusterResources"] == "true"
+
+
 def test_secret_carries_every_cluster_label_and_fleet_labels(small):
     files = argocd.render(small)
-    for cluster in argocd.registered(small):
+    for cluster in argocd.registered(small, "push"):
         secret = secret_of(files, cluster.name)
         labels = secret["metadata"]["labels"]
         assert dict(cluster.labels).items() <= labels.items()
@@ -256,27 +265,27 @@ def test_cloud_clusters_get_credential_free_config(small):
     assert raw == json.dumps(eks, sort_keys=True, separators=(",", ":"))
 
 
-@pytest.mark.parametrize("cluster", ["vs-d", "dock-e", "edge-f"])
+@pytest.mark.parametrize("cluster", ["vs-d", "dock-e"])
 def test_clusters_without_credential_free_form_leave_config_out_of_git(small, cluster):
     secret = secret_of(argocd.render(small), cluster)
     assert "config" not in secret["stringData"]
     assert secret["metadata"]["annotations"][argocd.CREDENTIALS_ANNOTATION] == "out-of-git"
 
 
-def test_pull_cluster_is_registered_the_argocd_agent_way(small):
+def test_pull_cluster_gets_its_agent_namespace_and_no_secret(small):
+    """``argocd-agentctl agent create`` writes cluster-<agent> and exits if it exists (cmd/ctl/agent.go)."""
     files = by_path(argocd.render(small))
-    docs = files["hub/argocd/clusters/edge-f.yaml"].documents
-    assert docs[0] == {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "edge-f"}}
-    secret = docs[1]
-    assert secret["metadata"]["name"] == "cluster-edge-f"
-    assert secret["metadata"]["labels"]["argocd-agent.argoproj-labs.io/agent-name"] == "edge-f"
-    assert secret["metadata"]["annotations"]["argocd.argoproj.io/skip-reconcile"] == "true"
-    assert secret["stringData"]["server"] == "https://argocd-agent-resource-proxy.gitops.svc:9090?agentName=edge-f"
+    [namespace] = files["hub/argocd/clusters/edge-f.yaml"].documents
+    assert namespace["kind"] == "Namespace" and namespace["metadata"]["name"] == "edge-f"
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
+    assert not any(d["kind"] == "Secret" and d["metadata"]["name"] == "cluster-edge-f" for d in documents(
+        argocd.render(small)))
 
 
 def test_karmada_is_an_argocd_cluster_without_credentials(small, example_fleet):
     secret = by_path(argocd.render(small))["hub/argocd/clusters/karmada.yaml"].documents[0]
-    assert secret["stringData"] == {"name": "karmada", "server": "https://karmada.example.com:5443"}
+    assert secret["stringData"] == {"name": "karmada", "server": "https://karmada.example.com:5443",
+                                    "namespaces": "shop", "clusterResources": "true"}
     assert argocd.MODE_LABEL not in secret["metadata"]["labels"]  # no ApplicationSet ever selects it
 
 
@@ -371,6 +380,7 @@ def test_pull_clusters_get_plain_applications_in_the_agent_namespace(small):
     assert [d["metadata"]["name"] for d in plain] == ["edge-f-api", "edge-f-db"]
     for app in plain:
         assert app["metadata"]["namespace"] == "edge-f"
+        assert app["spec"]["project"] == "fleet-agent-edge-f"  # the agent's own project, not the set's
         assert app["spec"]["destination"]["server"].endswith("?agentName=edge-f")
     assert plain[0]["spec"]["source"]["path"] == "charts/edge-f/api"
     monitoring = files["hub/argocd/applicationsets/fleet-spoke-monitoring.yaml"].documents
@@ -394,16 +404,16 @@ def test_environment_projects(small):
     files = by_path(argocd.render(small))
     assert {p for p in files if p.startswith("hub/argocd/projects/")} == {
         f"hub/argocd/projects/{name}.yaml"
-        for name in ("development", "staging", "production", "fleet-platform")
+        for name in ("development", "staging", "production", "fleet-platform", "fleet-workloads",
+                     "fleet-agent-edge-f")
     }
     production = files["hub/argocd/projects/production.yaml"].documents[0]["spec"]
     assert production["sourceRepos"] == ["https://git.example.com/db", "https://git.example.com/fleet"]
-    assert production["destinations"] == [  # "single" is in project default: not here
-        {"server": argocd.destination_server(small, small.cluster("edge-f")), "namespace": "data"},
+    assert production["destinations"] == [  # "single" is in project default; edge-f in its agent project
         {"server": "https://eks-a.example.com", "namespace": "data"},
         {"server": "https://gke-b.example.com", "namespace": "data"},
     ]
-    assert production["sourceNamespaces"] == ["edge-f"]
+    assert "sourceNamespaces" not in production
     assert "clusterResourceWhitelist" not in production  # its only set does not create namespaces
     staging = files["hub/argocd/projects/staging.yaml"].documents[0]["spec"]
     assert staging["destinations"] == [] and "sourceNamespaces" not in staging
@@ -415,7 +425,8 @@ def test_platform_project_and_root_application(small):
     assert files["hub/argocd/projects/fleet-platform.yaml"].documents == (project,)
     destinations = project["spec"]["destinations"]
     assert {"server": "https://kubernetes.default.svc", "namespace": "*"} in destinations
-    assert {"server": "https://karmada.example.com:5443", "namespace": "*"} in destinations
+    assert {"server": "https://karmada.example.com:5443", "namespace": "shop"} in destinations
+    assert "sourceNamespaces" not in project["spec"]
     assert root["metadata"] == {"name": "fleet-root", "namespace": "gitops"}
     assert root["spec"]["project"] == "fleet-platform"
     assert root["spec"]["source"]["path"] == "out/tree/hub"
@@ -429,10 +440,11 @@ def test_karmada_applications(small):
     policies = files["hub/argocd/applications/karmada-policies.yaml"].documents[0]["spec"]
     assert policies["source"]["path"] == "out/tree/karmada"
     assert policies["source"]["directory"] == {"recurse": True}
-    assert policies["destination"] == {"server": "https://karmada.example.com:5443"}
+    assert policies["destination"] == {"server": "https://karmada.example.com:5443", "namespace": "shop"}
     orders = files["hub/argocd/applications/workload-orders.yaml"].documents[0]["spec"]
     assert orders["source"]["path"] == "workloads/orders"
     assert orders["destination"] == {"server": "https://karmada.example.com:5443", "namespace": "shop"}
+    assert orders["project"] == "fleet-workloads"
 
 
 def test_no_karmada_objects_without_a_karmada_server():

@@ -21,7 +21,7 @@ class File:
 
 def targets():
     """The render targets, in order. Each is a pure ``Fleet -> list[File]``."""
-    from . import access, argocd, capi, cilium, index, karmada, observability
+    from . import access, argocd, capi, cilium, index, karmada, observability, security
 
     return (capi.render, argocd.render, access.render, karmada.render, observability.render, cilium.render,
-            index.render)
+            security.render, index.render)

@@ -1,72 +1,138 @@
-"""Spoke RBAC for Argo CD: ``clusters/<cluster>/access.yaml``, applied once by hand at bootstrap.
+"""Argo CD's RBAC on each spoke (``clusters/<cluster>/access.yaml``), applied once by hand at bootstrap.
 
-The identity Argo CD uses on a spoke is bound to a dedicated group, ``fleetgen:argocd-manager``,
-and to the ServiceAccount ``kube-system/fleetgen-argocd-manager``; never ``system:masters``,
-which bypasses RBAC and admission and cannot be revoked. EKS maps Argo CD's IAM role to the
-group through an access entry (``kubernetesGroups: [fleetgen:argocd-manager]``, no
-AmazonEKSClusterAdminPolicy). GKE and AKS name groups by Google group e-mail or Entra object id,
-which fleet.yaml does not carry, so there the operator adds that subject to the bindings. The
-ServiceAccount is the identity for clusters without cloud IAM (vSphere, Docker, imported): its
-token goes into the Argo CD cluster Secret out of git (see argocd.py). In pull mode the agent's
-own application controller acts locally under the RBAC of its install; these bindings are what
-a namespaced agent install binds to.
+Grants are derived from the fleet, never wildcards that reach subresources. Kubernetes RBAC
+matches ``resources: ["*"]`` against every subresource too (``nodes/proxy``, ``pods/exec``,
+``pods/attach``, ``services/proxy``: pkg/apis/rbac/v1/evaluation_helpers.go ResourceMatches),
+and a rule naming ``pods`` matches no subresource. So every rule here names resources.
 
-What it may do:
+The identity is the group ``fleetgen:argocd-manager`` (EKS maps Argo CD's IAM role to it with an
+access entry; on GKE and AKS the operator adds the Google group e-mail or Entra object id to the
+bindings) and, only where the cluster Secret's credential is merged out of git (vSphere, Docker,
+imported), the ServiceAccount ``kube-system/fleetgen-argocd-manager`` whose token that is. Pull-mode
+clusters get no Argo CD identity at all: the argocd-agent's own application controller applies
+there under the RBAC of its install.
 
-* read everything cluster-wide (get/list/watch; Argo CD's cluster cache watches all kinds);
-* create Namespaces, only when a set delivered to the cluster uses CreateNamespace;
-* write (create/update/patch/delete) only in the namespaces Argo CD deploys to on this
-  cluster: those of the ApplicationSets whose selector matches it, and ``monitoring``;
-* update/patch/delete, by name only, the cluster-scoped objects of the cluster's monitoring
-  dir (Prometheus' ClusterRole and ClusterRoleBinding). RBAC cannot limit ``create`` by name,
-  so those objects are created here, at bootstrap, and Argo CD adopts them.
+What it may do on a push-mode spoke:
 
-The target namespaces are rendered as Namespace objects: a Role needs its namespace to exist
-before Argo CD ever syncs. Re-apply the file when the set of namespaces changes.
+* in each namespace Argo CD deploys to (the ApplicationSets whose selector matches the cluster,
+  and fleetgen's ``monitoring``): read and write the namespaced kinds deployed there. For
+  ``monitoring`` those are exactly the kinds of the rendered monitoring dir; for a set's namespace
+  the kinds in ``DEPLOYABLE`` (workload kinds, config, Secrets, Services, RBAC, monitors). Argo CD
+  may create Roles and RoleBindings, but the API server's escalation check limits them to what
+  this identity already holds;
+* read the kinds Argo CD's resource tree shows beneath them (``OBSERVED``: events, endpoints);
+* cluster-wide: get/list/watch Namespaces and the kinds of the named cluster-scoped objects it
+  keeps in sync (Argo CD's cache lists whole kinds), create Namespaces only when a set delivered
+  here uses CreateNamespace, and update/patch/delete those named objects only. RBAC cannot limit
+  ``create`` by name, so they are created here, at bootstrap, and Argo CD adopts them.
+
+The Argo CD cluster Secret lists the same namespaces (``namespaces``) with ``clusterResources:
+"true"`` (argo-cd util/db/cluster.go), so Argo CD watches nothing else. Set
+``resource.respectRBAC: normal`` in ``argocd-cm`` so the controller skips the kinds it may not list
+instead of failing (argo-cd docs/operator-manual/declarative-setup.md "Auto respect RBAC").
+
+Every namespace fleetgen creates carries Pod Security Admission labels (``enforce``, ``audit``,
+``warn`` at ``security.podSecurity``, default ``baseline``). Re-apply the file when the set of
+namespaces changes; removing a set leaves its Role behind until the file is re-applied with
+``kubectl apply --prune -l app.kubernetes.io/managed-by=fleetgen`` (see docs/rotation.md).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from ..model import Cluster, Fleet
 from ..selectors import matches
 from . import File
-from .argocd import api_group, delivered_sets, spoke_cluster_scoped
+from .argocd import (
+    MONITORING_NAMESPACE,
+    api_group,
+    auth_config,
+    delivered_sets,
+    deploy_namespaces,
+    spoke_cluster_scoped,
+)
+from .karmada import cluster_taint_policies
+from .observability import spoke_documents
+from .projects import karmada_namespaces
+from .security import namespace
 
 RBAC = "rbac.authorization.k8s.io"
 RBAC_API = f"{RBAC}/v1"
 GROUP = "fleetgen:argocd-manager"
 SERVICE_ACCOUNT = "fleetgen-argocd-manager"
 SERVICE_ACCOUNT_NAMESPACE = "kube-system"
-READ_ROLE = "fleetgen:argocd-manager:read"
-WRITE_ROLE = "fleetgen:argocd-manager:write"
-READ_VERBS = ["get", "list", "watch"]
-WRITE_VERBS = ["create", "update", "patch", "delete"]
+CLUSTER_ROLE = "fleetgen:argocd-manager:cluster"
+DEPLOY_ROLE = "fleetgen:argocd-manager:deploy"
+READ_VERBS = ("get", "list", "watch")
+WRITE_VERBS = ("create", "update", "patch", "delete")
 LABELS = {"app.kubernetes.io/managed-by": "fleetgen"}
+
+# Namespaced kinds an ApplicationSet may deploy (API group -> resources). No subresources.
+DEPLOYABLE: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("", ("configmaps", "persistentvolumeclaims", "pods", "secrets", "serviceaccounts", "services")),
+    ("apps", ("daemonsets", "deployments", "replicasets", "statefulsets")),
+    ("autoscaling", ("horizontalpodautoscalers",)),
+    ("batch", ("cronjobs", "jobs")),
+    ("monitoring.coreos.com", ("podmonitors", "prometheusrules", "servicemonitors")),
+    ("networking.k8s.io", ("ingresses", "networkpolicies")),
+    ("policy", ("poddisruptionbudgets",)),
+    (RBAC, ("rolebindings", "roles")),
+)
+# Read only: what Argo CD's resource tree and health checks look at beneath deployed objects.
+OBSERVED: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("", ("endpoints", "events", "pods")),
+    ("apps", ("controllerrevisions", "replicasets", "statefulsets")),
+    ("discovery.k8s.io", ("endpointslices",)),
+)
+IRREGULAR_PLURALS = {"endpoints": "endpoints"}
+KARMADA_ACCESS = "bootstrap/karmada-access.yaml"
+KARMADA_GROUP = "fleetgen:argocd-karmada"
+KARMADA_POLICIES = ("policy.karmada.io", ("overridepolicies", "propagationpolicies"))
 
 
 def render(fleet: Fleet) -> list[File]:
-    return [File(f"clusters/{c.name}/access.yaml", tuple(access_documents(fleet, c))) for c in fleet.clusters]
+    files = [File(f"clusters/{c.name}/access.yaml", tuple(access_documents(fleet, c))) for c in fleet.clusters]
+    if fleet.karmada_server and fleet.workloads:
+        files.append(File(KARMADA_ACCESS, tuple(karmada_access_documents(fleet))))
+    return files
 
 
 def access_documents(fleet: Fleet, cluster: Cluster) -> list[dict[str, Any]]:
     adopted = spoke_cluster_scoped(fleet, cluster)
-    read = [read_cluster_role(fleet, cluster, adopted), _binding("ClusterRoleBinding", READ_ROLE)]
-    docs = [service_account(), *read, *adopted]
-    for namespace in deploy_namespaces(fleet, cluster):
-        docs += [_namespace(namespace), write_role(namespace), _binding("RoleBinding", WRITE_ROLE, namespace)]
-    return docs
-
-
-def deploy_namespaces(fleet: Fleet, cluster: Cluster) -> list[str]:
-    """Namespaces Argo CD deploys to on ``cluster``: every delivered set whose selector matches it."""
-    return sorted({a.namespace for a in delivered_sets(fleet) if matches(a.clusters, cluster.labels)})
+    namespaces = deploy_namespaces(fleet, cluster)
+    docs = [namespace_object(fleet, ns) for ns in namespaces]
+    members = subjects(fleet, cluster)
+    if members:
+        if any(s["kind"] == "ServiceAccount" for s in members):
+            docs.insert(0, service_account())
+        docs += [cluster_role(fleet, cluster, adopted), binding("ClusterRoleBinding", CLUSTER_ROLE, members)]
+        for ns in namespaces:
+            docs += [deploy_role(fleet, ns), binding("RoleBinding", DEPLOY_ROLE, members, ns)]
+    return docs + adopted
 
 
 def creates_namespaces(fleet: Fleet, cluster: Cluster) -> bool:
     sets = [a for a in delivered_sets(fleet) if matches(a.clusters, cluster.labels)]
     return any(a.sync_policy.create_namespace for a in sets)
+
+
+def has_argocd_identity(cluster: Cluster) -> bool:
+    """Hub Argo CD acts on push-mode clusters only; pull-mode spokes are served by their agent."""
+    return cluster.argocd_mode == "push"
+
+
+def plural(kind: str) -> str:
+    """A kind's resource name, as the API server's default REST mapping spells it."""
+    lower = kind.lower()
+    if lower in IRREGULAR_PLURALS:
+        return IRREGULAR_PLURALS[lower]
+    if lower.endswith("y") and lower[-2:-1] not in "aeiou":
+        return lower[:-1] + "ies"
+    if lower.endswith(("s", "x", "ch", "sh")):
+        return lower + "es"
+    return lower + "s"
 
 
 def _meta(name: str, namespace: str | None = None) -> dict[str, Any]:
@@ -82,47 +148,100 @@ def service_account() -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta}
 
 
-def read_cluster_role(fleet: Fleet, cluster: Cluster, adopted: list[dict[str, Any]]) -> dict[str, Any]:
-    rules: list[dict[str, Any]] = [
-        {"apiGroups": ["*"], "resources": ["*"], "verbs": list(READ_VERBS)},
-        {"nonResourceURLs": ["*"], "verbs": ["get"]},
-    ]
+def rules_for(table: Iterable[tuple[str, Iterable[str]]], verbs: Iterable[str]) -> list[dict[str, Any]]:
+    """One rule per API group, resources sorted: merged from ``table``, no wildcard anywhere."""
+    merged: dict[str, set[str]] = {}
+    for group, resources in table:
+        merged.setdefault(group, set()).update(resources)
+    return [{"apiGroups": [g], "resources": sorted(merged[g]), "verbs": list(verbs)} for g in sorted(merged)]
+
+
+def cluster_role(fleet: Fleet, cluster: Cluster, adopted: list[dict[str, Any]]) -> dict[str, Any]:
+    kinds = [("", ["namespaces"]), *((api_group(d), [plural(d["kind"])]) for d in adopted)]
+    rules = rules_for(kinds, READ_VERBS)
     if creates_namespaces(fleet, cluster):
         rules.append({"apiGroups": [""], "resources": ["namespaces"], "verbs": ["create"]})
-    rules += [_by_name_rule(doc) for doc in adopted]
-    return {"apiVersion": RBAC_API, "kind": "ClusterRole", "metadata": _meta(READ_ROLE), "rules": rules}
+    rules += [by_name_rule(doc) for doc in adopted]
+    return {"apiVersion": RBAC_API, "kind": "ClusterRole", "metadata": _meta(CLUSTER_ROLE), "rules": rules}
 
 
-def _by_name_rule(doc: dict[str, Any]) -> dict[str, Any]:
-    """Keep one named cluster-scoped object in sync; creating it is left to this file."""
-    resource = doc["kind"].lower() + "s"  # ClusterRole -> clusterroles, ClusterRoleBinding -> ...bindings
+def by_name_rule(doc: dict[str, Any]) -> dict[str, Any]:
+    """Keep one named cluster-scoped object in sync; creating it is left to the bootstrap file."""
+    resource = plural(doc["kind"])
     names = [doc["metadata"]["name"]]
     verbs = ["update", "patch", "delete"]
     return {"apiGroups": [api_group(doc)], "resources": [resource], "resourceNames": names, "verbs": verbs}
 
 
-def write_role(namespace: str) -> dict[str, Any]:
-    rules = [{"apiGroups": ["*"], "resources": ["*"], "verbs": list(WRITE_VERBS)}]
-    return {"apiVersion": RBAC_API, "kind": "Role", "metadata": _meta(WRITE_ROLE, namespace), "rules": rules}
+def namespace_kinds(fleet: Fleet, namespace: str) -> list[tuple[str, tuple[str, ...]]]:
+    """What Argo CD writes in ``namespace``: the monitoring dir's kinds there, DEPLOYABLE elsewhere."""
+    if namespace != MONITORING_NAMESPACE:
+        return list(DEPLOYABLE)
+    probe = fleet.clusters[0]  # every cluster's monitoring dir has the same kinds
+    return [(api_group(d), (plural(d["kind"]),)) for d in spoke_documents(fleet, probe)
+            if "namespace" in d["metadata"]]
 
 
-def subjects() -> list[dict[str, Any]]:
-    return [
-        {"kind": "Group", "apiGroup": RBAC, "name": GROUP},
-        {"kind": "ServiceAccount", "name": SERVICE_ACCOUNT, "namespace": SERVICE_ACCOUNT_NAMESPACE},
-    ]
+def deploy_role(fleet: Fleet, namespace: str) -> dict[str, Any]:
+    written = namespace_kinds(fleet, namespace)
+    rules = rules_for(written, (*READ_VERBS, *WRITE_VERBS)) + rules_for(OBSERVED, READ_VERBS)
+    return {"apiVersion": RBAC_API, "kind": "Role", "metadata": _meta(DEPLOY_ROLE, namespace), "rules": rules}
 
 
-def _binding(kind: str, role: str, namespace: str | None = None) -> dict[str, Any]:
+def subjects(fleet: Fleet, cluster: Cluster) -> list[dict[str, Any]]:
+    """Who the bindings name on ``cluster``; empty where hub Argo CD never acts."""
+    if not has_argocd_identity(cluster):
+        return []
+    out: list[dict[str, Any]] = [{"kind": "Group", "apiGroup": RBAC, "name": GROUP}]
+    if auth_config(cluster) is None:  # the out-of-git token in the cluster Secret is this account's
+        out.append({"kind": "ServiceAccount", "name": SERVICE_ACCOUNT, "namespace": SERVICE_ACCOUNT_NAMESPACE})
+    return out
+
+
+def binding(kind: str, role: str, members: list[dict[str, Any]], namespace: str | None = None) -> dict[str, Any]:
     role_kind = "ClusterRole" if kind == "ClusterRoleBinding" else "Role"
     return {
         "apiVersion": RBAC_API,
         "kind": kind,
         "metadata": _meta(role, namespace),
-        "subjects": subjects(),
+        "subjects": members,
         "roleRef": {"apiGroup": RBAC, "kind": role_kind, "name": role},
     }
 
 
-def _namespace(name: str) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Namespace", "metadata": _meta(name)}
+def namespace_object(fleet: Fleet, name: str) -> dict[str, Any]:
+    return namespace(fleet, name, dict(LABELS))
+
+
+# ---------------------------------------------------------------- Karmada
+
+
+def karmada_access_documents(fleet: Fleet) -> list[dict[str, Any]]:
+    """Argo CD's RBAC on the Karmada API server, applied there once by hand at bootstrap.
+
+    The group ``fleetgen:argocd-karmada`` (the subject of the client certificate merged into the
+    ``karmada`` cluster Secret) may write the workloads' listed kinds and fleetgen's policies in the
+    workload namespaces, and keep fleetgen's ClusterTaintPolicies by name. Nothing in
+    ``karmada-es-*`` (Works, which Karmada applies to members with its join credential), nothing in
+    ``karmada-cluster`` (the members' credentials), no Cluster objects and no RBAC.
+    """
+    taints = cluster_taint_policies()
+    members = [{"kind": "Group", "apiGroup": RBAC, "name": KARMADA_GROUP}]
+    namespaces = karmada_namespaces(fleet)
+    kinds = [("", ["namespaces"]), *((api_group(d), [plural(d["kind"])]) for d in taints)]
+    rules = rules_for(kinds, READ_VERBS) + [by_name_rule(d) for d in taints]
+    role = {"apiVersion": RBAC_API, "kind": "ClusterRole", "metadata": _meta(CLUSTER_ROLE), "rules": rules}
+    docs = [namespace_object(fleet, ns) for ns in namespaces]
+    docs += [role, binding("ClusterRoleBinding", CLUSTER_ROLE, members)]
+    for ns in namespaces:
+        written = [KARMADA_POLICIES, *workload_kinds(fleet, ns)]
+        rules = rules_for(written, (*READ_VERBS, *WRITE_VERBS))
+        docs += [{"apiVersion": RBAC_API, "kind": "Role", "metadata": _meta(DEPLOY_ROLE, ns), "rules": rules},
+                 binding("RoleBinding", DEPLOY_ROLE, members, ns)]
+    return docs + taints
+
+
+def workload_kinds(fleet: Fleet, namespace: str) -> list[tuple[str, tuple[str, ...]]]:
+    """The kinds ``workloads[].resources`` lists for the workloads of ``namespace``."""
+    return [(r.api_version.rpartition("/")[0], (plural(r.kind),))
+            for w in fleet.workloads if w.namespace == namespace for r in w.resources]

@@ -63,14 +63,16 @@ from types import MappingProxyType
 from typing import Any
 
 from ..model import App, ApplicationSet, Cluster, Fleet, Selector, SyncPolicy, Workload
-from ..selectors import select
-from . import File, observability
+from ..selectors import matches, select
+from . import File, observability, security
 
 API = "argoproj.io/v1alpha1"
 PROJECTS = "hub/argocd/projects"
 APPLICATIONS = "hub/argocd/applications"
 IN_CLUSTER = "https://kubernetes.default.svc"
 PLATFORM_PROJECT = "fleet-platform"
+WORKLOAD_PROJECT = "fleet-workloads"
+AGENT_PROJECT_PREFIX = "fleet-agent-"
 FLEET_LABEL = "fleetgen.io/fleet"
 MODE_LABEL = "fleetgen.io/argocd-mode"
 AGENT_LABEL = "argocd-agent.argoproj-labs.io/agent-name"
@@ -90,12 +92,20 @@ PLATFORM_CLUSTER_KINDS = (("", "Namespace"), ("policy.karmada.io", "ClusterTaint
 
 
 def render(fleet: Fleet) -> list[File]:
+    from . import projects
+
+    platform = projects.platform_project(fleet)
+    agents = [File(f"{PROJECTS}/{projects.agent_project_name(c)}.yaml", (projects.agent_project(fleet, c),))
+              for c in registered(fleet, "pull")]
+    workloads = [File(f"{PROJECTS}/{projects.WORKLOAD_PROJECT}.yaml", (projects.workload_project(fleet),))]
     files = [
-        File("bootstrap/root-app.yaml", (platform_project(fleet), root_application(fleet))),
+        File("bootstrap/root-app.yaml", (platform, root_application(fleet))),
         *(cluster_file(fleet, c) for c in registered(fleet)),
         *_karmada_files(fleet),
-        *(File(f"{PROJECTS}/{env}.yaml", (environment_project(fleet, env),)) for env in fleet.environments),
-        File(f"{PROJECTS}/{PLATFORM_PROJECT}.yaml", (platform_project(fleet),)),
+        *(File(f"{PROJECTS}/{env}.yaml", (projects.environment_project(fleet, env),)) for env in fleet.environments),
+        File(f"{PROJECTS}/{PLATFORM_PROJECT}.yaml", (platform,)),
+        *agents,
+        *(workloads if fleet.karmada_server and fleet.workloads else []),
         *(appset_file(fleet, a) for a in delivered_sets(fleet)),
     ]
     return sorted(files, key=lambda f: f.path)
@@ -162,23 +172,30 @@ def _application(meta: dict[str, Any], project: str, source: dict, destination: 
     return {"apiVersion": API, "kind": "Application", "metadata": meta, "spec": spec}
 
 
-def _namespace(name: str) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+def deploy_namespaces(fleet: Fleet, cluster: Cluster) -> list[str]:
+    """Namespaces Argo CD deploys to on ``cluster``: every delivered set whose selector matches it."""
+    return sorted({a.namespace for a in delivered_sets(fleet) if matches(a.clusters, cluster.labels)})
 
 
 # ---------------------------------------------------------------- cluster Secrets
 
 
 def cluster_file(fleet: Fleet, cluster: Cluster) -> File:
-    docs = [cluster_secret(fleet, cluster)]
+    """Push mode: the cluster Secret. Pull mode: only the agent namespace; ``argocd-agentctl agent
+    create`` writes that cluster's Secret (with its client certificate) and refuses to run when a
+    Secret of that name exists (argocd-agent cmd/ctl/agent.go), so fleetgen must not pre-create it."""
     if cluster.argocd_mode == "pull":
-        docs.insert(0, _namespace(agent_namespace(cluster)))
-    return File(f"hub/argocd/clusters/{cluster.name}.yaml", tuple(docs))
+        return File(f"hub/argocd/clusters/{cluster.name}.yaml", (security.namespace(fleet, agent_namespace(cluster)),))
+    return File(f"hub/argocd/clusters/{cluster.name}.yaml", (cluster_secret(fleet, cluster),))
 
 
 def cluster_secret(fleet: Fleet, cluster: Cluster) -> dict[str, Any]:
     config = auth_config(cluster)
     data = {"name": cluster.name, "server": destination_server(fleet, cluster)}
+    # Argo CD watches and syncs only these namespaces, plus the cluster-scoped kinds its RBAC lets
+    # it list (util/db/cluster.go SecretToCluster: comma-separated ``namespaces``, ``clusterResources``).
+    data["namespaces"] = ",".join(deploy_namespaces(fleet, cluster))
+    data["clusterResources"] = "true"
     annotations = {}
     if cluster.argocd_mode == "pull":
         annotations[SKIP_RECONCILE] = "true"
@@ -246,7 +263,7 @@ def _karmada_files(fleet: Fleet) -> list[File]:
     ]
     return [
         File(f"hub/argocd/clusters/{KARMADA_CLUSTER}.yaml", (karmada_secret(fleet),)),
-        File(f"{APPLICATIONS}/karmada-policies.yaml", (karmada_policies_app(fleet),)),
+        *([File(f"{APPLICATIONS}/karmada-policies.yaml", (karmada_policies_app(fleet),))] if fleet.workloads else []),
         *workloads,
     ]
 
@@ -257,6 +274,9 @@ def karmada_secret(fleet: Fleet) -> dict[str, Any]:
     annotations = {CREDENTIALS_ANNOTATION: "out-of-git"}
     meta = _meta(f"cluster-{KARMADA_CLUSTER}", fleet.argocd_namespace, labels=labels, annotations=annotations)
     data = {"name": KARMADA_CLUSTER, "server": str(fleet.karmada_server)}
+    if fleet.workloads:  # the workload namespaces (bootstrap/karmada-access.yaml) and named cluster objects
+        data["namespaces"] = ",".join(sorted({w.namespace for w in fleet.workloads}))
+        data["clusterResources"] = "true"
     return {"apiVersion": "v1", "kind": "Secret", "metadata": meta, "type": "Opaque", "stringData": data}
 
 
@@ -267,7 +287,9 @@ def karmada_policies_app(fleet: Fleet) -> dict[str, Any]:
     # PropagationPolicies live in namespaces the workload Applications create: retry until they exist.
     sync["retry"] = {"limit": 5, "backoff": {"duration": "10s", "factor": 2, "maxDuration": "3m"}}
     meta = _meta("karmada-policies", fleet.argocd_namespace)
-    return _application(meta, PLATFORM_PROJECT, source, {"server": str(fleet.karmada_server)}, sync)
+    # Every policy names its namespace; the destination namespace only has to be one the project allows.
+    destination = {"server": str(fleet.karmada_server), "namespace": min(w.namespace for w in fleet.workloads)}
+    return _application(meta, PLATFORM_PROJECT, source, destination, sync)
 
 
 def workload_app(fleet: Fleet, workload: Workload) -> dict[str, Any]:
@@ -276,7 +298,9 @@ def workload_app(fleet: Fleet, workload: Workload) -> dict[str, Any]:
     # The finalizer makes removing a workload from fleet.yaml remove it from Karmada (and so the members).
     finalizers = ["resources-finalizer.argocd.argoproj.io"]
     meta = _meta(f"workload-{workload.name}", fleet.argocd_namespace, finalizers=finalizers)
-    return _application(meta, PLATFORM_PROJECT, source, destination, _sync_policy(SyncPolicy()))
+    # The namespace is created at bootstrap (bootstrap/karmada-access.yaml): the project allows no cluster kind.
+    sync = _sync_policy(SyncPolicy(create_namespace=False))
+    return _application(meta, WORKLOAD_PROJECT, source, destination, sync)
 
 
 # ---------------------------------------------------------------- projects and the root Application
@@ -291,19 +315,6 @@ def root_application(fleet: Fleet) -> dict[str, Any]:
     return _application(meta, PLATFORM_PROJECT, source, destination, sync)
 
 
-def platform_project(fleet: Fleet) -> dict[str, Any]:
-    """fleetgen's own project: hub config (admin by nature), Karmada, and spoke monitoring."""
-    hub = [{"server": IN_CLUSTER, "namespace": "*"}]
-    karmada = [{"server": fleet.karmada_server, "namespace": "*"}] if fleet.karmada_server else []
-    spec = {"description": f"fleetgen's own objects for fleet {fleet.name}"}
-    spec |= _project_spec(fleet, [monitoring_application_set(fleet)], registered(fleet))
-    spec["destinations"] = hub + karmada + spec["destinations"]
-    spoke = {(api_group(d), d["kind"]) for c in fleet.clusters for d in spoke_cluster_scoped(fleet, c)}
-    kinds = [*PLATFORM_CLUSTER_KINDS, *sorted(spoke - set(PLATFORM_CLUSTER_KINDS))]
-    spec["clusterResourceWhitelist"] = [{"group": g, "kind": k} for g, k in kinds]
-    return _project(fleet, PLATFORM_PROJECT, spec)
-
-
 def spoke_cluster_scoped(fleet: Fleet, cluster: Cluster) -> list[dict[str, Any]]:
     """Cluster-scoped objects of the cluster's monitoring dir (Prometheus' ClusterRole and binding)."""
     return [d for d in observability.spoke_documents(fleet, cluster) if "namespace" not in d["metadata"]]
@@ -311,36 +322,6 @@ def spoke_cluster_scoped(fleet: Fleet, cluster: Cluster) -> list[dict[str, Any]]
 
 def api_group(doc: dict[str, Any]) -> str:
     return doc["apiVersion"].rpartition("/")[0]
-
-
-def environment_project(fleet: Fleet, environment: str) -> dict[str, Any]:
-    """What the sets in this project need, on this environment's clusters only."""
-    sets = [a for a in fleet.application_sets if a.project == environment]
-    spec = {"description": f"applications of the {environment} environment"}
-    spec |= _project_spec(fleet, sets, [c for c in registered(fleet) if c.environment == environment])
-    if any(a.sync_policy.create_namespace for a in sets):
-        spec["clusterResourceWhitelist"] = [{"group": "", "kind": "Namespace"}]
-    return _project(fleet, environment, spec)
-
-
-def _project_spec(fleet: Fleet, sets: list[ApplicationSet], clusters: list[Cluster]) -> dict[str, Any]:
-    """Source repos, (server, namespace) destinations and agent namespaces of ``sets`` on ``clusters``."""
-    targets = [(c, a.namespace) for a in sets for c in select(a.clusters, clusters)]
-    pairs = sorted({(destination_server(fleet, c), ns) for c, ns in targets})
-    repos = {fleet.repo_url} | {app.repo_url for a in sets for app in a.apps if app.repo_url}
-    spec: dict[str, Any] = {
-        "sourceRepos": sorted(repos),
-        "destinations": [{"server": server, "namespace": ns} for server, ns in pairs],
-    }
-    agents = sorted({agent_namespace(c) for c, _ in targets if c.argocd_mode == "pull"})
-    if agents:
-        spec["sourceNamespaces"] = agents
-    return spec
-
-
-def _project(fleet: Fleet, name: str, spec: dict[str, Any]) -> dict[str, Any]:
-    meta = _meta(name, fleet.argocd_namespace)
-    return {"apiVersion": API, "kind": "AppProject", "metadata": meta, "spec": spec}
 
 
 # ---------------------------------------------------------------- ApplicationSets
@@ -455,4 +436,5 @@ def _pull_app(fleet: Fleet, appset: ApplicationSet, cluster: Cluster, app: App) 
     meta = _meta(f"{cluster.name}-{app.name}", agent_namespace(cluster), labels=labels)
     destination = {"server": destination_server(fleet, cluster), "namespace": appset.namespace}
     source = _source(repo, revision, path, files)
-    return _application(meta, appset.project, source, destination, _sync_policy(appset.sync_policy))
+    project = AGENT_PROJECT_PREFIX + cluster.name  # the agent's own project, never the set's
+    return _application(meta, project, source, destination, _sync_policy(appset.sync_policy))

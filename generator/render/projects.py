@@ -1,0 +1,140 @@
+"""Argo CD AppProjects, split by trust (argo-cd v3.5, pkg/apis/application/v1alpha1).
+
+* ``fleet-platform``: fleetgen's own Applications in the Argo CD namespace only (no
+  ``sourceNamespaces``): ``fleet-root`` (the hub, admin by nature), ``karmada-policies`` (the
+  workload namespaces and fleetgen's named ClusterTaintPolicies on Karmada) and spoke monitoring
+  on push-mode clusters, with only the named cluster-scoped objects the monitoring dir holds.
+* ``fleet-workloads``: the ``workload-*`` Applications. Their sources belong to teams, so the
+  project allows Karmada only, only the workloads' namespaces, only the kinds listed in
+  ``workloads[].resources`` (``namespaceResourceWhitelist``), and no cluster-scoped kind at all:
+  an empty ``clusterResourceWhitelist`` permits nothing (AppProject.IsGroupKindNamePermitted).
+  A ClusterRoleBinding, or a Karmada ``Work`` in ``karmada-es-<member>``, is refused at sync
+  (controller/sync.go validateSyncPermissions).
+* ``fleet-agent-<cluster>``: every Application of one pull-mode cluster, in its agent namespace.
+  Only that namespace may hold them (``sourceNamespaces``), and they may reach only that agent's
+  destinations. Argo CD's apps-in-any-namespace docs: never add a namespace others can write to a
+  privileged project.
+* one project per environment for the ApplicationSets of fleet.yaml (push-mode clusters only).
+
+A set in fleet.yaml may not name the first three (lint ``reserved-project``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..model import ApplicationSet, Cluster, Fleet
+from ..selectors import matches, select
+from .argocd import (
+    AGENT_PROJECT_PREFIX,
+    IN_CLUSTER,
+    PLATFORM_CLUSTER_KINDS,
+    PLATFORM_PROJECT,
+    WORKLOAD_PROJECT,
+    _meta,
+    agent_namespace,
+    api_group,
+    delivered_sets,
+    destination_server,
+    monitoring_application_set,
+    registered,
+    spoke_cluster_scoped,
+)
+from .karmada import cluster_taint_policies
+
+API = "argoproj.io/v1alpha1"
+RESERVED_PROJECTS = (PLATFORM_PROJECT, WORKLOAD_PROJECT)
+
+
+def agent_project_name(cluster: Cluster) -> str:
+    return f"{AGENT_PROJECT_PREFIX}{cluster.name}"
+
+
+def is_reserved(project: str) -> bool:
+    return project in RESERVED_PROJECTS or project.startswith(AGENT_PROJECT_PREFIX)
+
+
+def _project(fleet: Fleet, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return {"apiVersion": API, "kind": "AppProject", "metadata": _meta(name, fleet.argocd_namespace), "spec": spec}
+
+
+def _named(docs: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """clusterResourceWhitelist entries naming each object (Argo CD >= 3.0 matches ``name``)."""
+    keys = sorted({(api_group(d), d["kind"], d["metadata"]["name"]) for d in docs})
+    return [{"group": g, "kind": k, "name": n} for g, k, n in keys]
+
+
+def _destinations(fleet: Fleet, sets: list[ApplicationSet], clusters: list[Cluster]) -> list[dict[str, str]]:
+    pairs = {(destination_server(fleet, c), a.namespace) for a in sets for c in select(a.clusters, clusters)}
+    return [{"server": server, "namespace": ns} for server, ns in sorted(pairs)]
+
+
+def _repos(fleet: Fleet, sets: list[ApplicationSet]) -> list[str]:
+    return sorted({fleet.repo_url} | {app.repo_url for a in sets for app in a.apps if app.repo_url})
+
+
+def platform_project(fleet: Fleet) -> dict[str, Any]:
+    monitoring = monitoring_application_set(fleet)
+    push = registered(fleet, "push")
+    hub = [{"server": IN_CLUSTER, "namespace": "*"}]
+    karmada = [{"server": fleet.karmada_server, "namespace": ns} for ns in karmada_namespaces(fleet)]
+    spec: dict[str, Any] = {
+        "description": f"fleetgen's own objects for fleet {fleet.name}",
+        "sourceRepos": [fleet.repo_url],
+        "destinations": hub + karmada + _destinations(fleet, [monitoring], push),
+    }
+    kinds = [{"group": g, "kind": k} for g, k in PLATFORM_CLUSTER_KINDS if k != "ClusterTaintPolicy"]
+    named = [d for c in push for d in spoke_cluster_scoped(fleet, c)]
+    if fleet.karmada_server and fleet.workloads:
+        named += cluster_taint_policies()
+    spec["clusterResourceWhitelist"] = kinds + _named(named)
+    return _project(fleet, PLATFORM_PROJECT, spec)
+
+
+def karmada_namespaces(fleet: Fleet) -> list[str]:
+    """Namespaces fleetgen's Applications write on Karmada: those of the workloads."""
+    if not fleet.karmada_server:
+        return []
+    return sorted({w.namespace for w in fleet.workloads})
+
+
+def workload_project(fleet: Fleet) -> dict[str, Any]:
+    server = str(fleet.karmada_server)
+    kinds = sorted({(r.api_version.rpartition("/")[0], r.kind) for w in fleet.workloads for r in w.resources})
+    spec: dict[str, Any] = {
+        "description": f"team workloads of fleet {fleet.name}, delivered through Karmada",
+        "sourceRepos": [fleet.repo_url],
+        "destinations": [{"server": server, "namespace": ns} for ns in karmada_namespaces(fleet)],
+        "namespaceResourceWhitelist": [{"group": g, "kind": k} for g, k in kinds],
+    }
+    return _project(fleet, WORKLOAD_PROJECT, spec)
+
+
+def agent_project(fleet: Fleet, cluster: Cluster) -> dict[str, Any]:
+    """Everything delivered to one pull-mode cluster, from its agent namespace, to it only."""
+    sets = [a for a in delivered_sets(fleet) if matches(a.clusters, cluster.labels)]
+    spec: dict[str, Any] = {
+        "description": f"applications of pull-mode cluster {cluster.name}",
+        "sourceRepos": _repos(fleet, sets),
+        "destinations": _destinations(fleet, sets, [cluster]),
+        "sourceNamespaces": [agent_namespace(cluster)],
+    }
+    whitelist = _named(spoke_cluster_scoped(fleet, cluster))
+    if any(a.sync_policy.create_namespace for a in sets):
+        whitelist.insert(0, {"group": "", "kind": "Namespace"})
+    spec["clusterResourceWhitelist"] = whitelist
+    return _project(fleet, agent_project_name(cluster), spec)
+
+
+def environment_project(fleet: Fleet, environment: str) -> dict[str, Any]:
+    """What the sets in this project need, on this environment's push-mode clusters only."""
+    sets = [a for a in fleet.application_sets if a.project == environment]
+    clusters = [c for c in registered(fleet, "push") if c.environment == environment]
+    spec: dict[str, Any] = {
+        "description": f"applications of the {environment} environment",
+        "sourceRepos": _repos(fleet, sets),
+        "destinations": _destinations(fleet, sets, clusters),
+    }
+    if any(a.sync_policy.create_namespace for a in sets):
+        spec["clusterResourceWhitelist"] = [{"group": "", "kind": "Namespace"}]
+    return _project(fleet, environment, spec)

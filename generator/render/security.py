@@ -1,0 +1,76 @@
+"""Safe-exposure building blocks shared by the render targets.
+
+* Pod Security Admission labels for every Namespace fleetgen creates
+  (kubernetes.io/docs/concepts/security/pod-security-admission: ``enforce``, ``audit``, ``warn``).
+* Internal load-balancer annotations per provider, for Services the hub exposes to other clusters.
+* The argocd-agent principal's Helm values (``bootstrap/argocd-agent-principal-values.yaml``, chart
+  argocd-agent-principal 0.3.2 / argocd-agent v0.8.1, install/helm-repo/argocd-agent-principal):
+  mTLS with client certificates required and the certificate subject matched to the agent name,
+  no self-generated certificates or JWT key, TLS 1.3, and the gRPC Service an internal load
+  balancer (``hub.provider``) or ClusterIP. The chart's defaults are a public LoadBalancer on 443
+  and ``principal.tls.clientCert.require: false``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..model import Fleet
+from . import File
+
+PSA_MODES = ("enforce", "audit", "warn")
+PRINCIPAL_VALUES = "bootstrap/argocd-agent-principal-values.yaml"
+# Provider -> annotations that make a LoadBalancer Service internal (VPC/VNet only).
+INTERNAL_LB: dict[str, dict[str, str]] = {
+    # AWS Load Balancer Controller (docs: service/annotations.md "aws-load-balancer-scheme").
+    "aws": {"service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"},
+    # GKE internal passthrough Network Load Balancer.
+    "gcp": {"networking.gke.io/load-balancer-type": "Internal"},
+    # cloud-provider-azure.
+    "azure": {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"},
+}
+
+
+def psa_labels(level: str) -> dict[str, str]:
+    return {f"pod-security.kubernetes.io/{mode}": level for mode in PSA_MODES}
+
+
+def namespace(fleet: Fleet, name: str, labels: dict[str, str] | None = None) -> dict[str, Any]:
+    """A Namespace fleetgen creates: its own labels, then the fleet's Pod Security level."""
+    meta: dict[str, Any] = {"name": name, "labels": {**(labels or {}), **psa_labels(fleet.pod_security)}}
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": meta}
+
+
+def internal_service(provider: str | None) -> dict[str, Any]:
+    """Service values: an internal LoadBalancer on a known provider, else reachable in-cluster only."""
+    if provider in INTERNAL_LB:
+        return {"type": "LoadBalancer", "annotations": dict(INTERNAL_LB[provider])}
+    return {"type": "ClusterIP", "annotations": {}}
+
+
+def principal_values(fleet: Fleet, agent_namespaces: list[str]) -> dict[str, Any]:
+    service = internal_service(fleet.hub_provider)
+    return {
+        "service": {"type": service["type"], "port": 443, "targetPort": 8443, "annotations": service["annotations"]},
+        "principal": {
+            # Listening on all interfaces is safe only with mTLS, which the next keys require.
+            "listen": {"host": ""},
+            "namespace": fleet.argocd_namespace,
+            "allowedNamespaces": ",".join(agent_namespaces),
+            "namespaceCreate": {"enable": False},
+            "auth": "mtls:CN=([^,]+)",
+            "tls": {
+                "server": {"allowGenerate": False},
+                "clientCert": {"require": True, "matchSubject": True},
+                "insecurePlaintext": False,
+                "minVersion": "tls1.3",
+            },
+            "jwt": {"allowGenerate": False},
+        },
+    }
+
+
+def render(fleet: Fleet) -> list[File]:
+    """The principal's values, when some cluster is in pull mode (its agent namespace is its name)."""
+    agents = sorted(c.name for c in fleet.clusters if c.registered and c.argocd_mode == "pull")
+    return [File(PRINCIPAL_VALUES, (principal_values(fleet, agents),))] if agents else []

@@ -1,0 +1,175 @@
+"""Every identity's effective permissions, computed from the repo's rendered tree with tests/rbac.py.
+
+The expectations are written by hand from fleet.yaml: which namespaces Argo CD deploys to on each
+cluster (its ApplicationSets and fleetgen's ``monitoring``), which identities exist where, and the
+named cluster-scoped objects fleetgen keeps.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .rbac import ALL_VERBS, WRITE, Cluster, Identity, identity_of, load_documents
+
+RENDERED = Path(__file__).resolve().parents[1] / "rendered"
+ARGOCD = Identity.group("fleetgen:argocd-manager")
+ARGOCD_SA = Identity.service_account("kube-system", "fleetgen-argocd-manager")
+PROMETHEUS = Identity.service_account("monitoring", "fleet-prometheus")
+KARMADA_ARGOCD = Identity.group("fleetgen:argocd-karmada")
+
+# Where Argo CD deploys, by hand from fleet.yaml: production-services (production, tier standard),
+# platform-charts (production, tier not gpu), both into `production`; monitoring everywhere.
+DEPLOY = {
+    "prod-us-east-1": {"monitoring", "production"},
+    "prod-eu-west-1": {"monitoring", "production"},
+    "prod-ap-south-1": {"monitoring", "production"},
+    "staging-us-east-1": {"monitoring"},
+    "analytics-westeurope": {"monitoring"},
+    "gpu-inference-us-central1": {"monitoring"},
+    "dev-local": {"monitoring"},
+    "edge-store-042": {"monitoring", "production"},
+}
+# Who is bound on each spoke. EKS/GKE/AKS: the group only; docker: group + the token's ServiceAccount;
+# edge (pull mode): no Argo CD identity at all, only Prometheus'.
+BOUND = {c: {("Group", "", "fleetgen:argocd-manager"), ("ServiceAccount", "monitoring", "fleet-prometheus")}
+         for c in DEPLOY}
+BOUND["dev-local"] |= {("ServiceAccount", "kube-system", "fleetgen-argocd-manager")}
+BOUND["edge-store-042"] = {("ServiceAccount", "monitoring", "fleet-prometheus")}
+CREATES_NAMESPACES = {"prod-us-east-1", "prod-eu-west-1", "prod-ap-south-1"}
+
+PROBE_NAMESPACES = ("default", "kube-system", "kube-public", "argocd", "karmada-cluster", "karmada-system",
+                    "cilium-secrets", "monitoring", "production", "team-x")
+CLUSTER_SCOPED = (
+    ("", "namespaces"), ("", "nodes"), ("", "persistentvolumes"),
+    ("rbac.authorization.k8s.io", "clusterroles"), ("rbac.authorization.k8s.io", "clusterrolebindings"),
+    ("apiextensions.k8s.io", "customresourcedefinitions"),
+    ("admissionregistration.k8s.io", "mutatingwebhookconfigurations"),
+    ("admissionregistration.k8s.io", "validatingwebhookconfigurations"),
+    ("storage.k8s.io", "storageclasses"), ("certificates.k8s.io", "certificatesigningrequests"),
+    ("policy.karmada.io", "clustertaintpolicies"), ("cluster.karmada.io", "clusters"),
+)
+NAMES = ("", "fleet-prometheus", "cluster-admin", "fleet-cluster-not-ready", "fleet-cluster-unreachable", "kube-system")
+DANGEROUS_SUBRESOURCES = (("pods", "exec"), ("pods", "attach"), ("pods", "portforward"), ("services", "proxy"),
+                          ("serviceaccounts", "token"), ("pods", "ephemeralcontainers"))
+
+
+def spoke(cluster: str) -> Cluster:
+    return Cluster(load_documents(sorted((RENDERED / "clusters" / cluster).rglob("*.yaml"))))
+
+
+def karmada() -> Cluster:
+    return Cluster(load_documents([RENDERED / "bootstrap" / "karmada-access.yaml"]))
+
+
+def identities(rbac: Cluster) -> list[Identity]:
+    return [identity_of(s) for s in sorted(rbac.subjects())]
+
+
+def cluster_writes(rbac: Cluster, who: Identity) -> set[tuple[str, str, str, str]]:
+    return {(verb, group, resource, name) for group, resource in CLUSTER_SCOPED for verb in (*WRITE, "escalate", "bind")
+            for name in NAMES if rbac.allowed(who, verb, group, resource, name=name)}
+
+
+@pytest.mark.parametrize("cluster", sorted(DEPLOY))
+def test_the_identities_bound_on_each_spoke(cluster):
+    assert spoke(cluster).subjects() == BOUND[cluster]
+
+
+@pytest.mark.parametrize("cluster", sorted(DEPLOY))
+def test_no_node_proxy_exec_attach_or_tokens_for_anyone(cluster):
+    rbac = spoke(cluster)
+    for who in identities(rbac):
+        for verb in ALL_VERBS:
+            assert not rbac.allowed(who, verb, "", "nodes", subresource="proxy", name="node-1"), (who, verb)
+            for ns in PROBE_NAMESPACES:
+                for resource, sub in DANGEROUS_SUBRESOURCES:
+                    assert not rbac.allowed(who, verb, "", resource, subresource=sub, namespace=ns, name="x"), (
+                        who, verb, resource, sub, ns)
+
+
+@pytest.mark.parametrize("cluster", sorted(DEPLOY))
+def test_secrets_only_in_the_namespaces_argo_cd_deploys_to(cluster):
+    rbac = spoke(cluster)
+    for who in identities(rbac):
+        argocd = who in (ARGOCD, ARGOCD_SA)
+        assert not rbac.allowed(who, "list", "", "secrets"), who  # cluster-wide list
+        for ns in PROBE_NAMESPACES:
+            # monitoring holds no Secret (its Role lists exactly the monitoring dir's kinds)
+            expected = argocd and ns in DEPLOY[cluster] - {"monitoring"}
+            for verb in ("get", "list", "watch"):
+                assert rbac.allowed(who, verb, "", "secrets", namespace=ns, name="s") == expected, (who, verb, ns)
+
+
+@pytest.mark.parametrize("cluster", sorted(DEPLOY))
+def test_cluster_scoped_writes_are_only_fleetgens_named_objects(cluster):
+    rbac = spoke(cluster)
+    named = {(verb, "rbac.authorization.k8s.io", kind, "fleet-prometheus")
+             for verb in ("update", "patch", "delete") for kind in ("clusterroles", "clusterrolebindings")}
+    create_ns = {("create", "", "namespaces", name) for name in NAMES}
+    for who in identities(rbac):
+        expected = set()
+        if who in (ARGOCD, ARGOCD_SA):
+            expected = named | (create_ns if cluster in CREATES_NAMESPACES else set())
+        assert cluster_writes(rbac, who) == expected, who
+
+
+@pytest.mark.parametrize("cluster", sorted(DEPLOY))
+def test_argo_cd_writes_only_in_its_deploy_namespaces(cluster):
+    rbac = spoke(cluster)
+    for who in identities(rbac):
+        for ns in PROBE_NAMESPACES:
+            writes = rbac.allowed(who, "create", "apps", "deployments", namespace=ns) or rbac.allowed(
+                who, "create", "", "configmaps", namespace=ns)
+            expected = who in (ARGOCD, ARGOCD_SA) and ns in DEPLOY[cluster]
+            if expected and ns == "monitoring":  # exactly the monitoring dir's kinds there
+                assert rbac.allowed(who, "create", "monitoring.coreos.com", "prometheuses", namespace=ns)
+                assert not rbac.allowed(who, "create", "apps", "deployments", namespace=ns)
+                continue
+            assert writes == expected, (who, ns)
+
+
+def test_prometheus_reads_for_discovery_only():
+    rbac = spoke("prod-us-east-1")
+    assert rbac.allowed(PROMETHEUS, "list", "", "pods", namespace="production")
+    assert rbac.allowed(PROMETHEUS, "get", "", "nodes", subresource="metrics", name="n")
+    assert not rbac.allowed(PROMETHEUS, "get", "", "configmaps", namespace="production", name="c")
+
+
+def test_karmada_identity():
+    rbac = karmada()
+    assert rbac.subjects() == {("Group", "", "fleetgen:argocd-karmada")}
+    who = KARMADA_ARGOCD
+    taints = {(verb, "policy.karmada.io", "clustertaintpolicies", name) for verb in ("update", "patch", "delete")
+              for name in ("fleet-cluster-not-ready", "fleet-cluster-unreachable")}
+    assert cluster_writes(rbac, who) == taints
+    # the members' join credentials, the Works Karmada applies with them, the Cluster objects
+    for verb in ALL_VERBS:
+        assert not rbac.allowed(who, verb, "", "secrets", namespace="karmada-cluster", name="karmada-prod-us-east-1")
+        assert not rbac.allowed(who, verb, "work.karmada.io", "works", namespace="karmada-es-prod-us-east-1")
+        assert not rbac.allowed(who, verb, "cluster.karmada.io", "clusters", name="prod-us-east-1")
+    # exactly the kinds workloads[].resources lists, plus fleetgen's policies, in `production`
+    assert rbac.allowed(who, "create", "apps", "deployments", namespace="production")
+    assert rbac.allowed(who, "create", "", "services", namespace="production")
+    assert rbac.allowed(who, "patch", "policy.karmada.io", "propagationpolicies", namespace="production", name="p")
+    assert not rbac.allowed(who, "create", "", "secrets", namespace="production")
+    assert not rbac.allowed(who, "create", "apps", "deployments", namespace="default")
+    assert not rbac.allowed(who, "create", "rbac.authorization.k8s.io", "rolebindings", namespace="production")
+
+
+def test_the_evaluator_knows_wildcards_reach_subresources():
+    """The evaluator itself: a ``*`` rule reaches pods/exec and nodes/proxy, a named resource does not."""
+    wide = Cluster([
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "r"},
+         "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["get"]}]},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": "r"},
+         "roleRef": {"kind": "ClusterRole", "name": "r"}, "subjects": [{"kind": "Group", "name": "g"}]},
+    ])
+    who = Identity.group("g")
+    assert wide.allowed(who, "get", "", "nodes", subresource="proxy", name="n")
+    assert wide.allowed(who, "get", "", "pods", subresource="exec", namespace="kube-system", name="p")
+    narrow = Cluster([{**wide.cluster_roles["r"], "rules": [{"apiGroups": [""], "resources": ["pods"],
+                                                            "verbs": ["get"]}]}, *wide.bindings])
+    assert narrow.allowed(who, "get", "", "pods", namespace="x", name="p")
+    assert not narrow.allowed(who, "get", "", "pods", subresource="exec", namespace="x", name="p")
