@@ -163,6 +163,26 @@ CASES = {
         )
     ),
     "suppressed": edit(("meshID: 3}", "meshID: 300}  # fleetgen: ignore[mesh-id]")),
+    "system-namespace": edit(
+        ("    namespace: web\n", "    namespace: kube-system  # expect[system-namespace]: kube-system\n")
+    ),
+    "system-namespace-workload": edit(
+        ("    namespace: shop\n", "    namespace: karmada-cluster  # expect[system-namespace]: karmada-cluster\n")
+    ),
+    "system-namespace-argocd-namespace": edit(
+        ("  name: hub\n", "  name: hub\n  argocdNamespace: gitops\n"),
+        ("    namespace: web\n", "    namespace: gitops  # expect[system-namespace]: gitops\n"),
+    ),
+    "system-namespace-suppressed": edit(
+        ("    namespace: web\n", "    namespace: cilium  # fleetgen: ignore[system-namespace]\n")
+    ),
+    "system-namespace-lookalike-ok": edit(("    namespace: web\n", "    namespace: kubernetes-dashboard\n")),
+    "reserved-project": edit(
+        ("    namespace: web\n", "    namespace: web\n    project: fleet-platform  # expect[reserved-project]: fleet\n")
+    ),
+    "reserved-project-agent": edit(
+        ("    namespace: web\n", "    namespace: web\n    project: fleet-agent-x  # expect[reserved-project]: fleet\n")
+    ),
 }
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ..findings import ERROR, WARNING, Finding
 from ..load import Document
 from ..model import Fleet
-from . import clusters, network, observability, placement, secrets, versions
+from . import clusters, network, observability, placement, secrets, security, versions
 from .registry import Context, Rule, stage_rule
 
 YAML_SYNTAX = stage_rule(
@@ -80,6 +80,8 @@ LINT_RULES: tuple[Rule, ...] = (
     placement.override_unsupported,
     secrets.secret_material,
     observability.replica_label,
+    security.system_namespace,
+    security.reserved_project,
 )
 RULES: tuple[Rule, ...] = (YAML_SYNTAX, SCHEMA, *LINT_RULES, STALE_RENDER, HAND_EDIT, ORPHAN, ALLOCATION)
 BY_ID: Mapping[str, Rule] = {r.id: r for r in RULES}

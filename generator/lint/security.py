@@ -1,0 +1,56 @@
+"""Least-privilege rules: where sets and workloads may deploy, and which Argo CD projects they may use."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from fnmatch import fnmatchcase
+
+from ..findings import Issue, issue
+from ..render.projects import is_reserved
+from .registry import Context, rule
+
+# Namespaces of the platform's own controllers (and their credentials). Patterns use shell globs.
+SYSTEM_NAMESPACES = ("kube-*", "karmada-*", "capi-*", "cap?-*", "argocd", "cilium", "cilium-*", "cert-manager",
+                     "default")
+
+
+def system_namespace_pattern(namespace: str, argocd_namespace: str) -> str | None:
+    if namespace == argocd_namespace:
+        return argocd_namespace
+    return next((p for p in SYSTEM_NAMESPACES if fnmatchcase(namespace, p)), None)
+
+
+@rule("system-namespace", fix="deploy into a namespace of your own; if this is intended, suppress it on this line "
+      "with `# fleetgen: ignore[system-namespace]`")
+def system_namespace(ctx: Context) -> Iterator[Issue]:
+    """An applicationSet or workload deploys into a system namespace.
+
+    fleetgen grants Argo CD (on spokes) or Karmada (on members) write access, Secrets included, in
+    every namespace a set or workload names. In `kube-*`, `karmada-*` (the members' join credentials
+    live in `karmada-cluster`), `capi-*`/`cap?-*`, `cilium*`, `cert-manager`, `default` or the Argo CD
+    namespace that hands another controller's credentials and pods to whoever writes the set's
+    source. Deny-listed on purpose; a platform team that really means it suppresses the finding on
+    that line (`# fleetgen: ignore[system-namespace]`), which keeps the exception visible in review.
+    """
+    fleet = ctx.fleet
+    entries = [(f"applicationSet {a.name!r}", a.namespace, a.path) for a in fleet.application_sets]
+    entries += [(f"workload {w.name!r}", w.namespace, w.path) for w in fleet.workloads]
+    for what, namespace, path in entries:
+        pattern = system_namespace_pattern(namespace, fleet.argocd_namespace)
+        if pattern is not None:
+            yield issue("system-namespace", (*path, "namespace"),
+                        f"{what} deploys into {namespace!r}, a system namespace ({pattern})")
+
+
+@rule("reserved-project", fix="use an environment's project (the default) or a project of your own")
+def reserved_project(ctx: Context) -> Iterator[Issue]:
+    """An applicationSet names one of fleetgen's own Argo CD projects.
+
+    `fleet-platform` may write the hub in any namespace and fleetgen's cluster-scoped objects,
+    `fleet-workloads` writes Karmada, and `fleet-agent-<cluster>` trusts one agent namespace; a user
+    set in any of them would inherit that trust.
+    """
+    for a in ctx.fleet.application_sets:
+        if is_reserved(a.project):
+            yield issue("reserved-project", (*a.path, "project"),
+                        f"applicationSet {a.name!r} names fleetgen's own project {a.project!r}")

@@ -1,0 +1,136 @@
+"""AppProjects by trust, evaluated the way Argo CD's controller evaluates them at sync.
+
+``permitted`` is written from argo-cd v3.5 pkg/apis/application/v1alpha1 (AppProject.IsGroupKindNamePermitted,
+isResourceInList, isNamedResourceInList, IsDestinationPermitted) and controller/sync.go
+validateSyncPermissions: a namespaced object needs its group/kind in ``namespaceResourceWhitelist`` (absent =
+every kind, empty = none) and its (server, namespace) among ``destinations``; a cluster-scoped object needs a
+``clusterResourceWhitelist`` entry (absent or empty = none) whose glob group/kind, and name if given, match.
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+from typing import Any
+
+from generator.render import argocd
+from tests.conftest import fleet_from_text
+
+FLEET = """
+apiVersion: fleetgen/v1alpha1
+kind: Fleet
+name: trust
+repo: {url: "https://git.example.com/fleet"}
+hub: {name: hub, karmada: {server: "https://karmada.example.com:5443"}}
+network: {mesh: none}
+defaults: {kubernetesVersion: "1.30", provider: {type: imported}}
+clusters:
+  - name: a
+    environment: production
+    region: r1
+    server: https://a.example.com
+    network: {pods: 10.0.0.0/16, services: 10.100.0.0/16}
+  - name: edge
+    environment: production
+    region: r1
+    server: https://10.9.0.1:6443
+    argocd: {mode: pull}
+    network: {pods: 10.1.0.0/16, services: 10.101.0.0/16}
+applicationSets:
+  - name: web
+    clusters: {matchLabels: {environment: production}}
+    apps: [{name: web, path: apps/web}]
+    namespace: web
+workloads:
+  - name: orders
+    namespace: shop
+    source: {path: workloads/orders}
+    resources:
+      - {apiVersion: apps/v1, kind: Deployment, name: orders}
+      - {apiVersion: v1, kind: Service, name: orders}
+    clusters: {matchLabels: {environment: production}}
+"""
+KARMADA = "https://karmada.example.com:5443"
+EDGE = "https://argocd-agent-resource-proxy.argocd.svc:9090?agentName=edge"
+
+
+def projects() -> dict[str, dict[str, Any]]:
+    docs = [d for f in argocd.render(fleet_from_text(FLEET)) for d in f.documents]
+    return {d["metadata"]["name"]: d["spec"] for d in docs if d["kind"] == "AppProject"}
+
+
+def _in(group: str, kind: str, name: str, items: list[dict[str, str]], named: bool) -> bool:
+    for item in items:
+        if fnmatchcase(kind, item["kind"]) and fnmatchcase(group, item["group"]):
+            if not named or not item.get("name") or fnmatchcase(name, item["name"]):
+                return True
+    return False
+
+
+def permitted(spec: dict[str, Any], server: str, obj: dict[str, Any], namespaced: bool) -> bool:
+    group = obj["apiVersion"].rpartition("/")[0]
+    kind, name, ns = obj["kind"], obj["metadata"]["name"], obj["metadata"].get("namespace", "")
+    if not namespaced:
+        return _in(group, kind, name, spec.get("clusterResourceWhitelist") or [], True)
+    whitelist = spec.get("namespaceResourceWhitelist")
+    if whitelist is not None and not _in(group, kind, name, whitelist, False):
+        return False
+    return any(fnmatchcase(server, d["server"]) and fnmatchcase(ns, d["namespace"]) for d in spec["destinations"])
+
+
+def obj(api: str, kind: str, name: str, namespace: str = "") -> dict[str, Any]:
+    meta = {"name": name, **({"namespace": namespace} if namespace else {})}
+    return {"apiVersion": api, "kind": kind, "metadata": meta}
+
+
+def test_a_workload_manifest_needing_a_cluster_role_binding_is_refused():
+    """What a team's workloads/orders might hold, judged by fleet-workloads on Karmada."""
+    spec = projects()["fleet-workloads"]
+    assert permitted(spec, KARMADA, obj("apps/v1", "Deployment", "orders", "shop"), True)
+    assert permitted(spec, KARMADA, obj("v1", "Service", "orders", "shop"), True)
+    refused = [
+        (obj("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "orders-admin"), False),
+        (obj("rbac.authorization.k8s.io/v1", "ClusterRole", "orders"), False),
+        (obj("v1", "Namespace", "karmada-cluster"), False),
+        (obj("policy.karmada.io/v1alpha1", "ClusterPropagationPolicy", "all"), False),
+        (obj("work.karmada.io/v1alpha1", "Work", "w", "karmada-es-a"), True),  # applied with the join credential
+        (obj("v1", "Secret", "token", "karmada-cluster"), True),
+        (obj("v1", "Secret", "s", "shop"), True),  # not in workloads[].resources
+        (obj("apps/v1", "Deployment", "orders", "kube-system"), True),
+    ]
+    for o, namespaced in refused:
+        assert not permitted(spec, KARMADA, o, namespaced), o
+    assert "sourceNamespaces" not in spec
+
+
+def test_platform_project_trusts_no_other_namespace_and_names_its_cluster_objects():
+    spec = projects()["fleet-platform"]
+    assert "sourceNamespaces" not in spec
+    prom = obj("rbac.authorization.k8s.io/v1", "ClusterRole", "fleet-prometheus")
+    assert permitted(spec, "https://a.example.com", prom, False)
+    assert not permitted(spec, "https://a.example.com", obj("rbac.authorization.k8s.io/v1", "ClusterRole", "x"), False)
+    crb = obj("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "cluster-admin-for-me")
+    assert not permitted(spec, "https://a.example.com", crb, False)
+    # on Karmada only the workload namespaces, never the execution spaces
+    assert permitted(spec, KARMADA, obj("policy.karmada.io/v1alpha1", "PropagationPolicy", "orders", "shop"), True)
+    assert not permitted(spec, KARMADA, obj("work.karmada.io/v1alpha1", "Work", "w", "karmada-es-a"), True)
+
+
+def test_agent_project_is_limited_to_its_agent():
+    found = projects()
+    spec = found["fleet-agent-edge"]
+    assert spec["sourceNamespaces"] == ["edge"]
+    assert {d["server"] for d in spec["destinations"]} == {EDGE}
+    assert permitted(spec, EDGE, obj("apps/v1", "Deployment", "web", "web"), True)
+    assert not permitted(spec, "https://a.example.com", obj("apps/v1", "Deployment", "web", "web"), True)
+    assert not permitted(spec, EDGE, obj("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "x"), False)
+    # no other project trusts the agent namespace
+    assert [n for n, s in found.items() if "edge" in s.get("sourceNamespaces", [])] == ["fleet-agent-edge"]
+
+
+def test_the_evaluator_itself():
+    """Absent namespaceResourceWhitelist permits every kind; an empty cluster whitelist permits none."""
+    spec = {"destinations": [{"server": "*", "namespace": "a*"}]}
+    assert permitted(spec, "s", obj("v1", "Secret", "x", "abc"), True)
+    assert not permitted(spec, "s", obj("v1", "Secret", "x", "b"), True)
+    assert not permitted({**spec, "namespaceResourceWhitelist": []}, "s", obj("v1", "Secret", "x", "abc"), True)
+    assert not permitted({**spec, "clusterResourceWhitelist": []}, "s", obj("v1", "Namespace", "x"), False)
