@@ -65,7 +65,7 @@ def test_store_gateway_reads_the_object_store_secret_by_name_only(example_fleet)
     documents = hub_documents(example_fleet)
     store = find(documents, "StatefulSet", "thanos-store")
     pod = store["spec"]["template"]["spec"]
-    (secret_volume,) = [v for v in pod["volumes"] if "secret" in v]
+    (secret_volume,) = [v for v in pod["volumes"] if v["name"] == "objstore"]
     assert secret_volume["secret"]["secretName"] == "thanos-objstore"
     (container,) = pod["containers"]
     assert container["args"][0] == "store"
@@ -134,3 +134,41 @@ def test_render_is_deterministic_and_independent_of_cluster_order(example_fleet,
     reordered = fleet_from_text(yaml.safe_dump(data, sort_keys=False))
     assert observability.render(example_fleet) == observability.render(example_fleet)
     assert observability.render(reordered) == observability.render(example_fleet)
+
+
+def test_store_api_is_mutual_tls_everywhere(example_fleet):
+    """Querier dials with a client certificate; every server it dials requires one (thanos query.md/store.md)."""
+    documents = hub_documents(example_fleet)
+    querier = find(documents, "Deployment", "thanos-querier")["spec"]["template"]["spec"]
+    args = querier["containers"][0]["args"]
+    assert {"--grpc-client-tls-secure", "--grpc-client-tls-cert=/etc/thanos-tls/tls.crt",
+            "--grpc-client-tls-key=/etc/thanos-tls/tls.key", "--grpc-client-tls-ca=/etc/thanos-tls/ca.crt"} <= set(args)
+    assert {"name": "grpc-tls", "secret": {"secretName": "thanos-grpc-client-tls"}} in querier["volumes"]
+    store = find(documents, "StatefulSet", "thanos-store")["spec"]["template"]["spec"]
+    assert "--grpc-server-tls-client-ca=/etc/thanos-tls/ca.crt" in store["containers"][0]["args"]
+    assert {"name": "grpc-tls", "secret": {"secretName": "thanos-grpc-server-tls"}} in store["volumes"]
+    spoke = {f.path: f for f in observability.render(example_fleet)}
+    prometheus = find(spoke["clusters/prod-us-east-1/monitoring/prometheus.yaml"].documents, "Prometheus", "fleet")
+    # prometheus-operator mounts spec.secrets at /etc/prometheus/secrets/<name>/; caFile -> client-ca
+    assert prometheus["spec"]["secrets"] == ["thanos-grpc-server-tls"]
+    assert prometheus["spec"]["thanos"]["grpcServerTlsConfig"] == {
+        "certFile": "/etc/prometheus/secrets/thanos-grpc-server-tls/tls.crt",
+        "keyFile": "/etc/prometheus/secrets/thanos-grpc-server-tls/tls.key",
+        "caFile": "/etc/prometheus/secrets/thanos-grpc-server-tls/ca.crt",
+    }
+
+
+def test_network_policies_open_store_api_only_where_it_is_dialled(example_fleet):
+    files = {f.path: f for f in observability.render(example_fleet)}
+
+    def ports(cluster):
+        policy = find(files[f"clusters/{cluster}/monitoring/prometheus.yaml"].documents, "NetworkPolicy",
+                      "fleet-prometheus")
+        return [(r.get("from"), [p["port"] for p in r["ports"]]) for r in policy["spec"]["ingress"]]
+
+    same_namespace = [{"podSelector": {}}]
+    assert ports("prod-us-east-1") == [(same_namespace, [9090]), (None, [10901])]
+    assert ports("edge-store-042") == [(same_namespace, [9090])]  # pull mode: nobody dials it
+    store = find(hub_documents(example_fleet), "NetworkPolicy", "thanos-store")["spec"]
+    querier_pods = {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "thanos-querier"}}}
+    assert store["ingress"][0]["from"] == [querier_pods]

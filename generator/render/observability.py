@@ -22,7 +22,7 @@ from typing import Any
 
 from ..emit import dump
 from ..model import Cluster, Fleet, fill
-from . import File
+from . import File, thanos_tls
 
 NAMESPACE = "monitoring"
 OBJSTORE_KEY = "objstore.yml"  # key inside objectStorageSecret, as Thanos' own examples name it
@@ -34,7 +34,8 @@ NOBODY = 65534  # the Thanos image runs as nobody
 
 
 def render(fleet: Fleet) -> list[File]:
-    hub = [querier_deployment(fleet), querier_service(), store_statefulset(fleet), store_service()]
+    hub = [querier_deployment(fleet), querier_service(), store_statefulset(fleet), store_service(),
+           thanos_tls.store_policy(NAMESPACE, _selector(STORE), _selector(QUERIER), GRPC_PORT, HTTP_PORT)]
     files = [File("hub/observability/thanos-querier.yaml", tuple(hub))]
     if fleet.grafana_enabled:
         files.append(File("hub/observability/grafana-datasource.yaml", (grafana_datasource(),)))
@@ -63,13 +64,16 @@ def querier_args(fleet: Fleet) -> list[str]:
 
 
 def querier_deployment(fleet: Fleet) -> dict[str, Any]:
-    container = _thanos_container("thanos-query", fleet.thanos.image, querier_args(fleet))
+    container = _thanos_container("thanos-query", fleet.thanos.image,
+                                  [*querier_args(fleet), *thanos_tls.client_args()])
+    container["volumeMounts"] = [thanos_tls.tls_mount()]
+    volumes = [thanos_tls.tls_volume(thanos_tls.CLIENT_SECRET)]
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": _metadata(QUERIER, "query"),
         "spec": {"replicas": 2, "selector": {"matchLabels": _selector(QUERIER)},
-                 "template": _pod_template(QUERIER, "query", [container], [])},
+                 "template": _pod_template(QUERIER, "query", [container], volumes)},
     }
 
 
@@ -84,14 +88,16 @@ def store_args() -> list[str]:
 
 
 def store_statefulset(fleet: Fleet) -> dict[str, Any]:
-    container = _thanos_container("thanos-store", fleet.thanos.image, store_args())
+    container = _thanos_container("thanos-store", fleet.thanos.image, [*store_args(), *thanos_tls.server_args()])
     container["volumeMounts"] = [{"name": "data", "mountPath": "/var/thanos/store"},
-                                 {"name": "objstore", "mountPath": "/etc/thanos", "readOnly": True}]
+                                 {"name": "objstore", "mountPath": "/etc/thanos", "readOnly": True},
+                                 thanos_tls.tls_mount()]
     volumes = [
         # Index headers are rebuilt from the bucket after a restart: a cache, not state.
         {"name": "data", "emptyDir": {}},
         {"name": "objstore", "secret": {"secretName": fleet.thanos.object_storage_secret,
                                         "items": [{"key": OBJSTORE_KEY, "path": OBJSTORE_KEY}]}},
+        thanos_tls.tls_volume(thanos_tls.SERVER_SECRET),
     ]
     return {
         "apiVersion": "apps/v1",
@@ -126,7 +132,8 @@ def grafana_datasource() -> dict[str, Any]:
 
 
 def spoke_documents(fleet: Fleet, cluster: Cluster) -> list[dict[str, Any]]:
-    return [*prometheus_rbac(), prometheus(fleet, cluster)]
+    dialled = cluster.registered and cluster.argocd_mode == "push"  # the Querier dials it (sidecar_endpoints)
+    return [*prometheus_rbac(), prometheus(fleet, cluster), thanos_tls.spoke_policy(NAMESPACE, GRPC_PORT, dialled)]
 
 
 def prometheus(fleet: Fleet, cluster: Cluster) -> dict[str, Any]:
@@ -135,6 +142,7 @@ def prometheus(fleet: Fleet, cluster: Cluster) -> dict[str, Any]:
     if version := image_version(thanos.image):
         sidecar["version"] = version  # the operator needs it to know which sidecar flags exist
     sidecar["objectStorageConfig"] = {"name": thanos.object_storage_secret, "key": OBJSTORE_KEY}
+    sidecar["grpcServerTlsConfig"] = thanos_tls.sidecar_server_tls()
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "Prometheus",
@@ -142,6 +150,7 @@ def prometheus(fleet: Fleet, cluster: Cluster) -> dict[str, Any]:
         "spec": {
             "replicas": 2,
             "serviceAccountName": f"{PROMETHEUS}-prometheus",
+            "secrets": [thanos_tls.SERVER_SECRET],  # mounted for the sidecar's gRPC server TLS
             "externalLabels": {thanos.cluster_label: cluster.name},
             "replicaExternalLabelName": thanos.replica_label,
             **select_everything(),
