@@ -259,7 +259,8 @@ def test_health_check_selects_the_cluster(files, cluster):
 def test_aws_versions_networking_and_pools(files):
     documents = docs(files, "eks-one")
     cp = one(documents, "AWSManagedControlPlane")["spec"]
-    assert cp == {"eksClusterName": "eks-one", "region": "us-east-1", "version": "v1.30"}
+    assert cp == {"eksClusterName": "eks-one", "region": "us-east-1", "version": "v1.30",
+                  "endpointAccess": {"public": False, "private": True}}
     pools = {p["metadata"]["name"]: p for p in every(documents, "MachinePool")}
     general, arm = pools["eks-one-general"], pools["eks-one-arm"]
     assert "replicas" not in general["spec"]  # CAPI defaults it to the min-size annotation

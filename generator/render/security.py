@@ -31,6 +31,19 @@ INTERNAL_LB: dict[str, dict[str, str]] = {
 }
 
 
+# fleet.yaml provider.endpointAccess -> CAPA AWSManagedControlPlane spec.endpointAccess. Unset, CAPA passes
+# nil to EKS (pkg/cloud/services/eks/cluster.go makeVpcConfig), and EKS defaults to a public endpoint only.
+EKS_ENDPOINT_ACCESS: dict[str, dict[str, bool]] = {
+    "private": {"public": False, "private": True},
+    "public": {"public": True, "private": False},
+    "public-and-private": {"public": True, "private": True},
+}
+
+
+def eks_endpoint_access(mode: str) -> dict[str, bool]:
+    return dict(EKS_ENDPOINT_ACCESS[mode])
+
+
 def psa_labels(level: str) -> dict[str, str]:
     return {f"pod-security.kubernetes.io/{mode}": level for mode in PSA_MODES}
 

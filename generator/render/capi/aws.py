@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from ...model import Cluster, NodePool
+from ..security import eks_endpoint_access
 from .common import (
     CONTROL_PLANE,
     Doc,
@@ -51,6 +52,7 @@ def aws(cluster: Cluster, mesh: str) -> tuple[Doc, Doc, list[Doc]]:
         "eksClusterName": cluster.name,
         "region": cluster.region,
         "version": minor_version(cluster.kubernetes_version),
+        "endpointAccess": eks_endpoint_access(cluster.provider.endpoint_access),
     }
     control_plane = obj(CONTROL_PLANE, "AWSManagedControlPlane", meta(cluster, cluster.name), spec)
     return infra, control_plane, with_pools(cluster, lambda pool: eks_pool(cluster, pool))
