@@ -13,14 +13,16 @@ from ..model import Cluster, Fleet
 from ..plan.applications import applications
 from ..plan.split import placements
 from . import File
+from .argocd import RESOURCE_PROXY
 from .karmada import FAILOVER_FLAGS, member_commands
+from .security import PRINCIPAL_VALUES
 
 DIAGRAM_CLUSTER_LIMIT = 40  # above this, one node per environment/region instead of per cluster
 
 
 def render(fleet: Fleet) -> list[File]:
     sections = [_title(fleet), _diagram(fleet), _clusters(fleet), _argocd(fleet), _placements(fleet),
-                _members(fleet), _bootstrap(fleet)]
+                _members(fleet), _bootstrap(fleet), _agents(fleet)]
     return [File("README.md", text="\n".join(s for s in sections if s))]
 
 
@@ -169,7 +171,31 @@ def _members(fleet: Fleet) -> str:
 def _bootstrap(fleet: Fleet) -> str:
     flags = "\n".join(f"- `{component}`: " + ", ".join(f"`{f}`" for f in flag_list)
                       for component, flag_list in FAILOVER_FLAGS.items())
+    karmada = "nothing for Karmada.\n"
+    if fleet.karmada_server and fleet.workloads:
+        karmada = ("`kubectl apply -f bootstrap/karmada-access.yaml` against the Karmada API server (Argo CD's "
+                   "RBAC there: the workload namespaces only; its client certificate's group is "
+                   "`fleetgen:argocd-karmada`).\n")
     return ("## Bootstrap\n\n1. On the hub: `kubectl apply -f bootstrap/root-app.yaml` (Argo CD then syncs "
-            "`hub/`).\n2. On each new cluster, once: `kubectl apply -f clusters/<cluster>/access.yaml` (the "
-            "Argo CD identity's RBAC; never `system:masters`).\n3. Karmada failover needs these flags:\n\n"
-            + flags + "\n")
+            "`hub/`). Set `resource.respectRBAC: normal` in `argocd-cm`, so Argo CD skips the kinds its "
+            "least-privilege RBAC may not list instead of failing.\n2. On each new cluster, once: `kubectl "
+            "apply -f clusters/<cluster>/access.yaml` (the Argo CD identity's RBAC; never `system:masters`). "
+            "Re-apply it when it changes; when a namespace leaves it, also run `kubectl -n <namespace> delete "
+            "role,rolebinding fleetgen:argocd-manager:deploy` (the cluster Secret's `namespaces` already keeps "
+            "Argo CD out of it).\n"
+            "3. Once: " + karmada + "4. Karmada failover needs these flags:\n\n" + flags + "\n")
+
+
+def _agents(fleet: Fleet) -> str:
+    """argocd-agent's documented flow: the hub's cluster Secret of an agent is created by argocd-agentctl."""
+    pulled = [c for c in fleet.clusters if c.registered and c.argocd_mode == "pull"]
+    if not pulled:
+        return ""
+    proxy = RESOURCE_PROXY.format(namespace=fleet.argocd_namespace)
+    lines = [f"argocd-agentctl agent create {c.name} --principal-namespace {fleet.argocd_namespace} "
+             f"--resource-proxy-server {proxy} -l fleetgen.io/fleet={fleet.name} -l fleetgen.io/argocd-mode=pull"
+             for c in pulled]
+    return ("## Pull-mode agents (argocd-agent)\n\nInstall the principal with "
+            f"`helm install ... -f {PRINCIPAL_VALUES}` (mTLS, client certificates required). Then, per agent, "
+            "create its cluster Secret and client certificate on the hub; fleetgen does not render that "
+            "Secret because the command refuses to run when it exists:\n\n```sh\n" + "\n".join(lines) + "\n```\n")
