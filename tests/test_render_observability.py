@@ -39,11 +39,13 @@ def test_querier_dials_each_registered_push_spoke_and_the_store(example_fleet):
     endpoints = [a.removeprefix("--endpoint=") for a in args if a.startswith("--endpoint=")]
     push = ["analytics-westeurope", "prod-ap-south-1", "prod-eu-west-1", "prod-us-east-1",
             "staging-us-east-1"]
+    every = sorted(c.name for c in example_fleet.clusters)  # each uploads below its own prefix
     assert endpoints == [f"thanos-sidecar.{c}.example-platform.internal:10901" for c in push] + [
-        "thanos-store.monitoring.svc:10901"
+        f"thanos-store-{c}.monitoring.svc:10901" for c in every
     ]
     # edge-store-042 is pull mode (cannot be dialled); gpu/dev clusters have no server yet.
-    assert not any("edge-store-042" in e or "dev-local" in e or "gpu-inference" in e for e in endpoints)
+    sidecars = [e for e in endpoints if e.startswith("thanos-sidecar.")]
+    assert not any("edge-store-042" in e or "dev-local" in e or "gpu-inference" in e for e in sidecars)
 
 
 def test_querier_never_uses_store_flag_and_dedups_on_the_replica_label(example_fleet):
@@ -63,14 +65,15 @@ def test_replica_label_follows_fleet_yaml(example_text):
 
 def test_store_gateway_reads_the_object_store_secret_by_name_only(example_fleet):
     documents = hub_documents(example_fleet)
-    store = find(documents, "StatefulSet", "thanos-store")
+    store = find(documents, "StatefulSet", "thanos-store-edge-store-042")
     pod = store["spec"]["template"]["spec"]
     (secret_volume,) = [v for v in pod["volumes"] if v["name"] == "objstore"]
-    assert secret_volume["secret"]["secretName"] == "thanos-objstore"
+    # the edge's prefix, read-only: <objectStorageSecret>-<cluster>, created outside git
+    assert secret_volume["secret"]["secretName"] == "thanos-objstore-edge-store-042"
     (container,) = pod["containers"]
     assert container["args"][0] == "store"
     assert "--objstore.config-file=/etc/thanos/objstore.yml" in container["args"]
-    service = find(documents, "Service", "thanos-store")
+    service = find(documents, "Service", "thanos-store-edge-store-042")
     assert service["spec"]["selector"] == store["spec"]["selector"]["matchLabels"]
     assert not any(d["kind"] == "Secret" for d in documents)
 
@@ -144,7 +147,7 @@ def test_store_api_is_mutual_tls_everywhere(example_fleet):
     assert {"--grpc-client-tls-secure", "--grpc-client-tls-cert=/etc/thanos-tls/tls.crt",
             "--grpc-client-tls-key=/etc/thanos-tls/tls.key", "--grpc-client-tls-ca=/etc/thanos-tls/ca.crt"} <= set(args)
     assert {"name": "grpc-tls", "secret": {"secretName": "thanos-grpc-client-tls"}} in querier["volumes"]
-    store = find(documents, "StatefulSet", "thanos-store")["spec"]["template"]["spec"]
+    store = find(documents, "StatefulSet", "thanos-store-prod-us-east-1")["spec"]["template"]["spec"]
     assert "--grpc-server-tls-client-ca=/etc/thanos-tls/ca.crt" in store["containers"][0]["args"]
     assert {"name": "grpc-tls", "secret": {"secretName": "thanos-grpc-server-tls"}} in store["volumes"]
     spoke = {f.path: f for f in observability.render(example_fleet)}
@@ -169,6 +172,7 @@ def test_network_policies_open_store_api_only_where_it_is_dialled(example_fleet)
     same_namespace = [{"podSelector": {}}]
     assert ports("prod-us-east-1") == [(same_namespace, [9090]), (None, [10901])]
     assert ports("edge-store-042") == [(same_namespace, [9090])]  # pull mode: nobody dials it
-    store = find(hub_documents(example_fleet), "NetworkPolicy", "thanos-store")["spec"]
+    store = find(hub_documents(example_fleet), "NetworkPolicy", "thanos-store-dev-local")["spec"]
+    assert store["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "thanos-store-dev-local"}}
     querier_pods = {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "thanos-querier"}}}
     assert store["ingress"][0]["from"] == [querier_pods]

@@ -10,9 +10,17 @@ The Querier dials the sidecar of every registered push-mode spoke at
 ``thanos-sidecar.{cluster}.{fleet}.internal:10901``): the name each spoke's sidecar gRPC port
 must be published under. Pull-mode spokes
 (edge, outbound only) cannot be dialled; their data reaches the hub through the object store,
-served by a store gateway. The gateway is rendered whenever the hub is, because it is also
-what serves every cluster's history older than Prometheus' local retention (24 h by default).
+served by a store gateway. The gateways are rendered whenever the hub is, because they also
+serve every cluster's history older than Prometheus' local retention (24 h by default).
 Data a pull-mode spoke has not uploaded yet (up to ~2 h) is not visible from the hub.
+
+Per-cluster prefixes. A spoke must not be able to delete another cluster's blocks or forge blocks
+labelled as another cluster, so each cluster writes below its own prefix: its
+``objectStorageSecret`` (in its own ``monitoring`` namespace, outside git) sets ``prefix: <cluster>``
+(thanos docs/storage.md) with a credential the bucket policy limits to ``<cluster>/*``. A store
+gateway only finds blocks at the root of its (prefixed) bucket (pkg/block/fetcher.go lists
+``<ULID>/meta.json``), so the hub runs one gateway per cluster, ``thanos-store-<cluster>``, reading
+``<objectStorageSecret>-<cluster>``: the same prefix with a read-only credential.
 """
 
 from __future__ import annotations
@@ -34,8 +42,11 @@ NOBODY = 65534  # the Thanos image runs as nobody
 
 
 def render(fleet: Fleet) -> list[File]:
-    hub = [querier_deployment(fleet), querier_service(), store_statefulset(fleet), store_service(),
-           thanos_tls.store_policy(NAMESPACE, _selector(STORE), _selector(QUERIER), GRPC_PORT, HTTP_PORT)]
+    hub = [querier_deployment(fleet), querier_service()]
+    for cluster in fleet.clusters:
+        name = store_name(cluster.name)
+        hub += [store_statefulset(fleet, cluster.name), store_service(name),
+                thanos_tls.store_policy(name, NAMESPACE, _selector(name), _selector(QUERIER), GRPC_PORT, HTTP_PORT)]
     files = [File("hub/observability/thanos-querier.yaml", tuple(hub))]
     if fleet.grafana_enabled:
         files.append(File("hub/observability/grafana-datasource.yaml", (grafana_datasource(),)))
@@ -50,15 +61,25 @@ def sidecar_endpoints(fleet: Fleet) -> list[str]:
             for c in fleet.clusters if c.registered and c.argocd_mode == "push"]
 
 
-def store_endpoint() -> str:
-    return f"{STORE}.{NAMESPACE}.svc:{GRPC_PORT}"
+def store_name(cluster: str) -> str:
+    return f"{STORE}-{cluster}"
+
+
+def store_objstore_secret(fleet: Fleet, cluster: str) -> str:
+    """The hub's read-only object-store config for one cluster's prefix (created outside git)."""
+    return f"{fleet.thanos.object_storage_secret}-{cluster}"
+
+
+def store_endpoints(fleet: Fleet) -> list[str]:
+    """One store gateway per cluster prefix: Thanos finds blocks only at its bucket root (block/fetcher.go)."""
+    return [f"{store_name(c.name)}.{NAMESPACE}.svc:{GRPC_PORT}" for c in fleet.clusters]
 
 
 # ---------------------------------------------------------------- hub
 
 
 def querier_args(fleet: Fleet) -> list[str]:
-    endpoints = [*sidecar_endpoints(fleet), store_endpoint()]
+    endpoints = [*sidecar_endpoints(fleet), *store_endpoints(fleet)]
     return ["query", f"--grpc-address=0.0.0.0:{GRPC_PORT}", f"--http-address=0.0.0.0:{HTTP_PORT}",
             f"--query.replica-label={fleet.thanos.replica_label}", *(f"--endpoint={e}" for e in endpoints)]
 
@@ -87,7 +108,8 @@ def store_args() -> list[str]:
             f"--grpc-address=0.0.0.0:{GRPC_PORT}", f"--http-address=0.0.0.0:{HTTP_PORT}"]
 
 
-def store_statefulset(fleet: Fleet) -> dict[str, Any]:
+def store_statefulset(fleet: Fleet, cluster: str) -> dict[str, Any]:
+    name = store_name(cluster)
     container = _thanos_container("thanos-store", fleet.thanos.image, [*store_args(), *thanos_tls.server_args()])
     container["volumeMounts"] = [{"name": "data", "mountPath": "/var/thanos/store"},
                                  {"name": "objstore", "mountPath": "/etc/thanos", "readOnly": True},
@@ -95,22 +117,22 @@ def store_statefulset(fleet: Fleet) -> dict[str, Any]:
     volumes = [
         # Index headers are rebuilt from the bucket after a restart: a cache, not state.
         {"name": "data", "emptyDir": {}},
-        {"name": "objstore", "secret": {"secretName": fleet.thanos.object_storage_secret,
+        {"name": "objstore", "secret": {"secretName": store_objstore_secret(fleet, cluster),
                                         "items": [{"key": OBJSTORE_KEY, "path": OBJSTORE_KEY}]}},
         thanos_tls.tls_volume(thanos_tls.SERVER_SECRET),
     ]
     return {
         "apiVersion": "apps/v1",
         "kind": "StatefulSet",
-        "metadata": _metadata(STORE, "store"),
-        "spec": {"serviceName": STORE, "replicas": 1, "selector": {"matchLabels": _selector(STORE)},
-                 "template": _pod_template(STORE, "store", [container], volumes)},
+        "metadata": _metadata(name, "store"),
+        "spec": {"serviceName": name, "replicas": 1, "selector": {"matchLabels": _selector(name)},
+                 "template": _pod_template(name, "store", [container], volumes)},
     }
 
 
-def store_service() -> dict[str, Any]:
+def store_service(name: str) -> dict[str, Any]:
     ports = [_service_port("grpc", GRPC_PORT, "grpc"), _service_port("http", HTTP_PORT, "http")]
-    return _service(STORE, "store", ports)
+    return _service(name, "store", ports)
 
 
 def grafana_datasource() -> dict[str, Any]:

@@ -71,11 +71,11 @@ def spoke_policy(namespace: str, grpc_port: int, dialled: bool) -> dict[str, Any
     return _policy("fleet-prometheus", namespace, dict(PROMETHEUS_POD), ingress)
 
 
-def store_policy(namespace: str, store: dict[str, str], querier: dict[str, str], grpc_port: int,
+def store_policy(name: str, namespace: str, store: dict[str, str], querier: dict[str, str], grpc_port: int,
                  http_port: int) -> dict[str, Any]:
     """Hub store gateway: StoreAPI from the Querier's pods only, its HTTP port from its namespace."""
     ingress = [
         {"from": [{"podSelector": {"matchLabels": querier}}], "ports": [{"protocol": "TCP", "port": grpc_port}]},
         {"from": [{"podSelector": {}}], "ports": [{"protocol": "TCP", "port": http_port}]},
     ]
-    return _policy("thanos-store", namespace, store, ingress)
+    return _policy(name, namespace, store, ingress)
