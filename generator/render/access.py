@@ -35,7 +35,7 @@ Every namespace fleetgen creates carries Pod Security Admission labels (``enforc
 ``warn`` at ``security.podSecurity``, default ``baseline``). Re-apply the file when the set of
 namespaces changes. Removing a set drops its namespace from the cluster Secret's ``namespaces`` at
 once (git), so Argo CD stops acting there; its Role, applied by hand, is deleted by hand
-(``kubectl -n <ns> delete role,rolebinding fleetgen:argocd-manager:deploy``, docs/security/rotation.md).
+(``kubectl -n <ns> delete role,rolebinding fleetgen:argocd-manager:deploy``, docs/rotation.md).
 ``kubectl apply --prune`` does not do it: it only prunes in the namespaces the file still names, and
 its default allowlist would prune Namespaces (with everything in them) but not Roles.
 """
