@@ -6,9 +6,11 @@ Bootstrap. ``bootstrap/root-app.yaml`` holds the ``fleet-platform`` AppProject a
 ``<renderedDir>/hub`` recursively into the hub and adopts the AppProject it was seeded with
 (the same object is rendered again under ``hub/argocd/projects``).
 
-Cluster Secrets (``hub/argocd/clusters/<cluster>.yaml``, registered clusters only) carry every
-cluster label plus ``fleetgen.io/fleet`` and ``fleetgen.io/argocd-mode``, so ApplicationSet
-cluster-generator selectors see exactly what fleet.yaml selects. No credential is ever written:
+Cluster Secrets (``hub/argocd/clusters/<cluster>.yaml``, registered push-mode clusters only) carry
+every cluster label plus ``fleetgen.io/fleet`` and ``fleetgen.io/argocd-mode``, so ApplicationSet
+cluster-generator selectors see exactly what fleet.yaml selects. ``namespaces`` (comma-separated)
+and ``clusterResources: "true"`` keep Argo CD inside the namespaces it deploys to there, the same
+ones access.py grants (util/db/cluster.go SecretToCluster). No credential is ever written:
 
 * EKS: ``awsAuthConfig {clusterName, roleARN}``; Argo CD assumes the role through IRSA
   (argo-cd docs/operator-manual/declarative-setup.md "EKS"). The EKS cluster name is the
@@ -29,26 +31,24 @@ cluster-generator selectors see exactly what fleet.yaml selects. No credential i
   EKS/GKE/AKS endpoints are not signed by a public CA, so without it Argo CD cannot verify them.
 
 Pull mode (``argocd.mode: pull``) uses argocd-agent in managed mode (argoproj-labs/argocd-agent).
-The hub runs the principal, the spoke an agent named after the cluster. As the principal's own
-self-registration does (internal/argocd/cluster/cluster.go), the Secret is named
-``cluster-<agent>``, labelled ``argocd-agent.argoproj-labs.io/agent-name: <agent>``, points at
-the principal's resource proxy ``https://argocd-agent-resource-proxy.<ns>.svc:9090?agentName=<agent>``
-and is annotated ``argocd.argoproj.io/skip-reconcile: "true"`` so the hub's application
-controller leaves those Applications to the agent (Argo CD 3.4+). The resource-proxy client
-certificate and token are credentials, merged out of git. With the default namespace-based
-mapping the principal routes an Application to an agent by the hub namespace named after the
-agent (docs/concepts/agent-mapping.md), so that namespace is rendered next to the Secret. An
+The hub runs the principal, the spoke an agent named after the cluster. The agent's cluster
+Secret is not rendered: the documented flow (docs/user-guide/adding-agents.md) is
+``argocd-agentctl agent create <agent> --resource-proxy-server <proxy>``, which writes
+``cluster-<agent>`` with the agent-name label, the skip-reconcile annotation, the server
+``https://argocd-agent-resource-proxy.<ns>.svc:9090?agentName=<agent>`` and a freshly issued
+resource-proxy client certificate, and which exits if that Secret already exists
+(cmd/ctl/agent.go). rendered/README.md prints the command per pull-mode cluster. With the
+default namespace-based mapping the principal routes an Application to an agent by the hub
+namespace named after the agent (docs/concepts/agent-mapping.md), so that namespace is rendered. An
 ApplicationSet cannot create Applications there: the controller forces every generated
 Application into the ApplicationSet's own namespace (applicationset/controllers/template). So
 ApplicationSets select push-mode clusters only (``fleetgen.io/argocd-mode: push``) and pull-mode
 clusters get plain Applications in their agent namespace, written in the same file. The hub's
 ``application.namespaces`` and the principal's ``allowed-namespaces`` must list those namespaces.
 
-Projects. Each environment's AppProject allows exactly the (server, namespace) pairs its sets
-reach on that environment's clusters; a set whose project is not an environment (``default``)
-uses a project kept outside fleetgen. ``fleet-platform`` holds fleetgen's own Applications: the
-hub in any namespace (it manages Argo CD itself, so it is admin by nature), Karmada, and
-``monitoring`` on every registered cluster, with the cluster-scoped kinds those sync.
+Projects are split by trust in projects.py: ``fleet-platform`` (fleetgen's own, no
+``sourceNamespaces``), ``fleet-workloads`` (team sources, Karmada only), ``fleet-agent-<cluster>``
+(every Application of one pull-mode cluster, from its agent namespace) and one per environment.
 
 Templates. Every ApplicationSet uses ``goTemplate`` with ``missingkey=error``. User strings that
 reach a template field (directly, or through List elements, which the Matrix generator renders
