@@ -146,6 +146,7 @@ class ApplicationSet:
     namespace: str
     sync_policy: SyncPolicy
     path: Path
+    extra_resources: tuple[tuple[str, str], ...] = ()  # (API group, plural resource) beyond DEPLOYABLE
 
 
 @dataclass(frozen=True)
@@ -368,6 +369,7 @@ def _appset(raw: Mapping[str, Any], path: Path) -> ApplicationSet:
         namespace=raw["namespace"],
         sync_policy=SyncPolicy(sync.get("prune", True), sync.get("selfHeal", True), sync.get("createNamespace", True)),
         path=path,
+        extra_resources=tuple((r["group"], r["resource"]) for r in raw.get("extraResources") or ()),
     )
 
 

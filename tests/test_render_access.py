@@ -163,3 +163,25 @@ def test_monitoring_cluster_objects_are_precreated_and_kept_by_name(example_flee
 
 def test_render_is_deterministic(example_text):
     assert access.render(fleet_from_text(example_text)) == access.render(fleet_from_text(example_text))
+
+
+def test_extra_resources_extend_only_their_sets_namespace():
+    extra = "    extraResources: [{group: cert-manager.io, resource: certificates}]\n"
+    text = FLEET.replace("CREATE", "false").replace("    namespace: web\n", "    namespace: web\n" + extra)
+    fleet = fleet_from_text(text)
+    roles = {r["metadata"]["namespace"]: r for r in of_kind(docs_for(fleet, "a"), "Role")}
+    cert = {"apiGroups": ["cert-manager.io"], "resources": ["certificates"],
+            "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"]}
+    assert cert in roles["web"]["rules"]
+    assert cert not in roles["api"]["rules"]
+
+
+@pytest.mark.parametrize("resource", ["*", "pods/exec", "Certificates"])
+def test_extra_resources_cannot_be_wildcards_or_subresources(resource):
+    from generator.load import load_text
+    from generator.schema import validate
+
+    text = FLEET.replace("CREATE", "false").replace(
+        "    namespace: web\n", f"    namespace: web\n    extraResources: [{{group: '', resource: '{resource}'}}]\n")
+    doc, _ = load_text(text, "fleet.yaml")
+    assert [e.rule for e in validate(doc)] == ["schema"]

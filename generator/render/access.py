@@ -112,7 +112,7 @@ def access_documents(fleet: Fleet, cluster: Cluster) -> list[dict[str, Any]]:
             docs.insert(0, service_account())
         docs += [cluster_role(fleet, cluster, adopted), binding("ClusterRoleBinding", CLUSTER_ROLE, members)]
         for ns in namespaces:
-            docs += [deploy_role(fleet, ns), binding("RoleBinding", DEPLOY_ROLE, members, ns)]
+            docs += [deploy_role(fleet, cluster, ns), binding("RoleBinding", DEPLOY_ROLE, members, ns)]
     return docs + adopted
 
 
@@ -176,17 +176,19 @@ def by_name_rule(doc: dict[str, Any]) -> dict[str, Any]:
     return {"apiGroups": [api_group(doc)], "resources": [resource], "resourceNames": names, "verbs": verbs}
 
 
-def namespace_kinds(fleet: Fleet, namespace: str) -> list[tuple[str, tuple[str, ...]]]:
-    """What Argo CD writes in ``namespace``: the monitoring dir's kinds there, DEPLOYABLE elsewhere."""
+def namespace_kinds(fleet: Fleet, cluster: Cluster, namespace: str) -> list[tuple[str, tuple[str, ...]]]:
+    """What Argo CD writes in ``namespace``: the monitoring dir's kinds there; elsewhere DEPLOYABLE plus
+    the ``extraResources`` of the sets delivered to ``cluster`` in that namespace."""
     if namespace != MONITORING_NAMESPACE:
-        return list(DEPLOYABLE)
+        sets = [a for a in delivered_sets(fleet) if a.namespace == namespace and matches(a.clusters, cluster.labels)]
+        return [*DEPLOYABLE, *((group, (resource,)) for a in sets for group, resource in a.extra_resources)]
     probe = fleet.clusters[0]  # every cluster's monitoring dir has the same kinds
     return [(api_group(d), (plural(d["kind"]),)) for d in spoke_documents(fleet, probe)
             if "namespace" in d["metadata"]]
 
 
-def deploy_role(fleet: Fleet, namespace: str) -> dict[str, Any]:
-    written = namespace_kinds(fleet, namespace)
+def deploy_role(fleet: Fleet, cluster: Cluster, namespace: str) -> dict[str, Any]:
+    written = namespace_kinds(fleet, cluster, namespace)
     rules = rules_for(written, (*READ_VERBS, *WRITE_VERBS)) + rules_for(OBSERVED, READ_VERBS)
     return {"apiVersion": RBAC_API, "kind": "Role", "metadata": _meta(DEPLOY_ROLE, namespace), "rules": rules}
 
