@@ -175,7 +175,8 @@ def _bootstrap(fleet: Fleet) -> str:
     if fleet.karmada_server and fleet.workloads:
         karmada = ("`kubectl apply -f bootstrap/karmada-access.yaml` against the Karmada API server (Argo CD's "
                    "RBAC there: the workload namespaces only; its client certificate's group is "
-                   "`fleetgen:argocd-karmada`).\n")
+                   "`fleetgen:argocd-karmada`). It also creates the workload namespaces, so re-apply it "
+                   "when a workload's namespace is new.\n")
     return ("## Bootstrap\n\n1. On the hub: `kubectl apply -f bootstrap/root-app.yaml` (Argo CD then syncs "
             "`hub/`). Set `resource.respectRBAC: normal` in `argocd-cm`, so Argo CD skips the kinds its "
             "least-privilege RBAC may not list instead of failing.\n2. On each new cluster, once: `kubectl "
