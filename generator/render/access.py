@@ -12,6 +12,10 @@ imported), the ServiceAccount ``kube-system/fleetgen-argocd-manager`` whose toke
 clusters get no Argo CD identity at all: the argocd-agent's own application controller applies
 there under the RBAC of its install.
 
+Workloads (``workloads[]``) reach members through Karmada, which applies them with its own join
+credential, so they need no Argo CD grant on spokes; Argo CD's grants for them are on the Karmada
+API server (``bootstrap/karmada-access.yaml``, below), limited to their namespaces and listed kinds.
+
 What it may do on a push-mode spoke:
 
 * in each namespace Argo CD deploys to (the ApplicationSets whose selector matches the cluster,
