@@ -291,7 +291,7 @@ def _pools(cluster: dict[str, Any], path: Path) -> list[Issue]:
 def _provider_needs(cluster: dict[str, Any], path: Path) -> list[Issue]:
     """What a provider needs from the cluster entry that JSON Schema cannot say (it depends on provider.type)."""
     kind, pools = (cluster.get("provider") or {}).get("type"), cluster.get("nodePools") or []
-    if kind == "vsphere" and "server" not in cluster:
+    if kind == "vsphere" and cluster.get("lifecycle", "managed") == "managed" and "server" not in cluster:
         return [issue("schema", path, f"vSphere cluster {cluster['name']!r} has no server",
                       hint="set server to the control-plane endpoint (its load balancer): Cluster API needs it "
                            "before the cluster exists")]
