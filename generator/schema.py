@@ -42,8 +42,13 @@ def _is_url(value: object) -> bool:
 
 
 @cache
+def schema_text() -> str:
+    """The shipped schema file, byte for byte."""
+    return resources.files("generator").joinpath("schemas/fleet.schema.json").read_text("utf-8")
+
+
 def schema_document() -> dict[str, Any]:
-    return json.loads(resources.files("generator").joinpath("schemas/fleet.schema.json").read_text("utf-8"))
+    return json.loads(schema_text())
 
 
 @cache
