@@ -26,6 +26,7 @@ class Found:
     sources: dict[str, str] = field(default_factory=dict)  # cluster -> the input that named it first
     notes: list[str] = field(default_factory=list)  # credentials dropped, facts not found
     conflicts: list[str] = field(default_factory=list)  # two inputs disagree
+    gaps: list[tuple[str, str]] = field(default_factory=list)  # (cluster, dotted field) no input holds
 
     def add(self, entry: dict[str, Any], source: str) -> None:
         """Fold one input's entry for a cluster in; the first value of a field wins, a different one is a conflict."""
@@ -38,11 +39,11 @@ class Found:
     def note(self, source: str, message: str) -> None:
         self.notes.append(f"{source}: {message}")
 
-    def extend(self, other: Found) -> None:
-        for name, entry in other.clusters.items():
-            self.add(entry, other.sources[name])
-        self.notes += other.notes
-        self.conflicts += other.conflicts
+    def gap(self, cluster: str, field_path: str, source: str, message: str) -> None:
+        """A field fleet.yaml needs that no input holds: reported, never invented."""
+        self.gaps.append((cluster, field_path))
+        self.note(source, message)
+
 
 
 def fold(into: dict[str, Any], new: dict[str, Any], where: str, first: str, second: str,

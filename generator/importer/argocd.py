@@ -62,8 +62,9 @@ def from_secret(doc: dict[str, Any], source: str, found: Found) -> None:
     name = labels.get(AGENT_LABEL) if AGENT_LABEL in labels else fields.get("name") or meta.get("name", "")
     server = None if pull else fields.get("server")
     if pull:
-        found.note(where, f"pull-mode (argocd-agent) cluster {name!r}: its server is the principal's resource "
-                          "proxy, not the cluster's API endpoint; set server to the cluster's own endpoint")
+        found.gap(name, "server", where, f"pull-mode (argocd-agent) cluster {name!r}: its server is the principal's "
+                                         "resource proxy, not the cluster's API endpoint; set server to the cluster's "
+                                         "own endpoint")
     tls = config.get("tlsClientConfig") or {}
     if tls.get("insecure"):
         found.note(where, "tlsClientConfig.insecure is set; fleetgen always verifies: set caData instead")

@@ -26,13 +26,15 @@ def merge(text: str, clusters: dict[str, dict[str, Any]], environment: str | Non
     editor = FleetText(text)
     defaults = editor.data.get("defaults") or {}
     conflicts: list[str] = []
+    new = []
     for name in sorted(clusters):
         entry = ordered({**({"environment": environment} if environment else {}), **clusters[name]})
         at = next((i for i, c in enumerate(editor.data.get("clusters") or []) if c.get("name") == name), None)
         if at is None:
-            editor.append(("clusters",), {k: v for k, v in entry.items() if defaults.get(k) != v or k == "name"})
+            new.append({k: v for k, v in entry.items() if defaults.get(k) != v or k == "name"})
         else:
             conflicts += _update(editor, at, entry, defaults)
+    editor.extend(("clusters",), new)
     return editor.result(), conflicts
 
 

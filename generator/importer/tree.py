@@ -8,8 +8,9 @@ Cluster API files (``hub/capi``: provider fields and node pools). A cluster of a
 that has an Argo CD Secret but no Cluster API file was rendered ``lifecycle: external``.
 
 What the tree does not hold is reported, never invented: AWS ``accountID`` of a cluster without
-an Argo CD Secret, Azure ``subscriptionID`` (it lives in ASO's credential Secret), and the API
-endpoint of a pull-mode cluster (its Secret points at argocd-agent's resource proxy).
+an Argo CD Secret, Azure ``subscriptionID`` (it lives in ASO's credential Secret), the API
+endpoint of a pull-mode cluster (its Secret points at argocd-agent's resource proxy), and the
+labels of a pending cluster that Cluster API does not provision (no rendered file names them).
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from .argocd import from_secret, is_cluster_secret
 from .capi import from_documents
 
 _ROW = re.compile(r"^\| `(?P<name>[a-z0-9-]+)` \| (?P<cells>.*) \|$")
+# What fleet.yaml requires of each provider (the schema's if/then), to report what the tree lacks.
+REQUIRED = {"aws": ("accountID", "roleARN"), "gcp": ("project",), "azure": ("subscriptionID", "resourceGroup"),
+            "vsphere": ("server", "datacenter", "template")}
 _COLUMNS = ("environment", "region", "provider", "version", "mesh id", "pods", "services", "registration",
             "karmada member")
 
@@ -105,7 +109,11 @@ def _row_entry(name: str, row: dict[str, str], versions: dict[str, str], out: Pa
 def _gaps(name: str, row: dict[str, str], out: Path, found: Found) -> None:
     entry, where = found.clusters.get(name, {}), f"{out.as_posix()}: cluster {name!r}"
     provider = entry.get("provider") or {}
-    missing = {"aws": ("accountID", "roleARN"), "azure": ("subscriptionID",)}.get(provider.get("type", ""), ())
+    missing = REQUIRED.get(provider.get("type", ""), ())
+    if row["registration"].startswith("pending") and not (out / "hub" / "capi" / f"{name}.yaml").is_file():
+        found.gap(name, "labels", where, "pending and not provisioned: its labels are in no rendered file; "
+                                         "add them to fleet.yaml")
     for key in missing:
         if key not in provider:
-            found.note(where, f"provider.{key} is not in the rendered tree; add it to fleet.yaml")
+            found.gap(name, f"provider.{key}", where,
+                      f"provider.{key} is not in the rendered tree; add it to fleet.yaml")
