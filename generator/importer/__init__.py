@@ -56,6 +56,8 @@ def fold(into: dict[str, Any], new: dict[str, Any], where: str, first: str, seco
             into[key] = value
         elif isinstance(into[key], dict) and isinstance(value, dict):
             out += fold(into[key], value, where, first, second, path)
+        elif into[key] != value and path == ("lifecycle",):  # one input is Cluster API's objects: managed
+            into[key] = "managed"
         elif into[key] != value:
             out.append(f"{where}: {'.'.join(path)} is {into[key]!r} in {first} but {value!r} in {second}; "
                        f"kept {into[key]!r}")

@@ -20,7 +20,7 @@ import re
 from typing import Any
 
 from . import Found
-from .common import PROVIDER_TYPES, account_from_role, cluster_entry, region_from_server, user_labels
+from .common import PROVIDER_TYPES, account_from_role, cluster_entry, existing, region_from_server, user_labels
 
 SECRET_TYPE = "argocd.argoproj.io/secret-type"
 AGENT_LABEL = "argocd-agent.argoproj-labs.io/agent-name"
@@ -71,7 +71,8 @@ def from_secret(doc: dict[str, Any], source: str, found: Found) -> None:
     region = labels.get("region") or (region_from_server(server) if server else None)
     entry = cluster_entry(name, where, found, environment=labels.get("environment"), region=region,
                           labels=user_labels(labels), server=server, caData=tls.get("caData"),
-                          provider={"type": provider, **identity}, argocd={"mode": "pull"} if pull else None)
+                          provider={"type": provider, **identity}, lifecycle=existing(provider),
+                          argocd={"mode": "pull"} if pull else None)
     found.add(entry, where)
     eks_name = (config.get("awsAuthConfig") or {}).get("clusterName")
     if eks_name and eks_name != entry["name"]:

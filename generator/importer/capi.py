@@ -73,6 +73,8 @@ def _cluster(doc: Doc, objects: Objects, where: str, found: Found) -> Doc:
         facts: Doc = {}
     else:
         facts = reader(control_plane, infra, objects, name, namespace)
+    for note in facts.pop("notes", ()):
+        found.note(where, note)
     fleet_labels = {k[len(FLEET_PREFIX):]: v for k, v in labels.items() if k.startswith(FLEET_PREFIX)}
     user = {k: str(v) for k, v in sorted({**fleet_labels, **{k: v for k, v in labels.items() if "/" in k
             and not k.startswith((FLEET_PREFIX, "cluster.x-k8s.io/"))}}.items())
@@ -82,6 +84,7 @@ def _cluster(doc: Doc, objects: Objects, where: str, found: Found) -> Doc:
     return cluster_entry(name, where, found, environment=fleet_labels.get("environment"),
                          region=facts.pop("region", None) or fleet_labels.get("region"), labels=user,
                          kubernetesVersion=facts.pop("version", None), provider=facts.pop("provider", None),
+                         lifecycle="managed" if reader else None,
                          network={k: v for k, v in cidrs.items() if v}, nodePools=facts.pop("pools", None))
 
 
@@ -167,7 +170,13 @@ def _aws(cp: Doc, infra: Doc, objects: Objects, name: str, namespace: str) -> Do
         return _pool(_pool_name(name, machine_pool, s.get("eksNodegroupName")), s.get("instanceType", ""),
                      _sizes(scaling.get("minSize"), scaling.get("maxSize"), machine_pool), s.get("labels"), taints)
 
-    return {"provider": {"type": "aws"}, "region": spec.get("region"),
+    # CAPA names an EKS cluster and node group ``<namespace>_<object name>`` when the spec does not
+    # (controlplane/eks/webhooks/awsmanagedcontrolplane_webhook.go, pkg/eks/eks.go GenerateEKSName).
+    eks_name = spec.get("eksClusterName") or f"{namespace}_{cp['metadata']['name']}".replace(".", "_")
+    notes = [] if eks_name == name else [
+        f"the EKS cluster is named {eks_name!r} but fleetgen renders eksClusterName: {name!r}; Cluster API adopts "
+        "an EKS cluster only by its name, so keep this cluster lifecycle: external"]
+    return {"provider": {"type": "aws"}, "region": spec.get("region"), "notes": notes,
             "version": _version(spec.get("version"), _pool_versions(objects, namespace, name)),
             "pools": _pools(objects, namespace, name, pool)}
 

@@ -52,3 +52,9 @@ def cluster_entry(name: str, source: str, found, **fields: Any) -> dict[str, Any
     if label != name:
         found.note(source, f"cluster {name!r} is named {label!r} in fleet.yaml (names are DNS-1123 labels)")
     return {"name": label, **{k: v for k, v in fields.items() if v not in (None, {}, [], "")}}
+
+
+def existing(provider_type: str | None) -> str | None:
+    """``lifecycle`` of a running cluster known from Argo CD or a kubeconfig: it exists, Cluster API did not
+    create it (an ``imported`` cluster needs no lifecycle; Cluster API manifests say ``managed``)."""
+    return "external" if provider_type and provider_type != "imported" else None

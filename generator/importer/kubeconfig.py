@@ -13,8 +13,8 @@ import re
 from typing import Any
 
 from . import Found
-from .argocd import SECRET_NAME, aws_identity, flag
-from .common import cluster_entry, region_from_server
+from .argocd import SECRET_NAME
+from .common import cluster_entry, existing, region_from_server
 
 _EKS_ARN = re.compile(r"^arn:aws[a-z-]*:eks:(?P<region>[a-z0-9-]+):(?P<account>[0-9]{12}):cluster/(?P<name>.+)$")
 _GKE_CONTEXT = re.compile(r"^gke_(?P<project>[a-z][-a-z0-9]{4,28}[a-z0-9])_(?P<location>[a-z0-9-]+)_(?P<name>.+)$")
@@ -48,6 +48,7 @@ def _entry(context: str, cluster: dict[str, Any], user: dict[str, Any], where: s
     provider, name, region = _from_user(user), context, region_from_server(server or "")
     eks, gke = _EKS_ARN.match(context), _GKE_CONTEXT.match(context)
     if eks:
+        found.note(where, "set provider.roleARN to the role Argo CD assumes (the kubeconfig's role is yours)")
         name, region = eks["name"], eks["region"]
         provider = {"type": "aws", "accountID": eks["account"], **provider}
     elif gke:
@@ -58,15 +59,16 @@ def _entry(context: str, cluster: dict[str, Any], user: dict[str, Any], where: s
     if cluster.get("insecure-skip-tls-verify"):
         found.note(where, "insecure-skip-tls-verify is set; fleetgen always verifies: set caData")
     return cluster_entry(name, where, found, region=region, server=server,
-                         caData=cluster.get("certificate-authority-data"), provider=provider)
+                         caData=cluster.get("certificate-authority-data"), provider=provider,
+                         lifecycle=existing(provider.get("type")))
 
 
 def _from_user(user: dict[str, Any]) -> dict[str, str]:
     """Provider type and identity from the user's exec credential plugin."""
     run = user.get("exec") or {}
-    command, args = str(run.get("command", "")).rsplit("/", 1)[-1], [str(a) for a in run.get("args") or ()]
-    if command in ("aws", "aws-iam-authenticator"):
-        return {"type": "aws", **aws_identity(flag(args, "--role-arn") or flag(args, "-r"))}
+    command = str(run.get("command", "")).rsplit("/", 1)[-1]
+    if command in ("aws", "aws-iam-authenticator"):  # a --role-arn here is the person's, not Argo CD's
+        return {"type": "aws"}
     if command == "gke-gcloud-auth-plugin":
         return {"type": "gcp"}
     if command == "kubelogin":

@@ -13,6 +13,7 @@ from typing import Any
 from ..edit import FleetText
 from ..model import deep_merge
 
+DEFAULTS = {"lifecycle": "managed"}  # schema defaults an entry need not repeat
 KEY_ORDER = ("name", "environment", "region", "labels", "kubernetesVersion", "server", "caData", "provider",
              "lifecycle", "network", "nodePools", "argocd", "karmada")
 
@@ -31,7 +32,8 @@ def merge(text: str, clusters: dict[str, dict[str, Any]], environment: str | Non
         entry = ordered({**({"environment": environment} if environment else {}), **clusters[name]})
         at = next((i for i, c in enumerate(editor.data.get("clusters") or []) if c.get("name") == name), None)
         if at is None:
-            new.append({k: v for k, v in entry.items() if defaults.get(k) != v or k == "name"})
+            entry = ordered({"provider": defaults.get("provider") or {"type": "imported"}, **entry})
+            new.append({k: v for k, v in entry.items() if k == "name" or v != defaults.get(k, DEFAULTS.get(k))})
         else:
             conflicts += _update(editor, at, entry, defaults)
     editor.extend(("clusters",), new)
@@ -40,7 +42,7 @@ def merge(text: str, clusters: dict[str, dict[str, Any]], environment: str | Non
 
 def _update(editor: FleetText, at: int, entry: dict[str, Any], defaults: dict[str, Any]) -> list[str]:
     raw = editor.data["clusters"][at]
-    effective = deep_merge(defaults, raw)
+    effective = deep_merge(DEFAULTS, deep_merge(defaults, raw))
     out = []
     for key, value in entry.items():
         have = effective.get(key)

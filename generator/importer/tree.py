@@ -96,8 +96,8 @@ def _row_entry(name: str, row: dict[str, str], versions: dict[str, str], out: Pa
                              "kubernetesVersion": versions.get(name, row["version"]),
                              "provider": {"type": row["provider"]}}
     capi = (out / "hub" / "capi" / f"{name}.yaml").is_file()
-    if row["provider"] != "imported" and not capi:
-        entry["lifecycle"] = "external"
+    if row["provider"] != "imported":
+        entry["lifecycle"] = "managed" if capi else "external"
     entry["network"] = network
     if row["registration"].startswith("pull"):
         entry["argocd"] = {"mode": "pull"}
