@@ -117,3 +117,39 @@ def test_external_vsphere_needs_no_control_plane_server():
                            "defaults: {kubernetesVersion: \"1.30\"}")
     doc, _ = load_text(managed, "fleet.yaml")
     assert any("vSphere" in f.message for f in validate(doc))
+
+
+# ---------------------------------------------------------------- external -> managed: adoption
+
+
+def test_diff_shows_external_to_managed_as_adoption_not_a_new_cluster():
+    from generator.diff import plan_delta
+    from generator.report.diff_text import plan_lines
+
+    base = fleet_from_text(FLEET)
+    head = fleet_from_text(FLEET.replace("  - name: aks-prod\n", "  - name: aks-prod\n    lifecycle: managed\n"))
+    delta = plan_delta(base, head)
+    assert delta.adopted == ("aks-prod",) and delta.released == ()
+    assert not delta.applications_added and not delta.pending_added
+    assert "Cluster API adoption (existing clusters, not new ones): aks-prod" in plan_lines(delta)
+    back = plan_delta(head, base)
+    assert back.released == ("aks-prod",)
+    assert any("Cluster API DELETES the cluster" in line for line in plan_lines(back))
+
+
+def test_plan_lists_adoption_from_the_rendered_tree(tmp_path):
+    from click.testing import CliRunner
+
+    from generator.main import cli
+
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(FLEET)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["render", str(fleet)]).exit_code == 0
+    before = json.loads(runner.invoke(cli, ["plan", str(fleet), "--format", "json"]).output)
+    assert "adoptions" not in before
+    fleet.write_text(FLEET.replace("  - name: gke-prod\n", "  - name: gke-prod\n    lifecycle: managed\n"))
+    plan = json.loads(runner.invoke(cli, ["plan", str(fleet), "--format", "json"]).output)
+    assert plan["adoptions"] == ["gke-prod"]  # eks-new has no rendered tree entry yet: it is created, not adopted
+    text = runner.invoke(cli, ["plan", str(fleet)]).output
+    assert "Cluster API adoption (1): gke-prod" in text
