@@ -71,6 +71,12 @@ The GitOps repository of the `{name}` fleet, managed with [fleetgen]({repo}) {ve
 """
 
 
+def default_name(directory) -> str:
+    """A fleet name from a directory's name: lower case, other characters as ``-``."""
+    name = re.sub(r"[^a-z0-9-]+", "-", directory.resolve().name.lower()).strip("-")[:63].strip("-")
+    return name or "fleet"
+
+
 def workflow() -> str:
     """The CI workflow shipped with fleetgen, installing the version that wrote it."""
     text = resources.files("generator").joinpath("templates/github-workflow.yaml").read_text("utf-8")

@@ -10,11 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 from generator.importer.merge import merge
 from generator.importer.read import read_inputs
 from generator.main import cli
+from generator.scaffold import files
 
 INPUTS = Path(__file__).resolve().parent / "imports"
 CA = ("LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJrVENDQVRlZ0F3SUJBZ0lJRXhhbXBsZQotLS0tLUVORCBDRVJUSUZJQ0FURS0tLS0tCg"
@@ -156,3 +160,65 @@ def test_unreadable_input_is_a_usage_error(workdir):
     (workdir / "bad.yaml").write_bytes(b"key: [unclosed\n")
     result = CliRunner().invoke(cli, ["import", "bad.yaml"])
     assert result.exit_code == 2 and "not YAML" in result.output
+
+
+def test_capi_gke_and_aks_aso_manifests():
+    found = read("capi-gke-aks.yaml")
+    assert found.clusters["ml-gke"] == {
+        "name": "ml-gke", "region": "europe-west4", "kubernetesVersion": "1.31.4",
+        "provider": {"type": "gcp", "project": "ml-platform-prod"}, "lifecycle": "managed",
+        "network": {"pods": "10.48.0.0/14", "services": "10.52.0.0/20"},
+        "nodePools": [{"name": "gpu", "instanceType": "g2-standard-8", "min": 0, "max": 4,
+                       "labels": {"accelerator": "nvidia-l4"},
+                       "taints": [{"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}]}]}
+    # ASO names the Azure resource after metadata.name when azureName is not set
+    assert found.clusters["aks-analytics"] == {
+        "name": "aks-analytics", "region": "northeurope", "kubernetesVersion": "1.30.6",
+        "provider": {"type": "azure", "resourceGroup": "rg-analytics"}, "lifecycle": "managed",
+        "network": {"pods": "10.244.0.0/16", "services": "10.0.0.0/16"},
+        "nodePools": [{"name": "pool0", "instanceType": "Standard_D4s_v5", "min": 3, "max": 3,
+                       "taints": [{"key": "CriticalAddonsOnly", "value": "true", "effect": "NoSchedule"}]}]}
+    assert not found.conflicts
+
+
+# ---------------------------------------------------------------- hostile inputs: notes, never a traceback
+
+_JUNK = st.one_of(st.none(), st.booleans(), st.integers(-5, 10**12), st.text(max_size=12),
+                  st.lists(st.text(max_size=4), max_size=2), st.dictionaries(st.text(max_size=4), st.text(max_size=4),
+                                                                               max_size=2))
+
+
+def _paths(node, at=()):
+    yield at
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _paths(value, (*at, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _paths(value, (*at, i))
+
+
+def _replace(node, at, value):
+    if not at:
+        return value
+    node[at[0]] = _replace(node[at[0]], at[1:], value)
+    return node
+
+
+@settings(max_examples=150, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.sampled_from(["argocd-secrets.yaml", "argocd-aks.yaml", "capi-eks.yaml", "capi-gke-aks.yaml",
+                             "kubeconfig.yaml"]), data=st.data())
+def test_mutated_inputs_give_notes_never_a_traceback(tmp_path_factory, name, data):
+    docs = list(yaml.safe_load_all((INPUTS / name).read_text()))
+    for _ in range(data.draw(st.integers(1, 4))):
+        index = data.draw(st.integers(0, len(docs) - 1))
+        at = data.draw(st.sampled_from(list(_paths(docs[index]))))
+        docs[index] = _replace(docs[index], at, data.draw(_JUNK))
+    path = tmp_path_factory.mktemp("fuzz") / name
+    path.write_text(yaml.safe_dump_all(docs))
+    found = read_inputs([path])
+    merge(INIT_FLEET, found.clusters)  # an EditError would be a bug too: the entries are plain data
+
+
+INIT_FLEET = files("fuzz", "https://git.example.com/fuzz.git")["fleet.yaml"]

@@ -20,9 +20,8 @@ from ..findings import exit_code
 from ..importer.merge import merge
 from ..importer.read import read_inputs
 from ..report import text as text_report
-from ..scaffold import files
+from ..scaffold import default_name, files
 from .common import colour
-from .init import _default_name
 
 
 @click.command("import")
@@ -66,7 +65,7 @@ def command(inputs: tuple[Path, ...], fleet: Path, environment: str | None, dry_
 
 
 def _new_fleet(fleet: Path) -> str:
-    return files(_default_name(fleet.resolve().parent), "https://git.example.com/fleet.git")["fleet.yaml"]
+    return files(default_name(fleet.resolve().parent), "https://git.example.com/fleet.git")["fleet.yaml"]
 
 
 def _write(path: Path, text: str) -> None:

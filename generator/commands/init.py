@@ -9,14 +9,9 @@ from pathlib import Path
 import click
 
 from ..errors import FleetgenError
-from ..scaffold import files
+from ..scaffold import default_name, files
 
 _NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
-
-
-def _default_name(directory: Path) -> str:
-    name = re.sub(r"[^a-z0-9-]+", "-", directory.resolve().name.lower()).strip("-")[:63].strip("-")
-    return name or "fleet"
 
 
 @click.command("init")
@@ -25,7 +20,7 @@ def _default_name(directory: Path) -> str:
 @click.option("--repo-url", default=None, help="The git URL Argo CD pulls this repository from.")
 def command(directory: Path, name: str | None, repo_url: str | None) -> None:
     """Create fleet.yaml, its schema, pre-commit hooks, the CI workflow and a README in DIRECTORY."""
-    name = name or _default_name(directory)
+    name = name or default_name(directory)
     if not _NAME.fullmatch(name):
         raise click.BadParameter(f"{name!r} is not a DNS-1123 label", param_hint="--name")
     texts = files(name, repo_url or f"https://git.example.com/{name}.git")

@@ -201,7 +201,8 @@ def _gcp(cp: Doc, infra: Doc, objects: Objects, name: str, namespace: str) -> Do
     project = spec.get("project") or infra_spec.get("project")
     return {"provider": {"type": "gcp", **({"project": project} if project else {})},
             "region": spec.get("location") or infra_spec.get("region"),
-            "version": _version(spec.get("version"), _pool_versions(objects, namespace, name)),
+            "version": _version(spec.get("version") or spec.get("controlPlaneVersion"),
+                                _pool_versions(objects, namespace, name)),
             "pools": _pools(objects, namespace, name, pool)}
 
 
@@ -213,8 +214,10 @@ def _resource(doc: Doc, kind: str) -> Doc:
 
 
 def _azure(cp: Doc, infra: Doc, objects: Objects, name: str, namespace: str) -> Doc:
-    group = (_resource(infra, "ResourceGroup").get("spec")) or {}
-    managed = (_resource(cp, "ManagedCluster").get("spec")) or {}
+    resource_group = _resource(infra, "ResourceGroup")
+    group, managed = resource_group.get("spec") or {}, _resource(cp, "ManagedCluster").get("spec") or {}
+    # ASO names the Azure resource after metadata.name unless spec.azureName says otherwise.
+    group_name = group.get("azureName") or (resource_group.get("metadata") or {}).get("name")
 
     def pool(machine_pool: Doc, infra_pool: Doc) -> Doc | None:
         s = _resource(infra_pool, "ManagedClustersAgentPool").get("spec") or {}
@@ -227,7 +230,7 @@ def _azure(cp: Doc, infra: Doc, objects: Objects, name: str, namespace: str) -> 
                      else str(s.get("azureName")), s.get("vmSize", ""), _sizes(*sizes, machine_pool),
                      s.get("nodeLabels"), taints)
 
-    provider = {"type": "azure", **({"resourceGroup": group["azureName"]} if group.get("azureName") else {})}
+    provider = {"type": "azure", **({"resourceGroup": group_name} if group_name else {})}
     return {"provider": provider, "region": managed.get("location") or group.get("location"),
             "version": _version((cp.get("spec") or {}).get("version")), "pools": _pools(objects, namespace, name, pool)}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +17,23 @@ from .tree import from_tree, is_tree
 SUFFIXES = (".yaml", ".yml", ".json")
 
 
+# What a document of an unexpected shape raises in an importer (a list where a mapping belongs, a
+# word where a number does): the document is skipped with a note, never a traceback.
+SHAPE_ERRORS = (AttributeError, IndexError, KeyError, TypeError, ValueError)
+
+
+def guarded(found: Found, source: str, what: str, read: Callable[..., None], *args: Any) -> None:
+    try:
+        read(*args)
+    except SHAPE_ERRORS as exc:
+        found.note(source, f"{what} has an unexpected shape ({type(exc).__name__}: {exc}); skipped")
+
+
 def read_inputs(paths: list[Path]) -> Found:
     found = Found()
     for path in paths:
         if is_tree(path):
-            from_tree(path, found)
+            guarded(found, path.as_posix(), "the rendered tree", from_tree, path, found)
         elif path.is_dir():
             for file in sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file()):
                 read_file(file, found)
@@ -30,22 +43,33 @@ def read_inputs(paths: list[Path]) -> Found:
 
 
 def read_file(path: Path, found: Found) -> None:
-    source = path.as_posix()
-    docs = _flatten(_load(path))
-    capi = [d for d in docs if is_capi(d)]
-    ignored = 0
-    for doc in docs:
-        if is_cluster_secret(doc):
-            from_secret(doc, source, found)
-        elif is_kubeconfig(doc):
-            from_kubeconfig(doc, source, found)
-        elif not is_capi(doc):
+    source, docs = path.as_posix(), _load(path)
+    items: list[dict[str, Any]] = []
+    guarded(found, source, "a List", lambda: items.extend(_flatten(docs)))
+    capi, ignored = [], 0
+    for i, doc in enumerate(items, 1):
+        kind = _kind(doc)
+        if kind == "secret":
+            guarded(found, source, f"document {i} (a Secret)", from_secret, doc, source, found)
+        elif kind == "kubeconfig":
+            guarded(found, source, f"document {i} (a kubeconfig)", from_kubeconfig, doc, source, found)
+        elif kind == "capi":
+            capi.append(doc)
+        else:
             ignored += 1
     if capi:
-        from_documents(capi, source, found)
+        guarded(found, source, "a Cluster API object", from_documents, capi, source, found)
     if ignored:
         found.note(source, f"{ignored} document(s) are neither Argo CD cluster Secrets, Cluster API objects "
                            "nor a kubeconfig; ignored")
+
+
+def _kind(doc: dict[str, Any]) -> str | None:
+    try:
+        return ("secret" if is_cluster_secret(doc) else "kubeconfig" if is_kubeconfig(doc)
+                else "capi" if is_capi(doc) else None)
+    except SHAPE_ERRORS:
+        return None
 
 
 def _load(path: Path) -> list[Any]:
