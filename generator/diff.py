@@ -27,6 +27,7 @@ from deepdiff.helper import notpresent
 from .load import load_all_data
 from .model import Fleet
 from .plan import build_plan
+from .plan.adoption import lifecycle_changes
 
 YAML_SUFFIXES = (".yaml", ".yml", ".json")  # JSON is YAML
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
@@ -76,11 +77,14 @@ class PlanDelta:
     pending_added: tuple[str, ...] = ()
     pending_resolved: tuple[str, ...] = ()  # registered since the base (a server was added)
     upgrades: tuple[dict, ...] = ()
+    adopted: tuple[str, ...] = ()  # existing clusters Cluster API takes over (external -> managed)
+    released: tuple[str, ...] = ()  # clusters Cluster API stops managing (managed -> external)
 
     @property
     def empty(self) -> bool:
         return not (self.applications_added or self.applications_removed or self.applications_changed
-                    or self.placements or self.pending_added or self.pending_resolved or self.upgrades)
+                    or self.placements or self.pending_added or self.pending_resolved or self.upgrades
+                    or self.adopted or self.released)
 
 
 @dataclass(frozen=True)
@@ -345,6 +349,7 @@ def plan_delta(base: Fleet | None, head: Fleet) -> PlanDelta:
     old = build_plan(base, {}) if base else {"applications": [], "placements": {}, "pending": []}
     new = build_plan(head, base_versions)
     added, removed, changed = _applications(old["applications"], new["applications"])
+    adopted, released = lifecycle_changes(base, head)
     return PlanDelta(
         applications_added=added,
         applications_removed=removed,
@@ -353,6 +358,8 @@ def plan_delta(base: Fleet | None, head: Fleet) -> PlanDelta:
         pending_added=tuple(sorted(set(new["pending"]) - set(old["pending"]))),
         pending_resolved=tuple(sorted(set(old["pending"]) - set(new["pending"]) - _gone(base, head))),
         upgrades=tuple(new["upgrades"]),
+        adopted=adopted,
+        released=released,
     )
 
 

@@ -195,12 +195,21 @@ class FleetText:
             self._splice(len(self.text), len(self.text), self._top_level_list(path[0], value))
             self.data[path[0]] = []
         elif found is not None and isinstance(found[1], SequenceNode) and not found[1].flow_style:
-            self._append_block(found[1], value)
+            self._append_block(found[1], [value])
         elif found is not None and isinstance(found[1], SequenceNode) and not found[1].value:
             self._replace_empty_flow(found, value)
         else:
             raise EditError(f"cannot append to {_dotted(path)}: not a block list or an empty []")
         _data(self.data, path).append(value)
+
+    def extend(self, path: Sequence[Key], values: Sequence[Any]) -> None:
+        """``append`` each of ``values``, re-reading the file twice instead of once per item."""
+        if not values:
+            return
+        self.append(path, values[0])
+        if len(values) > 1:
+            self._append_block(self._node(path), values[1:])
+            _data(self.data, path).extend(values[1:])
 
     def result(self) -> str:
         """The edited text, after checking it reads back as exactly the edited data."""
@@ -336,15 +345,15 @@ class FleetText:
         end = self._line_end(content_end(seq))
         self._splice(colon + 1, end, " []\n")
 
-    def _append_block(self, seq: SequenceNode, value: Any) -> None:
+    def _append_block(self, seq: SequenceNode, values: Sequence[Any]) -> None:
         last = seq.value[-1]
         at = self._line_end(content_end(last))
         dash = self.text.rfind("-", self._line_start(last.start_mark.index), last.start_mark.index)
         column = dash - self._line_start(dash)
-        gap = self._separator(seq)
-        block = self._block_item(value, _merged_template(seq.value), column)
+        gap, template = self._separator(seq), _merged_template(seq.value)
+        blocks = "".join(gap + self._block_item(value, template, column) for value in values)
         prefix = "" if self.text[:at].endswith("\n") else "\n"
-        self._splice(at, at, prefix + gap + block)
+        self._splice(at, at, prefix + blocks)
 
     def _separator(self, seq: SequenceNode) -> str:
         """The blank lines between the last two items (the file's item separator), if any."""

@@ -109,6 +109,7 @@ class Cluster:
     argocd_mode: str  # push | pull
     karmada_member: bool
     path: Path
+    lifecycle: str = "managed"  # managed: Cluster API owns it | external: it exists and is run elsewhere
 
     @property
     def registered(self) -> bool:
@@ -117,8 +118,8 @@ class Cluster:
 
     @property
     def provisioned(self) -> bool:
-        """Cluster API creates it (everything but ``imported``)."""
-        return self.provider.type != "imported"
+        """Cluster API creates and owns it: a ``managed`` cluster of a real provider (not ``imported``)."""
+        return self.provider.type != "imported" and self.lifecycle == "managed"
 
 
 @dataclass(frozen=True)
@@ -324,6 +325,7 @@ def _cluster(raw: Mapping[str, Any], path: Path) -> Cluster:
         argocd_mode=(raw.get("argocd") or {}).get("mode", "push"),
         karmada_member=(raw.get("karmada") or {}).get("member", True),
         path=path,
+        lifecycle=raw.get("lifecycle", "managed"),
     )
 
 

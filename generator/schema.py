@@ -42,8 +42,13 @@ def _is_url(value: object) -> bool:
 
 
 @cache
+def schema_text() -> str:
+    """The shipped schema file, byte for byte."""
+    return resources.files("generator").joinpath("schemas/fleet.schema.json").read_text("utf-8")
+
+
 def schema_document() -> dict[str, Any]:
-    return json.loads(resources.files("generator").joinpath("schemas/fleet.schema.json").read_text("utf-8"))
+    return json.loads(schema_text())
 
 
 @cache
@@ -291,7 +296,7 @@ def _pools(cluster: dict[str, Any], path: Path) -> list[Issue]:
 def _provider_needs(cluster: dict[str, Any], path: Path) -> list[Issue]:
     """What a provider needs from the cluster entry that JSON Schema cannot say (it depends on provider.type)."""
     kind, pools = (cluster.get("provider") or {}).get("type"), cluster.get("nodePools") or []
-    if kind == "vsphere" and "server" not in cluster:
+    if kind == "vsphere" and cluster.get("lifecycle", "managed") == "managed" and "server" not in cluster:
         return [issue("schema", path, f"vSphere cluster {cluster['name']!r} has no server",
                       hint="set server to the control-plane endpoint (its load balancer): Cluster API needs it "
                            "before the cluster exists")]

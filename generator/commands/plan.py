@@ -10,6 +10,7 @@ import click
 from .. import pipeline, tree
 from ..errors import FleetgenError
 from ..plan import build_plan
+from ..plan.adoption import adoptions
 from ..report import LINT_FORMATS, plan_text
 from .common import colour, emit, fleet_argument, format_option, out_option
 
@@ -52,8 +53,11 @@ def command(fleet, out, failed, uids, fmt) -> None:
     model = loaded.fleet
     lost = check_failed(failed, {c.name for c in model.clusters})
     uid_map = parse_uids(uids, {w.name for w in model.workloads})
-    current = tree.read_lock(out or pipeline.output_dir(fleet, model)).versions
-    plan = build_plan(model, current, lost, uid_map)
+    lock = tree.read_lock(out or pipeline.output_dir(fleet, model))
+    plan = build_plan(model, lock.versions, lost, uid_map)
+    adopting = adoptions(model, lock.files, lock.versions)
+    if adopting:  # only then, like failover: the contract's keys stay as they are
+        plan["adoptions"] = adopting
     if fmt == "json":
         emit(json.dumps(plan, indent=2, ensure_ascii=False) + "\n")
     else:

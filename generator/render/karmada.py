@@ -289,5 +289,5 @@ def register_command(cluster: Cluster, endpoint: str) -> str:
 
 def _location_flags(cluster: Cluster) -> list[str]:
     """Provider and region land in Cluster.spec, where Karmada spread constraints can use them."""
-    flags = [f"--cluster-provider={cluster.provider.type}"] if cluster.provisioned else []
+    flags = [f"--cluster-provider={cluster.provider.type}"] if cluster.provider.type != "imported" else []
     return [*flags, f"--cluster-region={cluster.region}"]

@@ -42,6 +42,7 @@ def as_json(result: FleetDiff) -> dict[str, Any]:
                            for w, moves in plan.placements.items()},
             "pending": {"added": list(plan.pending_added), "registered": list(plan.pending_resolved)},
             "upgrades": list(plan.upgrades),
+            "lifecycle": {"adopted": list(plan.adopted), "released": list(plan.released)},
         },
     }
 

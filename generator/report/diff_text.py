@@ -21,6 +21,7 @@ from ..diff import (
     group_shared,
     show,
 )
+from ..plan.adoption import RELEASE_WARNING
 
 ARROW = "→"
 VALUE_LIMIT = 200  # characters of one value; a long string or a whole added mapping is cut with "…"
@@ -91,6 +92,9 @@ def plan_lines(plan: PlanDelta) -> list[str]:
         out.append(f"Registered since the base: {', '.join(plan.pending_resolved)}")
     if plan.upgrades:
         out += ["Upgrade waves", *(f"  {wave_line(w)}" for w in plan.upgrades)]
+    if plan.adopted:
+        out.append(f"Cluster API adoption (existing clusters, not new ones): {', '.join(plan.adopted)}")
+    out += [f"Released from Cluster API: {name}: {RELEASE_WARNING.format(name=name)}" for name in plan.released]
     return out
 
 

@@ -177,6 +177,9 @@ def summary_table(result: FleetDiff) -> str:
             ["Newly pending clusters", cluster_list(plan.pending_added, 10) or "none"],
             ["Registered since base", cluster_list(plan.pending_resolved, 10) or "none"],
             ["Upgrade waves", str(len(plan.upgrades))],
+            *([["Cluster API adoption (existing clusters)", cluster_list(plan.adopted, 10)]] if plan.adopted else []),
+            *([["**Released from Cluster API: deleted unless orphaned first**", cluster_list(plan.released, 10)]]
+              if plan.released else []),
             ["Manifests", f"{summary(docs)} in {len({d.cluster for d in docs})} cluster(s)"]]
     return "\n".join(table(["", "change"], rows)) + "\n\n"
 

@@ -68,7 +68,16 @@ def _text_rest(plan: Mapping[str, Any]) -> list[str]:
     pending = plan["pending"]
     lines = [f"Pending registration ({len(pending)}): {', '.join(pending) or 'none'}", "Upgrade waves"]
     waves = [f"  {wave_line(w)}" for w in plan["upgrades"]]
-    return lines + (waves or ["  none: every cluster is at its version"])
+    return lines + (waves or ["  none: every cluster is at its version"]) + _text_adoptions(plan)
+
+
+def _text_adoptions(plan: Mapping[str, Any]) -> list[str]:
+    """Existing clusters Cluster API takes over: new hub/capi files that create nothing."""
+    if not plan.get("adoptions"):
+        return []
+    return [f"Cluster API adoption ({len(plan['adoptions'])}): {', '.join(plan['adoptions'])}",
+            "  existing clusters: Cluster API takes them over by name, creating nothing (README, "
+            "\"Adopting an existing fleet\")"]
 
 
 def text(plan: Mapping[str, Any], failed: Collection[str] = ()) -> str:
@@ -113,8 +122,11 @@ def _md_placements(plan: Mapping[str, Any], failed: Collection[str]) -> list[str
 def _md_rest(plan: Mapping[str, Any]) -> list[str]:
     pending = ", ".join(f"`{c}`" for c in plan["pending"]) or "none"
     waves = [[w["wave"], w["from"], w["to"], ", ".join(w["clusters"])] for w in plan["upgrades"]]
+    adopting = [f"### Cluster API adoption ({len(plan['adoptions'])})", "",
+                "Existing clusters Cluster API takes over by name; nothing is created: "
+                + ", ".join(f"`{c}`" for c in plan["adoptions"]), ""] if plan.get("adoptions") else []
     return [f"### Pending registration ({len(plan['pending'])})", "", pending, "", "### Upgrade waves", "",
-            *(table(["wave", "from", "to", "clusters"], waves) if waves else ["none"]), ""]
+            *(table(["wave", "from", "to", "clusters"], waves) if waves else ["none"]), "", *adopting]
 
 
 def markdown(plan: Mapping[str, Any], failed: Collection[str] = ()) -> str:

@@ -1,0 +1,18 @@
+"""``fleetgen schema``: print the fleet JSON Schema, for editors and other validators to use offline."""
+
+from __future__ import annotations
+
+import click
+
+from ..schema import schema_text
+from .common import emit
+
+
+@click.command("schema")
+def command() -> None:
+    """Print the fleet.yaml JSON Schema (draft 2020-12) that lint validates against.
+
+    Save it next to fleet.yaml (fleetgen schema > fleet.schema.json) and point the YAML
+    language server at it: # yaml-language-server: $schema=./fleet.schema.json
+    """
+    emit(schema_text())

@@ -1,0 +1,57 @@
+"""fleetgen init: a new repository that lints, renders and checks clean at once; fleetgen schema."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from generator import __version__
+from generator.main import cli
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_init_then_lint_render_check_pass_in_an_empty_directory(tmp_path, monkeypatch):
+    repo = tmp_path / "platform-gitops"
+    result = run("init", str(repo))
+    assert result.exit_code == 0, result.output
+    files = sorted(p.relative_to(repo).as_posix() for p in repo.rglob("*") if p.is_file())
+    assert files == [".github/workflows/fleetgen.yaml", ".pre-commit-config.yaml", "README.md", "fleet.schema.json",
+                     "fleet.yaml"]
+    fleet = (repo / "fleet.yaml").read_text()
+    assert fleet.startswith("# yaml-language-server: $schema=./fleet.schema.json\n")
+    assert "name: platform-gitops\n" in fleet and "  allocation:\n    pods: 10.0.0.0/8\n" in fleet
+    hooks = (repo / ".pre-commit-config.yaml").read_text()
+    assert f"    rev: v{__version__}\n" in hooks and "id: fleetgen-lint" in hooks
+    assert f"fleetgen/fleetgen@v{__version__}" in (repo / ".github/workflows/fleetgen.yaml").read_text()
+    assert json.loads((repo / "fleet.schema.json").read_text())["$id"].endswith("fleet.schema.json")
+    monkeypatch.chdir(repo)
+    for command in ("lint", "render", "check"):
+        outcome = run(command)
+        assert outcome.exit_code == 0, (command, outcome.output)
+    added = run("add-cluster", "dev-a", "--environment", "development", "--region", "local", "--provider", "docker",
+                "--nodes", "workers=docker:1:3")
+    assert added.exit_code == 0, added.output  # network.allocation is there for add-cluster
+
+
+def test_init_refuses_to_overwrite(tmp_path):
+    (tmp_path / "README.md").write_text("mine\n")
+    result = run("init", str(tmp_path))
+    assert result.exit_code == 2 and "README.md" in result.output and "never overwrites" in result.output
+    assert (tmp_path / "README.md").read_text() == "mine\n" and not (tmp_path / "fleet.yaml").exists()
+
+
+def test_init_rejects_a_name_that_is_no_dns_label(tmp_path):
+    assert run("init", str(tmp_path), "--name", "Bad_Name").exit_code == 2
+
+
+def test_schema_prints_the_shipped_schema_byte_for_byte():
+    from pathlib import Path
+
+    shipped = (Path(__file__).resolve().parents[1] / "generator" / "schemas" / "fleet.schema.json").read_text()
+    result = run("schema")
+    assert result.exit_code == 0 and result.output == shipped
+    assert "lifecycle" in json.loads(result.output)["$defs"]["cluster"]["properties"]

@@ -1,0 +1,155 @@
+"""lifecycle: external — clusters that exist already: real provider everywhere, no Cluster API objects."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from generator.load import load_text
+from generator.render import argocd, capi, karmada, targets
+from generator.schema import validate
+from tests.conftest import fleet_from_text
+
+CA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJrVENDQVRlZ0F3SUJBZ0lJRXhhbXBsZQotLS0tLUVORCBDRVJUSUZJQ0FURS0tLS0tCg=="
+
+FLEET = f"""
+apiVersion: fleetgen/v1alpha1
+kind: Fleet
+name: adopted
+repo: {{url: "https://git.example.com/fleet"}}
+hub: {{name: hub, karmada: {{server: "https://karmada.example.com:5443"}}}}
+network: {{mesh: cilium}}
+defaults: {{kubernetesVersion: "1.30", lifecycle: external}}
+clusters:
+  - name: eks-prod
+    environment: production
+    region: us-east-1
+    server: https://ABCDEF.gr7.us-east-1.eks.amazonaws.com
+    caData: {CA}
+    provider: {{type: aws, accountID: "123456789012", roleARN: "arn:aws:iam::123456789012:role/argocd"}}
+    network: {{pods: 10.0.0.0/16, services: 10.100.0.0/16, meshID: 1}}
+  - name: gke-prod
+    environment: production
+    region: europe-west1
+    server: https://34.1.2.3
+    provider: {{type: gcp, project: example-proj-1}}
+    network: {{pods: 10.1.0.0/16, services: 10.101.0.0/16, meshID: 2}}
+  - name: aks-prod
+    environment: production
+    region: westeurope
+    server: https://aks-prod-dns-1a2b.hcp.westeurope.azmk8s.io:443
+    provider: {{type: azure, subscriptionID: "00000000-0000-0000-0000-000000000001", resourceGroup: rg-prod}}
+    network: {{pods: 10.2.0.0/16, services: 10.102.0.0/16, meshID: 3}}
+  - name: eks-new
+    environment: production
+    region: us-west-2
+    lifecycle: managed
+    provider: {{type: aws, accountID: "123456789012", roleARN: "arn:aws:iam::123456789012:role/argocd"}}
+    network: {{pods: 10.3.0.0/16, services: 10.103.0.0/16, meshID: 4}}
+"""
+
+
+@pytest.fixture(scope="module")
+def fleet():
+    return fleet_from_text(FLEET)
+
+
+def _secret_config(fleet, name: str) -> tuple[dict, dict]:
+    secret = argocd.cluster_secret(fleet, fleet.cluster(name))
+    return secret["metadata"]["labels"], json.loads(secret["stringData"]["config"])
+
+
+def test_external_eks_keeps_aws_auth_and_provider_label(fleet):
+    labels, config = _secret_config(fleet, "eks-prod")
+    assert labels["provider"] == "aws"
+    assert config == {"awsAuthConfig": {"clusterName": "eks-prod", "roleARN": "arn:aws:iam::123456789012:role/argocd"},
+                      "tlsClientConfig": {"insecure": False, "caData": CA}}
+
+
+def test_external_gke_and_aks_keep_their_exec_providers(fleet):
+    labels, config = _secret_config(fleet, "gke-prod")
+    assert labels["provider"] == "gcp"
+    assert config["execProviderConfig"]["args"] == ["gcp"]
+    labels, config = _secret_config(fleet, "aks-prod")
+    assert labels["provider"] == "azure"
+    assert config["execProviderConfig"]["args"] == ["azure"]
+    assert config["execProviderConfig"]["env"]["AAD_LOGIN_METHOD"] == "workloadidentity"
+
+
+def test_external_clusters_get_no_cluster_api_objects(fleet):
+    assert [f.path for f in capi.render(fleet)] == ["hub/capi/eks-new.yaml"]
+    every = [f for target in targets() for f in target(fleet)]
+    kinds = {d["apiVersion"].split("/")[0] for f in every for d in f.documents if "apiVersion" in d}
+    assert "cluster.x-k8s.io" in kinds  # only from eks-new
+    external = [f.path for f in every if "capi" in f.path and "eks-new" not in f.path]
+    assert external == []
+
+
+def test_external_cluster_keeps_provider_for_karmada(fleet):
+    assert "--cluster-provider=aws" in karmada.join_command(fleet.cluster("eks-prod"))
+
+
+def test_external_cluster_versions_and_cidrs_are_still_linted():
+    from generator.lint import run
+
+    text = FLEET.replace("10.1.0.0/16, services", "10.0.0.0/16, services")
+    doc, _ = load_text(text, "fleet.yaml")
+    assert validate(doc) == []
+    fleet = fleet_from_text(text)
+    rules = {f.rule for f in run(doc, fleet).findings}
+    assert "cidr-overlap" in rules
+
+
+def test_lifecycle_value_is_schema_checked():
+    doc, _ = load_text(FLEET.replace("lifecycle: managed", "lifecycle: adopted"), "fleet.yaml")
+    (finding,) = validate(doc)
+    assert finding.rule == "schema" and finding.path[-1] == "lifecycle"
+
+
+def test_external_vsphere_needs_no_control_plane_server():
+    text = FLEET.replace("""    provider: {type: gcp, project: example-proj-1}""",
+                         """    provider: {type: vsphere, server: vcenter.example.com, datacenter: dc1, template: t}""")
+    text = text.replace("    server: https://34.1.2.3\n", "")
+    doc, _ = load_text(text, "fleet.yaml")
+    assert validate(doc) == []
+    managed = text.replace("defaults: {kubernetesVersion: \"1.30\", lifecycle: external}",
+                           "defaults: {kubernetesVersion: \"1.30\"}")
+    doc, _ = load_text(managed, "fleet.yaml")
+    assert any("vSphere" in f.message for f in validate(doc))
+
+
+# ---------------------------------------------------------------- external -> managed: adoption
+
+
+def test_diff_shows_external_to_managed_as_adoption_not_a_new_cluster():
+    from generator.diff import plan_delta
+    from generator.report.diff_text import plan_lines
+
+    base = fleet_from_text(FLEET)
+    head = fleet_from_text(FLEET.replace("  - name: aks-prod\n", "  - name: aks-prod\n    lifecycle: managed\n"))
+    delta = plan_delta(base, head)
+    assert delta.adopted == ("aks-prod",) and delta.released == ()
+    assert not delta.applications_added and not delta.pending_added
+    assert "Cluster API adoption (existing clusters, not new ones): aks-prod" in plan_lines(delta)
+    back = plan_delta(head, base)
+    assert back.released == ("aks-prod",)
+    assert any("Cluster API DELETES the cluster" in line for line in plan_lines(back))
+
+
+def test_plan_lists_adoption_from_the_rendered_tree(tmp_path):
+    from click.testing import CliRunner
+
+    from generator.main import cli
+
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(FLEET)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["render", str(fleet)]).exit_code == 0
+    before = json.loads(runner.invoke(cli, ["plan", str(fleet), "--format", "json"]).output)
+    assert "adoptions" not in before
+    fleet.write_text(FLEET.replace("  - name: gke-prod\n", "  - name: gke-prod\n    lifecycle: managed\n"))
+    plan = json.loads(runner.invoke(cli, ["plan", str(fleet), "--format", "json"]).output)
+    assert plan["adoptions"] == ["gke-prod"]  # eks-new has no rendered tree entry yet: it is created, not adopted
+    text = runner.invoke(cli, ["plan", str(fleet)]).output
+    assert "Cluster API adoption (1): gke-prod" in text
