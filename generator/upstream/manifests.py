@@ -210,17 +210,18 @@ def _add(total: Result, part: Result) -> None:
     total.cel.unsupported |= part.cel.unsupported
 
 
-def validate_tree(root: Path, label: str, parallel: bool | None = None) -> Result:
+def validate_tree(root: Path, label: str, parallel: bool | None = None, validator: Validator | None = None) -> Result:
     """Check every manifest file under ``root``; findings are sorted, paths shown under ``label``.
 
     Reading YAML is most of the time, so a large tree is split across the cores (forked workers,
-    as ``produce`` does); the result is the same as the serial path's."""
+    as ``produce`` does); the result is the same as the serial path's. ``validator`` (serial only)
+    brings its own schema store."""
     rels = manifest_files(root)
     if parallel is None:
-        parallel = len(rels) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1
+        parallel = validator is None and len(rels) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1
     total = Result()
     if not parallel:
-        _add(total, _run(rels, root, label, Validator()))
+        _add(total, _run(rels, root, label, validator or Validator()))
     else:
         global _JOB
         _JOB = (root, label)
