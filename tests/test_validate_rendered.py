@@ -198,7 +198,8 @@ def test_every_vendored_rule_can_be_evaluated():
 
 
 def test_unknown_field_fails_with_its_position(tmp_path):
-    root = tree(tmp_path, {"ns.yaml": "# header\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  colour: red\n"})
+    text = "# header\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  colour: red\n"
+    root = tree(tmp_path, {"ns.yaml": text})
     findings = as_json(run("validate-rendered", str(root), "--format", "json"))
     assert [(f["rule"], f["line"], f["column"], f["path"]) for f in findings] == [
         ("upstream-schema", 5, 3, "[0].metadata")]

@@ -1,7 +1,19 @@
 """One module per subcommand; this list is the CLI's table of contents."""
 
-from . import (add_cluster, check, diff, lint, plan, register, remove_cluster, render, rules, upgrade, validate,
-               validate_rendered)
+from . import (
+    add_cluster,
+    check,
+    diff,
+    lint,
+    plan,
+    register,
+    remove_cluster,
+    render,
+    rules,
+    upgrade,
+    validate,
+    validate_rendered,
+)
 
 COMMANDS = [validate.command, lint.command, rules.command, render.command, check.command, plan.command,
             diff.command, add_cluster.command, register.command, upgrade.command, remove_cluster.command,
