@@ -274,3 +274,35 @@ def test_parallel_and_serial_agree(tmp_path):
     forked = validate_tree(root, "r", parallel=True)
     assert serial.findings == forked.findings and len(serial.findings) == 2
     assert (serial.stats, serial.cel.evaluated) == (forked.stats, forked.cel.evaluated)
+
+
+# ------------------------------------------------------------------------- check --schemas
+
+
+def test_check_with_schemas_validates_the_render_in_memory():
+    result = run("check", str(ROOT / "fleet.yaml"), "--schemas")
+    assert result.exit_code == 0, result.output
+    assert "up to date" in result.output and "validated 193 documents and 8 Helm values files" in result.output
+
+
+def test_check_rendered_reports_like_validate_rendered(tmp_path):
+    import yaml
+
+    from generator.produce import file_bytes
+    from generator.render import File
+    from generator.upstream.manifests import check_rendered
+
+    files = [File("hub/capi/prod.yaml", (yaml.safe_load(NAMESPACE), yaml.safe_load(MHC))),
+             File("clusters/b/cilium/values.yaml", ({"cluster": {"name": "b", "id": "seven"}},)),
+             File("README.md", text="notes\n")]
+    data = {f.path: file_bytes(f, "fleet.yaml") for f in files}
+    in_memory = check_rendered(files, data, "rendered")
+    root = tmp_path / "rendered"
+    for path, body in data.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_bytes(body)
+    from_disk = validate_tree(root, "rendered", parallel=False)
+    assert in_memory.findings == from_disk.findings
+    assert [(f.rule, f.file, f.line) for f in in_memory.findings] == [
+        ("upstream-schema", "rendered/clusters/b/cilium/values.yaml", 4),  # header comment, cluster:, name:, id:
+        ("upstream-cel", "rendered/hub/capi/prod.yaml", 19)]  # header, Namespace (4 lines), ---, MHC's line 13

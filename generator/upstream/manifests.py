@@ -77,6 +77,15 @@ class Validator:
         self.store = store or Store()
         self.rules = Rules()
 
+    def check_rendered(self, rel: str, docs: list, data: bytes, label: str) -> Result:
+        """Like check_file, for documents rendered in memory (``data``: the file's exact bytes)."""
+        result = Result(stats=Stats(files=1))
+        problems = self._problems(rel, list(docs), result.stats)
+        if problems:
+            where = _Positions(data.decode("utf-8"))
+            result.findings += [_finding(f"{label}/{rel}", where, *p) for p in problems]
+        return result
+
     def check_file(self, root: Path, rel: str, label: str) -> Result:
         result = Result(stats=Stats(files=1))
         name = f"{label}/{rel}"
@@ -184,24 +193,47 @@ _WORKER_VALIDATOR: Validator | None = None
 def _run(rels: list[str], root: Path, label: str, validator: Validator) -> Result:
     total = Result()
     for rel in rels:
-        _add(total, validator.check_file(root, rel, label))
+        add(total, validator.check_file(root, rel, label))
     total.cel = validator.rules.counts
     return total
 
 
 def _worker(rels: list[str]) -> Result:
+    validator = shared_validator()
+    before, validator.rules.counts = validator.rules.counts, Counts()  # each chunk reports its own rule checks
+    try:
+        return _run(rels, *_JOB, validator)
+    finally:
+        validator.rules.counts = before
+
+
+def shared_validator() -> Validator:
+    """One Validator per process (a forked render worker builds its own on first use)."""
     global _WORKER_VALIDATOR
     if _WORKER_VALIDATOR is None:
         _WORKER_VALIDATOR = Validator()
-    before = _WORKER_VALIDATOR.rules.counts
-    _WORKER_VALIDATOR.rules.counts = Counts()  # each chunk reports only its own rule checks
+    return _WORKER_VALIDATOR
+
+
+def check_rendered(files: Iterable, data: dict[str, bytes], label: str) -> Result:
+    """Validate a render target's files in memory: ``files`` are render.File, ``data`` their bytes by path.
+    Used by ``fleetgen check --schemas``, where the committed tree is proven equal to these bytes."""
+    validator = shared_validator()
+    before, validator.rules.counts = validator.rules.counts, Counts()
+    total = Result()
     try:
-        return _run(rels, *_JOB, _WORKER_VALIDATOR)
+        for f in files:
+            if f.text is None and f.path.endswith(SUFFIXES):
+                add(total, validator.check_rendered(f.path, list(f.documents), data[f.path], label))
+        total.cel = validator.rules.counts
     finally:
-        _WORKER_VALIDATOR.rules.counts = before
+        validator.rules.counts = before
+    total.findings.sort()
+    return total
 
 
-def _add(total: Result, part: Result) -> None:
+def add(total: Result, part: Result) -> None:
+    """Merge ``part`` into ``total`` (findings, file and document counts, CEL counts)."""
     total.findings += part.findings
     for name in ("files", "documents", "values_files"):
         setattr(total.stats, name, getattr(total.stats, name) + getattr(part.stats, name))
@@ -221,14 +253,14 @@ def validate_tree(root: Path, label: str, parallel: bool | None = None, validato
         parallel = validator is None and len(rels) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1
     total = Result()
     if not parallel:
-        _add(total, _run(rels, root, label, validator or Validator()))
+        add(total, _run(rels, root, label, validator or Validator()))
     else:
         global _JOB
         _JOB = (root, label)
         try:
             with multiprocessing.get_context("fork").Pool(min(2, os.cpu_count() or 1)) as pool:
                 for part in pool.imap(_worker, [rels[i:i + CHUNK] for i in range(0, len(rels), CHUNK)]):
-                    _add(total, part)
+                    add(total, part)
         finally:
             _JOB = None
     total.findings.sort()
