@@ -306,3 +306,12 @@ def test_check_rendered_reports_like_validate_rendered(tmp_path):
     assert [(f.rule, f.file, f.line) for f in in_memory.findings] == [
         ("upstream-schema", "rendered/clusters/b/cilium/values.yaml", 4),  # header comment, cluster:, name:, id:
         ("upstream-cel", "rendered/hub/capi/prod.yaml", 19)]  # header, Namespace (4 lines), ---, MHC's line 13
+
+
+def test_values_json_has_no_type_for_are_findings_not_tracebacks(tmp_path):
+    root = tree(tmp_path, {"a.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n"
+                                     "  annotations: {a: !!binary aGVsbG8=}\n---\nkind: 3\napiVersion: v1\n"})
+    findings = as_json(run("validate-rendered", str(root), "--format", "json"))
+    assert [(f["rule"], f["line"], f["path"]) for f in findings] == [
+        ("upstream-schema", 5, "[0].metadata.annotations.a"), ("unknown-kind", 7, "[1]")]
+    assert "b'hello' is not of type 'string'" in findings[0]["message"]

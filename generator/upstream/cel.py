@@ -176,8 +176,11 @@ class Rules:
         found = self._verdicts[key]
         if found is None:
             return None
-        self.counts.failed += 1
-        return Failure(path, rule, found.message)
+        if found.evaluated:
+            self.counts.failed += 1
+        else:
+            self.counts.unsupported.add(f"{rule}: {found.message}")
+        return Failure(path, rule, found.message, found.evaluated)
 
     def _evaluate(self, program, entry: Mapping, value: Any) -> Failure | None:
         """None when the rule holds, else a Failure (its path is filled in by the caller)."""
@@ -186,6 +189,8 @@ class Rules:
             result = program.evaluate({"self": celpy.json_to_cel(value)})
         except celpy.CELEvalError as exc:  # e.g. "no such key": the API server rejects the object too
             result = exc
+        except Exception as exc:  # noqa: BLE001  a limit of celpy, not a verdict on the document
+            return Failure((), rule, f"rule not evaluated: celpy raised {type(exc).__name__}: {exc}", False)
         if isinstance(result, celtypes.BoolType) and result:
             return None
         if isinstance(result, celpy.CELEvalError):

@@ -130,7 +130,7 @@ class Validator:
         kind = doc.get("kind") if isinstance(doc, dict) else None
         if not (isinstance(api_version, str) and isinstance(kind, str)):
             what = "a Helm values file of a chart without a vendored values schema" \
-                if rel.endswith("values.yaml") else "not a Kubernetes object (no apiVersion and kind)"
+                if rel.endswith("values.yaml") else "not a Kubernetes object (no string apiVersion and kind)"
             return [(index, (), RULE_UNKNOWN, ERROR, f"document {index}: {what}")]
         compiled = self.store.kind(api_version, kind)
         who = f"{describe(doc)} (document {index})"

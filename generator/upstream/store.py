@@ -68,12 +68,18 @@ class Compiled:
 
     def errors(self, doc: Any) -> list[tuple[tuple, str]]:
         """``[(json path parts, message)]``, empty when ``doc`` is valid."""
-        if self.fast.is_valid(doc):
-            return []
+        try:
+            if self.fast.is_valid(doc):
+                return []
+        except (ValueError, TypeError):  # a value JSON has no type for (e.g. !!binary): let jsonschema say so
+            pass
         found = sorted(((tuple(e.absolute_path), e.message) for e in self.explainer.iter_errors(doc)),
                        key=lambda pair: (tuple(map(str, pair[0])), pair[1]))
         if not found:  # the two validators disagree (e.g. a regex dialect): say what the fast one saw
-            found = [(tuple(e.instance_path), e.message) for e in self.fast.iter_errors(doc)]
+            try:
+                found = [(tuple(e.instance_path), e.message) for e in self.fast.iter_errors(doc)]
+            except (ValueError, TypeError) as exc:
+                found = [((), f"not a JSON value: {exc}")]
         return found
 
 
