@@ -5,7 +5,9 @@ memory is that run's own) and the table shows seconds per stage, the render tota
 the unchanged tree, and the floor: PyYAML's C emitter (libyaml, ``yaml.CSafeDumper``) serialising
 the very documents the render produced. ``ratio`` = render total / floor (a first render into an
 empty directory); ``re-render`` is a fleet-wide change (a new Thanos image) rendered over the
-existing tree, with the number of files it rewrote. Lint-only timings
+existing tree, with the number of files it rewrote. ``validate-rendered`` reads the written tree
+back and validates it against the upstream schemas; ``check --schemas`` renders in memory, compares
+and validates every document without reading YAML back. Lint-only timings
 (load + validate + lint) follow for the lint sizes. Not a test: nothing here asserts a time.
 """
 
@@ -54,14 +56,35 @@ def _measure_render(workdir: Path) -> dict:
     drift = tree.compare(out, produce(again.fleet, "fleet.yaml", check).files)
     assert not drift
     check_total = time.perf_counter() - started
+    validated, checked_schemas = _measure_validation(fleet_path, out)
     # A fleet-wide change (a new Thanos image: every spoke's Prometheus and the Querier) on the
     # existing tree: the everyday case, where unchanged files are kept by hard link.
     fleet_path.write_text(fleet_path.read_text().replace("thanos:v0.38.0", "thanos:v0.38.1"))
     again_stages, _, _, rewritten = _render_once(fleet_path)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the floor's own documents
-    return {"stages": stages.times, "render": render_total, "check": check_total,
+    return {"stages": stages.times, "render": render_total, "check": check_total, "validate": validated,
+            "check_schemas": checked_schemas,
             "rerender": sum(again_stages.times.values()), "rewritten": rewritten,
             "files": len(produced.files), "floor": _floor(loaded.fleet), "peak_mib": peak}
+
+
+def _measure_validation(fleet_path: Path, out: Path) -> tuple[float, float]:
+    """``validate-rendered`` of the written tree (reads the YAML back), and ``check --schemas`` (validates
+    the render in memory): both must find nothing in a fresh render."""
+    from generator import pipeline, tree
+    from generator.produce import produce
+    from generator.stages import Stages
+    from generator.upstream.manifests import validate_tree
+
+    started = time.perf_counter()
+    result = validate_tree(out, "rendered")
+    validated = time.perf_counter() - started
+    assert not result.findings, result.findings[:3]
+    started = time.perf_counter()
+    loaded = pipeline.check(fleet_path, None, Stages())
+    produced = produce(loaded.fleet, "fleet.yaml", schemas="rendered")
+    assert not tree.compare(out, produced.files) and not produced.upstream.findings
+    return validated, time.perf_counter() - started
 
 
 def _floor(fleet) -> dict:
@@ -101,7 +124,8 @@ def _child(kind: str, n: int) -> dict:
 def _render_table(sizes: list[int]) -> str:
     stage_names = ("load", "validate", "lint", "render+emit", "write")
     head = ["clusters", "fleet lines", "files", "documents", *stage_names, "render", "check", "check/render",
-            "libyaml floor", "ratio", "re-render (files)", "re-render ratio", "peak MiB"]
+            "libyaml floor", "ratio", "re-render (files)", "re-render ratio", "validate-rendered",
+            "validate/render", "check --schemas", "check --schemas/render", "peak MiB"]
     rows = []
     for n in sizes:
         r = _child("render", n)
@@ -110,7 +134,8 @@ def _render_table(sizes: list[int]) -> str:
                      f"{r['render']:.2f}", f"{r['check']:.2f}", f"{r['check'] / r['render']:.2f}",
                      f"{r['floor']['seconds']:.2f}", f"{r['render'] / r['floor']['seconds']:.2f}",
                      f"{r['rerender']:.2f} ({r['rewritten']})", f"{r['rerender'] / r['floor']['seconds']:.2f}",
-                     f"{r['peak_mib']:.0f}"])
+                     f"{r['validate']:.2f}", f"{r['validate'] / r['render']:.2f}", f"{r['check_schemas']:.2f}",
+                     f"{r['check_schemas'] / r['render']:.2f}", f"{r['peak_mib']:.0f}"])
     return _markdown(head, rows)
 
 

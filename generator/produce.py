@@ -13,6 +13,7 @@ import multiprocessing
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from .findings import ERROR, Finding
 from .model import Fleet
@@ -28,6 +29,7 @@ class Produced:
     files: Mapping[str, bytes]  # relative POSIX path -> exact bytes
     versions: Mapping[str, str]  # cluster -> kubernetesVersion, recorded in the lock for upgrade checks
     leaks: tuple[tuple[str, int, str, str], ...] = ()  # (path, line, kind, masked) found by the final scan
+    upstream: Any = None  # upstream.manifests.Result when produce(..., schemas=label) was asked to validate
 
 
 def header(source: str, path: str) -> str:
@@ -49,28 +51,33 @@ def _scan(files: Mapping[str, bytes]) -> list[tuple[str, int, str, str]]:
             for line, kind, masked in scan_text(data.decode("utf-8"))]
 
 
-def _run_target(index: int, fleet: Fleet, source: str) -> tuple[dict[str, bytes], list]:
-    """One target, start to finish: render, emit, scan. Runs in a worker or inline."""
-    files = {check_relpath(f.path): file_bytes(f, source) for f in targets()[index](fleet)}
-    return files, _scan(files)
+def _run_target(index: int, fleet: Fleet, source: str, schemas: str | None = None) -> tuple[dict, list, Any]:
+    """One target, start to finish: render, emit, scan, and (``schemas``: the output label) validate the
+    documents against the upstream schemas (``check --schemas``). Runs in a worker or inline."""
+    rendered = targets()[index](fleet)
+    files = {check_relpath(f.path): file_bytes(f, source) for f in rendered}
+    if schemas is None:
+        return files, _scan(files), None
+    from .upstream.manifests import check_rendered
+
+    return files, _scan(files), check_rendered(rendered, files, schemas)
 
 
-_WORKER_FLEET: tuple[Fleet, str] | None = None  # set in the parent just before fork; read by workers
+_WORKER_FLEET: tuple[Fleet, str, str | None] | None = None  # set in the parent just before fork; read by workers
 
 
-def _worker(index: int) -> tuple[dict[str, bytes], list]:
-    fleet, source = _WORKER_FLEET
-    return _run_target(index, fleet, source)
+def _worker(index: int) -> tuple[dict[str, bytes], list, Any]:
+    return _run_target(index, *_WORKER_FLEET)
 
 
-def _results(fleet: Fleet, source: str, parallel: bool) -> Iterator[tuple[dict[str, bytes], list]]:
+def _results(fleet: Fleet, source: str, parallel: bool, schemas: str | None) -> Iterator[tuple[dict, list, Any]]:
     """Each target's result as it completes, in target order (so the merge is deterministic)."""
     indices = range(len(targets()))
     if not parallel:
-        yield from (_run_target(i, fleet, source) for i in indices)
+        yield from (_run_target(i, fleet, source, schemas) for i in indices)
         return
     global _WORKER_FLEET
-    _WORKER_FLEET = (fleet, source)
+    _WORKER_FLEET = (fleet, source, schemas)
     try:
         with multiprocessing.get_context("fork").Pool(min(2, os.cpu_count() or 1)) as pool:
             yield from pool.imap(_worker, indices, chunksize=1)
@@ -79,23 +86,38 @@ def _results(fleet: Fleet, source: str, parallel: bool) -> Iterator[tuple[dict[s
 
 
 def produce(fleet: Fleet, source: str = "fleet.yaml", stages: Stages | None = None,
-            parallel: bool | None = None) -> Produced:
-    """Render, emit and scan every target; ``parallel`` defaults to "large fleet on a multi-core machine"."""
+            parallel: bool | None = None, schemas: str | None = None) -> Produced:
+    """Render, emit and scan every target; ``parallel`` defaults to "large fleet on a multi-core machine".
+    With ``schemas`` (the label findings show for the output directory) every document is also validated
+    against its upstream schema: ``Produced.upstream`` holds the outcome."""
     stages = stages or Stages()
     if parallel is None:
         parallel = len(fleet.clusters) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1
     with stages.stage("render+emit", total=len(targets())):
         files: dict[str, bytes] = {}
         leaks: list = []
-        for part, found in _results(fleet, source, parallel):
+        upstream = None
+        for part, found, checked in _results(fleet, source, parallel, schemas):
             duplicate = files.keys() & part.keys()
             if duplicate:
                 raise AssertionError(f"two render targets produce {sorted(duplicate)[0]}")
             files.update(part)
             leaks += found
+            upstream = _merge(upstream, checked)
             stages.advance()
     return Produced(dict(sorted(files.items())), {c.name: c.kubernetes_version for c in fleet.clusters},
-                    tuple(sorted(leaks)))
+                    tuple(sorted(leaks)), upstream)
+
+
+def _merge(total, part):
+    if part is None:
+        return total
+    if total is None:
+        return part
+    from .upstream.manifests import add
+
+    add(total, part)
+    return total
 
 
 def leaked(produced: Produced, out_label: str) -> list[Finding]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,9 +9,10 @@ import pytest
 from generator.load import load_text
 from generator.model import Fleet, build
 from generator.schema import validate
+from generator.upstream.cel import Rules
+from generator.upstream.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
 EXAMPLE = ROOT / "fleet.yaml"
 
 
@@ -36,32 +35,22 @@ def example_fleet(example_text) -> Fleet:
     return fleet_from_text(example_text)
 
 
-def _upstream_checker():
-    spec = importlib.util.spec_from_file_location("shared_validate", SHARED / "schemas" / "validate.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["shared_validate"] = module
-    spec.loader.exec_module(module)
-    return module, module.Checker(str(SHARED / "schemas" / "k8s"))
-
-
 @pytest.fixture(scope="session")
 def upstream():
-    """``upstream(doc)`` -> list of error strings from the real upstream schema (strict); fails on unknown kinds."""
-    module, checker = _upstream_checker()
+    """``upstream(doc)`` -> list of error strings from the vendored upstream schema (strict) and its CEL rules;
+    fails on kinds without a vendored schema."""
+    store, rules = Store(), Rules()
 
     def check(doc: dict) -> list[str]:
-        known, errors = checker.errors(doc)
-        assert known, f"no upstream schema for {doc.get('apiVersion')} {doc.get('kind')}"
-        return errors
+        compiled = store.kind(doc.get("apiVersion"), doc.get("kind"))
+        assert compiled is not None, f"no upstream schema for {doc.get('apiVersion')} {doc.get('kind')}"
+        return [f"{message} at {list(path)}" for path, message in compiled.errors(doc)] + \
+            [f"{f.message} (CEL: {f.rule}) at {list(f.path)}" for f in rules.check(compiled.schema, doc)]
 
     return check
 
 
 @pytest.fixture(scope="session")
 def cilium_values_schema():
-    import json
-
-    import jsonschema
-
-    path = SHARED / "schemas" / "helm" / "cilium" / "1.20.0" / "values.schema.json"
-    return jsonschema.Draft7Validator(json.loads(path.read_text()))
+    """The Cilium chart's values schema as validate-rendered applies it (closed: unknown keys fail)."""
+    return Store().chart("cilium").explainer

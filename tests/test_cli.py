@@ -34,8 +34,8 @@ def test_clean_example_exits_zero():
     assert "0 errors" in result.output
 
 
-def test_shared_example_exits_zero():
-    assert run("lint", str(ROOT.parent / "shared" / "examples" / "fleet.yaml")).exit_code == 0
+def test_contract_example_exits_zero():
+    assert run("lint", str(ROOT / "examples" / "fleet.yaml")).exit_code == 0
 
 
 def test_text_is_compiler_style(bad_fleet):

@@ -12,8 +12,9 @@ import yaml
 from generator.render import capi, security
 from tests.conftest import fleet_from_text
 
-PRINCIPAL_SCHEMA = Path(__file__).parent / "schemas" / "argocd-agent-principal-0.3.2.values.schema.json"
-PRINCIPAL_DEFAULTS = Path(__file__).parent / "schemas" / "argocd-agent-principal-0.3.2.values.yaml"
+PRINCIPAL_CHART = Path(__file__).parents[1] / "generator" / "schemas" / "upstream" / "helm" / "argocd-agent-principal"
+PRINCIPAL_SCHEMA = PRINCIPAL_CHART / "0.3.2" / "values.schema.json"
+PRINCIPAL_DEFAULTS = PRINCIPAL_CHART / "0.3.2" / "values.yaml"
 
 
 def deep_merge(base, over):
@@ -67,7 +68,7 @@ def test_eks_endpoint_is_private_unless_asked(access, expected):
 
 def test_principal_values_require_client_certificates_and_stay_internal():
     [values_file] = security.render(fleet())
-    assert values_file.path == "bootstrap/argocd-agent-principal-values.yaml"
+    assert values_file.path == "bootstrap/argocd-agent-principal/values.yaml"
     [values] = values_file.documents
     schema = json.loads(PRINCIPAL_SCHEMA.read_text())
     merged = deep_merge(yaml.safe_load(PRINCIPAL_DEFAULTS.read_text()), values)  # what helm validates

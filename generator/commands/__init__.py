@@ -15,8 +15,9 @@ from . import (
     schema,
     upgrade,
     validate,
+    validate_rendered,
 )
 
 COMMANDS = [validate.command, lint.command, rules.command, render.command, check.command, plan.command,
             diff.command, add_cluster.command, register.command, upgrade.command, remove_cluster.command,
-            init.command, import_.command, schema.command]
+            validate_rendered.command, init.command, import_.command, schema.command]

@@ -10,10 +10,12 @@ import click
 
 from .. import pipeline, tree
 from ..drift import as_finding, unified
+from ..findings import exit_code
 from ..produce import produce
 from ..report import LINT_FORMATS, text
 from ..stages import Stages, wants_progress
 from .common import colour, emit, fleet_argument, format_option, out_option, profile_option
+from .validate_rendered import summary
 
 
 def display(path: Path) -> str:
@@ -25,13 +27,16 @@ def display(path: Path) -> str:
 @click.command("check")
 @fleet_argument
 @out_option
-@format_option("text", "json", "github")
+@format_option("text", "json", "github", "sarif")
+@click.option("--schemas", is_flag=True,
+              help="Also validate every rendered document against the vendored upstream schemas and CEL rules "
+                   "(what validate-rendered checks, without reading the tree back).")
 @profile_option
-def command(fleet, out, fmt, profile) -> None:
+def command(fleet, out, fmt, schemas, profile) -> None:
     """Fail (exit 1) when the rendered tree is stale, hand-edited or holds stray manifests."""
     stages = Stages(progress=wants_progress())
     try:
-        code, output = _check(fleet, out, fmt, stages)
+        code, output = _check(fleet, out, fmt, stages, schemas)
     finally:
         stages.close()  # the progress line is gone before the report is printed
         if profile:
@@ -40,18 +45,24 @@ def command(fleet, out, fmt, profile) -> None:
     sys.exit(code)
 
 
-def _check(fleet, out, fmt, stages: Stages) -> tuple[int, str]:
+def _check(fleet, out, fmt, stages: Stages, schemas: bool = False) -> tuple[int, str]:
     loaded = pipeline.check(fleet, out, stages)
     if not loaded.ok:
         return 1, LINT_FORMATS[fmt](loaded.findings, colour=colour())
     target = out or pipeline.output_dir(fleet, loaded.fleet)
     label = display(target)
-    produced = produce(loaded.fleet, fleet.name, stages)
+    produced = produce(loaded.fleet, fleet.name, stages, schemas=label if schemas else None)
     with stages.stage("compare"):
         drift = tree.compare(target, produced.files)
     findings = [as_finding(d, label) for d in drift]
-    output = _text(drift, findings, label) if fmt == "text" else LINT_FORMATS[fmt](findings)
-    return (1 if findings else 0), output
+    upstream = sorted(produced.upstream.findings) if schemas else []
+    code = 1 if findings or exit_code(upstream) else 0
+    if fmt != "text":
+        return code, LINT_FORMATS[fmt](findings + upstream)
+    output = _text(drift, findings, label)
+    if schemas:
+        output += LINT_FORMATS["text"](upstream, colour=colour()) + summary(produced.upstream) + "\n"
+    return code, output
 
 
 def _text(drift, findings, label: str) -> str:

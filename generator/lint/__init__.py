@@ -61,6 +61,33 @@ ALLOCATION = stage_rule(
     "add or widen the pool in network.allocation, or remove clusters that are gone",
 )
 
+UPSTREAM_SCHEMA = stage_rule(
+    "upstream-schema", ERROR,
+    """A rendered document, or a Helm values file, does not validate against its upstream schema.
+
+    Reported by `fleetgen validate-rendered`, strictly: an unknown field, a wrong type or a missing
+    required field would be pruned or rejected by the API server (or silently ignored by Helm). The
+    schemas are vendored in schemas/upstream (see its PROVENANCE.md).""",
+    "fix the renderer (or the hand-made file) so the field matches the upstream API",
+)
+UPSTREAM_CEL = stage_rule(
+    "upstream-cel", ERROR,
+    """A rendered document breaks a CEL rule (x-kubernetes-validations) of its CRD.
+
+    The API server would reject the object. Transition rules (those that read oldSelf) need the
+    stored object and are skipped; a rule that calls a function fleetgen does not implement is a
+    warning, never a pass.""",
+    "change the value so the rule's condition holds (the message quotes the rule)",
+)
+UNKNOWN_KIND = stage_rule(
+    "unknown-kind", ERROR,
+    """A rendered YAML document has an apiVersion/kind with no vendored schema, or is no manifest.
+
+    fleetgen validates only what it can check against the real API: a kind it does not render, a
+    values file of a chart without a vendored values schema, or YAML without apiVersion and kind.""",
+    "remove the file, or vendor the kind's schema (schemas/upstream/PROVENANCE.md says how)",
+)
+
 LINT_RULES: tuple[Rule, ...] = (
     clusters.duplicate_cluster,
     clusters.duplicate_name,
@@ -83,7 +110,8 @@ LINT_RULES: tuple[Rule, ...] = (
     security.system_namespace,
     security.reserved_project,
 )
-RULES: tuple[Rule, ...] = (YAML_SYNTAX, SCHEMA, *LINT_RULES, STALE_RENDER, HAND_EDIT, ORPHAN, ALLOCATION)
+RULES: tuple[Rule, ...] = (YAML_SYNTAX, SCHEMA, *LINT_RULES, STALE_RENDER, HAND_EDIT, ORPHAN, ALLOCATION,
+                           UPSTREAM_SCHEMA, UPSTREAM_CEL, UNKNOWN_KIND)
 BY_ID: Mapping[str, Rule] = {r.id: r for r in RULES}
 
 

@@ -3,7 +3,7 @@
 * Pod Security Admission labels for every Namespace fleetgen creates
   (kubernetes.io/docs/concepts/security/pod-security-admission: ``enforce``, ``audit``, ``warn``).
 * Internal load-balancer annotations per provider, for Services the hub exposes to other clusters.
-* The argocd-agent principal's Helm values (``bootstrap/argocd-agent-principal-values.yaml``, chart
+* The argocd-agent principal's Helm values (``bootstrap/argocd-agent-principal/values.yaml``, chart
   argocd-agent-principal 0.3.2 / argocd-agent v0.8.1, install/helm-repo/argocd-agent-principal):
   mTLS with client certificates required and the certificate subject matched to the agent name,
   no self-generated certificates or JWT key, TLS 1.3, and the gRPC Service an internal load
@@ -19,7 +19,7 @@ from ..model import Fleet
 from . import File
 
 PSA_MODES = ("enforce", "audit", "warn")
-PRINCIPAL_VALUES = "bootstrap/argocd-agent-principal-values.yaml"
+PRINCIPAL_VALUES = "bootstrap/argocd-agent-principal/values.yaml"
 # Provider -> annotations that make a LoadBalancer Service internal (VPC/VNet only).
 INTERNAL_LB: dict[str, dict[str, str]] = {
     # AWS Load Balancer Controller (docs: service/annotations.md "aws-load-balancer-scheme").

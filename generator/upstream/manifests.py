@@ -1,0 +1,267 @@
+"""Validate a rendered tree against the vendored upstream schemas: every document, every values file.
+
+A document (a YAML document with ``apiVersion`` and ``kind``) is checked against the schema of its
+apiVersion/kind, strictly (unknown fields fail; a kind without a vendored schema fails), then against
+the CEL rules of that schema. A Helm values file (``<chart>/values.yaml``) is checked against the
+chart's values schema (store.closed: unknown keys fail). Any other YAML is not something fleetgen
+renders, and fails as an unknown kind.
+
+Files are read as Kubernetes tools read them: YAML 1.1 scalars (sigs.k8s.io/yaml, which Argo CD and
+kubectl use, decodes with go-yaml), timestamps kept as strings. Findings carry the file, the line and
+column of the offending value, the document index (0-based) and the JSON path.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..findings import ERROR, WARNING, Finding
+from .cel import Counts, Failure, Rules
+from .store import Compiled, Store
+
+SUFFIXES = (".yaml", ".yml", ".json")
+RULE_SCHEMA, RULE_CEL, RULE_UNKNOWN, RULE_SYNTAX = "upstream-schema", "upstream-cel", "unknown-kind", "yaml-syntax"
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """PyYAML's (libyaml) safe loader, with timestamps left as the strings go-yaml leaves them."""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_scalar)
+
+
+@dataclass
+class Stats:
+    files: int = 0
+    documents: int = 0
+    values_files: int = 0
+
+
+@dataclass
+class Result:
+    findings: list[Finding] = field(default_factory=list)
+    stats: Stats = field(default_factory=Stats)
+    cel: Counts = field(default_factory=Counts)
+
+
+def manifest_files(root: Path) -> list[str]:
+    """Every YAML/JSON file under ``root`` (hidden ones excluded), as sorted POSIX relative paths."""
+    found = []
+    for base, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        rel = Path(base).relative_to(root)
+        found += [(rel / name).as_posix() for name in files if name.endswith(SUFFIXES) and not name.startswith(".")]
+    return sorted(found)
+
+
+def describe(doc: dict) -> str:
+    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    return f"{doc.get('kind')}/{meta.get('name') or meta.get('generateName') or '<unnamed>'}"
+
+
+def json_path(parts: Iterable) -> str:
+    return "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
+
+
+class Validator:
+    """Checks files of one tree; schemas and CEL programs are compiled once and reused for every file."""
+
+    def __init__(self, store: Store | None = None) -> None:
+        self.store = store or Store()
+        self.rules = Rules()
+
+    def check_rendered(self, rel: str, docs: list, data: bytes, label: str) -> Result:
+        """Like check_file, for documents rendered in memory (``data``: the file's exact bytes)."""
+        result = Result(stats=Stats(files=1))
+        problems = self._problems(rel, list(docs), result.stats)
+        if problems:
+            where = _Positions(data.decode("utf-8"))
+            result.findings += [_finding(f"{label}/{rel}", where, *p) for p in problems]
+        return result
+
+    def check_file(self, root: Path, rel: str, label: str) -> Result:
+        result = Result(stats=Stats(files=1))
+        name = f"{label}/{rel}"
+        try:
+            text = (root / rel).read_text(encoding="utf-8")
+            docs = list(yaml.load_all(text, Loader=_Loader))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+            message = " ".join(str(exc).split()) if not isinstance(exc, OSError) else exc.strerror or str(exc)
+            result.findings.append(Finding(name, line, column, RULE_SYNTAX, ERROR, f"cannot read: {message}"))
+            return result
+        problems = self._problems(rel, docs, result.stats)
+        if problems:
+            where = _Positions(text)
+            result.findings += [_finding(name, where, *p) for p in problems]
+        return result
+
+    def _problems(self, rel: str, docs: list, stats: Stats) -> list[tuple]:
+        """``[(doc index, path, rule, severity, message)]`` for one parsed file."""
+        chart = self._chart(rel, docs)
+        if chart is not None:
+            stats.values_files += 1
+            return [(i, path, RULE_SCHEMA, ERROR, f"Helm values ({chart.name}): {message} at {json_path(path)}")
+                    for i, doc in enumerate(docs) if doc is not None for path, message in chart.errors(doc)]
+        problems = []
+        for index, doc in enumerate(docs):
+            if doc is None:
+                continue
+            stats.documents += 1
+            problems += self._document(index, doc, rel)
+        return problems
+
+    def _chart(self, rel: str, docs: list) -> Compiled | None:
+        parts = rel.split("/")
+        if parts[-1] != "values.yaml" or len(parts) < 2 or any(isinstance(d, dict) and "kind" in d for d in docs):
+            return None
+        return self.store.chart(parts[-2])
+
+    def _document(self, index: int, doc: Any, rel: str) -> list[tuple]:
+        api_version = doc.get("apiVersion") if isinstance(doc, dict) else None
+        kind = doc.get("kind") if isinstance(doc, dict) else None
+        if not (isinstance(api_version, str) and isinstance(kind, str)):
+            what = "a Helm values file of a chart without a vendored values schema" \
+                if rel.endswith("values.yaml") else "not a Kubernetes object (no string apiVersion and kind)"
+            return [(index, (), RULE_UNKNOWN, ERROR, f"document {index}: {what}")]
+        compiled = self.store.kind(api_version, kind)
+        who = f"{describe(doc)} (document {index})"
+        if compiled is None:
+            return [(index, ("kind",), RULE_UNKNOWN, ERROR,
+                     f"{who}: no upstream schema for {kind} {api_version}: fleetgen does not render this kind "
+                     "(see schemas/upstream/PROVENANCE.md to add one)")]
+        problems = [(index, path, RULE_SCHEMA, ERROR, f"{who}: {message} at {json_path(path)}")
+                    for path, message in compiled.errors(doc)]
+        return problems + [_cel_problem(index, who, f) for f in self.rules.check(compiled.schema, doc)]
+
+
+def _cel_problem(index: int, who: str, failure: Failure) -> tuple:
+    severity = ERROR if failure.evaluated else WARNING
+    text = f"{who}: {failure.message} (CEL rule: {failure.rule}) at {json_path(failure.path)}"
+    return (index, failure.path, RULE_CEL, severity, text)
+
+
+def _finding(name: str, where: _Positions, index: int, path: tuple, rule: str, severity: str, message: str):
+    line, column = where.of(index, path)
+    return Finding(name, line, column, rule, severity, message, (index, *path))
+
+
+class _Positions:
+    """Line and column of a JSON path in a file, composed only when a file has findings."""
+
+    def __init__(self, text: str) -> None:
+        try:
+            self.nodes = list(yaml.compose_all(text, Loader=_Loader))
+        except yaml.YAMLError:
+            self.nodes = []
+
+    def of(self, index: int, path: tuple) -> tuple[int, int]:
+        if index >= len(self.nodes) or self.nodes[index] is None:
+            return 1, 1
+        node = self.nodes[index]
+        for part in path:
+            child = _child(node, part)
+            if child is None:
+                break
+            node = child
+        return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _child(node, part):
+    if isinstance(node, yaml.MappingNode):
+        return next((value for key, value in node.value if key.value == str(part)), None)
+    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        return node.value[part]
+    return None
+
+
+PARALLEL_FROM = 400  # files; below this a worker's start-up (and its own schema compiles) costs more than it saves
+CHUNK = 64
+
+_JOB: tuple[Path, str] | None = None  # set in the parent just before fork; read by the workers
+_WORKER_VALIDATOR: Validator | None = None
+
+
+def _run(rels: list[str], root: Path, label: str, validator: Validator) -> Result:
+    total = Result()
+    for rel in rels:
+        add(total, validator.check_file(root, rel, label))
+    total.cel = validator.rules.counts
+    return total
+
+
+def _worker(rels: list[str]) -> Result:
+    validator = shared_validator()
+    before, validator.rules.counts = validator.rules.counts, Counts()  # each chunk reports its own rule checks
+    try:
+        return _run(rels, *_JOB, validator)
+    finally:
+        validator.rules.counts = before
+
+
+def shared_validator() -> Validator:
+    """One Validator per process (a forked render worker builds its own on first use)."""
+    global _WORKER_VALIDATOR
+    if _WORKER_VALIDATOR is None:
+        _WORKER_VALIDATOR = Validator()
+    return _WORKER_VALIDATOR
+
+
+def check_rendered(files: Iterable, data: dict[str, bytes], label: str) -> Result:
+    """Validate a render target's files in memory: ``files`` are render.File, ``data`` their bytes by path.
+    Used by ``fleetgen check --schemas``, where the committed tree is proven equal to these bytes."""
+    validator = shared_validator()
+    before, validator.rules.counts = validator.rules.counts, Counts()
+    total = Result()
+    try:
+        for f in files:
+            if f.text is None and f.path.endswith(SUFFIXES):
+                add(total, validator.check_rendered(f.path, list(f.documents), data[f.path], label))
+        total.cel = validator.rules.counts
+    finally:
+        validator.rules.counts = before
+    total.findings.sort()
+    return total
+
+
+def add(total: Result, part: Result) -> None:
+    """Merge ``part`` into ``total`` (findings, file and document counts, CEL counts)."""
+    total.findings += part.findings
+    for name in ("files", "documents", "values_files"):
+        setattr(total.stats, name, getattr(total.stats, name) + getattr(part.stats, name))
+    for name in ("evaluated", "failed", "transition"):
+        setattr(total.cel, name, getattr(total.cel, name) + getattr(part.cel, name))
+    total.cel.unsupported |= part.cel.unsupported
+
+
+def validate_tree(root: Path, label: str, parallel: bool | None = None, validator: Validator | None = None) -> Result:
+    """Check every manifest file under ``root``; findings are sorted, paths shown under ``label``.
+
+    Reading YAML is most of the time, so a large tree is split across the cores (forked workers,
+    as ``produce`` does); the result is the same as the serial path's. ``validator`` (serial only)
+    brings its own schema store."""
+    rels = manifest_files(root)
+    if parallel is None:
+        parallel = validator is None and len(rels) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1
+    total = Result()
+    if not parallel:
+        add(total, _run(rels, root, label, validator or Validator()))
+    else:
+        global _JOB
+        _JOB = (root, label)
+        try:
+            with multiprocessing.get_context("fork").Pool(min(2, os.cpu_count() or 1)) as pool:
+                for part in pool.imap(_worker, [rels[i:i + CHUNK] for i in range(0, len(rels), CHUNK)]):
+                    add(total, part)
+        finally:
+            _JOB = None
+    total.findings.sort()
+    return total
