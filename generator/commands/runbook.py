@@ -5,11 +5,17 @@ as ``fleetgen lint`` would, and only then replaces the file atomically (a tempor
 same directory, the original mode kept, ``os.replace``). ``--dry-run`` prints the unified diff
 instead. Either way it ends with the plan delta: what Argo CD, Karmada and the upgrade waves
 will do differently, from ``build_plan`` before and after.
+
+Concurrent runs never lose an edit: each command holds fleet.yaml's lock (an flock on the file)
+from before it reads the file until after it replaced it, so a second command waits, then reads
+the file the first one wrote. A write that fails (full disk, read-only filesystem, a directory it
+may not write) is one message and exit 2, with fleet.yaml unchanged and no temporary file left.
 """
 
 from __future__ import annotations
 
 import difflib
+import fcntl
 import os
 import stat
 import sys
@@ -23,6 +29,7 @@ import click
 
 from .. import pipeline, tree
 from ..edit import FleetText
+from ..errors import FleetgenError
 from ..findings import Finding
 from ..model import Fleet
 from ..plan import build_plan
@@ -72,7 +79,12 @@ class Session:
 
 
 def open_fleet(path: Path, out: Path | None) -> Session:
-    """Load and lint the fleet; one that does not even build a model is reported (exit 1)."""
+    """Lock, load and lint the fleet; one that does not even build a model is reported (exit 1).
+
+    The lock is held until the command ends (released when its click context closes).
+    """
+    fd = lock_fleet(path)
+    click.get_current_context().call_on_close(lambda: os.close(fd))
     before = pipeline.check(path, out)
     if before.fleet is None:
         click.echo(text.render(before.findings, colour=colour()), nl=False, err=True)
@@ -83,6 +95,33 @@ def open_fleet(path: Path, out: Path | None) -> Session:
     target = out or pipeline.output_dir(path, before.fleet)
     return Session(path, target, before, body.replace("\r\n", "\n"), raw.startswith(b"\xef\xbb\xbf"),
                    "\r\n" in body)
+
+
+def lock_fleet(path: Path) -> int:
+    """An exclusive flock on the fleet file itself; waits (with a note) while another command holds it.
+
+    A command that replaced the file released the lock of a file no longer at ``path``: a waiter
+    that wakes up holding that one locks the new file instead, so it always reads the latest edit.
+    """
+    waited = False
+    while True:
+        fd = pipeline.open_regular(path)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if not waited:
+                    click.echo(f"fleetgen: waiting for another fleetgen command that is editing {display(path)}",
+                               err=True)
+                    waited = True
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            info, now = os.fstat(fd), os.stat(path)
+        except BaseException:
+            os.close(fd)
+            raise
+        if (info.st_dev, info.st_ino) == (now.st_dev, now.st_ino):
+            return fd
+        os.close(fd)
 
 
 def cluster_index(session: Session, name: str) -> int:
@@ -129,13 +168,8 @@ def _lint_candidate(session: Session, data: bytes, dry_run: bool) -> tuple[pipel
     The candidate file is written next to fleet.yaml (so it can be renamed over it), or to the
     temporary directory for a dry run, where it is removed again.
     """
-    real = session.path.resolve()
-    fd, name = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".fleetgen-edit",
-                                dir=None if dry_run else real.parent)
-    candidate = Path(name)
+    candidate = _write_candidate(session, data, dry_run)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
         after = pipeline.check(candidate, session.out)
     except BaseException:
         candidate.unlink(missing_ok=True)
@@ -151,6 +185,32 @@ def _lint_candidate(session: Session, data: bytes, dry_run: bool) -> tuple[pipel
     return after, candidate
 
 
+def _write_candidate(session: Session, data: bytes, dry_run: bool) -> Path:
+    real = session.path.resolve()
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".fleetgen-edit",
+                                    dir=None if dry_run else real.parent)
+    except OSError as exc:
+        raise _not_written(session, exc) from None
+    candidate = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+    except OSError as exc:
+        candidate.unlink(missing_ok=True)
+        raise _not_written(session, exc) from None
+    except BaseException:
+        candidate.unlink(missing_ok=True)
+        raise
+    return candidate
+
+
+def _not_written(session: Session, exc: OSError) -> FleetgenError:
+    where = f" ({exc.filename})" if exc.filename else ""
+    return FleetgenError(f"cannot write {session.label}: {exc.strerror or exc}{where} — {session.label} is "
+                         "unchanged")
+
+
 def _relabel(finding: Finding, old: str, new: str) -> Finding:
     related = tuple((new if f == old else f, line, col) for f, line, col in finding.related)
     return replace(finding, file=new if finding.file == old else finding.file, related=related)
@@ -164,6 +224,9 @@ def _replace(session: Session, candidate: Path) -> None:
         with open(candidate, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(candidate, real)
+    except OSError as exc:
+        candidate.unlink(missing_ok=True)
+        raise _not_written(session, exc) from None
     except BaseException:
         candidate.unlink(missing_ok=True)
         raise
