@@ -144,8 +144,8 @@ def committed_tree(commit: str, rel_dir: PurePosixPath, root: Path) -> dict[str,
     contents = split_batch(batch.stdout)
     if batch.returncode != 0 or len(contents) != len(blobs) or None in contents:
         missing = [rel for (rel, _), data in zip(blobs, contents) if data is None]
-        raise git_failed(batch, f"read {rel_dir / (missing[0] if missing else '')} at {commit[:12]} "
-                                f"({len(missing)} object(s) missing)")
+        what = f"{rel_dir / missing[0]} (and {len(missing) - 1} more)" if missing else f"the files under {rel_dir}"
+        raise git_failed(batch, f"read {what} at {commit[:12]}")
     return dict(zip([rel for rel, _ in blobs], contents, strict=True))
 
 

@@ -20,7 +20,8 @@ import os
 import stat
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -169,11 +170,8 @@ def _lint_candidate(session: Session, data: bytes, dry_run: bool) -> tuple[pipel
     temporary directory for a dry run, where it is removed again.
     """
     candidate = _write_candidate(session, data, dry_run)
-    try:
+    with _unwritten(session, candidate):
         after = pipeline.check(candidate, session.out)
-    except BaseException:
-        candidate.unlink(missing_ok=True)
-        raise
     if dry_run or not after.ok:
         candidate.unlink(missing_ok=True)
     if not after.ok:
@@ -187,28 +185,27 @@ def _lint_candidate(session: Session, data: bytes, dry_run: bool) -> tuple[pipel
 
 def _write_candidate(session: Session, data: bytes, dry_run: bool) -> Path:
     real = session.path.resolve()
-    try:
+    with _unwritten(session):
         fd, name = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".fleetgen-edit",
                                     dir=None if dry_run else real.parent)
-    except OSError as exc:
-        raise _not_written(session, exc) from None
     candidate = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-    except OSError as exc:
-        candidate.unlink(missing_ok=True)
-        raise _not_written(session, exc) from None
-    except BaseException:
-        candidate.unlink(missing_ok=True)
-        raise
+    with _unwritten(session, candidate), os.fdopen(fd, "wb") as fh:
+        fh.write(data)
     return candidate
 
 
-def _not_written(session: Session, exc: OSError) -> FleetgenError:
-    where = f" ({exc.filename})" if exc.filename else ""
-    return FleetgenError(f"cannot write {session.label}: {exc.strerror or exc}{where} — {session.label} is "
-                         "unchanged")
+@contextmanager
+def _unwritten(session: Session, candidate: Path | None = None) -> Iterator[None]:
+    """On any failure or Ctrl-C the candidate goes; an OSError (ENOSPC, EROFS, EACCES…) is one message, exit 2."""
+    try:
+        yield
+    except BaseException as exc:
+        if candidate is not None:
+            candidate.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise FleetgenError(f"cannot write {session.label} in {display(session.path.resolve().parent)}: "
+                                f"{exc.strerror or exc} — {session.label} is unchanged") from None
+        raise
 
 
 def _relabel(finding: Finding, old: str, new: str) -> Finding:
@@ -219,17 +216,11 @@ def _relabel(finding: Finding, old: str, new: str) -> Finding:
 def _replace(session: Session, candidate: Path) -> None:
     """Swap the linted candidate in: same mode as the original, durable before and after the rename."""
     real = session.path.resolve()
-    try:
+    with _unwritten(session, candidate):
         os.chmod(candidate, stat.S_IMODE(real.stat().st_mode))
         with open(candidate, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(candidate, real)
-    except OSError as exc:
-        candidate.unlink(missing_ok=True)
-        raise _not_written(session, exc) from None
-    except BaseException:
-        candidate.unlink(missing_ok=True)
-        raise
     directory = os.open(real.parent, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(directory)
