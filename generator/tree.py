@@ -189,8 +189,11 @@ def _check_removable(out: Path, present: Mapping[str, Path]) -> None:
     The swap itself only needs the parent directory, so without this a read-only ``rendered/``
     (mode 555, or owned by another user) would be replaced and then fail half-removed.
     """
-    dirs = {out} | {parent for path in present.values() for parent in path.parents if out in parent.parents}
-    for directory in sorted(dirs):
+    dirs = {""}
+    for rel in present:
+        parts = rel.split("/")[:-1]
+        dirs.update("/".join(parts[:depth]) for depth in range(1, len(parts) + 1))
+    for directory in (out / rel if rel else out for rel in sorted(dirs)):
         if not os.access(directory, os.W_OK | os.X_OK, effective_ids=True):
             info = os.stat(directory)
             why = (os.strerror(errno.EROFS) if os.statvfs(directory).f_flag & os.ST_RDONLY else

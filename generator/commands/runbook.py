@@ -203,8 +203,9 @@ def _unwritten(session: Session, candidate: Path | None = None) -> Iterator[None
         if candidate is not None:
             candidate.unlink(missing_ok=True)
         if isinstance(exc, OSError):
-            raise FleetgenError(f"cannot write {session.label} in {display(session.path.resolve().parent)}: "
-                                f"{exc.strerror or exc} — {session.label} is unchanged") from None
+            where = Path(exc.filename).parent if exc.filename else (candidate or session.path.resolve()).parent
+            raise FleetgenError(f"cannot write {session.label} in {display(where)}: {exc.strerror or exc} — "
+                                f"{session.label} is unchanged") from None
         raise
 
 
