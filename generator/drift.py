@@ -28,11 +28,15 @@ def as_finding(d: Drift, out_label: str) -> Finding:
 
 def unified(d: Drift, out_label: str, limit: int = MAX_DIFF_LINES) -> str:
     """A unified diff of committed -> rendered, cut to ``limit`` lines with a note of what was cut."""
-    old = (d.old or b"").decode("utf-8", "replace").splitlines(keepends=True)
-    new = (d.new or b"").decode("utf-8", "replace").splitlines(keepends=True)
+    old, new = (_text(side) for side in (d.old, d.new))
     name = f"{out_label}/{d.path}"
     lines = list(difflib.unified_diff(old, new, f"{name} (committed)", f"{name} (rendered)", n=2))
     shown = [ln if ln.endswith("\n") else ln + "\n" for ln in lines[:limit]]
     if len(lines) > limit:
         shown.append(f"... {len(lines) - limit} more diff lines\n")
     return "".join(shown)
+
+
+def _text(data: bytes | None) -> list[str]:
+    """Lines of a side; CRLF is read as LF, as ``tree.same_text`` compares (a CRLF checkout is not every line)."""
+    return (data or b"").decode("utf-8", "replace").replace("\r\n", "\n").splitlines(keepends=True)

@@ -11,9 +11,14 @@ from . import __version__
 from .commands import COMMANDS
 from .errors import FleetgenError
 
+INTERRUPTED = 130
+
 
 class _Group(click.Group):
-    """Turns FleetgenError into a one-line message and exit 2; everything else is a bug and shows as one."""
+    """Turns FleetgenError into a one-line message and exit 2, Ctrl-C into exit 130 (128 + SIGINT, as a
+    shell reports it; click's own handling would exit 1, which means findings); anything else is a bug
+    and shows as one. Commands clean up after themselves on the way out (``finally``), so an
+    interrupted run leaves nothing behind."""
 
     def invoke(self, ctx: click.Context):
         # A run builds hundreds of thousands of small, acyclic dicts: the cyclic collector would
@@ -25,6 +30,9 @@ class _Group(click.Group):
         except FleetgenError as exc:
             click.echo(f"fleetgen: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("\nfleetgen: interrupted", err=True)
+            sys.exit(INTERRUPTED)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -6,6 +6,8 @@ Each stage returns values; a stage that finds errors stops the stages that need 
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,16 +35,41 @@ class Loaded:
 
 
 def read(path: Path) -> bytes:
-    """The fleet file's bytes; a missing or unreadable path is a usage error (exit 2)."""
-    try:
-        with path.open("rb") as fh:
+    """The fleet file's bytes; a missing, unreadable or non-regular path is a usage error (exit 2)."""
+    with os.fdopen(open_regular(path), "rb") as fh:
+        try:
             return fh.read(MAX_BYTES + 1)  # one byte past the limit is enough to report it: memory stays bounded
+        except OSError as exc:
+            raise FleetgenError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"))
+
+
+def open_regular(path: Path) -> int:
+    """A read-only descriptor of the fleet file, refused unless it is a regular file.
+
+    Opened non-blocking, so a FIFO (which would wait forever for a writer) is seen and refused
+    instead of hanging the run; the mode is taken from the open descriptor, not the path.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
     except FileNotFoundError:
         raise FleetgenError(f"{path}: no such file (pass the fleet file, default ./fleet.yaml)") from None
     except IsADirectoryError:
         raise FleetgenError(f"{path}: is a directory, not a fleet file") from None
     except OSError as exc:
         raise FleetgenError(f"{path}: cannot read: {exc.strerror}") from None
+    mode = os.fstat(fd).st_mode
+    if stat.S_ISREG(mode):
+        os.set_blocking(fd, True)
+        return fd
+    os.close(fd)
+    if stat.S_ISDIR(mode):
+        raise FleetgenError(f"{path}: is a directory, not a fleet file")
+    kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+    raise FleetgenError(f"{path}: is {kind}, not a regular file: fleetgen reads the fleet only from a regular file")
 
 
 def validate(path: Path, stages: Stages | None = None) -> Loaded:

@@ -5,7 +5,13 @@ directory (unchanged files and files fleetgen does not own are hard-linked in,
 so they are neither rewritten nor lost) and then swapped with the live tree in
 one ``renameat2(RENAME_EXCHANGE)`` call. A crash or SIGKILL at any moment leaves
 either the old tree or the complete new one at the output path; leftovers in the
-staging directory are removed by the next run.
+staging directory are removed by the next run. A run that fails (a full disk, a read-only
+filesystem, a directory it may not write) or is interrupted (Ctrl-C) removes its staging
+directory on the way out and leaves the previous tree as it was.
+
+Equality is the text modulo line endings: a file whose bytes differ from the rendered ones only
+by CRLF line breaks is up to date (git with ``core.autocrlf=true`` checks LF files out that way
+and commits them back as LF; YAML and JSON parsers read the same documents either way).
 
 Ownership: ``.fleetgen.lock`` in the tree lists every file fleetgen wrote with its
 SHA-256. Only those files are ever replaced or deleted.
@@ -21,6 +27,7 @@ import json
 import os
 import re
 import shutil
+import stat
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -110,13 +117,24 @@ def compare(out: Path, rendered: Mapping[str, bytes]) -> list[Drift]:
     return sorted(drift)
 
 
+def same_text(current: bytes | None, rendered: bytes) -> bool:
+    """The committed file holds the rendered text: equal bytes, or equal once CRLF is read as LF."""
+    if current == rendered:
+        return True
+    return current is not None and b"\r" in current and _lf(current) == _lf(rendered)
+
+
+def _lf(data: bytes) -> bytes:
+    return data.replace(b"\r\n", b"\n")
+
+
 def _compare_one(rel: str, data: bytes, path: Path | None, lock: Lock) -> Drift | None:
     if path is None:
         return Drift("stale-render", rel, "missing: fleet.yaml renders it but it is not in the tree", new=data)
     current = _read(path)
-    if current == data:
+    if same_text(current, data):
         return None
-    if rel in lock.files and digest(current or b"") != lock.files[rel]:
+    if rel in lock.files and digest(_lf(current or b"")) != lock.files[rel]:
         return Drift("hand-edit", rel, "edited by hand: its bytes no longer match what fleetgen wrote", current, data)
     return Drift("stale-render", rel, "out of date: fleet.yaml now renders it differently", current, data)
 
@@ -142,42 +160,73 @@ def write(out: Path, rendered: Mapping[str, bytes], versions: Mapping[str, str])
     """Replace the owned part of the tree at ``out`` with ``rendered``, atomically."""
     for rel in rendered:
         check_relpath(rel)
-    with _exclusive(out):
-        _remove(_sibling(out, "staging"))  # a killed run's leftovers (its old or new tree, never the live one)
+    with _exclusive(out) as held:
+        _clear_leftovers(_sibling(out, "staging"))
         lock, present = read_lock(out), scan(out)
         _refuse_foreign(rendered, present, lock)
         new_lock = Lock({rel: digest(data) for rel, data in rendered.items()}, versions)
-        changed = tuple(rel for rel in sorted(rendered) if rel not in present or _read(present[rel]) != rendered[rel])
+        changed = tuple(rel for rel in sorted(rendered)
+                        if rel not in present or not same_text(_read(present[rel]), rendered[rel]))
         deleted = tuple(sorted(rel for rel in present if rel in lock.files and rel not in rendered))
         if changed or deleted or lock != new_lock:
-            _swap_in(out, rendered, present, set(changed), set(deleted), new_lock)
+            _check_removable(out, present)
+            _swap_in(out, rendered, present, set(changed), set(deleted), new_lock, held)
         return WriteResult(changed, len(rendered) - len(changed), deleted)
+
+
+def _clear_leftovers(staging: Path) -> None:
+    """A killed run's staging directory (its old or new tree, never the live one)."""
+    try:
+        _remove(staging)
+    except OSError as exc:
+        raise FleetgenError(f"cannot remove {staging}, left by an earlier run: {exc.strerror}; remove it as "
+                            "its owner") from None
+
+
+def _check_removable(out: Path, present: Mapping[str, Path]) -> None:
+    """Refuse before swapping when the old tree could not be removed afterwards.
+
+    The swap itself only needs the parent directory, so without this a read-only ``rendered/``
+    (mode 555, or owned by another user) would be replaced and then fail half-removed.
+    """
+    dirs = {""}
+    for rel in present:
+        parts = rel.split("/")[:-1]
+        dirs.update("/".join(parts[:depth]) for depth in range(1, len(parts) + 1))
+    for directory in (out / rel if rel else out for rel in sorted(dirs)):
+        if not os.access(directory, os.W_OK | os.X_OK, effective_ids=True):
+            info = os.stat(directory)
+            why = (os.strerror(errno.EROFS) if os.statvfs(directory).f_flag & os.ST_RDONLY else
+                   f"{os.strerror(errno.EACCES)}: mode {stat.S_IMODE(info.st_mode):04o}, owner uid {info.st_uid}, "
+                   f"this is uid {os.geteuid()}")
+            raise FleetgenError(f"cannot write {out}: {directory} is not writable ({why}) — the previous tree is "
+                                "unchanged; make it writable (chmod u+w) or render as its owner")
 
 
 def _refuse_foreign(rendered: Mapping[str, bytes], present: Mapping[str, Path], lock: Lock) -> None:
     foreign = sorted(rel for rel in rendered if rel in present and rel not in lock.files
-                     and _read(present[rel]) != rendered[rel])
+                     and not same_text(_read(present[rel]), rendered[rel]))
     if foreign:
         raise FleetgenError(f"refusing to overwrite {foreign[0]} (and {len(foreign) - 1} more): fleetgen did not "
                             "write it (it is not in .fleetgen.lock); move it out of the output directory first")
 
 
 def _swap_in(out: Path, rendered: Mapping[str, bytes], present: Mapping[str, Path], changed: set[str],
-             deleted: set[str], lock: Lock) -> None:
+             deleted: set[str], lock: Lock, held: list[int]) -> None:
     staging = _sibling(out, "staging")
-    _remove(staging)
     try:
-        _stage(staging, out, rendered, present, changed, deleted, lock)
+        _stage(staging, out, rendered, present, changed, deleted, lock, held)
         _exchange(staging, out)
     except OSError as exc:
-        _remove(staging)
         raise FleetgenError(f"cannot write {out}: {exc.strerror or exc} — the previous tree is unchanged") from exc
-    _remove(staging)  # now holds the previous tree
+    finally:  # the new tree after a failure or Ctrl-C, the previous tree after the swap: never left behind
+        _clear_leftovers(staging)
 
 
 def _stage(staging: Path, out: Path, rendered: Mapping[str, bytes], present: Mapping[str, Path],
-           changed: set[str], deleted: set[str], lock: Lock) -> None:
+           changed: set[str], deleted: set[str], lock: Lock, held: list[int]) -> None:
     staging.mkdir(parents=True)
+    held.append(_lock_dir(staging))  # it is the live tree once swapped: locked before anyone can see it there
     kept = [rel for rel in present if rel not in changed and rel not in deleted]
     for parent in sorted({(staging / rel).parent for rel in [*kept, *changed]}):
         parent.mkdir(parents=True, exist_ok=True)
@@ -190,8 +239,11 @@ def _stage(staging: Path, out: Path, rendered: Mapping[str, bytes], present: Map
 def _parallel(func, items) -> None:
     """Creating a file costs far more than writing its bytes on most filesystems, and the kernel
     does it without the GIL: a few threads overlap thousands of creates."""
-    with ThreadPoolExecutor(WRITERS) as pool:
-        list(pool.map(func, items, chunksize=64))
+    pool = ThreadPoolExecutor(WRITERS)
+    try:
+        list(pool.map(func, items))
+    finally:  # on a failure or Ctrl-C, files not started yet are not written into a tree about to be removed
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _link(src: Path, dst: Path) -> None:
@@ -225,26 +277,84 @@ def _sibling(out: Path, what: str) -> Path:
 
 
 def _remove(path: Path) -> None:
+    """Remove one of fleetgen's own staging trees (never the live one)."""
     if path.is_symlink() or path.is_file():
         path.unlink()
     elif path.exists():
-        shutil.rmtree(path)  # fd-based: never follows a symlink out of the tree
+        try:
+            shutil.rmtree(path)  # fd-based: never follows a symlink out of the tree
+        except PermissionError:  # a read-only tree an older fleetgen swapped out: ours to delete
+            _own_writable(path)
+            shutil.rmtree(path)
+
+
+def _own_writable(top: Path) -> None:
+    """Give the directories this user owns in ``top`` u+rwx, so they can be emptied (never following links)."""
+    pending = [top]
+    while pending:
+        directory = pending.pop()
+        info = os.lstat(directory)
+        if not stat.S_ISDIR(info.st_mode):
+            continue
+        if info.st_uid == os.geteuid():
+            os.chmod(directory, stat.S_IMODE(info.st_mode) | stat.S_IRWXU)
+        with os.scandir(directory) as entries:
+            pending += [Path(e.path) for e in entries if e.is_dir(follow_symlinks=False)]
 
 
 @contextmanager
-def _exclusive(out: Path) -> Iterator[None]:
-    """One render at a time per tree: a second concurrent render gets a clear error, not a mixed tree.
+def _exclusive(out: Path) -> Iterator[list[int]]:
+    """One render at a time per output directory: a second concurrent render gets a clear error, not a mixed tree.
 
-    The lock is an flock on the output dir's parent directory: it leaves no file behind, and the
-    output dir itself cannot carry it because it is swapped out.
+    The lock is an flock on the output directory itself (created empty by the first render), so
+    renders into sibling directories (``--out a/x``, ``--out a/y``) never conflict and no lock file
+    is left behind. The tree at ``out`` changes inode when it is swapped: the staging tree is
+    locked too before the swap, and a run that locked a tree no longer at ``out`` tries again.
     """
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(out.parent, os.O_RDONLY | os.O_DIRECTORY)
+    created = not out.exists()
+    held: list[int] = []
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise FleetgenError(f"another fleetgen render is writing {out}; wait for it to finish") from None
-        yield
+        held.append(_lock_live(out))
+        yield held
+    except OSError as exc:
+        raise FleetgenError(f"cannot write {out}: {exc.strerror or exc} — the previous tree is unchanged") from exc
     finally:
+        for fd in held:
+            os.close(fd)
+        if created:
+            _rmdir_if_empty(out)  # a failed first render leaves no empty directory
+
+
+def _lock_live(out: Path) -> int:
+    while True:
+        out.mkdir(parents=True, exist_ok=True)
+        fd = _lock_dir(out)
+        info = os.fstat(fd)
+        if (info.st_dev, info.st_ino) == _identity(out):
+            return fd
+        os.close(fd)  # another run swapped a new tree in while this one waited for the old: lock that one
+
+
+def _lock_dir(path: Path) -> int:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
         os.close(fd)
+        raise FleetgenError(f"another fleetgen render is writing {path}; wait for it to finish") from None
+    return fd
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _rmdir_if_empty(path: Path) -> None:
+    try:
+        path.rmdir()
+    except OSError:
+        pass

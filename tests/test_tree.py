@@ -163,11 +163,11 @@ def test_write_failure_leaves_the_old_tree(repo, monkeypatch, code, words):
 def test_second_concurrent_render_gets_a_clear_error(repo):
     import fcntl
 
-    fd = os.open(repo, os.O_RDONLY | os.O_DIRECTORY)
+    fd = os.open(repo / "rendered", os.O_RDONLY | os.O_DIRECTORY)  # what a render in progress holds
     fcntl.flock(fd, fcntl.LOCK_EX)
     try:
         result = CliRunner().invoke(cli, ["render", str(repo / "fleet.yaml")])
-        assert result.exit_code == 2 and "another fleetgen render" in result.output
+        assert result.exit_code == 2 and f"another fleetgen render is writing {repo / 'rendered'}" in result.output
     finally:
         os.close(fd)
 

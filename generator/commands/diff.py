@@ -36,10 +36,22 @@ def git(args: list[str], cwd: Path, stdin: bytes | None = None) -> subprocess.Co
         raise FleetgenError("git is not installed: `fleetgen diff` reads the base from git") from None
 
 
+def git_failed(done: subprocess.CompletedProcess, what: str) -> FleetgenError:
+    """An error that says what git could not do and repeats git's own reason and advice."""
+    said = done.stderr.decode("utf-8", "replace").strip().splitlines()[-GIT_LINES:]
+    body = "".join(f"\n  {line}" for line in said) if said else f" (git exited {done.returncode}, saying nothing)"
+    return FleetgenError(f"git cannot {what}:{body}")
+
+
+GIT_LINES = 12  # enough for git's reason and its advice (safe.directory, promisor fetch errors)
+
+
 def repo_root(start: Path) -> Path:
     done = git(["rev-parse", "--show-toplevel"], start)
-    if done.returncode != 0:
+    if done.returncode != 0 and b"not a git repository" in done.stderr:
         raise FleetgenError(f"{start} is not in a git repository: `fleetgen diff` compares with a git ref")
+    if done.returncode != 0:  # e.g. "detected dubious ownership": git names the fix (safe.directory)
+        raise git_failed(done, f"use the repository at {start}")
     return Path(done.stdout.decode().strip()).resolve()
 
 
@@ -52,34 +64,104 @@ def resolve_ref(ref: str, root: Path) -> str:
     return done.stdout.decode().strip()
 
 
+SYMLINK = b"120000"
+MAX_LINKS = 40  # as the kernel's path resolution: more is a loop
+
+
+def entry(commit: str, rel: PurePosixPath, root: Path) -> tuple[bytes, bytes, bytes] | None:
+    """(mode, type, object id) of ``rel`` at ``commit``, or None when no such path exists there."""
+    done = git(["ls-tree", "-z", "--full-tree", commit, "--", rel.as_posix()], root)
+    if done.returncode != 0:
+        raise git_failed(done, f"list {rel} at {commit[:12]}")
+    for line in filter(None, done.stdout.split(b"\0")):
+        meta, path = line.split(b"\t", 1)
+        if path.decode() == rel.as_posix():
+            mode, kind, oid = meta.split()
+            return mode, kind, oid
+    return None
+
+
+def blob(oid: bytes, rel: PurePosixPath, commit: str, root: Path) -> bytes:
+    done = git(["cat-file", "blob", oid.decode()], root)
+    if done.returncode != 0:  # e.g. a partial clone that cannot fetch the object from its promisor remote
+        raise git_failed(done, f"read {rel} at {commit[:12]}")
+    return done.stdout
+
+
+def resolve_in_tree(commit: str, rel: PurePosixPath, root: Path) -> PurePosixPath:
+    """``rel`` with every symlink in it followed inside the tree committed at ``commit``.
+
+    A committed ``rendered -> out/prod`` resolves to ``out/prod``, as the working tree's path does.
+    """
+    done: list[str] = []
+    todo, links = list(rel.parts), 0
+    while todo:
+        part = todo.pop(0)
+        if part == "/" or part == ".." and not done:
+            raise FleetgenError(f"{rel} at {commit[:12]} is a symlink out of the repository: git does not hold "
+                                "the files it points to")
+        if part in (".", ".."):
+            done = done[:-1] if part == ".." else done
+            continue
+        found = entry(commit, PurePosixPath(*done, part), root)
+        if found is None or found[0] != SYMLINK:
+            done.append(part)
+            continue
+        links += 1
+        if links > MAX_LINKS:
+            raise FleetgenError(f"{rel} at {commit[:12]}: too many levels of symbolic links")
+        target = blob(found[2], PurePosixPath(*done, part), commit, root).decode("utf-8", "surrogateescape")
+        todo = list(PurePosixPath(target).parts) + todo
+    return PurePosixPath(*done)
+
+
 def show(commit: str, rel: PurePosixPath, root: Path) -> bytes | None:
-    """A file's bytes at ``commit``, or None when it did not exist there."""
-    done = git(["cat-file", "blob", f"{commit}:{rel.as_posix()}"], root)
-    return done.stdout if done.returncode == 0 else None
+    """A file's bytes at ``commit``, or None when it did not exist there; git's error when it cannot say."""
+    rel = resolve_in_tree(commit, rel, root)
+    found = entry(commit, rel, root)
+    return blob(found[2], rel, commit, root) if found and found[1] == b"blob" else None
 
 
 def committed_tree(commit: str, rel_dir: PurePosixPath, root: Path) -> dict[str, bytes]:
-    """Every blob under ``rel_dir`` at ``commit``, by path relative to it, read in one cat-file batch."""
-    listing = git(["ls-tree", "-r", "-z", "--full-tree", commit, "--", rel_dir.as_posix()], root).stdout
+    """Every blob under ``rel_dir`` at ``commit``, by path relative to it, read in one cat-file batch.
+
+    Symlinks on the way to ``rel_dir`` are followed; symlinks inside it are skipped, as in the working tree.
+    """
+    rel_dir = resolve_in_tree(commit, rel_dir, root)
+    done = git(["ls-tree", "-r", "-z", "--full-tree", commit, "--", rel_dir.as_posix()], root)
+    if done.returncode != 0:
+        raise git_failed(done, f"list {rel_dir} at {commit[:12]}")
     blobs = []
-    for entry in filter(None, listing.split(b"\0")):
-        meta, path = entry.split(b"\t", 1)
-        _mode, kind, oid = meta.split()
+    for line in filter(None, done.stdout.split(b"\0")):
+        meta, path = line.split(b"\t", 1)
+        mode, kind, oid = meta.split()
         rel = PurePosixPath(path.decode()).relative_to(rel_dir).as_posix()
-        if kind == b"blob" and rel != tree.LOCK_NAME:
+        if kind == b"blob" and mode != SYMLINK and rel != tree.LOCK_NAME:
             blobs.append((rel, oid))
     if not blobs:
         return {}
-    batch = git(["cat-file", "--batch"], root, stdin=b"".join(oid + b"\n" for _, oid in blobs)).stdout
-    return dict(zip([rel for rel, _ in blobs], split_batch(batch), strict=True))
+    batch = git(["cat-file", "--batch"], root, stdin=b"".join(oid + b"\n" for _, oid in blobs))
+    contents = split_batch(batch.stdout)
+    if batch.returncode != 0 or len(contents) != len(blobs) or None in contents:
+        missing = [rel for (rel, _), data in zip(blobs, contents) if data is None]
+        what = f"{rel_dir / missing[0]} (and {len(missing) - 1} more)" if missing else f"the files under {rel_dir}"
+        raise git_failed(batch, f"read {what} at {commit[:12]}")
+    return dict(zip([rel for rel, _ in blobs], contents, strict=True))
 
 
-def split_batch(output: bytes) -> list[bytes]:
-    """Contents from ``git cat-file --batch`` output: ``<oid> <type> <size>\\n<bytes>\\n`` per object."""
-    contents, at = [], 0
+def split_batch(output: bytes) -> list[bytes | None]:
+    """Contents from ``git cat-file --batch`` output: ``<oid> <type> <size>\\n<bytes>\\n`` per object,
+    None for ``<oid> missing`` (an object git neither has nor could fetch)."""
+    contents: list[bytes | None] = []
+    at = 0
     while at < len(output):
         header_end = output.index(b"\n", at)
-        size = int(output[at:header_end].split()[2])
+        header = output[at:header_end].split()
+        if len(header) != 3:
+            contents.append(None)
+            at = header_end + 1
+            continue
+        size = int(header[2])
         contents.append(output[header_end + 1: header_end + 1 + size])
         at = header_end + 1 + size + 1
     return contents

@@ -5,16 +5,23 @@ as ``fleetgen lint`` would, and only then replaces the file atomically (a tempor
 same directory, the original mode kept, ``os.replace``). ``--dry-run`` prints the unified diff
 instead. Either way it ends with the plan delta: what Argo CD, Karmada and the upgrade waves
 will do differently, from ``build_plan`` before and after.
+
+Concurrent runs never lose an edit: each command holds fleet.yaml's lock (an flock on the file)
+from before it reads the file until after it replaced it, so a second command waits, then reads
+the file the first one wrote. A write that fails (full disk, read-only filesystem, a directory it
+may not write) is one message and exit 2, with fleet.yaml unchanged and no temporary file left.
 """
 
 from __future__ import annotations
 
 import difflib
+import fcntl
 import os
 import stat
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -23,6 +30,7 @@ import click
 
 from .. import pipeline, tree
 from ..edit import FleetText
+from ..errors import FleetgenError
 from ..findings import Finding
 from ..model import Fleet
 from ..plan import build_plan
@@ -72,7 +80,12 @@ class Session:
 
 
 def open_fleet(path: Path, out: Path | None) -> Session:
-    """Load and lint the fleet; one that does not even build a model is reported (exit 1)."""
+    """Lock, load and lint the fleet; one that does not even build a model is reported (exit 1).
+
+    The lock is held until the command ends (released when its click context closes).
+    """
+    fd = lock_fleet(path)
+    click.get_current_context().call_on_close(lambda: os.close(fd))
     before = pipeline.check(path, out)
     if before.fleet is None:
         click.echo(text.render(before.findings, colour=colour()), nl=False, err=True)
@@ -83,6 +96,33 @@ def open_fleet(path: Path, out: Path | None) -> Session:
     target = out or pipeline.output_dir(path, before.fleet)
     return Session(path, target, before, body.replace("\r\n", "\n"), raw.startswith(b"\xef\xbb\xbf"),
                    "\r\n" in body)
+
+
+def lock_fleet(path: Path) -> int:
+    """An exclusive flock on the fleet file itself; waits (with a note) while another command holds it.
+
+    A command that replaced the file released the lock of a file no longer at ``path``: a waiter
+    that wakes up holding that one locks the new file instead, so it always reads the latest edit.
+    """
+    waited = False
+    while True:
+        fd = pipeline.open_regular(path)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if not waited:
+                    click.echo(f"fleetgen: waiting for another fleetgen command that is editing {display(path)}",
+                               err=True)
+                    waited = True
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            info, now = os.fstat(fd), os.stat(path)
+        except BaseException:
+            os.close(fd)
+            raise
+        if (info.st_dev, info.st_ino) == (now.st_dev, now.st_ino):
+            return fd
+        os.close(fd)
 
 
 def cluster_index(session: Session, name: str) -> int:
@@ -129,17 +169,9 @@ def _lint_candidate(session: Session, data: bytes, dry_run: bool) -> tuple[pipel
     The candidate file is written next to fleet.yaml (so it can be renamed over it), or to the
     temporary directory for a dry run, where it is removed again.
     """
-    real = session.path.resolve()
-    fd, name = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".fleetgen-edit",
-                                dir=None if dry_run else real.parent)
-    candidate = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+    candidate = _write_candidate(session, data, dry_run)
+    with _unwritten(session, candidate):
         after = pipeline.check(candidate, session.out)
-    except BaseException:
-        candidate.unlink(missing_ok=True)
-        raise
     if dry_run or not after.ok:
         candidate.unlink(missing_ok=True)
     if not after.ok:
@@ -151,6 +183,32 @@ def _lint_candidate(session: Session, data: bytes, dry_run: bool) -> tuple[pipel
     return after, candidate
 
 
+def _write_candidate(session: Session, data: bytes, dry_run: bool) -> Path:
+    real = session.path.resolve()
+    with _unwritten(session):
+        fd, name = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".fleetgen-edit",
+                                    dir=None if dry_run else real.parent)
+    candidate = Path(name)
+    with _unwritten(session, candidate), os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    return candidate
+
+
+@contextmanager
+def _unwritten(session: Session, candidate: Path | None = None) -> Iterator[None]:
+    """On any failure or Ctrl-C the candidate goes; an OSError (ENOSPC, EROFS, EACCES…) is one message, exit 2."""
+    try:
+        yield
+    except BaseException as exc:
+        if candidate is not None:
+            candidate.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            where = Path(exc.filename).parent if exc.filename else (candidate or session.path.resolve()).parent
+            raise FleetgenError(f"cannot write {session.label} in {display(where)}: {exc.strerror or exc} — "
+                                f"{session.label} is unchanged") from None
+        raise
+
+
 def _relabel(finding: Finding, old: str, new: str) -> Finding:
     related = tuple((new if f == old else f, line, col) for f, line, col in finding.related)
     return replace(finding, file=new if finding.file == old else finding.file, related=related)
@@ -159,14 +217,11 @@ def _relabel(finding: Finding, old: str, new: str) -> Finding:
 def _replace(session: Session, candidate: Path) -> None:
     """Swap the linted candidate in: same mode as the original, durable before and after the rename."""
     real = session.path.resolve()
-    try:
+    with _unwritten(session, candidate):
         os.chmod(candidate, stat.S_IMODE(real.stat().st_mode))
         with open(candidate, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(candidate, real)
-    except BaseException:
-        candidate.unlink(missing_ok=True)
-        raise
     directory = os.open(real.parent, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(directory)

@@ -1,0 +1,306 @@
+"""Faults where fleetgen writes: concurrent runbook commands, full/read-only/forbidden filesystems,
+read-only trees, locks per output directory, Ctrl-C, and fleet paths that are not regular files.
+
+Real processes, real permissions (as ``nobody`` through setpriv when the tests run as root),
+a real full filesystem (a small tmpfs) and a real read-only mount (both in a private mount
+namespace). Each test checks the exit code, the message, and that nothing was lost.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from generator.main import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+BASE = (ROOT / "tests" / "fleets" / "base.yaml").read_text()
+POOLS = ("network:\n"
+         "  allocation: {pods: 10.0.0.0/12, podPrefix: 16, services: 10.100.0.0/14, servicePrefix: 20}\n")
+FLEET = BASE.replace("defaults:", POOLS + "defaults:", 1)
+ENV = {**os.environ, "CI": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+NOBODY = 65534
+ROOT_USER = os.geteuid() == 0
+FLEETGEN = [sys.executable, "-m", "generator.main"]
+ADD = ("add-cluster", "{name}", "--environment", "staging", "--region", "us-west-2", "--provider", "docker")
+# One edit per runbook command that writes fleet.yaml (FLEET has stage-a without a server, at 1.31).
+EDITS = {
+    "add-cluster": [a.format(name="new-a") for a in ADD],
+    "register": ["register", "stage-a", "--server", "https://stage-a.example.com"],
+    "upgrade": ["upgrade", "--to", "1.31"],
+    "remove-cluster": ["remove-cluster", "stage-a"],
+}
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def snapshot(top: Path) -> dict[str, bytes | None]:
+    """Every path under ``top`` (directories as None), so a leftover file or directory shows too."""
+    return {p.relative_to(top).as_posix(): (p.read_bytes() if p.is_file() else None) for p in sorted(top.rglob("*"))}
+
+
+def as_other_user(args, cwd: Path) -> subprocess.CompletedProcess:
+    """fleetgen as a user without root's override of permissions: ``nobody`` when we are root."""
+    prefix = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"] if ROOT_USER else []
+    return subprocess.run([*prefix, *FLEETGEN, *map(str, args)], cwd=cwd, env={**ENV, "HOME": str(cwd)},
+                          capture_output=True, text=True, timeout=600)
+
+
+def _works(*command: str) -> bool:
+    try:
+        return subprocess.run(list(command), capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+other_user = pytest.mark.skipif(ROOT_USER and not shutil.which("setpriv"), reason="needs setpriv to drop root")
+mount_namespace = pytest.mark.skipif(not _works("unshare", "-m", "true"),
+                                     reason="needs a private mount namespace (unshare -m) for real mounts")
+
+
+@pytest.fixture
+def public(tmp_path):
+    """A directory another user can reach (pytest's own tmp dirs are 0700), holding a rendered fleet."""
+    top = Path(tempfile.mkdtemp(prefix="fleetgen-faults-"))
+    top.chmod(0o755)
+    (top / "fleet.yaml").write_text(FLEET)
+    assert run("render", top / "fleet.yaml").exit_code == 0
+    yield top
+    for path in [top, *top.rglob("*")]:
+        if path.is_dir() and not path.is_symlink():
+            path.chmod(0o755)
+    shutil.rmtree(top)
+
+
+# ---------------------------------------------------------------- lost updates
+
+
+def test_concurrent_add_clusters_serialise_and_keep_every_cluster(tmp_path):
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(FLEET)
+    names = [f"new-{i}" for i in range(4)]
+    holder = os.open(fleet, os.O_RDONLY)  # as a runbook command in progress holds it
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    procs = [subprocess.Popen([*FLEETGEN, *[a.format(name=n) for a in ADD], str(fleet)], env=ENV, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for n in names]
+    try:
+        for proc in procs:  # every one of them is waiting for the lock, none has read the file yet
+            assert "waiting for another fleetgen command that is editing" in proc.stderr.readline()
+    finally:
+        os.close(holder)
+    outcomes = [(proc.wait(), proc.stdout.read(), proc.stderr.read()) for proc in procs]
+    assert [code for code, _, _ in outcomes] == [0] * 4, outcomes
+    assert all(f"updated {fleet}" in out for _, out, _ in outcomes)
+    text = fleet.read_text()
+    assert all(f"  - name: {name}\n" in text for name in [*names, "prod-a", "prod-b", "stage-a"])
+    linted = run("lint", fleet)  # each allocated from the file the previous one wrote: no overlapping CIDRs
+    assert linted.exit_code == 0 and "0 errors" in linted.output, linted.output
+    pods = sorted(line.split("pods: ")[1].split(",")[0] for line in text.splitlines() if "network: {pods:" in line)
+    assert pods == [f"10.{i}.0.0/16" for i in range(7)]  # the pool's next four /16s, one per new cluster
+
+
+# ---------------------------------------------------------------- full, read-only and forbidden filesystems
+
+
+@other_user
+@pytest.mark.parametrize("command", sorted(EDITS))
+def test_runbook_commands_in_a_directory_they_may_not_write(public, command):
+    fleet = public / "fleet.yaml"
+    before = snapshot(public)
+    public.chmod(0o555)
+    result = as_other_user([*EDITS[command], fleet], public)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.endswith("fleetgen: cannot write fleet.yaml in .: Permission denied — fleet.yaml is "
+                                  "unchanged\n"), result.stderr  # paths as typed: relative to the working dir
+    assert "Traceback" not in result.stderr
+    assert snapshot(public) == before
+
+
+@mount_namespace
+def test_add_cluster_on_a_full_disk(tmp_path):
+    disk, saved = tmp_path / "disk", tmp_path / "saved"
+    disk.mkdir()
+    saved.mkdir()
+    script = (f"mount -t tmpfs -o size=256k tmpfs {disk} && printf %s \"$FLEET\" > {disk}/fleet.yaml && "
+              f"(dd if=/dev/zero of={disk}/filler bs=4k 2>/dev/null; true) && "
+              f"{' '.join(FLEETGEN)} {' '.join(a.format(name='new-a') for a in ADD)} {disk}/fleet.yaml; "
+              f"code=$?; cp -a {disk}/. {saved}/; exit $code")
+    result = subprocess.run(["unshare", "-m", "sh", "-c", script], env={**ENV, "FLEET": FLEET},
+                            capture_output=True, text=True, timeout=600)
+    fleet = disk / "fleet.yaml"
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.endswith(f"fleetgen: cannot write {fleet} in {disk}: No space left on device — {fleet} "
+                                  "is unchanged\n"), result.stderr
+    assert sorted(p.name for p in saved.iterdir()) == ["filler", "fleet.yaml"]  # no temporary file left
+    assert (saved / "fleet.yaml").read_text() == FLEET
+
+
+@mount_namespace
+def test_add_cluster_on_a_read_only_filesystem(tmp_path):
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(FLEET)
+    before = snapshot(tmp_path)
+    script = (f"mount --bind {tmp_path} {tmp_path} && mount -o remount,bind,ro {tmp_path} && "
+              f"{' '.join(FLEETGEN)} {' '.join(a.format(name='new-a') for a in ADD)} {fleet}")
+    result = subprocess.run(["unshare", "-m", "sh", "-c", script], env=ENV, capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.endswith(f"fleetgen: cannot write {fleet} in {tmp_path}: Read-only file system — {fleet} "
+                                  "is unchanged\n"), result.stderr
+    assert snapshot(tmp_path) == before
+
+
+# ---------------------------------------------------------------- a rendered tree the user may not change
+
+
+@other_user
+def test_render_into_a_read_only_tree_refuses_before_swapping_and_recovers(public):
+    fleet, out = public / "fleet.yaml", public / "rendered"
+    if ROOT_USER:
+        os.chown(public, NOBODY, NOBODY)  # the user owns the repository, not rendered/ (root's, mode 555)
+    fleet.write_text(FLEET.replace("replicas: 6", "replicas: 9"))
+    out.chmod(0o555)
+    before = snapshot(public)
+    for _ in range(2):  # the second run finds the same state, not a leftover
+        result = as_other_user(["render", fleet], public)
+        assert result.returncode == 2, result.stderr
+        owner = f"owner uid {0 if ROOT_USER else os.geteuid()}"
+        assert (f"fleetgen: cannot write {out}: {out} is not writable (Permission denied: mode 0555, {owner}, "
+                f"this is uid {NOBODY if ROOT_USER else os.geteuid()}) — the previous tree is unchanged"
+                in result.stderr), result.stderr
+        assert "Traceback" not in result.stderr
+        assert snapshot(public) == before
+    out.chmod(0o755)
+    if ROOT_USER:
+        for path in [out, *out.rglob("*")]:
+            os.chown(path, NOBODY, NOBODY)
+    result = as_other_user(["render", fleet], public)
+    assert result.returncode == 0 and "written" in result.stdout, result.stderr
+    assert run("check", fleet).exit_code == 0
+
+
+@other_user
+def test_render_removes_a_read_only_leftover_an_older_run_left(public):
+    """What an older fleetgen left after swapping a mode-555 tree in: the next render cleans it up."""
+    fleet = public / "fleet.yaml"
+    leftover = public / ".rendered.fleetgen-staging"
+    shutil.copytree(public / "rendered", leftover)
+    for path in [public, *public.rglob("*")]:
+        if ROOT_USER:
+            os.chown(path, NOBODY, NOBODY, follow_symlinks=False)
+    for directory in [leftover / "hub", leftover]:
+        directory.chmod(0o555)
+    fleet.write_text(FLEET.replace("replicas: 6", "replicas: 9"))
+    result = as_other_user(["render", fleet], public)
+    assert result.returncode == 0, result.stderr
+    assert not leftover.exists()
+    assert run("check", fleet).exit_code == 0
+
+
+# ---------------------------------------------------------------- one lock per output directory
+
+
+def test_renders_into_sibling_directories_do_not_conflict(tmp_path):
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(FLEET)
+    x, y = tmp_path / "a" / "x", tmp_path / "a" / "y"
+    assert run("render", fleet, "--out", x).exit_code == 0
+    holder = os.open(x, os.O_RDONLY | os.O_DIRECTORY)  # a render of a/x in progress holds this lock
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    try:
+        into_y = run("render", fleet, "--out", y)
+        assert into_y.exit_code == 0 and f"into {y}" in into_y.output, into_y.output
+        fleet.write_text(FLEET.replace("replicas: 6", "replicas: 9"))
+        before = snapshot(x)
+        into_x = CliRunner().invoke(cli, ["render", str(fleet), "--out", str(x)])
+        assert into_x.exit_code == 2
+        assert into_x.output == f"fleetgen: another fleetgen render is writing {x}; wait for it to finish\n"
+        assert snapshot(x) == before
+    finally:
+        os.close(holder)
+    assert run("render", fleet, "--out", x).exit_code == 0
+    assert snapshot(x) != before
+
+
+def test_a_failed_first_render_leaves_no_empty_directory(tmp_path, monkeypatch):
+    from generator import tree
+
+    def full(*_):
+        raise OSError(28, os.strerror(28))
+
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(FLEET)
+    monkeypatch.setattr(tree, "_write_file", full)
+    result = CliRunner().invoke(cli, ["render", str(fleet)])
+    assert result.exit_code == 2 and "No space left on device — the previous tree is unchanged" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fleet.yaml"]
+
+
+# ---------------------------------------------------------------- Ctrl-C
+
+
+HOLD_BEFORE_SWAP = """
+import sys, time
+from pathlib import Path
+from generator import tree
+from generator.main import cli
+
+def held(staging, out, swap=tree._exchange):
+    Path(sys.argv[1]).write_text("staged")  # the staging tree is complete: now press Ctrl-C
+    time.sleep(3600)
+    swap(staging, out)
+
+tree._exchange = held
+cli(sys.argv[2:], prog_name="fleetgen")
+"""
+
+
+def test_ctrl_c_while_writing_exits_130_and_leaves_nothing_behind(tmp_path):
+    fleet, flag = tmp_path / "fleet.yaml", tmp_path.parent / f"{tmp_path.name}.staged"
+    fleet.write_text(FLEET)
+    assert run("render", fleet).exit_code == 0
+    fleet.write_text(FLEET.replace("replicas: 6", "replicas: 9"))
+    before = snapshot(tmp_path)
+    proc = subprocess.Popen([sys.executable, "-c", HOLD_BEFORE_SWAP, str(flag), "render", str(fleet)], env=ENV,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while not flag.exists() and proc.poll() is None:
+        time.sleep(0.01)
+    assert (tmp_path / ".rendered.fleetgen-staging").is_dir()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=600)
+    assert proc.returncode == 130, err
+    assert err.endswith("fleetgen: interrupted\n") and "Traceback" not in err, err
+    assert snapshot(tmp_path) == before  # the staging directory is gone, the previous tree intact
+
+
+# ---------------------------------------------------------------- fleet paths that are not regular files
+
+
+@pytest.mark.parametrize("args", [["lint"], ["render"], [a.format(name="new-a") for a in ADD]])
+def test_a_fifo_is_refused_not_waited_on(tmp_path, args):
+    fifo = tmp_path / "fleet.yaml"
+    os.mkfifo(fifo)
+    result = subprocess.run([*FLEETGEN, *args, str(fifo)], env=ENV, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 2
+    assert result.stderr == (f"fleetgen: {fifo}: is a named pipe (FIFO), not a regular file: fleetgen reads the "
+                             "fleet only from a regular file\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fleet.yaml"]
+
+
+def test_a_device_is_refused():
+    result = run("lint", "/dev/null")
+    assert result.exit_code == 2
+    assert result.output == ("fleetgen: /dev/null: is a character device, not a regular file: fleetgen reads the "
+                             "fleet only from a regular file\n")
