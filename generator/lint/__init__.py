@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ..findings import ERROR, WARNING, Finding
 from ..load import Document
 from ..model import Fleet
-from . import clusters, network, observability, placement, secrets, versions
+from . import clusters, hub, network, observability, placement, secrets, versions
 from .registry import Context, Rule, stage_rule
 
 YAML_SYNTAX = stage_rule(
@@ -70,6 +70,7 @@ LINT_RULES: tuple[Rule, ...] = (
     network.service_cidr_size,
     network.pod_cidr_capacity,
     network.mesh_id,
+    network.mesh_member,
     versions.version_skew,
     versions.promotion_order,
     versions.upgrade_skip,
@@ -78,6 +79,7 @@ LINT_RULES: tuple[Rule, ...] = (
     placement.empty_selector,
     placement.application_name,
     placement.override_unsupported,
+    hub.karmada_external_server,
     secrets.secret_material,
     observability.replica_label,
 )

@@ -180,3 +180,21 @@ def _mesh_id_issues(c: Cluster, seen: dict[int, Cluster], limit: int) -> Iterato
             f"meshID {mid} of EKS cluster {c.name!r} is in 128–255, which breaks with ENI/aws-cni chaining",
             severity=WARNING,
         )
+
+
+@rule("mesh-member", fix="set network.clustermesh.member: false on outbound-only clusters (they keep Cilium)")
+def mesh_member(ctx: Context) -> Iterator[Issue]:
+    """A pull-mode (outbound-only) cluster is declared a Cilium ClusterMesh peer.
+
+    Every peer's agents dial every other peer's clustermesh-apiserver (chart
+    templates/clustermesh-config: `https://<address>:<port>`), so a peer must accept inbound
+    connections. An edge site that only dials out cannot, and listing it makes every other
+    cluster retry it forever. Pull-mode and docker clusters stay out of the mesh by default.
+    """
+    if ctx.fleet.mesh != "cilium":
+        return
+    for c in ctx.fleet.clusters:
+        if c.argocd_mode == "pull" and c.network.mesh_member:
+            yield issue("mesh-member", (*c.path, "network", "clustermesh", "member"),
+                        f"cluster {c.name!r} is outbound-only (argocd.mode pull): peers cannot dial its "
+                        "clustermesh-apiserver")
