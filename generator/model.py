@@ -235,6 +235,7 @@ class Fleet:
     mesh: str  # cilium | submariner | none
     max_connected_clusters: int
     clustermesh_endpoint: str  # DNS name template with {cluster}/{fleet} placeholders
+    clustermesh_issuer: str  # cert-manager ClusterIssuer signing with the mesh's one CA
     allocation: Allocation | None
     thanos: Thanos
     grafana_enabled: bool
@@ -281,6 +282,7 @@ def build(data: Mapping[str, Any]) -> Fleet:
         mesh=net.get("mesh", "cilium"),
         max_connected_clusters=net.get("maxConnectedClusters", 255),
         clustermesh_endpoint=net.get("clustermeshEndpoint", "{cluster}.clustermesh.{fleet}.internal"),
+        clustermesh_issuer=net.get("clustermeshIssuer", "clustermesh-ca"),
         allocation=_allocation(net.get("allocation")),
         thanos=_thanos(((data.get("observability") or {}).get("thanos")) or {}),
         grafana_enabled=((data.get("observability") or {}).get("grafana") or {}).get("enabled", True),
