@@ -96,7 +96,8 @@ def _edge(node: str, c: Cluster) -> str:
 
 def _classes(node: str, c: Cluster, fleet: Fleet) -> list[str]:
     out = [] if c.registered else [f"  class {node} pending"]
-    in_mesh = fleet.mesh == "submariner" or (fleet.mesh == "cilium" and c.network.mesh_id is not None)
+    in_mesh = fleet.mesh == "submariner" or (
+        fleet.mesh == "cilium" and c.network.mesh_id is not None and c.network.mesh_member)
     return out + ([f"  class {node} mesh"] if in_mesh and c.registered else [])
 
 
