@@ -91,7 +91,8 @@ def fleet(n: int, mesh: str | None = None) -> dict:
         "kind": "Fleet",
         "name": f"synthetic-{n}",
         "repo": {"url": "https://github.com/example/fleet-config", "revision": "main", "renderedDir": "rendered"},
-        "hub": {"name": "hub", "karmada": {"server": "https://karmada-apiserver.karmada-system.svc:5443"}},
+        "hub": {"name": "hub", "karmada": {"server": "https://karmada-apiserver.karmada-system.svc:5443",
+                                           "externalServer": "https://karmada.fleet.example.com"}},
         "network": {"mesh": mesh, "maxConnectedClusters": 511},
         "observability": {
             "thanos": {"image": "quay.io/thanos/thanos:v0.38.0", "objectStorageSecret": "thanos-objstore"}

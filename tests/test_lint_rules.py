@@ -118,6 +118,14 @@ CASES = {
         ("services: 10.101.0.0/16, meshID: 2}",
          "services: 10.101.0.0/16, meshID: 2, clustermesh: {member: true}}  # expect[mesh-member]: true}}"),
     ),
+    "sidecar-endpoint-port": edit(
+        ("defaults:",
+         'observability:\n  thanos: {sidecarEndpoint: "sc.{cluster}.example.net:443"}  '
+         '# expect[sidecar-endpoint-port]: "sc.\ndefaults:'),
+    ),
+    "sidecar-endpoint-port-default": edit(
+        ("defaults:", 'observability:\n  thanos: {sidecarEndpoint: "sc.{cluster}.example.net:10901"}\ndefaults:'),
+    ),
     "mesh-member-pull-default-out": edit(
         ("    server: https://karmada.example.com:5443\n",
          "    server: https://karmada.example.com:5443\n    externalServer: https://karmada.hub.example.net\n"),

@@ -82,6 +82,7 @@ LINT_RULES: tuple[Rule, ...] = (
     hub.karmada_external_server,
     secrets.secret_material,
     observability.replica_label,
+    observability.sidecar_endpoint_port,
 )
 RULES: tuple[Rule, ...] = (YAML_SYNTAX, SCHEMA, *LINT_RULES, STALE_RENDER, HAND_EDIT, ORPHAN, ALLOCATION)
 BY_ID: Mapping[str, Rule] = {r.id: r for r in RULES}
