@@ -163,8 +163,9 @@ def _members(fleet: Fleet) -> str:
         return ""
     body = "\n".join(f"# {name}\n{command}" for name, command in commands)
     return ("## Joining Karmada\n\nPush members are joined with `karmadactl join`; pull (edge) members run "
-            "`karmadactl register` on the member (the token and CA hash come from `karmadactl token create "
-            "--print-register-command` and are never stored in git).\n\n```sh\n" + body + "\n```\n")
+            "`karmadactl register` on the member, dialling `hub.karmada.externalServer` (the token and CA hash "
+            "come from `karmadactl token create --print-register-command` and are never stored in git).\n\n"
+            "```sh\n" + body + "\n```\n")
 
 
 def _bootstrap(fleet: Fleet) -> str:
