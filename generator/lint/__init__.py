@@ -71,6 +71,7 @@ LINT_RULES: tuple[Rule, ...] = (
     network.pod_cidr_capacity,
     network.mesh_id,
     network.mesh_member,
+    network.global_service_mesh,
     versions.version_skew,
     versions.promotion_order,
     versions.upgrade_skip,
