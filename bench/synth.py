@@ -85,13 +85,16 @@ def fleet(n: int, mesh: str | None = None) -> dict:
     mesh = mesh or ("cilium" if n <= 511 else "submariner")
     ids = mesh_ids(n) if mesh == "cilium" else [0] * n
     clusters = [cluster(i, mesh, ids[i]) for i in range(n)]
-    prod = [c["name"] for c in clusters if c["environment"] == "production" and c["labels"]["tier"] == "standard"]
+    # The global-service workload runs on ClusterMesh members only: docker clusters are not peers.
+    prod = [c["name"] for c in clusters if c["environment"] == "production" and c["labels"]["tier"] == "standard"
+            and c["provider"]["type"] != "docker"]
     return {
         "apiVersion": "fleetgen/v1alpha1",
         "kind": "Fleet",
         "name": f"synthetic-{n}",
         "repo": {"url": "https://github.com/example/fleet-config", "revision": "main", "renderedDir": "rendered"},
-        "hub": {"name": "hub", "karmada": {"server": "https://karmada-apiserver.karmada-system.svc:5443"}},
+        "hub": {"name": "hub", "karmada": {"server": "https://karmada-apiserver.karmada-system.svc:5443",
+                                           "externalServer": "https://karmada.fleet.example.com"}},
         "network": {"mesh": mesh, "maxConnectedClusters": 511},
         "observability": {
             "thanos": {"image": "quay.io/thanos/thanos:v0.38.0", "objectStorageSecret": "thanos-objstore"}
@@ -132,7 +135,8 @@ def fleet(n: int, mesh: str | None = None) -> dict:
                     {"apiVersion": "apps/v1", "kind": "Deployment", "name": "orders"},
                     {"apiVersion": "v1", "kind": "Service", "name": "orders"},
                 ],
-                "clusters": {"matchLabels": {"environment": "production", "tier": "standard"}},
+                "clusters": {"matchLabels": {"environment": "production", "tier": "standard"},
+                             "matchExpressions": [{"key": "provider", "operator": "NotIn", "values": ["docker"]}]},
                 "replicas": 3 * len(prod[:3]) * 10,
                 "weights": {name: w for name, w in zip(prod[:3], (3, 2, 1))},
                 "failover": {"unreachableSeconds": 60, "notReadySeconds": 300},

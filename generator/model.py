@@ -92,6 +92,8 @@ class ClusterNetwork:
     services: Network
     node_mask: int
     mesh_id: int | None
+    mesh_member: bool = True  # a Cilium ClusterMesh peer (network.clustermesh.member)
+    mesh_load_balancer: str = "internal"  # internal | public: the clustermesh-apiserver Service
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,7 @@ class SyncPolicy:
     prune: bool = True
     self_heal: bool = True
     create_namespace: bool = True
+    preserve_resources_on_deletion: bool = True  # no resources finalizer on generated Applications
 
 
 @dataclass(frozen=True)
@@ -230,10 +233,12 @@ class Fleet:
     hub_name: str
     argocd_namespace: str
     karmada_server: str | None
+    karmada_external_server: str | None  # what pull members (karmadactl register) dial from outside the hub
     environments: tuple[str, ...]
     mesh: str  # cilium | submariner | none
     max_connected_clusters: int
     clustermesh_endpoint: str  # DNS name template with {cluster}/{fleet} placeholders
+    clustermesh_issuer: str  # cert-manager ClusterIssuer signing with the mesh's one CA
     allocation: Allocation | None
     thanos: Thanos
     grafana_enabled: bool
@@ -277,10 +282,12 @@ def build(data: Mapping[str, Any]) -> Fleet:
         hub_name=hub.get("name", "hub"),
         argocd_namespace=hub.get("argocdNamespace", "argocd"),
         karmada_server=(hub.get("karmada") or {}).get("server"),
+        karmada_external_server=(hub.get("karmada") or {}).get("externalServer"),
         environments=tuple(data.get("environments") or DEFAULT_ENVIRONMENTS),
         mesh=net.get("mesh", "cilium"),
         max_connected_clusters=net.get("maxConnectedClusters", 255),
         clustermesh_endpoint=net.get("clustermeshEndpoint", "{cluster}.clustermesh.{fleet}.internal"),
+        clustermesh_issuer=net.get("clustermeshIssuer", "clustermesh-ca"),
         allocation=_allocation(net.get("allocation")),
         thanos=_thanos(((data.get("observability") or {}).get("thanos")) or {}),
         grafana_enabled=((data.get("observability") or {}).get("grafana") or {}).get("enabled", True),
@@ -304,6 +311,8 @@ def _cluster(raw: Mapping[str, Any], path: Path) -> Cluster:
     provider = raw.get("provider") or {"type": "imported"}
     net = raw.get("network") or {}
     pods = ipaddress.ip_network(net["pods"], strict=True)
+    mode = (raw.get("argocd") or {}).get("mode", "push")
+    mesh = net.get("clustermesh") or {}
     labels = {str(k): str(v) for k, v in (raw.get("labels") or {}).items()}
     labels.update(name=raw["name"], environment=raw["environment"], region=raw["region"], provider=provider["type"])
     return Cluster(
@@ -320,13 +329,20 @@ def _cluster(raw: Mapping[str, Any], path: Path) -> Cluster:
             services=ipaddress.ip_network(net["services"], strict=True),
             node_mask=net.get("nodeMask", 24 if pods.version == 4 else 64),
             mesh_id=net.get("meshID"),
+            mesh_member=mesh.get("member", default_mesh_member(mode, provider["type"])),
+            mesh_load_balancer=mesh.get("loadBalancer", "internal"),
         ),
         node_pools=tuple(_pool(p, (*path, "nodePools", i)) for i, p in enumerate(raw.get("nodePools") or [])),
-        argocd_mode=(raw.get("argocd") or {}).get("mode", "push"),
+        argocd_mode=mode,
         karmada_member=(raw.get("karmada") or {}).get("member", True),
         path=path,
         lifecycle=raw.get("lifecycle", "managed"),
     )
+
+
+def default_mesh_member(argocd_mode: str, provider_type: str) -> bool:
+    """Peers dial each other's clustermesh-apiserver: outbound-only (pull) and local docker clusters cannot be."""
+    return argocd_mode == "push" and provider_type != "docker"
 
 
 def _provider(raw: Mapping[str, Any]) -> Provider:
@@ -369,7 +385,8 @@ def _appset(raw: Mapping[str, Any], path: Path) -> ApplicationSet:
         clusters=clusters,
         apps=apps,
         namespace=raw["namespace"],
-        sync_policy=SyncPolicy(sync.get("prune", True), sync.get("selfHeal", True), sync.get("createNamespace", True)),
+        sync_policy=SyncPolicy(sync.get("prune", True), sync.get("selfHeal", True), sync.get("createNamespace", True),
+                               sync.get("preserveResourcesOnDeletion", True)),
         path=path,
         extra_resources=tuple((r["group"], r["resource"]) for r in raw.get("extraResources") or ()),
     )

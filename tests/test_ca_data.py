@@ -43,7 +43,7 @@ def test_private_key_in_ca_data_is_secret_material(example_text):
     doc, _ = load_text(with_ca(example_text, KEY), "fleet.yaml")
     (finding,) = validate(doc)
     assert finding.rule == "secret-material" and finding.path == ("clusters", 0, "caData")
-    assert finding.line == 50
+    assert finding.line == 52
 
 
 def test_ca_data_must_be_a_certificate(example_text):

@@ -19,7 +19,7 @@ def test_templates_reach_the_querier_and_the_mesh(example_text):
         '    objectStorageSecret: thanos-objstore\n    sidecarEndpoint: "{cluster}-sidecar.example.net:443"\n',
     )
     fleet = fleet_from_text(text)
-    assert "prod-us-east-1-sidecar.example.net:443" in observability.sidecar_endpoints(fleet)
+    assert "dns+prod-us-east-1-sidecar.example.net:443" in observability.sidecar_endpoints(fleet)
     (values,) = [f for f in cilium.render(fleet) if f.path == "clusters/prod-us-east-1/cilium/values.yaml"]
     peers = values.documents[0]["clustermesh"]["config"]["clusters"]
     assert {

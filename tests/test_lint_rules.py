@@ -98,6 +98,44 @@ CASES = {
         ("services: 10.101.0.0/16, meshID: 2}", "services: 10.101.0.0/16, meshID: 1}  # expect[mesh-id]: 1}")
     ),
     "mesh-id-range": edit(("meshID: 3}", "meshID: 300}  # expect[mesh-id]: 300")),
+    "karmada-external-server": edit(
+        ("    server: https://karmada.example.com:5443\n",
+         "    server: https://karmada.example.com:5443  # expect[karmada-external-server]: https://karmada\n"),
+        ("    provider: {type: gcp, project: example-project}\n",
+         "    provider: {type: gcp, project: example-project}\n    argocd: {mode: pull}\n"),
+    ),
+    "karmada-external-server-set": edit(
+        ("    server: https://karmada.example.com:5443\n",
+         "    server: https://karmada.example.com:5443\n    externalServer: https://karmada.hub.example.net\n"),
+        ("    provider: {type: gcp, project: example-project}\n",
+         "    provider: {type: gcp, project: example-project}\n    argocd: {mode: pull}\n"),
+    ),
+    "mesh-member": edit(
+        ("    server: https://karmada.example.com:5443\n",
+         "    server: https://karmada.example.com:5443\n    externalServer: https://karmada.hub.example.net\n"),
+        ("    provider: {type: gcp, project: example-project}\n",
+         "    provider: {type: gcp, project: example-project}\n    argocd: {mode: pull}\n"),
+        ("services: 10.101.0.0/16, meshID: 2}",
+         "services: 10.101.0.0/16, meshID: 2, clustermesh: {member: true}}  # expect[mesh-member]: true}}"),
+    ),
+    "sidecar-endpoint-port": edit(
+        ("defaults:",
+         'observability:\n  thanos: {sidecarEndpoint: "sc.{cluster}.example.net:443"}  '
+         '# expect[sidecar-endpoint-port]: "sc.\ndefaults:'),
+    ),
+    "sidecar-endpoint-port-default": edit(
+        ("defaults:", 'observability:\n  thanos: {sidecarEndpoint: "sc.{cluster}.example.net:10901"}\ndefaults:'),
+    ),
+    "global-service-mesh": BASE.replace(
+        "services: 10.101.0.0/16, meshID: 2}", "services: 10.101.0.0/16, meshID: 2, clustermesh: {member: false}}")
+    + "    globalService: true  # expect[global-service-mesh]: true\n",
+    "global-service-mesh-members": BASE + "    globalService: true\n",
+    "mesh-member-pull-default-out": edit(
+        ("    server: https://karmada.example.com:5443\n",
+         "    server: https://karmada.example.com:5443\n    externalServer: https://karmada.hub.example.net\n"),
+        ("    provider: {type: gcp, project: example-project}\n",
+         "    provider: {type: gcp, project: example-project}\n    argocd: {mode: pull}\n"),
+    ),
     "mesh-id-missing": edit(
         (
             "pods: 10.2.0.0/16, services: 10.102.0.0/16, meshID: 3}",

@@ -87,7 +87,7 @@ applicationSets:
       - {name: api, path: "charts/{{cluster}}/api", helm: {valueFiles: [values.yaml]}}
       - {name: db, path: "charts/{{.name}}/db", repoURL: "https://git.example.com/db", revision: v2}
     namespace: data
-    syncPolicy: {createNamespace: false, prune: false}
+    syncPolicy: {createNamespace: false, prune: false, preserveResourcesOnDeletion: false}
 workloads:
   - name: orders
     namespace: shop
@@ -460,3 +460,36 @@ def test_go_render_helper_rejects_what_argo_would_execute():
     with pytest.raises(KeyError):
         go_render("{{.missing}}", {})
     assert go_render(argocd.template_text("a/{{cluster}}/{{ b }}"), {"name": "c"}) == "a/c/{{ b }}"
+
+
+# ---------------------------------------------------------------- deletion
+
+
+def controller_finalizers(appset: dict[str, Any]) -> list[str]:
+    """argo-cd applicationset/utils/utils.go RenderTemplateParams (v3.5): a generated Application gets
+    ``resources-finalizer.argocd.argoproj.io`` when its template has no finalizers and the set's
+    ``syncPolicy`` is missing or has ``preserveResourcesOnDeletion`` false."""
+    template = appset["spec"]["template"]["metadata"].get("finalizers") or []
+    preserve = (appset["spec"].get("syncPolicy") or {}).get("preserveResourcesOnDeletion", False)
+    return template or ([] if preserve else ["resources-finalizer.argocd.argoproj.io"])
+
+
+@pytest.mark.parametrize("name, finalizers", [("single", []), ("fleet-spoke-monitoring", []),
+                                              ("multi", ["resources-finalizer.argocd.argoproj.io"])])
+def test_generated_applications_keep_their_resources_unless_the_set_opts_out(small, name, finalizers):
+    files = argocd.render(small)
+    docs = by_path(files)[f"hub/argocd/applicationsets/{name}.yaml"].documents
+    assert controller_finalizers(docs[0]) == finalizers
+    # Pull-mode Applications, written by fleetgen itself, follow the same setting.
+    pulled = [d for d in docs[1:] if d["kind"] == "Application"]
+    assert bool(pulled) == (name != "single")  # edge-f (pull) is not tier standard
+    assert all(d["metadata"].get("finalizers", []) == finalizers for d in pulled)
+
+
+def test_example_fleet_deletes_nothing_on_relabel(example_fleet):
+    for f in argocd.render(example_fleet):
+        for doc in f.documents:
+            if doc["kind"] == "ApplicationSet":
+                assert controller_finalizers(doc) == [], doc["metadata"]["name"]
+            elif doc["kind"] == "Application" and not doc["metadata"]["name"].startswith("workload-"):
+                assert "finalizers" not in doc["metadata"], doc["metadata"]["name"]

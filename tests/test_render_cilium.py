@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import yaml
 
 from generator.render import cilium
@@ -16,8 +17,9 @@ hub: {name: hub}
 network: {mesh: cilium, maxConnectedClusters: 511}
 defaults: {kubernetesVersion: "1.30", environment: production, region: local, provider: {type: docker}}
 clusters:
-  - {name: x, network: {pods: "fd00:10::/56", services: "fd00:20::/112", nodeMask: 64, meshID: 300}}
-  - {name: y, network: {pods: 10.8.0.0/16, services: 10.9.0.0/20, meshID: 7}}
+  - {name: x, network: {pods: "fd00:10::/56", services: "fd00:20::/112", nodeMask: 64, meshID: 300,
+                        clustermesh: {member: true}}}
+  - {name: y, network: {pods: 10.8.0.0/16, services: 10.9.0.0/20, meshID: 7, clustermesh: {member: true}}}
 """
 
 
@@ -46,28 +48,134 @@ def test_cluster_identity_is_the_mesh_id(example_fleet):
     assert len({v["cluster"]["id"] for v in values.values()}) == len(values)
 
 
-def test_peers_are_every_other_mesh_cluster(example_fleet):
+# Reachable clusters of the example fleet: push mode and not docker. edge-store-042 (pull, outbound
+# only) and dev-local (docker, a laptop) keep Cilium but stay out of the mesh.
+MEMBERS = ["analytics-westeurope", "gpu-inference-us-central1", "prod-ap-south-1", "prod-eu-west-1",
+           "prod-us-east-1", "staging-us-east-1"]
+
+
+def test_peers_are_every_other_reachable_cluster(example_fleet):
     values = values_by_cluster(example_fleet)
-    everyone = sorted(values)
-    for name, v in values.items():
-        mesh = v["clustermesh"]
+    assert sorted(n for n, v in values.items() if "clustermesh" in v) == MEMBERS
+    for name in MEMBERS:
+        mesh = values[name]["clustermesh"]
         assert mesh["useAPIServer"] is True
         assert mesh["config"]["enabled"] is True
         assert mesh["maxConnectedClusters"] == 255
         peers = mesh["config"]["clusters"]
-        assert [p["name"] for p in peers] == [c for c in everyone if c != name]
+        assert [p["name"] for p in peers] == [c for c in MEMBERS if c != name]
         for p in peers:
             assert p["address"] == f"{p['name']}.clustermesh.example-platform.internal"
             assert p["port"] == 2379
             assert "tls" not in p
+    # Non-members: no clustermesh-apiserver (the chart's useAPIServer defaults to false), no peers.
+    assert "clustermesh" not in values["edge-store-042"] and "clustermesh" not in values["dev-local"]
 
 
-def test_ipam_hands_out_the_cluster_pod_cidr_at_the_node_mask(example_fleet):
+def test_every_peer_dials_a_name_on_the_server_certificate(example_fleet):
+    """clustermesh-config/_helpers.tpl dials https://<address>:<port>; tls-certmanager/server-secret.yaml
+    puts clustermesh.apiserver.tls.auto.server.extraDnsNames on the server certificate."""
     values = values_by_cluster(example_fleet)
-    v = values["prod-us-east-1"]
-    assert v["ipam"] == {"mode": "cluster-pool", "operator": {
-        "clusterPoolIPv4PodCIDRList": ["10.16.0.0/14"], "clusterPoolIPv4MaskSize": 24}}
-    assert v["ipv4"] == {"enabled": True} and v["ipv6"] == {"enabled": False}
+    cert_names = {n: set(values[n]["clustermesh"]["apiserver"]["tls"]["auto"]["server"]["extraDnsNames"])
+                  for n in MEMBERS}
+    assert cert_names["prod-us-east-1"] == {"prod-us-east-1.clustermesh.example-platform.internal"}
+    for name in MEMBERS:
+        for p in values[name]["clustermesh"]["config"]["clusters"]:
+            assert p["address"] in cert_names[p["name"]]
+
+
+def test_one_shared_ca_referenced_never_stored(example_fleet):
+    values = values_by_cluster(example_fleet)
+    autos = [values[n]["clustermesh"]["apiserver"]["tls"]["auto"] for n in MEMBERS]
+    # certmanager with an issuerRef: the chart creates no CA of its own (clustermesh-apiserver-issuer.yaml
+    # renders only without certManagerIssuerRef), so every certificate is signed by the one issuer's CA.
+    assert {(a["enabled"], a["method"]) for a in autos} == {(True, "certmanager")}
+    assert all(a["certManagerIssuerRef"] == {"group": "cert-manager.io", "kind": "ClusterIssuer",
+                                             "name": "clustermesh-ca"} for a in autos)
+    for v in values.values():
+        assert "tls" not in v  # tls.ca.cert/key would put the CA (and its key) in git
+        text = yaml.safe_dump(v)
+        assert "BEGIN" not in text and "key:" not in text
+
+
+def chart_config(values: dict) -> dict:
+    """The datapath part of templates/cilium-configmap.yaml (chart 1.20), fails included."""
+    ipam = "eni" if values.get("eni", {}).get("enabled") else values.get("ipam", {}).get("mode") or "cluster-pool"
+    gke, aks = values.get("gke", {}).get("enabled"), values.get("aksbyocni", {}).get("enabled")
+    mode = values.get("routingMode", "")
+    if gke and (mode or "native") != "native":
+        raise ValueError("RoutingMode must be set to native when gke.enabled=true")
+    if aks and (mode or "tunnel") != "tunnel":
+        raise ValueError("RoutingMode must be set to tunnel when aksbyocni.enabled=true")
+    routing = mode or ("native" if values.get("eni", {}).get("enabled") or gke else "tunnel")
+    masquerade = ipam != "eni"  # enableIPv4Masquerade default; false in ENI mode since 1.18
+    if mode == "native" and values["ipv4"]["enabled"] and masquerade and ipam not in ("eni", "alibabacloud"):
+        if not values.get("ipv4NativeRoutingCIDR"):
+            raise ValueError("ipv4NativeRoutingCIDR must be set when routingMode is native")
+    return {"ipam": ipam, "routing-mode": routing, "native-cidr": values.get("ipv4NativeRoutingCIDR")}
+
+
+def test_provider_datapaths(example_fleet):
+    values = values_by_cluster(example_fleet)
+    # EKS without the AWS VPC CNI: ENI mode, pods on VPC addresses, native routing.
+    assert chart_config(values["prod-us-east-1"]) == {"ipam": "eni", "routing-mode": "native", "native-cidr": None}
+    assert values["prod-us-east-1"]["eni"] == {"enabled": True}
+    # GKE: pods from GKE's alias range (the node podCIDRs), routed natively inside it.
+    gke = values["gpu-inference-us-central1"]
+    assert chart_config(gke) == {"ipam": "kubernetes", "routing-mode": "native", "native-cidr": "10.40.0.0/16"}
+    assert gke["gke"] == {"enabled": True} and gke["cni"] == {"binPath": "/home/kubernetes/bin"}
+    assert gke["nodeinit"] == {"enabled": True}
+    # AKS bring-your-own-CNI: tunnel, pods from the fleet's pod CIDR.
+    aks = values["analytics-westeurope"]
+    assert chart_config(aks) == {"ipam": "cluster-pool", "routing-mode": "tunnel", "native-cidr": None}
+    assert aks["aksbyocni"] == {"enabled": True}
+    assert aks["ipam"]["operator"] == {"clusterPoolIPv4PodCIDRList": ["10.44.0.0/16"],
+                                       "clusterPoolIPv4MaskSize": 24}
+    # Docker and imported: cluster-pool overlay.
+    for name, pods in (("dev-local", "10.250.0.0/16"), ("edge-store-042", "10.64.0.0/20")):
+        assert chart_config(values[name]) == {"ipam": "cluster-pool", "routing-mode": "tunnel", "native-cidr": None}
+        assert values[name]["ipam"]["operator"]["clusterPoolIPv4PodCIDRList"] == [pods]
+        assert values[name]["ipv4"] == {"enabled": True} and values[name]["ipv6"] == {"enabled": False}
+
+
+def test_chart_model_rejects_what_the_chart_rejects():
+    with pytest.raises(ValueError, match="native when gke"):
+        chart_config({"gke": {"enabled": True}, "routingMode": "tunnel", "ipv4": {"enabled": True}})
+    with pytest.raises(ValueError, match="ipv4NativeRoutingCIDR"):
+        chart_config({"gke": {"enabled": True}, "routingMode": "native", "ipv4": {"enabled": True}})
+
+
+def lb_annotations(values: dict, name: str) -> dict | None:
+    return values[name]["clustermesh"]["apiserver"]["service"].get("annotations")
+
+
+def test_clustermesh_apiserver_is_an_internal_load_balancer_by_default(example_fleet):
+    values = values_by_cluster(example_fleet)
+    assert {values[n]["clustermesh"]["apiserver"]["service"]["type"] for n in MEMBERS} == {"LoadBalancer"}
+    assert lb_annotations(values, "prod-us-east-1") == {
+        "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+        "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"}
+    assert lb_annotations(values, "gpu-inference-us-central1") == {"networking.gke.io/load-balancer-type": "Internal"}
+    assert lb_annotations(values, "analytics-westeurope") == {
+        "service.beta.kubernetes.io/azure-load-balancer-internal": "true"}
+
+
+def test_public_load_balancer_and_membership_are_per_cluster(example_text, cilium_values_schema):
+    text = example_text.replace("network: {pods: 10.16.0.0/14, services: 10.100.0.0/16, meshID: 1}",
+                                "network: {pods: 10.16.0.0/14, services: 10.100.0.0/16, meshID: 1,\n"
+                                "              clustermesh: {loadBalancer: public}}")
+    text = text.replace("network: {pods: 10.40.0.0/16, services: 10.111.0.0/20, meshID: 20}",
+                        "network: {pods: 10.40.0.0/16, services: 10.111.0.0/20, meshID: 20,\n"
+                        "              clustermesh: {member: false}}")
+    values = values_by_cluster(fleet_from_text(text))
+    assert lb_annotations(values, "prod-us-east-1") == {
+        "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing"}
+    gpu = values["gpu-inference-us-central1"]
+    assert "clustermesh" not in gpu and gpu["gke"] == {"enabled": True}  # out of the mesh, Cilium kept
+    assert all(p["name"] != "gpu-inference-us-central1"
+               for p in values["prod-eu-west-1"]["clustermesh"]["config"]["clusters"])
+    for v in values.values():
+        assert [e.message for e in cilium_values_schema.iter_errors(v)] == []
 
 
 def test_ipv6_cluster_uses_the_ipv6_pool_and_511_mesh(cilium_values_schema):

@@ -141,19 +141,61 @@ def test_failover_seconds_become_no_execute_tolerations(example_fleet):
     assert {t["operator"] for t in tolerations.values()} == {"Exists"}
 
 
-def test_only_the_given_seconds_are_rendered():
+def test_seconds_fleet_yaml_leaves_out_default_to_300():
     pp = propagation(small_fleet(workload_yaml("failover: {unreachableSeconds: 45}\n")))
     assert pp["spec"]["placement"]["clusterTolerations"] == [
+        {"key": "cluster.karmada.io/not-ready", "operator": "Exists", "effect": "NoExecute",
+         "tolerationSeconds": 300},
         {"key": "cluster.karmada.io/unreachable", "operator": "Exists", "effect": "NoExecute",
-         "tolerationSeconds": 45}
+         "tolerationSeconds": 45},
     ]
     assert pp["spec"]["failover"] == {"cluster": {"purgeMode": "Gracefully"}}
 
 
-def test_without_failover_no_tolerations_and_no_failover_block(example_fleet):
+def test_without_failover_both_taints_are_tolerated_for_300_seconds(example_fleet):
     spec = propagation(example_fleet, "store-inventory")["spec"]
-    assert "clusterTolerations" not in spec["placement"]
+    assert spec["placement"]["clusterTolerations"] == [
+        {"key": "cluster.karmada.io/not-ready", "operator": "Exists", "effect": "NoExecute",
+         "tolerationSeconds": 300},
+        {"key": "cluster.karmada.io/unreachable", "operator": "Exists", "effect": "NoExecute",
+         "tolerationSeconds": 300},
+    ]
     assert "failover" not in spec
+
+
+def eviction_after(taints: list[dict], tolerations: list[dict]) -> float | None:
+    """Karmada's taint manager (pkg/controllers/cluster/taint_manager.go needEvictionWithCurrentTime,
+    pkg/util/helper/taint.go GetMatchingTolerations / GetMinTolerationTimeWithCurrentTime) for taints
+    added at t=0: seconds until eviction; 0 when a NoExecute taint is not tolerated; None for never.
+    Karmada >= 1.15 adds no default tolerations (karmada-webhook's defaults were removed).
+    """
+    used = []
+    for taint in (t for t in taints if t["effect"] == "NoExecute"):
+        matching = [t for t in tolerations if t.get("effect") in (None, "", taint["effect"])
+                    and (t["operator"] == "Exists" and t.get("key") in (None, "", taint["key"])
+                         or t["operator"] == "Equal" and t.get("key") == taint["key"]
+                         and t.get("value", "") == taint.get("value", ""))]
+        if not matching:
+            return 0
+        used += matching
+    seconds = [t["tolerationSeconds"] for t in used if "tolerationSeconds" in t]
+    return min(seconds) if seconds else None
+
+
+@pytest.mark.parametrize("workload, expected", [("order-service", {"cluster.karmada.io/not-ready": 300,
+                                                                   "cluster.karmada.io/unreachable": 60}),
+                                                ("store-inventory", {"cluster.karmada.io/not-ready": 300,
+                                                                     "cluster.karmada.io/unreachable": 300})])
+def test_no_workload_is_evicted_at_once_by_fleetgens_own_taints(example_fleet, workload, expected):
+    """Each taint a ClusterTaintPolicy adds is tolerated for the fleet's seconds (or 300), never 0 s."""
+    policies = karmada.cluster_taint_policies()
+    tolerations = propagation(example_fleet, workload)["spec"]["placement"]["clusterTolerations"]
+    for policy in policies:
+        taints = policy["spec"]["taints"]
+        (key,) = {t["key"] for t in taints}
+        assert eviction_after(taints, tolerations) == expected[key]
+    # The model is not vacuous: without tolerations the same taints evict at once.
+    assert eviction_after(policies[0]["spec"]["taints"], []) == 0
 
 
 def apply_taint_policies(policies, ready: str, taints: set[str]) -> set[str]:
@@ -307,6 +349,17 @@ def test_member_commands_join_push_and_register_pull():
     assert commands["c"].startswith("karmadactl register karmada.example.com:5443 ")
     for flag in ("--token=", "--discovery-token-ca-cert-hash=", "--cluster-name=c"):
         assert flag in commands["c"]
+
+
+def test_pull_members_register_at_the_external_server():
+    external = HEADER.replace('karmada: {server: "https://karmada.example.com:5443"}',
+                              'karmada: {server: "https://karmada-apiserver.karmada-system.svc:5443", '
+                              'externalServer: "https://karmada.hub.example.net"}')
+    commands = dict(karmada.member_commands(fleet_from_text(external + "workloads:\n" + workload_yaml())))
+    # karmadactl register takes host:port; 443 is the https default the URL leaves out.
+    assert commands["c"].startswith("karmadactl register karmada.hub.example.net:443 ")
+    assert "karmada-system.svc" not in commands["c"]
+    assert "karmada-system.svc" not in commands["a"]  # join uses the kubeconfig, not the URL
 
 
 def test_member_commands_carry_no_credential(example_fleet):

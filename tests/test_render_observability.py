@@ -40,11 +40,13 @@ def test_querier_dials_each_registered_push_spoke_and_the_store(example_fleet):
     push = ["analytics-westeurope", "prod-ap-south-1", "prod-eu-west-1", "prod-us-east-1",
             "staging-us-east-1"]
     every = sorted(c.name for c in example_fleet.clusters)  # each uploads below its own prefix
-    assert endpoints == [f"thanos-sidecar.{c}.example-platform.internal:10901" for c in push] + [
+    # dns+: Thanos resolves every A/AAAA record and dials each, so both HA replicas are queried
+    # (thanos pkg/discovery/dns/provider.go); each store gateway is one in-cluster Service.
+    assert endpoints == [f"dns+thanos-sidecar.{c}.example-platform.internal:10901" for c in push] + [
         f"thanos-store-{c}.monitoring.svc:10901" for c in every
     ]
     # edge-store-042 is pull mode (cannot be dialled); gpu/dev clusters have no server yet.
-    sidecars = [e for e in endpoints if e.startswith("thanos-sidecar.")]
+    sidecars = [e for e in endpoints if e.startswith("dns+thanos-sidecar.")]
     assert not any("edge-store-042" in e or "dev-local" in e or "gpu-inference" in e for e in sidecars)
 
 
@@ -176,3 +178,27 @@ def test_network_policies_open_store_api_only_where_it_is_dialled(example_fleet)
     assert store["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "thanos-store-dev-local"}}
     querier_pods = {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "thanos-querier"}}}
     assert store["ingress"][0]["from"] == [querier_pods]
+def test_each_spoke_publishes_its_sidecars_through_a_headless_service(example_fleet):
+    docs = files_by_path(example_fleet)["clusters/prod-us-east-1/monitoring/prometheus.yaml"].documents
+    service = find(docs, "Service", "thanos-sidecar")
+    # Headless: DNS answers with each pod's IP, one per Prometheus replica (spec.replicas: 2).
+    assert service["spec"]["clusterIP"] == "None"
+    assert find(docs, "Prometheus", "fleet")["spec"]["replicas"] == 2
+    # prometheus-operator labels the pods of Prometheus "fleet" with these.
+    assert service["spec"]["selector"] == {"app.kubernetes.io/name": "prometheus",
+                                           "operator.prometheus.io/name": "fleet"}
+    assert service["spec"]["ports"] == [{"name": "grpc", "port": 10901, "targetPort": "grpc"}]
+    # The name the Querier resolves with dns+, without the port.
+    assert service["metadata"]["annotations"] == {
+        "external-dns.alpha.kubernetes.io/hostname": "thanos-sidecar.prod-us-east-1.example-platform.internal"}
+
+
+def test_the_hub_monitoring_namespace_is_rendered(example_fleet):
+    files = files_by_path(example_fleet)
+    assert files["hub/observability/namespace.yaml"].documents == (
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "monitoring", "labels": {
+            "pod-security.kubernetes.io/enforce": "baseline", "pod-security.kubernetes.io/audit": "baseline",
+            "pod-security.kubernetes.io/warn": "baseline"}}},)
+    hub_namespaces = {d["metadata"].get("namespace") for f in files.values() if f.path.startswith("hub/")
+                      for d in f.documents} - {None}
+    assert hub_namespaces == {"monitoring"}

@@ -17,7 +17,7 @@ import click
 from .. import versions
 from ..allocate import Allocated, allocate
 from ..model import Cluster, Fleet
-from ..render.karmada import join_command, karmada_endpoint, register_command
+from ..render.karmada import join_command, karmada_endpoint, register_command, register_server
 from ..report import text
 from ..schema import schema_document
 from .check import display
@@ -184,6 +184,6 @@ def _karmada_step(fleet: Fleet, cluster: Cluster) -> list[str]:
     if fleet.karmada_server is None or not cluster.karmada_member:
         return []
     if cluster.argocd_mode == "pull":
-        return [register_command(cluster, karmada_endpoint(fleet.karmada_server))
+        return [register_command(cluster, karmada_endpoint(register_server(fleet)))
                 + "   # on the member: it dials out, installs karmada-agent"]
     return [join_command(cluster) + "   # joins it to Karmada (push mode)"]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ..findings import ERROR, WARNING, Finding
 from ..load import Document
 from ..model import Fleet
-from . import clusters, network, observability, placement, secrets, security, versions
+from . import clusters, hub, network, observability, placement, secrets, security, versions
 from .registry import Context, Rule, stage_rule
 
 YAML_SYNTAX = stage_rule(
@@ -97,6 +97,8 @@ LINT_RULES: tuple[Rule, ...] = (
     network.service_cidr_size,
     network.pod_cidr_capacity,
     network.mesh_id,
+    network.mesh_member,
+    network.global_service_mesh,
     versions.version_skew,
     versions.promotion_order,
     versions.upgrade_skip,
@@ -105,8 +107,10 @@ LINT_RULES: tuple[Rule, ...] = (
     placement.empty_selector,
     placement.application_name,
     placement.override_unsupported,
+    hub.karmada_external_server,
     secrets.secret_material,
     observability.replica_label,
+    observability.sidecar_endpoint_port,
     security.system_namespace,
     security.reserved_project,
 )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from ..findings import WARNING, Issue, issue
 from ..model import Cluster, Network
+from ..selectors import select
 from .registry import Context, rule
 
 
@@ -180,3 +181,44 @@ def _mesh_id_issues(c: Cluster, seen: dict[int, Cluster], limit: int) -> Iterato
             f"meshID {mid} of EKS cluster {c.name!r} is in 128–255, which breaks with ENI/aws-cni chaining",
             severity=WARNING,
         )
+
+
+@rule("mesh-member", fix="set network.clustermesh.member: false on outbound-only clusters (they keep Cilium)")
+def mesh_member(ctx: Context) -> Iterator[Issue]:
+    """A pull-mode (outbound-only) cluster is declared a Cilium ClusterMesh peer.
+
+    Every peer's agents dial every other peer's clustermesh-apiserver (chart
+    templates/clustermesh-config: `https://<address>:<port>`), so a peer must accept inbound
+    connections. An edge site that only dials out cannot, and listing it makes every other
+    cluster retry it forever. Pull-mode and docker clusters stay out of the mesh by default.
+    """
+    if ctx.fleet.mesh != "cilium":
+        return
+    for c in ctx.fleet.clusters:
+        if c.argocd_mode == "pull" and c.network.mesh_member:
+            yield issue("mesh-member", (*c.path, "network", "clustermesh", "member"),
+                        f"cluster {c.name!r} is outbound-only (argocd.mode pull): peers cannot dial its "
+                        "clustermesh-apiserver")
+
+
+@rule("global-service-mesh", WARNING,
+      fix="place the workload only on ClusterMesh members, or make those clusters members")
+def global_service_mesh(ctx: Context) -> Iterator[Issue]:
+    """A workload with `globalService` runs on clusters outside the Cilium ClusterMesh.
+
+    Cilium merges a global Service's backends only across clusters connected through the mesh
+    (each agent learns remote backends from its peers' clustermesh-apiservers). On a cluster
+    that is not a member (`network.clustermesh.member: false`, or by default a pull-mode or docker
+    cluster) the annotations do nothing: its replicas serve only local clients and are not
+    reachable from the other clusters.
+    """
+    if ctx.fleet.mesh != "cilium":
+        return
+    for w in ctx.fleet.workloads:
+        if w.global_service is None:
+            continue
+        outside = [c.name for c in select(w.clusters, ctx.fleet.clusters) if not c.network.mesh_member]
+        if outside:
+            yield issue("global-service-mesh", (*w.path, "globalService"),
+                        f"workload {w.name!r} is a global service but runs on clusters outside the ClusterMesh: "
+                        f"{', '.join(outside)}", severity=WARNING)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..findings import Issue, issue
+from ..findings import WARNING, Issue, issue
 from .registry import Context, rule
 
 
@@ -21,3 +21,24 @@ def replica_label(ctx: Context) -> Iterator[Issue]:
         yield issue("replica-label", ("observability", "thanos", "replicaLabel"),
                     f"replicaLabel {thanos.replica_label!r} equals clusterLabel: Thanos would merge all clusters' "
                     "series into one")
+
+
+SIDECAR_GRPC_PORT = 10901  # prometheus-operator's Thanos sidecar gRPC port
+
+
+@rule("sidecar-endpoint-port", WARNING,
+      fix="keep port 10901 in sidecarEndpoint, or publish each sidecar replica yourself under that name and port")
+def sidecar_endpoint_port(ctx: Context) -> Iterator[Issue]:
+    """`observability.thanos.sidecarEndpoint` names a port other than the sidecar's own gRPC port.
+
+    The Querier resolves the name with `dns+` and dials every address it gets on the template's
+    port. The headless `thanos-sidecar` Service each spoke renders publishes the Prometheus pod
+    IPs, and clients of a headless Service connect to the pods directly: only the sidecar's own
+    port (10901) answers there. Another port works only if the platform publishes the sidecars
+    some other way, one address per replica.
+    """
+    port = int(ctx.fleet.thanos.sidecar_endpoint.rpartition(":")[2])
+    if port != SIDECAR_GRPC_PORT:
+        yield issue("sidecar-endpoint-port", ("observability", "thanos", "sidecarEndpoint"),
+                    f"sidecarEndpoint port {port} is not the sidecar's gRPC port {SIDECAR_GRPC_PORT}, the only port "
+                    "the headless thanos-sidecar Service's pod addresses answer on", severity=WARNING)

@@ -50,6 +50,15 @@ Projects are split by trust in projects.py: ``fleet-platform`` (fleetgen's own, 
 ``sourceNamespaces``), ``fleet-workloads`` (team sources, Karmada only), ``fleet-agent-<cluster>``
 (every Application of one pull-mode cluster, from its agent namespace) and one per environment.
 
+Deletion. Safe by default: an Application the ApplicationSet controller deletes (a cluster
+relabelled out of a selector or deregistered, an app or set removed from fleet.yaml) leaves its
+resources running on the spoke. ``syncPolicy.preserveResourcesOnDeletion: true`` stops the
+controller from adding ``resources-finalizer.argocd.argoproj.io`` to generated Applications
+(applicationset/utils/utils.go); pull-mode Applications follow the same setting by carrying the
+finalizer or not. ``applicationSets[].syncPolicy.preserveResourcesOnDeletion: false`` opts a set
+into cascading deletion. fleetgen's own ``workload-*`` Applications keep the finalizer on
+purpose: removing a workload from fleet.yaml is how it is withdrawn from Karmada.
+
 Templates. Every ApplicationSet uses ``goTemplate`` with ``missingkey=error``. User strings that
 reach a template field (directly, or through List elements, which the Matrix generator renders
 with the Clusters parameters) have ``{{`` escaped; only the documented ``{{cluster}}``
@@ -80,6 +89,8 @@ SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"
 SKIP_RECONCILE = "argocd.argoproj.io/skip-reconcile"
 CREDENTIALS_ANNOTATION = "fleetgen.io/credentials"
 APPSET_LABEL = "fleetgen.io/application-set"
+# pkg/apis/application/v1alpha1 ResourcesFinalizerName: deleting the Application deletes its resources.
+RESOURCES_FINALIZER = "resources-finalizer.argocd.argoproj.io"
 CLUSTER_PLACEHOLDER = "{{cluster}}"
 K8S_AUTH_API = "client.authentication.k8s.io/v1beta1"
 AKS_LOGIN = "workloadidentity"
@@ -175,6 +186,11 @@ def _application(meta: dict[str, Any], project: str, source: dict, destination: 
 def deploy_namespaces(fleet: Fleet, cluster: Cluster) -> list[str]:
     """Namespaces Argo CD deploys to on ``cluster``: every delivered set whose selector matches it."""
     return sorted({a.namespace for a in delivered_sets(fleet) if matches(a.clusters, cluster.labels)})
+
+
+def deletion_finalizers(policy: SyncPolicy) -> list[str]:
+    """What an ApplicationSet would give a generated Application: the resources finalizer unless preserved."""
+    return [] if policy.preserve_resources_on_deletion else [RESOURCES_FINALIZER]
 
 
 # ---------------------------------------------------------------- cluster Secrets
@@ -296,7 +312,7 @@ def workload_app(fleet: Fleet, workload: Workload) -> dict[str, Any]:
     source = _source(fleet.repo_url, fleet.repo_revision, workload.source_path)
     destination = {"server": str(fleet.karmada_server), "namespace": workload.namespace}
     # The finalizer makes removing a workload from fleet.yaml remove it from Karmada (and so the members).
-    finalizers = ["resources-finalizer.argocd.argoproj.io"]
+    finalizers = [RESOURCES_FINALIZER]
     meta = _meta(f"workload-{workload.name}", fleet.argocd_namespace, finalizers=finalizers)
     # The namespace is created at bootstrap (bootstrap/karmada-access.yaml): the project allows no cluster kind.
     sync = _sync_policy(SyncPolicy(create_namespace=False))
@@ -379,6 +395,9 @@ def application_set(fleet: Fleet, appset: ApplicationSet) -> dict[str, Any]:
         spec["template"] = _template(appset, "{{.name}}-{{.app}}", source)
         if with_files:
             spec["templatePatch"] = VALUE_FILES_PATCH
+    # applicationset/utils/utils.go RenderTemplateParams: the resources finalizer is added to every
+    # generated Application unless this is true (or the template has finalizers of its own).
+    spec["syncPolicy"] = {"preserveResourcesOnDeletion": appset.sync_policy.preserve_resources_on_deletion}
     meta = _meta(appset.name, fleet.argocd_namespace)
     return {"apiVersion": API, "kind": "ApplicationSet", "metadata": meta, "spec": spec}
 
@@ -433,7 +452,8 @@ def _pull_app(fleet: Fleet, appset: ApplicationSet, cluster: Cluster, app: App) 
     path = app.path.replace(CLUSTER_PLACEHOLDER, cluster.name)
     files = [f.replace(CLUSTER_PLACEHOLDER, cluster.name) for f in app.value_files]
     labels = {APPSET_LABEL: appset.name}
-    meta = _meta(f"{cluster.name}-{app.name}", agent_namespace(cluster), labels=labels)
+    meta = _meta(f"{cluster.name}-{app.name}", agent_namespace(cluster), labels=labels,
+                 finalizers=deletion_finalizers(appset.sync_policy))
     destination = {"server": destination_server(fleet, cluster), "namespace": appset.namespace}
     source = _source(repo, revision, path, files)
     project = AGENT_PROJECT_PREFIX + cluster.name  # the agent's own project, never the set's

@@ -1,16 +1,45 @@
-"""Cilium Helm values (chart 1.20) for every cluster with a mesh id: ClusterMesh and IPAM.
+"""Cilium Helm values (chart 1.20) for every cluster of a ``mesh: cilium`` fleet: provider datapath and ClusterMesh.
 
-Peers are every other mesh cluster, registered or not: the mesh is what fleet.yaml declares,
-and a peer that does not exist yet only delays its own connection (agents retry), while
-adding peers on registration would restart every agent's mesh config each time.
+Provider settings (each one decided by the chart's templates/cilium-configmap.yaml):
 
-A peer entry is ``{name, address, port}`` (templates/clustermesh-config/_helpers.tpl:
-``https://<address>:<port>``). fleet.yaml has no field for a cluster's clustermesh-apiserver
-address is ``network.clustermeshEndpoint`` (a DNS name template, default
-``{cluster}.clustermesh.{fleet}.internal``) under which the platform must publish it; the
-apiserver Service is a LoadBalancer so that name can point at it on ``PEER_PORT``. No ``tls``
-is rendered: peers authenticate with certificates from a CA shared across the mesh
-(``clustermesh.apiserver.tls``, installed outside git), never with keys in values files.
+* EKS: ENI mode (``eni.enabled``, ``ipam.mode: eni``, ``routingMode: native``). The AWS VPC CNI is
+  removed by Cluster API (CAPA ``vpcCni.disable``), and Cilium's operator gives pods addresses
+  from the VPC's own subnets. Chosen over a cluster-pool overlay because the EKS-managed control
+  plane cannot route to overlay pod addresses: every admission webhook (cert-manager's, which the
+  mesh certificates need, prometheus-operator's) would have to run on the host network. In ENI
+  mode the chart turns IPv4 masquerading off (upgradeCompatibility >= 1.18) and needs no
+  ``ipv4NativeRoutingCIDR``; pod addresses are VPC addresses, so the mesh needs the clusters' VPC
+  CIDRs to be disjoint and routed (peering or a transit gateway), not ``network.pods``.
+* GKE: ``gke.enabled`` (native routing, endpoint routes), ``cni.binPath: /home/kubernetes/bin``
+  (where GKE's kubelet looks for CNI plugins), ``ipam.mode: kubernetes`` so each node's pods come
+  from the podCIDR GKE assigns it out of the cluster's alias range (``network.pods``, which CAPG
+  sets as the cluster's pod range), ``ipv4NativeRoutingCIDR`` = that range (traffic inside it is
+  not masqueraded), and the NodeInit DaemonSet that prepares GKE nodes.
+* AKS: ``aksbyocni.enabled`` (the ASO ManagedCluster uses ``networkPlugin: none``); the chart
+  requires tunnel routing there. Pods come from ``network.pods`` by cluster-pool IPAM.
+* vSphere, Docker, imported: cluster-pool IPAM over ``network.pods`` with the default VXLAN tunnel.
+
+ClusterMesh. Only members (``network.clustermesh.member``, default: push-mode clusters that are
+not docker) run the clustermesh-apiserver and list peers, and a member's peers are the other
+members: each agent dials ``https://<address>:<port>`` for every peer
+(templates/clustermesh-config/_helpers.tpl), so a peer that cannot be dialled (outbound-only
+edge, a laptop) only produces endless retries. Non-members keep Cilium with their cluster
+name and id. A peer that is not registered yet is still listed: the mesh is what fleet.yaml
+declares, and adding peers on registration would restart every agent's mesh config each time.
+
+Peers dial ``network.clustermeshEndpoint`` (default ``{cluster}.clustermesh.{fleet}.internal``)
+on ``PEER_PORT``; the etcd client checks that name against the server certificate, so it goes
+into ``clustermesh.apiserver.tls.auto.server.extraDnsNames`` (chart 1.20; ``tls.server.*`` is
+the deprecated spelling). All certificates come from one CA shared by the mesh: cert-manager
+issues them (``tls.auto.method: certmanager``) from the ClusterIssuer ``network.clustermeshIssuer``,
+which must exist in every member and sign with the same CA (a CA issuer whose Secret is
+distributed outside git, or Vault). The chart's default ``helm`` method would run ``genCA`` on
+every render (no ``lookup`` under Argo CD): a different CA per cluster and per refresh. No key
+is ever in values.
+
+The clustermesh-apiserver Service is a LoadBalancer, internal unless the cluster sets
+``network.clustermesh.loadBalancer: public``: ``INTERNAL_LB`` lists the annotation each
+provider's load-balancer controller reads.
 """
 
 from __future__ import annotations
@@ -21,42 +50,68 @@ from ..model import Cluster, Fleet, fill
 from . import File
 
 PEER_PORT = 2379  # clustermesh-apiserver's etcd port behind its LoadBalancer Service
+GKE_CNI_BIN = "/home/kubernetes/bin"
+# Service annotations that keep the load balancer off the internet, by provider.
+INTERNAL_LB: dict[str, dict[str, str]] = {
+    # AWS Load Balancer Controller reads the scheme (its default is internal, but an explicit value
+    # also survives a changed default); the in-tree cloud-provider-aws, which EKS uses without
+    # that controller, reads only aws-load-balancer-internal (any value but "false" is internal).
+    "aws": {"service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+            "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"},
+    "gcp": {"networking.gke.io/load-balancer-type": "Internal"},
+    "azure": {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"},
+}
+PUBLIC_LB: dict[str, dict[str, str]] = {
+    # The AWS Load Balancer Controller makes internal NLBs unless told otherwise.
+    "aws": {"service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing"},
+}
 
 
 def render(fleet: Fleet) -> list[File]:
     if fleet.mesh != "cilium":
         return []
-    mesh = mesh_clusters(fleet)
-    return [File(f"clusters/{c.name}/cilium/values.yaml", (values(fleet, c, mesh),)) for c in mesh]
+    clusters = [c for c in fleet.clusters if c.network.mesh_id is not None]
+    members = [c for c in clusters if c.network.mesh_member]
+    return [File(f"clusters/{c.name}/cilium/values.yaml", (values(fleet, c, members),)) for c in clusters]
 
 
-def mesh_clusters(fleet: Fleet) -> list[Cluster]:
-    return [c for c in fleet.clusters if c.network.mesh_id is not None]
+def values(fleet: Fleet, cluster: Cluster, members: list[Cluster]) -> dict[str, Any]:
+    out: dict[str, Any] = {"cluster": {"name": cluster.name, "id": cluster.network.mesh_id}}
+    if cluster.network.mesh_member:
+        out["clustermesh"] = clustermesh(fleet, cluster, members)
+    return {**out, **ip_families(cluster), **datapath(cluster)}
 
 
-def values(fleet: Fleet, cluster: Cluster, mesh: list[Cluster]) -> dict[str, Any]:
-    return {
-        "cluster": {"name": cluster.name, "id": cluster.network.mesh_id},
-        "clustermesh": clustermesh(fleet, cluster, mesh),
-        **ip_families(cluster),
-        "ipam": ipam(cluster),
-    }
-
-
-def clustermesh(fleet: Fleet, cluster: Cluster, mesh: list[Cluster]) -> dict[str, Any]:
-    peers = [peer(fleet, other) for other in mesh if other.name != cluster.name]
+def clustermesh(fleet: Fleet, cluster: Cluster, members: list[Cluster]) -> dict[str, Any]:
+    peers = [peer(fleet, other) for other in members if other.name != cluster.name]
     return {
         "useAPIServer": True,
         # Fixed at install and must be equal on every member (it sets the identity bit layout).
         "maxConnectedClusters": fleet.max_connected_clusters,
-        "apiserver": {"service": {"type": "LoadBalancer"}},
+        "apiserver": {"service": service(cluster), "tls": tls(fleet, cluster)},
         "config": {"enabled": True, "clusters": peers},
     }
 
 
+def address(fleet: Fleet, cluster: Cluster) -> str:
+    return fill(fleet.clustermesh_endpoint, cluster.name, fleet.name)
+
+
 def peer(fleet: Fleet, other: Cluster) -> dict[str, Any]:
-    return {"name": other.name, "address": fill(fleet.clustermesh_endpoint, other.name, fleet.name),
-            "port": PEER_PORT}
+    return {"name": other.name, "address": address(fleet, other), "port": PEER_PORT}
+
+
+def service(cluster: Cluster) -> dict[str, Any]:
+    table = INTERNAL_LB if cluster.network.mesh_load_balancer == "internal" else PUBLIC_LB
+    annotations = table.get(cluster.provider.type)
+    return {"type": "LoadBalancer", **({"annotations": dict(annotations)} if annotations else {})}
+
+
+def tls(fleet: Fleet, cluster: Cluster) -> dict[str, Any]:
+    """cert-manager certificates from the mesh's shared issuer; the name peers dial is on the server's."""
+    issuer = {"group": "cert-manager.io", "kind": "ClusterIssuer", "name": fleet.clustermesh_issuer}
+    return {"auto": {"enabled": True, "method": "certmanager", "certManagerIssuerRef": issuer,
+                     "server": {"extraDnsNames": [address(fleet, cluster)]}}}
 
 
 def ip_families(cluster: Cluster) -> dict[str, Any]:
@@ -65,10 +120,30 @@ def ip_families(cluster: Cluster) -> dict[str, Any]:
     return {"ipv4": {"enabled": not v6}, "ipv6": {"enabled": v6}}
 
 
-def ipam(cluster: Cluster) -> dict[str, Any]:
+def datapath(cluster: Cluster) -> dict[str, Any]:
+    build = {"aws": _eks, "gcp": _gke, "azure": _aks}.get(cluster.provider.type, cluster_pool)
+    return build(cluster)
+
+
+def _eks(cluster: Cluster) -> dict[str, Any]:
+    return {"eni": {"enabled": True}, "ipam": {"mode": "eni"}, "routingMode": "native"}
+
+
+def _gke(cluster: Cluster) -> dict[str, Any]:
+    family = f"ipv{cluster.network.pods.version}"
+    return {"gke": {"enabled": True}, "cni": {"binPath": GKE_CNI_BIN}, "nodeinit": {"enabled": True},
+            "ipam": {"mode": "kubernetes"}, "routingMode": "native",
+            f"{family}NativeRoutingCIDR": str(cluster.network.pods)}
+
+
+def _aks(cluster: Cluster) -> dict[str, Any]:
+    return {"aksbyocni": {"enabled": True}, **cluster_pool(cluster), "routingMode": "tunnel"}
+
+
+def cluster_pool(cluster: Cluster) -> dict[str, Any]:
     """cluster-pool: the operator carves per-node ``nodeMask`` blocks out of the cluster's pod CIDR."""
     family = f"IPv{cluster.network.pods.version}"
-    return {"mode": "cluster-pool", "operator": {
+    return {"ipam": {"mode": "cluster-pool", "operator": {
         f"clusterPool{family}PodCIDRList": [str(cluster.network.pods)],
         f"clusterPool{family}MaskSize": cluster.network.node_mask,
-    }}
+    }}}

@@ -98,7 +98,8 @@ def _edge(node: str, c: Cluster) -> str:
 
 def _classes(node: str, c: Cluster, fleet: Fleet) -> list[str]:
     out = [] if c.registered else [f"  class {node} pending"]
-    in_mesh = fleet.mesh == "submariner" or (fleet.mesh == "cilium" and c.network.mesh_id is not None)
+    in_mesh = fleet.mesh == "submariner" or (
+        fleet.mesh == "cilium" and c.network.mesh_id is not None and c.network.mesh_member)
     return out + ([f"  class {node} mesh"] if in_mesh and c.registered else [])
 
 
@@ -164,8 +165,9 @@ def _members(fleet: Fleet) -> str:
         return ""
     body = "\n".join(f"# {name}\n{command}" for name, command in commands)
     return ("## Joining Karmada\n\nPush members are joined with `karmadactl join`; pull (edge) members run "
-            "`karmadactl register` on the member (the token and CA hash come from `karmadactl token create "
-            "--print-register-command` and are never stored in git).\n\n```sh\n" + body + "\n```\n")
+            "`karmadactl register` on the member, dialling `hub.karmada.externalServer` (the token and CA hash "
+            "come from `karmadactl token create --print-register-command` and are never stored in git).\n\n"
+            "```sh\n" + body + "\n```\n")
 
 
 def _bootstrap(fleet: Fleet) -> str:

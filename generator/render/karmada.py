@@ -12,10 +12,15 @@ An empty ``clusterNames`` would mean *every* cluster to Karmada, so a workload (
 rule) that matches no member is not rendered at all.
 
 Failover needs three pieces, all rendered or documented here:
-  * NoExecute ``clusterTolerations`` on the PropagationPolicy with the fleet's seconds. A
-    workload without ``failover`` gets karmada-webhook's defaults
-    (``--default-not-ready-toleration-seconds``/``--default-unreachable-toleration-seconds``,
-    300 s each), exactly like pods get the DefaultTolerationSeconds admission defaults.
+  * NoExecute ``clusterTolerations`` on *every* PropagationPolicy, for both taints fleetgen's
+    own ClusterTaintPolicies add. Karmada's taint manager (pkg/controllers/cluster/
+    taint_manager.go, ``needEvictionWithCurrentTime``) evicts a binding at once from a cluster
+    with any NoExecute taint its placement does not tolerate, and since v1.15 nothing adds
+    default tolerations (karmada-webhook's ``--default-*-toleration-seconds`` were removed in
+    commit cd1ae695f). So a taint fleetgen adds must be tolerated by every policy fleetgen
+    renders: the seconds are ``failover.notReadySeconds``/``unreachableSeconds``, and
+    ``DEFAULT_TOLERATION_SECONDS`` (300, the removed webhook default and Kubernetes'
+    DefaultTolerationSeconds) for what fleet.yaml leaves out.
   * ``ClusterTaintPolicy`` objects that put the NoExecute taints on clusters: since v1.14 the
     cluster controller only manages the NoSchedule variants.
   * controller flags, listed in ``FAILOVER_FLAGS``.
@@ -40,6 +45,8 @@ POLICY_API = "policy.karmada.io/v1alpha1"
 NOT_READY_TAINT = "cluster.karmada.io/not-ready"
 UNREACHABLE_TAINT = "cluster.karmada.io/unreachable"
 PLAINTEXT_OPERATORS = ("add", "remove", "replace")  # Karmada PlaintextOverrider.Operator enum
+# What a workload without `failover` seconds tolerates: karmada-webhook's default before v1.15.
+DEFAULT_TOLERATION_SECONDS = 300
 
 # Path `karmadactl init` writes the Karmada API server kubeconfig to.
 KARMADA_KUBECONFIG = "/etc/karmada/karmada-apiserver.config"
@@ -99,9 +106,8 @@ def workload_documents(workload: Workload, members: Sequence[Cluster]) -> list[d
 
 
 def propagation_policy(workload: Workload, names: list[str]) -> dict[str, Any]:
-    place: dict[str, Any] = {"clusterAffinity": {"clusterNames": names}}
-    if tolerations := cluster_tolerations(workload):
-        place["clusterTolerations"] = tolerations
+    place: dict[str, Any] = {"clusterAffinity": {"clusterNames": names},
+                             "clusterTolerations": cluster_tolerations(workload)}
     place["replicaScheduling"] = replica_scheduling(workload, names)
     spec: dict[str, Any] = {"resourceSelectors": resource_selectors(workload, workload.resources),
                             "placement": place}
@@ -131,13 +137,13 @@ def replica_scheduling(workload: Workload, names: list[str]) -> dict[str, Any]:
 
 
 def cluster_tolerations(workload: Workload) -> list[dict[str, Any]]:
-    """Only the seconds fleet.yaml sets; karmada-webhook adds its 300 s default for the other key."""
-    if workload.failover is None:
-        return []
-    pairs = ((NOT_READY_TAINT, workload.failover.not_ready_seconds),
-             (UNREACHABLE_TAINT, workload.failover.unreachable_seconds))
-    return [{"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": seconds}
-            for key, seconds in pairs if seconds is not None]
+    """Both taints of ``cluster_taint_policies``, always: an untolerated NoExecute taint evicts at once."""
+    failover = workload.failover
+    pairs = ((NOT_READY_TAINT, failover.not_ready_seconds if failover else None),
+             (UNREACHABLE_TAINT, failover.unreachable_seconds if failover else None))
+    return [{"key": key, "operator": "Exists", "effect": "NoExecute",
+             "tolerationSeconds": DEFAULT_TOLERATION_SECONDS if seconds is None else seconds}
+            for key, seconds in pairs]
 
 
 # ---------------------------------------------------------------- OverridePolicy
@@ -265,9 +271,18 @@ def member_commands(fleet: Fleet) -> list[tuple[str, str]]:
     """
     if fleet.karmada_server is None:
         return []
-    endpoint = karmada_endpoint(fleet.karmada_server)
+    endpoint = karmada_endpoint(register_server(fleet))
     return [(c.name, register_command(c, endpoint) if c.argocd_mode == "pull" else join_command(c))
             for c in karmada_members(fleet)]
+
+
+def register_server(fleet: Fleet) -> str:
+    """Where a pull member dials: ``hub.karmada.externalServer``; ``server`` is the hub-internal name.
+
+    Lint (karmada-external-server) requires the external one once a pull member exists, so the
+    fallback only serves fleets without pull members.
+    """
+    return fleet.karmada_external_server or str(fleet.karmada_server)
 
 
 def karmada_endpoint(server: str) -> str:

@@ -5,10 +5,17 @@ never deduplicated away) and prometheus-operator's replica label (the HA copy: t
 deduplicates on it). Each sidecar also uploads 2 h blocks to the object store named by
 ``objectStorageSecret``; only the Secret's name is ever written.
 
-The Querier dials the sidecar of every registered push-mode spoke at
-``observability.thanos.sidecarEndpoint`` (a host:port template, default
-``thanos-sidecar.{cluster}.{fleet}.internal:10901``): the name each spoke's sidecar gRPC port
-must be published under. Pull-mode spokes
+The Querier dials the sidecars of every registered push-mode spoke through DNS discovery,
+``--endpoint=dns+<sidecarEndpoint>``: Thanos resolves the name's A/AAAA records on every
+refresh and dials each address (pkg/discovery/dns/provider.go ``Resolve``), so both HA
+replicas are queried and deduplicated on the replica label. A plain ``--endpoint=host:port``
+is one gRPC target: behind one address (a load balancer) it reaches one replica per
+connection, and the other replica's data never appears. ``observability.thanos.sidecarEndpoint``
+(a host:port template, default ``thanos-sidecar.{cluster}.{fleet}.internal:10901``) is the name
+each spoke publishes; every spoke renders a headless Service ``thanos-sidecar`` selecting its
+Prometheus pods on the sidecar's gRPC port and annotated with that name for external-dns,
+which publishes one record per pod IP for a headless Service. The hub must be able to route to
+those pod IPs (native routing: EKS ENI, GKE alias ranges, peered networks). Pull-mode spokes
 (edge, outbound only) cannot be dialled; their data reaches the hub through the object store,
 served by a store gateway. The gateways are rendered whenever the hub is, because they also
 serve every cluster's history older than Prometheus' local retention (24 h by default).
@@ -30,7 +37,7 @@ from typing import Any
 
 from ..emit import dump
 from ..model import Cluster, Fleet, fill
-from . import File, thanos_tls
+from . import File, security, thanos_tls
 
 NAMESPACE = "monitoring"
 OBJSTORE_KEY = "objstore.yml"  # key inside objectStorageSecret, as Thanos' own examples name it
@@ -39,6 +46,8 @@ STORE = "thanos-store"
 PROMETHEUS = "fleet"
 GRPC_PORT, HTTP_PORT, QUERIER_SERVICE_PORT = 10901, 10902, 9090
 NOBODY = 65534  # the Thanos image runs as nobody
+SIDECAR_SERVICE = "thanos-sidecar"
+EXTERNAL_DNS_HOSTNAME = "external-dns.alpha.kubernetes.io/hostname"
 
 
 def render(fleet: Fleet) -> list[File]:
@@ -47,7 +56,8 @@ def render(fleet: Fleet) -> list[File]:
         name = store_name(cluster.name)
         hub += [store_statefulset(fleet, cluster.name), store_service(name),
                 thanos_tls.store_policy(name, NAMESPACE, _selector(name), _selector(QUERIER), GRPC_PORT, HTTP_PORT)]
-    files = [File("hub/observability/thanos-querier.yaml", tuple(hub))]
+    files = [File("hub/observability/namespace.yaml", (namespace(fleet),)),
+             File("hub/observability/thanos-querier.yaml", tuple(hub))]
     if fleet.grafana_enabled:
         files.append(File("hub/observability/grafana-datasource.yaml", (grafana_datasource(),)))
     files += [File(f"clusters/{c.name}/monitoring/prometheus.yaml", tuple(spoke_documents(fleet, c)))
@@ -56,9 +66,12 @@ def render(fleet: Fleet) -> list[File]:
 
 
 def sidecar_endpoints(fleet: Fleet) -> list[str]:
-    """Where the Querier dials: every registered push-mode spoke's sidecar, by cluster name."""
-    return [fill(fleet.thanos.sidecar_endpoint, c.name, fleet.name)
-            for c in fleet.clusters if c.registered and c.argocd_mode == "push"]
+    """Where the Querier dials: every sidecar replica of each registered push-mode spoke, via DNS (A/AAAA)."""
+    return [f"dns+{sidecar_address(fleet, c)}" for c in fleet.clusters if c.registered and c.argocd_mode == "push"]
+
+
+def sidecar_address(fleet: Fleet, cluster: Cluster) -> str:
+    return fill(fleet.thanos.sidecar_endpoint, cluster.name, fleet.name)
 
 
 def store_name(cluster: str) -> str:
@@ -153,9 +166,33 @@ def grafana_datasource() -> dict[str, Any]:
 # ---------------------------------------------------------------- spokes
 
 
+def namespace(fleet: Fleet) -> dict[str, Any]:
+    """The hub namespace the Querier, store gateways and datasource live in; nothing else creates it."""
+    return security.namespace(fleet, NAMESPACE)
+
+
 def spoke_documents(fleet: Fleet, cluster: Cluster) -> list[dict[str, Any]]:
     dialled = cluster.registered and cluster.argocd_mode == "push"  # the Querier dials it (sidecar_endpoints)
-    return [*prometheus_rbac(), prometheus(fleet, cluster), thanos_tls.spoke_policy(NAMESPACE, GRPC_PORT, dialled)]
+    return [*prometheus_rbac(), prometheus(fleet, cluster), sidecar_service(fleet, cluster),
+            thanos_tls.spoke_policy(NAMESPACE, GRPC_PORT, dialled)]
+
+
+def sidecar_service(fleet: Fleet, cluster: Cluster) -> dict[str, Any]:
+    """Headless: DNS (and external-dns) answers with every sidecar pod, so ``dns+`` finds both replicas.
+
+    Clients of a headless Service connect to the pod IPs themselves, so the port in
+    ``sidecarEndpoint`` must be the sidecar's own gRPC port (10901, prometheus-operator's default).
+
+    The selector is the pod labels prometheus-operator sets on a Prometheus' pods
+    (pkg/prometheus/server/statefulset.go: app.kubernetes.io/name, operator.prometheus.io/name).
+    """
+    host = sidecar_address(fleet, cluster).rpartition(":")[0]
+    metadata = {"name": SIDECAR_SERVICE, "namespace": NAMESPACE,
+                "annotations": {EXTERNAL_DNS_HOSTNAME: host}}
+    selector = {"app.kubernetes.io/name": "prometheus", "operator.prometheus.io/name": PROMETHEUS}
+    return {"apiVersion": "v1", "kind": "Service", "metadata": metadata,
+            "spec": {"clusterIP": "None", "selector": selector,
+                     "ports": [_service_port("grpc", GRPC_PORT, "grpc")]}}
 
 
 def prometheus(fleet: Fleet, cluster: Cluster) -> dict[str, Any]:
