@@ -91,6 +91,7 @@ class ClusterNetwork:
     services: Network
     node_mask: int
     mesh_id: int | None
+    nodes: ipaddress.IPv4Network | None = None  # VPC / subnet / VNet of the nodes, when fleet.yaml gives it
 
 
 @dataclass(frozen=True)
@@ -211,6 +212,8 @@ class Allocation:
     pod_prefix: int
     services: Network
     service_prefix: int
+    nodes: ipaddress.IPv4Network | None = None
+    node_prefix: int = 0
 
 
 def fill(template: str, cluster: str, fleet: str) -> str:
@@ -313,6 +316,7 @@ def _cluster(raw: Mapping[str, Any], path: Path) -> Cluster:
             services=ipaddress.ip_network(net["services"], strict=True),
             node_mask=net.get("nodeMask", 24 if pods.version == 4 else 64),
             mesh_id=net.get("meshID"),
+            nodes=ipaddress.IPv4Network(net["nodes"]) if "nodes" in net else None,
         ),
         node_pools=tuple(_pool(p, (*path, "nodePools", i)) for i, p in enumerate(raw.get("nodePools") or [])),
         argocd_mode=(raw.get("argocd") or {}).get("mode", "push"),
@@ -407,6 +411,8 @@ def _thanos(raw: Mapping[str, Any]) -> Thanos:
 def _allocation(raw: Mapping[str, Any] | None) -> Allocation | None:
     if not raw:
         return None
+    nodes = ipaddress.IPv4Network(raw["nodes"]) if "nodes" in raw else None
     return Allocation(
-        ipaddress.ip_network(raw["pods"]), raw["podPrefix"], ipaddress.ip_network(raw["services"]), raw["servicePrefix"]
+        ipaddress.ip_network(raw["pods"]), raw["podPrefix"], ipaddress.ip_network(raw["services"]), raw["servicePrefix"],
+        nodes, raw.get("nodePrefix", 0),
     )

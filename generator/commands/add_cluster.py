@@ -90,6 +90,8 @@ def cluster_entry(options: Mapping[str, Any], allocated: Allocated, version: str
         entry["kubernetesVersion"] = version
     entry["provider"] = {"type": options["provider"], **options["fields"]}
     network: dict[str, Any] = {"pods": str(allocated.pods), "services": str(allocated.services)}
+    if allocated.nodes is not None:
+        network["nodes"] = str(allocated.nodes)
     if allocated.mesh_id is not None:
         network["meshID"] = allocated.mesh_id
     entry["network"] = network

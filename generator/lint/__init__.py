@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ..findings import ERROR, WARNING, Finding
 from ..load import Document
 from ..model import Fleet
-from . import clusters, network, observability, placement, secrets, versions
+from . import clusters, network, observability, placement, providers, secrets, versions
 from .registry import Context, Rule, stage_rule
 
 YAML_SYNTAX = stage_rule(
@@ -53,7 +53,7 @@ ORPHAN = stage_rule(
 
 ALLOCATION = stage_rule(
     "allocation", ERROR,
-    """add-cluster cannot allocate a pod CIDR, a service CIDR or a mesh id for the new cluster.
+    """add-cluster cannot allocate a pod CIDR, a service CIDR, a node network or a mesh id for the new cluster.
 
     There is no `network.allocation` to allocate CIDRs from, a pool has no free block of the
     requested prefix left (every block overlaps a CIDR of an existing cluster), or every mesh id
@@ -70,10 +70,14 @@ LINT_RULES: tuple[Rule, ...] = (
     network.service_cidr_size,
     network.pod_cidr_capacity,
     network.mesh_id,
+    network.node_network_overlap,
     versions.version_skew,
     versions.promotion_order,
     versions.upgrade_skip,
     versions.version_downgrade,
+    providers.gke_version,
+    providers.ca_data,
+    providers.account_mismatch,
     placement.unknown_cluster,
     placement.empty_selector,
     placement.application_name,

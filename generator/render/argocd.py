@@ -299,6 +299,9 @@ def platform_project(fleet: Fleet) -> dict[str, Any]:
     spec |= _project_spec(fleet, [monitoring_application_set(fleet)], registered(fleet))
     spec["destinations"] = hub + karmada + spec["destinations"]
     spoke = {(api_group(d), d["kind"]) for c in fleet.clusters for d in spoke_cluster_scoped(fleet, c)}
+    from . import capi  # capi imports access, which imports this module
+
+    spoke |= capi.cluster_scoped_kinds(fleet)  # the hub's AWSClusterRoleIdentity objects
     kinds = [*PLATFORM_CLUSTER_KINDS, *sorted(spoke - set(PLATFORM_CLUSTER_KINDS))]
     spec["clusterResourceWhitelist"] = [{"group": g, "kind": k} for g, k in kinds]
     return _project(fleet, PLATFORM_PROJECT, spec)

@@ -45,8 +45,8 @@ Decisions (each checked against the provider source):
 - Kubeadm node labels go to ``--node-labels`` except those in kubelet-restricted
   namespaces (``kubernetes.io``/``k8s.io`` other than ``node.kubernetes.io``), which the
   kubelet refuses; taints go to ``nodeRegistration.taints``.
-- A MachineHealthCheck per cluster selects every Machine of the cluster (kubeadm control
-  plane and workers; managed pools have no Machines).
+- A MachineHealthCheck only for kubeadm clusters (vSphere, Docker), selecting every Machine of
+  the cluster; managed pools (EKS, GKE, AKS) have no Machines, so a check there would do nothing.
 - Nothing here is a credential: no identity secrets, account keys or tokens are rendered.
 """
 
@@ -56,9 +56,9 @@ from collections.abc import Callable
 
 from ...model import Cluster
 from .. import File
-from .aws import aws, eks_ami_type
+from .aws import aws, eks_ami_type, identities
 from .azure import aks_pool_names, azure
-from .common import MAX_SIZE, MIN_SIZE, Doc, core_cluster, gke_version, health_check, minor_version, namespace, semver
+from .common import MAX_SIZE, MIN_SIZE, Doc, core_cluster, gke_version, minor_version, namespace, semver
 from .gcp import gcp
 from .kubeadm import docker, vsphere, vsphere_size
 
@@ -74,23 +74,24 @@ PROVIDERS: dict[str, Callable[[Cluster, str], tuple[Doc, Doc, list[Doc]]]] = {
 }
 
 
+IDENTITIES = "hub/capi-identities/aws.yaml"  # outside hub/capi/, where every name is a cluster's
+
+
 def render(fleet) -> list[File]:
-    """One file per provisioned cluster (``imported`` clusters render nothing)."""
-    return [
-        File(f"hub/capi/{c.name}.yaml", tuple(cluster_documents(c, fleet.mesh)))
-        for c in fleet.clusters
-        if c.provisioned
-    ]
+    """One file per provisioned cluster (``imported`` clusters render nothing), plus the AWS identities."""
+    provisioned = [c for c in fleet.clusters if c.provisioned]
+    files = [File(f"hub/capi/{c.name}.yaml", tuple(cluster_documents(c, fleet.mesh))) for c in provisioned]
+    aws_identities = identities(provisioned)
+    return files + ([File(IDENTITIES, tuple(aws_identities))] if aws_identities else [])
+
+
+def cluster_scoped_kinds(fleet) -> set[tuple[str, str]]:
+    """(group, kind) of the cluster-scoped objects rendered here, for the platform AppProject."""
+    docs = identities([c for c in fleet.clusters if c.provisioned])
+    return {(d["apiVersion"].rsplit("/", 1)[0], d["kind"]) for d in docs}
 
 
 def cluster_documents(cluster: Cluster, mesh: str) -> list[Doc]:
-    """Namespace, Cluster, the provider's objects, then the MachineHealthCheck."""
+    """Namespace, Cluster, then the provider's objects (kubeadm providers end with a MachineHealthCheck)."""
     infra, control_plane, rest = PROVIDERS[cluster.provider.type](cluster, mesh)
-    return [
-        namespace(cluster),
-        core_cluster(cluster, infra, control_plane),
-        infra,
-        control_plane,
-        *rest,
-        health_check(cluster),
-    ]
+    return [namespace(cluster), core_cluster(cluster, infra, control_plane), infra, control_plane, *rest]
