@@ -412,7 +412,5 @@ def _allocation(raw: Mapping[str, Any] | None) -> Allocation | None:
     if not raw:
         return None
     nodes = ipaddress.IPv4Network(raw["nodes"]) if "nodes" in raw else None
-    return Allocation(
-        ipaddress.ip_network(raw["pods"]), raw["podPrefix"], ipaddress.ip_network(raw["services"]), raw["servicePrefix"],
-        nodes, raw.get("nodePrefix", 0),
-    )
+    pods, services = ipaddress.ip_network(raw["pods"]), ipaddress.ip_network(raw["services"])
+    return Allocation(pods, raw["podPrefix"], services, raw["servicePrefix"], nodes, raw.get("nodePrefix", 0))

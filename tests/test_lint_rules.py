@@ -168,7 +168,8 @@ CASES = {
         ("    server: https://a.example.com\n", "    server: https://a.example.com  # expect[ca-data]: https://a\n"),
     ),
     "ca-data-not-for-pull-clusters": edit(
-        (CA_LINE, ""), ("    server: https://a.example.com\n", "    server: https://a.example.com\n    argocd: {mode: pull}\n")
+        (CA_LINE, ""),
+        ("    server: https://a.example.com\n", "    server: https://a.example.com\n    argocd: {mode: pull}\n"),
     ),
     "account-mismatch": edit(
         (
