@@ -70,7 +70,7 @@ def test_unquoted_version_is_explained():
 
 def test_automatic_label_may_not_be_overridden():
     f = one(EXAMPLE.replace("labels: {tier: edge, site: store-042}", "labels: {tier: edge, region: x}"))
-    assert "set automatically" in f.message and (f.line, f.column) == (126, 26)
+    assert "set automatically" in f.message and (f.line, f.column) == (132, 26)
 
 
 def test_environment_must_be_declared():
@@ -80,7 +80,7 @@ def test_environment_must_be_declared():
 
 def test_missing_version_without_defaults():
     found = findings(EXAMPLE.replace('  kubernetesVersion: "1.30"\n', "", 1))
-    assert len(found) == 5 and all("has no kubernetesVersion" in f.message for f in found)
+    assert len(found) == 4 and all("has no kubernetesVersion" in f.message for f in found)
 
 
 def test_node_pool_min_above_max():
