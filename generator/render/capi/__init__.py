@@ -22,8 +22,9 @@ Decisions (each checked against the provider source):
   converges (lint ``gke-version``; a minor is still rendered as given, never invented).
   AKS gets the fleet version in ``AzureASOManagedControlPlane.spec.version``, which CAPZ
   copies into the ManagedCluster. Managed MachinePools carry a version only where the cloud
-  accepts it: always for EKS (CAPA uses its minor), for GKE/AKS only when the fleet pins a
-  patch (``1.30.0`` is not a GKE or AKS release); otherwise nodes follow the control plane.
+  accepts it: always for EKS (CAPA uses its minor), for AKS only when the fleet pins a patch
+  (``1.30.0`` is not an AKS release), never for GKE (its auto-upgrade moves nodes past any pin);
+  otherwise nodes follow the control plane.
 - Replicas: no autoscaled pool (min < max) of any provider carries ``spec.replicas``: an
   autoscaler owns it (the cluster-autoscaler for EKS MachinePools and kubeadm
   MachineDeployments, GKE's and AKS's own autoscalers otherwise; CAPZ even writes AKS's live

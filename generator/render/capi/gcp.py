@@ -18,7 +18,6 @@ from .common import (
     machine_pool,
     meta,
     obj,
-    pinned_version,
     pool_name,
     with_pools,
 )
@@ -57,8 +56,10 @@ def gke_pool(cluster: Cluster, pool: NodePool) -> list[Doc]:
     if pool.taints:
         spec["kubernetesTaints"] = [{"key": t.key, "value": t.value, "effect": t.effect} for t in pool.taints]
     infra = obj(GCP, "GCPManagedMachinePool", meta(cluster, pool_name(cluster, pool)), spec)
-    version = pinned_version(cluster.kubernetes_version)
-    return [machine_pool(cluster, pool, infra, version, scaled_by="gke"), infra]
+    # No version: with management.autoUpgrade GKE moves nodes to newer patches, and CAPG would
+    # "update" a pinned pool back on every reconcile (nodepools/reconcile.go). Nodes follow the
+    # control plane's version instead.
+    return [machine_pool(cluster, pool, infra, None, scaled_by="gke"), infra]
 
 
 def gke_network(cluster: Cluster) -> Doc:
