@@ -139,7 +139,7 @@ def _validate(session: Session, name: str, environment: str, labels: Mapping[str
 @out_option
 @dry_run_option
 def command(name, fleet, environment, region, provider, fields, labels, pools, version, out, dry_run) -> None:
-    """Append cluster NAME to FLEET with free pod/service CIDRs and mesh id from network.allocation."""
+    """Append cluster NAME to FLEET with free pod/service (and node) CIDRs and mesh id from network.allocation."""
     session = open_fleet(fleet, out)
     options = {"name": name, "environment": environment, "region": region, "provider": provider,
                "labels": parse_pairs(labels, "--label"), "fields": parse_pairs(fields, "--provider-field"),
