@@ -195,3 +195,9 @@ def test_a_splice_that_changes_something_else_is_caught():
     text.text = "a: 1\nb: 3\n"
     with pytest.raises(EditError, match="does not mean the edit"):
         text.result()
+
+
+def test_register_records_the_ca_after_the_server(fleet):
+    ca = next(line for line in ROUNDTRIP.read_text().splitlines() if line.startswith("    caData: ")).split()[1]
+    assert edit(fleet, "register", "stage-a", "--server", "https://stage.example.com", "--ca-data", ca) == (
+        [], ["    server: https://stage.example.com\n", f"    caData: {ca}\n"])

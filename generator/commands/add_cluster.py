@@ -169,7 +169,8 @@ def next_steps(session: Session, cluster: Cluster) -> str:
                   f"kubectl get cluster/{name} -n {name} -o jsonpath="
                   "'https://{.spec.controlPlaneEndpoint.host}:{.spec.controlPlaneEndpoint.port}'"
                   "   # the API endpoint"]
-    steps += [f"fleetgen register {name}{fleet_arg} --server https://<api-endpoint>",
+    ca = " --ca-data <certificate-authority-data>" if cluster.provider.type in ("aws", "gcp", "azure") else ""
+    steps += [f"fleetgen register {name}{fleet_arg} --server https://<api-endpoint>{ca}",
               f"fleetgen render{fleet_arg}   # adds its Argo CD Secret and Karmada placements; commit",
               f"kubectl --kubeconfig {name}.kubeconfig apply -f "
               f"{display(session.out)}/clusters/{name}/access.yaml   # Argo CD's RBAC on the spoke, once"]

@@ -75,7 +75,7 @@ def health_check(cluster: Cluster) -> Doc:
     """Replace Machines whose Node is not Ready for 5 minutes, unless 40% or more are.
 
     Only kubeadm providers (vSphere, Docker) get one: a MachineHealthCheck acts on Machines
-    (core/internal/controllers/machinehealthcheck), and managed MachinePools (EKS, GKE, AKS)
+    (core/reconcilers/machinehealthcheck), and managed MachinePools (EKS, GKE, AKS)
     have none; their clouds repair nodes themselves.
     """
     checks = {
