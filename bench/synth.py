@@ -2,9 +2,10 @@
 
 Mixed providers (aws, gcp, azure, vsphere, docker, imported), push and pull registration,
 pending clusters, several applicationSets and weighted workloads. Pod CIDRs are /22 blocks of
-10.0.0.0/8 and service CIDRs /24 blocks of 100.64.0.0/10 (16,384 of each), so up to 16,384
-clusters never overlap. Cilium's ClusterMesh holds at most 511 clusters, so larger fleets use
-Submariner (same uniqueness rules, no mesh ids).
+10.0.0.0/8, service CIDRs /24 blocks of 100.64.0.0/10 and node networks /26 blocks of
+172.16.0.0/12 (16,384 of each), so up to 16,384 clusters never overlap. Cloud push clusters
+carry a (dummy) caData and GKE clusters a patch version, as lint requires. Cilium's
+ClusterMesh holds at most 511 clusters, so larger fleets use Submariner (same uniqueness rules, no mesh ids).
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ REGIONS = {
     "imported": ("store-east", "store-west"),
 }
 VERSIONS = {"development": "1.31", "staging": "1.31", "production": "1.30"}
+GKE_PATCH = {"1.30": "1.30.5", "1.31": "1.31.2"}  # CAPG converges only on MAJOR.MINOR.PATCH
+CA_DATA = (  # base64 of a PEM certificate block (dummy body): Argo CD's trust anchor for cloud clusters
+    "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tClpYaGhiWEJzWlNCRFFTQm1iM0lnZEdWemRITT0KLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="
+)
 
 
 def _provider(kind: str, i: int) -> dict:
@@ -61,14 +66,15 @@ def cluster(i: int, mesh: str, mesh_id: int = 0) -> dict:
     region = REGIONS[kind][i % len(REGIONS[kind])]
     pods = ipaddress.ip_network("10.0.0.0/8").network_address + i * 1024
     services = ipaddress.ip_network("100.64.0.0/10").network_address + i * 256
+    nodes = ipaddress.ip_network("172.16.0.0/12").network_address + i * 64
     out = {
         "name": f"{env[:4]}-{kind}-{i:05d}",
         "environment": env,
         "region": region,
         "labels": {"tier": "edge" if kind == "imported" else ("gpu" if i % 17 == 0 else "standard")},
-        "kubernetesVersion": VERSIONS[env],
+        "kubernetesVersion": GKE_PATCH[VERSIONS[env]] if kind == "gcp" else VERSIONS[env],
         "provider": _provider(kind, i),
-        "network": {"pods": f"{pods}/22", "services": f"{services}/24", "nodeMask": 26},
+        "network": {"pods": f"{pods}/22", "services": f"{services}/24", "nodes": f"{nodes}/26", "nodeMask": 26},
         "nodePools": [{"name": "general", "instanceType": "m6i.xlarge", "min": 1, "max": 8}],
     }
     if mesh == "cilium":
@@ -76,6 +82,8 @@ def cluster(i: int, mesh: str, mesh_id: int = 0) -> dict:
     # every 23rd cluster is still being provisioned: no server yet (vSphere needs its endpoint up front)
     if i % 23 != 5 or kind == "vsphere":
         out["server"] = f"https://api.c{i:05d}.fleet.example.com"
+        if kind in ("aws", "gcp", "azure"):
+            out["caData"] = CA_DATA
     if kind == "imported":
         out["argocd"] = {"mode": "pull"}
     return out

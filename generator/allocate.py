@@ -1,7 +1,8 @@
-"""Free network ranges for a new cluster: the lowest free pod block, service block and mesh id.
+"""Free network ranges for a new cluster: the lowest free pod block, service block, node network and mesh id.
 
-The pools come from ``network.allocation``. A block is free when it overlaps no pod or service
-CIDR of any cluster in the fleet, whatever the mesh: a range that is unique today stays valid if
+The pools come from ``network.allocation`` (the node network only when it has ``nodes`` and
+``nodePrefix``). A block is free when it overlaps no pod, service or node CIDR of any cluster in
+the fleet, whatever the mesh: a range that is unique today stays valid if
 the fleet later moves to a mesh that routes between clusters. Taken ranges are sorted once and
 merged, then the gaps are walked in address order, so one allocation costs O(n log n) for n
 clusters, and the answer depends only on the fleet, never on file order.
@@ -24,6 +25,7 @@ class Allocated:
     pods: Network
     services: Network
     mesh_id: int | None  # None unless network.mesh is cilium
+    nodes: Network | None = None  # None unless network.allocation has a nodes pool
 
 
 Span = tuple[int, int]  # first and last address, inclusive
@@ -67,7 +69,8 @@ def lowest_free_mesh_id(used: Iterable[int | None], limit: int, avoid: range = r
 
 
 def taken_networks(fleet: Fleet) -> list[Network]:
-    return [net for c in fleet.clusters for net in (c.network.pods, c.network.services)]
+    nets = (net for c in fleet.clusters for net in (c.network.pods, c.network.services, c.network.nodes))
+    return [net for net in nets if net is not None]
 
 
 def allocate(fleet: Fleet, provider: str = "") -> Allocated | Issue:
@@ -87,8 +90,13 @@ def allocate(fleet: Fleet, provider: str = "") -> Allocated | Issue:
     services = lowest_free_block(pools.services, pools.service_prefix, [*taken, pods])
     if services is None:
         return _exhausted("services", pools.services, pools.service_prefix)
+    nodes = None
+    if pools.nodes is not None:
+        nodes = lowest_free_block(pools.nodes, pools.node_prefix, [*taken, pods, services])
+        if nodes is None:
+            return _exhausted("nodes", pools.nodes, pools.node_prefix)
     if fleet.mesh != "cilium":
-        return Allocated(pods, services, None)
+        return Allocated(pods, services, None, nodes)
     avoid = EKS_RISKY_MESH_IDS if provider == "aws" else range(0)
     used = (c.network.mesh_id for c in fleet.clusters)
     mesh_id = lowest_free_mesh_id(used, fleet.max_connected_clusters, avoid)
@@ -97,11 +105,11 @@ def allocate(fleet: Fleet, provider: str = "") -> Allocated | Issue:
                      f"every mesh id from 1 to {fleet.max_connected_clusters} is taken: the ClusterMesh is "
                      "full",
                      hint="raise network.maxConnectedClusters to 511, or remove clusters that are gone")
-    return Allocated(pods, services, mesh_id)
+    return Allocated(pods, services, mesh_id, nodes)
 
 
 def _exhausted(kind: str, pool: Network, prefix: int) -> Issue:
-    field = "podPrefix" if kind == "pods" else "servicePrefix"
+    field = {"pods": "podPrefix", "services": "servicePrefix", "nodes": "nodePrefix"}[kind]
     if prefix < pool.prefixlen or prefix > pool.max_prefixlen:
         return issue("allocation", ("network", "allocation", field),
                      f"network.allocation.{field} /{prefix} does not fit in the {kind} pool {pool}")

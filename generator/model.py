@@ -94,6 +94,7 @@ class ClusterNetwork:
     mesh_id: int | None
     mesh_member: bool = True  # a Cilium ClusterMesh peer (network.clustermesh.member)
     mesh_load_balancer: str = "internal"  # internal | public: the clustermesh-apiserver Service
+    nodes: ipaddress.IPv4Network | None = None  # VPC / subnet / VNet of the nodes, when fleet.yaml gives it
 
 
 @dataclass(frozen=True)
@@ -217,6 +218,8 @@ class Allocation:
     pod_prefix: int
     services: Network
     service_prefix: int
+    nodes: ipaddress.IPv4Network | None = None
+    node_prefix: int = 0
 
 
 def fill(template: str, cluster: str, fleet: str) -> str:
@@ -331,6 +334,7 @@ def _cluster(raw: Mapping[str, Any], path: Path) -> Cluster:
             mesh_id=net.get("meshID"),
             mesh_member=mesh.get("member", default_mesh_member(mode, provider["type"])),
             mesh_load_balancer=mesh.get("loadBalancer", "internal"),
+            nodes=ipaddress.IPv4Network(net["nodes"]) if "nodes" in net else None,
         ),
         node_pools=tuple(_pool(p, (*path, "nodePools", i)) for i, p in enumerate(raw.get("nodePools") or [])),
         argocd_mode=mode,
@@ -434,6 +438,6 @@ def _thanos(raw: Mapping[str, Any]) -> Thanos:
 def _allocation(raw: Mapping[str, Any] | None) -> Allocation | None:
     if not raw:
         return None
-    return Allocation(
-        ipaddress.ip_network(raw["pods"]), raw["podPrefix"], ipaddress.ip_network(raw["services"]), raw["servicePrefix"]
-    )
+    nodes = ipaddress.IPv4Network(raw["nodes"]) if "nodes" in raw else None
+    pods, services = ipaddress.ip_network(raw["pods"]), ipaddress.ip_network(raw["services"])
+    return Allocation(pods, raw["podPrefix"], services, raw["servicePrefix"], nodes, raw.get("nodePrefix", 0))

@@ -124,3 +124,39 @@ def test_cli_reports_exhaustion_at_the_pool_and_writes_nothing(tmp_path):
     assert f"{path}:" in result.output
     assert "error[allocation] the pods pool 10.0.0.0/15 is exhausted" in result.output
     assert path.read_bytes() == before
+
+
+NODE_POOLS = "  allocation: {pods: 10.8.0.0/14, podPrefix: 16, services: 10.96.0.0/12, servicePrefix: 20, "
+
+
+def test_node_network_is_the_lowest_block_no_cluster_uses():
+    got = allocate(fleet_from_text(with_network(BASE, NODE_POOLS + "nodes: 172.16.0.0/12, nodePrefix: 16}")))
+    # base.yaml's prod-a already has nodes 172.16.0.0/16
+    assert (got.pods, got.services, got.nodes) == (net("10.8.0.0/16"), net("10.96.0.0/20"), net("172.17.0.0/16"))
+
+
+def test_node_network_never_lands_in_the_new_pod_or_service_block():
+    got = allocate(fleet_from_text(with_network(BASE, NODE_POOLS + "nodes: 10.8.0.0/14, nodePrefix: 16}")))
+    assert got.pods == net("10.8.0.0/16") and got.nodes == net("10.9.0.0/16")
+
+
+def test_exhausted_node_pool_is_a_finding():
+    problem = allocate(fleet_from_text(with_network(BASE, NODE_POOLS + "nodes: 172.16.0.0/16, nodePrefix: 16}")))
+    assert problem.path == ("network", "allocation", "nodes")
+    assert problem.message.startswith("the nodes pool 172.16.0.0/16 is exhausted")
+
+
+def test_without_a_node_pool_nothing_is_allocated_for_nodes():
+    text = with_network(BASE, "  allocation: {pods: 10.8.0.0/14, podPrefix: 16, services: 10.96.0.0/12, "
+                              "servicePrefix: 20}")
+    assert allocate(fleet_from_text(text)).nodes is None
+
+
+def test_add_cluster_writes_the_node_network(tmp_path):
+    path = tmp_path / "fleet.yaml"
+    path.write_text(with_network(BASE, NODE_POOLS + "nodes: 172.16.0.0/12, nodePrefix: 16}"))
+    result = CliRunner().invoke(cli, ["add-cluster", "extra", "--environment", "staging", "--region", "x",
+                                      "--provider", "docker", str(path)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    added = fleet_from_text(path.read_text()).cluster("extra")
+    assert added.network.nodes == net("172.17.0.0/16")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 
 from generator.load import load_text
 from generator.render import argocd
@@ -24,11 +25,12 @@ KEY = (
 
 
 def with_ca(text: str, pem: str) -> str:
+    """The example with prod-us-east-1's caData (the line after its server) replaced by ``pem``."""
     ca = base64.b64encode(pem.encode()).decode()
-    return text.replace(
-        "    server: https://4F2A9C1E.gr7.us-east-1.eks.amazonaws.com\n",
-        f"    server: https://4F2A9C1E.gr7.us-east-1.eks.amazonaws.com\n    caData: {ca}\n",
-    )
+    server = "    server: https://4F2A9C1E.gr7.us-east-1.eks.amazonaws.com\n"
+    replaced, count = re.subn(re.escape(server) + r"    caData: \S+\n", f"{server}    caData: {ca}\n", text)
+    assert count == 1
+    return replaced
 
 
 def test_ca_reaches_the_argocd_cluster_secret(example_text):

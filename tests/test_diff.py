@@ -27,15 +27,17 @@ from generator.report import markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = (ROOT / "tests" / "fleets" / "base.yaml").read_text()
+CA_LINE = next(line for line in BASE.splitlines(keepends=True) if line.startswith("    caData: "))
 PROD_C = """\
   - name: prod-c
     environment: production
     region: ap-south-1
     labels: {tier: standard}
+    kubernetesVersion: "1.30.4"
     server: https://c.example.com
     provider: {type: gcp, project: example-project}
     network: {pods: 10.3.0.0/16, services: 10.103.0.0/16, meshID: 4}
-"""
+""" + CA_LINE
 # The change under review: more replicas, a new production cluster, prod-a one minor up.
 CHANGED = (BASE.replace("replicas: 6", "replicas: 9")
            .replace("  - name: stage-a\n", PROD_C + "  - name: stage-a\n")

@@ -88,11 +88,11 @@ def test_upgrade_replaces_a_version_keeping_quotes_and_comment(fleet):
 
 def test_add_cluster_appends_styled_like_its_siblings(fleet):
     removed, added = edit(fleet, "add-cluster", "prod-c", "--environment", "production",
-                          "--region", "ap-south-1", "--provider", "gcp",
+                          "--region", "ap-south-1", "--provider", "gcp", "--kubernetes-version", "1.30.5",
                           "--provider-field", "project=example-project", "--label", "tier=standard")
     assert removed == []
     assert added == ["\n", "  - name: prod-c\n", "    environment: production\n", "    region: ap-south-1\n",
-                     "    labels:\n", "      tier: standard\n",
+                     "    labels:\n", "      tier: standard\n", "    kubernetesVersion: 1.30.5\n",
                      "    provider: {type: gcp, project: example-project}\n",
                      "    network: {pods: 10.3.0.0/16, services: 10.103.0.0/20, meshID: 4}\n"]
     assert fleet.read_text().index("meshID: 4}\n  # trailing comment of the clusters list\n") > 0
@@ -195,3 +195,9 @@ def test_a_splice_that_changes_something_else_is_caught():
     text.text = "a: 1\nb: 3\n"
     with pytest.raises(EditError, match="does not mean the edit"):
         text.result()
+
+
+def test_register_records_the_ca_after_the_server(fleet):
+    ca = next(line for line in ROUNDTRIP.read_text().splitlines() if line.startswith("    caData: ")).split()[1]
+    assert edit(fleet, "register", "stage-a", "--server", "https://stage.example.com", "--ca-data", ca) == (
+        [], ["    server: https://stage.example.com\n", f"    caData: {ca}\n"])

@@ -12,6 +12,7 @@ from generator import lint, pipeline
 from .lintcase import run_case
 
 BASE = (Path(__file__).parent / "fleets" / "base.yaml").read_text()
+CA_LINE = next(line for line in BASE.splitlines(keepends=True) if line.startswith("    caData: "))
 
 
 def edit(*pairs: tuple[str, str]) -> str:
@@ -70,7 +71,7 @@ CASES = {
             "pods: 10.1.0.0/16, services: 10.101.0.0/16, meshID: 2}",
             "pods: 10.1.0.0/16, services: 10.100.0.0/16}  # expect[cidr-overlap]: 10.100.0.0/16",
         ),
-        (", meshID: 1}", "}"),
+        (", meshID: 1, nodes", ", nodes"),
         (", meshID: 3}", "}"),
     ),
     "cidr-overlap-none": edit(
@@ -143,17 +144,17 @@ CASES = {
         )
     ),
     "mesh-id-eks-warning": edit(
-        ("services: 10.100.0.0/16, meshID: 1}", "services: 10.100.0.0/16, meshID: 130}  # expect[mesh-id]: 130")
+        ("meshID: 1, nodes: 172.16.0.0/16}", "meshID: 130, nodes: 172.16.0.0/16}  # expect[mesh-id]: 130")
     ),
     "version-skew": edit(
         (
-            "    region: eu-west-1\n",
-            '    region: eu-west-1\n    kubernetesVersion: "1.32"  '
-            '# expect[version-skew]: "1.32"  # expect[promotion-order]: "1.32"\n',
+            '    kubernetesVersion: "1.30.2"\n',
+            '    kubernetesVersion: "1.32.1"  # expect[version-skew]: "1.32.1"  # expect[promotion-order]: "1.32.1"\n',
         )
     ),
     "promotion-order": edit(
-        ('  kubernetesVersion: "1.30"\n', '  kubernetesVersion: "1.32"  # expect[promotion-order]: "1.32"\n')
+        ('  kubernetesVersion: "1.30"\n', '  kubernetesVersion: "1.32"  # expect[promotion-order]: "1.32"\n'),
+        ('    kubernetesVersion: "1.30.2"\n', '    kubernetesVersion: "1.32.1"  # expect[promotion-order]: "1.32.1"\n'),
     ),
     "unknown-cluster-missing": edit(
         ("weights: {prod-a: 2, prod-b: 1}", "weights: {prod-a: 2, prod-z: 1}  # expect[unknown-cluster]: prod-z")
@@ -199,6 +200,41 @@ CASES = {
             "observability:\n  thanos:\n    clusterLabel: cluster\n"
             "    replicaLabel: cluster  # expect[replica-label]: cluster\ndefaults:",
         )
+    ),
+    "ca-data": edit(
+        (CA_LINE, ""),
+        ("    server: https://a.example.com\n", "    server: https://a.example.com  # expect[ca-data]: https://a\n"),
+    ),
+    "ca-data-not-for-pull-clusters": edit(
+        (CA_LINE, ""),
+        ("    server: https://a.example.com\n", "    server: https://a.example.com\n    argocd: {mode: pull}\n"),
+        ("    server: https://karmada.example.com:5443\n",
+         "    server: https://karmada.example.com:5443\n    externalServer: https://karmada.hub.example.net\n"),
+    ),
+    "account-mismatch": edit(
+        (
+            'roleARN: "arn:aws:iam::123456789012:role/argocd"}',
+            'roleARN: "arn:aws:iam::210987654321:role/argocd"}  # expect[account-mismatch]: "arn:aws:iam::2109',
+        )
+    ),
+    "gke-version": edit(
+        ('    kubernetesVersion: "1.30.2"\n', '    kubernetesVersion: "1.30"  # expect[gke-version]: "1.30"\n')
+    ),
+    "node-network-overlap-own-services": edit(
+        ("nodes: 172.16.0.0/16}", "nodes: 10.100.128.0/17}  # expect[node-network-overlap]: 10.100.128.0/17")
+    ),
+    "node-network-overlap-eks-default-vpc": edit(
+        (
+            "network: {pods: 10.0.0.0/16, services: 10.100.0.0/16, meshID: 1, nodes: 172.16.0.0/16}",
+            "network: {pods: 10.0.0.0/16, services: 10.100.0.0/16, meshID: 1}  # expect[node-network-overlap]: {pods",
+        )
+    ),
+    "node-network-overlap-other-cluster": edit(
+        ("meshID: 2}", "meshID: 2, nodes: 172.16.128.0/17}  # expect[node-network-overlap]: 172.16.128.0/17")
+    ),
+    "node-network-overlap-other-cluster-no-mesh": edit(
+        ("defaults:", "network: {mesh: none}\ndefaults:"),
+        ("meshID: 2}", "meshID: 2, nodes: 172.16.128.0/17}"),
     ),
     "suppressed": edit(("meshID: 3}", "meshID: 300}  # fleetgen: ignore[mesh-id]")),
     "system-namespace": edit(

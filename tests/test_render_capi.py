@@ -136,7 +136,13 @@ PROVISIONED = ["eks-one", "gke-one", "aks-one", "vsphere-one", "kind-one"]
 
 
 def test_one_file_per_provisioned_cluster_and_none_for_imported(files):
-    assert sorted(files) == sorted(f"hub/capi/{c}.yaml" for c in PROVISIONED)
+    expected = [f"hub/capi/{c}.yaml" for c in PROVISIONED] + ["hub/capi-identities/aws.yaml"]
+    assert sorted(files) == sorted(expected)
+
+
+def test_identities_file_passes_the_upstream_schema(files, upstream):
+    for doc in files["hub/capi-identities/aws.yaml"].documents:
+        assert upstream(doc) == []
 
 
 @pytest.mark.parametrize("cluster", PROVISIONED)
@@ -168,7 +174,6 @@ EXPECTED_KINDS = {
         ("infrastructure.cluster.x-k8s.io/v1beta2", "AWSManagedMachinePool"),
         ("cluster.x-k8s.io/v1beta2", "MachinePool"),
         ("infrastructure.cluster.x-k8s.io/v1beta2", "AWSManagedMachinePool"),
-        ("cluster.x-k8s.io/v1beta2", "MachineHealthCheck"),
     ],
     "gke-one": [
         ("v1", "Namespace"),
@@ -177,7 +182,6 @@ EXPECTED_KINDS = {
         ("infrastructure.cluster.x-k8s.io/v1beta1", "GCPManagedControlPlane"),
         ("cluster.x-k8s.io/v1beta2", "MachinePool"),
         ("infrastructure.cluster.x-k8s.io/v1beta1", "GCPManagedMachinePool"),
-        ("cluster.x-k8s.io/v1beta2", "MachineHealthCheck"),
     ],
     "kind-one": [
         ("v1", "Namespace"),
@@ -247,7 +251,14 @@ def test_pool_refs_point_at_objects_in_the_same_file(files, cluster):
         by_ref(documents, kcp["spec"]["machineTemplate"]["spec"]["infrastructureRef"])
 
 
-@pytest.mark.parametrize("cluster", PROVISIONED)
+@pytest.mark.parametrize("cluster", ["eks-one", "gke-one", "aks-one"])
+def test_no_health_check_where_there_are_no_machines(files, cluster):
+    # A MachineHealthCheck selects Machines; managed MachinePools create none, so it would do nothing.
+    assert every(docs(files, cluster), "MachineHealthCheck") == []
+    assert every(docs(files, cluster), "Machine") == []
+
+
+@pytest.mark.parametrize("cluster", ["vsphere-one", "kind-one"])
 def test_health_check_selects_the_cluster(files, cluster):
     mhc = one(docs(files, cluster), "MachineHealthCheck")
     assert mhc["spec"]["clusterName"] == cluster
@@ -259,13 +270,30 @@ def test_health_check_selects_the_cluster(files, cluster):
 def test_aws_versions_networking_and_pools(files):
     documents = docs(files, "eks-one")
     cp = one(documents, "AWSManagedControlPlane")["spec"]
-    assert cp == {"eksClusterName": "eks-one", "region": "us-east-1", "version": "v1.30",
-                  "endpointAccess": {"public": False, "private": True}}
+    assert cp == {
+        "eksClusterName": "eks-one",
+        "identityRef": {"kind": "AWSClusterRoleIdentity", "name": "aws-123456789012"},
+        "region": "us-east-1",
+        "version": "v1.30",
+        # CAPA's webhook accepts accessEntries only with api or api_and_config_map.
+        "accessConfig": {"authenticationMode": "api_and_config_map"},
+        "accessEntries": [
+            {
+                "principalARN": "arn:aws:iam::123456789012:role/argocd",
+                "type": "standard",
+                "kubernetesGroups": ["fleetgen:argocd-manager"],
+            }
+        ],
+        "vpcCni": {"disable": True},  # mesh: cilium
+        "endpointAccess": {"public": False, "private": True},  # private unless fleet.yaml asks
+    }
     pools = {p["metadata"]["name"]: p for p in every(documents, "MachinePool")}
     general, arm = pools["eks-one-general"], pools["eks-one-arm"]
     assert "replicas" not in general["spec"]  # CAPI defaults it to the min-size annotation
     assert general["metadata"]["annotations"] == {capi.MAX_SIZE: "12", capi.MIN_SIZE: "3"}
+    assert general["metadata"]["labels"]["fleetgen.io/autoscaler"] == "cluster-autoscaler"
     assert arm["spec"]["replicas"] == 2
+    assert "annotations" not in arm["metadata"] and "fleetgen.io/autoscaler" not in arm["metadata"]["labels"]
     assert general["spec"]["template"]["spec"]["version"] == "v1.30.0"
     infra = {p["metadata"]["name"]: p["spec"] for p in every(documents, "AWSManagedMachinePool")}
     assert infra["eks-one-general"]["scaling"] == {"minSize": 3, "maxSize": 12}
@@ -277,7 +305,11 @@ def test_aws_versions_networking_and_pools(files):
 
 def test_gcp_versions_networking_and_pools(files):
     documents = docs(files, "gke-one")
-    assert one(documents, "GCPManagedCluster")["spec"] == {"project": "ml-prod", "region": "us-central1"}
+    assert one(documents, "GCPManagedCluster")["spec"] == {
+        "project": "ml-prod",
+        "region": "us-central1",
+        "network": {"name": "gke-one"},  # CAPG dereferences spec.network.name when it creates the cluster
+    }
     cp = one(documents, "GCPManagedControlPlane")["spec"]
     assert (cp["clusterName"], cp["project"], cp["location"], cp["version"]) == (
         "gke-one",
@@ -291,8 +323,11 @@ def test_gcp_versions_networking_and_pools(files):
         "service": {"cidrBlock": "10.111.0.0/20"},
     }
     pool = one(documents, "MachinePool")
-    assert pool["spec"]["replicas"] == 0 and "annotations" not in pool["metadata"]  # GKE autoscales
-    assert pool["spec"]["template"]["spec"]["version"] == "v1.31.4"
+    assert "replicas" not in pool["spec"]  # GKE's autoscaler owns the count
+    assert pool["metadata"]["annotations"] == {capi.MAX_SIZE: "8", capi.MIN_SIZE: "0"}  # seeds replicas: 0
+    assert pool["metadata"]["labels"]["fleetgen.io/autoscaler"] == "gke"
+    # autoUpgrade moves nodes past a pinned patch, and CAPG would push them back: no node version.
+    assert "version" not in pool["spec"]["template"]["spec"]
     infra = one(documents, "GCPManagedMachinePool")["spec"]
     assert infra["scaling"] == {"minCount": 0, "maxCount": 8}
     assert infra["machineType"] == "a2-highgpu-1g" and infra["kubernetesLabels"] == {"gpu": "a100"}
@@ -304,11 +339,12 @@ def test_gcp_versions_networking_and_pools(files):
 def test_azure_aso_resources_and_pools(files):
     documents = docs(files, "aks-one")
     group = one(documents, "AzureASOManagedCluster")["spec"]["resources"]
+    credential = {"serviceoperator.azure.com/credential-from": "aso-credential-6f1c2d3e-0000-4000-8000-1234567890ab"}
     assert group == [
         {
             "apiVersion": "resources.azure.com/v1api20200601",
             "kind": "ResourceGroup",
-            "metadata": {"name": "aks-one"},
+            "metadata": {"name": "aks-one", "annotations": credential},
             "spec": {"azureName": "rg-one", "location": "westeurope"},
         }
     ]
@@ -316,10 +352,13 @@ def test_azure_aso_resources_and_pools(files):
     assert cp["version"] == "v1.31"
     (managed,) = cp["resources"]
     assert managed["kind"] == "ManagedCluster" and managed["spec"]["owner"] == {"name": "aks-one"}
+    assert managed["metadata"]["annotations"] == credential
+    assert managed["spec"]["aadProfile"] == {"enableAzureRBAC": False, "managed": True}
     # CAPZ fills these from the Cluster and MachinePools and rejects different values.
     assert not {"kubernetesVersion", "agentPoolProfiles"} & set(managed["spec"])
     assert not {"podCidr", "serviceCidr"} & set(managed["spec"]["networkProfile"])
-    assert managed["spec"]["networkProfile"] == {"networkPlugin": "none"}  # BYO CNI for the fleet's Cilium
+    # BYO CNI for the fleet's Cilium; the DNS service IP is 10.112.0.0/20's tenth address.
+    assert managed["spec"]["networkProfile"] == {"networkPlugin": "none", "dnsServiceIP": "10.112.0.10"}
     agent = {
         p["metadata"]["name"]: p["spec"]["resources"][0]["spec"]
         for p in every(documents, "AzureASOManagedMachinePool")
@@ -330,14 +369,19 @@ def test_azure_aso_resources_and_pools(files):
     assert (batch["enableAutoScaling"], batch["minCount"], batch["maxCount"]) == (True, 1, 20)
     assert batch["nodeTaints"] == ["batch:NoSchedule"]
     pools = {p["metadata"]["name"]: p["spec"] for p in every(documents, "MachinePool")}
-    assert pools["aks-one-batch-jobs"]["replicas"] == 1  # seeds AKS count, which must lie in [min, max]
+    # CAPZ writes the live count into spec.replicas of an autoscaled pool; git must not hold one.
+    assert "replicas" not in pools["aks-one-batch-jobs"] and pools["aks-one-system"]["replicas"] == 2
     assert "version" not in pools["aks-one-batch-jobs"]["template"]["spec"]  # 1.31.0 is no AKS release
 
 
 def test_azure_without_cilium_uses_azure_cni_overlay():
     (file,) = [f for f in capi.render(build("none")) if f.path.endswith("aks-one.yaml")]
     managed = one(list(file.documents), "AzureASOManagedControlPlane")["spec"]["resources"][0]
-    assert managed["spec"]["networkProfile"] == {"networkPlugin": "azure", "networkPluginMode": "overlay"}
+    assert managed["spec"]["networkProfile"] == {
+        "networkPlugin": "azure",
+        "networkPluginMode": "overlay",
+        "dnsServiceIP": "10.112.0.10",
+    }
 
 
 def test_aks_pool_names_are_valid_and_unique():
@@ -447,7 +491,7 @@ def test_vsphere_size(instance, size):
 
 def test_no_credentials_rendered(files):
     text = repr([f.documents for f in files.values()]).lower()
-    for word in ("password", "secretkey", "bearertoken", "privatekey", "accesskey", "123456789012"):
+    for word in ("password", "secretkey", "bearertoken", "privatekey", "accesskey", "clientsecret", "tenantid"):
         assert word not in text
 
 

@@ -70,7 +70,7 @@ def test_unquoted_version_is_explained():
 
 def test_automatic_label_may_not_be_overridden():
     f = one(EXAMPLE.replace("labels: {tier: edge, site: store-042}", "labels: {tier: edge, region: x}"))
-    assert "set automatically" in f.message and (f.line, f.column) == (128, 26)
+    assert "set automatically" in f.message and (f.line, f.column) == (134, 26)
 
 
 def test_environment_must_be_declared():
@@ -80,7 +80,7 @@ def test_environment_must_be_declared():
 
 def test_missing_version_without_defaults():
     found = findings(EXAMPLE.replace('  kubernetesVersion: "1.30"\n', "", 1))
-    assert len(found) == 5 and all("has no kubernetesVersion" in f.message for f in found)
+    assert len(found) == 4 and all("has no kubernetesVersion" in f.message for f in found)
 
 
 def test_node_pool_min_above_max():
@@ -113,3 +113,14 @@ def test_vsphere_cluster_needs_its_endpoint():
 def test_aks_system_pool_cannot_scale_to_zero():
     (f,) = findings(EXAMPLE.replace("Standard_D8s_v5, min: 2, max: 12", "Standard_D8s_v5, min: 0, max: 12"))
     assert "System pool" in f.message and f.path == ("clusters", 5, "nodePools", 0, "min")
+
+
+def test_node_network_is_ipv4():
+    f = one(EXAMPLE.replace("nodes: 172.16.0.0/16", 'nodes: "fd00:16::/48"'))
+    assert f.path == ("clusters", 0, "network", "nodes")
+
+
+def test_node_pool_needs_its_prefix():
+    text = EXAMPLE.replace("network:\n  mesh: cilium\n", "network:\n  mesh: cilium\n  allocation: {pods: 10.0.0.0/8, "
+                           "podPrefix: 16, services: 10.96.0.0/12, servicePrefix: 20, nodes: 172.16.0.0/12}\n")
+    assert "nodePrefix" in one(text).message

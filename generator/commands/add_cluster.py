@@ -90,6 +90,8 @@ def cluster_entry(options: Mapping[str, Any], allocated: Allocated, version: str
         entry["kubernetesVersion"] = version
     entry["provider"] = {"type": options["provider"], **options["fields"]}
     network: dict[str, Any] = {"pods": str(allocated.pods), "services": str(allocated.services)}
+    if allocated.nodes is not None:
+        network["nodes"] = str(allocated.nodes)
     if allocated.mesh_id is not None:
         network["meshID"] = allocated.mesh_id
     entry["network"] = network
@@ -137,7 +139,7 @@ def _validate(session: Session, name: str, environment: str, labels: Mapping[str
 @out_option
 @dry_run_option
 def command(name, fleet, environment, region, provider, fields, labels, pools, version, out, dry_run) -> None:
-    """Append cluster NAME to FLEET with free pod/service CIDRs and mesh id from network.allocation."""
+    """Append cluster NAME to FLEET with free pod/service (and node) CIDRs and mesh id from network.allocation."""
     session = open_fleet(fleet, out)
     options = {"name": name, "environment": environment, "region": region, "provider": provider,
                "labels": parse_pairs(labels, "--label"), "fields": parse_pairs(fields, "--provider-field"),
@@ -167,7 +169,8 @@ def next_steps(session: Session, cluster: Cluster) -> str:
                   f"kubectl get cluster/{name} -n {name} -o jsonpath="
                   "'https://{.spec.controlPlaneEndpoint.host}:{.spec.controlPlaneEndpoint.port}'"
                   "   # the API endpoint"]
-    steps += [f"fleetgen register {name}{fleet_arg} --server https://<api-endpoint>",
+    ca = " --ca-data <certificate-authority-data>" if cluster.provider.type in ("aws", "gcp", "azure") else ""
+    steps += [f"fleetgen register {name}{fleet_arg} --server https://<api-endpoint>{ca}",
               f"fleetgen render{fleet_arg}   # adds its Argo CD Secret and Karmada placements; commit",
               f"kubectl --kubeconfig {name}.kubeconfig apply -f "
               f"{display(session.out)}/clusters/{name}/access.yaml   # Argo CD's RBAC on the spoke, once"]

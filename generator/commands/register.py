@@ -1,7 +1,8 @@
 """``fleetgen register``: record a cluster's API endpoint once it exists.
 
 With a ``server`` the cluster gets its Argo CD cluster Secret (and so the Applications its
-selectors match) and becomes a Karmada member on the next render.
+selectors match) and becomes a Karmada member on the next render. ``--ca-data`` records the API
+server's public CA, which Argo CD needs to trust an EKS, GKE or AKS endpoint (lint ``ca-data``).
 """
 
 from __future__ import annotations
@@ -37,14 +38,18 @@ def check_server(url: str) -> str:
 @click.argument("name")
 @fleet_argument
 @click.option("--server", required=True, metavar="URL", help="The cluster's API endpoint, https://host[:port].")
+@click.option("--ca-data", "ca_data", metavar="BASE64",
+              help="The API server's public CA bundle, base64 PEM (a kubeconfig's certificate-authority-data).")
 @out_option
 @dry_run_option
-def command(name, fleet, server, out, dry_run) -> None:
+def command(name, fleet, server, ca_data, out, dry_run) -> None:
     """Set the API endpoint of cluster NAME in FLEET: turns on its Argo CD Secret and Karmada membership."""
     session = open_fleet(fleet, out)
     index = cluster_index(session, name)
     editor = session.editor()
     editor.set(("clusters", index, "server"), check_server(server), after=keys_before("server"))
+    if ca_data:
+        editor.set(("clusters", index, "caData"), ca_data, after=keys_before("caData"))
     after = finish(session, editor.result(), dry_run)
     if after is None or dry_run:
         return

@@ -39,7 +39,7 @@ from .check import display
 from .common import colour
 
 # The order new keys of a cluster entry are written in.
-CLUSTER_KEYS = ("name", "environment", "region", "labels", "kubernetesVersion", "server", "provider",
+CLUSTER_KEYS = ("name", "environment", "region", "labels", "kubernetesVersion", "server", "caData", "provider",
                 "network", "nodePools", "argocd", "karmada")
 
 dry_run_option = click.option("--dry-run", is_flag=True,

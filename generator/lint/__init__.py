@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ..findings import ERROR, WARNING, Finding
 from ..load import Document
 from ..model import Fleet
-from . import clusters, hub, network, observability, placement, secrets, security, versions
+from . import clusters, hub, network, observability, placement, providers, secrets, security, versions
 from .registry import Context, Rule, stage_rule
 
 YAML_SYNTAX = stage_rule(
@@ -53,7 +53,7 @@ ORPHAN = stage_rule(
 
 ALLOCATION = stage_rule(
     "allocation", ERROR,
-    """add-cluster cannot allocate a pod CIDR, a service CIDR or a mesh id for the new cluster.
+    """add-cluster cannot allocate a pod CIDR, a service CIDR, a node network or a mesh id for the new cluster.
 
     There is no `network.allocation` to allocate CIDRs from, a pool has no free block of the
     requested prefix left (every block overlaps a CIDR of an existing cluster), or every mesh id
@@ -99,10 +99,14 @@ LINT_RULES: tuple[Rule, ...] = (
     network.mesh_id,
     network.mesh_member,
     network.global_service_mesh,
+    network.node_network_overlap,
     versions.version_skew,
     versions.promotion_order,
     versions.upgrade_skip,
     versions.version_downgrade,
+    providers.gke_version,
+    providers.ca_data,
+    providers.account_mismatch,
     placement.unknown_cluster,
     placement.empty_selector,
     placement.application_name,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import heapq
+import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..findings import WARNING, Issue, issue
+from ..findings import WARNING, Issue, Path, issue
 from ..model import Cluster, Network
 from ..selectors import select
 from .registry import Context, rule
@@ -222,3 +223,64 @@ def global_service_mesh(ctx: Context) -> Iterator[Issue]:
             yield issue("global-service-mesh", (*w.path, "globalService"),
                         f"workload {w.name!r} is a global service but runs on clusters outside the ClusterMesh: "
                         f"{', '.join(outside)}", severity=WARNING)
+
+
+EKS_DEFAULT_VPC = ipaddress.IPv4Network("10.0.0.0/16")  # CAPA pkg/cloud/services/network/vpc.go defaultVPCCidr
+
+
+def node_network(cluster: Cluster) -> tuple[ipaddress.IPv4Network | None, bool]:
+    """The cluster's node network and whether fleet.yaml gave it (EKS falls back to CAPA's default VPC)."""
+    if cluster.network.nodes is not None:
+        return cluster.network.nodes, True
+    if cluster.provider.type == "aws":
+        return EKS_DEFAULT_VPC, False
+    return None, False
+
+
+def _node_span(cluster: Cluster) -> _Span | None:
+    net, _ = node_network(cluster)
+    if net is None:
+        return None
+    return _Span(int(net.network_address), int(net.broadcast_address), 4, cluster.name, "nodes", cluster.path[1])
+
+
+def _node_path(cluster: Cluster, span: _Span) -> Path:
+    given = span.kind != "nodes" or node_network(cluster)[1]
+    return ("clusters", span.index, "network", span.kind) if given else ("clusters", span.index, "network")
+
+
+def _describe(cluster: Cluster, span: _Span) -> str:
+    if span.kind != "nodes":
+        return f"{_field(span.kind)} CIDR {getattr(cluster.network, span.kind)}"
+    net, given = node_network(cluster)
+    return f"node network {net}" + ("" if given else " (CAPA's default EKS VPC: no network.nodes)")
+
+
+@rule("node-network-overlap", fix="give each cluster its own network.nodes, outside every pod and service CIDR")
+def node_network_overlap(ctx: Context) -> Iterator[Issue]:
+    """A cluster's node network overlaps another node network, or a pod or service CIDR.
+
+    Node addresses must be unique where traffic flows: inside a cluster a node IP in the pod or
+    service range is misrouted, and across clusters (any `network.mesh` but `none`) ClusterMesh
+    or Submariner needs node-to-node reachability, which peered VPCs/VNets cannot give when their
+    ranges overlap. An EKS cluster without `network.nodes` gets CAPA's default VPC 10.0.0.0/16,
+    the same in every cluster.
+    """
+    fleet = ctx.fleet
+    by_name = {c.name: c for c in fleet.clusters}
+    nodes = [s for s in map(_node_span, fleet.clusters) if s is not None]
+    others = [_span(c, kind) for c in fleet.clusters for kind in ("pods", "services")]
+    spans = nodes + [s for s in others if s.version == 4]
+    for first, second in overlapping_pairs(spans):
+        same = first.cluster == second.cluster
+        if "nodes" not in (first.kind, second.kind) or (first.kind == second.kind == "nodes" and same):
+            continue
+        if not same and fleet.mesh == "none":
+            continue
+        node, other = (first, second) if first.kind == "nodes" else (second, first)
+        if first.kind == second.kind == "nodes" and first.index < second.index:
+            node, other = other, node  # point at the cluster later in fleet.yaml
+        a, b = by_name[node.cluster], by_name[other.cluster]
+        yield issue("node-network-overlap", _node_path(a, node),
+                    f"{_describe(a, node)} of cluster {a.name!r} overlaps the {_describe(b, other)} of cluster "
+                    f"{b.name!r}", related=(_node_path(b, other),))

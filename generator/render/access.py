@@ -63,11 +63,11 @@ from .argocd import (
 from .karmada import cluster_taint_policies
 from .observability import spoke_documents
 from .projects import karmada_namespaces
-from .security import namespace
+from .security import SPOKE_GROUP, namespace
 
 RBAC = "rbac.authorization.k8s.io"
 RBAC_API = f"{RBAC}/v1"
-GROUP = "fleetgen:argocd-manager"
+GROUP = SPOKE_GROUP
 SERVICE_ACCOUNT = "fleetgen-argocd-manager"
 SERVICE_ACCOUNT_NAMESPACE = "kube-system"
 CLUSTER_ROLE = "fleetgen:argocd-manager:cluster"

@@ -40,6 +40,7 @@ from .argocd import (
     registered,
     spoke_cluster_scoped,
 )
+from .capi import hub_cluster_scoped
 from .karmada import cluster_taint_policies
 
 API = "argoproj.io/v1alpha1"
@@ -87,6 +88,7 @@ def platform_project(fleet: Fleet) -> dict[str, Any]:
     named = [d for c in push for d in spoke_cluster_scoped(fleet, c)]
     if fleet.karmada_server and fleet.workloads:
         named += cluster_taint_policies()
+    named += hub_cluster_scoped(fleet)  # the hub's AWSClusterRoleIdentity objects
     spec["clusterResourceWhitelist"] = kinds + _named(named)
     return _project(fleet, PLATFORM_PROJECT, spec)
 

@@ -18,6 +18,9 @@ from typing import Any
 from ..model import Fleet
 from . import File
 
+# The group Argo CD's identity has on push-mode spokes: bound by access.py, mapped by EKS access entries.
+SPOKE_GROUP = "fleetgen:argocd-manager"
+
 PSA_MODES = ("enforce", "audit", "warn")
 PRINCIPAL_VALUES = "bootstrap/argocd-agent-principal/values.yaml"
 # Provider -> annotations that make a LoadBalancer Service internal (VPC/VNet only).

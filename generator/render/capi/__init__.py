@@ -17,26 +17,33 @@ Decisions (each checked against the provider source):
   gives only ``MAJOR.MINOR`` the patch is ``.0``, the first release of every minor, which
   kindest/node images and image-builder templates exist for; pin ``1.30.4`` in fleet.yaml
   to pick another. EKS takes ``v1.30``: EKS versions are minors and CAPA compares only
-  major.minor. GKE takes ``1.30`` / ``1.30.4`` (GKE version aliases; CAPG strips the ``v``).
+  major.minor. GKE takes ``1.30.4``: CAPG compares it with the running ``1.30.4-gke.N`` minus
+  its suffix and updates the cluster on every reconcile until they match, so a bare minor never
+  converges (lint ``gke-version``; a minor is still rendered as given, never invented).
   AKS gets the fleet version in ``AzureASOManagedControlPlane.spec.version``, which CAPZ
   copies into the ManagedCluster. Managed MachinePools carry a version only where the cloud
-  accepts it: always for EKS (CAPA uses its minor), for GKE/AKS only when the fleet pins a
-  patch (``1.30.0`` is not a GKE or AKS release); otherwise nodes follow the control plane.
-- Replicas: pools scaled by the cluster-autoscaler (EKS MachinePools, kubeadm
-  MachineDeployments) carry the ``cluster-api-autoscaler-node-group-min-size``/``max-size``
-  annotations and no ``spec.replicas``: CAPI's defaulting webhook sets replicas to the min
-  size on create, and Argo CD then never reverts the autoscaler. Fixed pools (min == max)
-  carry ``replicas``. GKE and AKS pools are scaled by the cloud's own autoscaler
-  (``scaling.minCount/maxCount``; ``enableAutoScaling/minCount/maxCount``) and carry
-  ``replicas: min`` only to seed the initial node count (CAPG and CAPZ stop sizing the pool
-  from it once autoscaling is on).
+  accepts it: always for EKS (CAPA uses its minor), for AKS only when the fleet pins a patch
+  (``1.30.0`` is not an AKS release), never for GKE (its auto-upgrade moves nodes past any pin);
+  otherwise nodes follow the control plane.
+- Replicas: no autoscaled pool (min < max) of any provider carries ``spec.replicas``: an
+  autoscaler owns it (the cluster-autoscaler for EKS MachinePools and kubeadm
+  MachineDeployments, GKE's and AKS's own autoscalers otherwise; CAPZ even writes AKS's live
+  count back into it), so a value in git would be reverted by Argo CD's self-heal forever. The
+  ``cluster-api-autoscaler-node-group-min-size``/``max-size`` annotations make CAPI's defaulting
+  webhook seed ``replicas`` with the min on create (AKS needs a count inside [min, max]); the
+  label ``fleetgen.io/autoscaler`` says which autoscaler owns the pool, so the
+  cluster-autoscaler can be limited to its own pools. Fixed pools (min == max) carry ``replicas``.
 - Networks: the Cluster carries the fleet pod and service CIDRs. CAPA sends the service
   CIDR to EKS; CAPZ copies both into the ManagedCluster (so they are not repeated there);
-  GKE gets them as VPC-native ranges on the GCPManagedControlPlane (IPv4 only).
+  GKE gets them as VPC-native ranges on the GCPManagedControlPlane (IPv4 only). ``network.nodes``
+  becomes the EKS VPC CIDR, the GKE subnet's primary range and the AKS VNet and node subnet.
 - AKS: the first node pool is the System pool. With ``network.mesh: cilium`` the cluster is
   BYO-CNI (``networkPlugin: none``) so the fleet's own Cilium can run; otherwise Azure CNI
-  overlay. ASO credentials come from the ``aso-credential`` Secret of the namespace or the
-  global ASO credential, both managed outside git. ``subscriptionID`` lives there too.
+  overlay. Every ASO resource names its subscription's credential Secret
+  (``aso-credential-<subscriptionID>``, created in the cluster namespace outside git).
+- EKS: CAPA assumes clusterawsadm's role in the cluster's account through the account's
+  AWSClusterRoleIdentity (``hub/capi-identities/aws.yaml``); Argo CD's ``roleARN`` gets an
+  access entry into the group fleetgen's spoke RBAC binds; with Cilium the VPC CNI is removed.
 - vSphere: the control-plane endpoint is the fleet ``server`` (an external load balancer,
   as in CAPV's external-loadbalancer flavor); CAPV uses its own manager credentials; nodes
   run ``cloud-provider=external``, so vSphere CPI/CSI must be delivered to the cluster.
@@ -45,8 +52,8 @@ Decisions (each checked against the provider source):
 - Kubeadm node labels go to ``--node-labels`` except those in kubelet-restricted
   namespaces (``kubernetes.io``/``k8s.io`` other than ``node.kubernetes.io``), which the
   kubelet refuses; taints go to ``nodeRegistration.taints``.
-- A MachineHealthCheck per cluster selects every Machine of the cluster (kubeadm control
-  plane and workers; managed pools have no Machines).
+- A MachineHealthCheck only for kubeadm clusters (vSphere, Docker), selecting every Machine of
+  the cluster; managed pools (EKS, GKE, AKS) have no Machines, so a check there would do nothing.
 - Nothing here is a credential: no identity secrets, account keys or tokens are rendered.
 """
 
@@ -56,9 +63,9 @@ from collections.abc import Callable
 
 from ...model import Cluster
 from .. import File
-from .aws import aws, eks_ami_type
+from .aws import aws, eks_ami_type, identities
 from .azure import aks_pool_names, azure
-from .common import MAX_SIZE, MIN_SIZE, Doc, core_cluster, gke_version, health_check, minor_version, namespace, semver
+from .common import MAX_SIZE, MIN_SIZE, Doc, core_cluster, gke_version, minor_version, namespace, semver
 from .gcp import gcp
 from .kubeadm import docker, vsphere, vsphere_size
 
@@ -74,23 +81,23 @@ PROVIDERS: dict[str, Callable[[Cluster, str], tuple[Doc, Doc, list[Doc]]]] = {
 }
 
 
+IDENTITIES = "hub/capi-identities/aws.yaml"  # outside hub/capi/, where every name is a cluster's
+
+
 def render(fleet) -> list[File]:
-    """One file per provisioned cluster (``imported`` clusters render nothing)."""
-    return [
-        File(f"hub/capi/{c.name}.yaml", tuple(cluster_documents(c, fleet.mesh)))
-        for c in fleet.clusters
-        if c.provisioned
-    ]
+    """One file per provisioned cluster (``imported`` clusters render nothing), plus the AWS identities."""
+    provisioned = [c for c in fleet.clusters if c.provisioned]
+    files = [File(f"hub/capi/{c.name}.yaml", tuple(cluster_documents(c, fleet.mesh))) for c in provisioned]
+    aws_identities = identities(provisioned)
+    return files + ([File(IDENTITIES, tuple(aws_identities))] if aws_identities else [])
+
+
+def hub_cluster_scoped(fleet) -> list[Doc]:
+    """The cluster-scoped objects rendered here (AWS identities), for the platform AppProject's whitelist."""
+    return identities([c for c in fleet.clusters if c.provisioned])
 
 
 def cluster_documents(cluster: Cluster, mesh: str) -> list[Doc]:
-    """Namespace, Cluster, the provider's objects, then the MachineHealthCheck."""
+    """Namespace, Cluster, then the provider's objects (kubeadm providers end with a MachineHealthCheck)."""
     infra, control_plane, rest = PROVIDERS[cluster.provider.type](cluster, mesh)
-    return [
-        namespace(cluster),
-        core_cluster(cluster, infra, control_plane),
-        infra,
-        control_plane,
-        *rest,
-        health_check(cluster),
-    ]
+    return [namespace(cluster), core_cluster(cluster, infra, control_plane), infra, control_plane, *rest]

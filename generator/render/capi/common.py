@@ -16,6 +16,12 @@ CONTROL_PLANE = f"{CONTROL_PLANE_GROUP}/v1beta2"
 CLUSTER_NAME_LABEL = "cluster.x-k8s.io/cluster-name"
 MIN_SIZE = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size"
 MAX_SIZE = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size"
+# Who scales an autoscaled pool: "cluster-autoscaler" (the Cluster API provider of the
+# cluster-autoscaler: EKS, kubeadm pools) or the cloud's own autoscaler ("gke", "aks"). Run the
+# cluster-autoscaler with --node-group-auto-discovery=clusterapi:fleetgen.io/autoscaler=cluster-autoscaler
+# so it never competes with GKE's or AKS's autoscaler for the same pool.
+AUTOSCALER_LABEL = "fleetgen.io/autoscaler"
+CLUSTER_AUTOSCALER = "cluster-autoscaler"
 LABEL_PREFIX = "fleetgen.io/"
 DEFAULT_PATCH = 0
 
@@ -37,8 +43,10 @@ def fleet_labels(cluster: Cluster) -> dict[str, str]:
     return dict(sorted({CLUSTER_NAME_LABEL: cluster.name, **labels}.items()))
 
 
-def meta(cluster: Cluster, name: str, annotations: dict[str, str] | None = None) -> Doc:
-    out: Doc = {"name": name, "namespace": cluster.name, "labels": {CLUSTER_NAME_LABEL: cluster.name}}
+def meta(cluster: Cluster, name: str, annotations: dict[str, str] | None = None,
+         labels: dict[str, str] | None = None) -> Doc:
+    out: Doc = {"name": name, "namespace": cluster.name,
+                "labels": dict(sorted({CLUSTER_NAME_LABEL: cluster.name, **(labels or {})}.items()))}
     if annotations:
         out["annotations"] = annotations
     return out
@@ -64,7 +72,12 @@ def core_cluster(cluster: Cluster, infra: Doc, control_plane: Doc) -> Doc:
 
 
 def health_check(cluster: Cluster) -> Doc:
-    """Replace Machines whose Node is not Ready for 5 minutes, unless 40% or more are."""
+    """Replace Machines whose Node is not Ready for 5 minutes, unless 40% or more are.
+
+    Only kubeadm providers (vSphere, Docker) get one: a MachineHealthCheck acts on Machines
+    (core/reconcilers/machinehealthcheck), and managed MachinePools (EKS, GKE, AKS)
+    have none; their clouds repair nodes themselves.
+    """
     checks = {
         "nodeStartupTimeoutSeconds": 600,
         "unhealthyNodeConditions": [
@@ -90,11 +103,20 @@ def autoscaled(pool: NodePool) -> bool:
 
 
 def autoscaler_annotations(pool: NodePool) -> dict[str, str]:
-    return {MAX_SIZE: str(pool.max), MIN_SIZE: str(pool.min)}
+    """Min/max for autoscaled pools: CAPI's defaulting webhook seeds ``replicas`` with the min on create."""
+    return {MAX_SIZE: str(pool.max), MIN_SIZE: str(pool.min)} if autoscaled(pool) else {}
+
+
+def autoscaler_labels(pool: NodePool, scaled_by: str) -> dict[str, str]:
+    return {AUTOSCALER_LABEL: scaled_by} if autoscaled(pool) else {}
 
 
 def autoscaler_replicas(pool: NodePool) -> Doc:
-    """``replicas`` only for fixed pools; CAPI defaults it to the min-size annotation otherwise."""
+    """``replicas`` only for fixed pools: an autoscaler owns it otherwise, and git must not fight it.
+
+    CAPI's MachinePool/MachineDeployment defaulting webhooks (core/webhooks/admission) set it to
+    the min-size annotation on create and keep the live value on every later apply without it.
+    """
     return {} if autoscaled(pool) else {"replicas": pool.min}
 
 
@@ -129,14 +151,7 @@ def gke_version(version: str) -> str:
 # ------------------------------------------------------------------ managed pools
 
 
-def machine_pool(
-    cluster: Cluster,
-    pool: NodePool,
-    infra: Doc,
-    replicas: Doc,
-    version: str | None,
-    annotations: dict[str, str] | None = None,
-) -> Doc:
+def machine_pool(cluster: Cluster, pool: NodePool, infra: Doc, version: str | None, scaled_by: str) -> Doc:
     """A MachinePool whose nodes the cloud bootstraps (no bootstrap config, empty data secret)."""
     template_spec: Doc = {
         "bootstrap": {"dataSecretName": ""},
@@ -145,8 +160,9 @@ def machine_pool(
     }
     if version:
         template_spec["version"] = version
-    spec = {"clusterName": cluster.name, **replicas, "template": {"spec": template_spec}}
-    return obj(CORE, "MachinePool", meta(cluster, pool_name(cluster, pool), annotations), spec)
+    spec = {"clusterName": cluster.name, **autoscaler_replicas(pool), "template": {"spec": template_spec}}
+    metadata = meta(cluster, pool_name(cluster, pool), autoscaler_annotations(pool), autoscaler_labels(pool, scaled_by))
+    return obj(CORE, "MachinePool", metadata, spec)
 
 
 def with_pools(cluster: Cluster, pool_docs: Callable[[NodePool], list[Doc]]) -> list[Doc]:

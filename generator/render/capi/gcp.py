@@ -1,4 +1,13 @@
-"""GCP (CAPG v1.12, GKE): GCPManagedCluster, GCPManagedControlPlane, MachinePool + GCPManagedMachinePool."""
+"""GCP (CAPG v1.12, GKE): GCPManagedCluster, GCPManagedControlPlane, MachinePool + GCPManagedMachinePool.
+
+Checked against CAPG v1.12.0: ``cloud/services/container/clusters/reconcile.go`` creates the
+cluster in ``*spec.network.name`` (dereferenced without a nil check, so the name is always
+rendered) and its subnet in the cluster's region, and compares ``spec.version`` with the running
+master version stripped of ``-gke.N``: only ``MAJOR.MINOR.PATCH`` can ever compare equal (lint
+``gke-version``). ``exp/api/v1beta1/types.go`` (ConvertToSdkAutoscaling) always enables GKE's
+autoscaler with ``scaling`` as total min/max; ``cloud/services/container/nodepools/reconcile.go``
+never resizes an autoscaled pool from ``replicas``.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +18,6 @@ from .common import (
     machine_pool,
     meta,
     obj,
-    pinned_version,
     pool_name,
     with_pools,
 )
@@ -22,7 +30,7 @@ GKE_CLUSTER_NAME_MAX = 40  # CAPG webhook limit on spec.clusterName
 
 def gcp(cluster: Cluster, mesh: str) -> tuple[Doc, Doc, list[Doc]]:
     project = cluster.provider.project
-    infra_spec = {"project": project, "region": cluster.region}
+    infra_spec = {"project": project, "region": cluster.region, "network": gke_network(cluster)}
     infra = obj(GCP, "GCPManagedCluster", meta(cluster, cluster.name), infra_spec)
     spec: Doc = {"clusterName": cluster.name} if len(cluster.name) <= GKE_CLUSTER_NAME_MAX else {}
     spec.update(project=project, location=cluster.region, version=gke_version(cluster.kubernetes_version))
@@ -48,5 +56,19 @@ def gke_pool(cluster: Cluster, pool: NodePool) -> list[Doc]:
     if pool.taints:
         spec["kubernetesTaints"] = [{"key": t.key, "value": t.value, "effect": t.effect} for t in pool.taints]
     infra = obj(GCP, "GCPManagedMachinePool", meta(cluster, pool_name(cluster, pool)), spec)
-    version = pinned_version(cluster.kubernetes_version)
-    return [machine_pool(cluster, pool, infra, {"replicas": pool.min}, version), infra]
+    # No version: with management.autoUpgrade GKE moves nodes to newer patches, and CAPG would
+    # "update" a pinned pool back on every reconcile (nodepools/reconcile.go). Nodes follow the
+    # control plane's version instead.
+    return [machine_pool(cluster, pool, infra, None, scaled_by="gke"), infra]
+
+
+def gke_network(cluster: Cluster) -> Doc:
+    """A VPC per cluster; with ``network.nodes`` in custom mode with one subnet holding the nodes.
+
+    GKE adds the pod and service ranges (``clusterNetwork``) to that subnet as secondary ranges.
+    Without it the VPC is in auto mode, whose per-region subnets are the same in every project.
+    """
+    if cluster.network.nodes is None:
+        return {"name": cluster.name}
+    subnet = {"name": cluster.name, "cidrBlock": str(cluster.network.nodes), "region": cluster.region}
+    return {"name": cluster.name, "autoCreateSubnetworks": False, "subnets": [subnet]}

@@ -12,12 +12,15 @@ from urllib.parse import urlsplit
 from ...model import Cluster, NodePool, Taint
 from .common import (
     BOOTSTRAP,
+    CLUSTER_AUTOSCALER,
     CLUSTER_NAME_LABEL,
     CONTROL_PLANE,
     CORE,
     Doc,
     autoscaler_annotations,
+    autoscaler_labels,
     autoscaler_replicas,
+    health_check,
     meta,
     obj,
     pool_name,
@@ -109,7 +112,7 @@ def kubeadm(
     }
     control_plane = obj(CONTROL_PLANE, "KubeadmControlPlane", meta(cluster, cluster.name), spec)
     pools = with_pools(cluster, lambda pool: kubeadm_pool(cluster, pool, machine_template, nodes))
-    return infra, control_plane, [cp_template, *pools]
+    return infra, control_plane, [cp_template, *pools, health_check(cluster)]
 
 
 def kubeadm_pool(
@@ -138,7 +141,8 @@ def kubeadm_pool(
         "selector": {"matchLabels": {}},
         "template": {"metadata": {"labels": {CLUSTER_NAME_LABEL: cluster.name}}, "spec": machine},
     }
-    deployment = obj(CORE, "MachineDeployment", meta(cluster, name, autoscaler_annotations(pool)), spec)
+    labels = autoscaler_labels(pool, CLUSTER_AUTOSCALER)
+    deployment = obj(CORE, "MachineDeployment", meta(cluster, name, autoscaler_annotations(pool), labels), spec)
     return [deployment, template, config]
 
 

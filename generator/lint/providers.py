@@ -1,0 +1,80 @@
+"""Provider rules: what the cloud controllers need from fleet.yaml to bring a cluster up and let Argo CD in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..findings import Issue, issue
+from ..model import Cluster
+from ..versions import parse
+from .registry import Context, rule
+
+CLOUDS = ("aws", "gcp", "azure")
+
+
+def ca_command(cluster: Cluster) -> str:
+    """The CLI call that prints the cluster's CA bundle as base64 PEM, ready for caData."""
+    name, region, provider = cluster.name, cluster.region, cluster.provider
+    if provider.type == "aws":
+        return (f"aws eks describe-cluster --name {name} --region {region} "
+                "--query cluster.certificateAuthority.data --output text")
+    if provider.type == "gcp":
+        return (f"gcloud container clusters describe {name} --location {region} --project {provider.project} "
+                "--format 'value(masterAuth.clusterCaCertificate)'")
+    return (f"az aks get-credentials --resource-group {provider.resource_group or name} --name {name} "
+            "--file - | yq '.clusters[0].cluster.\"certificate-authority-data\"'")
+
+
+@rule("ca-data", fix="copy the API server's CA bundle (base64 PEM) into caData; the message names the command")
+def ca_data(ctx: Context) -> Iterator[Issue]:
+    """A push-mode cluster on EKS, GKE or AKS has a `server` but no `caData`.
+
+    EKS, GKE and AKS API servers present certificates signed by a per-cluster CA that no system
+    trust store holds, so Argo CD's connection fails with "x509: certificate signed by unknown
+    authority" and nothing is ever synced. The CA is public: put its base64 PEM into `caData`
+    (the message gives the provider's CLI call; for a cluster Cluster API created it is also the
+    `certificate-authority-data` of the `<cluster>-kubeconfig` Secret on the hub).
+    """
+    for c in ctx.fleet.clusters:
+        if c.provider.type in CLOUDS and c.registered and c.argocd_mode == "push" and not c.ca_data:
+            yield issue("ca-data", (*c.path, "server"),
+                        f"{c.provider.type} cluster {c.name!r} has no caData: Argo CD cannot verify {c.server}",
+                        hint=f"set caData to the output of: {ca_command(c)}")
+
+
+def role_account(role_arn: str) -> str:
+    """The account id field of an IAM ARN (``arn:aws:iam::<account>:role/<name>``)."""
+    return role_arn.split(":")[4]
+
+
+@rule("account-mismatch", fix="use the role of the cluster's own account, or correct accountID")
+def account_mismatch(ctx: Context) -> Iterator[Issue]:
+    """An EKS cluster's `roleARN` belongs to another AWS account than its `accountID`.
+
+    Cluster API creates the cluster in `accountID` (through the AWSClusterRoleIdentity of that
+    account), and the cluster's access entry maps `roleARN` into it. An access entry for a role
+    of another account is accepted only if that role can also be assumed there, which is
+    rarely the intent: usually one of the two values was copied from another cluster.
+    """
+    for c in ctx.fleet.clusters:
+        p = c.provider
+        if p.type == "aws" and p.role_arn and p.account_id and role_account(p.role_arn) != p.account_id:
+            yield issue("account-mismatch", (*c.path, "provider", "roleARN"),
+                        f"roleARN of cluster {c.name!r} is in account {role_account(p.role_arn)}, but its accountID "
+                        f"is {p.account_id}", related=((*c.path, "provider", "accountID"),))
+
+
+@rule("gke-version", fix='pin the GKE patch release, e.g. kubernetesVersion: "1.30.5"')
+def gke_version(ctx: Context) -> Iterator[Issue]:
+    """A GKE cluster's `kubernetesVersion` has no patch number, so Cluster API never converges.
+
+    CAPG compares `spec.version` with GKE's running master version stripped of its `-gke.N`
+    suffix (`1.30.5`) and calls UpdateCluster on every reconcile while they differ; a minor
+    (`1.30`) never equals a running version, so the control plane never becomes ready and the
+    kubeconfig is never written. Give the `MAJOR.MINOR.PATCH` GKE runs (`gcloud container
+    get-server-config`).
+    """
+    for c in ctx.fleet.clusters:
+        if c.provider.type == "gcp" and len(parse(c.kubernetes_version)) < 3:
+            yield issue("gke-version", (*c.path, "kubernetesVersion"),
+                        f"GKE cluster {c.name!r} has version {c.kubernetes_version!r}: CAPG needs MAJOR.MINOR.PATCH")
