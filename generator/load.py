@@ -1,10 +1,12 @@
 """YAML text -> plain data plus the 1-based position of every value and key.
 
-libyaml (ruamel's C composer) builds the node graph with marks in one pass; we
-then construct plain dicts/lists/scalars ourselves, which is where we enforce
-what a fleet file may contain: no duplicate keys, no custom tags, a bounded
-nesting depth and a bounded alias expansion ("billion laughs"). Every problem
-is a ``yaml-syntax`` finding with a position, never an exception.
+generator/compose.py parses the text into a node graph with marks (libyaml where it reads the
+text as YAML 1.2 does, ruamel.yaml's pure parser otherwise); we then construct plain
+dicts/lists/scalars ourselves, resolving plain scalars by the YAML 1.2 core schema and honouring
+the standard tags !!str !!int !!float !!bool !!null. This is where we enforce what a fleet file
+may contain: no duplicate keys, no other tags, no complex keys, a bounded nesting depth and a
+bounded alias expansion ("billion laughs"). Every problem is a ``yaml-syntax`` finding with a
+position, never an exception.
 """
 
 from __future__ import annotations
@@ -14,19 +16,18 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ruamel.yaml.cyaml import CBaseLoader
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-
+from . import compose
 from .findings import ERROR, Finding, Issue, Path
+from .hints import GENERIC, syntax_message
 
 MAX_BYTES = 32 * 1024 * 1024  # a 5,000-cluster fleet is ~1.5 MB; anything this big is not a fleet
 MAX_DEPTH = 64  # fleet.yaml nests about 8 deep; deeper is hostile or a mistake
 ALIAS_BUDGET = 100_000  # values reached again through aliases; a "billion laughs" file blows past it
 
 _SUPPRESS = re.compile(r"#\s*fleetgen:\s*ignore\[([^\]]*)\]")
-_STR = "tag:yaml.org,2002:str"
-_MAP = "tag:yaml.org,2002:map"
+_CORE = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {compose.IMPLICIT, compose.STR, *(_CORE + t for t in ("int", "float", "bool", "null"))}
+Node = Any  # a PyYAML or ruamel.yaml node: .id, .tag, .value, .style, .start_mark
 # YAML 1.2 core schema, resolved here rather than by ruamel's per-scalar Python resolver (3x faster).
 _NULL = {"", "~", "null", "Null", "NULL"}
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
@@ -95,13 +96,12 @@ def _fallbacks(path: Path):
 def load_text(text: str, file: str) -> tuple[Document | None, list[Finding]]:
     """Parse one YAML document. Returns (document or None, yaml-syntax findings)."""
     try:
-        node = CBaseLoader(text).get_single_node()
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        return None, [_syntax(file, line, col, _yaml_message(exc, text, line))]
-    except (YAMLError, RecursionError) as exc:
-        return None, [_syntax(file, 1, 1, f"cannot parse YAML: {_oneline(str(exc))}")]
+        node = compose.single(text)
+    except compose.TooDeep as exc:
+        mark = exc.problem_mark
+        return None, [_syntax(file, mark.line + 1, mark.column + 1, f"nesting is deeper than {MAX_DEPTH} levels")]
+    except (*compose.ParseError, RecursionError) as exc:
+        return None, [_syntax(file, *syntax_message(exc, text))]
     if node is None:
         return None, [_syntax(file, 1, 1, "the file is empty: expected a mapping with apiVersion: fleetgen/v1alpha1")]
     builder = _Builder(file)
@@ -148,11 +148,9 @@ def load_all_data(text: str, file: str) -> list[Any] | None:
     Same resolver and limits as fleet.yaml; None when the text does not parse (``diff`` then
     compares the file as text).
     """
-    loader, docs = CBaseLoader(text), []
     try:
-        while loader.check_node():
-            docs.append(_Builder(file).build(loader.get_node(), (), 0))
-    except (YAMLError, RecursionError, _Stop):
+        docs = [_Builder(file).build(node, (), 0) for node in compose.documents(text)]
+    except (*compose.ParseError, RecursionError, _Stop):
         return None
     return [d for d in docs if d is not None]
 
@@ -186,28 +184,30 @@ class _Builder:
             self.seen.add(id(node))
         if depth > MAX_DEPTH:
             self._stop(node, f"nesting is deeper than {MAX_DEPTH} levels")
-        if isinstance(node, ScalarNode):
+        if node.id == "scalar":
             return self._scalar(node)
         if id(node) in self.active:
             self._stop(node, "an alias refers to a node that contains it (a recursive structure)")
         self.active.add(id(node))
         try:
-            if isinstance(node, SequenceNode):
+            if node.id == "sequence":
+                if node.tag != compose.SEQ:
+                    self._unsupported_tag(node, "a list")
                 return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
             return self._mapping(node, path, depth)
         finally:
             self.active.discard(id(node))
 
-    def _mapping(self, node: MappingNode, path: Path, depth: int) -> dict:
-        if node.tag != _MAP:
-            self._stop(node, f"unsupported tag {node.tag!r}; fleet.yaml uses plain mappings, lists and scalars")
+    def _mapping(self, node: Node, path: Path, depth: int) -> dict:
+        if node.tag != compose.MAP:
+            self._unsupported_tag(node, "a mapping")
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            if not isinstance(key_node, ScalarNode):
+            if key_node.id != "scalar":
                 self._stop(key_node, "a mapping key must be a plain scalar, not a list or mapping")
-            if key_node.value == "<<" and not key_node.style:
+            if key_node.value == "<<" and key_node.tag == compose.IMPLICIT:
                 self._stop(key_node, "merge keys (<<) are not supported; write the values out or use defaults:")
-            key = str(key_node.value)
+            key = self._key(key_node)
             if key in out:
                 first = self.key_positions[(*path, key)]
                 self._stop(key_node, f"duplicate key {key!r} (first defined at line {first[0]}); remove one")
@@ -215,15 +215,36 @@ class _Builder:
             out[key] = self.build(value_node, (*path, key), depth + 1)
         return out
 
-    def _scalar(self, node: ScalarNode) -> Any:
-        if node.tag != _STR:
-            self._stop(node, f"unsupported tag {node.tag!r}; use a plain string, number, boolean or null")
-        value = node.value
-        if node.style or (value and value[0] not in _MAYBE_TYPED):
-            return value  # quoted, block, or cannot be anything but a string
-        return self._typed(node, value)
+    def _key(self, node: Node) -> str:
+        """Mapping keys are strings: a key that reads as a number or boolean keeps its text."""
+        if node.tag not in _SCALAR_TAGS:
+            self._unsupported_tag(node, "a key")
+        self._scalar(node)  # a tagged key must be valid for its tag
+        return node.value
 
-    def _typed(self, node: ScalarNode, value: str) -> Any:
+    def _scalar(self, node: Node) -> Any:
+        tag, value = node.tag, node.value
+        if tag == compose.STR:
+            return value  # quoted, block, or tagged !!str
+        if tag == compose.IMPLICIT:
+            if value and value[0] not in _MAYBE_TYPED:
+                return value  # cannot be anything but a string
+            return self._typed(node, value)
+        if tag not in _SCALAR_TAGS:
+            self._unsupported_tag(node, "a scalar")
+        return self._tagged(node, tag[len(_CORE):], value)
+
+    def _tagged(self, node: Node, kind: str, value: str) -> Any:
+        """An explicit !!int, !!float, !!bool or !!null: the text must be one of that type's forms."""
+        typed = self._typed(node, value)
+        if kind == "float" and type(typed) is int:
+            typed = float(typed)
+        wanted = {"int": int, "float": float, "bool": bool, "null": type(None)}[kind]
+        if type(typed) is not wanted:
+            self._stop(node, f"{value!r} is not a valid !!{kind} (YAML 1.2 core schema); remove the tag or the value")
+        return typed
+
+    def _typed(self, node: Node, value: str) -> Any:
         if value in _NULL:
             return None
         if value in _BOOL:
@@ -236,29 +257,27 @@ class _Builder:
             return float(value)
         return _SPECIAL.get(value, value)
 
+    def _unsupported_tag(self, node: Node, what: str):
+        self._stop(
+            node,
+            f"unsupported tag {_short_tag(node.tag)!r} on {what}; fleet.yaml takes untagged values and the standard "
+            "tags !!str, !!int, !!float, !!bool and !!null",
+        )
+
     def _stop(self, node: Node, message: str):
         raise _Stop(_syntax(self.file, *_mark(node), message))
+
+
+def _short_tag(tag: str) -> str:
+    return "!!" + tag[len(_CORE):] if tag.startswith(_CORE) else tag
 
 
 def _mark(node: Node) -> tuple[int, int]:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-def _syntax(file: str, line: int, col: int, message: str) -> Finding:
-    return Finding(file, line, col, "yaml-syntax", ERROR, message, (), "fix the YAML at this position")
-
-
-def _yaml_message(exc: MarkedYAMLError, text: str, line: int) -> str:
-    parts = [p for p in (exc.context, exc.problem) if p]
-    message = "; ".join(parts) or "invalid YAML"
-    lines = text.splitlines()
-    if 0 < line <= len(lines) and "\t" in lines[line - 1]:
-        message += " (a tab: YAML forbids tabs for indentation, use spaces)"
-    return _oneline(message)
-
-
-def _oneline(text: str) -> str:
-    return " ".join(text.split())[:300]
+def _syntax(file: str, line: int, col: int, message: str, hint: str = GENERIC) -> Finding:
+    return Finding(file, line, col, "yaml-syntax", ERROR, message, (), hint)
 
 
 def _suppressions(text: str) -> dict[int, frozenset[str]]:
