@@ -60,6 +60,7 @@ class Document:
     positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
     key_positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
     suppressions: dict[int, frozenset[str]] = field(default_factory=dict)
+    text: str = ""  # the source, for checks that are cheaper on the text than on the data
 
     def locate(self, path: Path, *, key: bool = False) -> tuple[int, int]:
         """Position of ``path``; falls back to ``defaults`` for merged cluster values, then to the parent."""
@@ -104,7 +105,7 @@ def load_text(text: str, file: str) -> tuple[Document | None, list[Finding]]:
         return None, [_syntax(file, *syntax_message(exc, text))]
     if node is None:
         return None, [_syntax(file, 1, 1, "the file is empty: expected a mapping with apiVersion: fleetgen/v1alpha1")]
-    builder = _Builder(file)
+    builder = _Builder(file, aliases="*" in text)
     try:
         data = builder.build(node, (), 0)
     except _Stop as stop:
@@ -113,7 +114,7 @@ def load_text(text: str, file: str) -> tuple[Document | None, list[Finding]]:
         return None, [
             _syntax(file, *_mark(node), "the document is not a mapping: expected apiVersion, kind, clusters, …")
         ]
-    doc = Document(file, data, builder.positions, builder.key_positions, _suppressions(text))
+    doc = Document(file, data, builder.positions, builder.key_positions, _suppressions(text), text)
     return doc, builder.findings
 
 
@@ -163,17 +164,43 @@ class _Stop(Exception):
 class _Builder:
     """Constructs plain data from nodes, recording positions and enforcing the limits above."""
 
-    def __init__(self, file: str):
+    def __init__(self, file: str, aliases: bool = True):
         self.file = file
         self.positions: dict[Path, tuple[int, int]] = {}
         self.key_positions: dict[Path, tuple[int, int]] = {}
         self.findings: list[Finding] = []
+        self.aliases = aliases  # False when the text has no '*': every node is then reached once
         self.seen: set[int] = set()
         self.reused = 0
         self.active: set[int] = set()
 
     def build(self, node: Node, path: Path, depth: int) -> Any:
-        self.positions[path] = _mark(node)
+        mark = node.start_mark
+        self.positions[path] = (mark.line + 1, mark.column + 1)
+        if self.aliases:
+            self._reached(node)
+        if depth > MAX_DEPTH:
+            self._stop(node, f"nesting is deeper than {MAX_DEPTH} levels")
+        kind = node.id
+        if kind == "scalar":
+            value = node.value
+            if node.tag == compose.STR or (node.tag == compose.IMPLICIT and value and value[0] not in _MAYBE_TYPED):
+                return value  # quoted, block, !!str, or cannot be anything but a string
+            return self._scalar(node)
+        if self.aliases:
+            if id(node) in self.active:
+                self._stop(node, "an alias refers to a node that contains it (a recursive structure)")
+            self.active.add(id(node))
+        try:
+            if kind == "sequence":
+                if node.tag != compose.SEQ:
+                    self._unsupported_tag(node, "a list")
+                return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+            return self._mapping(node, path, depth)
+        finally:
+            self.active.discard(id(node))
+
+    def _reached(self, node: Node) -> None:
         if id(node) in self.seen:
             self.reused += 1
             if self.reused > ALIAS_BUDGET:
@@ -182,21 +209,6 @@ class _Builder:
                 )
         else:
             self.seen.add(id(node))
-        if depth > MAX_DEPTH:
-            self._stop(node, f"nesting is deeper than {MAX_DEPTH} levels")
-        if node.id == "scalar":
-            return self._scalar(node)
-        if id(node) in self.active:
-            self._stop(node, "an alias refers to a node that contains it (a recursive structure)")
-        self.active.add(id(node))
-        try:
-            if node.id == "sequence":
-                if node.tag != compose.SEQ:
-                    self._unsupported_tag(node, "a list")
-                return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
-            return self._mapping(node, path, depth)
-        finally:
-            self.active.discard(id(node))
 
     def _mapping(self, node: Node, path: Path, depth: int) -> dict:
         if node.tag != compose.MAP:
@@ -207,12 +219,13 @@ class _Builder:
                 self._stop(key_node, "a mapping key must be a plain scalar, not a list or mapping")
             if key_node.value == "<<" and key_node.tag == compose.IMPLICIT:
                 self._stop(key_node, "merge keys (<<) are not supported; write the values out or use defaults:")
-            key = self._key(key_node)
+            key = key_node.value if key_node.tag == compose.IMPLICIT else self._key(key_node)
+            child = (*path, key)
             if key in out:
-                first = self.key_positions[(*path, key)]
+                first = self.key_positions[child]
                 self._stop(key_node, f"duplicate key {key!r} (first defined at line {first[0]}); remove one")
-            self.key_positions[(*path, key)] = _mark(key_node)
-            out[key] = self.build(value_node, (*path, key), depth + 1)
+            self.key_positions[child] = _mark(key_node)
+            out[key] = self.build(value_node, child, depth + 1)
         return out
 
     def _key(self, node: Node) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
@@ -17,6 +18,12 @@ from .findings import Path
 AUTO_LABELS = ("name", "environment", "region", "provider")
 DEFAULT_ENVIRONMENTS = ("development", "staging", "production")
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@lru_cache(maxsize=1 << 16)
+def network(cidr: str) -> Network:
+    """``ipaddress.ip_network(cidr, strict=True)``, cached: the schema check and the model parse each CIDR once."""
+    return ipaddress.ip_network(cidr, strict=True)
 
 
 def frozen_map(data: Mapping | None) -> Mapping[str, Any]:
@@ -296,7 +303,7 @@ def _selector(raw: Mapping | None, path: Path) -> Selector:
 def _cluster(raw: Mapping[str, Any], path: Path) -> Cluster:
     provider = raw.get("provider") or {"type": "imported"}
     net = raw.get("network") or {}
-    pods = ipaddress.ip_network(net["pods"], strict=True)
+    pods = network(net["pods"])
     labels = {str(k): str(v) for k, v in (raw.get("labels") or {}).items()}
     labels.update(name=raw["name"], environment=raw["environment"], region=raw["region"], provider=provider["type"])
     return Cluster(
@@ -310,7 +317,7 @@ def _cluster(raw: Mapping[str, Any], path: Path) -> Cluster:
         provider=_provider(provider),
         network=ClusterNetwork(
             pods=pods,
-            services=ipaddress.ip_network(net["services"], strict=True),
+            services=network(net["services"]),
             node_mask=net.get("nodeMask", 24 if pods.version == 4 else 64),
             mesh_id=net.get("meshID"),
         ),
