@@ -12,28 +12,25 @@ import json
 import re
 from functools import cache
 from importlib import resources
-from typing import Any
-
-import jsonschema
-from jsonschema import Draft202012Validator, FormatChecker
+from typing import TYPE_CHECKING, Any
 
 from .findings import Finding, Issue, Path, issue, path_str
 from .load import Document
 from .model import AUTO_LABELS, DEFAULT_ENVIRONMENTS, deep_merge, network
 
+if TYPE_CHECKING:  # jsonschema is imported only to explain a failure: importing it costs 0.3-0.6 s
+    import jsonschema
+
 SUPPORTED_VERSIONS = ("fleetgen/v1alpha1",)
 _URL = re.compile(r"^https://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?(/[^\s]*)?$")
-_FORMATS = FormatChecker(formats=())
 
 
-@_FORMATS.checks("fleetgen-cidr", raises=ValueError)
 def _is_cidr(value: object) -> bool:
     if isinstance(value, str):
         network(value)
     return True
 
 
-@_FORMATS.checks("fleetgen-url", raises=ValueError)
 def _is_url(value: object) -> bool:
     if isinstance(value, str) and not _URL.match(value):
         raise ValueError("not an https URL")
@@ -46,8 +43,13 @@ def schema_document() -> dict[str, Any]:
 
 
 @cache
-def _validator() -> Draft202012Validator:
-    return Draft202012Validator(schema_document(), format_checker=_FORMATS)
+def _validator() -> jsonschema.Draft202012Validator:
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    formats = FormatChecker(formats=())
+    formats.checks("fleetgen-cidr", raises=ValueError)(_is_cidr)
+    formats.checks("fleetgen-url", raises=ValueError)(_is_url)
+    return Draft202012Validator(schema_document(), format_checker=formats)
 
 
 def _format(check):
@@ -158,7 +160,9 @@ def _explain(err: jsonschema.ValidationError) -> list[Issue]:
     if err.validator == "additionalProperties" and isinstance(err.instance, dict):
         return _unknown_fields(err, path)
     if err.validator in ("oneOf", "anyOf") and err.context:
-        best = jsonschema.exceptions.best_match(err.context)
+        from jsonschema.exceptions import best_match
+
+        best = best_match(err.context)
         return _explain_leaf(best, tuple(path) + tuple(best.relative_path))
     return _explain_leaf(err, path)
 

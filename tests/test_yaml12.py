@@ -148,12 +148,12 @@ def test_hint_in_text_output(tmp_path):
 
 def test_fast_and_pure_parsers_build_the_same_data(example_text):
     """The example fleet through libyaml and through ruamel.yaml's pure parser: same data, same positions."""
-    from generator.load import _Builder
+    from generator.construct import Builder, index
 
     built = []
     for parser in (compose._Fast, compose._Pure):
-        builder = _Builder("fleet.yaml")
-        built.append((builder.build(parser(example_text).get_single_node(), (), 0), builder.positions))
+        root = parser(example_text).get_single_node()
+        built.append((Builder("fleet.yaml").data(root), index(root)))
     assert built[0] == built[1]
     assert compose.trusted(example_text)
 
