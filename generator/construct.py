@@ -116,7 +116,7 @@ class Builder:
                 self._stop(key_node, "merge keys (<<) are not supported; write the values out or use defaults:")
             if key in out:
                 first = next(k for k, _ in node.value if k.id == "scalar" and k.value == key)
-                self._stop(key_node, f"duplicate key {key!r} (first defined at line {_mark(first)[0]}); remove one")
+                self._stop(key_node, f"duplicate key {key!r} (first defined at line {position(first)[0]}); remove one")
             out[key] = self.data(value_node, depth + 1)
         return out
 
@@ -167,7 +167,7 @@ class Builder:
         )
 
     def _stop(self, node: Node, message: str):
-        raise Stop(syntax(self.file, *_mark(node), message))
+        raise Stop(syntax(self.file, *position(node), message))
 
 
 def index(root: Node) -> tuple[dict[Path, tuple[int, int]], dict[Path, tuple[int, int]]]:
@@ -184,7 +184,7 @@ def index(root: Node) -> tuple[dict[Path, tuple[int, int]], dict[Path, tuple[int
         elif node.id == "mapping":
             for key_node, value_node in node.value:
                 child = (*path, key_node.value)
-                keys[child] = _mark(key_node)
+                keys[child] = position(key_node)
                 stack.append((value_node, child))
     return positions, keys
 
@@ -193,7 +193,7 @@ def _short_tag(tag: str) -> str:
     return "!!" + tag[len(_CORE):] if tag.startswith(_CORE) else tag
 
 
-def _mark(node: Node) -> tuple[int, int]:
+def position(node: Node) -> tuple[int, int]:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import compose
-from .construct import MAX_DEPTH, Builder, Node, Stop, index
+from .construct import MAX_DEPTH, Builder, Node, Stop, index, position
 from .construct import syntax as _syntax
 from .findings import Finding, Issue, Path
 from .hints import syntax_message
@@ -46,20 +46,40 @@ class Document:
 
     def locate(self, path: Path, *, key: bool = False) -> tuple[int, int]:
         """Position of ``path``; falls back to ``defaults`` for merged cluster values, then to the parent."""
-        table = self.key_positions if key else self.positions
-        if tuple(path) in table:
-            return table[tuple(path)]
+        found = self._nodes_at(tuple(path))
+        if found is not None and (found[1] if key else found[0]) is not None:
+            return position(found[1] if key else found[0])
         for candidate in _fallbacks(tuple(path)):
-            if candidate in self.positions:
-                return self.positions[candidate]
+            found = self._nodes_at(candidate)
+            if found is not None:
+                return position(found[0])
         return (1, 1)
 
     def place(self, found: Issue) -> Finding:
         """Position an Issue: at its value (or its key, for unknown or misnamed keys)."""
-        on_key = found.on_key or (found.path not in self.positions and found.path in self.key_positions)
-        line, col = self.locate(found.path, key=on_key)
+        line, col = self.locate(found.path, key=found.on_key)
         related = tuple((self.file, *self.locate(p)) for p in found.related)
         return Finding(self.file, line, col, found.rule, found.severity, found.message, found.path, found.hint, related)
+
+    def _nodes_at(self, path: Path) -> tuple[Node, Node | None] | None:
+        """(value node, key node or None) at ``path`` by walking the node graph; None when it is not there.
+
+        A finding needs a handful of positions: walking to each is cheaper than indexing every node.
+        """
+        if self.root is None:
+            return None
+        node, key_node = self.root, None
+        for part in path:
+            if node.id == "sequence" and type(part) is int and 0 <= part < len(node.value):
+                node, key_node = node.value[part], None
+            elif node.id == "mapping" and isinstance(part, str):
+                pair = next(((k, v) for k, v in node.value if k.id == "scalar" and k.value == part), None)
+                if pair is None:
+                    return None
+                key_node, node = pair
+            else:
+                return None
+        return node, key_node
 
     def suppressed(self, finding: Finding) -> bool:
         rules = self.suppressions.get(finding.line)

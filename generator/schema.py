@@ -79,8 +79,11 @@ def _fast_validator():
 
 def schema_errors(data: Any) -> list[jsonschema.ValidationError]:
     """jsonschema's errors for ``data``; none without asking it when jsonschema-rs finds it valid."""
-    if _fast_validator().is_valid(data):
-        return []
+    try:
+        if _fast_validator().is_valid(data):
+            return []
+    except (ValueError, TypeError, OverflowError):
+        pass  # a value Rust cannot take (a lone surrogate, a huge integer): jsonschema decides
     return list(_validator().iter_errors(data))
 
 
