@@ -38,7 +38,7 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     _CLoader = None
     from ruamel.yaml.error import YAMLError as PyYAMLError
 
-IMPLICIT = "?"  # a plain scalar with no tag: the core schema decides (generator/load.py)
+IMPLICIT = "?"  # a plain scalar with no tag: the core schema decides (generator/construct.py)
 STR = "tag:yaml.org,2002:str"
 SEQ = "tag:yaml.org,2002:seq"
 MAP = "tag:yaml.org,2002:map"
