@@ -14,7 +14,7 @@ flow forms; it accepts some invalid YAML and reads the non-specific tag ``!`` as
 tests/test_yaml_suite.py runs both against the official yaml-test-suite.
 
 Neither parser resolves scalar types: every plain scalar without a tag gets the tag
-``IMPLICIT`` and generator/load.py resolves it by the YAML 1.2 core schema; an explicitly
+``IMPLICIT`` and generator/construct.py resolves it by the YAML 1.2 core schema; an explicitly
 tagged scalar keeps its tag (``!!str 0777`` stays the string "0777").
 """
 
