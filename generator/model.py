@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
@@ -17,6 +18,12 @@ from .findings import Path
 AUTO_LABELS = ("name", "environment", "region", "provider")
 DEFAULT_ENVIRONMENTS = ("development", "staging", "production")
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@lru_cache(maxsize=1 << 16)
+def network(cidr: str) -> Network:
+    """``ipaddress.ip_network(cidr, strict=True)``, cached: the schema check and the model parse each CIDR once."""
+    return ipaddress.ip_network(cidr, strict=True)
 
 
 def frozen_map(data: Mapping | None) -> Mapping[str, Any]:
@@ -313,7 +320,7 @@ def _selector(raw: Mapping | None, path: Path) -> Selector:
 def _cluster(raw: Mapping[str, Any], path: Path) -> Cluster:
     provider = raw.get("provider") or {"type": "imported"}
     net = raw.get("network") or {}
-    pods = ipaddress.ip_network(net["pods"], strict=True)
+    pods = network(net["pods"])
     mode = (raw.get("argocd") or {}).get("mode", "push")
     mesh = net.get("clustermesh") or {}
     labels = {str(k): str(v) for k, v in (raw.get("labels") or {}).items()}
@@ -329,7 +336,7 @@ def _cluster(raw: Mapping[str, Any], path: Path) -> Cluster:
         provider=_provider(provider),
         network=ClusterNetwork(
             pods=pods,
-            services=ipaddress.ip_network(net["services"], strict=True),
+            services=network(net["services"]),
             node_mask=net.get("nodeMask", 24 if pods.version == 4 else 64),
             mesh_id=net.get("meshID"),
             mesh_member=mesh.get("member", default_mesh_member(mode, provider["type"])),

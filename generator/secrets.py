@@ -160,6 +160,9 @@ _LOWERED_ANCHOR_BYTES = tuple(
     a.lower().encode() for d in _PATTERN_DETECTORS if d.ignores_case for a in d.anchors
 ) + tuple(a.encode() for a in _SECRET_KEY_ANCHORS)
 
+# Every detector's anchors, lowered: a string without any of them cannot match a detector.
+_ANY_ANCHOR = re.compile("|".join(re.escape(a) for d in _PATTERN_DETECTORS for a in d.lowered_anchors))
+
 _BASE64 = Base64HighEntropyString()
 _HEX = HexHighEntropyString()
 _BASE64_CHARS = frozenset(_BASE64.charset)
@@ -181,7 +184,9 @@ def mask(value: str) -> str:
 
 def scan_data(data: Any) -> list[Hit]:
     """Credential-looking keys and string values in plain loaded data, in document order."""
-    return list(_walk(data, (), None))
+    out: list[Hit] = []
+    _walk(data, (), None, out)
+    return out
 
 
 def scan_text(text: str) -> list[tuple[int, str, str]]:
@@ -193,24 +198,33 @@ def scan_text(text: str) -> list[tuple[int, str, str]]:
     ]
 
 
-def _walk(node: Any, path: tuple, key: str | None) -> Iterator[Hit]:
+def _walk(node: Any, path: tuple, key: str | None, out: list[Hit]) -> None:
+    """Appends to ``out``; paths are built only for containers and hits (a fleet has ~20 values per cluster)."""
     if isinstance(node, dict):
-        yield from _walk_mapping(node, path)
+        _walk_mapping(node, path, out)
     elif isinstance(node, list):
         for index, item in enumerate(node):
-            yield from _walk(item, (*path, index), key)
+            if isinstance(item, str):
+                out.extend(Hit((*path, index), kind, mask(secret)) for kind, secret in _value_findings(item, key))
+            else:
+                _walk(item, (*path, index), key, out)
     elif isinstance(node, str):
-        for kind, secret in _value_findings(node, key):
-            yield Hit(path, kind, mask(secret))
+        out.extend(Hit(path, kind, mask(secret)) for kind, secret in _value_findings(node, key))
 
 
-def _walk_mapping(node: dict, path: tuple) -> Iterator[Hit]:
+def _walk_mapping(node: dict, path: tuple, out: list[Hit]) -> None:
     for key, value in node.items():
-        child = (*path, key)
         if isinstance(key, str):
-            for kind, secret in _value_findings(key, None):
-                yield Hit(child, kind, mask(secret))
-        yield from _walk(value, child, _governing_key(node, key))
+            found = _value_findings(key, None)
+            if found:
+                out.extend(Hit((*path, key), kind, mask(secret)) for kind, secret in found)
+        governing = _governing_key(node, key) if key == "value" else key if isinstance(key, str) else None
+        if isinstance(value, str):
+            found = _value_findings(value, governing)
+            if found:
+                out.extend(Hit((*path, key), kind, mask(secret)) for kind, secret in found)
+        elif isinstance(value, dict | list):
+            _walk(value, (*path, key), governing, out)
 
 
 def _governing_key(node: dict, key: Any) -> str | None:
@@ -239,6 +253,8 @@ def _value_findings(value: str, key: str | None) -> tuple[tuple[str, str], ...]:
 
 def _pattern_findings(text: str) -> tuple[tuple[str, str], ...]:
     lowered = text.lower()
+    if not _ANY_ANCHOR.search(lowered):
+        return ()  # most values: no detector's anchor, one search instead of one per detector
     found: dict[tuple[str, str], None] = {}  # ordered set: one finding per distinct secret
     for detector in _PATTERN_DETECTORS:
         if detector.may_match(lowered):

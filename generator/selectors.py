@@ -26,4 +26,7 @@ def matches(selector: Selector, labels: Mapping[str, str]) -> bool:
 
 
 def select(selector: Selector, clusters: Iterable[Cluster]) -> list[Cluster]:
-    return [c for c in clusters if matches(selector, c.labels)]
+    if selector.match_expressions or len(selector.match_labels) != 1:
+        return [c for c in clusters if matches(selector, c.labels)]
+    ((key, value),) = selector.match_labels.items()  # the common case, inline: lint runs it per workload
+    return [c for c in clusters if c.labels.get(key) == value]

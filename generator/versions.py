@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 
+
+@lru_cache(maxsize=1024)  # a fleet has a handful of distinct versions and asks about them per cluster
 def parse(version: str) -> tuple[int, ...]:
     """``"v1.30.2"`` -> ``(1, 30, 2)``; ``"1.30"`` -> ``(1, 30)``."""
     return tuple(int(part) for part in version.lstrip("v").split("."))

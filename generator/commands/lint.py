@@ -10,19 +10,24 @@ import click
 from .. import pipeline
 from ..findings import exit_code
 from ..report import LINT_FORMATS
-from .common import colour, emit, format_option, out_option
+from ..stages import Stages
+from .common import colour, emit, format_option, out_option, profile_option
 
 
 @click.command("lint")
 @click.argument("fleets", nargs=-1, type=click.Path(path_type=Path))
 @format_option(*LINT_FORMATS)
 @out_option
-def command(fleets, fmt, out) -> None:
+@profile_option
+def command(fleets, fmt, out, profile) -> None:
     """Lint FLEETS (default ./fleet.yaml): exit 1 on any error finding.
 
     Several files may be given (as pre-commit passes them); their findings are reported together.
     """
-    results = [pipeline.check(path, out) for path in fleets or (Path("fleet.yaml"),)]
+    stages = Stages()
+    results = [pipeline.check(path, out, stages) for path in fleets or (Path("fleet.yaml"),)]
+    if profile:
+        click.echo(stages.table(), err=True, nl=False)
     findings = [f for r in results for f in r.findings]
     emit(LINT_FORMATS[fmt](findings, suppressed=sum(r.suppressed for r in results), colour=colour()))
     sys.exit(exit_code(findings))

@@ -13,8 +13,17 @@ APPLICATION_NAME_LIMIT = 253
 BUILTIN_SET, BUILTIN_APP = "fleet-spoke-monitoring", "monitoring"  # fleetgen's own set: <cluster>-monitoring
 
 
+def _selected(selector: Selector, ctx: Context) -> tuple[list, set[str]]:
+    """The clusters a selector selects, and their names; three rules ask about the same selectors."""
+    key = ("selected", id(selector))  # the selector lives in ctx.fleet as long as ctx does
+    if key not in ctx.memo:
+        clusters = select(selector, ctx.fleet.clusters)
+        ctx.memo[key] = (clusters, {c.name for c in clusters})
+    return ctx.memo[key]
+
+
 def _names(selector: Selector, ctx: Context) -> set[str]:
-    return {c.name for c in select(selector, ctx.fleet.clusters)}
+    return _selected(selector, ctx)[1]
 
 
 @rule("unknown-cluster", fix="name an existing cluster that the workload's selector selects")
@@ -72,7 +81,7 @@ def application_name(ctx: Context) -> Iterator[Issue]:
     registered = [c for c in ctx.fleet.clusters if c.registered]
     seen: dict[str, str] = {f"{c.name}-{BUILTIN_APP}": BUILTIN_SET for c in registered}
     for a in ctx.fleet.application_sets:
-        clusters = [c for c in select(a.clusters, ctx.fleet.clusters) if c.registered]
+        clusters = [c for c in _selected(a.clusters, ctx)[0] if c.registered]
         for i, app in enumerate(a.apps):
             for c in clusters:
                 yield from _app_name(f"{c.name}-{app.name}", a.name, (*a.path, "apps", i, "name"), seen)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..findings import ERROR, Issue
@@ -22,6 +22,7 @@ class Context:
     fleet: Fleet | None
     data: Mapping[str, Any]
     rendered_versions: Mapping[str, str] | None = None
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)  # results rules share, per run
 
 
 Check = Callable[[Context], Iterable[Issue]]
