@@ -76,7 +76,8 @@ def test_thousand_clusters_never_overlap():
     spans = [_span(c, kind) for c in fleet.clusters for kind in ("pods", "services")]
     assert list(overlapping_pairs(spans)) == []
     # lowest first: the pod pool fills upwards around the existing clusters' 10.0-10.2/16
-    assert results[0].pods == net("10.3.0.0/20") and results[0].services == net("172.16.0.0/24")
+    # services skip 172.16.0.0/16: base.yaml's prod-a has its node network there
+    assert results[0].pods == net("10.3.0.0/20") and results[0].services == net("172.17.0.0/24")
     assert results[-1].pods < net("10.66.0.0/20")
 
 
