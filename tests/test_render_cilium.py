@@ -161,12 +161,10 @@ def test_clustermesh_apiserver_is_an_internal_load_balancer_by_default(example_f
 
 
 def test_public_load_balancer_and_membership_are_per_cluster(example_text, cilium_values_schema):
-    text = example_text.replace("network: {pods: 10.16.0.0/14, services: 10.100.0.0/16, nodes: 172.16.0.0/16, meshID: 1}",
-                                "network: {pods: 10.16.0.0/14, services: 10.100.0.0/16, nodes: 172.16.0.0/16, meshID: 1,\n"
-                                "              clustermesh: {loadBalancer: public}}")
-    text = text.replace("network: {pods: 10.40.0.0/16, services: 10.111.0.0/20, nodes: 172.20.0.0/20, meshID: 20}",
-                        "network: {pods: 10.40.0.0/16, services: 10.111.0.0/20, nodes: 172.20.0.0/20, meshID: 20,\n"
-                        "              clustermesh: {member: false}}")
+    east = "network: {pods: 10.16.0.0/14, services: 10.100.0.0/16, nodes: 172.16.0.0/16, meshID: 1"
+    text = example_text.replace(east + "}", east + ",\n              clustermesh: {loadBalancer: public}}")
+    gpu_net = "network: {pods: 10.40.0.0/16, services: 10.111.0.0/20, nodes: 172.20.0.0/20, meshID: 20"
+    text = text.replace(gpu_net + "}", gpu_net + ",\n              clustermesh: {member: false}}")
     values = values_by_cluster(fleet_from_text(text))
     assert lb_annotations(values, "prod-us-east-1") == {
         "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing"}

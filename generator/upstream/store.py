@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 import jsonschema_rs
+import yaml
 
 JUNCTORS = ("allOf", "anyOf", "oneOf", "not")
 
