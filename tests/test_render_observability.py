@@ -148,6 +148,8 @@ def test_store_api_is_mutual_tls_everywhere(example_fleet):
     args = querier["containers"][0]["args"]
     assert {"--grpc-client-tls-secure", "--grpc-client-tls-cert=/etc/thanos-tls/tls.crt",
             "--grpc-client-tls-key=/etc/thanos-tls/tls.key", "--grpc-client-tls-ca=/etc/thanos-tls/ca.crt"} <= set(args)
+    # dns+ dials pod IPs: the Querier verifies one shared name, not the dialled host (thanos query --help)
+    assert "--grpc-client-server-name=thanos-storeapi.example-platform.internal" in args
     assert {"name": "grpc-tls", "secret": {"secretName": "thanos-grpc-client-tls"}} in querier["volumes"]
     store = find(documents, "StatefulSet", "thanos-store-prod-us-east-1")["spec"]["template"]["spec"]
     assert "--grpc-server-tls-client-ca=/etc/thanos-tls/ca.crt" in store["containers"][0]["args"]
@@ -202,3 +204,16 @@ def test_the_hub_monitoring_namespace_is_rendered(example_fleet):
     hub_namespaces = {d["metadata"].get("namespace") for f in files.values() if f.path.startswith("hub/")
                       for d in f.documents} - {None}
     assert hub_namespaces == {"monitoring"}
+
+
+def test_hub_thanos_pods_meet_pod_security_restricted(example_fleet):
+    """What PSA "restricted" checks (kubernetes.io/docs/concepts/security/pod-security-standards)."""
+    workloads = [d for d in hub_documents(example_fleet) if d["kind"] in ("Deployment", "StatefulSet")]
+    assert len(workloads) == 1 + len(example_fleet.clusters)  # the Querier and one store gateway per cluster
+    for workload in workloads:
+        pod = workload["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        for container in pod["containers"]:
+            assert container["securityContext"]["allowPrivilegeEscalation"] is False
+            assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}

@@ -99,7 +99,7 @@ def querier_args(fleet: Fleet) -> list[str]:
 
 def querier_deployment(fleet: Fleet) -> dict[str, Any]:
     container = _thanos_container("thanos-query", fleet.thanos.image,
-                                  [*querier_args(fleet), *thanos_tls.client_args()])
+                                  [*querier_args(fleet), *thanos_tls.client_args(fleet.name)])
     container["volumeMounts"] = [thanos_tls.tls_mount()]
     volumes = [thanos_tls.tls_volume(thanos_tls.CLIENT_SECRET)]
     return {
@@ -268,7 +268,9 @@ def _metadata(name: str, component: str) -> dict[str, Any]:
 
 def _pod_template(name: str, component: str, containers: list, volumes: list) -> dict[str, Any]:
     spec: dict[str, Any] = {
-        "securityContext": {"runAsNonRoot": True, "runAsUser": NOBODY, "fsGroup": NOBODY},
+        # RuntimeDefault seccomp completes what Pod Security "restricted" asks of the pod (security.podSecurity)
+        "securityContext": {"runAsNonRoot": True, "runAsUser": NOBODY, "fsGroup": NOBODY,
+                            "seccompProfile": {"type": "RuntimeDefault"}},
         "containers": containers,
     }
     if volumes:

@@ -10,7 +10,10 @@ certificate:
   makes the sidecar require and verify client certificates) with the files from ``spec.secrets``,
   mounted by the operator at ``/etc/prometheus/secrets/<secret>/``;
 * the hub store gateway: ``--grpc-server-tls-cert/-key/-client-ca``;
-* the Querier: ``--grpc-client-tls-secure`` with its client certificate and the CA.
+* the Querier: ``--grpc-client-tls-secure`` with its client certificate and the CA, and
+  ``--grpc-client-server-name``: it dials pod IPs (``dns+`` discovery) and in-cluster Service names,
+  so it verifies one name that every StoreAPI server certificate carries (``server_name``), not
+  the dialled host.
 
 The Secrets (``tls.crt``, ``tls.key``, ``ca.crt``: the layout cert-manager writes) are created
 outside git, e.g. by cert-manager from one fleet CA; see docs/rotation.md for renewal.
@@ -37,9 +40,15 @@ def server_args() -> list[str]:
             f"--grpc-server-tls-client-ca={TLS_DIR}/ca.crt"]
 
 
-def client_args() -> list[str]:
+def server_name(fleet_name: str) -> str:
+    """The DNS name every StoreAPI server certificate (sidecars, store gateways) must carry."""
+    return f"thanos-storeapi.{fleet_name}.internal"
+
+
+def client_args(fleet_name: str) -> list[str]:
     return ["--grpc-client-tls-secure", f"--grpc-client-tls-cert={TLS_DIR}/tls.crt",
-            f"--grpc-client-tls-key={TLS_DIR}/tls.key", f"--grpc-client-tls-ca={TLS_DIR}/ca.crt"]
+            f"--grpc-client-tls-key={TLS_DIR}/tls.key", f"--grpc-client-tls-ca={TLS_DIR}/ca.crt",
+            f"--grpc-client-server-name={server_name(fleet_name)}"]
 
 
 def tls_volume(secret: str) -> dict[str, Any]:
