@@ -1,6 +1,6 @@
 """What a fleet.yaml change does, for review: a semantic diff of two rendered trees and the plan delta.
 
-Manifests are compared as data (deepdiff), never as text, so key order, quoting and formatting
+Manifests are compared as data, never as text, so key order, quoting and formatting
 never show up as changes. Each YAML document is identified the way a reviewer thinks of it,
 ``cluster / group/Kind namespace/name``, where the cluster is where the file lands: its
 ``clusters/<name>/`` directory, ``karmada`` for the Karmada API server, ``hub`` for everything
@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jsonpatch
-from deepdiff import DeepDiff
-from deepdiff.helper import notpresent
 
+from . import listkeys
+from .gitbase import Base
 from .load import load_all_data
 from .model import Fleet
 from .plan import build_plan
@@ -85,10 +85,15 @@ class PlanDelta:
 
 @dataclass(frozen=True)
 class FleetDiff:
-    base: str  # the git ref compared against
+    base: str  # the git ref compared against, as given
     documents: tuple[DocumentDiff, ...]
     plan: PlanDelta
     notes: tuple[str, ...] = ()  # caveats a reviewer must see (stale tree, base fleet missing, …)
+    against: Base | None = None  # the commit compared with and how it was chosen (merge base or the ref)
+
+    @property
+    def base_line(self) -> str:
+        return self.against.describe() if self.against else self.base
 
     @property
     def empty(self) -> bool:
@@ -118,8 +123,8 @@ def field_path(parts: Iterable[Any]) -> str:
     """
     out = ""
     for part in parts:
-        if isinstance(part, int):
-            out += f"[{part}]"
+        if isinstance(part, int | listkeys.Key):
+            out += f"[{part}]" if isinstance(part, int) else str(part)
         elif _PLAIN_KEY.fullmatch(str(part)):
             out += f".{part}" if out else str(part)
         else:
@@ -192,39 +197,33 @@ class _Text:
         return self.data.decode("utf-8", "replace").splitlines()
 
 
-def field_changes(old: Any, new: Any) -> tuple[Change, ...]:
-    """Field-level changes between two documents; list order counts, mapping key order does not."""
+def field_changes(old: Any, new: Any, local: str = "") -> tuple[Change, ...]:
+    """Field-level changes between two documents; list entries are matched by identity (``listkeys``).
+
+    ``local`` is the file's path inside its cluster directory, which names kindless documents.
+    """
     if isinstance(old, _Text) or isinstance(new, _Text):
         return line_changes(_as_lines(old), _as_lines(new))
-    return tuple(sorted(_walk(old, new, ()), key=lambda c: c.path))
+    keys = listkeys.table_for(new if isinstance(new, dict) else old, local)
+    return tuple(sorted(_walk(old, new, (), keys), key=lambda c: c.path))
 
 
-def _walk(old: Any, new: Any, at: tuple) -> Iterable[Change]:
+def _walk(old: Any, new: Any, at: tuple, keys: Mapping[str, tuple[str, ...]]) -> Iterable[Change]:
     """Descend while both sides have the same shape, comparing subtrees with ``==`` (fast, in C).
 
     A rendered file repeats whole subtrees unchanged (Cilium's peer list names every cluster), so
-    only the subtrees that differ reach deepdiff, which aligns lists of different lengths.
+    only the subtrees that differ are descended into.
     """
     if old == new and canonical(old) == canonical(new):  # == alone says 1 == 1.0 == True
         return
     if isinstance(old, dict) and isinstance(new, dict):
         for key in old.keys() | new.keys():
-            yield from _walk(old.get(key, ABSENT), new.get(key, ABSENT), (*at, key))
-    elif isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
-        for index, (a, b) in enumerate(zip(old, new, strict=True)):
-            yield from _walk(a, b, (*at, index))
-    elif old is ABSENT or new is ABSENT:
-        yield Change(field_path(at), old, new)
+            yield from _walk(old.get(key, ABSENT), new.get(key, ABSENT), (*at, key), keys)
+    elif isinstance(old, list) and isinstance(new, list):
+        for part, a, b in listkeys.align(old, new, keys.get(listkeys.pattern(at)), ABSENT):
+            yield from _walk(a, b, (*at, part), keys)
     else:
-        yield from _deepdiff(old, new, at)
-
-
-def _deepdiff(old: Any, new: Any, at: tuple) -> Iterable[Change]:
-    for levels in DeepDiff(old, new, view="tree", verbose_level=2).values():
-        for level in levels:
-            before = ABSENT if level.t1 is notpresent else level.t1
-            after = ABSENT if level.t2 is notpresent else level.t2
-            yield Change(field_path((*at, *level.path(output_format="list"))), before, after)
+        yield Change(field_path(at), old, new)
 
 
 def _as_lines(doc: Any) -> list[str]:
@@ -258,7 +257,7 @@ def compare_trees(base: Mapping[str, bytes], head: Mapping[str, bytes]) -> tuple
             found.append(DocumentDiff(*key, old[key][0], "removed"))
         elif key not in old:
             found.append(DocumentDiff(*key, new[key][0], "added"))
-        elif changes := field_changes(old[key][1], new[key][1]):
+        elif changes := field_changes(old[key][1], new[key][1], local_path(new[key][0])):
             patch = _patch(old[key][1], new[key][1])
             found.append(DocumentDiff(*key, new[key][0], "changed", changes, patch))
     return tuple(found)
@@ -381,8 +380,8 @@ def placement_changes(old: Mapping[str, Mapping[str, int]], new: Mapping[str, Ma
     return out
 
 
-def compare(ref: str, base_files: Mapping[str, bytes], head_files: Mapping[str, bytes],
+def compare(base: Base, base_files: Mapping[str, bytes], head_files: Mapping[str, bytes],
             base_fleet: Fleet | None, head_fleet: Fleet, notes: Iterable[str] = ()) -> FleetDiff:
     """The whole review: manifests from the two committed trees, plan delta from the two fleet models."""
     documents_changed = compare_trees(base_files, head_files)
-    return FleetDiff(ref, documents_changed, plan_delta(base_fleet, head_fleet), tuple(notes))
+    return FleetDiff(base.ref, documents_changed, plan_delta(base_fleet, head_fleet), tuple(notes), base)

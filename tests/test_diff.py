@@ -105,8 +105,8 @@ def test_text_shows_plan_delta_and_semantic_changes(repo):
 
 def test_repeated_change_is_shown_once_with_its_clusters(repo):
     out = diff(repo, "--base", "HEAD~1").output
-    assert out.count("+ clustermesh.config.clusters[2]: {\"name\": \"stage-a\"") == 1
-    assert "in 2 clusters: prod-a, prod-b" in out
+    assert out.count('+ clustermesh.config.clusters[name=prod-c]: {"name": "prod-c"') == 1
+    assert "in 3 clusters: prod-a, prod-b, stage-a" in out
 
 
 def test_json(repo):
@@ -127,10 +127,11 @@ def test_json(repo):
 
 def test_markdown_comment(repo):
     out = diff(repo, "--base", "HEAD~1", "--format", "markdown").output
-    assert out.startswith("## fleetgen diff against `HEAD~1`\n\n|  | change |\n|---|---|\n")
+    base = git(repo, "rev-parse", "HEAD~1").strip()
+    assert out.startswith(f"## fleetgen diff against merge base `{base[:12]}` of `HEAD~1` and HEAD\n\n")
     assert "| Placements | 3 change(s) in 1 workload(s) |" in out
     assert "| orders | prod-a | 4 → 6 |" in out
-    assert out.count("<details>") == out.count("</details>") == 5  # shared + hub, karmada, prod-c, stage-a
+    assert out.count("<details>") == out.count("</details>") == 4  # shared (the new peer) + hub, karmada, prod-c
     assert "<summary><code>prod-c</code>: 16 added, 0 removed, 0 changed</summary>" in out
     assert fences_balanced(out)
 

@@ -1,8 +1,10 @@
 """``fleetgen diff --format json``: the review as one machine-readable object.
 
-Shape: ``{"base", "notes", "manifests": [{"cluster", "id", "file", "status", "changes": [{"path",
-"old", "new"}], "patch": [RFC 6902 ops]}], "plan": {"applications": {"added", "removed", "changed"}, "placements":
-{WORKLOAD: {CLUSTER: {"old", "new"}}}, "pending": {"added", "registered"}, "upgrades": [...]}}``.
+Shape: ``{"base", "base_commit", "merge_base", "notes", "manifests": [{"cluster", "id", "file", "status",
+"changes": [{"path", "old", "new"}], "patch": [RFC 6902 ops]}], "plan": {"applications": {"added", "removed",
+"changed"}, "placements": {WORKLOAD: {CLUSTER: {"old", "new"}}}, "pending": {"added", "registered"}, "upgrades":
+[...]}}``. ``base`` is the ref as given, ``base_commit`` the commit compared with, ``merge_base`` whether that
+commit is the merge base of the ref and HEAD (the default) or the ref itself (``--no-merge-base``).
 A field added or removed simply lacks ``old`` or ``new``; a placement that did not exist is null.
 ``patch`` (changed documents) is the same change as RFC 6902 operations, as ``kubectl patch
 --type json`` and jsonpatch take them.
@@ -30,6 +32,8 @@ def as_json(result: FleetDiff) -> dict[str, Any]:
     plan = result.plan
     return {
         "base": result.base,
+        "base_commit": result.against.commit if result.against else None,
+        "merge_base": result.against.merge_base if result.against else None,
         "notes": list(result.notes),
         "manifests": [{"cluster": d.cluster, "id": d.ident, "file": d.file, "status": d.status,
                        "changes": [_change_json(c) for c in d.changes], "patch": list(d.patch)}

@@ -110,7 +110,7 @@ def manifest_lines(documents: tuple[DocumentDiff, ...]) -> list[str]:
 
 
 def render(result: FleetDiff) -> str:
-    head = [f"fleetgen diff against {result.base}", *(f"note: {n}" for n in result.notes)]
+    head = [f"fleetgen diff against {result.base_line}", *(f"note: {n}" for n in result.notes)]
     if result.empty:
         return "\n".join([*head, "no differences: the plan and the rendered manifests are unchanged"]) + "\n"
     body = plan_lines(result.plan) or ["Plan: unchanged"]

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from ..diff import DocumentDiff, FleetDiff, PlanDelta, Shared, by_cluster, group_shared
+from ..gitbase import SHORT
 from .diff_text import cluster_list, document_lines, moved, shared_lines, summary
 from .plan_text import table
 
@@ -183,7 +184,17 @@ def summary_table(result: FleetDiff) -> str:
 
 def header(result: FleetDiff) -> str:
     notes = "".join(f"> [!WARNING]\n> {n}\n\n" for n in result.notes)
-    return f"## fleetgen diff against `{result.base}`\n\n{notes}"
+    return f"## fleetgen diff against {_base(result)}\n\n{notes}"
+
+
+def _base(result: FleetDiff) -> str:
+    """``merge base `abc…` of `origin/main` and HEAD``: code spans for the commit and the ref."""
+    base = result.against
+    if base is None:
+        return f"`{result.base}`"
+    if base.merge_base:
+        return f"merge base `{base.commit[:SHORT]}` of `{base.ref}` and HEAD"
+    return f"`{base.ref}` (`{base.commit[:SHORT]}`)"
 
 
 def render(result: FleetDiff, limit: int = LIMIT) -> str:

@@ -1,0 +1,130 @@
+"""``fleetgen diff`` as a pull-request review, on real git repositories: the merge base, list entries
+matched by identity, destruction first, links to the rendered files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.test_diff import BASE, CHANGED, commit_rendered, diff, git, init_repo
+
+STAGE_B = """\
+  - name: stage-b
+    environment: staging
+    region: eu-west-1
+    kubernetesVersion: "1.31"
+    provider: {type: docker}
+    network: {pods: 10.4.0.0/16, services: 10.104.0.0/16, meshID: 5}
+"""
+ON_MAIN = BASE.replace("applicationSets:\n", STAGE_B + "applicationSets:\n")  # another PR, merged meanwhile
+
+
+@pytest.fixture(scope="module")
+def moved_on(tmp_path_factory) -> Path:
+    """main: base -> stage-b added (after the branch point); feature: base -> prod-c added, checked out."""
+    path = tmp_path_factory.mktemp("moved") / "repo"
+    init_repo(path)
+    commit_rendered(path, BASE, "base fleet")
+    git(path, "checkout", "-q", "-b", "feature")
+    commit_rendered(path, CHANGED, "add prod-c")
+    git(path, "checkout", "-q", "main")
+    commit_rendered(path, ON_MAIN, "add stage-b")
+    git(path, "checkout", "-q", "feature")
+    return path
+
+
+def as_json(repo: Path, *args: str) -> dict:
+    result = diff(repo, *args, "--format", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_base_that_moved_on_is_compared_at_the_merge_base(moved_on):
+    body = as_json(moved_on, "--base", "main")
+    branch_point = git(moved_on, "rev-parse", "main~1").strip()
+    assert (body["base"], body["base_commit"], body["merge_base"]) == ("main", branch_point, True)
+    files = {m["file"] for m in body["manifests"]}
+    assert "hub/capi/prod-c.yaml" in files
+    assert not any("stage-b" in f for f in files)  # main's own new cluster is not part of this change
+    assert not any(m["status"] == "removed" for m in body["manifests"])
+    text = diff(moved_on, "--base", "main").output
+    tip = git(moved_on, "rev-parse", "main").strip()
+    assert text.startswith(f"fleetgen diff against merge base {branch_point[:12]} of main ({tip[:12]}) and HEAD\n")
+
+
+def test_no_merge_base_compares_with_the_ref_itself(moved_on):
+    body = as_json(moved_on, "--base", "main", "--no-merge-base")
+    tip = git(moved_on, "rev-parse", "main").strip()
+    assert (body["base_commit"], body["merge_base"]) == (tip, False)
+    removed = {m["file"] for m in body["manifests"] if m["status"] == "removed"}
+    assert "hub/capi/stage-b.yaml" in removed  # what a tip-of-main comparison wrongly reports
+    assert diff(moved_on, "--base", "main", "--no-merge-base").output.startswith(f"fleetgen diff against main "
+                                                                                f"({tip[:12]})\n")
+
+
+def test_unrelated_histories_are_a_usage_error(tmp_path):
+    path = tmp_path / "repo"
+    init_repo(path)
+    commit_rendered(path, BASE, "base fleet")
+    git(path, "checkout", "-q", "--orphan", "other")
+    commit_rendered(path, CHANGED, "unrelated root")
+    result = diff(path, "--base", "main")
+    assert result.exit_code == 2 and "no merge base" in result.output and "fetch-depth: 0" in result.output
+    assert diff(path, "--base", "main", "--no-merge-base").exit_code == 0
+
+
+# ---------------------------------------------------------------- list entries by identity
+
+
+@pytest.fixture(scope="module")
+def added(tmp_path_factory) -> dict:
+    """prod-c added between prod-b and stage-a: in the middle of every sorted list that names clusters."""
+    path = tmp_path_factory.mktemp("added") / "repo"
+    init_repo(path)
+    commit_rendered(path, BASE, "base fleet")
+    commit_rendered(path, CHANGED, "add prod-c")
+    return as_json(path, "--base", "HEAD~1")
+
+
+def list_changes(body: dict) -> dict[tuple[str, str], list[dict]]:
+    """Changes of the changed YAML documents, by (file, path)."""
+    out: dict[tuple[str, str], list[dict]] = {}
+    for m in body["manifests"]:
+        if m["status"] == "changed" and m["file"] != "README.md":
+            for change in m["changes"]:
+                out.setdefault((m["file"], change["path"]), []).append(change)
+    return out
+
+
+def test_a_cluster_added_in_the_middle_is_one_added_entry_per_list(added):
+    peer = {"name": "prod-c", "address": "prod-c.clustermesh.test-fleet.internal", "port": 2379}
+    destination = {"server": "https://c.example.com", "namespace": "monitoring"}
+    endpoint = "--endpoint=thanos-sidecar.prod-c.test-fleet.internal:10901"
+    expected = {
+        **{(f"clusters/{c}/cilium/values.yaml", "clustermesh.config.clusters[name=prod-c]"): [{"new": peer}]
+           for c in ("prod-a", "prod-b", "stage-a")},
+        **{(f, 'spec.destinations[server="https://c.example.com",namespace=monitoring]'): [{"new": destination}]
+           for f in ("bootstrap/root-app.yaml", "hub/argocd/projects/fleet-platform.yaml")},
+        # the querier's arguments: --query.replica-label, --endpoint= for prod-a, prod-b, stage-a, then prod-c
+        ("hub/observability/thanos-querier.yaml", "spec.template.spec.containers[name=thanos-query].args[6]"):
+            [{"new": endpoint}],
+        ("karmada/workloads/orders.yaml", "spec.placement.clusterAffinity.clusterNames[2]"): [{"new": "prod-c"}],
+        # prod-a moves to 1.31 in the same change
+        ("hub/capi/prod-a.yaml", "spec.version"): [{"old": "v1.30", "new": "v1.31"}],
+        ("hub/capi/prod-a.yaml", "spec.template.spec.version"): [{"old": "v1.30.0", "new": "v1.31.0"}],
+    }
+    got = {key: [{k: v for k, v in c.items() if k != "path"} for c in changes]
+           for key, changes in list_changes(added).items()}
+    assert got == expected
+
+
+def test_a_reordered_keyed_list_is_not_a_change():
+    from generator.diff import compare_trees
+
+    peers = [{"name": n, "address": f"{n}.mesh", "port": 2379} for n in ("a", "b", "c")]
+    old = {"clusters/x/cilium/values.yaml": json.dumps({"clustermesh": {"config": {"clusters": peers}}}).encode()}
+    new = {"clusters/x/cilium/values.yaml": json.dumps({"clustermesh": {"config": {"clusters": peers[::-1]}}})
+           .encode()}
+    assert compare_trees(old, new) == ()
