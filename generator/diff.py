@@ -23,12 +23,14 @@ from typing import Any
 import jsonpatch
 
 from . import listkeys
+from .destroy import Destruction, assess
 from .gitbase import Base
 from .load import load_all_data
 from .model import Fleet
 from .plan import build_plan
 
 YAML_SUFFIXES = (".yaml", ".yml", ".json")  # JSON is YAML
+APPSET_DIR = "hub/argocd/applicationsets/"
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
@@ -61,6 +63,7 @@ class DocumentDiff:
     status: str  # added | removed | changed
     changes: tuple[Change, ...] = ()
     patch: tuple[dict, ...] = ()  # RFC 6902 ops turning the old document into the new (changed only)
+    before: Any = field(default=None, compare=False, repr=False)  # the removed document (removed only)
 
     @property
     def label(self) -> str:
@@ -90,6 +93,7 @@ class FleetDiff:
     plan: PlanDelta
     notes: tuple[str, ...] = ()  # caveats a reviewer must see (stale tree, base fleet missing, …)
     against: Base | None = None  # the commit compared with and how it was chosen (merge base or the ref)
+    destroys: Destruction = field(default_factory=Destruction)  # what the change deletes, for the headline
 
     @property
     def base_line(self) -> str:
@@ -254,7 +258,7 @@ def compare_trees(base: Mapping[str, bytes], head: Mapping[str, bytes]) -> tuple
     found = []
     for key in sorted(old.keys() | new.keys()):
         if key not in new:
-            found.append(DocumentDiff(*key, old[key][0], "removed"))
+            found.append(DocumentDiff(*key, old[key][0], "removed", before=old[key][1]))
         elif key not in old:
             found.append(DocumentDiff(*key, new[key][0], "added"))
         elif changes := field_changes(old[key][1], new[key][1], local_path(new[key][0])):
@@ -384,4 +388,17 @@ def compare(base: Base, base_files: Mapping[str, bytes], head_files: Mapping[str
             base_fleet: Fleet | None, head_fleet: Fleet, notes: Iterable[str] = ()) -> FleetDiff:
     """The whole review: manifests from the two committed trees, plan delta from the two fleet models."""
     documents_changed = compare_trees(base_files, head_files)
-    return FleetDiff(base.ref, documents_changed, plan_delta(base_fleet, head_fleet), tuple(notes), base)
+    plan = plan_delta(base_fleet, head_fleet)
+    destroys = assess(documents_changed, plan, application_sets(base_files, head_files), head_fleet)
+    return FleetDiff(base.ref, documents_changed, plan, tuple(notes), base, destroys)
+
+
+def application_sets(base: Mapping[str, bytes], head: Mapping[str, bytes]) -> dict[str, dict]:
+    """ApplicationSet documents by name, the head's where both trees have one."""
+    found: dict[str, dict] = {}
+    for files in (base, head):
+        for rel in sorted(r for r in files if r.startswith(APPSET_DIR) and r.endswith(YAML_SUFFIXES)):
+            for doc in parse(files[rel], rel) or ():
+                if isinstance(doc, dict) and doc.get("kind") == "ApplicationSet":
+                    found[str((doc.get("metadata") or {}).get("name"))] = doc
+    return found

@@ -128,7 +128,9 @@ def test_json(repo):
 def test_markdown_comment(repo):
     out = diff(repo, "--base", "HEAD~1", "--format", "markdown").output
     base = git(repo, "rev-parse", "HEAD~1").strip()
-    assert out.startswith(f"## fleetgen diff against merge base `{base[:12]}` of `HEAD~1` and HEAD\n\n")
+    assert out.startswith(f"<!-- fleetgen diff -->\n## fleetgen diff against merge base `{base[:12]}` of `HEAD~1` "
+                          "and HEAD\n\n**Destroys nothing: no cluster, Application, placement, mesh peer or manifest "
+                          "is deleted.**\n\n|  | change |\n")
     assert "| Placements | 3 change(s) in 1 workload(s) |" in out
     assert "| orders | prod-a | 4 → 6 |" in out
     assert out.count("<details>") == out.count("</details>") == 4  # shared (the new peer) + hub, karmada, prod-c

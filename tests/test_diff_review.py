@@ -128,3 +128,78 @@ def test_a_reordered_keyed_list_is_not_a_change():
     new = {"clusters/x/cilium/values.yaml": json.dumps({"clustermesh": {"config": {"clusters": peers[::-1]}}})
            .encode()}
     assert compare_trees(old, new) == ()
+
+
+# ---------------------------------------------------------------- destruction first
+
+
+WITHOUT_PROD_B = (BASE.replace(BASE[BASE.index("  - name: prod-b\n"):BASE.index("  - name: stage-a\n")], "")
+                  .replace("weights: {prod-a: 2, prod-b: 1}", "weights: {prod-a: 2}"))
+
+
+@pytest.fixture(scope="module")
+def removed(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("removed") / "repo"
+    init_repo(path)
+    commit_rendered(path, BASE, "base fleet")
+    commit_rendered(path, WITHOUT_PROD_B, "remove prod-b")
+    return path
+
+
+def test_a_removed_cluster_is_named_destroyed_first(removed):
+    body = as_json(removed, "--base", "HEAD~1")
+    destroy = body["destroy"]
+    assert destroy["clusters"] == ["prod-b/prod-b"]
+    # its Application goes with its cluster Secret: Argo CD drops the finalizer of an Application whose
+    # destination no longer exists, so nothing is deleted on the (departing) cluster
+    assert destroy["applications"] == [{"name": "prod-b-web", "source": "services", "deletesResources": False,
+                                        "why": "destination cluster removed: Argo CD drops the finalizer and "
+                                               "leaves the resources"}]
+    assert destroy["replicas"] == [{"workload": "orders", "cluster": "prod-b", "old": 2, "new": 0}]
+    assert destroy["peers"] == {"prod-b": 2}  # leaves prod-a's and stage-a's ClusterMesh
+    text = diff(removed, "--base", "HEAD~1").output.splitlines()
+    assert text[1] == (f"Destroys: 1 cluster, 1 Argo CD Application (0 with their resources), 1 Karmada placement "
+                       f"losing replicas, 1 mesh peer, {destroy['removedDocuments']} manifests removed")
+    assert text[2] == "  cluster prod-b/prod-b: Cluster API deletes it with its machines and infrastructure"
+
+
+def test_markdown_puts_destruction_before_the_tables(removed):
+    out = diff(removed, "--base", "HEAD~1", "--format", "markdown").output
+    first = out.split("\n\n")[1]
+    assert first.startswith("> [!CAUTION]\n> **Destroys: 1 cluster,")
+    assert "> - placement orders on prod-b: 2 → 0 replicas\n" in first
+    assert out.count("<summary><code>cilium/values.yaml</code> in 2 clusters</summary>") == 1  # one peer removal
+
+
+def test_fail_on_destroy_exits_one_only_when_something_is_deleted(removed):
+    assert diff(removed, "--base", "HEAD~1").exit_code == 0
+    assert diff(removed, "--base", "HEAD~1", "--fail-on", "destroy").exit_code == 1
+    assert diff(removed, "--base", "HEAD", "--fail-on", "destroy").exit_code == 0
+
+
+def test_an_application_no_longer_selected_deletes_its_resources(tmp_path):
+    path = tmp_path / "repo"
+    init_repo(path)
+    commit_rendered(path, BASE, "base fleet")
+    narrowed = BASE.replace("clusters: {matchLabels: {tier: standard}}",
+                            "clusters: {matchLabels: {tier: standard, region: us-east-1}}")
+    commit_rendered(path, narrowed, "services only in us-east-1")
+    body = as_json(path, "--base", "HEAD~1")
+    # the ApplicationSet controller deletes it and, with the resources finalizer it adds by default, its resources
+    assert body["destroy"]["applications"] == [{"name": "prod-b-web", "source": "services", "deletesResources": True,
+                                                "why": "resources-finalizer.argocd.argoproj.io"}]
+    assert body["destroy"]["clusters"] == [] and body["destroy"]["count"] == 1
+
+
+def test_application_set_policies_decide_what_is_deleted():
+    from generator.destroy import generated
+
+    app = {"name": "c1-web", "applicationSet": "web", "server": "https://c1"}
+    servers = {"https://c1"}
+    preserve = {"spec": {"syncPolicy": {"preserveResourcesOnDeletion": True}}}
+    assert generated(app, preserve, servers).deletes_resources is False
+    assert generated(app, {"spec": {"syncPolicy": {"applicationsSync": "create-only"}}}, servers) is None
+    assert generated(app, {"spec": {"syncPolicy": {"applicationsSync": "create-delete"}}}, servers).deletes_resources
+    own = {"spec": {"template": {"metadata": {"finalizers": ["resources-finalizer.argocd.argoproj.io/background"]}},
+                    "syncPolicy": {"preserveResourcesOnDeletion": True}}}
+    assert generated(app, own, servers).deletes_resources  # the template's own finalizers win

@@ -119,9 +119,11 @@ def relative(path: Path, root: Path) -> PurePosixPath:
 @click.option("--base", "ref", required=True, metavar="REF", help="Git ref to compare with (origin/main).")
 @click.option("--no-merge-base", "exact", is_flag=True,
               help="Compare with REF itself, not with the merge base of REF and HEAD.")
+@click.option("--fail-on", "fail_on", type=click.Choice(["destroy"]), default=None,
+              help="Exit 1 when the change deletes anything (a cluster, Application, placement, peer or manifest).")
 @out_option
 @format_option("text", "markdown", "json")
-def command(fleet, ref, exact, out, fmt) -> None:
+def command(fleet, ref, exact, fail_on, out, fmt) -> None:
     """Compare the fleet and rendered tree at the merge base of git REF and HEAD with the working tree."""
     loaded = pipeline.check(fleet, out)  # an unreadable FLEET is a usage error before anything else
     root = repo_root(fleet.resolve().parent)
@@ -138,3 +140,4 @@ def command(fleet, ref, exact, out, fmt) -> None:
     base_files = committed_tree(commit, old_dir, root)
     result = compare(base, base_files, working_tree(target), old_model, loaded.fleet, notes)
     emit({"json": diff_json.render, "markdown": markdown.render, "text": diff_text.render}[fmt](result))
+    sys.exit(1 if fail_on == "destroy" and result.destroys.any else 0)

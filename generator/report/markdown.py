@@ -19,10 +19,11 @@ from dataclasses import dataclass, replace
 
 from ..diff import DocumentDiff, FleetDiff, PlanDelta, Shared, by_cluster, group_shared
 from ..gitbase import SHORT
-from .diff_text import cluster_list, document_lines, moved, shared_lines, summary
+from .diff_text import cluster_list, destroy_headline, destroy_items, document_lines, moved, shared_lines, summary
 from .plan_text import table
 
 LIMIT = 65_536
+MARKER = "<!-- fleetgen diff -->"  # first line: the workflow finds its own comment by it and updates it
 MARGIN = 512  # headroom for the notes added while cutting
 MIN_BLOCK = 4096  # a cut block shows at least this much (about 30 lines), else it is only counted
 NOTE_ROOM = 256  # room kept for a section's "… N more not shown" note
@@ -182,9 +183,18 @@ def summary_table(result: FleetDiff) -> str:
     return "\n".join(table(["", "change"], rows)) + "\n\n"
 
 
+def destroy_block(result: FleetDiff) -> str:
+    """What the change deletes, before anything else: a CAUTION alert, or one line saying nothing is."""
+    destroys = result.destroys
+    if not destroys.any:
+        return f"**{destroy_headline(destroys)}.**\n\n"
+    items = "".join(f"> - {line}\n" for line in destroy_items(destroys))
+    return f"> [!CAUTION]\n> **{destroy_headline(destroys)}**\n>\n{items}\n"
+
+
 def header(result: FleetDiff) -> str:
     notes = "".join(f"> [!WARNING]\n> {n}\n\n" for n in result.notes)
-    return f"## fleetgen diff against {_base(result)}\n\n{notes}"
+    return f"{MARKER}\n## fleetgen diff against {_base(result)}\n\n{destroy_block(result)}{notes}"
 
 
 def _base(result: FleetDiff) -> str:
