@@ -62,17 +62,21 @@ def commit_rendered(repo: Path, fleet_text: str, message: str) -> None:
     git(repo, "commit", "-q", "-m", message)
 
 
+def history(path: Path, *fleets: str) -> Path:
+    """A new repository at ``path`` with one rendered commit per fleet text, oldest first."""
+    init_repo(path)
+    for number, fleet_text in enumerate(fleets, 1):
+        commit_rendered(path, fleet_text, f"fleet version {number}")
+    return path
+
+
 def diff(repo: Path, *args: str):
     return CliRunner().invoke(cli, ["diff", str(repo / "fleet.yaml"), *args], catch_exceptions=False)
 
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("gitops") / "repo"
-    init_repo(path)
-    commit_rendered(path, BASE, "base fleet")
-    commit_rendered(path, CHANGED, "add prod-c, more orders, prod-a to 1.31")
-    return path
+    return history(tmp_path_factory.mktemp("gitops") / "repo", BASE, CHANGED)  # prod-c, more orders, prod-a 1.31
 
 
 def fences_balanced(text: str) -> bool:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_diff import BASE, CHANGED, commit_rendered, diff, git, init_repo
+from tests.test_diff import BASE, CHANGED, commit_rendered, diff, git, history, init_repo
 
 STAGE_B = """\
   - name: stage-b
@@ -81,11 +81,7 @@ def test_unrelated_histories_are_a_usage_error(tmp_path):
 @pytest.fixture(scope="module")
 def added(tmp_path_factory) -> dict:
     """prod-c added between prod-b and stage-a: in the middle of every sorted list that names clusters."""
-    path = tmp_path_factory.mktemp("added") / "repo"
-    init_repo(path)
-    commit_rendered(path, BASE, "base fleet")
-    commit_rendered(path, CHANGED, "add prod-c")
-    return as_json(path, "--base", "HEAD~1")
+    return as_json(history(tmp_path_factory.mktemp("added") / "repo", BASE, CHANGED), "--base", "HEAD~1")
 
 
 def list_changes(body: dict) -> dict[tuple[str, str], list[dict]]:
@@ -139,11 +135,7 @@ WITHOUT_PROD_B = (BASE.replace(BASE[BASE.index("  - name: prod-b\n"):BASE.index(
 
 @pytest.fixture(scope="module")
 def removed(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("removed") / "repo"
-    init_repo(path)
-    commit_rendered(path, BASE, "base fleet")
-    commit_rendered(path, WITHOUT_PROD_B, "remove prod-b")
-    return path
+    return history(tmp_path_factory.mktemp("removed") / "repo", BASE, WITHOUT_PROD_B)
 
 
 def test_a_removed_cluster_is_named_destroyed_first(removed):
@@ -178,13 +170,9 @@ def test_fail_on_destroy_exits_one_only_when_something_is_deleted(removed):
 
 
 def test_an_application_no_longer_selected_deletes_its_resources(tmp_path):
-    path = tmp_path / "repo"
-    init_repo(path)
-    commit_rendered(path, BASE, "base fleet")
     narrowed = BASE.replace("clusters: {matchLabels: {tier: standard}}",
                             "clusters: {matchLabels: {tier: standard, region: us-east-1}}")
-    commit_rendered(path, narrowed, "services only in us-east-1")
-    body = as_json(path, "--base", "HEAD~1")
+    body = as_json(history(tmp_path / "repo", BASE, narrowed), "--base", "HEAD~1")
     # the ApplicationSet controller deletes it and, with the resources finalizer it adds by default, its resources
     assert body["destroy"]["applications"] == [{"name": "prod-b-web", "source": "services", "deletesResources": True,
                                                 "why": "resources-finalizer.argocd.argoproj.io"}]
