@@ -25,6 +25,7 @@ import jsonpatch
 from . import listkeys
 from .destroy import Destruction, assess
 from .gitbase import Base
+from .links import Links
 from .load import load_all_data
 from .model import Fleet
 from .plan import build_plan
@@ -94,6 +95,7 @@ class FleetDiff:
     notes: tuple[str, ...] = ()  # caveats a reviewer must see (stale tree, base fleet missing, …)
     against: Base | None = None  # the commit compared with and how it was chosen (merge base or the ref)
     destroys: Destruction = field(default_factory=Destruction)  # what the change deletes, for the headline
+    links: Links | None = None  # URLs of the rendered files on GitHub, when running in GitHub Actions
 
     @property
     def base_line(self) -> str:
@@ -385,12 +387,13 @@ def placement_changes(old: Mapping[str, Mapping[str, int]], new: Mapping[str, Ma
 
 
 def compare(base: Base, base_files: Mapping[str, bytes], head_files: Mapping[str, bytes],
-            base_fleet: Fleet | None, head_fleet: Fleet, notes: Iterable[str] = ()) -> FleetDiff:
+            base_fleet: Fleet | None, head_fleet: Fleet, notes: Iterable[str] = (), links: Links | None = None,
+            ) -> FleetDiff:
     """The whole review: manifests from the two committed trees, plan delta from the two fleet models."""
     documents_changed = compare_trees(base_files, head_files)
     plan = plan_delta(base_fleet, head_fleet)
     destroys = assess(documents_changed, plan, application_sets(base_files, head_files), head_fleet)
-    return FleetDiff(base.ref, documents_changed, plan, tuple(notes), base, destroys)
+    return FleetDiff(base.ref, documents_changed, plan, tuple(notes), base, destroys, links)
 
 
 def application_sets(base: Mapping[str, bytes], head: Mapping[str, bytes]) -> dict[str, dict]:

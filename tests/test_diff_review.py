@@ -191,3 +191,49 @@ def test_application_set_policies_decide_what_is_deleted():
     own = {"spec": {"template": {"metadata": {"finalizers": ["resources-finalizer.argocd.argoproj.io/background"]}},
                     "syncPolicy": {"preserveResourcesOnDeletion": True}}}
     assert generated(app, own, servers).deletes_resources  # the template's own finalizers win
+
+
+# ---------------------------------------------------------------- links to the rendered files
+
+GITHUB_VARS = ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_SHA", "GITHUB_EVENT_PATH")
+
+
+def markdown_with(repo: Path, env: dict[str, str | None]) -> str:
+    from click.testing import CliRunner
+
+    from generator.main import cli
+
+    unset: dict[str, str | None] = dict.fromkeys(GITHUB_VARS)
+    result = CliRunner().invoke(cli, ["diff", str(repo / "fleet.yaml"), "--base", "HEAD~1", "--format", "markdown"],
+                                env={**unset, **env}, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_files_link_to_the_pull_request_head_when_github_variables_are_set(removed, tmp_path):
+    head = git(removed, "rev-parse", "HEAD").strip()
+    base = git(removed, "rev-parse", "HEAD~1").strip()
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"pull_request": {"head": {"sha": head}}}))
+    out = markdown_with(removed, {"GITHUB_SERVER_URL": "https://github.example.com", "GITHUB_REPOSITORY": "acme/fleet",
+                                  "GITHUB_SHA": "f" * 40, "GITHUB_EVENT_PATH": str(event)})
+    blob = "https://github.example.com/acme/fleet/blob"
+    # changed: at the pull request's head (not GITHUB_SHA, GitHub's merge commit); removed: at the base
+    assert f"`~ apps/Deployment monitoring/thanos-querier` · [hub/observability/thanos-querier.yaml]({blob}/{head}/" \
+           "rendered/hub/observability/thanos-querier.yaml)\n" in out
+    assert f"`- cluster.x-k8s.io/Cluster prod-b/prod-b` · [hub/capi/prod-b.yaml]({blob}/{base}/rendered/hub/capi/" \
+           "prod-b.yaml)\n" in out
+    assert "f" * 40 not in out
+
+
+def test_github_sha_is_used_without_a_pull_request_event(removed):
+    out = markdown_with(removed, {"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "acme/fleet",
+                                  "GITHUB_SHA": "e" * 40})
+    assert f"[README.md](https://github.com/acme/fleet/blob/{'e' * 40}/rendered/README.md)" in out
+
+
+@pytest.mark.parametrize("env", [{}, {"GITHUB_SERVER_URL": "https://github.com", "GITHUB_SHA": "e" * 40},
+                                 {"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "acme/fleet"}])
+def test_no_links_without_the_github_variables(removed, env):
+    out = markdown_with(removed, env)
+    assert "](" not in out and "`hub/capi/prod-b.yaml`" in out

@@ -11,13 +11,14 @@ Two sources, on purpose:
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path, PurePosixPath
 
 import click
 
-from .. import gitbase, pipeline, tree
+from .. import gitbase, links, pipeline, tree
 from ..diff import compare
 from ..errors import FleetgenError
 from ..load import load_bytes
@@ -138,6 +139,7 @@ def command(fleet, ref, exact, fail_on, out, fmt) -> None:
     old_dir = relative(target, root) if out or not old_model else fleet_rel.parent / old_model.rendered_dir
     notes += stale_note(target, loaded.fleet, fleet)
     base_files = committed_tree(commit, old_dir, root)
-    result = compare(base, base_files, working_tree(target), old_model, loaded.fleet, notes)
+    urls = links.from_environment(os.environ, relative(target, root), old_dir, commit)
+    result = compare(base, base_files, working_tree(target), old_model, loaded.fleet, notes, urls)
     emit({"json": diff_json.render, "markdown": markdown.render, "text": diff_text.render}[fmt](result))
     sys.exit(1 if fail_on == "destroy" and result.destroys.any else 0)
