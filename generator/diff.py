@@ -249,10 +249,12 @@ def line_changes(old: list[str], new: list[str]) -> tuple[Change, ...]:
     return tuple(changes)
 
 
-def compare_trees(base: Mapping[str, bytes], head: Mapping[str, bytes]) -> tuple[DocumentDiff, ...]:
+def compare_trees(base: Mapping[str, bytes], head: Mapping[str, bytes], patches: bool = True,
+                  ) -> tuple[DocumentDiff, ...]:
     """Documents added, removed and changed between two rendered trees (path -> bytes).
 
     Files with identical bytes hold identical documents, so only the files that differ are parsed.
+    ``patches``: also compute each changed document's RFC 6902 patch (only the JSON report shows it).
     """
     same = {rel for rel in base.keys() & head.keys() if base[rel] == head[rel]}
     old = documents({rel: data for rel, data in base.items() if rel not in same})
@@ -264,7 +266,7 @@ def compare_trees(base: Mapping[str, bytes], head: Mapping[str, bytes]) -> tuple
         elif key not in old:
             found.append(DocumentDiff(*key, new[key][0], "added"))
         elif changes := field_changes(old[key][1], new[key][1], local_path(new[key][0])):
-            patch = _patch(old[key][1], new[key][1])
+            patch = _patch(old[key][1], new[key][1]) if patches else ()
             found.append(DocumentDiff(*key, new[key][0], "changed", changes, patch))
     return tuple(found)
 
@@ -388,9 +390,9 @@ def placement_changes(old: Mapping[str, Mapping[str, int]], new: Mapping[str, Ma
 
 def compare(base: Base, base_files: Mapping[str, bytes], head_files: Mapping[str, bytes],
             base_fleet: Fleet | None, head_fleet: Fleet, notes: Iterable[str] = (), links: Links | None = None,
-            ) -> FleetDiff:
+            patches: bool = True) -> FleetDiff:
     """The whole review: manifests from the two committed trees, plan delta from the two fleet models."""
-    documents_changed = compare_trees(base_files, head_files)
+    documents_changed = compare_trees(base_files, head_files, patches)
     plan = plan_delta(base_fleet, head_fleet)
     destroys = assess(documents_changed, plan, application_sets(base_files, head_files), head_fleet)
     return FleetDiff(base.ref, documents_changed, plan, tuple(notes), base, destroys, links)

@@ -110,13 +110,15 @@ def _lookup(entry: dict, dotted: str) -> Any:
     return value
 
 
-def _by_key(items: list, fields: tuple[str, ...]) -> dict[str, tuple[Key, Any]] | None:
-    """Entries by the canonical text of their key, None when a key is missing or repeated."""
-    out: dict[str, tuple[Key, Any]] = {}
+def _by_key(items: list, fields: tuple[str, ...]) -> dict[Any, tuple[Key, Any]] | None:
+    """Entries by their key (its JSON text unless all strings), None when a key is missing or repeated."""
+    out: dict[Any, tuple[Key, Any]] = {}
     for item in items:
         values = _identity(item, fields)
-        text = json.dumps(values, sort_keys=True, default=str)
-        if values is None or text in out:
+        if values is None:
+            return None
+        text = values if all(isinstance(v, str | None) for v in values) else json.dumps(values, sort_keys=True)
+        if text in out:
             return None
         out[text] = (Key(fields, values), item)
     return out

@@ -140,6 +140,6 @@ def command(fleet, ref, exact, fail_on, out, fmt) -> None:
     notes += stale_note(target, loaded.fleet, fleet)
     base_files = committed_tree(commit, old_dir, root)
     urls = links.from_environment(os.environ, relative(target, root), old_dir, commit)
-    result = compare(base, base_files, working_tree(target), old_model, loaded.fleet, notes, urls)
+    result = compare(base, base_files, working_tree(target), old_model, loaded.fleet, notes, urls, fmt == "json")
     emit({"json": diff_json.render, "markdown": markdown.render, "text": diff_text.render}[fmt](result))
     sys.exit(1 if fail_on == "destroy" and result.destroys.any else 0)
