@@ -237,3 +237,36 @@ def test_github_sha_is_used_without_a_pull_request_event(removed):
 def test_no_links_without_the_github_variables(removed, env):
     out = markdown_with(removed, env)
     assert "](" not in out and "`hub/capi/prod-b.yaml`" in out
+
+
+# ---------------------------------------------------------------- a 5,000-cluster change
+
+
+def test_markdown_of_a_5000_cluster_change_fits_githubs_limit(tmp_path):
+    """One cluster removed, one added, and a new Thanos image everywhere (5,000 changed Prometheus files)."""
+    from bench.diff_bench import REMOVED, add_and_remove, fleet_wide
+    from bench.synth import fleet
+    from generator import pipeline
+    from generator.diff import compare
+    from generator.gitbase import Base
+    from generator.produce import produce
+    from generator.report import markdown
+    from tests.test_diff import fences_balanced
+
+    def rendered(data: dict, name: str):
+        path = tmp_path / name
+        path.write_text(json.dumps(data))
+        loaded = pipeline.check(path, None)
+        assert loaded.ok
+        return loaded.fleet, produce(loaded.fleet, path.name).files
+
+    base_data = fleet(5000)
+    removed_name = base_data["clusters"][REMOVED]["name"]
+    base_model, base_files = rendered(base_data, "base.json")
+    head_model, head_files = rendered(fleet_wide(add_and_remove(base_data, 5000)), "head.json")
+    result = compare(Base("main", "a" * 40, "b" * 40, True), base_files, head_files, base_model, head_model,
+                     patches=False)
+    out = markdown.render(result)
+    assert len(out.encode()) <= 65_536
+    assert fences_balanced(out) and out.count("<details>") == out.count("</details>")
+    assert f"> - cluster {removed_name}/{removed_name}: Cluster API deletes it" in out
