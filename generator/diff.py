@@ -1,6 +1,6 @@
 """What a fleet.yaml change does, for review: a semantic diff of two rendered trees and the plan delta.
 
-Manifests are compared as data (deepdiff), never as text, so key order, quoting and formatting
+Manifests are compared as data, never as text, so key order, quoting and formatting
 never show up as changes. Each YAML document is identified the way a reviewer thinks of it,
 ``cluster / group/Kind namespace/name``, where the cluster is where the file lands: its
 ``clusters/<name>/`` directory, ``karmada`` for the Karmada API server, ``hub`` for everything
@@ -21,15 +21,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jsonpatch
-from deepdiff import DeepDiff
-from deepdiff.helper import notpresent
 
+from . import listkeys
+from .destroy import Destruction, assess
+from .gitbase import Base
+from .links import Links
 from .load import load_all_data
 from .model import Fleet
 from .plan import build_plan
 from .plan.adoption import lifecycle_changes
 
 YAML_SUFFIXES = (".yaml", ".yml", ".json")  # JSON is YAML
+APPSET_DIR = "hub/argocd/applicationsets/"
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
@@ -62,6 +65,7 @@ class DocumentDiff:
     status: str  # added | removed | changed
     changes: tuple[Change, ...] = ()
     patch: tuple[dict, ...] = ()  # RFC 6902 ops turning the old document into the new (changed only)
+    before: Any = field(default=None, compare=False, repr=False)  # the removed document (removed only)
 
     @property
     def label(self) -> str:
@@ -89,10 +93,17 @@ class PlanDelta:
 
 @dataclass(frozen=True)
 class FleetDiff:
-    base: str  # the git ref compared against
+    base: str  # the git ref compared against, as given
     documents: tuple[DocumentDiff, ...]
     plan: PlanDelta
     notes: tuple[str, ...] = ()  # caveats a reviewer must see (stale tree, base fleet missing, …)
+    against: Base | None = None  # the commit compared with and how it was chosen (merge base or the ref)
+    destroys: Destruction = field(default_factory=Destruction)  # what the change deletes, for the headline
+    links: Links | None = None  # URLs of the rendered files on GitHub, when running in GitHub Actions
+
+    @property
+    def base_line(self) -> str:
+        return self.against.describe() if self.against else self.base
 
     @property
     def empty(self) -> bool:
@@ -122,8 +133,8 @@ def field_path(parts: Iterable[Any]) -> str:
     """
     out = ""
     for part in parts:
-        if isinstance(part, int):
-            out += f"[{part}]"
+        if isinstance(part, int | listkeys.Key):
+            out += f"[{part}]" if isinstance(part, int) else str(part)
         elif _PLAIN_KEY.fullmatch(str(part)):
             out += f".{part}" if out else str(part)
         else:
@@ -196,39 +207,33 @@ class _Text:
         return self.data.decode("utf-8", "replace").splitlines()
 
 
-def field_changes(old: Any, new: Any) -> tuple[Change, ...]:
-    """Field-level changes between two documents; list order counts, mapping key order does not."""
+def field_changes(old: Any, new: Any, local: str = "") -> tuple[Change, ...]:
+    """Field-level changes between two documents; list entries are matched by identity (``listkeys``).
+
+    ``local`` is the file's path inside its cluster directory, which names kindless documents.
+    """
     if isinstance(old, _Text) or isinstance(new, _Text):
         return line_changes(_as_lines(old), _as_lines(new))
-    return tuple(sorted(_walk(old, new, ()), key=lambda c: c.path))
+    keys = listkeys.table_for(new if isinstance(new, dict) else old, local)
+    return tuple(sorted(_walk(old, new, (), keys), key=lambda c: c.path))
 
 
-def _walk(old: Any, new: Any, at: tuple) -> Iterable[Change]:
+def _walk(old: Any, new: Any, at: tuple, keys: Mapping[str, tuple[str, ...]]) -> Iterable[Change]:
     """Descend while both sides have the same shape, comparing subtrees with ``==`` (fast, in C).
 
     A rendered file repeats whole subtrees unchanged (Cilium's peer list names every cluster), so
-    only the subtrees that differ reach deepdiff, which aligns lists of different lengths.
+    only the subtrees that differ are descended into.
     """
     if old == new and canonical(old) == canonical(new):  # == alone says 1 == 1.0 == True
         return
     if isinstance(old, dict) and isinstance(new, dict):
         for key in old.keys() | new.keys():
-            yield from _walk(old.get(key, ABSENT), new.get(key, ABSENT), (*at, key))
-    elif isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
-        for index, (a, b) in enumerate(zip(old, new, strict=True)):
-            yield from _walk(a, b, (*at, index))
-    elif old is ABSENT or new is ABSENT:
-        yield Change(field_path(at), old, new)
+            yield from _walk(old.get(key, ABSENT), new.get(key, ABSENT), (*at, key), keys)
+    elif isinstance(old, list) and isinstance(new, list):
+        for part, a, b in listkeys.align(old, new, keys.get(listkeys.pattern(at)), ABSENT):
+            yield from _walk(a, b, (*at, part), keys)
     else:
-        yield from _deepdiff(old, new, at)
-
-
-def _deepdiff(old: Any, new: Any, at: tuple) -> Iterable[Change]:
-    for levels in DeepDiff(old, new, view="tree", verbose_level=2).values():
-        for level in levels:
-            before = ABSENT if level.t1 is notpresent else level.t1
-            after = ABSENT if level.t2 is notpresent else level.t2
-            yield Change(field_path((*at, *level.path(output_format="list"))), before, after)
+        yield Change(field_path(at), old, new)
 
 
 def _as_lines(doc: Any) -> list[str]:
@@ -248,10 +253,12 @@ def line_changes(old: list[str], new: list[str]) -> tuple[Change, ...]:
     return tuple(changes)
 
 
-def compare_trees(base: Mapping[str, bytes], head: Mapping[str, bytes]) -> tuple[DocumentDiff, ...]:
+def compare_trees(base: Mapping[str, bytes], head: Mapping[str, bytes], patches: bool = True,
+                  ) -> tuple[DocumentDiff, ...]:
     """Documents added, removed and changed between two rendered trees (path -> bytes).
 
     Files with identical bytes hold identical documents, so only the files that differ are parsed.
+    ``patches``: also compute each changed document's RFC 6902 patch (only the JSON report shows it).
     """
     same = {rel for rel in base.keys() & head.keys() if base[rel] == head[rel]}
     old = documents({rel: data for rel, data in base.items() if rel not in same})
@@ -259,11 +266,11 @@ def compare_trees(base: Mapping[str, bytes], head: Mapping[str, bytes]) -> tuple
     found = []
     for key in sorted(old.keys() | new.keys()):
         if key not in new:
-            found.append(DocumentDiff(*key, old[key][0], "removed"))
+            found.append(DocumentDiff(*key, old[key][0], "removed", before=old[key][1]))
         elif key not in old:
             found.append(DocumentDiff(*key, new[key][0], "added"))
-        elif changes := field_changes(old[key][1], new[key][1]):
-            patch = _patch(old[key][1], new[key][1])
+        elif changes := field_changes(old[key][1], new[key][1], local_path(new[key][0])):
+            patch = _patch(old[key][1], new[key][1]) if patches else ()
             found.append(DocumentDiff(*key, new[key][0], "changed", changes, patch))
     return tuple(found)
 
@@ -388,8 +395,22 @@ def placement_changes(old: Mapping[str, Mapping[str, int]], new: Mapping[str, Ma
     return out
 
 
-def compare(ref: str, base_files: Mapping[str, bytes], head_files: Mapping[str, bytes],
-            base_fleet: Fleet | None, head_fleet: Fleet, notes: Iterable[str] = ()) -> FleetDiff:
+def compare(base: Base, base_files: Mapping[str, bytes], head_files: Mapping[str, bytes],
+            base_fleet: Fleet | None, head_fleet: Fleet, notes: Iterable[str] = (), links: Links | None = None,
+            patches: bool = True) -> FleetDiff:
     """The whole review: manifests from the two committed trees, plan delta from the two fleet models."""
-    documents_changed = compare_trees(base_files, head_files)
-    return FleetDiff(ref, documents_changed, plan_delta(base_fleet, head_fleet), tuple(notes))
+    documents_changed = compare_trees(base_files, head_files, patches)
+    plan = plan_delta(base_fleet, head_fleet)
+    destroys = assess(documents_changed, plan, application_sets(base_files, head_files), head_fleet)
+    return FleetDiff(base.ref, documents_changed, plan, tuple(notes), base, destroys, links)
+
+
+def application_sets(base: Mapping[str, bytes], head: Mapping[str, bytes]) -> dict[str, dict]:
+    """ApplicationSet documents by name, the head's where both trees have one."""
+    found: dict[str, dict] = {}
+    for files in (base, head):
+        for rel in sorted(r for r in files if r.startswith(APPSET_DIR) and r.endswith(YAML_SUFFIXES)):
+            for doc in parse(files[rel], rel) or ():
+                if isinstance(doc, dict) and doc.get("kind") == "ApplicationSet":
+                    found[str((doc.get("metadata") or {}).get("name"))] = doc
+    return found

@@ -104,6 +104,10 @@ class Drift:
     new: bytes | None = None
 
 
+STRAY = ("fleetgen did not write it and never deletes it, yet Argo CD would sync it: delete it or move it out of "
+         "the rendered tree")
+
+
 def compare(out: Path, rendered: Mapping[str, bytes]) -> list[Drift]:
     """What differs between the tree at ``out`` and ``rendered``: bytes only, never parsed YAML."""
     lock, present = read_lock(out), scan(out)
@@ -112,7 +116,7 @@ def compare(out: Path, rendered: Mapping[str, bytes]) -> list[Drift]:
         if rel.endswith(CHECKED_SUFFIXES):
             owned = rel in lock.files
             why = ("fleetgen rendered it before, but fleet.yaml no longer produces it: `fleetgen render` deletes it"
-                   if owned else "fleetgen does not produce it, yet Argo CD would sync it: delete it or move it")
+                   if owned else STRAY)
             drift.append(Drift("orphan", rel, why, old=_read(present[rel])))
     return sorted(drift)
 
@@ -154,6 +158,7 @@ class WriteResult:
     written: tuple[str, ...]
     unchanged: int
     deleted: tuple[str, ...]
+    strays: tuple[str, ...] = ()  # manifests left in the tree that fleetgen does not own (check's orphans)
 
 
 def write(out: Path, rendered: Mapping[str, bytes], versions: Mapping[str, str]) -> WriteResult:
@@ -171,7 +176,9 @@ def write(out: Path, rendered: Mapping[str, bytes], versions: Mapping[str, str])
         if changed or deleted or lock != new_lock:
             _check_removable(out, present)
             _swap_in(out, rendered, present, set(changed), set(deleted), new_lock, held)
-        return WriteResult(changed, len(rendered) - len(changed), deleted)
+        strays = tuple(sorted(rel for rel in present if rel not in rendered and rel not in lock.files
+                              and rel.endswith(CHECKED_SUFFIXES)))
+        return WriteResult(changed, len(rendered) - len(changed), deleted, strays)
 
 
 def _clear_leftovers(staging: Path) -> None:

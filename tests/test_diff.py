@@ -64,17 +64,21 @@ def commit_rendered(repo: Path, fleet_text: str, message: str) -> None:
     git(repo, "commit", "-q", "-m", message)
 
 
+def history(path: Path, *fleets: str) -> Path:
+    """A new repository at ``path`` with one rendered commit per fleet text, oldest first."""
+    init_repo(path)
+    for number, fleet_text in enumerate(fleets, 1):
+        commit_rendered(path, fleet_text, f"fleet version {number}")
+    return path
+
+
 def diff(repo: Path, *args: str):
     return CliRunner().invoke(cli, ["diff", str(repo / "fleet.yaml"), *args], catch_exceptions=False)
 
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("gitops") / "repo"
-    init_repo(path)
-    commit_rendered(path, BASE, "base fleet")
-    commit_rendered(path, CHANGED, "add prod-c, more orders, prod-a to 1.31")
-    return path
+    return history(tmp_path_factory.mktemp("gitops") / "repo", BASE, CHANGED)  # prod-c, more orders, prod-a 1.31
 
 
 def fences_balanced(text: str) -> bool:
@@ -107,8 +111,8 @@ def test_text_shows_plan_delta_and_semantic_changes(repo):
 
 def test_repeated_change_is_shown_once_with_its_clusters(repo):
     out = diff(repo, "--base", "HEAD~1").output
-    # stage-a (docker) is no ClusterMesh member, so prod-c is the second peer of prod-a and prod-b.
-    assert out.count("+ clustermesh.config.clusters[1]: {\"name\": \"prod-c\"") == 1
+    # stage-a (docker) is no ClusterMesh member, so prod-c is a new peer of prod-a and prod-b only.
+    assert out.count('+ clustermesh.config.clusters[name=prod-c]: {"name": "prod-c"') == 1
     assert "in 2 clusters: prod-a, prod-b" in out
 
 
@@ -130,10 +134,13 @@ def test_json(repo):
 
 def test_markdown_comment(repo):
     out = diff(repo, "--base", "HEAD~1", "--format", "markdown").output
-    assert out.startswith("## fleetgen diff against `HEAD~1`\n\n|  | change |\n|---|---|\n")
+    base = git(repo, "rev-parse", "HEAD~1").strip()
+    assert out.startswith(f"<!-- fleetgen diff -->\n## fleetgen diff against merge base `{base[:12]}` of `HEAD~1` "
+                          "and HEAD\n\n**Destroys nothing: no cluster, Application, placement, mesh peer or manifest "
+                          "is deleted.**\n\n|  | change |\n")
     assert "| Placements | 3 change(s) in 1 workload(s) |" in out
     assert "| orders | prod-a | 4 → 6 |" in out
-    assert out.count("<details>") == out.count("</details>") == 4  # shared + hub, karmada, prod-c
+    assert out.count("<details>") == out.count("</details>") == 4  # shared (the new peer) + hub, karmada, prod-c
     # 16 documents + the headless thanos-sidecar Service
     assert "<summary><code>prod-c</code>: 17 added, 0 removed, 0 changed</summary>" in out
     assert fences_balanced(out)

@@ -77,6 +77,21 @@ def test_orphan_yaml_but_not_notes(repo):
     assert rules(check(repo)) == {("orphan", "hub/stray.yaml")}
 
 
+def test_stray_manifest_fails_render_and_check_alike_until_it_is_removed(repo):
+    stray = repo / "rendered" / "hub" / "extra.yaml"
+    stray.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra, namespace: default}\n")
+    rendered, checked = run("render", repo / "fleet.yaml"), run("check", repo / "fleet.yaml")
+    assert (rendered.exit_code, checked.exit_code) == (1, 1)
+    for result in (rendered, checked):  # the pre-commit render hook and CI's check say the same thing
+        assert "error[orphan]" in result.output and "hub/extra.yaml" in result.output
+        assert "1 stray manifest(s) that fleetgen does not own: delete them or move them out of the rendered " \
+               "tree" in result.output
+        assert "out of date" not in result.output
+    assert stray.exists()  # fleetgen never deletes a file it did not write
+    stray.unlink()
+    assert run("render", repo / "fleet.yaml").exit_code == 0 and run("check", repo / "fleet.yaml").exit_code == 0
+
+
 def test_render_never_deletes_foreign_files_and_removes_owned_ones(repo):
     notes = repo / "rendered" / "NOTES.md"
     notes.write_text("ours, not fleetgen's\n")
@@ -139,8 +154,9 @@ def test_symlink_inside_the_tree_is_never_followed(repo):
     assert ("orphan", "link.yaml") in rules(result)
     fleet = repo / "fleet.yaml"
     fleet.write_text(fleet.read_text().replace("replicas: 60", "replicas: 90"))
-    assert run("render", fleet).exit_code == 0
+    assert run("render", fleet).exit_code == 1  # rendered, but a stray manifest is left (see test_stray_manifest…)
     assert secret.read_text() == "do not touch\n" and (repo / "rendered" / "link.yaml").is_symlink()
+    assert rules(check(repo)) == {("orphan", "link.yaml")}  # the new render was written all the same
 
 
 @pytest.mark.parametrize("code,words", [(28, "No space left"), (30, "Read-only"), (13, "Permission denied")])

@@ -73,5 +73,15 @@ def _text(drift, findings, label: str) -> str:
         parts.append(text.line(f, colour()) + "\n")
         if d.old is not None or d.new is not None:
             parts.append(unified(d, label))
-    parts.append(f"{len(findings)} file(s) out of date: run `fleetgen render` and commit the result\n")
+    strays = sum(d.message == tree.STRAY for d in drift)
+    if len(findings) > strays:
+        parts.append(f"{len(findings) - strays} file(s) out of date: run `fleetgen render` and commit the result\n")
+    if strays:
+        parts.append(stray_summary(strays) + "\n")
     return "".join(parts)
+
+
+def stray_summary(count: int) -> str:
+    """The one fix for manifests fleetgen does not own, worded the same by ``check`` and ``render``."""
+    return (f"{count} stray manifest(s) that fleetgen does not own: delete them or move them out of the rendered "
+            "tree (fleetgen never deletes a file it did not write)")

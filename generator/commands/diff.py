@@ -11,13 +11,14 @@ Two sources, on purpose:
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path, PurePosixPath
 
 import click
 
-from .. import pipeline, tree
+from .. import gitbase, links, pipeline, tree
 from ..diff import compare
 from ..errors import FleetgenError
 from ..load import load_bytes
@@ -199,13 +200,18 @@ def relative(path: Path, root: Path) -> PurePosixPath:
 @click.command("diff")
 @fleet_argument
 @click.option("--base", "ref", required=True, metavar="REF", help="Git ref to compare with (origin/main).")
+@click.option("--no-merge-base", "exact", is_flag=True,
+              help="Compare with REF itself, not with the merge base of REF and HEAD.")
+@click.option("--fail-on", "fail_on", type=click.Choice(["destroy"]), default=None,
+              help="Exit 1 when the change deletes anything (a cluster, Application, placement, peer or manifest).")
 @out_option
 @format_option("text", "markdown", "json")
-def command(fleet, ref, out, fmt) -> None:
-    """Compare the fleet and rendered tree at git REF with the working tree (exit 0 either way)."""
+def command(fleet, ref, exact, fail_on, out, fmt) -> None:
+    """Compare the fleet and rendered tree at the merge base of git REF and HEAD with the working tree."""
     loaded = pipeline.check(fleet, out)  # an unreadable FLEET is a usage error before anything else
     root = repo_root(fleet.resolve().parent)
-    commit = resolve_ref(ref, root)
+    base = gitbase.choose(git, ref, resolve_ref(ref, root), root, exact)
+    commit = base.commit
     if not loaded.ok:
         emit(LINT_FORMATS.get(fmt, LINT_FORMATS["text"])(loaded.findings, colour=colour()))
         sys.exit(1)
@@ -215,5 +221,7 @@ def command(fleet, ref, out, fmt) -> None:
     old_dir = relative(target, root) if out or not old_model else fleet_rel.parent / old_model.rendered_dir
     notes += stale_note(target, loaded.fleet, fleet)
     base_files = committed_tree(commit, old_dir, root)
-    result = compare(ref, base_files, working_tree(target), old_model, loaded.fleet, notes)
+    urls = links.from_environment(os.environ, relative(target, root), old_dir, commit)
+    result = compare(base, base_files, working_tree(target), old_model, loaded.fleet, notes, urls, fmt == "json")
     emit({"json": diff_json.render, "markdown": markdown.render, "text": diff_text.render}[fmt](result))
+    sys.exit(1 if fail_on == "destroy" and result.destroys.any else 0)

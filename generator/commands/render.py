@@ -7,10 +7,11 @@ import sys
 import click
 
 from .. import pipeline, tree
+from ..drift import as_finding
 from ..produce import leaked, produce
 from ..report import text
 from ..stages import Stages, wants_progress
-from .check import display
+from .check import display, stray_summary
 from .common import colour, fleet_argument, out_option, profile_option
 
 
@@ -45,5 +46,9 @@ def _render(fleet, out, stages: Stages) -> tuple[int, str, str]:
         return 1, report + text.render(secrets, colour=colour()), "fleetgen: nothing rendered: a credential would leak"
     with stages.stage("write"):
         result = tree.write(target, produced.files, produced.versions)
-    return 0, report, (f"rendered {len(produced.files)} files into {display(target)}: {len(result.written)} written, "
-                       f"{result.unchanged} unchanged, {len(result.deleted)} deleted")
+    summary = (f"rendered {len(produced.files)} files into {display(target)}: {len(result.written)} written, "
+               f"{result.unchanged} unchanged, {len(result.deleted)} deleted")
+    if result.strays:  # what `check` reports as orphans: fail here too, so the pre-commit hook agrees with CI
+        strays = [as_finding(tree.Drift("orphan", rel, tree.STRAY), display(target)) for rel in result.strays]
+        return 1, report + text.render(strays, colour=colour()), f"{summary}; {stray_summary(len(strays))}"
+    return 0, report, summary

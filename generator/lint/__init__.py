@@ -47,8 +47,10 @@ ORPHAN = stage_rule(
     """A YAML or JSON file in the rendered tree that the render does not produce.
 
     Argo CD syncs every manifest in the tree, so a stray file deploys something fleet.yaml does
-    not describe. Notes and docs (other extensions) are left alone.""",
-    "delete the file, or describe what it deploys in fleet.yaml",
+    not describe. A file fleetgen rendered before is deleted by the next `fleetgen render`; a
+    file fleetgen never wrote is never deleted by it, and `render` fails on it as `check` does.
+    Notes and docs (other extensions) are left alone.""",
+    "if fleetgen rendered it before, run `fleetgen render`; otherwise delete it or move it out of the rendered tree",
 )
 
 ALLOCATION = stage_rule(

@@ -1,8 +1,13 @@
 """``fleetgen diff --format json``: the review as one machine-readable object.
 
-Shape: ``{"base", "notes", "manifests": [{"cluster", "id", "file", "status", "changes": [{"path",
-"old", "new"}], "patch": [RFC 6902 ops]}], "plan": {"applications": {"added", "removed", "changed"}, "placements":
-{WORKLOAD: {CLUSTER: {"old", "new"}}}, "pending": {"added", "registered"}, "upgrades": [...]}}``.
+Shape: ``{"base", "base_commit", "merge_base", "notes", "manifests": [{"cluster", "id", "file", "status",
+"changes": [{"path", "old", "new"}], "patch": [RFC 6902 ops]}], "plan": {"applications": {"added", "removed",
+"changed"}, "placements": {WORKLOAD: {CLUSTER: {"old", "new"}}}, "pending": {"added", "registered"}, "upgrades":
+[...]}}``. ``base`` is the ref as given, ``base_commit`` the commit compared with, ``merge_base`` whether that
+commit is the merge base of the ref and HEAD (the default) or the ref itself (``--no-merge-base``).
+``destroy`` is what the change deletes: ``{"count", "clusters", "applications": [{"name", "source",
+"deletesResources", "why"}], "keptApplications", "replicas": [{"workload", "cluster", "old", "new"}], "peers":
+{PEER: CLUSTERS}, "removedDocuments"}``.
 A field added or removed simply lacks ``old`` or ``new``; a placement that did not exist is null.
 ``patch`` (changed documents) is the same change as RFC 6902 operations, as ``kubectl patch
 --type json`` and jsonpatch take them.
@@ -13,6 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..destroy import Destruction
 from ..diff import ABSENT, Change, FleetDiff
 
 
@@ -25,12 +31,24 @@ def _change_json(change: Change) -> dict:
     return out
 
 
+def destroy_json(d: Destruction) -> dict[str, Any]:
+    return {"count": d.count, "clusters": list(d.clusters),
+            "applications": [{"name": a.name, "source": a.source, "deletesResources": a.deletes_resources,
+                              "why": a.why} for a in d.applications],
+            "keptApplications": list(d.kept_applications),
+            "replicas": [{"workload": w, "cluster": c, "old": o, "new": n} for w, c, o, n in d.replicas],
+            "peers": dict(d.peers), "removedDocuments": d.removed_documents}
+
+
 def as_json(result: FleetDiff) -> dict[str, Any]:
     """The machine-readable diff; a field added or removed simply lacks ``old`` or ``new``."""
     plan = result.plan
     return {
         "base": result.base,
+        "base_commit": result.against.commit if result.against else None,
+        "merge_base": result.against.merge_base if result.against else None,
         "notes": list(result.notes),
+        "destroy": destroy_json(result.destroys),
         "manifests": [{"cluster": d.cluster, "id": d.ident, "file": d.file, "status": d.status,
                        "changes": [_change_json(c) for c in d.changes], "patch": list(d.patch)}
                       for d in result.documents],

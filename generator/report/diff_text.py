@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ..destroy import Destruction
 from ..diff import (
     ABSENT,
     Change,
@@ -58,6 +59,47 @@ def shared_lines(item: Shared, limit: int = VALUE_LIMIT) -> list[str]:
 def summary(docs: Iterable[DocumentDiff]) -> str:
     n = counts(docs)
     return ", ".join(f"{n[k]} {k}" for k in ("added", "removed", "changed"))
+
+
+# ---------------------------------------------------------------- what is destroyed, first
+
+DESTROY_SHOWN = 20  # items of each kind named in the headline; the rest are counted
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def destroy_headline(d: Destruction) -> str:
+    """``Destroys: 1 cluster, 2 Applications (1 with its resources), …`` or ``Destroys nothing``."""
+    if not d.any:
+        return "Destroys nothing: no cluster, Application, placement, mesh peer or manifest is deleted"
+    with_resources = sum(a.deletes_resources for a in d.applications)
+    parts = [_plural(len(d.clusters), "cluster") if d.clusters else "",
+             f"{_plural(len(d.applications), 'Argo CD Application')} ({with_resources} with their resources)"
+             if d.applications else "",
+             f"{_plural(len(d.replicas), 'Karmada placement')} losing replicas" if d.replicas else "",
+             _plural(len(d.peers), "mesh peer") if d.peers else "",
+             _plural(d.removed_documents, "manifest") + " removed" if d.removed_documents else ""]
+    return "Destroys: " + ", ".join(p for p in parts if p)
+
+
+def destroy_items(d: Destruction) -> list[str]:
+    """One line per destructive action, each kind cut to DESTROY_SHOWN with a count of the rest."""
+    kinds = [[f"cluster {c}: Cluster API deletes it with its machines and infrastructure" for c in d.clusters],
+             [f"Application {a.name} ({a.source}): deleted, "
+              + ("its resources are deleted too" if a.deletes_resources else "its resources are left in place")
+              + f" ({a.why})" for a in d.applications],
+             [f"placement {w} on {c}: {old} {ARROW} {new} replicas" for w, c, old, new in d.replicas],
+             [f"mesh peer {p}: removed from {_plural(n, 'cluster')}' ClusterMesh" for p, n in d.peers.items()]]
+    out = []
+    for lines in kinds:
+        out += lines[:DESTROY_SHOWN]
+        if len(lines) > DESTROY_SHOWN:
+            out.append(f"… and {len(lines) - DESTROY_SHOWN} more")
+    if d.kept_applications:
+        out.append(f"kept by the ApplicationSet's applicationsSync policy: {cluster_list(d.kept_applications, 10)}")
+    return out
 
 
 # ---------------------------------------------------------------- plan delta
@@ -114,7 +156,8 @@ def manifest_lines(documents: tuple[DocumentDiff, ...]) -> list[str]:
 
 
 def render(result: FleetDiff) -> str:
-    head = [f"fleetgen diff against {result.base}", *(f"note: {n}" for n in result.notes)]
+    head = [f"fleetgen diff against {result.base_line}", destroy_headline(result.destroys),
+            *(f"  {line}" for line in destroy_items(result.destroys)), *(f"note: {n}" for n in result.notes)]
     if result.empty:
         return "\n".join([*head, "no differences: the plan and the rendered manifests are unchanged"]) + "\n"
     body = plan_lines(result.plan) or ["Plan: unchanged"]

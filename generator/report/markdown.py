@@ -18,10 +18,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from ..diff import DocumentDiff, FleetDiff, PlanDelta, Shared, by_cluster, group_shared
-from .diff_text import cluster_list, document_lines, moved, shared_lines, summary
+from ..gitbase import SHORT
+from ..links import Links
+from .diff_text import MARK, change_line, cluster_list, destroy_headline, destroy_items, moved, shared_lines, summary
 from .plan_text import table
 
 LIMIT = 65_536
+MARKER = "<!-- fleetgen diff -->"  # first line: the workflow finds its own comment by it and updates it
 MARGIN = 512  # headroom for the notes added while cutting
 MIN_BLOCK = 4096  # a cut block shows at least this much (about 30 lines), else it is only counted
 NOTE_ROOM = 256  # room kept for a section's "… N more not shown" note
@@ -41,30 +44,41 @@ def fence_for(lines: Iterable[str]) -> str:
 
 @dataclass(frozen=True)
 class Block:
-    """A unit of output that may be cut between ``lines``: head, lines, close (fence), tail."""
+    """A unit of output that may be cut between ``lines``: head, lines, close (fence), tail.
+
+    A line may itself be a Block (a document inside a cluster's block), which is cut in turn when
+    it is the first that does not fit whole.
+    """
 
     head: str
-    lines: tuple[str, ...]
+    lines: tuple[str | Block, ...]
     close: str = ""
     tail: str = ""
     what: str = "lines"  # what a line is, for the note when cut
 
     def full(self) -> str:
-        return self.head + "".join(self.lines) + self.close + self.tail
+        return self.head + "".join(_text(line) for line in self.lines) + self.close + self.tail
 
     def cut(self, budget: int, hint: str) -> str | None:
         """As many lines as fit in ``budget`` bytes, with the fence closed and a note; None if none fit."""
         fixed = size(self.head) + size(self.close) + size(self.tail) + NOTE_ROOM + size(hint)
         kept, used = [], fixed
         for line in self.lines:
-            if used + size(line) > budget:
+            text = _text(line)
+            if used + size(text) > budget:
+                part = line.cut(budget - used, hint) if isinstance(line, Block) else None
+                kept += [part] if part else []
                 break
-            kept.append(line)
-            used += size(line)
+            kept.append(text)
+            used += size(text)
         if not kept:
             return None
         note = f"\n_… {len(self.lines) - len(kept)} more {self.what} cut {LIMIT_NOTE}; {hint}._\n"
         return self.head + "".join(kept) + self.close + note + self.tail
+
+
+def _text(line: str | Block) -> str:
+    return line.full() if isinstance(line, Block) else line
 
 
 @dataclass(frozen=True)
@@ -147,18 +161,29 @@ def shared_section(shared: list[Shared]) -> list[Section]:
     return [Section(title, blocks, "repeated changes")] if blocks else []
 
 
-def cluster_section(rest: list[DocumentDiff]) -> list[Section]:
+def document_block(doc: DocumentDiff, links: Links | None) -> str | Block:
+    """A document's line (its file linked when ``links``), then its field changes in a diff block."""
+    where = f"[{doc.file}]({links.url(doc.file, doc.status == 'removed')})" if links else f"`{doc.file}`"
+    head = f"`{MARK[doc.status]} {doc.ident}` · {where}\n\n"
+    if not doc.changes:
+        return head
+    lines = [change_line(c) for c in doc.changes]
+    fence = fence_for(lines)
+    return Block(f"{head}{fence}diff\n", tuple(f"{line}\n" for line in lines), f"{fence}\n", "\n", "changes")
+
+
+def cluster_section(rest: list[DocumentDiff], links: Links | None) -> list[Section]:
     grouped = by_cluster(rest)
-    blocks = tuple(details(f"<code>{cluster}</code>: {summary(docs)}",
-                           [line for doc in docs for line in document_lines(doc)], "document lines")
+    blocks = tuple(Block(f"<details><summary><code>{cluster}</code>: {summary(docs)}</summary>\n\n",
+                         tuple(document_block(doc, links) for doc in docs), "", "</details>\n\n", "documents")
                    for cluster, docs in grouped.items())
     return [Section(f"#### Per cluster ({len(grouped)})\n\n", blocks, "clusters")] if blocks else []
 
 
-def manifest_sections(documents: tuple[DocumentDiff, ...]) -> list[Section]:
+def manifest_sections(documents: tuple[DocumentDiff, ...], links: Links | None = None) -> list[Section]:
     """The repeated changes, then each cluster's own; the first section carries the heading."""
     shared, rest = group_shared(documents)
-    sections = [*shared_section(shared), *cluster_section(rest)]
+    sections = [*shared_section(shared), *cluster_section(rest, links)]
     if sections:
         first = sections[0]
         sections[0] = replace(first, title=f"### Manifests: {summary(documents)}\n\n{first.title}")
@@ -184,9 +209,28 @@ def summary_table(result: FleetDiff) -> str:
     return "\n".join(table(["", "change"], rows)) + "\n\n"
 
 
+def destroy_block(result: FleetDiff) -> str:
+    """What the change deletes, before anything else: a CAUTION alert, or one line saying nothing is."""
+    destroys = result.destroys
+    if not destroys.any:
+        return f"**{destroy_headline(destroys)}.**\n\n"
+    items = "".join(f"> - {line}\n" for line in destroy_items(destroys))
+    return f"> [!CAUTION]\n> **{destroy_headline(destroys)}**\n>\n{items}\n"
+
+
 def header(result: FleetDiff) -> str:
     notes = "".join(f"> [!WARNING]\n> {n}\n\n" for n in result.notes)
-    return f"## fleetgen diff against `{result.base}`\n\n{notes}"
+    return f"{MARKER}\n## fleetgen diff against {_base(result)}\n\n{destroy_block(result)}{notes}"
+
+
+def _base(result: FleetDiff) -> str:
+    """``merge base `abc…` of `origin/main` and HEAD``: code spans for the commit and the ref."""
+    base = result.against
+    if base is None:
+        return f"`{result.base}`"
+    if base.merge_base:
+        return f"merge base `{base.commit[:SHORT]}` of `{base.ref}` and HEAD"
+    return f"`{base.ref}` (`{base.commit[:SHORT]}`)"
 
 
 def render(result: FleetDiff, limit: int = LIMIT) -> str:
@@ -194,7 +238,7 @@ def render(result: FleetDiff, limit: int = LIMIT) -> str:
     if result.empty:
         return top + "No differences: the plan and the rendered manifests are unchanged.\n"
     top += summary_table(result)
-    sections = [*plan_sections(result.plan), *manifest_sections(result.documents)]
+    sections = [*plan_sections(result.plan), *manifest_sections(result.documents, result.links)]
     hint = CUT_HINT.format(ref=result.base)
     shares = allot([size(s.full()) for s in sections], limit - size(top) - MARGIN)
     body = [s.full() if size(s.full()) <= share else s.fit(share, hint)

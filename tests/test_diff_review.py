@@ -1,0 +1,272 @@
+"""``fleetgen diff`` as a pull-request review, on real git repositories: the merge base, list entries
+matched by identity, destruction first, links to the rendered files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.test_diff import BASE, CHANGED, commit_rendered, diff, git, history, init_repo
+
+STAGE_B = """\
+  - name: stage-b
+    environment: staging
+    region: eu-west-1
+    kubernetesVersion: "1.31"
+    provider: {type: docker}
+    network: {pods: 10.4.0.0/16, services: 10.104.0.0/16, meshID: 5}
+"""
+ON_MAIN = BASE.replace("applicationSets:\n", STAGE_B + "applicationSets:\n")  # another PR, merged meanwhile
+
+
+@pytest.fixture(scope="module")
+def moved_on(tmp_path_factory) -> Path:
+    """main: base -> stage-b added (after the branch point); feature: base -> prod-c added, checked out."""
+    path = tmp_path_factory.mktemp("moved") / "repo"
+    init_repo(path)
+    commit_rendered(path, BASE, "base fleet")
+    git(path, "checkout", "-q", "-b", "feature")
+    commit_rendered(path, CHANGED, "add prod-c")
+    git(path, "checkout", "-q", "main")
+    commit_rendered(path, ON_MAIN, "add stage-b")
+    git(path, "checkout", "-q", "feature")
+    return path
+
+
+def as_json(repo: Path, *args: str) -> dict:
+    result = diff(repo, *args, "--format", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_base_that_moved_on_is_compared_at_the_merge_base(moved_on):
+    body = as_json(moved_on, "--base", "main")
+    branch_point = git(moved_on, "rev-parse", "main~1").strip()
+    assert (body["base"], body["base_commit"], body["merge_base"]) == ("main", branch_point, True)
+    files = {m["file"] for m in body["manifests"]}
+    assert "hub/capi/prod-c.yaml" in files
+    assert not any("stage-b" in f for f in files)  # main's own new cluster is not part of this change
+    assert not any(m["status"] == "removed" for m in body["manifests"])
+    text = diff(moved_on, "--base", "main").output
+    tip = git(moved_on, "rev-parse", "main").strip()
+    assert text.startswith(f"fleetgen diff against merge base {branch_point[:12]} of main ({tip[:12]}) and HEAD\n")
+
+
+def test_no_merge_base_compares_with_the_ref_itself(moved_on):
+    body = as_json(moved_on, "--base", "main", "--no-merge-base")
+    tip = git(moved_on, "rev-parse", "main").strip()
+    assert (body["base_commit"], body["merge_base"]) == (tip, False)
+    removed = {m["file"] for m in body["manifests"] if m["status"] == "removed"}
+    assert "hub/capi/stage-b.yaml" in removed  # what a tip-of-main comparison wrongly reports
+    assert diff(moved_on, "--base", "main", "--no-merge-base").output.startswith(f"fleetgen diff against main "
+                                                                                f"({tip[:12]})\n")
+
+
+def test_unrelated_histories_are_a_usage_error(tmp_path):
+    path = tmp_path / "repo"
+    init_repo(path)
+    commit_rendered(path, BASE, "base fleet")
+    git(path, "checkout", "-q", "--orphan", "other")
+    commit_rendered(path, CHANGED, "unrelated root")
+    result = diff(path, "--base", "main")
+    assert result.exit_code == 2 and "no merge base" in result.output and "fetch-depth: 0" in result.output
+    assert diff(path, "--base", "main", "--no-merge-base").exit_code == 0
+
+
+# ---------------------------------------------------------------- list entries by identity
+
+
+@pytest.fixture(scope="module")
+def added(tmp_path_factory) -> dict:
+    """prod-c added between prod-b and stage-a: in the middle of every sorted list that names clusters."""
+    return as_json(history(tmp_path_factory.mktemp("added") / "repo", BASE, CHANGED), "--base", "HEAD~1")
+
+
+def list_changes(body: dict) -> dict[tuple[str, str], list[dict]]:
+    """Changes of the changed YAML documents, by (file, path)."""
+    out: dict[tuple[str, str], list[dict]] = {}
+    for m in body["manifests"]:
+        if m["status"] == "changed" and m["file"] != "README.md":
+            for change in m["changes"]:
+                out.setdefault((m["file"], change["path"]), []).append(change)
+    return out
+
+
+def test_a_cluster_added_in_the_middle_is_one_added_entry_per_list(added):
+    peer = {"name": "prod-c", "address": "prod-c.clustermesh.test-fleet.internal", "port": 2379}
+    destination = {"server": "https://c.example.com", "namespace": "monitoring"}
+    endpoint = "--endpoint=thanos-sidecar.prod-c.test-fleet.internal:10901"
+    expected = {
+        **{(f"clusters/{c}/cilium/values.yaml", "clustermesh.config.clusters[name=prod-c]"): [{"new": peer}]
+           for c in ("prod-a", "prod-b", "stage-a")},
+        **{(f, 'spec.destinations[server="https://c.example.com",namespace=monitoring]'): [{"new": destination}]
+           for f in ("bootstrap/root-app.yaml", "hub/argocd/projects/fleet-platform.yaml")},
+        # the querier's arguments: --query.replica-label, --endpoint= for prod-a, prod-b, stage-a, then prod-c
+        ("hub/observability/thanos-querier.yaml", "spec.template.spec.containers[name=thanos-query].args[6]"):
+            [{"new": endpoint}],
+        ("karmada/workloads/orders.yaml", "spec.placement.clusterAffinity.clusterNames[2]"): [{"new": "prod-c"}],
+        # prod-a moves to 1.31 in the same change
+        ("hub/capi/prod-a.yaml", "spec.version"): [{"old": "v1.30", "new": "v1.31"}],
+        ("hub/capi/prod-a.yaml", "spec.template.spec.version"): [{"old": "v1.30.0", "new": "v1.31.0"}],
+    }
+    got = {key: [{k: v for k, v in c.items() if k != "path"} for c in changes]
+           for key, changes in list_changes(added).items()}
+    assert got == expected
+
+
+def test_a_reordered_keyed_list_is_not_a_change():
+    from generator.diff import compare_trees
+
+    peers = [{"name": n, "address": f"{n}.mesh", "port": 2379} for n in ("a", "b", "c")]
+    old = {"clusters/x/cilium/values.yaml": json.dumps({"clustermesh": {"config": {"clusters": peers}}}).encode()}
+    new = {"clusters/x/cilium/values.yaml": json.dumps({"clustermesh": {"config": {"clusters": peers[::-1]}}})
+           .encode()}
+    assert compare_trees(old, new) == ()
+
+
+# ---------------------------------------------------------------- destruction first
+
+
+WITHOUT_PROD_B = (BASE.replace(BASE[BASE.index("  - name: prod-b\n"):BASE.index("  - name: stage-a\n")], "")
+                  .replace("weights: {prod-a: 2, prod-b: 1}", "weights: {prod-a: 2}"))
+
+
+@pytest.fixture(scope="module")
+def removed(tmp_path_factory) -> Path:
+    return history(tmp_path_factory.mktemp("removed") / "repo", BASE, WITHOUT_PROD_B)
+
+
+def test_a_removed_cluster_is_named_destroyed_first(removed):
+    body = as_json(removed, "--base", "HEAD~1")
+    destroy = body["destroy"]
+    assert destroy["clusters"] == ["prod-b/prod-b"]
+    # its Application goes with its cluster Secret: Argo CD drops the finalizer of an Application whose
+    # destination no longer exists, so nothing is deleted on the (departing) cluster
+    assert destroy["applications"] == [{"name": "prod-b-web", "source": "services", "deletesResources": False,
+                                        "why": "destination cluster removed: Argo CD drops the finalizer and "
+                                               "leaves the resources"}]
+    assert destroy["replicas"] == [{"workload": "orders", "cluster": "prod-b", "old": 2, "new": 0}]
+    assert destroy["peers"] == {"prod-b": 2}  # leaves prod-a's and stage-a's ClusterMesh
+    text = diff(removed, "--base", "HEAD~1").output.splitlines()
+    assert text[1] == (f"Destroys: 1 cluster, 1 Argo CD Application (0 with their resources), 1 Karmada placement "
+                       f"losing replicas, 1 mesh peer, {destroy['removedDocuments']} manifests removed")
+    assert text[2] == "  cluster prod-b/prod-b: Cluster API deletes it with its machines and infrastructure"
+
+
+def test_markdown_puts_destruction_before_the_tables(removed):
+    out = diff(removed, "--base", "HEAD~1", "--format", "markdown").output
+    first = out.split("\n\n")[1]
+    assert first.startswith("> [!CAUTION]\n> **Destroys: 1 cluster,")
+    assert "> - placement orders on prod-b: 2 → 0 replicas\n" in first
+    assert out.count("<summary><code>cilium/values.yaml</code> in 2 clusters</summary>") == 1  # one peer removal
+
+
+def test_fail_on_destroy_exits_one_only_when_something_is_deleted(removed):
+    assert diff(removed, "--base", "HEAD~1").exit_code == 0
+    assert diff(removed, "--base", "HEAD~1", "--fail-on", "destroy").exit_code == 1
+    assert diff(removed, "--base", "HEAD", "--fail-on", "destroy").exit_code == 0
+
+
+def test_an_application_no_longer_selected_deletes_its_resources(tmp_path):
+    narrowed = BASE.replace("clusters: {matchLabels: {tier: standard}}",
+                            "clusters: {matchLabels: {tier: standard, region: us-east-1}}")
+    body = as_json(history(tmp_path / "repo", BASE, narrowed), "--base", "HEAD~1")
+    # the ApplicationSet controller deletes it and, with the resources finalizer it adds by default, its resources
+    assert body["destroy"]["applications"] == [{"name": "prod-b-web", "source": "services", "deletesResources": True,
+                                                "why": "resources-finalizer.argocd.argoproj.io"}]
+    assert body["destroy"]["clusters"] == [] and body["destroy"]["count"] == 1
+
+
+def test_application_set_policies_decide_what_is_deleted():
+    from generator.destroy import generated
+
+    app = {"name": "c1-web", "applicationSet": "web", "server": "https://c1"}
+    servers = {"https://c1"}
+    preserve = {"spec": {"syncPolicy": {"preserveResourcesOnDeletion": True}}}
+    assert generated(app, preserve, servers).deletes_resources is False
+    assert generated(app, {"spec": {"syncPolicy": {"applicationsSync": "create-only"}}}, servers) is None
+    assert generated(app, {"spec": {"syncPolicy": {"applicationsSync": "create-delete"}}}, servers).deletes_resources
+    own = {"spec": {"template": {"metadata": {"finalizers": ["resources-finalizer.argocd.argoproj.io/background"]}},
+                    "syncPolicy": {"preserveResourcesOnDeletion": True}}}
+    assert generated(app, own, servers).deletes_resources  # the template's own finalizers win
+
+
+# ---------------------------------------------------------------- links to the rendered files
+
+GITHUB_VARS = ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_SHA", "GITHUB_EVENT_PATH")
+
+
+def markdown_with(repo: Path, env: dict[str, str | None]) -> str:
+    from click.testing import CliRunner
+
+    from generator.main import cli
+
+    unset: dict[str, str | None] = dict.fromkeys(GITHUB_VARS)
+    result = CliRunner().invoke(cli, ["diff", str(repo / "fleet.yaml"), "--base", "HEAD~1", "--format", "markdown"],
+                                env={**unset, **env}, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_files_link_to_the_pull_request_head_when_github_variables_are_set(removed, tmp_path):
+    head = git(removed, "rev-parse", "HEAD").strip()
+    base = git(removed, "rev-parse", "HEAD~1").strip()
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"pull_request": {"head": {"sha": head}}}))
+    out = markdown_with(removed, {"GITHUB_SERVER_URL": "https://github.example.com", "GITHUB_REPOSITORY": "acme/fleet",
+                                  "GITHUB_SHA": "f" * 40, "GITHUB_EVENT_PATH": str(event)})
+    blob = "https://github.example.com/acme/fleet/blob"
+    # changed: at the pull request's head (not GITHUB_SHA, GitHub's merge commit); removed: at the base
+    assert f"`~ apps/Deployment monitoring/thanos-querier` · [hub/observability/thanos-querier.yaml]({blob}/{head}/" \
+           "rendered/hub/observability/thanos-querier.yaml)\n" in out
+    assert f"`- cluster.x-k8s.io/Cluster prod-b/prod-b` · [hub/capi/prod-b.yaml]({blob}/{base}/rendered/hub/capi/" \
+           "prod-b.yaml)\n" in out
+    assert "f" * 40 not in out
+
+
+def test_github_sha_is_used_without_a_pull_request_event(removed):
+    out = markdown_with(removed, {"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "acme/fleet",
+                                  "GITHUB_SHA": "e" * 40})
+    assert f"[README.md](https://github.com/acme/fleet/blob/{'e' * 40}/rendered/README.md)" in out
+
+
+@pytest.mark.parametrize("env", [{}, {"GITHUB_SERVER_URL": "https://github.com", "GITHUB_SHA": "e" * 40},
+                                 {"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "acme/fleet"}])
+def test_no_links_without_the_github_variables(removed, env):
+    out = markdown_with(removed, env)
+    assert "](" not in out and "`hub/capi/prod-b.yaml`" in out
+
+
+# ---------------------------------------------------------------- a 5,000-cluster change
+
+
+def test_markdown_of_a_5000_cluster_change_fits_githubs_limit(tmp_path):
+    """One cluster removed, one added, and a new Thanos image everywhere (5,000 changed Prometheus files)."""
+    from bench.diff_bench import REMOVED, add_and_remove, fleet_wide
+    from bench.synth import fleet
+    from generator import pipeline
+    from generator.diff import compare
+    from generator.gitbase import Base
+    from generator.produce import produce
+    from generator.report import markdown
+    from tests.test_diff import fences_balanced
+
+    def rendered(data: dict, name: str):
+        path = tmp_path / name
+        path.write_text(json.dumps(data))
+        loaded = pipeline.check(path, None)
+        assert loaded.ok
+        return loaded.fleet, produce(loaded.fleet, path.name).files
+
+    base_data = fleet(5000)
+    removed_name = base_data["clusters"][REMOVED]["name"]
+    base_model, base_files = rendered(base_data, "base.json")
+    head_model, head_files = rendered(fleet_wide(add_and_remove(base_data, 5000)), "head.json")
+    result = compare(Base("main", "a" * 40, "b" * 40, True), base_files, head_files, base_model, head_model,
+                     patches=False)
+    out = markdown.render(result)
+    assert len(out.encode()) <= 65_536
+    assert fences_balanced(out) and out.count("<details>") == out.count("</details>")
+    assert f"> - cluster {removed_name}/{removed_name}: Cluster API deletes it" in out
