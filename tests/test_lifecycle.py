@@ -33,12 +33,14 @@ clusters:
     environment: production
     region: europe-west1
     server: https://34.1.2.3
+    caData: {CA}
     provider: {{type: gcp, project: example-proj-1}}
     network: {{pods: 10.1.0.0/16, services: 10.101.0.0/16, meshID: 2}}
   - name: aks-prod
     environment: production
     region: westeurope
     server: https://aks-prod-dns-1a2b.hcp.westeurope.azmk8s.io:443
+    caData: {CA}
     provider: {{type: azure, subscriptionID: "00000000-0000-0000-0000-000000000001", resourceGroup: rg-prod}}
     network: {{pods: 10.2.0.0/16, services: 10.102.0.0/16, meshID: 3}}
   - name: eks-new
@@ -46,7 +48,7 @@ clusters:
     region: us-west-2
     lifecycle: managed
     provider: {{type: aws, accountID: "123456789012", roleARN: "arn:aws:iam::123456789012:role/argocd"}}
-    network: {{pods: 10.3.0.0/16, services: 10.103.0.0/16, meshID: 4}}
+    network: {{pods: 10.3.0.0/16, services: 10.103.0.0/16, nodes: 172.16.0.0/16, meshID: 4}}
 """
 
 
@@ -78,11 +80,15 @@ def test_external_gke_and_aks_keep_their_exec_providers(fleet):
 
 
 def test_external_clusters_get_no_cluster_api_objects(fleet):
-    assert [f.path for f in capi.render(fleet)] == ["hub/capi/eks-new.yaml"]
+    files = {f.path: f for f in capi.render(fleet)}
+    assert sorted(files) == ["hub/capi-identities/aws.yaml", "hub/capi/eks-new.yaml"]
+    # the account's AWSClusterRoleIdentity serves the managed cluster's namespace only, not eks-prod's
+    [identity] = files["hub/capi-identities/aws.yaml"].documents
+    assert identity["spec"]["allowedNamespaces"] == {"list": ["eks-new"]}
     every = [f for target in targets() for f in target(fleet)]
     kinds = {d["apiVersion"].split("/")[0] for f in every for d in f.documents if "apiVersion" in d}
     assert "cluster.x-k8s.io" in kinds  # only from eks-new
-    external = [f.path for f in every if "capi" in f.path and "eks-new" not in f.path]
+    external = [f.path for f in every if "capi" in f.path and "eks-new" not in f.path and "identities" not in f.path]
     assert external == []
 
 
@@ -148,7 +154,9 @@ def test_plan_lists_adoption_from_the_rendered_tree(tmp_path):
     assert runner.invoke(cli, ["render", str(fleet)]).exit_code == 0
     before = json.loads(runner.invoke(cli, ["plan", str(fleet), "--format", "json"]).output)
     assert "adoptions" not in before
-    fleet.write_text(FLEET.replace("  - name: gke-prod\n", "  - name: gke-prod\n    lifecycle: managed\n"))
+    # a managed GKE cluster needs its patch version (gke-version): CAPG compares it with the running one
+    managed = "  - name: gke-prod\n    lifecycle: managed\n    kubernetesVersion: \"1.30.5\"\n"
+    fleet.write_text(FLEET.replace("  - name: gke-prod\n", managed))
     plan = json.loads(runner.invoke(cli, ["plan", str(fleet), "--format", "json"]).output)
     assert plan["adoptions"] == ["gke-prod"]  # eks-new has no rendered tree entry yet: it is created, not adopted
     text = runner.invoke(cli, ["plan", str(fleet)]).output

@@ -220,6 +220,12 @@ CASES = {
     "gke-version": edit(
         ('    kubernetesVersion: "1.30.2"\n', '    kubernetesVersion: "1.30"  # expect[gke-version]: "1.30"\n')
     ),
+    "gke-version-not-for-external-clusters": edit(  # no CAPG object reads it
+        ('    kubernetesVersion: "1.30.2"\n', '    kubernetesVersion: "1.30"\n    lifecycle: external\n')
+    ),
+    "node-network-overlap-not-for-external-eks": edit(  # CAPA creates no VPC: its range is unknown
+        ("meshID: 1, nodes: 172.16.0.0/16}", "meshID: 1}\n    lifecycle: external"),
+    ),
     "node-network-overlap-own-services": edit(
         ("nodes: 172.16.0.0/16}", "nodes: 10.100.128.0/17}  # expect[node-network-overlap]: 10.100.128.0/17")
     ),

@@ -229,10 +229,11 @@ EKS_DEFAULT_VPC = ipaddress.IPv4Network("10.0.0.0/16")  # CAPA pkg/cloud/service
 
 
 def node_network(cluster: Cluster) -> tuple[ipaddress.IPv4Network | None, bool]:
-    """The cluster's node network and whether fleet.yaml gave it (EKS falls back to CAPA's default VPC)."""
+    """The cluster's node network and whether fleet.yaml gave it (an EKS cluster CAPA creates falls back to
+    CAPA's default VPC; an external one's VPC is unknown unless fleet.yaml says)."""
     if cluster.network.nodes is not None:
         return cluster.network.nodes, True
-    if cluster.provider.type == "aws":
+    if cluster.provider.type == "aws" and cluster.provisioned:
         return EKS_DEFAULT_VPC, False
     return None, False
 

@@ -72,9 +72,9 @@ def gke_version(ctx: Context) -> Iterator[Issue]:
     suffix (`1.30.5`) and calls UpdateCluster on every reconcile while they differ; a minor
     (`1.30`) never equals a running version, so the control plane never becomes ready and the
     kubeconfig is never written. Give the `MAJOR.MINOR.PATCH` GKE runs (`gcloud container
-    get-server-config`).
+    get-server-config`). An `external` cluster has no CAPG object, so its version is not checked.
     """
     for c in ctx.fleet.clusters:
-        if c.provider.type == "gcp" and len(parse(c.kubernetes_version)) < 3:
+        if c.provider.type == "gcp" and c.provisioned and len(parse(c.kubernetes_version)) < 3:
             yield issue("gke-version", (*c.path, "kubernetesVersion"),
                         f"GKE cluster {c.name!r} has version {c.kubernetes_version!r}: CAPG needs MAJOR.MINOR.PATCH")
