@@ -81,6 +81,7 @@ def _cluster(doc: Doc, objects: Objects, where: str, found: Found) -> Doc:
             if k not in ("name", "environment", "region", "provider")}
     network = spec.get("clusterNetwork") or {}
     cidrs = {key: _first(network, key, where, found) for key in ("pods", "services")}
+    cidrs["nodes"] = facts.pop("nodes", None)
     return cluster_entry(name, where, found, environment=fleet_labels.get("environment"),
                          region=facts.pop("region", None) or fleet_labels.get("region"), labels=user,
                          kubernetesVersion=facts.pop("version", None), provider=facts.pop("provider", None),
@@ -176,9 +177,32 @@ def _aws(cp: Doc, infra: Doc, objects: Objects, name: str, namespace: str) -> Do
     notes = [] if eks_name == name else [
         f"the EKS cluster is named {eks_name!r} but fleetgen renders eksClusterName: {name!r}; Cluster API adopts "
         "an EKS cluster only by its name, so keep this cluster lifecycle: external"]
-    return {"provider": {"type": "aws"}, "region": spec.get("region"), "notes": notes,
+    return {"provider": _aws_provider(spec), "region": spec.get("region"), "notes": notes,
             "version": _version(spec.get("version"), _pool_versions(objects, namespace, name)),
-            "pools": _pools(objects, namespace, name, pool)}
+            "pools": _pools(objects, namespace, name, pool),
+            "nodes": ((spec.get("network") or {}).get("vpc") or {}).get("cidrBlock")}
+
+
+_AWS_IDENTITY = re.compile(r"^aws-(?P<account>[0-9]{12})$")  # render/capi/aws.py identity_name
+_ENDPOINT_ACCESS = {(True, False): "public", (True, True): "public-and-private"}  # private is the default
+
+
+def _aws_provider(spec: Doc) -> Doc:
+    """What fleetgen's own EKS objects say of the provider: the account of the AWSClusterRoleIdentity it
+    names, Argo CD's role from the access entry, and a non-default API endpoint access."""
+    provider: Doc = {"type": "aws"}
+    ref = spec.get("identityRef") or {}
+    account = _AWS_IDENTITY.match(str(ref.get("name", ""))) if ref.get("kind") == "AWSClusterRoleIdentity" else None
+    if account:
+        provider["accountID"] = account["account"]
+    entries = [e for e in spec.get("accessEntries") or () if isinstance(e, dict) and e.get("principalARN")]
+    if len(entries) == 1:
+        provider["roleARN"] = str(entries[0]["principalARN"])
+    access = spec.get("endpointAccess") or {}
+    mode = _ENDPOINT_ACCESS.get((bool(access.get("public")), bool(access.get("private"))))
+    if access and mode:
+        provider["endpointAccess"] = mode
+    return provider
 
 
 # ---------------------------------------------------------------- GCP (CAPG)
@@ -203,7 +227,14 @@ def _gcp(cp: Doc, infra: Doc, objects: Objects, name: str, namespace: str) -> Do
             "region": spec.get("location") or infra_spec.get("region"),
             "version": _version(spec.get("version") or spec.get("controlPlaneVersion"),
                                 _pool_versions(objects, namespace, name)),
-            "pools": _pools(objects, namespace, name, pool)}
+            "pools": _pools(objects, namespace, name, pool),
+            "nodes": _gcp_nodes(infra_spec)}
+
+
+def _gcp_nodes(infra_spec: Doc) -> str | None:
+    """The node subnet's primary range of the custom-mode VPC fleetgen renders (render/capi/gcp.py)."""
+    subnets = (infra_spec.get("network") or {}).get("subnets") or ()
+    return str(subnets[0]["cidrBlock"]) if len(subnets) == 1 and subnets[0].get("cidrBlock") else None
 
 
 # ---------------------------------------------------------------- Azure (CAPZ with ASO)
@@ -231,8 +262,10 @@ def _azure(cp: Doc, infra: Doc, objects: Objects, name: str, namespace: str) -> 
                      s.get("nodeLabels"), taints)
 
     provider = {"type": "azure", **({"resourceGroup": group_name} if group_name else {})}
+    subnet = _resource(infra, "VirtualNetworksSubnet").get("spec") or {}  # the node subnet (render/capi/azure.py)
     return {"provider": provider, "region": managed.get("location") or group.get("location"),
-            "version": _version((cp.get("spec") or {}).get("version")), "pools": _pools(objects, namespace, name, pool)}
+            "version": _version((cp.get("spec") or {}).get("version")), "pools": _pools(objects, namespace, name, pool),
+            "nodes": subnet.get("addressPrefix")}
 
 
 # ---------------------------------------------------------------- kubeadm (vSphere, Docker)

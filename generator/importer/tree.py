@@ -10,7 +10,8 @@ that has an Argo CD Secret but no Cluster API file was rendered ``lifecycle: ext
 What the tree does not hold is reported, never invented: AWS ``accountID`` of a cluster without
 an Argo CD Secret, Azure ``subscriptionID`` (it lives in ASO's credential Secret), the API
 endpoint of a pull-mode cluster (its Secret points at argocd-agent's resource proxy), and the
-labels of a pending cluster that Cluster API does not provision (no rendered file names them).
+labels of a pending cluster that Cluster API does not provision and of a pull-mode cluster (whose
+cluster Secret ``argocd-agentctl agent create`` makes): no rendered file names them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..load import load_all_data
+from ..model import default_mesh_member
 from ..tree import read_lock
 from . import Found
 from .argocd import from_secret, is_cluster_secret
@@ -99,8 +101,13 @@ def _row_entry(name: str, row: dict[str, str], versions: dict[str, str], out: Pa
     if row["provider"] != "imported":
         entry["lifecycle"] = "managed" if capi else "external"
     entry["network"] = network
-    if row["registration"].startswith("pull"):
+    if row["registration"].startswith("pull") or row["registration"].endswith("pull mode)"):
         entry["argocd"] = {"mode": "pull"}
+    if values:  # mesh: cilium; a member's values carry the clustermesh block (render/cilium.py)
+        member = "clustermesh" in values[0]
+        mode = (entry.get("argocd") or {}).get("mode", "push")
+        if member != default_mesh_member(mode, row["provider"]):
+            network["clustermesh"] = {"member": member}
     if row["karmada member"] == "no" and not row["registration"].startswith("pending"):
         entry["karmada"] = {"member": False}
     return entry
@@ -113,6 +120,13 @@ def _gaps(name: str, row: dict[str, str], out: Path, found: Found) -> None:
     if row["registration"].startswith("pending") and not (out / "hub" / "capi" / f"{name}.yaml").is_file():
         found.gap(name, "labels", where, "pending and not provisioned: its labels are in no rendered file; "
                                          "add them to fleet.yaml")
+    if row["registration"].startswith("pull") and "labels" not in entry:
+        # argocd-agentctl creates a pull-mode cluster's Secret; fleetgen renders only its agent namespace
+        found.gap(name, "labels", where, "pull mode: its cluster Secret is made by argocd-agentctl, so its labels "
+                                         "are in no rendered file; add them to fleet.yaml")
+    if row["registration"].startswith("pull") and "server" not in entry:
+        found.gap(name, "server", where, "pull mode: its API endpoint is in no rendered file (Argo CD reaches it "
+                                         "through argocd-agent); add server to fleet.yaml")
     for key in missing:
         if key not in provider:
             found.gap(name, f"provider.{key}", where,

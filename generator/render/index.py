@@ -40,8 +40,8 @@ def _title(fleet: Fleet) -> str:
 
 
 def registration(c: Cluster) -> str:
-    if not c.registered:
-        return "pending (no server yet)"
+    if not c.registered:  # the mode still decides its access and mesh membership (and fleetgen import reads it)
+        return "pending (no server yet; pull mode)" if c.argocd_mode == "pull" else "pending (no server yet)"
     return "pull (argocd-agent)" if c.argocd_mode == "pull" else "push"
 
 
