@@ -80,7 +80,8 @@ def default_name(directory) -> str:
 def workflow() -> str:
     """The CI workflow shipped with fleetgen, installing the version that wrote it."""
     text = resources.files("generator").joinpath("templates/github-workflow.yaml").read_text("utf-8")
-    return re.sub(r"(fleetgen/fleetgen)@v[0-9][0-9A-Za-z.+-]*", rf"\g<1>@v{__version__}", text)
+    # the example leaves FLEETGEN_REF unset on purpose (an unpinned copy fails at install); init pins it
+    return re.sub(r'(FLEETGEN_REF: )"[^"\n]*"', rf'\g<1>"v{__version__}"', text, count=1)
 
 
 def files(name: str, repo_url: str, kubernetes: str = "1.31", rendered: str = "rendered") -> dict[str, str]:

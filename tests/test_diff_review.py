@@ -97,15 +97,20 @@ def list_changes(body: dict) -> dict[tuple[str, str], list[dict]]:
 def test_a_cluster_added_in_the_middle_is_one_added_entry_per_list(added):
     peer = {"name": "prod-c", "address": "prod-c.clustermesh.test-fleet.internal", "port": 2379}
     destination = {"server": "https://c.example.com", "namespace": "monitoring"}
-    endpoint = "--endpoint=thanos-sidecar.prod-c.test-fleet.internal:10901"
+    sidecars = "--endpoint=dns+thanos-sidecar.prod-c.test-fleet.internal:10901"  # dns+: both HA replicas
+    store = "--endpoint=thanos-store-prod-c.monitoring.svc:10901"  # one store gateway per cluster prefix
     expected = {
+        # stage-a (docker) is no ClusterMesh member: it gets no peers, and is nobody's peer
         **{(f"clusters/{c}/cilium/values.yaml", "clustermesh.config.clusters[name=prod-c]"): [{"new": peer}]
-           for c in ("prod-a", "prod-b", "stage-a")},
+           for c in ("prod-a", "prod-b")},
         **{(f, 'spec.destinations[server="https://c.example.com",namespace=monitoring]'): [{"new": destination}]
            for f in ("bootstrap/root-app.yaml", "hub/argocd/projects/fleet-platform.yaml")},
-        # the querier's arguments: --query.replica-label, --endpoint= for prod-a, prod-b, stage-a, then prod-c
+        # the querier's arguments after prod-c is added: ..., sidecars of the dialled clusters prod-a,
+        # prod-b, prod-c (args[4..6]; stage-a has no server), then store gateways prod-a, prod-b, prod-c, stage-a
         ("hub/observability/thanos-querier.yaml", "spec.template.spec.containers[name=thanos-query].args[6]"):
-            [{"new": endpoint}],
+            [{"new": sidecars}],
+        ("hub/observability/thanos-querier.yaml", "spec.template.spec.containers[name=thanos-query].args[9]"):
+            [{"new": store}],
         ("karmada/workloads/orders.yaml", "spec.placement.clusterAffinity.clusterNames[2]"): [{"new": "prod-c"}],
         # prod-a moves to 1.31 in the same change
         ("hub/capi/prod-a.yaml", "spec.version"): [{"old": "v1.30", "new": "v1.31"}],
@@ -148,7 +153,7 @@ def test_a_removed_cluster_is_named_destroyed_first(removed):
                                         "why": "destination cluster removed: Argo CD drops the finalizer and "
                                                "leaves the resources"}]
     assert destroy["replicas"] == [{"workload": "orders", "cluster": "prod-b", "old": 2, "new": 0}]
-    assert destroy["peers"] == {"prod-b": 2}  # leaves prod-a's and stage-a's ClusterMesh
+    assert destroy["peers"] == {"prod-b": 1}  # leaves prod-a's ClusterMesh (stage-a, docker, is no member)
     text = diff(removed, "--base", "HEAD~1").output.splitlines()
     assert text[1] == (f"Destroys: 1 cluster, 1 Argo CD Application (0 with their resources), 1 Karmada placement "
                        f"losing replicas, 1 mesh peer, {destroy['removedDocuments']} manifests removed")
@@ -160,7 +165,9 @@ def test_markdown_puts_destruction_before_the_tables(removed):
     first = out.split("\n\n")[1]
     assert first.startswith("> [!CAUTION]\n> **Destroys: 1 cluster,")
     assert "> - placement orders on prod-b: 2 → 0 replicas\n" in first
-    assert out.count("<summary><code>cilium/values.yaml</code> in 2 clusters</summary>") == 1  # one peer removal
+    # one peer removal, in prod-a only: stage-a (docker) is no ClusterMesh member
+    assert "<details><summary><code>prod-a</code>: 0 added, 0 removed, 1 changed</summary>" in out
+    assert "`~ cilium/values.yaml` · `clusters/prod-a/cilium/values.yaml`" in out
 
 
 def test_fail_on_destroy_exits_one_only_when_something_is_deleted(removed):
@@ -169,14 +176,25 @@ def test_fail_on_destroy_exits_one_only_when_something_is_deleted(removed):
     assert diff(removed, "--base", "HEAD", "--fail-on", "destroy").exit_code == 0
 
 
-def test_an_application_no_longer_selected_deletes_its_resources(tmp_path):
+def test_an_application_no_longer_selected_keeps_its_resources_by_default(tmp_path):
     narrowed = BASE.replace("clusters: {matchLabels: {tier: standard}}",
                             "clusters: {matchLabels: {tier: standard, region: us-east-1}}")
     body = as_json(history(tmp_path / "repo", BASE, narrowed), "--base", "HEAD~1")
-    # the ApplicationSet controller deletes it and, with the resources finalizer it adds by default, its resources
+    # fleetgen renders preserveResourcesOnDeletion: true, so the controller adds no resources finalizer
+    assert body["destroy"]["applications"] == [{"name": "prod-b-web", "source": "services", "deletesResources": False,
+                                                "why": "preserveResourcesOnDeletion"}]
+    assert body["destroy"]["clusters"] == [] and body["destroy"]["count"] == 1
+
+
+def test_an_application_no_longer_selected_deletes_its_resources_when_the_set_opts_in(tmp_path):
+    opt_in = "    namespace: web\n    syncPolicy: {preserveResourcesOnDeletion: false}\n"
+    cascading = BASE.replace("    namespace: web\n", opt_in)
+    narrowed = cascading.replace("clusters: {matchLabels: {tier: standard}}",
+                                 "clusters: {matchLabels: {tier: standard, region: us-east-1}}")
+    body = as_json(history(tmp_path / "repo", cascading, narrowed), "--base", "HEAD~1")
+    # the ApplicationSet controller deletes it and, with the resources finalizer it then adds, its resources
     assert body["destroy"]["applications"] == [{"name": "prod-b-web", "source": "services", "deletesResources": True,
                                                 "why": "resources-finalizer.argocd.argoproj.io"}]
-    assert body["destroy"]["clusters"] == [] and body["destroy"]["count"] == 1
 
 
 def test_application_set_policies_decide_what_is_deleted():

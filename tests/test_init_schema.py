@@ -26,7 +26,8 @@ def test_init_then_lint_render_check_pass_in_an_empty_directory(tmp_path, monkey
     assert "name: platform-gitops\n" in fleet and "  allocation:\n    pods: 10.0.0.0/8\n" in fleet
     hooks = (repo / ".pre-commit-config.yaml").read_text()
     assert f"    rev: v{__version__}\n" in hooks and "id: fleetgen-lint" in hooks
-    assert f"fleetgen/fleetgen@v{__version__}" in (repo / ".github/workflows/fleetgen.yaml").read_text()
+    workflow = (repo / ".github/workflows/fleetgen.yaml").read_text()
+    assert f'  FLEETGEN_REF: "v{__version__}"\n' in workflow and "SET-ME" not in workflow
     assert json.loads((repo / "fleet.schema.json").read_text())["$id"].endswith("fleet.schema.json")
     monkeypatch.chdir(repo)
     for command in ("lint", "render", "check"):
