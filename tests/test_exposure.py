@@ -82,7 +82,9 @@ def test_principal_values_require_client_certificates_and_stay_internal():
 
 
 @pytest.mark.parametrize(("provider", "annotation"), [
-    ("aws", {"service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"}),
+    # the AWS Load Balancer Controller reads the scheme; the in-tree cloud provider reads only -internal
+    ("aws", {"service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+             "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"}),
     ("gcp", {"networking.gke.io/load-balancer-type": "Internal"}),
     ("azure", {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}),
 ])

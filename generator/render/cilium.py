@@ -48,23 +48,11 @@ from typing import Any
 
 from ..model import Cluster, Fleet, fill
 from . import File
+from .security import INTERNAL_LB, PUBLIC_LB
 
 PEER_PORT = 2379  # clustermesh-apiserver's etcd port behind its LoadBalancer Service
 GKE_CNI_BIN = "/home/kubernetes/bin"
-# Service annotations that keep the load balancer off the internet, by provider.
-INTERNAL_LB: dict[str, dict[str, str]] = {
-    # AWS Load Balancer Controller reads the scheme (its default is internal, but an explicit value
-    # also survives a changed default); the in-tree cloud-provider-aws, which EKS uses without
-    # that controller, reads only aws-load-balancer-internal (any value but "false" is internal).
-    "aws": {"service.beta.kubernetes.io/aws-load-balancer-internal": "true",
-            "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"},
-    "gcp": {"networking.gke.io/load-balancer-type": "Internal"},
-    "azure": {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"},
-}
-PUBLIC_LB: dict[str, dict[str, str]] = {
-    # The AWS Load Balancer Controller makes internal NLBs unless told otherwise.
-    "aws": {"service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing"},
-}
+
 
 
 def render(fleet: Fleet) -> list[File]:

@@ -23,14 +23,20 @@ SPOKE_GROUP = "fleetgen:argocd-manager"
 
 PSA_MODES = ("enforce", "audit", "warn")
 PRINCIPAL_VALUES = "bootstrap/argocd-agent-principal/values.yaml"
-# Provider -> annotations that make a LoadBalancer Service internal (VPC/VNet only).
+# Provider -> annotations that keep a LoadBalancer Service off the internet (VPC/VNet only): the
+# clustermesh-apiserver and the argocd-agent principal.
 INTERNAL_LB: dict[str, dict[str, str]] = {
-    # AWS Load Balancer Controller (docs: service/annotations.md "aws-load-balancer-scheme").
-    "aws": {"service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"},
-    # GKE internal passthrough Network Load Balancer.
+    # AWS Load Balancer Controller reads the scheme (its default is internal, but an explicit value
+    # also survives a changed default); the in-tree cloud-provider-aws, which EKS uses without
+    # that controller, reads only aws-load-balancer-internal (any value but "false" is internal).
+    "aws": {"service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+            "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"},
     "gcp": {"networking.gke.io/load-balancer-type": "Internal"},
-    # cloud-provider-azure.
     "azure": {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"},
+}
+PUBLIC_LB: dict[str, dict[str, str]] = {
+    # The AWS Load Balancer Controller makes internal NLBs unless told otherwise.
+    "aws": {"service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing"},
 }
 
 
