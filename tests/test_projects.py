@@ -12,7 +12,7 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from typing import Any
 
-from generator.render import argocd
+from generator.render import projects as project_target
 from tests.conftest import fleet_from_text
 
 FLEET = """
@@ -54,7 +54,7 @@ EDGE = "https://argocd-agent-resource-proxy.argocd.svc:9090?agentName=edge"
 
 
 def projects() -> dict[str, dict[str, Any]]:
-    docs = [d for f in argocd.render(fleet_from_text(FLEET)) for d in f.documents]
+    docs = [d for f in project_target.render(fleet_from_text(FLEET)) for d in f.documents]
     return {d["metadata"]["name"]: d["spec"] for d in docs if d["kind"] == "AppProject"}
 
 

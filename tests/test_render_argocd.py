@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from generator.model import Requirement, Selector
-from generator.render import argocd
+from generator.render import argocd, projects
 from generator.selectors import matches, select
 from tests.conftest import fleet_from_text
 
@@ -401,7 +401,7 @@ def test_spoke_monitoring_set(small):
 
 
 def test_environment_projects(small):
-    files = by_path(argocd.render(small))
+    files = by_path(projects.render(small))
     assert {p for p in files if p.startswith("hub/argocd/projects/")} == {
         f"hub/argocd/projects/{name}.yaml"
         for name in ("development", "staging", "production", "fleet-platform", "fleet-workloads",
@@ -420,7 +420,7 @@ def test_environment_projects(small):
 
 
 def test_platform_project_and_root_application(small):
-    files = by_path(argocd.render(small))
+    files = by_path(projects.render(small))
     project, root = files["bootstrap/root-app.yaml"].documents
     assert files["hub/argocd/projects/fleet-platform.yaml"].documents == (project,)
     destinations = project["spec"]["destinations"]

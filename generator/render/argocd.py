@@ -103,20 +103,10 @@ PLATFORM_CLUSTER_KINDS = (("", "Namespace"), ("policy.karmada.io", "ClusterTaint
 
 
 def render(fleet: Fleet) -> list[File]:
-    from . import projects
-
-    platform = projects.platform_project(fleet)
-    agents = [File(f"{PROJECTS}/{projects.agent_project_name(c)}.yaml", (projects.agent_project(fleet, c),))
-              for c in registered(fleet, "pull")]
-    workloads = [File(f"{PROJECTS}/{projects.WORKLOAD_PROJECT}.yaml", (projects.workload_project(fleet),))]
+    """Cluster Secrets, Karmada's, and the ApplicationSets; projects.py renders the AppProjects and root app."""
     files = [
-        File("bootstrap/root-app.yaml", (platform, root_application(fleet))),
         *(cluster_file(fleet, c) for c in registered(fleet)),
         *_karmada_files(fleet),
-        *(File(f"{PROJECTS}/{env}.yaml", (projects.environment_project(fleet, env),)) for env in fleet.environments),
-        File(f"{PROJECTS}/{PLATFORM_PROJECT}.yaml", (platform,)),
-        *agents,
-        *(workloads if fleet.karmada_server and fleet.workloads else []),
         *(appset_file(fleet, a) for a in delivered_sets(fleet)),
     ]
     return sorted(files, key=lambda f: f.path)

@@ -25,11 +25,13 @@ from typing import Any
 
 from ..model import ApplicationSet, Cluster, Fleet
 from ..selectors import matches, select
+from . import File
 from .argocd import (
     AGENT_PROJECT_PREFIX,
     IN_CLUSTER,
     PLATFORM_CLUSTER_KINDS,
     PLATFORM_PROJECT,
+    PROJECTS,
     WORKLOAD_PROJECT,
     _meta,
     agent_namespace,
@@ -38,6 +40,7 @@ from .argocd import (
     destination_server,
     monitoring_application_set,
     registered,
+    root_application,
     spoke_cluster_scoped,
 )
 from .capi import hub_cluster_scoped
@@ -140,3 +143,19 @@ def environment_project(fleet: Fleet, environment: str) -> dict[str, Any]:
     if any(a.sync_policy.create_namespace for a in sets):
         spec["clusterResourceWhitelist"] = [{"group": "", "kind": "Namespace"}]
     return _project(fleet, environment, spec)
+
+
+def render(fleet: Fleet) -> list[File]:
+    """The AppProjects, and the root Application with the platform project it needs (bootstrap)."""
+    platform = platform_project(fleet)
+    agents = [File(f"{PROJECTS}/{agent_project_name(c)}.yaml", (agent_project(fleet, c),))
+              for c in registered(fleet, "pull")]
+    workloads = [File(f"{PROJECTS}/{WORKLOAD_PROJECT}.yaml", (workload_project(fleet),))]
+    files = [
+        File("bootstrap/root-app.yaml", (platform, root_application(fleet))),
+        *(File(f"{PROJECTS}/{env}.yaml", (environment_project(fleet, env),)) for env in fleet.environments),
+        File(f"{PROJECTS}/{PLATFORM_PROJECT}.yaml", (platform,)),
+        *agents,
+        *(workloads if fleet.karmada_server and fleet.workloads else []),
+    ]
+    return sorted(files, key=lambda f: f.path)
