@@ -351,6 +351,16 @@ def _cluster(raw: Mapping[str, Any], path: Path) -> Cluster:
     )
 
 
+# fleetgen's own Argo CD projects (render/projects.py renders them); no user set may name one (reserved-project).
+PLATFORM_PROJECT = "fleet-platform"
+WORKLOAD_PROJECT = "fleet-workloads"
+AGENT_PROJECT_PREFIX = "fleet-agent-"
+
+
+def is_reserved_project(project: str) -> bool:
+    return project in (PLATFORM_PROJECT, WORKLOAD_PROJECT) or project.startswith(AGENT_PROJECT_PREFIX)
+
+
 def default_mesh_member(argocd_mode: str, provider_type: str) -> bool:
     """Peers dial each other's clustermesh-apiserver: outbound-only (pull) and local docker clusters cannot be."""
     return argocd_mode == "push" and provider_type != "docker"

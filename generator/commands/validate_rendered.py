@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..errors import FleetgenError
 from ..findings import exit_code
 from ..report import LINT_FORMATS
-from ..upstream.manifests import Result, validate_tree
 from .common import colour, emit, format_option
+
+if TYPE_CHECKING:  # the validator imports cel-python, jsonschema and PyYAML: not on every command's start-up
+    from ..upstream.manifests import Result
 
 
 @click.command("validate-rendered")
@@ -24,6 +27,8 @@ def command(directory: Path, fmt: str) -> None:
     not list are errors. The CRDs' CEL rules (x-kubernetes-validations) are evaluated; transition
     rules (oldSelf) are skipped and counted.
     """
+    from ..upstream.manifests import validate_tree
+
     if not directory.is_dir():
         raise FleetgenError(f"{directory}: no such directory (pass the rendered tree, default ./rendered)")
     result = validate_tree(directory, directory.as_posix().rstrip("/") or ".")

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from fnmatch import fnmatchcase
 
 from ..findings import Issue, issue
-from ..render.projects import is_reserved
+from ..model import is_reserved_project
 from .registry import Context, rule
 
 # Namespaces of the platform's own controllers (and their credentials). Patterns use shell globs.
@@ -51,6 +51,6 @@ def reserved_project(ctx: Context) -> Iterator[Issue]:
     set in any of them would inherit that trust.
     """
     for a in ctx.fleet.application_sets:
-        if is_reserved(a.project):
+        if is_reserved_project(a.project):
             yield issue("reserved-project", (*a.path, "project"),
                         f"applicationSet {a.name!r} names fleetgen's own project {a.project!r}")

@@ -71,7 +71,18 @@ import json
 from types import MappingProxyType
 from typing import Any
 
-from ..model import App, ApplicationSet, Cluster, Fleet, Selector, SyncPolicy, Workload
+from ..model import (
+    AGENT_PROJECT_PREFIX,
+    PLATFORM_PROJECT,
+    WORKLOAD_PROJECT,
+    App,
+    ApplicationSet,
+    Cluster,
+    Fleet,
+    Selector,
+    SyncPolicy,
+    Workload,
+)
 from ..selectors import matches, select
 from . import File, observability, security
 
@@ -79,9 +90,6 @@ API = "argoproj.io/v1alpha1"
 PROJECTS = "hub/argocd/projects"
 APPLICATIONS = "hub/argocd/applications"
 IN_CLUSTER = "https://kubernetes.default.svc"
-PLATFORM_PROJECT = "fleet-platform"
-WORKLOAD_PROJECT = "fleet-workloads"
-AGENT_PROJECT_PREFIX = "fleet-agent-"
 FLEET_LABEL = "fleetgen.io/fleet"
 MODE_LABEL = "fleetgen.io/argocd-mode"
 AGENT_LABEL = "argocd-agent.argoproj-labs.io/agent-name"

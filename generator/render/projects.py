@@ -47,15 +47,10 @@ from .capi import hub_cluster_scoped
 from .karmada import cluster_taint_policies
 
 API = "argoproj.io/v1alpha1"
-RESERVED_PROJECTS = (PLATFORM_PROJECT, WORKLOAD_PROJECT)
 
 
 def agent_project_name(cluster: Cluster) -> str:
     return f"{AGENT_PROJECT_PREFIX}{cluster.name}"
-
-
-def is_reserved(project: str) -> bool:
-    return project in RESERVED_PROJECTS or project.startswith(AGENT_PROJECT_PREFIX)
 
 
 def _project(fleet: Fleet, name: str, spec: dict[str, Any]) -> dict[str, Any]:

@@ -101,9 +101,9 @@ def coalesce(defaults: dict, values: dict) -> dict:
     return merged
 
 
-def _compile(name: str, schema: dict) -> Compiled:
+def _compile(name: str, schema: dict, defaults: dict | None = None) -> Compiled:
     # Draft 7 makes "format" an annotation; jsonschema (the explainer) checks none either.
-    return Compiled(name, schema, jsonschema_rs.Draft7Validator(schema, validate_formats=False))
+    return Compiled(name, schema, jsonschema_rs.Draft7Validator(schema, validate_formats=False), defaults)
 
 
 class Store:
@@ -131,14 +131,17 @@ class Store:
             base = self.root.joinpath("helm", chart)
             versions = sorted((v.name for v in base.iterdir() if v.is_dir()), key=_version_key) \
                 if base.is_dir() else []
-            if versions:
-                schema = self._read("helm", chart, versions[-1], "values.schema.json")
+            schema = self._read("helm", chart, versions[-1], "values.schema.json") if versions else None
+            if schema is not None:
                 name = f"helm/{chart}/{versions[-1]}/values.schema.json"
-                self._charts[chart] = None if schema is None else _compile(name, closed(schema))
-                defaults = base.joinpath(versions[-1], "values.yaml")
-                if schema is not None and defaults.is_file():
-                    self._charts[chart].defaults = yaml.safe_load(defaults.read_text(encoding="utf-8")) or {}
+                self._charts[chart] = _compile(name, closed(schema), self._chart_defaults(base.joinpath(versions[-1])))
         return self._charts[chart]
+
+    @staticmethod
+    def _chart_defaults(version_dir: Traversable | Path) -> dict | None:
+        """The chart's own ``values.yaml``, when vendored: Helm validates values coalesced with it."""
+        node = version_dir.joinpath("values.yaml")
+        return (yaml.safe_load(node.read_text(encoding="utf-8")) or {}) if node.is_file() else None
 
     def _read(self, *parts: str) -> dict | None:
         node = self.root.joinpath(*parts)
