@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("list_map_keys", ROOT / "schemas" / "list_map_keys.py")
+    spec = importlib.util.spec_from_file_location("list_map_keys", ROOT / "tools" / "list_map_keys.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -54,7 +54,7 @@ def test_extraction_script_follows_refs_items_and_combinators(tmp_path):
     (tmp_path / "in" / "widget_v1.json").write_text(json.dumps(schema))
     (tmp_path / "in" / "nokind.json").write_text(json.dumps({"properties": {}}))
     out = tmp_path / "keys.json"
-    done = subprocess.run([sys.executable, str(ROOT / "schemas" / "list_map_keys.py"), str(tmp_path / "in"),
+    done = subprocess.run([sys.executable, str(ROOT / "tools" / "list_map_keys.py"), str(tmp_path / "in"),
                            "--out", str(out)], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert json.loads(out.read_text()) == {"example.io/v1 Widget": {"spec.parts": ["id"],

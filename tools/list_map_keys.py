@@ -9,7 +9,7 @@ any list index.
 Usage (the upstream schemas are converted CRD / OpenAPI schemas, one file per kind and version,
 carrying ``apiVersion``/``kind`` as ``const``; any directory tree of them works):
 
-    python schemas/list_map_keys.py SCHEMA_DIR [--out generator/schemas/list_keys.json]
+    python tools/list_map_keys.py SCHEMA_DIR [--out generator/schemas/list_keys.json]
 
 Nothing at run time or in the tests reads SCHEMA_DIR: only the generated table is shipped.
 """
