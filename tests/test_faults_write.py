@@ -8,19 +8,24 @@ namespace). Each test checks the exit code, the message, and that nothing was lo
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+import tomllib
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+import generator
 from generator.main import cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,8 +33,55 @@ BASE = (ROOT / "tests" / "fleets" / "base.yaml").read_text()
 POOLS = ("network:\n"
          "  allocation: {pods: 10.0.0.0/12, podPrefix: 16, services: 10.100.0.0/14, servicePrefix: 20}\n")
 FLEET = BASE.replace("defaults:", POOLS + "defaults:", 1)
-ENV = {**os.environ, "CI": "1", "PYTHONDONTWRITEBYTECODE": "1"}
 NOBODY = 65534
+
+
+def _requirement_closure(name: str, seen: set[str]) -> set[str]:
+    """The distributions ``name`` needs at run time (extras' requirements left out), itself included."""
+    try:
+        dist = metadata.distribution(name)
+    except metadata.PackageNotFoundError:
+        return seen
+    if dist.metadata["Name"].lower() in seen:
+        return seen
+    seen.add(dist.metadata["Name"].lower())
+    for requirement in dist.requires or []:
+        if "extra ==" not in requirement:
+            _requirement_closure(re.match(r"[A-Za-z0-9._-]+", requirement).group(), seen)
+    return seen
+
+
+def _copy_distribution(name: str, top: Path) -> None:
+    dist = metadata.distribution(name)
+    for file in dist.files or []:
+        source = Path(dist.locate_file(file)).resolve()
+        if source.is_file() and "__pycache__" not in file.parts and not str(file).startswith(".."):
+            (top / file).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, top / file)
+
+
+def _package_another_user_can_read() -> str:
+    """A world-readable copy of fleetgen and its run-time dependencies, for processes run as ``nobody``.
+
+    CI installs fleetgen as root, from a clone made under a 077 umask or below a 0700 home, so
+    ``nobody`` may not read what site-packages holds. The copy is what the tests import, byte for byte.
+    """
+    top = Path(tempfile.mkdtemp(prefix="fleetgen-package-"))
+    atexit.register(shutil.rmtree, top, ignore_errors=True)
+    needed: set[str] = set()
+    for requirement in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]:
+        _requirement_closure(re.match(r"[A-Za-z0-9._-]+", requirement).group(), needed)
+    for name in sorted(needed):
+        _copy_distribution(name, top)
+    package = Path(generator.__file__).resolve().parent
+    shutil.copytree(package, top / package.name, ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True)
+    for path in [top, *top.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return str(top)
+
+
+ENV = {**os.environ, "CI": "1", "PYTHONDONTWRITEBYTECODE": "1",
+       "PYTHONPATH": os.pathsep.join(filter(None, [_package_another_user_can_read(), os.environ.get("PYTHONPATH")]))}
 ROOT_USER = os.geteuid() == 0
 FLEETGEN = [sys.executable, "-m", "generator.main"]
 ADD = ("add-cluster", "{name}", "--environment", "staging", "--region", "us-west-2", "--provider", "docker")
@@ -65,7 +117,18 @@ def _works(*command: str) -> bool:
         return False
 
 
-other_user = pytest.mark.skipif(ROOT_USER and not shutil.which("setpriv"), reason="needs setpriv to drop root")
+def _other_user_cannot_run_fleetgen() -> str:
+    """Why fleetgen cannot run as ``nobody`` here (no setpriv, or dependencies it may not read), or ""."""
+    if not ROOT_USER:
+        return ""
+    if not shutil.which("setpriv"):
+        return "needs setpriv to drop root"
+    probe = as_other_user(["--version"], Path(ENV["PYTHONPATH"].split(os.pathsep)[0]))
+    return "" if probe.returncode == 0 else f"nobody cannot run fleetgen's interpreter: {probe.stderr[-300:]}"
+
+
+_OTHER_USER_PROBLEM = _other_user_cannot_run_fleetgen()
+other_user = pytest.mark.skipif(bool(_OTHER_USER_PROBLEM), reason=_OTHER_USER_PROBLEM or "runs")
 mount_namespace = pytest.mark.skipif(not _works("unshare", "-m", "true"),
                                      reason="needs a private mount namespace (unshare -m) for real mounts")
 
