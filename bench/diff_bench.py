@@ -31,7 +31,7 @@ def _git(repo: Path, *args: str) -> None:
 
 
 def _fleetgen(repo: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "generator", *args], cwd=repo, capture_output=True, check=False)
+    return subprocess.run([sys.executable, "-m", "fleetgen", *args], cwd=repo, capture_output=True, check=False)
 
 
 def _commit(repo: Path, data: dict, message: str) -> None:

@@ -1,4 +1,4 @@
-"""Time generator.emit.dump against libyaml (PyYAML CSafeDumper) and ruamel.yaml.
+"""Time fleetgen.emit.dump against libyaml (PyYAML CSafeDumper) and ruamel.yaml.
 
 Run: ``python bench/emit_bench.py [clusters]``. Not a test: it prints timings and ratios for
 a fleet-sized stream of realistic manifests (CAPI objects, Argo CD Secrets/Applications,
@@ -15,9 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 import yaml
+from fleetgen import emit
 from ruamel.yaml import YAML
-
-from generator import emit
 
 REGIONS = ["us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-1"]
 

@@ -31,9 +31,9 @@ from .synth import fleet_yaml
 
 def _render_once(fleet_path: Path):
     """What ``fleetgen render`` does, stage by stage."""
-    from generator import pipeline, tree
-    from generator.produce import produce
-    from generator.stages import Stages
+    from fleetgen import pipeline, tree
+    from fleetgen.produce import produce
+    from fleetgen.stages import Stages
 
     stages = Stages()
     loaded = pipeline.check(fleet_path, None, stages)
@@ -45,9 +45,9 @@ def _render_once(fleet_path: Path):
 
 
 def _measure_render(workdir: Path) -> dict:
-    from generator import pipeline, tree
-    from generator.produce import produce
-    from generator.stages import Stages
+    from fleetgen import pipeline, tree
+    from fleetgen.produce import produce
+    from fleetgen.stages import Stages
 
     fleet_path = workdir / "fleet.yaml"
     stages, loaded, produced, _ = _render_once(fleet_path)
@@ -74,10 +74,10 @@ def _measure_render(workdir: Path) -> dict:
 def _measure_validation(fleet_path: Path, out: Path) -> tuple[float, float]:
     """``validate-rendered`` of the written tree (reads the YAML back), and ``check --schemas`` (validates
     the render in memory): both must find nothing in a fresh render."""
-    from generator import pipeline, tree
-    from generator.produce import produce
-    from generator.stages import Stages
-    from generator.upstream.manifests import validate_tree
+    from fleetgen import pipeline, tree
+    from fleetgen.produce import produce
+    from fleetgen.stages import Stages
+    from fleetgen.upstream.manifests import validate_tree
 
     started = time.perf_counter()
     result = validate_tree(out, "rendered")
@@ -93,8 +93,7 @@ def _measure_validation(fleet_path: Path, out: Path) -> tuple[float, float]:
 def _floor(fleet) -> dict:
     """libyaml's time to serialise the render's documents (README text excluded: it is not YAML)."""
     import yaml
-
-    from generator.render import targets
+    from fleetgen.render import targets
 
     docs = [doc for target in targets() for f in target(fleet) for doc in f.documents]
     started = time.perf_counter()
@@ -103,9 +102,9 @@ def _floor(fleet) -> dict:
 
 
 def _measure_lint(workdir: Path) -> dict:
-    from generator import pipeline
-    from generator import stages as stages_module
-    from generator.stages import Stages
+    from fleetgen import pipeline
+    from fleetgen import stages as stages_module
+    from fleetgen.stages import Stages
 
     stages_module.time.perf_counter = time.process_time  # CPU seconds: other load on the machine does not count
     stages = Stages()
@@ -192,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--child", nargs=2, metavar=("KIND", "DIR"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
-        gc.disable()  # as the fleetgen CLI does (generator/main.py)
+        gc.disable()  # as the fleetgen CLI does (generator/fleetgen/main.py)
         kind, workdir = args.child
         measure = {"render": _measure_render, "lint": _measure_lint, "pyyaml": _measure_pyyaml}[kind]
         print(json.dumps(measure(Path(workdir))))

@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from generator.load import load_text
-from generator.model import Fleet, build
-from generator.schema import validate
-from generator.upstream.cel import Rules
-from generator.upstream.store import Store
+from fleetgen.load import load_text
+from fleetgen.model import Fleet, build
+from fleetgen.schema import validate
+from fleetgen.upstream.cel import Rules
+from fleetgen.upstream.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "fleet.yaml"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from generator import pipeline
+from fleetgen import pipeline
 
 _EXPECT = re.compile(r"#\s*expect\[([a-z-]+)\]:\s*(.+?)(?=\s+#\s*expect|\s*$)")
 

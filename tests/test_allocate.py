@@ -7,12 +7,12 @@ import ipaddress
 from pathlib import Path
 
 from click.testing import CliRunner
+from fleetgen.allocate import Allocated, allocate, lowest_free_block, lowest_free_mesh_id, merged
+from fleetgen.findings import Issue
+from fleetgen.lint.network import _span, overlapping_pairs
+from fleetgen.main import cli
+from fleetgen.model import ClusterNetwork, Fleet
 
-from generator.allocate import Allocated, allocate, lowest_free_block, lowest_free_mesh_id, merged
-from generator.findings import Issue
-from generator.lint.network import _span, overlapping_pairs
-from generator.main import cli
-from generator.model import ClusterNetwork, Fleet
 from tests.conftest import fleet_from_text
 
 net = ipaddress.ip_network

@@ -6,9 +6,9 @@ import base64
 import json
 import re
 
-from generator.load import load_text
-from generator.render import argocd
-from generator.schema import validate
+from fleetgen.load import load_text
+from fleetgen.render import argocd
+from fleetgen.schema import validate
 
 from .conftest import fleet_from_text
 

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from generator import __version__
-from generator.lint import RULES
-from generator.main import cli
+from fleetgen import __version__
+from fleetgen.lint import RULES
+from fleetgen.main import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 BAD = (ROOT / "tests" / "fleets" / "base.yaml").read_text().replace("meshID: 2}", "meshID: 1}")
@@ -111,7 +110,7 @@ def test_version():
 
 
 def test_colour_only_on_a_tty(monkeypatch):
-    from generator.report import text
+    from fleetgen.report import text
 
     class Tty:
         def isatty(self):
@@ -124,7 +123,7 @@ def test_colour_only_on_a_tty(monkeypatch):
 
 
 def test_readme_rule_table_is_generated_from_the_registry():
-    from generator.commands.rules import as_markdown
+    from fleetgen.commands.rules import as_markdown
 
     readme = (ROOT / "README.md").read_text()
     assert as_markdown() in readme, "README rule table is stale: paste `fleetgen rules --format markdown`"

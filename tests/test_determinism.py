@@ -6,13 +6,13 @@ import json
 import random
 
 import pytest
+from fleetgen.load import load_text
+from fleetgen.model import build
+from fleetgen.produce import produce
+from fleetgen.schema import validate
+from fleetgen.stages import Stages, wants_progress
 
 from bench.synth import fleet
-from generator.load import load_text
-from generator.model import build
-from generator.produce import produce
-from generator.schema import validate
-from generator.stages import Stages, wants_progress
 
 from .conftest import fleet_from_text
 
@@ -64,7 +64,7 @@ def test_output_is_plain_lf_text(synthetic):
 
 
 def test_synthetic_300_cluster_fleet_lints_clean():
-    from generator import lint
+    from fleetgen import lint
 
     doc, _ = load_text(json.dumps(fleet(300)), "fleet.yaml")
     assert not validate(doc)

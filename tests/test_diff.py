@@ -10,9 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from bench.synth import fleet as synthetic_fleet
-from generator.diff import (
+from fleetgen.diff import (
     ABSENT,
     Change,
     DocumentDiff,
@@ -22,8 +20,10 @@ from generator.diff import (
     field_path,
     group_shared,
 )
-from generator.main import cli
-from generator.report import markdown
+from fleetgen.main import cli
+from fleetgen.report import markdown
+
+from bench.synth import fleet as synthetic_fleet
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = (ROOT / "tests" / "fleets" / "base.yaml").read_text()

@@ -122,7 +122,7 @@ def test_a_cluster_added_in_the_middle_is_one_added_entry_per_list(added):
 
 
 def test_a_reordered_keyed_list_is_not_a_change():
-    from generator.diff import compare_trees
+    from fleetgen.diff import compare_trees
 
     peers = [{"name": n, "address": f"{n}.mesh", "port": 2379} for n in ("a", "b", "c")]
     old = {"clusters/x/cilium/values.yaml": json.dumps({"clustermesh": {"config": {"clusters": peers}}}).encode()}
@@ -198,7 +198,7 @@ def test_an_application_no_longer_selected_deletes_its_resources_when_the_set_op
 
 
 def test_application_set_policies_decide_what_is_deleted():
-    from generator.destroy import generated
+    from fleetgen.destroy import generated
 
     app = {"name": "c1-web", "applicationSet": "web", "server": "https://c1"}
     servers = {"https://c1"}
@@ -218,8 +218,7 @@ GITHUB_VARS = ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_SHA", "GITHUB_E
 
 def markdown_with(repo: Path, env: dict[str, str | None]) -> str:
     from click.testing import CliRunner
-
-    from generator.main import cli
+    from fleetgen.main import cli
 
     unset: dict[str, str | None] = dict.fromkeys(GITHUB_VARS)
     result = CliRunner().invoke(cli, ["diff", str(repo / "fleet.yaml"), "--base", "HEAD~1", "--format", "markdown"],
@@ -262,13 +261,14 @@ def test_no_links_without_the_github_variables(removed, env):
 
 def test_markdown_of_a_5000_cluster_change_fits_githubs_limit(tmp_path):
     """One cluster removed, one added, and a new Thanos image everywhere (5,000 changed Prometheus files)."""
+    from fleetgen import pipeline
+    from fleetgen.diff import compare
+    from fleetgen.gitbase import Base
+    from fleetgen.produce import produce
+    from fleetgen.report import markdown
+
     from bench.diff_bench import REMOVED, add_and_remove, fleet_wide
     from bench.synth import fleet
-    from generator import pipeline
-    from generator.diff import compare
-    from generator.gitbase import Base
-    from generator.produce import produce
-    from generator.report import markdown
     from tests.test_diff import fences_balanced
 
     def rendered(data: dict, name: str):

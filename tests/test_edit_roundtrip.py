@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from generator.edit import EditError, FleetText
-from generator.main import cli
+from fleetgen.edit import EditError, FleetText
+from fleetgen.main import cli
 
 ROUNDTRIP = Path(__file__).resolve().parent / "fleets" / "roundtrip.yaml"
 

@@ -1,4 +1,4 @@
-"""generator.emit: output reads back identically under YAML 1.1 (PyYAML) and 1.2 (ruamel)."""
+"""fleetgen.emit: output reads back identically under YAML 1.1 (PyYAML) and 1.2 (ruamel)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,10 @@ from enum import Enum, IntEnum
 
 import pytest
 import yaml
+from fleetgen.emit import dump, is_plain_safe, quote
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
-
-from generator.emit import dump, is_plain_safe, quote
 
 RUAMEL_PURE = YAML(typ="safe", pure=True)
 RUAMEL_C = YAML(typ="safe")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from generator.load import load_text
-from generator.render import cilium, observability
-from generator.schema import validate
+from fleetgen.load import load_text
+from fleetgen.render import cilium, observability
+from fleetgen.schema import validate
 
 from .conftest import fleet_from_text
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
+from fleetgen.render import capi, security
 
-from generator.render import capi, security
 from tests.conftest import fleet_from_text
 
-PRINCIPAL_CHART = Path(__file__).parents[1] / "generator" / "schemas" / "upstream" / "helm" / "argocd-agent-principal"
+PRINCIPAL_CHART = Path(__file__).parents[1] / "schemas" / "upstream" / "helm" / "argocd-agent-principal"
 PRINCIPAL_SCHEMA = PRINCIPAL_CHART / "0.3.2" / "values.schema.json"
 PRINCIPAL_DEFAULTS = PRINCIPAL_CHART / "0.3.2" / "values.yaml"
 

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from generator.main import cli
+from fleetgen.main import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = (ROOT / "tests" / "fleets" / "base.yaml").read_text()

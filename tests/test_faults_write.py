@@ -22,11 +22,10 @@ import tomllib
 from importlib import metadata
 from pathlib import Path
 
+import fleetgen
 import pytest
 from click.testing import CliRunner
-
-import generator
-from generator.main import cli
+from fleetgen.main import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = (ROOT / "tests" / "fleets" / "base.yaml").read_text()
@@ -73,7 +72,7 @@ def _package_another_user_can_read() -> str:
         _requirement_closure(re.match(r"[A-Za-z0-9._-]+", requirement).group(), needed)
     for name in sorted(needed):
         _copy_distribution(name, top)
-    package = Path(generator.__file__).resolve().parent
+    package = Path(fleetgen.__file__).resolve().parent
     shutil.copytree(package, top / package.name, ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True)
     for path in [top, *top.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
@@ -83,7 +82,7 @@ def _package_another_user_can_read() -> str:
 ENV = {**os.environ, "CI": "1", "PYTHONDONTWRITEBYTECODE": "1",
        "PYTHONPATH": os.pathsep.join(filter(None, [_package_another_user_can_read(), os.environ.get("PYTHONPATH")]))}
 ROOT_USER = os.geteuid() == 0
-FLEETGEN = [sys.executable, "-m", "generator.main"]
+FLEETGEN = [sys.executable, "-m", "fleetgen"]
 ADD = ("add-cluster", "{name}", "--environment", "staging", "--region", "us-west-2", "--provider", "docker")
 # One edit per runbook command that writes fleet.yaml (FLEET has stage-a without a server, at 1.31).
 EDITS = {
@@ -298,7 +297,7 @@ def test_renders_into_sibling_directories_do_not_conflict(tmp_path):
 
 
 def test_a_failed_first_render_leaves_no_empty_directory(tmp_path, monkeypatch):
-    from generator import tree
+    from fleetgen import tree
 
     def full(*_):
         raise OSError(28, os.strerror(28))
@@ -317,8 +316,8 @@ def test_a_failed_first_render_leaves_no_empty_directory(tmp_path, monkeypatch):
 HOLD_BEFORE_SWAP = """
 import sys, time
 from pathlib import Path
-from generator import tree
-from generator.main import cli
+from fleetgen import tree
+from fleetgen.main import cli
 
 def held(staging, out, swap=tree._exchange):
     Path(sys.argv[1]).write_text("staged")  # the staging tree is complete: now press Ctrl-C

@@ -6,14 +6,13 @@ import copy
 import json
 from pathlib import Path
 
+from fleetgen import lint, schema
+from fleetgen.findings import exit_code
+from fleetgen.load import load_bytes, load_text
+from fleetgen.model import build
+from fleetgen.report import json_report
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from generator import lint, schema
-from generator.findings import exit_code
-from generator.load import load_bytes, load_text
-from generator.model import build
-from generator.report import json_report
 
 EXAMPLE_TEXT = (Path(__file__).resolve().parents[1] / "fleet.yaml").read_text()
 EXAMPLE = load_text(EXAMPLE_TEXT, "fleet.yaml")[0].data

@@ -21,7 +21,7 @@ def _limit_memory():
 
 def lint(path: Path, *extra: str) -> subprocess.CompletedProcess:
     # timeout is a hang guard, not a benchmark: these finish in well under a second
-    return subprocess.run([sys.executable, "-m", "generator.main", "lint", str(path), "--format", "json", *extra],
+    return subprocess.run([sys.executable, "-m", "fleetgen", "lint", str(path), "--format", "json", *extra],
                           capture_output=True, text=True, timeout=120, preexec_fn=_limit_memory)
 
 
@@ -70,7 +70,7 @@ def test_template_syntax_is_a_finding_only_where_it_is_invalid(tmp_path):
 def test_template_actions_cannot_be_injected_into_applicationsets(tmp_path):
     path = tmp_path / "fleet.yaml"
     path.write_text(EXAMPLE.replace("path: charts/api-gateway", 'path: "charts/{{.server}}/{{.metadata}}"'))
-    result = subprocess.run([sys.executable, "-m", "generator.main", "render", str(path)], capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "fleetgen", "render", str(path)], capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     import yaml
@@ -102,7 +102,7 @@ def test_secret_material_renders_nothing(tmp_path):
     path.write_text(EXAMPLE.replace("  name: hub\n", "  name: hub\n  # fleetgen: ignore[schema]\n")
                     .replace("objectStorageSecret: thanos-objstore",
                              "objectStorageSecret: thanos-objstore\n    password: \"aB3$xY9!qW2#eR5%\""))
-    result = subprocess.run([sys.executable, "-m", "generator.main", "render", str(path)], capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "fleetgen", "render", str(path)], capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 1 and "secret-material" in result.stderr
     assert "aB3$xY9!qW2#eR5%" not in result.stderr + result.stdout

@@ -13,13 +13,12 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from fleetgen.importer.merge import merge
+from fleetgen.importer.read import read_inputs
+from fleetgen.main import cli
+from fleetgen.scaffold import files
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-
-from generator.importer.merge import merge
-from generator.importer.read import read_inputs
-from generator.main import cli
-from generator.scaffold import files
 
 INPUTS = Path(__file__).resolve().parent / "imports"
 CA = ("LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJrVENDQVRlZ0F3SUJBZ0lJRXhhbXBsZQotLS0tLUVORCBDRVJUSUZJQ0FURS0tLS0tCg"

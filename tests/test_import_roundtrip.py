@@ -15,16 +15,16 @@ import sys
 from pathlib import Path
 
 import yaml
+from fleetgen import tree
+from fleetgen.importer.merge import merge
+from fleetgen.importer.read import read_inputs
+from fleetgen.load import load_text
+from fleetgen.model import build, deep_merge
+from fleetgen.produce import produce
+from fleetgen.schema import validate
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from generator import tree
-from generator.importer.merge import merge
-from generator.importer.read import read_inputs
-from generator.load import load_text
-from generator.model import build, deep_merge
-from generator.produce import produce
-from generator.schema import validate
 from tests.conftest import EXAMPLE
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
-
-from generator import __version__
-from generator.main import cli
+from fleetgen import __version__
+from fleetgen.main import cli
 
 
 def run(*args: str):
@@ -52,7 +51,7 @@ def test_init_rejects_a_name_that_is_no_dns_label(tmp_path):
 def test_schema_prints_the_shipped_schema_byte_for_byte():
     from pathlib import Path
 
-    shipped = (Path(__file__).resolve().parents[1] / "generator" / "schemas" / "fleet.schema.json").read_text()
+    shipped = (Path(__file__).resolve().parents[1] / "schemas" / "fleet.schema.json").read_text()
     result = run("schema")
     assert result.exit_code == 0 and result.output == shipped
     assert "lifecycle" in json.loads(result.output)["$defs"]["cluster"]["properties"]

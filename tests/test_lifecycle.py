@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from fleetgen.load import load_text
+from fleetgen.render import argocd, capi, karmada, targets
+from fleetgen.schema import validate
 
-from generator.load import load_text
-from generator.render import argocd, capi, karmada, targets
-from generator.schema import validate
 from tests.conftest import fleet_from_text
 
 CA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJrVENDQVRlZ0F3SUJBZ0lJRXhhbXBsZQotLS0tLUVORCBDRVJUSUZJQ0FURS0tLS0tCg=="
@@ -97,7 +97,7 @@ def test_external_cluster_keeps_provider_for_karmada(fleet):
 
 
 def test_external_cluster_versions_and_cidrs_are_still_linted():
-    from generator.lint import run
+    from fleetgen.lint import run
 
     text = FLEET.replace("10.1.0.0/16, services", "10.0.0.0/16, services")
     doc, _ = load_text(text, "fleet.yaml")
@@ -129,8 +129,8 @@ def test_external_vsphere_needs_no_control_plane_server():
 
 
 def test_diff_shows_external_to_managed_as_adoption_not_a_new_cluster():
-    from generator.diff import plan_delta
-    from generator.report.diff_text import plan_lines
+    from fleetgen.diff import plan_delta
+    from fleetgen.report.diff_text import plan_lines
 
     base = fleet_from_text(FLEET)
     head = fleet_from_text(FLEET.replace("  - name: aks-prod\n", "  - name: aks-prod\n    lifecycle: managed\n"))
@@ -145,8 +145,7 @@ def test_diff_shows_external_to_managed_as_adoption_not_a_new_cluster():
 
 def test_plan_lists_adoption_from_the_rendered_tree(tmp_path):
     from click.testing import CliRunner
-
-    from generator.main import cli
+    from fleetgen.main import cli
 
     fleet = tmp_path / "fleet.yaml"
     fleet.write_text(FLEET)

@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-
-from generator import lint, pipeline
+from fleetgen import lint, pipeline
 
 from .lintcase import run_case
 

@@ -17,11 +17,11 @@ def _script():
 
 
 def test_table_matches_the_vendored_schemas():
-    shipped = json.loads((ROOT / "generator" / "schemas" / "list_keys.json").read_text())
-    assert _script().extract(ROOT / "generator" / "schemas" / "upstream") == shipped
+    shipped = json.loads((ROOT / "generator" / "fleetgen" / "schemas" / "list_keys.json").read_text())
+    assert _script().extract(ROOT / "generator" / "fleetgen" / "schemas" / "upstream") == shipped
 
 
 def test_containers_are_keyed_by_name_as_the_api_server_merges_them():
-    shipped = json.loads((ROOT / "generator" / "schemas" / "list_keys.json").read_text())
+    shipped = json.loads((ROOT / "generator" / "fleetgen" / "schemas" / "list_keys.json").read_text())
     # k8s.io/api apps/v1 DeploymentSpec.template.spec.containers: +listType=map, +listMapKey=name
     assert shipped["apps/v1 Deployment"]["spec.template.spec.containers"] == ["name"]

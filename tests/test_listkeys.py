@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from generator.listkeys import GENERATED, Key, align, table_for, upstream
+from fleetgen.listkeys import GENERATED, Key, align, table_for, upstream
 
 ROOT = Path(__file__).resolve().parents[1]
 ABSENT = object()

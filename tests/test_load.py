@@ -5,8 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-
-from generator.load import load_bytes, load_text
+from fleetgen.load import load_bytes, load_text
 
 
 def test_positions_of_values_and_keys():

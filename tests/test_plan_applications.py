@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fleetgen.plan.applications import applications
 
-from generator.plan.applications import applications
 from tests.test_plan_split import fleet
 
 CLUSTERS = [

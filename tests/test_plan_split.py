@@ -14,9 +14,8 @@ from functools import reduce
 from typing import Any
 
 import pytest
-
-from generator.model import Fleet
-from generator.plan.split import (
+from fleetgen.model import Fleet
+from fleetgen.plan.split import (
     cluster_weights,
     failover,
     fnv1a_32,
@@ -26,6 +25,7 @@ from generator.plan.split import (
     uncertain,
     webster,
 )
+
 from tests.conftest import fleet_from_text
 
 # The UIDs Karmada's binding_test.go uses for its tie-breaking cases.

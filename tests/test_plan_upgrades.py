@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from fleetgen.plan import build_plan, pending
+from fleetgen.plan.upgrades import next_wave, steps, upgrade_waves
 
-from generator.plan import build_plan, pending
-from generator.plan.upgrades import next_wave, steps, upgrade_waves
 from tests.test_plan_split import fleet, workload
 
 

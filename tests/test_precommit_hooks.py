@@ -20,8 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-
-from generator.main import cli
+from fleetgen.main import cli
 
 pytest.importorskip("pre_commit", reason="pre-commit is not installed (pip install -e '.[test]'): "
                                          "the hooks can only be tested with the real pre-commit try-repo")

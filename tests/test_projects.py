@@ -12,7 +12,8 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from typing import Any
 
-from generator.render import projects as project_target
+from fleetgen.render import projects as project_target
+
 from tests.conftest import fleet_from_text
 
 FLEET = """

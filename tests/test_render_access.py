@@ -1,4 +1,4 @@
-"""generator.render.access: spoke RBAC for Argo CD, derived from where it deploys (see test_least_privilege)."""
+"""fleetgen.render.access: spoke RBAC for Argo CD, derived from where it deploys (see test_least_privilege)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 import pytest
+from fleetgen.render import access, argocd, observability
 
-from generator.render import access, argocd, observability
 from tests.conftest import fleet_from_text
 
 READ_VERBS = {"get", "list", "watch"}
@@ -178,8 +178,8 @@ def test_extra_resources_extend_only_their_sets_namespace():
 
 @pytest.mark.parametrize("resource", ["*", "pods/exec", "Certificates"])
 def test_extra_resources_cannot_be_wildcards_or_subresources(resource):
-    from generator.load import load_text
-    from generator.schema import validate
+    from fleetgen.load import load_text
+    from fleetgen.schema import validate
 
     text = FLEET.replace("CREATE", "false").replace(
         "    namespace: web\n", f"    namespace: web\n    extraResources: [{{group: '', resource: '{resource}'}}]\n")

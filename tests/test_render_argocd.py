@@ -1,4 +1,4 @@
-"""generator.render.argocd: cluster Secrets, projects, ApplicationSets, the root and Karmada Applications."""
+"""fleetgen.render.argocd: cluster Secrets, projects, ApplicationSets, the root and Karmada Applications."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import re
 from typing import Any
 
 import pytest
+from fleetgen.model import Requirement, Selector
+from fleetgen.render import argocd, projects
+from fleetgen.selectors import matches, select
 
-from generator.model import Requirement, Selector
-from generator.render import argocd, projects
-from generator.selectors import matches, select
 from tests.conftest import fleet_from_text
 
 FORBIDDEN_KEYS = ("bearerToken", "password", "keyData", "certData")

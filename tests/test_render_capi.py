@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from fleetgen.render import capi
 
-from generator.render import capi
 from tests.conftest import fleet_from_text
 
 HEADER = """\

@@ -5,9 +5,9 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
+from fleetgen.render import capi, projects
+from fleetgen.render.capi.azure import dns_service_ip
 
-from generator.render import capi, projects
-from generator.render.capi.azure import dns_service_ip
 from tests.conftest import fleet_from_text
 
 FLEET = """\

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from fleetgen.render import cilium
 
-from generator.render import cilium
 from tests.conftest import fleet_from_text
 
 V6_FLEET = """\

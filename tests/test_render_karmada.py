@@ -6,8 +6,8 @@ import textwrap
 
 import pytest
 import yaml
+from fleetgen.render import karmada
 
-from generator.render import karmada
 from tests.conftest import fleet_from_text
 
 HEADER = """\

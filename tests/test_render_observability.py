@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import yaml
+from fleetgen.render import observability
 
-from generator.render import observability
 from tests.conftest import fleet_from_text
 
 

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from generator.main import cli
+from fleetgen.main import cli
 
 # prod-b runs on Docker here: upgrade writes minors, and a GKE cluster needs the GKE patch
 # release, which only its operator can pick (lint gke-version refuses a bare minor).

@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-
-from generator.load import load_text
-from generator.schema import schema_document, validate
+from fleetgen.load import load_text
+from fleetgen.schema import schema_document, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = (ROOT / "fleet.yaml").read_text()

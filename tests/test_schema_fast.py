@@ -13,12 +13,12 @@ import json
 from pathlib import Path
 
 import pytest
+from fleetgen import schema
+from fleetgen.load import load_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.synth import fleet_yaml
-from generator import schema
-from generator.load import load_text
 
 EXAMPLE = (Path(__file__).resolve().parents[1] / "fleet.yaml").read_text()
 

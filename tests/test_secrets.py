@@ -8,10 +8,9 @@ import random
 
 import pytest
 import yaml
-
-from generator.load import load_text
-from generator.schema import validate
-from generator.secrets import Hit, mask, scan_data, scan_text
+from fleetgen.load import load_text
+from fleetgen.schema import validate
+from fleetgen.secrets import Hit, mask, scan_data, scan_text
 
 
 def _b64url(payload: dict) -> str:

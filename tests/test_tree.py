@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from generator import tree
-from generator.errors import FleetgenError
-from generator.main import cli
+from fleetgen import tree
+from fleetgen.errors import FleetgenError
+from fleetgen.main import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -189,8 +188,8 @@ def test_second_concurrent_render_gets_a_clear_error(repo):
 
 
 def test_committed_tree_is_what_the_committed_fleet_renders():
-    from generator import pipeline
-    from generator.produce import produce
+    from fleetgen import pipeline
+    from fleetgen.produce import produce
 
     loaded = pipeline.check(ROOT / "fleet.yaml")
     drift = tree.compare(ROOT / "rendered", produce(loaded.fleet, "fleet.yaml").files)
@@ -218,7 +217,7 @@ def test_real_read_only_mount_leaves_the_old_tree(repo):
     fleet.write_text(fleet.read_text().replace("replicas: 60", "replicas: 90"))
     script = (
         f"mount --bind {repo} {repo} && mount -o remount,bind,ro {repo} && "
-        f"{sys.executable} -m generator.main render {fleet}"
+        f"{sys.executable} -m fleetgen render {fleet}"
     )
     result = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "Read-only file system" in result.stderr and "unchanged" in result.stderr

@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from generator.main import cli
-from generator.upstream import cel
-from generator.upstream.cel import Rules, is_cidr, parse_ip, with_defaults
-from generator.upstream.manifests import Validator, validate_tree
-from generator.upstream.store import Store, default_root
+from fleetgen.main import cli
+from fleetgen.upstream import cel
+from fleetgen.upstream.cel import Rules, is_cidr, parse_ip, with_defaults
+from fleetgen.upstream.manifests import Validator, validate_tree
+from fleetgen.upstream.store import Store, default_root
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -302,10 +301,9 @@ def _committed_counts(tree: Path) -> tuple[int, int]:
 
 def test_check_rendered_reports_like_validate_rendered(tmp_path):
     import yaml
-
-    from generator.produce import file_bytes
-    from generator.render import File
-    from generator.upstream.manifests import check_rendered
+    from fleetgen.produce import file_bytes
+    from fleetgen.render import File
+    from fleetgen.upstream.manifests import check_rendered
 
     files = [File("hub/capi/prod.yaml", (yaml.safe_load(NAMESPACE), yaml.safe_load(MHC))),
              File("clusters/b/cilium/values.yaml", ({"cluster": {"name": "b", "id": "seven"}},)),

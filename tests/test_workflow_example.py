@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-
-from generator.report.markdown import MARKER
+from fleetgen.report.markdown import MARKER
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW = yaml.safe_load((ROOT / "examples" / "github-workflow.yaml").read_text())

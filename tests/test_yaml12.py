@@ -6,11 +6,11 @@ import textwrap
 import warnings
 
 import pytest
+from fleetgen import compose
+from fleetgen.load import load_text
+from fleetgen.render import karmada
+from fleetgen.schema import validate
 
-from generator import compose
-from generator.load import load_text
-from generator.render import karmada
-from generator.schema import validate
 from tests.test_render_karmada import by_kind, docs_of, small_fleet, workload_yaml
 
 
@@ -133,8 +133,7 @@ def test_common_mistakes_say_how_to_fix_them(text, line, col, hint):
 
 def test_hint_in_text_output(tmp_path):
     from click.testing import CliRunner
-
-    from generator.main import cli
+    from fleetgen.main import cli
 
     (tmp_path / "fleet.yaml").write_text("apiVersion: fleetgen/v1alpha1\nrepo:\n  url: https://x: y\n")
     result = CliRunner().invoke(cli, ["lint", str(tmp_path / "fleet.yaml")])
@@ -148,7 +147,7 @@ def test_hint_in_text_output(tmp_path):
 
 def test_fast_and_pure_parsers_build_the_same_data(example_text):
     """The example fleet through libyaml and through ruamel.yaml's pure parser: same data, same positions."""
-    from generator.construct import Builder, index
+    from fleetgen.construct import Builder, index
 
     built = []
     for parser in (compose._Fast, compose._Pure):

@@ -13,8 +13,7 @@ import math
 from pathlib import Path
 
 import pytest
-
-from generator.load import load_text
+from fleetgen.load import load_text
 
 CASES = json.loads((Path(__file__).parent / "yaml_suite" / "cases.json").read_text("utf-8"))
 

@@ -1,4 +1,4 @@
-"""Maintainer script: extract the list-map keys of the upstream schemas into generator/schemas/list_keys.json.
+"""Maintainer script: extract the list-map keys of the upstream schemas into generator/fleetgen/schemas/list_keys.json.
 
 The API server merges a list marked ``x-kubernetes-list-type: map`` entry by entry, matching
 entries on ``x-kubernetes-list-map-keys`` (containers by ``name``, ports by ``containerPort`` and
@@ -9,7 +9,7 @@ any list index.
 Usage (the upstream schemas are converted CRD / OpenAPI schemas, one file per kind and version,
 carrying ``apiVersion``/``kind`` as ``const``; any directory tree of them works):
 
-    python tools/list_map_keys.py SCHEMA_DIR [--out generator/schemas/list_keys.json]
+    python tools/list_map_keys.py SCHEMA_DIR [--out generator/fleetgen/schemas/list_keys.json]
 
 Nothing at run time or in the tests reads SCHEMA_DIR: only the generated table is shipped.
 """
@@ -21,7 +21,7 @@ import json
 import sys
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parents[1] / "generator" / "schemas" / "list_keys.json"
+OUT = Path(__file__).resolve().parents[1] / "generator" / "fleetgen" / "schemas" / "list_keys.json"
 MAX_DEPTH = 40  # schema nesting guard (recursive $refs are cut off at their first repetition anyway)
 
 

@@ -40,7 +40,7 @@ def _is_url(value: object) -> bool:
 @cache
 def schema_text() -> str:
     """The shipped schema file, byte for byte."""
-    return resources.files("generator").joinpath("schemas/fleet.schema.json").read_text("utf-8")
+    return resources.files("fleetgen").joinpath("schemas/fleet.schema.json").read_text("utf-8")
 
 
 def schema_document() -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """What the runbook commands (add-cluster, register, upgrade, remove-cluster) share.
 
-Each one reads fleet.yaml, edits its text (``generator.edit``), lints the edited bytes exactly
+Each one reads fleet.yaml, edits its text (``fleetgen.edit``), lints the edited bytes exactly
 as ``fleetgen lint`` would, and only then replaces the file atomically (a temporary file in the
 same directory, the original mode kept, ``os.replace``). ``--dry-run`` prints the unified diff
 instead. Either way it ends with the plan delta: what Argo CD, Karmada and the upgrade waves

@@ -1,7 +1,7 @@
 """YAML text -> plain data plus the 1-based position of every value and key.
 
-generator/compose.py parses the text into a node graph with marks (libyaml where it reads the
-text as YAML 1.2 does, ruamel.yaml's pure parser otherwise); generator/construct.py builds plain
+generator/fleetgen/compose.py parses the text into a node graph with marks (libyaml where it reads the
+text as YAML 1.2 does, ruamel.yaml's pure parser otherwise); generator/fleetgen/construct.py builds plain
 dicts/lists/scalars from it under the fleet file's limits, and the positions when a finding
 needs them. Every problem is a ``yaml-syntax`` finding with a position, never an exception.
 """

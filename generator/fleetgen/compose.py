@@ -14,7 +14,7 @@ flow forms; it accepts some invalid YAML and reads the non-specific tag ``!`` as
 tests/test_yaml_suite.py runs both against the official yaml-test-suite.
 
 Neither parser resolves scalar types: every plain scalar without a tag gets the tag
-``IMPLICIT`` and generator/construct.py resolves it by the YAML 1.2 core schema; an explicitly
+``IMPLICIT`` and generator/fleetgen/construct.py resolves it by the YAML 1.2 core schema; an explicitly
 tagged scalar keeps its tag (``!!str 0777`` stays the string "0777").
 """
 
@@ -38,7 +38,7 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     _CLoader = None
     from ruamel.yaml.error import YAMLError as PyYAMLError
 
-IMPLICIT = "?"  # a plain scalar with no tag: the core schema decides (generator/construct.py)
+IMPLICIT = "?"  # a plain scalar with no tag: the core schema decides (generator/fleetgen/construct.py)
 STR = "tag:yaml.org,2002:str"
 SEQ = "tag:yaml.org,2002:seq"
 MAP = "tag:yaml.org,2002:map"

@@ -1,4 +1,4 @@
-"""The vendored upstream schemas (generator/schemas/upstream, see its PROVENANCE.md), compiled once per kind.
+"""The vendored upstream schemas (generator/fleetgen/schemas/upstream, see its PROVENANCE.md), compiled once per kind.
 
 A kind's schema is ``<group>/<kind lower case>_<version>.json`` (group ``core`` for ``v1``); a Helm
 chart's values schema is ``helm/<chart>/<version>/values.schema.json``. Each is compiled twice, lazily:
@@ -26,7 +26,7 @@ JUNCTORS = ("allOf", "anyOf", "oneOf", "not")
 
 
 def default_root() -> Traversable:
-    return resources.files("generator").joinpath("schemas", "upstream")
+    return resources.files("fleetgen").joinpath("schemas", "upstream")
 
 
 def split_api_version(api_version: str) -> tuple[str, str]:

@@ -79,7 +79,7 @@ def default_name(directory) -> str:
 
 def workflow() -> str:
     """The CI workflow shipped with fleetgen, installing the version that wrote it."""
-    text = resources.files("generator").joinpath("templates/github-workflow.yaml").read_text("utf-8")
+    text = resources.files("fleetgen").joinpath("templates/github-workflow.yaml").read_text("utf-8")
     # the example leaves FLEETGEN_REF unset on purpose (an unpinned copy fails at install); init pins it
     return re.sub(r'(FLEETGEN_REF: )"[^"\n]*"', rf'\g<1>"v{__version__}"', text, count=1)
 

@@ -46,4 +46,4 @@ for _command in COMMANDS:
 
 
 if __name__ == "__main__":
-    cli()
+    cli(prog_name="fleetgen")

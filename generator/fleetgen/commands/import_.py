@@ -1,6 +1,6 @@
 """``fleetgen import INPUT...``: add what a team already runs to fleet.yaml, without any credential.
 
-The reading is ``generator.importer``; this module wires options, writing and the lint run.
+The reading is ``fleetgen.importer``; this module wires options, writing and the lint run.
 """
 
 from __future__ import annotations

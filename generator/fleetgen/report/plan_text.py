@@ -1,4 +1,4 @@
-"""``fleetgen plan`` for people: the plan object (``generator.plan.build_plan``) as text or markdown.
+"""``fleetgen plan`` for people: the plan object (``fleetgen.plan.build_plan``) as text or markdown.
 
 Both views show the same facts in the contract's order: applications, placements (with the
 UID-dependent ranges), failover when clusters were failed, pending registrations, upgrade waves.

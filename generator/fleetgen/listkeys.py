@@ -76,7 +76,7 @@ def _text(value: Any) -> str:
 
 @cache
 def upstream() -> Mapping[str, Mapping[str, tuple[str, ...]]]:
-    raw = json.loads(resources.files("generator").joinpath("schemas/list_keys.json").read_text("utf-8"))
+    raw = json.loads(resources.files("fleetgen").joinpath("schemas/list_keys.json").read_text("utf-8"))
     return {kind: {path: tuple(keys) for path, keys in lists.items()} for kind, lists in raw.items()}
 
 

@@ -1,5 +1,0 @@
-"""``python -m generator`` runs the fleetgen CLI."""
-
-from .main import cli
-
-cli()
