@@ -5,7 +5,8 @@ pending clusters, several applicationSets and weighted workloads. Pod CIDRs are 
 10.0.0.0/8, service CIDRs /24 blocks of 100.64.0.0/10 and node networks /26 blocks of
 172.16.0.0/12 (16,384 of each), so up to 16,384 clusters never overlap. Cloud push clusters
 carry a (dummy) caData and GKE clusters a patch version, as lint requires. Cilium's
-ClusterMesh holds at most 511 clusters, so larger fleets use Submariner (same uniqueness rules, no mesh ids).
+ClusterMesh holds at most 511 clusters, so larger fleets use `mesh: none` (no mesh ids; the
+ranges stay unique all the same).
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def cluster(i: int, mesh: str, mesh_id: int = 0) -> dict:
 
 
 def fleet(n: int, mesh: str | None = None) -> dict:
-    mesh = mesh or ("cilium" if n <= 511 else "submariner")
+    mesh = mesh or ("cilium" if n <= 511 else "none")
     ids = mesh_ids(n) if mesh == "cilium" else [0] * n
     clusters = [cluster(i, mesh, ids[i]) for i in range(n)]
     # The global-service workload runs on ClusterMesh members only: docker clusters are not peers.

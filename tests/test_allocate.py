@@ -69,7 +69,7 @@ def test_mesh_ids_lowest_free_and_eks_prefers_outside_128_255():
 
 
 def test_thousand_clusters_never_overlap():
-    text = with_network(BASE, "  mesh: submariner\n  allocation: {pods: 10.0.0.0/8, podPrefix: 20, "
+    text = with_network(BASE, "  mesh: none\n  allocation: {pods: 10.0.0.0/8, podPrefix: 20, "
                               "services: 172.16.0.0/12, servicePrefix: 24}")
     fleet, results, problem = grow(fleet_from_text(text), 1000)
     assert problem is None and len(results) == 1000

@@ -106,9 +106,8 @@ def test_eks_vpc_from_network_nodes_and_none_without(files):
     assert "network" not in one(files["hub/capi/eks-a.yaml"], "AWSManagedControlPlane")["spec"]
 
 
-@pytest.mark.parametrize("mesh", ["none", "submariner"])
-def test_vpc_cni_stays_without_cilium(mesh):
-    spec = one(render(mesh)["hub/capi/eks-b.yaml"], "AWSManagedControlPlane")["spec"]
+def test_vpc_cni_stays_without_cilium():
+    spec = one(render("none")["hub/capi/eks-b.yaml"], "AWSManagedControlPlane")["spec"]
     assert "vpcCni" not in spec and spec["accessConfig"] == {"authenticationMode": "api_and_config_map"}
 
 

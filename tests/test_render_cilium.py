@@ -187,10 +187,9 @@ def test_ipv6_cluster_uses_the_ipv6_pool_and_511_mesh(cilium_values_schema):
     assert list(cilium_values_schema.iter_errors(x)) == []
 
 
-def test_other_meshes_render_nothing(example_text):
-    for mesh in ("submariner", "none"):
-        fleet = fleet_from_text(example_text.replace("mesh: cilium", f"mesh: {mesh}"))
-        assert cilium.render(fleet) == []
+def test_mesh_none_renders_nothing(example_text):
+    fleet = fleet_from_text(example_text.replace("mesh: cilium", "mesh: none"))
+    assert cilium.render(fleet) == []
 
 
 def test_render_is_deterministic_and_independent_of_cluster_order(example_fleet, example_text):

@@ -245,7 +245,7 @@ class Fleet:
     karmada_server: str | None
     karmada_external_server: str | None  # what pull members (karmadactl register) dial from outside the hub
     environments: tuple[str, ...]
-    mesh: str  # cilium | submariner | none
+    mesh: str  # cilium | none (submariner was removed: the schema rejects it with a migration hint)
     max_connected_clusters: int
     clustermesh_endpoint: str  # DNS name template with {cluster}/{fleet} placeholders
     clustermesh_issuer: str  # cert-manager ClusterIssuer signing with the mesh's one CA

@@ -199,6 +199,10 @@ def _explain_leaf(err: jsonschema.ValidationError, path: Path) -> list[Issue]:
         return [issue("schema", path, msg, hint=_desc(err))]
     if err.validator == "enum":
         choices = ", ".join(json.dumps(v) for v in err.validator_value)
+        removed = (err.schema.get("x-removed") or {}).get(err.instance) if isinstance(err.instance, str) else None
+        if removed:  # a value earlier versions accepted: say what to write instead
+            return [issue("schema", path, f"{where}: {_short(err.instance)} is no longer supported; allowed: {choices}",
+                          hint=removed)]
         return [issue("schema", path, f"{where}: {_short(err.instance)} is not one of {choices}")]
     return [issue("schema", path, f"{where}: {_oneline(err.message)}", hint=_desc(err))]
 

@@ -42,11 +42,9 @@ def overlapping_pairs(spans: list[_Span]) -> Iterator[tuple[_Span, _Span]]:
         heapq.heappush(open_spans, (span.end, counter, span))
 
 
-def _counts(first: _Span, second: _Span, mesh: str) -> bool:
+def _counts(first: _Span, second: _Span) -> bool:
     if first.cluster == second.cluster:
         return False  # cidr-overlap-internal's job
-    if mesh == "submariner":
-        return True
     return first.kind == "pods" or second.kind == "pods"  # cilium: pod CIDRs must be unique across the mesh
 
 
@@ -54,14 +52,14 @@ def _field(kind: str) -> str:
     return "pod" if kind == "pods" else "service"
 
 
-@rule("cidr-overlap", fix="give each cluster its own pod (and, for submariner, service) range")
+@rule("cidr-overlap", fix="give each cluster its own pod range")
 def cidr_overlap(ctx: Context) -> Iterator[Issue]:
     """Pod or service CIDRs of two clusters overlap where the mesh routes between them.
 
     With `network.mesh: cilium`, a cluster's pod CIDR may not overlap any other cluster's pod or
     service CIDR: ClusterMesh routes pod IPs directly, so an overlap sends traffic to the wrong
-    cluster. With `submariner` (no Globalnet) every pod and service CIDR must be unique. With
-    `none` nothing is checked. Checked by a sort-and-sweep, so 10,000 clusters take well under a second.
+    cluster. With `none` nothing is checked. Checked by a sort-and-sweep, so 10,000 clusters take
+    well under a second.
     """
     fleet = ctx.fleet
     if fleet.mesh == "none":
@@ -69,7 +67,7 @@ def cidr_overlap(ctx: Context) -> Iterator[Issue]:
     spans = [_span(c, kind) for c in fleet.clusters for kind in ("pods", "services")]
     pairs = [p for v in (4, 6) for p in overlapping_pairs([s for s in spans if s.version == v])]
     for first, second in pairs:
-        if _counts(first, second, fleet.mesh):
+        if _counts(first, second):
             yield issue(
                 "cidr-overlap",
                 ("clusters", second.index, "network", second.kind),
@@ -262,8 +260,8 @@ def node_network_overlap(ctx: Context) -> Iterator[Issue]:
     """A cluster's node network overlaps another node network, or a pod or service CIDR.
 
     Node addresses must be unique where traffic flows: inside a cluster a node IP in the pod or
-    service range is misrouted, and across clusters (any `network.mesh` but `none`) ClusterMesh
-    or Submariner needs node-to-node reachability, which peered VPCs/VNets cannot give when their
+    service range is misrouted, and across clusters (`network.mesh: cilium`) ClusterMesh needs
+    node-to-node reachability, which peered VPCs/VNets cannot give when their
     ranges overlap. An EKS cluster without `network.nodes` gets CAPA's default VPC 10.0.0.0/16,
     the same in every cluster.
     """

@@ -58,10 +58,13 @@ def _diagram(fleet: Fleet) -> str:
         lines += _summary_nodes(fleet)
     else:
         lines += _cluster_nodes(fleet)
-    lines += ["  classDef pending stroke-dasharray: 5 5", "  classDef mesh stroke:#2b7bb9,stroke-width:2px", "```"]
+    meshed = fleet.mesh == "cilium"  # the only mesh fleetgen renders (render/cilium.py); none draws no mesh
+    lines += ["  classDef pending stroke-dasharray: 5 5"]
+    lines += ["  classDef mesh stroke:#2b7bb9,stroke-width:2px"] if meshed else []
     legend = ("Solid arrow: the hub's Argo CD connects to the cluster (push). Dotted arrow from the cluster: "
-              "argocd-agent dials out to the hub (pull). Dashed box: pending registration. Blue border: member "
-              f"of the {fleet.mesh} mesh.")
+              "argocd-agent dials out to the hub (pull). Dashed box: pending registration."
+              + (" Blue border: member of the cilium mesh." if meshed else ""))
+    lines.append("```")
     return "## Fleet\n\n" + "\n".join(lines) + "\n\n" + legend + "\n"
 
 
@@ -98,8 +101,7 @@ def _edge(node: str, c: Cluster) -> str:
 
 def _classes(node: str, c: Cluster, fleet: Fleet) -> list[str]:
     out = [] if c.registered else [f"  class {node} pending"]
-    in_mesh = fleet.mesh == "submariner" or (
-        fleet.mesh == "cilium" and c.network.mesh_id is not None and c.network.mesh_member)
+    in_mesh = fleet.mesh == "cilium" and c.network.mesh_id is not None and c.network.mesh_member
     return out + ([f"  class {node} mesh"] if in_mesh and c.registered else [])
 
 
