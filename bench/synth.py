@@ -149,7 +149,7 @@ def fleet(n: int, mesh: str | None = None) -> dict:
                 "replicas": 3 * len(prod[:3]) * 10,
                 "weights": {name: w for name, w in zip(prod[:3], (3, 2, 1))},
                 "failover": {"unreachableSeconds": 60, "notReadySeconds": 300},
-                "globalService": True,
+                **({"globalService": True} if mesh == "cilium" else {}),  # no mesh, no global Service
             },
             {
                 "name": "inventory",

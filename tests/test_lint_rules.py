@@ -128,6 +128,8 @@ CASES = {
         "services: 10.101.0.0/16, meshID: 2}", "services: 10.101.0.0/16, meshID: 2, clustermesh: {member: false}}")
     + "    globalService: true  # expect[global-service-mesh]: true\n",
     "global-service-mesh-members": BASE + "    globalService: true\n",
+    "global-service-mesh-none": edit(("defaults:", "network: {mesh: none}\ndefaults:"))
+    + "    globalService: true  # expect[global-service-mesh]: true\n",
     "mesh-member-pull-default-out": edit(
         ("    server: https://karmada.example.com:5443\n",
          "    server: https://karmada.example.com:5443\n    externalServer: https://karmada.hub.example.net\n"),

@@ -201,7 +201,8 @@ def mesh_member(ctx: Context) -> Iterator[Issue]:
 
 
 @rule("global-service-mesh", WARNING,
-      fix="place the workload only on ClusterMesh members, or make those clusters members")
+      fix="place the workload only on ClusterMesh members, or make those clusters members; "
+          "with mesh none, drop globalService unless you run a Cilium ClusterMesh yourself")
 def global_service_mesh(ctx: Context) -> Iterator[Issue]:
     """A workload with `globalService` runs on clusters outside the Cilium ClusterMesh.
 
@@ -210,8 +211,13 @@ def global_service_mesh(ctx: Context) -> Iterator[Issue]:
     that is not a member (`network.clustermesh.member: false`, or by default a pull-mode or docker
     cluster) the annotations do nothing: its replicas serve only local clients and are not
     reachable from the other clusters.
+
+    With `network.mesh: none` fleetgen renders no mesh at all, so the annotations work only in a
+    Cilium ClusterMesh run outside fleetgen; Submariner ignores them (Lighthouse exports a Service
+    through a `ServiceExport`, see docs/controllers/submariner.md).
     """
-    if ctx.fleet.mesh != "cilium":
+    if ctx.fleet.mesh == "none":
+        yield from _global_services_without_mesh(ctx)
         return
     for w in ctx.fleet.workloads:
         if w.global_service is None:
@@ -221,6 +227,15 @@ def global_service_mesh(ctx: Context) -> Iterator[Issue]:
             yield issue("global-service-mesh", (*w.path, "globalService"),
                         f"workload {w.name!r} is a global service but runs on clusters outside the ClusterMesh: "
                         f"{', '.join(outside)}", severity=WARNING)
+
+
+def _global_services_without_mesh(ctx: Context) -> Iterator[Issue]:
+    for w in ctx.fleet.workloads:
+        if w.global_service is not None:
+            yield issue("global-service-mesh", (*w.path, "globalService"),
+                        f"workload {w.name!r} is a global service, but network.mesh is none: fleetgen renders no "
+                        "mesh, and its Cilium global-service annotations do nothing without a Cilium ClusterMesh "
+                        "(Submariner ignores them)", severity=WARNING)
 
 
 EKS_DEFAULT_VPC = ipaddress.IPv4Network("10.0.0.0/16")  # CAPA pkg/cloud/services/network/vpc.go defaultVPCCidr
