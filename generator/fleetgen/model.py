@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
@@ -256,8 +256,16 @@ class ExtraManifest:
     """One ``extraManifests`` entry: a file or directory of hand-written manifests, relative to fleet.yaml."""
 
     source: str
-    clusters: Selector | None  # None: the hub
     path: Path
+
+
+@dataclass(frozen=True)
+class ExtraFile:
+    """One hand-written manifest as fleetgen copies it (extras.py reads it; the model itself does no I/O)."""
+
+    path: str  # in the rendered tree: hub/extra/<its path below fleet.yaml's directory>
+    data: bytes  # the exact bytes written: a header line, then the source's text
+    documents: tuple[dict[str, Any], ...] = field(default=(), compare=False)  # as Kubernetes tools read them
 
 
 def fill(template: str, cluster: str, fleet: str) -> str:
@@ -290,6 +298,7 @@ class Fleet:
     hub_provider: str | None = None  # aws | gcp | azure: internal load balancers on the hub
     patches: tuple[DocumentPatch, ...] = ()  # in fleet.yaml order: the order they are applied in
     extra_manifests: tuple[ExtraManifest, ...] = ()
+    extra_files: tuple[ExtraFile, ...] = ()  # what extra_manifests name, read by extras.attach
 
     def cluster(self, name: str) -> Cluster | None:
         return next((c for c in self.clusters if c.name == name), None)
@@ -486,8 +495,7 @@ def _document_patch(raw: Mapping[str, Any], path: Path) -> DocumentPatch:
 
 
 def _extra(raw: Mapping[str, Any], path: Path) -> ExtraManifest:
-    clusters = _selector(raw["clusters"], (*path, "clusters")) if "clusters" in raw else None
-    return ExtraManifest(raw["source"], clusters, path)
+    return ExtraManifest(raw["source"], path)
 
 
 def _thanos(raw: Mapping[str, Any]) -> Thanos:

@@ -101,16 +101,35 @@ def produce(fleet: Fleet, source: str = "fleet.yaml", stages: Stages | None = No
         upstream = None
         patch_issues: list[list[Issue]] = []
         for part, found, checked, patched in _results(fleet, source, parallel, schemas):
-            duplicate = files.keys() & part.keys()
-            if duplicate:
-                raise AssertionError(f"two render targets produce {sorted(duplicate)[0]}")
-            files.update(part)
+            _add(files, part)
             leaks += found
             upstream = _merge(upstream, checked)
             patch_issues.append(patched)
             stages.advance()
+        extra, found, checked = _extras(fleet, schemas)
+        _add(files, extra)
+        leaks += found
+        upstream = _merge(upstream, checked)
     return Produced(dict(sorted(files.items())), {c.name: c.kubernetes_version for c in fleet.clusters},
                     tuple(sorted(leaks)), upstream, tuple(unmatched(patch_issues)))
+
+
+def _add(files: dict[str, bytes], part: Mapping[str, bytes]) -> None:
+    duplicate = files.keys() & part.keys()
+    if duplicate:
+        raise AssertionError(f"two render targets produce {sorted(duplicate)[0]}")
+    files.update(part)
+
+
+def _extras(fleet: Fleet, schemas: str | None) -> tuple[dict[str, bytes], list, Any]:
+    """The hand-written manifests (extras.py read them into the fleet): copied as they are, scanned like every
+    rendered byte, and validated like rendered documents when ``schemas`` asks. Patches do not apply to them."""
+    files = {check_relpath(x.path): x.data for x in fleet.extra_files}
+    if schemas is None or not files:
+        return files, _scan(files), None
+    from .upstream.manifests import check_rendered
+
+    return files, _scan(files), check_rendered([File(x.path, x.documents) for x in fleet.extra_files], files, schemas)
 
 
 def _merge(total, part):

@@ -50,7 +50,20 @@ ORPHAN = stage_rule(
     not describe. A file fleetgen rendered before is deleted by the next `fleetgen render`; a
     file fleetgen never wrote is never deleted by it, and `render` fails on it as `check` does.
     Notes and docs (other extensions) are left alone.""",
-    "if fleetgen rendered it before, run `fleetgen render`; otherwise delete it or move it out of the rendered tree",
+    "if fleetgen rendered it before, run `fleetgen render`; a manifest you wrote: list it in fleet.yaml "
+    "`extraManifests` (fleetgen copies and owns it), or express the change as `patches` on a rendered document; "
+    "otherwise delete it",
+)
+EXTRA_MANIFEST = stage_rule(
+    "extra-manifest", ERROR,
+    """An `extraManifests` entry cannot be copied into the rendered tree.
+
+    Reported by every command that reads the fleet, at the entry in fleet.yaml or at the line and column
+    in the manifest: the source does not exist, resolves (symbolic links followed) outside fleet.yaml's
+    directory or inside the rendered tree, is a link to a directory, holds no `.yaml`/`.yml` file, is not
+    UTF-8 YAML as Kubernetes tools read it, has a document without apiVersion, kind and metadata.name, or
+    is copied twice.""",
+    "name a manifest file or directory below fleet.yaml's directory, outside the rendered tree",
 )
 PATCH_TARGET = stage_rule(
     "patch-target", ERROR,
@@ -139,7 +152,7 @@ LINT_RULES: tuple[Rule, ...] = (
     security.reserved_project,
 )
 RULES: tuple[Rule, ...] = (YAML_SYNTAX, SCHEMA, *LINT_RULES, STALE_RENDER, HAND_EDIT, ORPHAN, PATCH_TARGET,
-                           PATCH_FAILED, ALLOCATION, UPSTREAM_SCHEMA, UPSTREAM_CEL, UNKNOWN_KIND)
+                           PATCH_FAILED, EXTRA_MANIFEST, ALLOCATION, UPSTREAM_SCHEMA, UPSTREAM_CEL, UNKNOWN_KIND)
 BY_ID: Mapping[str, Rule] = {r.id: r for r in RULES}
 
 

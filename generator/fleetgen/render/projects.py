@@ -3,7 +3,9 @@
 * ``fleet-platform``: fleetgen's own Applications in the Argo CD namespace only (no
   ``sourceNamespaces``): ``fleet-root`` (the hub, admin by nature), ``karmada-policies`` (the
   workload namespaces and fleetgen's named ClusterTaintPolicies on Karmada) and spoke monitoring
-  on push-mode clusters, with only the named cluster-scoped objects the monitoring dir holds.
+  on push-mode clusters, with only the named cluster-scoped objects the monitoring dir holds,
+  the hub's, and those of the hand-written manifests in ``hub/extra`` (fleet.yaml ``extraManifests``;
+  a document there without ``metadata.namespace`` is named, which is harmless for a namespaced one).
 * ``fleet-workloads``: the ``workload-*`` Applications. Their sources belong to teams, so the
   project allows Karmada only, only the workloads' namespaces, only the kinds listed in
   ``workloads[].resources`` (``namespaceResourceWhitelist``), and no cluster-scoped kind at all:
@@ -87,6 +89,7 @@ def platform_project(fleet: Fleet) -> dict[str, Any]:
     if fleet.karmada_server and fleet.workloads:
         named += cluster_taint_policies()
     named += hub_cluster_scoped(fleet)  # the hub's AWSClusterRoleIdentity objects
+    named += [d for x in fleet.extra_files for d in x.documents if not d["metadata"].get("namespace")]  # hub/extra
     spec["clusterResourceWhitelist"] = kinds + _named(named)
     return _project(fleet, PLATFORM_PROJECT, spec)
 
