@@ -118,6 +118,7 @@ def test_escapes_are_refused_at_the_entry(tmp_path):
     os.symlink(outside, base / "manifests/out")
     (base / "manifests/dirlink").mkdir()
     os.symlink(base / "manifests/hub", base / "manifests/dirlink/hub")
+    os.mkfifo(base / "manifests/pipe.yaml")  # would block a reader forever
     (base / "rendered/hub").mkdir(parents=True)
     (base / "rendered/hub/x.yaml").write_text(TOOLS)
     # A schema error stops the stages after it, so the '..' path is its own case.
@@ -131,6 +132,7 @@ extraManifests:
   - source: rendered/hub  # expect[extra-manifest]: rendered/hub
   - source: manifests/missing.yaml  # expect[extra-manifest]: manifests/missing
   - source: manifests/hub/tools.yaml  # expect[extra-manifest]: manifests/hub/tools
+  - source: manifests/pipe.yaml  # expect[extra-manifest]: manifests/pipe
 """
     run_case(base, text)
     checked = run("lint", str(base / "fleet.yaml"), "--format", "json")
@@ -145,6 +147,7 @@ extraManifests:
                                                     "extraManifests entry")
     assert messages["extraManifests[2].source"] == (f"manifests/out/stolen.yaml resolves to {outside}/stolen.yaml, "
                                                     f"outside fleet.yaml's directory {base}")
+    assert messages["extraManifests[7].source"] == "manifests/pipe.yaml is not a regular file"
     assert sorted(p.name for p in outside.iterdir()) == ["stolen.yaml"]  # nothing was written outside
     assert run("render", str(base / "fleet.yaml")).exit_code == 1
 

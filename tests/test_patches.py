@@ -203,3 +203,20 @@ def test_diff_shows_the_effect_of_a_patch(tmp_path):
     assert ("    ~ apps/Deployment monitoring/thanos-querier  (hub/observability/thanos-querier.yaml)\n"
             "        ~ spec.replicas: 2 → 3\n") in result.stdout
     assert '+ spec.retention: "30d"' in result.stdout
+
+
+def test_a_patch_changes_documents_never_paths():
+    # Renaming the object (even to a path-like value) leaves every file where it was: paths never come from
+    # the patched documents.
+    fleet = fleet_from_text(BASE + """\
+patches:
+  - target: {kind: Deployment, name: thanos-querier}
+    operations:
+      - {op: replace, path: /metadata/name, value: ../../etc/passwd}
+      - {op: replace, path: /metadata/namespace, value: ../../../tmp}
+""")
+    plain, patched = produce(fleet_from_text(BASE)), produce(fleet)
+    assert plain.files.keys() == patched.files.keys()
+    changed = [p for p in plain.files if plain.files[p] != patched.files[p]]
+    assert changed == ["hub/observability/thanos-querier.yaml"]
+    assert b"  name: ../../etc/passwd\n  namespace: ../../../tmp\n" in patched.files[changed[0]]

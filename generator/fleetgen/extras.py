@@ -1,8 +1,9 @@
 """fleet.yaml ``extraManifests``: hand-written manifests fleetgen copies into the tree it owns.
 
 Each entry names a YAML file, or a directory whose ``*.yaml``/``*.yml`` files are taken recursively
-(sorted by path), relative to fleet.yaml. A file lands at ``hub/extra/<its path below fleet.yaml's
-directory>``, which ``fleet-root`` syncs into the hub with the rest of ``hub/``.
+(sorted by path), relative to fleet.yaml. A file lands at ``hub/extra/<its real path below fleet.yaml's
+directory>`` (links resolved, so one file reached twice is copied once and reported), which ``fleet-root``
+syncs into the hub with the rest of ``hub/``.
 
 Copied, not re-emitted: the rendered file is one header line naming the source, then the source's
 text byte for byte (CRLF line ends read as LF, like every file fleetgen writes). Argo CD applies exactly
@@ -97,7 +98,7 @@ def _sources(entry: ExtraManifest, base: Path, out: Path) -> list[Path]:
     if not top.is_dir():
         if not entry.source.endswith(SUFFIXES):
             raise _Refused(f"{entry.source} is not a .yaml or .yml file")
-        return [top]
+        return [_regular(top, entry.source)]
     found = []
     for root, dirs, files in os.walk(top, followlinks=False):
         dirs.sort()
@@ -108,11 +109,18 @@ def _sources(entry: ExtraManifest, base: Path, out: Path) -> list[Path]:
         for name in sorted(files):
             if name.endswith(SUFFIXES):
                 path = Path(root) / name
-                _confined(path, base, out, path.relative_to(base).as_posix())
-                found.append(path)
+                shown = path.relative_to(base).as_posix()
+                found.append(_regular(_confined(path, base, out, shown), shown))
     if not found:
         raise _Refused(f"{entry.source} holds no .yaml or .yml file")
     return sorted(found)
+
+
+def _regular(real: Path, shown: str) -> Path:
+    """Only regular files are read: a FIFO or device named *.yaml would block or never end."""
+    if not real.is_file():
+        raise _Refused(f"{shown} is not a regular file")
+    return real
 
 
 def header(rel: str) -> str:
@@ -124,7 +132,8 @@ def _copy(rel: str, source: Path, fleet_file: str, findings: list[Finding]) -> E
     shown = (Path(fleet_file).parent / rel).as_posix()
     try:
         path = check_relpath(f"{PREFIX}/{rel}")
-        raw = source.read_bytes()[: MAX_BYTES + 1]
+        with source.open("rb") as fh:
+            raw = fh.read(MAX_BYTES + 1)  # bounded memory, as for fleet.yaml
         if len(raw) > MAX_BYTES:
             raise ValueError("larger than 32 MiB")
         text = raw.decode("utf-8").replace("\r\n", "\n")
