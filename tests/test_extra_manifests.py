@@ -16,11 +16,20 @@ from .lintcase import run_case
 BASE = (Path(__file__).parent / "fleets" / "base.yaml").read_text()
 EXTRA = BASE + "extraManifests:\n  - source: manifests/hub\n"
 TOOLS = """\
-# the platform team's tools namespace, with a contact list
+# the platform team's tools namespace, its own ClusterRole, and a contact list
 apiVersion: v1
 kind: Namespace
 metadata:
   name: platform-tools
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: platform-tools-reader
+rules:
+  - apiGroups: [""]
+    resources: [configmaps]
+    verbs: [get, list, watch]
 ---
 apiVersion: v1
 kind: ConfigMap
@@ -57,12 +66,11 @@ def test_a_hub_manifest_is_copied_owned_and_validated(tmp_path):
     assert lock["files"]["hub/extra/manifests/hub/tools.yaml"] == digest(copied)
     # fleet-root syncs hub/ under fleet-platform, which permits cluster-scoped objects only by name.
     project = (tmp_path / "rendered/hub/argocd/projects/fleet-platform.yaml").read_text()
-    assert ("  clusterResourceWhitelist:\n"
-            "    - group: ''\n"
-            "      kind: Namespace\n"
-            "    - group: ''\n"
-            "      kind: Namespace\n"
-            "      name: platform-tools\n") in project
+    # Namespaces are allowed by kind already; the ClusterRole is named (sorted by group, kind, name).
+    assert project.count("kind: Namespace\n") == 1
+    assert ("    - group: rbac.authorization.k8s.io\n"
+            "      kind: ClusterRole\n"
+            "      name: platform-tools-reader\n") in project
     assert "name: contacts" not in project  # namespaced: no whitelist entry needed
     assert run("check", str(fleet), "--schemas").exit_code == 0
     validated = run("validate-rendered", str(tmp_path / "rendered"))
@@ -77,13 +85,13 @@ def test_check_detects_drift_of_a_copied_manifest(tmp_path):
     checked = run("check", str(fleet), "--format", "json")
     assert checked.exit_code == 1
     [finding] = json.loads(checked.output)["findings"]
-    # line 14: the header line, then line 13 of the source (oncall)
-    assert (finding["rule"], finding["line"]) == ("hand-edit", 14)
+    # line 23: the header line, then line 22 of the source (oncall)
+    assert (finding["rule"], finding["line"]) == ("hand-edit", 23)
     assert finding["file"].endswith(COPY)
     assert run("render", str(fleet)).exit_code == 0  # the copy is owned: render restores it
     (tmp_path / "manifests/hub/tools.yaml").write_text(TOOLS.replace("platform-team", "sre"))
     checked = run("check", str(fleet), "--format", "json")
-    assert [(f["rule"], f["line"]) for f in json.loads(checked.output)["findings"]] == [("stale-render", 14)]
+    assert [(f["rule"], f["line"]) for f in json.loads(checked.output)["findings"]] == [("stale-render", 23)]
     fleet.write_text(BASE)  # the entry removed: the copy is fleetgen's, so the next render deletes it
     assert run("render", str(fleet)).exit_code == 0
     assert not copy.exists()
@@ -94,8 +102,8 @@ def test_copied_manifests_are_checked_against_upstream_schemas(tmp_path):
     assert run("render", str(fleet)).exit_code == 0
     checked = run("check", str(fleet), "--schemas", "--format", "json")
     [finding] = json.loads(checked.output)["findings"]
-    # at the ConfigMap holding the unknown key: its mapping starts on source line 7, line 8 below the header
-    assert (finding["rule"], finding["line"], finding["path"]) == ("upstream-schema", 8, "[1]")
+    # at the ConfigMap holding the unknown key: its mapping starts on source line 16, line 17 below the header
+    assert (finding["rule"], finding["line"], finding["path"]) == ("upstream-schema", 17, "[2]")
     assert finding["file"].endswith(COPY) and "'dataa' was unexpected" in finding["message"]
 
 
@@ -158,10 +166,10 @@ def test_a_manifest_kubernetes_cannot_read_is_positioned_in_it(tmp_path):
     result = run("lint", str(fleet), "--format", "json")
     assert result.exit_code == 1
     found = [(f["file"], f["line"], f["column"]) for f in json.loads(result.output)["findings"]]
-    # the unclosed flow sequence is reported where libyaml gives up (the end of the 13-line file);
+    # the unclosed flow sequence is reported where libyaml gives up (the end of the 22-line file);
     # the second file's two documents at their starts
     second = f"{tmp_path.as_posix()}/manifests/hub/second.yaml"
-    assert found == [(second, 1, 1), (second, 4, 1), (f"{tmp_path.as_posix()}/manifests/hub/tools.yaml", 14, 1)]
+    assert found == [(second, 1, 1), (second, 4, 1), (f"{tmp_path.as_posix()}/manifests/hub/tools.yaml", 23, 1)]
 
 
 def test_the_orphan_hint_points_at_extra_manifests_and_patches(tmp_path):
