@@ -7,8 +7,9 @@ place in fleet.yaml, so lint rules can point at the exact value.
 from __future__ import annotations
 
 import ipaddress
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
@@ -229,6 +230,44 @@ class Allocation:
     node_prefix: int = 0
 
 
+@dataclass(frozen=True)
+class PatchTarget:
+    """Which rendered documents a fleet.yaml ``patches`` entry changes (None: any)."""
+
+    kind: str
+    name: str
+    namespace: str | None = None
+    api_version: str | None = None
+    group: str | None = None
+    clusters: Selector | None = None  # only the per-cluster files of the selected clusters
+
+
+@dataclass(frozen=True)
+class DocumentPatch:
+    """One ``patches`` entry: RFC 6902 operations (canonical JSON, so the model stays hashable and immutable)."""
+
+    target: PatchTarget
+    operations: tuple[str, ...]
+    path: Path
+
+
+@dataclass(frozen=True)
+class ExtraManifest:
+    """One ``extraManifests`` entry: a file or directory of hand-written manifests, relative to fleet.yaml."""
+
+    source: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class ExtraFile:
+    """One hand-written manifest as fleetgen copies it (extras.py reads it; the model itself does no I/O)."""
+
+    path: str  # in the rendered tree: hub/extra/<its path below fleet.yaml's directory>
+    data: bytes  # the exact bytes written: a header line, then the source's text
+    documents: tuple[dict[str, Any], ...] = field(default=(), compare=False)  # as Kubernetes tools read them
+
+
 def fill(template: str, cluster: str, fleet: str) -> str:
     """Expand a fleet.yaml address template; plain replace, so no other brace can mean anything."""
     return template.replace("{cluster}", cluster).replace("{fleet}", fleet)
@@ -257,6 +296,9 @@ class Fleet:
     workloads: tuple[Workload, ...]  # sorted by name
     pod_security: str = "baseline"  # PSA level of every namespace fleetgen creates
     hub_provider: str | None = None  # aws | gcp | azure: internal load balancers on the hub
+    patches: tuple[DocumentPatch, ...] = ()  # in fleet.yaml order: the order they are applied in
+    extra_manifests: tuple[ExtraManifest, ...] = ()
+    extra_files: tuple[ExtraFile, ...] = ()  # what extra_manifests name, read by extras.attach
 
     def cluster(self, name: str) -> Cluster | None:
         return next((c for c in self.clusters if c.name == name), None)
@@ -306,6 +348,9 @@ def build(data: Mapping[str, Any]) -> Fleet:
         workloads=tuple(sorted(workloads, key=lambda w: w.name)),
         pod_security=(data.get("security") or {}).get("podSecurity", "baseline"),
         hub_provider=hub.get("provider"),
+        patches=tuple(_document_patch(raw, ("patches", i)) for i, raw in enumerate(data.get("patches") or [])),
+        extra_manifests=tuple(_extra(raw, ("extraManifests", i))
+                              for i, raw in enumerate(data.get("extraManifests") or [])),
     )
 
 
@@ -440,6 +485,17 @@ def _workload(raw: Mapping[str, Any], path: Path) -> Workload:
 def _override(raw: Mapping[str, Any], path: Path) -> Override:
     patches = tuple(Patch(p["op"], p["path"], p.get("value"), "value" in p) for p in raw["patches"])
     return Override(_selector(raw.get("clusters"), (*path, "clusters")), patches, path)
+
+
+def _document_patch(raw: Mapping[str, Any], path: Path) -> DocumentPatch:
+    t = raw["target"]
+    clusters = _selector(t["clusters"], (*path, "target", "clusters")) if "clusters" in t else None
+    target = PatchTarget(t["kind"], t["name"], t.get("namespace"), t.get("apiVersion"), t.get("group"), clusters)
+    return DocumentPatch(target, tuple(json.dumps(op) for op in raw["operations"]), path)
+
+
+def _extra(raw: Mapping[str, Any], path: Path) -> ExtraManifest:
+    return ExtraManifest(raw["source"], path)
 
 
 def _thanos(raw: Mapping[str, Any]) -> Thanos:

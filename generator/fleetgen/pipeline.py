@@ -11,7 +11,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import lint, schema, tree
+from . import extras, lint, schema, tree
 from .errors import FleetgenError
 from .findings import ERROR, Finding
 from .load import MAX_BYTES, Document, load_bytes
@@ -100,9 +100,11 @@ def _lint(result: Loaded, path: Path, out: Path | None) -> Loaded:
         result.findings = sorted(set(result.findings + found.findings))
         return result
     result.fleet = build(result.doc.data)
-    versions = tree.read_lock(out or output_dir(path, result.fleet)).versions
+    target = out or output_dir(path, result.fleet)
+    result.fleet, copied = extras.attach(result.fleet, result.doc, path.parent, target)
+    versions = tree.read_lock(target).versions
     found = lint.run(result.doc, result.fleet, versions)
-    result.findings, result.suppressed = sorted(set(result.findings + found.findings)), found.suppressed
+    result.findings, result.suppressed = sorted(set(result.findings + found.findings + copied)), found.suppressed
     return result
 
 

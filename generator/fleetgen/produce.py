@@ -15,8 +15,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .findings import ERROR, Finding
+from .findings import ERROR, Finding, Issue
 from .model import Fleet
+from .patches import apply_patches, unmatched
 from .render import File, targets
 from .stages import Stages
 from .tree import check_relpath
@@ -30,6 +31,7 @@ class Produced:
     versions: Mapping[str, str]  # cluster -> kubernetesVersion, recorded in the lock for upgrade checks
     leaks: tuple[tuple[str, int, str, str], ...] = ()  # (path, line, kind, masked) found by the final scan
     upstream: Any = None  # upstream.manifests.Result when produce(..., schemas=label) was asked to validate
+    patch_issues: tuple[Issue, ...] = ()  # fleet.yaml ``patches`` that failed or matched nothing (unpositioned)
 
 
 def header(source: str, path: str) -> str:
@@ -51,26 +53,26 @@ def _scan(files: Mapping[str, bytes]) -> list[tuple[str, int, str, str]]:
             for line, kind, masked in scan_text(data.decode("utf-8"))]
 
 
-def _run_target(index: int, fleet: Fleet, source: str, schemas: str | None = None) -> tuple[dict, list, Any]:
-    """One target, start to finish: render, emit, scan, and (``schemas``: the output label) validate the
-    documents against the upstream schemas (``check --schemas``). Runs in a worker or inline."""
-    rendered = targets()[index](fleet)
+def _run_target(index: int, fleet: Fleet, source: str, schemas: str | None = None) -> tuple[dict, list, Any, list]:
+    """One target, start to finish: render, apply fleet.yaml's patches, emit, scan, and (``schemas``: the output
+    label) validate the documents against the upstream schemas (``check --schemas``). Runs in a worker or inline."""
+    rendered, patch_issues = apply_patches(targets()[index](fleet), fleet)
     files = {check_relpath(f.path): file_bytes(f, source) for f in rendered}
     if schemas is None:
-        return files, _scan(files), None
+        return files, _scan(files), None, patch_issues
     from .upstream.manifests import check_rendered
 
-    return files, _scan(files), check_rendered(rendered, files, schemas)
+    return files, _scan(files), check_rendered(rendered, files, schemas), patch_issues
 
 
 _WORKER_FLEET: tuple[Fleet, str, str | None] | None = None  # set in the parent just before fork; read by workers
 
 
-def _worker(index: int) -> tuple[dict[str, bytes], list, Any]:
+def _worker(index: int) -> tuple[dict[str, bytes], list, Any, list]:
     return _run_target(index, *_WORKER_FLEET)
 
 
-def _results(fleet: Fleet, source: str, parallel: bool, schemas: str | None) -> Iterator[tuple[dict, list, Any]]:
+def _results(fleet: Fleet, source: str, parallel: bool, schemas: str | None) -> Iterator[tuple[dict, list, Any, list]]:
     """Each target's result as it completes, in target order (so the merge is deterministic)."""
     indices = range(len(targets()))
     if not parallel:
@@ -97,16 +99,37 @@ def produce(fleet: Fleet, source: str = "fleet.yaml", stages: Stages | None = No
         files: dict[str, bytes] = {}
         leaks: list = []
         upstream = None
-        for part, found, checked in _results(fleet, source, parallel, schemas):
-            duplicate = files.keys() & part.keys()
-            if duplicate:
-                raise AssertionError(f"two render targets produce {sorted(duplicate)[0]}")
-            files.update(part)
+        patch_issues: list[list[Issue]] = []
+        for part, found, checked, patched in _results(fleet, source, parallel, schemas):
+            _add(files, part)
             leaks += found
             upstream = _merge(upstream, checked)
+            patch_issues.append(patched)
             stages.advance()
+        extra, found, checked = _extras(fleet, schemas)
+        _add(files, extra)
+        leaks += found
+        upstream = _merge(upstream, checked)
     return Produced(dict(sorted(files.items())), {c.name: c.kubernetes_version for c in fleet.clusters},
-                    tuple(sorted(leaks)), upstream)
+                    tuple(sorted(leaks)), upstream, tuple(unmatched(patch_issues)))
+
+
+def _add(files: dict[str, bytes], part: Mapping[str, bytes]) -> None:
+    duplicate = files.keys() & part.keys()
+    if duplicate:
+        raise AssertionError(f"two render targets produce {sorted(duplicate)[0]}")
+    files.update(part)
+
+
+def _extras(fleet: Fleet, schemas: str | None) -> tuple[dict[str, bytes], list, Any]:
+    """The hand-written manifests (extras.py read them into the fleet): copied as they are, scanned like every
+    rendered byte, and validated like rendered documents when ``schemas`` asks. Patches do not apply to them."""
+    files = {check_relpath(x.path): x.data for x in fleet.extra_files}
+    if schemas is None or not files:
+        return files, _scan(files), None
+    from .upstream.manifests import check_rendered
+
+    return files, _scan(files), check_rendered([File(x.path, x.documents) for x in fleet.extra_files], files, schemas)
 
 
 def _merge(total, part):
@@ -118,6 +141,16 @@ def _merge(total, part):
 
     add(total, part)
     return total
+
+
+def patch_findings(produced: Produced, doc) -> list[Finding]:
+    """The patches that failed or matched nothing, positioned in fleet.yaml (``doc``: its load.Document)."""
+    from dataclasses import replace
+
+    from .lint import BY_ID
+
+    placed = [doc.place(i) for i in produced.patch_issues]
+    return sorted(replace(f, hint=f.hint or BY_ID[f.rule].fix) for f in placed if not doc.suppressed(f))
 
 
 def leaked(produced: Produced, out_label: str) -> list[Finding]:

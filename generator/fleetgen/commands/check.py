@@ -11,7 +11,7 @@ import click
 from .. import pipeline, tree
 from ..drift import as_finding, unified
 from ..findings import exit_code
-from ..produce import produce
+from ..produce import patch_findings, produce
 from ..report import LINT_FORMATS, text
 from ..stages import Stages, wants_progress
 from .common import colour, emit, fleet_argument, format_option, out_option, profile_option
@@ -56,10 +56,11 @@ def _check(fleet, out, fmt, stages: Stages, schemas: bool = False) -> tuple[int,
         drift = tree.compare(target, produced.files)
     findings = [as_finding(d, label) for d in drift]
     upstream = sorted(produced.upstream.findings) if schemas else []
-    code = 1 if findings or exit_code(upstream) else 0
+    patched = patch_findings(produced, loaded.doc)
+    code = 1 if findings or exit_code(upstream) or exit_code(patched) else 0
     if fmt != "text":
-        return code, LINT_FORMATS[fmt](findings + upstream)
-    output = _text(drift, findings, label)
+        return code, LINT_FORMATS[fmt](patched + findings + upstream)
+    output = (LINT_FORMATS["text"](patched, colour=colour()) if patched else "") + _text(drift, findings, label)
     if schemas:
         output += LINT_FORMATS["text"](upstream, colour=colour()) + summary(produced.upstream) + "\n"
     return code, output

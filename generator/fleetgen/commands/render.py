@@ -8,7 +8,8 @@ import click
 
 from .. import pipeline, tree
 from ..drift import as_finding
-from ..produce import leaked, produce
+from ..findings import exit_code
+from ..produce import leaked, patch_findings, produce
 from ..report import text
 from ..stages import Stages, wants_progress
 from .check import display, stray_summary
@@ -41,6 +42,10 @@ def _render(fleet, out, stages: Stages) -> tuple[int, str, str]:
         return 1, report, "fleetgen: nothing rendered: fix the errors above first"
     target = out or pipeline.output_dir(fleet, loaded.fleet)
     produced = produce(loaded.fleet, fleet.name, stages)
+    patched = patch_findings(produced, loaded.doc)
+    if exit_code(patched):
+        return 1, report + text.render(patched, colour=colour()), "fleetgen: nothing rendered: a patch does not apply"
+    report += text.render(patched, colour=colour()) if patched else ""
     secrets = leaked(produced, display(target))
     if secrets:
         return 1, report + text.render(secrets, colour=colour()), "fleetgen: nothing rendered: a credential would leak"

@@ -50,7 +50,38 @@ ORPHAN = stage_rule(
     not describe. A file fleetgen rendered before is deleted by the next `fleetgen render`; a
     file fleetgen never wrote is never deleted by it, and `render` fails on it as `check` does.
     Notes and docs (other extensions) are left alone.""",
-    "if fleetgen rendered it before, run `fleetgen render`; otherwise delete it or move it out of the rendered tree",
+    "if fleetgen rendered it before, run `fleetgen render`; a manifest you wrote: list it in fleet.yaml "
+    "`extraManifests` (fleetgen copies and owns it), or express the change as `patches` on a rendered document; "
+    "otherwise delete it",
+)
+EXTRA_MANIFEST = stage_rule(
+    "extra-manifest", ERROR,
+    """An `extraManifests` entry cannot be copied into the rendered tree.
+
+    Reported by every command that reads the fleet, at the entry in fleet.yaml or at the line and column
+    in the manifest: the source does not exist, resolves (symbolic links followed) outside fleet.yaml's
+    directory or inside the rendered tree, is a link to a directory, holds no `.yaml`/`.yml` file, is not
+    UTF-8 YAML as Kubernetes tools read it, has a document without apiVersion, kind and metadata.name, or
+    is copied twice.""",
+    "name a manifest file or directory below fleet.yaml's directory, outside the rendered tree",
+)
+PATCH_TARGET = stage_rule(
+    "patch-target", ERROR,
+    """A `patches` entry matches no rendered document.
+
+    Reported by `render` and `check` at the patch's `target`: no document has that kind and name (and
+    namespace, apiVersion or API group, where given), or none of them is in the per-cluster files of
+    the clusters `target.clusters` selects. A patch that does nothing is a typo or a leftover.""",
+    "correct the target (the kind and metadata.name of a rendered document), or remove the patch",
+)
+PATCH_FAILED = stage_rule(
+    "patch-failed", ERROR,
+    """An operation of a `patches` entry cannot be applied to a document it targets.
+
+    Reported by `render` and `check` at the operation, naming the document: RFC 6902 `remove`, `replace`
+    and `move` need an existing path, `add` an existing parent, and a `test` that does not hold fails the
+    patch. That document is left without the patch, and nothing is rendered.""",
+    "fix the operation's path (or test value) so it holds for every document the target matches",
 )
 
 ALLOCATION = stage_rule(
@@ -120,8 +151,8 @@ LINT_RULES: tuple[Rule, ...] = (
     security.system_namespace,
     security.reserved_project,
 )
-RULES: tuple[Rule, ...] = (YAML_SYNTAX, SCHEMA, *LINT_RULES, STALE_RENDER, HAND_EDIT, ORPHAN, ALLOCATION,
-                           UPSTREAM_SCHEMA, UPSTREAM_CEL, UNKNOWN_KIND)
+RULES: tuple[Rule, ...] = (YAML_SYNTAX, SCHEMA, *LINT_RULES, STALE_RENDER, HAND_EDIT, ORPHAN, PATCH_TARGET,
+                           PATCH_FAILED, EXTRA_MANIFEST, ALLOCATION, UPSTREAM_SCHEMA, UPSTREAM_CEL, UNKNOWN_KIND)
 BY_ID: Mapping[str, Rule] = {r.id: r for r in RULES}
 
 

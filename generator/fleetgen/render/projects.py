@@ -3,7 +3,10 @@
 * ``fleet-platform``: fleetgen's own Applications in the Argo CD namespace only (no
   ``sourceNamespaces``): ``fleet-root`` (the hub, admin by nature), ``karmada-policies`` (the
   workload namespaces and fleetgen's named ClusterTaintPolicies on Karmada) and spoke monitoring
-  on push-mode clusters, with only the named cluster-scoped objects the monitoring dir holds.
+  on push-mode clusters, with only the named cluster-scoped objects the monitoring dir holds,
+  the hub's, and those of the hand-written manifests in ``hub/extra`` (fleet.yaml ``extraManifests``;
+  a document there without ``metadata.namespace`` is named unless its kind is allowed already, which is
+  harmless for a namespaced one).
 * ``fleet-workloads``: the ``workload-*`` Applications. Their sources belong to teams, so the
   project allows Karmada only, only the workloads' namespaces, only the kinds listed in
   ``workloads[].resources`` (``namespaceResourceWhitelist``), and no cluster-scoped kind at all:
@@ -87,8 +90,15 @@ def platform_project(fleet: Fleet) -> dict[str, Any]:
     if fleet.karmada_server and fleet.workloads:
         named += cluster_taint_policies()
     named += hub_cluster_scoped(fleet)  # the hub's AWSClusterRoleIdentity objects
+    named += _hub_extra_cluster_scoped(fleet, {(k["group"], k["kind"]) for k in kinds})
     spec["clusterResourceWhitelist"] = kinds + _named(named)
     return _project(fleet, PLATFORM_PROJECT, spec)
+
+
+def _hub_extra_cluster_scoped(fleet: Fleet, allowed: set[tuple[str, str]]) -> list[dict[str, Any]]:
+    """The documents of ``hub/extra`` without a namespace whose kind the project does not already allow."""
+    return [d for x in fleet.extra_files for d in x.documents
+            if not d["metadata"].get("namespace") and (api_group(d), d["kind"]) not in allowed]
 
 
 def karmada_namespaces(fleet: Fleet) -> list[str]:
