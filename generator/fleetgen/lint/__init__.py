@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ..findings import ERROR, WARNING, Finding
 from ..load import Document
 from ..model import Fleet
-from . import clusters, hub, network, observability, placement, providers, secrets, security, versions
+from . import addressing, clusters, hub, network, observability, placement, providers, secrets, security, versions
 from .registry import Context, Rule, stage_rule
 
 YAML_SYNTAX = stage_rule(
@@ -98,6 +98,7 @@ LINT_RULES: tuple[Rule, ...] = (
     network.cidr_overlap_internal,
     network.service_cidr_size,
     network.pod_cidr_capacity,
+    addressing.node_mask,
     network.mesh_id,
     network.mesh_member,
     network.global_service_mesh,
