@@ -7,18 +7,21 @@ kube-controller-manager and Cilium (gap > 16 bits); CAPG v1.12 ``ClusterNetwork`
 
 from __future__ import annotations
 
+from functools import reduce
 from pathlib import Path
 
 BASE = (Path(__file__).parent / "fleets" / "base.yaml").read_text()
 DOCKER = "pods: 10.2.0.0/16, services: 10.102.0.0/16, meshID: 3}"
 
 
+def _once(text: str, pair: tuple[str, str]) -> str:
+    assert pair[0] in text, pair[0]
+    return text.replace(*pair, 1)
+
+
 def edit(*pairs: tuple[str, str]) -> str:
-    text = BASE
-    for old, new in pairs:
-        assert old in text, old
-        text = text.replace(old, new, 1)
-    return text
+    """BASE with each (old, new) replaced once."""
+    return reduce(_once, pairs, BASE)
 
 
 CASES = {
