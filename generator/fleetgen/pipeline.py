@@ -100,8 +100,8 @@ def _lint(result: Loaded, path: Path, out: Path | None) -> Loaded:
         result.findings = sorted(set(result.findings + found.findings))
         return result
     result.fleet = build(result.doc.data)
-    versions = tree.read_lock(out or output_dir(path, result.fleet)).versions
-    found = lint.run(result.doc, result.fleet, versions)
+    lock = tree.read_lock(out or output_dir(path, result.fleet))
+    found = lint.run(result.doc, result.fleet, lock.versions, installed=lock.settled)
     result.findings, result.suppressed = sorted(set(result.findings + found.findings)), found.suppressed
     return result
 

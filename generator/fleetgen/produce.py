@@ -18,6 +18,7 @@ from typing import Any
 from .findings import ERROR, Finding
 from .model import Fleet
 from .render import File, targets
+from .settled import NOTHING, Settled, settled
 from .stages import Stages
 from .tree import check_relpath
 
@@ -30,6 +31,7 @@ class Produced:
     versions: Mapping[str, str]  # cluster -> kubernetesVersion, recorded in the lock for upgrade checks
     leaks: tuple[tuple[str, int, str, str], ...] = ()  # (path, line, kind, masked) found by the final scan
     upstream: Any = None  # upstream.manifests.Result when produce(..., schemas=label) was asked to validate
+    settled: Settled = NOTHING  # settings fixed at install, recorded in the lock (settled.py)
 
 
 def header(source: str, path: str) -> str:
@@ -106,7 +108,7 @@ def produce(fleet: Fleet, source: str = "fleet.yaml", stages: Stages | None = No
             upstream = _merge(upstream, checked)
             stages.advance()
     return Produced(dict(sorted(files.items())), {c.name: c.kubernetes_version for c in fleet.clusters},
-                    tuple(sorted(leaks)), upstream)
+                    tuple(sorted(leaks)), upstream, settled(fleet))
 
 
 def _merge(total, part):
