@@ -12,6 +12,9 @@ from pathlib import Path
 
 BASE = (Path(__file__).parent / "fleets" / "base.yaml").read_text()
 DOCKER = "pods: 10.2.0.0/16, services: 10.102.0.0/16, meshID: 3}"
+GKE = "pods: 10.1.0.0/16, services: 10.101.0.0/16, meshID: 2}"
+EKS_NET = "pods: 10.0.0.0/16, services: 10.100.0.0/16, meshID: 1, nodes: 172.16.0.0/16}"
+EKS_PROVIDER = 'provider: {type: aws, accountID: "123456789012", roleARN: "arn:aws:iam::123456789012:role/argocd"}'
 
 
 def _once(text: str, pair: tuple[str, str]) -> str:
@@ -44,7 +47,53 @@ CASES = {
     ),
     # IPv6 /40 with the default /64 per node: 24 bits apart (kubeadm, the node IPAM and Cilium refuse).
     "node-mask-ipv6-default": edit(
-        (DOCKER, "pods: fd00:2::/40, services: fd00:102::/108, meshID: 3}  # expect[node-mask]: {pods"),
+        (DOCKER, "pods: fd00:2::/40, services: fd00:102::/108, meshID: 3}  # expect[node-mask]: {pods  "
+                 "# expect[ip-family]: fd00:2::/40"),
     ),
-    "node-mask-ipv6-56": edit((DOCKER, "pods: fd00:2::/40, services: fd00:102::/108, meshID: 3, nodeMask: 56}")),
+    "node-mask-ipv6-56": edit(
+        (DOCKER, "pods: fd00:2::/40, services: fd00:102::/108, meshID: 3, nodeMask: 56}  # expect[ip-family]: fd00"),
+    ),
+    # An external docker cluster: fleetgen renders no kubeadm config, but Cilium's cluster-pool still refuses.
+    "node-mask-ipv6-cilium-only": edit(
+        (DOCKER, "pods: fd00:2::/40, services: fd00:102::/108, meshID: 3}  # expect[node-mask]: {pods\n"
+                 "    lifecycle: external"),
+    ),
+    # One family per cluster.
+    "ip-family-mixed": edit(
+        (DOCKER, "pods: 10.2.0.0/16, services: fd00:102::/108, meshID: 3}  # expect[ip-family]: fd00:102::/108"),
+    ),
+    # CAPG v1.12 has IPv4 ranges only.
+    "ip-family-gke": edit(
+        (GKE, 'pods: "fd00:1::/56", services: "fd00:101::/108", meshID: 2}  # expect[ip-family]: "fd00:1::/56"'),
+    ),
+    # Cilium's ENI IPAM is IPv4-only.
+    "ip-family-eks-cilium": edit(
+        (EKS_NET, 'pods: "fd00::/56", services: "fd00:100::/108", meshID: 1, nodes: 172.16.0.0/16}  '
+                  '# expect[ip-family]: "fd00::/56"'),
+        (EKS_PROVIDER, EKS_PROVIDER.replace("}", ", vpcCniVersion: v1.19.2-eksbuild.1}")),
+    ),
+    # Without Cilium, IPv6 EKS works once the vpc-cni add-on is named (CAPA webhook validateEKSAddons).
+    "ip-family-eks-ok": edit(
+        ("defaults:", "network: {mesh: none}\ndefaults:"),
+        (EKS_NET, 'pods: "fd00::/56", services: "fd00:100::/108", nodes: 172.16.0.0/16}'),
+        (EKS_PROVIDER, EKS_PROVIDER.replace("}", ", vpcCniVersion: v1.19.2-eksbuild.1}")),
+    ),
+    "ip-family-eks-no-addon": edit(
+        ("defaults:", "network: {mesh: none}\ndefaults:"),
+        (EKS_NET, 'pods: "fd00::/56", services: "fd00:100::/108", nodes: 172.16.0.0/16}'),
+        (EKS_PROVIDER, EKS_PROVIDER + "  # expect[ip-family]: {type: aws"),
+    ),
+    "ip-family-eks-old-addon": edit(
+        ("defaults:", "network: {mesh: none}\ndefaults:"),
+        (EKS_NET, 'pods: "fd00::/56", services: "fd00:100::/108", nodes: 172.16.0.0/16}'),
+        (EKS_PROVIDER, EKS_PROVIDER.replace("}", ", vpcCniVersion: v1.9.3-eksbuild.1}  # expect[ip-family]: v1.9")),
+    ),
+    # IPv6 pod CIDRs are swept like IPv4 ones (an external docker and an imported cluster: no provider limits).
+    "cidr-overlap-ipv6": edit(
+        (DOCKER, 'pods: "fd00:2::/56", services: "fd00:102::/108", meshID: 3}\n    lifecycle: external'),
+        ("applicationSets:", "  - name: edge-v6\n    environment: staging\n    region: us-east-1\n"
+                             "    kubernetesVersion: \"1.31\"\n    provider: {type: imported}\n"
+                             '    network: {pods: "fd00:2:0:80::/57", services: "fd00:103::/108", meshID: 4}  '
+                             '# expect[cidr-overlap]: "fd00:2:0:80\napplicationSets:'),
+    ),
 }

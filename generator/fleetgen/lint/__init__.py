@@ -112,6 +112,7 @@ LINT_RULES: tuple[Rule, ...] = (
     network.service_cidr_size,
     network.pod_cidr_capacity,
     addressing.node_mask,
+    addressing.ip_family,
     network.mesh_id,
     network.mesh_member,
     network.global_service_mesh,

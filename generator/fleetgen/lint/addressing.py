@@ -70,3 +70,69 @@ def node_mask(ctx: Context) -> Iterator[Issue]:
             yield issue("node-mask", (*c.path, "network", "pods"),
                         f"pod CIDR {pods} of cluster {c.name!r} has {pods.num_addresses} addresses; kubeadm needs at "
                         f"least {MIN_POD_ADDRESSES}")
+
+
+# Why a provider cannot run a cluster whose pods and services are IPv6 (fleet.yaml has no dual-stack).
+IPV4_ONLY = {
+    "gcp": "CAPG v1.12 gives GKE IPv4 ranges only (GCPManagedControlPlane clusterNetwork → ClusterIpv4CidrBlock, "
+           "ServicesIpv4CidrBlock), so GKE would pick IPv4 ranges of its own; GKE has no IPv6-only clusters",
+    "azure": "AKS runs IPv6 only as dual-stack, and CAPZ copies one podCidr/serviceCidr from the Cluster",
+}
+KUBEADM_IPV4_ONLY = {  # only what fleetgen renders: an external kubeadm cluster may well be IPv6
+    "vsphere": "the rendered VSphereMachineTemplate gives nodes DHCPv4 addresses only",
+    "docker": "the rendered kubeadm configuration has no IPv6 node address (CAPD's ipv6 flavor sets node-ip '::')",
+}
+MIN_VPC_CNI_FOR_IPV6 = (1, 10, 2)  # CAPA v2.11 awsmanagedcontrolplane_webhook.go minVpcCniVersionForIPv6
+
+
+def _version_triple(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.lstrip("v").split("-", 1)[0].split("."))
+
+
+def _eks_ipv6(fleet: Fleet, c: Cluster) -> Iterator[Issue]:
+    pods = (*c.path, "network", "pods")
+    if fleet.mesh == "cilium" and c.network.mesh_id is not None:
+        yield issue("ip-family", pods, f"EKS cluster {c.name!r} has IPv6 pods, but Cilium's ENI IPAM (which fleetgen "
+                                       "runs on EKS) is IPv4-only")
+    if not c.provisioned:
+        return
+    version = c.provider.vpc_cni_version
+    if not version:
+        yield issue("ip-family", (*c.path, "provider"),
+                    f"IPv6 EKS cluster {c.name!r} needs provider.vpcCniVersion: CAPA refuses an IPv6 cluster whose "
+                    "add-ons are not named (the VPC CNI gives pods the VPC's IPv6 addresses)")
+    elif _version_triple(version) < MIN_VPC_CNI_FOR_IPV6:
+        yield issue("ip-family", (*c.path, "provider", "vpcCniVersion"),
+                    f"vpc-cni {version} of EKS cluster {c.name!r} is older than v1.10.2, the first with IPv6")
+
+
+def _family_issues(fleet: Fleet, c: Cluster) -> Iterator[Issue]:
+    net, kind = c.network, c.provider.type
+    if net.pods.version != net.services.version:
+        yield issue("ip-family", (*c.path, "network", "services"),
+                    f"cluster {c.name!r} has IPv{net.pods.version} pods but IPv{net.services.version} services: a "
+                    "single-stack cluster uses one family for both (fleet.yaml cannot describe dual-stack)")
+        return
+    if net.pods.version == 4:
+        return
+    reason = IPV4_ONLY.get(kind) or (KUBEADM_IPV4_ONLY.get(kind) if c.provisioned else None)
+    if reason:
+        yield issue("ip-family", (*c.path, "network", "pods"), f"cluster {c.name!r} is IPv6, but {reason}")
+    elif kind == "aws":
+        yield from _eks_ipv6(fleet, c)
+
+
+@rule("ip-family", fix="use IPv4 pod and service CIDRs on this provider, or meet the provider's IPv6 requirement "
+                       "the message names")
+def ip_family(ctx: Context) -> Iterator[Issue]:
+    """A cluster's IP family is one its provider, or what fleetgen renders for it, cannot run.
+
+    Pods and services must be of one family (fleet.yaml describes single-stack clusters only). IPv6
+    works on EKS: fleetgen renders the VPC with `ipv6: {}` (an Amazon-provided /56), so CAPA creates
+    the cluster with `ipFamily: ipv6`, which it can never change, and names the `vpc-cni` add-on
+    (`provider.vpcCniVersion`, v1.10.2 or later), which CAPA requires for IPv6; Cilium's ENI IPAM is
+    IPv4-only, so an IPv6 EKS cluster cannot be in a Cilium mesh. GKE through CAPG v1.12 and AKS
+    (dual-stack only) are IPv4 here; fleetgen's vSphere and Docker machines get IPv4 node addresses only.
+    """
+    for c in ctx.fleet.clusters:
+        yield from _family_issues(ctx.fleet, c)
