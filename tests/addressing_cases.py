@@ -96,4 +96,8 @@ CASES = {
                              '    network: {pods: "fd00:2:0:80::/57", services: "fd00:103::/108", meshID: 4}  '
                              '# expect[cidr-overlap]: "fd00:2:0:80\napplicationSets:'),
     ),
+    # kubeadm's dual-stack spelling is no CIDR: the schema's hint says dual-stack cannot be written.
+    "dual-stack-refused": edit(
+        (DOCKER, 'pods: "10.2.0.0/16,fd00:2::/56", services: 10.102.0.0/16, meshID: 3}  # expect[schema]: "10.2'),
+    ),
 }

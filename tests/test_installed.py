@@ -1,7 +1,8 @@
 """Settings fixed at install are recorded in the lock at render; lint, render and check refuse a change.
 
-The Cilium chart documents ``cluster.id`` and ``clustermesh.maxConnectedClusters`` as "can only be
-set once"; CAPA's AWSManagedControlPlane webhook refuses a changed IP family. The finding uses the
+The Cilium chart says ``clustermesh.maxConnectedClusters`` "cannot be changed on running clusters";
+``cluster.id`` is part of every identity the cluster allocated; CAPA's AWSManagedControlPlane webhook
+refuses a changed IP family. The finding uses the
 `# expect` fixture convention (tests/lintcase.py).
 """
 

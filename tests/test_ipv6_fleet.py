@@ -133,3 +133,11 @@ def test_family_is_recorded_and_immutable(tmp_path):
     text = fleet().replace('pods: "fd00:10::/56", services: "fd00:20::/108"',
                            "pods: 10.60.0.0/16, services: 10.61.0.0/20")
     lint_case(tmp_path, marked(text, "10.60.0.0/16", "# expect[immutable-setting]: 10.60.0.0/16"))
+
+
+def test_dual_stack_is_refused_with_a_clear_hint(tmp_path):
+    path = tmp_path / "fleet.yaml"
+    path.write_text(fleet().replace('pods: "fd00:10::/56"', 'pods: "10.10.128.0/17,fd00:10::/56"'))
+    body = json.loads(run("lint", str(path), "--format", "json").output)
+    (finding,) = body["findings"]
+    assert finding["rule"] == "schema" and "dual-stack cannot be written" in finding["hint"]

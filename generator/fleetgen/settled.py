@@ -1,11 +1,12 @@
 """Settings a cluster keeps for life once installed, as recorded in the rendered tree's lock.
 
-- Cilium ``cluster.id`` (``network.meshID``) and ``clustermesh.maxConnectedClusters``: the chart
-  documents both as "can only be set once" (``install/kubernetes/cilium/values.yaml``): the id is
-  part of every security identity the agents have allocated, and maxConnectedClusters fixes how
-  the identity bits are split between cluster id and local identity (Cilium's ClusterMesh docs:
-  changing either on a running cluster needs a reinstall of Cilium, and every mesh member must agree
-  on maxConnectedClusters).
+- Cilium ``cluster.id`` (``network.meshID``) and ``clustermesh.maxConnectedClusters``. The chart says
+  of the latter "This value cannot be changed on running clusters, and all clusters in a ClusterMesh
+  must be configured with the same value" (``install/kubernetes/cilium/values.yaml``); it fixes how
+  a security identity's bits split between cluster id and local identity, and the cluster id is in
+  every identity the cluster allocated (with 255 clusters, bits 16-23: ``pkg/identity``
+  ``NumericIdentity.ClusterID``), so a new id orphans every identity, policy and peer's cache entry
+  until Cilium is reinstalled.
 - Each cluster's IP family (of ``network.pods``): EKS's is fixed when the cluster is created (CAPA
   v2.11 ``controlplane/eks/webhooks/awsmanagedcontrolplane_webhook.go``: "changing IP family is not
   allowed after it has been set"), and no provider moves a running cluster's pods to another family.

@@ -18,10 +18,10 @@ def immutable_setting(ctx: Context) -> Iterator[Issue]:
     """fleet.yaml changes a setting the rendered tree records as installed and that cannot change.
 
     `render` records in `.fleetgen.lock` each cluster's Cilium `cluster.id` (`network.meshID`),
-    the mesh's `maxConnectedClusters` and each cluster's IP family. The Cilium chart says of the first
-    two "can only be set once": the id is in every security identity the agents allocated, and
-    `maxConnectedClusters` splits the identity bits (every member must agree), so a changed value
-    re-renders values that break policy and the mesh until Cilium is reinstalled. An EKS cluster's IP
+    the mesh's `maxConnectedClusters` and each cluster's IP family. The Cilium chart says
+    `maxConnectedClusters` "cannot be changed on running clusters" and must be equal on every member;
+    the cluster id is part of every security identity the cluster allocated. A changed value would
+    re-render values that break policy and the mesh until Cilium is reinstalled. An EKS cluster's IP
     family is fixed at creation (CAPA's webhook refuses the change) and no provider moves a running
     cluster's pods to another family. A cluster removed and rendered without is forgotten.
     """
