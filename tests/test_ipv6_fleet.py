@@ -19,6 +19,7 @@ from pathlib import Path
 
 import yaml
 from click.testing import CliRunner
+from fleetgen.importer.read import read_inputs
 from fleetgen.main import cli
 
 from .lintcase import actual, expected
@@ -141,3 +142,11 @@ def test_dual_stack_is_refused_with_a_clear_hint(tmp_path):
     body = json.loads(run("lint", str(path), "--format", "json").output)
     (finding,) = body["findings"]
     assert finding["rule"] == "schema" and "dual-stack cannot be written" in finding["hint"]
+
+
+def test_import_of_the_rendered_tree_gives_the_ipv6_eks_cluster_back(tmp_path):
+    out = rendered_tree(tmp_path)
+    found = read_inputs([out])
+    eks = found.clusters["eks-v6"]
+    assert eks["provider"]["vpcCniVersion"] == "v1.19.2-eksbuild.1"
+    assert eks["network"]["pods"] == "fd00:10::/56" and eks["network"]["nodes"] == "10.10.0.0/16"

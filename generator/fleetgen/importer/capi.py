@@ -202,6 +202,10 @@ def _aws_provider(spec: Doc) -> Doc:
     mode = _ENDPOINT_ACCESS.get((bool(access.get("public")), bool(access.get("private"))))
     if access and mode:
         provider["endpointAccess"] = mode
+    addons = [a for a in spec.get("addons") or () if isinstance(a, dict) and a.get("version")]
+    cni = [a["version"] for a in addons if a.get("name") == "vpc-cni"]
+    if cni:
+        provider["vpcCniVersion"] = str(cni[0])  # render/capi/aws.py: IPv6 clusters
     return provider
 
 
