@@ -46,7 +46,8 @@ WRITERS = 4
 
 @dataclass(frozen=True)
 class Lock:
-    """The ownership record: file -> sha256, and each cluster's rendered Kubernetes version."""
+    """The ownership record: file -> sha256, each cluster's rendered Kubernetes version, and the settings
+    fixed at install (``installed``: Cilium cluster ids, maxConnectedClusters, IP families)."""
 
     files: Mapping[str, str]
     versions: Mapping[str, str]
