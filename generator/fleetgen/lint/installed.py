@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..findings import Issue, issue
-from ..settled import Settled, settled
+from ..settled import NOTHING, Settled
 from .registry import Context, rule
 
 _REINSTALL = "reinstall Cilium on"
@@ -26,26 +26,27 @@ def immutable_setting(ctx: Context) -> Iterator[Issue]:
     cluster's pods to another family. A cluster removed and rendered without is forgotten.
     """
     before, fleet = ctx.installed, ctx.fleet
-    if before is None:
+    if before is None or before == NOTHING:
         return
-    now = settled(fleet)
+    cilium = fleet.mesh == "cilium"
     limit = before.max_connected_clusters
-    if limit is not None and now.max_connected_clusters not in (None, limit):
+    if cilium and limit is not None and fleet.max_connected_clusters != limit:
         yield issue("immutable-setting", ("network", "maxConnectedClusters"),
-                    f"network.maxConnectedClusters was installed as {limit}, now {now.max_connected_clusters}: "
+                    f"network.maxConnectedClusters was installed as {limit}, now {fleet.max_connected_clusters}: "
                     f"{_REINSTALL} every mesh member with the new value first")
     for c in fleet.clusters:
-        yield from _cluster_changes(before, now, c.name, c.path)
+        yield from _cluster_changes(before, c.name, c.path, c.network.mesh_id if cilium else None,
+                                    c.network.pods.version)
 
 
-def _cluster_changes(before: Settled, now: Settled, name: str, path: tuple) -> Iterator[Issue]:
-    old_id, new_id = before.mesh_ids.get(name), now.mesh_ids.get(name)
+def _cluster_changes(before: Settled, name: str, path: tuple, new_id: int | None, new_family: int) -> Iterator[Issue]:
+    old_id = before.mesh_ids.get(name)
     if None not in (old_id, new_id) and old_id != new_id:
         yield issue("immutable-setting", (*path, "network", "meshID"),
                     f"meshID of cluster {name!r} was installed as Cilium cluster.id {old_id}, now {new_id}: "
                     f"{_REINSTALL} {name!r} with the new id first")
-    old_family, new_family = before.ip_families.get(name), now.ip_families.get(name)
-    if None not in (old_family, new_family) and old_family != new_family:
+    old_family = before.ip_families.get(name)
+    if old_family is not None and old_family != new_family:
         yield issue("immutable-setting", (*path, "network", "pods"),
                     f"cluster {name!r} was installed with IPv{old_family} pods, now IPv{new_family}: a cluster's IP "
                     "family cannot change (EKS refuses it); create a new cluster under another name")
