@@ -82,6 +82,9 @@ def _cluster(doc: Doc, objects: Objects, where: str, found: Found) -> Doc:
     network = spec.get("clusterNetwork") or {}
     cidrs = {key: _first(network, key, where, found) for key in ("pods", "services")}
     cidrs["nodes"] = facts.pop("nodes", None)
+    mask = facts.pop("nodeMask", None)
+    if mask is not None and mask != (64 if ":" in str(cidrs["pods"]) else 24):  # model.py's defaults
+        cidrs["nodeMask"] = mask
     return cluster_entry(name, where, found, environment=fleet_labels.get("environment"),
                          region=facts.pop("region", None) or fleet_labels.get("region"), labels=user,
                          kubernetesVersion=facts.pop("version", None), provider=facts.pop("provider", None),
@@ -300,7 +303,16 @@ def _kubeadm(cp: Doc, infra: Doc, objects: Objects, name: str, namespace: str) -
         provider["server"] = (infra.get("spec") or {}).get("server")
     pools = _pools(objects, namespace, name, pool)
     return {"provider": {k: v for k, v in provider.items() if v},
-            "version": _version((cp.get("spec") or {}).get("version")), "pools": pools}
+            "version": _version((cp.get("spec") or {}).get("version")), "pools": pools, "nodeMask": _node_mask(cp)}
+
+
+def _node_mask(cp: Doc) -> int | None:
+    """kube-controller-manager's node-cidr-mask-size-ipv4/-ipv6 (render/capi/networking.py), if a number."""
+    config = ((cp.get("spec") or {}).get("kubeadmConfigSpec") or {}).get("clusterConfiguration") or {}
+    args = ((config.get("controllerManager") or {}).get("extraArgs")) or ()
+    masks = [str(a.get("value")) for a in args if isinstance(a, dict)
+             and a.get("name") in ("node-cidr-mask-size-ipv4", "node-cidr-mask-size-ipv6")]
+    return int(masks[0]) if masks and masks[0].isdigit() else None
 
 
 _READERS: dict[str, Callable[[Doc, Doc, Objects, str, str], Doc]] = {
