@@ -80,7 +80,7 @@ def _cluster(doc: Doc, objects: Objects, where: str, found: Found) -> Doc:
             and not k.startswith((FLEET_PREFIX, "cluster.x-k8s.io/"))}}.items())
             if k not in ("name", "environment", "region", "provider")}
     network = spec.get("clusterNetwork") or {}
-    cidrs = {key: _first(network, key, where, found) for key in ("pods", "services")}
+    cidrs: Doc = {key: _first(network, key, where, found) for key in ("pods", "services")}
     cidrs["nodes"] = facts.pop("nodes", None)
     mask = facts.pop("nodeMask", None)
     if mask is not None and mask != (64 if ":" in str(cidrs["pods"]) else 24):  # model.py's defaults
