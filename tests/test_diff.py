@@ -172,20 +172,25 @@ def test_stale_working_tree_is_noted(tmp_path):
 def test_huge_change_is_truncated_under_githubs_limit(tmp_path):
     base = synthetic_fleet(300)
     changed = synthetic_fleet(300)
-    ids = [c["network"]["meshID"] for c in changed["clusters"]]
-    for cluster, mesh_id in zip(changed["clusters"], reversed(ids), strict=True):
-        cluster["network"]["meshID"] = mesh_id  # every cluster's Cilium values change differently
+    # Every cluster's objects change differently: the pod CIDRs in reverse order. (Not the mesh ids: a
+    # Cilium cluster.id cannot change once installed, lint immutable-setting.)
+    pods = [c["network"]["pods"] for c in changed["clusters"]]
+    for cluster, cidr in zip(changed["clusters"], reversed(pods), strict=True):
+        cluster["network"]["pods"] = cidr
     path = tmp_path / "repo"
     init_repo(path)
     commit_rendered(path, json.dumps(base), "300 clusters")
-    commit_rendered(path, json.dumps(changed), "new mesh ids everywhere")
+    commit_rendered(path, json.dumps(changed), "pod CIDRs reversed")
     out = diff(path, "--base", "HEAD~1", "--format", "markdown").output
     assert len(out) < 65_536 and len(out.encode()) <= 65_536
     assert fences_balanced(out) and out.count("<details>") == out.count("</details>")
     assert re.search(r"_… \d+ more clusters not shown to fit GitHub's comment limit; run `fleetgen diff "
                      r"--base HEAD~1` locally for everything\._", out)
     full = diff(path, "--base", "HEAD~1").output
-    assert full.count("~ cluster.id: ") == 300  # the text view keeps everything
+    # the text view keeps everything: 250 provisioned Clusters (every 6th cluster is imported), and the
+    # cluster-pool values of the azure, vsphere, docker and imported clusters (4 of every 6)
+    assert full.count("~ spec.clusterNetwork.pods.cidrBlocks[0]: ") == 250
+    assert full.count("~ ipam.operator.clusterPoolIPv4PodCIDRList[0]: ") == 200
 
 
 # ---------------------------------------------------------------- the engine

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from fleetgen import lint, pipeline
 
+from .addressing_cases import CASES as ADDRESSING_CASES
 from .lintcase import run_case
 
 BASE = (Path(__file__).parent / "fleets" / "base.yaml").read_text()
@@ -262,6 +263,7 @@ CASES = {
     "reserved-project-agent": edit(
         ("    namespace: web\n", "    namespace: web\n    project: fleet-agent-x  # expect[reserved-project]: fleet\n")
     ),
+    **ADDRESSING_CASES,
 }
 
 
@@ -272,7 +274,7 @@ def test_rule_case(tmp_path, name):
 
 def test_every_lint_rule_has_a_positive_case():
     marked = {rule for text in CASES.values() for rule in __import__("re").findall(r"expect\[([a-z-]+)\]", text)}
-    assert {r.id for r in lint.LINT_RULES} - {"upgrade-skip", "version-downgrade"} <= marked
+    assert {r.id for r in lint.LINT_RULES} - {"upgrade-skip", "version-downgrade", "immutable-setting"} <= marked
 
 
 def test_suppression_is_counted(tmp_path):

@@ -92,6 +92,7 @@ class Provider:
     datacenter: str = ""
     template: str = ""
     endpoint_access: str = "private"  # aws: CAPA AWSManagedControlPlane endpointAccess
+    vpc_cni_version: str = ""  # aws, IPv6: the vpc-cni EKS add-on version CAPA must be given
 
 
 @dataclass(frozen=True)
@@ -423,6 +424,7 @@ def _provider(raw: Mapping[str, Any]) -> Provider:
         datacenter=raw.get("datacenter", ""),
         template=raw.get("template", ""),
         endpoint_access=raw.get("endpointAccess", "private"),
+        vpc_cni_version=raw.get("vpcCniVersion", ""),
     )
 
 

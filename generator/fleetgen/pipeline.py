@@ -102,8 +102,8 @@ def _lint(result: Loaded, path: Path, out: Path | None) -> Loaded:
     result.fleet = build(result.doc.data)
     target = out or output_dir(path, result.fleet)
     result.fleet, copied = extras.attach(result.fleet, result.doc, path.parent, target)
-    versions = tree.read_lock(target).versions
-    found = lint.run(result.doc, result.fleet, versions)
+    lock = tree.read_lock(target)
+    found = lint.run(result.doc, result.fleet, lock.versions, installed=lock.settled)
     result.findings, result.suppressed = sorted(set(result.findings + found.findings + copied)), found.suppressed
     return result
 

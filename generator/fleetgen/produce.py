@@ -19,6 +19,7 @@ from .findings import ERROR, Finding, Issue
 from .model import Fleet
 from .patches import apply_patches, unmatched
 from .render import File, targets
+from .settled import NOTHING, Settled, settled
 from .stages import Stages
 from .tree import check_relpath
 
@@ -32,6 +33,7 @@ class Produced:
     leaks: tuple[tuple[str, int, str, str], ...] = ()  # (path, line, kind, masked) found by the final scan
     upstream: Any = None  # upstream.manifests.Result when produce(..., schemas=label) was asked to validate
     patch_issues: tuple[Issue, ...] = ()  # fleet.yaml ``patches`` that failed or matched nothing (unpositioned)
+    settled: Settled = NOTHING  # settings fixed at install, recorded in the lock (settled.py)
 
 
 def header(source: str, path: str) -> str:
@@ -111,7 +113,7 @@ def produce(fleet: Fleet, source: str = "fleet.yaml", stages: Stages | None = No
         leaks += found
         upstream = _merge(upstream, checked)
     return Produced(dict(sorted(files.items())), {c.name: c.kubernetes_version for c in fleet.clusters},
-                    tuple(sorted(leaks)), upstream, tuple(unmatched(patch_issues)))
+                    tuple(sorted(leaks)), upstream, tuple(unmatched(patch_issues)), settled(fleet))
 
 
 def _add(files: dict[str, bytes], part: Mapping[str, bytes]) -> None:

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import FleetgenError
+from .settled import NOTHING, Settled, from_json
 
 LOCK_NAME = ".fleetgen.lock"
 CHECKED_SUFFIXES = (".yaml", ".yml", ".json")  # what Argo CD would sync from a directory source
@@ -45,14 +46,16 @@ WRITERS = 4
 
 @dataclass(frozen=True)
 class Lock:
-    """The ownership record: file -> sha256, and each cluster's rendered Kubernetes version."""
+    """The ownership record: file -> sha256, each cluster's rendered Kubernetes version, and the settings
+    fixed at install (``installed``: Cilium cluster ids, maxConnectedClusters, IP families)."""
 
     files: Mapping[str, str]
     versions: Mapping[str, str]
+    settled: Settled = NOTHING  # settings fixed at install (settled.py)
 
     def to_bytes(self) -> bytes:
         body = {"generator": "fleetgen", "format": 1, "files": dict(sorted(self.files.items())),
-                "kubernetesVersions": dict(sorted(self.versions.items()))}
+                "kubernetesVersions": dict(sorted(self.versions.items())), "installed": self.settled.to_json()}
         return (json.dumps(body, indent=2, sort_keys=False) + "\n").encode()
 
 
@@ -73,7 +76,8 @@ def read_lock(out: Path) -> Lock:
     try:
         body = json.loads((out / LOCK_NAME).read_text("utf-8"))
         files = {str(k): str(v) for k, v in body.get("files", {}).items() if _SAFE_PATH.match(str(k))}
-        return Lock(files, {str(k): str(v) for k, v in body.get("kubernetesVersions", {}).items()})
+        versions = {str(k): str(v) for k, v in body.get("kubernetesVersions", {}).items()}
+        return Lock(files, versions, from_json(body.get("installed")))
     except (OSError, ValueError, AttributeError):
         return Lock({}, {})
 
@@ -161,7 +165,8 @@ class WriteResult:
     strays: tuple[str, ...] = ()  # manifests left in the tree that fleetgen does not own (check's orphans)
 
 
-def write(out: Path, rendered: Mapping[str, bytes], versions: Mapping[str, str]) -> WriteResult:
+def write(out: Path, rendered: Mapping[str, bytes], versions: Mapping[str, str],
+          settled: Settled = NOTHING) -> WriteResult:
     """Replace the owned part of the tree at ``out`` with ``rendered``, atomically."""
     for rel in rendered:
         check_relpath(rel)
@@ -169,7 +174,7 @@ def write(out: Path, rendered: Mapping[str, bytes], versions: Mapping[str, str])
         _clear_leftovers(_sibling(out, "staging"))
         lock, present = read_lock(out), scan(out)
         _refuse_foreign(rendered, present, lock)
-        new_lock = Lock({rel: digest(data) for rel, data in rendered.items()}, versions)
+        new_lock = Lock({rel: digest(data) for rel, data in rendered.items()}, versions, settled)
         changed = tuple(rel for rel in sorted(rendered)
                         if rel not in present or not same_text(_read(present[rel]), rendered[rel]))
         deleted = tuple(sorted(rel for rel in present if rel in lock.files and rel not in rendered))

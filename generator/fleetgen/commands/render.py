@@ -50,7 +50,7 @@ def _render(fleet, out, stages: Stages) -> tuple[int, str, str]:
     if secrets:
         return 1, report + text.render(secrets, colour=colour()), "fleetgen: nothing rendered: a credential would leak"
     with stages.stage("write"):
-        result = tree.write(target, produced.files, produced.versions)
+        result = tree.write(target, produced.files, produced.versions, produced.settled)
     summary = (f"rendered {len(produced.files)} files into {display(target)}: {len(result.written)} written, "
                f"{result.unchanged} unchanged, {len(result.deleted)} deleted")
     if result.strays:  # what `check` reports as orphans: fail here too, so the pre-commit hook agrees with CI

@@ -80,8 +80,11 @@ def _cluster(doc: Doc, objects: Objects, where: str, found: Found) -> Doc:
             and not k.startswith((FLEET_PREFIX, "cluster.x-k8s.io/"))}}.items())
             if k not in ("name", "environment", "region", "provider")}
     network = spec.get("clusterNetwork") or {}
-    cidrs = {key: _first(network, key, where, found) for key in ("pods", "services")}
+    cidrs: Doc = {key: _first(network, key, where, found) for key in ("pods", "services")}
     cidrs["nodes"] = facts.pop("nodes", None)
+    mask = facts.pop("nodeMask", None)
+    if mask is not None and mask != (64 if ":" in str(cidrs["pods"]) else 24):  # model.py's defaults
+        cidrs["nodeMask"] = mask
     return cluster_entry(name, where, found, environment=fleet_labels.get("environment"),
                          region=facts.pop("region", None) or fleet_labels.get("region"), labels=user,
                          kubernetesVersion=facts.pop("version", None), provider=facts.pop("provider", None),
@@ -202,6 +205,10 @@ def _aws_provider(spec: Doc) -> Doc:
     mode = _ENDPOINT_ACCESS.get((bool(access.get("public")), bool(access.get("private"))))
     if access and mode:
         provider["endpointAccess"] = mode
+    addons = [a for a in spec.get("addons") or () if isinstance(a, dict) and a.get("version")]
+    cni = [a["version"] for a in addons if a.get("name") == "vpc-cni"]
+    if cni:
+        provider["vpcCniVersion"] = str(cni[0])  # render/capi/aws.py: IPv6 clusters
     return provider
 
 
@@ -296,7 +303,16 @@ def _kubeadm(cp: Doc, infra: Doc, objects: Objects, name: str, namespace: str) -
         provider["server"] = (infra.get("spec") or {}).get("server")
     pools = _pools(objects, namespace, name, pool)
     return {"provider": {k: v for k, v in provider.items() if v},
-            "version": _version((cp.get("spec") or {}).get("version")), "pools": pools}
+            "version": _version((cp.get("spec") or {}).get("version")), "pools": pools, "nodeMask": _node_mask(cp)}
+
+
+def _node_mask(cp: Doc) -> int | None:
+    """kube-controller-manager's node-cidr-mask-size-ipv4/-ipv6 (render/capi/networking.py), if a number."""
+    config = ((cp.get("spec") or {}).get("kubeadmConfigSpec") or {}).get("clusterConfiguration") or {}
+    args = ((config.get("controllerManager") or {}).get("extraArgs")) or ()
+    masks = [str(a.get("value")) for a in args if isinstance(a, dict)
+             and a.get("name") in ("node-cidr-mask-size-ipv4", "node-cidr-mask-size-ipv6")]
+    return int(masks[0]) if masks and masks[0].isdigit() else None
 
 
 _READERS: dict[str, Callable[[Doc, Doc, Objects, str, str], Doc]] = {

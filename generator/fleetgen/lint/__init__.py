@@ -8,7 +8,20 @@ from dataclasses import dataclass
 from ..findings import ERROR, WARNING, Finding
 from ..load import Document
 from ..model import Fleet
-from . import clusters, hub, network, observability, placement, providers, secrets, security, versions
+from ..settled import Settled
+from . import (
+    addressing,
+    clusters,
+    hub,
+    installed,
+    network,
+    observability,
+    placement,
+    providers,
+    secrets,
+    security,
+    versions,
+)
 from .registry import Context, Rule, stage_rule
 
 YAML_SYNTAX = stage_rule(
@@ -129,6 +142,8 @@ LINT_RULES: tuple[Rule, ...] = (
     network.cidr_overlap_internal,
     network.service_cidr_size,
     network.pod_cidr_capacity,
+    addressing.node_mask,
+    addressing.ip_family,
     network.mesh_id,
     network.mesh_member,
     network.global_service_mesh,
@@ -137,6 +152,7 @@ LINT_RULES: tuple[Rule, ...] = (
     versions.promotion_order,
     versions.upgrade_skip,
     versions.version_downgrade,
+    installed.immutable_setting,
     providers.gke_version,
     providers.ca_data,
     providers.account_mismatch,
@@ -163,9 +179,9 @@ class LintResult:
 
 
 def run(doc: Document, fleet: Fleet | None, rendered_versions: Mapping[str, str] | None = None,
-        select: frozenset[str] | None = None) -> LintResult:
+        select: frozenset[str] | None = None, installed: Settled | None = None) -> LintResult:
     """Run every rule (only the model-free ones when ``fleet`` is None); position, suppress, sort."""
-    ctx = Context(fleet, doc.data, rendered_versions)
+    ctx = Context(fleet, doc.data, rendered_versions, installed)
     placed: list[Finding] = []
     for r in LINT_RULES:
         if (fleet is None and r.needs_model) or (select is not None and r.id not in select):

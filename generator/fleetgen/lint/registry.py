@@ -13,6 +13,7 @@ from typing import Any
 
 from ..findings import ERROR, Issue
 from ..model import Fleet
+from ..settled import Settled
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class Context:
     fleet: Fleet | None
     data: Mapping[str, Any]
     rendered_versions: Mapping[str, str] | None = None
+    installed: Settled | None = None  # settings the rendered tree's lock records as installed
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)  # results rules share, per run
 
 

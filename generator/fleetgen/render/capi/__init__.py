@@ -37,6 +37,9 @@ Decisions (each checked against the provider source):
   CIDR to EKS; CAPZ copies both into the ManagedCluster (so they are not repeated there);
   GKE gets them as VPC-native ranges on the GCPManagedControlPlane (IPv4 only). ``network.nodes``
   becomes the EKS VPC CIDR, the GKE subnet's primary range and the AKS VNet and node subnet.
+  IPv6 pods make the EKS VPC dual-stack (``ipv6: {}``, so CAPA creates an ``ipFamily: ipv6`` cluster)
+  with the ``vpc-cni`` add-on CAPA requires for it; ``network.nodeMask`` reaches kube-controller-manager
+  on kubeadm clusters (``networking.py``). Lint ``ip-family`` and ``node-mask`` hold the rest.
 - AKS: the first node pool is the System pool. With ``network.mesh: cilium`` the cluster is
   BYO-CNI (``networkPlugin: none``) so the fleet's own Cilium can run; otherwise Azure CNI
   overlay. Every ASO resource names its subscription's credential Secret

@@ -37,6 +37,8 @@ CONTROLLER_IDENTITY = {"kind": "AWSClusterControllerIdentity", "name": "default"
 # api_and_config_map: access entries work and a cluster created in config_map mode may move to
 # it (the webhook refuses downgrades, and a move straight to api would drop CAPA's aws-auth).
 AUTHENTICATION_MODE = "api_and_config_map"
+# An IPv6 cluster must name its add-ons, with vpc-cni at v1.10.2 or later (webhook validateEKSAddons).
+VPC_CNI_ADDON = "vpc-cni"
 _EKS_TAINT_EFFECTS = {"NoSchedule": "no-schedule", "NoExecute": "no-execute", "PreferNoSchedule": "prefer-no-schedule"}
 _EKS_AMI_TYPES = {
     (False, ""): "AL2023_x86_64_STANDARD",
@@ -111,12 +113,30 @@ def aws(cluster: Cluster, mesh: str) -> tuple[Doc, Doc, list[Doc]]:
         "accessConfig": {"authenticationMode": AUTHENTICATION_MODE},
         "accessEntries": access_entries(cluster),
     }
-    if cluster.network.nodes is not None:
-        spec["network"] = {"vpc": {"cidrBlock": str(cluster.network.nodes)}}
+    vpc = eks_vpc(cluster)
+    if vpc:
+        spec["network"] = {"vpc": vpc}
+    if cluster.network.pods.version == 6 and cluster.provider.vpc_cni_version:
+        spec["addons"] = [{"name": VPC_CNI_ADDON, "version": cluster.provider.vpc_cni_version}]
     if mesh == "cilium":
         spec["vpcCni"] = {"disable": True}  # CAPA deletes aws-node; Cilium is the CNI
     control_plane = obj(CONTROL_PLANE, "AWSManagedControlPlane", meta(cluster, cluster.name), spec)
     return infra, control_plane, with_pools(cluster, lambda pool: eks_pool(cluster, pool))
+
+
+def eks_vpc(cluster: Cluster) -> Doc:
+    """The managed VPC: ``network.nodes`` as its IPv4 range; IPv6 pods make it dual-stack and the cluster IPv6.
+
+    ``ipv6: {}`` has CAPA ask for an Amazon-provided /56 (``pkg/cloud/services/network/vpc.go``
+    ``AmazonProvidedIpv6CidrBlock``) and create the cluster with ``ipFamily: ipv6``
+    (``pkg/cloud/services/eks/cluster.go``: ``IsIPv6Enabled``); the family is immutable (webhook). Pods
+    then take addresses from the VPC's /56 through the VPC CNI, and EKS picks the service range itself,
+    so ``network.pods``/``services`` only choose the family there.
+    """
+    vpc: Doc = {"cidrBlock": str(cluster.network.nodes)} if cluster.network.nodes is not None else {}
+    if cluster.network.pods.version == 6:
+        vpc["ipv6"] = {}
+    return vpc
 
 
 def eks_pool(cluster: Cluster, pool: NodePool) -> list[Doc]:

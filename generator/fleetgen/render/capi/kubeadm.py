@@ -28,6 +28,7 @@ from .common import (
     semver,
     with_pools,
 )
+from .networking import cluster_configuration
 
 # ------------------------------------------------------------------ kubeadm (vSphere, Docker)
 
@@ -100,7 +101,7 @@ def kubeadm(
 ) -> tuple[Doc, Doc, list[Doc]]:
     """KubeadmControlPlane + its machine template, then per pool templates and a MachineDeployment."""
     cp_template = machine_template(f"{cluster.name}-control-plane", _CONTROL_PLANE_SIZE)
-    config: Doc = {"clusterConfiguration": dict(nodes.cluster_configuration)} if nodes.cluster_configuration else {}
+    config: Doc = {"clusterConfiguration": cluster_configuration(cluster, nodes.cluster_configuration)}
     if nodes.registration()["nodeRegistration"]:
         config.update(initConfiguration=nodes.registration(), joinConfiguration=nodes.registration())
     config.update(nodes.commands())
