@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from fleetgen import lint, pipeline
 
+from .kubeadm_cases import CASES as KUBEADM_CASES
 from .lintcase import run_case
 
 BASE = (Path(__file__).parent / "fleets" / "base.yaml").read_text()
@@ -262,6 +263,7 @@ CASES = {
     "reserved-project-agent": edit(
         ("    namespace: web\n", "    namespace: web\n    project: fleet-agent-x  # expect[reserved-project]: fleet\n")
     ),
+    **KUBEADM_CASES,
 }
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ..findings import ERROR, WARNING, Finding
 from ..load import Document
 from ..model import Fleet
-from . import clusters, hub, network, observability, placement, providers, secrets, security, versions
+from . import clusters, hub, kubeadm, network, observability, placement, providers, secrets, security, versions
 from .registry import Context, Rule, stage_rule
 
 YAML_SYNTAX = stage_rule(
@@ -109,6 +109,12 @@ LINT_RULES: tuple[Rule, ...] = (
     providers.gke_version,
     providers.ca_data,
     providers.account_mismatch,
+    kubeadm.vsphere_thumbprint,
+    kubeadm.vsphere_placement,
+    kubeadm.vsphere_instance_type,
+    kubeadm.control_plane_vip,
+    kubeadm.endpoint_port,
+    kubeadm.node_label_dropped,
     placement.unknown_cluster,
     placement.empty_selector,
     placement.application_name,

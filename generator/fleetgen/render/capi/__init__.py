@@ -67,7 +67,8 @@ from .aws import aws, eks_ami_type, identities
 from .azure import aks_pool_names, azure
 from .common import MAX_SIZE, MIN_SIZE, Doc, core_cluster, gke_version, minor_version, namespace, semver
 from .gcp import gcp
-from .kubeadm import docker, vsphere, vsphere_size
+from .kubeadm import docker, vsphere
+from .vsphere import vsphere_size
 
 __all__ = ["PROVIDERS", "render", "cluster_documents", "MIN_SIZE", "MAX_SIZE", "semver", "minor_version",
            "gke_version", "eks_ami_type", "aks_pool_names", "vsphere_size"]
