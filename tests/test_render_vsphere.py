@@ -221,3 +221,25 @@ def test_a_broken_payload_is_a_positioned_finding(rendered, tmp_path):
     assert "data.vsphere-cpi.yaml: DaemonSet/vsphere-cpi" in finding["message"] and "hostNetwrok" in finding["message"]
     line = text.splitlines().index("  vsphere-cpi.yaml: |") + 1
     assert finding["line"] == line
+
+
+def test_add_cluster_vsphere_needs_and_takes_server(tmp_path):
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(FLEET.read_text().replace(
+        "defaults:\n", "network:\n  allocation: {pods: 10.64.0.0/12, podPrefix: 16, services: 10.96.0.0/16, "
+        "servicePrefix: 20}\ndefaults:\n", 1))
+    args = ["add-cluster", "prod-dc3", str(fleet), "--environment", "production", "--region", "dc3",
+            "--provider", "vsphere", "--provider-field", f"server={VCENTER}", "--provider-field", "datacenter=DC3",
+            "--provider-field", "template=ubuntu-2404-kube-v1.31.4", "--provider-field", "datastore=ds3",
+            "--out", str(tmp_path / "rendered")]
+    before = fleet.read_text()
+    refused = CliRunner().invoke(cli, args)
+    assert refused.exit_code == 2 and "--server" in refused.output and fleet.read_text() == before
+    added = CliRunner().invoke(cli, [*args, "--server", "https://10.40.0.10:6443"])
+    assert added.exit_code == 0, added.output
+    entry = yaml.safe_load(fleet.read_text())["clusters"][-1]
+    assert (entry["name"], entry["server"], entry["provider"]["datastore"]) == (
+        "prod-dc3", "https://10.40.0.10:6443", "ds3")
+    # Lowest free blocks of the pools: 10.64-10.66 and 10.96.0/16..10.96.48/20 are taken.
+    assert entry["network"] == {"pods": "10.67.0.0/16", "services": "10.96.64.0/20", "meshID": 5}
+    assert "vsphere-cpi-credentials" in added.output and "fleetgen register" not in added.output
