@@ -243,3 +243,18 @@ def test_add_cluster_vsphere_needs_and_takes_server(tmp_path):
     # Lowest free blocks of the pools: 10.64-10.66 and 10.96.0/16..10.96.48/20 are taken.
     assert entry["network"] == {"pods": "10.67.0.0/16", "services": "10.96.64.0/20", "meshID": 5}
     assert "vsphere-cpi-credentials" in added.output and "fleetgen register" not in added.output
+
+
+def test_import_reads_placement_thumbprint_and_synced_labels_back(rendered, tmp_path):
+    fleet = tmp_path / "fleet.yaml"
+    result = CliRunner().invoke(cli, ["import", str(rendered / "hub" / "capi"), "--fleet", str(fleet),
+                                      "--environment", "production"])
+    assert "4 cluster(s) read" in result.output, result.output
+    clusters = {c["name"]: c for c in yaml.safe_load(fleet.read_text())["clusters"]}
+    assert clusters["prod-dc1"]["provider"] == {
+        "type": "vsphere", "server": VCENTER, "thumbprint": THUMBPRINT, "datacenter": "DC1",
+        "template": "ubuntu-2404-kube-v1.31.4", "datastore": "vsanDatastore",
+        "resourcePool": "/DC1/host/Cluster-A/Resources/kubernetes", "folder": "/DC1/vm/kubernetes",
+        "network": "k8s-nodes"}
+    assert clusters["stage-dc1"]["provider"]["loadBalancer"] == "external"
+    assert clusters["prod-dc1"]["nodePools"][0]["labels"] == {"team": "payments", "node-role.kubernetes.io/worker": ""}
