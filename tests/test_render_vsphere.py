@@ -258,3 +258,11 @@ def test_import_reads_placement_thumbprint_and_synced_labels_back(rendered, tmp_
         "network": "k8s-nodes"}
     assert clusters["stage-dc1"]["provider"]["loadBalancer"] == "external"
     assert clusters["prod-dc1"]["nodePools"][0]["labels"] == {"team": "payments", "node-role.kubernetes.io/worker": ""}
+
+
+@pytest.mark.parametrize(("version", "tag"), [("1.31.4", "v1.31.1"), ("1.32", "v1.32.3"), ("1.27.3", "v1.27.0"),
+                                               ("1.24", "v1.26.2"), ("1.40", "v1.36.0")])
+def test_cpi_release_per_minor(version, tag):
+    from fleetgen.render.capi.vsphere_cloud import cpi_release
+
+    assert cpi_release(version) == tag

@@ -45,11 +45,10 @@ _SA = "cloud-controller-manager"
 
 
 def cpi_release(kubernetes_version: str) -> str:
-    """The CPI tag for a Kubernetes version: its minor's release, else the nearest known one."""
+    """The CPI tag for a Kubernetes version: its minor's release, else the oldest or newest known one."""
     minor = version_parts(kubernetes_version)[:2]
     known = sorted(CPI_RELEASES)
-    nearest = min(known, key=lambda k: (abs(k[1] - minor[1]) if k[0] == minor[0] else 1000, -k[1]))
-    return CPI_RELEASES.get(minor, CPI_RELEASES[nearest])
+    return CPI_RELEASES[min(max(minor, known[0]), known[-1])]
 
 
 def cloud_config(cluster: Cluster) -> str:
