@@ -44,7 +44,10 @@ def _provider(kind: str, i: int) -> dict:
         "vsphere": {
             "type": "vsphere",
             "server": "vcenter.example.internal",
+            "thumbprint": ":".join(["AB"] * 20),
             "datacenter": "dc1",
+            "datastore": "ds1",
+            "resourcePool": "k8s",
             "template": "ubuntu-2204-kube",
         },
         "docker": {"type": "docker"},
@@ -82,7 +85,8 @@ def cluster(i: int, mesh: str, mesh_id: int = 0) -> dict:
         out["network"]["meshID"] = mesh_id
     # every 23rd cluster is still being provisioned: no server yet (vSphere needs its endpoint up front)
     if i % 23 != 5 or kind == "vsphere":
-        out["server"] = f"https://api.c{i:05d}.fleet.example.com"
+        out["server"] = (f"https://{ipaddress.ip_address('198.18.0.0') + i}:6443" if kind == "vsphere"  # kube-vip
+                         else f"https://api.c{i:05d}.fleet.example.com")
         if kind in ("aws", "gcp", "azure"):
             out["caData"] = CA_DATA
     if kind == "imported":

@@ -9,6 +9,7 @@ import pytest
 from fleetgen import lint, pipeline
 
 from .addressing_cases import CASES as ADDRESSING_CASES
+from .kubeadm_cases import CASES as KUBEADM_CASES
 from .lintcase import run_case
 
 BASE = (Path(__file__).parent / "fleets" / "base.yaml").read_text()
@@ -264,6 +265,7 @@ CASES = {
         ("    namespace: web\n", "    namespace: web\n    project: fleet-agent-x  # expect[reserved-project]: fleet\n")
     ),
     **ADDRESSING_CASES,
+    **KUBEADM_CASES,
 }
 
 

@@ -423,6 +423,11 @@ def test_vsphere_kubeadm_objects(files):
         "node-labels": "node.kubernetes.io/pool=workers,role=worker",
     }
     assert registration["taints"] == [{"key": "team", "value": "a", "effect": "PreferNoSchedule"}]
+    # ... so it goes on the Machines, from which Cluster API copies node-role.kubernetes.io/* to the Node.
+    assert deployment["spec"]["template"]["metadata"]["labels"] == {
+        "cluster.x-k8s.io/cluster-name": "vsphere-one",
+        "node-role.kubernetes.io/worker": "",
+    }
 
 
 def test_docker_kubeadm_objects(files):
@@ -482,7 +487,9 @@ def test_eks_ami_type(instance, ami):
 
 
 @pytest.mark.parametrize(
-    ("instance", "size"), [("4x16", (4, 16)), ("m6i.2xlarge", (8, 32)), ("docker", (2, 8)), ("1x2", (2, 2))]
+    ("instance", "size"),
+    [("4x16", (4, 16)), ("m6i.2xlarge", (8, 32)), ("docker", None), ("xlarge", (4, 16)), ("1x2", (2, 2)),
+     ("4x", None), ("0x8", None)],
 )
 def test_vsphere_size(instance, size):
     assert capi.vsphere_size(instance) == size

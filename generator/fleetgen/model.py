@@ -93,6 +93,13 @@ class Provider:
     template: str = ""
     endpoint_access: str = "private"  # aws: CAPA AWSManagedControlPlane endpointAccess
     vpc_cni_version: str = ""  # aws, IPv6: the vpc-cni EKS add-on version CAPA must be given
+    thumbprint: str = ""  # vsphere: vCenter certificate SHA-1; empty = CAPV and the CPI skip TLS verification
+    datastore: str = ""  # vsphere placement (VSphereMachineTemplate); empty = govmomi's default
+    storage_policy: str = ""
+    resource_pool: str = ""
+    folder: str = ""
+    network: str = ""  # vsphere port group; empty = "VM Network"
+    load_balancer: str = "kube-vip"  # vsphere: kube-vip static pods | external
 
 
 @dataclass(frozen=True)
@@ -425,6 +432,13 @@ def _provider(raw: Mapping[str, Any]) -> Provider:
         template=raw.get("template", ""),
         endpoint_access=raw.get("endpointAccess", "private"),
         vpc_cni_version=raw.get("vpcCniVersion", ""),
+        thumbprint=raw.get("thumbprint", ""),
+        datastore=raw.get("datastore", ""),
+        storage_policy=raw.get("storagePolicyName", ""),
+        resource_pool=raw.get("resourcePool", ""),
+        folder=raw.get("folder", ""),
+        network=raw.get("network", ""),
+        load_balancer=raw.get("loadBalancer", "kube-vip"),
     )
 
 

@@ -346,8 +346,9 @@ def _provider_needs(cluster: dict[str, Any], path: Path) -> list[Issue]:
     kind, pools = (cluster.get("provider") or {}).get("type"), cluster.get("nodePools") or []
     if kind == "vsphere" and cluster.get("lifecycle", "managed") == "managed" and "server" not in cluster:
         return [issue("schema", path, f"vSphere cluster {cluster['name']!r} has no server",
-                      hint="set server to the control-plane endpoint (its load balancer): Cluster API needs it "
-                           "before the cluster exists")]
+                      hint="set server to the control-plane endpoint Cluster API needs before the cluster exists: "
+                           "the free IPv4 address kube-vip announces (https://10.0.0.10:6443), or an external "
+                           "load balancer with provider.loadBalancer: external")]
     if kind == "azure" and pools and pools[0]["min"] < 1:
         return [issue("schema", (*path, "nodePools", 0, "min"),
                       f"the first node pool of AKS cluster {cluster['name']!r} is its System pool and needs min ≥ 1",

@@ -1,7 +1,9 @@
 """``fleetgen add-cluster``: append a cluster with free CIDRs and mesh id, then print its runbook.
 
-The new entry has no ``server``: the cluster is pending registration (no Argo CD Secret, no
-Karmada membership) until ``fleetgen register`` records its endpoint. Its version, when not
+The new entry has no ``server`` unless ``--server`` gives one: the cluster is pending registration
+(no Argo CD Secret, no Karmada membership) until ``fleetgen register`` records its endpoint. A
+vSphere cluster needs it up front: CAPV's VSphereCluster takes the control-plane endpoint before any
+VM exists (with kube-vip, the free IPv4 address kube-vip will announce). Its version, when not
 given, is the newest its environment runs in fleet.yaml, written only when ``defaults`` would
 give another.
 """
@@ -88,6 +90,8 @@ def cluster_entry(options: Mapping[str, Any], allocated: Allocated, version: str
         entry["labels"] = dict(options["labels"])
     if version is not None:
         entry["kubernetesVersion"] = version
+    if options.get("server"):
+        entry["server"] = options["server"]
     entry["provider"] = {"type": options["provider"], **options["fields"]}
     network: dict[str, Any] = {"pods": str(allocated.pods), "services": str(allocated.services)}
     if allocated.nodes is not None:
@@ -110,6 +114,14 @@ def _version(session: Session, environment: str, wanted: str | None) -> str | No
     return None if version == inherited else version
 
 
+def check_server(provider: str, server: str | None) -> None:
+    """A vSphere cluster cannot be created without its endpoint (the schema's vSphere rule)."""
+    if provider == "vsphere" and not server:
+        raise click.BadParameter("a vSphere cluster needs its control-plane endpoint before it exists: add "
+                                 "--server https://<free IPv4 address for kube-vip>:6443 (or your load "
+                                 "balancer's URL with --provider-field loadBalancer=external)", param_hint="--server")
+
+
 def _validate(session: Session, name: str, environment: str, labels: Mapping[str, str]) -> None:
     if session.fleet.cluster(name) is not None:
         raise click.BadParameter(f"cluster {name!r} already exists in {session.label}", param_hint="NAME")
@@ -129,7 +141,10 @@ def _validate(session: Session, name: str, environment: str, labels: Mapping[str
 @click.option("--provider", "provider", required=True, type=click.Choice(PROVIDERS), help="provider.type")
 @click.option("--provider-field", "fields", multiple=True, metavar="KEY=VALUE",
               help="A provider.* field, repeatable: aws accountID, roleARN; gcp project; azure "
-                   "subscriptionID, resourceGroup; vsphere server, datacenter, template.")
+                   "subscriptionID, resourceGroup; vsphere server (vCenter), datacenter, template, thumbprint, "
+                   "datastore, resourcePool, folder, network, storagePolicyName, loadBalancer.")
+@click.option("--server", metavar="URL", help="The cluster's API endpoint, when known now (a vSphere cluster "
+              "needs it: the kube-vip address https://<IPv4>:6443 or its load balancer).")
 @click.option("--label", "labels", multiple=True, metavar="KEY=VALUE",
               help="An extra cluster label, repeatable.")
 @click.option("--nodes", "pools", multiple=True, metavar="POOL=TYPE:MIN:MAX",
@@ -138,14 +153,16 @@ def _validate(session: Session, name: str, environment: str, labels: Mapping[str
               help="Default: the newest version of the environment, else defaults.kubernetesVersion.")
 @out_option
 @dry_run_option
-def command(name, fleet, environment, region, provider, fields, labels, pools, version, out, dry_run) -> None:
+def command(name, fleet, environment, region, provider, fields, server, labels, pools, version, out,
+            dry_run) -> None:
     """Append cluster NAME to FLEET with free pod/service (and node) CIDRs and mesh id from network.allocation."""
     session = open_fleet(fleet, out)
     options = {"name": name, "environment": environment, "region": region, "provider": provider,
                "labels": parse_pairs(labels, "--label"), "fields": parse_pairs(fields, "--provider-field"),
-               "pools": [parse_pool(p) for p in pools]}
+               "pools": [parse_pool(p) for p in pools], "server": server}
     _validate(session, name, environment, options["labels"])
     check_provider(provider, options["fields"])
+    check_server(provider, server)
     allocated = allocate(session.fleet, provider)
     if not isinstance(allocated, Allocated):
         click.echo(text.render([session.before.doc.place(allocated)], colour=colour()), nl=False, err=True)
@@ -162,6 +179,11 @@ def next_steps(session: Session, cluster: Cluster) -> str:
     fleet_arg = "" if session.label == "fleet.yaml" else f" {session.label}"
     name = cluster.name
     steps = [f"fleetgen render{fleet_arg}   # then commit fleet.yaml and the rendered tree, open the PR"]
+    if cluster.provisioned and cluster.provider.type == "vsphere":
+        steps += [f"kubectl -n {name} create secret generic vsphere-cpi-credentials "
+                  "--type=addons.cluster.x-k8s.io/resource-set --from-file=data=cpi-credentials.yaml"
+                  "   # on the hub: the vCenter account the cloud controller uses "
+                  "(docs/controllers/capi.md#vsphere-cloud-controller-cpi)"]
     if cluster.provisioned:
         steps += [f"kubectl wait --for=condition=ControlPlaneInitialized cluster/{name} -n {name} "
                   f"--timeout={WAIT_TIMEOUT}   # on the hub, once Argo CD synced hub/capi/{name}.yaml",
@@ -170,9 +192,10 @@ def next_steps(session: Session, cluster: Cluster) -> str:
                   "'https://{.spec.controlPlaneEndpoint.host}:{.spec.controlPlaneEndpoint.port}'"
                   "   # the API endpoint"]
     ca = " --ca-data <certificate-authority-data>" if cluster.provider.type in ("aws", "gcp", "azure") else ""
-    steps += [f"fleetgen register {name}{fleet_arg} --server https://<api-endpoint>{ca}",
-              f"fleetgen render{fleet_arg}   # adds its Argo CD Secret and Karmada placements; commit",
-              f"kubectl --kubeconfig {name}.kubeconfig apply -f "
+    if not cluster.registered:
+        steps += [f"fleetgen register {name}{fleet_arg} --server https://<api-endpoint>{ca}",
+                  f"fleetgen render{fleet_arg}   # adds its Argo CD Secret and Karmada placements; commit"]
+    steps += [f"kubectl --kubeconfig {name}.kubeconfig apply -f "
               f"{display(session.out)}/clusters/{name}/access.yaml   # Argo CD's RBAC on the spoke, once"]
     steps += _karmada_step(session.fleet, cluster)
     steps += [f"fleetgen plan{fleet_arg}   # verify the Applications and placements for {cluster.name}"]

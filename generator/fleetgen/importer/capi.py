@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ..machines import capi_synced
 from . import Found
 from .common import cluster_entry
 
@@ -278,6 +279,22 @@ def _azure(cp: Doc, infra: Doc, objects: Objects, name: str, namespace: str) -> 
 # ---------------------------------------------------------------- kubeadm (vSphere, Docker)
 
 
+_PLACEMENT = ("datastore", "resourcePool", "folder", "storagePolicyName")
+
+
+def _vsphere_placement(machine: Doc) -> Doc:
+    """Placement fields of a VSphereMachineTemplate as fleet.yaml writes them (render/capi/vsphere.py)."""
+    devices = (machine.get("network") or {}).get("devices") or [{}]
+    network = devices[0].get("networkName") if isinstance(devices[0], dict) else None
+    return {**{k: machine.get(k) for k in _PLACEMENT}, "network": None if network == "VM Network" else network}
+
+
+def _has_kube_vip(cp: Doc) -> bool:
+    """The control plane serves its endpoint with kube-vip (a static pod fleetgen and CAPV write)."""
+    files = ((cp.get("spec") or {}).get("kubeadmConfigSpec") or {}).get("files") or ()
+    return any(isinstance(f, dict) and f.get("path") == "/etc/kubernetes/manifests/kube-vip.yaml" for f in files)
+
+
 def _kubeadm(cp: Doc, infra: Doc, objects: Objects, name: str, namespace: str) -> Doc:
     kind = infra.get("kind")
     provider: Doc = {"type": {"VSphereCluster": "vsphere", "DockerCluster": "docker"}.get(str(kind), "imported")}
@@ -285,7 +302,8 @@ def _kubeadm(cp: Doc, infra: Doc, objects: Objects, name: str, namespace: str) -
     def pool(machine_pool: Doc, template: Doc) -> Doc | None:
         machine = ((template.get("spec") or {}).get("template") or {}).get("spec") or {}
         if template.get("kind") == "VSphereMachineTemplate":
-            provider.update(datacenter=machine.get("datacenter"), template=machine.get("template"))
+            provider.update(datacenter=machine.get("datacenter"), template=machine.get("template"),
+                            **_vsphere_placement(machine))
             size = f"{machine.get('numCPUs', 2)}x{int(machine.get('memoryMiB', 8192)) // 1024}"
         else:
             size = "docker"  # CAPD machines have no size: kind nodes share the Docker host
@@ -295,12 +313,16 @@ def _kubeadm(cp: Doc, infra: Doc, objects: Objects, name: str, namespace: str) -
                         .get("joinConfiguration") or {}).get("nodeRegistration") or {}
         args = {a.get("name"): a.get("value") for a in registration.get("kubeletExtraArgs") or ()}
         labels = dict(kv.split("=", 1) for kv in str(args.get("node-labels") or "").split(",") if "=" in kv)
+        machine_labels = (((machine_pool.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels")
+        labels.update({k: str(v) for k, v in (machine_labels or {}).items() if capi_synced(str(k))})
         taints = [{"key": t["key"], "value": str(t.get("value", "")), "effect": t["effect"]}
                   for t in registration.get("taints") or ()]
         return _pool(_pool_name(name, machine_pool), size, _sizes(None, None, machine_pool), labels, taints)
 
     if kind == "VSphereCluster":
         provider["server"] = (infra.get("spec") or {}).get("server")
+        provider["thumbprint"] = (infra.get("spec") or {}).get("thumbprint")
+        provider["loadBalancer"] = None if _has_kube_vip(cp) else "external"
     pools = _pools(objects, namespace, name, pool)
     return {"provider": {k: v for k, v in provider.items() if v},
             "version": _version((cp.get("spec") or {}).get("version")), "pools": pools, "nodeMask": _node_mask(cp)}

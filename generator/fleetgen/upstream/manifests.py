@@ -117,6 +117,25 @@ class Validator:
                 continue
             stats.documents += 1
             problems += self._document(index, doc, rel)
+        return problems + self._payloads(docs, rel)
+
+    def _payloads(self, docs: list, rel: str) -> list[tuple]:
+        """The manifests inside ConfigMaps a ClusterResourceSet of the same file applies to a cluster.
+
+        Cluster API applies every value of such a ConfigMap as YAML documents
+        (``core/reconcilers/clusterresourceset/clusterresourceset_helpers.go``): they are rendered
+        objects too, checked like the file's own, each finding placed at its ConfigMap's data key.
+        """
+        problems = []
+        for index, key, text in crs_payloads(docs):
+            try:
+                payload = [d for d in yaml.load_all(text, Loader=_Loader) if d is not None]
+            except yaml.YAMLError as exc:
+                problems.append((index, ("data", key), RULE_SYNTAX, ERROR, f"data.{key}: {' '.join(str(exc).split())}"))
+                continue
+            for number, inner in enumerate(payload):
+                problems += [(index, ("data", key), rule, severity, f"data.{key}: {message}")
+                             for _, _, rule, severity, message in self._document(number, inner, rel)]
         return problems
 
     def _chart(self, rel: str, docs: list) -> Compiled | None:
@@ -141,6 +160,21 @@ class Validator:
         problems = [(index, path, RULE_SCHEMA, ERROR, f"{who}: {message} at {json_path(path)}")
                     for path, message in compiled.errors(doc)]
         return problems + [_cel_problem(index, who, f) for f in self.rules.check(compiled.schema, doc)]
+
+
+def _crs_config_maps(docs: list) -> set:
+    """Names of the ConfigMaps the file's ClusterResourceSets apply."""
+    sets = [d for d in docs if isinstance(d, dict) and d.get("kind") == "ClusterResourceSet"]
+    refs = [r for d in sets for r in (d.get("spec") or {}).get("resources") or () if isinstance(r, dict)]
+    return {r.get("name") for r in refs if r.get("kind") == "ConfigMap"}
+
+
+def crs_payloads(docs: list) -> list[tuple[int, str, str]]:
+    """``(ConfigMap index, data key, YAML text)`` for every value of a ConfigMap a ClusterResourceSet applies."""
+    names = _crs_config_maps(docs)
+    maps = [(i, d) for i, d in enumerate(docs) if isinstance(d, dict) and d.get("kind") == "ConfigMap"]
+    return [(i, key, str(text)) for i, d in maps if (d.get("metadata") or {}).get("name") in names
+            for key, text in sorted((d.get("data") or {}).items())]
 
 
 def _cel_problem(index: int, who: str, failure: Failure) -> tuple:

@@ -47,14 +47,19 @@ Decisions (each checked against the provider source):
 - EKS: CAPA assumes clusterawsadm's role in the cluster's account through the account's
   AWSClusterRoleIdentity (``hub/capi-identities/aws.yaml``); Argo CD's ``roleARN`` gets an
   access entry into the group fleetgen's spoke RBAC binds; with Cilium the VPC CNI is removed.
-- vSphere: the control-plane endpoint is the fleet ``server`` (an external load balancer,
-  as in CAPV's external-loadbalancer flavor); CAPV uses its own manager credentials; nodes
-  run ``cloud-provider=external``, so vSphere CPI/CSI must be delivered to the cluster.
-  Machine size comes from ``instanceType``: ``<cpus>x<GiB>`` (``4x16``) or an EC2-style
-  size suffix (``xlarge`` = 4 CPUs / 16 GiB); anything else gets 2 CPUs / 8 GiB.
+- vSphere (``vsphere.py``, ``vsphere_cloud.py``): the control-plane endpoint is the fleet ``server``
+  (port 6443 when it names none: the API server's port), served by kube-vip static pods on the
+  control-plane VMs as in CAPV's templates, or by an external load balancer
+  (``provider.loadBalancer: external``). VMs are placed where ``provider.datastore`` /
+  ``storagePolicyName`` / ``resourcePool`` / ``folder`` / ``network`` say; ``thumbprint`` lets CAPV
+  verify vCenter. CAPV uses its own manager credentials. Nodes run ``cloud-provider=external``: a
+  ClusterResourceSet delivers the vSphere CPI with the credentials Secret the operator creates on
+  the hub. Machine size comes from ``instanceType``: ``<cpus>x<GiB>`` (``4x16``) or an EC2-style
+  size suffix (``xlarge`` = 4 CPUs / 16 GiB); anything else is a lint error.
 - Kubeadm node labels go to ``--node-labels`` except those in kubelet-restricted
-  namespaces (``kubernetes.io``/``k8s.io`` other than ``node.kubernetes.io``), which the
-  kubelet refuses; taints go to ``nodeRegistration.taints``.
+  namespaces (``kubernetes.io``/``k8s.io`` other than ``node.kubernetes.io`` and the well-known
+  keys), which the kubelet refuses; ``node-role.kubernetes.io/*`` and the other domains Cluster API
+  syncs go on the MachineDeployment's Machine template; taints go to ``nodeRegistration.taints``.
 - A MachineHealthCheck only for kubeadm clusters (vSphere, Docker), selecting every Machine of
   the cluster; managed pools (EKS, GKE, AKS) have no Machines, so a check there would do nothing.
 - Nothing here is a credential: no identity secrets, account keys or tokens are rendered.
@@ -70,7 +75,8 @@ from .aws import aws, eks_ami_type, identities
 from .azure import aks_pool_names, azure
 from .common import MAX_SIZE, MIN_SIZE, Doc, core_cluster, gke_version, minor_version, namespace, semver
 from .gcp import gcp
-from .kubeadm import docker, vsphere, vsphere_size
+from .kubeadm import docker, vsphere
+from .vsphere import vsphere_size
 
 __all__ = ["PROVIDERS", "render", "cluster_documents", "MIN_SIZE", "MAX_SIZE", "semver", "minor_version",
            "gke_version", "eks_ami_type", "aks_pool_names", "vsphere_size"]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import urlsplit
 
+from ...machines import capi_synced, kubelet_settable
 from ...model import Cluster, NodePool, Taint
 from .common import (
     BOOTSTRAP,
@@ -29,46 +28,13 @@ from .common import (
     with_pools,
 )
 from .networking import cluster_configuration
+from .vsphere import CONTROL_PLANE_SIZE, kube_vip, machine_template, vsphere_cluster
+from .vsphere_cloud import cpi_addons
 
 # ------------------------------------------------------------------ kubeadm (vSphere, Docker)
 
-VSPHERE = "infrastructure.cluster.x-k8s.io/v1beta2"
 DOCKER = "infrastructure.cluster.x-k8s.io/v1beta2"
-_EC2_SIZES = {
-    "medium": (2, 4),
-    "large": (2, 8),
-    "xlarge": (4, 16),
-    "2xlarge": (8, 32),
-    "4xlarge": (16, 64),
-    "8xlarge": (32, 128),
-    "12xlarge": (48, 192),
-    "16xlarge": (64, 256),
-}
-_DEFAULT_SIZE = (2, 8)
-_CONTROL_PLANE_SIZE = "2x8"
-VSPHERE_NETWORK = "VM Network"  # vSphere's default port group; the fleet format names no network
-_NO_LABELS: Mapping[str, str] = MappingProxyType({})
-_RESTRICTED_LABEL_DOMAINS = ("kubernetes.io", "k8s.io")
-_KUBELET_ALLOWED_DOMAINS = ("node.kubernetes.io", "kubelet.kubernetes.io")
-
-
-def vsphere_size(instance_type: str) -> tuple[int, int]:
-    """(CPUs, GiB) from ``4x16`` or an EC2-style size suffix; CAPV needs at least 2 CPUs."""
-    explicit = re.fullmatch(r"(\d+)x(\d+)", instance_type)
-    cpus, gib = (
-        (int(explicit[1]), int(explicit[2]))
-        if explicit
-        else _EC2_SIZES.get(instance_type.rsplit(".", 1)[-1], _DEFAULT_SIZE)
-    )
-    return max(cpus, 2), max(gib, 1)
-
-
-def kubelet_settable(key: str) -> bool:
-    """The kubelet refuses --node-labels in kubernetes.io/k8s.io namespaces except its own."""
-    domain = key.split("/", 1)[0] if "/" in key else ""
-    restricted = any(domain == d or domain.endswith("." + d) for d in _RESTRICTED_LABEL_DOMAINS)
-    allowed = any(domain == d or domain.endswith("." + d) for d in _KUBELET_ALLOWED_DOMAINS)
-    return not restricted or allowed
+_EMPTY: Mapping[str, str] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -81,7 +47,7 @@ class KubeadmNodes:
     pre_commands: tuple[str, ...] = ()
     cluster_configuration: Mapping[str, Any] = field(default_factory=dict)
 
-    def registration(self, labels: Mapping[str, str] = _NO_LABELS, taints: Iterable[Taint] = ()) -> Doc:
+    def registration(self, labels: Mapping[str, str] = _EMPTY, taints: Iterable[Taint] = ()) -> Doc:
         node_labels = ",".join(f"{k}={v}" for k, v in labels.items() if kubelet_settable(k))
         args = {**self.kubelet_args, **({"node-labels": node_labels} if node_labels else {})}
         out: Doc = {"name": self.node_name} if self.node_name else {}
@@ -97,14 +63,23 @@ class KubeadmNodes:
 
 
 def kubeadm(
-    cluster: Cluster, infra: Doc, machine_template: Callable[[str, str], Doc], nodes: KubeadmNodes
+    cluster: Cluster, infra: Doc, machine_template: Callable[[str, str], Doc], nodes: KubeadmNodes,
+    control_plane_only: Mapping[str, Any] = _EMPTY, addons: Iterable[Doc] = (),
 ) -> tuple[Doc, Doc, list[Doc]]:
-    """KubeadmControlPlane + its machine template, then per pool templates and a MachineDeployment."""
-    cp_template = machine_template(f"{cluster.name}-control-plane", _CONTROL_PLANE_SIZE)
+    """KubeadmControlPlane + its machine template, then per pool templates and a MachineDeployment.
+
+    ``control_plane_only`` adds ``files`` and ``preKubeadmCommands`` to control-plane machines
+    (vSphere's kube-vip); ``addons`` (vSphere's ClusterResourceSet) follow the health check.
+    """
+    cp_template = machine_template(f"{cluster.name}-control-plane", CONTROL_PLANE_SIZE)
     config: Doc = {"clusterConfiguration": cluster_configuration(cluster, nodes.cluster_configuration)}
+    if control_plane_only.get("files"):
+        config["files"] = list(control_plane_only["files"])
     if nodes.registration()["nodeRegistration"]:
         config.update(initConfiguration=nodes.registration(), joinConfiguration=nodes.registration())
-    config.update(nodes.commands())
+    commands = [*nodes.pre_commands, *control_plane_only.get("preKubeadmCommands", ())]
+    if commands:
+        config["preKubeadmCommands"] = commands
     spec = {
         "replicas": nodes.control_plane_replicas,
         "version": semver(cluster.kubernetes_version),
@@ -113,7 +88,7 @@ def kubeadm(
     }
     control_plane = obj(CONTROL_PLANE, "KubeadmControlPlane", meta(cluster, cluster.name), spec)
     pools = with_pools(cluster, lambda pool: kubeadm_pool(cluster, pool, machine_template, nodes))
-    return infra, control_plane, [cp_template, *pools, health_check(cluster)]
+    return infra, control_plane, [cp_template, *pools, health_check(cluster), *addons]
 
 
 def kubeadm_pool(
@@ -140,11 +115,22 @@ def kubeadm_pool(
         "clusterName": cluster.name,
         **autoscaler_replicas(pool),
         "selector": {"matchLabels": {}},
-        "template": {"metadata": {"labels": {CLUSTER_NAME_LABEL: cluster.name}}, "spec": machine},
+        "template": {"metadata": {"labels": machine_labels(cluster, pool)}, "spec": machine},
     }
     labels = autoscaler_labels(pool, CLUSTER_AUTOSCALER)
     deployment = obj(CORE, "MachineDeployment", meta(cluster, name, autoscaler_annotations(pool), labels), spec)
     return [deployment, template, config]
+
+
+def machine_labels(cluster: Cluster, pool: NodePool) -> dict[str, str]:
+    """The Machines' labels: the cluster name, plus the pool labels Cluster API syncs onto Nodes.
+
+    The kubelet refuses to set ``node-role.kubernetes.io/*`` itself; CAPI copies it (and the
+    node-restriction / node.cluster.x-k8s.io domains) from the Machine, whose labels come from the
+    MachineDeployment template through its MachineSet, in place, without a rollout.
+    """
+    synced = {k: v for k, v in pool.labels.items() if capi_synced(k)}
+    return dict(sorted({CLUSTER_NAME_LABEL: cluster.name, **synced}.items()))
 
 
 # CAPV flavors set the VM's hostname from the vSphere metadata before kubeadm runs.
@@ -171,36 +157,11 @@ _DOCKER_NODES = KubeadmNodes(
 
 
 def vsphere(cluster: Cluster, mesh: str) -> tuple[Doc, Doc, list[Doc]]:
-    provider = cluster.provider
-    spec: Doc = {"server": provider.server}
-    if cluster.server:
-        spec["controlPlaneEndpoint"] = endpoint(cluster.server)
-    infra = obj(VSPHERE, "VSphereCluster", meta(cluster, cluster.name), spec)
+    def template(name: str, instance_type: str) -> Doc:
+        return machine_template(cluster, name, instance_type)
 
-    def machine_template(name: str, instance_type: str) -> Doc:
-        cpus, gib = vsphere_size(instance_type)
-        network = {"devices": [{"dhcp4": True, "networkName": VSPHERE_NETWORK}]}
-        machine = {
-            "cloneMode": "linkedClone",
-            "datacenter": provider.datacenter,
-            "diskGiB": 25,
-            "memoryMiB": gib * 1024,
-            "network": network,
-            "numCPUs": cpus,
-            "os": "Linux",
-            "powerOffMode": "trySoft",
-            "server": provider.server,
-            "template": provider.template,
-        }
-        return obj(VSPHERE, "VSphereMachineTemplate", meta(cluster, name), {"template": {"spec": machine}})
-
-    return kubeadm(cluster, infra, machine_template, _VSPHERE_NODES)
-
-
-def endpoint(server: str) -> Doc:
-    """``{host, port}`` of an https URL (port 443 when the URL names none)."""
-    parsed = urlsplit(server)
-    return {"host": parsed.hostname or "", "port": parsed.port or 443}
+    return kubeadm(cluster, vsphere_cluster(cluster), template, _VSPHERE_NODES, kube_vip(cluster),
+                   cpi_addons(cluster))
 
 
 def docker(cluster: Cluster, mesh: str) -> tuple[Doc, Doc, list[Doc]]:
