@@ -9,6 +9,8 @@ takes ``ipam.operator.clusterPoolIPv{4,6}MaskSize``.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from fleetgen.lint.addressing import CLUSTER_POOL_PROVIDERS, KUBEADM_PROVIDERS
 from fleetgen.render import capi, cilium
@@ -87,7 +89,9 @@ def test_lint_knows_which_providers_run_cluster_pool_and_kubeadm(fleet):
     """The lint constants (lint may not import renderers) agree with what the renderers do."""
     base = fleet.clusters[0]
     for provider in ("aws", "gcp", "azure", "vsphere", "docker", "imported"):
-        cluster = type(base)(**{**base.__dict__, "provider": type(base.provider)(type=provider)})
+        pools = tuple(replace(p, instance_type="4x16") for p in base.node_pools) if provider == "vsphere" else None
+        cluster = type(base)(**{**base.__dict__, "provider": type(base.provider)(type=provider),
+                                "node_pools": pools or base.node_pools})
         mode = cilium.datapath(cluster)["ipam"]["mode"]
         assert (mode == "cluster-pool") == (provider in CLUSTER_POOL_PROVIDERS), provider
         kinds = {d["kind"] for d in capi.cluster_documents(cluster, "cilium")} if provider != "imported" else set()
