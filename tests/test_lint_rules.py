@@ -156,10 +156,24 @@ CASES = {
         ('    kubernetesVersion: "1.30.2"\n', '    kubernetesVersion: "1.32.1"  # expect[promotion-order]: "1.32.1"\n'),
     ),
     "unknown-cluster-missing": edit(
-        ("weights: {prod-a: 2, prod-b: 1}", "weights: {prod-a: 2, prod-z: 1}  # expect[unknown-cluster]: prod-z")
+        ("weights: {prod-a: 2, prod-b: 1}", "weights: {prod-a: 2, prod-z: 1}  # expect[unknown-cluster]: prod-z"
+         "  # expect[zero-weight]: {prod-a")
     ),
     "unknown-cluster-unselected": edit(
-        ("weights: {prod-a: 2, prod-b: 1}", "weights: {prod-a: 2, stage-a: 1}  # expect[unknown-cluster]: stage-a")
+        ("weights: {prod-a: 2, prod-b: 1}", "weights: {prod-a: 2, stage-a: 1}  # expect[unknown-cluster]: stage-a"
+         "  # expect[zero-weight]: {prod-a")
+    ),
+    "zero-weight": edit(
+        ("applicationSets:", "  - name: prod-c\n    environment: production\n    region: ap-south-1\n"
+         "    provider: {type: docker}\n    network: {pods: 10.3.0.0/16, services: 10.103.0.0/16, meshID: 4}\n"
+         "applicationSets:"),
+        ("weights: {prod-a: 2, prod-b: 1}", "weights: {prod-a: 2, prod-b: 1}  # expect[zero-weight]: {prod-a"),
+    ),
+    "zero-weight-not-a-member": edit(
+        ("applicationSets:", "  - name: prod-c\n    environment: production\n    region: ap-south-1\n"
+         "    karmada: {member: false}\n"
+         "    provider: {type: docker}\n    network: {pods: 10.3.0.0/16, services: 10.103.0.0/16, meshID: 4}\n"
+         "applicationSets:"),
     ),
     "empty-selector": edit(
         (

@@ -113,6 +113,7 @@ LINT_RULES: tuple[Rule, ...] = (
     placement.empty_selector,
     placement.application_name,
     placement.override_unsupported,
+    placement.zero_weight,
     hub.karmada_external_server,
     secrets.secret_material,
     observability.replica_label,

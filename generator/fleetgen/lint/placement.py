@@ -109,3 +109,28 @@ def override_unsupported(ctx: Context) -> Iterator[Issue]:
     for w in ctx.fleet.workloads:
         for path, reason in unsupported_patches(w):
             yield issue("override-unsupported", path, reason)
+
+
+@rule("zero-weight", WARNING,
+      fix="give the cluster its share under the workload's weights (`fleetgen add-cluster --weight WORKLOAD=N` does "
+          "it for a new cluster), or narrow the workload's clusters selector")
+def zero_weight(ctx: Context) -> Iterator[Issue]:
+    """A workload's selector selects a Karmada member that its weights leave out: it gets 0 replicas.
+
+    With static weights Karmada gives each candidate cluster the weight of the `staticWeightList`
+    entries it matches, drops the clusters left at 0, and only weighs every cluster 1 when none
+    has a weight (pkg/scheduler/core/division_algorithm.go `getStaticWeightInfoList`). A cluster
+    added to the selected environment later, e.g. by `fleetgen add-cluster`, therefore runs
+    nothing of the workload until it is given a weight. Clusters still pending registration are
+    reported too: they join the placement as soon as they have a `server`.
+    """
+    for w in ctx.fleet.workloads:
+        if not w.weights:
+            continue
+        members = [c for c in _selected(w.clusters, ctx)[0] if c.karmada_member]
+        if not any(c.name in w.weights for c in members):
+            continue  # no candidate is weighted: Karmada weighs them all 1 (unknown-cluster reports the names)
+        for c in members:
+            if c.name not in w.weights:
+                yield issue("zero-weight", (*w.path, "weights"), f"workload {w.name!r} selects cluster {c.name!r} "
+                            "but gives it no weight: Karmada schedules 0 replicas there", severity=WARNING)
