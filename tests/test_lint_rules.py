@@ -175,6 +175,30 @@ CASES = {
          "    provider: {type: docker}\n    network: {pods: 10.3.0.0/16, services: 10.103.0.0/16, meshID: 4}\n"
          "applicationSets:"),
     ),
+    "override-path": edit(
+        ("resources: [{apiVersion: apps/v1, kind: Deployment, name: orders}]",
+         "resources: [{apiVersion: apps/v1, kind: Deployment, name: orders}, {apiVersion: v1, kind: Service, "
+         "name: orders}]"),
+        ("weights: {prod-a: 2, prod-b: 1}",
+         "weights: {prod-a: 2, prod-b: 1}\n    overrides:\n"
+         "      - clusters: {matchLabels: {name: prod-a}}\n        patches:\n"
+         "          - {op: replace, path: /spec/template/spec/containers/0/image, value: x}  "
+         "# expect[override-path]: /spec/template\n"
+         "          - {op: add, path: /metadata/labels/tier, value: gold}\n"
+         "      - clusters: {matchLabels: {name: prod-a}}\n        kinds: [Service]\n        patches:\n"
+         "          - {op: add, path: /spec/ports/-, value: {port: 81}}\n"
+         "          - {op: replace, path: /spec/replicas, value: 2}  # expect[override-path]: /spec/replicas"),
+    ),
+    "override-path-kinds": edit(
+        ("resources: [{apiVersion: apps/v1, kind: Deployment, name: orders}]",
+         "resources: [{apiVersion: apps/v1, kind: Deployment, name: orders}, {apiVersion: v1, kind: Service, "
+         "name: orders}]"),
+        ("weights: {prod-a: 2, prod-b: 1}",
+         "weights: {prod-a: 2, prod-b: 1}\n    overrides:\n"
+         "      - clusters: {matchLabels: {name: prod-a}}\n"
+         "        kinds: [Deployment, Deploymnet]  # expect[override-kind]: Deploymnet\n        patches:\n"
+         "          - {op: replace, path: /spec/template/spec/containers/0/image, value: x}"),
+    ),
     "empty-selector": edit(
         (
             "clusters: {matchLabels: {tier: standard}}",

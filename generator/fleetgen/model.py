@@ -174,6 +174,7 @@ class Override:
     clusters: Selector
     patches: tuple[Patch, ...]
     path: Path
+    kinds: tuple[str, ...] = ()  # resource kinds it patches; empty: every resource of the workload
 
 
 @dataclass(frozen=True)
@@ -439,7 +440,8 @@ def _workload(raw: Mapping[str, Any], path: Path) -> Workload:
 
 def _override(raw: Mapping[str, Any], path: Path) -> Override:
     patches = tuple(Patch(p["op"], p["path"], p.get("value"), "value" in p) for p in raw["patches"])
-    return Override(_selector(raw.get("clusters"), (*path, "clusters")), patches, path)
+    kinds = tuple(sorted(raw.get("kinds") or ()))
+    return Override(_selector(raw.get("clusters"), (*path, "clusters")), patches, path, kinds)
 
 
 def _thanos(raw: Mapping[str, Any]) -> Thanos:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ..findings import ERROR, WARNING, Finding
 from ..load import Document
 from ..model import Fleet
-from . import clusters, hub, network, observability, placement, providers, secrets, security, versions
+from . import clusters, hub, network, observability, overrides, placement, providers, secrets, security, versions
 from .registry import Context, Rule, stage_rule
 
 YAML_SYNTAX = stage_rule(
@@ -114,6 +114,8 @@ LINT_RULES: tuple[Rule, ...] = (
     placement.application_name,
     placement.override_unsupported,
     placement.zero_weight,
+    overrides.override_kind,
+    overrides.override_path,
     hub.karmada_external_server,
     secrets.secret_material,
     observability.replica_label,
