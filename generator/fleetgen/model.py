@@ -139,6 +139,8 @@ class App:
     repo_url: str | None
     revision: str | None
     value_files: tuple[str, ...]
+    values: Mapping[str, Any] | None = None  # helm.values, rendered as helm.valuesObject
+    parameters: tuple[Mapping[str, Any], ...] = ()  # helm.parameters: {name, value, forceString?}
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,8 @@ class SyncPolicy:
     self_heal: bool = True
     create_namespace: bool = True
     preserve_resources_on_deletion: bool = True  # no resources finalizer on generated Applications
+    sync_options: tuple[str, ...] = ()  # beyond CreateNamespace=true
+    retry: Mapping[str, Any] | None = None  # Argo CD RetryStrategy, as fleet.yaml spells it
 
 
 @dataclass(frozen=True)
@@ -159,6 +163,8 @@ class ApplicationSet:
     sync_policy: SyncPolicy
     path: Path
     extra_resources: tuple[tuple[str, str], ...] = ()  # (API group, plural resource) beyond DEPLOYABLE
+    ignore_differences: tuple[Mapping[str, Any], ...] = ()  # Argo CD ResourceIgnoreDifferences entries
+    strategy: str = "AllAtOnce"  # AllAtOnce | RollingSync
 
 
 @dataclass(frozen=True)
@@ -398,6 +404,8 @@ def _appset(raw: Mapping[str, Any], path: Path) -> ApplicationSet:
             a.get("repoURL"),
             a.get("revision"),
             tuple((a.get("helm") or {}).get("valueFiles") or ()),
+            (a.get("helm") or {}).get("values"),
+            tuple((a.get("helm") or {}).get("parameters") or ()),
         )
         for a in raw["apps"]
     )
@@ -408,9 +416,12 @@ def _appset(raw: Mapping[str, Any], path: Path) -> ApplicationSet:
         apps=apps,
         namespace=raw["namespace"],
         sync_policy=SyncPolicy(sync.get("prune", True), sync.get("selfHeal", True), sync.get("createNamespace", True),
-                               sync.get("preserveResourcesOnDeletion", True)),
+                               sync.get("preserveResourcesOnDeletion", True), tuple(sync.get("syncOptions") or ()),
+                               sync.get("retry")),
         path=path,
         extra_resources=tuple((r["group"], r["resource"]) for r in raw.get("extraResources") or ()),
+        ignore_differences=tuple(raw.get("ignoreDifferences") or ()),
+        strategy=raw.get("strategy", "AllAtOnce"),
     )
 
 

@@ -84,7 +84,8 @@ from ..model import (
     Workload,
 )
 from ..selectors import matches, select
-from . import File, observability, security
+from . import File, appset_spec, observability, security
+from .appset_spec import escape_go_template
 
 API = "argoproj.io/v1alpha1"
 PROJECTS = "hub/argocd/projects"
@@ -140,11 +141,6 @@ def destination_server(fleet: Fleet, cluster: Cluster) -> str:
     return str(cluster.server)
 
 
-def escape_go_template(text: str) -> str:
-    """Make ``text`` render literally under Go text/template: only ``{{`` opens an action."""
-    return text.replace("{{", '{{"{{"}}')
-
-
 def template_text(text: str) -> str:
     """A user string for a goTemplate field: escaped, with ``{{cluster}}`` as the cluster's name."""
     return "{{.name}}".join(escape_go_template(part) for part in text.split(CLUSTER_PLACEHOLDER))
@@ -162,22 +158,19 @@ def _config_json(config: dict[str, Any]) -> str:
     return json.dumps(config, sort_keys=True, separators=(",", ":"))
 
 
-def _sync_policy(policy: SyncPolicy) -> dict[str, Any]:
-    out: dict[str, Any] = {"automated": {"prune": policy.prune, "selfHeal": policy.self_heal}}
-    if policy.create_namespace:
-        out["syncOptions"] = ["CreateNamespace=true"]
-    return out
+_sync_policy = appset_spec.sync_policy
 
 
-def _source(repo: str, revision: str, path: str, value_files: list[str] | None = None) -> dict[str, Any]:
+def _source(repo: str, revision: str, path: str, helm: dict[str, Any] | None = None) -> dict[str, Any]:
     source: dict[str, Any] = {"repoURL": repo, "targetRevision": revision, "path": path}
-    if value_files:
-        source["helm"] = {"valueFiles": value_files}
+    if helm:
+        source["helm"] = helm
     return source
 
 
-def _application(meta: dict[str, Any], project: str, source: dict, destination: dict, sync: dict) -> dict:
-    spec = {"project": project, "source": source, "destination": destination, "syncPolicy": sync}
+def _application(meta: dict[str, Any], project: str, source: dict, destination: dict, sync: dict,
+                 extras: dict[str, Any] | None = None) -> dict:
+    spec = {"project": project, "source": source, "destination": destination, "syncPolicy": sync, **(extras or {})}
     return {"apiVersion": API, "kind": "Application", "metadata": meta, "spec": spec}
 
 
@@ -386,13 +379,18 @@ def application_set(fleet: Fleet, appset: ApplicationSet) -> dict[str, Any]:
         spec["generators"] = [clusters]
         spec["template"] = _single_app_template(fleet, appset, appset.apps[0])
     else:
-        with_files = any(app.value_files for app in appset.apps)
-        elements = [_app_element(fleet, app, with_files) for app in _apps_by_name(appset)]
+        with_helm = any(_templated_helm(app) for app in appset.apps)
+        elements = [_app_element(fleet, app, with_helm) for app in _apps_by_name(appset)]
         spec["generators"] = [{"matrix": {"generators": [clusters, {"list": {"elements": elements}}]}}]
         source = _source("{{.repoURL}}", "{{.targetRevision}}", "{{.path}}")
         spec["template"] = _template(appset, "{{.name}}-{{.app}}", source)
-        if with_files:
-            spec["templatePatch"] = VALUE_FILES_PATCH
+        if with_helm:
+            spec["templatePatch"] = HELM_PATCH
+    if appset.strategy == "RollingSync":
+        strategy = appset_spec.rolling_sync(fleet, select(appset.clusters, registered(fleet, "push")))
+        if strategy is not None:
+            spec["template"]["metadata"]["labels"] = dict(appset_spec.ROLLOUT_LABELS)
+            spec["strategy"] = strategy
     # applicationset/utils/utils.go RenderTemplateParams: the resources finalizer is added to every
     # generated Application unless this is true (or the template has finalizers of its own).
     spec["syncPolicy"] = {"preserveResourcesOnDeletion": appset.sync_policy.preserve_resources_on_deletion}
@@ -400,10 +398,11 @@ def application_set(fleet: Fleet, appset: ApplicationSet) -> dict[str, Any]:
     return {"apiVersion": API, "kind": "ApplicationSet", "metadata": meta, "spec": spec}
 
 
-# A list cannot come from a template string; templatePatch (a Go template rendering YAML) can set one.
-VALUE_FILES_PATCH = (
-    "{{- if .valueFiles }}\n"
-    "spec:\n  source:\n    helm:\n      valueFiles: {{ toJson .valueFiles }}\n"
+# A list or an object cannot come from a template string; templatePatch (a Go template rendering
+# YAML) can set one. toJson writes the element's helm block, already rendered by the Matrix.
+HELM_PATCH = (
+    "{{- if .helm }}\n"
+    "spec:\n  source:\n    helm: {{ toJson .helm }}\n"
     "{{- else }}\n{}\n{{- end }}\n"
 )
 
@@ -415,18 +414,23 @@ def _template(appset: ApplicationSet, name: str, source: dict[str, Any]) -> dict
         "source": source,
         "destination": destination,
         "syncPolicy": _sync_policy(appset.sync_policy),
+        **appset_spec.spec_extras(appset, templated=True),
     }
     return {"metadata": {"name": name}, "spec": spec}
 
 
+def _templated_helm(app: App) -> dict[str, Any]:
+    return appset_spec.helm(app, [template_text(f) for f in app.value_files], templated=True)
+
+
 def _single_app_template(fleet: Fleet, appset: ApplicationSet, app: App) -> dict[str, Any]:
     repo, revision = _repo(fleet, app)
-    files = [template_text(f) for f in app.value_files]
-    source = _source(escape_go_template(repo), escape_go_template(revision), template_text(app.path), files)
+    source = _source(escape_go_template(repo), escape_go_template(revision), template_text(app.path),
+                     _templated_helm(app))
     return _template(appset, "{{.name}}-" + escape_go_template(app.name), source)
 
 
-def _app_element(fleet: Fleet, app: App, with_files: bool) -> dict[str, Any]:
+def _app_element(fleet: Fleet, app: App, with_helm: bool) -> dict[str, Any]:
     """One List element. The Matrix renders its strings with the cluster's parameters: escape them."""
     repo, revision = _repo(fleet, app)
     element: dict[str, Any] = {
@@ -435,8 +439,8 @@ def _app_element(fleet: Fleet, app: App, with_files: bool) -> dict[str, Any]:
         "repoURL": escape_go_template(repo),
         "targetRevision": escape_go_template(revision),
     }
-    if with_files:  # every element has the key: the patch reads it under missingkey=error
-        element["valueFiles"] = [template_text(f) for f in app.value_files]
+    if with_helm:  # every element has the key: the patch reads it under missingkey=error
+        element["helm"] = _templated_helm(app)
     return element
 
 
@@ -449,10 +453,12 @@ def _pull_app(fleet: Fleet, appset: ApplicationSet, cluster: Cluster, app: App) 
     repo, revision = _repo(fleet, app)
     path = app.path.replace(CLUSTER_PLACEHOLDER, cluster.name)
     files = [f.replace(CLUSTER_PLACEHOLDER, cluster.name) for f in app.value_files]
+    helm = appset_spec.helm(app, files, templated=False)
     labels = {APPSET_LABEL: appset.name}
     meta = _meta(f"{cluster.name}-{app.name}", agent_namespace(cluster), labels=labels,
                  finalizers=deletion_finalizers(appset.sync_policy))
     destination = {"server": destination_server(fleet, cluster), "namespace": appset.namespace}
-    source = _source(repo, revision, path, files)
+    source = _source(repo, revision, path, helm)
     project = AGENT_PROJECT_PREFIX + cluster.name  # the agent's own project, never the set's
-    return _application(meta, project, source, destination, _sync_policy(appset.sync_policy))
+    extras = appset_spec.spec_extras(appset, templated=False)
+    return _application(meta, project, source, destination, _sync_policy(appset.sync_policy), extras)
