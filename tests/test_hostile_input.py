@@ -107,3 +107,23 @@ def test_secret_material_renders_nothing(tmp_path):
     assert result.returncode == 1 and "secret-material" in result.stderr
     assert "aB3$xY9!qW2#eR5%" not in result.stderr + result.stdout
     assert not (tmp_path / "rendered").exists()
+
+
+def test_template_actions_cannot_be_injected_through_helm_values_or_parameters(tmp_path):
+    path = tmp_path / "fleet.yaml"
+    hostile = ('{name: api-gateway, path: charts/api-gateway, helm: {values: {"{{.server}}": {a: "{{.name}}"}}, '
+               'parameters: [{name: "{{.x}}", value: "{{.metadata}}"}]}}')
+    path.write_text(EXAMPLE.replace("{name: api-gateway, path: charts/api-gateway}", hostile))
+    result = subprocess.run([sys.executable, "-m", "fleetgen", "render", str(path)], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    import yaml
+
+    text = (tmp_path / "rendered" / "hub" / "argocd" / "applicationsets" / "platform-charts.yaml").read_text()
+    (appset,) = [d for d in yaml.safe_load_all(text) if d["kind"] == "ApplicationSet"]
+    elements = appset["spec"]["generators"][0]["matrix"]["generators"][1]["list"]["elements"]
+    # the Matrix renders keys and values at every depth of an element: all of them are escaped
+    assert elements[0]["helm"] == {
+        "parameters": [{"name": '{{"{{"}}.x}}', "value": '{{"{{"}}.metadata}}'}],
+        "valuesObject": {'{{"{{"}}.server}}': {"a": '{{"{{"}}.name}}'}},
+    }

@@ -199,6 +199,15 @@ CASES = {
          "        kinds: [Deployment, Deploymnet]  # expect[override-kind]: Deploymnet\n        patches:\n"
          "          - {op: replace, path: /spec/template/spec/containers/0/image, value: x}"),
     ),
+    "rolling-sync-pull": edit(
+        ("  - name: stage-a\n", "  - name: stage-a\n    server: https://s.example.com\n    argocd: {mode: pull}\n"
+         "    karmada: {member: false}\n    labels: {tier: standard}\n"),
+        ("services: 10.102.0.0/16, meshID: 3}", "services: 10.102.0.0/16, meshID: 3, clustermesh: {member: false}}"),
+        ("    namespace: web\n", "    namespace: web\n    strategy: RollingSync\n"),
+        ("    clusters: {matchLabels: {tier: standard}}\n    apps",
+         "    clusters: {matchLabels: {tier: standard}}  # expect[rolling-sync-pull]: {matchLabels\n    apps"),
+    ),
+    "rolling-sync-push-only": edit(("    namespace: web\n", "    namespace: web\n    strategy: RollingSync\n")),
     "empty-selector": edit(
         (
             "clusters: {matchLabels: {tier: standard}}",

@@ -195,3 +195,12 @@ def test_plan_shows_the_rolling_sync_steps(tmp_path):
             "  step 1 (development): dev-a-web\n  step 2 (staging): stage-a-web\n"
             "  step 3 (production/eu-west-1): prod-eu-web\n"
             "  step 4 (production/us-east-1): prod-us1-web, prod-us2-web\n") in text
+
+
+def test_rendered_readme_names_the_progressive_sync_flag(teams):
+    from fleetgen.render import index
+
+    (readme,) = [f for f in index.render(teams) if f.path == "README.md"]
+    text = readme.text
+    assert ("5. `strategy: RollingSync` (`web`) needs the ApplicationSet controller's `--enable-progressive-syncs` "
+            "(or `applicationsetcontroller.enable.progressive.syncs: \"true\"` in `argocd-cmd-params-cm`)") in text

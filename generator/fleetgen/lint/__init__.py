@@ -114,6 +114,7 @@ LINT_RULES: tuple[Rule, ...] = (
     placement.application_name,
     placement.override_unsupported,
     placement.zero_weight,
+    placement.rolling_sync_pull,
     overrides.override_kind,
     overrides.override_path,
     hub.karmada_external_server,

@@ -134,3 +134,24 @@ def zero_weight(ctx: Context) -> Iterator[Issue]:
             if c.name not in w.weights:
                 yield issue("zero-weight", (*w.path, "weights"), f"workload {w.name!r} selects cluster {c.name!r} "
                             "but gives it no weight: Karmada schedules 0 replicas there", severity=WARNING)
+
+
+@rule("rolling-sync-pull", WARNING,
+      fix="narrow the set's selector to push-mode clusters (argocd.mode push), or give pull-mode sites their own set")
+def rolling_sync_pull(ctx: Context) -> Iterator[Issue]:
+    """A RollingSync applicationSet selects pull-mode clusters, whose Applications sync outside its steps.
+
+    Argo CD's progressive sync orders only the Applications the ApplicationSet generates; pull-mode
+    (argocd-agent) clusters get plain Applications in their agent namespace, which auto-sync at
+    once. The steps themselves need the ApplicationSet controller's `--enable-progressive-syncs`
+    (`applicationsetcontroller.enable.progressive.syncs: "true"` in `argocd-cmd-params-cm`);
+    without it the strategy is ignored and every Application syncs at once.
+    """
+    for a in ctx.fleet.application_sets:
+        if a.strategy != "RollingSync":
+            continue
+        pulled = sorted(c.name for c in _selected(a.clusters, ctx)[0] if c.argocd_mode == "pull")
+        if pulled:
+            yield issue("rolling-sync-pull", a.clusters.path, f"applicationSet {a.name!r} rolls out with "
+                        f"RollingSync but selects pull-mode clusters ({', '.join(pulled)}): their Applications "
+                        "sync at once, outside the steps", severity=WARNING)
