@@ -204,3 +204,95 @@ def test_rendered_readme_names_the_progressive_sync_flag(teams):
     text = readme.text
     assert ("5. `strategy: RollingSync` (`web`) needs the ApplicationSet controller's `--enable-progressive-syncs` "
             "(or `applicationsetcontroller.enable.progressive.syncs: \"true\"` in `argocd-cmd-params-cm`)") in text
+
+
+# ---------------------------------------------------------------- multiple sources (helm.valuesRepo)
+
+SOURCES = HEADER.split("applicationSets:")[0] + """\
+applicationSets:
+  - name: chart
+    clusters: {matchExpressions: [{key: name, operator: In, values: [stage-a, edge-p]}]}
+    namespace: chart
+    apps:
+      - name: web
+        path: charts/web
+        repoURL: https://git.example.com/charts
+        helm:
+          valueFiles: [values.yaml]
+          valuesRepo: {repoURL: "https://git.example.com/values", valueFiles: ["{{cluster}}/web.yaml"]}
+  - name: pair
+    clusters: {matchLabels: {environment: staging}}
+    namespace: pair
+    apps:
+      - name: api
+        path: charts/api
+        helm: {valuesRepo: {repoURL: "https://git.example.com/values", revision: v3, valueFiles: [api.yaml]}}
+      - {name: db, path: charts/db}
+"""
+
+
+@pytest.fixture(scope="module")
+def sources():
+    return fleet_from_text(SOURCES)
+
+
+def test_values_repo_makes_a_second_source_with_ref(sources):
+    template = doc_of(sources, "chart")[0]["spec"]["template"]
+    assert "source" not in template["spec"]
+    assert template["spec"]["sources"] == [
+        {"repoURL": "https://git.example.com/charts", "targetRevision": "main", "path": "charts/web",
+         "helm": {"valueFiles": ["values.yaml", "$values/{{.name}}/web.yaml"]}},
+        {"repoURL": "https://git.example.com/values", "targetRevision": "main", "ref": "values"},
+    ]
+    (app,) = [a for a in generated(sources, doc_of(sources, "chart")[0]) if a["metadata"]["name"] == "stage-a-web"]
+    assert app["spec"]["sources"][0]["helm"]["valueFiles"] == ["values.yaml", "$values/stage-a/web.yaml"]
+
+
+def test_pull_mode_application_gets_the_same_sources(sources):
+    (pulled,) = [d for d in doc_of(sources, "chart") if d["kind"] == "Application"]
+    assert pulled["spec"]["sources"] == [
+        {"repoURL": "https://git.example.com/charts", "targetRevision": "main", "path": "charts/web",
+         "helm": {"valueFiles": ["values.yaml", "$values/edge-p/web.yaml"]}},
+        {"repoURL": "https://git.example.com/values", "targetRevision": "main", "ref": "values"},
+    ]
+    assert "source" not in pulled["spec"]
+
+
+def test_matrix_element_sources_replace_the_template_source(sources, upstream):
+    appset = doc_of(sources, "pair")[0]
+    elements = appset["spec"]["generators"][0]["matrix"]["generators"][1]["list"]["elements"]
+    api, db = elements
+    assert api["sources"] == [
+        {"repoURL": "https://git.example.com/fleet", "targetRevision": "main", "path": "charts/api",
+         "helm": {"valueFiles": ["$values/api.yaml"]}},
+        {"repoURL": "https://git.example.com/values", "targetRevision": "v3", "ref": "values"},
+    ]
+    assert (db["sources"], db["helm"]) == ([], {})
+    assert appset["spec"]["templatePatch"] == (
+        "{{- if .sources }}\nspec:\n  source: null\n  sources: {{ toJson .sources }}\n"
+        "{{- else if .helm }}\nspec:\n  source:\n    helm: {{ toJson .helm }}\n"
+        "{{- else }}\n{}\n{{- end }}\n")
+    # the api Application for stage-a once the patch is merged (strategic merge: null deletes source)
+    cluster = sources.cluster("stage-a")
+    row = {"name": cluster.name, "server": cluster.server, **api}
+    app = controller_render(appset["spec"]["template"], row, dict(cluster.labels))
+    del app["spec"]["source"]
+    app["spec"]["sources"] = controller_render(api["sources"], row, dict(cluster.labels))
+    assert app["metadata"]["name"] == "stage-a-api"
+    merged = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+              "metadata": {**app["metadata"], "namespace": "argocd"}, "spec": app["spec"]}
+    assert upstream(merged) == []
+
+
+def test_projects_allow_the_values_repository(sources):
+    from fleetgen.render import projects
+
+    docs = [d for f in projects.render(sources) for d in f.documents if d["kind"] == "AppProject"]
+    staging = next(d for d in docs if d["metadata"]["name"] == "staging")
+    assert "https://git.example.com/values" in staging["spec"]["sourceRepos"]
+
+
+def test_multi_source_documents_validate_strictly(sources, upstream):
+    for f in argocd.render(sources):
+        for doc in f.documents:
+            assert upstream(doc) == [], (f.path, doc["metadata"]["name"])

@@ -133,6 +133,15 @@ class Cluster:
 
 
 @dataclass(frozen=True)
+class ValuesRepo:
+    """Helm value files from another repository: Argo CD's multi-source ``ref`` source."""
+
+    repo_url: str
+    revision: str | None
+    value_files: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class App:
     name: str
     path: str
@@ -141,6 +150,7 @@ class App:
     value_files: tuple[str, ...]
     values: Mapping[str, Any] | None = None  # helm.values, rendered as helm.valuesObject
     parameters: tuple[Mapping[str, Any], ...] = ()  # helm.parameters: {name, value, forceString?}
+    values_repo: ValuesRepo | None = None  # helm.valuesRepo
 
 
 @dataclass(frozen=True)
@@ -406,6 +416,7 @@ def _appset(raw: Mapping[str, Any], path: Path) -> ApplicationSet:
             tuple((a.get("helm") or {}).get("valueFiles") or ()),
             (a.get("helm") or {}).get("values"),
             tuple((a.get("helm") or {}).get("parameters") or ()),
+            _values_repo((a.get("helm") or {}).get("valuesRepo")),
         )
         for a in raw["apps"]
     )
@@ -423,6 +434,10 @@ def _appset(raw: Mapping[str, Any], path: Path) -> ApplicationSet:
         ignore_differences=tuple(raw.get("ignoreDifferences") or ()),
         strategy=raw.get("strategy", "AllAtOnce"),
     )
+
+
+def _values_repo(raw: Mapping[str, Any] | None) -> ValuesRepo | None:
+    return None if raw is None else ValuesRepo(raw["repoURL"], raw.get("revision"), tuple(raw["valueFiles"]))
 
 
 def _workload(raw: Mapping[str, Any], path: Path) -> Workload:

@@ -25,7 +25,7 @@ auto-syncs at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..model import App, ApplicationSet, Cluster, Fleet, SyncPolicy
@@ -111,3 +111,46 @@ def step_selector(environment: str, region: str) -> dict[str, Any]:
     if region:
         expressions.append({"key": REGION_LABEL, "operator": "In", "values": [region]})
     return {"matchExpressions": expressions}
+
+
+# ---------------------------------------------------------------- multiple sources
+
+VALUES_REF = "values"  # the ref name: value files from that source are "$values/<file>"
+
+
+def ref_value_files(app: App, place: Callable[[str], str]) -> list[str]:
+    """``helm.valuesRepo`` files as Argo CD names them in the main source (after the app's own)."""
+    return [f"${VALUES_REF}/{place(f)}" for f in app.values_repo.value_files] if app.values_repo else []
+
+
+def ref_source(app: App, default_revision: str, templated: bool) -> dict[str, Any] | None:
+    """The second source of a multi-source Application: it only provides value files (``ref``), so it has
+    no path (pkg/apis/application/v1alpha1/types.go ApplicationSource.Ref; docs/user-guide/multiple_sources.md)."""
+    repo = app.values_repo
+    if repo is None:
+        return None
+    esc = escape_go_template if templated else _same
+    return {"repoURL": esc(repo.repo_url), "targetRevision": esc(repo.revision or default_revision),
+            "ref": VALUES_REF}
+
+
+def source_fields(source: dict[str, Any], ref: dict[str, Any] | None) -> dict[str, Any]:
+    """``source``, or ``sources`` with the ref source second: Argo CD ignores ``source`` once ``sources``
+    is set (ApplicationSpec.HasMultipleSources), so only one of them is written."""
+    return {"sources": [source, ref]} if ref is not None else {"source": source}
+
+
+def template_patch(with_sources: bool, with_helm: bool) -> str | None:
+    """The templatePatch of a multi-app set: a List element's ``sources`` replace the template's
+    ``source`` (a strategic-merge ``null`` deletes it, applicationset/controllers/template/patch.go), else
+    its ``helm`` block goes into ``source``. Every element has each key the patch reads (missingkey=error)."""
+    if not (with_sources or with_helm):
+        return None
+    branches = []
+    if with_sources:
+        branches.append(("if .sources", "spec:\n  source: null\n  sources: {{ toJson .sources }}\n"))
+    if with_helm:
+        branches.append(("else if .helm" if branches else "if .helm",
+                         "spec:\n  source:\n    helm: {{ toJson .helm }}\n"))
+    body = "".join(f"{{{{- {test} }}}}\n{text}" for test, text in branches)
+    return body + "{{- else }}\n{}\n{{- end }}\n"

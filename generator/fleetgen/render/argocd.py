@@ -169,8 +169,9 @@ def _source(repo: str, revision: str, path: str, helm: dict[str, Any] | None = N
 
 
 def _application(meta: dict[str, Any], project: str, source: dict, destination: dict, sync: dict,
-                 extras: dict[str, Any] | None = None) -> dict:
-    spec = {"project": project, "source": source, "destination": destination, "syncPolicy": sync, **(extras or {})}
+                 extras: dict[str, Any] | None = None, ref: dict[str, Any] | None = None) -> dict:
+    spec = {"project": project, **appset_spec.source_fields(source, ref), "destination": destination,
+            "syncPolicy": sync, **(extras or {})}
     return {"apiVersion": API, "kind": "Application", "metadata": meta, "spec": spec}
 
 
@@ -380,12 +381,14 @@ def application_set(fleet: Fleet, appset: ApplicationSet) -> dict[str, Any]:
         spec["template"] = _single_app_template(fleet, appset, appset.apps[0])
     else:
         with_helm = any(_templated_helm(app) for app in appset.apps)
-        elements = [_app_element(fleet, app, with_helm) for app in _apps_by_name(appset)]
+        with_sources = any(app.values_repo for app in appset.apps)
+        elements = [_app_element(fleet, app, with_helm, with_sources) for app in _apps_by_name(appset)]
         spec["generators"] = [{"matrix": {"generators": [clusters, {"list": {"elements": elements}}]}}]
         source = _source("{{.repoURL}}", "{{.targetRevision}}", "{{.path}}")
-        spec["template"] = _template(appset, "{{.name}}-{{.app}}", source)
-        if with_helm:
-            spec["templatePatch"] = HELM_PATCH
+        spec["template"] = _template(appset, "{{.name}}-{{.app}}", {"source": source})
+        patch = appset_spec.template_patch(with_sources, with_helm)
+        if patch is not None:
+            spec["templatePatch"] = patch
     if appset.strategy == "RollingSync":
         strategy = appset_spec.rolling_sync(fleet, select(appset.clusters, registered(fleet, "push")))
         if strategy is not None:
@@ -398,20 +401,14 @@ def application_set(fleet: Fleet, appset: ApplicationSet) -> dict[str, Any]:
     return {"apiVersion": API, "kind": "ApplicationSet", "metadata": meta, "spec": spec}
 
 
-# A list or an object cannot come from a template string; templatePatch (a Go template rendering
-# YAML) can set one. toJson writes the element's helm block, already rendered by the Matrix.
-HELM_PATCH = (
-    "{{- if .helm }}\n"
-    "spec:\n  source:\n    helm: {{ toJson .helm }}\n"
-    "{{- else }}\n{}\n{{- end }}\n"
-)
-
-
-def _template(appset: ApplicationSet, name: str, source: dict[str, Any]) -> dict[str, Any]:
+def _template(appset: ApplicationSet, name: str, sources: dict[str, Any]) -> dict[str, Any]:
+    """The Application template; ``sources`` is ``{"source": …}`` or ``{"sources": […]}``. A list or an
+    object cannot come from a template string: a multi-app set's templatePatch (a Go template rendering
+    YAML) writes each element's, already rendered by the Matrix, with toJson."""
     destination = {"server": "{{.server}}", "namespace": escape_go_template(appset.namespace)}
     spec = {
         "project": escape_go_template(appset.project),
-        "source": source,
+        **sources,
         "destination": destination,
         "syncPolicy": _sync_policy(appset.sync_policy),
         **appset_spec.spec_extras(appset, templated=True),
@@ -420,17 +417,23 @@ def _template(appset: ApplicationSet, name: str, source: dict[str, Any]) -> dict
 
 
 def _templated_helm(app: App) -> dict[str, Any]:
-    return appset_spec.helm(app, [template_text(f) for f in app.value_files], templated=True)
+    files = [template_text(f) for f in app.value_files] + appset_spec.ref_value_files(app, template_text)
+    return appset_spec.helm(app, files, templated=True)
+
+
+def _templated_source(fleet: Fleet, app: App) -> dict[str, Any]:
+    repo, revision = _repo(fleet, app)
+    return _source(escape_go_template(repo), escape_go_template(revision), template_text(app.path),
+                   _templated_helm(app))
 
 
 def _single_app_template(fleet: Fleet, appset: ApplicationSet, app: App) -> dict[str, Any]:
-    repo, revision = _repo(fleet, app)
-    source = _source(escape_go_template(repo), escape_go_template(revision), template_text(app.path),
-                     _templated_helm(app))
-    return _template(appset, "{{.name}}-" + escape_go_template(app.name), source)
+    ref = appset_spec.ref_source(app, fleet.repo_revision, templated=True)
+    sources = appset_spec.source_fields(_templated_source(fleet, app), ref)
+    return _template(appset, "{{.name}}-" + escape_go_template(app.name), sources)
 
 
-def _app_element(fleet: Fleet, app: App, with_helm: bool) -> dict[str, Any]:
+def _app_element(fleet: Fleet, app: App, with_helm: bool, with_sources: bool = False) -> dict[str, Any]:
     """One List element. The Matrix renders its strings with the cluster's parameters: escape them."""
     repo, revision = _repo(fleet, app)
     element: dict[str, Any] = {
@@ -441,6 +444,9 @@ def _app_element(fleet: Fleet, app: App, with_helm: bool) -> dict[str, Any]:
     }
     if with_helm:  # every element has the key: the patch reads it under missingkey=error
         element["helm"] = _templated_helm(app)
+    if with_sources:
+        ref = appset_spec.ref_source(app, fleet.repo_revision, templated=True)
+        element["sources"] = [_templated_source(fleet, app), ref] if ref is not None else []
     return element
 
 
@@ -451,8 +457,12 @@ def _repo(fleet: Fleet, app: App) -> tuple[str, str]:
 def _pull_app(fleet: Fleet, appset: ApplicationSet, cluster: Cluster, app: App) -> dict[str, Any]:
     """A plain Application (never templated) in the agent's hub namespace."""
     repo, revision = _repo(fleet, app)
-    path = app.path.replace(CLUSTER_PLACEHOLDER, cluster.name)
-    files = [f.replace(CLUSTER_PLACEHOLDER, cluster.name) for f in app.value_files]
+
+    def place(text: str) -> str:
+        return text.replace(CLUSTER_PLACEHOLDER, cluster.name)
+
+    path = place(app.path)
+    files = [place(f) for f in app.value_files] + appset_spec.ref_value_files(app, place)
     helm = appset_spec.helm(app, files, templated=False)
     labels = {APPSET_LABEL: appset.name}
     meta = _meta(f"{cluster.name}-{app.name}", agent_namespace(cluster), labels=labels,
@@ -461,4 +471,5 @@ def _pull_app(fleet: Fleet, appset: ApplicationSet, cluster: Cluster, app: App) 
     source = _source(repo, revision, path, helm)
     project = AGENT_PROJECT_PREFIX + cluster.name  # the agent's own project, never the set's
     extras = appset_spec.spec_extras(appset, templated=False)
-    return _application(meta, project, source, destination, _sync_policy(appset.sync_policy), extras)
+    ref = appset_spec.ref_source(app, fleet.repo_revision, templated=False)
+    return _application(meta, project, source, destination, _sync_policy(appset.sync_policy), extras, ref)
