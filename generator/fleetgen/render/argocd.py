@@ -62,7 +62,8 @@ purpose: removing a workload from fleet.yaml is how it is withdrawn from Karmada
 Templates. Every ApplicationSet uses ``goTemplate`` with ``missingkey=error``. User strings that
 reach a template field (directly, or through List elements, which the Matrix generator renders
 with the Clusters parameters) have ``{{`` escaped; only the documented ``{{cluster}}``
-placeholder becomes ``{{.name}}``.
+placeholder becomes ``{{.name}}``. Helm values and parameters, sync options, retry, ignoreDifferences,
+multiple sources and the RollingSync strategy are built in appset_spec.py, which escapes at every depth.
 """
 
 from __future__ import annotations
