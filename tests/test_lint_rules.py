@@ -370,3 +370,13 @@ def test_version_rules_quiet_on_safe_steps(tmp_path, current):
     lock.parent.mkdir()
     lock.write_text(json.dumps({"files": {}, "kubernetesVersions": {"prod-a": current}}))
     assert not [f for f in pipeline.check(fleet).findings if f.rule in ("upgrade-skip", "version-downgrade")]
+
+
+def test_zero_weight_is_one_finding_per_workload(tmp_path):
+    """bench's synthetic fleet leaves 100 selected production clusters unweighted: one warning names 5."""
+    from bench.synth import fleet_yaml
+
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(fleet_yaml(200))
+    (finding,) = [f for f in pipeline.check(fleet).findings if f.rule == "zero-weight"]
+    assert finding.message.endswith(" and 95 more but gives them no weight: Karmada schedules 0 replicas there")

@@ -10,6 +10,7 @@ from ..selectors import select
 from .registry import Context, rule
 
 APPLICATION_NAME_LIMIT = 253
+ZERO_WEIGHT_SHOWN = 5  # cluster names a zero-weight message lists before "and N more"
 BUILTIN_SET, BUILTIN_APP = "fleet-spoke-monitoring", "monitoring"  # fleetgen's own set: <cluster>-monitoring
 
 
@@ -130,10 +131,13 @@ def zero_weight(ctx: Context) -> Iterator[Issue]:
         members = [c for c in _selected(w.clusters, ctx)[0] if c.karmada_member]
         if not any(c.name in w.weights for c in members):
             continue  # no candidate is weighted: Karmada weighs them all 1 (unknown-cluster reports the names)
-        for c in members:
-            if c.name not in w.weights:
-                yield issue("zero-weight", (*w.path, "weights"), f"workload {w.name!r} selects cluster {c.name!r} "
-                            "but gives it no weight: Karmada schedules 0 replicas there", severity=WARNING)
+        missing = sorted(c.name for c in members if c.name not in w.weights)
+        if missing:  # one finding per workload: a fleet may add many clusters at once
+            shown = ", ".join(repr(n) for n in missing[:ZERO_WEIGHT_SHOWN])
+            more = f" and {len(missing) - ZERO_WEIGHT_SHOWN} more" if len(missing) > ZERO_WEIGHT_SHOWN else ""
+            noun, it = ("cluster", "it") if len(missing) == 1 else ("clusters", "them")
+            yield issue("zero-weight", (*w.path, "weights"), f"workload {w.name!r} selects {noun} {shown}{more} "
+                        f"but gives {it} no weight: Karmada schedules 0 replicas there", severity=WARNING)
 
 
 @rule("rolling-sync-pull", WARNING,
