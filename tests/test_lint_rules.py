@@ -373,10 +373,13 @@ def test_version_rules_quiet_on_safe_steps(tmp_path, current):
 
 
 def test_zero_weight_is_one_finding_per_workload(tmp_path):
-    """bench's synthetic fleet leaves 100 selected production clusters unweighted: one warning names 5."""
-    from bench.synth import fleet_yaml
+    """bench's synthetic fleet without its name filter selects 100 unweighted production clusters: one warning."""
+    from bench.synth import fleet as synthetic
 
-    fleet = tmp_path / "fleet.yaml"
-    fleet.write_text(fleet_yaml(200))
-    (finding,) = [f for f in pipeline.check(fleet).findings if f.rule == "zero-weight"]
+    data = synthetic(200)
+    orders = data["workloads"][0]
+    assert orders["clusters"]["matchExpressions"].pop()["key"] == "name"
+    path = tmp_path / "fleet.yaml"
+    path.write_text(json.dumps(data))
+    (finding,) = [f for f in pipeline.check(path).findings if f.rule == "zero-weight"]
     assert finding.message.endswith(" and 95 more but gives them no weight: Karmada schedules 0 replicas there")
