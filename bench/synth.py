@@ -149,7 +149,9 @@ def fleet(n: int, mesh: str | None = None) -> dict:
                     {"apiVersion": "v1", "kind": "Service", "name": "orders"},
                 ],
                 "clusters": {"matchLabels": {"environment": "production", "tier": "standard"},
-                             "matchExpressions": [{"key": "provider", "operator": "NotIn", "values": ["docker"]}]},
+                             "matchExpressions": [{"key": "provider", "operator": "NotIn", "values": ["docker"]},
+                                                  # only the weighted clusters: any other would get 0 (zero-weight)
+                                                  {"key": "name", "operator": "In", "values": prod[:3]}]},
                 "replicas": 3 * len(prod[:3]) * 10,
                 "weights": {name: w for name, w in zip(prod[:3], (3, 2, 1))},
                 "failover": {"unreachableSeconds": 60, "notReadySeconds": 300},

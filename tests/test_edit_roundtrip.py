@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fleetgen.edit import EditError, FleetText
+from fleetgen.edit import EditError, FleetText, set_weights
 from fleetgen.main import cli
 
 ROUNDTRIP = Path(__file__).resolve().parent / "fleets" / "roundtrip.yaml"
@@ -200,3 +200,38 @@ def test_register_records_the_ca_after_the_server(fleet):
     ca = next(line for line in ROUNDTRIP.read_text().splitlines() if line.startswith("    caData: ")).split()[1]
     assert edit(fleet, "register", "stage-a", "--server", "https://stage.example.com", "--ca-data", ca) == (
         [], ["    server: https://stage.example.com\n", f"    caData: {ca}\n"])
+
+
+def test_add_cluster_weight_gives_the_new_cluster_its_share(fleet):
+    removed, added = edit(fleet, "add-cluster", "prod-c", "--environment", "production",
+                          "--region", "ap-south-1", "--provider", "gcp", "--kubernetes-version", "1.30.5",
+                          "--provider-field", "project=example-project", "--weight", "orders=3")
+    assert removed == ["    weights: {prod-a: 2, 'prod-b': 1}\n"]
+    assert "    weights: {prod-a: 2, 'prod-b': 1, prod-c: 3}\n" in added
+    # without the weight the same cluster is selected but weightless: the zero-weight warning says so
+    fleet.write_text(ROUNDTRIP.read_text())
+    result = run("add-cluster", "prod-c", "--environment", "production", "--region", "ap-south-1",
+                 "--provider", "gcp", "--kubernetes-version", "1.30.5", "--provider-field",
+                 "project=example-project", str(fleet))
+    assert result.exit_code == 0, result.output
+    lint = run("lint", str(fleet))
+    assert lint.exit_code == 0 and "warning[zero-weight] workload 'orders' selects cluster 'prod-c'" in lint.output
+
+
+@pytest.mark.parametrize(("weight", "message"), [
+    ("nope=2", "no workload 'nope'"),
+    ("orders=0", "a whole number from 1 to 1000000"),
+    ("orders", "expected KEY=VALUE"),
+])
+def test_add_cluster_weight_refuses_what_it_cannot_write(fleet, weight, message):
+    before = fleet.read_bytes()
+    result = CliRunner().invoke(cli, ["add-cluster", "prod-c", "--environment", "production", "--region", "x",
+                                      "--provider", "docker", "--weight", weight, str(fleet)])
+    assert result.exit_code == 2 and message in result.output
+    assert fleet.read_bytes() == before
+
+
+def test_set_weights_refuses_a_duplicated_workload():
+    editor = FleetText("workloads:\n  - name: web\n    replicas: 2\n")
+    with pytest.raises(EditError, match="has no weights"):
+        set_weights(editor, "prod-c", {"web": 1})

@@ -67,17 +67,23 @@ def test_template_syntax_is_a_finding_only_where_it_is_invalid(tmp_path):
     assert [f["path"] for f in findings] == ["applicationSets[0].namespace"]  # a path may hold any text
 
 
-def test_template_actions_cannot_be_injected_into_applicationsets(tmp_path):
+def rendered_elements(tmp_path, text: str) -> list[dict]:
+    """Render ``text`` with the CLI; the List elements of the example's multi-app set."""
+    import yaml
+
     path = tmp_path / "fleet.yaml"
-    path.write_text(EXAMPLE.replace("path: charts/api-gateway", 'path: "charts/{{.server}}/{{.metadata}}"'))
+    path.write_text(text)
     result = subprocess.run([sys.executable, "-m", "fleetgen", "render", str(path)], capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    import yaml
-
     text = (tmp_path / "rendered" / "hub" / "argocd" / "applicationsets" / "platform-charts.yaml").read_text()
     (appset,) = [d for d in yaml.safe_load_all(text) if d["kind"] == "ApplicationSet"]
-    elements = appset["spec"]["generators"][0]["matrix"]["generators"][1]["list"]["elements"]
+    return appset["spec"]["generators"][0]["matrix"]["generators"][1]["list"]["elements"]
+
+
+def test_template_actions_cannot_be_injected_into_applicationsets(tmp_path):
+    elements = rendered_elements(
+        tmp_path, EXAMPLE.replace("path: charts/api-gateway", 'path: "charts/{{.server}}/{{.metadata}}"'))
     assert 'charts/{{"{{"}}.server}}/{{"{{"}}.metadata}}' in [e["path"] for e in elements]
     # plain Applications (pull-mode clusters) are not templates: the literal text is what Argo CD syncs
 
@@ -107,3 +113,14 @@ def test_secret_material_renders_nothing(tmp_path):
     assert result.returncode == 1 and "secret-material" in result.stderr
     assert "aB3$xY9!qW2#eR5%" not in result.stderr + result.stdout
     assert not (tmp_path / "rendered").exists()
+
+
+def test_template_actions_cannot_be_injected_through_helm_values_or_parameters(tmp_path):
+    hostile = ('{name: api-gateway, path: charts/api-gateway, helm: {values: {"{{.server}}": {a: "{{.name}}"}}, '
+               'parameters: [{name: "{{.x}}", value: "{{.metadata}}"}]}}')
+    elements = rendered_elements(tmp_path, EXAMPLE.replace("{name: api-gateway, path: charts/api-gateway}", hostile))
+    # the Matrix renders keys and values at every depth of an element: all of them are escaped
+    assert elements[0]["helm"] == {
+        "parameters": [{"name": '{{"{{"}}.x}}', "value": '{{"{{"}}.metadata}}'}],
+        "valuesObject": {'{{"{{"}}.server}}': {"a": '{{"{{"}}.name}}'}},
+    }

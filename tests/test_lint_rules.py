@@ -158,11 +158,58 @@ CASES = {
         ('    kubernetesVersion: "1.30.2"\n', '    kubernetesVersion: "1.32.1"  # expect[promotion-order]: "1.32.1"\n'),
     ),
     "unknown-cluster-missing": edit(
-        ("weights: {prod-a: 2, prod-b: 1}", "weights: {prod-a: 2, prod-z: 1}  # expect[unknown-cluster]: prod-z")
+        ("weights: {prod-a: 2, prod-b: 1}", "weights: {prod-a: 2, prod-z: 1}  # expect[unknown-cluster]: prod-z"
+         "  # expect[zero-weight]: {prod-a")
     ),
     "unknown-cluster-unselected": edit(
-        ("weights: {prod-a: 2, prod-b: 1}", "weights: {prod-a: 2, stage-a: 1}  # expect[unknown-cluster]: stage-a")
+        ("weights: {prod-a: 2, prod-b: 1}", "weights: {prod-a: 2, stage-a: 1}  # expect[unknown-cluster]: stage-a"
+         "  # expect[zero-weight]: {prod-a")
     ),
+    "zero-weight": edit(
+        ("applicationSets:", "  - name: prod-c\n    environment: production\n    region: ap-south-1\n"
+         "    provider: {type: docker}\n    network: {pods: 10.3.0.0/16, services: 10.103.0.0/16, meshID: 4}\n"
+         "applicationSets:"),
+        ("weights: {prod-a: 2, prod-b: 1}", "weights: {prod-a: 2, prod-b: 1}  # expect[zero-weight]: {prod-a"),
+    ),
+    "zero-weight-not-a-member": edit(
+        ("applicationSets:", "  - name: prod-c\n    environment: production\n    region: ap-south-1\n"
+         "    karmada: {member: false}\n"
+         "    provider: {type: docker}\n    network: {pods: 10.3.0.0/16, services: 10.103.0.0/16, meshID: 4}\n"
+         "applicationSets:"),
+    ),
+    "override-path": edit(
+        ("resources: [{apiVersion: apps/v1, kind: Deployment, name: orders}]",
+         "resources: [{apiVersion: apps/v1, kind: Deployment, name: orders}, {apiVersion: v1, kind: Service, "
+         "name: orders}]"),
+        ("weights: {prod-a: 2, prod-b: 1}",
+         "weights: {prod-a: 2, prod-b: 1}\n    overrides:\n"
+         "      - clusters: {matchLabels: {name: prod-a}}\n        patches:\n"
+         "          - {op: replace, path: /spec/template/spec/containers/0/image, value: x}  "
+         "# expect[override-path]: /spec/template\n"
+         "          - {op: add, path: /metadata/labels/tier, value: gold}\n"
+         "      - clusters: {matchLabels: {name: prod-a}}\n        kinds: [Service]\n        patches:\n"
+         "          - {op: add, path: /spec/ports/-, value: {port: 81}}\n"
+         "          - {op: replace, path: /spec/replicas, value: 2}  # expect[override-path]: /spec/replicas"),
+    ),
+    "override-path-kinds": edit(
+        ("resources: [{apiVersion: apps/v1, kind: Deployment, name: orders}]",
+         "resources: [{apiVersion: apps/v1, kind: Deployment, name: orders}, {apiVersion: v1, kind: Service, "
+         "name: orders}]"),
+        ("weights: {prod-a: 2, prod-b: 1}",
+         "weights: {prod-a: 2, prod-b: 1}\n    overrides:\n"
+         "      - clusters: {matchLabels: {name: prod-a}}\n"
+         "        kinds: [Deployment, Deploymnet]  # expect[override-kind]: Deploymnet\n        patches:\n"
+         "          - {op: replace, path: /spec/template/spec/containers/0/image, value: x}"),
+    ),
+    "rolling-sync-pull": edit(
+        ("  - name: stage-a\n", "  - name: stage-a\n    server: https://s.example.com\n    argocd: {mode: pull}\n"
+         "    karmada: {member: false}\n    labels: {tier: standard}\n"),
+        ("services: 10.102.0.0/16, meshID: 3}", "services: 10.102.0.0/16, meshID: 3, clustermesh: {member: false}}"),
+        ("    namespace: web\n", "    namespace: web\n    strategy: RollingSync\n"),
+        ("    clusters: {matchLabels: {tier: standard}}\n    apps",
+         "    clusters: {matchLabels: {tier: standard}}  # expect[rolling-sync-pull]: {matchLabels\n    apps"),
+    ),
+    "rolling-sync-push-only": edit(("    namespace: web\n", "    namespace: web\n    strategy: RollingSync\n")),
     "empty-selector": edit(
         (
             "clusters: {matchLabels: {tier: standard}}",
@@ -327,3 +374,16 @@ def test_version_rules_quiet_on_safe_steps(tmp_path, current):
     lock.parent.mkdir()
     lock.write_text(json.dumps({"files": {}, "kubernetesVersions": {"prod-a": current}}))
     assert not [f for f in pipeline.check(fleet).findings if f.rule in ("upgrade-skip", "version-downgrade")]
+
+
+def test_zero_weight_is_one_finding_per_workload(tmp_path):
+    """bench's synthetic fleet without its name filter selects 100 unweighted production clusters: one warning."""
+    from bench.synth import fleet as synthetic
+
+    data = synthetic(200)
+    orders = data["workloads"][0]
+    assert orders["clusters"]["matchExpressions"].pop()["key"] == "name"
+    path = tmp_path / "fleet.yaml"
+    path.write_text(json.dumps(data))
+    (finding,) = [f for f in pipeline.check(path).findings if f.rule == "zero-weight"]
+    assert finding.message.endswith(" and 95 more but gives them no weight: Karmada schedules 0 replicas there")

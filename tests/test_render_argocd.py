@@ -369,8 +369,8 @@ def test_matrix_apps_resolve_per_app_fields(small):
     }
     assert apps["gke-b-db"]["syncPolicy"] == {"automated": {"prune": False, "selfHeal": True}}
     elements = doc["spec"]["generators"][0]["matrix"]["generators"][1]["list"]["elements"]
-    assert [e["valueFiles"] for e in elements] == [["values.yaml"], []]
-    assert "toJson .valueFiles" in doc["spec"]["templatePatch"]
+    assert [e["helm"] for e in elements] == [{"valueFiles": ["values.yaml"]}, {}]
+    assert "helm: {{ toJson .helm }}" in doc["spec"]["templatePatch"]
 
 
 def test_pull_clusters_get_plain_applications_in_the_agent_namespace(small):

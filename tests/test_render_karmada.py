@@ -383,3 +383,58 @@ def test_render_is_deterministic_and_independent_of_cluster_order(example_fleet,
     reordered = fleet_from_text(yaml.safe_dump(data, sort_keys=False))
     assert karmada.render(example_fleet) == karmada.render(example_fleet) == karmada.render(reordered)
     assert karmada.member_commands(example_fleet) == karmada.member_commands(reordered)
+
+
+# ---------------------------------------------------------------- overrides per kind
+
+KIND_OVERRIDES = """\
+overrides:
+  - clusters: {matchLabels: {name: b}}
+    patches:
+      - {op: add, path: /metadata/labels/x, value: "1"}
+  - clusters: {matchLabels: {name: a}}
+    kinds: [Deployment]
+    patches:
+      - {op: replace, path: /spec/template/spec/containers/0/image, value: "registry.example.com/api:2"}
+  - clusters: {matchLabels: {name: b}}
+    kinds: [Service]
+    patches:
+      - {op: replace, path: /spec/type, value: LoadBalancer}
+"""
+
+
+def strict_findings(documents) -> list:
+    from fleetgen.upstream.manifests import Validator
+
+    data = yaml.safe_dump_all(documents).encode()
+    return Validator().check_rendered("karmada/workloads/api.yaml", documents, data, "rendered").findings
+
+
+def test_an_override_naming_kinds_gets_its_own_policy_selecting_only_those_resources():
+    documents = docs_of(karmada.render(small_fleet(workload_yaml(KIND_OVERRIDES))), "karmada/workloads/api.yaml")
+    assert [d["metadata"]["name"] for d in documents if d["kind"] == "OverridePolicy"] == [
+        "api", "api-for-deployment", "api-for-service"]
+    everything, deployment, service = by_kind(documents, "OverridePolicy")
+    assert everything["spec"] == {
+        "resourceSelectors": [
+            {"apiVersion": "apps/v1", "kind": "Deployment", "name": "api", "namespace": "prod"},
+            {"apiVersion": "v1", "kind": "Service", "name": "api", "namespace": "prod"}],
+        "overrideRules": [{"targetCluster": {"clusterNames": ["b"]}, "overriders": {"plaintext": [
+            {"path": "/metadata/labels/x", "operator": "add", "value": "1"}]}}]}
+    assert deployment["spec"] == {
+        "resourceSelectors": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "api", "namespace": "prod"}],
+        "overrideRules": [{"targetCluster": {"clusterNames": ["a"]}, "overriders": {"plaintext": [
+            {"path": "/spec/template/spec/containers/0/image", "operator": "replace",
+             "value": "registry.example.com/api:2"}]}}]}
+    assert service["spec"] == {
+        "resourceSelectors": [{"apiVersion": "v1", "kind": "Service", "name": "api", "namespace": "prod"}],
+        "overrideRules": [{"targetCluster": {"clusterNames": ["b"]}, "overriders": {"plaintext": [
+            {"path": "/spec/type", "operator": "replace", "value": "LoadBalancer"}]}}]}
+    assert strict_findings(documents) == []
+
+
+def test_kinds_the_workload_does_not_deploy_render_no_policy():
+    extra = "overrides:\n  - clusters: {matchLabels: {name: b}}\n    kinds: [ConfigMap]\n    patches:\n" \
+            "      - {op: add, path: /data/x, value: '1'}\n"
+    documents = docs_of(karmada.render(small_fleet(workload_yaml(extra))), "karmada/workloads/api.yaml")
+    assert by_kind(documents, "OverridePolicy") == []

@@ -404,3 +404,19 @@ def _data(data: Any, path: Sequence[Key]) -> Any:
 
 def _dotted(path: Sequence[Key]) -> str:
     return "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in path).lstrip(".") or "the document"
+
+
+def set_weights(editor: FleetText, cluster: str, weights: dict[str, int]) -> None:
+    """Give ``cluster`` a static weight in each named workload (``add-cluster --weight``).
+
+    Only a workload that is already weighted takes one: adding ``weights`` to a Duplicated workload
+    would turn it into a Divided one, a different placement than a new cluster's share.
+    """
+    workloads = editor.data.get("workloads") or []
+    index = {w.get("name"): i for i, w in enumerate(workloads)}
+    for name, weight in sorted(weights.items()):
+        if name not in index:
+            raise EditError(f"--weight: no workload {name!r} in fleet.yaml")
+        if not workloads[index[name]].get("weights"):
+            raise EditError(f"--weight: workload {name!r} has no weights (every cluster runs all its replicas)")
+        editor.set(("workloads", index[name], "weights", cluster), weight)

@@ -142,12 +142,24 @@ class Cluster:
 
 
 @dataclass(frozen=True)
+class ValuesRepo:
+    """Helm value files from another repository: Argo CD's multi-source ``ref`` source."""
+
+    repo_url: str
+    revision: str | None
+    value_files: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class App:
     name: str
     path: str
     repo_url: str | None
     revision: str | None
     value_files: tuple[str, ...]
+    values: Mapping[str, Any] | None = None  # helm.values, rendered as helm.valuesObject
+    parameters: tuple[Mapping[str, Any], ...] = ()  # helm.parameters: {name, value, forceString?}
+    values_repo: ValuesRepo | None = None  # helm.valuesRepo
 
 
 @dataclass(frozen=True)
@@ -156,6 +168,8 @@ class SyncPolicy:
     self_heal: bool = True
     create_namespace: bool = True
     preserve_resources_on_deletion: bool = True  # no resources finalizer on generated Applications
+    sync_options: tuple[str, ...] = ()  # beyond CreateNamespace=true
+    retry: Mapping[str, Any] | None = None  # Argo CD RetryStrategy, as fleet.yaml spells it
 
 
 @dataclass(frozen=True)
@@ -168,6 +182,8 @@ class ApplicationSet:
     sync_policy: SyncPolicy
     path: Path
     extra_resources: tuple[tuple[str, str], ...] = ()  # (API group, plural resource) beyond DEPLOYABLE
+    ignore_differences: tuple[Mapping[str, Any], ...] = ()  # Argo CD ResourceIgnoreDifferences entries
+    strategy: str = "AllAtOnce"  # AllAtOnce | RollingSync
 
 
 @dataclass(frozen=True)
@@ -183,6 +199,7 @@ class Override:
     clusters: Selector
     patches: tuple[Patch, ...]
     path: Path
+    kinds: tuple[str, ...] = ()  # resource kinds it patches; empty: every resource of the workload
 
 
 @dataclass(frozen=True)
@@ -458,6 +475,9 @@ def _appset(raw: Mapping[str, Any], path: Path) -> ApplicationSet:
             a.get("repoURL"),
             a.get("revision"),
             tuple((a.get("helm") or {}).get("valueFiles") or ()),
+            (a.get("helm") or {}).get("values"),
+            tuple((a.get("helm") or {}).get("parameters") or ()),
+            _values_repo((a.get("helm") or {}).get("valuesRepo")),
         )
         for a in raw["apps"]
     )
@@ -468,10 +488,17 @@ def _appset(raw: Mapping[str, Any], path: Path) -> ApplicationSet:
         apps=apps,
         namespace=raw["namespace"],
         sync_policy=SyncPolicy(sync.get("prune", True), sync.get("selfHeal", True), sync.get("createNamespace", True),
-                               sync.get("preserveResourcesOnDeletion", True)),
+                               sync.get("preserveResourcesOnDeletion", True), tuple(sync.get("syncOptions") or ()),
+                               sync.get("retry")),
         path=path,
         extra_resources=tuple((r["group"], r["resource"]) for r in raw.get("extraResources") or ()),
+        ignore_differences=tuple(raw.get("ignoreDifferences") or ()),
+        strategy=raw.get("strategy", "AllAtOnce"),
     )
+
+
+def _values_repo(raw: Mapping[str, Any] | None) -> ValuesRepo | None:
+    return None if raw is None else ValuesRepo(raw["repoURL"], raw.get("revision"), tuple(raw["valueFiles"]))
 
 
 def _workload(raw: Mapping[str, Any], path: Path) -> Workload:
@@ -500,7 +527,8 @@ def _workload(raw: Mapping[str, Any], path: Path) -> Workload:
 
 def _override(raw: Mapping[str, Any], path: Path) -> Override:
     patches = tuple(Patch(p["op"], p["path"], p.get("value"), "value" in p) for p in raw["patches"])
-    return Override(_selector(raw.get("clusters"), (*path, "clusters")), patches, path)
+    kinds = tuple(sorted(raw.get("kinds") or ()))
+    return Override(_selector(raw.get("clusters"), (*path, "clusters")), patches, path, kinds)
 
 
 def _document_patch(raw: Mapping[str, Any], path: Path) -> DocumentPatch:

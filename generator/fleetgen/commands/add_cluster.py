@@ -18,6 +18,7 @@ import click
 
 from .. import versions
 from ..allocate import Allocated, allocate
+from ..edit import set_weights
 from ..model import Cluster, Fleet
 from ..render.karmada import join_command, karmada_endpoint, register_command, register_server
 from ..report import text
@@ -49,6 +50,17 @@ def parse_pairs(values: Sequence[str], option: str) -> dict[str, str]:
             raise click.BadParameter(f"{key!r} given twice", param_hint=option)
         pairs[key] = item
     return pairs
+
+
+def parse_weights(values: Sequence[str]) -> dict[str, int]:
+    """``WORKLOAD=N`` pairs; N as the schema allows a weight (1 to 1,000,000)."""
+    out = {}
+    for key, value in parse_pairs(values, "--weight").items():
+        if not value.isdigit() or not 1 <= int(value) <= 1_000_000:
+            raise click.BadParameter(f"{key}={value}: the weight is a whole number from 1 to 1000000",
+                                     param_hint="--weight")
+        out[key] = int(value)
+    return out
 
 
 def parse_pool(spec: str) -> dict[str, Any]:
@@ -151,9 +163,11 @@ def _validate(session: Session, name: str, environment: str, labels: Mapping[str
               help="A node pool, repeatable (default: the pools in defaults).")
 @click.option("--kubernetes-version", "version", metavar="X.Y",
               help="Default: the newest version of the environment, else defaults.kubernetesVersion.")
+@click.option("--weight", "weights", multiple=True, metavar="WORKLOAD=N",
+              help="The new cluster's static weight in a weighted workload, repeatable (lint zero-weight).")
 @out_option
 @dry_run_option
-def command(name, fleet, environment, region, provider, fields, server, labels, pools, version, out,
+def command(name, fleet, environment, region, provider, fields, server, labels, pools, version, weights, out,
             dry_run) -> None:
     """Append cluster NAME to FLEET with free pod/service (and node) CIDRs and mesh id from network.allocation."""
     session = open_fleet(fleet, out)
@@ -169,6 +183,7 @@ def command(name, fleet, environment, region, provider, fields, server, labels, 
         sys.exit(1)
     editor = session.editor()
     editor.append(("clusters",), cluster_entry(options, allocated, _version(session, environment, version)))
+    set_weights(editor, name, parse_weights(weights))
     after = finish(session, editor.result(), dry_run)
     if after is not None and not dry_run:
         click.echo(next_steps(session, after.fleet.cluster(name)), nl=False)

@@ -10,6 +10,7 @@ from ..selectors import select
 from .registry import Context, rule
 
 APPLICATION_NAME_LIMIT = 253
+ZERO_WEIGHT_SHOWN = 5  # cluster names a zero-weight message lists before "and N more"
 BUILTIN_SET, BUILTIN_APP = "fleet-spoke-monitoring", "monitoring"  # fleetgen's own set: <cluster>-monitoring
 
 
@@ -109,3 +110,52 @@ def override_unsupported(ctx: Context) -> Iterator[Issue]:
     for w in ctx.fleet.workloads:
         for path, reason in unsupported_patches(w):
             yield issue("override-unsupported", path, reason)
+
+
+@rule("zero-weight", WARNING,
+      fix="give the cluster its share under the workload's weights (`fleetgen add-cluster --weight WORKLOAD=N` does "
+          "it for a new cluster), or narrow the workload's clusters selector")
+def zero_weight(ctx: Context) -> Iterator[Issue]:
+    """A workload's selector selects a Karmada member that its weights leave out: it gets 0 replicas.
+
+    With static weights Karmada gives each candidate cluster the weight of the `staticWeightList`
+    entries it matches, drops the clusters left at 0, and only weighs every cluster 1 when none
+    has a weight (pkg/scheduler/core/division_algorithm.go `getStaticWeightInfoList`). A cluster
+    added to the selected environment later, e.g. by `fleetgen add-cluster`, therefore runs
+    nothing of the workload until it is given a weight. Clusters still pending registration are
+    reported too: they join the placement as soon as they have a `server`.
+    """
+    for w in ctx.fleet.workloads:
+        if not w.weights:
+            continue
+        members = [c for c in _selected(w.clusters, ctx)[0] if c.karmada_member]
+        if not any(c.name in w.weights for c in members):
+            continue  # no candidate is weighted: Karmada weighs them all 1 (unknown-cluster reports the names)
+        missing = sorted(c.name for c in members if c.name not in w.weights)
+        if missing:  # one finding per workload: a fleet may add many clusters at once
+            shown = ", ".join(repr(n) for n in missing[:ZERO_WEIGHT_SHOWN])
+            more = f" and {len(missing) - ZERO_WEIGHT_SHOWN} more" if len(missing) > ZERO_WEIGHT_SHOWN else ""
+            noun, it = ("cluster", "it") if len(missing) == 1 else ("clusters", "them")
+            yield issue("zero-weight", (*w.path, "weights"), f"workload {w.name!r} selects {noun} {shown}{more} "
+                        f"but gives {it} no weight: Karmada schedules 0 replicas there", severity=WARNING)
+
+
+@rule("rolling-sync-pull", WARNING,
+      fix="narrow the set's selector to push-mode clusters (argocd.mode push), or give pull-mode sites their own set")
+def rolling_sync_pull(ctx: Context) -> Iterator[Issue]:
+    """A RollingSync applicationSet selects pull-mode clusters, whose Applications sync outside its steps.
+
+    Argo CD's progressive sync orders only the Applications the ApplicationSet generates; pull-mode
+    (argocd-agent) clusters get plain Applications in their agent namespace, which auto-sync at
+    once. The steps themselves need the ApplicationSet controller's `--enable-progressive-syncs`
+    (`applicationsetcontroller.enable.progressive.syncs: "true"` in `argocd-cmd-params-cm`);
+    without it the strategy is ignored and every Application syncs at once.
+    """
+    for a in ctx.fleet.application_sets:
+        if a.strategy != "RollingSync":
+            continue
+        pulled = sorted(c.name for c in _selected(a.clusters, ctx)[0] if c.argocd_mode == "pull")
+        if pulled:
+            yield issue("rolling-sync-pull", a.clusters.path, f"applicationSet {a.name!r} rolls out with "
+                        f"RollingSync but selects pull-mode clusters ({', '.join(pulled)}): their Applications "
+                        "sync at once, outside the steps", severity=WARNING)

@@ -2,7 +2,7 @@
 
 Shape (fleet-format.md, "What commands must print for machines"):
 ``applications``, ``placements``, ``uncertain``, ``failover`` (only when clusters are failed),
-``pending``, ``upgrades``, in that order.
+``pending``, ``upgrades``, in that order; ``rollouts`` (RollingSync steps) only when a set has them.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from ..model import Fleet
-from .applications import applications
+from .applications import applications, rollouts
 from .split import failover, placements
 from .upgrades import upgrade_waves
 
@@ -40,4 +40,7 @@ def build_plan(
         plan["failover"] = failover(fleet, set(failed), uids)
     plan["pending"] = pending(fleet)
     plan["upgrades"] = upgrade_waves(fleet, current_versions)
+    rolling = rollouts(fleet)
+    if rolling:  # only when a set uses RollingSync
+        plan["rollouts"] = rolling
     return plan

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..model import Fleet
 from ..render.argocd import destination_server
+from ..rollout import region_key, rollout_groups
 from ..selectors import select
 
 
@@ -39,3 +40,26 @@ def applications(fleet: Fleet) -> list[dict[str, Any]]:
         for app in appset.apps
     ]
     return sorted(entries, key=lambda e: (e["applicationSet"], e["name"]))
+
+
+def rollouts(fleet: Fleet) -> dict[str, list[dict[str, Any]]]:
+    """Per RollingSync set, its steps in order: environment, region (last environment only) and the
+    Applications the step syncs (render/appset_spec.py renders the same groups). Pull-mode clusters'
+    Applications are plain ones outside the ApplicationSet: they sync on their own, listed as step 0."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for appset in fleet.application_sets:
+        if appset.strategy != "RollingSync":
+            continue
+        selected = select(appset.clusters, [c for c in fleet.clusters if c.registered])
+        push = [c for c in selected if c.argocd_mode == "push"]
+        steps = []
+        for number, (environment, region) in enumerate(rollout_groups(fleet, push), start=1):
+            names = [f"{c.name}-{app.name}" for c in push for app in appset.apps
+                     if (c.environment, region_key(fleet, c)) == (environment, region)]
+            steps.append({"step": number, "environment": environment, "region": region or None,
+                          "applications": sorted(names)})
+        pulled = sorted(f"{c.name}-{app.name}" for c in selected if c.argocd_mode == "pull" for app in appset.apps)
+        if pulled:
+            steps.insert(0, {"step": 0, "environment": None, "region": None, "applications": pulled})
+        out[appset.name] = steps
+    return out

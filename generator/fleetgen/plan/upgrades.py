@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import versions
-from ..model import Cluster, Fleet
+from ..model import Fleet
+from ..rollout import environment_rank, region_key
 
 Step = tuple[str, str]  # (from, to)
 
@@ -33,23 +34,17 @@ def steps(current: str, desired: str) -> list[Step]:
     return list(zip([current, *hops[:-1]], hops, strict=True))
 
 
-def _region_key(fleet: Fleet, cluster: Cluster) -> str:
-    # Only the last (production) environment goes region by region.
-    return cluster.region if cluster.environment == fleet.environments[-1] else ""
-
-
 def _groups(fleet: Fleet, current: Mapping[str, str]) -> dict[tuple, list[str]]:
     """Clusters per (environment index, target, region, source, from, to), the wave order."""
-    rank = {env: i for i, env in enumerate(fleet.environments)}  # lint reports unknown environments
     groups: dict[tuple, list[str]] = {}
     for cluster in fleet.clusters:
         if cluster.name not in current:
             continue  # a new cluster is created at its version, not upgraded
         for old, new in steps(current[cluster.name], cluster.kubernetes_version):
             key = (
-                rank.get(cluster.environment, len(rank)),
+                environment_rank(fleet, cluster),
                 _numeric(new),
-                _region_key(fleet, cluster),
+                region_key(fleet, cluster),
                 _numeric(old),
                 old,
                 new,

@@ -62,7 +62,8 @@ purpose: removing a workload from fleet.yaml is how it is withdrawn from Karmada
 Templates. Every ApplicationSet uses ``goTemplate`` with ``missingkey=error``. User strings that
 reach a template field (directly, or through List elements, which the Matrix generator renders
 with the Clusters parameters) have ``{{`` escaped; only the documented ``{{cluster}}``
-placeholder becomes ``{{.name}}``.
+placeholder becomes ``{{.name}}``. Helm values and parameters, sync options, retry, ignoreDifferences,
+multiple sources and the RollingSync strategy are built in appset_spec.py, which escapes at every depth.
 """
 
 from __future__ import annotations
@@ -84,7 +85,8 @@ from ..model import (
     Workload,
 )
 from ..selectors import matches, select
-from . import File, observability, security
+from . import File, appset_spec, observability, security
+from .appset_spec import escape_go_template
 
 API = "argoproj.io/v1alpha1"
 PROJECTS = "hub/argocd/projects"
@@ -140,11 +142,6 @@ def destination_server(fleet: Fleet, cluster: Cluster) -> str:
     return str(cluster.server)
 
 
-def escape_go_template(text: str) -> str:
-    """Make ``text`` render literally under Go text/template: only ``{{`` opens an action."""
-    return text.replace("{{", '{{"{{"}}')
-
-
 def template_text(text: str) -> str:
     """A user string for a goTemplate field: escaped, with ``{{cluster}}`` as the cluster's name."""
     return "{{.name}}".join(escape_go_template(part) for part in text.split(CLUSTER_PLACEHOLDER))
@@ -162,22 +159,20 @@ def _config_json(config: dict[str, Any]) -> str:
     return json.dumps(config, sort_keys=True, separators=(",", ":"))
 
 
-def _sync_policy(policy: SyncPolicy) -> dict[str, Any]:
-    out: dict[str, Any] = {"automated": {"prune": policy.prune, "selfHeal": policy.self_heal}}
-    if policy.create_namespace:
-        out["syncOptions"] = ["CreateNamespace=true"]
-    return out
+_sync_policy = appset_spec.sync_policy
 
 
-def _source(repo: str, revision: str, path: str, value_files: list[str] | None = None) -> dict[str, Any]:
+def _source(repo: str, revision: str, path: str, helm: dict[str, Any] | None = None) -> dict[str, Any]:
     source: dict[str, Any] = {"repoURL": repo, "targetRevision": revision, "path": path}
-    if value_files:
-        source["helm"] = {"valueFiles": value_files}
+    if helm:
+        source["helm"] = helm
     return source
 
 
-def _application(meta: dict[str, Any], project: str, source: dict, destination: dict, sync: dict) -> dict:
-    spec = {"project": project, "source": source, "destination": destination, "syncPolicy": sync}
+def _application(meta: dict[str, Any], project: str, source: dict, destination: dict, sync: dict,
+                 extras: dict[str, Any] | None = None, ref: dict[str, Any] | None = None) -> dict:
+    spec = {"project": project, **appset_spec.source_fields(source, ref), "destination": destination,
+            "syncPolicy": sync, **(extras or {})}
     return {"apiVersion": API, "kind": "Application", "metadata": meta, "spec": spec}
 
 
@@ -386,13 +381,20 @@ def application_set(fleet: Fleet, appset: ApplicationSet) -> dict[str, Any]:
         spec["generators"] = [clusters]
         spec["template"] = _single_app_template(fleet, appset, appset.apps[0])
     else:
-        with_files = any(app.value_files for app in appset.apps)
-        elements = [_app_element(fleet, app, with_files) for app in _apps_by_name(appset)]
+        with_helm = any(_templated_helm(app) for app in appset.apps)
+        with_sources = any(app.values_repo for app in appset.apps)
+        elements = [_app_element(fleet, app, with_helm, with_sources) for app in _apps_by_name(appset)]
         spec["generators"] = [{"matrix": {"generators": [clusters, {"list": {"elements": elements}}]}}]
         source = _source("{{.repoURL}}", "{{.targetRevision}}", "{{.path}}")
-        spec["template"] = _template(appset, "{{.name}}-{{.app}}", source)
-        if with_files:
-            spec["templatePatch"] = VALUE_FILES_PATCH
+        spec["template"] = _template(appset, "{{.name}}-{{.app}}", {"source": source})
+        patch = appset_spec.template_patch(with_sources, with_helm)
+        if patch is not None:
+            spec["templatePatch"] = patch
+    if appset.strategy == "RollingSync":
+        strategy = appset_spec.rolling_sync(fleet, select(appset.clusters, registered(fleet, "push")))
+        if strategy is not None:
+            spec["template"]["metadata"]["labels"] = dict(appset_spec.ROLLOUT_LABELS)
+            spec["strategy"] = strategy
     # applicationset/utils/utils.go RenderTemplateParams: the resources finalizer is added to every
     # generated Application unless this is true (or the template has finalizers of its own).
     spec["syncPolicy"] = {"preserveResourcesOnDeletion": appset.sync_policy.preserve_resources_on_deletion}
@@ -400,33 +402,39 @@ def application_set(fleet: Fleet, appset: ApplicationSet) -> dict[str, Any]:
     return {"apiVersion": API, "kind": "ApplicationSet", "metadata": meta, "spec": spec}
 
 
-# A list cannot come from a template string; templatePatch (a Go template rendering YAML) can set one.
-VALUE_FILES_PATCH = (
-    "{{- if .valueFiles }}\n"
-    "spec:\n  source:\n    helm:\n      valueFiles: {{ toJson .valueFiles }}\n"
-    "{{- else }}\n{}\n{{- end }}\n"
-)
-
-
-def _template(appset: ApplicationSet, name: str, source: dict[str, Any]) -> dict[str, Any]:
+def _template(appset: ApplicationSet, name: str, sources: dict[str, Any]) -> dict[str, Any]:
+    """The Application template; ``sources`` is ``{"source": …}`` or ``{"sources": […]}``. A list or an
+    object cannot come from a template string: a multi-app set's templatePatch (a Go template rendering
+    YAML) writes each element's, already rendered by the Matrix, with toJson."""
     destination = {"server": "{{.server}}", "namespace": escape_go_template(appset.namespace)}
     spec = {
         "project": escape_go_template(appset.project),
-        "source": source,
+        **sources,
         "destination": destination,
         "syncPolicy": _sync_policy(appset.sync_policy),
+        **appset_spec.spec_extras(appset, templated=True),
     }
     return {"metadata": {"name": name}, "spec": spec}
 
 
-def _single_app_template(fleet: Fleet, appset: ApplicationSet, app: App) -> dict[str, Any]:
+def _templated_helm(app: App) -> dict[str, Any]:
+    files = [template_text(f) for f in app.value_files] + appset_spec.ref_value_files(app, template_text)
+    return appset_spec.helm(app, files, templated=True)
+
+
+def _templated_source(fleet: Fleet, app: App) -> dict[str, Any]:
     repo, revision = _repo(fleet, app)
-    files = [template_text(f) for f in app.value_files]
-    source = _source(escape_go_template(repo), escape_go_template(revision), template_text(app.path), files)
-    return _template(appset, "{{.name}}-" + escape_go_template(app.name), source)
+    return _source(escape_go_template(repo), escape_go_template(revision), template_text(app.path),
+                   _templated_helm(app))
 
 
-def _app_element(fleet: Fleet, app: App, with_files: bool) -> dict[str, Any]:
+def _single_app_template(fleet: Fleet, appset: ApplicationSet, app: App) -> dict[str, Any]:
+    ref = appset_spec.ref_source(app, fleet.repo_revision, templated=True)
+    sources = appset_spec.source_fields(_templated_source(fleet, app), ref)
+    return _template(appset, "{{.name}}-" + escape_go_template(app.name), sources)
+
+
+def _app_element(fleet: Fleet, app: App, with_helm: bool, with_sources: bool = False) -> dict[str, Any]:
     """One List element. The Matrix renders its strings with the cluster's parameters: escape them."""
     repo, revision = _repo(fleet, app)
     element: dict[str, Any] = {
@@ -435,8 +443,11 @@ def _app_element(fleet: Fleet, app: App, with_files: bool) -> dict[str, Any]:
         "repoURL": escape_go_template(repo),
         "targetRevision": escape_go_template(revision),
     }
-    if with_files:  # every element has the key: the patch reads it under missingkey=error
-        element["valueFiles"] = [template_text(f) for f in app.value_files]
+    if with_helm:  # every element has the key: the patch reads it under missingkey=error
+        element["helm"] = _templated_helm(app)
+    if with_sources:
+        ref = appset_spec.ref_source(app, fleet.repo_revision, templated=True)
+        element["sources"] = [_templated_source(fleet, app), ref] if ref is not None else []
     return element
 
 
@@ -447,12 +458,19 @@ def _repo(fleet: Fleet, app: App) -> tuple[str, str]:
 def _pull_app(fleet: Fleet, appset: ApplicationSet, cluster: Cluster, app: App) -> dict[str, Any]:
     """A plain Application (never templated) in the agent's hub namespace."""
     repo, revision = _repo(fleet, app)
-    path = app.path.replace(CLUSTER_PLACEHOLDER, cluster.name)
-    files = [f.replace(CLUSTER_PLACEHOLDER, cluster.name) for f in app.value_files]
+
+    def place(text: str) -> str:
+        return text.replace(CLUSTER_PLACEHOLDER, cluster.name)
+
+    path = place(app.path)
+    files = [place(f) for f in app.value_files] + appset_spec.ref_value_files(app, place)
+    helm = appset_spec.helm(app, files, templated=False)
     labels = {APPSET_LABEL: appset.name}
     meta = _meta(f"{cluster.name}-{app.name}", agent_namespace(cluster), labels=labels,
                  finalizers=deletion_finalizers(appset.sync_policy))
     destination = {"server": destination_server(fleet, cluster), "namespace": appset.namespace}
-    source = _source(repo, revision, path, files)
+    source = _source(repo, revision, path, helm)
     project = AGENT_PROJECT_PREFIX + cluster.name  # the agent's own project, never the set's
-    return _application(meta, project, source, destination, _sync_policy(appset.sync_policy))
+    extras = appset_spec.spec_extras(appset, templated=False)
+    ref = appset_spec.ref_source(app, fleet.repo_revision, templated=False)
+    return _application(meta, project, source, destination, _sync_policy(appset.sync_policy), extras, ref)

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from ..model import Cluster, Fleet
 from ..plan.applications import applications
 from ..plan.split import placements
-from . import File
+from . import File, appset_spec
 from .argocd import RESOURCE_PROXY
 from .karmada import FAILOVER_FLAGS, member_commands
 from .security import PRINCIPAL_VALUES
@@ -188,7 +188,18 @@ def _bootstrap(fleet: Fleet) -> str:
             "Re-apply it when it changes; when a namespace leaves it, also run `kubectl -n <namespace> delete "
             "role,rolebinding fleetgen:argocd-manager:deploy` (the cluster Secret's `namespaces` already keeps "
             "Argo CD out of it).\n"
-            "3. Once: " + karmada + "4. Karmada failover needs these flags:\n\n" + flags + "\n")
+            "3. Once: " + karmada + "4. Karmada failover needs these flags:\n\n" + flags + "\n"
+            + _progressive_sync(fleet))
+
+
+def _progressive_sync(fleet: Fleet) -> str:
+    rolling = [a.name for a in fleet.application_sets if a.strategy == "RollingSync"]
+    if not rolling:
+        return ""
+    return (f"5. `strategy: RollingSync` ({', '.join(f'`{n}`' for n in rolling)}) needs the ApplicationSet "
+            f"controller's `{appset_spec.PROGRESSIVE_SYNC_FLAG}` (or `{appset_spec.PROGRESSIVE_SYNC_PARAM}: "
+            "\"true\"` in `argocd-cmd-params-cm`); without it the strategy is ignored and every Application "
+            "syncs at once. `fleetgen plan` lists the steps.\n")
 
 
 def _agents(fleet: Fleet) -> str:

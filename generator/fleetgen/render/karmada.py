@@ -97,7 +97,7 @@ def workload_documents(workload: Workload, members: Sequence[Cluster]) -> list[d
     if not names:
         return []
     placed = [c for c in members if c.name in names]
-    candidates = [propagation_policy(workload, names), override_policy(workload, placed),
+    candidates = [propagation_policy(workload, names), *override_policies(workload, placed),
                   global_service_policy(workload)]
     return [doc for doc in candidates if doc is not None]
 
@@ -149,12 +149,36 @@ def cluster_tolerations(workload: Workload) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- OverridePolicy
 
 
-def override_policy(workload: Workload, placed: Sequence[Cluster]) -> dict[str, Any] | None:
-    rules = [rule for o in workload.overrides if (rule := override_rule(o, placed)) is not None]
-    if not rules:
-        return None
-    spec = {"resourceSelectors": resource_selectors(workload, workload.resources), "overrideRules": rules}
-    return _policy("OverridePolicy", workload.name, workload.namespace, spec)
+def override_policies(workload: Workload, placed: Sequence[Cluster]) -> list[dict[str, Any]]:
+    """One OverridePolicy per set of ``kinds``: a policy's rules apply to every resource it selects.
+
+    Overrides without ``kinds`` stay in the policy named after the workload (every resource); those
+    naming kinds go to ``<workload>-for-<kinds>``, selecting only those resources. Karmada applies
+    the policies matching a resource in name order when they select it equally (by name here;
+    pkg/util/overridemanager/overridemanager.go ``getOverridersFromOverridePolicies``), so the
+    workload-wide overrides come first.
+    """
+    groups: dict[tuple[str, ...], list[Override]] = {}
+    for override in workload.overrides:
+        groups.setdefault(override.kinds, []).append(override)
+    policies = []
+    for kinds in sorted(groups):
+        resources = override_resources(workload, kinds)
+        rules = [rule for o in groups[kinds] if (rule := override_rule(o, placed)) is not None]
+        if resources and rules:
+            spec = {"resourceSelectors": resource_selectors(workload, resources), "overrideRules": rules}
+            policies.append(_policy("OverridePolicy", override_policy_name(workload, kinds), workload.namespace,
+                                    spec))
+    return policies
+
+
+def override_resources(workload: Workload, kinds: Sequence[str]) -> list[Resource]:
+    """The workload's resources an override patches: those of its ``kinds``, or all of them."""
+    return [r for r in workload.resources if not kinds or r.kind in kinds]
+
+
+def override_policy_name(workload: Workload, kinds: Sequence[str]) -> str:
+    return "-".join([workload.name, *(["for", *(k.lower() for k in kinds)] if kinds else [])])
 
 
 def override_rule(override: Override, placed: Sequence[Cluster]) -> dict[str, Any] | None:

@@ -72,7 +72,8 @@ def _destinations(fleet: Fleet, sets: list[ApplicationSet], clusters: list[Clust
 
 
 def _repos(fleet: Fleet, sets: list[ApplicationSet]) -> list[str]:
-    return sorted({fleet.repo_url} | {app.repo_url for a in sets for app in a.apps if app.repo_url})
+    values = {app.values_repo.repo_url for a in sets for app in a.apps if app.values_repo}
+    return sorted({fleet.repo_url} | {app.repo_url for a in sets for app in a.apps if app.repo_url} | values)
 
 
 def platform_project(fleet: Fleet) -> dict[str, Any]:

@@ -68,7 +68,22 @@ def _text_rest(plan: Mapping[str, Any]) -> list[str]:
     pending = plan["pending"]
     lines = [f"Pending registration ({len(pending)}): {', '.join(pending) or 'none'}", "Upgrade waves"]
     waves = [f"  {wave_line(w)}" for w in plan["upgrades"]]
-    return lines + (waves or ["  none: every cluster is at its version"]) + _text_adoptions(plan)
+    return lines + (waves or ["  none: every cluster is at its version"]) + _text_adoptions(plan) + _text_rollouts(plan)
+
+
+def step_label(step: Mapping[str, Any]) -> str:
+    if step["environment"] is None:
+        return "pull mode, syncs on its own"
+    return step["environment"] + (f"/{step['region']}" if step["region"] else "")
+
+
+def _text_rollouts(plan: Mapping[str, Any]) -> list[str]:
+    """RollingSync steps per set (Argo CD progressive sync; needs --enable-progressive-syncs)."""
+    lines = []
+    for name, steps in (plan.get("rollouts") or {}).items():
+        lines.append(f"RollingSync {name}")
+        lines += [f"  step {s['step']} ({step_label(s)}): {', '.join(s['applications']) or 'none'}" for s in steps]
+    return lines
 
 
 def _text_adoptions(plan: Mapping[str, Any]) -> list[str]:
@@ -125,8 +140,12 @@ def _md_rest(plan: Mapping[str, Any]) -> list[str]:
     adopting = [f"### Cluster API adoption ({len(plan['adoptions'])})", "",
                 "Existing clusters Cluster API takes over by name; nothing is created: "
                 + ", ".join(f"`{c}`" for c in plan["adoptions"]), ""] if plan.get("adoptions") else []
+    steps = [[name, s["step"], step_label(s), ", ".join(s["applications"])]
+             for name, rolled in (plan.get("rollouts") or {}).items() for s in rolled]
+    rolling = ["### RollingSync steps", "", *table(["applicationSet", "step", "group", "applications"], steps),
+               ""] if steps else []
     return [f"### Pending registration ({len(plan['pending'])})", "", pending, "", "### Upgrade waves", "",
-            *(table(["wave", "from", "to", "clusters"], waves) if waves else ["none"]), "", *adopting]
+            *(table(["wave", "from", "to", "clusters"], waves) if waves else ["none"]), "", *adopting, *rolling]
 
 
 def markdown(plan: Mapping[str, Any], failed: Collection[str] = ()) -> str:
