@@ -98,8 +98,9 @@ def cidr_overlap_internal(ctx: Context) -> Iterator[Issue]:
     Services and pods then share addresses inside one cluster: kube-proxy or Cilium will route
     a pod IP to a service or the other way round.
     """
-    for c in ctx.fleet.clusters:
-        if c.network.pods.version == c.network.services.version and c.network.pods.overlaps(c.network.services):
+    spans = _cluster_spans(ctx)  # pods, services of each cluster in turn
+    for c, pods, services in zip(ctx.fleet.clusters, spans[::2], spans[1::2]):
+        if pods.version == services.version and pods.start <= services.end and services.start <= pods.end:
             yield issue(
                 "cidr-overlap-internal",
                 (*c.path, "network", "services"),
