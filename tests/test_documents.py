@@ -51,3 +51,23 @@ def test_every_yaml_suite_stream_reads_the_same_split_or_whole(case):
     """Each case alone and after a document of its own: the split never changes what is read."""
     for text in (case["yaml"], "a: 1\n---\n" + case["yaml"]):
         assert Parser().parse(text, "suite.yaml") == load_all_data(text, "suite.yaml")
+
+
+def _yaml11(load, text):
+    import yaml
+
+    try:
+        return load(text)
+    except yaml.YAMLError as exc:
+        return type(exc), str(exc)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_validate_rendered_reads_every_yaml_suite_stream_as_pyyaml_does(case):
+    """validate-rendered's loader (YAML 1.1, libyaml) split per document: the same documents, or the same error."""
+    import yaml
+    from fleetgen.upstream.manifests import Validator, _Loader
+
+    validator = Validator()
+    for text in (case["yaml"], "a: 1\n---\n" + case["yaml"], "# header\nkind: A\n---\n" + case["yaml"]):
+        assert _yaml11(validator.load, text) == _yaml11(lambda t: list(yaml.load_all(t, Loader=_Loader)), text)
