@@ -271,8 +271,9 @@ def test_markdown_of_a_5000_cluster_change_fits_githubs_limit(tmp_path):
     from bench.synth import fleet
     from tests.test_diff import fences_balanced
 
-    def rendered(data: dict, name: str):
-        path = tmp_path / name
+    def rendered(data: dict, side: str):
+        path = tmp_path / side / "fleet.json"  # both trees rendered from the same fleet file, as in a pull request
+        path.parent.mkdir()
         path.write_text(json.dumps(data))
         loaded = pipeline.check(path, None)
         assert loaded.ok
@@ -280,8 +281,8 @@ def test_markdown_of_a_5000_cluster_change_fits_githubs_limit(tmp_path):
 
     base_data = fleet(5000)
     removed_name = base_data["clusters"][REMOVED]["name"]
-    base_model, base_files = rendered(base_data, "base.json")
-    head_model, head_files = rendered(fleet_wide(add_and_remove(base_data, 5000)), "head.json")
+    base_model, base_files = rendered(base_data, "base")
+    head_model, head_files = rendered(fleet_wide(add_and_remove(base_data, 5000)), "head")
     result = compare(Base("main", "a" * 40, "b" * 40, True), base_files, head_files, base_model, head_model,
                      patches=False)
     out = markdown.render(result)

@@ -48,7 +48,14 @@ MAX_NESTING = 65  # the pure composer recurses: it stops one level past the load
 # the non-specific tag "!" (libyaml resolves `! 12` as the number 12; YAML 1.2 says the string
 # "12"), an anchor name holding ':' (libyaml ends it there), and '#' right after a block scalar
 # indicator (a comment needs a space before it; libyaml lets it pass). A match only costs speed.
-_UNTRUSTED = re.compile(r"(?:^|[\s\[{,])!(?=[\s\]},]|$)|&[^\s,\[\]{}]*:|[|>][-+0-9]*#", re.MULTILINE)
+# Each pattern runs only when the text holds its leading character: a regex that may start at any
+# position costs 0.35 s on a 10,000-cluster fleet, a substring test a millisecond.
+_UNTRUSTED = (
+    ("!", re.compile(r"(?:^|[\s\[{,])!(?=[\s\]},]|$)", re.MULTILINE)),
+    ("&", re.compile(r"&[^\s,\[\]{}]*:")),
+    ("|", re.compile(r"\|[-+0-9]*#")),
+    (">", re.compile(r">[-+0-9]*#")),
+)
 
 ParseError = (PyYAMLError, RuamelError)
 TooDeep = MaxDepthExceededError
@@ -56,6 +63,13 @@ TooDeep = MaxDepthExceededError
 
 class _Fast(_CLoader or object):
     """libyaml, with every plain untagged scalar marked IMPLICIT instead of resolved."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        # libyaml's composer calls these two around every node to follow path resolvers, which
+        # this loader has none of: C no-ops instead of PyYAML's Python methods (0.1 s at 10,000 clusters).
+        self.descend_resolver = {}.get  # (parent, index) -> None
+        self.ascend_resolver = tuple  # () -> ()
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
         if kind.id == "scalar":
@@ -112,7 +126,7 @@ class _Pure(Reader, Scanner, Parser, Composer):
 
 def trusted(text: str) -> bool:
     """Whether libyaml reads ``text`` as YAML 1.2 would, as far as the test suite shows."""
-    return _CLoader is not None and not _UNTRUSTED.search(text)
+    return _CLoader is not None and not any(lead in text and p.search(text) for lead, p in _UNTRUSTED)
 
 
 def single(text: str) -> Any:

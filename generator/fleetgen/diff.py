@@ -24,6 +24,7 @@ import jsonpatch
 
 from . import listkeys
 from .destroy import Destruction, assess
+from .documents import Parser
 from .gitbase import Base
 from .links import Links
 from .load import load_all_data
@@ -170,22 +171,23 @@ def identity(doc: Any, relpath: str) -> str:
     return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
 
 
-def parse(data: bytes, file: str) -> list[Any] | None:
+def parse(data: bytes, file: str, parser: Parser | None = None) -> list[Any] | None:
     """Every non-empty YAML document in a file, or None when it is not valid UTF-8 YAML."""
     try:
-        return load_all_data(data.decode("utf-8"), file)
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         return None
+    return parser.parse(text, file) if parser else load_all_data(text, file)
 
 
 Keyed = dict[tuple[str, str], tuple[str, Any]]  # (cluster, ident) -> (file, document or text lines)
 
 
-def documents(files: Mapping[str, bytes]) -> Keyed:
+def documents(files: Mapping[str, bytes], parser: Parser | None = None) -> Keyed:
     """Every document of a tree by (cluster, ident); a non-YAML or unparsable file is one text document."""
     keyed: Keyed = {}
     for rel in sorted(files):
-        docs = parse(files[rel], rel) if rel.endswith(YAML_SUFFIXES) else None
+        docs = parse(files[rel], rel, parser) if rel.endswith(YAML_SUFFIXES) else None
         if docs is None:
             items = [(local_path(rel), _Text(files[rel]))]
         else:
@@ -224,7 +226,7 @@ def _walk(old: Any, new: Any, at: tuple, keys: Mapping[str, tuple[str, ...]]) ->
     A rendered file repeats whole subtrees unchanged (Cilium's peer list names every cluster), so
     only the subtrees that differ are descended into.
     """
-    if old == new and canonical(old) == canonical(new):  # == alone says 1 == 1.0 == True
+    if old is new or (old == new and canonical(old) == canonical(new)):  # == alone says 1 == 1.0 == True
         return
     if isinstance(old, dict) and isinstance(new, dict):
         for key in old.keys() | new.keys():
@@ -257,12 +259,15 @@ def compare_trees(base: Mapping[str, bytes], head: Mapping[str, bytes], patches:
                   ) -> tuple[DocumentDiff, ...]:
     """Documents added, removed and changed between two rendered trees (path -> bytes).
 
-    Files with identical bytes hold identical documents, so only the files that differ are parsed.
+    Files with identical bytes hold identical documents, so only the files that differ are parsed, and
+    each distinct document text in them once (generator/fleetgen/documents.py): a document left as it was
+    is then the same object on both sides, compared at no cost.
     ``patches``: also compute each changed document's RFC 6902 patch (only the JSON report shows it).
     """
     same = {rel for rel in base.keys() & head.keys() if base[rel] == head[rel]}
-    old = documents({rel: data for rel, data in base.items() if rel not in same})
-    new = documents({rel: data for rel, data in head.items() if rel not in same})
+    parser = Parser()
+    old = documents({rel: data for rel, data in base.items() if rel not in same}, parser)
+    new = documents({rel: data for rel, data in head.items() if rel not in same}, parser)
     found = []
     for key in sorted(old.keys() | new.keys()):
         if key not in new:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from types import MappingProxyType
 from typing import Any
 
@@ -21,10 +22,34 @@ DEFAULT_ENVIRONMENTS = ("development", "staging", "production")
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
+_OCTET = r"(0|[1-9][0-9]{0,2})"
+_IPV4_CIDR = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}/(0|[1-9][0-9]?)")
+
+
 @lru_cache(maxsize=1 << 16)
 def network(cidr: str) -> Network:
-    """``ipaddress.ip_network(cidr, strict=True)``, cached: the schema check and the model parse each CIDR once."""
+    """``ipaddress.ip_network(cidr, strict=True)``, cached: the schema check and the model parse each CIDR once.
+
+    A plain ``a.b.c.d/n`` with its host bits clear (what a fleet writes) is built from its integers,
+    five times faster than ipaddress parses the text; anything else (IPv6, leading zeros, an error to
+    report) goes to ipaddress itself.
+    """
+    match = _IPV4_CIDR.fullmatch(cidr)
+    if match:
+        a, b, c, d, prefix = map(int, match.groups())
+        address = a << 24 | b << 16 | c << 8 | d
+        if max(a, b, c, d) < 256 and prefix <= 32 and not address & ((1 << (32 - prefix)) - 1):
+            return ipaddress.IPv4Network((address, prefix))
     return ipaddress.ip_network(cidr, strict=True)
+
+
+def ipv4_network(cidr: str) -> ipaddress.IPv4Network:
+    """``ipaddress.IPv4Network(cidr)`` (strict), through the ``network`` cache."""
+    try:
+        found = network(cidr)
+    except ValueError:
+        found = None  # IPv4Network's own error follows
+    return found if found is not None and found.version == 4 else ipaddress.IPv4Network(cidr)
 
 
 def frozen_map(data: Mapping | None) -> Mapping[str, Any]:
@@ -326,7 +351,15 @@ class Fleet:
     extra_files: tuple[ExtraFile, ...] = ()  # what extra_manifests name, read by extras.attach
 
     def cluster(self, name: str) -> Cluster | None:
-        return next((c for c in self.clusters if c.name == name), None)
+        return self._by_name.get(name)
+
+    @cached_property  # set on first use (a frozen dataclass allows it); not a field: eq, repr and replace ignore it
+    def _by_name(self) -> Mapping[str, Cluster]:
+        """Clusters by name, the first of each name: diff and plan look up every cluster (5,000 scans of 5,000)."""
+        found: dict[str, Cluster] = {}
+        for c in self.clusters:
+            found.setdefault(c.name, c)
+        return found
 
 
 # ---------------------------------------------------------------- building
@@ -411,7 +444,7 @@ def _cluster(raw: Mapping[str, Any], path: Path) -> Cluster:
             mesh_id=net.get("meshID"),
             mesh_member=mesh.get("member", default_mesh_member(mode, provider["type"])),
             mesh_load_balancer=mesh.get("loadBalancer", "internal"),
-            nodes=ipaddress.IPv4Network(net["nodes"]) if "nodes" in net else None,
+            nodes=ipv4_network(net["nodes"]) if "nodes" in net else None,
         ),
         node_pools=tuple(_pool(p, (*path, "nodePools", i)) for i, p in enumerate(raw.get("nodePools") or [])),
         argocd_mode=mode,

@@ -25,7 +25,19 @@ class _Span(NamedTuple):  # a tuple: ordered by its fields, and cheap to make 20
 def _span(cluster: Cluster, kind: str) -> _Span:
     net: Network = getattr(cluster.network, kind)
     start = int(net.network_address)
-    return _Span(start, start + net.num_addresses - 1, net.version, cluster.name, kind, cluster.path[1])
+    return _Span(start, _last(net, start), net.version, cluster.name, kind, cluster.path[1])
+
+
+def _last(net: Network, start: int) -> int:
+    """The network's last address (``broadcast_address``) from its prefix, without ipaddress's cached properties."""
+    return start + (1 << (net.max_prefixlen - net.prefixlen)) - 1
+
+
+def _cluster_spans(ctx: Context) -> list[_Span]:
+    """Every cluster's pod and service span, made once for the rules that sweep them."""
+    if "cidr-spans" not in ctx.memo:
+        ctx.memo["cidr-spans"] = [_span(c, kind) for c in ctx.fleet.clusters for kind in ("pods", "services")]
+    return ctx.memo["cidr-spans"]
 
 
 def overlapping_pairs(spans: list[_Span]) -> Iterator[tuple[_Span, _Span]]:
@@ -64,7 +76,7 @@ def cidr_overlap(ctx: Context) -> Iterator[Issue]:
     fleet = ctx.fleet
     if fleet.mesh == "none":
         return
-    spans = [_span(c, kind) for c in fleet.clusters for kind in ("pods", "services")]
+    spans = _cluster_spans(ctx)
     pairs = [p for v in (4, 6) for p in overlapping_pairs([s for s in spans if s.version == v])]
     for first, second in pairs:
         if _counts(first, second):
@@ -84,8 +96,9 @@ def cidr_overlap_internal(ctx: Context) -> Iterator[Issue]:
     Services and pods then share addresses inside one cluster: kube-proxy or Cilium will route
     a pod IP to a service or the other way round.
     """
-    for c in ctx.fleet.clusters:
-        if c.network.pods.version == c.network.services.version and c.network.pods.overlaps(c.network.services):
+    spans = _cluster_spans(ctx)  # pods, services of each cluster in turn
+    for c, pods, services in zip(ctx.fleet.clusters, spans[::2], spans[1::2]):
+        if pods.version == services.version and pods.start <= services.end and services.start <= pods.end:
             yield issue(
                 "cidr-overlap-internal",
                 (*c.path, "network", "services"),
@@ -255,7 +268,8 @@ def _node_span(cluster: Cluster) -> _Span | None:
     net, _ = node_network(cluster)
     if net is None:
         return None
-    return _Span(int(net.network_address), int(net.broadcast_address), 4, cluster.name, "nodes", cluster.path[1])
+    start = int(net.network_address)
+    return _Span(start, _last(net, start), 4, cluster.name, "nodes", cluster.path[1])
 
 
 def _node_path(cluster: Cluster, span: _Span) -> Path:
@@ -283,8 +297,7 @@ def node_network_overlap(ctx: Context) -> Iterator[Issue]:
     fleet = ctx.fleet
     by_name = {c.name: c for c in fleet.clusters}
     nodes = [s for s in map(_node_span, fleet.clusters) if s is not None]
-    others = [_span(c, kind) for c in fleet.clusters for kind in ("pods", "services")]
-    spans = nodes + [s for s in others if s.version == 4]
+    spans = nodes + [s for s in _cluster_spans(ctx) if s.version == 4]
     for first, second in overlapping_pairs(spans):
         same = first.cluster == second.cluster
         if "nodes" not in (first.kind, second.kind) or (first.kind == second.kind == "nodes" and same):

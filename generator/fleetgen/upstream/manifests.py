@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from ..documents import split
 from ..findings import ERROR, WARNING, Finding
 from .cel import Counts, Failure, Rules
 from .store import Compiled, Store
@@ -76,6 +77,9 @@ class Validator:
     def __init__(self, store: Store | None = None) -> None:
         self.store = store or Store()
         self.rules = Rules()
+        self._texts: dict[str, list] = {}  # document text -> its documents (the same objects wherever it recurs)
+        self._kept: set[int] = set()  # ids of those documents: alive as long as this Validator
+        self._checked: dict[tuple, tuple[list[tuple], Counts]] = {}  # (id(doc), index, rel is values.yaml) -> …
 
     def check_rendered(self, rel: str, docs: list, data: bytes, label: str) -> Result:
         """Like check_file, for documents rendered in memory (``data``: the file's exact bytes)."""
@@ -91,7 +95,7 @@ class Validator:
         name = f"{label}/{rel}"
         try:
             text = (root / rel).read_text(encoding="utf-8")
-            docs = list(yaml.load_all(text, Loader=_Loader))
+            docs = self.load(text)
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             mark = getattr(exc, "problem_mark", None)
             line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -103,6 +107,24 @@ class Validator:
             where = _Positions(text)
             result.findings += [_finding(name, where, *p) for p in problems]
         return result
+
+    def load(self, text: str) -> list:
+        """``yaml.load_all(text)``, each distinct document text loaded once (a rendered tree repeats its
+        ServiceAccounts, Roles and Namespaces in every cluster); see generator/fleetgen/documents.py for why
+        the split reads as the whole stream does. A part that fails leaves the error to the whole stream."""
+        parts = split(text)
+        if parts is None or len(parts) < 2:
+            return list(yaml.load_all(text, Loader=_Loader))
+        docs = []
+        for part in parts:
+            if part not in self._texts:
+                try:
+                    self._texts[part] = list(yaml.load_all(part, Loader=_Loader))
+                except yaml.YAMLError:
+                    return list(yaml.load_all(text, Loader=_Loader))
+                self._kept.update(map(id, self._texts[part]))
+            docs += self._texts[part]
+        return docs
 
     def _problems(self, rel: str, docs: list, stats: Stats) -> list[tuple]:
         """``[(doc index, path, rule, severity, message)]`` for one parsed file."""
@@ -116,7 +138,7 @@ class Validator:
             if doc is None:
                 continue
             stats.documents += 1
-            problems += self._document(index, doc, rel)
+            problems += self._checked_document(index, doc, rel)
         return problems + self._payloads(docs, rel)
 
     def _payloads(self, docs: list, rel: str) -> list[tuple]:
@@ -136,6 +158,22 @@ class Validator:
             for number, inner in enumerate(payload):
                 problems += [(index, ("data", key), rule, severity, f"data.{key}: {message}")
                              for _, _, rule, severity, message in self._document(number, inner, rel)]
+        return problems
+
+    def _checked_document(self, index: int, doc: Any, rel: str) -> list[tuple]:
+        """``_document``, once per loaded document object (a recurring text is one object): the CEL
+        counts it added are added again each time it recurs, as if it had been checked again."""
+        if id(doc) not in self._kept:
+            return self._document(index, doc, rel)
+        key = (id(doc), index, rel.endswith("values.yaml"))
+        if key not in self._checked:
+            before, self.rules.counts = self.rules.counts, Counts()
+            try:
+                self._checked[key] = (self._document(index, doc, rel), self.rules.counts)
+            finally:
+                self.rules.counts = before
+        problems, counts = self._checked[key]
+        _add_counts(self.rules.counts, counts)
         return problems
 
     def _chart(self, rel: str, docs: list) -> Compiled | None:
@@ -271,9 +309,13 @@ def add(total: Result, part: Result) -> None:
     total.findings += part.findings
     for name in ("files", "documents", "values_files"):
         setattr(total.stats, name, getattr(total.stats, name) + getattr(part.stats, name))
+    _add_counts(total.cel, part.cel)
+
+
+def _add_counts(total: Counts, part: Counts) -> None:
     for name in ("evaluated", "failed", "transition"):
-        setattr(total.cel, name, getattr(total.cel, name) + getattr(part.cel, name))
-    total.cel.unsupported |= part.cel.unsupported
+        setattr(total, name, getattr(total, name) + getattr(part, name))
+    total.unsupported |= part.unsupported
 
 
 def validate_tree(root: Path, label: str, parallel: bool | None = None, validator: Validator | None = None) -> Result:
