@@ -59,9 +59,13 @@ def cache_path(out: Path) -> Path:
 
 @lru_cache(maxsize=1)
 def code_digest() -> str:
-    """fleetgen's version, the Python minor version and the source of every module of the package."""
-    root = Path(__file__).resolve().parent
-    h = hashlib.sha256(f"fleetgen {__version__} python {sys.version_info[0]}.{sys.version_info[1]}\n".encode())
+    """This fleetgen's :func:`source_digest`."""
+    return source_digest(Path(__file__).resolve().parent, __version__)
+
+
+def source_digest(root: Path, version: str) -> str:
+    """A fleetgen version, the Python minor version and the source of every module of the package at ``root``."""
+    h = hashlib.sha256(f"fleetgen {version} python {sys.version_info[0]}.{sys.version_info[1]}\n".encode())
     for path in sorted(root.rglob("*.py")):
         h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
