@@ -113,8 +113,10 @@ def _measure_floor(workdir: Path) -> dict:
 
 def _cli(workdir: Path, *args: str) -> tuple[float, str]:
     """Wall seconds of one ``fleetgen`` command in a fresh process (what a pre-commit hook pays), and its profile."""
+    from fleetgen import cachedir
+
     for _ in range(600):  # the previous render's swapped-out tree is removed in the background: let it finish
-        if not list(workdir.glob(".rendered.fleetgen-trash-*")):
+        if not list(cachedir.trash().glob("*")):
             break
         time.sleep(0.1)
     started = time.perf_counter()

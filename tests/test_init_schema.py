@@ -18,9 +18,8 @@ def test_init_then_lint_render_check_pass_in_an_empty_directory(tmp_path, monkey
     result = run("init", str(repo))
     assert result.exit_code == 0, result.output
     files = sorted(p.relative_to(repo).as_posix() for p in repo.rglob("*") if p.is_file())
-    assert files == [".github/workflows/fleetgen.yaml", ".gitignore", ".pre-commit-config.yaml", "README.md",
-                     "fleet.schema.json", "fleet.yaml"]
-    assert ".*.fleetgen-cache\n" in (repo / ".gitignore").read_text()
+    assert files == [".github/workflows/fleetgen.yaml", ".pre-commit-config.yaml", "README.md", "fleet.schema.json",
+                     "fleet.yaml"]
     fleet = (repo / "fleet.yaml").read_text()
     assert fleet.startswith("# yaml-language-server: $schema=./fleet.schema.json\n")
     assert "name: platform-gitops\n" in fleet and "  allocation:\n    pods: 10.0.0.0/8\n" in fleet

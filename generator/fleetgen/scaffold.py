@@ -55,13 +55,6 @@ repos:
       - id: fleetgen-render   # fails by re-rendering {rendered}/: stage the result and commit again
 """
 
-# Beside the rendered tree, never committed: the incremental render's cache (fleetgen.units) and the
-# staging and swapped-out trees of a render in progress.
-GITIGNORE = """\
-.*.fleetgen-cache
-.*.fleetgen-staging
-.*.fleetgen-trash-*
-"""
 README = """\
 # {name}
 
@@ -101,5 +94,4 @@ def files(name: str, repo_url: str, kubernetes: str = "1.31", rendered: str = "r
         ".pre-commit-config.yaml": PRE_COMMIT.format(**values),
         WORKFLOW: workflow(),
         "README.md": README.format(**values),
-        ".gitignore": GITIGNORE,
     }

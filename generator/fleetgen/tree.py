@@ -22,7 +22,6 @@ from __future__ import annotations
 import ctypes
 import errno
 import fcntl
-import glob
 import hashlib
 import json
 import os
@@ -38,6 +37,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import cachedir
 from .errors import FleetgenError
 
 LOCK_NAME = ".fleetgen.lock"
@@ -185,7 +185,7 @@ def write(out: Path, rendered: Mapping[str, bytes], versions: Mapping[str, str],
         check_relpath(rel)
     with _exclusive(out) as held:
         _clear_leftovers(_sibling(out, "staging"))
-        _clear_trash(out)
+        _clear_trash()
         lock, present = read_lock(out), scan(out)
         _refuse_foreign(rendered, present, lock)
         gone = sorted(rel for rel in known if rel not in present)
@@ -215,10 +215,10 @@ def _clear_leftovers(staging: Path) -> None:
                             "its owner") from None
 
 
-def _clear_trash(out: Path) -> None:
+def _clear_trash() -> None:
     """Old trees whose background removal was killed: handed to a new remover; one still at work (it holds
     the trash's flock) is left alone. Never blocks a render."""
-    for trash in out.parent.glob(f".{glob.escape(out.name)}.fleetgen-trash-*"):
+    for trash in cachedir.trash().glob("*"):
         try:
             fd = os.open(trash, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
         except OSError:
@@ -272,7 +272,7 @@ def _swap_in(out: Path, rendered: Mapping[str, bytes], present: Mapping[str, Pat
         raise FleetgenError(f"cannot write {out}: {exc.strerror or exc} — the previous tree is unchanged") from exc
     finally:  # the new tree after a failure or Ctrl-C, the previous tree after the swap: never left behind
         if swapped and len(present) >= BACKGROUND_REMOVAL_FROM:
-            _remove_in_background(staging, _sibling(out, f"trash-{os.getpid()}-{time.monotonic_ns()}"))
+            _remove_in_background(staging, cachedir.trash() / f"{os.getpid()}-{time.monotonic_ns()}")
         _clear_leftovers(staging)
 
 
@@ -284,11 +284,13 @@ def _remove_in_background(old: Path, trash: Path) -> None:
     """Hand a swapped-out tree to a detached process: unlinking thousands of files costs more than rendering
     them on a slow disk (about 3 ms a file on this VM's ext4 under load), and nothing needs to wait for it.
 
-    It is renamed to a trash name first (one rename), so the staging name is free at once and a crash leaves
-    it where the next run's ``_clear_trash`` hands it to a remover again. The remover holds an flock on it
-    while it works (taken once this render releases the tree's lock), so later runs leave it alone. Any
-    failure here falls back to removing it in the foreground (``_clear_leftovers``)."""
+    It is first renamed into fleetgen's cache directory (``fleetgen.cachedir``, outside the repository, so a
+    ``git add -A`` right after the render never sees it), which only works on the same filesystem: otherwise,
+    or on any failure, it is removed in the foreground (``_clear_leftovers``) as before. A crash leaves it
+    there, where the next run's ``_clear_trash`` hands it to a remover again. The remover holds an flock on it
+    while it works (taken once this render releases the tree's lock), so later runs leave it alone."""
     try:
+        trash.parent.mkdir(parents=True, exist_ok=True)
         os.rename(old, trash)
     except OSError:
         return

@@ -17,7 +17,7 @@ the same fields => the same deterministic render reads the same fields and produ
 Targets not listed in ``CACHEABLE`` (one added by a later change) are rendered every time: if in
 doubt, render.
 
-The cache (``.<out>.fleetgen-cache`` beside the output directory, git-ignored) maps unit names to
+The cache (one JSON file per output directory in ``fleetgen.cachedir``, outside the repository) maps unit names to
 key, fields read, file digests and secret-scan hits, and records each owned file's
 (device, inode, size, mtime_ns) with its digest when ``render`` last wrote the tree. A reused
 unit's file is taken as unchanged without reading it when its stat matches; otherwise it is read
@@ -41,7 +41,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, cachedir
 from .model import Cluster, Fleet
 
 CACHE_FORMAT = 1
@@ -54,7 +54,7 @@ EVERYTHING = "*"
 
 
 def cache_path(out: Path) -> Path:
-    return out.parent / f".{out.name}.fleetgen-cache"
+    return cachedir.render_cache(out)
 
 
 @lru_cache(maxsize=1)
@@ -220,6 +220,7 @@ def save(out: Path, cache: Cache, owned: Mapping[str, str]) -> None:
     path = cache_path(out)
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_text(json.dumps(body, separators=(",", ":"), sort_keys=True), "utf-8")
         os.replace(tmp, path)
     except OSError:  # the cache only saves time: a directory it cannot be written to costs speed, not correctness
@@ -227,8 +228,9 @@ def save(out: Path, cache: Cache, owned: Mapping[str, str]) -> None:
 
 
 def _now_ns(out: Path) -> int:
-    """The filesystem's idea of now: the mtime of a file just written (clocks may differ on network mounts)."""
-    probe = cache_path(out).with_name(cache_path(out).name + f".{os.getpid()}.now")
+    """The output filesystem's idea of now: the mtime of a file just written beside the tree (clocks may differ
+    on network mounts)."""
+    probe = out.parent / f".{out.name}.fleetgen-now-{os.getpid()}"
     try:
         probe.write_bytes(b"")
         return os.lstat(probe).st_mtime_ns
