@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -27,6 +28,8 @@ import time
 from pathlib import Path
 
 from .synth import fleet_yaml
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _render_once(fleet_path: Path):
@@ -99,6 +102,62 @@ def _floor(fleet) -> dict:
     started = time.perf_counter()
     yaml.dump_all(docs, Dumper=yaml.CSafeDumper, sort_keys=False, default_flow_style=False)
     return {"seconds": time.perf_counter() - started, "documents": len(docs)}
+
+
+def _measure_floor(workdir: Path) -> dict:
+    from fleetgen import pipeline
+
+    loaded = pipeline.check(workdir / "fleet.yaml")
+    return _floor(loaded.fleet)
+
+
+def _cli(workdir: Path, *args: str) -> tuple[float, str]:
+    """Wall seconds of one ``fleetgen`` command in a fresh process (what a pre-commit hook pays), and its profile."""
+    from fleetgen import cachedir
+
+    for _ in range(600):  # the previous render's swapped-out tree is removed in the background: let it finish
+        if not list(cachedir.trash().glob("*")):
+            break
+        time.sleep(0.1)
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "fleetgen", *args, "--profile", str(workdir / "fleet.yaml")],
+                          check=True, capture_output=True, text=True, env={**os.environ, "CI": "1"})
+    return time.perf_counter() - started, done.stderr
+
+
+def _units(profile: str) -> str:
+    line = next((x for x in profile.splitlines() if x.startswith("units: ")), "")
+    return line.removeprefix("units: ").split(" (")[0]
+
+
+def _incremental_row(n: int) -> list:
+    """Full render from scratch; then one cluster edited, and one workload edited, each rendered and checked."""
+    with tempfile.TemporaryDirectory(prefix=f"fleetgen-bench-inc-{n}-") as tmp:
+        work = Path(tmp)
+        text = fleet_yaml(n)
+        (work / "fleet.yaml").write_text(text)
+        floor = json.loads(subprocess.run([sys.executable, "-m", "bench.run", "--child", "floor", tmp], check=True,
+                                          capture_output=True, text=True, cwd=ROOT).stdout)["seconds"]
+        full, _ = _cli(work, "render", "--full")
+        (work / "fleet.yaml").write_text(text.replace("    max: 8\n", "    max: 9\n", 1))
+        cluster_render, profile = _cli(work, "render")
+        cluster_check, _ = _cli(work, "check")
+        cluster_units = _units(profile)
+        (work / "fleet.yaml").write_text(text.replace("    max: 8\n", "    max: 9\n", 1)
+                                         .replace("  replicas: 2\n", "  replicas: 3\n", 1))
+        workload_render, profile = _cli(work, "render")
+        workload_check, _ = _cli(work, "check")
+        rows = [n, f"{full:.2f}", f"{floor:.2f}", f"{full / floor:.2f}"]
+        for seconds in (cluster_render, cluster_check, workload_render, workload_check):
+            rows += [f"{seconds:.2f}", f"{seconds / full:.2f}", f"{seconds / floor:.2f}"]
+        return rows + [cluster_units, _units(profile)]
+
+
+def _incremental_table(sizes: list[int]) -> str:
+    head = ["clusters", "full render", "libyaml floor", "full/floor"]
+    for what in ("one-cluster render", "one-cluster check", "one-workload render", "one-workload check"):
+        head += [what, "/full", "/floor"]
+    return _markdown(head + ["units (cluster edit)", "units (workload edit)"], [_incremental_row(n) for n in sizes])
 
 
 def _measure_lint(workdir: Path) -> dict:
@@ -187,19 +246,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", default="50,500,5000")
     ap.add_argument("--lint-sizes", default="500,5000,10000")
     ap.add_argument("--repeat", type=int, default=3, help="lint: runs of each side, the fastest is kept")
-    ap.add_argument("--only", choices=("render", "lint"), help="print one table only")
+    ap.add_argument("--only", choices=("render", "lint", "incremental"), help="print one table only")
+    ap.add_argument("--incremental-sizes", default="500,5000")
     ap.add_argument("--child", nargs=2, metavar=("KIND", "DIR"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
         gc.disable()  # as the fleetgen CLI does (generator/fleetgen/main.py)
         kind, workdir = args.child
-        measure = {"render": _measure_render, "lint": _measure_lint, "pyyaml": _measure_pyyaml}[kind]
+        measure = {"render": _measure_render, "lint": _measure_lint, "pyyaml": _measure_pyyaml,
+                   "floor": _measure_floor}[kind]
         print(json.dumps(measure(Path(workdir))))
         return 0
-    if args.only != "lint":
+    if args.only in (None, "render"):
         print("render (seconds per stage; ratio = render / libyaml floor)\n")
         print(_render_table([int(x) for x in args.sizes.split(",") if x]))
-    if args.only != "render":
+    if args.only in (None, "incremental"):
+        print("incremental (wall seconds of `fleetgen render` / `check` in a fresh process; ratios to the full "
+              "render from scratch and to the libyaml floor)\n")
+        print(_incremental_table([int(x) for x in args.incremental_sizes.split(",") if x]))
+    if args.only in (None, "lint"):
         print("lint (load + validate + lint, seconds; ratio = total / PyYAML C load of the same file)\n")
         print(_lint_table([int(x) for x in args.lint_sizes.split(",") if x], args.repeat))
     return 0

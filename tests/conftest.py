@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,12 @@ from fleetgen.upstream.cel import Rules
 from fleetgen.upstream.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _render_cache_in_tmp(tmp_path_factory):
+    """The incremental render's cache (fleetgen.cachedir) goes to a temporary directory, not ~/.cache."""
+    os.environ["FLEETGEN_CACHE_DIR"] = str(tmp_path_factory.mktemp("fleetgen-cache"))
 EXAMPLE = ROOT / "fleet.yaml"
 
 

@@ -13,7 +13,7 @@ import multiprocessing
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from .findings import ERROR, Finding, Issue
 from .model import Fleet
@@ -155,7 +155,11 @@ def patch_findings(produced: Produced, doc) -> list[Finding]:
     return sorted(replace(f, hint=f.hint or BY_ID[f.rule].fix) for f in placed if not doc.suppressed(f))
 
 
-def leaked(produced: Produced, out_label: str) -> list[Finding]:
+class Scanned(Protocol):
+    leaks: tuple[tuple[str, int, str, str], ...]
+
+
+def leaked(produced: Scanned, out_label: str) -> list[Finding]:
     """The final scan's hits as findings: a credential in the rendered bytes means nothing is written."""
     return [Finding(f"{out_label}/{rel}", line, 1, "secret-material", ERROR,
                     f"{kind} in the rendered output ({masked}); nothing was written",

@@ -22,6 +22,7 @@ class Stages:
 
     def __init__(self, progress: bool = False):
         self.times: dict[str, float] = {}
+        self.notes: list[str] = []  # lines --profile prints under the table (e.g. units reused and why not)
         self.current = ""
         self.done = 0
         self.total = 0
@@ -55,7 +56,7 @@ class Stages:
     def table(self) -> str:
         rows = [f"{name:<10} {seconds:8.3f} s" for name, seconds in self.times.items()]
         total = sum(self.times.values())
-        return "\n".join(["stage         seconds", *rows, f"{'total':<10} {total:8.3f} s"]) + "\n"
+        return "\n".join(["stage         seconds", *rows, f"{'total':<10} {total:8.3f} s"]) + "\n" + "".join(self.notes)
 
     def _draw_loop(self) -> None:
         while not self._stop.wait(PROGRESS_EVERY):

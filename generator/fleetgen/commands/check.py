@@ -11,6 +11,7 @@ import click
 from .. import pipeline, tree
 from ..drift import as_finding, unified
 from ..findings import exit_code
+from ..incremental import produce as produce_incremental
 from ..produce import patch_findings, produce
 from ..report import LINT_FORMATS, text
 from ..stages import Stages, wants_progress
@@ -32,11 +33,16 @@ def display(path: Path) -> str:
               help="Also validate every rendered document against the vendored upstream schemas and CEL rules "
                    "(what validate-rendered checks, without reading the tree back).")
 @profile_option
-def command(fleet, out, fmt, schemas, profile) -> None:
-    """Fail (exit 1) when the rendered tree is stale, hand-edited or holds stray manifests."""
+@click.option("--full", is_flag=True,
+              help="Render everything and read every file of the tree, trusting nothing the last render recorded.")
+def command(fleet, out, fmt, schemas, profile, full) -> None:
+    """Fail (exit 1) when the rendered tree is stale, hand-edited or holds stray manifests.
+
+    Without --full (or --schemas), units unchanged since the last render are not rendered again, and
+    their files are read only when their size, mtime or inode changed (see README, "Incremental render")."""
     stages = Stages(progress=wants_progress())
     try:
-        code, output = _check(fleet, out, fmt, stages, schemas)
+        code, output = _check(fleet, out, fmt, stages, schemas, full)
     finally:
         stages.close()  # the progress line is gone before the report is printed
         if profile:
@@ -45,15 +51,20 @@ def command(fleet, out, fmt, schemas, profile) -> None:
     sys.exit(code)
 
 
-def _check(fleet, out, fmt, stages: Stages, schemas: bool = False) -> tuple[int, str]:
+def _check(fleet, out, fmt, stages: Stages, schemas: bool = False, full: bool = False) -> tuple[int, str]:
     loaded = pipeline.check(fleet, out, stages)
     if not loaded.ok:
         return 1, LINT_FORMATS[fmt](loaded.findings, colour=colour())
     target = out or pipeline.output_dir(fleet, loaded.fleet)
     label = display(target)
-    produced = produce(loaded.fleet, fleet.name, stages, schemas=label if schemas else None)
+    if schemas or full:
+        produced, known = produce(loaded.fleet, fleet.name, stages, schemas=label if schemas else None), None
+    else:
+        produced = produce_incremental(loaded.fleet, loaded.doc.data, fleet.name, target, stages)
+        known = produced.known
+        stages.notes.append(produced.summary())
     with stages.stage("compare"):
-        drift = tree.compare(target, produced.files)
+        drift = tree.compare(target, produced.files, known)
     findings = [as_finding(d, label) for d in drift]
     upstream = sorted(produced.upstream.findings) if schemas else []
     patched = patch_findings(produced, loaded.doc)

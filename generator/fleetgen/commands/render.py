@@ -6,10 +6,11 @@ import sys
 
 import click
 
-from .. import pipeline, tree
+from .. import pipeline, tree, units
 from ..drift import as_finding
 from ..findings import exit_code
-from ..produce import leaked, patch_findings, produce
+from ..incremental import produce
+from ..produce import leaked, patch_findings
 from ..report import text
 from ..stages import Stages, wants_progress
 from .check import display, stray_summary
@@ -20,11 +21,15 @@ from .common import colour, fleet_argument, out_option, profile_option
 @fleet_argument
 @out_option
 @profile_option
-def command(fleet, out, profile) -> None:
-    """Render FLEET into the output tree. A fleet with error findings renders nothing (exit 1)."""
+@click.option("--full", is_flag=True, help="Render every unit, ignoring the cache of the previous render.")
+def command(fleet, out, profile, full) -> None:
+    """Render FLEET into the output tree. A fleet with error findings renders nothing (exit 1).
+
+    Only the render units whose inputs changed since the last render are rendered (see README,
+    "Incremental render"); the tree is byte-identical to a full render's."""
     stages = Stages(progress=wants_progress())
     try:
-        code, report, summary = _render(fleet, out, stages)
+        code, report, summary = _render(fleet, out, stages, full)
     finally:
         stages.close()  # the progress line is gone before anything else is printed
         if profile:
@@ -34,14 +39,15 @@ def command(fleet, out, profile) -> None:
     sys.exit(code)
 
 
-def _render(fleet, out, stages: Stages) -> tuple[int, str, str]:
+def _render(fleet, out, stages: Stages, full: bool = False) -> tuple[int, str, str]:
     """(exit code, findings to show, one-line summary)."""
     loaded = pipeline.check(fleet, out, stages)
     report = text.render(loaded.findings, suppressed=loaded.suppressed, colour=colour()) if loaded.findings else ""
     if not loaded.ok:
         return 1, report, "fleetgen: nothing rendered: fix the errors above first"
     target = out or pipeline.output_dir(fleet, loaded.fleet)
-    produced = produce(loaded.fleet, fleet.name, stages)
+    produced = produce(loaded.fleet, loaded.doc.data, fleet.name, target, stages, full)
+    stages.notes.append(produced.summary())
     patched = patch_findings(produced, loaded.doc)
     if exit_code(patched):
         return 1, report + text.render(patched, colour=colour()), "fleetgen: nothing rendered: a patch does not apply"
@@ -50,8 +56,10 @@ def _render(fleet, out, stages: Stages) -> tuple[int, str, str]:
     if secrets:
         return 1, report + text.render(secrets, colour=colour()), "fleetgen: nothing rendered: a credential would leak"
     with stages.stage("write"):
-        result = tree.write(target, produced.files, produced.versions, produced.settled)
-    summary = (f"rendered {len(produced.files)} files into {display(target)}: {len(result.written)} written, "
+        result = tree.write(target, produced.files, produced.versions, produced.known, produced.digests,
+                            after=lambda out: units.save(out, produced.cache, produced.digests),
+                            settled=produced.settled)
+    summary = (f"rendered {len(produced.digests)} files into {display(target)}: {len(result.written)} written, "
                f"{result.unchanged} unchanged, {len(result.deleted)} deleted")
     if result.strays:  # what `check` reports as orphans: fail here too, so the pre-commit hook agrees with CI
         strays = [as_finding(tree.Drift("orphan", rel, tree.STRAY), display(target)) for rel in result.strays]

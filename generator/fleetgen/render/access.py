@@ -100,10 +100,17 @@ KARMADA_POLICIES = ("policy.karmada.io", ("overridepolicies", "propagationpolici
 
 
 def render(fleet: Fleet) -> list[File]:
-    files = [File(f"clusters/{c.name}/access.yaml", tuple(access_documents(fleet, c))) for c in fleet.clusters]
-    if fleet.karmada_server and fleet.workloads:
-        files.append(File(KARMADA_ACCESS, tuple(karmada_access_documents(fleet))))
-    return files
+    return [*(f for c in fleet.clusters for f in cluster_files(fleet, c)), *fleet_files(fleet)]
+
+
+def cluster_files(fleet: Fleet, cluster: Cluster) -> list[File]:
+    """One cluster's RBAC file (a render unit of ``fleetgen.units``)."""
+    return [File(f"clusters/{cluster.name}/access.yaml", tuple(access_documents(fleet, cluster)))]
+
+
+def fleet_files(fleet: Fleet) -> list[File]:
+    return [File(KARMADA_ACCESS, tuple(karmada_access_documents(fleet)))] if fleet.karmada_server and fleet.workloads \
+        else []
 
 
 def access_documents(fleet: Fleet, cluster: Cluster) -> list[dict[str, Any]]:
@@ -186,8 +193,9 @@ def namespace_kinds(fleet: Fleet, cluster: Cluster, namespace: str) -> list[tupl
     if namespace != MONITORING_NAMESPACE:
         sets = [a for a in delivered_sets(fleet) if a.namespace == namespace and matches(a.clusters, cluster.labels)]
         return [*DEPLOYABLE, *((group, (resource,)) for a in sets for group, resource in a.extra_resources)]
-    probe = fleet.clusters[0]  # every cluster's monitoring dir has the same kinds
-    return [(api_group(d), (plural(d["kind"]),)) for d in spoke_documents(fleet, probe)
+    # the cluster's own monitoring dir (not another cluster's: a file reads only its own cluster, so
+    # fleetgen.units can reuse it when another cluster changes)
+    return [(api_group(d), (plural(d["kind"]),)) for d in spoke_documents(fleet, cluster)
             if "namespace" in d["metadata"]]
 
 

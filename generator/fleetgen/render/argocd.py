@@ -114,12 +114,18 @@ PLATFORM_CLUSTER_KINDS = (("", "Namespace"), ("policy.karmada.io", "ClusterTaint
 
 def render(fleet: Fleet) -> list[File]:
     """Cluster Secrets, Karmada's, and the ApplicationSets; projects.py renders the AppProjects and root app."""
-    files = [
-        *(cluster_file(fleet, c) for c in registered(fleet)),
-        *_karmada_files(fleet),
-        *(appset_file(fleet, a) for a in delivered_sets(fleet)),
-    ]
+    files = [*(f for c in fleet.clusters for f in cluster_files(fleet, c)), *fleet_files(fleet)]
     return sorted(files, key=lambda f: f.path)
+
+
+def cluster_files(fleet: Fleet, cluster: Cluster) -> list[File]:
+    """The files of one cluster (a render unit of ``fleetgen.units``): its cluster Secret or agent namespace."""
+    return [cluster_file(fleet, cluster)] if cluster.registered else []
+
+
+def fleet_files(fleet: Fleet) -> list[File]:
+    """Everything else: Karmada's files and the ApplicationSets."""
+    return [*_karmada_files(fleet), *(appset_file(fleet, a) for a in delivered_sets(fleet))]
 
 
 # ---------------------------------------------------------------- shared helpers

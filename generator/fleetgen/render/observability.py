@@ -51,6 +51,11 @@ EXTERNAL_DNS_HOSTNAME = "external-dns.alpha.kubernetes.io/hostname"
 
 
 def render(fleet: Fleet) -> list[File]:
+    return [*fleet_files(fleet), *(f for c in fleet.clusters for f in cluster_files(fleet, c))]
+
+
+def fleet_files(fleet: Fleet) -> list[File]:
+    """The hub's files: the Querier with one store gateway per cluster, its namespace and datasource."""
     hub = [querier_deployment(fleet), querier_service()]
     for cluster in fleet.clusters:
         name = store_name(cluster.name)
@@ -60,9 +65,12 @@ def render(fleet: Fleet) -> list[File]:
              File("hub/observability/thanos-querier.yaml", tuple(hub))]
     if fleet.grafana_enabled:
         files.append(File("hub/observability/grafana-datasource.yaml", (grafana_datasource(),)))
-    files += [File(f"clusters/{c.name}/monitoring/prometheus.yaml", tuple(spoke_documents(fleet, c)))
-              for c in fleet.clusters]
     return files
+
+
+def cluster_files(fleet: Fleet, cluster: Cluster) -> list[File]:
+    """One spoke's monitoring file (a render unit of ``fleetgen.units``)."""
+    return [File(f"clusters/{cluster.name}/monitoring/prometheus.yaml", tuple(spoke_documents(fleet, cluster)))]
 
 
 def sidecar_endpoints(fleet: Fleet) -> list[str]:

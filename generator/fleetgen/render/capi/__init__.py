@@ -95,10 +95,19 @@ IDENTITIES = "hub/capi-identities/aws.yaml"  # outside hub/capi/, where every na
 
 def render(fleet) -> list[File]:
     """One file per provisioned cluster (``imported`` clusters render nothing), plus the AWS identities."""
-    provisioned = [c for c in fleet.clusters if c.provisioned]
-    files = [File(f"hub/capi/{c.name}.yaml", tuple(cluster_documents(c, fleet.mesh))) for c in provisioned]
-    aws_identities = identities(provisioned)
-    return files + ([File(IDENTITIES, tuple(aws_identities))] if aws_identities else [])
+    return [*(f for c in fleet.clusters for f in cluster_files(fleet, c)), *fleet_files(fleet)]
+
+
+def cluster_files(fleet, cluster: Cluster) -> list[File]:
+    """One provisioned cluster's file (a render unit of ``fleetgen.units``)."""
+    return [File(f"hub/capi/{cluster.name}.yaml", tuple(cluster_documents(cluster, fleet.mesh)))] \
+        if cluster.provisioned else []
+
+
+def fleet_files(fleet) -> list[File]:
+    """The AWS identities every provisioned AWS cluster names."""
+    aws_identities = identities([c for c in fleet.clusters if c.provisioned])
+    return [File(IDENTITIES, tuple(aws_identities))] if aws_identities else []
 
 
 def hub_cluster_scoped(fleet) -> list[Doc]:

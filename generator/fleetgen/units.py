@@ -1,0 +1,252 @@
+"""Content-addressed render units: what an incremental ``render`` / ``check`` may skip, and why.
+
+A *unit* is one render target's files for one cluster (``cluster_files(fleet, cluster)`` of the
+targets that define it: capi, argocd, access, observability) or a target's fleet-wide rest
+(``fleet_files``, or the whole target when it is not split). A unit runs against a tracing view of
+the Fleet that records which Fleet fields it read; its key is the SHA-256 of
+
+- the *salt*: fleetgen's version, the Python minor version, the bytes of every ``.py`` file of the
+  fleetgen package (so any change to fleetgen's code invalidates every unit), the fleet file's name
+  (it is in every header) and every top-level section of fleet.yaml except ``clusters``,
+  ``workloads`` and ``defaults`` (sections fleetgen may read outside the model, e.g. patches);
+- its cluster, whole (``repr`` of the frozen model object, positions included), for a cluster unit;
+- the value of every Fleet field it read (a method or property counts as reading every field).
+
+The key is recomputed from the fields recorded last time: same code, same cluster, same values of
+the same fields => the same deterministic render reads the same fields and produces the same bytes.
+Targets not listed in ``CACHEABLE`` (one added by a later change) are rendered every time: if in
+doubt, render.
+
+The cache (one JSON file per output directory in ``fleetgen.cachedir``, outside the repository) maps unit names to
+key, fields read, file digests and secret-scan hits, and records each owned file's
+(device, inode, size, mtime_ns) with its digest when ``render`` last wrote the tree. A reused
+unit's file is taken as unchanged without reading it when its stat matches; otherwise it is read
+and its digest compared; a missing or different file makes the unit render again (so ``check``
+shows the real diff). Stat failure modes: a tool that rewrites a file in place keeping its size
+and restoring its mtime, or a filesystem with coarse timestamps where a same-size edit lands within
+one tick of fleetgen's write (files modified within ``RACY_NS`` of being recorded are always
+re-read, as git does for "racily clean" entries). ``check --full`` / ``render --full`` ignore the cache.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from . import __version__, cachedir
+from .model import Cluster, Fleet
+
+CACHE_FORMAT = 1
+RACY_NS = 100_000_000  # a file modified within 0.1 s of being recorded is re-read next time
+CACHEABLE = frozenset(f"fleetgen.render.{m}" for m in (
+    "capi", "argocd", "projects", "access", "karmada", "observability", "cilium", "security", "index"))
+UNSALTED = ("clusters", "workloads", "defaults")  # read through the model, so keyed per unit
+FIELDS = tuple(f.name for f in dataclasses.fields(Fleet))
+EVERYTHING = "*"
+
+
+def cache_path(out: Path) -> Path:
+    return cachedir.render_cache(out)
+
+
+@lru_cache(maxsize=1)
+def code_digest() -> str:
+    """This fleetgen's :func:`source_digest`."""
+    return source_digest(Path(__file__).resolve().parent, __version__)
+
+
+def source_digest(root: Path, version: str) -> str:
+    """A fleetgen version, the Python minor version and the source of every module of the package at ``root``."""
+    h = hashlib.sha256(f"fleetgen {version} python {sys.version_info[0]}.{sys.version_info[1]}\n".encode())
+    for path in sorted(root.rglob("*.py")):
+        h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def salt(raw: Mapping[str, Any], source: str) -> str:
+    """What every unit's key includes: the code, the header's source name, fleet.yaml outside the model's units."""
+    rest = {k: v for k, v in raw.items() if k not in UNSALTED}
+    text = json.dumps([code_digest(), source, rest], sort_keys=True, default=repr, ensure_ascii=False)
+    return _sha(text)
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class Unkeyable(Exception):
+    """A value whose repr is not its content (an object address): its unit is always rendered."""
+
+
+def _canonical(value: Any) -> str:
+    text = repr(value)
+    if " at 0x" in text:
+        raise Unkeyable(text[:80])
+    return text
+
+
+class Inputs:
+    """Digests of the fleet's parts, each computed once per run."""
+
+    def __init__(self, fleet: Fleet):
+        self.fleet = fleet
+        self._fields: dict[str, str] = {}
+        self._clusters: dict[str, str] = {}
+
+    def cluster(self, cluster: Cluster) -> str:
+        if cluster.name not in self._clusters:
+            self._clusters[cluster.name] = _sha(_canonical(cluster))
+        return self._clusters[cluster.name]
+
+    def computed(self) -> tuple[dict[str, str], dict[str, str]]:
+        """The field and cluster digests computed so far (recorded in the cache to explain the next run)."""
+        return dict(self._fields), dict(self._clusters)
+
+    def field(self, name: str) -> str:
+        if name not in self._fields:
+            if name == EVERYTHING:
+                value = "".join(self.field(f) for f in FIELDS)
+            elif name == "clusters":
+                value = "".join(self.cluster(c) for c in self.fleet.clusters)
+            elif name in FIELDS:
+                value = _canonical(getattr(self.fleet, name))
+            else:
+                raise Unkeyable(name)
+            self._fields[name] = _sha(value)
+        return self._fields[name]
+
+
+class Traced:
+    """The Fleet as a unit sees it: every attribute read is recorded (a method or property as everything)."""
+
+    def __init__(self, fleet: Fleet, reads: set[str]):
+        object.__setattr__(self, "_fleet", fleet)
+        object.__setattr__(self, "_reads", reads)
+
+    def __getattr__(self, name: str) -> Any:
+        """Only called for a name not read yet: it is then kept in the instance (later reads cost nothing)."""
+        self._reads.add(name if name in FIELDS else EVERYTHING)
+        value = getattr(self._fleet, name)
+        self.__dict__[name] = value
+        return value
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise dataclasses.FrozenInstanceError(name)
+
+
+@dataclass(frozen=True)
+class Unit:
+    name: str  # "<module>:fleet" | "<module>:cluster/<name>" | "<module>:all"
+    run: Callable[[Any], list]  # (traced) Fleet -> list[File]
+    cluster: Cluster | None = None
+    cacheable: bool = True
+
+
+def plan(targets) -> Callable[[Fleet], list[Unit]]:
+    """The units of ``targets`` for a fleet: split targets give one unit per cluster plus their rest."""
+
+    def units(fleet: Fleet) -> list[Unit]:
+        out: list[Unit] = []
+        for target in targets:
+            module = sys.modules[target.__module__]
+            name, cacheable = module.__name__, module.__name__ in CACHEABLE
+            per_cluster, rest = getattr(module, "cluster_files", None), getattr(module, "fleet_files", None)
+            if per_cluster is None or rest is None:
+                out.append(Unit(f"{name}:all", target, None, cacheable))
+                continue
+            out.append(Unit(f"{name}:fleet", rest, None, cacheable))
+            out += [Unit(f"{name}:cluster/{c.name}", _bind(per_cluster, c), c, cacheable) for c in fleet.clusters]
+        return out
+
+    return units
+
+
+def _bind(per_cluster, cluster: Cluster):
+    return lambda fleet: per_cluster(fleet, cluster)
+
+
+def key(unit: Unit, inputs: Inputs, base: str, reads) -> str:
+    """The unit's key for these fields read; raises Unkeyable."""
+    parts = [base, unit.name, inputs.cluster(unit.cluster) if unit.cluster else ""]
+    parts += [f"{name}={inputs.field(name)}" for name in sorted(reads)]
+    return _sha("\n".join(parts))
+
+
+# ---------------------------------------------------------------- the cache file
+
+
+@dataclass
+class Cache:
+    salt: str = ""
+    units: dict[str, dict] = field(default_factory=dict)  # name -> {key, reads, files: {rel: digest}, leaks}
+    stats: dict[str, list] = field(default_factory=dict)  # rel -> [dev, ino, size, mtime_ns, digest]
+    fields: dict[str, str] = field(default_factory=dict)  # Fleet field -> digest, for --profile's "why"
+    clusters: dict[str, str] = field(default_factory=dict)  # cluster -> digest, likewise
+
+
+def load(out: Path, expected_salt: str) -> Cache:
+    """The cache beside ``out``; empty when missing, unreadable, of another format or another salt."""
+    try:
+        body = json.loads(cache_path(out).read_bytes())
+        if body.get("format") != CACHE_FORMAT or body.get("salt") != expected_salt:
+            return Cache(expected_salt)
+        return Cache(expected_salt, dict(body["units"]), dict(body["stats"]), dict(body["fields"]),
+                     dict(body["clusters"]))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return Cache(expected_salt)
+
+
+def save(out: Path, cache: Cache, owned: Mapping[str, str]) -> None:
+    """Record ``cache.units`` and the stat of every owned file (``owned``: rel -> digest), atomically."""
+    now = _now_ns(out)
+    stats = {}
+    for rel, digest in owned.items():
+        try:
+            info = os.lstat(out / rel)
+        except OSError:
+            continue
+        if info.st_mtime_ns < now - RACY_NS:
+            stats[rel] = [info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, digest]
+    body = {"format": CACHE_FORMAT, "generator": "fleetgen", "salt": cache.salt, "units": cache.units,
+            "stats": stats, "fields": cache.fields, "clusters": cache.clusters}
+    path = cache_path(out)
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(body, separators=(",", ":"), sort_keys=True), "utf-8")
+        os.replace(tmp, path)
+    except OSError:  # the cache only saves time: a directory it cannot be written to costs speed, not correctness
+        tmp.unlink(missing_ok=True)
+
+
+def _now_ns(out: Path) -> int:
+    """The output filesystem's idea of now: the mtime of a file just written beside the tree (clocks may differ
+    on network mounts)."""
+    probe = out.parent / f".{out.name}.fleetgen-now-{os.getpid()}"
+    try:
+        probe.write_bytes(b"")
+        return os.lstat(probe).st_mtime_ns
+    except OSError:
+        return 0
+    finally:
+        probe.unlink(missing_ok=True)
+
+
+def stat_matches(out: Path, rel: str, digest: str, cache: Cache) -> bool:
+    """The file at ``rel`` is the one recorded with ``digest`` when its stat is unchanged (not read)."""
+    recorded = cache.stats.get(rel)
+    if not recorded or recorded[4] != digest:
+        return False
+    try:
+        info = os.lstat(f"{out}/{rel}")  # a string join: pathlib costs more than the lstat here
+    except OSError:
+        return False
+    return [info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns] == recorded[:4]
