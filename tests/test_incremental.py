@@ -96,7 +96,10 @@ def edit_revision(data, rng):
 
 def edit_server(data, rng):
     c = rng.choice([c for c in data["clusters"] if "server" in c])
-    c["server"] = f"https://api-{rng.randint(0, 99)}.fleet.example.com"
+    if c["provider"]["type"] == "vsphere":  # kube-vip serves an IPv4 address on 6443 (lint control-plane-vip)
+        c["server"] = f"https://10.9.{rng.randint(0, 99)}.10:6443"
+    else:
+        c["server"] = f"https://api-{rng.randint(0, 99)}.fleet.example.com"
 
 
 EDITS = [edit_pool, edit_tier, edit_replicas, edit_image, edit_remove, edit_add, edit_shuffle, edit_revision,
