@@ -27,8 +27,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .destinations import destination_server
 from .model import Fleet
-from .render.argocd import destination_server
 
 if TYPE_CHECKING:
     from .diff import DocumentDiff, PlanDelta

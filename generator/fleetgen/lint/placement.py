@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from ..findings import WARNING, Issue, issue
 from ..model import Selector
+from ..overriders import unsupported_patches
 from ..selectors import select
 from .registry import Context, rule
 
@@ -104,8 +105,6 @@ def override_unsupported(ctx: Context) -> Iterator[Issue]:
     Overrides are rendered as Karmada `plaintext` overriders, which support only `add`, `remove`
     and `replace`; a `move`, `copy` or `test` would be silently dropped.
     """
-    from ..render.karmada import unsupported_patches
-
     for w in ctx.fleet.workloads:
         for path, reason in unsupported_patches(w):
             yield issue("override-unsupported", path, reason)

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..destinations import destination_server
 from ..model import Fleet
-from ..render.argocd import destination_server
 from ..selectors import select
 
 

@@ -71,6 +71,7 @@ import json
 from types import MappingProxyType
 from typing import Any
 
+from ..destinations import destination_server
 from ..model import (
     AGENT_PROJECT_PREFIX,
     PLATFORM_PROJECT,
@@ -105,7 +106,6 @@ AKS_LOGIN = "workloadidentity"
 MONITORING_SET = "fleet-spoke-monitoring"
 MONITORING_NAMESPACE = "monitoring"
 KARMADA_CLUSTER = "karmada"
-RESOURCE_PROXY = "argocd-agent-resource-proxy.{namespace}.svc:9090"
 # Karmada-side cluster-scoped kinds fleetgen syncs itself (karmada/cluster-taint-policy.yaml).
 PLATFORM_CLUSTER_KINDS = (("", "Namespace"), ("policy.karmada.io", "ClusterTaintPolicy"))
 
@@ -130,14 +130,6 @@ def registered(fleet: Fleet, mode: str | None = None) -> list[Cluster]:
 def agent_namespace(cluster: Cluster) -> str:
     """The hub namespace holding a pull-mode cluster's Applications: named after its agent."""
     return cluster.name
-
-
-def destination_server(fleet: Fleet, cluster: Cluster) -> str:
-    """The server Argo CD knows a cluster by: its API, or for pull mode the principal's resource proxy."""
-    if cluster.argocd_mode == "pull":
-        proxy = RESOURCE_PROXY.format(namespace=fleet.argocd_namespace)
-        return f"https://{proxy}?agentName={cluster.name}"
-    return str(cluster.server)
 
 
 def escape_go_template(text: str) -> str:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ..destinations import RESOURCE_PROXY
 from ..model import Cluster, Fleet
 from ..plan.applications import applications
 from ..plan.split import placements
 from . import File
-from .argocd import RESOURCE_PROXY
 from .karmada import FAILOVER_FLAGS, member_commands
 from .security import PRINCIPAL_VALUES
 
