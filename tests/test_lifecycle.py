@@ -129,16 +129,16 @@ def test_external_vsphere_needs_no_control_plane_server():
 
 
 def test_diff_shows_external_to_managed_as_adoption_not_a_new_cluster():
-    from fleetgen.diff import plan_delta
+    from fleetgen.plan.delta import plan_delta
     from fleetgen.report.diff_text import plan_lines
 
     base = fleet_from_text(FLEET)
     head = fleet_from_text(FLEET.replace("  - name: aks-prod\n", "  - name: aks-prod\n    lifecycle: managed\n"))
-    delta = plan_delta(base, head)
+    delta = plan_delta(base, head, {})
     assert delta.adopted == ("aks-prod",) and delta.released == ()
     assert not delta.applications_added and not delta.pending_added
     assert "Cluster API adoption (existing clusters, not new ones): aks-prod" in plan_lines(delta)
-    back = plan_delta(head, base)
+    back = plan_delta(head, base, {})
     assert back.released == ("aks-prod",)
     assert any("Cluster API DELETES the cluster" in line for line in plan_lines(back))
 

@@ -54,11 +54,8 @@ def command(fleet, out, failed, uids, fmt) -> None:
     lost = check_failed(failed, {c.name for c in model.clusters})
     uid_map = parse_uids(uids, {w.name for w in model.workloads})
     lock = tree.read_lock(out or pipeline.output_dir(fleet, model))
-    plan = build_plan(model, lock.versions, lost, uid_map)
-    adopting = adoptions(model, lock.files, lock.versions)
-    if adopting:  # only then, like failover: the contract's keys stay as they are
-        plan["adoptions"] = adopting
+    plan = build_plan(model, lock.versions, lost, uid_map, adoptions(model, lock.files, lock.versions))
     if fmt == "json":
-        emit(json.dumps(plan, indent=2, ensure_ascii=False) + "\n")
+        emit(json.dumps(plan.as_json(), indent=2, ensure_ascii=False) + "\n")
     else:
         emit((plan_text.markdown if fmt == "markdown" else plan_text.text)(plan, lost))

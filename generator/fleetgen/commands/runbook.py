@@ -4,7 +4,7 @@ Each one reads fleet.yaml, edits its text (``fleetgen.edit``), lints the edited 
 as ``fleetgen lint`` would, and only then replaces the file atomically (a temporary file in the
 same directory, the original mode kept, ``os.replace``). ``--dry-run`` prints the unified diff
 instead. Either way it ends with the plan delta: what Argo CD, Karmada and the upgrade waves
-will do differently, from ``build_plan`` before and after.
+will do differently (``plan.delta.plan_delta``, rendered by ``report.plan_text.delta_text``).
 
 Concurrent runs never lose an edit: each command holds fleet.yaml's lock (an flock on the file)
 from before it reads the file until after it replaced it, so a second command waits, then reads
@@ -24,7 +24,6 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -33,8 +32,8 @@ from ..edit import FleetText
 from ..errors import FleetgenError
 from ..findings import Finding
 from ..model import Fleet
-from ..plan import build_plan
-from ..report import text
+from ..plan.delta import plan_delta
+from ..report import plan_text, text
 from .check import display
 from .common import colour
 
@@ -149,7 +148,8 @@ def finish(session: Session, new_text: str, dry_run: bool) -> pipeline.Loaded | 
     else:
         _replace(session, candidate)
         click.echo(f"updated {session.label}")
-    click.echo(delta_text(plan_delta(session.fleet, after.fleet, session.versions)), nl=False)
+    assert after.fleet is not None
+    click.echo(plan_text.delta_text(plan_delta(session.fleet, after.fleet, session.versions)), nl=False)
     return after
 
 
@@ -227,59 +227,3 @@ def _replace(session: Session, candidate: Path) -> None:
         os.fsync(directory)
     finally:
         os.close(directory)
-
-
-# ---------------------------------------------------------------- the plan delta
-
-
-def plan_delta(before: Fleet, after: Fleet | None, versions: Mapping[str, str]) -> list[str]:
-    """Lines describing how the plan changes, compared against the same rendered versions."""
-    assert after is not None
-    old, new = build_plan(before, versions), build_plan(after, versions)
-    lines = _applications(old["applications"], new["applications"])
-    lines += _placements(old["placements"], new["placements"])
-    lines += [f"+ pending registration: {c}" for c in new["pending"] if c not in old["pending"]]
-    lines += [f"- pending registration: {c}" for c in old["pending"] if c not in new["pending"]]
-    if old["upgrades"] != new["upgrades"]:
-        lines += waves_text(new["upgrades"])
-    return lines
-
-
-def delta_text(lines: list[str]) -> str:
-    if not lines:
-        return "plan: no change\n"
-    return "plan changes:\n" + "".join(f"  {line}\n" for line in lines)
-
-
-def waves_text(waves: list[dict[str, Any]]) -> list[str]:
-    if not waves:
-        return ["upgrade waves: none left (every rendered cluster is at its fleet.yaml version)"]
-    return ["upgrade waves (rendered tree -> fleet.yaml):"] + [
-        f"  wave {w['wave']}: {w['from']} -> {w['to']}: {', '.join(w['clusters'])}" for w in waves]
-
-
-def _applications(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[str]:
-    before, after = {a["name"]: a for a in old}, {a["name"]: a for a in new}
-    lines = []
-    for name in sorted(before.keys() | after.keys()):
-        a, b = before.get(name), after.get(name)
-        if a is None:
-            lines.append(f"+ application {name} ({b['applicationSet']}): {b['path']} -> {b['cluster']} "
-                         f"[{b['server']}] namespace {b['namespace']}")
-        elif b is None:
-            lines.append(f"- application {name} ({a['applicationSet']})")
-        elif a != b:
-            changed = ", ".join(f"{k} {a[k]} -> {b[k]}" for k in a if a[k] != b[k])
-            lines.append(f"~ application {name}: {changed}")
-    return lines
-
-
-def _placements(old: Mapping[str, Mapping[str, int]], new: Mapping[str, Mapping[str, int]]) -> list[str]:
-    lines = []
-    for workload in sorted(old.keys() | new.keys()):
-        a, b = old.get(workload, {}), new.get(workload, {})
-        moves = [f"{c} {a.get(c, '-')} -> {b.get(c, '-')}" for c in sorted(a.keys() | b.keys())
-                 if a.get(c) != b.get(c)]
-        if moves:
-            lines.append(f"~ workload {workload} replicas: {', '.join(moves)}")
-    return lines

@@ -137,7 +137,7 @@ def _argocd(fleet: Fleet) -> str:
     apps = applications(fleet)
     if not apps:
         return "## What Argo CD syncs\n\nNo applicationSets: Argo CD syncs only the hub part of this tree.\n"
-    rows = [(a["applicationSet"], f"`{a['name']}`", a["cluster"], f"`{a['path']}`", a["namespace"]) for a in apps]
+    rows = [(a.application_set, f"`{a.name}`", a.cluster, f"`{a.path}`", a.namespace) for a in apps]
     return ("## What Argo CD syncs\n\nThe Applications the ApplicationSet controller generates from the cluster "
             "Secrets in `hub/argocd/clusters/`.\n\n"
             + _table(("applicationSet", "application", "cluster", "path", "namespace"), rows))
