@@ -274,7 +274,7 @@ def test_markdown_of_a_5000_cluster_change_fits_githubs_limit(tmp_path):
     def rendered(data: dict, name: str):
         path = tmp_path / name
         path.write_text(json.dumps(data))
-        loaded = pipeline.check(path, None)
+        loaded = pipeline.load_and_lint(path, None)
         assert loaded.ok
         return loaded.fleet, produce(loaded.fleet, path.name).files
 

@@ -29,10 +29,9 @@ LAYERS: dict[str, tuple[int, str]] = {
     "fleetgen.compose": (0, "leaf"),
     "fleetgen.secrets": (0, "leaf"),
     "fleetgen.upstream": (0, "leaf"),
-    # reading (and editing) fleet.yaml's text
+    # reading fleet.yaml's text
     "fleetgen.construct": (1, "load"),
     "fleetgen.load": (1, "load"),
-    "fleetgen.edit": (1, "load"),
     # the model and the facts derived from it that several layers share
     "fleetgen.model": (2, "model"),
     "fleetgen.selectors": (2, "model"),
@@ -55,6 +54,7 @@ LAYERS: dict[str, tuple[int, str]] = {
     "fleetgen.pipeline": (5, "output"),
     "fleetgen.importer": (5, "output"),
     "fleetgen.scaffold": (5, "output"),
+    "fleetgen.edit": (5, "output"),
     # text, JSON, SARIF, markdown for people and machines
     "fleetgen.report": (6, "report"),
     # the command line

@@ -278,14 +278,14 @@ def test_every_lint_rule_has_a_positive_case():
 def test_suppression_is_counted(tmp_path):
     fleet = tmp_path / "fleet.yaml"
     fleet.write_text(CASES["suppressed"])
-    result = pipeline.check(fleet)
+    result = pipeline.load_and_lint(fleet)
     assert result.findings == [] and result.suppressed == 1
 
 
 def test_overlap_names_both_clusters_and_points_at_each(tmp_path):
     fleet = tmp_path / "fleet.yaml"
     fleet.write_text(CASES["cidr-overlap-pods"])
-    (finding,) = pipeline.check(fleet).findings
+    (finding,) = pipeline.load_and_lint(fleet).findings
     assert "prod-b" in finding.message and "prod-a" in finding.message
     assert finding.related == ((str(fleet), 21, 21),)
 
@@ -293,7 +293,7 @@ def test_overlap_names_both_clusters_and_points_at_each(tmp_path):
 def test_secret_is_masked(tmp_path):
     fleet = tmp_path / "fleet.yaml"
     fleet.write_text(CASES["secret-material"])
-    messages = " ".join(f.message for f in pipeline.check(fleet).findings)
+    messages = " ".join(f.message for f in pipeline.load_and_lint(fleet).findings)
     assert "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB" not in messages
 
 
@@ -311,7 +311,7 @@ def test_version_rules_against_rendered_tree(tmp_path, current, desired, rule):
     lock = tmp_path / "rendered" / ".fleetgen.lock"
     lock.parent.mkdir()
     lock.write_text(json.dumps({"files": {}, "kubernetesVersions": {"prod-a": current}}))
-    found = [f for f in pipeline.check(fleet).findings if f.rule == rule]
+    found = [f for f in pipeline.load_and_lint(fleet).findings if f.rule == rule]
     assert [(f.line, f.column) for f in found] == [(11, 22)]  # inherited from defaults: points there
 
 
@@ -322,4 +322,4 @@ def test_version_rules_quiet_on_safe_steps(tmp_path, current):
     lock = tmp_path / "rendered" / ".fleetgen.lock"
     lock.parent.mkdir()
     lock.write_text(json.dumps({"files": {}, "kubernetesVersions": {"prod-a": current}}))
-    assert not [f for f in pipeline.check(fleet).findings if f.rule in ("upgrade-skip", "version-downgrade")]
+    assert not [f for f in pipeline.load_and_lint(fleet).findings if f.rule in ("upgrade-skip", "version-downgrade")]

@@ -84,7 +84,7 @@ def validate(path: Path, stages: Stages | None = None) -> Loaded:
     return result
 
 
-def check(path: Path, out: Path | None = None, stages: Stages | None = None) -> Loaded:
+def load_and_lint(path: Path, out: Path | None = None, stages: Stages | None = None) -> Loaded:
     """Everything ``lint`` reports: syntax, schema, then every lint rule on the model."""
     stages = stages or Stages()
     result = validate(path, stages)

@@ -8,7 +8,6 @@ give another.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -138,7 +137,7 @@ def _validate(session: Session, name: str, environment: str, labels: Mapping[str
               help="Default: the newest version of the environment, else defaults.kubernetesVersion.")
 @out_option
 @dry_run_option
-def command(name, fleet, environment, region, provider, fields, labels, pools, version, out, dry_run) -> None:
+def command(name, fleet, environment, region, provider, fields, labels, pools, version, out, dry_run) -> int:
     """Append cluster NAME to FLEET with free pod/service (and node) CIDRs and mesh id from network.allocation."""
     session = open_fleet(fleet, out)
     options = {"name": name, "environment": environment, "region": region, "provider": provider,
@@ -149,12 +148,13 @@ def command(name, fleet, environment, region, provider, fields, labels, pools, v
     allocated = allocate(session.fleet, provider)
     if not isinstance(allocated, Allocated):
         click.echo(text.render([session.before.doc.place(allocated)], colour=colour()), nl=False, err=True)
-        sys.exit(1)
+        return 1
     editor = session.editor()
     editor.append(("clusters",), cluster_entry(options, allocated, _version(session, environment, version)))
     after = finish(session, editor.result(), dry_run)
     if after is not None and not dry_run:
         click.echo(next_steps(session, after.fleet.cluster(name)), nl=False)
+    return 0
 
 
 def next_steps(session: Session, cluster: Cluster) -> str:

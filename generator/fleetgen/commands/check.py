@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import sys
-from pathlib import Path
-
 import click
 
 from .. import pipeline, tree
 from ..drift import as_finding, unified
-from ..findings import exit_code
+from ..findings import display, exit_code
 from ..produce import produce
 from ..report import LINT_FORMATS, text
 from ..stages import Stages, wants_progress
 from .common import colour, emit, fleet_argument, format_option, out_option, profile_option
 from .validate_rendered import summary
-
-
-def display(path: Path) -> str:
-    """A path as the user would type it: relative to the working directory when inside it."""
-    rel = os.path.relpath(path)
-    return path.as_posix() if rel.startswith("..") else Path(rel).as_posix()
 
 
 @click.command("check")
@@ -32,7 +22,7 @@ def display(path: Path) -> str:
               help="Also validate every rendered document against the vendored upstream schemas and CEL rules "
                    "(what validate-rendered checks, without reading the tree back).")
 @profile_option
-def command(fleet, out, fmt, schemas, profile) -> None:
+def command(fleet, out, fmt, schemas, profile) -> int:
     """Fail (exit 1) when the rendered tree is stale, hand-edited or holds stray manifests."""
     stages = Stages(progress=wants_progress())
     try:
@@ -42,11 +32,11 @@ def command(fleet, out, fmt, schemas, profile) -> None:
         if profile:
             click.echo(stages.table(), err=True, nl=False)
     emit(output)
-    sys.exit(code)
+    return code
 
 
 def _check(fleet, out, fmt, stages: Stages, schemas: bool = False) -> tuple[int, str]:
-    loaded = pipeline.check(fleet, out, stages)
+    loaded = pipeline.load_and_lint(fleet, out, stages)
     if not loaded.ok:
         return 1, LINT_FORMATS[fmt](loaded.findings, colour=colour())
     target = out or pipeline.output_dir(fleet, loaded.fleet)

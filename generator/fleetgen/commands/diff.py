@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path, PurePosixPath
 
 import click
@@ -206,15 +205,15 @@ def relative(path: Path, root: Path) -> PurePosixPath:
               help="Exit 1 when the change deletes anything (a cluster, Application, placement, peer or manifest).")
 @out_option
 @format_option("text", "markdown", "json")
-def command(fleet, ref, exact, fail_on, out, fmt) -> None:
+def command(fleet, ref, exact, fail_on, out, fmt) -> int:
     """Compare the fleet and rendered tree at the merge base of git REF and HEAD with the working tree."""
-    loaded = pipeline.check(fleet, out)  # an unreadable FLEET is a usage error before anything else
+    loaded = pipeline.load_and_lint(fleet, out)  # an unreadable FLEET is a usage error before anything else
     root = repo_root(fleet.resolve().parent)
     base = gitbase.choose(git, ref, resolve_ref(ref, root), root, exact)
     commit = base.commit
     if not loaded.ok:
         emit(LINT_FORMATS.get(fmt, LINT_FORMATS["text"])(loaded.findings, colour=colour()))
-        sys.exit(1)
+        return 1
     fleet_rel = relative(fleet, root)
     old_model, notes = base_fleet(show(commit, fleet_rel, root), fleet_rel.as_posix())
     target = out or pipeline.output_dir(fleet, loaded.fleet)
@@ -224,4 +223,4 @@ def command(fleet, ref, exact, fail_on, out, fmt) -> None:
     urls = links.from_environment(os.environ, relative(target, root), old_dir, commit)
     result = compare(base, base_files, working_tree(target), old_model, loaded.fleet, notes, urls, fmt == "json")
     emit({"json": diff_json.render, "markdown": markdown.render, "text": diff_text.render}[fmt](result))
-    sys.exit(1 if fail_on == "destroy" and result.destroys.any else 0)
+    return 1 if fail_on == "destroy" and result.destroys.any else 0

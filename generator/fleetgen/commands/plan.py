@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 
@@ -44,12 +43,12 @@ def check_failed(failed: tuple[str, ...], clusters: set[str]) -> list[str]:
 @click.option("--uid", "uids", multiple=True, metavar="WORKLOAD=UID",
               help="The workload object's UID, which decides Karmada's tie order (repeatable).")
 @format_option("text", "json", "markdown")
-def command(fleet, out, failed, uids, fmt) -> None:
+def command(fleet, out, failed, uids, fmt) -> int:
     """Preview Applications, Karmada placements, failover, pending clusters and upgrade waves."""
-    loaded = pipeline.check(fleet, out)
+    loaded = pipeline.load_and_lint(fleet, out)
     if not loaded.ok:
         emit(LINT_FORMATS.get(fmt, LINT_FORMATS["text"])(loaded.findings, colour=colour()))
-        sys.exit(1)
+        return 1
     model = loaded.fleet
     lost = check_failed(failed, {c.name for c in model.clusters})
     uid_map = parse_uids(uids, {w.name for w in model.workloads})
@@ -59,3 +58,4 @@ def command(fleet, out, failed, uids, fmt) -> None:
         emit(json.dumps(plan.as_json(), indent=2, ensure_ascii=False) + "\n")
     else:
         emit((plan_text.markdown if fmt == "markdown" else plan_text.text)(plan, lost))
+    return 0

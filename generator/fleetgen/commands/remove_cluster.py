@@ -11,7 +11,6 @@ command (exit 1) unless ``--force``.
 from __future__ import annotations
 
 import dataclasses
-import sys
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -95,7 +94,7 @@ def stranded(fleet: Fleet, name: str) -> list[str]:
 @click.option("--force", is_flag=True, help="Remove it even when a workload is left with no cluster.")
 @out_option
 @dry_run_option
-def command(name, fleet, force, out, dry_run) -> None:
+def command(name, fleet, force, out, dry_run) -> int:
     """Remove cluster NAME from FLEET with its weights and the overrides that pin it."""
     session = open_fleet(fleet, out)
     index = cluster_index(session, name)
@@ -104,7 +103,7 @@ def command(name, fleet, force, out, dry_run) -> None:
     if lost and not force:
         click.echo(f"fleetgen: not removing {name!r}: workload(s) {', '.join(lost)} would have no cluster "
                    "left to run on; add a cluster for them first, or pass --force", err=True)
-        sys.exit(1)
+        return 1
     editor = session.editor()
     for path in reference_edits(session.before.doc.data, name):
         editor.delete(path)
@@ -116,6 +115,7 @@ def command(name, fleet, force, out, dry_run) -> None:
     after = finish(session, editor.result(), dry_run)
     if after is not None and not dry_run:
         click.echo(next_steps(session, cluster), nl=False)
+    return 0
 
 
 def next_steps(session: Session, cluster: Cluster) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from .. import pipeline, tree
@@ -19,7 +17,7 @@ from .common import colour, fleet_argument, out_option, profile_option
 @fleet_argument
 @out_option
 @profile_option
-def command(fleet, out, profile) -> None:
+def command(fleet, out, profile) -> int:
     """Render FLEET into the output tree. A fleet with error findings renders nothing (exit 1)."""
     stages = Stages(progress=wants_progress())
     try:
@@ -30,12 +28,12 @@ def command(fleet, out, profile) -> None:
             click.echo(stages.table(), err=True, nl=False)
     click.echo(report, nl=False, err=True)
     click.echo(summary, err=code != 0)
-    sys.exit(code)
+    return code
 
 
 def _render(fleet, out, stages: Stages) -> tuple[int, str, str]:
     """(exit code, findings to show, one-line summary)."""
-    loaded = pipeline.check(fleet, out, stages)
+    loaded = pipeline.load_and_lint(fleet, out, stages)
     report = text.render(loaded.findings, suppressed=loaded.suppressed, colour=colour()) if loaded.findings else ""
     if not loaded.ok:
         return 1, report, "fleetgen: nothing rendered: fix the errors above first"

@@ -32,6 +32,7 @@ def as_json() -> str:
 
 @click.command("rules")
 @format_option("text", "json", "markdown")
-def command(fmt) -> None:
+def command(fmt) -> int:
     """List every rule id, its severity and what it checks."""
     emit({"text": as_text, "json": as_json, "markdown": as_markdown}[fmt]())
+    return 0

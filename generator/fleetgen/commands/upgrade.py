@@ -73,7 +73,7 @@ def choose(fleet: Fleet, waves: Sequence[Wave], which: str) -> tuple[list[Change
               help="next: only the next wave (one PR per wave); all: every wave of the next minor step.")
 @out_option
 @dry_run_option
-def command(fleet, to, which, out, dry_run) -> None:
+def command(fleet, to, which, out, dry_run) -> int:
     """Set kubernetesVersion for the clusters of the next upgrade wave towards X.Y in FLEET."""
     if not _VERSION.match(to):
         raise click.BadParameter(f"{to!r} is not a Kubernetes version like 1.31", param_hint="--to")
@@ -83,7 +83,7 @@ def command(fleet, to, which, out, dry_run) -> None:
     changes, reason = choose(session.fleet, waves, which)
     if not changes:
         click.echo(reason or _done(session, current, to))
-        return
+        return 0
     editor = session.editor()
     for wave, names in changes:
         label = f"wave {wave.number}: " if which == "next" else ""
@@ -93,6 +93,7 @@ def command(fleet, to, which, out, dry_run) -> None:
             path = ("clusters", index, "kubernetesVersion")
             editor.set(path, wave.target, after=keys_before("kubernetesVersion"))
     finish(session, editor.result(), dry_run)
+    return 0
 
 
 def _done(session: Session, current: Mapping[str, str], to: str) -> str:

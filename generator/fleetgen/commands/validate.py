@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from .. import pipeline
@@ -15,8 +13,8 @@ from .common import colour, emit, fleet_argument, format_option
 @click.command("validate")
 @fleet_argument
 @format_option(*LINT_FORMATS)
-def command(fleet, fmt) -> None:
+def command(fleet, fmt) -> int:
     """Check FLEET (default ./fleet.yaml) against the fleet.yaml JSON Schema."""
     result = pipeline.validate(fleet)
     emit(LINT_FORMATS[fmt](result.findings, colour=colour()))
-    sys.exit(exit_code(result.findings))
+    return exit_code(result.findings)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,7 +19,7 @@ if TYPE_CHECKING:  # the validator imports cel-python, jsonschema and PyYAML: no
 @click.command("validate-rendered")
 @click.argument("directory", type=click.Path(path_type=Path), default="rendered", required=False)
 @format_option(*LINT_FORMATS)
-def command(directory: Path, fmt: str) -> None:
+def command(directory: Path, fmt: str) -> int:
     """Validate DIRECTORY (default ./rendered) against the vendored upstream schemas.
 
     Strict: unknown fields, kinds without a vendored schema and Helm values the chart's schema does
@@ -35,7 +34,7 @@ def command(directory: Path, fmt: str) -> None:
     emit(LINT_FORMATS[fmt](result.findings, colour=colour()))
     if fmt == "text":
         click.echo(summary(result))
-    sys.exit(exit_code(result.findings))
+    return exit_code(result.findings)
 
 
 def summary(result: Result) -> str:
