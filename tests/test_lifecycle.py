@@ -9,7 +9,7 @@ from fleetgen.load import load_text
 from fleetgen.render import argocd, capi, karmada, targets
 from fleetgen.schema import validate
 
-from tests.conftest import fleet_from_text
+from tests.conftest import fleet_from_text, lint_text
 
 CA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJrVENDQVRlZ0F3SUJBZ0lJRXhhbXBsZQotLS0tLUVORCBDRVJUSUZJQ0FURS0tLS0tCg=="
 
@@ -121,8 +121,8 @@ def test_external_vsphere_needs_no_control_plane_server():
     assert validate(doc) == []
     managed = text.replace("defaults: {kubernetesVersion: \"1.30\", lifecycle: external}",
                            "defaults: {kubernetesVersion: \"1.30\"}")
-    doc, _ = load_text(managed, "fleet.yaml")
-    assert any("vSphere" in f.message for f in validate(doc))
+    assert "vsphere-server" not in [f.rule for f in lint_text(text)]
+    assert [f.path for f in lint_text(managed) if f.rule == "vsphere-server"] == [("clusters", 1)]  # gke-prod
 
 
 # ---------------------------------------------------------------- external -> managed: adoption

@@ -22,8 +22,48 @@ def edit(*pairs: tuple[str, str]) -> str:
     return text
 
 
+# base64 of a certificate followed by an EC private key (dummy bodies): what a pasted kubeconfig pair looks like
+CA_WITH_KEY = ("LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tClpYaGhiWEJzWlNCRFFTQm1iM0lnZEdWemRITT0KLS0tLS1FTkQgQ0VSVElGSUNB"
+               "VEUtLS0tLQotLS0tLUJFR0lOIEVDIFBSSVZBVEUgS0VZLS0tLS0KYm05MElHRWdhMlY1Ci0tLS0tRU5EIEVDIFBSSVZBVEUgS0VZ"
+               "LS0tLS0K")
+
 CASES = {
     "clean": BASE,
+    "pool-min-max": edit(
+        ("    provider: {type: docker}\n",
+         "    provider: {type: docker}\n"
+         "    nodePools: [{name: big, instanceType: m6i.xlarge, min: 5, max: 2}]  # expect[pool-min-max]: 5, max\n"),
+    ),
+    "pool-min-max-suppressed": edit(
+        ("    provider: {type: docker}\n",
+         "    provider: {type: docker}\n"
+         "    nodePools: [{name: big, instanceType: m6i.xlarge, min: 5, max: 2}]  # fleetgen: ignore[pool-min-max]\n"),
+    ),
+    "pool-min-equals-max-ok": edit(
+        ("    provider: {type: docker}\n",
+         "    provider: {type: docker}\n    nodePools: [{name: big, instanceType: m6i.xlarge, min: 2, max: 2}]\n"),
+    ),
+    "aks-system-pool": edit(
+        ("    provider: {type: docker}\n",
+         "    provider: {type: azure, subscriptionID: 6f1c2d3e-0000-4000-8000-1234567890ab, resourceGroup: rg}\n"
+         "    nodePools:\n"
+         "      - {name: sys, instanceType: Standard_D8s_v5, min: 0, max: 3}  # expect[aks-system-pool]: 0, max\n"
+         "      - {name: user, instanceType: Standard_D8s_v5, min: 0, max: 3}\n"),
+    ),
+    "vsphere-server": edit(
+        ("  - name: stage-a\n", "  - name: stage-a  # expect[vsphere-server]: name\n"),
+        ("    provider: {type: docker}\n",
+         "    provider: {type: vsphere, server: vc.example.com, datacenter: dc1, template: ubuntu}\n"),
+    ),
+    "vsphere-server-external-ok": edit(
+        ("    provider: {type: docker}\n",
+         "    lifecycle: external\n"
+         "    provider: {type: vsphere, server: vc.example.com, datacenter: dc1, template: ubuntu}\n"),
+    ),
+    "ca-data-private-key": edit(
+        (CA_LINE, "    caData: KEY  # expect[ca-data-private-key]: LS0t\n".replace("KEY", CA_WITH_KEY)),
+    ),
+
     "duplicate-cluster": edit(("  - name: stage-a\n", "  - name: prod-a  # expect[duplicate-cluster]: prod-a\n")),
     "duplicate-name": BASE
     + """  - name: orders  # expect[duplicate-name]: orders
@@ -323,3 +363,18 @@ def test_version_rules_quiet_on_safe_steps(tmp_path, current):
     lock.parent.mkdir()
     lock.write_text(json.dumps({"files": {}, "kubernetesVersions": {"prod-a": current}}))
     assert not [f for f in pipeline.load_and_lint(fleet).findings if f.rule in ("upgrade-skip", "version-downgrade")]
+
+
+def test_the_runner_stamps_the_rules_id_severity_and_fix():
+    from fleetgen.findings import ERROR, WARNING
+    from fleetgen.lint.registry import flag, rule, stamped
+
+    def check(ctx):
+        """A rule for this test."""
+        return iter(())
+
+    demo = rule("demo", WARNING, fix="do x")(check)
+    plain = stamped(flag(("clusters", 0), "m"), demo)
+    assert (plain.rule, plain.severity, plain.hint, plain.path) == ("demo", "warning", "do x", ("clusters", 0))
+    own = stamped(flag(("clusters", 0), "m", severity=ERROR, hint="h"), demo)
+    assert (own.rule, own.severity, own.hint) == ("demo", "error", "h")

@@ -9,7 +9,7 @@ from ..findings import ERROR, WARNING, Finding
 from ..load import Document
 from ..model import Fleet
 from . import clusters, hub, network, observability, placement, providers, secrets, security, versions
-from .registry import Context, Rule, stage_rule
+from .registry import Context, Rule, stage_rule, stamped
 
 YAML_SYNTAX = stage_rule(
     "yaml-syntax", ERROR,
@@ -94,6 +94,7 @@ LINT_RULES: tuple[Rule, ...] = (
     clusters.duplicate_cluster,
     clusters.duplicate_name,
     clusters.cluster_name,
+    clusters.pool_min_max,
     network.cidr_overlap,
     network.cidr_overlap_internal,
     network.service_cidr_size,
@@ -109,12 +110,15 @@ LINT_RULES: tuple[Rule, ...] = (
     providers.gke_version,
     providers.ca_data,
     providers.account_mismatch,
+    providers.vsphere_server,
+    providers.aks_system_pool,
     placement.unknown_cluster,
     placement.empty_selector,
     placement.application_name,
     placement.override_unsupported,
     hub.karmada_external_server,
     secrets.secret_material,
+    secrets.ca_data_private_key,
     observability.replica_label,
     observability.sidecar_endpoint_port,
     security.system_namespace,
@@ -139,15 +143,9 @@ def run(doc: Document, fleet: Fleet | None, rendered_versions: Mapping[str, str]
     for r in LINT_RULES:
         if (fleet is None and r.needs_model) or (select is not None and r.id not in select):
             continue
-        placed.extend(_with_fix(doc.place(i), r) for i in r.check(ctx))
+        placed.extend(doc.place(stamped(i, r)) for i in r.check(ctx))
     kept = [f for f in placed if not doc.suppressed(f)]
     return LintResult(sorted(set(kept)), len(placed) - len(kept))
-
-
-def _with_fix(finding: Finding, r: Rule) -> Finding:
-    from dataclasses import replace
-
-    return finding if finding.hint else replace(finding, hint=r.fix)
 
 
 __all__ = ["RULES", "LINT_RULES", "BY_ID", "LintResult", "run", "ERROR", "WARNING"]

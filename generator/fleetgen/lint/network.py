@@ -7,10 +7,10 @@ import ipaddress
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from ..findings import WARNING, Issue, Path, issue
+from ..findings import WARNING, Issue, Path
 from ..model import Cluster, Network
 from ..selectors import select
-from .registry import Context, rule
+from .registry import Context, flag, rule
 
 
 class _Span(NamedTuple):  # a tuple: ordered by its fields, and cheap to make 20,000 of
@@ -70,9 +70,7 @@ def cidr_overlap(ctx: Context) -> Iterator[Issue]:
     pairs = [p for v in (4, 6) for p in overlapping_pairs([s for s in spans if s.version == v])]
     for first, second in pairs:
         if _counts(first, second, fleet.mesh):
-            yield issue(
-                "cidr-overlap",
-                ("clusters", second.index, "network", second.kind),
+            yield flag(("clusters", second.index, "network", second.kind),
                 f"{_field(second.kind)} CIDR of cluster {second.cluster!r} overlaps the {_field(first.kind)} CIDR "
                 f"of cluster {first.cluster!r}",
                 related=(("clusters", first.index, "network", first.kind),),
@@ -88,9 +86,7 @@ def cidr_overlap_internal(ctx: Context) -> Iterator[Issue]:
     """
     for c in ctx.fleet.clusters:
         if c.network.pods.version == c.network.services.version and c.network.pods.overlaps(c.network.services):
-            yield issue(
-                "cidr-overlap-internal",
-                (*c.path, "network", "services"),
+            yield flag((*c.path, "network", "services"),
                 f"service CIDR {c.network.services} of cluster {c.name!r} overlaps its pod CIDR {c.network.pods}",
                 related=((*c.path, "network", "pods"),),
             )
@@ -107,9 +103,7 @@ def service_cidr_size(ctx: Context) -> Iterator[Issue]:
         net = c.network.services
         limit = 12 if net.version == 4 else 108
         if net.prefixlen < limit:
-            yield issue(
-                "service-cidr-size",
-                (*c.path, "network", "services"),
+            yield flag((*c.path, "network", "services"),
                 f"service CIDR {net} of cluster {c.name!r} is wider than /{limit}, the widest Kubernetes allows",
             )
 
@@ -126,17 +120,13 @@ def pod_cidr_capacity(ctx: Context) -> Iterator[Issue]:
         pods, mask = c.network.pods, c.network.node_mask
         nodes = sum(p.max for p in c.node_pools)
         if mask < pods.prefixlen or mask > pods.max_prefixlen:
-            yield issue(
-                "pod-cidr-capacity",
-                (*c.path, "network", "nodeMask"),
+            yield flag((*c.path, "network", "nodeMask"),
                 f"nodeMask /{mask} does not fit inside pod CIDR {pods} of cluster {c.name!r}",
             )
             continue
         blocks = 1 << (mask - pods.prefixlen)
         if nodes > blocks:
-            yield issue(
-                "pod-cidr-capacity",
-                (*c.path, "network", "pods"),
+            yield flag((*c.path, "network", "pods"),
                 f"pod CIDR {pods} of cluster {c.name!r} holds {blocks} /{mask} node blocks, but its node "
                 f"pools may grow to {nodes} nodes",
             )
@@ -161,24 +151,19 @@ def mesh_id(ctx: Context) -> Iterator[Issue]:
 def _mesh_id_issues(c: Cluster, seen: dict[int, Cluster], limit: int) -> Iterator[Issue]:
     mid, path = c.network.mesh_id, (*c.path, "network", "meshID")
     if mid is None:
-        yield issue(
-            "mesh-id", (*c.path, "network"), f"cluster {c.name!r} has no network.meshID (required with mesh: cilium)"
+        yield flag((*c.path, "network"), f"cluster {c.name!r} has no network.meshID (required with mesh: cilium)"
         )
         return
     if mid in seen:
-        yield issue(
-            "mesh-id",
-            path,
+        yield flag(path,
             f"meshID {mid} of cluster {c.name!r} is already used by {seen[mid].name!r}",
             related=((*seen[mid].path, "network", "meshID"),),
         )
     seen.setdefault(mid, c)
     if mid > limit:
-        yield issue("mesh-id", path, f"meshID {mid} of cluster {c.name!r} is above maxConnectedClusters {limit}")
+        yield flag(path, f"meshID {mid} of cluster {c.name!r} is above maxConnectedClusters {limit}")
     elif 128 <= mid <= 255 and c.provider.type == "aws":
-        yield issue(
-            "mesh-id",
-            path,
+        yield flag(path,
             f"meshID {mid} of EKS cluster {c.name!r} is in 128–255, which breaks with ENI/aws-cni chaining",
             severity=WARNING,
         )
@@ -197,7 +182,7 @@ def mesh_member(ctx: Context) -> Iterator[Issue]:
         return
     for c in ctx.fleet.clusters:
         if c.argocd_mode == "pull" and c.network.mesh_member:
-            yield issue("mesh-member", (*c.path, "network", "clustermesh", "member"),
+            yield flag((*c.path, "network", "clustermesh", "member"),
                         f"cluster {c.name!r} is outbound-only (argocd.mode pull): peers cannot dial its "
                         "clustermesh-apiserver")
 
@@ -220,7 +205,7 @@ def global_service_mesh(ctx: Context) -> Iterator[Issue]:
             continue
         outside = [c.name for c in select(w.clusters, ctx.fleet.clusters) if not c.network.mesh_member]
         if outside:
-            yield issue("global-service-mesh", (*w.path, "globalService"),
+            yield flag((*w.path, "globalService"),
                         f"workload {w.name!r} is a global service but runs on clusters outside the ClusterMesh: "
                         f"{', '.join(outside)}", severity=WARNING)
 
@@ -282,6 +267,6 @@ def node_network_overlap(ctx: Context) -> Iterator[Issue]:
         if first.kind == second.kind == "nodes" and first.index < second.index:
             node, other = other, node  # point at the cluster later in fleet.yaml
         a, b = by_name[node.cluster], by_name[other.cluster]
-        yield issue("node-network-overlap", _node_path(a, node),
+        yield flag(_node_path(a, node),
                     f"{_describe(a, node)} of cluster {a.name!r} overlaps the {_describe(b, other)} of cluster "
                     f"{b.name!r}", related=(_node_path(b, other),))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..findings import WARNING, Issue, issue
+from ..findings import WARNING, Issue
 from ..model import Selector
 from ..overriders import unsupported_patches
 from ..selectors import select
-from .registry import Context, rule
+from .registry import Context, flag, rule
 
 APPLICATION_NAME_LIMIT = 253
 BUILTIN_SET, BUILTIN_APP = "fleet-spoke-monitoring", "monitoring"  # fleetgen's own set: <cluster>-monitoring
@@ -47,10 +47,10 @@ def unknown_cluster(ctx: Context) -> Iterator[Issue]:
 
 def _unknown(name: str, path: tuple, every: set[str], selected: set[str], workload: str) -> Iterator[Issue]:
     if name not in every:
-        yield issue("unknown-cluster", path, f"workload {workload!r} names cluster {name!r}, which does not exist",
+        yield flag(path, f"workload {workload!r} names cluster {name!r}, which does not exist",
                     on_key=path[-2] == "weights")
     elif name not in selected:
-        yield issue("unknown-cluster", path, f"workload {workload!r} names cluster {name!r}, which its clusters "
+        yield flag(path, f"workload {workload!r} names cluster {name!r}, which its clusters "
                     "selector does not select", on_key=path[-2] == "weights")
 
 
@@ -67,7 +67,7 @@ def empty_selector(ctx: Context) -> Iterator[Issue]:
     entries += [(f"an override of workload {w.name!r}", o.clusters) for w in fleet.workloads for o in w.overrides]
     for what, selector in entries:
         if not _names(selector, ctx):
-            yield issue("empty-selector", selector.path, f"the clusters selector of {what} matches no cluster",
+            yield flag(selector.path, f"the clusters selector of {what} matches no cluster",
                         severity=WARNING)
 
 
@@ -90,10 +90,10 @@ def application_name(ctx: Context) -> Iterator[Issue]:
 
 def _app_name(name: str, appset: str, path: tuple, seen: dict[str, str]) -> Iterator[Issue]:
     if len(name) > APPLICATION_NAME_LIMIT:
-        yield issue("application-name", path, f"generated Application name {name[:40]!r}… is longer than "
+        yield flag(path, f"generated Application name {name[:40]!r}… is longer than "
                     f"{APPLICATION_NAME_LIMIT} characters")
     elif name in seen and seen[name] != appset:
-        yield issue("application-name", path, f"applicationSets {seen[name]!r} and {appset!r} both generate the "
+        yield flag(path, f"applicationSets {seen[name]!r} and {appset!r} both generate the "
                     f"Application {name!r}")
     seen.setdefault(name, appset)
 
@@ -107,4 +107,4 @@ def override_unsupported(ctx: Context) -> Iterator[Issue]:
     """
     for w in ctx.fleet.workloads:
         for path, reason in unsupported_patches(w):
-            yield issue("override-unsupported", path, reason)
+            yield flag(path, reason)

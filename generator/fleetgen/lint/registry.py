@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..findings import ERROR, Issue
+from ..findings import ERROR, Issue, Path
 from ..model import Fleet
 
 
@@ -63,3 +63,14 @@ def stage_rule(rule_id: str, severity: str, doc: str, fix: str) -> Rule:
     """A rule id reported by another stage (yaml-syntax, schema, check): listed and documented here."""
     summary, rest = _split_doc(doc)
     return Rule(rule_id, severity, summary, rest, fix)
+
+
+def flag(path: Path, message: str, *, severity: str = "", hint: str = "", **kw: Any) -> Issue:
+    """What a rule yields: where and what. The runner stamps the rule's id on it, and the rule's
+    severity unless ``severity`` overrides it for this one finding."""
+    return Issue("", tuple(path), message, severity, hint, **kw)
+
+
+def stamped(found: Issue, r: Rule) -> Issue:
+    """``found`` under rule ``r``: its id, its default severity where the finding set none, its fix as the hint."""
+    return replace(found, rule=r.id, severity=found.severity or r.severity, hint=found.hint or r.fix)
