@@ -26,6 +26,7 @@ LAYERS: dict[str, tuple[int, str]] = {
     "fleetgen.listkeys": (0, "leaf"),
     "fleetgen.links": (0, "leaf"),
     "fleetgen.versions": (0, "leaf"),
+    "fleetgen.labels": (0, "leaf"),
     "fleetgen.compose": (0, "leaf"),
     "fleetgen.secrets": (0, "leaf"),
     "fleetgen.upstream": (0, "leaf"),

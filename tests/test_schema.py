@@ -131,3 +131,22 @@ def test_node_pool_needs_its_prefix():
     text = EXAMPLE.replace("network:\n  mesh: cilium\n", "network:\n  mesh: cilium\n  allocation: {pods: 10.0.0.0/8, "
                            "podPrefix: 16, services: 10.96.0.0/12, servicePrefix: 20, nodes: 172.16.0.0/12}\n")
     assert "nodePrefix" in one(text).message
+
+
+def test_every_kubernetes_version_pattern_is_the_one_the_commands_use():
+    from fleetgen import versions
+
+    def patterns(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("kubernetesVersion"), dict):
+                yield node["kubernetesVersion"]["pattern"]
+            for value in node.values():
+                yield from patterns(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from patterns(value)
+
+    found = list(patterns(schema_document()))
+    assert len(found) == 2 and set(found) == {versions.PATTERN}  # defaults and clusters[]
+    assert [versions.is_version(v) for v in ("1.30", "v1.30.2", "1.3O", "1", "1.30.2.1")] == [
+        True, True, False, False, False]

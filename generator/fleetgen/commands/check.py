@@ -10,7 +10,7 @@ from ..findings import display, exit_code
 from ..produce import produce
 from ..report import LINT_FORMATS, text
 from ..stages import Stages, wants_progress
-from .common import colour, emit, fleet_argument, format_option, out_option, profile_option
+from .common import colour, fleet_argument, format_option, out_option, profile_option, write_stdout
 from .validate_rendered import summary
 
 
@@ -31,7 +31,7 @@ def command(fleet, out, fmt, schemas, profile) -> int:
         stages.close()  # the progress line is gone before the report is printed
         if profile:
             click.echo(stages.table(), err=True, nl=False)
-    emit(output)
+    write_stdout(output)
     return code
 
 

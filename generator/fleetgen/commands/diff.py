@@ -26,7 +26,7 @@ from ..produce import produce
 from ..report import LINT_FORMATS, diff_json, diff_text, markdown
 from ..schema import validate
 from .check import display
-from .common import colour, emit, fleet_argument, format_option, out_option
+from .common import colour, fleet_argument, format_option, out_option, write_stdout
 
 
 def git(args: list[str], cwd: Path, stdin: bytes | None = None) -> subprocess.CompletedProcess:
@@ -212,7 +212,7 @@ def command(fleet, ref, exact, fail_on, out, fmt) -> int:
     base = gitbase.choose(git, ref, resolve_ref(ref, root), root, exact)
     commit = base.commit
     if not loaded.ok:
-        emit(LINT_FORMATS.get(fmt, LINT_FORMATS["text"])(loaded.findings, colour=colour()))
+        write_stdout(LINT_FORMATS.get(fmt, LINT_FORMATS["text"])(loaded.findings, colour=colour()))
         return 1
     fleet_rel = relative(fleet, root)
     old_model, notes = base_fleet(show(commit, fleet_rel, root), fleet_rel.as_posix())
@@ -222,5 +222,5 @@ def command(fleet, ref, exact, fail_on, out, fmt) -> int:
     base_files = committed_tree(commit, old_dir, root)
     urls = links.from_environment(os.environ, relative(target, root), old_dir, commit)
     result = compare(base, base_files, working_tree(target), old_model, loaded.fleet, notes, urls, fmt == "json")
-    emit({"json": diff_json.render, "markdown": markdown.render, "text": diff_text.render}[fmt](result))
+    write_stdout({"json": diff_json.render, "markdown": markdown.render, "text": diff_text.render}[fmt](result))
     return 1 if fail_on == "destroy" and result.destroys.any else 0

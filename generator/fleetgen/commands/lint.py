@@ -10,7 +10,7 @@ from .. import pipeline
 from ..findings import exit_code
 from ..report import LINT_FORMATS
 from ..stages import Stages
-from .common import colour, emit, format_option, out_option, profile_option
+from .common import colour, format_option, out_option, profile_option, write_stdout
 
 
 @click.command("lint")
@@ -28,5 +28,5 @@ def command(fleets, fmt, out, profile) -> int:
     if profile:
         click.echo(stages.table(), err=True, nl=False)
     findings = [f for r in results for f in r.findings]
-    emit(LINT_FORMATS[fmt](findings, suppressed=sum(r.suppressed for r in results), colour=colour()))
+    write_stdout(LINT_FORMATS[fmt](findings, suppressed=sum(r.suppressed for r in results), colour=colour()))
     return exit_code(findings)

@@ -11,7 +11,7 @@ from ..errors import FleetgenError
 from ..plan import build_plan
 from ..plan.adoption import adoptions
 from ..report import LINT_FORMATS, plan_text
-from .common import colour, emit, fleet_argument, format_option, out_option
+from .common import colour, fleet_argument, format_option, out_option, write_stdout
 
 
 def parse_uids(values: tuple[str, ...], workloads: set[str]) -> dict[str, str]:
@@ -47,7 +47,7 @@ def command(fleet, out, failed, uids, fmt) -> int:
     """Preview Applications, Karmada placements, failover, pending clusters and upgrade waves."""
     loaded = pipeline.load_and_lint(fleet, out)
     if not loaded.ok:
-        emit(LINT_FORMATS.get(fmt, LINT_FORMATS["text"])(loaded.findings, colour=colour()))
+        write_stdout(LINT_FORMATS.get(fmt, LINT_FORMATS["text"])(loaded.findings, colour=colour()))
         return 1
     model = loaded.fleet
     lost = check_failed(failed, {c.name for c in model.clusters})
@@ -55,7 +55,7 @@ def command(fleet, out, failed, uids, fmt) -> int:
     lock = tree.read_lock(out or pipeline.output_dir(fleet, model))
     plan = build_plan(model, lock.versions, lost, uid_map, adoptions(model, lock.files, lock.versions))
     if fmt == "json":
-        emit(json.dumps(plan.as_json(), indent=2, ensure_ascii=False) + "\n")
+        write_stdout(json.dumps(plan.as_json(), indent=2, ensure_ascii=False) + "\n")
     else:
-        emit((plan_text.markdown if fmt == "markdown" else plan_text.text)(plan, lost))
+        write_stdout((plan_text.markdown if fmt == "markdown" else plan_text.text)(plan, lost))
     return 0

@@ -11,7 +11,6 @@ version on its own entry; ``defaults`` stays as it is for everybody else.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Mapping, Sequence
 
 import click
@@ -21,8 +20,6 @@ from ..model import Fleet
 from ..plan.upgrades import Wave, upgrade_waves
 from .common import fleet_argument, out_option
 from .runbook import Session, dry_run_option, finish, keys_before, open_fleet
-
-_VERSION = re.compile(r"^v?[0-9]+\.[0-9]+(\.[0-9]+)?$")
 
 
 def target_waves(fleet: Fleet, current: Mapping[str, str], to: str) -> tuple[Wave, ...]:
@@ -75,7 +72,7 @@ def choose(fleet: Fleet, waves: Sequence[Wave], which: str) -> tuple[list[Change
 @dry_run_option
 def command(fleet, to, which, out, dry_run) -> int:
     """Set kubernetesVersion for the clusters of the next upgrade wave towards X.Y in FLEET."""
-    if not _VERSION.match(to):
+    if not v.is_version(to):
         raise click.BadParameter(f"{to!r} is not a Kubernetes version like 1.31", param_hint="--to")
     session = open_fleet(fleet, out)
     current = session.versions

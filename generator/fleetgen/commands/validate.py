@@ -7,7 +7,7 @@ import click
 from .. import pipeline
 from ..findings import exit_code
 from ..report import LINT_FORMATS
-from .common import colour, emit, fleet_argument, format_option
+from .common import colour, fleet_argument, format_option, write_stdout
 
 
 @click.command("validate")
@@ -16,5 +16,5 @@ from .common import colour, emit, fleet_argument, format_option
 def command(fleet, fmt) -> int:
     """Check FLEET (default ./fleet.yaml) against the fleet.yaml JSON Schema."""
     result = pipeline.validate(fleet)
-    emit(LINT_FORMATS[fmt](result.findings, colour=colour()))
+    write_stdout(LINT_FORMATS[fmt](result.findings, colour=colour()))
     return exit_code(result.findings)

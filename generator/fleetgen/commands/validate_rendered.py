@@ -10,7 +10,7 @@ import click
 from ..errors import FleetgenError
 from ..findings import exit_code
 from ..report import LINT_FORMATS
-from .common import colour, emit, format_option
+from .common import colour, format_option, write_stdout
 
 if TYPE_CHECKING:  # the validator imports cel-python, jsonschema and PyYAML: not on every command's start-up
     from ..upstream.manifests import Result
@@ -31,7 +31,7 @@ def command(directory: Path, fmt: str) -> int:
     if not directory.is_dir():
         raise FleetgenError(f"{directory}: no such directory (pass the rendered tree, default ./rendered)")
     result = validate_tree(directory, directory.as_posix().rstrip("/") or ".")
-    emit(LINT_FORMATS[fmt](result.findings, colour=colour()))
+    write_stdout(LINT_FORMATS[fmt](result.findings, colour=colour()))
     if fmt == "text":
         click.echo(summary(result))
     return exit_code(result.findings)

@@ -19,13 +19,13 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ..labels import PREFIX as FLEET_PREFIX
 from . import Found
 from .common import cluster_entry
 
 Doc = dict[str, Any]
 MIN_SIZE = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size"
 MAX_SIZE = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size"
-FLEET_PREFIX = "fleetgen.io/"
 _EKS_EFFECTS = {"no-schedule": "NoSchedule", "no-execute": "NoExecute", "prefer-no-schedule": "PreferNoSchedule"}
 _AKS_TAINT = re.compile(r"^(?P<key>[^=:]+)(=(?P<value>[^:]*))?:(?P<effect>\w+)$")
 

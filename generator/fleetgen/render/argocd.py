@@ -72,6 +72,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ..destinations import destination_server
+from ..labels import FLEET_LABEL, MODE_LABEL
 from ..model import (
     AGENT_PROJECT_PREFIX,
     PLATFORM_PROJECT,
@@ -91,8 +92,6 @@ API = "argoproj.io/v1alpha1"
 PROJECTS = "hub/argocd/projects"
 APPLICATIONS = "hub/argocd/applications"
 IN_CLUSTER = "https://kubernetes.default.svc"
-FLEET_LABEL = "fleetgen.io/fleet"
-MODE_LABEL = "fleetgen.io/argocd-mode"
 AGENT_LABEL = "argocd-agent.argoproj-labs.io/agent-name"
 SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"
 SKIP_RECONCILE = "argocd.argoproj.io/skip-reconcile"
