@@ -145,7 +145,8 @@ def identity(doc: Any, relpath: str) -> str:
         return local_path(relpath)
     group = str(doc.get("apiVersion", "")).rpartition("/")[0]
     kind = f"{group}/{doc['kind']}" if group else str(doc["kind"])
-    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    meta = doc.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
     name, namespace = meta.get("name", "?"), meta.get("namespace")
     return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
 

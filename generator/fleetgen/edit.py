@@ -129,7 +129,8 @@ def _merged_template(items: Sequence[Node]) -> Node | None:
 
 def detect_indent(root: Node) -> Indent:
     """The file's indentation: the most common step of nested block mappings and sequences."""
-    maps, seqs = Counter(), Counter()
+    maps: Counter[int] = Counter()
+    seqs: Counter[tuple[int, int]] = Counter()
     for parent_col, node in _block_children(root):
         if isinstance(node, MappingNode):
             maps[node.start_mark.column - parent_col] += 1
@@ -186,7 +187,7 @@ class FleetText:
         if found is not None:
             self._replace_scalar(found[1], value, bool(parent.flow_style))
         else:
-            self._insert_key(parent, key, value, after)
+            self._insert_key(parent, str(key), value, after)
         _data(self.data, parent_path)[key] = value
 
     def delete(self, path: Sequence[Key]) -> None:
@@ -208,7 +209,7 @@ class FleetText:
         node = self._node(path[:-1])
         found = _entry(node, path[-1]) if isinstance(node, MappingNode) else None
         if found is None and len(path) == 1:
-            self._splice(len(self.text), len(self.text), self._top_level_list(path[0], value))
+            self._splice(len(self.text), len(self.text), self._top_level_list(str(path[0]), value))
             self.data[path[0]] = []
         elif found is not None and isinstance(found[1], SequenceNode) and not found[1].flow_style:
             self._append_block(found[1], [value])
@@ -224,7 +225,9 @@ class FleetText:
             return
         self.append(path, values[0])
         if len(values) > 1:
-            self._append_block(self._node(path), values[1:])
+            node = self._node(path)
+            assert isinstance(node, SequenceNode)  # append made it a block list or failed
+            self._append_block(node, values[1:])
             _data(self.data, path).extend(values[1:])
 
     def result(self) -> str:

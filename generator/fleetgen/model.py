@@ -261,6 +261,13 @@ class Fleet:
     def cluster(self, name: str) -> Cluster | None:
         return next((c for c in self.clusters if c.name == name), None)
 
+    def named(self, name: str) -> Cluster:
+        """The cluster ``name``, which the caller knows is in the fleet (KeyError otherwise)."""
+        found = self.cluster(name)
+        if found is None:
+            raise KeyError(name)
+        return found
+
 
 # ---------------------------------------------------------------- building
 

@@ -140,7 +140,9 @@ def _invisible(data: Any, path: Path):
 
 
 def _invisible_issue(text: str, path: Path, on_key: bool = False) -> Issue:
-    char = _INVISIBLE.search(text).group()
+    found = _INVISIBLE.search(text)
+    assert found is not None  # called only for text it matched
+    char = found.group()
     return issue(
         "schema",
         path,
@@ -265,7 +267,7 @@ def _article(types: Any) -> str:
         "number": "a number",
         "null": "null",
     }
-    return " or ".join(words.get(t, t) for t in names)
+    return " or ".join(str(words.get(t, t)) for t in names)
 
 
 def _type_of(value: Any) -> str:

@@ -101,7 +101,7 @@ def cluster_entry(options: Mapping[str, Any], allocated: Allocated, version: str
 
 def _version(session: Session, environment: str, wanted: str | None) -> str | None:
     """The version to write on the entry; None to inherit ``defaults`` unchanged."""
-    inherited = (session.before.doc.data.get("defaults") or {}).get("kubernetesVersion")
+    inherited = (session.before.document.data.get("defaults") or {}).get("kubernetesVersion")
     version = wanted or environment_version(session.fleet, environment) or inherited
     if version is None:
         raise click.BadParameter("no defaults.kubernetesVersion and no cluster in this environment to copy "
@@ -147,13 +147,13 @@ def command(name, fleet, environment, region, provider, fields, labels, pools, v
     check_provider(provider, options["fields"])
     allocated = allocate(session.fleet, provider)
     if not isinstance(allocated, Allocated):
-        click.echo(text.render([session.before.doc.place(allocated)], colour=colour()), nl=False, err=True)
+        click.echo(text.render([session.before.document.place(allocated)], colour=colour()), nl=False, err=True)
         return 1
     editor = session.editor()
     editor.append(("clusters",), cluster_entry(options, allocated, _version(session, environment, version)))
     after = finish(session, editor.result(), dry_run)
     if after is not None and not dry_run:
-        click.echo(next_steps(session, after.fleet.cluster(name)), nl=False)
+        click.echo(next_steps(session, after.model.named(name)), nl=False)
     return 0
 
 

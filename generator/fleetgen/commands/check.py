@@ -39,9 +39,9 @@ def _check(fleet, out, fmt, stages: Stages, schemas: bool = False) -> tuple[int,
     loaded = pipeline.load_and_lint(fleet, out, stages)
     if not loaded.ok:
         return 1, LINT_FORMATS[fmt](loaded.findings, colour=colour())
-    target = out or pipeline.output_dir(fleet, loaded.fleet)
+    target = out or pipeline.output_dir(fleet, loaded.model)
     label = display(target)
-    produced = produce(loaded.fleet, fleet.name, stages, schemas=label if schemas else None)
+    produced = produce(loaded.model, fleet.name, stages, schemas=label if schemas else None)
     with stages.stage("compare"):
         drift = tree.compare(target, produced.files)
     findings = [as_finding(d, label) for d in drift]

@@ -146,7 +146,7 @@ def committed_tree(commit: str, rel_dir: PurePosixPath, root: Path) -> dict[str,
         missing = [rel for (rel, _), data in zip(blobs, contents) if data is None]
         what = f"{rel_dir / missing[0]} (and {len(missing) - 1} more)" if missing else f"the files under {rel_dir}"
         raise git_failed(batch, f"read {what} at {commit[:12]}")
-    return dict(zip([rel for rel, _ in blobs], contents, strict=True))
+    return {rel: data for (rel, _), data in zip(blobs, contents, strict=True) if data is not None}  # all are
 
 
 def split_batch(output: bytes) -> list[bytes | None]:
@@ -216,11 +216,11 @@ def command(fleet, ref, exact, fail_on, out, fmt) -> int:
         return 1
     fleet_rel = relative(fleet, root)
     old_model, notes = base_fleet(show(commit, fleet_rel, root), fleet_rel.as_posix())
-    target = out or pipeline.output_dir(fleet, loaded.fleet)
+    target = out or pipeline.output_dir(fleet, loaded.model)
     old_dir = relative(target, root) if out or not old_model else fleet_rel.parent / old_model.rendered_dir
-    notes += stale_note(target, loaded.fleet, fleet)
+    notes += stale_note(target, loaded.model, fleet)
     base_files = committed_tree(commit, old_dir, root)
     urls = links.from_environment(os.environ, relative(target, root), old_dir, commit)
-    result = compare(base, base_files, working_tree(target), old_model, loaded.fleet, notes, urls, fmt == "json")
+    result = compare(base, base_files, working_tree(target), old_model, loaded.model, notes, urls, fmt == "json")
     write_stdout({"json": diff_json.render, "markdown": markdown.render, "text": diff_text.render}[fmt](result))
     return 1 if fail_on == "destroy" and result.destroys.any else 0

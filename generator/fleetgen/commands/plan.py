@@ -49,7 +49,7 @@ def command(fleet, out, failed, uids, fmt) -> int:
     if not loaded.ok:
         write_stdout(LINT_FORMATS.get(fmt, LINT_FORMATS["text"])(loaded.findings, colour=colour()))
         return 1
-    model = loaded.fleet
+    model = loaded.model
     lost = check_failed(failed, {c.name for c in model.clusters})
     uid_map = parse_uids(uids, {w.name for w in model.workloads})
     lock = tree.read_lock(out or pipeline.output_dir(fleet, model))

@@ -53,7 +53,7 @@ def command(name, fleet, server, ca_data, out, dry_run) -> int:
     after = finish(session, editor.result(), dry_run)
     if after is None or dry_run:
         return 0
-    commands = dict(member_commands(after.fleet))
+    commands = dict(member_commands(after.model))
     click.echo(f"next: `fleetgen render` and commit; then make {name} a Karmada member:")
     click.echo(f"  {commands[name]}" if name in commands else "  (not a Karmada member: nothing to join)")
     return 0

@@ -98,17 +98,17 @@ def command(name, fleet, force, out, dry_run) -> int:
     """Remove cluster NAME from FLEET with its weights and the overrides that pin it."""
     session = open_fleet(fleet, out)
     index = cluster_index(session, name)
-    cluster = session.fleet.cluster(name)
+    cluster = session.fleet.named(name)
     lost = stranded(session.fleet, name)
     if lost and not force:
         click.echo(f"fleetgen: not removing {name!r}: workload(s) {', '.join(lost)} would have no cluster "
                    "left to run on; add a cluster for them first, or pass --force", err=True)
         return 1
     editor = session.editor()
-    for path in reference_edits(session.before.doc.data, name):
+    for path in reference_edits(session.before.document.data, name):
         editor.delete(path)
     editor.delete(("clusters", index))
-    for what in left_alone(session.before.doc.data, name):
+    for what in left_alone(session.before.document.data, name):
         click.echo(f"note: {what} selects {name!r} by name and now selects no cluster; left unchanged")
     for workload in lost:
         click.echo(f"warning: workload {workload!r} has no cluster left to run on (--force)")

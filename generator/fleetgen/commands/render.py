@@ -37,8 +37,8 @@ def _render(fleet, out, stages: Stages) -> tuple[int, str, str]:
     report = text.render(loaded.findings, suppressed=loaded.suppressed, colour=colour()) if loaded.findings else ""
     if not loaded.ok:
         return 1, report, "fleetgen: nothing rendered: fix the errors above first"
-    target = out or pipeline.output_dir(fleet, loaded.fleet)
-    produced = produce(loaded.fleet, fleet.name, stages)
+    target = out or pipeline.output_dir(fleet, loaded.model)
+    produced = produce(loaded.model, fleet.name, stages)
     secrets = leaked(produced, display(target))
     if secrets:
         return 1, report + text.render(secrets, colour=colour()), "fleetgen: nothing rendered: a credential would leak"

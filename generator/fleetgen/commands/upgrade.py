@@ -31,7 +31,7 @@ def target_waves(fleet: Fleet, current: Mapping[str, str], to: str) -> tuple[Wav
 
 def applied(fleet: Fleet, name: str, wave: Wave) -> bool:
     """fleet.yaml already asks cluster ``name`` for the wave's target version (or newer)."""
-    return not v.older(fleet.cluster(name).kubernetes_version, wave.target)
+    return not v.older(fleet.named(name).kubernetes_version, wave.target)
 
 
 Change = tuple[Wave, list[str]]  # a wave and the clusters of it to write now
@@ -86,7 +86,7 @@ def command(fleet, to, which, out, dry_run) -> int:
         label = f"wave {wave.number}: " if which == "next" else ""
         click.echo(f"{label}{wave.source} -> {wave.target}: {', '.join(names)}")
         for name in names:
-            index = int(session.fleet.cluster(name).path[1])
+            index = int(session.fleet.named(name).path[1])
             path = ("clusters", index, "kubernetesVersion")
             editor.set(path, wave.target, after=keys_before("kubernetesVersion"))
     finish(session, editor.result(), dry_run)

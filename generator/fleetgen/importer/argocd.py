@@ -60,7 +60,7 @@ def from_secret(doc: dict[str, Any], source: str, found: Found) -> None:
     _drop_credentials(config, where, found)
     provider, identity = _provider(config, labels)
     pull = AGENT_LABEL in labels or labels.get(MODE_LABEL) == "pull"
-    name = labels.get(AGENT_LABEL) if AGENT_LABEL in labels else fields.get("name") or meta.get("name", "")
+    name = str(labels[AGENT_LABEL] if AGENT_LABEL in labels else fields.get("name") or meta.get("name", ""))
     server = None if pull else fields.get("server")
     if pull:
         found.gap(name, "server", where, f"pull-mode (argocd-agent) cluster {name!r}: its server is the principal's "

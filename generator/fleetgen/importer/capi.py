@@ -233,7 +233,7 @@ def _gcp(cp: Doc, infra: Doc, objects: Objects, name: str, namespace: str) -> Do
 
 def _gcp_nodes(infra_spec: Doc) -> str | None:
     """The node subnet's primary range of the custom-mode VPC fleetgen renders (render/capi/gcp.py)."""
-    subnets = (infra_spec.get("network") or {}).get("subnets") or ()
+    subnets: list[Any] = (infra_spec.get("network") or {}).get("subnets") or []
     return str(subnets[0]["cidrBlock"]) if len(subnets) == 1 and subnets[0].get("cidrBlock") else None
 
 

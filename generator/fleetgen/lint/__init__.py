@@ -143,6 +143,7 @@ def run(doc: Document, fleet: Fleet | None, rendered_versions: Mapping[str, str]
     for r in LINT_RULES:
         if (fleet is None and r.needs_model) or (select is not None and r.id not in select):
             continue
+        assert r.check is not None  # every LINT_RULES entry checks something
         placed.extend(doc.place(stamped(i, r)) for i in r.check(ctx))
     kept = [f for f in placed if not doc.suppressed(f)]
     return LintResult(sorted(set(kept)), len(placed) - len(kept))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from ..findings import Issue
+from ..model import ApplicationSet, Workload
 from .registry import Context, flag, rule
 
 CILIUM_NAME_LIMIT = 32
@@ -34,7 +35,9 @@ def duplicate_name(ctx: Context) -> Iterator[Issue]:
 
     Their rendered files and Argo CD objects would have the same name, and one would replace the other.
     """
-    for kind, items in (("applicationSet", ctx.fleet.application_sets), ("workload", ctx.fleet.workloads)):
+    named: tuple[tuple[str, Sequence[ApplicationSet | Workload]], ...] = (
+        ("applicationSet", ctx.fleet.application_sets), ("workload", ctx.fleet.workloads))
+    for kind, items in named:
         first: dict[str, tuple] = {}
         for item in sorted(items, key=lambda i: i.path):
             if item.name in first:

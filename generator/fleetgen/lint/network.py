@@ -19,13 +19,13 @@ class _Span(NamedTuple):  # a tuple: ordered by its fields, and cheap to make 20
     version: int
     cluster: str
     kind: str  # pods | services
-    index: int  # cluster position in fleet.yaml
+    position: int  # the cluster's index in fleet.yaml's clusters
 
 
 def _span(cluster: Cluster, kind: str) -> _Span:
     net: Network = getattr(cluster.network, kind)
     start = int(net.network_address)
-    return _Span(start, start + net.num_addresses - 1, net.version, cluster.name, kind, cluster.path[1])
+    return _Span(start, start + net.num_addresses - 1, net.version, cluster.name, kind, int(cluster.path[1]))
 
 
 def overlapping_pairs(spans: list[_Span]) -> Iterator[tuple[_Span, _Span]]:
@@ -70,10 +70,10 @@ def cidr_overlap(ctx: Context) -> Iterator[Issue]:
     pairs = [p for v in (4, 6) for p in overlapping_pairs([s for s in spans if s.version == v])]
     for first, second in pairs:
         if _counts(first, second, fleet.mesh):
-            yield flag(("clusters", second.index, "network", second.kind),
+            yield flag(("clusters", second.position, "network", second.kind),
                 f"{_field(second.kind)} CIDR of cluster {second.cluster!r} overlaps the {_field(first.kind)} CIDR "
                 f"of cluster {first.cluster!r}",
-                related=(("clusters", first.index, "network", first.kind),),
+                related=(("clusters", first.position, "network", first.kind),),
             )
 
 
@@ -227,12 +227,12 @@ def _node_span(cluster: Cluster) -> _Span | None:
     net, _ = node_network(cluster)
     if net is None:
         return None
-    return _Span(int(net.network_address), int(net.broadcast_address), 4, cluster.name, "nodes", cluster.path[1])
+    return _Span(int(net.network_address), int(net.broadcast_address), 4, cluster.name, "nodes", int(cluster.path[1]))
 
 
 def _node_path(cluster: Cluster, span: _Span) -> Path:
     given = span.kind != "nodes" or node_network(cluster)[1]
-    return ("clusters", span.index, "network", span.kind) if given else ("clusters", span.index, "network")
+    return ("clusters", span.position, "network", span.kind) if given else ("clusters", span.position, "network")
 
 
 def _describe(cluster: Cluster, span: _Span) -> str:
@@ -264,7 +264,7 @@ def node_network_overlap(ctx: Context) -> Iterator[Issue]:
         if not same and fleet.mesh == "none":
             continue
         node, other = (first, second) if first.kind == "nodes" else (second, first)
-        if first.kind == second.kind == "nodes" and first.index < second.index:
+        if first.kind == second.kind == "nodes" and first.position < second.position:
             node, other = other, node  # point at the cluster later in fleet.yaml
         a, b = by_name[node.cluster], by_name[other.cluster]
         yield flag(_node_path(a, node),

@@ -40,9 +40,9 @@ def unknown_cluster(ctx: Context) -> Iterator[Issue]:
         for name in w.weights:
             yield from _unknown(name, (*w.path, "weights", name), every, selected, w.name)
         for o in w.overrides:
-            name = o.clusters.match_labels.get("name")
-            if name is not None:
-                yield from _unknown(name, (*o.clusters.path, "matchLabels", "name"), every, selected, w.name)
+            pinned = o.clusters.match_labels.get("name")
+            if pinned is not None:
+                yield from _unknown(pinned, (*o.clusters.path, "matchLabels", "name"), every, selected, w.name)
 
 
 def _unknown(name: str, path: tuple, every: set[str], selected: set[str], workload: str) -> Iterator[Issue]:

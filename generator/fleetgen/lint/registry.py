@@ -19,10 +19,17 @@ from ..model import Fleet
 class Context:
     """What a rule may look at: the model, the raw data, and the versions in the rendered tree."""
 
-    fleet: Fleet | None
+    model: Fleet | None  # None when fleet.yaml fails the schema: then only model-free rules run
     data: Mapping[str, Any]
     rendered_versions: Mapping[str, str] | None = None
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)  # results rules share, per run
+
+    @property
+    def fleet(self) -> Fleet:
+        """The model. Only rules that need it read it (``needs_model``, the default), and the runner
+        runs those only when there is one."""
+        assert self.model is not None, "a model-free rule (needs_model=False) read the model"
+        return self.model
 
 
 Check = Callable[[Context], Iterable[Issue]]

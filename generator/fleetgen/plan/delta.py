@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..model import Fleet
-from . import Counts, build_plan
+from . import Counts, Plan, build_plan
 from .adoption import lifecycle_changes
 from .applications import Application
 from .upgrades import Wave
@@ -42,27 +42,26 @@ class PlanDelta:
 def plan_delta(base: Fleet | None, head: Fleet, versions: Mapping[str, str]) -> PlanDelta:
     """How the plan of ``head`` differs from that of ``base`` (None: nothing yet), both against ``versions``."""
     new = build_plan(head, versions)
-    old_apps, old_placed, old_pending, old_waves = (), {}, (), ()
-    if base is not None:
-        old = build_plan(base, versions)
-        old_apps, old_placed, old_pending, old_waves = old.applications, old.placements, old.pending, old.upgrades
-    added, removed, changed = application_changes(old_apps, new.applications)
+    old = build_plan(base, versions) if base is not None else Plan((), {}, {}, (), ())  # nothing yet
+    added, removed, changed = application_changes(old.applications, new.applications)
     adopted, released = lifecycle_changes(base, head)
     gone = {c.name for c in base.clusters if head.cluster(c.name) is None} if base else set()
     return PlanDelta(
         applications_added=added,
         applications_removed=removed,
         applications_changed=changed,
-        placements=placement_changes(old_placed, new.placements),
-        pending_added=tuple(sorted(set(new.pending) - set(old_pending))),
-        pending_resolved=tuple(sorted(set(old_pending) - set(new.pending) - gone)),
-        upgrades=None if new.upgrades == old_waves else new.upgrades,
+        placements=placement_changes(old.placements, new.placements),
+        pending_added=tuple(sorted(set(new.pending) - set(old.pending))),
+        pending_resolved=tuple(sorted(set(old.pending) - set(new.pending) - gone)),
+        upgrades=None if new.upgrades == old.upgrades else new.upgrades,
         adopted=adopted,
         released=released,
     )
 
 
-def application_changes(old: tuple[Application, ...], new: tuple[Application, ...]):
+def application_changes(
+    old: tuple[Application, ...], new: tuple[Application, ...]
+) -> tuple[tuple[Application, ...], tuple[Application, ...], tuple[tuple[Application, Application], ...]]:
     """(added, removed, changed (old, new)), each sorted by (applicationSet, name)."""
     before, after = {a.key: a for a in old}, {a.key: a for a in new}
     added = tuple(after[k] for k in sorted(after.keys() - before.keys()))

@@ -154,7 +154,7 @@ def _placements(fleet: Fleet) -> str:
             note = " (depends on the object's UID)" if cluster in uncertain.get(w.name, {}) else ""
             rows.append((w.name, mode, cluster, f"{replicas}{note}"))
         if not placed.get(w.name):
-            rows.append((w.name, mode, "– (no registered member selected: not propagated)", 0))
+            rows.append((w.name, mode, "– (no registered member selected: not propagated)", "0"))
     return ("## Workload placements (Karmada)\n\nReplicas per cluster as the Karmada scheduler divides them "
             "(`fleetgen plan` shows failover).\n\n" + _table(("workload", "scheduling", "cluster", "replicas"), rows))
 
