@@ -199,8 +199,9 @@ def test_an_application_no_longer_selected_deletes_its_resources_when_the_set_op
 
 def test_application_set_policies_decide_what_is_deleted():
     from fleetgen.destroy import generated
+    from fleetgen.plan import Application
 
-    app = {"name": "c1-web", "applicationSet": "web", "server": "https://c1"}
+    app = Application("web", "c1-web", "c1", "https://c1", "apps/web", "web")
     servers = {"https://c1"}
     preserve = {"spec": {"syncPolicy": {"preserveResourcesOnDeletion": True}}}
     assert generated(app, preserve, servers).deletes_resources is False
