@@ -39,7 +39,7 @@ def _render_once(fleet_path: Path):
     from fleetgen.stages import Stages
 
     stages = Stages()
-    loaded = pipeline.check(fleet_path, None, stages)
+    loaded = pipeline.load_and_lint(fleet_path, None, stages)
     assert loaded.ok, loaded.findings[:3]
     produced = produce(loaded.fleet, "fleet.yaml", stages)
     with stages.stage("write"):
@@ -58,7 +58,7 @@ def _measure_render(workdir: Path) -> dict:
     render_total = sum(stages.times.values())
     started = time.perf_counter()
     check = Stages()
-    again = pipeline.check(fleet_path, None, check)
+    again = pipeline.load_and_lint(fleet_path, None, check)
     drift = tree.compare(out, produce(again.fleet, "fleet.yaml", check).files)
     assert not drift
     check_total = time.perf_counter() - started
@@ -87,7 +87,7 @@ def _measure_validation(fleet_path: Path, out: Path) -> tuple[float, float]:
     validated = time.perf_counter() - started
     assert not result.findings, result.findings[:3]
     started = time.perf_counter()
-    loaded = pipeline.check(fleet_path, None, Stages())
+    loaded = pipeline.load_and_lint(fleet_path, None, Stages())
     produced = produce(loaded.fleet, "fleet.yaml", schemas="rendered")
     assert not tree.compare(out, produced.files) and not produced.upstream.findings
     return validated, time.perf_counter() - started
@@ -167,7 +167,7 @@ def _measure_lint(workdir: Path) -> dict:
 
     stages_module.time.perf_counter = time.process_time  # CPU seconds: other load on the machine does not count
     stages = Stages()
-    loaded = pipeline.check(workdir / "fleet.yaml", None, stages)
+    loaded = pipeline.load_and_lint(workdir / "fleet.yaml", None, stages)
     assert loaded.ok, loaded.findings[:3]
     return {"stages": stages.times, "lint_total": sum(stages.times.values()),
             "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}

@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
+from fleetgen import lint
+from fleetgen.findings import ERROR, Finding
 from fleetgen.load import load_text
 from fleetgen.model import Fleet, build
 from fleetgen.schema import validate
@@ -29,6 +31,15 @@ def fleet_from_text(text: str) -> Fleet:
     errors = validate(doc)
     assert not errors, errors
     return build(doc.data)
+
+
+def lint_text(text: str) -> list[Finding]:
+    """What ``fleetgen lint`` reports for ``text`` with no rendered tree: syntax, schema, then every rule."""
+    doc, found = load_text(text, "fleet.yaml")
+    assert doc is not None, found
+    found = [*found, *validate(doc)]
+    fleet = None if any(f.severity == ERROR for f in found) else build(doc.data)
+    return sorted(set(found + lint.run(doc, fleet).findings))
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,7 @@ def expected(text: str) -> set[tuple[str, int, int]]:
 
 
 def actual(path: Path) -> set[tuple[str, int, int]]:
-    result = pipeline.check(path)
+    result = pipeline.load_and_lint(path)
     return {(f.rule, f.line, f.column) for f in result.findings}
 
 

@@ -10,7 +10,7 @@ from fleetgen.load import load_text
 from fleetgen.render import argocd
 from fleetgen.schema import validate
 
-from .conftest import fleet_from_text
+from .conftest import fleet_from_text, lint_text
 
 CERT = (
     "-----BEGIN CERTIFICATE-----\n"
@@ -41,11 +41,15 @@ def test_ca_reaches_the_argocd_cluster_secret(example_text):
     assert config["tlsClientConfig"]["insecure"] is False
 
 
-def test_private_key_in_ca_data_is_secret_material(example_text):
-    doc, _ = load_text(with_ca(example_text, KEY), "fleet.yaml")
-    (finding,) = validate(doc)
-    assert finding.rule == "secret-material" and finding.path == ("clusters", 0, "caData")
+def test_private_key_in_ca_data_is_its_own_rule(example_text):
+    (finding,) = lint_text(with_ca(example_text, KEY))
+    assert finding.rule == "ca-data-private-key" and finding.path == ("clusters", 0, "caData")
     assert finding.line == 52
+
+
+def test_private_key_in_ca_data_is_reported_when_the_schema_fails_too(example_text):
+    text = with_ca(example_text, KEY).replace("replicas: 60", "replicas: sixty")
+    assert [f.rule for f in lint_text(text)] == ["ca-data-private-key", "schema"]  # sorted by position
 
 
 def test_ca_data_must_be_a_certificate(example_text):

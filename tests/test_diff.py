@@ -15,12 +15,12 @@ from fleetgen.diff import (
     Change,
     DocumentDiff,
     FleetDiff,
-    PlanDelta,
     compare_trees,
     field_path,
     group_shared,
 )
 from fleetgen.main import cli
+from fleetgen.plan.delta import PlanDelta
 from fleetgen.report import markdown
 
 from bench.synth import fleet as synthetic_fleet

@@ -199,8 +199,9 @@ def test_an_application_no_longer_selected_deletes_its_resources_when_the_set_op
 
 def test_application_set_policies_decide_what_is_deleted():
     from fleetgen.destroy import generated
+    from fleetgen.plan import Application
 
-    app = {"name": "c1-web", "applicationSet": "web", "server": "https://c1"}
+    app = Application("web", "c1-web", "c1", "https://c1", "apps/web", "web")
     servers = {"https://c1"}
     preserve = {"spec": {"syncPolicy": {"preserveResourcesOnDeletion": True}}}
     assert generated(app, preserve, servers).deletes_resources is False
@@ -275,7 +276,7 @@ def test_markdown_of_a_5000_cluster_change_fits_githubs_limit(tmp_path):
         path = tmp_path / side / "fleet.json"  # both trees rendered from the same fleet file, as in a pull request
         path.parent.mkdir()
         path.write_text(json.dumps(data))
-        loaded = pipeline.check(path, None)
+        loaded = pipeline.load_and_lint(path, None)
         assert loaded.ok
         return loaded.fleet, produce(loaded.fleet, path.name).files
 

@@ -9,7 +9,7 @@ from fleetgen.load import load_text
 from fleetgen.render import argocd, capi, karmada, targets
 from fleetgen.schema import validate
 
-from tests.conftest import fleet_from_text
+from tests.conftest import fleet_from_text, lint_text
 
 CA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJrVENDQVRlZ0F3SUJBZ0lJRXhhbXBsZQotLS0tLUVORCBDRVJUSUZJQ0FURS0tLS0tCg=="
 
@@ -121,24 +121,24 @@ def test_external_vsphere_needs_no_control_plane_server():
     assert validate(doc) == []
     managed = text.replace("defaults: {kubernetesVersion: \"1.30\", lifecycle: external}",
                            "defaults: {kubernetesVersion: \"1.30\"}")
-    doc, _ = load_text(managed, "fleet.yaml")
-    assert any("vSphere" in f.message for f in validate(doc))
+    assert "vsphere-server" not in [f.rule for f in lint_text(text)]
+    assert [f.path for f in lint_text(managed) if f.rule == "vsphere-server"] == [("clusters", 1)]  # gke-prod
 
 
 # ---------------------------------------------------------------- external -> managed: adoption
 
 
 def test_diff_shows_external_to_managed_as_adoption_not_a_new_cluster():
-    from fleetgen.diff import plan_delta
+    from fleetgen.plan.delta import plan_delta
     from fleetgen.report.diff_text import plan_lines
 
     base = fleet_from_text(FLEET)
     head = fleet_from_text(FLEET.replace("  - name: aks-prod\n", "  - name: aks-prod\n    lifecycle: managed\n"))
-    delta = plan_delta(base, head)
+    delta = plan_delta(base, head, {})
     assert delta.adopted == ("aks-prod",) and delta.released == ()
     assert not delta.applications_added and not delta.pending_added
     assert "Cluster API adoption (existing clusters, not new ones): aks-prod" in plan_lines(delta)
-    back = plan_delta(head, base)
+    back = plan_delta(head, base, {})
     assert back.released == ("aks-prod",)
     assert any("Cluster API DELETES the cluster" in line for line in plan_lines(back))
 

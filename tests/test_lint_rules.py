@@ -24,8 +24,48 @@ def edit(*pairs: tuple[str, str]) -> str:
     return text
 
 
+# base64 of a certificate followed by an EC private key (dummy bodies): what a pasted kubeconfig pair looks like
+CA_WITH_KEY = ("LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tClpYaGhiWEJzWlNCRFFTQm1iM0lnZEdWemRITT0KLS0tLS1FTkQgQ0VSVElGSUNB"
+               "VEUtLS0tLQotLS0tLUJFR0lOIEVDIFBSSVZBVEUgS0VZLS0tLS0KYm05MElHRWdhMlY1Ci0tLS0tRU5EIEVDIFBSSVZBVEUgS0VZ"
+               "LS0tLS0K")
+
 CASES = {
     "clean": BASE,
+    "pool-min-max": edit(
+        ("    provider: {type: docker}\n",
+         "    provider: {type: docker}\n"
+         "    nodePools: [{name: big, instanceType: m6i.xlarge, min: 5, max: 2}]  # expect[pool-min-max]: 5, max\n"),
+    ),
+    "pool-min-max-suppressed": edit(
+        ("    provider: {type: docker}\n",
+         "    provider: {type: docker}\n"
+         "    nodePools: [{name: big, instanceType: m6i.xlarge, min: 5, max: 2}]  # fleetgen: ignore[pool-min-max]\n"),
+    ),
+    "pool-min-equals-max-ok": edit(
+        ("    provider: {type: docker}\n",
+         "    provider: {type: docker}\n    nodePools: [{name: big, instanceType: m6i.xlarge, min: 2, max: 2}]\n"),
+    ),
+    "aks-system-pool": edit(
+        ("    provider: {type: docker}\n",
+         "    provider: {type: azure, subscriptionID: 6f1c2d3e-0000-4000-8000-1234567890ab, resourceGroup: rg}\n"
+         "    nodePools:\n"
+         "      - {name: sys, instanceType: Standard_D8s_v5, min: 0, max: 3}  # expect[aks-system-pool]: 0, max\n"
+         "      - {name: user, instanceType: Standard_D8s_v5, min: 0, max: 3}\n"),
+    ),
+    "vsphere-server": edit(
+        ("  - name: stage-a\n", "  - name: stage-a  # expect[vsphere-server]: name\n"),
+        ("    provider: {type: docker}\n",
+         "    provider: {type: vsphere, server: vc.example.com, datacenter: dc1, template: ubuntu}\n"),
+    ),
+    "vsphere-server-external-ok": edit(
+        ("    provider: {type: docker}\n",
+         "    lifecycle: external\n"
+         "    provider: {type: vsphere, server: vc.example.com, datacenter: dc1, template: ubuntu}\n"),
+    ),
+    "ca-data-private-key": edit(
+        (CA_LINE, "    caData: KEY  # expect[ca-data-private-key]: LS0t\n".replace("KEY", CA_WITH_KEY)),
+    ),
+
     "duplicate-cluster": edit(("  - name: stage-a\n", "  - name: prod-a  # expect[duplicate-cluster]: prod-a\n")),
     "duplicate-name": BASE
     + """  - name: orders  # expect[duplicate-name]: orders
@@ -329,14 +369,14 @@ def test_every_lint_rule_has_a_positive_case():
 def test_suppression_is_counted(tmp_path):
     fleet = tmp_path / "fleet.yaml"
     fleet.write_text(CASES["suppressed"])
-    result = pipeline.check(fleet)
+    result = pipeline.load_and_lint(fleet)
     assert result.findings == [] and result.suppressed == 1
 
 
 def test_overlap_names_both_clusters_and_points_at_each(tmp_path):
     fleet = tmp_path / "fleet.yaml"
     fleet.write_text(CASES["cidr-overlap-pods"])
-    (finding,) = pipeline.check(fleet).findings
+    (finding,) = pipeline.load_and_lint(fleet).findings
     assert "prod-b" in finding.message and "prod-a" in finding.message
     assert finding.related == ((str(fleet), 21, 21),)
 
@@ -344,7 +384,7 @@ def test_overlap_names_both_clusters_and_points_at_each(tmp_path):
 def test_secret_is_masked(tmp_path):
     fleet = tmp_path / "fleet.yaml"
     fleet.write_text(CASES["secret-material"])
-    messages = " ".join(f.message for f in pipeline.check(fleet).findings)
+    messages = " ".join(f.message for f in pipeline.load_and_lint(fleet).findings)
     assert "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB" not in messages
 
 
@@ -362,7 +402,7 @@ def test_version_rules_against_rendered_tree(tmp_path, current, desired, rule):
     lock = tmp_path / "rendered" / ".fleetgen.lock"
     lock.parent.mkdir()
     lock.write_text(json.dumps({"files": {}, "kubernetesVersions": {"prod-a": current}}))
-    found = [f for f in pipeline.check(fleet).findings if f.rule == rule]
+    found = [f for f in pipeline.load_and_lint(fleet).findings if f.rule == rule]
     assert [(f.line, f.column) for f in found] == [(11, 22)]  # inherited from defaults: points there
 
 
@@ -373,7 +413,7 @@ def test_version_rules_quiet_on_safe_steps(tmp_path, current):
     lock = tmp_path / "rendered" / ".fleetgen.lock"
     lock.parent.mkdir()
     lock.write_text(json.dumps({"files": {}, "kubernetesVersions": {"prod-a": current}}))
-    assert not [f for f in pipeline.check(fleet).findings if f.rule in ("upgrade-skip", "version-downgrade")]
+    assert not [f for f in pipeline.load_and_lint(fleet).findings if f.rule in ("upgrade-skip", "version-downgrade")]
 
 
 def test_zero_weight_is_one_finding_per_workload(tmp_path):
@@ -385,5 +425,22 @@ def test_zero_weight_is_one_finding_per_workload(tmp_path):
     assert orders["clusters"]["matchExpressions"].pop()["key"] == "name"
     path = tmp_path / "fleet.yaml"
     path.write_text(json.dumps(data))
-    (finding,) = [f for f in pipeline.check(path).findings if f.rule == "zero-weight"]
+    (finding,) = [f for f in pipeline.load_and_lint(path).findings if f.rule == "zero-weight"]
     assert finding.message.endswith(" and 95 more but gives them no weight: Karmada schedules 0 replicas there")
+
+
+
+
+def test_the_runner_stamps_the_rules_id_severity_and_fix():
+    from fleetgen.findings import ERROR, WARNING
+    from fleetgen.lint.registry import flag, rule, stamped
+
+    def check(ctx):
+        """A rule for this test."""
+        return iter(())
+
+    demo = rule("demo", WARNING, fix="do x")(check)
+    plain = stamped(flag(("clusters", 0), "m"), demo)
+    assert (plain.rule, plain.severity, plain.hint, plain.path) == ("demo", "warning", "do x", ("clusters", 0))
+    own = stamped(flag(("clusters", 0), "m", severity=ERROR, hint="h"), demo)
+    assert (own.rule, own.severity, own.hint) == ("demo", "error", "h")

@@ -36,7 +36,8 @@ BAD = {
     "recursive alias": (b"a: &a [*a]\n", 1, 4, "recursive"),
     "deep nesting": (b"a: " + b"[" * 5000 + b"]" * 5000 + b"\n", 1, 68, "deeper than"),
     "huge integer": (b"a: " + b"9" * 5000 + b"\n", 1, 4, "digit number"),
-    "unclosed flow": (b"a: [1, 2\n", 2, 1, ""),
+    "unclosed flow": (b"a: [1, 2\n", 2, 1, "expected ',' or ']', but got '<stream end>' (while parsing a flow "
+                                           "sequence at line 1)"),
     "complex key": (b"? [a]\n: 1\n", 1, 3, "plain scalar"),
 }
 

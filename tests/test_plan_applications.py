@@ -27,7 +27,7 @@ def appset(selector: dict[str, Any], apps: list[dict[str, str]] | None = None, n
 
 
 def targeted(selector: dict[str, Any]) -> list[str]:
-    return [a["cluster"] for a in applications(fleet(CLUSTERS, applicationSets=[appset(selector)]))]
+    return [a.cluster for a in applications(fleet(CLUSTERS, applicationSets=[appset(selector)]))]
 
 
 @pytest.mark.parametrize(
@@ -71,7 +71,7 @@ def test_empty_selector_targets_every_registered_cluster_and_never_in_cluster():
 
 def test_pull_mode_clusters_deploy_through_the_agent_resource_proxy():
     clusters = [{"name": "edge", "argocd": {"mode": "pull"}}, {"name": "core"}]
-    entries = applications(fleet(clusters, applicationSets=[appset({})]))
+    entries = [a.as_json() for a in applications(fleet(clusters, applicationSets=[appset({})]))]
     assert [(e["name"], e["server"]) for e in entries] == [
         ("core-app", "https://core.example"),
         ("edge-app", "https://argocd-agent-resource-proxy.argocd.svc:9090?agentName=edge"),
@@ -87,7 +87,7 @@ def test_entries_name_server_path_and_order():
             name="mesh",
         ),
     ]
-    entries = applications(fleet(CLUSTERS, applicationSets=sets))
+    entries = [a.as_json() for a in applications(fleet(CLUSTERS, applicationSets=sets))]
     assert [(e["applicationSet"], e["name"]) for e in entries] == [
         ("mesh", "alpha-api"),
         ("mesh", "alpha-web"),
@@ -106,7 +106,7 @@ def test_entries_name_server_path_and_order():
 
 
 def test_example_fleet_applications(example_fleet):
-    entries = applications(example_fleet)
+    entries = [a.as_json() for a in applications(example_fleet)]
     by_set: dict[str, list[str]] = {}
     for e in entries:
         by_set.setdefault(e["applicationSet"], []).append(e["name"])

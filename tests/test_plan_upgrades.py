@@ -6,7 +6,7 @@ import json
 
 import pytest
 from fleetgen.plan import build_plan, pending
-from fleetgen.plan.upgrades import next_wave, steps, upgrade_waves
+from fleetgen.plan.upgrades import steps, upgrade_waves
 
 from tests.test_plan_split import fleet, workload
 
@@ -41,7 +41,7 @@ PROMOTION = [
 
 
 def waves(current: dict[str, str]) -> list[tuple[list[str], str, str]]:
-    return [(w["clusters"], w["from"], w["to"]) for w in upgrade_waves(fleet(PROMOTION), current)]
+    return [(list(w.clusters), w.source, w.target) for w in upgrade_waves(fleet(PROMOTION), current)]
 
 
 def test_environments_in_promotion_order_and_one_production_region_per_wave():
@@ -70,14 +70,13 @@ def test_new_clusters_and_clusters_at_their_version_are_not_upgraded():
     assert waves({"prod-us": "1.31", "prod-eu": "1.31.0"}) == []
 
 
-def test_waves_are_numbered_and_next_wave_is_the_first():
+def test_waves_are_numbered_from_one():
     f = fleet(PROMOTION)
     current = {"stage-a": "1.30", "prod-us": "1.30"}
     numbered = upgrade_waves(f, current)
-    assert [w["wave"] for w in numbered] == [1, 2]
-    assert numbered[0] == {"wave": 1, "clusters": ["stage-a"], "from": "1.30", "to": "1.31"}
-    assert next_wave(f, current) == numbered[0]
-    assert next_wave(f, {"stage-a": "1.31"}) is None
+    assert [w.number for w in numbered] == [1, 2]
+    assert numbered[0].as_json() == {"wave": 1, "clusters": ["stage-a"], "from": "1.30", "to": "1.31"}
+    assert upgrade_waves(f, {"stage-a": "1.31"}) == ()
 
 
 # ---------------------------------------------------------------- the assembled plan
@@ -88,7 +87,7 @@ def test_pending_lists_clusters_without_server(example_fleet):
 
 
 def test_plan_shape_without_failures(example_fleet):
-    plan = build_plan(example_fleet, {"staging-us-east-1": "1.30"})
+    plan = build_plan(example_fleet, {"staging-us-east-1": "1.30"}).as_json()
     assert list(plan) == ["applications", "placements", "uncertain", "pending", "upgrades"]
     order = plan["placements"]["order-service"]
     assert order == {"prod-ap-south-1": 10, "prod-eu-west-1": 20, "prod-us-east-1": 30}
@@ -103,11 +102,11 @@ def test_plan_shape_with_failures_and_uids():
         [{"name": "a"}, {"name": "b"}, {"name": "c"}, {"name": "d", "server": None}],
         workloads=[workload("w", 7, {"a": 1, "b": 1, "c": 1})],
     )
-    plan = build_plan(f, {}, failed=["c"])
+    plan = build_plan(f, {}, failed=["c"]).as_json()
     assert list(plan) == ["applications", "placements", "uncertain", "failover", "pending", "upgrades"]
     assert plan["uncertain"] == {"w": {"a": [2, 3], "c": [2, 3]}}
     assert plan["failover"] == {"w": {"a": 4, "b": 3}}
     assert plan["pending"] == ["d"]
-    resolved = build_plan(f, {}, uids={"w": "d43fdeeb-d750-4e2b-bee3-64eb94534f4c"})
+    resolved = build_plan(f, {}, uids={"w": "d43fdeeb-d750-4e2b-bee3-64eb94534f4c"}).as_json()
     assert resolved["placements"] == {"w": {"a": 2, "b": 2, "c": 3}}
     assert resolved["uncertain"] == {}

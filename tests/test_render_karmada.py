@@ -6,6 +6,7 @@ import textwrap
 
 import pytest
 import yaml
+from fleetgen import overriders
 from fleetgen.render import karmada
 
 from tests.conftest import fleet_from_text
@@ -274,7 +275,7 @@ overrides:
 
 def test_unsupported_ops_are_reported_with_their_fleet_path():
     (workload,) = small_fleet(workload_yaml(OVERRIDES)).workloads
-    reported = dict(karmada.unsupported_patches(workload))
+    reported = dict(overriders.unsupported_patches(workload))
     base = ("workloads", 0, "overrides", 0, "patches")
     assert set(reported) == {(*base, 1, "op"), (*base, 3, "op"), (*base, 4, "op"), (*base, 5)}
     assert "move" in reported[(*base, 1, "op")]
@@ -294,7 +295,7 @@ def test_unsupported_ops_and_unplaced_clusters_are_not_rendered():
 
 
 def test_supported_patches_report_nothing(example_fleet):
-    assert all(karmada.unsupported_patches(w) == [] for w in example_fleet.workloads)
+    assert all(overriders.unsupported_patches(w) == [] for w in example_fleet.workloads)
 
 
 # ---------------------------------------------------------------- global service

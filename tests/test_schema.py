@@ -9,6 +9,8 @@ import pytest
 from fleetgen.load import load_text
 from fleetgen.schema import schema_document, validate
 
+from tests.conftest import lint_text
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = (ROOT / "fleet.yaml").read_text()
 
@@ -82,9 +84,11 @@ def test_missing_version_without_defaults():
     assert len(found) == 4 and all("has no kubernetesVersion" in f.message for f in found)
 
 
-def test_node_pool_min_above_max():
-    f = one(EXAMPLE.replace("min: 6, max: 40", "min: 41, max: 40"))
-    assert "greater than max" in f.message
+def test_node_pool_min_above_max_is_a_lint_rule_not_a_schema_error():
+    text = EXAMPLE.replace("min: 6, max: 40", "min: 41, max: 40")
+    assert findings(text) == []
+    (f,) = lint_text(text)
+    assert f.rule == "pool-min-max" and f.message == "node pool 'general': min 41 is greater than max 40"
 
 
 def test_workloads_need_karmada_server():
@@ -105,13 +109,17 @@ def test_vsphere_cluster_needs_its_endpoint():
         "    provider:\n      type: docker\n",
         "    provider: {type: vsphere, server: vc.example.com, datacenter: dc1, template: ubuntu}\n",
     )
-    (f,) = findings(text)
-    assert "has no server" in f.message and f.path == ("clusters", 7)
+    assert findings(text) == []
+    (f,) = lint_text(text)
+    assert f.rule == "vsphere-server" and f.path == ("clusters", 7)
+    assert f.message == "vSphere cluster 'dev-local' has no server"
 
 
 def test_aks_system_pool_cannot_scale_to_zero():
-    (f,) = findings(EXAMPLE.replace("Standard_D8s_v5, min: 2, max: 12", "Standard_D8s_v5, min: 0, max: 12"))
-    assert "System pool" in f.message and f.path == ("clusters", 5, "nodePools", 0, "min")
+    text = EXAMPLE.replace("Standard_D8s_v5, min: 2, max: 12", "Standard_D8s_v5, min: 0, max: 12")
+    assert findings(text) == []
+    (f,) = lint_text(text)
+    assert f.rule == "aks-system-pool" and f.path == ("clusters", 5, "nodePools", 0, "min")
 
 
 def test_node_network_is_ipv4():
@@ -123,3 +131,22 @@ def test_node_pool_needs_its_prefix():
     text = EXAMPLE.replace("network:\n  mesh: cilium\n", "network:\n  mesh: cilium\n  allocation: {pods: 10.0.0.0/8, "
                            "podPrefix: 16, services: 10.96.0.0/12, servicePrefix: 20, nodes: 172.16.0.0/12}\n")
     assert "nodePrefix" in one(text).message
+
+
+def test_every_kubernetes_version_pattern_is_the_one_the_commands_use():
+    from fleetgen import versions
+
+    def patterns(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("kubernetesVersion"), dict):
+                yield node["kubernetesVersion"]["pattern"]
+            for value in node.values():
+                yield from patterns(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from patterns(value)
+
+    found = list(patterns(schema_document()))
+    assert len(found) == 2 and set(found) == {versions.PATTERN}  # defaults and clusters[]
+    assert [versions.is_version(v) for v in ("1.30", "v1.30.2", "1.3O", "1", "1.30.2.1")] == [
+        True, True, False, False, False]

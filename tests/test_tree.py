@@ -191,7 +191,7 @@ def test_committed_tree_is_what_the_committed_fleet_renders():
     from fleetgen import pipeline
     from fleetgen.produce import produce
 
-    loaded = pipeline.check(ROOT / "fleet.yaml")
+    loaded = pipeline.load_and_lint(ROOT / "fleet.yaml")
     drift = tree.compare(ROOT / "rendered", produce(loaded.fleet, "fleet.yaml").files)
     assert drift == [], "rendered/ is stale: run `fleetgen render` and commit"
 

@@ -35,8 +35,8 @@ try:  # PyYAML's wheels bundle libyaml; without it every text takes the pure pat
     from yaml import CBaseLoader as _CLoader
     from yaml import YAMLError as PyYAMLError
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    _CLoader = None
-    from ruamel.yaml.error import YAMLError as PyYAMLError
+    _CLoader = None  # type: ignore[misc, assignment]  # the fallback the stubs cannot express
+    from ruamel.yaml.error import YAMLError as PyYAMLError  # type: ignore[assignment]
 
 IMPLICIT = "?"  # a plain scalar with no tag: the core schema decides (generator/fleetgen/construct.py)
 STR = "tag:yaml.org,2002:str"
@@ -61,7 +61,7 @@ ParseError = (PyYAMLError, RuamelError)
 TooDeep = MaxDepthExceededError
 
 
-class _Fast(_CLoader or object):
+class _Fast(_CLoader or object):  # type: ignore[misc]  # libyaml's loader when built with it
     """libyaml, with every plain untagged scalar marked IMPLICIT instead of resolved."""
 
     def __init__(self, text: str):

@@ -27,11 +27,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .destinations import destination_server
 from .model import Fleet
-from .render.argocd import destination_server
 
 if TYPE_CHECKING:
-    from .diff import DocumentDiff, PlanDelta
+    from .diff import DocumentDiff
+    from .plan.applications import Application
+    from .plan.delta import PlanDelta
 
 RESOURCES_FINALIZER = "resources-finalizer.argocd.argoproj.io"  # also …/background and …/foreground
 KEEPING_POLICIES = ("create-only", "create-update")
@@ -88,22 +90,22 @@ def has_resources_finalizer(finalizers: Any) -> bool:
     return any(str(f).startswith(RESOURCES_FINALIZER) for f in finalizers or ())
 
 
-def generated(app: Mapping[str, Any], appset: Mapping[str, Any] | None, servers: set[str]) -> Pruned | None:
+def generated(app: Application, appset: Mapping[str, Any] | None, servers: set[str]) -> Pruned | None:
     """What happens to an Application its ApplicationSet stops generating; None when the policy keeps it."""
     spec = (appset or {}).get("spec") or {}
     policy = spec.get("syncPolicy") or {}
     if policy.get("applicationsSync") in KEEPING_POLICIES:
         return None
     finalizers = (((spec.get("template") or {}).get("metadata") or {}).get("finalizers"))
-    if app["server"] not in servers:
-        return Pruned(app["name"], app["applicationSet"], False, "destination cluster removed: Argo CD drops the "
-                                                                 "finalizer and leaves the resources")
+    if app.server not in servers:
+        return Pruned(app.name, app.application_set, False, "destination cluster removed: Argo CD drops the "
+                                                           "finalizer and leaves the resources")
     if finalizers:
         keeps = not has_resources_finalizer(finalizers)
-        return Pruned(app["name"], app["applicationSet"], not keeps, "template finalizers")
+        return Pruned(app.name, app.application_set, not keeps, "template finalizers")
     if policy.get("preserveResourcesOnDeletion"):
-        return Pruned(app["name"], app["applicationSet"], False, "preserveResourcesOnDeletion")
-    return Pruned(app["name"], app["applicationSet"], True, RESOURCES_FINALIZER)
+        return Pruned(app.name, app.application_set, False, "preserveResourcesOnDeletion")
+    return Pruned(app.name, app.application_set, True, RESOURCES_FINALIZER)
 
 
 def plain(file: str, doc: dict) -> Pruned:
@@ -114,17 +116,17 @@ def plain(file: str, doc: dict) -> Pruned:
                   RESOURCES_FINALIZER if deletes else "no resources finalizer")
 
 
-def applications(removed_apps: Iterable[Mapping[str, Any]], removed: list[tuple[str, Any]],
+def applications(removed_apps: Iterable[Application], removed: list[tuple[str, Any]],
                  appsets: Mapping[str, Any], servers: set[str]) -> tuple[tuple[Pruned, ...], tuple[str, ...]]:
     """(Applications deleted, Applications kept by policy): generated ones and removed Application documents."""
     plain_docs = {(doc.get("metadata") or {}).get("name"): (file, doc) for file, doc in removed
                   if _kind(doc) == ("argoproj.io", "Application")}
     pruned, kept = [], []
     for app in removed_apps:
-        if app["name"] in plain_docs:  # a pull-mode cluster's Application, written out plainly
+        if app.name in plain_docs:  # a pull-mode cluster's Application, written out plainly
             continue
-        outcome = generated(app, appsets.get(app["applicationSet"]), servers)
-        pruned.append(outcome) if outcome else kept.append(app["name"])
+        outcome = generated(app, appsets.get(app.application_set), servers)
+        pruned.append(outcome) if outcome else kept.append(app.name)
     pruned += [plain(file, doc) for file, doc in plain_docs.values()]
     return tuple(sorted(pruned, key=lambda p: p.name)), tuple(sorted(kept))
 

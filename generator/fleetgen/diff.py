@@ -6,8 +6,8 @@ never show up as changes. Each YAML document is identified the way a reviewer th
 ``clusters/<name>/`` directory, ``karmada`` for the Karmada API server, ``hub`` for everything
 else. Files that are not YAML (the generated README) are compared line by line.
 
-The plan delta compares what the controllers will do under the two fleet models: Applications
-added or removed, Karmada placements per workload and cluster, clusters newly pending
+The plan delta (``plan/delta.py``) compares what the controllers will do under the two fleet models:
+Applications added or removed, Karmada placements per workload and cluster, clusters newly pending
 registration, and the upgrade waves that take the base fleet's versions to the new ones.
 """
 
@@ -29,8 +29,7 @@ from .gitbase import Base
 from .links import Links
 from .load import load_all_data
 from .model import Fleet
-from .plan import build_plan
-from .plan.adoption import lifecycle_changes
+from .plan.delta import PlanDelta, plan_delta
 
 YAML_SUFFIXES = (".yaml", ".yml", ".json")  # JSON is YAML
 APPSET_DIR = "hub/argocd/applicationsets/"
@@ -71,25 +70,6 @@ class DocumentDiff:
     @property
     def label(self) -> str:
         return f"{self.cluster} / {self.ident}"
-
-
-@dataclass(frozen=True)
-class PlanDelta:
-    applications_added: tuple[dict, ...] = ()
-    applications_removed: tuple[dict, ...] = ()
-    applications_changed: tuple[tuple[dict, dict], ...] = ()  # (old, new) with the same name
-    placements: Mapping[str, Mapping[str, tuple[int | None, int | None]]] = field(default_factory=dict)
-    pending_added: tuple[str, ...] = ()
-    pending_resolved: tuple[str, ...] = ()  # registered since the base (a server was added)
-    upgrades: tuple[dict, ...] = ()
-    adopted: tuple[str, ...] = ()  # existing clusters Cluster API takes over (external -> managed)
-    released: tuple[str, ...] = ()  # clusters Cluster API stops managing (managed -> external)
-
-    @property
-    def empty(self) -> bool:
-        return not (self.applications_added or self.applications_removed or self.applications_changed
-                    or self.placements or self.pending_added or self.pending_resolved or self.upgrades
-                    or self.adopted or self.released)
 
 
 @dataclass(frozen=True)
@@ -166,7 +146,8 @@ def identity(doc: Any, relpath: str) -> str:
         return local_path(relpath)
     group = str(doc.get("apiVersion", "")).rpartition("/")[0]
     kind = f"{group}/{doc['kind']}" if group else str(doc["kind"])
-    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    meta = doc.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
     name, namespace = meta.get("name", "?"), meta.get("namespace")
     return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
 
@@ -352,60 +333,13 @@ def counts(docs: Iterable[DocumentDiff]) -> dict[str, int]:
     return out
 
 
-# ---------------------------------------------------------------- plan delta
-
-
-def plan_delta(base: Fleet | None, head: Fleet) -> PlanDelta:
-    """What the controllers will do differently under ``head`` than under ``base`` (None: nothing yet)."""
-    base_versions = {c.name: c.kubernetes_version for c in base.clusters} if base else {}
-    old = build_plan(base, {}) if base else {"applications": [], "placements": {}, "pending": []}
-    new = build_plan(head, base_versions)
-    added, removed, changed = _applications(old["applications"], new["applications"])
-    adopted, released = lifecycle_changes(base, head)
-    return PlanDelta(
-        applications_added=added,
-        applications_removed=removed,
-        applications_changed=changed,
-        placements=placement_changes(old["placements"], new["placements"]),
-        pending_added=tuple(sorted(set(new["pending"]) - set(old["pending"]))),
-        pending_resolved=tuple(sorted(set(old["pending"]) - set(new["pending"]) - _gone(base, head))),
-        upgrades=tuple(new["upgrades"]),
-        adopted=adopted,
-        released=released,
-    )
-
-
-def _gone(base: Fleet | None, head: Fleet) -> set[str]:
-    return {c.name for c in base.clusters if head.cluster(c.name) is None} if base else set()
-
-
-def _applications(old: list[dict], new: list[dict]):
-    before = {(a["applicationSet"], a["name"]): a for a in old}
-    after = {(a["applicationSet"], a["name"]): a for a in new}
-    added = tuple(after[k] for k in sorted(set(after) - set(before)))
-    removed = tuple(before[k] for k in sorted(set(before) - set(after)))
-    changed = tuple((before[k], after[k]) for k in sorted(set(before) & set(after)) if before[k] != after[k])
-    return added, removed, changed
-
-
-def placement_changes(old: Mapping[str, Mapping[str, int]], new: Mapping[str, Mapping[str, int]]):
-    """``{workload: {cluster: (old, new)}}`` for every count that differs; None where not placed."""
-    out: dict[str, dict[str, tuple[int | None, int | None]]] = {}
-    for workload in sorted(set(old) | set(new)):
-        before, after = old.get(workload, {}), new.get(workload, {})
-        moved = {c: (before.get(c), after.get(c)) for c in sorted(set(before) | set(after))
-                 if before.get(c) != after.get(c)}
-        if moved:
-            out[workload] = moved
-    return out
-
-
 def compare(base: Base, base_files: Mapping[str, bytes], head_files: Mapping[str, bytes],
             base_fleet: Fleet | None, head_fleet: Fleet, notes: Iterable[str] = (), links: Links | None = None,
             patches: bool = True) -> FleetDiff:
     """The whole review: manifests from the two committed trees, plan delta from the two fleet models."""
     documents_changed = compare_trees(base_files, head_files, patches)
-    plan = plan_delta(base_fleet, head_fleet)
+    base_versions = {c.name: c.kubernetes_version for c in base_fleet.clusters} if base_fleet else {}
+    plan = plan_delta(base_fleet, head_fleet, base_versions)
     destroys = assess(documents_changed, plan, application_sets(base_files, head_files), head_fleet)
     return FleetDiff(base.ref, documents_changed, plan, tuple(notes), base, destroys, links)
 

@@ -9,16 +9,29 @@ comment between two entries is attached, none of which an edit should touch.
 
 Every edit is also applied to a plain copy of the data; ``FleetText.result`` re-reads the new
 text and checks it means exactly that copy, so a splice can never silently change something else.
+
+``Session`` is one fleet file opened for editing by the runbook commands (add-cluster, register,
+upgrade, remove-cluster): it holds fleet.yaml's lock (an flock on the file) from before it reads
+the file until the command ends, so a second command waits, then reads the file the first one
+wrote. ``Session.lint`` lints the edited bytes exactly as ``fleetgen lint`` would, and
+``Session.write`` replaces the file atomically (``tree.replace_file``). A write that fails (full
+disk, read-only filesystem, a directory it may not write) is one FleetgenError (exit 2), with
+fleet.yaml unchanged and no temporary file left; an edit that would fail lint is ``Refused`` (exit 1).
 """
 
 from __future__ import annotations
 
 import copy
+import difflib
+import fcntl
 import io
 import json
+import os
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -26,8 +39,11 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from .errors import FleetgenError
+from . import pipeline, tree
+from .errors import FleetgenError, Refused
+from .findings import Finding, display
 from .load import load_text
+from .model import Fleet
 
 Key = str | int
 DEFAULT_INDENT = (2, 4, 2)  # mapping, sequence, offset: the layout of the shipped example
@@ -113,7 +129,8 @@ def _merged_template(items: Sequence[Node]) -> Node | None:
 
 def detect_indent(root: Node) -> Indent:
     """The file's indentation: the most common step of nested block mappings and sequences."""
-    maps, seqs = Counter(), Counter()
+    maps: Counter[int] = Counter()
+    seqs: Counter[tuple[int, int]] = Counter()
     for parent_col, node in _block_children(root):
         if isinstance(node, MappingNode):
             maps[node.start_mark.column - parent_col] += 1
@@ -170,7 +187,7 @@ class FleetText:
         if found is not None:
             self._replace_scalar(found[1], value, bool(parent.flow_style))
         else:
-            self._insert_key(parent, key, value, after)
+            self._insert_key(parent, str(key), value, after)
         _data(self.data, parent_path)[key] = value
 
     def delete(self, path: Sequence[Key]) -> None:
@@ -192,7 +209,7 @@ class FleetText:
         node = self._node(path[:-1])
         found = _entry(node, path[-1]) if isinstance(node, MappingNode) else None
         if found is None and len(path) == 1:
-            self._splice(len(self.text), len(self.text), self._top_level_list(path[0], value))
+            self._splice(len(self.text), len(self.text), self._top_level_list(str(path[0]), value))
             self.data[path[0]] = []
         elif found is not None and isinstance(found[1], SequenceNode) and not found[1].flow_style:
             self._append_block(found[1], [value])
@@ -208,7 +225,9 @@ class FleetText:
             return
         self.append(path, values[0])
         if len(values) > 1:
-            self._append_block(self._node(path), values[1:])
+            node = self._node(path)
+            assert isinstance(node, SequenceNode)  # append made it a block list or failed
+            self._append_block(node, values[1:])
             _data(self.data, path).extend(values[1:])
 
     def result(self) -> str:
@@ -420,3 +439,145 @@ def set_weights(editor: FleetText, cluster: str, weights: dict[str, int]) -> Non
         if not workloads[index[name]].get("weights"):
             raise EditError(f"--weight: workload {name!r} has no weights (every cluster runs all its replicas)")
         editor.set(("workloads", index[name], "weights", cluster), weight)
+
+
+# ---------------------------------------------------------------- a fleet file opened for editing
+
+# The order new keys of a cluster entry are written in.
+CLUSTER_KEYS = ("name", "environment", "region", "labels", "kubernetesVersion", "server", "caData", "provider",
+                "network", "nodePools", "argocd", "karmada")
+
+
+def keys_before(key: str) -> tuple[str, ...]:
+    """The cluster keys a new ``key`` is written after."""
+    return CLUSTER_KEYS[:CLUSTER_KEYS.index(key)]
+
+
+@dataclass
+class Session:
+    """One fleet file opened for editing: its model before the edit and its exact text."""
+
+    path: Path  # as the user gave it
+    out: Path  # the rendered tree: its lock holds the versions the clusters run now
+    before: pipeline.Loaded
+    text: str
+    bom: bool
+    crlf: bool
+    lock: int  # the descriptor holding fleet.yaml's flock; ``close`` releases it
+
+    @property
+    def fleet(self) -> Fleet:
+        assert self.before.fleet is not None
+        return self.before.fleet
+
+    @property
+    def label(self) -> str:
+        return display(self.path)
+
+    @property
+    def versions(self) -> Mapping[str, str]:
+        return tree.read_lock(self.out).versions
+
+    def editor(self) -> FleetText:
+        return FleetText(self.text)
+
+    def close(self) -> None:
+        os.close(self.lock)
+
+    def unified(self, new_text: str) -> str:
+        old, new = self.text.splitlines(keepends=True), new_text.splitlines(keepends=True)
+        return "".join(difflib.unified_diff(old, new, f"a/{self.label}", f"b/{self.label}"))
+
+    def encode(self, new_text: str) -> bytes:
+        """The edited text as the file's bytes: its BOM and line ends kept."""
+        body = new_text.replace("\n", "\r\n") if self.crlf else new_text
+        return ("\ufeff" if self.bom else "").encode() + body.encode("utf-8")
+
+    def lint(self, data: bytes, dry_run: bool) -> tuple[pipeline.Loaded, Path]:
+        """``pipeline.load_and_lint`` on the exact bytes that would be written; an error finding is ``Refused``.
+
+        The candidate file is written next to fleet.yaml (so ``write`` can rename it over it), or to
+        the temporary directory for a dry run, where it is removed again.
+        """
+        real = self.path.resolve()
+        with self._unwritten():
+            candidate = tree.write_candidate(real, data, ".fleetgen-edit", None if dry_run else real.parent)
+        with self._unwritten(candidate):
+            after = pipeline.load_and_lint(candidate, self.out)
+        if dry_run or not after.ok:
+            candidate.unlink(missing_ok=True)
+        if not after.ok:
+            findings = [_relabel(f, str(candidate), self.label) for f in after.findings]
+            raise Refused(f"{self.label} not changed: the edited fleet would fail lint "
+                          "(lines above refer to the edited file)", findings)
+        return after, candidate
+
+    def write(self, candidate: Path) -> None:
+        """Swap the linted candidate in: same mode as the original, durable before and after the rename."""
+        with self._unwritten(candidate):
+            tree.replace_file(candidate, self.path.resolve())
+
+    @contextmanager
+    def _unwritten(self, candidate: Path | None = None) -> Iterator[None]:
+        """On any failure or Ctrl-C the candidate goes; an OSError (ENOSPC, EROFS, EACCES…) is one message, exit 2."""
+        try:
+            yield
+        except BaseException as exc:
+            if candidate is not None:
+                candidate.unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                where = Path(exc.filename).parent if exc.filename else (candidate or self.path.resolve()).parent
+                raise FleetgenError(f"cannot write {self.label} in {display(where)}: {exc.strerror or exc} — "
+                                    f"{self.label} is unchanged") from None
+            raise
+
+
+def open_session(path: Path, out: Path | None, waiting: Callable[[str], None]) -> Session:
+    """Lock, load and lint the fleet; one that does not even build a model is ``Refused`` (exit 1).
+
+    The lock is held until ``Session.close``; ``waiting`` is told when another command holds it.
+    """
+    fd = lock_fleet(path, waiting)
+    try:
+        before = pipeline.load_and_lint(path, out)
+        if before.fleet is None:
+            raise Refused(f"{display(path)} must pass the schema before it can be edited", before.findings)
+        raw = pipeline.read(path)
+        target = out or pipeline.output_dir(path, before.fleet)
+    except BaseException:
+        os.close(fd)
+        raise
+    body = raw.decode("utf-8-sig")
+    return Session(path, target, before, body.replace("\r\n", "\n"), raw.startswith(b"\xef\xbb\xbf"),
+                   "\r\n" in body, fd)
+
+
+def lock_fleet(path: Path, waiting: Callable[[str], None]) -> int:
+    """An exclusive flock on the fleet file itself; waits (``waiting`` says so) while another command holds it.
+
+    A command that replaced the file released the lock of a file no longer at ``path``: a waiter
+    that wakes up holding that one locks the new file instead, so it always reads the latest edit.
+    """
+    waited = False
+    while True:
+        fd = pipeline.open_regular(path)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if not waited:
+                    waiting(f"fleetgen: waiting for another fleetgen command that is editing {display(path)}")
+                    waited = True
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            info, now = os.fstat(fd), os.stat(path)
+        except BaseException:
+            os.close(fd)
+            raise
+        if (info.st_dev, info.st_ino) == (now.st_dev, now.st_ino):
+            return fd
+        os.close(fd)
+
+
+def _relabel(finding: Finding, old: str, new: str) -> Finding:
+    related = tuple((new if f == old else f, line, col) for f, line, col in finding.related)
+    return replace(finding, file=new if finding.file == old else finding.file, related=related)

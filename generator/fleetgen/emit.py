@@ -182,7 +182,8 @@ def _exact(value: Any) -> Any:
 
 
 _EXACT_TYPES = frozenset([str, int, float, bool, dict, list, tuple, type(None)])
-_BASES = ((str, str.__str__), (int, int), (float, float), (dict, dict), ((list, tuple), list))
+_BASES: tuple[tuple[Any, Any], ...] = (
+    (str, str.__str__), (int, int), (float, float), (dict, dict), ((list, tuple), list))
 
 
 def _key_text(key: Any) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import pathlib
 from dataclasses import dataclass, replace
 
 ERROR = "error"
@@ -60,3 +62,9 @@ def count(findings: list[Finding]) -> dict[str, int]:
 
 def exit_code(findings: list[Finding]) -> int:
     return 1 if any(f.severity == ERROR for f in findings) else 0
+
+
+def display(path: pathlib.Path) -> str:
+    """A file path as the user would type it: relative to the working directory when inside it."""
+    rel = os.path.relpath(path)
+    return path.as_posix() if rel.startswith("..") else pathlib.Path(rel).as_posix()

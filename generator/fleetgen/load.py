@@ -42,6 +42,7 @@ class Document:
     def key_positions(self) -> dict[Path, tuple[int, int]]:
         """1-based (line, column) of every mapping key by the path of its value."""
         self.positions  # noqa: B018 - computes both tables
+        assert self._index is not None
         return self._index[1]
 
     def locate(self, path: Path, *, key: bool = False) -> tuple[int, int]:
@@ -83,7 +84,7 @@ class Document:
 
     def suppressed(self, finding: Finding) -> bool:
         rules = self.suppressions.get(finding.line)
-        return bool(rules) and (finding.rule in rules or "*" in rules)
+        return rules is not None and (finding.rule in rules or "*" in rules)
 
 
 def _fallbacks(path: Path):

@@ -4,35 +4,56 @@ from __future__ import annotations
 
 import gc
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
 from . import __version__
 from .commands import COMMANDS
-from .errors import FleetgenError
+from .errors import FleetgenError, Refused
+from .report import text
 
 INTERRUPTED = 130
 
 
+@contextmanager
+def without_cyclic_gc() -> Iterator[None]:
+    """The cyclic collector off for one command, then as it was (an in-process caller keeps its own).
+
+    A run builds hundreds of thousands of small, acyclic dicts: the cyclic collector would rescan
+    that growing heap again and again (a third of a large render) and find nothing; reference
+    counting frees everything a command must.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 class _Group(click.Group):
-    """Turns FleetgenError into a one-line message and exit 2, Ctrl-C into exit 130 (128 + SIGINT, as a
-    shell reports it; click's own handling would exit 1, which means findings); anything else is a bug
-    and shows as one. Commands clean up after themselves on the way out (``finally``), so an
-    interrupted run leaves nothing behind."""
+    """The one place errors become exit codes. A command returns its exit code (0, or 1 for findings);
+    FleetgenError becomes a one-line message and its exit code (2; ``Refused``: 1, after its details);
+    Ctrl-C becomes exit 130 (128 + SIGINT, as a shell reports it; click's own handling would exit 1,
+    which means findings); anything else is a bug and shows as one. Commands clean up after
+    themselves on the way out (``finally``), so an interrupted run leaves nothing behind."""
 
     def invoke(self, ctx: click.Context):
-        # A run builds hundreds of thousands of small, acyclic dicts: the cyclic collector would
-        # rescan that growing heap again and again (a third of a large render) and find nothing.
-        # fleetgen is a short-lived process; reference counting frees everything it must.
-        gc.disable()
         try:
-            return super().invoke(ctx)
+            with without_cyclic_gc():
+                code = super().invoke(ctx)
         except FleetgenError as exc:
+            if isinstance(exc, Refused) and exc.findings:
+                click.echo(text.render(list(exc.findings), colour=text.use_colour(sys.stdout)), nl=False, err=True)
             click.echo(f"fleetgen: {exc}", err=True)
-            sys.exit(exc.exit_code)
+            ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("\nfleetgen: interrupted", err=True)
-            sys.exit(INTERRUPTED)
+            ctx.exit(INTERRUPTED)
+        ctx.exit(code or 0)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

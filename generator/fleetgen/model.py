@@ -361,6 +361,13 @@ class Fleet:
             found.setdefault(c.name, c)
         return found
 
+    def named(self, name: str) -> Cluster:
+        """The cluster ``name``, which the caller knows is in the fleet (KeyError otherwise)."""
+        found = self.cluster(name)
+        if found is None:
+            raise KeyError(name)
+        return found
+
 
 # ---------------------------------------------------------------- building
 

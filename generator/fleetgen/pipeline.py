@@ -30,6 +30,18 @@ class Loaded:
     suppressed: int = 0
 
     @property
+    def model(self) -> Fleet:
+        """The model, for callers that checked ``ok`` (a fleet that passes has one)."""
+        assert self.fleet is not None, "no model: the fleet failed its checks"
+        return self.fleet
+
+    @property
+    def document(self) -> Document:
+        """The loaded document, for callers past the syntax check."""
+        assert self.doc is not None, "no document: the fleet is not readable YAML"
+        return self.doc
+
+    @property
     def ok(self) -> bool:
         return not any(f.severity == ERROR for f in self.findings)
 
@@ -84,7 +96,7 @@ def validate(path: Path, stages: Stages | None = None) -> Loaded:
     return result
 
 
-def check(path: Path, out: Path | None = None, stages: Stages | None = None) -> Loaded:
+def load_and_lint(path: Path, out: Path | None = None, stages: Stages | None = None) -> Loaded:
     """Everything ``lint`` reports: syntax, schema, then every lint rule on the model."""
     stages = stages or Stages()
     result = validate(path, stages)
@@ -96,14 +108,14 @@ def check(path: Path, out: Path | None = None, stages: Stages | None = None) -> 
 
 def _lint(result: Loaded, path: Path, out: Path | None) -> Loaded:
     if not result.ok:  # no model; still never let a credential pass unreported
-        found = lint.run(result.doc, None)
+        found = lint.run(result.document, None)
         result.findings = sorted(set(result.findings + found.findings))
         return result
-    result.fleet = build(result.doc.data)
+    result.fleet = build(result.document.data)
     target = out or output_dir(path, result.fleet)
-    result.fleet, copied = extras.attach(result.fleet, result.doc, path.parent, target)
+    result.fleet, copied = extras.attach(result.fleet, result.document, path.parent, target)
     lock = tree.read_lock(target)
-    found = lint.run(result.doc, result.fleet, lock.versions, installed=lock.settled)
+    found = lint.run(result.document, result.fleet, lock.versions, installed=lock.settled)
     result.findings, result.suppressed = sorted(set(result.findings + found.findings + copied)), found.suppressed
     return result
 

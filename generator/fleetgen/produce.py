@@ -67,11 +67,23 @@ def _run_target(index: int, fleet: Fleet, source: str, schemas: str | None = Non
     return files, _scan(files), check_rendered(rendered, files, schemas), patch_issues
 
 
-_WORKER_FLEET: tuple[Fleet, str, str | None] | None = None  # set in the parent just before fork; read by workers
+class _Worker:
+    """A pool worker's job: the fleet arrives once per worker process, through the fork (never pickled).
 
+    ``Pool(initializer=_Worker.start, initargs=...)``: with the fork start method a worker's
+    initargs are inherited, not sent, and the state lives in the worker process only; the parent
+    (and any in-process caller) keeps no global state.
+    """
 
-def _worker(index: int) -> tuple[dict[str, bytes], list, Any, list]:
-    return _run_target(index, *_WORKER_FLEET)
+    job: tuple[Fleet, str, str | None]
+
+    @classmethod
+    def start(cls, fleet: Fleet, source: str, schemas: str | None) -> None:
+        cls.job = (fleet, source, schemas)
+
+    @classmethod
+    def run(cls, index: int) -> tuple[dict[str, bytes], list, Any, list]:
+        return _run_target(index, *cls.job)
 
 
 def _results(fleet: Fleet, source: str, parallel: bool, schemas: str | None) -> Iterator[tuple[dict, list, Any, list]]:
@@ -80,13 +92,10 @@ def _results(fleet: Fleet, source: str, parallel: bool, schemas: str | None) -> 
     if not parallel:
         yield from (_run_target(i, fleet, source, schemas) for i in indices)
         return
-    global _WORKER_FLEET
-    _WORKER_FLEET = (fleet, source, schemas)
-    try:
-        with multiprocessing.get_context("fork").Pool(min(2, os.cpu_count() or 1)) as pool:
-            yield from pool.imap(_worker, indices, chunksize=1)
-    finally:
-        _WORKER_FLEET = None
+    pool = multiprocessing.get_context("fork").Pool(min(2, os.cpu_count() or 1), initializer=_Worker.start,
+                                                    initargs=(fleet, source, schemas))
+    with pool:
+        yield from pool.imap(_Worker.run, indices, chunksize=1)
 
 
 def produce(fleet: Fleet, source: str = "fleet.yaml", stages: Stages | None = None,

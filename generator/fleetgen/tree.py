@@ -30,6 +30,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -443,3 +444,40 @@ def _rmdir_if_empty(path: Path) -> None:
         path.rmdir()
     except OSError:
         pass
+
+
+# ---------------------------------------------------------------- one file, replaced atomically
+
+
+def write_candidate(target: Path, data: bytes, suffix: str, directory: Path | None = None) -> Path:
+    """A new temporary file holding ``data``: beside ``target`` (so ``replace_file`` can rename it over
+    ``target``), or in ``directory``. Removed again when writing it fails."""
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=directory or target.parent)
+    candidate = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+    except BaseException:
+        candidate.unlink(missing_ok=True)
+        raise
+    return candidate
+
+
+def replace_file(candidate: Path, target: Path, new_mode: int = 0o644) -> None:
+    """Make ``candidate`` the file at ``target`` atomically (``os.replace``) and durably (fsync of the
+    file before and of its directory after the rename), with ``target``'s mode (``new_mode`` for a new
+    file). On failure ``target`` is unchanged and the candidate is gone."""
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else new_mode
+        os.chmod(candidate, mode)
+        with open(candidate, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(candidate, target)
+    except BaseException:
+        candidate.unlink(missing_ok=True)
+        raise
+    directory = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)

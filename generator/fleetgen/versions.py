@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
+
+# "MAJOR.MINOR" or "MAJOR.MINOR.PATCH", an optional "v"; fleet.schema.json's kubernetesVersion pattern
+# (a test keeps the two equal).
+PATTERN = r"^v?[0-9]+\.[0-9]+(\.[0-9]+)?$"
+_VERSION = re.compile(PATTERN)
+
+
+def is_version(text: str) -> bool:
+    return _VERSION.match(text) is not None
 
 
 @lru_cache(maxsize=1024)  # a fleet has a handful of distinct versions and asks about them per cluster
@@ -14,11 +24,6 @@ def parse(version: str) -> tuple[int, ...]:
 def minor(version: str) -> tuple[int, int]:
     major, minor_, *_ = parse(version)
     return major, minor_
-
-
-def minor_str(version: str) -> str:
-    major, minor_ = minor(version)
-    return f"{major}.{minor_}"
 
 
 def minors_between(old: str, new: str) -> int:

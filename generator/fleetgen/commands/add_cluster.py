@@ -10,7 +10,6 @@ give another.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -118,7 +117,7 @@ def cluster_entry(options: Mapping[str, Any], allocated: Allocated, version: str
 
 def _version(session: Session, environment: str, wanted: str | None) -> str | None:
     """The version to write on the entry; None to inherit ``defaults`` unchanged."""
-    inherited = (session.before.doc.data.get("defaults") or {}).get("kubernetesVersion")
+    inherited = (session.before.document.data.get("defaults") or {}).get("kubernetesVersion")
     version = wanted or environment_version(session.fleet, environment) or inherited
     if version is None:
         raise click.BadParameter("no defaults.kubernetesVersion and no cluster in this environment to copy "
@@ -168,7 +167,7 @@ def _validate(session: Session, name: str, environment: str, labels: Mapping[str
 @out_option
 @dry_run_option
 def command(name, fleet, environment, region, provider, fields, server, labels, pools, version, weights, out,
-            dry_run) -> None:
+            dry_run) -> int:
     """Append cluster NAME to FLEET with free pod/service (and node) CIDRs and mesh id from network.allocation."""
     session = open_fleet(fleet, out)
     options = {"name": name, "environment": environment, "region": region, "provider": provider,
@@ -179,14 +178,15 @@ def command(name, fleet, environment, region, provider, fields, server, labels, 
     check_server(provider, server)
     allocated = allocate(session.fleet, provider)
     if not isinstance(allocated, Allocated):
-        click.echo(text.render([session.before.doc.place(allocated)], colour=colour()), nl=False, err=True)
-        sys.exit(1)
+        click.echo(text.render([session.before.document.place(allocated)], colour=colour()), nl=False, err=True)
+        return 1
     editor = session.editor()
     editor.append(("clusters",), cluster_entry(options, allocated, _version(session, environment, version)))
     set_weights(editor, name, parse_weights(weights))
     after = finish(session, editor.result(), dry_run)
     if after is not None and not dry_run:
-        click.echo(next_steps(session, after.fleet.cluster(name)), nl=False)
+        click.echo(next_steps(session, after.model.named(name)), nl=False)
+    return 0
 
 
 def next_steps(session: Session, cluster: Cluster) -> str:

@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import sys
-from pathlib import Path
-
 import click
 
 from .. import pipeline, tree
 from ..drift import as_finding, unified
-from ..findings import exit_code
+from ..findings import display, exit_code
 from ..incremental import produce as produce_incremental
 from ..produce import patch_findings, produce
 from ..report import LINT_FORMATS, text
 from ..stages import Stages, wants_progress
-from .common import colour, emit, fleet_argument, format_option, out_option, profile_option
+from .common import colour, fleet_argument, format_option, out_option, profile_option, write_stdout
 from .validate_rendered import summary
-
-
-def display(path: Path) -> str:
-    """A path as the user would type it: relative to the working directory when inside it."""
-    rel = os.path.relpath(path)
-    return path.as_posix() if rel.startswith("..") else Path(rel).as_posix()
 
 
 @click.command("check")
@@ -35,7 +25,7 @@ def display(path: Path) -> str:
 @profile_option
 @click.option("--full", is_flag=True,
               help="Render everything and read every file of the tree, trusting nothing the last render recorded.")
-def command(fleet, out, fmt, schemas, profile, full) -> None:
+def command(fleet, out, fmt, schemas, profile, full) -> int:
     """Fail (exit 1) when the rendered tree is stale, hand-edited or holds stray manifests.
 
     Without --full (or --schemas), units unchanged since the last render are not rendered again, and
@@ -47,20 +37,20 @@ def command(fleet, out, fmt, schemas, profile, full) -> None:
         stages.close()  # the progress line is gone before the report is printed
         if profile:
             click.echo(stages.table(), err=True, nl=False)
-    emit(output)
-    sys.exit(code)
+    write_stdout(output)
+    return code
 
 
 def _check(fleet, out, fmt, stages: Stages, schemas: bool = False, full: bool = False) -> tuple[int, str]:
-    loaded = pipeline.check(fleet, out, stages)
+    loaded = pipeline.load_and_lint(fleet, out, stages)
     if not loaded.ok:
         return 1, LINT_FORMATS[fmt](loaded.findings, colour=colour())
-    target = out or pipeline.output_dir(fleet, loaded.fleet)
+    target = out or pipeline.output_dir(fleet, loaded.model)
     label = display(target)
     if schemas or full:
-        produced, known = produce(loaded.fleet, fleet.name, stages, schemas=label if schemas else None), None
+        produced, known = produce(loaded.model, fleet.name, stages, schemas=label if schemas else None), None
     else:
-        produced = produce_incremental(loaded.fleet, loaded.doc.data, fleet.name, target, stages)
+        produced = produce_incremental(loaded.model, loaded.document.data, fleet.name, target, stages)
         known = produced.known
         stages.notes.append(produced.summary())
     with stages.stage("compare"):

@@ -20,7 +20,8 @@ def format_option(*choices: str, default: str = "text"):
                         help="Output format.")
 
 
-def emit(output: str) -> None:
+def write_stdout(output: str) -> None:
+    """A command's report, as is (it ends with its own newline)."""
     click.echo(output, nl=False)
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path, PurePosixPath
 
 import click
@@ -27,7 +26,7 @@ from ..produce import produce
 from ..report import LINT_FORMATS, diff_json, diff_text, markdown
 from ..schema import validate
 from .check import display
-from .common import colour, emit, fleet_argument, format_option, out_option
+from .common import colour, fleet_argument, format_option, out_option, write_stdout
 
 
 def git(args: list[str], cwd: Path, stdin: bytes | None = None) -> subprocess.CompletedProcess:
@@ -147,7 +146,7 @@ def committed_tree(commit: str, rel_dir: PurePosixPath, root: Path) -> dict[str,
         missing = [rel for (rel, _), data in zip(blobs, contents) if data is None]
         what = f"{rel_dir / missing[0]} (and {len(missing) - 1} more)" if missing else f"the files under {rel_dir}"
         raise git_failed(batch, f"read {what} at {commit[:12]}")
-    return dict(zip([rel for rel, _ in blobs], contents, strict=True))
+    return {rel: data for (rel, _), data in zip(blobs, contents, strict=True) if data is not None}  # all are
 
 
 def split_batch(output: bytes) -> list[bytes | None]:
@@ -206,22 +205,22 @@ def relative(path: Path, root: Path) -> PurePosixPath:
               help="Exit 1 when the change deletes anything (a cluster, Application, placement, peer or manifest).")
 @out_option
 @format_option("text", "markdown", "json")
-def command(fleet, ref, exact, fail_on, out, fmt) -> None:
+def command(fleet, ref, exact, fail_on, out, fmt) -> int:
     """Compare the fleet and rendered tree at the merge base of git REF and HEAD with the working tree."""
-    loaded = pipeline.check(fleet, out)  # an unreadable FLEET is a usage error before anything else
+    loaded = pipeline.load_and_lint(fleet, out)  # an unreadable FLEET is a usage error before anything else
     root = repo_root(fleet.resolve().parent)
     base = gitbase.choose(git, ref, resolve_ref(ref, root), root, exact)
     commit = base.commit
     if not loaded.ok:
-        emit(LINT_FORMATS.get(fmt, LINT_FORMATS["text"])(loaded.findings, colour=colour()))
-        sys.exit(1)
+        write_stdout(LINT_FORMATS.get(fmt, LINT_FORMATS["text"])(loaded.findings, colour=colour()))
+        return 1
     fleet_rel = relative(fleet, root)
     old_model, notes = base_fleet(show(commit, fleet_rel, root), fleet_rel.as_posix())
-    target = out or pipeline.output_dir(fleet, loaded.fleet)
+    target = out or pipeline.output_dir(fleet, loaded.model)
     old_dir = relative(target, root) if out or not old_model else fleet_rel.parent / old_model.rendered_dir
-    notes += stale_note(target, loaded.fleet, fleet)
+    notes += stale_note(target, loaded.model, fleet)
     base_files = committed_tree(commit, old_dir, root)
     urls = links.from_environment(os.environ, relative(target, root), old_dir, commit)
-    result = compare(base, base_files, working_tree(target), old_model, loaded.fleet, notes, urls, fmt == "json")
-    emit({"json": diff_json.render, "markdown": markdown.render, "text": diff_text.render}[fmt](result))
-    sys.exit(1 if fail_on == "destroy" and result.destroys.any else 0)
+    result = compare(base, base_files, working_tree(target), old_model, loaded.model, notes, urls, fmt == "json")
+    write_stdout({"json": diff_json.render, "markdown": markdown.render, "text": diff_text.render}[fmt](result))
+    return 1 if fail_on == "destroy" and result.destroys.any else 0

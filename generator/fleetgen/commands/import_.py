@@ -6,14 +6,11 @@ The reading is ``fleetgen.importer``; this module wires options, writing and the
 from __future__ import annotations
 
 import difflib
-import os
-import sys
-import tempfile
 from pathlib import Path
 
 import click
 
-from .. import pipeline
+from .. import pipeline, tree
 from ..edit import EditError
 from ..errors import FleetgenError
 from ..findings import exit_code
@@ -30,7 +27,7 @@ from .common import colour
               show_default=True, help="The fleet file to extend (created when it does not exist).")
 @click.option("--environment", help="Environment for clusters whose inputs name none (no `environment` label).")
 @click.option("--dry-run", is_flag=True, help="Print the unified diff of the fleet file instead of writing it.")
-def command(inputs: tuple[Path, ...], fleet: Path, environment: str | None, dry_run: bool) -> None:
+def command(inputs: tuple[Path, ...], fleet: Path, environment: str | None, dry_run: bool) -> int:
     """Import clusters from Argo CD cluster Secrets, Cluster API manifests, kubeconfigs or a rendered tree.
 
     INPUT is a YAML file (a List or several documents), a directory of them, or a tree fleetgen
@@ -52,16 +49,16 @@ def command(inputs: tuple[Path, ...], fleet: Path, environment: str | None, dry_
         old = before.splitlines(keepends=True) if fleet.exists() else []
         click.echo("".join(difflib.unified_diff(old, after.splitlines(keepends=True), f"a/{fleet}", f"b/{fleet}")),
                    nl=False)
-        return
+        return 0
     if not fleet.exists() or after != before:
         _write(fleet, after)
         click.echo(f"updated {fleet}")
-    result = pipeline.check(fleet)
+    result = pipeline.load_and_lint(fleet)
     click.echo(text_report.render(result.findings, colour=colour()), nl=False)
     if not result.ok:
         click.echo(f"{fleet} was written; fill in what lint reports above (facts the inputs do not hold) "
                    "and run fleetgen lint again")
-    sys.exit(exit_code(result.findings))
+    return exit_code(result.findings)
 
 
 def _new_fleet(fleet: Path) -> str:
@@ -69,14 +66,9 @@ def _new_fleet(fleet: Path) -> str:
 
 
 def _write(path: Path, text: str) -> None:
-    """Atomically: a temporary file beside ``path`` with its mode, then a rename."""
+    """Atomically: a temporary file beside ``path`` with its mode, then a rename (``tree.replace_file``)."""
     real = path.resolve()
-    mode = real.stat().st_mode & 0o7777 if real.exists() else 0o644
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".fleetgen-import", dir=real.parent)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.chmod(name, mode)
-        os.replace(name, real)
+        tree.replace_file(tree.write_candidate(real, text.encode("utf-8"), ".fleetgen-import"), real)
     except OSError as exc:
         raise FleetgenError(f"{path}: cannot write: {exc.strerror}") from None

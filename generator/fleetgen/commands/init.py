@@ -18,7 +18,7 @@ _NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 @click.argument("directory", type=click.Path(path_type=Path, file_okay=False), default=".", required=False)
 @click.option("--name", help="Fleet name (a DNS-1123 label; default: the directory's name).")
 @click.option("--repo-url", default=None, help="The git URL Argo CD pulls this repository from.")
-def command(directory: Path, name: str | None, repo_url: str | None) -> None:
+def command(directory: Path, name: str | None, repo_url: str | None) -> int:
     """Create fleet.yaml, its schema, pre-commit hooks, the CI workflow and a README in DIRECTORY."""
     name = name or default_name(directory)
     if not _NAME.fullmatch(name):
@@ -33,6 +33,7 @@ def command(directory: Path, name: str | None, repo_url: str | None) -> None:
         click.echo(f"created {directory / rel}")
     click.echo("next: set repo.url in fleet.yaml, add clusters (fleetgen add-cluster / fleetgen import), "
                "fleetgen render, commit")
+    return 0
 
 
 def _create(path: Path, text: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -11,7 +10,7 @@ from .. import pipeline
 from ..findings import exit_code
 from ..report import LINT_FORMATS
 from ..stages import Stages
-from .common import colour, emit, format_option, out_option, profile_option
+from .common import colour, format_option, out_option, profile_option, write_stdout
 
 
 @click.command("lint")
@@ -19,15 +18,15 @@ from .common import colour, emit, format_option, out_option, profile_option
 @format_option(*LINT_FORMATS)
 @out_option
 @profile_option
-def command(fleets, fmt, out, profile) -> None:
+def command(fleets, fmt, out, profile) -> int:
     """Lint FLEETS (default ./fleet.yaml): exit 1 on any error finding.
 
     Several files may be given (as pre-commit passes them); their findings are reported together.
     """
     stages = Stages()
-    results = [pipeline.check(path, out, stages) for path in fleets or (Path("fleet.yaml"),)]
+    results = [pipeline.load_and_lint(path, out, stages) for path in fleets or (Path("fleet.yaml"),)]
     if profile:
         click.echo(stages.table(), err=True, nl=False)
     findings = [f for r in results for f in r.findings]
-    emit(LINT_FORMATS[fmt](findings, suppressed=sum(r.suppressed for r in results), colour=colour()))
-    sys.exit(exit_code(findings))
+    write_stdout(LINT_FORMATS[fmt](findings, suppressed=sum(r.suppressed for r in results), colour=colour()))
+    return exit_code(findings)

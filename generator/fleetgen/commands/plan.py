@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 
@@ -12,7 +11,7 @@ from ..errors import FleetgenError
 from ..plan import build_plan
 from ..plan.adoption import adoptions
 from ..report import LINT_FORMATS, plan_text
-from .common import colour, emit, fleet_argument, format_option, out_option
+from .common import colour, fleet_argument, format_option, out_option, write_stdout
 
 
 def parse_uids(values: tuple[str, ...], workloads: set[str]) -> dict[str, str]:
@@ -44,21 +43,19 @@ def check_failed(failed: tuple[str, ...], clusters: set[str]) -> list[str]:
 @click.option("--uid", "uids", multiple=True, metavar="WORKLOAD=UID",
               help="The workload object's UID, which decides Karmada's tie order (repeatable).")
 @format_option("text", "json", "markdown")
-def command(fleet, out, failed, uids, fmt) -> None:
+def command(fleet, out, failed, uids, fmt) -> int:
     """Preview Applications, Karmada placements, failover, pending clusters and upgrade waves."""
-    loaded = pipeline.check(fleet, out)
+    loaded = pipeline.load_and_lint(fleet, out)
     if not loaded.ok:
-        emit(LINT_FORMATS.get(fmt, LINT_FORMATS["text"])(loaded.findings, colour=colour()))
-        sys.exit(1)
-    model = loaded.fleet
+        write_stdout(LINT_FORMATS.get(fmt, LINT_FORMATS["text"])(loaded.findings, colour=colour()))
+        return 1
+    model = loaded.model
     lost = check_failed(failed, {c.name for c in model.clusters})
     uid_map = parse_uids(uids, {w.name for w in model.workloads})
     lock = tree.read_lock(out or pipeline.output_dir(fleet, model))
-    plan = build_plan(model, lock.versions, lost, uid_map)
-    adopting = adoptions(model, lock.files, lock.versions)
-    if adopting:  # only then, like failover: the contract's keys stay as they are
-        plan["adoptions"] = adopting
+    plan = build_plan(model, lock.versions, lost, uid_map, adoptions(model, lock.files, lock.versions))
     if fmt == "json":
-        emit(json.dumps(plan, indent=2, ensure_ascii=False) + "\n")
+        write_stdout(json.dumps(plan.as_json(), indent=2, ensure_ascii=False) + "\n")
     else:
-        emit((plan_text.markdown if fmt == "markdown" else plan_text.text)(plan, lost))
+        write_stdout((plan_text.markdown if fmt == "markdown" else plan_text.text)(plan, lost))
+    return 0

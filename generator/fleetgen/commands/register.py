@@ -42,7 +42,7 @@ def check_server(url: str) -> str:
               help="The API server's public CA bundle, base64 PEM (a kubeconfig's certificate-authority-data).")
 @out_option
 @dry_run_option
-def command(name, fleet, server, ca_data, out, dry_run) -> None:
+def command(name, fleet, server, ca_data, out, dry_run) -> int:
     """Set the API endpoint of cluster NAME in FLEET: turns on its Argo CD Secret and Karmada membership."""
     session = open_fleet(fleet, out)
     index = cluster_index(session, name)
@@ -52,7 +52,8 @@ def command(name, fleet, server, ca_data, out, dry_run) -> None:
         editor.set(("clusters", index, "caData"), ca_data, after=keys_before("caData"))
     after = finish(session, editor.result(), dry_run)
     if after is None or dry_run:
-        return
-    commands = dict(member_commands(after.fleet))
+        return 0
+    commands = dict(member_commands(after.model))
     click.echo(f"next: `fleetgen render` and commit; then make {name} a Karmada member:")
     click.echo(f"  {commands[name]}" if name in commands else "  (not a Karmada member: nothing to join)")
+    return 0

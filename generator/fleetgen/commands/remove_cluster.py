@@ -11,7 +11,6 @@ command (exit 1) unless ``--force``.
 from __future__ import annotations
 
 import dataclasses
-import sys
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -95,27 +94,28 @@ def stranded(fleet: Fleet, name: str) -> list[str]:
 @click.option("--force", is_flag=True, help="Remove it even when a workload is left with no cluster.")
 @out_option
 @dry_run_option
-def command(name, fleet, force, out, dry_run) -> None:
+def command(name, fleet, force, out, dry_run) -> int:
     """Remove cluster NAME from FLEET with its weights and the overrides that pin it."""
     session = open_fleet(fleet, out)
     index = cluster_index(session, name)
-    cluster = session.fleet.cluster(name)
+    cluster = session.fleet.named(name)
     lost = stranded(session.fleet, name)
     if lost and not force:
         click.echo(f"fleetgen: not removing {name!r}: workload(s) {', '.join(lost)} would have no cluster "
                    "left to run on; add a cluster for them first, or pass --force", err=True)
-        sys.exit(1)
+        return 1
     editor = session.editor()
-    for path in reference_edits(session.before.doc.data, name):
+    for path in reference_edits(session.before.document.data, name):
         editor.delete(path)
     editor.delete(("clusters", index))
-    for what in left_alone(session.before.doc.data, name):
+    for what in left_alone(session.before.document.data, name):
         click.echo(f"note: {what} selects {name!r} by name and now selects no cluster; left unchanged")
     for workload in lost:
         click.echo(f"warning: workload {workload!r} has no cluster left to run on (--force)")
     after = finish(session, editor.result(), dry_run)
     if after is not None and not dry_run:
         click.echo(next_steps(session, cluster), nl=False)
+    return 0
 
 
 def next_steps(session: Session, cluster: Cluster) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from .. import pipeline, tree, units
@@ -22,7 +20,7 @@ from .common import colour, fleet_argument, out_option, profile_option
 @out_option
 @profile_option
 @click.option("--full", is_flag=True, help="Render every unit, ignoring the cache of the previous render.")
-def command(fleet, out, profile, full) -> None:
+def command(fleet, out, profile, full) -> int:
     """Render FLEET into the output tree. A fleet with error findings renders nothing (exit 1).
 
     Only the render units whose inputs changed since the last render are rendered (see README,
@@ -36,19 +34,19 @@ def command(fleet, out, profile, full) -> None:
             click.echo(stages.table(), err=True, nl=False)
     click.echo(report, nl=False, err=True)
     click.echo(summary, err=code != 0)
-    sys.exit(code)
+    return code
 
 
 def _render(fleet, out, stages: Stages, full: bool = False) -> tuple[int, str, str]:
     """(exit code, findings to show, one-line summary)."""
-    loaded = pipeline.check(fleet, out, stages)
+    loaded = pipeline.load_and_lint(fleet, out, stages)
     report = text.render(loaded.findings, suppressed=loaded.suppressed, colour=colour()) if loaded.findings else ""
     if not loaded.ok:
         return 1, report, "fleetgen: nothing rendered: fix the errors above first"
-    target = out or pipeline.output_dir(fleet, loaded.fleet)
-    produced = produce(loaded.fleet, loaded.doc.data, fleet.name, target, stages, full)
+    target = out or pipeline.output_dir(fleet, loaded.model)
+    produced = produce(loaded.model, loaded.document.data, fleet.name, target, stages, full)
     stages.notes.append(produced.summary())
-    patched = patch_findings(produced, loaded.doc)
+    patched = patch_findings(produced, loaded.document)
     if exit_code(patched):
         return 1, report + text.render(patched, colour=colour()), "fleetgen: nothing rendered: a patch does not apply"
     report += text.render(patched, colour=colour()) if patched else ""

@@ -8,7 +8,7 @@ import textwrap
 import click
 
 from ..lint import RULES
-from .common import emit, format_option
+from .common import format_option, write_stdout
 
 
 def as_text() -> str:
@@ -32,6 +32,7 @@ def as_json() -> str:
 
 @click.command("rules")
 @format_option("text", "json", "markdown")
-def command(fmt) -> None:
+def command(fmt) -> int:
     """List every rule id, its severity and what it checks."""
-    emit({"text": as_text, "json": as_json, "markdown": as_markdown}[fmt]())
+    write_stdout({"text": as_text, "json": as_json, "markdown": as_markdown}[fmt]())
+    return 0

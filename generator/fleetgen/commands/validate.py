@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from .. import pipeline
 from ..findings import exit_code
 from ..report import LINT_FORMATS
-from .common import colour, emit, fleet_argument, format_option
+from .common import colour, fleet_argument, format_option, write_stdout
 
 
 @click.command("validate")
 @fleet_argument
 @format_option(*LINT_FORMATS)
-def command(fleet, fmt) -> None:
+def command(fleet, fmt) -> int:
     """Check FLEET (default ./fleet.yaml) against the fleet.yaml JSON Schema."""
     result = pipeline.validate(fleet)
-    emit(LINT_FORMATS[fmt](result.findings, colour=colour()))
-    sys.exit(exit_code(result.findings))
+    write_stdout(LINT_FORMATS[fmt](result.findings, colour=colour()))
+    return exit_code(result.findings)

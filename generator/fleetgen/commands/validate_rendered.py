@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,7 +10,7 @@ import click
 from ..errors import FleetgenError
 from ..findings import exit_code
 from ..report import LINT_FORMATS
-from .common import colour, emit, format_option
+from .common import colour, format_option, write_stdout
 
 if TYPE_CHECKING:  # the validator imports cel-python, jsonschema and PyYAML: not on every command's start-up
     from ..upstream.manifests import Result
@@ -20,7 +19,7 @@ if TYPE_CHECKING:  # the validator imports cel-python, jsonschema and PyYAML: no
 @click.command("validate-rendered")
 @click.argument("directory", type=click.Path(path_type=Path), default="rendered", required=False)
 @format_option(*LINT_FORMATS)
-def command(directory: Path, fmt: str) -> None:
+def command(directory: Path, fmt: str) -> int:
     """Validate DIRECTORY (default ./rendered) against the vendored upstream schemas.
 
     Strict: unknown fields, kinds without a vendored schema and Helm values the chart's schema does
@@ -32,10 +31,10 @@ def command(directory: Path, fmt: str) -> None:
     if not directory.is_dir():
         raise FleetgenError(f"{directory}: no such directory (pass the rendered tree, default ./rendered)")
     result = validate_tree(directory, directory.as_posix().rstrip("/") or ".")
-    emit(LINT_FORMATS[fmt](result.findings, colour=colour()))
+    write_stdout(LINT_FORMATS[fmt](result.findings, colour=colour()))
     if fmt == "text":
         click.echo(summary(result))
-    sys.exit(exit_code(result.findings))
+    return exit_code(result.findings)
 
 
 def summary(result: Result) -> str:

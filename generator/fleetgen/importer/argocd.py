@@ -19,6 +19,7 @@ import json
 import re
 from typing import Any
 
+from ..labels import MODE_LABEL
 from . import Found
 from .common import PROVIDER_TYPES, account_from_role, cluster_entry, existing, region_from_server, user_labels
 
@@ -58,8 +59,8 @@ def from_secret(doc: dict[str, Any], source: str, found: Found) -> None:
     config = config if isinstance(config, dict) else {}
     _drop_credentials(config, where, found)
     provider, identity = _provider(config, labels)
-    pull = AGENT_LABEL in labels or labels.get("fleetgen.io/argocd-mode") == "pull"
-    name = labels.get(AGENT_LABEL) if AGENT_LABEL in labels else fields.get("name") or meta.get("name", "")
+    pull = AGENT_LABEL in labels or labels.get(MODE_LABEL) == "pull"
+    name = str(labels[AGENT_LABEL] if AGENT_LABEL in labels else fields.get("name") or meta.get("name", ""))
     server = None if pull else fields.get("server")
     if pull:
         found.gap(name, "server", where, f"pull-mode (argocd-agent) cluster {name!r}: its server is the principal's "

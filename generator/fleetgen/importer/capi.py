@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ..labels import PREFIX as FLEET_PREFIX
 from ..machines import capi_synced
 from . import Found
 from .common import cluster_entry
@@ -26,7 +27,6 @@ from .common import cluster_entry
 Doc = dict[str, Any]
 MIN_SIZE = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size"
 MAX_SIZE = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size"
-FLEET_PREFIX = "fleetgen.io/"
 _EKS_EFFECTS = {"no-schedule": "NoSchedule", "no-execute": "NoExecute", "prefer-no-schedule": "PreferNoSchedule"}
 _AKS_TAINT = re.compile(r"^(?P<key>[^=:]+)(=(?P<value>[^:]*))?:(?P<effect>\w+)$")
 
@@ -241,7 +241,7 @@ def _gcp(cp: Doc, infra: Doc, objects: Objects, name: str, namespace: str) -> Do
 
 def _gcp_nodes(infra_spec: Doc) -> str | None:
     """The node subnet's primary range of the custom-mode VPC fleetgen renders (render/capi/gcp.py)."""
-    subnets = (infra_spec.get("network") or {}).get("subnets") or ()
+    subnets: list[Any] = (infra_spec.get("network") or {}).get("subnets") or []
     return str(subnets[0]["cidrBlock"]) if len(subnets) == 1 and subnets[0].get("cidrBlock") else None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..labels import PREFIX
 from ..model import AUTO_LABELS
 
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
@@ -14,7 +15,7 @@ _EKS_HOST = re.compile(r"\.(?P<region>[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d)\.eks
 _AKS_HOST = re.compile(r"\.(hcp|privatelink)\.(?P<region>[a-z0-9]+)\.azmk8s\.io$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(?P<account>[0-9]{12}):role/")
 # Label keys that belong to the tools, not to the fleet: Argo CD's, argocd-agent's, fleetgen's own.
-_TOOL_PREFIXES = ("argocd.argoproj.io/", "argocd-agent.argoproj-labs.io/", "fleetgen.io/", "cluster.x-k8s.io/",
+_TOOL_PREFIXES = ("argocd.argoproj.io/", "argocd-agent.argoproj-labs.io/", PREFIX, "cluster.x-k8s.io/",
                   "app.kubernetes.io/managed-by")
 PROVIDER_TYPES = ("aws", "gcp", "azure", "vsphere", "docker", "imported")
 

@@ -17,6 +17,7 @@ cluster Secret ``argocd-agentctl agent create`` makes): no rendered file names t
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -79,13 +80,15 @@ def _cluster_rows(readme: str) -> dict[str, dict[str, str]]:
     rows = {}
     for line in section.splitlines():
         found = _ROW.match(line)
-        cells = [c.strip().strip("`") for c in found["cells"].split(" | ")] if found else []
+        if found is None:
+            continue
+        cells = [c.strip().strip("`") for c in found["cells"].split(" | ")]
         if len(cells) == len(_COLUMNS):
             rows[found["name"]] = dict(zip(_COLUMNS, cells))
     return rows
 
 
-def _row_entry(name: str, row: dict[str, str], versions: dict[str, str], out: Path) -> dict[str, Any]:
+def _row_entry(name: str, row: dict[str, str], versions: Mapping[str, str], out: Path) -> dict[str, Any]:
     network: dict[str, Any] = {"pods": row["pods"], "services": row["services"]}
     if row["mesh id"].isdigit():
         network["meshID"] = int(row["mesh id"])

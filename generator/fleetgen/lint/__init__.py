@@ -24,7 +24,7 @@ from . import (
     security,
     versions,
 )
-from .registry import Context, Rule, stage_rule
+from .registry import Context, Rule, stage_rule, stamped
 
 YAML_SYNTAX = stage_rule(
     "yaml-syntax", ERROR,
@@ -140,6 +140,7 @@ LINT_RULES: tuple[Rule, ...] = (
     clusters.duplicate_cluster,
     clusters.duplicate_name,
     clusters.cluster_name,
+    clusters.pool_min_max,
     network.cidr_overlap,
     network.cidr_overlap_internal,
     network.service_cidr_size,
@@ -164,6 +165,8 @@ LINT_RULES: tuple[Rule, ...] = (
     kubeadm.control_plane_vip,
     kubeadm.endpoint_port,
     kubeadm.node_label_dropped,
+    providers.vsphere_server,
+    providers.aks_system_pool,
     placement.unknown_cluster,
     placement.empty_selector,
     placement.application_name,
@@ -174,6 +177,7 @@ LINT_RULES: tuple[Rule, ...] = (
     overrides.override_path,
     hub.karmada_external_server,
     secrets.secret_material,
+    secrets.ca_data_private_key,
     observability.replica_label,
     observability.sidecar_endpoint_port,
     security.system_namespace,
@@ -198,15 +202,10 @@ def run(doc: Document, fleet: Fleet | None, rendered_versions: Mapping[str, str]
     for r in LINT_RULES:
         if (fleet is None and r.needs_model) or (select is not None and r.id not in select):
             continue
-        placed.extend(_with_fix(doc.place(i), r) for i in r.check(ctx))
+        assert r.check is not None  # every LINT_RULES entry checks something
+        placed.extend(doc.place(stamped(i, r)) for i in r.check(ctx))
     kept = [f for f in placed if not doc.suppressed(f)]
     return LintResult(sorted(set(kept)), len(placed) - len(kept))
-
-
-def _with_fix(finding: Finding, r: Rule) -> Finding:
-    from dataclasses import replace
-
-    return finding if finding.hint else replace(finding, hint=r.fix)
 
 
 __all__ = ["RULES", "LINT_RULES", "BY_ID", "LintResult", "run", "ERROR", "WARNING"]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
-from ..findings import Issue, issue
-from .registry import Context, rule
+from ..findings import Issue
+from ..model import ApplicationSet, Workload
+from .registry import Context, flag, rule
 
 CILIUM_NAME_LIMIT = 32
 # Argo CD's name for the cluster it runs in, the Karmada API server's cluster Secret, and hub
@@ -23,7 +24,7 @@ def duplicate_cluster(ctx: Context) -> Iterator[Issue]:
     first: dict[str, tuple] = {}
     for c in sorted(ctx.fleet.clusters, key=lambda c: c.path):
         if c.name in first:
-            yield issue("duplicate-cluster", (*c.path, "name"), f"cluster name {c.name!r} is used twice",
+            yield flag((*c.path, "name"), f"cluster name {c.name!r} is used twice",
                         related=(first[c.name],))
         first.setdefault(c.name, (*c.path, "name"))
 
@@ -34,11 +35,13 @@ def duplicate_name(ctx: Context) -> Iterator[Issue]:
 
     Their rendered files and Argo CD objects would have the same name, and one would replace the other.
     """
-    for kind, items in (("applicationSet", ctx.fleet.application_sets), ("workload", ctx.fleet.workloads)):
+    named: tuple[tuple[str, Sequence[ApplicationSet | Workload]], ...] = (
+        ("applicationSet", ctx.fleet.application_sets), ("workload", ctx.fleet.workloads))
+    for kind, items in named:
         first: dict[str, tuple] = {}
         for item in sorted(items, key=lambda i: i.path):
             if item.name in first:
-                yield issue("duplicate-name", (*item.path, "name"), f"{kind} name {item.name!r} is used twice",
+                yield flag((*item.path, "name"), f"{kind} name {item.name!r} is used twice",
                             related=(first[item.name],))
             first.setdefault(item.name, (*item.path, "name"))
 
@@ -56,7 +59,21 @@ def cluster_name(ctx: Context) -> Iterator[Issue]:
     for c in fleet.clusters:
         path = (*c.path, "name")
         if fleet.mesh == "cilium" and len(c.name) > CILIUM_NAME_LIMIT:
-            yield issue("cluster-name", path, f"cluster name {c.name!r} has {len(c.name)} characters; Cilium "
+            yield flag(path, f"cluster name {c.name!r} has {len(c.name)} characters; Cilium "
                         f"ClusterMesh allows at most {CILIUM_NAME_LIMIT}")
         if c.name in RESERVED_NAMES or c.name in (fleet.hub_name, fleet.argocd_namespace):
-            yield issue("cluster-name", path, f"cluster name {c.name!r} is reserved for the hub in Argo CD")
+            yield flag(path, f"cluster name {c.name!r} is reserved for the hub in Argo CD")
+
+
+@rule("pool-min-max", fix="lower min or raise max so that min ≤ max")
+def pool_min_max(ctx: Context) -> Iterator[Issue]:
+    """A node pool's `min` is greater than its `max`.
+
+    The bounds become the cluster autoscaler's (and the managed node group's) minimum and maximum
+    size; every provider rejects a minimum above the maximum, so the pool is never created.
+    """
+    for c in ctx.fleet.clusters:
+        for pool in c.node_pools:
+            if pool.min > pool.max:
+                yield flag((*pool.path, "min"),
+                           f"node pool {pool.name!r}: min {pool.min} is greater than max {pool.max}")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..findings import Issue, issue
-from .registry import Context, rule
+from ..findings import Issue
+from .registry import Context, flag, rule
 
 
 @rule("karmada-external-server",
@@ -25,7 +25,7 @@ def karmada_external_server(ctx: Context) -> Iterator[Issue]:
     pulled = [c for c in fleet.clusters if c.registered and c.karmada_member and c.argocd_mode == "pull"]
     if pulled:
         names = ", ".join(c.name for c in pulled)
-        yield issue("karmada-external-server", ("hub", "karmada", "server"),
+        yield flag(("hub", "karmada", "server"),
                     f"pull-mode Karmada members ({names}) register from outside the hub, but hub.karmada has no "
                     "externalServer; they cannot reach the hub-internal server",
                     related=tuple((*c.path, "argocd", "mode") for c in pulled))

@@ -7,10 +7,10 @@ import ipaddress
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from ..findings import WARNING, Issue, Path, issue
+from ..findings import WARNING, Issue, Path
 from ..model import Cluster, Network
 from ..selectors import select
-from .registry import Context, rule
+from .registry import Context, flag, rule
 
 
 class _Span(NamedTuple):  # a tuple: ordered by its fields, and cheap to make 20,000 of
@@ -19,13 +19,13 @@ class _Span(NamedTuple):  # a tuple: ordered by its fields, and cheap to make 20
     version: int
     cluster: str
     kind: str  # pods | services
-    index: int  # cluster position in fleet.yaml
+    position: int  # the cluster's index in fleet.yaml's clusters
 
 
 def _span(cluster: Cluster, kind: str) -> _Span:
     net: Network = getattr(cluster.network, kind)
     start = int(net.network_address)
-    return _Span(start, _last(net, start), net.version, cluster.name, kind, cluster.path[1])
+    return _Span(start, _last(net, start), net.version, cluster.name, kind, int(cluster.path[1]))
 
 
 def _last(net: Network, start: int) -> int:
@@ -80,12 +80,10 @@ def cidr_overlap(ctx: Context) -> Iterator[Issue]:
     pairs = [p for v in (4, 6) for p in overlapping_pairs([s for s in spans if s.version == v])]
     for first, second in pairs:
         if _counts(first, second):
-            yield issue(
-                "cidr-overlap",
-                ("clusters", second.index, "network", second.kind),
+            yield flag(("clusters", second.position, "network", second.kind),
                 f"{_field(second.kind)} CIDR of cluster {second.cluster!r} overlaps the {_field(first.kind)} CIDR "
                 f"of cluster {first.cluster!r}",
-                related=(("clusters", first.index, "network", first.kind),),
+                related=(("clusters", first.position, "network", first.kind),),
             )
 
 
@@ -99,9 +97,7 @@ def cidr_overlap_internal(ctx: Context) -> Iterator[Issue]:
     spans = _cluster_spans(ctx)  # pods, services of each cluster in turn
     for c, pods, services in zip(ctx.fleet.clusters, spans[::2], spans[1::2]):
         if pods.version == services.version and pods.start <= services.end and services.start <= pods.end:
-            yield issue(
-                "cidr-overlap-internal",
-                (*c.path, "network", "services"),
+            yield flag((*c.path, "network", "services"),
                 f"service CIDR {c.network.services} of cluster {c.name!r} overlaps its pod CIDR {c.network.pods}",
                 related=((*c.path, "network", "pods"),),
             )
@@ -118,9 +114,7 @@ def service_cidr_size(ctx: Context) -> Iterator[Issue]:
         net = c.network.services
         limit = 12 if net.version == 4 else 108
         if net.prefixlen < limit:
-            yield issue(
-                "service-cidr-size",
-                (*c.path, "network", "services"),
+            yield flag((*c.path, "network", "services"),
                 f"service CIDR {net} of cluster {c.name!r} is wider than /{limit}, the widest Kubernetes allows",
             )
 
@@ -137,17 +131,13 @@ def pod_cidr_capacity(ctx: Context) -> Iterator[Issue]:
         pods, mask = c.network.pods, c.network.node_mask
         nodes = sum(p.max for p in c.node_pools)
         if mask < pods.prefixlen or mask > pods.max_prefixlen:
-            yield issue(
-                "pod-cidr-capacity",
-                (*c.path, "network", "nodeMask"),
+            yield flag((*c.path, "network", "nodeMask"),
                 f"nodeMask /{mask} does not fit inside pod CIDR {pods} of cluster {c.name!r}",
             )
             continue
         blocks = 1 << (mask - pods.prefixlen)
         if nodes > blocks:
-            yield issue(
-                "pod-cidr-capacity",
-                (*c.path, "network", "pods"),
+            yield flag((*c.path, "network", "pods"),
                 f"pod CIDR {pods} of cluster {c.name!r} holds {blocks} /{mask} node blocks, but its node "
                 f"pools may grow to {nodes} nodes",
             )
@@ -172,24 +162,19 @@ def mesh_id(ctx: Context) -> Iterator[Issue]:
 def _mesh_id_issues(c: Cluster, seen: dict[int, Cluster], limit: int) -> Iterator[Issue]:
     mid, path = c.network.mesh_id, (*c.path, "network", "meshID")
     if mid is None:
-        yield issue(
-            "mesh-id", (*c.path, "network"), f"cluster {c.name!r} has no network.meshID (required with mesh: cilium)"
+        yield flag((*c.path, "network"), f"cluster {c.name!r} has no network.meshID (required with mesh: cilium)"
         )
         return
     if mid in seen:
-        yield issue(
-            "mesh-id",
-            path,
+        yield flag(path,
             f"meshID {mid} of cluster {c.name!r} is already used by {seen[mid].name!r}",
             related=((*seen[mid].path, "network", "meshID"),),
         )
     seen.setdefault(mid, c)
     if mid > limit:
-        yield issue("mesh-id", path, f"meshID {mid} of cluster {c.name!r} is above maxConnectedClusters {limit}")
+        yield flag(path, f"meshID {mid} of cluster {c.name!r} is above maxConnectedClusters {limit}")
     elif 128 <= mid <= 255 and c.provider.type == "aws":
-        yield issue(
-            "mesh-id",
-            path,
+        yield flag(path,
             f"meshID {mid} of EKS cluster {c.name!r} is in 128–255, which breaks with ENI/aws-cni chaining",
             severity=WARNING,
         )
@@ -208,7 +193,7 @@ def mesh_member(ctx: Context) -> Iterator[Issue]:
         return
     for c in ctx.fleet.clusters:
         if c.argocd_mode == "pull" and c.network.mesh_member:
-            yield issue("mesh-member", (*c.path, "network", "clustermesh", "member"),
+            yield flag((*c.path, "network", "clustermesh", "member"),
                         f"cluster {c.name!r} is outbound-only (argocd.mode pull): peers cannot dial its "
                         "clustermesh-apiserver")
 
@@ -237,7 +222,7 @@ def global_service_mesh(ctx: Context) -> Iterator[Issue]:
             continue
         outside = [c.name for c in select(w.clusters, ctx.fleet.clusters) if not c.network.mesh_member]
         if outside:
-            yield issue("global-service-mesh", (*w.path, "globalService"),
+            yield flag((*w.path, "globalService"),
                         f"workload {w.name!r} is a global service but runs on clusters outside the ClusterMesh: "
                         f"{', '.join(outside)}", severity=WARNING)
 
@@ -245,7 +230,7 @@ def global_service_mesh(ctx: Context) -> Iterator[Issue]:
 def _global_services_without_mesh(ctx: Context) -> Iterator[Issue]:
     for w in ctx.fleet.workloads:
         if w.global_service is not None:
-            yield issue("global-service-mesh", (*w.path, "globalService"),
+            yield flag((*w.path, "globalService"),
                         f"workload {w.name!r} is a global service, but network.mesh is none: fleetgen renders no "
                         "mesh, and its Cilium global-service annotations do nothing without a Cilium ClusterMesh "
                         "(Submariner ignores them)", severity=WARNING)
@@ -269,12 +254,12 @@ def _node_span(cluster: Cluster) -> _Span | None:
     if net is None:
         return None
     start = int(net.network_address)
-    return _Span(start, _last(net, start), 4, cluster.name, "nodes", cluster.path[1])
+    return _Span(start, _last(net, start), 4, cluster.name, "nodes", int(cluster.path[1]))
 
 
 def _node_path(cluster: Cluster, span: _Span) -> Path:
     given = span.kind != "nodes" or node_network(cluster)[1]
-    return ("clusters", span.index, "network", span.kind) if given else ("clusters", span.index, "network")
+    return ("clusters", span.position, "network", span.kind) if given else ("clusters", span.position, "network")
 
 
 def _describe(cluster: Cluster, span: _Span) -> str:
@@ -305,9 +290,9 @@ def node_network_overlap(ctx: Context) -> Iterator[Issue]:
         if not same and fleet.mesh == "none":
             continue
         node, other = (first, second) if first.kind == "nodes" else (second, first)
-        if first.kind == second.kind == "nodes" and first.index < second.index:
+        if first.kind == second.kind == "nodes" and first.position < second.position:
             node, other = other, node  # point at the cluster later in fleet.yaml
         a, b = by_name[node.cluster], by_name[other.cluster]
-        yield issue("node-network-overlap", _node_path(a, node),
+        yield flag(_node_path(a, node),
                     f"{_describe(a, node)} of cluster {a.name!r} overlaps the {_describe(b, other)} of cluster "
                     f"{b.name!r}", related=(_node_path(b, other),))

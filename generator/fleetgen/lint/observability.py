@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..findings import WARNING, Issue, issue
-from .registry import Context, rule
+from ..findings import WARNING, Issue
+from .registry import Context, flag, rule
 
 
 @rule("replica-label", fix="set replicaLabel to the HA-copy label (prometheus_replica), never the cluster label")
@@ -18,7 +18,7 @@ def replica_label(ctx: Context) -> Iterator[Issue]:
     """
     thanos = ctx.fleet.thanos
     if thanos.replica_label == thanos.cluster_label:
-        yield issue("replica-label", ("observability", "thanos", "replicaLabel"),
+        yield flag(("observability", "thanos", "replicaLabel"),
                     f"replicaLabel {thanos.replica_label!r} equals clusterLabel: Thanos would merge all clusters' "
                     "series into one")
 
@@ -39,6 +39,6 @@ def sidecar_endpoint_port(ctx: Context) -> Iterator[Issue]:
     """
     port = int(ctx.fleet.thanos.sidecar_endpoint.rpartition(":")[2])
     if port != SIDECAR_GRPC_PORT:
-        yield issue("sidecar-endpoint-port", ("observability", "thanos", "sidecarEndpoint"),
+        yield flag(("observability", "thanos", "sidecarEndpoint"),
                     f"sidecarEndpoint port {port} is not the sidecar's gRPC port {SIDECAR_GRPC_PORT}, the only port "
                     "the headless thanos-sidecar Service's pod addresses answer on", severity=WARNING)

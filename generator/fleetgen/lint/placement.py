@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..findings import WARNING, Issue, issue
+from ..findings import WARNING, Issue
 from ..model import Selector
+from ..overriders import unsupported_patches
 from ..selectors import select
-from .registry import Context, rule
+from .registry import Context, flag, rule
 
 APPLICATION_NAME_LIMIT = 253
 ZERO_WEIGHT_SHOWN = 5  # cluster names a zero-weight message lists before "and N more"
@@ -40,17 +41,17 @@ def unknown_cluster(ctx: Context) -> Iterator[Issue]:
         for name in w.weights:
             yield from _unknown(name, (*w.path, "weights", name), every, selected, w.name)
         for o in w.overrides:
-            name = o.clusters.match_labels.get("name")
-            if name is not None:
-                yield from _unknown(name, (*o.clusters.path, "matchLabels", "name"), every, selected, w.name)
+            pinned = o.clusters.match_labels.get("name")
+            if pinned is not None:
+                yield from _unknown(pinned, (*o.clusters.path, "matchLabels", "name"), every, selected, w.name)
 
 
 def _unknown(name: str, path: tuple, every: set[str], selected: set[str], workload: str) -> Iterator[Issue]:
     if name not in every:
-        yield issue("unknown-cluster", path, f"workload {workload!r} names cluster {name!r}, which does not exist",
+        yield flag(path, f"workload {workload!r} names cluster {name!r}, which does not exist",
                     on_key=path[-2] == "weights")
     elif name not in selected:
-        yield issue("unknown-cluster", path, f"workload {workload!r} names cluster {name!r}, which its clusters "
+        yield flag(path, f"workload {workload!r} names cluster {name!r}, which its clusters "
                     "selector does not select", on_key=path[-2] == "weights")
 
 
@@ -67,7 +68,7 @@ def empty_selector(ctx: Context) -> Iterator[Issue]:
     entries += [(f"an override of workload {w.name!r}", o.clusters) for w in fleet.workloads for o in w.overrides]
     for what, selector in entries:
         if not _names(selector, ctx):
-            yield issue("empty-selector", selector.path, f"the clusters selector of {what} matches no cluster",
+            yield flag(selector.path, f"the clusters selector of {what} matches no cluster",
                         severity=WARNING)
 
 
@@ -90,10 +91,10 @@ def application_name(ctx: Context) -> Iterator[Issue]:
 
 def _app_name(name: str, appset: str, path: tuple, seen: dict[str, str]) -> Iterator[Issue]:
     if len(name) > APPLICATION_NAME_LIMIT:
-        yield issue("application-name", path, f"generated Application name {name[:40]!r}… is longer than "
+        yield flag(path, f"generated Application name {name[:40]!r}… is longer than "
                     f"{APPLICATION_NAME_LIMIT} characters")
     elif name in seen and seen[name] != appset:
-        yield issue("application-name", path, f"applicationSets {seen[name]!r} and {appset!r} both generate the "
+        yield flag(path, f"applicationSets {seen[name]!r} and {appset!r} both generate the "
                     f"Application {name!r}")
     seen.setdefault(name, appset)
 
@@ -105,11 +106,9 @@ def override_unsupported(ctx: Context) -> Iterator[Issue]:
     Overrides are rendered as Karmada `plaintext` overriders, which support only `add`, `remove`
     and `replace`; a `move`, `copy` or `test` would be silently dropped.
     """
-    from ..render.karmada import unsupported_patches
-
     for w in ctx.fleet.workloads:
         for path, reason in unsupported_patches(w):
-            yield issue("override-unsupported", path, reason)
+            yield flag(path, reason)
 
 
 @rule("zero-weight", WARNING,
@@ -136,7 +135,7 @@ def zero_weight(ctx: Context) -> Iterator[Issue]:
             shown = ", ".join(repr(n) for n in missing[:ZERO_WEIGHT_SHOWN])
             more = f" and {len(missing) - ZERO_WEIGHT_SHOWN} more" if len(missing) > ZERO_WEIGHT_SHOWN else ""
             noun, it = ("cluster", "it") if len(missing) == 1 else ("clusters", "them")
-            yield issue("zero-weight", (*w.path, "weights"), f"workload {w.name!r} selects {noun} {shown}{more} "
+            yield flag((*w.path, "weights"), f"workload {w.name!r} selects {noun} {shown}{more} "
                         f"but gives {it} no weight: Karmada schedules 0 replicas there", severity=WARNING)
 
 
@@ -156,6 +155,6 @@ def rolling_sync_pull(ctx: Context) -> Iterator[Issue]:
             continue
         pulled = sorted(c.name for c in _selected(a.clusters, ctx)[0] if c.argocd_mode == "pull")
         if pulled:
-            yield issue("rolling-sync-pull", a.clusters.path, f"applicationSet {a.name!r} rolls out with "
+            yield flag(a.clusters.path, f"applicationSet {a.name!r} rolls out with "
                         f"RollingSync but selects pull-mode clusters ({', '.join(pulled)}): their Applications "
                         "sync at once, outside the steps", severity=WARNING)

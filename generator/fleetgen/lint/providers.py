@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..findings import Issue, issue
+from ..findings import Issue
 from ..model import Cluster
 from ..versions import parse
-from .registry import Context, rule
+from .registry import Context, flag, rule
 
 CLOUDS = ("aws", "gcp", "azure")
 
@@ -37,7 +37,7 @@ def ca_data(ctx: Context) -> Iterator[Issue]:
     """
     for c in ctx.fleet.clusters:
         if c.provider.type in CLOUDS and c.registered and c.argocd_mode == "push" and not c.ca_data:
-            yield issue("ca-data", (*c.path, "server"),
+            yield flag((*c.path, "server"),
                         f"{c.provider.type} cluster {c.name!r} has no caData: Argo CD cannot verify {c.server}",
                         hint=f"set caData to the output of: {ca_command(c)}")
 
@@ -59,7 +59,7 @@ def account_mismatch(ctx: Context) -> Iterator[Issue]:
     for c in ctx.fleet.clusters:
         p = c.provider
         if p.type == "aws" and p.role_arn and p.account_id and role_account(p.role_arn) != p.account_id:
-            yield issue("account-mismatch", (*c.path, "provider", "roleARN"),
+            yield flag((*c.path, "provider", "roleARN"),
                         f"roleARN of cluster {c.name!r} is in account {role_account(p.role_arn)}, but its accountID "
                         f"is {p.account_id}", related=((*c.path, "provider", "accountID"),))
 
@@ -76,5 +76,38 @@ def gke_version(ctx: Context) -> Iterator[Issue]:
     """
     for c in ctx.fleet.clusters:
         if c.provider.type == "gcp" and c.provisioned and len(parse(c.kubernetes_version)) < 3:
-            yield issue("gke-version", (*c.path, "kubernetesVersion"),
+            yield flag((*c.path, "kubernetesVersion"),
                         f"GKE cluster {c.name!r} has version {c.kubernetes_version!r}: CAPG needs MAJOR.MINOR.PATCH")
+
+
+@rule("vsphere-server", fix="set server to the control-plane endpoint Cluster API needs before the cluster exists: "
+                            "the free IPv4 address kube-vip announces (https://10.0.0.10:6443), or an external load "
+                            "balancer with provider.loadBalancer: external")
+def vsphere_server(ctx: Context) -> Iterator[Issue]:
+    """A managed vSphere cluster has no `server`: Cluster API has no control-plane endpoint for it.
+
+    On vSphere nothing allocates the API server's address: CAPV takes it from the VSphereCluster's
+    `spec.controlPlaneEndpoint` (cluster-api-provider-vsphere `apis/v1beta1/vspherecluster_types.go`;
+    the VSphereCluster controller waits for it, and kubeadm bakes it into every certificate and
+    kubeconfig), which fleetgen renders from `server`. Without it the cluster never comes up. An
+    `external` cluster is not created by Cluster API and needs no endpoint before it is registered.
+    """
+    for c in ctx.fleet.clusters:
+        if c.provider.type == "vsphere" and c.provisioned and c.server is None:
+            yield flag(c.path, f"vSphere cluster {c.name!r} has no server")
+
+
+@rule("aks-system-pool", fix="give the first node pool min ≥ 1: AKS refuses a System pool that can scale to zero")
+def aks_system_pool(ctx: Context) -> Iterator[Issue]:
+    """The first node pool of an AKS cluster, its System pool, may scale to zero.
+
+    fleetgen renders an AKS cluster's first node pool with `mode: System`, which carries CoreDNS
+    and the other kube-system pods; AKS rejects a System pool whose autoscaler minimum is 0
+    (Azure docs, "Use system node pools in AKS": system pools need at least one node), so the
+    AzureManagedMachinePool never reconciles.
+    """
+    for c in ctx.fleet.clusters:
+        if c.provider.type == "azure" and c.node_pools and c.node_pools[0].min < 1:
+            yield flag((*c.node_pools[0].path, "min"),
+                       f"the first node pool of AKS cluster {c.name!r} is its System pool and needs min ≥ 1",
+                       hint="AKS refuses a System pool that can scale to zero")

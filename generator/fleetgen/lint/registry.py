@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..findings import ERROR, Issue
+from ..findings import ERROR, Issue, Path
 from ..model import Fleet
 from ..settled import Settled
 
@@ -20,11 +20,18 @@ from ..settled import Settled
 class Context:
     """What a rule may look at: the model, the raw data, and the versions in the rendered tree."""
 
-    fleet: Fleet | None
+    model: Fleet | None  # None when fleet.yaml fails the schema: then only model-free rules run
     data: Mapping[str, Any]
     rendered_versions: Mapping[str, str] | None = None
     installed: Settled | None = None  # settings the rendered tree's lock records as installed
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)  # results rules share, per run
+
+    @property
+    def fleet(self) -> Fleet:
+        """The model. Only rules that need it read it (``needs_model``, the default), and the runner
+        runs those only when there is one."""
+        assert self.model is not None, "a model-free rule (needs_model=False) read the model"
+        return self.model
 
 
 Check = Callable[[Context], Iterable[Issue]]
@@ -65,3 +72,14 @@ def stage_rule(rule_id: str, severity: str, doc: str, fix: str) -> Rule:
     """A rule id reported by another stage (yaml-syntax, schema, check): listed and documented here."""
     summary, rest = _split_doc(doc)
     return Rule(rule_id, severity, summary, rest, fix)
+
+
+def flag(path: Path, message: str, *, severity: str = "", hint: str = "", **kw: Any) -> Issue:
+    """What a rule yields: where and what. The runner stamps the rule's id on it, and the rule's
+    severity unless ``severity`` overrides it for this one finding."""
+    return Issue("", tuple(path), message, severity, hint, **kw)
+
+
+def stamped(found: Issue, r: Rule) -> Issue:
+    """``found`` under rule ``r``: its id, its default severity where the finding set none, its fix as the hint."""
+    return replace(found, rule=r.id, severity=found.severity or r.severity, hint=found.hint or r.fix)

@@ -1,11 +1,12 @@
-"""The secret-material rule: credentials must never be committed in fleet.yaml."""
+"""The secret rules: credentials must never be committed in fleet.yaml."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
-from ..findings import Issue, issue
-from .registry import Context, rule
+from ..findings import Issue
+from ..schema import ca_pem
+from .registry import Context, flag, rule
 
 
 @rule("secret-material", fix="remove it, rotate it, and reference a Secret managed outside git by name",
@@ -22,4 +23,23 @@ def secret_material(ctx: Context) -> Iterator[Issue]:
     from ..secrets import scan_data
 
     for hit in scan_data(ctx.data):
-        yield issue("secret-material", hit.path, f"{hit.kind} in fleet.yaml ({hit.masked})")
+        yield flag(hit.path, f"{hit.kind} in fleet.yaml ({hit.masked})")
+
+
+@rule("ca-data-private-key", fix="use the CA certificate only: a kubeconfig's certificate-authority-data",
+      needs_model=False)
+def ca_data_private_key(ctx: Context) -> Iterator[Issue]:
+    """A cluster's `caData` holds a private key, which must never be in git.
+
+    `caData` is the public CA bundle Argo CD verifies the API server with (base64 PEM
+    certificates). A kubeconfig's `client-key-data`, or a CA's key pasted along with its
+    certificate, would be committed and rendered into the cluster Secret for everyone who can
+    read the repository. Checked on the raw file, so it is reported even when other fields fail
+    the schema.
+    """
+    clusters = ctx.data.get("clusters") if isinstance(ctx.data, Mapping) else None
+    for i, cluster in enumerate(clusters if isinstance(clusters, list) else []):
+        value = cluster.get("caData") if isinstance(cluster, Mapping) else None
+        if isinstance(value, str) and "PRIVATE KEY" in ca_pem(value):
+            yield flag(("clusters", i, "caData"), "caData holds a private key, which must never be in git")
+

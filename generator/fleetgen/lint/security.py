@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from fnmatch import fnmatchcase
 
-from ..findings import Issue, issue
+from ..findings import Issue
 from ..model import is_reserved_project
-from .registry import Context, rule
+from .registry import Context, flag, rule
 
 # Namespaces of the platform's own controllers (and their credentials). Patterns use shell globs.
 SYSTEM_NAMESPACES = ("kube-*", "karmada-*", "capi-*", "cap?-*", "argocd", "cilium", "cilium-*", "cert-manager",
@@ -38,7 +38,7 @@ def system_namespace(ctx: Context) -> Iterator[Issue]:
     for what, namespace, path in entries:
         pattern = system_namespace_pattern(namespace, fleet.argocd_namespace)
         if pattern is not None:
-            yield issue("system-namespace", (*path, "namespace"),
+            yield flag((*path, "namespace"),
                         f"{what} deploys into {namespace!r}, a system namespace ({pattern})")
 
 
@@ -52,5 +52,5 @@ def reserved_project(ctx: Context) -> Iterator[Issue]:
     """
     for a in ctx.fleet.application_sets:
         if is_reserved_project(a.project):
-            yield issue("reserved-project", (*a.path, "project"),
+            yield flag((*a.path, "project"),
                         f"applicationSet {a.name!r} names fleetgen's own project {a.project!r}")

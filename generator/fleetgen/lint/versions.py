@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .. import versions as v
-from ..findings import Issue, issue
+from ..findings import Issue
 from ..model import Cluster
-from .registry import Context, rule
+from .registry import Context, flag, rule
 
 
 def _by_environment(clusters: tuple[Cluster, ...]) -> dict[str, list[Cluster]]:
@@ -32,7 +32,7 @@ def version_skew(ctx: Context) -> Iterator[Issue]:
         oldest = min(clusters, key=lambda c: (v.minor(c.kubernetes_version), c.name))
         for c in clusters:
             if v.minors_between(oldest.kubernetes_version, c.kubernetes_version) > 1:
-                yield issue("version-skew", _version_path(c),
+                yield flag(_version_path(c),
                             f"cluster {c.name!r} runs {c.kubernetes_version}, more than one minor ahead of "
                             f"{oldest.name!r} ({oldest.kubernetes_version}) in environment {env!r}",
                             related=(_version_path(oldest),))
@@ -51,7 +51,7 @@ def promotion_order(ctx: Context) -> Iterator[Issue]:
         clusters = groups.get(env, [])
         for c in clusters:
             if ceiling and v.minors_between(ceiling.kubernetes_version, c.kubernetes_version) > 0:
-                yield issue("promotion-order", _version_path(c),
+                yield flag(_version_path(c),
                             f"cluster {c.name!r} ({env}) runs {c.kubernetes_version}, newer than environment "
                             f"{ceiling.environment!r} has reached ({ceiling.kubernetes_version} on {ceiling.name!r})",
                             related=(_version_path(ceiling),))
@@ -71,7 +71,7 @@ def upgrade_skip(ctx: Context) -> Iterator[Issue]:
     for c in ctx.fleet.clusters:
         current = (ctx.rendered_versions or {}).get(c.name)
         if current and v.minors_between(current, c.kubernetes_version) > 1:
-            yield issue("upgrade-skip", _version_path(c),
+            yield flag(_version_path(c),
                         f"cluster {c.name!r} would jump from {current} to {c.kubernetes_version}: more than one minor")
 
 
@@ -85,5 +85,5 @@ def version_downgrade(ctx: Context) -> Iterator[Issue]:
     for c in ctx.fleet.clusters:
         current = (ctx.rendered_versions or {}).get(c.name)
         if current and v.older(c.kubernetes_version, current):
-            yield issue("version-downgrade", _version_path(c),
+            yield flag(_version_path(c),
                         f"cluster {c.name!r} would go down from {current} to {c.kubernetes_version}")

@@ -15,31 +15,53 @@ their destination. Both kinds are listed here, each with the server Argo CD depl
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from ..destinations import destination_server
 from ..model import Fleet
-from ..render.argocd import destination_server
 from ..rollout import region_key, rollout_groups
 from ..selectors import select
 
 
-def applications(fleet: Fleet) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Application:
+    """One Application Argo CD will run; identified by ``(application_set, name)``."""
+
+    application_set: str
+    name: str
+    cluster: str
+    server: str
+    path: str
+    namespace: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.application_set, self.name
+
+    def as_json(self) -> dict[str, Any]:
+        """The contract's shape (fleet-format.md): keys in this order."""
+        return {"applicationSet": self.application_set, "name": self.name, "cluster": self.cluster,
+                "server": self.server, "path": self.path, "namespace": self.namespace}
+
+
+def applications(fleet: Fleet) -> tuple[Application, ...]:
     """One entry per (selected registered cluster, app) of every set, sorted by (applicationSet, name)."""
     registered = [c for c in fleet.clusters if c.registered]
     entries = [
-        {
-            "applicationSet": appset.name,
-            "name": f"{cluster.name}-{app.name}",
-            "cluster": cluster.name,
-            "server": destination_server(fleet, cluster),
-            "path": app.path.replace("{{cluster}}", cluster.name),
-            "namespace": appset.namespace,
-        }
+        Application(
+            application_set=appset.name,
+            name=f"{cluster.name}-{app.name}",
+            cluster=cluster.name,
+            server=destination_server(fleet, cluster),
+            path=app.path.replace("{{cluster}}", cluster.name),
+            namespace=appset.namespace,
+        )
         for appset in fleet.application_sets
         for cluster in select(appset.clusters, registered)
         for app in appset.apps
     ]
-    return sorted(entries, key=lambda e: (e["applicationSet"], e["name"]))
+    return tuple(sorted(entries, key=lambda e: e.key))
 
 
 def rollouts(fleet: Fleet) -> dict[str, list[dict[str, Any]]]:

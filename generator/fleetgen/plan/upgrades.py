@@ -8,6 +8,7 @@ environment) goes one region at a time so a bad release cannot take every region
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .. import versions
@@ -15,6 +16,19 @@ from ..model import Fleet
 from ..rollout import environment_rank, region_key
 
 Step = tuple[str, str]  # (from, to)
+
+
+@dataclass(frozen=True)
+class Wave:
+    """One upgrade wave: ``clusters`` move from ``source`` to ``target`` together."""
+
+    number: int
+    clusters: tuple[str, ...]
+    source: str
+    target: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"wave": self.number, "clusters": list(self.clusters), "from": self.source, "to": self.target}
 
 
 def _numeric(version: str) -> tuple[int, int, int]:
@@ -53,20 +67,12 @@ def _groups(fleet: Fleet, current: Mapping[str, str]) -> dict[tuple, list[str]]:
     return groups
 
 
-def upgrade_waves(fleet: Fleet, current: Mapping[str, str]) -> list[dict[str, Any]]:
-    """Ordered waves ``{"wave", "clusters", "from", "to"}`` taking the rendered versions to fleet.yaml's.
+def upgrade_waves(fleet: Fleet, current: Mapping[str, str]) -> tuple[Wave, ...]:
+    """Ordered waves taking the rendered versions to fleet.yaml's.
 
     Environments go in promotion order; inside one, every step to a lower version comes first, so a
     two-minor jump is two waves; production waves hold one region each, regions sorted.
     """
     groups = _groups(fleet, current)
-    return [
-        {"wave": number, "clusters": sorted(groups[key]), "from": key[-2], "to": key[-1]}
-        for number, key in enumerate(sorted(groups), start=1)
-    ]
-
-
-def next_wave(fleet: Fleet, current: Mapping[str, str]) -> dict[str, Any] | None:
-    """The first wave to roll out, or None when every cluster is at its desired version."""
-    waves = upgrade_waves(fleet, current)
-    return waves[0] if waves else None
+    return tuple(Wave(number, tuple(sorted(groups[key])), key[-2], key[-1])
+                 for number, key in enumerate(sorted(groups), start=1))

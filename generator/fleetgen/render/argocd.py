@@ -72,6 +72,8 @@ import json
 from types import MappingProxyType
 from typing import Any
 
+from ..destinations import destination_server
+from ..labels import FLEET_LABEL, MODE_LABEL
 from ..model import (
     AGENT_PROJECT_PREFIX,
     PLATFORM_PROJECT,
@@ -92,8 +94,6 @@ API = "argoproj.io/v1alpha1"
 PROJECTS = "hub/argocd/projects"
 APPLICATIONS = "hub/argocd/applications"
 IN_CLUSTER = "https://kubernetes.default.svc"
-FLEET_LABEL = "fleetgen.io/fleet"
-MODE_LABEL = "fleetgen.io/argocd-mode"
 AGENT_LABEL = "argocd-agent.argoproj-labs.io/agent-name"
 SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"
 SKIP_RECONCILE = "argocd.argoproj.io/skip-reconcile"
@@ -107,7 +107,6 @@ AKS_LOGIN = "workloadidentity"
 MONITORING_SET = "fleet-spoke-monitoring"
 MONITORING_NAMESPACE = "monitoring"
 KARMADA_CLUSTER = "karmada"
-RESOURCE_PROXY = "argocd-agent-resource-proxy.{namespace}.svc:9090"
 # Karmada-side cluster-scoped kinds fleetgen syncs itself (karmada/cluster-taint-policy.yaml).
 PLATFORM_CLUSTER_KINDS = (("", "Namespace"), ("policy.karmada.io", "ClusterTaintPolicy"))
 
@@ -138,14 +137,6 @@ def registered(fleet: Fleet, mode: str | None = None) -> list[Cluster]:
 def agent_namespace(cluster: Cluster) -> str:
     """The hub namespace holding a pull-mode cluster's Applications: named after its agent."""
     return cluster.name
-
-
-def destination_server(fleet: Fleet, cluster: Cluster) -> str:
-    """The server Argo CD knows a cluster by: its API, or for pull mode the principal's resource proxy."""
-    if cluster.argocd_mode == "pull":
-        proxy = RESOURCE_PROXY.format(namespace=fleet.argocd_namespace)
-        return f"https://{proxy}?agentName={cluster.name}"
-    return str(cluster.server)
 
 
 def template_text(text: str) -> str:

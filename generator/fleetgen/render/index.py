@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ..destinations import RESOURCE_PROXY
 from ..model import Cluster, Fleet
 from ..plan.applications import applications
 from ..plan.split import placements
 from . import File, appset_spec
-from .argocd import RESOURCE_PROXY
 from .karmada import FAILOVER_FLAGS, member_commands
 from .security import PRINCIPAL_VALUES
 
@@ -139,7 +139,7 @@ def _argocd(fleet: Fleet) -> str:
     apps = applications(fleet)
     if not apps:
         return "## What Argo CD syncs\n\nNo applicationSets: Argo CD syncs only the hub part of this tree.\n"
-    rows = [(a["applicationSet"], f"`{a['name']}`", a["cluster"], f"`{a['path']}`", a["namespace"]) for a in apps]
+    rows = [(a.application_set, f"`{a.name}`", a.cluster, f"`{a.path}`", a.namespace) for a in apps]
     return ("## What Argo CD syncs\n\nThe Applications the ApplicationSet controller generates from the cluster "
             "Secrets in `hub/argocd/clusters/`.\n\n"
             + _table(("applicationSet", "application", "cluster", "path", "namespace"), rows))
@@ -156,7 +156,7 @@ def _placements(fleet: Fleet) -> str:
             note = " (depends on the object's UID)" if cluster in uncertain.get(w.name, {}) else ""
             rows.append((w.name, mode, cluster, f"{replicas}{note}"))
         if not placed.get(w.name):
-            rows.append((w.name, mode, "– (no registered member selected: not propagated)", 0))
+            rows.append((w.name, mode, "– (no registered member selected: not propagated)", "0"))
     return ("## Workload placements (Karmada)\n\nReplicas per cluster as the Karmada scheduler divides them "
             "(`fleetgen plan` shows failover).\n\n" + _table(("workload", "scheduling", "cluster", "replicas"), rows))
 

@@ -32,19 +32,18 @@ rendered: it reacts to the *application's* health, which fleet.yaml does not des
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..findings import Path
 from ..model import Cluster, Fleet, Override, Patch, Resource, Workload
+from ..overriders import unsupported_reason
 from ..selectors import select
 from . import File
 
 POLICY_API = "policy.karmada.io/v1alpha1"
 NOT_READY_TAINT = "cluster.karmada.io/not-ready"
 UNREACHABLE_TAINT = "cluster.karmada.io/unreachable"
-PLAINTEXT_OPERATORS = ("add", "remove", "replace")  # Karmada PlaintextOverrider.Operator enum
 # What a workload without `failover` seconds tolerates: karmada-webhook's default before v1.15.
 DEFAULT_TOLERATION_SECONDS = 300
 
@@ -196,31 +195,6 @@ def plaintext_overrider(patch: Patch) -> dict[str, Any]:
     if patch.op != "remove":
         overrider["value"] = patch.value
     return overrider
-
-
-def unsupported_reason(patch: Patch) -> str | None:
-    if patch.op not in PLAINTEXT_OPERATORS:
-        return (f"JSON Patch op {patch.op!r} has no Karmada plaintext overrider (only add, remove, "
-                "replace); the patch is not rendered")
-    if patch.op != "remove" and not patch.has_value:
-        return f"JSON Patch op {patch.op!r} needs a value; the patch is not rendered"
-    return None
-
-
-def unsupported_patches(workload: Workload) -> list[tuple[Path, str]]:
-    """Patches the OverridePolicy leaves out: fleet.yaml path and why (lint: override-unsupported)."""
-    return list(_unsupported(workload))
-
-
-def _unsupported(workload: Workload) -> Iterator[tuple[Path, str]]:
-    for override in workload.overrides:
-        for j, patch in enumerate(override.patches):
-            reason = unsupported_reason(patch)
-            if reason is None:
-                continue
-            # Point at the op when the op is the problem, else at the patch missing its value.
-            at_op = ("op",) if patch.op not in PLAINTEXT_OPERATORS else ()
-            yield (*override.path, "patches", j, *at_op), reason
 
 
 def global_service_policy(workload: Workload) -> dict[str, Any] | None:

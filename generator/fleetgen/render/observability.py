@@ -43,7 +43,7 @@ NAMESPACE = "monitoring"
 OBJSTORE_KEY = "objstore.yml"  # key inside objectStorageSecret, as Thanos' own examples name it
 QUERIER = "thanos-querier"
 STORE = "thanos-store"
-PROMETHEUS = "fleet"
+PROMETHEUS = thanos_tls.PROMETHEUS
 GRPC_PORT, HTTP_PORT, QUERIER_SERVICE_PORT = 10901, 10902, 9090
 NOBODY = 65534  # the Thanos image runs as nobody
 SIDECAR_SERVICE = "thanos-sidecar"
@@ -197,7 +197,7 @@ def sidecar_service(fleet: Fleet, cluster: Cluster) -> dict[str, Any]:
     host = sidecar_address(fleet, cluster).rpartition(":")[0]
     metadata = {"name": SIDECAR_SERVICE, "namespace": NAMESPACE,
                 "annotations": {EXTERNAL_DNS_HOSTNAME: host}}
-    selector = {"app.kubernetes.io/name": "prometheus", "operator.prometheus.io/name": PROMETHEUS}
+    selector = dict(thanos_tls.PROMETHEUS_POD)
     return {"apiVersion": "v1", "kind": "Service", "metadata": metadata,
             "spec": {"clusterIP": "None", "selector": selector,
                      "ports": [_service_port("grpc", GRPC_PORT, "grpc")]}}

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..destinations import destination_server
 from ..model import ApplicationSet, Cluster, Fleet
 from ..selectors import matches, select
 from . import File
@@ -40,7 +41,6 @@ from .argocd import (
     agent_namespace,
     api_group,
     delivered_sets,
-    destination_server,
     monitoring_application_set,
     registered,
     root_application,

@@ -27,7 +27,9 @@ SERVER_SECRET = "thanos-grpc-server-tls"  # spokes (sidecar) and hub (store gate
 CLIENT_SECRET = "thanos-grpc-client-tls"  # hub Querier
 OPERATOR_SECRETS_DIR = "/etc/prometheus/secrets"  # prometheus-operator mounts spec.secrets here
 TLS_DIR = "/etc/thanos-tls"  # not below /etc/thanos, the objstore Secret mount
-PROMETHEUS_POD = {"app.kubernetes.io/name": "prometheus", "operator.prometheus.io/name": "fleet"}
+PROMETHEUS = "fleet"  # the spokes' Prometheus object (observability.py renders it)
+# The labels prometheus-operator puts on a Prometheus' pods (pkg/prometheus/server/statefulset.go).
+PROMETHEUS_POD = {"app.kubernetes.io/name": "prometheus", "operator.prometheus.io/name": PROMETHEUS}
 
 
 def sidecar_server_tls() -> dict[str, str]:

@@ -53,13 +53,14 @@ def as_json(result: FleetDiff) -> dict[str, Any]:
                        "changes": [_change_json(c) for c in d.changes], "patch": list(d.patch)}
                       for d in result.documents],
         "plan": {
-            "applications": {"added": list(plan.applications_added),
-                             "removed": list(plan.applications_removed),
-                             "changed": [{"old": o, "new": n} for o, n in plan.applications_changed]},
+            "applications": {"added": [a.as_json() for a in plan.applications_added],
+                             "removed": [a.as_json() for a in plan.applications_removed],
+                             "changed": [{"old": o.as_json(), "new": n.as_json()}
+                                         for o, n in plan.applications_changed]},
             "placements": {w: {c: {"old": o, "new": n} for c, (o, n) in moves.items()}
                            for w, moves in plan.placements.items()},
             "pending": {"added": list(plan.pending_added), "registered": list(plan.pending_resolved)},
-            "upgrades": list(plan.upgrades),
+            "upgrades": [w.as_json() for w in plan.upgrades or ()],
             "lifecycle": {"adopted": list(plan.adopted), "released": list(plan.released)},
         },
     }

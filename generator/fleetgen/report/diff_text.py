@@ -7,7 +7,6 @@ Document lines: ``+`` added, ``-`` removed, ``~`` changed; field lines under a c
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from ..destroy import Destruction
 from ..diff import (
@@ -15,7 +14,6 @@ from ..diff import (
     Change,
     DocumentDiff,
     FleetDiff,
-    PlanDelta,
     Shared,
     by_cluster,
     counts,
@@ -23,6 +21,9 @@ from ..diff import (
     show,
 )
 from ..plan.adoption import RELEASE_WARNING
+from ..plan.applications import Application
+from ..plan.delta import PlanDelta
+from ..plan.upgrades import Wave
 
 ARROW = "→"
 VALUE_LIMIT = 200  # characters of one value; a long string or a whole added mapping is cut with "…"
@@ -105,8 +106,8 @@ def destroy_items(d: Destruction) -> list[str]:
 # ---------------------------------------------------------------- plan delta
 
 
-def app_line(app: Mapping[str, Any]) -> str:
-    return f"{app['name']} ({app['applicationSet']}): {app['path']} {ARROW} {app['server']}"
+def app_line(app: Application) -> str:
+    return f"{app.name} ({app.application_set}): {app.path} {ARROW} {app.server}"
 
 
 def moved(old: int | None, new: int | None) -> str:
@@ -117,8 +118,8 @@ def placement_line(workload: str, moves: Mapping[str, tuple[int | None, int | No
     return f"{workload}: " + ", ".join(f"{c} {moved(o, n)}" for c, (o, n) in moves.items())
 
 
-def wave_line(wave: Mapping[str, Any]) -> str:
-    return f"wave {wave['wave']}: {wave['from']} {ARROW} {wave['to']}: {', '.join(wave['clusters'])}"
+def wave_line(wave: Wave) -> str:
+    return f"wave {wave.number}: {wave.source} {ARROW} {wave.target}: {', '.join(wave.clusters)}"
 
 
 def plan_lines(plan: PlanDelta) -> list[str]:

@@ -17,9 +17,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from ..diff import DocumentDiff, FleetDiff, PlanDelta, Shared, by_cluster, group_shared
+from ..diff import DocumentDiff, FleetDiff, Shared, by_cluster, group_shared
 from ..gitbase import SHORT
 from ..links import Links
+from ..plan.applications import Application
+from ..plan.delta import PlanDelta
 from .diff_text import MARK, change_line, cluster_list, destroy_headline, destroy_items, moved, shared_lines, summary
 from .plan_text import table
 
@@ -137,8 +139,8 @@ def table_block(title: str, header: list[str], rows: list[list[str]], what: str)
     return Block(f"#### {title}\n\n{first}\n{rule}\n", tuple(f"{r}\n" for r in body), "", "\n", what)
 
 
-def _app_row(what: str, app: dict) -> list[str]:
-    return [what, f"`{app['name']}`", app["applicationSet"], f"`{app['path']}` → `{app['server']}`"]
+def _app_row(what: str, app: Application) -> list[str]:
+    return [what, f"`{app.name}`", app.application_set, f"`{app.path}` → `{app.server}`"]
 
 
 def plan_sections(plan: PlanDelta) -> list[Section]:
@@ -146,7 +148,7 @@ def plan_sections(plan: PlanDelta) -> list[Section]:
     apps += [_app_row("removed", a) for a in plan.applications_removed]
     apps += [_app_row("changed", new) for _, new in plan.applications_changed]
     moves = [[w, c, moved(o, n)] for w, m in plan.placements.items() for c, (o, n) in m.items()]
-    waves = [[str(w["wave"]), w["from"], w["to"], cluster_list(w["clusters"], 50)] for w in plan.upgrades]
+    waves = [[str(w.number), w.source, w.target, cluster_list(w.clusters, 50)] for w in plan.upgrades or ()]
     parts = [("Applications", ["", "Application", "ApplicationSet", "destination"], apps, "applications"),
              ("Placements (Karmada)", ["workload", "cluster", "replicas"], moves, "placements"),
              ("Upgrade waves", ["wave", "from", "to", "clusters"], waves, "waves")]
@@ -201,7 +203,7 @@ def summary_table(result: FleetDiff) -> str:
              f"{len(plan.placements)} workload(s)"],
             ["Newly pending clusters", cluster_list(plan.pending_added, 10) or "none"],
             ["Registered since base", cluster_list(plan.pending_resolved, 10) or "none"],
-            ["Upgrade waves", str(len(plan.upgrades))],
+            ["Upgrade waves", str(len(plan.upgrades or ()))],
             *([["Cluster API adoption (existing clusters)", cluster_list(plan.adopted, 10)]] if plan.adopted else []),
             *([["**Released from Cluster API: deleted unless orphaned first**", cluster_list(plan.released, 10)]]
               if plan.released else []),

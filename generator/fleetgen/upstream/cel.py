@@ -54,7 +54,7 @@ def is_cidr(text: Any) -> bool:
     return bool(slash and addr and PREFIX_BITS.fullmatch(bits) and int(bits) <= addr.max_prefixlen)
 
 
-K8S_FUNCTIONS = {
+K8S_FUNCTIONS: dict[str, Any] = {
     "isIP": lambda text: celtypes.BoolType(parse_ip(text) is not None),
     "isCIDR": lambda text: celtypes.BoolType(is_cidr(text)),
 }

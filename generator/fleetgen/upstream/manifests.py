@@ -31,7 +31,7 @@ SUFFIXES = (".yaml", ".yml", ".json")
 RULE_SCHEMA, RULE_CEL, RULE_UNKNOWN, RULE_SYNTAX = "upstream-schema", "upstream-cel", "unknown-kind", "yaml-syntax"
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # libyaml when built with it
     """PyYAML's (libyaml) safe loader, with timestamps left as the strings go-yaml leaves them."""
 
 
@@ -63,7 +63,8 @@ def manifest_files(root: Path) -> list[str]:
 
 
 def describe(doc: dict) -> str:
-    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    meta = doc.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
     return f"{doc.get('kind')}/{meta.get('name') or meta.get('generateName') or '<unnamed>'}"
 
 
@@ -274,6 +275,7 @@ def _worker(rels: list[str]) -> Result:
     validator = shared_validator()
     before, validator.rules.counts = validator.rules.counts, Counts()  # each chunk reports its own rule checks
     try:
+        assert _JOB is not None
         return _run(rels, *_JOB, validator)
     finally:
         validator.rules.counts = before

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 from ... import versions
+from ...labels import PREFIX as LABEL_PREFIX
 from ...model import Cluster, NodePool
 
 CORE = "cluster.x-k8s.io/v1beta2"
-INFRA_GROUP = "infrastructure.cluster.x-k8s.io"
 CONTROL_PLANE_GROUP = "controlplane.cluster.x-k8s.io"
 BOOTSTRAP = "bootstrap.cluster.x-k8s.io/v1beta2"
 CONTROL_PLANE = f"{CONTROL_PLANE_GROUP}/v1beta2"
@@ -22,7 +22,6 @@ MAX_SIZE = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size"
 # so it never competes with GKE's or AKS's autoscaler for the same pool.
 AUTOSCALER_LABEL = "fleetgen.io/autoscaler"
 CLUSTER_AUTOSCALER = "cluster-autoscaler"
-LABEL_PREFIX = "fleetgen.io/"
 DEFAULT_PATCH = 0
 
 Doc = dict[str, Any]

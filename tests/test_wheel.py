@@ -1,0 +1,46 @@
+"""The built wheel: ``import fleetgen`` and ``python -m fleetgen`` work from it, and the console script is unchanged.
+
+The wheel is built from a copy of the sources (so nothing is written into the checkout) without
+build isolation (setuptools comes from the test extra: no package index), then unpacked as pip
+unpacks a pure-Python wheel and run from outside the repository, so only the wheel's files are
+importable as ``fleetgen``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_wheel_imports_runs_and_keeps_the_console_script(tmp_path):
+    source = tmp_path / "src"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(ROOT / "generator", source / "generator", ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--disable-pip-version-check", "-w", str(tmp_path / "dist"), str(source)],
+                   check=True, capture_output=True)
+    (wheel,) = (tmp_path / "dist").glob("fleetgen-*.whl")
+    site = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        archive.extractall(site)
+    assert "fleetgen/__main__.py" in names and "fleetgen/schemas/fleet.schema.json" in names
+    assert not any(n.startswith("generator/") for n in names)  # the import name is fleetgen only
+    (meta,) = site.glob("fleetgen-*.dist-info")
+    assert "[console_scripts]\nfleetgen = fleetgen.main:cli\n" in (meta / "entry_points.txt").read_text()
+
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    where = subprocess.run([sys.executable, "-c", "import fleetgen; print(fleetgen.__file__)"], cwd=tmp_path,
+                           env=env, capture_output=True, text=True, check=True)
+    assert Path(where.stdout.strip()) == site / "fleetgen" / "__init__.py"
+    version = subprocess.run([sys.executable, "-m", "fleetgen", "--version"], cwd=tmp_path, env=env,
+                             capture_output=True, text=True, check=True)
+    assert version.stdout == "fleetgen, version 0.1.0\n"
