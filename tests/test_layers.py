@@ -29,10 +29,12 @@ LAYERS: dict[str, tuple[int, str]] = {
     "fleetgen.labels": (0, "leaf"),
     "fleetgen.compose": (0, "leaf"),
     "fleetgen.secrets": (0, "leaf"),
-    "fleetgen.upstream": (0, "leaf"),
+    "fleetgen.cachedir": (0, "leaf"),
     # reading fleet.yaml's text
     "fleetgen.construct": (1, "load"),
     "fleetgen.load": (1, "load"),
+    "fleetgen.documents": (1, "load"),
+    "fleetgen.upstream": (1, "load"),  # the vendored schemas: validating rendered YAML documents
     # the model and the facts derived from it that several layers share
     "fleetgen.model": (2, "model"),
     "fleetgen.selectors": (2, "model"),
@@ -40,11 +42,15 @@ LAYERS: dict[str, tuple[int, str]] = {
     "fleetgen.allocate": (2, "model"),
     "fleetgen.destinations": (2, "model"),
     "fleetgen.overriders": (2, "model"),
+    "fleetgen.machines": (2, "model"),
+    "fleetgen.rollout": (2, "model"),
+    "fleetgen.settled": (2, "model"),
     # what the model means: findings about it, and what the controllers will do with it
     "fleetgen.lint": (3, "lint"),
     "fleetgen.plan": (3, "plan"),
     # documents for the rendered tree
     "fleetgen.render": (4, "render"),
+    "fleetgen.patches": (4, "render"),
     # writing, checking and comparing trees
     "fleetgen.produce": (5, "output"),
     "fleetgen.tree": (5, "output"),
@@ -56,6 +62,9 @@ LAYERS: dict[str, tuple[int, str]] = {
     "fleetgen.importer": (5, "output"),
     "fleetgen.scaffold": (5, "output"),
     "fleetgen.edit": (5, "output"),
+    "fleetgen.extras": (5, "output"),
+    "fleetgen.units": (5, "output"),
+    "fleetgen.incremental": (5, "output"),
     # text, JSON, SARIF, markdown for people and machines
     "fleetgen.report": (6, "report"),
     # the command line

@@ -55,7 +55,9 @@ CASES = {
     "vsphere-server": edit(
         ("  - name: stage-a\n", "  - name: stage-a  # expect[vsphere-server]: name\n"),
         ("    provider: {type: docker}\n",
-         "    provider: {type: vsphere, server: vc.example.com, datacenter: dc1, template: ubuntu}\n"),
+         "    provider: {type: vsphere, server: vc.example.com, datacenter: dc1, template: ubuntu,\n"
+         "               thumbprint: 'AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD',\n"
+         "               datastore: ds1, resourcePool: pool1}\n"),
     ),
     "vsphere-server-external-ok": edit(
         ("    provider: {type: docker}\n",

@@ -8,10 +8,10 @@ leaves out what cannot be expressed, and lint (``override-unsupported``) reports
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from .findings import Path
-from .model import Patch, Workload
+from .model import Patch, Resource, Workload
 
 PLAINTEXT_OPERATORS = ("add", "remove", "replace")  # Karmada PlaintextOverrider.Operator enum
 
@@ -39,3 +39,8 @@ def _unsupported(workload: Workload) -> Iterator[tuple[Path, str]]:
             # Point at the op when the op is the problem, else at the patch missing its value.
             at_op = ("op",) if patch.op not in PLAINTEXT_OPERATORS else ()
             yield (*override.path, "patches", j, *at_op), reason
+
+
+def override_resources(workload: Workload, kinds: Sequence[str]) -> list[Resource]:
+    """The workload's resources an override patches: those of its ``kinds``, or all of them."""
+    return [r for r in workload.resources if not kinds or r.kind in kinds]

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from ..findings import Issue, issue
 from ..model import Override, Workload
+from ..overriders import override_resources, unsupported_reason
 from ..upstream.pointer import kind_schema, missing_at
 from .registry import Context, rule
 
@@ -37,8 +38,6 @@ def override_path(ctx: Context) -> Iterator[Issue]:
     path is walked through the kind's vendored upstream schema (schemas/upstream); kinds without
     one, and fields that keep unknown content, are not checked.
     """
-    from ..render.karmada import override_resources, unsupported_reason
-
     for w in ctx.fleet.workloads:
         for o in w.overrides:
             targets = sorted({(r.api_version, r.kind) for r in override_resources(w, o.kinds)})

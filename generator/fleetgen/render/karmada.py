@@ -37,7 +37,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..model import Cluster, Fleet, Override, Patch, Resource, Workload
-from ..overriders import unsupported_reason
+from ..overriders import override_resources, unsupported_reason
 from ..selectors import select
 from . import File
 
@@ -169,11 +169,6 @@ def override_policies(workload: Workload, placed: Sequence[Cluster]) -> list[dic
             policies.append(_policy("OverridePolicy", override_policy_name(workload, kinds), workload.namespace,
                                     spec))
     return policies
-
-
-def override_resources(workload: Workload, kinds: Sequence[str]) -> list[Resource]:
-    """The workload's resources an override patches: those of its ``kinds``, or all of them."""
-    return [r for r in workload.resources if not kinds or r.kind in kinds]
 
 
 def override_policy_name(workload: Workload, kinds: Sequence[str]) -> str:
