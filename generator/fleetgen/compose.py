@@ -68,7 +68,8 @@ class _Fast(_CLoader or object):  # type: ignore[misc]  # libyaml's loader when 
         super().__init__(text)
         # libyaml's composer calls these two around every node to follow path resolvers, which
         # this loader has none of: C no-ops instead of PyYAML's Python methods (0.1 s at 10,000 clusters).
-        self.descend_resolver = {}.get  # (parent, index) -> None
+        no_resolvers: dict[Any, None] = {}
+        self.descend_resolver = no_resolvers.get  # (parent, index) -> None
         self.ascend_resolver = tuple  # () -> ()
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:

@@ -36,7 +36,7 @@ PREFIX = "hub/extra"
 SUFFIXES = (".yaml", ".yml")
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # libyaml when built with it
     """libyaml's safe loader with timestamps kept as strings, as validate-rendered and go-yaml read them."""
 
 

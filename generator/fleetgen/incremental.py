@@ -80,7 +80,7 @@ def produce(fleet: Fleet, raw: Mapping[str, Any], source: str, out: Path, stages
                     pass
             stages.advance()
     result.cache.fields, result.cache.clusters = inputs.computed()
-    result.leaks = tuple(sorted(tuple(x) for x in leaks))
+    result.leaks = tuple(sorted((str(x[0]), int(x[1]), str(x[2]), str(x[3])) for x in leaks))
     result.files = dict(sorted(result.files.items()))
     result.settled = settled(fleet)
     return result
@@ -168,6 +168,7 @@ _WORKER: tuple | None = None  # (fleet, units, source), set in the parent just b
 
 
 def _worker(chunk: list[int]) -> list:
+    assert _WORKER is not None, "set by _rendered before the pool forks"
     fleet, units, source = _WORKER
     return [_run(fleet, units, i, source) for i in chunk]
 

@@ -154,7 +154,12 @@ def _merge(total, part):
     return total
 
 
-def patch_findings(produced: Produced, doc) -> list[Finding]:
+class Patched(Protocol):
+    @property
+    def patch_issues(self) -> tuple[Issue, ...]: ...
+
+
+def patch_findings(produced: Patched, doc) -> list[Finding]:
     """The patches that failed or matched nothing, positioned in fleet.yaml (``doc``: its load.Document)."""
     from dataclasses import replace
 

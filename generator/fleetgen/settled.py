@@ -55,8 +55,8 @@ def from_json(body: Any) -> Settled:
     if not isinstance(body, Mapping):
         return NOTHING
     limit = body.get("maxConnectedClusters")
-    ids = body.get("meshIDs") if isinstance(body.get("meshIDs"), Mapping) else {}
-    families = body.get("ipFamilies") if isinstance(body.get("ipFamilies"), Mapping) else {}
+    ids = raw_ids if isinstance(raw_ids := body.get("meshIDs"), Mapping) else {}
+    families = raw_families if isinstance(raw_families := body.get("ipFamilies"), Mapping) else {}
     return Settled(limit if type(limit) is int else None,
                    {str(k): v for k, v in ids.items() if type(v) is int},
                    {str(k): int(v[3:]) for k, v in families.items() if v in ("ipv4", "ipv6")})

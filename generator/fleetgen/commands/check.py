@@ -7,8 +7,9 @@ import click
 from .. import pipeline, tree
 from ..drift import as_finding, unified
 from ..findings import display, exit_code
+from ..incremental import Incremental
 from ..incremental import produce as produce_incremental
-from ..produce import patch_findings, produce
+from ..produce import Produced, patch_findings, produce
 from ..report import LINT_FORMATS, text
 from ..stages import Stages, wants_progress
 from .common import colour, fleet_argument, format_option, out_option, profile_option, write_stdout
@@ -47,23 +48,26 @@ def _check(fleet, out, fmt, stages: Stages, schemas: bool = False, full: bool = 
         return 1, LINT_FORMATS[fmt](loaded.findings, colour=colour())
     target = out or pipeline.output_dir(fleet, loaded.model)
     label = display(target)
+    produced: Produced | Incremental
+    known: dict[str, str] | None = None
     if schemas or full:
-        produced, known = produce(loaded.model, fleet.name, stages, schemas=label if schemas else None), None
+        produced = produce(loaded.model, fleet.name, stages, schemas=label if schemas else None)
     else:
         produced = produce_incremental(loaded.model, loaded.document.data, fleet.name, target, stages)
         known = produced.known
         stages.notes.append(produced.summary())
+    checked = produced.upstream if isinstance(produced, Produced) else None
     with stages.stage("compare"):
         drift = tree.compare(target, produced.files, known)
     findings = [as_finding(d, label) for d in drift]
-    upstream = sorted(produced.upstream.findings) if schemas else []
-    patched = patch_findings(produced, loaded.doc)
+    upstream = sorted(checked.findings) if checked is not None else []
+    patched = patch_findings(produced, loaded.document)
     code = 1 if findings or exit_code(upstream) or exit_code(patched) else 0
     if fmt != "text":
         return code, LINT_FORMATS[fmt](patched + findings + upstream)
     output = (LINT_FORMATS["text"](patched, colour=colour()) if patched else "") + _text(drift, findings, label)
-    if schemas:
-        output += LINT_FORMATS["text"](upstream, colour=colour()) + summary(produced.upstream) + "\n"
+    if checked is not None:  # --schemas
+        output += LINT_FORMATS["text"](upstream, colour=colour()) + summary(checked) + "\n"
     return code, output
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from ..findings import Issue, issue
 from ..model import Override, Workload
@@ -57,7 +58,7 @@ def _impossible(w: Workload, o: Override, j: int, pointer: str, targets: list[tu
 
 def _raw_kinds(ctx: Context, o: Override) -> list[str]:
     """The kinds as written (the model keeps them sorted): positions follow fleet.yaml."""
-    node = ctx.data
+    node: Any = ctx.data
     for key in o.path:
         node = node[key]
     return list(node.get("kinds") or ())
