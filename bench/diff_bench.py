@@ -94,8 +94,10 @@ def main() -> None:
     print("| change | clusters | text s | markdown s | json s | markdown chars |")
     print("|---|---:|---:|---:|---:|---:|")
     for row in run(args.clusters):
-        print(f"| {row['change']} | {row['clusters']} | {row['text']:.2f} | {row['markdown']:.2f} | "
-              f"{row['json']:.2f} | {row['markdown chars']:,} |")
+        print(
+            f"| {row['change']} | {row['clusters']} | {row['text']:.2f} | {row['markdown']:.2f} | "
+            f"{row['json']:.2f} | {row['markdown chars']:,} |"
+        )
 
 
 if __name__ == "__main__":

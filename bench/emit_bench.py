@@ -144,10 +144,7 @@ def cluster_secret(cluster: str, index: int) -> dict[str, Any]:
         "stringData": {
             "name": cluster,
             "server": f"https://{cluster}.k8s.example.com:6443",
-            "config": (
-                '{"tlsClientConfig":{"insecure":false},'
-                '"execProviderConfig":{"command":"argocd-k8s-auth"}}'
-            ),
+            "config": ('{"tlsClientConfig":{"insecure":false},"execProviderConfig":{"command":"argocd-k8s-auth"}}'),
         },
     }
 

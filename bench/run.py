@@ -68,10 +68,18 @@ def _measure_render(workdir: Path) -> dict:
     fleet_path.write_text(fleet_path.read_text().replace("thanos:v0.38.0", "thanos:v0.38.1"))
     again_stages, _, _, rewritten = _render_once(fleet_path)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the floor's own documents
-    return {"stages": stages.times, "render": render_total, "check": check_total, "validate": validated,
-            "check_schemas": checked_schemas,
-            "rerender": sum(again_stages.times.values()), "rewritten": rewritten,
-            "files": len(produced.files), "floor": _floor(loaded.fleet), "peak_mib": peak}
+    return {
+        "stages": stages.times,
+        "render": render_total,
+        "check": check_total,
+        "validate": validated,
+        "check_schemas": checked_schemas,
+        "rerender": sum(again_stages.times.values()),
+        "rewritten": rewritten,
+        "files": len(produced.files),
+        "floor": _floor(loaded.fleet),
+        "peak_mib": peak,
+    }
 
 
 def _measure_validation(fleet_path: Path, out: Path) -> tuple[float, float]:
@@ -120,8 +128,13 @@ def _cli(workdir: Path, *args: str) -> tuple[float, str]:
             break
         time.sleep(0.1)
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "fleetgen", *args, "--profile", str(workdir / "fleet.yaml")],
-                          check=True, capture_output=True, text=True, env={**os.environ, "CI": "1"})
+    done = subprocess.run(
+        [sys.executable, "-m", "fleetgen", *args, "--profile", str(workdir / "fleet.yaml")],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CI": "1"},
+    )
     return time.perf_counter() - started, done.stderr
 
 
@@ -136,15 +149,23 @@ def _incremental_row(n: int) -> list:
         work = Path(tmp)
         text = fleet_yaml(n)
         (work / "fleet.yaml").write_text(text)
-        floor = json.loads(subprocess.run([sys.executable, "-m", "bench.run", "--child", "floor", tmp], check=True,
-                                          capture_output=True, text=True, cwd=ROOT).stdout)["seconds"]
+        floor = json.loads(
+            subprocess.run(
+                [sys.executable, "-m", "bench.run", "--child", "floor", tmp],
+                check=True,
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+            ).stdout
+        )["seconds"]
         full, _ = _cli(work, "render", "--full")
         (work / "fleet.yaml").write_text(text.replace("    max: 8\n", "    max: 9\n", 1))
         cluster_render, profile = _cli(work, "render")
         cluster_check, _ = _cli(work, "check")
         cluster_units = _units(profile)
-        (work / "fleet.yaml").write_text(text.replace("    max: 8\n", "    max: 9\n", 1)
-                                         .replace("  replicas: 2\n", "  replicas: 3\n", 1))
+        (work / "fleet.yaml").write_text(
+            text.replace("    max: 8\n", "    max: 9\n", 1).replace("  replicas: 2\n", "  replicas: 3\n", 1)
+        )
         workload_render, profile = _cli(work, "render")
         workload_check, _ = _cli(work, "check")
         rows = [n, f"{full:.2f}", f"{floor:.2f}", f"{full / floor:.2f}"]
@@ -169,8 +190,11 @@ def _measure_lint(workdir: Path) -> dict:
     stages = Stages()
     loaded = pipeline.load_and_lint(workdir / "fleet.yaml", None, stages)
     assert loaded.ok, loaded.findings[:3]
-    return {"stages": stages.times, "lint_total": sum(stages.times.values()),
-            "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "stages": stages.times,
+        "lint_total": sum(stages.times.values()),
+        "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def _measure_pyyaml(workdir: Path) -> dict:
@@ -193,8 +217,13 @@ def _child(kind: str, n: int, repeat: int = 1) -> dict:
         best: dict[str, dict] = {}
         for _ in range(repeat):
             for k in kinds:
-                out = subprocess.run([sys.executable, "-m", "bench.run", "--child", k, tmp], check=True,
-                                     capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
+                out = subprocess.run(
+                    [sys.executable, "-m", "bench.run", "--child", k, tmp],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                    cwd=Path(__file__).resolve().parents[1],
+                )
                 got = json.loads(out.stdout)
                 total = got.get("lint_total", got.get("seconds", got.get("render", 0)))
                 if k not in best or total < best[k]["_total"]:
@@ -208,19 +237,50 @@ def _child(kind: str, n: int, repeat: int = 1) -> dict:
 
 def _render_table(sizes: list[int]) -> str:
     stage_names = ("load", "validate", "lint", "render+emit", "write")
-    head = ["clusters", "fleet lines", "files", "documents", *stage_names, "render", "check", "check/render",
-            "libyaml floor", "ratio", "re-render (files)", "re-render ratio", "validate-rendered",
-            "validate/render", "check --schemas", "check --schemas/render", "peak MiB"]
+    head = [
+        "clusters",
+        "fleet lines",
+        "files",
+        "documents",
+        *stage_names,
+        "render",
+        "check",
+        "check/render",
+        "libyaml floor",
+        "ratio",
+        "re-render (files)",
+        "re-render ratio",
+        "validate-rendered",
+        "validate/render",
+        "check --schemas",
+        "check --schemas/render",
+        "peak MiB",
+    ]
     rows = []
     for n in sizes:
         r = _child("render", n)
         s = r["stages"]
-        rows.append([n, r["lines"], r["files"], r["floor"]["documents"], *(f"{s.get(k, 0):.2f}" for k in stage_names),
-                     f"{r['render']:.2f}", f"{r['check']:.2f}", f"{r['check'] / r['render']:.2f}",
-                     f"{r['floor']['seconds']:.2f}", f"{r['render'] / r['floor']['seconds']:.2f}",
-                     f"{r['rerender']:.2f} ({r['rewritten']})", f"{r['rerender'] / r['floor']['seconds']:.2f}",
-                     f"{r['validate']:.2f}", f"{r['validate'] / r['render']:.2f}", f"{r['check_schemas']:.2f}",
-                     f"{r['check_schemas'] / r['render']:.2f}", f"{r['peak_mib']:.0f}"])
+        rows.append(
+            [
+                n,
+                r["lines"],
+                r["files"],
+                r["floor"]["documents"],
+                *(f"{s.get(k, 0):.2f}" for k in stage_names),
+                f"{r['render']:.2f}",
+                f"{r['check']:.2f}",
+                f"{r['check'] / r['render']:.2f}",
+                f"{r['floor']['seconds']:.2f}",
+                f"{r['render'] / r['floor']['seconds']:.2f}",
+                f"{r['rerender']:.2f} ({r['rewritten']})",
+                f"{r['rerender'] / r['floor']['seconds']:.2f}",
+                f"{r['validate']:.2f}",
+                f"{r['validate'] / r['render']:.2f}",
+                f"{r['check_schemas']:.2f}",
+                f"{r['check_schemas'] / r['render']:.2f}",
+                f"{r['peak_mib']:.0f}",
+            ]
+        )
     return _markdown(head, rows)
 
 
@@ -230,9 +290,17 @@ def _lint_table(sizes: list[int], repeat: int) -> str:
     for n in sizes:
         r = _child("lint", n, repeat)
         s = r["stages"]
-        rows.append([n, r["lines"], *(f"{s.get(k, 0):.2f}" for k in ("load", "validate", "lint")),
-                     f"{r['lint_total']:.2f}", f"{r['pyyaml']:.2f}", f"{r['lint_total'] / r['pyyaml']:.2f}",
-                     f"{r['peak_mib']:.0f}"])
+        rows.append(
+            [
+                n,
+                r["lines"],
+                *(f"{s.get(k, 0):.2f}" for k in ("load", "validate", "lint")),
+                f"{r['lint_total']:.2f}",
+                f"{r['pyyaml']:.2f}",
+                f"{r['lint_total'] / r['pyyaml']:.2f}",
+                f"{r['peak_mib']:.0f}",
+            ]
+        )
     return _markdown(head, rows)
 
 
@@ -253,16 +321,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         gc.disable()  # as the fleetgen CLI does (generator/fleetgen/main.py)
         kind, workdir = args.child
-        measure = {"render": _measure_render, "lint": _measure_lint, "pyyaml": _measure_pyyaml,
-                   "floor": _measure_floor}[kind]
+        measure = {
+            "render": _measure_render,
+            "lint": _measure_lint,
+            "pyyaml": _measure_pyyaml,
+            "floor": _measure_floor,
+        }[kind]
         print(json.dumps(measure(Path(workdir))))
         return 0
     if args.only in (None, "render"):
         print("render (seconds per stage; ratio = render / libyaml floor)\n")
         print(_render_table([int(x) for x in args.sizes.split(",") if x]))
     if args.only in (None, "incremental"):
-        print("incremental (wall seconds of `fleetgen render` / `check` in a fresh process; ratios to the full "
-              "render from scratch and to the libyaml floor)\n")
+        print(
+            "incremental (wall seconds of `fleetgen render` / `check` in a fresh process; ratios to the full "
+            "render from scratch and to the libyaml floor)\n"
+        )
         print(_incremental_table([int(x) for x in args.incremental_sizes.split(",") if x]))
     if args.only in (None, "lint"):
         print("lint (load + validate + lint, seconds; ratio = total / PyYAML C load of the same file)\n")

@@ -85,8 +85,11 @@ def cluster(i: int, mesh: str, mesh_id: int = 0) -> dict:
         out["network"]["meshID"] = mesh_id
     # every 23rd cluster is still being provisioned: no server yet (vSphere needs its endpoint up front)
     if i % 23 != 5 or kind == "vsphere":
-        out["server"] = (f"https://{ipaddress.ip_address('198.18.0.0') + i}:6443" if kind == "vsphere"  # kube-vip
-                         else f"https://api.c{i:05d}.fleet.example.com")
+        out["server"] = (
+            f"https://{ipaddress.ip_address('198.18.0.0') + i}:6443"
+            if kind == "vsphere"  # kube-vip
+            else f"https://api.c{i:05d}.fleet.example.com"
+        )
         if kind in ("aws", "gcp", "azure"):
             out["caData"] = CA_DATA
     if kind == "imported":
@@ -99,15 +102,23 @@ def fleet(n: int, mesh: str | None = None) -> dict:
     ids = mesh_ids(n) if mesh == "cilium" else [0] * n
     clusters = [cluster(i, mesh, ids[i]) for i in range(n)]
     # The global-service workload runs on ClusterMesh members only: docker clusters are not peers.
-    prod = [c["name"] for c in clusters if c["environment"] == "production" and c["labels"]["tier"] == "standard"
-            and c["provider"]["type"] != "docker"]
+    prod = [
+        c["name"]
+        for c in clusters
+        if c["environment"] == "production" and c["labels"]["tier"] == "standard" and c["provider"]["type"] != "docker"
+    ]
     return {
         "apiVersion": "fleetgen/v1alpha1",
         "kind": "Fleet",
         "name": f"synthetic-{n}",
         "repo": {"url": "https://github.com/example/fleet-config", "revision": "main", "renderedDir": "rendered"},
-        "hub": {"name": "hub", "karmada": {"server": "https://karmada-apiserver.karmada-system.svc:5443",
-                                           "externalServer": "https://karmada.fleet.example.com"}},
+        "hub": {
+            "name": "hub",
+            "karmada": {
+                "server": "https://karmada-apiserver.karmada-system.svc:5443",
+                "externalServer": "https://karmada.fleet.example.com",
+            },
+        },
         "network": {"mesh": mesh, "maxConnectedClusters": 511},
         "observability": {
             "thanos": {"image": "quay.io/thanos/thanos:v0.38.0", "objectStorageSecret": "thanos-objstore"}
@@ -148,10 +159,14 @@ def fleet(n: int, mesh: str | None = None) -> dict:
                     {"apiVersion": "apps/v1", "kind": "Deployment", "name": "orders"},
                     {"apiVersion": "v1", "kind": "Service", "name": "orders"},
                 ],
-                "clusters": {"matchLabels": {"environment": "production", "tier": "standard"},
-                             "matchExpressions": [{"key": "provider", "operator": "NotIn", "values": ["docker"]},
-                                                  # only the weighted clusters: any other would get 0 (zero-weight)
-                                                  {"key": "name", "operator": "In", "values": prod[:3]}]},
+                "clusters": {
+                    "matchLabels": {"environment": "production", "tier": "standard"},
+                    "matchExpressions": [
+                        {"key": "provider", "operator": "NotIn", "values": ["docker"]},
+                        # only the weighted clusters: any other would get 0 (zero-weight)
+                        {"key": "name", "operator": "In", "values": prod[:3]},
+                    ],
+                },
                 "replicas": 3 * len(prod[:3]) * 10,
                 "weights": {name: w for name, w in zip(prod[:3], (3, 2, 1))},
                 "failover": {"unreachableSeconds": 60, "notReadySeconds": 300},

@@ -42,21 +42,30 @@ CASES = {
     ),
     # A /29 has 8 addresses: kubeadm wants 14 (and 2 blocks of /30 cannot hold 10 nodes).
     "node-mask-too-few-addresses": edit(
-        (DOCKER, "pods: 10.2.0.0/29, services: 10.102.0.0/16, meshID: 3, nodeMask: 30}  "
-                 "# expect[node-mask]: 10.2.0.0/29  # expect[pod-cidr-capacity]: 10.2.0.0/29"),
+        (
+            DOCKER,
+            "pods: 10.2.0.0/29, services: 10.102.0.0/16, meshID: 3, nodeMask: 30}  "
+            "# expect[node-mask]: 10.2.0.0/29  # expect[pod-cidr-capacity]: 10.2.0.0/29",
+        ),
     ),
     # IPv6 /40 with the default /64 per node: 24 bits apart (kubeadm, the node IPAM and Cilium refuse).
     "node-mask-ipv6-default": edit(
-        (DOCKER, "pods: fd00:2::/40, services: fd00:102::/108, meshID: 3}  # expect[node-mask]: {pods  "
-                 "# expect[ip-family]: fd00:2::/40"),
+        (
+            DOCKER,
+            "pods: fd00:2::/40, services: fd00:102::/108, meshID: 3}  # expect[node-mask]: {pods  "
+            "# expect[ip-family]: fd00:2::/40",
+        ),
     ),
     "node-mask-ipv6-56": edit(
         (DOCKER, "pods: fd00:2::/40, services: fd00:102::/108, meshID: 3, nodeMask: 56}  # expect[ip-family]: fd00"),
     ),
     # An external docker cluster: fleetgen renders no kubeadm config, but Cilium's cluster-pool still refuses.
     "node-mask-ipv6-cilium-only": edit(
-        (DOCKER, "pods: fd00:2::/40, services: fd00:102::/108, meshID: 3}  # expect[node-mask]: {pods\n"
-                 "    lifecycle: external"),
+        (
+            DOCKER,
+            "pods: fd00:2::/40, services: fd00:102::/108, meshID: 3}  # expect[node-mask]: {pods\n"
+            "    lifecycle: external",
+        ),
     ),
     # One family per cluster.
     "ip-family-mixed": edit(
@@ -68,8 +77,11 @@ CASES = {
     ),
     # Cilium's ENI IPAM is IPv4-only.
     "ip-family-eks-cilium": edit(
-        (EKS_NET, 'pods: "fd00::/56", services: "fd00:100::/108", meshID: 1, nodes: 172.16.0.0/16}  '
-                  '# expect[ip-family]: "fd00::/56"'),
+        (
+            EKS_NET,
+            'pods: "fd00::/56", services: "fd00:100::/108", meshID: 1, nodes: 172.16.0.0/16}  '
+            '# expect[ip-family]: "fd00::/56"',
+        ),
         (EKS_PROVIDER, EKS_PROVIDER.replace("}", ", vpcCniVersion: v1.19.2-eksbuild.1}")),
     ),
     # Without Cilium, IPv6 EKS works once the vpc-cni add-on is named (CAPA webhook validateEKSAddons).
@@ -91,10 +103,13 @@ CASES = {
     # IPv6 pod CIDRs are swept like IPv4 ones (an external docker and an imported cluster: no provider limits).
     "cidr-overlap-ipv6": edit(
         (DOCKER, 'pods: "fd00:2::/56", services: "fd00:102::/108", meshID: 3}\n    lifecycle: external'),
-        ("applicationSets:", "  - name: edge-v6\n    environment: staging\n    region: us-east-1\n"
-                             "    kubernetesVersion: \"1.31\"\n    provider: {type: imported}\n"
-                             '    network: {pods: "fd00:2:0:80::/57", services: "fd00:103::/108", meshID: 4}  '
-                             '# expect[cidr-overlap]: "fd00:2:0:80\napplicationSets:'),
+        (
+            "applicationSets:",
+            "  - name: edge-v6\n    environment: staging\n    region: us-east-1\n"
+            '    kubernetesVersion: "1.31"\n    provider: {type: imported}\n'
+            '    network: {pods: "fd00:2:0:80::/57", services: "fd00:103::/108", meshID: 4}  '
+            '# expect[cidr-overlap]: "fd00:2:0:80\napplicationSets:',
+        ),
     ),
     # kubeadm's dual-stack spelling is no CIDR: the schema's hint says dual-stack cannot be written.
     "dual-stack-refused": edit(

@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def _render_cache_in_tmp(tmp_path_factory):
     """The incremental render's cache (fleetgen.cachedir) goes to a temporary directory, not ~/.cache."""
     os.environ["FLEETGEN_CACHE_DIR"] = str(tmp_path_factory.mktemp("fleetgen-cache"))
+
+
 EXAMPLE = ROOT / "fleet.yaml"
 
 
@@ -61,8 +63,9 @@ def upstream():
     def check(doc: dict) -> list[str]:
         compiled = store.kind(doc.get("apiVersion"), doc.get("kind"))
         assert compiled is not None, f"no upstream schema for {doc.get('apiVersion')} {doc.get('kind')}"
-        return [f"{message} at {list(path)}" for path, message in compiled.errors(doc)] + \
-            [f"{f.message} (CEL: {f.rule}) at {list(f.path)}" for f in rules.check(compiled.schema, doc)]
+        return [f"{message} at {list(path)}" for path, message in compiled.errors(doc)] + [
+            f"{f.message} (CEL: {f.rule}) at {list(f.path)}" for f in rules.check(compiled.schema, doc)
+        ]
 
     return check
 

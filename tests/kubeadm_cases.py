@@ -48,8 +48,10 @@ CASES = {
     "vsphere-clean": WITH_VSPHERE,
     "vsphere-thumbprint": edit(
         (f'      thumbprint: "{THUMBPRINT}"\n', ""),
-        ("      server: vcenter.example.com\n",
-         "      server: vcenter.example.com  # expect[vsphere-thumbprint]: vcenter.example.com\n"),
+        (
+            "      server: vcenter.example.com\n",
+            "      server: vcenter.example.com  # expect[vsphere-thumbprint]: vcenter.example.com\n",
+        ),
     ),
     "vsphere-thumbprint-not-for-external-clusters": edit(  # no CAPV object connects to vCenter
         (f'      thumbprint: "{THUMBPRINT}"\n', ""),
@@ -64,8 +66,11 @@ CASES = {
     ),
     "vsphere-placement-from-defaults": edit(  # defaults.provider (complete for its type) gives the pool
         ("      resourcePool: /dc1/host/cluster1/Resources/k8s\n", ""),
-        ("defaults:\n", "defaults:\n  provider: {type: vsphere, server: vcenter.example.com, datacenter: dc1, "
-                         "template: ubuntu-2204-kube-v1.31.0, resourcePool: k8s}\n"),
+        (
+            "defaults:\n",
+            "defaults:\n  provider: {type: vsphere, server: vcenter.example.com, datacenter: dc1, "
+            "template: ubuntu-2204-kube-v1.31.0, resourcePool: k8s}\n",
+        ),
     ),
     "vsphere-placement-resource-pool": edit(
         ("      resourcePool: /dc1/host/cluster1/Resources/k8s\n", ""),
@@ -76,30 +81,41 @@ CASES = {
     ),
     "vsphere-instance-type-ec2-size": edit(("        instanceType: 4x16\n", "        instanceType: m6i.2xlarge\n")),
     "control-plane-vip-dns-name": edit(
-        ("    server: https://10.10.0.10:6443\n",
-         "    server: https://api.dc1.example.com:6443  # expect[control-plane-vip]: https://api\n"),
+        (
+            "    server: https://10.10.0.10:6443\n",
+            "    server: https://api.dc1.example.com:6443  # expect[control-plane-vip]: https://api\n",
+        ),
     ),
     "control-plane-vip-port": edit(
-        ("    server: https://10.10.0.10:6443\n",
-         "    server: https://10.10.0.10:8443  # expect[control-plane-vip]: https://10\n"),
+        (
+            "    server: https://10.10.0.10:6443\n",
+            "    server: https://10.10.0.10:8443  # expect[control-plane-vip]: https://10\n",
+        ),
     ),
     "control-plane-vip-external-load-balancer": edit(
         ("    server: https://10.10.0.10:6443\n", "    server: https://api.dc1.example.com:443\n"),
         ("      type: vsphere\n", "      type: vsphere\n      loadBalancer: external\n"),
     ),
     "endpoint-port": edit(
-        ("    server: https://10.10.0.10:6443\n",
-         "    server: https://10.10.0.10  # expect[endpoint-port]: https://10\n"),
+        (
+            "    server: https://10.10.0.10:6443\n",
+            "    server: https://10.10.0.10  # expect[endpoint-port]: https://10\n",
+        ),
     ),
     "node-label-dropped": edit(
-        ('labels: {node-role.kubernetes.io/worker: "", topology.kubernetes.io/zone: z1}',
-         'labels: {node-role.kubernetes.io/worker: "", kubernetes.io/role: worker}'
-         "  # expect[node-label-dropped]: worker}"),
+        (
+            'labels: {node-role.kubernetes.io/worker: "", topology.kubernetes.io/zone: z1}',
+            'labels: {node-role.kubernetes.io/worker: "", kubernetes.io/role: worker}'
+            "  # expect[node-label-dropped]: worker}",
+        ),
     ),
     "node-label-dropped-docker": (
-        BASE.replace("    provider: {type: docker}\n",
-                     "    provider: {type: docker}\n    nodePools:\n"
-                     "      - name: gpu\n        instanceType: docker\n        min: 1\n        max: 1\n"
-                     "        labels: {k8s.io/gpu: a100}  # expect[node-label-dropped]: a100\n", 1)
+        BASE.replace(
+            "    provider: {type: docker}\n",
+            "    provider: {type: docker}\n    nodePools:\n"
+            "      - name: gpu\n        instanceType: docker\n        min: 1\n        max: 1\n"
+            "        labels: {k8s.io/gpu: a100}  # expect[node-label-dropped]: a100\n",
+            1,
+        )
     ),
 }

@@ -104,8 +104,17 @@ class Cluster:
                 out += [(ns, rule) for rule in self._rules(b)]
         return out
 
-    def allowed(self, who: Identity, verb: str, group: str, resource: str, *, subresource: str = "",
-                namespace: str | None = None, name: str = "") -> bool:
+    def allowed(
+        self,
+        who: Identity,
+        verb: str,
+        group: str,
+        resource: str,
+        *,
+        subresource: str = "",
+        namespace: str | None = None,
+        name: str = "",
+    ) -> bool:
         """May ``who`` do this? ``namespace`` None means a cluster-scoped request."""
         for scope, rule in self.grants(who):
             if scope is not None and scope != namespace:

@@ -25,8 +25,12 @@ def with_network(text: str, network: str) -> str:
 def add(fleet: Fleet, name: str, got: Allocated) -> Fleet:
     """What add-cluster does to the model: one more cluster with the allocated ranges."""
     template = fleet.clusters[0]
-    cluster = dataclasses.replace(template, name=name, path=("clusters", len(fleet.clusters)),
-                                  network=ClusterNetwork(got.pods, got.services, 24, got.mesh_id))
+    cluster = dataclasses.replace(
+        template,
+        name=name,
+        path=("clusters", len(fleet.clusters)),
+        network=ClusterNetwork(got.pods, got.services, 24, got.mesh_id),
+    )
     return dataclasses.replace(fleet, clusters=(*fleet.clusters, cluster))
 
 
@@ -84,8 +88,10 @@ def test_the_disjointness_oracle():
 
 
 def test_thousand_clusters_never_overlap():
-    text = with_network(BASE, "  mesh: none\n  allocation: {pods: 10.0.0.0/8, podPrefix: 20, "
-                              "services: 172.16.0.0/12, servicePrefix: 24}")
+    text = with_network(
+        BASE,
+        "  mesh: none\n  allocation: {pods: 10.0.0.0/8, podPrefix: 20, services: 172.16.0.0/12, servicePrefix: 24}",
+    )
     fleet, results, problem = grow(fleet_from_text(text), 1000)
     assert problem is None and len(results) == 1000
     nets = [n for c in fleet.clusters for n in (c.network.pods, c.network.services)]
@@ -97,8 +103,11 @@ def test_thousand_clusters_never_overlap():
 
 
 def test_mesh_ids_unique_until_the_mesh_is_full():
-    text = with_network(BASE, "  maxConnectedClusters: 511\n  allocation: {pods: 10.0.0.0/8, podPrefix: 20, "
-                              "services: 172.16.0.0/12, servicePrefix: 24}")
+    text = with_network(
+        BASE,
+        "  maxConnectedClusters: 511\n  allocation: {pods: 10.0.0.0/8, podPrefix: 20, "
+        "services: 172.16.0.0/12, servicePrefix: 24}",
+    )
     fleet, results, problem = grow(fleet_from_text(text), 600)
     ids = [c.network.mesh_id for c in fleet.clusters]
     assert len(ids) == 511 and sorted(ids) == list(range(1, 512))
@@ -108,18 +117,19 @@ def test_mesh_ids_unique_until_the_mesh_is_full():
 
 
 def test_exhausted_pool_is_a_finding():
-    text = with_network(BASE, "  allocation: {pods: 10.8.0.0/14, podPrefix: 16, "
-                              "services: 172.16.0.0/12, servicePrefix: 24}")
+    text = with_network(
+        BASE, "  allocation: {pods: 10.8.0.0/14, podPrefix: 16, services: 172.16.0.0/12, servicePrefix: 24}"
+    )
     _, results, problem = grow(fleet_from_text(text), 10)
     assert [str(r.pods) for r in results] == ["10.8.0.0/16", "10.9.0.0/16", "10.10.0.0/16", "10.11.0.0/16"]
     assert problem.path == ("network", "allocation", "pods")
-    assert problem.message == ("the pods pool 10.8.0.0/14 is exhausted: no free /16 block overlaps no "
-                               "cluster's CIDRs")
+    assert problem.message == ("the pods pool 10.8.0.0/14 is exhausted: no free /16 block overlaps no cluster's CIDRs")
 
 
 def test_services_never_land_in_the_new_pod_block():
-    text = with_network(BASE, "  allocation: {pods: 10.8.0.0/14, podPrefix: 16, services: 10.8.0.0/14, "
-                              "servicePrefix: 20}")
+    text = with_network(
+        BASE, "  allocation: {pods: 10.8.0.0/14, podPrefix: 16, services: 10.8.0.0/14, servicePrefix: 20}"
+    )
     got = allocate(fleet_from_text(text))
     assert got.pods == net("10.8.0.0/16") and got.services == net("10.9.0.0/20")
 
@@ -131,11 +141,17 @@ def test_no_allocation_pools():
 
 def test_cli_reports_exhaustion_at_the_pool_and_writes_nothing(tmp_path):
     path = tmp_path / "fleet.yaml"
-    path.write_text(with_network(BASE, "  allocation: {pods: 10.0.0.0/15, podPrefix: 16, "
-                                       "services: 172.16.0.0/12, servicePrefix: 24}"))
+    path.write_text(
+        with_network(
+            BASE, "  allocation: {pods: 10.0.0.0/15, podPrefix: 16, services: 172.16.0.0/12, servicePrefix: 24}"
+        )
+    )
     before = path.read_bytes()
-    result = CliRunner().invoke(cli, ["add-cluster", "extra", "--environment", "staging", "--region", "x",
-                                      "--provider", "docker", str(path)], catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli,
+        ["add-cluster", "extra", "--environment", "staging", "--region", "x", "--provider", "docker", str(path)],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 1
     assert f"{path}:" in result.output
     assert "error[allocation] the pods pool 10.0.0.0/15 is exhausted" in result.output
@@ -163,16 +179,20 @@ def test_exhausted_node_pool_is_a_finding():
 
 
 def test_without_a_node_pool_nothing_is_allocated_for_nodes():
-    text = with_network(BASE, "  allocation: {pods: 10.8.0.0/14, podPrefix: 16, services: 10.96.0.0/12, "
-                              "servicePrefix: 20}")
+    text = with_network(
+        BASE, "  allocation: {pods: 10.8.0.0/14, podPrefix: 16, services: 10.96.0.0/12, servicePrefix: 20}"
+    )
     assert allocate(fleet_from_text(text)).nodes is None
 
 
 def test_add_cluster_writes_the_node_network(tmp_path):
     path = tmp_path / "fleet.yaml"
     path.write_text(with_network(BASE, NODE_POOLS + "nodes: 172.16.0.0/12, nodePrefix: 16}"))
-    result = CliRunner().invoke(cli, ["add-cluster", "extra", "--environment", "staging", "--region", "x",
-                                      "--provider", "docker", str(path)], catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli,
+        ["add-cluster", "extra", "--environment", "staging", "--region", "x", "--provider", "docker", str(path)],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     added = fleet_from_text(path.read_text()).cluster("extra")
     assert added.network.nodes == net("172.17.0.0/16")

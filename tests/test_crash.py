@@ -23,8 +23,9 @@ def snapshot(out: Path) -> dict[str, bytes]:
 
 
 def render(fleet: Path, *extra: str) -> None:
-    subprocess.run([sys.executable, "-m", "fleetgen", "render", str(fleet), *extra], check=True, env=ENV,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "fleetgen", "render", str(fleet), *extra], check=True, env=ENV, capture_output=True
+    )
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +49,12 @@ def trees(tmp_path_factory):
 
 def kill_during_render(fleet: Path, delay: float) -> int | None:
     """Start a render, SIGKILL it ``delay`` seconds after its staging directory appears."""
-    proc = subprocess.Popen([sys.executable, "-m", "fleetgen", "render", str(fleet)], env=ENV,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fleetgen", "render", str(fleet)],
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     staging = fleet.parent / ".rendered.fleetgen-staging"
     deadline = time.monotonic() + 60
     while not staging.exists() and proc.poll() is None and time.monotonic() < deadline:
@@ -79,8 +84,16 @@ def test_two_concurrent_renders_never_mix(tmp_path, trees):
     shutil.copytree(seed, tmp_path / "repo", symlinks=True)
     fleet = tmp_path / "repo" / "fleet.yaml"
     fleet.write_text(new_text)
-    procs = [subprocess.Popen([sys.executable, "-m", "fleetgen", "render", str(fleet)], env=ENV,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "fleetgen", "render", str(fleet)],
+            env=ENV,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outcomes = [(p.wait(), p.stderr.read()) for p in procs]
     assert all(code == 0 or (code == 2 and "another fleetgen render" in err) for code, err in outcomes), outcomes
     assert any(code == 0 for code, _ in outcomes)

@@ -28,7 +28,8 @@ from bench.synth import fleet as synthetic_fleet
 ROOT = Path(__file__).resolve().parents[1]
 BASE = (ROOT / "tests" / "fleets" / "base.yaml").read_text()
 CA_LINE = next(line for line in BASE.splitlines(keepends=True) if line.startswith("    caData: "))
-PROD_C = """\
+PROD_C = (
+    """\
   - name: prod-c
     environment: production
     region: ap-south-1
@@ -37,12 +38,17 @@ PROD_C = """\
     server: https://c.example.com
     provider: {type: gcp, project: example-project}
     network: {pods: 10.3.0.0/16, services: 10.103.0.0/16, meshID: 4}
-""" + CA_LINE
+"""
+    + CA_LINE
+)
 # The change under review: more replicas, a new production cluster, prod-a one minor up.
-CHANGED = (BASE.replace("replicas: 6", "replicas: 9")
-           .replace("  - name: stage-a\n", PROD_C + "  - name: stage-a\n")
-           .replace("    server: https://a.example.com\n",
-                    '    kubernetesVersion: "1.31"\n    server: https://a.example.com\n'))
+CHANGED = (
+    BASE.replace("replicas: 6", "replicas: 9")
+    .replace("  - name: stage-a\n", PROD_C + "  - name: stage-a\n")
+    .replace(
+        "    server: https://a.example.com\n", '    kubernetesVersion: "1.31"\n    server: https://a.example.com\n'
+    )
+)
 
 
 def git(repo: Path, *args: str) -> str:
@@ -120,7 +126,10 @@ def test_json(repo):
     body = json.loads(diff(repo, "--base", "HEAD~1", "--format", "json").output)
     assert body["base"] == "HEAD~1" and body["notes"] == []
     assert body["plan"]["placements"]["orders"] == {
-        "prod-a": {"old": 4, "new": 6}, "prod-b": {"old": 2, "new": 3}, "prod-c": {"old": None, "new": 0}}
+        "prod-a": {"old": 4, "new": 6},
+        "prod-b": {"old": 2, "new": 3},
+        "prod-c": {"old": None, "new": 0},
+    }
     assert [a["name"] for a in body["plan"]["applications"]["added"]] == ["prod-c-web"]
     assert body["plan"]["upgrades"] == [{"wave": 1, "clusters": ["prod-a"], "from": "1.30", "to": "1.31"}]
     ident = "controlplane.cluster.x-k8s.io/AWSManagedControlPlane prod-a/prod-a"
@@ -135,9 +144,11 @@ def test_json(repo):
 def test_markdown_comment(repo):
     out = diff(repo, "--base", "HEAD~1", "--format", "markdown").output
     base = git(repo, "rev-parse", "HEAD~1").strip()
-    assert out.startswith(f"<!-- fleetgen diff -->\n## fleetgen diff against merge base `{base[:12]}` of `HEAD~1` "
-                          "and HEAD\n\n**Destroys nothing: no cluster, Application, placement, mesh peer or manifest "
-                          "is deleted.**\n\n|  | change |\n")
+    assert out.startswith(
+        f"<!-- fleetgen diff -->\n## fleetgen diff against merge base `{base[:12]}` of `HEAD~1` "
+        "and HEAD\n\n**Destroys nothing: no cluster, Application, placement, mesh peer or manifest "
+        "is deleted.**\n\n|  | change |\n"
+    )
     assert "| Placements | 3 change(s) in 1 workload(s) |" in out
     assert "| orders | prod-a | 4 → 6 |" in out
     assert out.count("<details>") == out.count("</details>") == 4  # shared (the new peer) + hub, karmada, prod-c
@@ -184,8 +195,11 @@ def test_huge_change_is_truncated_under_githubs_limit(tmp_path):
     out = diff(path, "--base", "HEAD~1", "--format", "markdown").output
     assert len(out) < 65_536 and len(out.encode()) <= 65_536
     assert fences_balanced(out) and out.count("<details>") == out.count("</details>")
-    assert re.search(r"_… \d+ more clusters not shown to fit GitHub's comment limit; run `fleetgen diff "
-                     r"--base HEAD~1` locally for everything\._", out)
+    assert re.search(
+        r"_… \d+ more clusters not shown to fit GitHub's comment limit; run `fleetgen diff "
+        r"--base HEAD~1` locally for everything\._",
+        out,
+    )
     full = diff(path, "--base", "HEAD~1").output
     # the text view keeps everything: 250 provisioned Clusters (every 6th cluster is imported), and the
     # cluster-pool values of the azure, vsphere, docker and imported clusters (4 of every 6)
@@ -198,8 +212,7 @@ def test_huge_change_is_truncated_under_githubs_limit(tmp_path):
 
 def test_key_order_and_formatting_are_not_changes():
     old = {"a.yaml": b"kind: ConfigMap\napiVersion: v1\nmetadata: {name: x, namespace: y}\ndata: {k: 'v'}\n"}
-    new = {"a.yaml": b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  namespace: y\n  name: x\n"
-                     b"data:\n  k: v\n"}
+    new = {"a.yaml": b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  namespace: y\n  name: x\ndata:\n  k: v\n"}
     assert compare_trees(old, new) == ()
 
 
@@ -218,8 +231,10 @@ def test_field_paths_quote_keys_that_are_not_identifiers():
 
 def test_grouping_keeps_cluster_specific_changes_apart():
     same, own = Change("spec.image", "a", "b"), Change("spec.id", 1, 2)
-    docs = [DocumentDiff("c1", "K x", "clusters/c1/f.yaml", "changed", (same, own)),
-            DocumentDiff("c2", "K x", "clusters/c2/f.yaml", "changed", (same,))]
+    docs = [
+        DocumentDiff("c1", "K x", "clusters/c1/f.yaml", "changed", (same, own)),
+        DocumentDiff("c2", "K x", "clusters/c2/f.yaml", "changed", (same,)),
+    ]
     shared, rest = group_shared(docs)
     assert [(s.changes, s.clusters) for s in shared] == [((same,), ("c1", "c2"))]
     assert [(d.cluster, d.changes) for d in rest] == [("c1", (own,))]
@@ -227,9 +242,16 @@ def test_grouping_keeps_cluster_specific_changes_apart():
 
 def test_a_value_with_backticks_cannot_break_the_fence():
     value = "```\n# not a heading```"
-    docs = tuple(DocumentDiff(f"c{i:03d}", "ConfigMap x", f"clusters/c{i:03d}/x.yaml", "changed",
-                              tuple(Change(f"data.k{j}", ABSENT, f"{value * 40}{i}") for j in range(40)))
-                 for i in range(60))
+    docs = tuple(
+        DocumentDiff(
+            f"c{i:03d}",
+            "ConfigMap x",
+            f"clusters/c{i:03d}/x.yaml",
+            "changed",
+            tuple(Change(f"data.k{j}", ABSENT, f"{value * 40}{i}") for j in range(40)),
+        )
+        for i in range(60)
+    )
     out = markdown.render(FleetDiff("main", docs, PlanDelta()), limit=20_000)
     assert len(out.encode()) <= 20_000 and fences_balanced(out)
     assert re.search(r"^`{7}diff$", out, re.M) and "more clusters not shown" in out  # "```" * 2 inside

@@ -60,8 +60,9 @@ def test_no_merge_base_compares_with_the_ref_itself(moved_on):
     assert (body["base_commit"], body["merge_base"]) == (tip, False)
     removed = {m["file"] for m in body["manifests"] if m["status"] == "removed"}
     assert "hub/capi/stage-b.yaml" in removed  # what a tip-of-main comparison wrongly reports
-    assert diff(moved_on, "--base", "main", "--no-merge-base").output.startswith(f"fleetgen diff against main "
-                                                                                f"({tip[:12]})\n")
+    assert diff(moved_on, "--base", "main", "--no-merge-base").output.startswith(
+        f"fleetgen diff against main ({tip[:12]})\n"
+    )
 
 
 def test_unrelated_histories_are_a_usage_error(tmp_path):
@@ -101,23 +102,31 @@ def test_a_cluster_added_in_the_middle_is_one_added_entry_per_list(added):
     store = "--endpoint=thanos-store-prod-c.monitoring.svc:10901"  # one store gateway per cluster prefix
     expected = {
         # stage-a (docker) is no ClusterMesh member: it gets no peers, and is nobody's peer
-        **{(f"clusters/{c}/cilium/values.yaml", "clustermesh.config.clusters[name=prod-c]"): [{"new": peer}]
-           for c in ("prod-a", "prod-b")},
-        **{(f, 'spec.destinations[server="https://c.example.com",namespace=monitoring]'): [{"new": destination}]
-           for f in ("bootstrap/root-app.yaml", "hub/argocd/projects/fleet-platform.yaml")},
+        **{
+            (f"clusters/{c}/cilium/values.yaml", "clustermesh.config.clusters[name=prod-c]"): [{"new": peer}]
+            for c in ("prod-a", "prod-b")
+        },
+        **{
+            (f, 'spec.destinations[server="https://c.example.com",namespace=monitoring]'): [{"new": destination}]
+            for f in ("bootstrap/root-app.yaml", "hub/argocd/projects/fleet-platform.yaml")
+        },
         # the querier's arguments after prod-c is added: ..., sidecars of the dialled clusters prod-a,
         # prod-b, prod-c (args[4..6]; stage-a has no server), then store gateways prod-a, prod-b, prod-c, stage-a
-        ("hub/observability/thanos-querier.yaml", "spec.template.spec.containers[name=thanos-query].args[6]"):
-            [{"new": sidecars}],
-        ("hub/observability/thanos-querier.yaml", "spec.template.spec.containers[name=thanos-query].args[9]"):
-            [{"new": store}],
+        ("hub/observability/thanos-querier.yaml", "spec.template.spec.containers[name=thanos-query].args[6]"): [
+            {"new": sidecars}
+        ],
+        ("hub/observability/thanos-querier.yaml", "spec.template.spec.containers[name=thanos-query].args[9]"): [
+            {"new": store}
+        ],
         ("karmada/workloads/orders.yaml", "spec.placement.clusterAffinity.clusterNames[2]"): [{"new": "prod-c"}],
         # prod-a moves to 1.31 in the same change
         ("hub/capi/prod-a.yaml", "spec.version"): [{"old": "v1.30", "new": "v1.31"}],
         ("hub/capi/prod-a.yaml", "spec.template.spec.version"): [{"old": "v1.30.0", "new": "v1.31.0"}],
     }
-    got = {key: [{k: v for k, v in c.items() if k != "path"} for c in changes]
-           for key, changes in list_changes(added).items()}
+    got = {
+        key: [{k: v for k, v in c.items() if k != "path"} for c in changes]
+        for key, changes in list_changes(added).items()
+    }
     assert got == expected
 
 
@@ -126,16 +135,16 @@ def test_a_reordered_keyed_list_is_not_a_change():
 
     peers = [{"name": n, "address": f"{n}.mesh", "port": 2379} for n in ("a", "b", "c")]
     old = {"clusters/x/cilium/values.yaml": json.dumps({"clustermesh": {"config": {"clusters": peers}}}).encode()}
-    new = {"clusters/x/cilium/values.yaml": json.dumps({"clustermesh": {"config": {"clusters": peers[::-1]}}})
-           .encode()}
+    new = {"clusters/x/cilium/values.yaml": json.dumps({"clustermesh": {"config": {"clusters": peers[::-1]}}}).encode()}
     assert compare_trees(old, new) == ()
 
 
 # ---------------------------------------------------------------- destruction first
 
 
-WITHOUT_PROD_B = (BASE.replace(BASE[BASE.index("  - name: prod-b\n"):BASE.index("  - name: stage-a\n")], "")
-                  .replace("weights: {prod-a: 2, prod-b: 1}", "weights: {prod-a: 2}"))
+WITHOUT_PROD_B = BASE.replace(BASE[BASE.index("  - name: prod-b\n") : BASE.index("  - name: stage-a\n")], "").replace(
+    "weights: {prod-a: 2, prod-b: 1}", "weights: {prod-a: 2}"
+)
 
 
 @pytest.fixture(scope="module")
@@ -149,14 +158,21 @@ def test_a_removed_cluster_is_named_destroyed_first(removed):
     assert destroy["clusters"] == ["prod-b/prod-b"]
     # its Application goes with its cluster Secret: Argo CD drops the finalizer of an Application whose
     # destination no longer exists, so nothing is deleted on the (departing) cluster
-    assert destroy["applications"] == [{"name": "prod-b-web", "source": "services", "deletesResources": False,
-                                        "why": "destination cluster removed: Argo CD drops the finalizer and "
-                                               "leaves the resources"}]
+    assert destroy["applications"] == [
+        {
+            "name": "prod-b-web",
+            "source": "services",
+            "deletesResources": False,
+            "why": "destination cluster removed: Argo CD drops the finalizer and leaves the resources",
+        }
+    ]
     assert destroy["replicas"] == [{"workload": "orders", "cluster": "prod-b", "old": 2, "new": 0}]
     assert destroy["peers"] == {"prod-b": 1}  # leaves prod-a's ClusterMesh (stage-a, docker, is no member)
     text = diff(removed, "--base", "HEAD~1").output.splitlines()
-    assert text[1] == (f"Destroys: 1 cluster, 1 Argo CD Application (0 with their resources), 1 Karmada placement "
-                       f"losing replicas, 1 mesh peer, {destroy['removedDocuments']} manifests removed")
+    assert text[1] == (
+        f"Destroys: 1 cluster, 1 Argo CD Application (0 with their resources), 1 Karmada placement "
+        f"losing replicas, 1 mesh peer, {destroy['removedDocuments']} manifests removed"
+    )
     assert text[2] == "  cluster prod-b/prod-b: Cluster API deletes it with its machines and infrastructure"
 
 
@@ -177,24 +193,33 @@ def test_fail_on_destroy_exits_one_only_when_something_is_deleted(removed):
 
 
 def test_an_application_no_longer_selected_keeps_its_resources_by_default(tmp_path):
-    narrowed = BASE.replace("clusters: {matchLabels: {tier: standard}}",
-                            "clusters: {matchLabels: {tier: standard, region: us-east-1}}")
+    narrowed = BASE.replace(
+        "clusters: {matchLabels: {tier: standard}}", "clusters: {matchLabels: {tier: standard, region: us-east-1}}"
+    )
     body = as_json(history(tmp_path / "repo", BASE, narrowed), "--base", "HEAD~1")
     # fleetgen renders preserveResourcesOnDeletion: true, so the controller adds no resources finalizer
-    assert body["destroy"]["applications"] == [{"name": "prod-b-web", "source": "services", "deletesResources": False,
-                                                "why": "preserveResourcesOnDeletion"}]
+    assert body["destroy"]["applications"] == [
+        {"name": "prod-b-web", "source": "services", "deletesResources": False, "why": "preserveResourcesOnDeletion"}
+    ]
     assert body["destroy"]["clusters"] == [] and body["destroy"]["count"] == 1
 
 
 def test_an_application_no_longer_selected_deletes_its_resources_when_the_set_opts_in(tmp_path):
     opt_in = "    namespace: web\n    syncPolicy: {preserveResourcesOnDeletion: false}\n"
     cascading = BASE.replace("    namespace: web\n", opt_in)
-    narrowed = cascading.replace("clusters: {matchLabels: {tier: standard}}",
-                                 "clusters: {matchLabels: {tier: standard, region: us-east-1}}")
+    narrowed = cascading.replace(
+        "clusters: {matchLabels: {tier: standard}}", "clusters: {matchLabels: {tier: standard, region: us-east-1}}"
+    )
     body = as_json(history(tmp_path / "repo", cascading, narrowed), "--base", "HEAD~1")
     # the ApplicationSet controller deletes it and, with the resources finalizer it then adds, its resources
-    assert body["destroy"]["applications"] == [{"name": "prod-b-web", "source": "services", "deletesResources": True,
-                                                "why": "resources-finalizer.argocd.argoproj.io"}]
+    assert body["destroy"]["applications"] == [
+        {
+            "name": "prod-b-web",
+            "source": "services",
+            "deletesResources": True,
+            "why": "resources-finalizer.argocd.argoproj.io",
+        }
+    ]
 
 
 def test_application_set_policies_decide_what_is_deleted():
@@ -207,8 +232,12 @@ def test_application_set_policies_decide_what_is_deleted():
     assert generated(app, preserve, servers).deletes_resources is False
     assert generated(app, {"spec": {"syncPolicy": {"applicationsSync": "create-only"}}}, servers) is None
     assert generated(app, {"spec": {"syncPolicy": {"applicationsSync": "create-delete"}}}, servers).deletes_resources
-    own = {"spec": {"template": {"metadata": {"finalizers": ["resources-finalizer.argocd.argoproj.io/background"]}},
-                    "syncPolicy": {"preserveResourcesOnDeletion": True}}}
+    own = {
+        "spec": {
+            "template": {"metadata": {"finalizers": ["resources-finalizer.argocd.argoproj.io/background"]}},
+            "syncPolicy": {"preserveResourcesOnDeletion": True},
+        }
+    }
     assert generated(app, own, servers).deletes_resources  # the template's own finalizers win
 
 
@@ -222,8 +251,12 @@ def markdown_with(repo: Path, env: dict[str, str | None]) -> str:
     from fleetgen.main import cli
 
     unset: dict[str, str | None] = dict.fromkeys(GITHUB_VARS)
-    result = CliRunner().invoke(cli, ["diff", str(repo / "fleet.yaml"), "--base", "HEAD~1", "--format", "markdown"],
-                                env={**unset, **env}, catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli,
+        ["diff", str(repo / "fleet.yaml"), "--base", "HEAD~1", "--format", "markdown"],
+        env={**unset, **env},
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     return result.output
 
@@ -233,25 +266,43 @@ def test_files_link_to_the_pull_request_head_when_github_variables_are_set(remov
     base = git(removed, "rev-parse", "HEAD~1").strip()
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"pull_request": {"head": {"sha": head}}}))
-    out = markdown_with(removed, {"GITHUB_SERVER_URL": "https://github.example.com", "GITHUB_REPOSITORY": "acme/fleet",
-                                  "GITHUB_SHA": "f" * 40, "GITHUB_EVENT_PATH": str(event)})
+    out = markdown_with(
+        removed,
+        {
+            "GITHUB_SERVER_URL": "https://github.example.com",
+            "GITHUB_REPOSITORY": "acme/fleet",
+            "GITHUB_SHA": "f" * 40,
+            "GITHUB_EVENT_PATH": str(event),
+        },
+    )
     blob = "https://github.example.com/acme/fleet/blob"
     # changed: at the pull request's head (not GITHUB_SHA, GitHub's merge commit); removed: at the base
-    assert f"`~ apps/Deployment monitoring/thanos-querier` · [hub/observability/thanos-querier.yaml]({blob}/{head}/" \
-           "rendered/hub/observability/thanos-querier.yaml)\n" in out
-    assert f"`- cluster.x-k8s.io/Cluster prod-b/prod-b` · [hub/capi/prod-b.yaml]({blob}/{base}/rendered/hub/capi/" \
-           "prod-b.yaml)\n" in out
+    assert (
+        f"`~ apps/Deployment monitoring/thanos-querier` · [hub/observability/thanos-querier.yaml]({blob}/{head}/"
+        "rendered/hub/observability/thanos-querier.yaml)\n" in out
+    )
+    assert (
+        f"`- cluster.x-k8s.io/Cluster prod-b/prod-b` · [hub/capi/prod-b.yaml]({blob}/{base}/rendered/hub/capi/"
+        "prod-b.yaml)\n" in out
+    )
     assert "f" * 40 not in out
 
 
 def test_github_sha_is_used_without_a_pull_request_event(removed):
-    out = markdown_with(removed, {"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "acme/fleet",
-                                  "GITHUB_SHA": "e" * 40})
+    out = markdown_with(
+        removed, {"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "acme/fleet", "GITHUB_SHA": "e" * 40}
+    )
     assert f"[README.md](https://github.com/acme/fleet/blob/{'e' * 40}/rendered/README.md)" in out
 
 
-@pytest.mark.parametrize("env", [{}, {"GITHUB_SERVER_URL": "https://github.com", "GITHUB_SHA": "e" * 40},
-                                 {"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "acme/fleet"}])
+@pytest.mark.parametrize(
+    "env",
+    [
+        {},
+        {"GITHUB_SERVER_URL": "https://github.com", "GITHUB_SHA": "e" * 40},
+        {"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "acme/fleet"},
+    ],
+)
 def test_no_links_without_the_github_variables(removed, env):
     out = markdown_with(removed, env)
     assert "](" not in out and "`hub/capi/prod-b.yaml`" in out
@@ -284,8 +335,9 @@ def test_markdown_of_a_5000_cluster_change_fits_githubs_limit(tmp_path):
     removed_name = base_data["clusters"][REMOVED]["name"]
     base_model, base_files = rendered(base_data, "base")
     head_model, head_files = rendered(fleet_wide(add_and_remove(base_data, 5000)), "head")
-    result = compare(Base("main", "a" * 40, "b" * 40, True), base_files, head_files, base_model, head_model,
-                     patches=False)
+    result = compare(
+        Base("main", "a" * 40, "b" * 40, True), base_files, head_files, base_model, head_model, patches=False
+    )
     out = markdown.render(result)
     assert len(out.encode()) <= 65_536
     assert fences_balanced(out) and out.count("<details>") == out.count("</details>")

@@ -54,25 +54,30 @@ def edit(fleet: Path, *args: str) -> tuple[list[str], list[str]]:
 def test_register_replaces_keeping_each_quote_style(fleet):
     assert edit(fleet, "register", "prod-a", "--server", "https://a2.example.com") == (
         ["    server: 'https://a.example.com'   # single-quoted server\n"],
-        ["    server: 'https://a2.example.com'   # single-quoted server\n"])
+        ["    server: 'https://a2.example.com'   # single-quoted server\n"],
+    )
     assert edit(fleet, "register", "prod-b", "--server", "https://b2.example.com:6443") == (
-        ['    server: "https://b.example.com"\n'], ['    server: "https://b2.example.com:6443"\n'])
+        ['    server: "https://b.example.com"\n'],
+        ['    server: "https://b2.example.com:6443"\n'],
+    )
 
 
 def test_register_inserts_after_a_commented_line(fleet):
     assert edit(fleet, "register", "stage-a", "--server", "https://stage.example.com") == (
-        [], ["    server: https://stage.example.com\n"])
+        [],
+        ["    server: https://stage.example.com\n"],
+    )
     text = fleet.read_text()
-    assert '# staging runs ahead\n    server: https://stage.example.com\n' in text
+    assert "# staging runs ahead\n    server: https://stage.example.com\n" in text
 
 
 def test_upgrade_writes_inherited_versions_on_the_cluster_one_wave_at_a_time(fleet):
     # production goes region by region, regions sorted: eu-west-1 (prod-b) first, then us-east-1
     assert edit(fleet, "upgrade", "--to", "1.31") == ([], ['    kubernetesVersion: "1.31"\n'])
-    assert "      data-residency: \"eu\"\n    kubernetesVersion: \"1.31\"\n" in fleet.read_text()
+    assert '      data-residency: "eu"\n    kubernetesVersion: "1.31"\n' in fleet.read_text()
     assert run("render", str(fleet)).exit_code == 0
     assert edit(fleet, "upgrade", "--to", "1.31") == ([], ['    kubernetesVersion: "1.31"\n'])
-    assert "\"team\": platform}\n    kubernetesVersion: \"1.31\"\n" in fleet.read_text()
+    assert '"team": platform}\n    kubernetesVersion: "1.31"\n' in fleet.read_text()
     assert "  kubernetesVersion: '1.30'\n" in fleet.read_text()  # defaults untouched
 
 
@@ -82,18 +87,40 @@ def test_upgrade_replaces_a_version_keeping_quotes_and_comment(fleet):
         assert run("render", str(fleet)).exit_code == 0
     assert edit(fleet, "upgrade", "--to", "1.32") == (
         ['    kubernetesVersion: "1.31"   # staging runs ahead\n'],
-        ['    kubernetesVersion: "1.32"   # staging runs ahead\n'])
+        ['    kubernetesVersion: "1.32"   # staging runs ahead\n'],
+    )
 
 
 def test_add_cluster_appends_styled_like_its_siblings(fleet):
-    removed, added = edit(fleet, "add-cluster", "prod-c", "--environment", "production",
-                          "--region", "ap-south-1", "--provider", "gcp", "--kubernetes-version", "1.30.5",
-                          "--provider-field", "project=example-project", "--label", "tier=standard")
+    removed, added = edit(
+        fleet,
+        "add-cluster",
+        "prod-c",
+        "--environment",
+        "production",
+        "--region",
+        "ap-south-1",
+        "--provider",
+        "gcp",
+        "--kubernetes-version",
+        "1.30.5",
+        "--provider-field",
+        "project=example-project",
+        "--label",
+        "tier=standard",
+    )
     assert removed == []
-    assert added == ["\n", "  - name: prod-c\n", "    environment: production\n", "    region: ap-south-1\n",
-                     "    labels:\n", "      tier: standard\n", "    kubernetesVersion: 1.30.5\n",
-                     "    provider: {type: gcp, project: example-project}\n",
-                     "    network: {pods: 10.3.0.0/16, services: 10.103.0.0/20, meshID: 4}\n"]
+    assert added == [
+        "\n",
+        "  - name: prod-c\n",
+        "    environment: production\n",
+        "    region: ap-south-1\n",
+        "    labels:\n",
+        "      tier: standard\n",
+        "    kubernetesVersion: 1.30.5\n",
+        "    provider: {type: gcp, project: example-project}\n",
+        "    network: {pods: 10.3.0.0/16, services: 10.103.0.0/20, meshID: 4}\n",
+    ]
     assert fleet.read_text().index("meshID: 4}\n  # trailing comment of the clusters list\n") > 0
 
 
@@ -101,13 +128,15 @@ def test_remove_cluster_takes_its_comment_weights_overrides_and_list_values(flee
     removed, added = edit(fleet, "remove-cluster", "prod-b")
     original = ROUNDTRIP.read_text().splitlines(keepends=True)
     start = original.index("  # the EU region; data stays in the EU\n")
-    entry = original[start:original.index("  - name: stage-a\n")]
-    override = original[original.index("      - clusters: {matchLabels: {name: prod-b}}   # EU only\n"):][:3]
-    assert removed == [*entry,
-                       "        - {key: name, operator: In, values: [prod-a, 'prod-b', \"stage-a\"]}\n",
-                       "    weights: {prod-a: 2, 'prod-b': 1}\n", *override]
-    assert added == ["        - {key: name, operator: In, values: [prod-a, \"stage-a\"]}\n",
-                     "    weights: {prod-a: 2}\n"]
+    entry = original[start : original.index("  - name: stage-a\n")]
+    override = original[original.index("      - clusters: {matchLabels: {name: prod-b}}   # EU only\n") :][:3]
+    assert removed == [
+        *entry,
+        "        - {key: name, operator: In, values: [prod-a, 'prod-b', \"stage-a\"]}\n",
+        "    weights: {prod-a: 2, 'prod-b': 1}\n",
+        *override,
+    ]
+    assert added == ['        - {key: name, operator: In, values: [prod-a, "stage-a"]}\n', "    weights: {prod-a: 2}\n"]
 
 
 def test_dry_run_prints_the_diff_and_writes_nothing(fleet):
@@ -121,8 +150,19 @@ def test_dry_run_prints_the_diff_and_writes_nothing(fleet):
 
 def test_refuses_to_write_a_fleet_that_fails_lint(fleet):
     before = fleet.read_bytes()
-    result = run("add-cluster", "big", "--environment", "staging", "--region", "us-east-1",
-                 "--provider", "docker", "--nodes", "workers=docker:1:1000", str(fleet))
+    result = run(
+        "add-cluster",
+        "big",
+        "--environment",
+        "staging",
+        "--region",
+        "us-east-1",
+        "--provider",
+        "docker",
+        "--nodes",
+        "workers=docker:1:1000",
+        str(fleet),
+    )
     assert result.exit_code == 1
     assert "error[pod-cidr-capacity]" in result.output and "not changed" in result.output
     assert fleet.read_bytes() == before
@@ -136,15 +176,18 @@ def test_crlf_bom_and_mode_survive(fleet):
     assert run("register", "stage-a", "--server", "https://stage.example.com", str(fleet)).exit_code == 0
     raw = fleet.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and b"\n" not in raw.replace(b"\r\n", b"")
-    assert b'runs ahead\r\n    server: https://stage.example.com\r\n' in raw
+    assert b"runs ahead\r\n    server: https://stage.example.com\r\n" in raw
     assert stat.S_IMODE(fleet.stat().st_mode) == 0o640
 
 
-@pytest.mark.parametrize(("key", "expected"), [
-    ("a", "m: {b: 'x', c: [1, 2]}  # keep\n"),
-    ("b", "m: {a: 1, c: [1, 2]}  # keep\n"),
-    ("c", "m: {a: 1, b: 'x'}  # keep\n"),
-])
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("a", "m: {b: 'x', c: [1, 2]}  # keep\n"),
+        ("b", "m: {a: 1, c: [1, 2]}  # keep\n"),
+        ("c", "m: {a: 1, b: 'x'}  # keep\n"),
+    ],
+)
 def test_flow_mapping_entries_are_cut_with_one_separator(key, expected):
     text = FleetText("m: {a: 1, b: 'x', c: [1, 2]}  # keep\n")
     text.delete(("m", key))
@@ -155,7 +198,7 @@ def test_flow_sequence_items_and_only_entries():
     text = FleetText("s: [a, 'b', \"c\"]\nm: {only: 1}\n")
     text.delete(("s", 1))
     text.delete(("m", "only"))
-    assert text.result() == "s: [a, \"c\"]\nm: {}\n"
+    assert text.result() == 's: [a, "c"]\nm: {}\n'
 
 
 def test_block_items_take_their_separator_and_the_comment_above():
@@ -199,34 +242,79 @@ def test_a_splice_that_changes_something_else_is_caught():
 def test_register_records_the_ca_after_the_server(fleet):
     ca = next(line for line in ROUNDTRIP.read_text().splitlines() if line.startswith("    caData: ")).split()[1]
     assert edit(fleet, "register", "stage-a", "--server", "https://stage.example.com", "--ca-data", ca) == (
-        [], ["    server: https://stage.example.com\n", f"    caData: {ca}\n"])
+        [],
+        ["    server: https://stage.example.com\n", f"    caData: {ca}\n"],
+    )
 
 
 def test_add_cluster_weight_gives_the_new_cluster_its_share(fleet):
-    removed, added = edit(fleet, "add-cluster", "prod-c", "--environment", "production",
-                          "--region", "ap-south-1", "--provider", "gcp", "--kubernetes-version", "1.30.5",
-                          "--provider-field", "project=example-project", "--weight", "orders=3")
+    removed, added = edit(
+        fleet,
+        "add-cluster",
+        "prod-c",
+        "--environment",
+        "production",
+        "--region",
+        "ap-south-1",
+        "--provider",
+        "gcp",
+        "--kubernetes-version",
+        "1.30.5",
+        "--provider-field",
+        "project=example-project",
+        "--weight",
+        "orders=3",
+    )
     assert removed == ["    weights: {prod-a: 2, 'prod-b': 1}\n"]
     assert "    weights: {prod-a: 2, 'prod-b': 1, prod-c: 3}\n" in added
     # without the weight the same cluster is selected but weightless: the zero-weight warning says so
     fleet.write_text(ROUNDTRIP.read_text())
-    result = run("add-cluster", "prod-c", "--environment", "production", "--region", "ap-south-1",
-                 "--provider", "gcp", "--kubernetes-version", "1.30.5", "--provider-field",
-                 "project=example-project", str(fleet))
+    result = run(
+        "add-cluster",
+        "prod-c",
+        "--environment",
+        "production",
+        "--region",
+        "ap-south-1",
+        "--provider",
+        "gcp",
+        "--kubernetes-version",
+        "1.30.5",
+        "--provider-field",
+        "project=example-project",
+        str(fleet),
+    )
     assert result.exit_code == 0, result.output
     lint = run("lint", str(fleet))
     assert lint.exit_code == 0 and "warning[zero-weight] workload 'orders' selects cluster 'prod-c'" in lint.output
 
 
-@pytest.mark.parametrize(("weight", "message"), [
-    ("nope=2", "no workload 'nope'"),
-    ("orders=0", "a whole number from 1 to 1000000"),
-    ("orders", "expected KEY=VALUE"),
-])
+@pytest.mark.parametrize(
+    ("weight", "message"),
+    [
+        ("nope=2", "no workload 'nope'"),
+        ("orders=0", "a whole number from 1 to 1000000"),
+        ("orders", "expected KEY=VALUE"),
+    ],
+)
 def test_add_cluster_weight_refuses_what_it_cannot_write(fleet, weight, message):
     before = fleet.read_bytes()
-    result = CliRunner().invoke(cli, ["add-cluster", "prod-c", "--environment", "production", "--region", "x",
-                                      "--provider", "docker", "--weight", weight, str(fleet)])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "add-cluster",
+            "prod-c",
+            "--environment",
+            "production",
+            "--region",
+            "x",
+            "--provider",
+            "docker",
+            "--weight",
+            weight,
+            str(fleet),
+        ],
+    )
     assert result.exit_code == 2 and message in result.output
     assert fleet.read_bytes() == before
 

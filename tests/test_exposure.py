@@ -23,6 +23,7 @@ def deep_merge(base, over):
         return {**base, **{k: deep_merge(base[k], v) if k in base else v for k, v in over.items()}}
     return over
 
+
 FLEET = """
 apiVersion: fleetgen/v1alpha1
 kind: Fleet
@@ -57,11 +58,14 @@ def control_plane(f) -> dict:
     return next(d for d in docs if d["kind"] == "AWSManagedControlPlane")
 
 
-@pytest.mark.parametrize(("access", "expected"), [
-    ("", {"public": False, "private": True}),  # unset, EKS would make it public only
-    (", endpointAccess: public", {"public": True, "private": False}),
-    (", endpointAccess: public-and-private", {"public": True, "private": True}),
-])
+@pytest.mark.parametrize(
+    ("access", "expected"),
+    [
+        ("", {"public": False, "private": True}),  # unset, EKS would make it public only
+        (", endpointAccess: public", {"public": True, "private": False}),
+        (", endpointAccess: public-and-private", {"public": True, "private": True}),
+    ],
+)
 def test_eks_endpoint_is_private_unless_asked(access, expected):
     assert control_plane(fleet(access=access))["spec"]["endpointAccess"] == expected
 
@@ -81,13 +85,21 @@ def test_principal_values_require_client_certificates_and_stay_internal():
     assert values["service"]["type"] == "ClusterIP"  # chart default: a public LoadBalancer on 443
 
 
-@pytest.mark.parametrize(("provider", "annotation"), [
-    # the AWS Load Balancer Controller reads the scheme; the in-tree cloud provider reads only -internal
-    ("aws", {"service.beta.kubernetes.io/aws-load-balancer-internal": "true",
-             "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"}),
-    ("gcp", {"networking.gke.io/load-balancer-type": "Internal"}),
-    ("azure", {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}),
-])
+@pytest.mark.parametrize(
+    ("provider", "annotation"),
+    [
+        # the AWS Load Balancer Controller reads the scheme; the in-tree cloud provider reads only -internal
+        (
+            "aws",
+            {
+                "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+                "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+            },
+        ),
+        ("gcp", {"networking.gke.io/load-balancer-type": "Internal"}),
+        ("azure", {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}),
+    ],
+)
 def test_principal_is_an_internal_load_balancer_on_the_hubs_provider(provider, annotation):
     [values] = security.render(fleet(hub=f", provider: {provider}"))[0].documents
     assert values["service"]["type"] == "LoadBalancer"

@@ -59,8 +59,14 @@ def test_a_hub_manifest_is_copied_owned_and_validated(tmp_path):
     result = run("render", str(fleet))
     assert result.exit_code == 0, result.output
     copied = (tmp_path / COPY).read_bytes()
-    assert copied == ("# copied by fleetgen from manifests/hub/tools.yaml (fleet.yaml extraManifests) — edit the "
-                      "source, not this copy\n").encode() + TOOLS.encode()
+    assert (
+        copied
+        == (
+            "# copied by fleetgen from manifests/hub/tools.yaml (fleet.yaml extraManifests) — edit the "
+            "source, not this copy\n"
+        ).encode()
+        + TOOLS.encode()
+    )
     assert not (tmp_path / "rendered/hub/extra/manifests/hub/README.md").exists()
     lock = json.loads((tmp_path / "rendered/.fleetgen.lock").read_text())
     assert lock["files"]["hub/extra/manifests/hub/tools.yaml"] == digest(copied)
@@ -68,9 +74,9 @@ def test_a_hub_manifest_is_copied_owned_and_validated(tmp_path):
     project = (tmp_path / "rendered/hub/argocd/projects/fleet-platform.yaml").read_text()
     # Namespaces are allowed by kind already; the ClusterRole is named (sorted by group, kind, name).
     assert project.count("kind: Namespace\n") == 1
-    assert ("    - group: rbac.authorization.k8s.io\n"
-            "      kind: ClusterRole\n"
-            "      name: platform-tools-reader\n") in project
+    assert (
+        "    - group: rbac.authorization.k8s.io\n      kind: ClusterRole\n      name: platform-tools-reader\n"
+    ) in project
     assert "name: contacts" not in project  # namespaced: no whitelist entry needed
     assert run("check", str(fleet), "--schemas").exit_code == 0
     validated = run("validate-rendered", str(tmp_path / "rendered"))
@@ -131,7 +137,9 @@ def test_escapes_are_refused_at_the_entry(tmp_path):
     (base / "rendered/hub/x.yaml").write_text(TOOLS)
     # A schema error stops the stages after it, so the '..' path is its own case.
     run_case(base, BASE + "extraManifests:\n  - source: ../outside/stolen.yaml  # expect[schema]: ../outside\n")
-    text = BASE + """\
+    text = (
+        BASE
+        + """\
 extraManifests:
   - source: manifests/hub
   - source: manifests/linked  # expect[extra-manifest]: manifests/linked
@@ -142,19 +150,25 @@ extraManifests:
   - source: manifests/hub/tools.yaml  # expect[extra-manifest]: manifests/hub/tools
   - source: manifests/pipe.yaml  # expect[extra-manifest]: manifests/pipe
 """
+    )
     run_case(base, text)
     checked = run("lint", str(base / "fleet.yaml"), "--format", "json")
     messages = {f["path"]: f["message"] for f in json.loads(checked.output)["findings"]}
-    assert messages["extraManifests[1].source"] == (f"manifests/linked/stolen.yaml resolves to {outside}/stolen.yaml, "
-                                                    f"outside fleet.yaml's directory {base}")
-    assert messages["extraManifests[3].source"] == ("manifests/dirlink/hub is a symbolic link to a directory; name "
-                                                    "its target itself")
-    assert messages["extraManifests[4].source"] == (f"rendered/hub is inside the rendered tree {base}/rendered: "
-                                                    "fleetgen would copy its own output")
-    assert messages["extraManifests[6].source"] == ("manifests/hub/tools.yaml is already copied by an earlier "
-                                                    "extraManifests entry")
-    assert messages["extraManifests[2].source"] == (f"manifests/out/stolen.yaml resolves to {outside}/stolen.yaml, "
-                                                    f"outside fleet.yaml's directory {base}")
+    assert messages["extraManifests[1].source"] == (
+        f"manifests/linked/stolen.yaml resolves to {outside}/stolen.yaml, outside fleet.yaml's directory {base}"
+    )
+    assert messages["extraManifests[3].source"] == (
+        "manifests/dirlink/hub is a symbolic link to a directory; name its target itself"
+    )
+    assert messages["extraManifests[4].source"] == (
+        f"rendered/hub is inside the rendered tree {base}/rendered: fleetgen would copy its own output"
+    )
+    assert messages["extraManifests[6].source"] == (
+        "manifests/hub/tools.yaml is already copied by an earlier extraManifests entry"
+    )
+    assert messages["extraManifests[2].source"] == (
+        f"manifests/out/stolen.yaml resolves to {outside}/stolen.yaml, outside fleet.yaml's directory {base}"
+    )
     assert messages["extraManifests[7].source"] == "manifests/pipe.yaml is not a regular file"
     assert sorted(p.name for p in outside.iterdir()) == ["stolen.yaml"]  # nothing was written outside
     assert run("render", str(base / "fleet.yaml")).exit_code == 1

@@ -25,8 +25,13 @@ def run(*args):
 
 
 def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args], cwd=repo,
-                          check=True, capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
 
 
 def commit(repo: Path, fleet_text: str, message: str) -> None:
@@ -85,7 +90,9 @@ def test_crlf_checkout_still_sees_hand_edits_and_stale_files(crlf_clone):
     assert findings(fleet) == [("hand-edit", "hub/capi/prod-a.yaml")]
     shown = run("check", fleet).output  # the diff is the one edited line, not every line's ending
     assert [ln for ln in shown.splitlines() if ln[:1] in "+-" and ln[:3] not in ("+++", "---")] == [
-        "-  version: v1.29", "+  version: v1.30"]
+        "-  version: v1.29",
+        "+  version: v1.30",
+    ]
     capi.write_bytes(capi.read_bytes().replace(b"version: v1.29\r\n", b"version: v1.30\r\n", 1))
     fleet.write_bytes(fleet.read_bytes().replace(b"replicas: 6\r\n", b"replicas: 9\r\n"))
     assert {rule for rule, _ in findings(fleet)} == {"stale-render"}
@@ -127,8 +134,10 @@ def test_dubious_ownership_reports_gits_reason_and_fix(tmp_path, monkeypatch):
     before = snapshot(repo)
     result = CliRunner().invoke(cli, ["diff", str(repo / "fleet.yaml"), "--base", "HEAD~1"])
     assert result.exit_code == 2
-    assert result.output.startswith(f"fleetgen: git cannot use the repository at {repo}:\n"
-                                    f"  fatal: detected dubious ownership in repository at '{repo}'\n")
+    assert result.output.startswith(
+        f"fleetgen: git cannot use the repository at {repo}:\n"
+        f"  fatal: detected dubious ownership in repository at '{repo}'\n"
+    )
     assert f"git config --global --add safe.directory {repo}" in result.output
     assert "not in a git repository" not in result.output
     assert snapshot(repo) == before
@@ -137,6 +146,7 @@ def test_dubious_ownership_reports_gits_reason_and_fix(tmp_path, monkeypatch):
 @pytest.fixture
 def unfetchable(tmp_path):
     """A blobless partial clone whose promisor remote is gone: the base commit's blobs cannot be read."""
+
     def make(first: str, second: str, touch_base=None) -> Path:
         origin = new_repo(tmp_path / "origin")
         git(origin, "config", "uploadpack.allowFilter", "true")
@@ -150,6 +160,7 @@ def unfetchable(tmp_path):
         git(tmp_path, "clone", "-q", "--filter=blob:none", f"file://{origin}", "clone")
         shutil.move(origin, tmp_path / "gone")
         return tmp_path / "clone"
+
     return make
 
 

@@ -29,8 +29,7 @@ from fleetgen.main import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = (ROOT / "tests" / "fleets" / "base.yaml").read_text()
-POOLS = ("network:\n"
-         "  allocation: {pods: 10.0.0.0/12, podPrefix: 16, services: 10.100.0.0/14, servicePrefix: 20}\n")
+POOLS = "network:\n  allocation: {pods: 10.0.0.0/12, podPrefix: 16, services: 10.100.0.0/14, servicePrefix: 20}\n"
 FLEET = BASE.replace("defaults:", POOLS + "defaults:", 1)
 NOBODY = 65534
 
@@ -79,8 +78,12 @@ def _package_another_user_can_read() -> str:
     return str(top)
 
 
-ENV = {**os.environ, "CI": "1", "PYTHONDONTWRITEBYTECODE": "1",
-       "PYTHONPATH": os.pathsep.join(filter(None, [_package_another_user_can_read(), os.environ.get("PYTHONPATH")]))}
+ENV = {
+    **os.environ,
+    "CI": "1",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONPATH": os.pathsep.join(filter(None, [_package_another_user_can_read(), os.environ.get("PYTHONPATH")])),
+}
 ROOT_USER = os.geteuid() == 0
 FLEETGEN = [sys.executable, "-m", "fleetgen"]
 ADD = ("add-cluster", "{name}", "--environment", "staging", "--region", "us-west-2", "--provider", "docker")
@@ -105,8 +108,14 @@ def snapshot(top: Path) -> dict[str, bytes | None]:
 def as_other_user(args, cwd: Path) -> subprocess.CompletedProcess:
     """fleetgen as a user without root's override of permissions: ``nobody`` when we are root."""
     prefix = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"] if ROOT_USER else []
-    return subprocess.run([*prefix, *FLEETGEN, *map(str, args)], cwd=cwd, env={**ENV, "HOME": str(cwd)},
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [*prefix, *FLEETGEN, *map(str, args)],
+        cwd=cwd,
+        env={**ENV, "HOME": str(cwd)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def _works(*command: str) -> bool:
@@ -128,8 +137,9 @@ def _other_user_cannot_run_fleetgen() -> str:
 
 _OTHER_USER_PROBLEM = _other_user_cannot_run_fleetgen()
 other_user = pytest.mark.skipif(bool(_OTHER_USER_PROBLEM), reason=_OTHER_USER_PROBLEM or "runs")
-mount_namespace = pytest.mark.skipif(not _works("unshare", "-m", "true"),
-                                     reason="needs a private mount namespace (unshare -m) for real mounts")
+mount_namespace = pytest.mark.skipif(
+    not _works("unshare", "-m", "true"), reason="needs a private mount namespace (unshare -m) for real mounts"
+)
 
 
 @pytest.fixture
@@ -155,8 +165,16 @@ def test_concurrent_add_clusters_serialise_and_keep_every_cluster(tmp_path):
     names = [f"new-{i}" for i in range(4)]
     holder = os.open(fleet, os.O_RDONLY)  # as a runbook command in progress holds it
     fcntl.flock(holder, fcntl.LOCK_EX)
-    procs = [subprocess.Popen([*FLEETGEN, *[a.format(name=n) for a in ADD], str(fleet)], env=ENV, text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for n in names]
+    procs = [
+        subprocess.Popen(
+            [*FLEETGEN, *[a.format(name=n) for a in ADD], str(fleet)],
+            env=ENV,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for n in names
+    ]
     try:
         for proc in procs:  # every one of them is waiting for the lock, none has read the file yet
             assert "waiting for another fleetgen command that is editing" in proc.stderr.readline()
@@ -184,8 +202,9 @@ def test_runbook_commands_in_a_directory_they_may_not_write(public, command):
     public.chmod(0o555)
     result = as_other_user([*EDITS[command], fleet], public)
     assert result.returncode == 2, result.stderr
-    assert result.stderr.endswith("fleetgen: cannot write fleet.yaml in .: Permission denied — fleet.yaml is "
-                                  "unchanged\n"), result.stderr  # paths as typed: relative to the working dir
+    assert result.stderr.endswith(
+        "fleetgen: cannot write fleet.yaml in .: Permission denied — fleet.yaml is unchanged\n"
+    ), result.stderr  # paths as typed: relative to the working dir
     assert "Traceback" not in result.stderr
     assert snapshot(public) == before
 
@@ -195,16 +214,20 @@ def test_add_cluster_on_a_full_disk(tmp_path):
     disk, saved = tmp_path / "disk", tmp_path / "saved"
     disk.mkdir()
     saved.mkdir()
-    script = (f"mount -t tmpfs -o size=256k tmpfs {disk} && printf %s \"$FLEET\" > {disk}/fleet.yaml && "
-              f"(dd if=/dev/zero of={disk}/filler bs=4k 2>/dev/null; true) && "
-              f"{' '.join(FLEETGEN)} {' '.join(a.format(name='new-a') for a in ADD)} {disk}/fleet.yaml; "
-              f"code=$?; cp -a {disk}/. {saved}/; exit $code")
-    result = subprocess.run(["unshare", "-m", "sh", "-c", script], env={**ENV, "FLEET": FLEET},
-                            capture_output=True, text=True, timeout=600)
+    script = (
+        f'mount -t tmpfs -o size=256k tmpfs {disk} && printf %s "$FLEET" > {disk}/fleet.yaml && '
+        f"(dd if=/dev/zero of={disk}/filler bs=4k 2>/dev/null; true) && "
+        f"{' '.join(FLEETGEN)} {' '.join(a.format(name='new-a') for a in ADD)} {disk}/fleet.yaml; "
+        f"code=$?; cp -a {disk}/. {saved}/; exit $code"
+    )
+    result = subprocess.run(
+        ["unshare", "-m", "sh", "-c", script], env={**ENV, "FLEET": FLEET}, capture_output=True, text=True, timeout=600
+    )
     fleet = disk / "fleet.yaml"
     assert result.returncode == 2, result.stderr
-    assert result.stderr.endswith(f"fleetgen: cannot write {fleet} in {disk}: No space left on device — {fleet} "
-                                  "is unchanged\n"), result.stderr
+    assert result.stderr.endswith(
+        f"fleetgen: cannot write {fleet} in {disk}: No space left on device — {fleet} is unchanged\n"
+    ), result.stderr
     assert sorted(p.name for p in saved.iterdir()) == ["filler", "fleet.yaml"]  # no temporary file left
     assert (saved / "fleet.yaml").read_text() == FLEET
 
@@ -214,13 +237,15 @@ def test_add_cluster_on_a_read_only_filesystem(tmp_path):
     fleet = tmp_path / "fleet.yaml"
     fleet.write_text(FLEET)
     before = snapshot(tmp_path)
-    script = (f"mount --bind {tmp_path} {tmp_path} && mount -o remount,bind,ro {tmp_path} && "
-              f"{' '.join(FLEETGEN)} {' '.join(a.format(name='new-a') for a in ADD)} {fleet}")
-    result = subprocess.run(["unshare", "-m", "sh", "-c", script], env=ENV, capture_output=True, text=True,
-                            timeout=600)
+    script = (
+        f"mount --bind {tmp_path} {tmp_path} && mount -o remount,bind,ro {tmp_path} && "
+        f"{' '.join(FLEETGEN)} {' '.join(a.format(name='new-a') for a in ADD)} {fleet}"
+    )
+    result = subprocess.run(["unshare", "-m", "sh", "-c", script], env=ENV, capture_output=True, text=True, timeout=600)
     assert result.returncode == 2, result.stderr
-    assert result.stderr.endswith(f"fleetgen: cannot write {fleet} in {tmp_path}: Read-only file system — {fleet} "
-                                  "is unchanged\n"), result.stderr
+    assert result.stderr.endswith(
+        f"fleetgen: cannot write {fleet} in {tmp_path}: Read-only file system — {fleet} is unchanged\n"
+    ), result.stderr
     assert snapshot(tmp_path) == before
 
 
@@ -239,9 +264,10 @@ def test_render_into_a_read_only_tree_refuses_before_swapping_and_recovers(publi
         result = as_other_user(["render", fleet], public)
         assert result.returncode == 2, result.stderr
         owner = f"owner uid {0 if ROOT_USER else os.geteuid()}"
-        assert (f"fleetgen: cannot write {out}: {out} is not writable (Permission denied: mode 0555, {owner}, "
-                f"this is uid {NOBODY if ROOT_USER else os.geteuid()}) — the previous tree is unchanged"
-                in result.stderr), result.stderr
+        assert (
+            f"fleetgen: cannot write {out}: {out} is not writable (Permission denied: mode 0555, {owner}, "
+            f"this is uid {NOBODY if ROOT_USER else os.geteuid()}) — the previous tree is unchanged" in result.stderr
+        ), result.stderr
         assert "Traceback" not in result.stderr
         assert snapshot(public) == before
     out.chmod(0o755)
@@ -335,8 +361,13 @@ def test_ctrl_c_while_writing_exits_130_and_leaves_nothing_behind(tmp_path):
     assert run("render", fleet).exit_code == 0
     fleet.write_text(FLEET.replace("replicas: 6", "replicas: 9"))
     before = snapshot(tmp_path)
-    proc = subprocess.Popen([sys.executable, "-c", HOLD_BEFORE_SWAP, str(flag), "render", str(fleet)], env=ENV,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD_BEFORE_SWAP, str(flag), "render", str(fleet)],
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     while not flag.exists() and proc.poll() is None:
         time.sleep(0.01)
     assert (tmp_path / ".rendered.fleetgen-staging").is_dir()
@@ -356,13 +387,17 @@ def test_a_fifo_is_refused_not_waited_on(tmp_path, args):
     os.mkfifo(fifo)
     result = subprocess.run([*FLEETGEN, *args, str(fifo)], env=ENV, capture_output=True, text=True, timeout=600)
     assert result.returncode == 2
-    assert result.stderr == (f"fleetgen: {fifo}: is a named pipe (FIFO), not a regular file: fleetgen reads the "
-                             "fleet only from a regular file\n")
+    assert result.stderr == (
+        f"fleetgen: {fifo}: is a named pipe (FIFO), not a regular file: fleetgen reads the "
+        "fleet only from a regular file\n"
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fleet.yaml"]
 
 
 def test_a_device_is_refused():
     result = run("lint", "/dev/null")
     assert result.exit_code == 2
-    assert result.output == ("fleetgen: /dev/null: is a character device, not a regular file: fleetgen reads the "
-                             "fleet only from a regular file\n")
+    assert result.output == (
+        "fleetgen: /dev/null: is a character device, not a regular file: fleetgen reads the "
+        "fleet only from a regular file\n"
+    )

@@ -17,12 +17,33 @@ from hypothesis import strategies as st
 EXAMPLE_TEXT = (Path(__file__).resolve().parents[1] / "fleet.yaml").read_text()
 EXAMPLE = load_text(EXAMPLE_TEXT, "fleet.yaml")[0].data
 
-scalars = st.one_of(st.none(), st.booleans(), st.integers(-(10**30), 10**30), st.floats(allow_nan=False),
-                    st.text(max_size=40), st.sampled_from(["10.0.0.0/8", "1.30", "https://x.example.com", "",
-                                                           "{{ .name }}", "${HOME}", "../../etc", "a" * 70,
-                                                           "prod-us-east-1", "‮evil", "раb"]))
-values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
-                                                                                          max_size=4), max_leaves=12)
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**30), 10**30),
+    st.floats(allow_nan=False),
+    st.text(max_size=40),
+    st.sampled_from(
+        [
+            "10.0.0.0/8",
+            "1.30",
+            "https://x.example.com",
+            "",
+            "{{ .name }}",
+            "${HOME}",
+            "../../etc",
+            "a" * 70,
+            "prod-us-east-1",
+            "‮evil",
+            "раb",
+        ]
+    ),
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=12,
+)
 
 
 def run_pipeline(raw: bytes) -> int:
@@ -87,7 +108,7 @@ def test_random_documents_never_crash(value):
 @settings(max_examples=1000, deadline=None)
 @given(st.integers(0, len(EXAMPLE_TEXT) - 1), st.text(max_size=6), st.integers(0, 8))
 def test_text_splices_never_crash(at, insert, cut):
-    text = EXAMPLE_TEXT[:at] + insert + EXAMPLE_TEXT[at + cut:]
+    text = EXAMPLE_TEXT[:at] + insert + EXAMPLE_TEXT[at + cut :]
     assert run_pipeline(text.encode("utf-8", "surrogatepass")) in (0, 1)
 
 

@@ -21,8 +21,13 @@ def _limit_memory():
 
 def lint(path: Path, *extra: str) -> subprocess.CompletedProcess:
     # timeout is a hang guard, not a benchmark: these finish in well under a second
-    return subprocess.run([sys.executable, "-m", "fleetgen", "lint", str(path), "--format", "json", *extra],
-                          capture_output=True, text=True, timeout=120, preexec_fn=_limit_memory)
+    return subprocess.run(
+        [sys.executable, "-m", "fleetgen", "lint", str(path), "--format", "json", *extra],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=_limit_memory,
+    )
 
 
 def alias_bomb() -> bytes:
@@ -41,9 +46,10 @@ HOSTILE: dict[str, bytes] = {
     "5000-deep block nesting": "".join(f"{'  ' * i}k{i}:\n" for i in range(5000)).encode(),
     "30-digit integer": EXAMPLE.replace("replicas: 60", "replicas: 123456789012345678901234567890").encode(),
     "lookalike name": EXAMPLE.replace("name: prod-us-east-1", "name: prod-us-eаst-1").encode(),  # Cyrillic а
-    "bidi control": EXAMPLE.replace("region: us-east-1", "region: \"us-east-1\u202e\"", 1).encode(),
-    "template syntax": EXAMPLE.replace("namespace: production", "namespace: \"{{ .Values.x }}\"", 1)
-    .replace("path: charts/api-gateway", "path: \"${HOME}/{{lookup}}\"").encode(),
+    "bidi control": EXAMPLE.replace("region: us-east-1", 'region: "us-east-1\u202e"', 1).encode(),
+    "template syntax": EXAMPLE.replace("namespace: production", 'namespace: "{{ .Values.x }}"', 1)
+    .replace("path: charts/api-gateway", 'path: "${HOME}/{{lookup}}"')
+    .encode(),
     "many documents": b"a: 1\n---\nb: 2\n",
     "top-level list": b"- 1\n- 2\n",
 }
@@ -73,8 +79,9 @@ def rendered_elements(tmp_path, text: str) -> list[dict]:
 
     path = tmp_path / "fleet.yaml"
     path.write_text(text)
-    result = subprocess.run([sys.executable, "-m", "fleetgen", "render", str(path)], capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "fleetgen", "render", str(path)], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     text = (tmp_path / "rendered" / "hub" / "argocd" / "applicationsets" / "platform-charts.yaml").read_text()
     (appset,) = [d for d in yaml.safe_load_all(text) if d["kind"] == "ApplicationSet"]
@@ -83,7 +90,8 @@ def rendered_elements(tmp_path, text: str) -> list[dict]:
 
 def test_template_actions_cannot_be_injected_into_applicationsets(tmp_path):
     elements = rendered_elements(
-        tmp_path, EXAMPLE.replace("path: charts/api-gateway", 'path: "charts/{{.server}}/{{.metadata}}"'))
+        tmp_path, EXAMPLE.replace("path: charts/api-gateway", 'path: "charts/{{.server}}/{{.metadata}}"')
+    )
     assert 'charts/{{"{{"}}.server}}/{{"{{"}}.metadata}}' in [e["path"] for e in elements]
     # plain Applications (pull-mode clusters) are not templates: the literal text is what Argo CD syncs
 
@@ -105,19 +113,25 @@ def test_missing_and_unreadable_paths_exit_two(tmp_path):
 
 def test_secret_material_renders_nothing(tmp_path):
     path = tmp_path / "fleet.yaml"
-    path.write_text(EXAMPLE.replace("  name: hub\n", "  name: hub\n  # fleetgen: ignore[schema]\n")
-                    .replace("objectStorageSecret: thanos-objstore",
-                             "objectStorageSecret: thanos-objstore\n    password: \"aB3$xY9!qW2#eR5%\""))
-    result = subprocess.run([sys.executable, "-m", "fleetgen", "render", str(path)], capture_output=True,
-                            text=True, timeout=120)
+    path.write_text(
+        EXAMPLE.replace("  name: hub\n", "  name: hub\n  # fleetgen: ignore[schema]\n").replace(
+            "objectStorageSecret: thanos-objstore",
+            'objectStorageSecret: thanos-objstore\n    password: "aB3$xY9!qW2#eR5%"',
+        )
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "fleetgen", "render", str(path)], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 1 and "secret-material" in result.stderr
     assert "aB3$xY9!qW2#eR5%" not in result.stderr + result.stdout
     assert not (tmp_path / "rendered").exists()
 
 
 def test_template_actions_cannot_be_injected_through_helm_values_or_parameters(tmp_path):
-    hostile = ('{name: api-gateway, path: charts/api-gateway, helm: {values: {"{{.server}}": {a: "{{.name}}"}}, '
-               'parameters: [{name: "{{.x}}", value: "{{.metadata}}"}]}}')
+    hostile = (
+        '{name: api-gateway, path: charts/api-gateway, helm: {values: {"{{.server}}": {a: "{{.name}}"}}, '
+        'parameters: [{name: "{{.x}}", value: "{{.metadata}}"}]}}'
+    )
     elements = rendered_elements(tmp_path, EXAMPLE.replace("{name: api-gateway, path: charts/api-gateway}", hostile))
     # the Matrix renders keys and values at every depth of an element: all of them are escaped
     assert elements[0]["helm"] == {

@@ -21,11 +21,17 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 INPUTS = Path(__file__).resolve().parent / "imports"
-CA = ("LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJrVENDQVRlZ0F3SUJBZ0lJRXhhbXBsZQotLS0tLUVORCBDRVJUSUZJQ0FURS0tLS0tCg"
-      "==")
+CA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJrVENDQVRlZ0F3SUJBZ0lJRXhhbXBsZQotLS0tLUVORCBDRVJUSUZJQ0FURS0tLS0tCg=="
 # Every credential in the inputs; none may reach fleet.yaml or the output.
-SECRETS = ("eyJhbGciOiJSUzI1NiIs", "Xy7~Q2abcdef", "s3cr3t-Pa55!", "ghp_notcopied",
-           "LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVkt", "LS0tLS1CRUdJTiBFQyBQUklWQVRF", "platform-admin")
+SECRETS = (
+    "eyJhbGciOiJSUzI1NiIs",
+    "Xy7~Q2abcdef",
+    "s3cr3t-Pa55!",
+    "ghp_notcopied",
+    "LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVkt",
+    "LS0tLS1CRUdJTiBFQyBQUklWQVRF",
+    "platform-admin",
+)
 
 
 def read(name: str):
@@ -35,15 +41,33 @@ def read(name: str):
 def test_argocd_secret_list_with_string_and_base64_data():
     found = read("argocd-secrets.yaml")
     assert found.clusters["prod-eks-use1"] == {
-        "name": "prod-eks-use1", "environment": "production", "region": "us-east-1", "labels": {"team": "payments"},
-        "server": "https://0A1B2C3D4E5F.gr7.us-east-1.eks.amazonaws.com", "caData": CA,
-        "provider": {"type": "aws", "accountID": "210987654321",
-                     "roleARN": "arn:aws:iam::210987654321:role/argocd-deployer"}, "lifecycle": "external"}
-    assert found.clusters["gke-staging"] == {"name": "gke-staging", "environment": "staging",
-                                             "server": "https://34.118.2.10", "caData": CA, "provider": {"type": "gcp"},
-                                             "lifecycle": "external"}
+        "name": "prod-eks-use1",
+        "environment": "production",
+        "region": "us-east-1",
+        "labels": {"team": "payments"},
+        "server": "https://0A1B2C3D4E5F.gr7.us-east-1.eks.amazonaws.com",
+        "caData": CA,
+        "provider": {
+            "type": "aws",
+            "accountID": "210987654321",
+            "roleARN": "arn:aws:iam::210987654321:role/argocd-deployer",
+        },
+        "lifecycle": "external",
+    }
+    assert found.clusters["gke-staging"] == {
+        "name": "gke-staging",
+        "environment": "staging",
+        "server": "https://34.118.2.10",
+        "caData": CA,
+        "provider": {"type": "gcp"},
+        "lifecycle": "external",
+    }
     lab = found.clusters["onprem-lab"]  # "OnPrem_Lab" is no DNS label
-    assert lab["provider"] == {"type": "imported"} and "lifecycle" not in lab and lab["server"] == "https://10.20.30.40:6443"
+    assert (
+        lab["provider"] == {"type": "imported"}
+        and "lifecycle" not in lab
+        and lab["server"] == "https://10.20.30.40:6443"
+    )
     notes = "\n".join(found.notes)
     assert "dropped bearerToken, tlsClientConfig.certData, tlsClientConfig.keyData" in notes
     assert "'OnPrem_Lab' is named 'onprem-lab'" in notes
@@ -65,12 +89,25 @@ def test_argocd_multi_document_aks_and_agent_secrets():
 
 def test_capi_eks_manifests():
     found = read("capi-eks.yaml")
-    assert found.clusters == {"prod-eks-euw1": {
-        "name": "prod-eks-euw1", "region": "eu-west-1", "kubernetesVersion": "1.31.2", "provider": {"type": "aws"},
-        "lifecycle": "managed",
-        "network": {"pods": "192.168.0.0/16", "services": "10.96.0.0/16"},
-        "nodePools": [{"name": "pool-0", "instanceType": "m6i.large", "min": 2, "max": 6,
-                       "taints": [{"key": "dedicated", "value": "batch", "effect": "NoSchedule"}]}]}}
+    assert found.clusters == {
+        "prod-eks-euw1": {
+            "name": "prod-eks-euw1",
+            "region": "eu-west-1",
+            "kubernetesVersion": "1.31.2",
+            "provider": {"type": "aws"},
+            "lifecycle": "managed",
+            "network": {"pods": "192.168.0.0/16", "services": "10.96.0.0/16"},
+            "nodePools": [
+                {
+                    "name": "pool-0",
+                    "instanceType": "m6i.large",
+                    "min": 2,
+                    "max": 6,
+                    "taints": [{"key": "dedicated", "value": "batch", "effect": "NoSchedule"}],
+                }
+            ],
+        }
+    }
     # no eksClusterName: CAPA's webhook names it <namespace>_<control plane name>
     assert any("'default_prod-eks-euw1-control-plane'" in n for n in found.notes)
 
@@ -78,8 +115,13 @@ def test_capi_eks_manifests():
 def test_kubeconfig_contexts():
     found = read("kubeconfig.yaml")
     assert found.clusters["prod-aps1"] == {
-        "name": "prod-aps1", "region": "ap-south-1", "server": "https://9F8E7D6C5B4A.gr7.ap-south-1.eks.amazonaws.com",
-        "caData": CA, "provider": {"type": "aws", "accountID": "123456789012"}, "lifecycle": "external"}
+        "name": "prod-aps1",
+        "region": "ap-south-1",
+        "server": "https://9F8E7D6C5B4A.gr7.ap-south-1.eks.amazonaws.com",
+        "caData": CA,
+        "provider": {"type": "aws", "accountID": "123456789012"},
+        "lifecycle": "external",
+    }
     assert found.clusters["gpu-inference"]["provider"] == {"type": "gcp", "project": "ml-platform-prod"}
     assert found.clusters["gpu-inference"]["region"] == "us-central1"
     assert found.clusters["kind-dev"] == {"name": "kind-dev", "server": "https://127.0.0.1:40215", "caData": CA}
@@ -90,18 +132,31 @@ def test_merge_keeps_comments_adds_missing_and_reports_conflicts():
     fleet = (Path(__file__).resolve().parents[1] / "fleet.yaml").read_text()
     # prod-us-east-1 without its caData: the import adds the missing key, and reports the region conflict
     fleet = re.sub(r"(eks\.amazonaws\.com\n)    caData: \S+\n", r"\1", fleet, count=1)
-    clusters = {"prod-us-east-1": {"name": "prod-us-east-1", "region": "us-west-2", "caData": CA,
-                                   "labels": {"tier": "standard", "team": "core"}},
-                "new-one": {"name": "new-one", "environment": "staging", "region": "eu-west-1",
-                            "provider": {"type": "gcp", "project": "proj-12345"}}}
+    clusters = {
+        "prod-us-east-1": {
+            "name": "prod-us-east-1",
+            "region": "us-west-2",
+            "caData": CA,
+            "labels": {"tier": "standard", "team": "core"},
+        },
+        "new-one": {
+            "name": "new-one",
+            "environment": "staging",
+            "region": "eu-west-1",
+            "provider": {"type": "gcp", "project": "proj-12345"},
+        },
+    }
     text, conflicts = merge(fleet, clusters)
-    assert conflicts == ["cluster 'prod-us-east-1': region is 'us-east-1' in fleet.yaml but 'us-west-2' in the "
-                         "import; left as it is"]
+    assert conflicts == [
+        "cluster 'prod-us-east-1': region is 'us-east-1' in fleet.yaml but 'us-west-2' in the import; left as it is"
+    ]
     assert text.startswith(fleet.split("clusters:")[0])  # everything above the clusters, comments included
     assert "    labels: {tier: standard, team: core}\n    server: https://4F2A9C1E" in text  # flow style kept
     assert f"eks.amazonaws.com\n    caData: {CA}\n    provider:" in text  # in the contract's key order
-    assert ("\n\n  - name: new-one\n    environment: staging\n    region: eu-west-1\n    provider:\n      type: gcp\n"
-            "      project: proj-12345\n\napplicationSets:") in text  # separated like the other clusters
+    assert (
+        "\n\n  - name: new-one\n    environment: staging\n    region: eu-west-1\n    provider:\n      type: gcp\n"
+        "      project: proj-12345\n\napplicationSets:"
+    ) in text  # separated like the other clusters
 
 
 @pytest.fixture
@@ -143,10 +198,14 @@ stringData:
     assert result.exit_code == 0, result.output
     assert "0 errors" in result.output
     entry = fleet.read_text().split("clusters:\n", 1)[1]
-    assert entry.startswith("  - name: prod-eks-euw1\n    environment: production\n    region: eu-west-1\n"
-                            "    kubernetesVersion: 1.31.2\n    server: https://AB12.gr7.eu-west-1.eks.amazonaws.com\n")
-    assert ("    provider:\n      type: aws\n      accountID: \"111122223333\"\n"
-            "      roleARN: arn:aws:iam::111122223333:role/argocd\n") in entry
+    assert entry.startswith(
+        "  - name: prod-eks-euw1\n    environment: production\n    region: eu-west-1\n"
+        "    kubernetesVersion: 1.31.2\n    server: https://AB12.gr7.eu-west-1.eks.amazonaws.com\n"
+    )
+    assert (
+        '    provider:\n      type: aws\n      accountID: "111122223333"\n'
+        "      roleARN: arn:aws:iam::111122223333:role/argocd\n"
+    ) in entry
     assert "lifecycle" not in entry  # Cluster API objects exist: managed, the default
     again = CliRunner().invoke(cli, ["import", "secret.yaml", "capi.yaml"], catch_exceptions=False)
     assert "updated" not in again.output  # importing twice changes nothing
@@ -167,27 +226,54 @@ def test_unreadable_input_is_a_usage_error(workdir):
 def test_capi_gke_and_aks_aso_manifests():
     found = read("capi-gke-aks.yaml")
     assert found.clusters["ml-gke"] == {
-        "name": "ml-gke", "region": "europe-west4", "kubernetesVersion": "1.31.4",
-        "provider": {"type": "gcp", "project": "ml-platform-prod"}, "lifecycle": "managed",
+        "name": "ml-gke",
+        "region": "europe-west4",
+        "kubernetesVersion": "1.31.4",
+        "provider": {"type": "gcp", "project": "ml-platform-prod"},
+        "lifecycle": "managed",
         "network": {"pods": "10.48.0.0/14", "services": "10.52.0.0/20"},
-        "nodePools": [{"name": "gpu", "instanceType": "g2-standard-8", "min": 0, "max": 4,
-                       "labels": {"accelerator": "nvidia-l4"},
-                       "taints": [{"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}]}]}
+        "nodePools": [
+            {
+                "name": "gpu",
+                "instanceType": "g2-standard-8",
+                "min": 0,
+                "max": 4,
+                "labels": {"accelerator": "nvidia-l4"},
+                "taints": [{"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}],
+            }
+        ],
+    }
     # ASO names the Azure resource after metadata.name when azureName is not set
     assert found.clusters["aks-analytics"] == {
-        "name": "aks-analytics", "region": "northeurope", "kubernetesVersion": "1.30.6",
-        "provider": {"type": "azure", "resourceGroup": "rg-analytics"}, "lifecycle": "managed",
+        "name": "aks-analytics",
+        "region": "northeurope",
+        "kubernetesVersion": "1.30.6",
+        "provider": {"type": "azure", "resourceGroup": "rg-analytics"},
+        "lifecycle": "managed",
         "network": {"pods": "10.244.0.0/16", "services": "10.0.0.0/16"},
-        "nodePools": [{"name": "pool0", "instanceType": "Standard_D4s_v5", "min": 3, "max": 3,
-                       "taints": [{"key": "CriticalAddonsOnly", "value": "true", "effect": "NoSchedule"}]}]}
+        "nodePools": [
+            {
+                "name": "pool0",
+                "instanceType": "Standard_D4s_v5",
+                "min": 3,
+                "max": 3,
+                "taints": [{"key": "CriticalAddonsOnly", "value": "true", "effect": "NoSchedule"}],
+            }
+        ],
+    }
     assert not found.conflicts
 
 
 # ---------------------------------------------------------------- hostile inputs: notes, never a traceback
 
-_JUNK = st.one_of(st.none(), st.booleans(), st.integers(-5, 10**12), st.text(max_size=12),
-                  st.lists(st.text(max_size=4), max_size=2), st.dictionaries(st.text(max_size=4), st.text(max_size=4),
-                                                                               max_size=2))
+_JUNK = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 10**12),
+    st.text(max_size=12),
+    st.lists(st.text(max_size=4), max_size=2),
+    st.dictionaries(st.text(max_size=4), st.text(max_size=4), max_size=2),
+)
 
 
 def _paths(node, at=()):
@@ -207,10 +293,18 @@ def _replace(node, at, value):
     return node
 
 
-@settings(max_examples=150, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(name=st.sampled_from(["argocd-secrets.yaml", "argocd-aks.yaml", "capi-eks.yaml", "capi-gke-aks.yaml",
-                             "kubeconfig.yaml"]), data=st.data())
+@settings(
+    max_examples=150,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    name=st.sampled_from(
+        ["argocd-secrets.yaml", "argocd-aks.yaml", "capi-eks.yaml", "capi-gke-aks.yaml", "kubeconfig.yaml"]
+    ),
+    data=st.data(),
+)
 def test_mutated_inputs_give_notes_never_a_traceback(tmp_path_factory, name, data):
     docs = list(yaml.safe_load_all((INPUTS / name).read_text()))
     for _ in range(data.draw(st.integers(1, 4))):

@@ -31,8 +31,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import synth  # noqa: E402
 
 # Identity that only a provisioned cluster's Cluster API objects or a push Secret carry, pull endpoints, labels.
-ALLOWED_GAPS = {"provider.accountID", "provider.roleARN", "provider.subscriptionID", "provider.resourceGroup",
-                "provider.project", "provider.server", "provider.datacenter", "provider.template", "server", "labels"}
+ALLOWED_GAPS = {
+    "provider.accountID",
+    "provider.roleARN",
+    "provider.subscriptionID",
+    "provider.resourceGroup",
+    "provider.project",
+    "provider.server",
+    "provider.datacenter",
+    "provider.template",
+    "server",
+    "labels",
+}
 
 
 def _render(data: dict, out: Path) -> dict[str, bytes]:
@@ -41,7 +51,8 @@ def _render(data: dict, out: Path) -> dict[str, bytes]:
     produced = produce(build(doc.data))
     tree.write(out, produced.files, produced.versions)
     return {p: f.read_bytes() for p, f in sorted(tree.scan(out).items())} | {
-        ".fleetgen.lock": (out / ".fleetgen.lock").read_bytes()}
+        ".fleetgen.lock": (out / ".fleetgen.lock").read_bytes()
+    }
 
 
 def _value(data: dict, name: str, dotted: str):
@@ -82,11 +93,18 @@ def test_synthetic_fleets_roundtrip(tmp_path):
         roundtrip(synth.fleet(n, mesh), tmp_path / f"{n}-{mesh}")
 
 
-@settings(max_examples=20, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(picks=st.lists(st.integers(0, 119), min_size=1, max_size=10, unique=True),
-       external=st.sets(st.integers(0, 119)), mesh=st.sampled_from(["cilium", "none"]),
-       pinned=st.booleans())
+@settings(
+    max_examples=20,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    picks=st.lists(st.integers(0, 119), min_size=1, max_size=10, unique=True),
+    external=st.sets(st.integers(0, 119)),
+    mesh=st.sampled_from(["cilium", "none"]),
+    pinned=st.booleans(),
+)
 def test_random_fleets_roundtrip(tmp_path_factory, picks, external, mesh, pinned):
     data = copy.deepcopy(synth.fleet(120, mesh if mesh != "cilium" else "cilium"))
     data["network"]["mesh"] = mesh

@@ -102,8 +102,17 @@ def edit_server(data, rng):
         c["server"] = f"https://api-{rng.randint(0, 99)}.fleet.example.com"
 
 
-EDITS = [edit_pool, edit_tier, edit_replicas, edit_image, edit_remove, edit_add, edit_shuffle, edit_revision,
-         edit_server]
+EDITS = [
+    edit_pool,
+    edit_tier,
+    edit_replicas,
+    edit_image,
+    edit_remove,
+    edit_add,
+    edit_shuffle,
+    edit_revision,
+    edit_server,
+]
 
 
 def tamper(out: Path, rng) -> None:

@@ -18,8 +18,13 @@ def test_init_then_lint_render_check_pass_in_an_empty_directory(tmp_path, monkey
     result = run("init", str(repo))
     assert result.exit_code == 0, result.output
     files = sorted(p.relative_to(repo).as_posix() for p in repo.rglob("*") if p.is_file())
-    assert files == [".github/workflows/fleetgen.yaml", ".pre-commit-config.yaml", "README.md", "fleet.schema.json",
-                     "fleet.yaml"]
+    assert files == [
+        ".github/workflows/fleetgen.yaml",
+        ".pre-commit-config.yaml",
+        "README.md",
+        "fleet.schema.json",
+        "fleet.yaml",
+    ]
     fleet = (repo / "fleet.yaml").read_text()
     assert fleet.startswith("# yaml-language-server: $schema=./fleet.schema.json\n")
     assert "name: platform-gitops\n" in fleet and "  allocation:\n    pods: 10.0.0.0/8\n" in fleet
@@ -32,8 +37,18 @@ def test_init_then_lint_render_check_pass_in_an_empty_directory(tmp_path, monkey
     for command in ("lint", "render", "check"):
         outcome = run(command)
         assert outcome.exit_code == 0, (command, outcome.output)
-    added = run("add-cluster", "dev-a", "--environment", "development", "--region", "local", "--provider", "docker",
-                "--nodes", "workers=docker:1:3")
+    added = run(
+        "add-cluster",
+        "dev-a",
+        "--environment",
+        "development",
+        "--region",
+        "local",
+        "--provider",
+        "docker",
+        "--nodes",
+        "workers=docker:1:3",
+    )
     assert added.exit_code == 0, added.output  # network.allocation is there for add-cluster
 
 

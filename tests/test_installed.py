@@ -48,8 +48,10 @@ def test_render_records_mesh_ids_limit_and_families(tmp_path):
 
 def test_no_mesh_ids_without_cilium(tmp_path):
     rendered(tmp_path, BASE.replace("defaults:", "network: {mesh: none}\ndefaults:", 1))
-    assert lock(tmp_path)["installed"] == {"meshIDs": {}, "ipFamilies": {
-        "prod-a": "ipv4", "prod-b": "ipv4", "stage-a": "ipv4"}}
+    assert lock(tmp_path)["installed"] == {
+        "meshIDs": {},
+        "ipFamilies": {"prod-a": "ipv4", "prod-b": "ipv4", "stage-a": "ipv4"},
+    }
 
 
 def test_changed_mesh_id_is_a_finding_for_lint_render_and_check(tmp_path):
@@ -68,8 +70,9 @@ def test_changed_mesh_id_is_a_finding_for_lint_render_and_check(tmp_path):
 
 def test_changed_max_connected_clusters(tmp_path):
     fleet = rendered(tmp_path)
-    text = BASE.replace("defaults:", "network:\n  maxConnectedClusters: 511  # expect[immutable-setting]: 511\n"
-                                     "defaults:", 1)
+    text = BASE.replace(
+        "defaults:", "network:\n  maxConnectedClusters: 511  # expect[immutable-setting]: 511\ndefaults:", 1
+    )
     fleet.write_text(text)
     assert actual(fleet) == expected(text)
 
@@ -94,9 +97,11 @@ def test_a_suppressed_change_is_recorded_and_then_clean(tmp_path):
 
 
 def with_gone(mesh_id: int) -> str:
-    gone = ("  - name: gone\n    environment: staging\n    region: us-east-1\n    kubernetesVersion: \"1.31\"\n"
-            "    provider: {type: docker}\n"
-            f"    network: {{pods: 10.3.0.0/16, services: 10.103.0.0/16, meshID: {mesh_id}}}\n")
+    gone = (
+        '  - name: gone\n    environment: staging\n    region: us-east-1\n    kubernetesVersion: "1.31"\n'
+        "    provider: {type: docker}\n"
+        f"    network: {{pods: 10.3.0.0/16, services: 10.103.0.0/16, meshID: {mesh_id}}}\n"
+    )
     return BASE.replace("applicationSets:", gone + "applicationSets:", 1)
 
 

@@ -116,8 +116,11 @@ def test_eks_ipv6_control_plane_by_hand(tmp_path):
 
 def test_gke_ipv4_neighbour_keeps_its_ranges(tmp_path):
     gke = documents(rendered_tree(tmp_path), "gke-a")["GCPManagedControlPlane"]["spec"]
-    assert gke["clusterNetwork"] == {"useIPAliases": True, "pod": {"cidrBlock": "10.40.0.0/16"},
-                                     "service": {"cidrBlock": "10.41.0.0/20"}}
+    assert gke["clusterNetwork"] == {
+        "useIPAliases": True,
+        "pod": {"cidrBlock": "10.40.0.0/16"},
+        "service": {"cidrBlock": "10.41.0.0/20"},
+    }
 
 
 def test_ipv6_tree_validates_strictly(tmp_path):
@@ -130,9 +133,12 @@ def test_ipv6_tree_validates_strictly(tmp_path):
 def test_family_is_recorded_and_immutable(tmp_path):
     out = rendered_tree(tmp_path)
     assert json.loads((out / ".fleetgen.lock").read_text())["installed"]["ipFamilies"] == {
-        "eks-v6": "ipv6", "gke-a": "ipv4"}
-    text = fleet().replace('pods: "fd00:10::/56", services: "fd00:20::/108"',
-                           "pods: 10.60.0.0/16, services: 10.61.0.0/20")
+        "eks-v6": "ipv6",
+        "gke-a": "ipv4",
+    }
+    text = fleet().replace(
+        'pods: "fd00:10::/56", services: "fd00:20::/108"', "pods: 10.60.0.0/16, services: 10.61.0.0/20"
+    )
     lint_case(tmp_path, marked(text, "10.60.0.0/16", "# expect[immutable-setting]: 10.60.0.0/16"))
 
 

@@ -114,8 +114,12 @@ def allowed(source: str, target: str) -> bool:
 
 
 def back_edges(modules: dict[str, set[str]]) -> list[str]:
-    return sorted(f"{src} -> {dst} ({layer(src)[1]} -> {layer(dst)[1]})"
-                  for src, targets in modules.items() for dst in targets if not allowed(src, dst))
+    return sorted(
+        f"{src} -> {dst} ({layer(src)[1]} -> {layer(dst)[1]})"
+        for src, targets in modules.items()
+        for dst in targets
+        if not allowed(src, dst)
+    )
 
 
 def test_every_module_is_in_a_layer_on_purpose():
@@ -129,15 +133,24 @@ def test_no_module_imports_a_higher_layer():
     assert back_edges(modules) == []
 
 
-@pytest.mark.parametrize("source, body, edge", [
-    # the two back-edges this layering removed, written the way they were: lazily and at the top
-    ("lint/placement.py", "def f():\n    from ..render.karmada import unsupported_patches\n",
-     "fleetgen.lint.placement -> fleetgen.render.karmada (lint -> render)"),
-    ("plan/applications.py", "from ..render.argocd import destination_server\n",
-     "fleetgen.plan.applications -> fleetgen.render.argocd (plan -> render)"),
-    ("lint/hub.py", "from .. import plan\n", "fleetgen.lint.hub -> fleetgen.plan (lint -> plan)"),
-    ("model.py", "import fleetgen.report.text\n", "fleetgen.model -> fleetgen.report.text (model -> report)"),
-])
+@pytest.mark.parametrize(
+    "source, body, edge",
+    [
+        # the two back-edges this layering removed, written the way they were: lazily and at the top
+        (
+            "lint/placement.py",
+            "def f():\n    from ..render.karmada import unsupported_patches\n",
+            "fleetgen.lint.placement -> fleetgen.render.karmada (lint -> render)",
+        ),
+        (
+            "plan/applications.py",
+            "from ..render.argocd import destination_server\n",
+            "fleetgen.plan.applications -> fleetgen.render.argocd (plan -> render)",
+        ),
+        ("lint/hub.py", "from .. import plan\n", "fleetgen.lint.hub -> fleetgen.plan (lint -> plan)"),
+        ("model.py", "import fleetgen.report.text\n", "fleetgen.model -> fleetgen.report.text (model -> report)"),
+    ],
+)
 def test_a_back_edge_is_reported(tmp_path, source, body, edge):
     copy = tmp_path / Path(source).name
     copy.write_text(body)

@@ -33,26 +33,48 @@ DEPLOY = {
 }
 # Who is bound on each spoke. EKS/GKE/AKS: the group only; docker: group + the token's ServiceAccount;
 # edge (pull mode): no Argo CD identity at all, only Prometheus'.
-BOUND = {c: {("Group", "", "fleetgen:argocd-manager"), ("ServiceAccount", "monitoring", "fleet-prometheus")}
-         for c in DEPLOY}
+BOUND = {
+    c: {("Group", "", "fleetgen:argocd-manager"), ("ServiceAccount", "monitoring", "fleet-prometheus")} for c in DEPLOY
+}
 BOUND["dev-local"] |= {("ServiceAccount", "kube-system", "fleetgen-argocd-manager")}
 BOUND["edge-store-042"] = {("ServiceAccount", "monitoring", "fleet-prometheus")}
 CREATES_NAMESPACES = {"prod-us-east-1", "prod-eu-west-1", "prod-ap-south-1"}
 
-PROBE_NAMESPACES = ("default", "kube-system", "kube-public", "argocd", "karmada-cluster", "karmada-system",
-                    "cilium-secrets", "monitoring", "production", "team-x")
+PROBE_NAMESPACES = (
+    "default",
+    "kube-system",
+    "kube-public",
+    "argocd",
+    "karmada-cluster",
+    "karmada-system",
+    "cilium-secrets",
+    "monitoring",
+    "production",
+    "team-x",
+)
 CLUSTER_SCOPED = (
-    ("", "namespaces"), ("", "nodes"), ("", "persistentvolumes"),
-    ("rbac.authorization.k8s.io", "clusterroles"), ("rbac.authorization.k8s.io", "clusterrolebindings"),
+    ("", "namespaces"),
+    ("", "nodes"),
+    ("", "persistentvolumes"),
+    ("rbac.authorization.k8s.io", "clusterroles"),
+    ("rbac.authorization.k8s.io", "clusterrolebindings"),
     ("apiextensions.k8s.io", "customresourcedefinitions"),
     ("admissionregistration.k8s.io", "mutatingwebhookconfigurations"),
     ("admissionregistration.k8s.io", "validatingwebhookconfigurations"),
-    ("storage.k8s.io", "storageclasses"), ("certificates.k8s.io", "certificatesigningrequests"),
-    ("policy.karmada.io", "clustertaintpolicies"), ("cluster.karmada.io", "clusters"),
+    ("storage.k8s.io", "storageclasses"),
+    ("certificates.k8s.io", "certificatesigningrequests"),
+    ("policy.karmada.io", "clustertaintpolicies"),
+    ("cluster.karmada.io", "clusters"),
 )
 NAMES = ("", "fleet-prometheus", "cluster-admin", "fleet-cluster-not-ready", "fleet-cluster-unreachable", "kube-system")
-DANGEROUS_SUBRESOURCES = (("pods", "exec"), ("pods", "attach"), ("pods", "portforward"), ("services", "proxy"),
-                          ("serviceaccounts", "token"), ("pods", "ephemeralcontainers"))
+DANGEROUS_SUBRESOURCES = (
+    ("pods", "exec"),
+    ("pods", "attach"),
+    ("pods", "portforward"),
+    ("services", "proxy"),
+    ("serviceaccounts", "token"),
+    ("pods", "ephemeralcontainers"),
+)
 
 
 def spoke(cluster: str) -> Cluster:
@@ -68,8 +90,13 @@ def identities(rbac: Cluster) -> list[Identity]:
 
 
 def cluster_writes(rbac: Cluster, who: Identity) -> set[tuple[str, str, str, str]]:
-    return {(verb, group, resource, name) for group, resource in CLUSTER_SCOPED for verb in (*WRITE, "escalate", "bind")
-            for name in NAMES if rbac.allowed(who, verb, group, resource, name=name)}
+    return {
+        (verb, group, resource, name)
+        for group, resource in CLUSTER_SCOPED
+        for verb in (*WRITE, "escalate", "bind")
+        for name in NAMES
+        if rbac.allowed(who, verb, group, resource, name=name)
+    }
 
 
 @pytest.mark.parametrize("cluster", sorted(DEPLOY))
@@ -86,7 +113,12 @@ def test_no_node_proxy_exec_attach_or_tokens_for_anyone(cluster):
             for ns in PROBE_NAMESPACES:
                 for resource, sub in DANGEROUS_SUBRESOURCES:
                     assert not rbac.allowed(who, verb, "", resource, subresource=sub, namespace=ns, name="x"), (
-                        who, verb, resource, sub, ns)
+                        who,
+                        verb,
+                        resource,
+                        sub,
+                        ns,
+                    )
 
 
 @pytest.mark.parametrize("cluster", sorted(DEPLOY))
@@ -105,8 +137,11 @@ def test_secrets_only_in_the_namespaces_argo_cd_deploys_to(cluster):
 @pytest.mark.parametrize("cluster", sorted(DEPLOY))
 def test_cluster_scoped_writes_are_only_fleetgens_named_objects(cluster):
     rbac = spoke(cluster)
-    named = {(verb, "rbac.authorization.k8s.io", kind, "fleet-prometheus")
-             for verb in ("update", "patch", "delete") for kind in ("clusterroles", "clusterrolebindings")}
+    named = {
+        (verb, "rbac.authorization.k8s.io", kind, "fleet-prometheus")
+        for verb in ("update", "patch", "delete")
+        for kind in ("clusterroles", "clusterrolebindings")
+    }
     create_ns = {("create", "", "namespaces", name) for name in NAMES}
     for who in identities(rbac):
         expected = set()
@@ -121,7 +156,8 @@ def test_argo_cd_writes_only_in_its_deploy_namespaces(cluster):
     for who in identities(rbac):
         for ns in PROBE_NAMESPACES:
             writes = rbac.allowed(who, "create", "apps", "deployments", namespace=ns) or rbac.allowed(
-                who, "create", "", "configmaps", namespace=ns)
+                who, "create", "", "configmaps", namespace=ns
+            )
             expected = who in (ARGOCD, ARGOCD_SA) and ns in DEPLOY[cluster]
             if expected and ns == "monitoring":  # exactly the monitoring dir's kinds there
                 assert rbac.allowed(who, "create", "monitoring.coreos.com", "prometheuses", namespace=ns)
@@ -141,8 +177,11 @@ def test_karmada_identity():
     rbac = karmada()
     assert rbac.subjects() == {("Group", "", "fleetgen:argocd-karmada")}
     who = KARMADA_ARGOCD
-    taints = {(verb, "policy.karmada.io", "clustertaintpolicies", name) for verb in ("update", "patch", "delete")
-              for name in ("fleet-cluster-not-ready", "fleet-cluster-unreachable")}
+    taints = {
+        (verb, "policy.karmada.io", "clustertaintpolicies", name)
+        for verb in ("update", "patch", "delete")
+        for name in ("fleet-cluster-not-ready", "fleet-cluster-unreachable")
+    }
     assert cluster_writes(rbac, who) == taints
     # the members' join credentials, the Works Karmada applies with them, the Cluster objects
     for verb in ALL_VERBS:
@@ -160,16 +199,31 @@ def test_karmada_identity():
 
 def test_the_evaluator_knows_wildcards_reach_subresources():
     """The evaluator itself: a ``*`` rule reaches pods/exec and nodes/proxy, a named resource does not."""
-    wide = Cluster([
-        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "r"},
-         "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["get"]}]},
-        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": "r"},
-         "roleRef": {"kind": "ClusterRole", "name": "r"}, "subjects": [{"kind": "Group", "name": "g"}]},
-    ])
+    wide = Cluster(
+        [
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "ClusterRole",
+                "metadata": {"name": "r"},
+                "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["get"]}],
+            },
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "ClusterRoleBinding",
+                "metadata": {"name": "r"},
+                "roleRef": {"kind": "ClusterRole", "name": "r"},
+                "subjects": [{"kind": "Group", "name": "g"}],
+            },
+        ]
+    )
     who = Identity.group("g")
     assert wide.allowed(who, "get", "", "nodes", subresource="proxy", name="n")
     assert wide.allowed(who, "get", "", "pods", subresource="exec", namespace="kube-system", name="p")
-    narrow = Cluster([{**wide.cluster_roles["r"], "rules": [{"apiGroups": [""], "resources": ["pods"],
-                                                            "verbs": ["get"]}]}, *wide.bindings])
+    narrow = Cluster(
+        [
+            {**wide.cluster_roles["r"], "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]},
+            *wide.bindings,
+        ]
+    )
     assert narrow.allowed(who, "get", "", "pods", namespace="x", name="p")
     assert not narrow.allowed(who, "get", "", "pods", subresource="exec", namespace="x", name="p")

@@ -65,8 +65,10 @@ def _secret_config(fleet, name: str) -> tuple[dict, dict]:
 def test_external_eks_keeps_aws_auth_and_provider_label(fleet):
     labels, config = _secret_config(fleet, "eks-prod")
     assert labels["provider"] == "aws"
-    assert config == {"awsAuthConfig": {"clusterName": "eks-prod", "roleARN": "arn:aws:iam::123456789012:role/argocd"},
-                      "tlsClientConfig": {"insecure": False, "caData": CA}}
+    assert config == {
+        "awsAuthConfig": {"clusterName": "eks-prod", "roleARN": "arn:aws:iam::123456789012:role/argocd"},
+        "tlsClientConfig": {"insecure": False, "caData": CA},
+    }
 
 
 def test_external_gke_and_aks_keep_their_exec_providers(fleet):
@@ -114,13 +116,16 @@ def test_lifecycle_value_is_schema_checked():
 
 
 def test_external_vsphere_needs_no_control_plane_server():
-    text = FLEET.replace("""    provider: {type: gcp, project: example-proj-1}""",
-                         """    provider: {type: vsphere, server: vcenter.example.com, datacenter: dc1, template: t}""")
+    text = FLEET.replace(
+        """    provider: {type: gcp, project: example-proj-1}""",
+        """    provider: {type: vsphere, server: vcenter.example.com, datacenter: dc1, template: t}""",
+    )
     text = text.replace("    server: https://34.1.2.3\n", "")
     doc, _ = load_text(text, "fleet.yaml")
     assert validate(doc) == []
-    managed = text.replace("defaults: {kubernetesVersion: \"1.30\", lifecycle: external}",
-                           "defaults: {kubernetesVersion: \"1.30\"}")
+    managed = text.replace(
+        'defaults: {kubernetesVersion: "1.30", lifecycle: external}', 'defaults: {kubernetesVersion: "1.30"}'
+    )
     assert "vsphere-server" not in [f.rule for f in lint_text(text)]
     assert [f.path for f in lint_text(managed) if f.rule == "vsphere-server"] == [("clusters", 1)]  # gke-prod
 
@@ -154,7 +159,7 @@ def test_plan_lists_adoption_from_the_rendered_tree(tmp_path):
     before = json.loads(runner.invoke(cli, ["plan", str(fleet), "--format", "json"]).output)
     assert "adoptions" not in before
     # a managed GKE cluster needs its patch version (gke-version): CAPG compares it with the running one
-    managed = "  - name: gke-prod\n    lifecycle: managed\n    kubernetesVersion: \"1.30.5\"\n"
+    managed = '  - name: gke-prod\n    lifecycle: managed\n    kubernetesVersion: "1.30.5"\n'
     fleet.write_text(FLEET.replace("  - name: gke-prod\n", managed))
     plan = json.loads(runner.invoke(cli, ["plan", str(fleet), "--format", "json"]).output)
     assert plan["adoptions"] == ["gke-prod"]  # eks-new has no rendered tree entry yet: it is created, not adopted

@@ -25,49 +25,62 @@ def edit(*pairs: tuple[str, str]) -> str:
 
 
 # base64 of a certificate followed by an EC private key (dummy bodies): what a pasted kubeconfig pair looks like
-CA_WITH_KEY = ("LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tClpYaGhiWEJzWlNCRFFTQm1iM0lnZEdWemRITT0KLS0tLS1FTkQgQ0VSVElGSUNB"
-               "VEUtLS0tLQotLS0tLUJFR0lOIEVDIFBSSVZBVEUgS0VZLS0tLS0KYm05MElHRWdhMlY1Ci0tLS0tRU5EIEVDIFBSSVZBVEUgS0VZ"
-               "LS0tLS0K")
+CA_WITH_KEY = (
+    "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tClpYaGhiWEJzWlNCRFFTQm1iM0lnZEdWemRITT0KLS0tLS1FTkQgQ0VSVElGSUNB"
+    "VEUtLS0tLQotLS0tLUJFR0lOIEVDIFBSSVZBVEUgS0VZLS0tLS0KYm05MElHRWdhMlY1Ci0tLS0tRU5EIEVDIFBSSVZBVEUgS0VZ"
+    "LS0tLS0K"
+)
 
 CASES = {
     "clean": BASE,
     "pool-min-max": edit(
-        ("    provider: {type: docker}\n",
-         "    provider: {type: docker}\n"
-         "    nodePools: [{name: big, instanceType: m6i.xlarge, min: 5, max: 2}]  # expect[pool-min-max]: 5, max\n"),
+        (
+            "    provider: {type: docker}\n",
+            "    provider: {type: docker}\n"
+            "    nodePools: [{name: big, instanceType: m6i.xlarge, min: 5, max: 2}]  # expect[pool-min-max]: 5, max\n",
+        ),
     ),
     "pool-min-max-suppressed": edit(
-        ("    provider: {type: docker}\n",
-         "    provider: {type: docker}\n"
-         "    nodePools: [{name: big, instanceType: m6i.xlarge, min: 5, max: 2}]  # fleetgen: ignore[pool-min-max]\n"),
+        (
+            "    provider: {type: docker}\n",
+            "    provider: {type: docker}\n"
+            "    nodePools: [{name: big, instanceType: m6i.xlarge, min: 5, max: 2}]  # fleetgen: ignore[pool-min-max]\n",
+        ),
     ),
     "pool-min-equals-max-ok": edit(
-        ("    provider: {type: docker}\n",
-         "    provider: {type: docker}\n    nodePools: [{name: big, instanceType: m6i.xlarge, min: 2, max: 2}]\n"),
+        (
+            "    provider: {type: docker}\n",
+            "    provider: {type: docker}\n    nodePools: [{name: big, instanceType: m6i.xlarge, min: 2, max: 2}]\n",
+        ),
     ),
     "aks-system-pool": edit(
-        ("    provider: {type: docker}\n",
-         "    provider: {type: azure, subscriptionID: 6f1c2d3e-0000-4000-8000-1234567890ab, resourceGroup: rg}\n"
-         "    nodePools:\n"
-         "      - {name: sys, instanceType: Standard_D8s_v5, min: 0, max: 3}  # expect[aks-system-pool]: 0, max\n"
-         "      - {name: user, instanceType: Standard_D8s_v5, min: 0, max: 3}\n"),
+        (
+            "    provider: {type: docker}\n",
+            "    provider: {type: azure, subscriptionID: 6f1c2d3e-0000-4000-8000-1234567890ab, resourceGroup: rg}\n"
+            "    nodePools:\n"
+            "      - {name: sys, instanceType: Standard_D8s_v5, min: 0, max: 3}  # expect[aks-system-pool]: 0, max\n"
+            "      - {name: user, instanceType: Standard_D8s_v5, min: 0, max: 3}\n",
+        ),
     ),
     "vsphere-server": edit(
         ("  - name: stage-a\n", "  - name: stage-a  # expect[vsphere-server]: name\n"),
-        ("    provider: {type: docker}\n",
-         "    provider: {type: vsphere, server: vc.example.com, datacenter: dc1, template: ubuntu,\n"
-         "               thumbprint: 'AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD',\n"
-         "               datastore: ds1, resourcePool: pool1}\n"),
+        (
+            "    provider: {type: docker}\n",
+            "    provider: {type: vsphere, server: vc.example.com, datacenter: dc1, template: ubuntu,\n"
+            "               thumbprint: 'AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD',\n"
+            "               datastore: ds1, resourcePool: pool1}\n",
+        ),
     ),
     "vsphere-server-external-ok": edit(
-        ("    provider: {type: docker}\n",
-         "    lifecycle: external\n"
-         "    provider: {type: vsphere, server: vc.example.com, datacenter: dc1, template: ubuntu}\n"),
+        (
+            "    provider: {type: docker}\n",
+            "    lifecycle: external\n"
+            "    provider: {type: vsphere, server: vc.example.com, datacenter: dc1, template: ubuntu}\n",
+        ),
     ),
     "ca-data-private-key": edit(
         (CA_LINE, "    caData: KEY  # expect[ca-data-private-key]: LS0t\n".replace("KEY", CA_WITH_KEY)),
     ),
-
     "duplicate-cluster": edit(("  - name: stage-a\n", "  - name: prod-a  # expect[duplicate-cluster]: prod-a\n")),
     "duplicate-name": BASE
     + """  - name: orders  # expect[duplicate-name]: orders
@@ -141,44 +154,65 @@ CASES = {
     ),
     "mesh-id-range": edit(("meshID: 3}", "meshID: 300}  # expect[mesh-id]: 300")),
     "karmada-external-server": edit(
-        ("    server: https://karmada.example.com:5443\n",
-         "    server: https://karmada.example.com:5443  # expect[karmada-external-server]: https://karmada\n"),
-        ("    provider: {type: gcp, project: example-project}\n",
-         "    provider: {type: gcp, project: example-project}\n    argocd: {mode: pull}\n"),
+        (
+            "    server: https://karmada.example.com:5443\n",
+            "    server: https://karmada.example.com:5443  # expect[karmada-external-server]: https://karmada\n",
+        ),
+        (
+            "    provider: {type: gcp, project: example-project}\n",
+            "    provider: {type: gcp, project: example-project}\n    argocd: {mode: pull}\n",
+        ),
     ),
     "karmada-external-server-set": edit(
-        ("    server: https://karmada.example.com:5443\n",
-         "    server: https://karmada.example.com:5443\n    externalServer: https://karmada.hub.example.net\n"),
-        ("    provider: {type: gcp, project: example-project}\n",
-         "    provider: {type: gcp, project: example-project}\n    argocd: {mode: pull}\n"),
+        (
+            "    server: https://karmada.example.com:5443\n",
+            "    server: https://karmada.example.com:5443\n    externalServer: https://karmada.hub.example.net\n",
+        ),
+        (
+            "    provider: {type: gcp, project: example-project}\n",
+            "    provider: {type: gcp, project: example-project}\n    argocd: {mode: pull}\n",
+        ),
     ),
     "mesh-member": edit(
-        ("    server: https://karmada.example.com:5443\n",
-         "    server: https://karmada.example.com:5443\n    externalServer: https://karmada.hub.example.net\n"),
-        ("    provider: {type: gcp, project: example-project}\n",
-         "    provider: {type: gcp, project: example-project}\n    argocd: {mode: pull}\n"),
-        ("services: 10.101.0.0/16, meshID: 2}",
-         "services: 10.101.0.0/16, meshID: 2, clustermesh: {member: true}}  # expect[mesh-member]: true}}"),
+        (
+            "    server: https://karmada.example.com:5443\n",
+            "    server: https://karmada.example.com:5443\n    externalServer: https://karmada.hub.example.net\n",
+        ),
+        (
+            "    provider: {type: gcp, project: example-project}\n",
+            "    provider: {type: gcp, project: example-project}\n    argocd: {mode: pull}\n",
+        ),
+        (
+            "services: 10.101.0.0/16, meshID: 2}",
+            "services: 10.101.0.0/16, meshID: 2, clustermesh: {member: true}}  # expect[mesh-member]: true}}",
+        ),
     ),
     "sidecar-endpoint-port": edit(
-        ("defaults:",
-         'observability:\n  thanos: {sidecarEndpoint: "sc.{cluster}.example.net:443"}  '
-         '# expect[sidecar-endpoint-port]: "sc.\ndefaults:'),
+        (
+            "defaults:",
+            'observability:\n  thanos: {sidecarEndpoint: "sc.{cluster}.example.net:443"}  '
+            '# expect[sidecar-endpoint-port]: "sc.\ndefaults:',
+        ),
     ),
     "sidecar-endpoint-port-default": edit(
         ("defaults:", 'observability:\n  thanos: {sidecarEndpoint: "sc.{cluster}.example.net:10901"}\ndefaults:'),
     ),
     "global-service-mesh": BASE.replace(
-        "services: 10.101.0.0/16, meshID: 2}", "services: 10.101.0.0/16, meshID: 2, clustermesh: {member: false}}")
+        "services: 10.101.0.0/16, meshID: 2}", "services: 10.101.0.0/16, meshID: 2, clustermesh: {member: false}}"
+    )
     + "    globalService: true  # expect[global-service-mesh]: true\n",
     "global-service-mesh-members": BASE + "    globalService: true\n",
     "global-service-mesh-none": edit(("defaults:", "network: {mesh: none}\ndefaults:"))
     + "    globalService: true  # expect[global-service-mesh]: true\n",
     "mesh-member-pull-default-out": edit(
-        ("    server: https://karmada.example.com:5443\n",
-         "    server: https://karmada.example.com:5443\n    externalServer: https://karmada.hub.example.net\n"),
-        ("    provider: {type: gcp, project: example-project}\n",
-         "    provider: {type: gcp, project: example-project}\n    argocd: {mode: pull}\n"),
+        (
+            "    server: https://karmada.example.com:5443\n",
+            "    server: https://karmada.example.com:5443\n    externalServer: https://karmada.hub.example.net\n",
+        ),
+        (
+            "    provider: {type: gcp, project: example-project}\n",
+            "    provider: {type: gcp, project: example-project}\n    argocd: {mode: pull}\n",
+        ),
     ),
     "mesh-id-missing": edit(
         (
@@ -200,56 +234,79 @@ CASES = {
         ('    kubernetesVersion: "1.30.2"\n', '    kubernetesVersion: "1.32.1"  # expect[promotion-order]: "1.32.1"\n'),
     ),
     "unknown-cluster-missing": edit(
-        ("weights: {prod-a: 2, prod-b: 1}", "weights: {prod-a: 2, prod-z: 1}  # expect[unknown-cluster]: prod-z"
-         "  # expect[zero-weight]: {prod-a")
+        (
+            "weights: {prod-a: 2, prod-b: 1}",
+            "weights: {prod-a: 2, prod-z: 1}  # expect[unknown-cluster]: prod-z  # expect[zero-weight]: {prod-a",
+        )
     ),
     "unknown-cluster-unselected": edit(
-        ("weights: {prod-a: 2, prod-b: 1}", "weights: {prod-a: 2, stage-a: 1}  # expect[unknown-cluster]: stage-a"
-         "  # expect[zero-weight]: {prod-a")
+        (
+            "weights: {prod-a: 2, prod-b: 1}",
+            "weights: {prod-a: 2, stage-a: 1}  # expect[unknown-cluster]: stage-a  # expect[zero-weight]: {prod-a",
+        )
     ),
     "zero-weight": edit(
-        ("applicationSets:", "  - name: prod-c\n    environment: production\n    region: ap-south-1\n"
-         "    provider: {type: docker}\n    network: {pods: 10.3.0.0/16, services: 10.103.0.0/16, meshID: 4}\n"
-         "applicationSets:"),
+        (
+            "applicationSets:",
+            "  - name: prod-c\n    environment: production\n    region: ap-south-1\n"
+            "    provider: {type: docker}\n    network: {pods: 10.3.0.0/16, services: 10.103.0.0/16, meshID: 4}\n"
+            "applicationSets:",
+        ),
         ("weights: {prod-a: 2, prod-b: 1}", "weights: {prod-a: 2, prod-b: 1}  # expect[zero-weight]: {prod-a"),
     ),
     "zero-weight-not-a-member": edit(
-        ("applicationSets:", "  - name: prod-c\n    environment: production\n    region: ap-south-1\n"
-         "    karmada: {member: false}\n"
-         "    provider: {type: docker}\n    network: {pods: 10.3.0.0/16, services: 10.103.0.0/16, meshID: 4}\n"
-         "applicationSets:"),
+        (
+            "applicationSets:",
+            "  - name: prod-c\n    environment: production\n    region: ap-south-1\n"
+            "    karmada: {member: false}\n"
+            "    provider: {type: docker}\n    network: {pods: 10.3.0.0/16, services: 10.103.0.0/16, meshID: 4}\n"
+            "applicationSets:",
+        ),
     ),
     "override-path": edit(
-        ("resources: [{apiVersion: apps/v1, kind: Deployment, name: orders}]",
-         "resources: [{apiVersion: apps/v1, kind: Deployment, name: orders}, {apiVersion: v1, kind: Service, "
-         "name: orders}]"),
-        ("weights: {prod-a: 2, prod-b: 1}",
-         "weights: {prod-a: 2, prod-b: 1}\n    overrides:\n"
-         "      - clusters: {matchLabels: {name: prod-a}}\n        patches:\n"
-         "          - {op: replace, path: /spec/template/spec/containers/0/image, value: x}  "
-         "# expect[override-path]: /spec/template\n"
-         "          - {op: add, path: /metadata/labels/tier, value: gold}\n"
-         "      - clusters: {matchLabels: {name: prod-a}}\n        kinds: [Service]\n        patches:\n"
-         "          - {op: add, path: /spec/ports/-, value: {port: 81}}\n"
-         "          - {op: replace, path: /spec/replicas, value: 2}  # expect[override-path]: /spec/replicas"),
+        (
+            "resources: [{apiVersion: apps/v1, kind: Deployment, name: orders}]",
+            "resources: [{apiVersion: apps/v1, kind: Deployment, name: orders}, {apiVersion: v1, kind: Service, "
+            "name: orders}]",
+        ),
+        (
+            "weights: {prod-a: 2, prod-b: 1}",
+            "weights: {prod-a: 2, prod-b: 1}\n    overrides:\n"
+            "      - clusters: {matchLabels: {name: prod-a}}\n        patches:\n"
+            "          - {op: replace, path: /spec/template/spec/containers/0/image, value: x}  "
+            "# expect[override-path]: /spec/template\n"
+            "          - {op: add, path: /metadata/labels/tier, value: gold}\n"
+            "      - clusters: {matchLabels: {name: prod-a}}\n        kinds: [Service]\n        patches:\n"
+            "          - {op: add, path: /spec/ports/-, value: {port: 81}}\n"
+            "          - {op: replace, path: /spec/replicas, value: 2}  # expect[override-path]: /spec/replicas",
+        ),
     ),
     "override-path-kinds": edit(
-        ("resources: [{apiVersion: apps/v1, kind: Deployment, name: orders}]",
-         "resources: [{apiVersion: apps/v1, kind: Deployment, name: orders}, {apiVersion: v1, kind: Service, "
-         "name: orders}]"),
-        ("weights: {prod-a: 2, prod-b: 1}",
-         "weights: {prod-a: 2, prod-b: 1}\n    overrides:\n"
-         "      - clusters: {matchLabels: {name: prod-a}}\n"
-         "        kinds: [Deployment, Deploymnet]  # expect[override-kind]: Deploymnet\n        patches:\n"
-         "          - {op: replace, path: /spec/template/spec/containers/0/image, value: x}"),
+        (
+            "resources: [{apiVersion: apps/v1, kind: Deployment, name: orders}]",
+            "resources: [{apiVersion: apps/v1, kind: Deployment, name: orders}, {apiVersion: v1, kind: Service, "
+            "name: orders}]",
+        ),
+        (
+            "weights: {prod-a: 2, prod-b: 1}",
+            "weights: {prod-a: 2, prod-b: 1}\n    overrides:\n"
+            "      - clusters: {matchLabels: {name: prod-a}}\n"
+            "        kinds: [Deployment, Deploymnet]  # expect[override-kind]: Deploymnet\n        patches:\n"
+            "          - {op: replace, path: /spec/template/spec/containers/0/image, value: x}",
+        ),
     ),
     "rolling-sync-pull": edit(
-        ("  - name: stage-a\n", "  - name: stage-a\n    server: https://s.example.com\n    argocd: {mode: pull}\n"
-         "    karmada: {member: false}\n    labels: {tier: standard}\n"),
+        (
+            "  - name: stage-a\n",
+            "  - name: stage-a\n    server: https://s.example.com\n    argocd: {mode: pull}\n"
+            "    karmada: {member: false}\n    labels: {tier: standard}\n",
+        ),
         ("services: 10.102.0.0/16, meshID: 3}", "services: 10.102.0.0/16, meshID: 3, clustermesh: {member: false}}"),
         ("    namespace: web\n", "    namespace: web\n    strategy: RollingSync\n"),
-        ("    clusters: {matchLabels: {tier: standard}}\n    apps",
-         "    clusters: {matchLabels: {tier: standard}}  # expect[rolling-sync-pull]: {matchLabels\n    apps"),
+        (
+            "    clusters: {matchLabels: {tier: standard}}\n    apps",
+            "    clusters: {matchLabels: {tier: standard}}  # expect[rolling-sync-pull]: {matchLabels\n    apps",
+        ),
     ),
     "rolling-sync-push-only": edit(("    namespace: web\n", "    namespace: web\n    strategy: RollingSync\n")),
     "empty-selector": edit(
@@ -298,8 +355,10 @@ CASES = {
     "ca-data-not-for-pull-clusters": edit(
         (CA_LINE, ""),
         ("    server: https://a.example.com\n", "    server: https://a.example.com\n    argocd: {mode: pull}\n"),
-        ("    server: https://karmada.example.com:5443\n",
-         "    server: https://karmada.example.com:5443\n    externalServer: https://karmada.hub.example.net\n"),
+        (
+            "    server: https://karmada.example.com:5443\n",
+            "    server: https://karmada.example.com:5443\n    externalServer: https://karmada.hub.example.net\n",
+        ),
     ),
     "account-mismatch": edit(
         (
@@ -429,8 +488,6 @@ def test_zero_weight_is_one_finding_per_workload(tmp_path):
     path.write_text(json.dumps(data))
     (finding,) = [f for f in pipeline.load_and_lint(path).findings if f.rule == "zero-weight"]
     assert finding.message.endswith(" and 95 more but gives them no weight: Karmada schedules 0 replicas there")
-
-
 
 
 def test_the_runner_stamps_the_rules_id_severity_and_fix():

@@ -29,36 +29,57 @@ def test_generated_lists_have_documented_keys():
     project = table_for({"apiVersion": "argoproj.io/v1alpha1", "kind": "AppProject"}, "hub/x.yaml")
     assert project["spec.destinations"] == ("server", "name", "namespace")
     assert table_for({"cluster": {}}, "cilium/values.yaml") == {"clustermesh.config.clusters": ("name",)}
-    assert "spec.placement.replicaScheduling.weightPreference.staticWeightList" in \
-        GENERATED["policy.karmada.io/v1alpha1 PropagationPolicy"]
+    assert (
+        "spec.placement.replicaScheduling.weightPreference.staticWeightList"
+        in GENERATED["policy.karmada.io/v1alpha1 PropagationPolicy"]
+    )
 
 
 def test_extraction_script_follows_refs_items_and_combinators(tmp_path):
     schema = {
         "properties": {
-            "apiVersion": {"const": "example.io/v1"}, "kind": {"const": "Widget"},
+            "apiVersion": {"const": "example.io/v1"},
+            "kind": {"const": "Widget"},
             "spec": {"$ref": "#/definitions/Spec"},
         },
         "definitions": {
-            "Spec": {"properties": {
-                "parts": {"type": "array", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["id"],
-                          "items": {"$ref": "#/definitions/Part"}},
-                "tags": {"type": "array", "x-kubernetes-list-type": "set", "items": {"type": "string"}},
-                "child": {"allOf": [{"$ref": "#/definitions/Spec"}]},  # recursive: cut at the repetition
-            }},
-            "Part": {"properties": {"ports": {"type": "array", "x-kubernetes-list-type": "map",
-                                              "x-kubernetes-list-map-keys": ["port", "protocol"]}}},
+            "Spec": {
+                "properties": {
+                    "parts": {
+                        "type": "array",
+                        "x-kubernetes-list-type": "map",
+                        "x-kubernetes-list-map-keys": ["id"],
+                        "items": {"$ref": "#/definitions/Part"},
+                    },
+                    "tags": {"type": "array", "x-kubernetes-list-type": "set", "items": {"type": "string"}},
+                    "child": {"allOf": [{"$ref": "#/definitions/Spec"}]},  # recursive: cut at the repetition
+                }
+            },
+            "Part": {
+                "properties": {
+                    "ports": {
+                        "type": "array",
+                        "x-kubernetes-list-type": "map",
+                        "x-kubernetes-list-map-keys": ["port", "protocol"],
+                    }
+                }
+            },
         },
     }
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "widget_v1.json").write_text(json.dumps(schema))
     (tmp_path / "in" / "nokind.json").write_text(json.dumps({"properties": {}}))
     out = tmp_path / "keys.json"
-    done = subprocess.run([sys.executable, str(ROOT / "tools" / "list_map_keys.py"), str(tmp_path / "in"),
-                           "--out", str(out)], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "list_map_keys.py"), str(tmp_path / "in"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
-    assert json.loads(out.read_text()) == {"example.io/v1 Widget": {"spec.parts": ["id"],
-                                                                    "spec.parts[].ports": ["port", "protocol"]}}
+    assert json.loads(out.read_text()) == {
+        "example.io/v1 Widget": {"spec.parts": ["id"], "spec.parts[].ports": ["port", "protocol"]}
+    }
 
 
 def test_sequence_alignment_inserts_one_entry():
@@ -74,7 +95,9 @@ def test_same_length_replacement_is_compared_in_place():
 def test_keyed_alignment_and_fallback_on_repeated_keys():
     old, new = [{"name": "a", "v": 1}, {"name": "b"}], [{"name": "b"}, {"name": "a", "v": 2}]
     assert list(align(old, new, ("name",), ABSENT)) == [  # in the new order; equal pairs are skipped later
-        (Key(("name",), ("b",)), old[1], new[0]), (Key(("name",), ("a",)), old[0], new[1])]
+        (Key(("name",), ("b",)), old[1], new[0]),
+        (Key(("name",), ("a",)), old[0], new[1]),
+    ]
     repeated = [{"name": "a"}, {"name": "a"}]
     assert list(align(repeated, [{"name": "a"}], ("name",), ABSENT)) == [(1, {"name": "a"}, ABSENT)]
     assert str(Key(("server", "name"), ("https://x", None))) == '[server="https://x"]'

@@ -17,8 +17,17 @@ def test_positions_of_values_and_keys():
 
 def test_yaml_12_core_scalars():
     doc, _ = load_text("a: 0o17\nb: 1e3\nc: on\nd: ~\ne: .inf\nf: '1'\ng: 1.30\nh: 2024-01-01\ni: -7\n", "f")
-    assert doc.data == {"a": 15, "b": 1000.0, "c": "on", "d": None, "e": math.inf, "f": "1", "g": 1.3,
-                        "h": "2024-01-01", "i": -7}
+    assert doc.data == {
+        "a": 15,
+        "b": 1000.0,
+        "c": "on",
+        "d": None,
+        "e": math.inf,
+        "f": "1",
+        "g": 1.3,
+        "h": "2024-01-01",
+        "i": -7,
+    }
 
 
 BAD = {
@@ -36,8 +45,12 @@ BAD = {
     "recursive alias": (b"a: &a [*a]\n", 1, 4, "recursive"),
     "deep nesting": (b"a: " + b"[" * 5000 + b"]" * 5000 + b"\n", 1, 68, "deeper than"),
     "huge integer": (b"a: " + b"9" * 5000 + b"\n", 1, 4, "digit number"),
-    "unclosed flow": (b"a: [1, 2\n", 2, 1, "expected ',' or ']', but got '<stream end>' (while parsing a flow "
-                                           "sequence at line 1)"),
+    "unclosed flow": (
+        b"a: [1, 2\n",
+        2,
+        1,
+        "expected ',' or ']', but got '<stream end>' (while parsing a flow sequence at line 1)",
+    ),
     "complex key": (b"? [a]\n: 1\n", 1, 3, "plain scalar"),
 }
 

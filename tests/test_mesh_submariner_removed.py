@@ -76,7 +76,7 @@ def test_submariner_is_a_schema_error_on_the_value_with_a_migration_hint(tmp_pat
     # line 7 is "  mesh: submariner"; the value starts after "  mesh: " (8 characters)
     assert (finding["rule"], finding["line"], finding["column"]) == ("schema", 7, 9)
     assert finding["path"] == "network.mesh"
-    assert finding["message"] == "mesh: 'submariner' is no longer supported; allowed: \"cilium\", \"none\""
+    assert finding["message"] == 'mesh: \'submariner\' is no longer supported; allowed: "cilium", "none"'
     assert "set mesh: none and install Submariner with subctl" in finding["hint"]
     assert "docs/controllers/submariner.md" in finding["hint"]
 
@@ -85,7 +85,7 @@ def test_a_misspelt_mesh_keeps_the_plain_enum_message(tmp_path):
     code, report = lint_json(tmp_path, fleet_text("cillium"))
     assert code == 1
     (finding,) = report["findings"]
-    assert finding["message"] == "mesh: 'cillium' is not one of \"cilium\", \"none\""
+    assert finding["message"] == 'mesh: \'cillium\' is not one of "cilium", "none"'
 
 
 def test_mesh_none_renders_no_mesh_and_validates_strictly(tmp_path):
@@ -104,7 +104,9 @@ def test_mesh_cilium_marks_exactly_the_clustermesh_peers(tmp_path):
     readme = (out / "README.md").read_text()
     # push-mode vSphere clusters are members by default; a docker cluster is not (model.default_mesh_member)
     assert [line.strip() for line in readme.splitlines() if line.endswith(" mesh")] == [
-        "class c_vs_a mesh", "class c_vs_b mesh"]
+        "class c_vs_a mesh",
+        "class c_vs_b mesh",
+    ]
     assert "Blue border: member of the cilium mesh." in readme
     # the README marks those whose Cilium values carry a clustermesh block, and no others
     assert "clustermesh" in (out / "clusters/vs-a/cilium/values.yaml").read_text()

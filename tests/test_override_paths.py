@@ -6,18 +6,21 @@ import pytest
 from fleetgen.upstream.pointer import kind_schema, missing_at, tokens
 
 
-@pytest.mark.parametrize(("api_version", "kind", "pointer", "missing"), [
-    ("v1", "Service", "/spec/template/spec/containers/0/image", "/spec/template"),
-    ("v1", "Service", "/spec/replicas", "/spec/replicas"),
-    ("v1", "Service", "/spec/ports/0/port", None),
-    ("v1", "Service", "/spec/ports/-", None),
-    ("v1", "Service", "/spec/ports/http", "/spec/ports/http"),  # an array takes an index or -
-    ("v1", "Service", "/spec/type/x", "/spec/type/x"),  # a string has no members
-    ("v1", "Service", "/metadata/annotations/example.com~1team", None),  # a map takes any key
-    ("apps/v1", "Deployment", "/spec/template/spec/containers/0/resources/limits/memory", None),
-    ("apps/v1", "Deployment", "/spec/ports", "/spec/ports"),
-    ("apps/v1", "Deployment", "/spec/template/spec/containers/0/imag", "/spec/template/spec/containers/0/imag"),
-])
+@pytest.mark.parametrize(
+    ("api_version", "kind", "pointer", "missing"),
+    [
+        ("v1", "Service", "/spec/template/spec/containers/0/image", "/spec/template"),
+        ("v1", "Service", "/spec/replicas", "/spec/replicas"),
+        ("v1", "Service", "/spec/ports/0/port", None),
+        ("v1", "Service", "/spec/ports/-", None),
+        ("v1", "Service", "/spec/ports/http", "/spec/ports/http"),  # an array takes an index or -
+        ("v1", "Service", "/spec/type/x", "/spec/type/x"),  # a string has no members
+        ("v1", "Service", "/metadata/annotations/example.com~1team", None),  # a map takes any key
+        ("apps/v1", "Deployment", "/spec/template/spec/containers/0/resources/limits/memory", None),
+        ("apps/v1", "Deployment", "/spec/ports", "/spec/ports"),
+        ("apps/v1", "Deployment", "/spec/template/spec/containers/0/imag", "/spec/template/spec/containers/0/imag"),
+    ],
+)
 def test_missing_prefix(api_version, kind, pointer, missing):
     assert missing_at(kind_schema(api_version, kind), pointer) == missing
 

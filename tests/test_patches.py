@@ -55,19 +55,22 @@ def test_patched_documents_are_rendered_exactly(tmp_path):
         "    app.kubernetes.io/component: query\n"
         "spec:\n"
         "  replicas: 3\n"
-        "  selector:\n")
+        "  selector:\n"
+    )
     prometheus = "rendered/clusters/{}/monitoring/prometheus.yaml"
     # An added key goes last in its mapping (RFC 6902 add on an object member; the emitter keeps insertion order).
-    tail = ("    grpcServerTlsConfig:\n"
-            "      certFile: /etc/prometheus/secrets/thanos-grpc-server-tls/tls.crt\n"
-            "      keyFile: /etc/prometheus/secrets/thanos-grpc-server-tls/tls.key\n"
-            "      caFile: /etc/prometheus/secrets/thanos-grpc-server-tls/ca.crt\n"
-            "  retention: 30d\n"
-            "---\n"
-            "apiVersion: v1\n"
-            "kind: Service\n"
-            "metadata:\n"
-            "  name: thanos-sidecar\n")
+    tail = (
+        "    grpcServerTlsConfig:\n"
+        "      certFile: /etc/prometheus/secrets/thanos-grpc-server-tls/tls.crt\n"
+        "      keyFile: /etc/prometheus/secrets/thanos-grpc-server-tls/tls.key\n"
+        "      caFile: /etc/prometheus/secrets/thanos-grpc-server-tls/ca.crt\n"
+        "  retention: 30d\n"
+        "---\n"
+        "apiVersion: v1\n"
+        "kind: Service\n"
+        "metadata:\n"
+        "  name: thanos-sidecar\n"
+    )
     for cluster in ("prod-a", "prod-b"):
         assert tail in (tmp_path / prometheus.format(cluster)).read_text()
     assert "retention" not in (tmp_path / prometheus.format("stage-a")).read_text()  # staging is not selected
@@ -78,18 +81,23 @@ def test_patched_documents_are_rendered_exactly(tmp_path):
 
 
 def test_patches_apply_in_fleet_order(tmp_path):
-    ordered = PATCHES + """\
+    ordered = (
+        PATCHES
+        + """\
   - target: {kind: Deployment, name: thanos-querier}
     operations:
       - {op: test, path: /spec/replicas, value: 3}
       - {op: copy, from: /spec/replicas, path: /spec/revisionHistoryLimit}
 """
+    )
     assert render(tmp_path, BASE + ordered).exit_code == 0
     querier = (tmp_path / "rendered/hub/observability/thanos-querier.yaml").read_text()
     assert "  replicas: 3\n" in querier and querier.count("revisionHistoryLimit: 3\n") == 1
 
 
-FAILING = BASE + """\
+FAILING = (
+    BASE
+    + """\
 patches:
   - target: {kind: Deployment, name: thanos-querir}  # expect[patch-target]: {kind
     operations:
@@ -108,6 +116,7 @@ patches:
       - {op: add, path: /spec/retention, value: 30d}
       - {op: remove, path: /spec/storage}  # expect[patch-failed]: {op: remove
 """
+)
 
 
 def test_failing_patches_are_positioned_findings(tmp_path):
@@ -123,39 +132,53 @@ def test_failing_patches_are_positioned_findings(tmp_path):
     assert [f["message"] for f in findings if f["path"] == "patches[3].operations[1]"] == [
         f"remove /spec/storage cannot be applied to Prometheus/fleet in clusters/{c}/monitoring/prometheus.yaml "
         "(document 3): can't remove a non-existent object 'storage'; the patch is not applied to it"
-        for c in ("prod-a", "prod-b", "stage-a")]
+        for c in ("prod-a", "prod-b", "stage-a")
+    ]
     test_failed = next(f for f in findings if f["path"] == "patches[2].operations[0]")
-    assert test_failed["message"] == ("test /spec/replicas cannot be applied to Deployment/thanos-querier in "
-                                      "hub/observability/thanos-querier.yaml (document 0): test failed: the value "
-                                      "there is 2, not 5; the patch is not applied to it")
+    assert test_failed["message"] == (
+        "test /spec/replicas cannot be applied to Deployment/thanos-querier in "
+        "hub/observability/thanos-querier.yaml (document 0): test failed: the value "
+        "there is 2, not 5; the patch is not applied to it"
+    )
     unmatched = next(f for f in findings if f["path"] == "patches[1].target")
     assert unmatched["message"] == "no rendered document is a Prometheus named fleet in the selected clusters' files"
 
 
 def test_a_suppressed_patch_finding_is_not_reported(tmp_path):
-    text = BASE + """\
+    text = (
+        BASE
+        + """\
 patches:
   - target: {kind: Deployment, name: thanos-querir}  # fleetgen: ignore[patch-target]
     operations:
       - {op: remove, path: /spec/replicas}
 """
+    )
     assert render(tmp_path, text).exit_code == 0
 
 
 def test_patched_documents_are_validated_upstream(tmp_path):
-    text = BASE + """\
+    text = (
+        BASE
+        + """\
 patches:
   - target: {kind: Deployment, name: thanos-querier}
     operations:
       - {op: add, path: /spec/replicaCount, value: 3}
 """
+    )
     assert render(tmp_path, text).exit_code == 0
     validated = run("validate-rendered", str(tmp_path / "rendered"), "--format", "json")
     assert validated.exit_code == 1
     [finding] = json.loads(validated.stdout)["findings"]
     # At the object holding the unknown key: spec's mapping starts on line 11, below the header line.
     assert (finding["rule"], finding["file"], finding["line"], finding["column"], finding["path"]) == (
-        "upstream-schema", f"{tmp_path}/rendered/hub/observability/thanos-querier.yaml", 11, 3, "[0].spec")
+        "upstream-schema",
+        f"{tmp_path}/rendered/hub/observability/thanos-querier.yaml",
+        11,
+        3,
+        "[0].spec",
+    )
     assert "'replicaCount' was unexpected" in finding["message"]
     checked = run("check", str(tmp_path / "fleet.yaml"), "--schemas", "--format", "json")
     assert checked.exit_code == 1
@@ -164,32 +187,40 @@ patches:
 
 def test_the_final_secret_scan_sees_patched_bytes():
     # Built without lint (which would refuse the value in fleet.yaml first): the scan runs on the patched output.
-    fleet = fleet_from_text(BASE + """\
-patches:
-  - target: {kind: Deployment, name: thanos-querier}
-    operations:
-      - {op: add, path: /metadata/annotations, value: {note: AKIAIOSFODNN7EXAMPLE}}
-""")
-    produced = produce(fleet)
-    assert [(path, kind) for path, _, kind, _ in produced.leaks] == [
-        ("hub/observability/thanos-querier.yaml", "AWS access key")]
-
-
-def test_lint_refuses_a_credential_in_a_patch(tmp_path):
-    text = BASE + """\
+    fleet = fleet_from_text(
+        BASE
+        + """\
 patches:
   - target: {kind: Deployment, name: thanos-querier}
     operations:
       - {op: add, path: /metadata/annotations, value: {note: AKIAIOSFODNN7EXAMPLE}}
 """
+    )
+    produced = produce(fleet)
+    assert [(path, kind) for path, _, kind, _ in produced.leaks] == [
+        ("hub/observability/thanos-querier.yaml", "AWS access key")
+    ]
+
+
+def test_lint_refuses_a_credential_in_a_patch(tmp_path):
+    text = (
+        BASE
+        + """\
+patches:
+  - target: {kind: Deployment, name: thanos-querier}
+    operations:
+      - {op: add, path: /metadata/annotations, value: {note: AKIAIOSFODNN7EXAMPLE}}
+"""
+    )
     result = render(tmp_path, text)
     assert result.exit_code == 1 and "secret-material" in result.stdout + result.stderr
     assert not (tmp_path / "rendered").exists()
 
 
 def test_parallel_render_reports_and_patches_like_the_serial_one():
-    fleet = fleet_from_text(FAILING.replace("  - target: {kind: Prometheus, name: fleet}\n", PATCHES.split("\n")[1]
-                                            + "\n", 1))
+    fleet = fleet_from_text(
+        FAILING.replace("  - target: {kind: Prometheus, name: fleet}\n", PATCHES.split("\n")[1] + "\n", 1)
+    )
     serial, parallel = produce(fleet, parallel=False), produce(fleet, parallel=True)
     assert serial.files == parallel.files
     assert Counter(serial.patch_issues) == Counter(parallel.patch_issues)
@@ -200,21 +231,26 @@ def test_diff_shows_the_effect_of_a_patch(tmp_path):
     repo = history(tmp_path / "repo", BASE, BASE + PATCHES)
     result = run("diff", str(repo / "fleet.yaml"), "--base", "HEAD~1")
     assert result.exit_code == 0, result.stderr
-    assert ("    ~ apps/Deployment monitoring/thanos-querier  (hub/observability/thanos-querier.yaml)\n"
-            "        ~ spec.replicas: 2 → 3\n") in result.stdout
+    assert (
+        "    ~ apps/Deployment monitoring/thanos-querier  (hub/observability/thanos-querier.yaml)\n"
+        "        ~ spec.replicas: 2 → 3\n"
+    ) in result.stdout
     assert '+ spec.retention: "30d"' in result.stdout
 
 
 def test_a_patch_changes_documents_never_paths():
     # Renaming the object (even to a path-like value) leaves every file where it was: paths never come from
     # the patched documents.
-    fleet = fleet_from_text(BASE + """\
+    fleet = fleet_from_text(
+        BASE
+        + """\
 patches:
   - target: {kind: Deployment, name: thanos-querier}
     operations:
       - {op: replace, path: /metadata/name, value: ../../etc/passwd}
       - {op: replace, path: /metadata/namespace, value: ../../../tmp}
-""")
+"""
+    )
     plain, patched = produce(fleet_from_text(BASE)), produce(fleet)
     assert plain.files.keys() == patched.files.keys()
     changed = [p for p in plain.files if plain.files[p] != patched.files[p]]

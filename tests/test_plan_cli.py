@@ -15,7 +15,8 @@ EXAMPLE = ROOT / "fleet.yaml"
 EVEN_UID = "4858ca61-3ff8-4095-8267-f3d059d8074c"
 ODD_UID = "d43fdeeb-d750-4e2b-bee3-64eb94534f4c"
 
-TIES = """\
+TIES = (
+    """\
 apiVersion: fleetgen/v1alpha1
 kind: Fleet
 name: ties
@@ -31,12 +32,17 @@ defaults:
   labels: {tier: standard}
   provider: {type: docker}
 clusters:
-""" + "".join(f"""\
+"""
+    + "".join(
+        f"""\
   - name: {name}
     region: r{i}
     server: https://{name}.example.com
     network: {{pods: 10.{i}.0.0/16, services: 10.10{i}.0.0/16, meshID: {i + 1}}}
-""" for i, name in enumerate("abc")) + """\
+"""
+        for i, name in enumerate("abc")
+    )
+    + """\
 workloads:
   - name: web
     namespace: web
@@ -46,6 +52,7 @@ workloads:
     replicas: 7
     weights: {a: 1, b: 1, c: 1}
 """
+)
 
 
 def run(*args: str):
@@ -68,8 +75,9 @@ def ties(tmp_path) -> Path:
 def test_json_is_the_contract_shape():
     plan = plan_json(str(EXAMPLE))
     assert list(plan) == ["applications", "placements", "uncertain", "pending", "upgrades"]
-    assert all(list(a) == ["applicationSet", "name", "cluster", "server", "path", "namespace"]
-               for a in plan["applications"])
+    assert all(
+        list(a) == ["applicationSet", "name", "cluster", "server", "path", "namespace"] for a in plan["applications"]
+    )
     split = {"prod-ap-south-1": 10, "prod-eu-west-1": 20, "prod-us-east-1": 30}  # 60 over 1:2:3
     assert plan["placements"]["order-service"] == split
     assert plan["pending"] == ["dev-local", "gpu-inference-us-central1"]
@@ -88,8 +96,7 @@ def test_empty_uid_breaks_ties_ascending_and_reports_uncertainty(ties):
     assert plan["uncertain"]["web"] == {"a": [2, 3], "c": [2, 3]}
 
 
-@pytest.mark.parametrize(("uid", "split"), [(EVEN_UID, {"a": 3, "b": 2, "c": 2}),
-                                            (ODD_UID, {"a": 2, "b": 2, "c": 3})])
+@pytest.mark.parametrize(("uid", "split"), [(EVEN_UID, {"a": 3, "b": 2, "c": 2}), (ODD_UID, {"a": 2, "b": 2, "c": 3})])
 def test_uid_resolves_the_tie(ties, uid, split):
     plan = plan_json(str(ties), "--uid", f"web={uid}")
     assert plan["placements"]["web"] == split and plan["uncertain"] == {}
@@ -102,8 +109,7 @@ def test_current_versions_come_from_the_rendered_lock(tmp_path):
     assert plan_json(str(fleet))["upgrades"] == []
     fleet.write_text(TIES.replace('kubernetesVersion: "1.30"', 'kubernetesVersion: "1.31"'))
     waves = plan_json(str(fleet))["upgrades"]  # production: one region per wave
-    assert waves == [{"wave": n, "clusters": [name], "from": "1.30", "to": "1.31"}
-                     for n, name in enumerate("abc", 1)]
+    assert waves == [{"wave": n, "clusters": [name], "from": "1.30", "to": "1.31"} for n, name in enumerate("abc", 1)]
 
 
 def test_text_and_markdown_views(ties):
@@ -114,8 +120,9 @@ def test_text_and_markdown_views(ties):
     assert "| web | a | 3 | 2–3 |" in markdown and markdown.startswith("## fleetgen plan")
 
 
-@pytest.mark.parametrize("args", [["--fail", "nope"], ["--uid", "web"], ["--uid", "=x"], ["--uid", "nope=x"],
-                                  ["--format", "xml"]])
+@pytest.mark.parametrize(
+    "args", [["--fail", "nope"], ["--uid", "web"], ["--uid", "=x"], ["--uid", "nope=x"], ["--format", "xml"]]
+)
 def test_bad_options_exit_two(ties, args):
     result = CliRunner().invoke(cli, ["plan", str(ties), *args])
     assert result.exit_code == 2, result.output

@@ -22,8 +22,11 @@ import yaml
 from click.testing import CliRunner
 from fleetgen.main import cli
 
-pytest.importorskip("pre_commit", reason="pre-commit is not installed (pip install -e '.[test]'): "
-                                         "the hooks can only be tested with the real pre-commit try-repo")
+pytest.importorskip(
+    "pre_commit",
+    reason="pre-commit is not installed (pip install -e '.[test]'): "
+    "the hooks can only be tested with the real pre-commit try-repo",
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 FLEET = (ROOT / "tests" / "fleets" / "base.yaml").read_text()
@@ -46,8 +49,16 @@ def init_repo(path: Path) -> Path:
 @pytest.fixture(scope="module")
 def hooks_repo(tmp_path_factory) -> Path:
     """A one-commit git repository holding this project's working tree (the hooks as they are now)."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                            check=True, capture_output=True).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     snapshot = init_repo(tmp_path_factory.mktemp("hooks") / "fleetgen")
     for rel in filter(None, listed):
         if (ROOT / rel).is_file() and not rel.startswith("rendered/"):
@@ -72,8 +83,14 @@ def gitops(tmp_path) -> Path:
 def try_repo(hooks_repo: Path, gitops: Path, tmp_path: Path) -> tuple[int, dict[str, str], str]:
     """Run every hook of ``hooks_repo`` on all files of ``gitops``; (exit code, {hook name: result}, output)."""
     env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), "NO_COLOR": "1"}
-    done = subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(hooks_repo), "--all-files",
-                           "--color", "never"], cwd=gitops, env=env, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "try-repo", str(hooks_repo), "--all-files", "--color", "never"],
+        cwd=gitops,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     output = done.stdout + done.stderr
     return done.returncode, dict(RESULT.findall(output)), output
 

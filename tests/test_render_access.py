@@ -129,8 +129,11 @@ def test_role_bindings_point_at_the_deploy_role_in_their_namespace(example_fleet
     bindings = of_kind(docs, "RoleBinding")
     assert bindings
     for binding in bindings:
-        assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
-                                      "name": access.DEPLOY_ROLE}
+        assert binding["roleRef"] == {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "Role",
+            "name": access.DEPLOY_ROLE,
+        }
 
 
 @pytest.mark.parametrize("create_namespace", [False, True])
@@ -154,9 +157,13 @@ def test_monitoring_cluster_objects_are_precreated_and_kept_by_name(example_flee
     assert monitoring and all(d in docs for d in monitoring)
     [role] = own(of_kind(docs, "ClusterRole"))
     for doc in monitoring:
-        rule = next(r for r in role["rules"] if r.get("resourceNames") == [doc["metadata"]["name"]]
-                    and r["resources"] == [{"ClusterRole": "clusterroles",
-                                            "ClusterRoleBinding": "clusterrolebindings"}[doc["kind"]]])
+        rule = next(
+            r
+            for r in role["rules"]
+            if r.get("resourceNames") == [doc["metadata"]["name"]]
+            and r["resources"]
+            == [{"ClusterRole": "clusterroles", "ClusterRoleBinding": "clusterrolebindings"}[doc["kind"]]]
+        )
         assert rule["verbs"] == ["update", "patch", "delete"]
     assert argocd.spoke_cluster_scoped(example_fleet, cluster) == monitoring
 
@@ -170,8 +177,11 @@ def test_extra_resources_extend_only_their_sets_namespace():
     text = FLEET.replace("CREATE", "false").replace("    namespace: web\n", "    namespace: web\n" + extra)
     fleet = fleet_from_text(text)
     roles = {r["metadata"]["namespace"]: r for r in of_kind(docs_for(fleet, "a"), "Role")}
-    cert = {"apiGroups": ["cert-manager.io"], "resources": ["certificates"],
-            "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"]}
+    cert = {
+        "apiGroups": ["cert-manager.io"],
+        "resources": ["certificates"],
+        "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"],
+    }
     assert cert in roles["web"]["rules"]
     assert cert not in roles["api"]["rules"]
 
@@ -182,6 +192,7 @@ def test_extra_resources_cannot_be_wildcards_or_subresources(resource):
     from fleetgen.schema import validate
 
     text = FLEET.replace("CREATE", "false").replace(
-        "    namespace: web\n", f"    namespace: web\n    extraResources: [{{group: '', resource: '{resource}'}}]\n")
+        "    namespace: web\n", f"    namespace: web\n    extraResources: [{{group: '', resource: '{resource}'}}]\n"
+    )
     doc, _ = load_text(text, "fleet.yaml")
     assert [e.rule for e in validate(doc)] == ["schema"]

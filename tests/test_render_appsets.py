@@ -99,28 +99,50 @@ def generated(fleet, appset: dict[str, Any]) -> list[dict[str, Any]]:
 
 def steps_of(appset: dict[str, Any], apps: list[dict[str, Any]]) -> list[list[str]]:
     """progressive_sync.go buildAppDependencyList: every matchExpression must hold on the Application's labels."""
+
     def selected(step, labels):
         return all(e["operator"] == "In" and labels.get(e["key"]) in e["values"] for e in step["matchExpressions"])
-    return [sorted(a["metadata"]["name"] for a in apps if selected(step, a["metadata"].get("labels", {})))
-            for step in appset["spec"]["strategy"]["rollingSync"]["steps"]]
+
+    return [
+        sorted(a["metadata"]["name"] for a in apps if selected(step, a["metadata"].get("labels", {})))
+        for step in appset["spec"]["strategy"]["rollingSync"]["steps"]
+    ]
 
 
 def test_rolling_sync_steps_follow_promotion_order_then_one_production_region_at_a_time(teams):
     appset = doc_of(teams, "web")[0]
-    assert appset["spec"]["strategy"] == {"type": "RollingSync", "rollingSync": {"steps": [
-        {"matchExpressions": [{"key": "fleetgen.io/environment", "operator": "In", "values": ["development"]}]},
-        {"matchExpressions": [{"key": "fleetgen.io/environment", "operator": "In", "values": ["staging"]}]},
-        {"matchExpressions": [{"key": "fleetgen.io/environment", "operator": "In", "values": ["production"]},
-                              {"key": "fleetgen.io/region", "operator": "In", "values": ["eu-west-1"]}]},
-        {"matchExpressions": [{"key": "fleetgen.io/environment", "operator": "In", "values": ["production"]},
-                              {"key": "fleetgen.io/region", "operator": "In", "values": ["us-east-1"]}]},
-    ]}}
+    assert appset["spec"]["strategy"] == {
+        "type": "RollingSync",
+        "rollingSync": {
+            "steps": [
+                {"matchExpressions": [{"key": "fleetgen.io/environment", "operator": "In", "values": ["development"]}]},
+                {"matchExpressions": [{"key": "fleetgen.io/environment", "operator": "In", "values": ["staging"]}]},
+                {
+                    "matchExpressions": [
+                        {"key": "fleetgen.io/environment", "operator": "In", "values": ["production"]},
+                        {"key": "fleetgen.io/region", "operator": "In", "values": ["eu-west-1"]},
+                    ]
+                },
+                {
+                    "matchExpressions": [
+                        {"key": "fleetgen.io/environment", "operator": "In", "values": ["production"]},
+                        {"key": "fleetgen.io/region", "operator": "In", "values": ["us-east-1"]},
+                    ]
+                },
+            ]
+        },
+    }
     assert appset["spec"]["template"]["metadata"]["labels"] == {
         "fleetgen.io/environment": '{{index .metadata.labels "environment"}}',
-        "fleetgen.io/region": '{{index .metadata.labels "region"}}'}
+        "fleetgen.io/region": '{{index .metadata.labels "region"}}',
+    }
     # each generated Application lands in exactly one step, in rollout order
     assert steps_of(appset, generated(teams, appset)) == [
-        ["dev-a-web"], ["stage-a-web"], ["prod-eu-web"], ["prod-us1-web", "prod-us2-web"]]
+        ["dev-a-web"],
+        ["stage-a-web"],
+        ["prod-eu-web"],
+        ["prod-us1-web", "prod-us2-web"],
+    ]
 
 
 def test_template_carries_sync_options_retry_ignore_differences_and_helm_escaped(teams):
@@ -155,10 +177,16 @@ def test_pull_mode_applications_get_the_same_fields_unescaped(teams):
     (pulled,) = [d for d in doc_of(teams, "web") if d["kind"] == "Application"]
     assert pulled["metadata"]["name"] == "edge-p-web"
     assert pulled["spec"]["source"]["helm"]["valuesObject"] == {
-        "image": {"tag": "1.2"}, "{{ evil }}": "x{{ .name }}y", "replicas": 2}
+        "image": {"tag": "1.2"},
+        "{{ evil }}": "x{{ .name }}y",
+        "replicas": 2,
+    }
     assert pulled["spec"]["source"]["helm"]["valueFiles"] == ["values/edge-p.yaml"]
-    assert pulled["spec"]["ignoreDifferences"][1] == {"kind": "ConfigMap", "name": "cfg-{{x}}",
-                                                      "jqPathExpressions": [".data.stamp"]}
+    assert pulled["spec"]["ignoreDifferences"][1] == {
+        "kind": "ConfigMap",
+        "name": "cfg-{{x}}",
+        "jqPathExpressions": [".data.stamp"],
+    }
     assert pulled["spec"]["syncPolicy"]["retry"]["limit"] == 5
 
 
@@ -167,7 +195,8 @@ def test_matrix_elements_carry_each_apps_helm_block_for_the_template_patch(teams
     elements = appset["spec"]["generators"][0]["matrix"]["generators"][1]["list"]["elements"]
     assert [e["helm"] for e in elements] == [{"valuesObject": {"mode": '{{"{{"}} blue }}'}}, {}]
     assert appset["spec"]["templatePatch"] == (
-        '{{- if .helm }}\nspec:\n  source:\n    helm: {{ toJson .helm }}\n{{- else }}\n{}\n{{- end }}\n')
+        "{{- if .helm }}\nspec:\n  source:\n    helm: {{ toJson .helm }}\n{{- else }}\n{}\n{{- end }}\n"
+    )
     assert "strategy" not in appset["spec"] and "labels" not in appset["spec"]["template"]["metadata"]
 
 
@@ -182,19 +211,27 @@ def test_plan_shows_the_rolling_sync_steps(tmp_path):
     fleet.write_text(HEADER)
     result = CliRunner().invoke(cli, ["plan", str(fleet), "--format", "json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["rollouts"] == {"web": [
-        {"step": 0, "environment": None, "region": None, "applications": ["edge-p-web"]},
-        {"step": 1, "environment": "development", "region": None, "applications": ["dev-a-web"]},
-        {"step": 2, "environment": "staging", "region": None, "applications": ["stage-a-web"]},
-        {"step": 3, "environment": "production", "region": "eu-west-1", "applications": ["prod-eu-web"]},
-        {"step": 4, "environment": "production", "region": "us-east-1",
-         "applications": ["prod-us1-web", "prod-us2-web"]},
-    ]}
+    assert json.loads(result.output)["rollouts"] == {
+        "web": [
+            {"step": 0, "environment": None, "region": None, "applications": ["edge-p-web"]},
+            {"step": 1, "environment": "development", "region": None, "applications": ["dev-a-web"]},
+            {"step": 2, "environment": "staging", "region": None, "applications": ["stage-a-web"]},
+            {"step": 3, "environment": "production", "region": "eu-west-1", "applications": ["prod-eu-web"]},
+            {
+                "step": 4,
+                "environment": "production",
+                "region": "us-east-1",
+                "applications": ["prod-us1-web", "prod-us2-web"],
+            },
+        ]
+    }
     text = CliRunner().invoke(cli, ["plan", str(fleet)]).output
-    assert ("RollingSync web\n  step 0 (pull mode, syncs on its own): edge-p-web\n"
-            "  step 1 (development): dev-a-web\n  step 2 (staging): stage-a-web\n"
-            "  step 3 (production/eu-west-1): prod-eu-web\n"
-            "  step 4 (production/us-east-1): prod-us1-web, prod-us2-web\n") in text
+    assert (
+        "RollingSync web\n  step 0 (pull mode, syncs on its own): edge-p-web\n"
+        "  step 1 (development): dev-a-web\n  step 2 (staging): stage-a-web\n"
+        "  step 3 (production/eu-west-1): prod-eu-web\n"
+        "  step 4 (production/us-east-1): prod-us1-web, prod-us2-web\n"
+    ) in text
 
 
 def test_rendered_readme_names_the_progressive_sync_flag(teams):
@@ -202,13 +239,17 @@ def test_rendered_readme_names_the_progressive_sync_flag(teams):
 
     (readme,) = [f for f in index.render(teams) if f.path == "README.md"]
     text = readme.text
-    assert ("5. `strategy: RollingSync` (`web`) needs the ApplicationSet controller's `--enable-progressive-syncs` "
-            "(or `applicationsetcontroller.enable.progressive.syncs: \"true\"` in `argocd-cmd-params-cm`)") in text
+    assert (
+        "5. `strategy: RollingSync` (`web`) needs the ApplicationSet controller's `--enable-progressive-syncs` "
+        '(or `applicationsetcontroller.enable.progressive.syncs: "true"` in `argocd-cmd-params-cm`)'
+    ) in text
 
 
 # ---------------------------------------------------------------- multiple sources (helm.valuesRepo)
 
-SOURCES = HEADER.split("applicationSets:")[0] + """\
+SOURCES = (
+    HEADER.split("applicationSets:")[0]
+    + """\
 applicationSets:
   - name: chart
     clusters: {matchExpressions: [{key: name, operator: In, values: [stage-a, edge-p]}]}
@@ -229,6 +270,7 @@ applicationSets:
         helm: {valuesRepo: {repoURL: "https://git.example.com/values", revision: v3, valueFiles: [api.yaml]}}
       - {name: db, path: charts/db}
 """
+)
 
 
 @pytest.fixture(scope="module")
@@ -240,8 +282,12 @@ def test_values_repo_makes_a_second_source_with_ref(sources):
     template = doc_of(sources, "chart")[0]["spec"]["template"]
     assert "source" not in template["spec"]
     assert template["spec"]["sources"] == [
-        {"repoURL": "https://git.example.com/charts", "targetRevision": "main", "path": "charts/web",
-         "helm": {"valueFiles": ["values.yaml", "$values/{{.name}}/web.yaml"]}},
+        {
+            "repoURL": "https://git.example.com/charts",
+            "targetRevision": "main",
+            "path": "charts/web",
+            "helm": {"valueFiles": ["values.yaml", "$values/{{.name}}/web.yaml"]},
+        },
         {"repoURL": "https://git.example.com/values", "targetRevision": "main", "ref": "values"},
     ]
     (app,) = [a for a in generated(sources, doc_of(sources, "chart")[0]) if a["metadata"]["name"] == "stage-a-web"]
@@ -251,8 +297,12 @@ def test_values_repo_makes_a_second_source_with_ref(sources):
 def test_pull_mode_application_gets_the_same_sources(sources):
     (pulled,) = [d for d in doc_of(sources, "chart") if d["kind"] == "Application"]
     assert pulled["spec"]["sources"] == [
-        {"repoURL": "https://git.example.com/charts", "targetRevision": "main", "path": "charts/web",
-         "helm": {"valueFiles": ["values.yaml", "$values/edge-p/web.yaml"]}},
+        {
+            "repoURL": "https://git.example.com/charts",
+            "targetRevision": "main",
+            "path": "charts/web",
+            "helm": {"valueFiles": ["values.yaml", "$values/edge-p/web.yaml"]},
+        },
         {"repoURL": "https://git.example.com/values", "targetRevision": "main", "ref": "values"},
     ]
     assert "source" not in pulled["spec"]
@@ -263,15 +313,20 @@ def test_matrix_element_sources_replace_the_template_source(sources, upstream):
     elements = appset["spec"]["generators"][0]["matrix"]["generators"][1]["list"]["elements"]
     api, db = elements
     assert api["sources"] == [
-        {"repoURL": "https://git.example.com/fleet", "targetRevision": "main", "path": "charts/api",
-         "helm": {"valueFiles": ["$values/api.yaml"]}},
+        {
+            "repoURL": "https://git.example.com/fleet",
+            "targetRevision": "main",
+            "path": "charts/api",
+            "helm": {"valueFiles": ["$values/api.yaml"]},
+        },
         {"repoURL": "https://git.example.com/values", "targetRevision": "v3", "ref": "values"},
     ]
     assert (db["sources"], db["helm"]) == ([], {})
     assert appset["spec"]["templatePatch"] == (
         "{{- if .sources }}\nspec:\n  source: null\n  sources: {{ toJson .sources }}\n"
         "{{- else if .helm }}\nspec:\n  source:\n    helm: {{ toJson .helm }}\n"
-        "{{- else }}\n{}\n{{- end }}\n")
+        "{{- else }}\n{}\n{{- end }}\n"
+    )
     # the api Application for stage-a once the patch is merged (strategic merge: null deletes source)
     cluster = sources.cluster("stage-a")
     row = {"name": cluster.name, "server": cluster.server, **api}
@@ -279,8 +334,12 @@ def test_matrix_element_sources_replace_the_template_source(sources, upstream):
     del app["spec"]["source"]
     app["spec"]["sources"] = controller_render(api["sources"], row, dict(cluster.labels))
     assert app["metadata"]["name"] == "stage-a-api"
-    merged = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
-              "metadata": {**app["metadata"], "namespace": "argocd"}, "spec": app["spec"]}
+    merged = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {**app["metadata"], "namespace": "argocd"},
+        "spec": app["spec"],
+    }
     assert upstream(merged) == []
 
 

@@ -268,7 +268,9 @@ def test_cloud_clusters_get_credential_free_config(small):
     assert eks["awsAuthConfig"] == {"clusterName": "eks-a", "roleARN": role}
     gke = config_of(secret_of(files, "gke-b"))["execProviderConfig"]
     assert (gke["command"], gke["args"], gke["apiVersion"]) == (
-        "argocd-k8s-auth", ["gcp"], "client.authentication.k8s.io/v1beta1"
+        "argocd-k8s-auth",
+        ["gcp"],
+        "client.authentication.k8s.io/v1beta1",
     )
     aks = config_of(secret_of(files, "aks-c"))["execProviderConfig"]
     assert aks["args"] == ["azure"] and aks["env"]["AAD_LOGIN_METHOD"] == "workloadidentity"
@@ -289,14 +291,19 @@ def test_pull_cluster_gets_its_agent_namespace_and_no_secret(small):
     [namespace] = files["hub/argocd/clusters/edge-f.yaml"].documents
     assert namespace["kind"] == "Namespace" and namespace["metadata"]["name"] == "edge-f"
     assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
-    assert not any(d["kind"] == "Secret" and d["metadata"]["name"] == "cluster-edge-f" for d in documents(
-        argocd.render(small)))
+    assert not any(
+        d["kind"] == "Secret" and d["metadata"]["name"] == "cluster-edge-f" for d in documents(argocd.render(small))
+    )
 
 
 def test_karmada_is_an_argocd_cluster_without_credentials(small, example_fleet):
     secret = by_path(argocd.render(small))["hub/argocd/clusters/karmada.yaml"].documents[0]
-    assert secret["stringData"] == {"name": "karmada", "server": "https://karmada.example.com:5443",
-                                    "namespaces": "shop", "clusterResources": "true"}
+    assert secret["stringData"] == {
+        "name": "karmada",
+        "server": "https://karmada.example.com:5443",
+        "namespaces": "shop",
+        "clusterResources": "true",
+    }
     assert argocd.MODE_LABEL not in secret["metadata"]["labels"]  # no ApplicationSet ever selects it
 
 
@@ -330,7 +337,9 @@ def test_selector_keeps_the_users_and_adds_fleet_and_push_mode(example_fleet):
     selector = appset_doc(argocd.render(example_fleet), "platform-charts")["spec"]["generators"][0]
     selector = selector["matrix"]["generators"][0]["clusters"]["selector"]
     assert selector["matchLabels"] == {
-        "environment": "production", argocd.FLEET_LABEL: "example-platform", argocd.MODE_LABEL: "push"
+        "environment": "production",
+        argocd.FLEET_LABEL: "example-platform",
+        argocd.MODE_LABEL: "push",
     }
     assert selector["matchExpressions"] == [{"key": "tier", "operator": "NotIn", "values": ["gpu"]}]
 
@@ -341,8 +350,13 @@ SELECTED = {
     "example": {
         "platform-charts": ["prod-ap-south-1", "prod-eu-west-1", "prod-us-east-1"],
         "production-services": ["prod-ap-south-1", "prod-eu-west-1", "prod-us-east-1"],
-        "fleet-spoke-monitoring": ["analytics-westeurope", "prod-ap-south-1", "prod-eu-west-1", "prod-us-east-1",
-                                   "staging-us-east-1"],
+        "fleet-spoke-monitoring": [
+            "analytics-westeurope",
+            "prod-ap-south-1",
+            "prod-eu-west-1",
+            "prod-us-east-1",
+            "staging-us-east-1",
+        ],
     },
     "small": {
         "single": ["eks-a", "gke-b", "vs-d"],
@@ -357,20 +371,23 @@ def test_each_set_selects_exactly_its_registered_push_clusters(which, example_fl
     fleet = example_fleet if which == "example" else small
     files = argocd.render(fleet)
     secrets = [d for d in documents(files) if d["kind"] == "Secret"]
-    chosen = {appset.name: sorted(s["stringData"]["name"] for s in selected_secrets(appset_doc(files, appset.name),
-                                                                                        secrets))
-              for appset in argocd.delivered_sets(fleet)}
+    chosen = {
+        appset.name: sorted(s["stringData"]["name"] for s in selected_secrets(appset_doc(files, appset.name), secrets))
+        for appset in argocd.delivered_sets(fleet)
+    }
     assert chosen == SELECTED[which]
 
 
 def test_the_independent_matcher_follows_apimachinery():
     labels = {"tier": "standard", "environment": "production"}
-    assert label_selector_matches({"matchExpressions": [{"key": "zone", "operator": "NotIn", "values": ["a"]}]},
-                                  labels)
-    assert not label_selector_matches({"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]},
-                                      labels)
-    assert label_selector_matches({"matchLabels": {"tier": "standard"},
-                                   "matchExpressions": [{"key": "environment", "operator": "Exists"}]}, labels)
+    assert label_selector_matches({"matchExpressions": [{"key": "zone", "operator": "NotIn", "values": ["a"]}]}, labels)
+    assert not label_selector_matches(
+        {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]}, labels
+    )
+    assert label_selector_matches(
+        {"matchLabels": {"tier": "standard"}, "matchExpressions": [{"key": "environment", "operator": "Exists"}]},
+        labels,
+    )
     assert not label_selector_matches({"matchExpressions": [{"key": "tier", "operator": "DoesNotExist"}]}, labels)
 
 
@@ -404,7 +421,9 @@ def test_matrix_apps_resolve_per_app_fields(small):
     apps = {a["metadata"]["name"]: a["spec"] for a in generated_apps(doc, secret_of(files, "gke-b"))}
     assert apps["gke-b-api"]["source"]["path"] == "charts/gke-b/api"
     assert apps["gke-b-db"]["source"] == {
-        "repoURL": "https://git.example.com/db", "targetRevision": "v2", "path": 'charts/{{.name}}/db'
+        "repoURL": "https://git.example.com/db",
+        "targetRevision": "v2",
+        "path": "charts/{{.name}}/db",
     }
     assert apps["gke-b-db"]["syncPolicy"] == {"automated": {"prune": False, "selfHeal": True}}
     elements = doc["spec"]["generators"][0]["matrix"]["generators"][1]["list"]["elements"]
@@ -443,8 +462,7 @@ def test_environment_projects(small):
     files = by_path(projects.render(small))
     assert {p for p in files if p.startswith("hub/argocd/projects/")} == {
         f"hub/argocd/projects/{name}.yaml"
-        for name in ("development", "staging", "production", "fleet-platform", "fleet-workloads",
-                     "fleet-agent-edge-f")
+        for name in ("development", "staging", "production", "fleet-platform", "fleet-workloads", "fleet-agent-edge-f")
     }
     production = files["hub/argocd/projects/production.yaml"].documents[0]["spec"]
     assert production["sourceRepos"] == ["https://git.example.com/db", "https://git.example.com/fleet"]
@@ -513,8 +531,10 @@ def controller_finalizers(appset: dict[str, Any]) -> list[str]:
     return template or ([] if preserve else ["resources-finalizer.argocd.argoproj.io"])
 
 
-@pytest.mark.parametrize("name, finalizers", [("single", []), ("fleet-spoke-monitoring", []),
-                                              ("multi", ["resources-finalizer.argocd.argoproj.io"])])
+@pytest.mark.parametrize(
+    "name, finalizers",
+    [("single", []), ("fleet-spoke-monitoring", []), ("multi", ["resources-finalizer.argocd.argoproj.io"])],
+)
 def test_generated_applications_keep_their_resources_unless_the_set_opts_out(small, name, finalizers):
     files = argocd.render(small)
     docs = by_path(files)[f"hub/argocd/applicationsets/{name}.yaml"].documents

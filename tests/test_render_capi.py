@@ -330,9 +330,7 @@ def test_gcp_versions_networking_and_pools(files):
     infra = one(documents, "GCPManagedMachinePool")["spec"]
     assert infra["scaling"] == {"minCount": 0, "maxCount": 8}
     assert infra["machineType"] == "a2-highgpu-1g" and infra["kubernetesLabels"] == {"gpu": "a100"}
-    assert infra["kubernetesTaints"] == [
-        {"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}
-    ]
+    assert infra["kubernetesTaints"] == [{"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}]
 
 
 def test_azure_aso_resources_and_pools(files):
@@ -359,8 +357,7 @@ def test_azure_aso_resources_and_pools(files):
     # BYO CNI for the fleet's Cilium; the DNS service IP is 10.112.0.0/20's tenth address.
     assert managed["spec"]["networkProfile"] == {"networkPlugin": "none", "dnsServiceIP": "10.112.0.10"}
     agent = {
-        p["metadata"]["name"]: p["spec"]["resources"][0]["spec"]
-        for p in every(documents, "AzureASOManagedMachinePool")
+        p["metadata"]["name"]: p["spec"]["resources"][0]["spec"] for p in every(documents, "AzureASOManagedMachinePool")
     }
     assert agent["aks-one-system"]["mode"] == "System" and "enableAutoScaling" not in agent["aks-one-system"]
     batch = agent["aks-one-batch-jobs"]
@@ -405,9 +402,7 @@ def test_vsphere_kubeadm_objects(files):
     assert "replicas" not in deployment["spec"]
     assert deployment["metadata"]["annotations"] == {capi.MAX_SIZE: "6", capi.MIN_SIZE: "2"}
     assert deployment["spec"]["template"]["spec"]["version"] == "v1.30.7"
-    worker = by_ref(documents, deployment["spec"]["template"]["spec"]["infrastructureRef"])["spec"][
-        "template"
-    ]["spec"]
+    worker = by_ref(documents, deployment["spec"]["template"]["spec"]["infrastructureRef"])["spec"]["template"]["spec"]
     assert (worker["numCPUs"], worker["memoryMiB"]) == (4, 16384)
     assert (worker["datacenter"], worker["template"], worker["server"]) == (
         "DC1",
@@ -451,9 +446,7 @@ def test_kubeadm_versions_are_full_semver(files, cluster):
 
 def test_fixed_size_pool_gets_replicas():
     fleet = build(
-        clusters=CLUSTERS.replace(
-            "instanceType: docker, min: 1, max: 3", "instanceType: docker, min: 2, max: 2"
-        )
+        clusters=CLUSTERS.replace("instanceType: docker, min: 1, max: 3", "instanceType: docker, min: 2, max: 2")
     )
     (file,) = [f for f in capi.render(fleet) if f.path.endswith("kind-one.yaml")]
     assert one(list(file.documents), "MachineDeployment")["spec"]["replicas"] == 2
@@ -488,8 +481,15 @@ def test_eks_ami_type(instance, ami):
 
 @pytest.mark.parametrize(
     ("instance", "size"),
-    [("4x16", (4, 16)), ("m6i.2xlarge", (8, 32)), ("docker", None), ("xlarge", (4, 16)), ("1x2", (2, 2)),
-     ("4x", None), ("0x8", None)],
+    [
+        ("4x16", (4, 16)),
+        ("m6i.2xlarge", (8, 32)),
+        ("docker", None),
+        ("xlarge", (4, 16)),
+        ("1x2", (2, 2)),
+        ("4x", None),
+        ("0x8", None),
+    ],
 )
 def test_vsphere_size(instance, size):
     assert capi.vsphere_size(instance) == size

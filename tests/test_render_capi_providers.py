@@ -129,8 +129,11 @@ def test_aks_vnet_node_subnet_and_credentials_per_subscription(files):
         "apiVersion": "network.azure.com/v1api20201101",
         "kind": "VirtualNetwork",
         "metadata": {"name": "aks-a", "annotations": credential},
-        "spec": {"addressSpace": {"addressPrefixes": ["172.21.0.0/16"]}, "location": "westeurope",
-                 "owner": {"name": "aks-a"}},
+        "spec": {
+            "addressSpace": {"addressPrefixes": ["172.21.0.0/16"]},
+            "location": "westeurope",
+            "owner": {"name": "aks-a"},
+        },
     }
     assert subnet == {
         "apiVersion": "network.azure.com/v1api20201101",
@@ -141,7 +144,9 @@ def test_aks_vnet_node_subnet_and_credentials_per_subscription(files):
     (pool,) = one(documents, "AzureASOManagedMachinePool")["spec"]["resources"]
     assert pool["metadata"]["annotations"] == credential
     assert pool["spec"]["vnetSubnetReference"] == {
-        "group": "network.azure.com", "kind": "VirtualNetworksSubnet", "name": "aks-a-nodes"
+        "group": "network.azure.com",
+        "kind": "VirtualNetworksSubnet",
+        "name": "aks-a-nodes",
     }
     (managed,) = one(documents, "AzureASOManagedControlPlane")["spec"]["resources"]
     # 10.0.0.16/28 + 10 = 10.0.0.26; CAPZ's own "last octet .10" would give 10.0.0.10, outside the range.
@@ -170,10 +175,14 @@ def test_platform_project_may_sync_the_role_identities():
     group = "infrastructure.cluster.x-k8s.io"
     fleet = fleet_from_text(FLEET.replace("MESH", "cilium"))
     # one named entry per account (Argo CD >= 3.0 matches clusterResourceWhitelist[].name)
-    assert _identity_entries(fleet) == [{"group": group, "kind": "AWSClusterRoleIdentity", "name": "aws-111111111111"},
-                                        {"group": group, "kind": "AWSClusterRoleIdentity", "name": "aws-222222222222"}]
-    without_aws = FLEET.replace("MESH", "cilium").split("  - name: eks-b")[0] + "  - name: gke-a" + (
-        FLEET.split("  - name: gke-a")[1]
+    assert _identity_entries(fleet) == [
+        {"group": group, "kind": "AWSClusterRoleIdentity", "name": "aws-111111111111"},
+        {"group": group, "kind": "AWSClusterRoleIdentity", "name": "aws-222222222222"},
+    ]
+    without_aws = (
+        FLEET.replace("MESH", "cilium").split("  - name: eks-b")[0]
+        + "  - name: gke-a"
+        + (FLEET.split("  - name: gke-a")[1])
     )
     fleet = fleet_from_text(without_aws)
     assert _identity_entries(fleet) == []

@@ -50,8 +50,14 @@ def test_cluster_identity_is_the_mesh_id(example_fleet):
 
 # Reachable clusters of the example fleet: push mode and not docker. edge-store-042 (pull, outbound
 # only) and dev-local (docker, a laptop) keep Cilium but stay out of the mesh.
-MEMBERS = ["analytics-westeurope", "gpu-inference-us-central1", "prod-ap-south-1", "prod-eu-west-1",
-           "prod-us-east-1", "staging-us-east-1"]
+MEMBERS = [
+    "analytics-westeurope",
+    "gpu-inference-us-central1",
+    "prod-ap-south-1",
+    "prod-eu-west-1",
+    "prod-us-east-1",
+    "staging-us-east-1",
+]
 
 
 def test_peers_are_every_other_reachable_cluster(example_fleet):
@@ -76,8 +82,9 @@ def test_every_peer_dials_a_name_on_the_server_certificate(example_fleet):
     """clustermesh-config/_helpers.tpl dials https://<address>:<port>; tls-certmanager/server-secret.yaml
     puts clustermesh.apiserver.tls.auto.server.extraDnsNames on the server certificate."""
     values = values_by_cluster(example_fleet)
-    cert_names = {n: set(values[n]["clustermesh"]["apiserver"]["tls"]["auto"]["server"]["extraDnsNames"])
-                  for n in MEMBERS}
+    cert_names = {
+        n: set(values[n]["clustermesh"]["apiserver"]["tls"]["auto"]["server"]["extraDnsNames"]) for n in MEMBERS
+    }
     assert cert_names["prod-us-east-1"] == {"prod-us-east-1.clustermesh.example-platform.internal"}
     for name in MEMBERS:
         for p in values[name]["clustermesh"]["config"]["clusters"]:
@@ -90,8 +97,10 @@ def test_one_shared_ca_referenced_never_stored(example_fleet):
     # certmanager with an issuerRef: the chart creates no CA of its own (clustermesh-apiserver-issuer.yaml
     # renders only without certManagerIssuerRef), so every certificate is signed by the one issuer's CA.
     assert {(a["enabled"], a["method"]) for a in autos} == {(True, "certmanager")}
-    assert all(a["certManagerIssuerRef"] == {"group": "cert-manager.io", "kind": "ClusterIssuer",
-                                             "name": "clustermesh-ca"} for a in autos)
+    assert all(
+        a["certManagerIssuerRef"] == {"group": "cert-manager.io", "kind": "ClusterIssuer", "name": "clustermesh-ca"}
+        for a in autos
+    )
     for v in values.values():
         assert "tls" not in v  # tls.ca.cert/key would put the CA (and its key) in git
         text = yaml.safe_dump(v)
@@ -129,8 +138,7 @@ def test_provider_datapaths(example_fleet):
     aks = values["analytics-westeurope"]
     assert chart_config(aks) == {"ipam": "cluster-pool", "routing-mode": "tunnel", "native-cidr": None}
     assert aks["aksbyocni"] == {"enabled": True}
-    assert aks["ipam"]["operator"] == {"clusterPoolIPv4PodCIDRList": ["10.44.0.0/16"],
-                                       "clusterPoolIPv4MaskSize": 24}
+    assert aks["ipam"]["operator"] == {"clusterPoolIPv4PodCIDRList": ["10.44.0.0/16"], "clusterPoolIPv4MaskSize": 24}
     # Docker and imported: cluster-pool overlay.
     for name, pods in (("dev-local", "10.250.0.0/16"), ("edge-store-042", "10.64.0.0/20")):
         assert chart_config(values[name]) == {"ipam": "cluster-pool", "routing-mode": "tunnel", "native-cidr": None}
@@ -154,10 +162,12 @@ def test_clustermesh_apiserver_is_an_internal_load_balancer_by_default(example_f
     assert {values[n]["clustermesh"]["apiserver"]["service"]["type"] for n in MEMBERS} == {"LoadBalancer"}
     assert lb_annotations(values, "prod-us-east-1") == {
         "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
-        "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"}
+        "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+    }
     assert lb_annotations(values, "gpu-inference-us-central1") == {"networking.gke.io/load-balancer-type": "Internal"}
     assert lb_annotations(values, "analytics-westeurope") == {
-        "service.beta.kubernetes.io/azure-load-balancer-internal": "true"}
+        "service.beta.kubernetes.io/azure-load-balancer-internal": "true"
+    }
 
 
 def test_public_load_balancer_and_membership_are_per_cluster(example_text, cilium_values_schema):
@@ -167,11 +177,13 @@ def test_public_load_balancer_and_membership_are_per_cluster(example_text, ciliu
     text = text.replace(gpu_net + "}", gpu_net + ",\n              clustermesh: {member: false}}")
     values = values_by_cluster(fleet_from_text(text))
     assert lb_annotations(values, "prod-us-east-1") == {
-        "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing"}
+        "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing"
+    }
     gpu = values["gpu-inference-us-central1"]
     assert "clustermesh" not in gpu and gpu["gke"] == {"enabled": True}  # out of the mesh, Cilium kept
-    assert all(p["name"] != "gpu-inference-us-central1"
-               for p in values["prod-eu-west-1"]["clustermesh"]["config"]["clusters"])
+    assert all(
+        p["name"] != "gpu-inference-us-central1" for p in values["prod-eu-west-1"]["clustermesh"]["config"]["clusters"]
+    )
     for v in values.values():
         assert [e.message for e in cilium_values_schema.iter_errors(v)] == []
 
@@ -179,8 +191,7 @@ def test_public_load_balancer_and_membership_are_per_cluster(example_text, ciliu
 def test_ipv6_cluster_uses_the_ipv6_pool_and_511_mesh(cilium_values_schema):
     values = values_by_cluster(fleet_from_text(V6_FLEET))
     x = values["x"]
-    assert x["ipam"]["operator"] == {
-        "clusterPoolIPv6PodCIDRList": ["fd00:10::/56"], "clusterPoolIPv6MaskSize": 64}
+    assert x["ipam"]["operator"] == {"clusterPoolIPv6PodCIDRList": ["fd00:10::/56"], "clusterPoolIPv6MaskSize": 64}
     assert x["ipv6"] == {"enabled": True} and x["ipv4"] == {"enabled": False}
     assert x["cluster"]["id"] == 300 and x["clustermesh"]["maxConnectedClusters"] == 511
     assert [p["name"] for p in x["clustermesh"]["config"]["clusters"]] == ["y"]

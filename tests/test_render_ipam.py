@@ -57,8 +57,12 @@ def test_vsphere_controller_manager_gets_the_node_mask(fleet, upstream):
     manager = kcp["spec"]["kubeadmConfigSpec"]["clusterConfiguration"]["controllerManager"]
     # /25 with the default /24 would fail kubeadm ("the size of pod subnet with mask 25 is smaller than the
     # size of node subnet with mask 24"); with /27 it holds 4 nodes of 32 addresses.
-    assert manager == {"extraArgs": [{"name": "cloud-provider", "value": "external"},
-                                     {"name": "node-cidr-mask-size-ipv4", "value": "27"}]}
+    assert manager == {
+        "extraArgs": [
+            {"name": "cloud-provider", "value": "external"},
+            {"name": "node-cidr-mask-size-ipv4", "value": "27"},
+        ]
+    }
     assert upstream(kcp) == []
 
 
@@ -71,8 +75,10 @@ def test_docker_controller_manager_gets_the_default_mask(fleet, upstream):
 
 
 def test_ipv6_pod_cidr_uses_the_ipv6_flag():
-    text = FLEET.replace("pods: 10.250.0.0/16, services: 10.251.0.0/20",
-                         'pods: "fd00:250::/56", services: "fd00:251::/112", nodeMask: 64')
+    text = FLEET.replace(
+        "pods: 10.250.0.0/16, services: 10.251.0.0/20",
+        'pods: "fd00:250::/56", services: "fd00:251::/112", nodeMask: 64',
+    )
     kcp = control_plane(fleet_from_text(text), "kind-default")
     manager = kcp["spec"]["kubeadmConfigSpec"]["clusterConfiguration"]["controllerManager"]
     assert manager == {"extraArgs": [{"name": "node-cidr-mask-size-ipv6", "value": "64"}]}
@@ -80,8 +86,10 @@ def test_ipv6_pod_cidr_uses_the_ipv6_flag():
 
 def test_cilium_cluster_pool_gets_the_node_mask(fleet):
     values = {f.path.split("/")[1]: f.documents[0] for f in cilium.render(fleet)}
-    assert values["aks-a"]["ipam"] == {"mode": "cluster-pool", "operator": {
-        "clusterPoolIPv4PodCIDRList": ["10.44.0.0/16"], "clusterPoolIPv4MaskSize": 26}}
+    assert values["aks-a"]["ipam"] == {
+        "mode": "cluster-pool",
+        "operator": {"clusterPoolIPv4PodCIDRList": ["10.44.0.0/16"], "clusterPoolIPv4MaskSize": 26},
+    }
     assert values["vs-small"]["ipam"]["operator"]["clusterPoolIPv4MaskSize"] == 27
 
 
@@ -90,8 +98,9 @@ def test_lint_knows_which_providers_run_cluster_pool_and_kubeadm(fleet):
     base = fleet.clusters[0]
     for provider in ("aws", "gcp", "azure", "vsphere", "docker", "imported"):
         pools = tuple(replace(p, instance_type="4x16") for p in base.node_pools) if provider == "vsphere" else None
-        cluster = type(base)(**{**base.__dict__, "provider": type(base.provider)(type=provider),
-                                "node_pools": pools or base.node_pools})
+        cluster = type(base)(
+            **{**base.__dict__, "provider": type(base.provider)(type=provider), "node_pools": pools or base.node_pools}
+        )
         mode = cilium.datapath(cluster)["ipam"]["mode"]
         assert (mode == "cluster-pool") == (provider in CLUSTER_POOL_PROVIDERS), provider
         kinds = {d["kind"] for d in capi.cluster_documents(cluster, "cilium")} if provider != "imported" else set()

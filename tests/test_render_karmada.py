@@ -105,8 +105,10 @@ def test_weights_become_a_static_weight_list_per_cluster(example_fleet):
     scheduling = pp["spec"]["placement"]["replicaScheduling"]
     assert scheduling["replicaSchedulingType"] == "Divided"
     assert scheduling["replicaDivisionPreference"] == "Weighted"
-    weights = {tuple(e["targetCluster"]["clusterNames"]): e["weight"]
-               for e in scheduling["weightPreference"]["staticWeightList"]}
+    weights = {
+        tuple(e["targetCluster"]["clusterNames"]): e["weight"]
+        for e in scheduling["weightPreference"]["staticWeightList"]
+    }
     assert weights == {("prod-us-east-1",): 3, ("prod-eu-west-1",): 2, ("prod-ap-south-1",): 1}
     assert "staticClusterWeight" not in scheduling["weightPreference"]
 
@@ -145,10 +147,8 @@ def test_failover_seconds_become_no_execute_tolerations(example_fleet):
 def test_seconds_fleet_yaml_leaves_out_default_to_300():
     pp = propagation(small_fleet(workload_yaml("failover: {unreachableSeconds: 45}\n")))
     assert pp["spec"]["placement"]["clusterTolerations"] == [
-        {"key": "cluster.karmada.io/not-ready", "operator": "Exists", "effect": "NoExecute",
-         "tolerationSeconds": 300},
-        {"key": "cluster.karmada.io/unreachable", "operator": "Exists", "effect": "NoExecute",
-         "tolerationSeconds": 45},
+        {"key": "cluster.karmada.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
+        {"key": "cluster.karmada.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 45},
     ]
     assert pp["spec"]["failover"] == {"cluster": {"purgeMode": "Gracefully"}}
 
@@ -156,10 +156,13 @@ def test_seconds_fleet_yaml_leaves_out_default_to_300():
 def test_without_failover_both_taints_are_tolerated_for_300_seconds(example_fleet):
     spec = propagation(example_fleet, "store-inventory")["spec"]
     assert spec["placement"]["clusterTolerations"] == [
-        {"key": "cluster.karmada.io/not-ready", "operator": "Exists", "effect": "NoExecute",
-         "tolerationSeconds": 300},
-        {"key": "cluster.karmada.io/unreachable", "operator": "Exists", "effect": "NoExecute",
-         "tolerationSeconds": 300},
+        {"key": "cluster.karmada.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
+        {
+            "key": "cluster.karmada.io/unreachable",
+            "operator": "Exists",
+            "effect": "NoExecute",
+            "tolerationSeconds": 300,
+        },
     ]
     assert "failover" not in spec
 
@@ -172,10 +175,18 @@ def eviction_after(taints: list[dict], tolerations: list[dict]) -> float | None:
     """
     used = []
     for taint in (t for t in taints if t["effect"] == "NoExecute"):
-        matching = [t for t in tolerations if t.get("effect") in (None, "", taint["effect"])
-                    and (t["operator"] == "Exists" and t.get("key") in (None, "", taint["key"])
-                         or t["operator"] == "Equal" and t.get("key") == taint["key"]
-                         and t.get("value", "") == taint.get("value", ""))]
+        matching = [
+            t
+            for t in tolerations
+            if t.get("effect") in (None, "", taint["effect"])
+            and (
+                t["operator"] == "Exists"
+                and t.get("key") in (None, "", taint["key"])
+                or t["operator"] == "Equal"
+                and t.get("key") == taint["key"]
+                and t.get("value", "") == taint.get("value", "")
+            )
+        ]
         if not matching:
             return 0
         used += matching
@@ -183,10 +194,13 @@ def eviction_after(taints: list[dict], tolerations: list[dict]) -> float | None:
     return min(seconds) if seconds else None
 
 
-@pytest.mark.parametrize("workload, expected", [("order-service", {"cluster.karmada.io/not-ready": 300,
-                                                                   "cluster.karmada.io/unreachable": 60}),
-                                                ("store-inventory", {"cluster.karmada.io/not-ready": 300,
-                                                                     "cluster.karmada.io/unreachable": 300})])
+@pytest.mark.parametrize(
+    "workload, expected",
+    [
+        ("order-service", {"cluster.karmada.io/not-ready": 300, "cluster.karmada.io/unreachable": 60}),
+        ("store-inventory", {"cluster.karmada.io/not-ready": 300, "cluster.karmada.io/unreachable": 300}),
+    ],
+)
 def test_no_workload_is_evicted_at_once_by_fleetgens_own_taints(example_fleet, workload, expected):
     """Each taint a ClusterTaintPolicy adds is tolerated for the fleet's seconds (or 300), never 0 s."""
     policies = karmada.cluster_taint_policies()
@@ -204,8 +218,9 @@ def apply_taint_policies(policies, ready: str, taints: set[str]) -> set[str]:
 
     def matches(conditions):
         ready_conditions = [c for c in conditions if c["conditionType"] == "Ready"]
-        return bool(conditions) and all((ready in c["statusValues"]) == (c["operator"] == "In")
-                                        for c in ready_conditions)
+        return bool(conditions) and all(
+            (ready in c["statusValues"]) == (c["operator"] == "In") for c in ready_conditions
+        )
 
     taints = set(taints)
     for policy in policies:
@@ -217,18 +232,22 @@ def apply_taint_policies(policies, ready: str, taints: set[str]) -> set[str]:
     return taints
 
 
-@pytest.mark.parametrize("sequence, expected", [
-    (["False"], {"cluster.karmada.io/not-ready"}),
-    (["Unknown"], {"cluster.karmada.io/unreachable"}),
-    (["False", "Unknown"], {"cluster.karmada.io/unreachable"}),
-    (["Unknown", "False"], {"cluster.karmada.io/not-ready"}),
-    (["False", "True"], set()),
-    (["Unknown", "True"], set()),
-    (["True"], set()),
-])
+@pytest.mark.parametrize(
+    "sequence, expected",
+    [
+        (["False"], {"cluster.karmada.io/not-ready"}),
+        (["Unknown"], {"cluster.karmada.io/unreachable"}),
+        (["False", "Unknown"], {"cluster.karmada.io/unreachable"}),
+        (["Unknown", "False"], {"cluster.karmada.io/not-ready"}),
+        (["False", "True"], set()),
+        (["Unknown", "True"], set()),
+        (["True"], set()),
+    ],
+)
 def test_cluster_taint_policies_taint_on_ready_condition(example_fleet, sequence, expected):
-    policies = by_kind(docs_of(karmada.render(example_fleet), "karmada/cluster-taint-policy.yaml"),
-                       "ClusterTaintPolicy")
+    policies = by_kind(
+        docs_of(karmada.render(example_fleet), "karmada/cluster-taint-policy.yaml"), "ClusterTaintPolicy"
+    )
     assert len(policies) == 2
     taints: set = set()
     for ready in sequence:
@@ -251,10 +270,15 @@ def test_override_patches_become_plaintext_overriders(example_fleet):
     assert "targetCluster" not in op["spec"]
     (rule,) = op["spec"]["overrideRules"]
     assert rule["targetCluster"] == {"clusterNames": ["edge-store-042"]}
-    assert rule["overriders"] == {"plaintext": [
-        {"path": "/spec/template/spec/containers/0/resources/limits/memory", "operator": "replace",
-         "value": "256Mi"}
-    ]}
+    assert rule["overriders"] == {
+        "plaintext": [
+            {
+                "path": "/spec/template/spec/containers/0/resources/limits/memory",
+                "operator": "replace",
+                "value": "256Mi",
+            }
+        ]
+    }
 
 
 OVERRIDES = """\
@@ -323,7 +347,8 @@ def test_global_service_shared_false_and_affinity():
     fleet = small_fleet(workload_yaml("globalService: {shared: false, affinity: local}\n"))
     (op,) = global_service_policy(fleet)
     assert op["spec"]["overrideRules"][0]["overriders"]["annotationsOverrider"][0]["value"] == {
-        "service.cilium.io/global": "true", "service.cilium.io/shared": "false",
+        "service.cilium.io/global": "true",
+        "service.cilium.io/shared": "false",
         "service.cilium.io/affinity": "local",
     }
 
@@ -353,9 +378,11 @@ def test_member_commands_join_push_and_register_pull():
 
 
 def test_pull_members_register_at_the_external_server():
-    external = HEADER.replace('karmada: {server: "https://karmada.example.com:5443"}',
-                              'karmada: {server: "https://karmada-apiserver.karmada-system.svc:5443", '
-                              'externalServer: "https://karmada.hub.example.net"}')
+    external = HEADER.replace(
+        'karmada: {server: "https://karmada.example.com:5443"}',
+        'karmada: {server: "https://karmada-apiserver.karmada-system.svc:5443", '
+        'externalServer: "https://karmada.hub.example.net"}',
+    )
     commands = dict(karmada.member_commands(fleet_from_text(external + "workloads:\n" + workload_yaml())))
     # karmadactl register takes host:port; 443 is the https default the URL leaves out.
     assert commands["c"].startswith("karmadactl register karmada.hub.example.net:443 ")
@@ -414,28 +441,56 @@ def strict_findings(documents) -> list:
 def test_an_override_naming_kinds_gets_its_own_policy_selecting_only_those_resources():
     documents = docs_of(karmada.render(small_fleet(workload_yaml(KIND_OVERRIDES))), "karmada/workloads/api.yaml")
     assert [d["metadata"]["name"] for d in documents if d["kind"] == "OverridePolicy"] == [
-        "api", "api-for-deployment", "api-for-service"]
+        "api",
+        "api-for-deployment",
+        "api-for-service",
+    ]
     everything, deployment, service = by_kind(documents, "OverridePolicy")
     assert everything["spec"] == {
         "resourceSelectors": [
             {"apiVersion": "apps/v1", "kind": "Deployment", "name": "api", "namespace": "prod"},
-            {"apiVersion": "v1", "kind": "Service", "name": "api", "namespace": "prod"}],
-        "overrideRules": [{"targetCluster": {"clusterNames": ["b"]}, "overriders": {"plaintext": [
-            {"path": "/metadata/labels/x", "operator": "add", "value": "1"}]}}]}
+            {"apiVersion": "v1", "kind": "Service", "name": "api", "namespace": "prod"},
+        ],
+        "overrideRules": [
+            {
+                "targetCluster": {"clusterNames": ["b"]},
+                "overriders": {"plaintext": [{"path": "/metadata/labels/x", "operator": "add", "value": "1"}]},
+            }
+        ],
+    }
     assert deployment["spec"] == {
         "resourceSelectors": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "api", "namespace": "prod"}],
-        "overrideRules": [{"targetCluster": {"clusterNames": ["a"]}, "overriders": {"plaintext": [
-            {"path": "/spec/template/spec/containers/0/image", "operator": "replace",
-             "value": "registry.example.com/api:2"}]}}]}
+        "overrideRules": [
+            {
+                "targetCluster": {"clusterNames": ["a"]},
+                "overriders": {
+                    "plaintext": [
+                        {
+                            "path": "/spec/template/spec/containers/0/image",
+                            "operator": "replace",
+                            "value": "registry.example.com/api:2",
+                        }
+                    ]
+                },
+            }
+        ],
+    }
     assert service["spec"] == {
         "resourceSelectors": [{"apiVersion": "v1", "kind": "Service", "name": "api", "namespace": "prod"}],
-        "overrideRules": [{"targetCluster": {"clusterNames": ["b"]}, "overriders": {"plaintext": [
-            {"path": "/spec/type", "operator": "replace", "value": "LoadBalancer"}]}}]}
+        "overrideRules": [
+            {
+                "targetCluster": {"clusterNames": ["b"]},
+                "overriders": {"plaintext": [{"path": "/spec/type", "operator": "replace", "value": "LoadBalancer"}]},
+            }
+        ],
+    }
     assert strict_findings(documents) == []
 
 
 def test_kinds_the_workload_does_not_deploy_render_no_policy():
-    extra = "overrides:\n  - clusters: {matchLabels: {name: b}}\n    kinds: [ConfigMap]\n    patches:\n" \
-            "      - {op: add, path: /data/x, value: '1'}\n"
+    extra = (
+        "overrides:\n  - clusters: {matchLabels: {name: b}}\n    kinds: [ConfigMap]\n    patches:\n"
+        "      - {op: add, path: /data/x, value: '1'}\n"
+    )
     documents = docs_of(karmada.render(small_fleet(workload_yaml(extra))), "karmada/workloads/api.yaml")
     assert by_kind(documents, "OverridePolicy") == []

@@ -37,8 +37,7 @@ def test_querier_dials_each_registered_push_spoke_and_the_store(example_fleet):
     args = querier_args(example_fleet)
     assert args[0] == "query"
     endpoints = [a.removeprefix("--endpoint=") for a in args if a.startswith("--endpoint=")]
-    push = ["analytics-westeurope", "prod-ap-south-1", "prod-eu-west-1", "prod-us-east-1",
-            "staging-us-east-1"]
+    push = ["analytics-westeurope", "prod-ap-south-1", "prod-eu-west-1", "prod-us-east-1", "staging-us-east-1"]
     every = sorted(c.name for c in example_fleet.clusters)  # each uploads below its own prefix
     # dns+: Thanos resolves every A/AAAA record and dials each, so both HA replicas are queried
     # (thanos pkg/discovery/dns/provider.go); each store gateway is one in-cluster Service.
@@ -60,8 +59,9 @@ def test_querier_never_uses_store_flag_and_dedups_on_the_replica_label(example_f
 def test_replica_label_follows_fleet_yaml(example_text):
     fleet = fleet_from_text(example_text.replace("replicaLabel: prometheus_replica", "replicaLabel: ha_copy"))
     assert "--query.replica-label=ha_copy" in querier_args(fleet)
-    prometheus = find(files_by_path(fleet)["clusters/prod-us-east-1/monitoring/prometheus.yaml"].documents,
-                      "Prometheus", "fleet")
+    prometheus = find(
+        files_by_path(fleet)["clusters/prod-us-east-1/monitoring/prometheus.yaml"].documents, "Prometheus", "fleet"
+    )
     assert prometheus["spec"]["replicaExternalLabelName"] == "ha_copy"
 
 
@@ -146,8 +146,12 @@ def test_store_api_is_mutual_tls_everywhere(example_fleet):
     documents = hub_documents(example_fleet)
     querier = find(documents, "Deployment", "thanos-querier")["spec"]["template"]["spec"]
     args = querier["containers"][0]["args"]
-    assert {"--grpc-client-tls-secure", "--grpc-client-tls-cert=/etc/thanos-tls/tls.crt",
-            "--grpc-client-tls-key=/etc/thanos-tls/tls.key", "--grpc-client-tls-ca=/etc/thanos-tls/ca.crt"} <= set(args)
+    assert {
+        "--grpc-client-tls-secure",
+        "--grpc-client-tls-cert=/etc/thanos-tls/tls.crt",
+        "--grpc-client-tls-key=/etc/thanos-tls/tls.key",
+        "--grpc-client-tls-ca=/etc/thanos-tls/ca.crt",
+    } <= set(args)
     # dns+ dials pod IPs: the Querier verifies one shared name, not the dialled host (thanos query --help)
     assert "--grpc-client-server-name=thanos-storeapi.example-platform.internal" in args
     assert {"name": "grpc-tls", "secret": {"secretName": "thanos-grpc-client-tls"}} in querier["volumes"]
@@ -169,8 +173,9 @@ def test_network_policies_open_store_api_only_where_it_is_dialled(example_fleet)
     files = {f.path: f for f in observability.render(example_fleet)}
 
     def ports(cluster):
-        policy = find(files[f"clusters/{cluster}/monitoring/prometheus.yaml"].documents, "NetworkPolicy",
-                      "fleet-prometheus")
+        policy = find(
+            files[f"clusters/{cluster}/monitoring/prometheus.yaml"].documents, "NetworkPolicy", "fleet-prometheus"
+        )
         return [(r.get("from"), [p["port"] for p in r["ports"]]) for r in policy["spec"]["ingress"]]
 
     same_namespace = [{"podSelector": {}}]
@@ -180,6 +185,8 @@ def test_network_policies_open_store_api_only_where_it_is_dialled(example_fleet)
     assert store["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "thanos-store-dev-local"}}
     querier_pods = {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "thanos-querier"}}}
     assert store["ingress"][0]["from"] == [querier_pods]
+
+
 def test_each_spoke_publishes_its_sidecars_through_a_headless_service(example_fleet):
     docs = files_by_path(example_fleet)["clusters/prod-us-east-1/monitoring/prometheus.yaml"].documents
     service = find(docs, "Service", "thanos-sidecar")
@@ -187,22 +194,36 @@ def test_each_spoke_publishes_its_sidecars_through_a_headless_service(example_fl
     assert service["spec"]["clusterIP"] == "None"
     assert find(docs, "Prometheus", "fleet")["spec"]["replicas"] == 2
     # prometheus-operator labels the pods of Prometheus "fleet" with these.
-    assert service["spec"]["selector"] == {"app.kubernetes.io/name": "prometheus",
-                                           "operator.prometheus.io/name": "fleet"}
+    assert service["spec"]["selector"] == {
+        "app.kubernetes.io/name": "prometheus",
+        "operator.prometheus.io/name": "fleet",
+    }
     assert service["spec"]["ports"] == [{"name": "grpc", "port": 10901, "targetPort": "grpc"}]
     # The name the Querier resolves with dns+, without the port.
     assert service["metadata"]["annotations"] == {
-        "external-dns.alpha.kubernetes.io/hostname": "thanos-sidecar.prod-us-east-1.example-platform.internal"}
+        "external-dns.alpha.kubernetes.io/hostname": "thanos-sidecar.prod-us-east-1.example-platform.internal"
+    }
 
 
 def test_the_hub_monitoring_namespace_is_rendered(example_fleet):
     files = files_by_path(example_fleet)
     assert files["hub/observability/namespace.yaml"].documents == (
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "monitoring", "labels": {
-            "pod-security.kubernetes.io/enforce": "baseline", "pod-security.kubernetes.io/audit": "baseline",
-            "pod-security.kubernetes.io/warn": "baseline"}}},)
-    hub_namespaces = {d["metadata"].get("namespace") for f in files.values() if f.path.startswith("hub/")
-                      for d in f.documents} - {None}
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {
+                "name": "monitoring",
+                "labels": {
+                    "pod-security.kubernetes.io/enforce": "baseline",
+                    "pod-security.kubernetes.io/audit": "baseline",
+                    "pod-security.kubernetes.io/warn": "baseline",
+                },
+            },
+        },
+    )
+    hub_namespaces = {
+        d["metadata"].get("namespace") for f in files.values() if f.path.startswith("hub/") for d in f.documents
+    } - {None}
     assert hub_namespaces == {"monitoring"}
 
 

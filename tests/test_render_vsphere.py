@@ -56,7 +56,8 @@ def test_lint_finds_only_the_missing_port(tmp_path):
     findings = json.loads(result.output)["findings"]
     assert result.exit_code == 0
     assert [(f["rule"], f["severity"], f["line"], f["path"]) for f in findings] == [
-        ("endpoint-port", "warning", 49, "clusters[1].server")]
+        ("endpoint-port", "warning", 49, "clusters[1].server")
+    ]
 
 
 def test_the_rendered_tree_validates_strictly(rendered):
@@ -73,7 +74,9 @@ def test_vsphere_cluster_connects_with_the_thumbprint(rendered):
     }
     # No port in server: the API server's own 6443, not https's 443.
     assert one(docs(rendered, "prod-dc2"), "VSphereCluster")["spec"]["controlPlaneEndpoint"] == {
-        "host": "10.30.0.10", "port": 6443}
+        "host": "10.30.0.10",
+        "port": 6443,
+    }
 
 
 def test_placement_with_defaults_inherited_and_overridden(rendered):
@@ -96,7 +99,11 @@ def test_placement_with_defaults_inherited_and_overridden(rendered):
     # prod-dc2: a storage policy instead of a datastore, its own pool and folder; defaults' 4x16 pool.
     dc2 = machine(docs(rendered, "prod-dc2"), "prod-dc2-workers")
     assert (dc2["storagePolicyName"], dc2["resourcePool"], dc2["folder"], dc2["datacenter"]) == (
-        "vSAN Default Storage Policy", "/DC2/host/Cluster-B/Resources/kubernetes", "/DC2/vm/kubernetes", "DC2")
+        "vSAN Default Storage Policy",
+        "/DC2/host/Cluster-B/Resources/kubernetes",
+        "/DC2/vm/kubernetes",
+        "DC2",
+    )
     assert "datastore" not in dc2 and (dc2["numCPUs"], dc2["memoryMiB"]) == (4, 16384)
     control_plane = machine(docs(rendered, "prod-dc2"), "prod-dc2-control-plane")
     assert (control_plane["numCPUs"], control_plane["memoryMiB"]) == (2, 8192)
@@ -107,9 +114,16 @@ def test_kube_vip_static_pod_on_control_planes(rendered):
     config = one(docs(rendered, "prod-dc1"), "KubeadmControlPlane")["spec"]["kubeadmConfigSpec"]
     manifest, hosts = config["files"]
     assert (manifest["path"], manifest["owner"], manifest["permissions"]) == (
-        "/etc/kubernetes/manifests/kube-vip.yaml", "root:root", "0644")
-    assert hosts == {"content": "127.0.0.1 localhost kubernetes\n", "owner": "root:root",
-                     "path": "/etc/kube-vip.hosts", "permissions": "0644"}
+        "/etc/kubernetes/manifests/kube-vip.yaml",
+        "root:root",
+        "0644",
+    )
+    assert hosts == {
+        "content": "127.0.0.1 localhost kubernetes\n",
+        "owner": "root:root",
+        "path": "/etc/kube-vip.hosts",
+        "permissions": "0644",
+    }
     pod = yaml.safe_load(manifest["content"])
     (container,) = pod["spec"]["containers"]
     env = {e["name"]: e["value"] for e in container["env"]}
@@ -119,7 +133,8 @@ def test_kube_vip_static_pod_on_control_planes(rendered):
     # kubeadm >= 1.29: the init node's kube-vip needs super-admin.conf until init has finished.
     assert config["preKubeadmCommands"][-1] == (
         "if [ -f /run/kubeadm/kubeadm.yaml ]; then sed -i 's#path: /etc/kubernetes/admin.conf#"
-        "path: /etc/kubernetes/super-admin.conf#' /etc/kubernetes/manifests/kube-vip.yaml; fi")
+        "path: /etc/kubernetes/super-admin.conf#' /etc/kubernetes/manifests/kube-vip.yaml; fi"
+    )
     workers = one(docs(rendered, "prod-dc1"), "KubeadmConfigTemplate")["spec"]["template"]["spec"]
     assert "files" not in workers and not any("kube-vip" in c for c in workers["preKubeadmCommands"])
 
@@ -129,18 +144,25 @@ def test_external_load_balancer_gets_no_kube_vip(rendered):
     config = one(documents, "KubeadmControlPlane")["spec"]["kubeadmConfigSpec"]
     assert "files" not in config and len(config["preKubeadmCommands"]) == 3  # the hostname commands only
     assert one(documents, "VSphereCluster")["spec"]["controlPlaneEndpoint"] == {
-        "host": "api.stage.dc1.example.com", "port": 6443}
+        "host": "api.stage.dc1.example.com",
+        "port": 6443,
+    }
 
 
 def test_node_role_labels_go_on_machines_and_kubelet_labels_to_the_kubelet(rendered):
     documents = docs(rendered, "prod-dc1")
     deployment = one(documents, "MachineDeployment")
     assert deployment["spec"]["template"]["metadata"]["labels"] == {
-        "cluster.x-k8s.io/cluster-name": "prod-dc1", "node-role.kubernetes.io/worker": ""}
+        "cluster.x-k8s.io/cluster-name": "prod-dc1",
+        "node-role.kubernetes.io/worker": "",
+    }
     registration = one(documents, "KubeadmConfigTemplate")["spec"]["template"]["spec"]["joinConfiguration"][
-        "nodeRegistration"]
+        "nodeRegistration"
+    ]
     assert {a["name"]: a["value"] for a in registration["kubeletExtraArgs"]} == {
-        "cloud-provider": "external", "node-labels": "team=payments"}
+        "cloud-provider": "external",
+        "node-labels": "team=payments",
+    }
     assert registration["taints"] == [{"key": "dedicated", "value": "payments", "effect": "NoSchedule"}]
     inherited = one(docs(rendered, "prod-dc2"), "KubeadmConfigTemplate")["spec"]["template"]["spec"]
     args = {a["name"]: a["value"] for a in inherited["joinConfiguration"]["nodeRegistration"]["kubeletExtraArgs"]}
@@ -152,12 +174,17 @@ def test_node_role_labels_go_on_machines_and_kubelet_labels_to_the_kubelet(rende
 def test_cpi_delivered_by_a_cluster_resource_set(rendered):
     documents = docs(rendered, "prod-dc1")
     crs = one(documents, "ClusterResourceSet")
-    assert crs["metadata"] == {"name": "prod-dc1-vsphere-cpi", "namespace": "prod-dc1",
-                               "labels": {"cluster.x-k8s.io/cluster-name": "prod-dc1"}}
+    assert crs["metadata"] == {
+        "name": "prod-dc1-vsphere-cpi",
+        "namespace": "prod-dc1",
+        "labels": {"cluster.x-k8s.io/cluster-name": "prod-dc1"},
+    }
     assert crs["spec"] == {
         "clusterSelector": {"matchLabels": {"cluster.x-k8s.io/cluster-name": "prod-dc1"}},
-        "resources": [{"kind": "ConfigMap", "name": "vsphere-cpi"},
-                      {"kind": "Secret", "name": "vsphere-cpi-credentials"}],
+        "resources": [
+            {"kind": "ConfigMap", "name": "vsphere-cpi"},
+            {"kind": "Secret", "name": "vsphere-cpi-credentials"},
+        ],
         "strategy": "Reconcile",
     }
     # The CRS selects the Cluster by its label: it must carry it.
@@ -184,14 +211,19 @@ def test_cpi_manifests_and_config(rendered):
     ]
     config = yaml.safe_load(manifests[4]["data"]["vsphere.conf"])
     assert config == {
-        "global": {"port": 443, "secretName": "cloud-provider-vsphere-credentials", "secretNamespace": "kube-system",
-                   "thumbprint": THUMBPRINT},
+        "global": {
+            "port": 443,
+            "secretName": "cloud-provider-vsphere-credentials",
+            "secretNamespace": "kube-system",
+            "thumbprint": THUMBPRINT,
+        },
         "vcenter": {VCENTER: {"datacenters": ["DC1"], "server": VCENTER}},
     }
     pod = manifests[5]["spec"]["template"]["spec"]
     assert pod["containers"][0]["image"] == "registry.k8s.io/cloud-pv-vsphere/cloud-provider-vsphere:v1.31.1"
     assert {"key": "node.cloudprovider.kubernetes.io/uninitialized", "value": "true", "effect": "NoSchedule"} in (
-        pod["tolerations"])
+        pod["tolerations"]
+    )
     stage = cpi(rendered, "stage-dc1")
     assert stage[5]["spec"]["template"]["spec"]["containers"][0]["image"].endswith(":v1.32.3")
 
@@ -210,8 +242,11 @@ def test_no_cpi_for_docker(rendered):
 
 def test_a_broken_payload_is_a_positioned_finding(rendered, tmp_path):
     text = (rendered / "hub" / "capi" / "prod-dc1.yaml").read_text()
-    broken = text.replace("          hostNetwork: true\n          dnsPolicy", "          hostNetwork: true\n"
-                          "          hostNetwrok: true\n          dnsPolicy", 1)
+    broken = text.replace(
+        "          hostNetwork: true\n          dnsPolicy",
+        "          hostNetwork: true\n          hostNetwrok: true\n          dnsPolicy",
+        1,
+    )
     assert broken != text
     (tmp_path / "hub").mkdir()
     (tmp_path / "hub" / "prod-dc1.yaml").write_text(broken)
@@ -225,13 +260,35 @@ def test_a_broken_payload_is_a_positioned_finding(rendered, tmp_path):
 
 def test_add_cluster_vsphere_needs_and_takes_server(tmp_path):
     fleet = tmp_path / "fleet.yaml"
-    fleet.write_text(FLEET.read_text().replace(
-        "defaults:\n", "network:\n  allocation: {pods: 10.64.0.0/12, podPrefix: 16, services: 10.96.0.0/16, "
-        "servicePrefix: 20}\ndefaults:\n", 1))
-    args = ["add-cluster", "prod-dc3", str(fleet), "--environment", "production", "--region", "dc3",
-            "--provider", "vsphere", "--provider-field", f"server={VCENTER}", "--provider-field", "datacenter=DC3",
-            "--provider-field", "template=ubuntu-2404-kube-v1.31.4", "--provider-field", "datastore=ds3",
-            "--out", str(tmp_path / "rendered")]
+    fleet.write_text(
+        FLEET.read_text().replace(
+            "defaults:\n",
+            "network:\n  allocation: {pods: 10.64.0.0/12, podPrefix: 16, services: 10.96.0.0/16, "
+            "servicePrefix: 20}\ndefaults:\n",
+            1,
+        )
+    )
+    args = [
+        "add-cluster",
+        "prod-dc3",
+        str(fleet),
+        "--environment",
+        "production",
+        "--region",
+        "dc3",
+        "--provider",
+        "vsphere",
+        "--provider-field",
+        f"server={VCENTER}",
+        "--provider-field",
+        "datacenter=DC3",
+        "--provider-field",
+        "template=ubuntu-2404-kube-v1.31.4",
+        "--provider-field",
+        "datastore=ds3",
+        "--out",
+        str(tmp_path / "rendered"),
+    ]
     before = fleet.read_text()
     refused = CliRunner().invoke(cli, args)
     assert refused.exit_code == 2 and "--server" in refused.output and fleet.read_text() == before
@@ -239,7 +296,10 @@ def test_add_cluster_vsphere_needs_and_takes_server(tmp_path):
     assert added.exit_code == 0, added.output
     entry = yaml.safe_load(fleet.read_text())["clusters"][-1]
     assert (entry["name"], entry["server"], entry["provider"]["datastore"]) == (
-        "prod-dc3", "https://10.40.0.10:6443", "ds3")
+        "prod-dc3",
+        "https://10.40.0.10:6443",
+        "ds3",
+    )
     # Lowest free blocks of the pools: 10.64-10.66 and 10.96.0/16..10.96.48/20 are taken.
     assert entry["network"] == {"pods": "10.67.0.0/16", "services": "10.96.64.0/20", "meshID": 5}
     assert "vsphere-cpi-credentials" in added.output and "fleetgen register" not in added.output
@@ -247,21 +307,30 @@ def test_add_cluster_vsphere_needs_and_takes_server(tmp_path):
 
 def test_import_reads_placement_thumbprint_and_synced_labels_back(rendered, tmp_path):
     fleet = tmp_path / "fleet.yaml"
-    result = CliRunner().invoke(cli, ["import", str(rendered / "hub" / "capi"), "--fleet", str(fleet),
-                                      "--environment", "production"])
+    result = CliRunner().invoke(
+        cli, ["import", str(rendered / "hub" / "capi"), "--fleet", str(fleet), "--environment", "production"]
+    )
     assert "4 cluster(s) read" in result.output, result.output
     clusters = {c["name"]: c for c in yaml.safe_load(fleet.read_text())["clusters"]}
     assert clusters["prod-dc1"]["provider"] == {
-        "type": "vsphere", "server": VCENTER, "thumbprint": THUMBPRINT, "datacenter": "DC1",
-        "template": "ubuntu-2404-kube-v1.31.4", "datastore": "vsanDatastore",
-        "resourcePool": "/DC1/host/Cluster-A/Resources/kubernetes", "folder": "/DC1/vm/kubernetes",
-        "network": "k8s-nodes"}
+        "type": "vsphere",
+        "server": VCENTER,
+        "thumbprint": THUMBPRINT,
+        "datacenter": "DC1",
+        "template": "ubuntu-2404-kube-v1.31.4",
+        "datastore": "vsanDatastore",
+        "resourcePool": "/DC1/host/Cluster-A/Resources/kubernetes",
+        "folder": "/DC1/vm/kubernetes",
+        "network": "k8s-nodes",
+    }
     assert clusters["stage-dc1"]["provider"]["loadBalancer"] == "external"
     assert clusters["prod-dc1"]["nodePools"][0]["labels"] == {"team": "payments", "node-role.kubernetes.io/worker": ""}
 
 
-@pytest.mark.parametrize(("version", "tag"), [("1.31.4", "v1.31.1"), ("1.32", "v1.32.3"), ("1.27.3", "v1.27.0"),
-                                               ("1.24", "v1.26.2"), ("1.40", "v1.36.0")])
+@pytest.mark.parametrize(
+    ("version", "tag"),
+    [("1.31.4", "v1.31.1"), ("1.32", "v1.32.3"), ("1.27.3", "v1.27.0"), ("1.24", "v1.26.2"), ("1.40", "v1.36.0")],
+)
 def test_cpi_release_per_minor(version, tag):
     from fleetgen.render.capi.vsphere_cloud import cpi_release
 

@@ -15,12 +15,17 @@ from fleetgen.main import cli
 
 # prod-b runs on Docker here: upgrade writes minors, and a GKE cluster needs the GKE patch
 # release, which only its operator can pick (lint gke-version refuses a bare minor).
-BASE = ((Path(__file__).resolve().parent / "fleets" / "base.yaml").read_text()
-        .replace("    provider: {type: gcp, project: example-project}\n", "    provider: {type: docker}\n")
-        .replace('    kubernetesVersion: "1.30.2"\n', ""))
-POOLS = ("network:\n"
-         "  allocation: {pods: 10.0.0.0/12, podPrefix: 16, services: 10.100.0.0/14, servicePrefix: 20,\n"
-         "               nodes: 172.16.0.0/12, nodePrefix: 16}\n")
+BASE = (
+    (Path(__file__).resolve().parent / "fleets" / "base.yaml")
+    .read_text()
+    .replace("    provider: {type: gcp, project: example-project}\n", "    provider: {type: docker}\n")
+    .replace('    kubernetesVersion: "1.30.2"\n', "")
+)
+POOLS = (
+    "network:\n"
+    "  allocation: {pods: 10.0.0.0/12, podPrefix: 16, services: 10.100.0.0/14, servicePrefix: 20,\n"
+    "               nodes: 172.16.0.0/12, nodePrefix: 16}\n"
+)
 
 
 def run(*args: str):
@@ -61,10 +66,23 @@ def plan(fleet: Path) -> dict:
 def test_runbook(fleet):
     assert run("render", str(fleet)).exit_code == 0
 
-    added = step(fleet, "add-cluster", "prod-c", "--environment", "production", "--region", "ap-south-1",
-                 "--provider", "aws", "--provider-field", "accountID=123456789012",
-                 "--provider-field", "roleARN=arn:aws:iam::123456789012:role/argocd",
-                 "--label", "tier=standard")
+    added = step(
+        fleet,
+        "add-cluster",
+        "prod-c",
+        "--environment",
+        "production",
+        "--region",
+        "ap-south-1",
+        "--provider",
+        "aws",
+        "--provider-field",
+        "accountID=123456789012",
+        "--provider-field",
+        "roleARN=arn:aws:iam::123456789012:role/argocd",
+        "--label",
+        "tier=standard",
+    )
     assert "+ pending registration: prod-c" in added
     assert "kubectl wait --for=condition=ControlPlaneInitialized cluster/prod-c -n prod-c" in added
     assert "fleetgen register prod-c" in added and "karmadactl join prod-c" in added

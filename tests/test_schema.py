@@ -128,8 +128,11 @@ def test_node_network_is_ipv4():
 
 
 def test_node_pool_needs_its_prefix():
-    text = EXAMPLE.replace("network:\n  mesh: cilium\n", "network:\n  mesh: cilium\n  allocation: {pods: 10.0.0.0/8, "
-                           "podPrefix: 16, services: 10.96.0.0/12, servicePrefix: 20, nodes: 172.16.0.0/12}\n")
+    text = EXAMPLE.replace(
+        "network:\n  mesh: cilium\n",
+        "network:\n  mesh: cilium\n  allocation: {pods: 10.0.0.0/8, "
+        "podPrefix: 16, services: 10.96.0.0/12, servicePrefix: 20, nodes: 172.16.0.0/12}\n",
+    )
     assert "nodePrefix" in one(text).message
 
 
@@ -149,4 +152,9 @@ def test_every_kubernetes_version_pattern_is_the_one_the_commands_use():
     found = list(patterns(schema_document()))
     assert len(found) == 2 and set(found) == {versions.PATTERN}  # defaults and clusters[]
     assert [versions.is_version(v) for v in ("1.30", "v1.30.2", "1.3O", "1", "1.30.2.1")] == [
-        True, True, False, False, False]
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]

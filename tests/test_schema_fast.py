@@ -113,8 +113,32 @@ def _paths(node, path=()):
 
 BASE = _example()
 PATHS = [p for p in _paths(BASE) if p]
-VALUES = [None, True, 0, -1, 70000, 10**30, 1.5, "", "x", "UPPER", "10.0.0.0/8", "10.0.0.1/8", "fd00::/48", "1.30",
-          "https://a.example.com", "http://a", "v1.30.2", "a" * 70, "abc\n", [], {}, ["x"], {"k": "v"}, ...]
+VALUES = [
+    None,
+    True,
+    0,
+    -1,
+    70000,
+    10**30,
+    1.5,
+    "",
+    "x",
+    "UPPER",
+    "10.0.0.0/8",
+    "10.0.0.1/8",
+    "fd00::/48",
+    "1.30",
+    "https://a.example.com",
+    "http://a",
+    "v1.30.2",
+    "a" * 70,
+    "abc\n",
+    [],
+    {},
+    ["x"],
+    {"k": "v"},
+    ...,
+]
 
 
 @settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])

@@ -17,9 +17,7 @@ def _b64url(payload: dict) -> str:
     return base64.urlsafe_b64encode(json.dumps(payload).encode()).rstrip(b"=").decode()
 
 
-FAKE_JWT = (
-    f"{_b64url({'alg': 'HS256', 'typ': 'JWT'})}.{_b64url({'sub': 'fleetgen-test'})}.ZmFrZS1zaWduYXR1cmU"
-)
+FAKE_JWT = f"{_b64url({'alg': 'HS256', 'typ': 'JWT'})}.{_b64url({'sub': 'fleetgen-test'})}.ZmFrZS1zaWduYXR1cmU"
 FAKE_PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAfakefakefake\n-----END RSA PRIVATE KEY-----\n"
 
 # (value, kind): fake but pattern-valid credentials, found wherever they stand.
@@ -113,9 +111,7 @@ def test_same_value_under_a_plain_key_is_not_reported(key, value, kind):
 
 
 def test_secret_named_key_in_json_inside_yaml():
-    config = json.dumps(
-        {"tlsClientConfig": {"insecure": False}, "bearerToken": "e4b7706186e9ea9fbec15b73011cd559"}
-    )
+    config = json.dumps({"tlsClientConfig": {"insecure": False}, "bearerToken": "e4b7706186e9ea9fbec15b73011cd559"})
     text = yaml.safe_dump({"stringData": {"name": "prod", "config": config}})
     assert [kind for _, kind, _ in scan_text(text)] == ["high-entropy value under 'bearerToken'"]
 
@@ -144,9 +140,7 @@ def test_env_var_and_helm_parameter_values_take_the_name_as_key():
             {"name": "LOG_LEVEL", "value": "Debug#Level1"},
         ]
     }
-    assert scan_data(data) == [
-        Hit(("env", 0, "value"), "password-like value under 'DB_PASSWORD'", "*************")
-    ]
+    assert scan_data(data) == [Hit(("env", 0, "value"), "password-like value under 'DB_PASSWORD'", "*************")]
 
 
 def test_json_patch_value_takes_the_last_path_segment_as_key():

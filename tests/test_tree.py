@@ -83,8 +83,10 @@ def test_stray_manifest_fails_render_and_check_alike_until_it_is_removed(repo):
     assert (rendered.exit_code, checked.exit_code) == (1, 1)
     for result in (rendered, checked):  # the pre-commit render hook and CI's check say the same thing
         assert "error[orphan]" in result.output and "hub/extra.yaml" in result.output
-        assert "1 stray manifest(s) that fleetgen does not own: delete them or move them out of the rendered " \
-               "tree" in result.output
+        assert (
+            "1 stray manifest(s) that fleetgen does not own: delete them or move them out of the rendered "
+            "tree" in result.output
+        )
         assert "out of date" not in result.output
     assert stray.exists()  # fleetgen never deletes a file it did not write
     stray.unlink()
@@ -216,8 +218,7 @@ def test_real_read_only_mount_leaves_the_old_tree(repo):
     fleet = repo / "fleet.yaml"
     fleet.write_text(fleet.read_text().replace("replicas: 60", "replicas: 90"))
     script = (
-        f"mount --bind {repo} {repo} && mount -o remount,bind,ro {repo} && "
-        f"{sys.executable} -m fleetgen render {fleet}"
+        f"mount --bind {repo} {repo} && mount -o remount,bind,ro {repo} && {sys.executable} -m fleetgen render {fleet}"
     )
     result = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "Read-only file system" in result.stderr and "unchanged" in result.stderr

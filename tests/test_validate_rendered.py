@@ -97,39 +97,57 @@ def test_document_valid_by_schema_but_breaking_a_real_cel_rule_is_reported(tmp_p
     # is the file's line 18, and the value starts in column 15
     assert (finding["line"], finding["column"]) == (18, 15)
     assert finding["path"] == "[1].spec.checks.unhealthyMachineConditions[0].type"
-    assert finding["message"].startswith("MachineHealthCheck/prod-unhealthy (document 1): type must not be one of: "
-                                         "Ready, Available, HealthCheckSucceeded, OwnerRemediated, "
-                                         "ExternallyRemediated (CEL rule: !(self in ['Ready',")
+    assert finding["message"].startswith(
+        "MachineHealthCheck/prod-unhealthy (document 1): type must not be one of: "
+        "Ready, Available, HealthCheckSucceeded, OwnerRemediated, "
+        "ExternallyRemediated (CEL rule: !(self in ['Ready',"
+    )
 
 
 def test_is_ip_and_is_cidr_rule_reports_only_the_bad_range(tmp_path):
     root = tree(tmp_path, {"hub/capi/gke.yaml": GCP})
     findings = as_json(run("validate-rendered", str(root), "--format", "json"))
     assert [(f["rule"], f["path"]) for f in findings] == [
-        ("upstream-cel", "[0].spec.network.firewall.firewallRules[1].sourceRanges")]
+        ("upstream-cel", "[0].spec.network.firewall.firewallRules[1].sourceRanges")
+    ]
     assert "must be a valid IPv4/IPv6 address or CIDR/Prefix" in findings[0]["message"]
 
 
-@pytest.mark.parametrize(("text", "ok"), [
-    ("127.0.0.1", True), ("::1", True), ("2001:db8::abcd", True),  # ip.go's examples
-    ("127.0.0.256", False), (":::1", False),
-    ("::ffff:1.2.3.4", False),  # IPv4-mapped IPv6: refused by parseIPAddr
-    ("fe80::1%eth0", False),  # zone: refused
-    ("010.0.0.1", False),  # leading zero in an IPv4 octet: netip.ParseAddr refuses
-    ("10.0.0.0/8", False),
-])
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [
+        ("127.0.0.1", True),
+        ("::1", True),
+        ("2001:db8::abcd", True),  # ip.go's examples
+        ("127.0.0.256", False),
+        (":::1", False),
+        ("::ffff:1.2.3.4", False),  # IPv4-mapped IPv6: refused by parseIPAddr
+        ("fe80::1%eth0", False),  # zone: refused
+        ("010.0.0.1", False),  # leading zero in an IPv4 octet: netip.ParseAddr refuses
+        ("10.0.0.0/8", False),
+    ],
+)
 def test_is_ip_follows_the_kubernetes_library(text, ok):
     assert (parse_ip(text) is not None) is ok
 
 
-@pytest.mark.parametrize(("text", "ok"), [
-    ("10.0.0.0/8", True), ("2001:db8::/32", True), ("0.0.0.0/0", True),
-    ("10.0.0.1/8", True),  # netip.ParsePrefix keeps host bits
-    ("10.0.0.0/33", False), ("2001:db8::/129", False),
-    ("10.0.0.0/08", False), ("10.0.0.0/+8", False),  # Go: no leading zero, no sign
-    ("::ffff:1.2.3.4/120", False), ("fe80::1%eth0/64", False),
-    ("10.0.0.0", False), ("10.0.0.0/", False),
-])
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [
+        ("10.0.0.0/8", True),
+        ("2001:db8::/32", True),
+        ("0.0.0.0/0", True),
+        ("10.0.0.1/8", True),  # netip.ParsePrefix keeps host bits
+        ("10.0.0.0/33", False),
+        ("2001:db8::/129", False),
+        ("10.0.0.0/08", False),
+        ("10.0.0.0/+8", False),  # Go: no leading zero, no sign
+        ("::ffff:1.2.3.4/120", False),
+        ("fe80::1%eth0/64", False),
+        ("10.0.0.0", False),
+        ("10.0.0.0/", False),
+    ],
+)
 def test_is_cidr_follows_the_kubernetes_library(text, ok):
     assert is_cidr(text) is ok
 
@@ -144,12 +162,21 @@ def test_cel_size_counts_characters_as_kubernetes_does():
 def test_transition_rules_are_skipped_and_counted(tmp_path):
     schema_root = tmp_path / "schemas"
     (schema_root / "example.com").mkdir(parents=True)
-    rules = [{"rule": "self == oldSelf", "message": "immutable"},
-             {"rule": "self.size() <= 3", "message": "at most three characters"}]
-    schema = {"type": "object", "required": ["apiVersion", "kind"], "additionalProperties": False,
-              "properties": {"apiVersion": {"const": "example.com/v1"}, "kind": {"const": "Widget"},
-                             "metadata": {"type": "object"},
-                             "spec": {"type": "string", "x-kubernetes-validations": rules}}}
+    rules = [
+        {"rule": "self == oldSelf", "message": "immutable"},
+        {"rule": "self.size() <= 3", "message": "at most three characters"},
+    ]
+    schema = {
+        "type": "object",
+        "required": ["apiVersion", "kind"],
+        "additionalProperties": False,
+        "properties": {
+            "apiVersion": {"const": "example.com/v1"},
+            "kind": {"const": "Widget"},
+            "metadata": {"type": "object"},
+            "spec": {"type": "string", "x-kubernetes-validations": rules},
+        },
+    }
     (schema_root / "example.com" / "widget_v1.json").write_text(json.dumps(schema))
     root = tree(tmp_path, {"w.yaml": "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: abcd\n"})
     validator = Validator(Store(schema_root))
@@ -161,13 +188,17 @@ def test_transition_rules_are_skipped_and_counted(tmp_path):
 def test_a_rule_calling_an_unimplemented_function_is_a_warning_not_a_pass():
     failures = Rules().check({"x-kubernetes-validations": [{"rule": "self.isSemver()"}]}, "1.2.3")
     assert [(f.evaluated, f.message) for f in failures] == [
-        (False, "rule not evaluated: it calls isSemver, which fleetgen does not implement")]
+        (False, "rule not evaluated: it calls isSemver, which fleetgen does not implement")
+    ]
 
 
 def test_defaults_apply_before_rules():
     # has(self.mode) is true once the schema default fills the absent field, as the API server defaults first
-    schema = {"type": "object", "properties": {"mode": {"type": "string", "default": "a"}},
-              "x-kubernetes-validations": [{"rule": "has(self.mode) && self.mode == 'a'", "message": "m"}]}
+    schema = {
+        "type": "object",
+        "properties": {"mode": {"type": "string", "default": "a"}},
+        "x-kubernetes-validations": [{"rule": "has(self.mode) && self.mode == 'a'", "message": "m"}],
+    }
     assert Rules().check(schema, {}) == []
     assert with_defaults(schema, {"mode": "b"}) == {"mode": "b"}
 
@@ -201,17 +232,27 @@ def test_unknown_field_fails_with_its_position(tmp_path):
     root = tree(tmp_path, {"ns.yaml": text})
     findings = as_json(run("validate-rendered", str(root), "--format", "json"))
     assert [(f["rule"], f["line"], f["column"], f["path"]) for f in findings] == [
-        ("upstream-schema", 5, 3, "[0].metadata")]
+        ("upstream-schema", 5, 3, "[0].metadata")
+    ]
     assert "'colour' was unexpected" in findings[0]["message"]
 
 
 def test_unknown_kind_and_non_manifest_fail(tmp_path):
-    root = tree(tmp_path, {"a.yaml": "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n",
-                           "b.yml": "just: data\n", "README.md": "not checked\n", ".hidden.yaml": "x: 1\n"})
+    root = tree(
+        tmp_path,
+        {
+            "a.yaml": "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n",
+            "b.yml": "just: data\n",
+            "README.md": "not checked\n",
+            ".hidden.yaml": "x: 1\n",
+        },
+    )
     result = run("validate-rendered", str(root), "--format", "json")
     assert result.exit_code == 1
     assert [(f["file"].rsplit("/", 1)[1], f["rule"], f["line"]) for f in as_json(result)] == [
-        ("a.yaml", "unknown-kind", 2), ("b.yml", "unknown-kind", 1)]
+        ("a.yaml", "unknown-kind", 2),
+        ("b.yml", "unknown-kind", 1),
+    ]
 
 
 def test_yaml_syntax_error_is_a_finding_not_a_traceback(tmp_path):
@@ -221,17 +262,22 @@ def test_yaml_syntax_error_is_a_finding_not_a_traceback(tmp_path):
 
 
 def test_helm_values_are_validated_against_the_chart_schema(tmp_path):
-    root = tree(tmp_path, {
-        "clusters/a/cilium/values.yaml": "cluster:\n  name: a\n  id: 7\n",  # valid
-        "clusters/b/cilium/values.yaml": "cluster:\n  name: b\n  id: seven\n",  # cluster.id: integer in the chart
-        "clusters/c/cilium/values.yaml": "clustr:\n  name: c\n",  # misspelt key: Helm would ignore it silently
-        "clusters/d/nginx/values.yaml": "replicas: 2\n",  # no vendored schema for this chart
-    })
+    root = tree(
+        tmp_path,
+        {
+            "clusters/a/cilium/values.yaml": "cluster:\n  name: a\n  id: 7\n",  # valid
+            "clusters/b/cilium/values.yaml": "cluster:\n  name: b\n  id: seven\n",  # cluster.id: integer in the chart
+            "clusters/c/cilium/values.yaml": "clustr:\n  name: c\n",  # misspelt key: Helm would ignore it silently
+            "clusters/d/nginx/values.yaml": "replicas: 2\n",  # no vendored schema for this chart
+        },
+    )
     findings = as_json(run("validate-rendered", str(root), "--format", "json"))
     got = [(f["file"].split("/clusters/")[1], f["rule"], f["path"], f["line"]) for f in findings]
-    assert got == [("b/cilium/values.yaml", "upstream-schema", "[0].cluster.id", 3),
-                   ("c/cilium/values.yaml", "upstream-schema", "[0]", 1),
-                   ("d/nginx/values.yaml", "unknown-kind", "[0]", 1)]
+    assert got == [
+        ("b/cilium/values.yaml", "upstream-schema", "[0].cluster.id", 3),
+        ("c/cilium/values.yaml", "upstream-schema", "[0]", 1),
+        ("d/nginx/values.yaml", "unknown-kind", "[0]", 1),
+    ]
     assert "'seven' is not of type 'integer'" in findings[0]["message"]
     assert "'clustr' was unexpected" in findings[1]["message"]
 
@@ -254,8 +300,10 @@ def test_reporters(tmp_path):
     root = tree(tmp_path, {"hub/gke.yaml": GCP})
     text = run("validate-rendered", str(root))
     assert text.exit_code == 1
-    assert f"{root.as_posix()}/hub/gke.yaml:14:25: error[upstream-cel] GCPManagedCluster/gke (document 0): " \
-           "must be a valid IPv4/IPv6 address or CIDR/Prefix" in text.output
+    assert (
+        f"{root.as_posix()}/hub/gke.yaml:14:25: error[upstream-cel] GCPManagedCluster/gke (document 0): "
+        "must be a valid IPv4/IPv6 address or CIDR/Prefix" in text.output
+    )
     github = run("validate-rendered", str(root), "--format", "github")
     assert github.output.startswith(f"::error file={root.as_posix()}/hub/gke.yaml,line=14,col=25,title=upstream-cel::")
     sarif = json.loads(run("validate-rendered", str(root), "--format", "sarif").output)
@@ -305,9 +353,11 @@ def test_check_rendered_reports_like_validate_rendered(tmp_path):
     from fleetgen.render import File
     from fleetgen.upstream.manifests import check_rendered
 
-    files = [File("hub/capi/prod.yaml", (yaml.safe_load(NAMESPACE), yaml.safe_load(MHC))),
-             File("clusters/b/cilium/values.yaml", ({"cluster": {"name": "b", "id": "seven"}},)),
-             File("README.md", text="notes\n")]
+    files = [
+        File("hub/capi/prod.yaml", (yaml.safe_load(NAMESPACE), yaml.safe_load(MHC))),
+        File("clusters/b/cilium/values.yaml", ({"cluster": {"name": "b", "id": "seven"}},)),
+        File("README.md", text="notes\n"),
+    ]
     data = {f.path: file_bytes(f, "fleet.yaml") for f in files}
     in_memory = check_rendered(files, data, "rendered")
     root = tmp_path / "rendered"
@@ -318,13 +368,21 @@ def test_check_rendered_reports_like_validate_rendered(tmp_path):
     assert in_memory.findings == from_disk.findings
     assert [(f.rule, f.file, f.line) for f in in_memory.findings] == [
         ("upstream-schema", "rendered/clusters/b/cilium/values.yaml", 4),  # header comment, cluster:, name:, id:
-        ("upstream-cel", "rendered/hub/capi/prod.yaml", 19)]  # header, Namespace (4 lines), ---, MHC's line 13
+        ("upstream-cel", "rendered/hub/capi/prod.yaml", 19),
+    ]  # header, Namespace (4 lines), ---, MHC's line 13
 
 
 def test_values_json_has_no_type_for_are_findings_not_tracebacks(tmp_path):
-    root = tree(tmp_path, {"a.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n"
-                                     "  annotations: {a: !!binary aGVsbG8=}\n---\nkind: 3\napiVersion: v1\n"})
+    root = tree(
+        tmp_path,
+        {
+            "a.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n"
+            "  annotations: {a: !!binary aGVsbG8=}\n---\nkind: 3\napiVersion: v1\n"
+        },
+    )
     findings = as_json(run("validate-rendered", str(root), "--format", "json"))
     assert [(f["rule"], f["line"], f["path"]) for f in findings] == [
-        ("upstream-schema", 5, "[0].metadata.annotations.a"), ("unknown-kind", 7, "[1]")]
+        ("upstream-schema", 5, "[0].metadata.annotations.a"),
+        ("unknown-kind", 7, "[1]"),
+    ]
     assert "b'hello' is not of type 'string'" in findings[0]["message"]

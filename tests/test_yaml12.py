@@ -31,25 +31,34 @@ def refusal(text: str):
 # ---------------------------------------------------------------- flow style (issue 10 §3)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("repo: {url: https://git.example.com/x}\n", {"repo": {"url": "https://git.example.com/x"}}),
-    ("c: {image: nginx:1.25}\n", {"c": {"image": "nginx:1.25"}}),
-    ("pods: [fd00::/48]\n", {"pods": ["fd00::/48"]}),
-    ("p: {roleARN: arn:aws:iam::123:role/x}\n", {"p": {"roleARN": "arn:aws:iam::123:role/x"}}),
-    ("t: [a:b, {k: v:w}]\n", {"t": ["a:b", {"k": "v:w"}]}),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("repo: {url: https://git.example.com/x}\n", {"repo": {"url": "https://git.example.com/x"}}),
+        ("c: {image: nginx:1.25}\n", {"c": {"image": "nginx:1.25"}}),
+        ("pods: [fd00::/48]\n", {"pods": ["fd00::/48"]}),
+        ("p: {roleARN: arn:aws:iam::123:role/x}\n", {"p": {"roleARN": "arn:aws:iam::123:role/x"}}),
+        ("t: [a:b, {k: v:w}]\n", {"t": ["a:b", {"k": "v:w"}]}),
+    ],
+)
 def test_colons_inside_flow_plain_scalars(text, expected):
     assert data(text) == expected
 
 
 def test_yaml_spec_example_7_1_reused_anchor_names():
     """A later anchor of the same name overrides the earlier one (YAML 1.2 §7.1)."""
-    text = ("First occurrence: &anchor Foo\nSecond occurrence: *anchor\n"
-            "Override anchor: &anchor Bar\nReuse anchor: *anchor\n")
+    text = (
+        "First occurrence: &anchor Foo\nSecond occurrence: *anchor\n"
+        "Override anchor: &anchor Bar\nReuse anchor: *anchor\n"
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no ReusedAnchorWarning on stderr either
-        assert data(text) == {"First occurrence": "Foo", "Second occurrence": "Foo",
-                              "Override anchor": "Bar", "Reuse anchor": "Bar"}
+        assert data(text) == {
+            "First occurrence": "Foo",
+            "Second occurrence": "Foo",
+            "Override anchor": "Bar",
+            "Reuse anchor": "Bar",
+        }
 
 
 def test_tabs_inside_a_block_scalar_are_content():
@@ -60,10 +69,21 @@ def test_tabs_inside_a_block_scalar_are_content():
 
 
 def test_standard_tags_are_honoured():
-    text = ("a: !!str 0777\nb: !!str 1.30\nc: !!int \"12\"\nd: !!float 1\ne: !!bool true\n"
-            "f: !!null ''\ng: ! 12\nh: !!str\ni: !!int 0x1F\n")
-    assert data(text) == {"a": "0777", "b": "1.30", "c": 12, "d": 1.0, "e": True, "f": None, "g": "12",
-                          "h": "", "i": 31}
+    text = (
+        'a: !!str 0777\nb: !!str 1.30\nc: !!int "12"\nd: !!float 1\ne: !!bool true\n'
+        "f: !!null ''\ng: ! 12\nh: !!str\ni: !!int 0x1F\n"
+    )
+    assert data(text) == {
+        "a": "0777",
+        "b": "1.30",
+        "c": 12,
+        "d": 1.0,
+        "e": True,
+        "f": None,
+        "g": "12",
+        "h": "",
+        "i": 31,
+    }
     assert type(data("d: !!float 1\n")["d"]) is float
 
 
@@ -89,14 +109,17 @@ def test_str_tag_in_an_override_value_renders_the_string():
     assert rule["overriders"]["plaintext"][0]["value"] == "0777"
 
 
-@pytest.mark.parametrize(("text", "line", "col", "what"), [
-    ("a: !Ref x\n", 1, 4, "'!Ref' on a scalar"),
-    ("a:\n  b: !foo [1]\n", 2, 6, "'!foo' on a list"),
-    ("a: !!set {x}\n", 1, 4, "'!!set' on a mapping"),
-    ("a: !!binary aGk=\n", 1, 4, "'!!binary' on a scalar"),
-    ("!!omap\n- a: 1\n", 1, 1, "'!!omap' on a list"),
-    ("!<tag:example.com:x> {a: 1}\n", 1, 1, "'tag:example.com:x' on a mapping"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "col", "what"),
+    [
+        ("a: !Ref x\n", 1, 4, "'!Ref' on a scalar"),
+        ("a:\n  b: !foo [1]\n", 2, 6, "'!foo' on a list"),
+        ("a: !!set {x}\n", 1, 4, "'!!set' on a mapping"),
+        ("a: !!binary aGk=\n", 1, 4, "'!!binary' on a scalar"),
+        ("!!omap\n- a: 1\n", 1, 1, "'!!omap' on a list"),
+        ("!<tag:example.com:x> {a: 1}\n", 1, 1, "'tag:example.com:x' on a mapping"),
+    ],
+)
 def test_other_tags_are_refused_on_every_node_kind_with_a_position(text, line, col, what):
     finding = refusal(text)
     assert (finding.line, finding.column) == (line, col)
@@ -111,20 +134,31 @@ def test_a_value_that_does_not_fit_its_standard_tag_is_refused(text):
 # ---------------------------------------------------------------- fix-it hints
 
 
-@pytest.mark.parametrize(("text", "line", "col", "hint"), [
-    ("a:\n  image: nginx: latest\n", 2, 15, 'quote the value: a ": " inside a plain value starts a mapping; '
-                                           'write image: "nginx: latest"'),
-    ("a:\n  b: 1\n   c: 2\n", 3, 5, "indented more than the key above it"),
-    ("a:\n  b: 1\n c: 2\n", 3, 2, "this line starts at column 2, the block that starts at line 1 has its entries "
-                                  "at column 1"),
-    ("a:\n\tb: 1\n", 2, 1, "replace the tab with spaces"),
-    ('a: "abc\nb: 1\n', 3, 1, "close the quote opened at line 1, column 4"),
-    ("a: [1, 2\nb: 1\n", 2, 2, "close the [ opened at line 1 with ']'"),
-    ("a: @foo\n", 1, 4, "quote the value: '@' cannot start a plain value"),
-    ("a: *foo\n", 1, 4, "refers to an &anchor; quote the value"),
-    ('a: "x" y\n', 1, 8, "put the whole value inside the quotes"),
-    ("a: 1\n---\nb: 2\n", 2, 1, "fleet.yaml holds one document"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "col", "hint"),
+    [
+        (
+            "a:\n  image: nginx: latest\n",
+            2,
+            15,
+            'quote the value: a ": " inside a plain value starts a mapping; write image: "nginx: latest"',
+        ),
+        ("a:\n  b: 1\n   c: 2\n", 3, 5, "indented more than the key above it"),
+        (
+            "a:\n  b: 1\n c: 2\n",
+            3,
+            2,
+            "this line starts at column 2, the block that starts at line 1 has its entries at column 1",
+        ),
+        ("a:\n\tb: 1\n", 2, 1, "replace the tab with spaces"),
+        ('a: "abc\nb: 1\n', 3, 1, "close the quote opened at line 1, column 4"),
+        ("a: [1, 2\nb: 1\n", 2, 2, "close the [ opened at line 1 with ']'"),
+        ("a: @foo\n", 1, 4, "quote the value: '@' cannot start a plain value"),
+        ("a: *foo\n", 1, 4, "refers to an &anchor; quote the value"),
+        ('a: "x" y\n', 1, 8, "put the whole value inside the quotes"),
+        ("a: 1\n---\nb: 2\n", 2, 1, "fleet.yaml holds one document"),
+    ],
+)
 def test_common_mistakes_say_how_to_fix_them(text, line, col, hint):
     finding = refusal(text)
     assert (finding.line, finding.column) == (line, col), finding

@@ -21,13 +21,25 @@ CASES = json.loads((Path(__file__).parent / "yaml_suite" / "cases.json").read_te
 CUSTOM_TAGS = {"2XXW", "565N", "7FWL", "CUP7", "M5C3", "UGM3", "Z67P"}  # !!set, !!binary, !foo, !local, …
 COMPLEX_KEYS = {"6BFJ", "6PBE", "KK5P", "LX3P", "M2N8/01", "M5DY", "Q9WF", "RZP5", "SBG9", "X38W", "XW4D"}
 DUPLICATE_KEYS = {"2JQS"}  # two empty keys: the same key twice
-REFUSAL_WORDS = {"unsupported tag": CUSTOM_TAGS, "must be a plain scalar": COMPLEX_KEYS,
-                 "duplicate key": DUPLICATE_KEYS}
+REFUSAL_WORDS = {
+    "unsupported tag": CUSTOM_TAGS,
+    "must be a plain scalar": COMPLEX_KEYS,
+    "duplicate key": DUPLICATE_KEYS,
+}
 
 # Known deviations: neither libyaml nor ruamel.yaml's pure parser reads these as YAML 1.2 does.
 REFUSED_VALID = {
-    "4MUZ/00", "4MUZ/01", "4MUZ/02", "5MUD", "K3WX", "VJP3/01",  # flow mapping ':' on the line after its key
-    "A2M4", "DK95/00", "DK95/03", "DK95/04", "Q5MG",  # a tab as separation space before content
+    "4MUZ/00",
+    "4MUZ/01",
+    "4MUZ/02",
+    "5MUD",
+    "K3WX",
+    "VJP3/01",  # flow mapping ':' on the line after its key
+    "A2M4",
+    "DK95/00",
+    "DK95/03",
+    "DK95/04",
+    "Q5MG",  # a tab as separation space before content
 }
 MISREAD_VALID = {"652Z", "L24T/01"}  # `{ ?foo : bar }` (key "?foo"); a last line of spaces in a literal scalar
 ACCEPTED_INVALID = {"9C9N", "DK95/01", "QB6E", "S98Z", "SU5Z"}  # under-indented flow/quoted lines, `"x"#c`, …

@@ -48,8 +48,11 @@ def lowest_free_block(pool: Network, prefix: int, taken: Iterable[Network]) -> N
         return None
     size = 1 << (pool.max_prefixlen - prefix)
     low, high = int(pool.network_address), int(pool.broadcast_address)
-    spans = merged((int(n.network_address), int(n.broadcast_address)) for n in taken
-                   if n.version == pool.version and n.overlaps(pool))
+    spans = merged(
+        (int(n.network_address), int(n.broadcast_address))
+        for n in taken
+        if n.version == pool.version and n.overlaps(pool)
+    )
     candidate = low
     for start, end in [*spans, (high + 1, high + 1)]:
         if candidate + size - 1 < start:
@@ -80,9 +83,13 @@ def allocate(fleet: Fleet, provider: str = "") -> Allocated | Issue:
     """
     pools = fleet.allocation
     if pools is None:
-        return issue("allocation", ("network",), "fleet.yaml has no network.allocation: add-cluster "
-                     "allocates CIDRs from its pools (pods, podPrefix, services, servicePrefix)",
-                     hint="add network.allocation with pools no existing cluster uses")
+        return issue(
+            "allocation",
+            ("network",),
+            "fleet.yaml has no network.allocation: add-cluster "
+            "allocates CIDRs from its pools (pods, podPrefix, services, servicePrefix)",
+            hint="add network.allocation with pools no existing cluster uses",
+        )
     taken = taken_networks(fleet)
     pods = lowest_free_block(pools.pods, pools.pod_prefix, taken)
     if pods is None:
@@ -101,17 +108,25 @@ def allocate(fleet: Fleet, provider: str = "") -> Allocated | Issue:
     used = (c.network.mesh_id for c in fleet.clusters)
     mesh_id = lowest_free_mesh_id(used, fleet.max_connected_clusters, avoid)
     if mesh_id is None:
-        return issue("allocation", ("network", "maxConnectedClusters"),
-                     f"every mesh id from 1 to {fleet.max_connected_clusters} is taken: the ClusterMesh is "
-                     "full",
-                     hint="raise network.maxConnectedClusters to 511, or remove clusters that are gone")
+        return issue(
+            "allocation",
+            ("network", "maxConnectedClusters"),
+            f"every mesh id from 1 to {fleet.max_connected_clusters} is taken: the ClusterMesh is full",
+            hint="raise network.maxConnectedClusters to 511, or remove clusters that are gone",
+        )
     return Allocated(pods, services, mesh_id, nodes)
 
 
 def _exhausted(kind: str, pool: Network, prefix: int) -> Issue:
     field = {"pods": "podPrefix", "services": "servicePrefix", "nodes": "nodePrefix"}[kind]
     if prefix < pool.prefixlen or prefix > pool.max_prefixlen:
-        return issue("allocation", ("network", "allocation", field),
-                     f"network.allocation.{field} /{prefix} does not fit in the {kind} pool {pool}")
-    return issue("allocation", ("network", "allocation", kind),
-                 f"the {kind} pool {pool} is exhausted: no free /{prefix} block overlaps no cluster's CIDRs")
+        return issue(
+            "allocation",
+            ("network", "allocation", field),
+            f"network.allocation.{field} /{prefix} does not fit in the {kind} pool {pool}",
+        )
+    return issue(
+        "allocation",
+        ("network", "allocation", kind),
+        f"the {kind} pool {pool} is exhausted: no free /{prefix} block overlaps no cluster's CIDRs",
+    )

@@ -49,8 +49,6 @@ _MAYBE_TYPED = set("-+.0123456789~nNtTfF")
 MAX_INT_DIGITS = 4000  # Python refuses to parse longer decimal ints; a fleet has no use for them
 
 
-
-
 class Stop(Exception):
     """Construction refused the document: ``finding`` says where and why."""
 
@@ -134,7 +132,7 @@ class Builder:
             return self._typed(node, value)
         if tag not in _SCALAR_TAGS:
             self._unsupported_tag(node, "a scalar")
-        return self._tagged(node, tag[len(_CORE):], value)
+        return self._tagged(node, tag[len(_CORE) :], value)
 
     def _tagged(self, node: Node, kind: str, value: str) -> Any:
         """An explicit !!int, !!float, !!bool or !!null: the text must be one of that type's forms."""
@@ -190,7 +188,7 @@ def index(root: Node) -> tuple[dict[Path, tuple[int, int]], dict[Path, tuple[int
 
 
 def _short_tag(tag: str) -> str:
-    return "!!" + tag[len(_CORE):] if tag.startswith(_CORE) else tag
+    return "!!" + tag[len(_CORE) :] if tag.startswith(_CORE) else tag
 
 
 def position(node: Node) -> tuple[int, int]:

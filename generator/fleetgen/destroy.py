@@ -96,10 +96,14 @@ def generated(app: Application, appset: Mapping[str, Any] | None, servers: set[s
     policy = spec.get("syncPolicy") or {}
     if policy.get("applicationsSync") in KEEPING_POLICIES:
         return None
-    finalizers = (((spec.get("template") or {}).get("metadata") or {}).get("finalizers"))
+    finalizers = ((spec.get("template") or {}).get("metadata") or {}).get("finalizers")
     if app.server not in servers:
-        return Pruned(app.name, app.application_set, False, "destination cluster removed: Argo CD drops the "
-                                                           "finalizer and leaves the resources")
+        return Pruned(
+            app.name,
+            app.application_set,
+            False,
+            "destination cluster removed: Argo CD drops the finalizer and leaves the resources",
+        )
     if finalizers:
         keeps = not has_resources_finalizer(finalizers)
         return Pruned(app.name, app.application_set, not keeps, "template finalizers")
@@ -112,15 +116,23 @@ def plain(file: str, doc: dict) -> Pruned:
     """A removed Application document, pruned by fleet-root."""
     finalizers = (doc.get("metadata") or {}).get("finalizers")
     deletes = has_resources_finalizer(finalizers)
-    return Pruned(str((doc.get("metadata") or {}).get("name")), file, deletes,
-                  RESOURCES_FINALIZER if deletes else "no resources finalizer")
+    return Pruned(
+        str((doc.get("metadata") or {}).get("name")),
+        file,
+        deletes,
+        RESOURCES_FINALIZER if deletes else "no resources finalizer",
+    )
 
 
-def applications(removed_apps: Iterable[Application], removed: list[tuple[str, Any]],
-                 appsets: Mapping[str, Any], servers: set[str]) -> tuple[tuple[Pruned, ...], tuple[str, ...]]:
+def applications(
+    removed_apps: Iterable[Application], removed: list[tuple[str, Any]], appsets: Mapping[str, Any], servers: set[str]
+) -> tuple[tuple[Pruned, ...], tuple[str, ...]]:
     """(Applications deleted, Applications kept by policy): generated ones and removed Application documents."""
-    plain_docs = {(doc.get("metadata") or {}).get("name"): (file, doc) for file, doc in removed
-                  if _kind(doc) == ("argoproj.io", "Application")}
+    plain_docs = {
+        (doc.get("metadata") or {}).get("name"): (file, doc)
+        for file, doc in removed
+        if _kind(doc) == ("argoproj.io", "Application")
+    }
     pruned, kept = [], []
     for app in removed_apps:
         if app.name in plain_docs:  # a pull-mode cluster's Application, written out plainly
@@ -132,8 +144,12 @@ def applications(removed_apps: Iterable[Application], removed: list[tuple[str, A
 
 
 def lost_replicas(placements: Mapping[str, Mapping[str, tuple[int | None, int | None]]]):
-    return tuple((w, c, old, new or 0) for w, moves in placements.items() for c, (old, new) in moves.items()
-                 if old and (new or 0) < old)
+    return tuple(
+        (w, c, old, new or 0)
+        for w, moves in placements.items()
+        for c, (old, new) in moves.items()
+        if old and (new or 0) < old
+    )
 
 
 def removed_peers(changes: Iterable[tuple[str, Any, Any]]) -> dict[str, int]:
@@ -152,5 +168,6 @@ def assess(documents: Iterable[DocumentDiff], plan: PlanDelta, appsets: Mapping[
     servers = {destination_server(head, c) for c in head.clusters if c.registered}
     apps, kept = applications(plan.applications_removed, removed, appsets, servers)
     peer_changes = ((c.path, c.old, c.new) for d in documents if d.ident == "cilium/values.yaml" for c in d.changes)
-    return Destruction(deleted_clusters(removed), apps, kept, lost_replicas(plan.placements),
-                       removed_peers(peer_changes), len(removed))
+    return Destruction(
+        deleted_clusters(removed), apps, kept, lost_replicas(plan.placements), removed_peers(peer_changes), len(removed)
+    )

@@ -102,8 +102,9 @@ def canonical(value: Any) -> str:
 
 def show(value: Any, limit: int = 0) -> str:
     """A value for people: compact JSON (strings quoted), shortened to ``limit`` characters when given."""
-    text = "(absent)" if value is ABSENT else json.dumps(value, ensure_ascii=False, default=str,
-                                                         separators=(", ", ": "))
+    text = (
+        "(absent)" if value is ABSENT else json.dumps(value, ensure_ascii=False, default=str, separators=(", ", ": "))
+    )
     return text if not limit or len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -236,8 +237,11 @@ def line_changes(old: list[str], new: list[str]) -> tuple[Change, ...]:
     return tuple(changes)
 
 
-def compare_trees(base: Mapping[str, bytes], head: Mapping[str, bytes], patches: bool = True,
-                  ) -> tuple[DocumentDiff, ...]:
+def compare_trees(
+    base: Mapping[str, bytes],
+    head: Mapping[str, bytes],
+    patches: bool = True,
+) -> tuple[DocumentDiff, ...]:
     """Documents added, removed and changed between two rendered trees (path -> bytes).
 
     Files with identical bytes hold identical documents, so only the files that differ are parsed, and
@@ -304,8 +308,10 @@ def _shared(docs: list[DocumentDiff], repeated: Mapping[tuple, tuple[str, ...]])
             clusters = repeated.get(_signature(doc, change))
             if clusters and doc.cluster == clusters[0]:  # collect each repeated change once
                 groups.setdefault((doc.ident, doc.status, clusters), []).extend([change] if change else [])
-    return [Shared(ident, status, tuple(changes), clusters)
-            for (ident, status, clusters), changes in sorted(groups.items(), key=lambda kv: kv[0])]
+    return [
+        Shared(ident, status, tuple(changes), clusters)
+        for (ident, status, clusters), changes in sorted(groups.items(), key=lambda kv: kv[0])
+    ]
 
 
 def _remainder(docs: list[DocumentDiff], repeated: Mapping[tuple, tuple[str, ...]]) -> list[DocumentDiff]:
@@ -333,9 +339,16 @@ def counts(docs: Iterable[DocumentDiff]) -> dict[str, int]:
     return out
 
 
-def compare(base: Base, base_files: Mapping[str, bytes], head_files: Mapping[str, bytes],
-            base_fleet: Fleet | None, head_fleet: Fleet, notes: Iterable[str] = (), links: Links | None = None,
-            patches: bool = True) -> FleetDiff:
+def compare(
+    base: Base,
+    base_files: Mapping[str, bytes],
+    head_files: Mapping[str, bytes],
+    base_fleet: Fleet | None,
+    head_fleet: Fleet,
+    notes: Iterable[str] = (),
+    links: Links | None = None,
+    patches: bool = True,
+) -> FleetDiff:
     """The whole review: manifests from the two committed trees, plan delta from the two fleet models."""
     documents_changed = compare_trees(base_files, head_files, patches)
     base_versions = {c.name: c.kubernetes_version for c in base_fleet.clusters} if base_fleet else {}

@@ -22,8 +22,9 @@ def first_difference(old: bytes | None, new: bytes | None) -> int:
 
 
 def as_finding(d: Drift, out_label: str) -> Finding:
-    return Finding(f"{out_label}/{d.path}", first_difference(d.old, d.new), 1, d.rule, ERROR, d.message,
-                   hint=BY_ID[d.rule].fix)
+    return Finding(
+        f"{out_label}/{d.path}", first_difference(d.old, d.new), 1, d.rule, ERROR, d.message, hint=BY_ID[d.rule].fix
+    )
 
 
 def unified(d: Drift, out_label: str, limit: int = MAX_DIFF_LINES) -> str:

@@ -271,7 +271,7 @@ class FleetText:
 
     def _blank(self, start: int) -> bool:
         end = self.text.find("\n", start)
-        return start < len(self.text) and not self.text[start:end if end >= 0 else None].strip()
+        return start < len(self.text) and not self.text[start : end if end >= 0 else None].strip()
 
     # ------------------------------------------------------------ scalars and keys
 
@@ -308,12 +308,11 @@ class FleetText:
             self._splice(mapping.value[0][0].start_mark.index, mapping.value[1][0].start_mark.index, "")
         else:
             entry_key, entry_value = mapping.value[index]
-            self._splice(self._line_start(entry_key.start_mark.index),
-                         self._line_end(content_end(entry_value)), "")
+            self._splice(self._line_start(entry_key.start_mark.index), self._line_end(content_end(entry_value)), "")
 
     def _shares_line(self, node: Node) -> bool:
         """The node follows a ``- `` on its line (first key of a list item)."""
-        return bool(self.text[self._line_start(node.start_mark.index):node.start_mark.index].strip())
+        return bool(self.text[self._line_start(node.start_mark.index) : node.start_mark.index].strip())
 
     def _delete_flow(self, entries: list, index: int, first, last) -> None:
         """Remove one flow entry with the separator on one side: ``{a: 1, b: 2}`` -> ``{a: 1}``."""
@@ -444,13 +443,25 @@ def set_weights(editor: FleetText, cluster: str, weights: dict[str, int]) -> Non
 # ---------------------------------------------------------------- a fleet file opened for editing
 
 # The order new keys of a cluster entry are written in.
-CLUSTER_KEYS = ("name", "environment", "region", "labels", "kubernetesVersion", "server", "caData", "provider",
-                "network", "nodePools", "argocd", "karmada")
+CLUSTER_KEYS = (
+    "name",
+    "environment",
+    "region",
+    "labels",
+    "kubernetesVersion",
+    "server",
+    "caData",
+    "provider",
+    "network",
+    "nodePools",
+    "argocd",
+    "karmada",
+)
 
 
 def keys_before(key: str) -> tuple[str, ...]:
     """The cluster keys a new ``key`` is written after."""
-    return CLUSTER_KEYS[:CLUSTER_KEYS.index(key)]
+    return CLUSTER_KEYS[: CLUSTER_KEYS.index(key)]
 
 
 @dataclass
@@ -508,8 +519,10 @@ class Session:
             candidate.unlink(missing_ok=True)
         if not after.ok:
             findings = [_relabel(f, str(candidate), self.label) for f in after.findings]
-            raise Refused(f"{self.label} not changed: the edited fleet would fail lint "
-                          "(lines above refer to the edited file)", findings)
+            raise Refused(
+                f"{self.label} not changed: the edited fleet would fail lint (lines above refer to the edited file)",
+                findings,
+            )
         return after, candidate
 
     def write(self, candidate: Path) -> None:
@@ -527,8 +540,9 @@ class Session:
                 candidate.unlink(missing_ok=True)
             if isinstance(exc, OSError):
                 where = Path(exc.filename).parent if exc.filename else (candidate or self.path.resolve()).parent
-                raise FleetgenError(f"cannot write {self.label} in {display(where)}: {exc.strerror or exc} — "
-                                    f"{self.label} is unchanged") from None
+                raise FleetgenError(
+                    f"cannot write {self.label} in {display(where)}: {exc.strerror or exc} — {self.label} is unchanged"
+                ) from None
             raise
 
 
@@ -548,8 +562,9 @@ def open_session(path: Path, out: Path | None, waiting: Callable[[str], None]) -
         os.close(fd)
         raise
     body = raw.decode("utf-8-sig")
-    return Session(path, target, before, body.replace("\r\n", "\n"), raw.startswith(b"\xef\xbb\xbf"),
-                   "\r\n" in body, fd)
+    return Session(
+        path, target, before, body.replace("\r\n", "\n"), raw.startswith(b"\xef\xbb\xbf"), "\r\n" in body, fd
+    )
 
 
 def lock_fleet(path: Path, waiting: Callable[[str], None]) -> int:

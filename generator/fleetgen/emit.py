@@ -30,16 +30,12 @@ _SAFE = "!-~\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010f
 _INDICATORS = "-?:,\\[\\]{}#&*!|>'\"%@`"
 # First char not an indicator ("-x" is fine: "-" is only an indicator before a space),
 # last char neither a space nor ":" (a trailing ":" would start a mapping).
-_PLAIN_SHAPE = re.compile(
-    f"(?:(?![{_INDICATORS}])[{_SAFE}]|-(?=[{_SAFE}]))(?:[{_SAFE} ]*(?![:])[{_SAFE}])?"
-)
+_PLAIN_SHAPE = re.compile(f"(?:(?![{_INDICATORS}])[{_SAFE}]|-(?=[{_SAFE}]))(?:[{_SAFE} ]*(?![:])[{_SAFE}])?")
 _ONE_LINE = re.compile(f"[{_SAFE} ]*")
 _BLOCK_TEXT = re.compile(f"[{_SAFE} \n]*")
 
 # Words read as bool or null by some parser (YAML 1.1 has y/n/yes/no/on/off), in any case.
-_RESERVED_WORDS = frozenset(
-    ["", "~", "null", "y", "n", "yes", "no", "true", "false", "on", "off", "<<", "="]
-)
+_RESERVED_WORDS = frozenset(["", "~", "null", "y", "n", "yes", "no", "true", "false", "on", "off", "<<", "="])
 # Union of the int and float resolvers of YAML 1.1, 1.2 and Go's strconv (base prefixes in
 # either case, "_" anywhere, sexagesimal "1:20"), loosened to "digits, colons, at most
 # one dot, optional exponent" so no parser can see a number where this sees none.
@@ -183,7 +179,12 @@ def _exact(value: Any) -> Any:
 
 _EXACT_TYPES = frozenset([str, int, float, bool, dict, list, tuple, type(None)])
 _BASES: tuple[tuple[Any, Any], ...] = (
-    (str, str.__str__), (int, int), (float, float), (dict, dict), ((list, tuple), list))
+    (str, str.__str__),
+    (int, int),
+    (float, float),
+    (dict, dict),
+    ((list, tuple), list),
+)
 
 
 def _key_text(key: Any) -> str:

@@ -160,17 +160,32 @@ def _documents(text: str, shown: str, findings: list[Finding]) -> tuple[dict, ..
         return tuple(loaded)
     starts = [node.start_mark for node in yaml.compose_all(text, Loader=_Loader) if node is not None]
     for n in bad:
-        findings.append(Finding(shown, starts[n].line + 1, starts[n].column + 1, RULE, ERROR,
-                                f"document {n} is no Kubernetes object: it needs apiVersion, kind and metadata.name"))
+        findings.append(
+            Finding(
+                shown,
+                starts[n].line + 1,
+                starts[n].column + 1,
+                RULE,
+                ERROR,
+                f"document {n} is no Kubernetes object: it needs apiVersion, kind and metadata.name",
+            )
+        )
     return None
 
 
 def _is_manifest(doc) -> bool:
     meta = doc.get("metadata") if isinstance(doc, dict) else None
-    return (isinstance(doc.get("apiVersion"), str) and isinstance(doc.get("kind"), str) and isinstance(meta, dict)
-            and isinstance(meta.get("name"), str)) if isinstance(doc, dict) else False
+    return (
+        (
+            isinstance(doc.get("apiVersion"), str)
+            and isinstance(doc.get("kind"), str)
+            and isinstance(meta, dict)
+            and isinstance(meta.get("name"), str)
+        )
+        if isinstance(doc, dict)
+        else False
+    )
 
 
 def _one_line(exc: Exception) -> str:
     return " ".join(str(exc).split())
-

@@ -42,7 +42,8 @@ def merge_base(run: Runner, tip: str, root: Path) -> str:
         raise FleetgenError(
             f"no merge base between {tip[:SHORT]} and HEAD in {root}: the histories are unrelated or the clone "
             "is too shallow (in CI: actions/checkout with fetch-depth: 0); --no-merge-base compares with the ref "
-            "itself")
+            "itself"
+        )
     return done.stdout.decode().strip()
 
 

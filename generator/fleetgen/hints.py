@@ -79,11 +79,15 @@ def _indent_hint(source: str, col: int, opened: tuple[int, int] | None) -> str:
     if not opened:
         return f"check the indentation of this line (column {indent}); use spaces only"
     if indent == opened[1]:
-        return (f"this line is at the indentation of the block that starts at line {opened[0]} but is not the "
-                "same kind of entry (a key among '- ' items, or an item among keys): indent it under the entry "
-                "above, or write it like its siblings")
-    return (f"check the indentation: this line starts at column {indent}, the block that starts at line "
-            f"{opened[0]} has its entries at column {opened[1]}")
+        return (
+            f"this line is at the indentation of the block that starts at line {opened[0]} but is not the "
+            "same kind of entry (a key among '- ' items, or an item among keys): indent it under the entry "
+            "above, or write it like its siblings"
+        )
+    return (
+        f"check the indentation: this line starts at column {indent}, the block that starts at line "
+        f"{opened[0]} has its entries at column {opened[1]}"
+    )
 
 
 def _oneline(text: str) -> str:

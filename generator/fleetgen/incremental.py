@@ -50,8 +50,9 @@ class Incremental:
         return head + ("".join(f"  rendered {line}\n" for line in self.named) if rendered <= NAMED else "")
 
 
-def produce(fleet: Fleet, raw: Mapping[str, Any], source: str, out: Path, stages: Stages | None = None,
-            full: bool = False) -> Incremental:
+def produce(
+    fleet: Fleet, raw: Mapping[str, Any], source: str, out: Path, stages: Stages | None = None, full: bool = False
+) -> Incremental:
     """Every file of the tree: bytes for the units rendered now, digests for those reused (their files
     verified on disk). ``full`` ignores the cache (everything is rendered, the new cache still recorded)."""
     stages = stages or Stages()
@@ -74,8 +75,12 @@ def produce(fleet: Fleet, raw: Mapping[str, Any], source: str, out: Path, stages
             leaks += found
             if unit.cacheable:
                 try:
-                    result.cache.units[unit.name] = {"key": u.key(unit, inputs, base, reads), "reads": sorted(reads),
-                                                     "files": digests, "leaks": found}
+                    result.cache.units[unit.name] = {
+                        "key": u.key(unit, inputs, base, reads),
+                        "reads": sorted(reads),
+                        "files": digests,
+                        "leaks": found,
+                    }
                 except u.Unkeyable:
                     pass
             stages.advance()
@@ -94,8 +99,17 @@ def _whole(fleet: Fleet, raw: Mapping[str, Any], source: str, stages: Stages) ->
     digests = {rel: digest(data) for rel, data in produced.files.items()}
     reason = "patches or extraManifests in fleet.yaml: every unit is rendered"
     empty = u.Cache(u.salt(raw, source))
-    return Incremental(dict(produced.files), {}, digests, produced.versions, produced.leaks, empty,
-                       reasons=Counter({reason: 1}), settled=produced.settled, patch_issues=produced.patch_issues)
+    return Incremental(
+        dict(produced.files),
+        {},
+        digests,
+        produced.versions,
+        produced.leaks,
+        empty,
+        reasons=Counter({reason: 1}),
+        settled=produced.settled,
+        patch_issues=produced.patch_issues,
+    )
 
 
 def _reuse(unit: u.Unit, inputs: u.Inputs, previous: u.Cache, out: Path, result: Incremental) -> bool:
@@ -131,8 +145,11 @@ def _no(result: Incremental, unit: u.Unit, reason: str, detail: str = "") -> boo
 
 def _changed(unit: u.Unit, inputs: u.Inputs, previous: u.Cache, reads) -> str:
     """Which of a unit's inputs changed since the cache was written, e.g. `` (its cluster, workloads)``."""
-    names = ["its cluster"] if unit.cluster and previous.clusters.get(unit.cluster.name) != inputs.cluster(
-        unit.cluster) else []
+    names = (
+        ["its cluster"]
+        if unit.cluster and previous.clusters.get(unit.cluster.name) != inputs.cluster(unit.cluster)
+        else []
+    )
     names += [f"fleet.{r}" for r in sorted(reads) if previous.fields.get(r) != inputs.field(r)]
     return f" ({', '.join(names)})" if names else ""
 
@@ -181,7 +198,7 @@ def _rendered(fleet: Fleet, units: list[u.Unit], todo: list[int], source: str):
         return
     whole = [[i] for i in todo if units[i].cluster is None]  # fleet-wide units are the heaviest: first
     per_cluster = [i for i in todo if units[i].cluster is not None]
-    chunks = whole + [per_cluster[k:k + CHUNK] for k in range(0, len(per_cluster), CHUNK)]
+    chunks = whole + [per_cluster[k : k + CHUNK] for k in range(0, len(per_cluster), CHUNK)]
     global _WORKER
     _WORKER = (fleet, units, source)
     try:

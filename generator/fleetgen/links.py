@@ -43,8 +43,9 @@ def pr_head(event_path: str | None) -> str | None:
         return None
 
 
-def from_environment(env: Mapping[str, str], head_dir: PurePosixPath, base_dir: PurePosixPath,
-                     base_commit: str) -> Links | None:
+def from_environment(
+    env: Mapping[str, str], head_dir: PurePosixPath, base_dir: PurePosixPath, base_commit: str
+) -> Links | None:
     """Links when the GitHub variables are set and well-formed, else None."""
     server, repo = env.get("GITHUB_SERVER_URL", ""), env.get("GITHUB_REPOSITORY", "")
     sha = pr_head(env.get("GITHUB_EVENT_PATH")) or env.get("GITHUB_SHA", "")

@@ -20,6 +20,8 @@ from .hints import syntax_message
 
 MAX_BYTES = 32 * 1024 * 1024  # a 5,000-cluster fleet is ~1.5 MB; anything this big is not a fleet
 _SUPPRESS = re.compile(r"#\s*fleetgen:\s*ignore\[([^\]]*)\]")
+
+
 @dataclass
 class Document:
     """A loaded YAML file: its data and where each value (and mapping key) stands."""
@@ -114,8 +116,14 @@ def load_text(text: str, file: str) -> tuple[Document | None, list[Finding]]:
         return None, [stop.finding]
     if not isinstance(data, dict):
         mark = node.start_mark
-        return None, [_syntax(file, mark.line + 1, mark.column + 1,
-                              "the document is not a mapping: expected apiVersion, kind, clusters, …")]
+        return None, [
+            _syntax(
+                file,
+                mark.line + 1,
+                mark.column + 1,
+                "the document is not a mapping: expected apiVersion, kind, clusters, …",
+            )
+        ]
     return Document(file, data, _suppressions(text), text, node), []
 
 

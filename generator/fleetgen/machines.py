@@ -25,12 +25,21 @@ _SIZE = re.compile(r"([1-9][0-9]{0,2})x([1-9][0-9]{0,4})")
 _RESTRICTED_LABEL_DOMAINS = ("kubernetes.io", "k8s.io")
 _KUBELET_ALLOWED_DOMAINS = ("node.kubernetes.io", "kubelet.kubernetes.io")
 # The kubernetes.io keys a kubelet may still set itself (k8s.io/kubelet/pkg/apis/well_known_labels.go kubeletLabels).
-_KUBELET_LABELS = frozenset({
-    "kubernetes.io/hostname", "kubernetes.io/os", "kubernetes.io/arch", "beta.kubernetes.io/os",
-    "beta.kubernetes.io/arch", "beta.kubernetes.io/instance-type", "node.kubernetes.io/instance-type",
-    "topology.kubernetes.io/zone", "topology.kubernetes.io/region", "failure-domain.beta.kubernetes.io/zone",
-    "failure-domain.beta.kubernetes.io/region",
-})
+_KUBELET_LABELS = frozenset(
+    {
+        "kubernetes.io/hostname",
+        "kubernetes.io/os",
+        "kubernetes.io/arch",
+        "beta.kubernetes.io/os",
+        "beta.kubernetes.io/arch",
+        "beta.kubernetes.io/instance-type",
+        "node.kubernetes.io/instance-type",
+        "topology.kubernetes.io/zone",
+        "topology.kubernetes.io/region",
+        "failure-domain.beta.kubernetes.io/zone",
+        "failure-domain.beta.kubernetes.io/region",
+    }
+)
 # Label domains Cluster API copies from a Machine onto its Node (util/labels/helpers.go GetManagedLabels,
 # called by core/reconcilers/machine/machine_controller_noderef.go): node-role.kubernetes.io exactly,
 # node-restriction.kubernetes.io and node.cluster.x-k8s.io with their subdomains.

@@ -414,8 +414,9 @@ def build(data: Mapping[str, Any]) -> Fleet:
         pod_security=(data.get("security") or {}).get("podSecurity", "baseline"),
         hub_provider=hub.get("provider"),
         patches=tuple(_document_patch(raw, ("patches", i)) for i, raw in enumerate(data.get("patches") or [])),
-        extra_manifests=tuple(_extra(raw, ("extraManifests", i))
-                              for i, raw in enumerate(data.get("extraManifests") or [])),
+        extra_manifests=tuple(
+            _extra(raw, ("extraManifests", i)) for i, raw in enumerate(data.get("extraManifests") or [])
+        ),
     )
 
 
@@ -527,9 +528,14 @@ def _appset(raw: Mapping[str, Any], path: Path) -> ApplicationSet:
         clusters=clusters,
         apps=apps,
         namespace=raw["namespace"],
-        sync_policy=SyncPolicy(sync.get("prune", True), sync.get("selfHeal", True), sync.get("createNamespace", True),
-                               sync.get("preserveResourcesOnDeletion", True), tuple(sync.get("syncOptions") or ()),
-                               sync.get("retry")),
+        sync_policy=SyncPolicy(
+            sync.get("prune", True),
+            sync.get("selfHeal", True),
+            sync.get("createNamespace", True),
+            sync.get("preserveResourcesOnDeletion", True),
+            tuple(sync.get("syncOptions") or ()),
+            sync.get("retry"),
+        ),
         path=path,
         extra_resources=tuple((r["group"], r["resource"]) for r in raw.get("extraResources") or ()),
         ignore_differences=tuple(raw.get("ignoreDifferences") or ()),

@@ -18,8 +18,10 @@ PLAINTEXT_OPERATORS = ("add", "remove", "replace")  # Karmada PlaintextOverrider
 
 def unsupported_reason(patch: Patch) -> str | None:
     if patch.op not in PLAINTEXT_OPERATORS:
-        return (f"JSON Patch op {patch.op!r} has no Karmada plaintext overrider (only add, remove, "
-                "replace); the patch is not rendered")
+        return (
+            f"JSON Patch op {patch.op!r} has no Karmada plaintext overrider (only add, remove, "
+            "replace); the patch is not rendered"
+        )
     if patch.op != "remove" and not patch.has_value:
         return f"JSON Patch op {patch.op!r} needs a value; the patch is not rendered"
     return None

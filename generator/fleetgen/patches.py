@@ -36,8 +36,11 @@ from .selectors import matches
 FAILED = "patch-failed"
 TARGET = "patch-target"
 # The rendered files that belong to one cluster: what ``target.clusters`` selects among.
-_PER_CLUSTER = (re.compile(r"^clusters/([^/]+)/"), re.compile(r"^hub/capi/([^/]+)\.yaml$"),
-                re.compile(r"^hub/argocd/clusters/([^/]+)\.yaml$"))
+_PER_CLUSTER = (
+    re.compile(r"^clusters/([^/]+)/"),
+    re.compile(r"^hub/capi/([^/]+)\.yaml$"),
+    re.compile(r"^hub/argocd/clusters/([^/]+)\.yaml$"),
+)
 
 
 def file_cluster(path: str) -> str | None:
@@ -51,10 +54,13 @@ def file_cluster(path: str) -> str | None:
 def targets_document(target: PatchTarget, doc: dict[str, Any]) -> bool:
     meta = doc.get("metadata") or {}
     api_version = str(doc.get("apiVersion", ""))
-    return (doc.get("kind") == target.kind and meta.get("name") == target.name
-            and (target.namespace is None or meta.get("namespace") == target.namespace)
-            and (target.api_version is None or api_version == target.api_version)
-            and (target.group is None or api_version.rpartition("/")[0] == target.group))
+    return (
+        doc.get("kind") == target.kind
+        and meta.get("name") == target.name
+        and (target.namespace is None or meta.get("namespace") == target.namespace)
+        and (target.api_version is None or api_version == target.api_version)
+        and (target.group is None or api_version.rpartition("/")[0] == target.group)
+    )
 
 
 def _selected(patch: DocumentPatch, cluster_labels: dict[str, Any], path: str) -> bool:
@@ -116,17 +122,24 @@ def _reason(exc: Exception, op: dict[str, Any], current: dict[str, Any]) -> str:
 
 
 def _failed(patch: DocumentPatch, number: int, op: dict, doc: dict, path: str, index: int, reason: str) -> Issue:
-    return issue(FAILED, (*patch.path, "operations", number),
-                 f"{op['op']} {op['path']} cannot be applied to {_describe(doc, path, index)}: {reason}; "
-                 "the patch is not applied to it")
+    return issue(
+        FAILED,
+        (*patch.path, "operations", number),
+        f"{op['op']} {op['path']} cannot be applied to {_describe(doc, path, index)}: {reason}; "
+        "the patch is not applied to it",
+    )
 
 
 def _unmatched(patch: DocumentPatch) -> Issue:
     t = patch.target
-    where = "".join([f" in namespace {t.namespace}" if t.namespace else "",
-                     f" with apiVersion {t.api_version}" if t.api_version else "",
-                     f" in API group {t.group!r}" if t.group is not None else "",
-                     " in the selected clusters' files" if t.clusters is not None else ""])
+    where = "".join(
+        [
+            f" in namespace {t.namespace}" if t.namespace else "",
+            f" with apiVersion {t.api_version}" if t.api_version else "",
+            f" in API group {t.group!r}" if t.group is not None else "",
+            " in the selected clusters' files" if t.clusters is not None else "",
+        ]
+    )
     return issue(TARGET, (*patch.path, "target"), f"no rendered document is a {t.kind} named {t.name}{where}")
 
 

@@ -55,8 +55,12 @@ def read(path: Path) -> bytes:
             raise FleetgenError(f"{path}: cannot read: {exc.strerror}") from None
 
 
-_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
-          (stat.S_ISBLK, "a block device"))
+_KINDS = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
 
 
 def open_regular(path: Path) -> int:
@@ -125,6 +129,8 @@ def output_dir(fleet_path: Path, fleet: Fleet) -> Path:
     base = fleet_path.resolve().parent
     out = (base / fleet.rendered_dir).resolve()
     if out == base or base not in out.parents:
-        raise FleetgenError(f"repo.renderedDir {fleet.rendered_dir!r} resolves to {out}, outside {base}; "
-                            "use a subdirectory next to fleet.yaml or pass --out")
+        raise FleetgenError(
+            f"repo.renderedDir {fleet.rendered_dir!r} resolves to {out}, outside {base}; "
+            "use a subdirectory next to fleet.yaml or pass --out"
+        )
     return out

@@ -51,8 +51,11 @@ def file_bytes(f: File, source: str) -> bytes:
 def _scan(files: Mapping[str, bytes]) -> list[tuple[str, int, str, str]]:
     from .secrets import scan_text
 
-    return [(rel, line, kind, masked) for rel, data in files.items()
-            for line, kind, masked in scan_text(data.decode("utf-8"))]
+    return [
+        (rel, line, kind, masked)
+        for rel, data in files.items()
+        for line, kind, masked in scan_text(data.decode("utf-8"))
+    ]
 
 
 def _run_target(index: int, fleet: Fleet, source: str, schemas: str | None = None) -> tuple[dict, list, Any, list]:
@@ -92,14 +95,20 @@ def _results(fleet: Fleet, source: str, parallel: bool, schemas: str | None) -> 
     if not parallel:
         yield from (_run_target(i, fleet, source, schemas) for i in indices)
         return
-    pool = multiprocessing.get_context("fork").Pool(min(2, os.cpu_count() or 1), initializer=_Worker.start,
-                                                    initargs=(fleet, source, schemas))
+    pool = multiprocessing.get_context("fork").Pool(
+        min(2, os.cpu_count() or 1), initializer=_Worker.start, initargs=(fleet, source, schemas)
+    )
     with pool:
         yield from pool.imap(_Worker.run, indices, chunksize=1)
 
 
-def produce(fleet: Fleet, source: str = "fleet.yaml", stages: Stages | None = None,
-            parallel: bool | None = None, schemas: str | None = None) -> Produced:
+def produce(
+    fleet: Fleet,
+    source: str = "fleet.yaml",
+    stages: Stages | None = None,
+    parallel: bool | None = None,
+    schemas: str | None = None,
+) -> Produced:
     """Render, emit and scan every target; ``parallel`` defaults to "large fleet on a multi-core machine".
     With ``schemas`` (the label findings show for the output directory) every document is also validated
     against its upstream schema: ``Produced.upstream`` holds the outcome."""
@@ -121,8 +130,14 @@ def produce(fleet: Fleet, source: str = "fleet.yaml", stages: Stages | None = No
         _add(files, extra)
         leaks += found
         upstream = _merge(upstream, checked)
-    return Produced(dict(sorted(files.items())), {c.name: c.kubernetes_version for c in fleet.clusters},
-                    tuple(sorted(leaks)), upstream, tuple(unmatched(patch_issues)), settled(fleet))
+    return Produced(
+        dict(sorted(files.items())),
+        {c.name: c.kubernetes_version for c in fleet.clusters},
+        tuple(sorted(leaks)),
+        upstream,
+        tuple(unmatched(patch_issues)),
+        settled(fleet),
+    )
 
 
 def _add(files: dict[str, bytes], part: Mapping[str, bytes]) -> None:
@@ -175,7 +190,15 @@ class Scanned(Protocol):
 
 def leaked(produced: Scanned, out_label: str) -> list[Finding]:
     """The final scan's hits as findings: a credential in the rendered bytes means nothing is written."""
-    return [Finding(f"{out_label}/{rel}", line, 1, "secret-material", ERROR,
-                    f"{kind} in the rendered output ({masked}); nothing was written",
-                    hint="remove the credential from fleet.yaml; reference a Secret by name")
-            for rel, line, kind, masked in produced.leaks]
+    return [
+        Finding(
+            f"{out_label}/{rel}",
+            line,
+            1,
+            "secret-material",
+            ERROR,
+            f"{kind} in the rendered output ({masked}); nothing was written",
+            hint="remove the credential from fleet.yaml; reference a Secret by name",
+        )
+        for rel, line, kind, masked in produced.leaks
+    ]

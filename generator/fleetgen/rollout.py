@@ -17,8 +17,11 @@ def region_key(fleet: Fleet, cluster: Cluster) -> str:
 
 def environment_rank(fleet: Fleet, cluster: Cluster) -> int:
     """Promotion position; an environment outside ``environments`` (a schema error) goes last."""
-    return fleet.environments.index(cluster.environment) if cluster.environment in fleet.environments \
+    return (
+        fleet.environments.index(cluster.environment)
+        if cluster.environment in fleet.environments
         else len(fleet.environments)
+    )
 
 
 def rollout_groups(fleet: Fleet, clusters: Iterable[Cluster]) -> list[tuple[str, str]]:

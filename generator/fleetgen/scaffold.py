@@ -86,8 +86,15 @@ def workflow() -> str:
 
 def files(name: str, repo_url: str, kubernetes: str = "1.31", rendered: str = "rendered") -> dict[str, str]:
     """Relative path -> text of every file ``init`` writes."""
-    values = {"name": name, "repo_url": repo_url, "rendered": rendered, "kubernetes": kubernetes,
-              "repo": HOOKS_REPO, "version": __version__, "workflow": WORKFLOW}
+    values = {
+        "name": name,
+        "repo_url": repo_url,
+        "rendered": rendered,
+        "kubernetes": kubernetes,
+        "repo": HOOKS_REPO,
+        "version": __version__,
+        "workflow": WORKFLOW,
+    }
     return {
         "fleet.yaml": FLEET.format(**values),
         "fleet.schema.json": schema_text(),

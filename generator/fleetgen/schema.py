@@ -203,8 +203,14 @@ def _explain_leaf(err: jsonschema.ValidationError, path: Path) -> list[Issue]:
         choices = ", ".join(json.dumps(v) for v in err.validator_value)
         removed = (err.schema.get("x-removed") or {}).get(err.instance) if isinstance(err.instance, str) else None
         if removed:  # a value earlier versions accepted: say what to write instead
-            return [issue("schema", path, f"{where}: {_short(err.instance)} is no longer supported; allowed: {choices}",
-                          hint=removed)]
+            return [
+                issue(
+                    "schema",
+                    path,
+                    f"{where}: {_short(err.instance)} is no longer supported; allowed: {choices}",
+                    hint=removed,
+                )
+            ]
         return [issue("schema", path, f"{where}: {_short(err.instance)} is not one of {choices}")]
     return [issue("schema", path, f"{where}: {_oneline(err.message)}", hint=_desc(err))]
 
@@ -335,8 +341,14 @@ def _ca_data(cluster: dict[str, Any], path: Path) -> list[Issue]:
     if "PRIVATE KEY" in pem:
         return []  # the ca-data-private-key rule's finding (lint), reported even when the schema fails
     if "-----BEGIN CERTIFICATE-----" not in pem:
-        return [issue("schema", where, "caData is not base64 of a PEM certificate",
-                      hint="copy certificate-authority-data from the cluster's kubeconfig")]
+        return [
+            issue(
+                "schema",
+                where,
+                "caData is not base64 of a PEM certificate",
+                hint="copy certificate-authority-data from the cluster's kubeconfig",
+            )
+        ]
     return []
 
 

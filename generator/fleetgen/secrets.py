@@ -125,9 +125,7 @@ _GITHUB_FINE_GRAINED = re.compile(r"github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}")
 _PATTERN_DETECTORS = (
     _PatternDetector("AWS access key", (_AWS_KEY_ID,), ("A3T", "ABIA", "ACCA", "AKIA", "ASIA")),
     _PatternDetector("AWS secret access key", (_AWS_SECRET_KEY,), ("aws",)),
-    _PatternDetector(
-        "PEM private key", tuple(PrivateKeyDetector.denylist), ("PRIVATE KEY", "PuTTY-User-Key-File-2")
-    ),
+    _PatternDetector("PEM private key", tuple(PrivateKeyDetector.denylist), ("PRIVATE KEY", "PuTTY-User-Key-File-2")),
     _PatternDetector(
         "GitHub token",
         (*GitHubTokenDetector.denylist, _GITHUB_FINE_GRAINED),
@@ -192,9 +190,7 @@ def scan_data(data: Any) -> list[Hit]:
 def scan_text(text: str) -> list[tuple[int, str, str]]:
     """``(line, kind, masked)`` for every credential-looking value in ``text``; lines are 1-based."""
     return [
-        (number, kind, mask(secret))
-        for number, line in _candidate_lines(text)
-        for kind, secret in _line_findings(line)
+        (number, kind, mask(secret)) for number, line in _candidate_lines(text) for kind, secret in _line_findings(line)
     ]
 
 

@@ -46,8 +46,9 @@ def settled(fleet: Fleet) -> Settled:
     """What a render of ``fleet`` installs: mesh ids only where Cilium values are rendered."""
     cilium = fleet.mesh == "cilium"
     ids = {c.name: c.network.mesh_id for c in fleet.clusters if cilium and c.network.mesh_id is not None}
-    return Settled(fleet.max_connected_clusters if cilium else None, ids,
-                   {c.name: c.network.pods.version for c in fleet.clusters})
+    return Settled(
+        fleet.max_connected_clusters if cilium else None, ids, {c.name: c.network.pods.version for c in fleet.clusters}
+    )
 
 
 def from_json(body: Any) -> Settled:
@@ -57,6 +58,8 @@ def from_json(body: Any) -> Settled:
     limit = body.get("maxConnectedClusters")
     ids = raw_ids if isinstance(raw_ids := body.get("meshIDs"), Mapping) else {}
     families = raw_families if isinstance(raw_families := body.get("ipFamilies"), Mapping) else {}
-    return Settled(limit if type(limit) is int else None,
-                   {str(k): v for k, v in ids.items() if type(v) is int},
-                   {str(k): int(v[3:]) for k, v in families.items() if v in ("ipv4", "ipv6")})
+    return Settled(
+        limit if type(limit) is int else None,
+        {str(k): v for k, v in ids.items() if type(v) is int},
+        {str(k): int(v[3:]) for k, v in families.items() if v in ("ipv4", "ipv6")},
+    )

@@ -71,4 +71,3 @@ class Stages:
 def wants_progress(stream=None) -> bool:
     stream = stream or sys.stderr
     return hasattr(stream, "isatty") and stream.isatty() and not os.environ.get("CI")
-

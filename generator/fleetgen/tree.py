@@ -60,8 +60,13 @@ class Lock:
     settled: Settled = NOTHING  # settings fixed at install (settled.py)
 
     def to_bytes(self) -> bytes:
-        body = {"generator": "fleetgen", "format": 1, "files": dict(sorted(self.files.items())),
-                "kubernetesVersions": dict(sorted(self.versions.items())), "installed": self.settled.to_json()}
+        body = {
+            "generator": "fleetgen",
+            "format": 1,
+            "files": dict(sorted(self.files.items())),
+            "kubernetesVersions": dict(sorted(self.versions.items())),
+            "installed": self.settled.to_json(),
+        }
         return (json.dumps(body, indent=2, sort_keys=False) + "\n").encode()
 
 
@@ -72,8 +77,9 @@ def digest(data: bytes) -> str:
 def check_relpath(rel: str) -> str:
     """A rendered path must stay inside the output dir: relative, no '..', portable characters only."""
     if not _SAFE_PATH.match(rel) or any(part in (".", "..") for part in rel.split("/")):
-        raise FleetgenError(f"refusing to write {rel!r}: rendered paths must be relative and stay inside the "
-                            "output directory")
+        raise FleetgenError(
+            f"refusing to write {rel!r}: rendered paths must be relative and stay inside the output directory"
+        )
     return rel
 
 
@@ -114,8 +120,10 @@ class Drift:
     new: bytes | None = None
 
 
-STRAY = ("fleetgen did not write it and never deletes it, yet Argo CD would sync it: delete it or move it out of "
-         "the rendered tree")
+STRAY = (
+    "fleetgen did not write it and never deletes it, yet Argo CD would sync it: delete it or move it out of "
+    "the rendered tree"
+)
 
 
 def compare(out: Path, rendered: Mapping[str, bytes], known: Mapping[str, str] | None = None) -> list[Drift]:
@@ -126,13 +134,19 @@ def compare(out: Path, rendered: Mapping[str, bytes], known: Mapping[str, str] |
     known = known or {}
     lock, present = read_lock(out), scan(out)
     drift = [d for rel, data in rendered.items() if (d := _compare_one(rel, data, present.get(rel), lock))]
-    drift += [Drift("stale-render", rel, "missing: fleet.yaml renders it but it is not in the tree")
-              for rel in known if rel not in present]
+    drift += [
+        Drift("stale-render", rel, "missing: fleet.yaml renders it but it is not in the tree")
+        for rel in known
+        if rel not in present
+    ]
     for rel in sorted(set(present) - set(rendered) - set(known)):
         if rel.endswith(CHECKED_SUFFIXES):
             owned = rel in lock.files
-            why = ("fleetgen rendered it before, but fleet.yaml no longer produces it: `fleetgen render` deletes it"
-                   if owned else STRAY)
+            why = (
+                "fleetgen rendered it before, but fleet.yaml no longer produces it: `fleetgen render` deletes it"
+                if owned
+                else STRAY
+            )
             drift.append(Drift("orphan", rel, why, old=_read(present[rel])))
     return sorted(drift)
 
@@ -177,9 +191,15 @@ class WriteResult:
     strays: tuple[str, ...] = ()  # manifests left in the tree that fleetgen does not own (check's orphans)
 
 
-def write(out: Path, rendered: Mapping[str, bytes], versions: Mapping[str, str],
-          known: Mapping[str, str] | None = None, digests: Mapping[str, str] | None = None,
-          after: Callable[[Path], None] | None = None, settled: Settled = NOTHING) -> WriteResult:
+def write(
+    out: Path,
+    rendered: Mapping[str, bytes],
+    versions: Mapping[str, str],
+    known: Mapping[str, str] | None = None,
+    digests: Mapping[str, str] | None = None,
+    after: Callable[[Path], None] | None = None,
+    settled: Settled = NOTHING,
+) -> WriteResult:
     """Replace the owned part of the tree at ``out`` with ``rendered`` (plus ``known``: files already in the tree
     with these digests, verified by an incremental render, kept by hard link unread), atomically.
 
@@ -198,16 +218,22 @@ def write(out: Path, rendered: Mapping[str, bytes], versions: Mapping[str, str],
             raise FleetgenError(f"{gone[0]} disappeared from {out} while rendering; run fleetgen render again")
         owned = {rel: (digests[rel] if digests and rel in digests else digest(data)) for rel, data in rendered.items()}
         new_lock = Lock({**owned, **known}, versions, settled)
-        changed = tuple(rel for rel in sorted(rendered)
-                        if rel not in present or not same_text(_read(present[rel]), rendered[rel]))
+        changed = tuple(
+            rel for rel in sorted(rendered) if rel not in present or not same_text(_read(present[rel]), rendered[rel])
+        )
         deleted = tuple(sorted(rel for rel in present if rel in lock.files and rel not in new_lock.files))
         if changed or deleted or lock != new_lock:
             _check_removable(out, present)
             _swap_in(out, rendered, present, set(changed), set(deleted), new_lock, held)
         if after is not None:
             after(out)
-        strays = tuple(sorted(rel for rel in present if rel not in new_lock.files and rel not in lock.files
-                              and rel.endswith(CHECKED_SUFFIXES)))
+        strays = tuple(
+            sorted(
+                rel
+                for rel in present
+                if rel not in new_lock.files and rel not in lock.files and rel.endswith(CHECKED_SUFFIXES)
+            )
+        )
         return WriteResult(changed, len(new_lock.files) - len(changed), deleted, strays)
 
 
@@ -216,8 +242,9 @@ def _clear_leftovers(staging: Path) -> None:
     try:
         _remove(staging)
     except OSError as exc:
-        raise FleetgenError(f"cannot remove {staging}, left by an earlier run: {exc.strerror}; remove it as "
-                            "its owner") from None
+        raise FleetgenError(
+            f"cannot remove {staging}, left by an earlier run: {exc.strerror}; remove it as its owner"
+        ) from None
 
 
 def _clear_trash() -> None:
@@ -250,23 +277,40 @@ def _check_removable(out: Path, present: Mapping[str, Path]) -> None:
     for directory in (out / rel if rel else out for rel in sorted(dirs)):
         if not os.access(directory, os.W_OK | os.X_OK, effective_ids=True):
             info = os.stat(directory)
-            why = (os.strerror(errno.EROFS) if os.statvfs(directory).f_flag & os.ST_RDONLY else
-                   f"{os.strerror(errno.EACCES)}: mode {stat.S_IMODE(info.st_mode):04o}, owner uid {info.st_uid}, "
-                   f"this is uid {os.geteuid()}")
-            raise FleetgenError(f"cannot write {out}: {directory} is not writable ({why}) — the previous tree is "
-                                "unchanged; make it writable (chmod u+w) or render as its owner")
+            why = (
+                os.strerror(errno.EROFS)
+                if os.statvfs(directory).f_flag & os.ST_RDONLY
+                else f"{os.strerror(errno.EACCES)}: mode {stat.S_IMODE(info.st_mode):04o}, owner uid {info.st_uid}, "
+                f"this is uid {os.geteuid()}"
+            )
+            raise FleetgenError(
+                f"cannot write {out}: {directory} is not writable ({why}) — the previous tree is "
+                "unchanged; make it writable (chmod u+w) or render as its owner"
+            )
 
 
 def _refuse_foreign(rendered: Mapping[str, bytes], present: Mapping[str, Path], lock: Lock) -> None:
-    foreign = sorted(rel for rel in rendered if rel in present and rel not in lock.files
-                     and not same_text(_read(present[rel]), rendered[rel]))
+    foreign = sorted(
+        rel
+        for rel in rendered
+        if rel in present and rel not in lock.files and not same_text(_read(present[rel]), rendered[rel])
+    )
     if foreign:
-        raise FleetgenError(f"refusing to overwrite {foreign[0]} (and {len(foreign) - 1} more): fleetgen did not "
-                            "write it (it is not in .fleetgen.lock); move it out of the output directory first")
+        raise FleetgenError(
+            f"refusing to overwrite {foreign[0]} (and {len(foreign) - 1} more): fleetgen did not "
+            "write it (it is not in .fleetgen.lock); move it out of the output directory first"
+        )
 
 
-def _swap_in(out: Path, rendered: Mapping[str, bytes], present: Mapping[str, Path], changed: set[str],
-             deleted: set[str], lock: Lock, held: list[int]) -> None:
+def _swap_in(
+    out: Path,
+    rendered: Mapping[str, bytes],
+    present: Mapping[str, Path],
+    changed: set[str],
+    deleted: set[str],
+    lock: Lock,
+    held: list[int],
+) -> None:
     staging = _sibling(out, "staging")
     swapped = False
     try:
@@ -281,8 +325,10 @@ def _swap_in(out: Path, rendered: Mapping[str, bytes], present: Mapping[str, Pat
         _clear_leftovers(staging)
 
 
-_REMOVER = ("import fcntl, os, shutil, sys; fcntl.flock(os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY), "
-            "fcntl.LOCK_EX); shutil.rmtree(sys.argv[1], ignore_errors=True)")
+_REMOVER = (
+    "import fcntl, os, shutil, sys; fcntl.flock(os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY), "
+    "fcntl.LOCK_EX); shutil.rmtree(sys.argv[1], ignore_errors=True)"
+)
 
 
 def _remove_in_background(old: Path, trash: Path) -> None:
@@ -304,14 +350,27 @@ def _remove_in_background(old: Path, trash: Path) -> None:
 
 def _spawn_remover(trash: Path) -> None:
     try:
-        subprocess.Popen([sys.executable, "-S", "-c", _REMOVER, str(trash)], stdin=subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        subprocess.Popen(
+            [sys.executable, "-S", "-c", _REMOVER, str(trash)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     except OSError:
         shutil.rmtree(trash, ignore_errors=True)
 
 
-def _stage(staging: Path, out: Path, rendered: Mapping[str, bytes], present: Mapping[str, Path],
-           changed: set[str], deleted: set[str], lock: Lock, held: list[int]) -> None:
+def _stage(
+    staging: Path,
+    out: Path,
+    rendered: Mapping[str, bytes],
+    present: Mapping[str, Path],
+    changed: set[str],
+    deleted: set[str],
+    lock: Lock,
+    held: list[int],
+) -> None:
     staging.mkdir(parents=True)
     held.append(_lock_dir(staging))  # it is the live tree once swapped: locked before anyone can see it there
     kept = [rel for rel in present if rel not in changed and rel not in deleted]

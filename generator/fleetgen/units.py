@@ -46,8 +46,10 @@ from .model import Cluster, Fleet
 
 CACHE_FORMAT = 1
 RACY_NS = 100_000_000  # a file modified within 0.1 s of being recorded is re-read next time
-CACHEABLE = frozenset(f"fleetgen.render.{m}" for m in (
-    "capi", "argocd", "projects", "access", "karmada", "observability", "cilium", "security", "index"))
+CACHEABLE = frozenset(
+    f"fleetgen.render.{m}"
+    for m in ("capi", "argocd", "projects", "access", "karmada", "observability", "cilium", "security", "index")
+)
 UNSALTED = ("clusters", "workloads", "defaults")  # read through the model, so keyed per unit
 FIELDS = tuple(f.name for f in dataclasses.fields(Fleet))
 EVERYTHING = "*"
@@ -198,8 +200,9 @@ def load(out: Path, expected_salt: str) -> Cache:
         body = json.loads(cache_path(out).read_bytes())
         if body.get("format") != CACHE_FORMAT or body.get("salt") != expected_salt:
             return Cache(expected_salt)
-        return Cache(expected_salt, dict(body["units"]), dict(body["stats"]), dict(body["fields"]),
-                     dict(body["clusters"]))
+        return Cache(
+            expected_salt, dict(body["units"]), dict(body["stats"]), dict(body["fields"]), dict(body["clusters"])
+        )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return Cache(expected_salt)
 
@@ -215,8 +218,15 @@ def save(out: Path, cache: Cache, owned: Mapping[str, str]) -> None:
             continue
         if info.st_mtime_ns < now - RACY_NS:
             stats[rel] = [info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, digest]
-    body = {"format": CACHE_FORMAT, "generator": "fleetgen", "salt": cache.salt, "units": cache.units,
-            "stats": stats, "fields": cache.fields, "clusters": cache.clusters}
+    body = {
+        "format": CACHE_FORMAT,
+        "generator": "fleetgen",
+        "salt": cache.salt,
+        "units": cache.units,
+        "stats": stats,
+        "fields": cache.fields,
+        "clusters": cache.clusters,
+    }
     path = cache_path(out)
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
     try:

@@ -18,6 +18,20 @@ from . import (
     validate_rendered,
 )
 
-COMMANDS = [validate.command, lint.command, rules.command, render.command, check.command, plan.command,
-            diff.command, add_cluster.command, register.command, upgrade.command, remove_cluster.command,
-            validate_rendered.command, init.command, import_.command, schema.command]
+COMMANDS = [
+    validate.command,
+    lint.command,
+    rules.command,
+    render.command,
+    check.command,
+    plan.command,
+    diff.command,
+    add_cluster.command,
+    register.command,
+    upgrade.command,
+    remove_cluster.command,
+    validate_rendered.command,
+    init.command,
+    import_.command,
+    schema.command,
+]

@@ -20,12 +20,18 @@ from .validate_rendered import summary
 @fleet_argument
 @out_option
 @format_option("text", "json", "github", "sarif")
-@click.option("--schemas", is_flag=True,
-              help="Also validate every rendered document against the vendored upstream schemas and CEL rules "
-                   "(what validate-rendered checks, without reading the tree back).")
+@click.option(
+    "--schemas",
+    is_flag=True,
+    help="Also validate every rendered document against the vendored upstream schemas and CEL rules "
+    "(what validate-rendered checks, without reading the tree back).",
+)
 @profile_option
-@click.option("--full", is_flag=True,
-              help="Render everything and read every file of the tree, trusting nothing the last render recorded.")
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Render everything and read every file of the tree, trusting nothing the last render recorded.",
+)
 def command(fleet, out, fmt, schemas, profile, full) -> int:
     """Fail (exit 1) when the rendered tree is stale, hand-edited or holds stray manifests.
 
@@ -89,5 +95,7 @@ def _text(drift, findings, label: str) -> str:
 
 def stray_summary(count: int) -> str:
     """The one fix for manifests fleetgen does not own, worded the same by ``check`` and ``render``."""
-    return (f"{count} stray manifest(s) that fleetgen does not own: delete them or move them out of the rendered "
-            "tree (fleetgen never deletes a file it did not write)")
+    return (
+        f"{count} stray manifest(s) that fleetgen does not own: delete them or move them out of the rendered "
+        "tree (fleetgen never deletes a file it did not write)"
+    )

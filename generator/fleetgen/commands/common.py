@@ -9,15 +9,22 @@ import click
 
 from ..report import text
 
-fleet_argument = click.argument("fleet", type=click.Path(path_type=Path, dir_okay=True), default="fleet.yaml",
-                                required=False)
-out_option = click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=None,
-                          help="Output directory (default: repo.renderedDir next to fleet.yaml).")
+fleet_argument = click.argument(
+    "fleet", type=click.Path(path_type=Path, dir_okay=True), default="fleet.yaml", required=False
+)
+out_option = click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Output directory (default: repo.renderedDir next to fleet.yaml).",
+)
 
 
 def format_option(*choices: str, default: str = "text"):
-    return click.option("--format", "fmt", type=click.Choice(choices), default=default, show_default=True,
-                        help="Output format.")
+    return click.option(
+        "--format", "fmt", type=click.Choice(choices), default=default, show_default=True, help="Output format."
+    )
 
 
 def write_stdout(output: str) -> None:
@@ -27,4 +34,6 @@ def write_stdout(output: str) -> None:
 
 def colour() -> bool:
     return text.use_colour(sys.stdout)
+
+
 profile_option = click.option("--profile", is_flag=True, help="Print the time each stage took (to stderr).")

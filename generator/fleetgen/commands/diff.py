@@ -59,8 +59,10 @@ def resolve_ref(ref: str, root: Path) -> str:
     """The commit REF names; a REF that does not exist is a usage error (exit 2)."""
     done = git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"], root)
     if done.returncode != 0:
-        raise FleetgenError(f"--base {ref}: no such commit, branch or tag in {root} "
-                            "(in CI, fetch it first: actions/checkout with fetch-depth: 0)")
+        raise FleetgenError(
+            f"--base {ref}: no such commit, branch or tag in {root} "
+            "(in CI, fetch it first: actions/checkout with fetch-depth: 0)"
+        )
     return done.stdout.decode().strip()
 
 
@@ -98,8 +100,9 @@ def resolve_in_tree(commit: str, rel: PurePosixPath, root: Path) -> PurePosixPat
     while todo:
         part = todo.pop(0)
         if part == "/" or part == ".." and not done:
-            raise FleetgenError(f"{rel} at {commit[:12]} is a symlink out of the repository: git does not hold "
-                                "the files it points to")
+            raise FleetgenError(
+                f"{rel} at {commit[:12]} is a symlink out of the repository: git does not hold the files it points to"
+            )
         if part in (".", ".."):
             done = done[:-1] if part == ".." else done
             continue
@@ -162,7 +165,7 @@ def split_batch(output: bytes) -> list[bytes | None]:
             at = header_end + 1
             continue
         size = int(header[2])
-        contents.append(output[header_end + 1: header_end + 1 + size])
+        contents.append(output[header_end + 1 : header_end + 1 + size])
         at = header_end + 1 + size + 1
     return contents
 
@@ -185,8 +188,10 @@ def stale_note(out: Path, model: Fleet, fleet_path: Path) -> list[str]:
     drift = tree.compare(out, produce(model, fleet_path.name).files)
     if not drift:
         return []
-    return [f"{display(out)} is not what {fleet_path.name} renders ({len(drift)} file(s) differ): the "
-            "manifests below are the tree as committed; run `fleetgen render` and commit the result"]
+    return [
+        f"{display(out)} is not what {fleet_path.name} renders ({len(drift)} file(s) differ): the "
+        "manifests below are the tree as committed; run `fleetgen render` and commit the result"
+    ]
 
 
 def relative(path: Path, root: Path) -> PurePosixPath:
@@ -199,10 +204,16 @@ def relative(path: Path, root: Path) -> PurePosixPath:
 @click.command("diff")
 @fleet_argument
 @click.option("--base", "ref", required=True, metavar="REF", help="Git ref to compare with (origin/main).")
-@click.option("--no-merge-base", "exact", is_flag=True,
-              help="Compare with REF itself, not with the merge base of REF and HEAD.")
-@click.option("--fail-on", "fail_on", type=click.Choice(["destroy"]), default=None,
-              help="Exit 1 when the change deletes anything (a cluster, Application, placement, peer or manifest).")
+@click.option(
+    "--no-merge-base", "exact", is_flag=True, help="Compare with REF itself, not with the merge base of REF and HEAD."
+)
+@click.option(
+    "--fail-on",
+    "fail_on",
+    type=click.Choice(["destroy"]),
+    default=None,
+    help="Exit 1 when the change deletes anything (a cluster, Application, placement, peer or manifest).",
+)
 @out_option
 @format_option("text", "markdown", "json")
 def command(fleet, ref, exact, fail_on, out, fmt) -> int:

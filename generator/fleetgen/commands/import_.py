@@ -23,8 +23,14 @@ from .common import colour
 
 @click.command("import")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--fleet", "fleet", type=click.Path(path_type=Path, dir_okay=False), default="fleet.yaml",
-              show_default=True, help="The fleet file to extend (created when it does not exist).")
+@click.option(
+    "--fleet",
+    "fleet",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default="fleet.yaml",
+    show_default=True,
+    help="The fleet file to extend (created when it does not exist).",
+)
 @click.option("--environment", help="Environment for clusters whose inputs name none (no `environment` label).")
 @click.option("--dry-run", is_flag=True, help="Print the unified diff of the fleet file instead of writing it.")
 def command(inputs: tuple[Path, ...], fleet: Path, environment: str | None, dry_run: bool) -> int:
@@ -47,8 +53,9 @@ def command(inputs: tuple[Path, ...], fleet: Path, environment: str | None, dry_
     click.echo(f"{len(found.clusters)} cluster(s) read: {', '.join(sorted(found.clusters)) or 'none'}")
     if dry_run:
         old = before.splitlines(keepends=True) if fleet.exists() else []
-        click.echo("".join(difflib.unified_diff(old, after.splitlines(keepends=True), f"a/{fleet}", f"b/{fleet}")),
-                   nl=False)
+        click.echo(
+            "".join(difflib.unified_diff(old, after.splitlines(keepends=True), f"a/{fleet}", f"b/{fleet}")), nl=False
+        )
         return 0
     if not fleet.exists() or after != before:
         _write(fleet, after)
@@ -56,8 +63,10 @@ def command(inputs: tuple[Path, ...], fleet: Path, environment: str | None, dry_
     result = pipeline.load_and_lint(fleet)
     click.echo(text_report.render(result.findings, colour=colour()), nl=False)
     if not result.ok:
-        click.echo(f"{fleet} was written; fill in what lint reports above (facts the inputs do not hold) "
-                   "and run fleetgen lint again")
+        click.echo(
+            f"{fleet} was written; fill in what lint reports above (facts the inputs do not hold) "
+            "and run fleetgen lint again"
+        )
     return exit_code(result.findings)
 
 

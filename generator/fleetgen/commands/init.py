@@ -26,13 +26,17 @@ def command(directory: Path, name: str | None, repo_url: str | None) -> int:
     texts = files(name, repo_url or f"https://git.example.com/{name}.git")
     existing = sorted(p for p in texts if (directory / p).exists() or (directory / p).is_symlink())
     if existing:
-        raise FleetgenError(f"{directory}: {', '.join(existing)} already exist(s); init never overwrites. "
-                            "Use `fleetgen import` to extend an existing fleet")
+        raise FleetgenError(
+            f"{directory}: {', '.join(existing)} already exist(s); init never overwrites. "
+            "Use `fleetgen import` to extend an existing fleet"
+        )
     for rel, text in texts.items():
         _create(directory / rel, text)
         click.echo(f"created {directory / rel}")
-    click.echo("next: set repo.url in fleet.yaml, add clusters (fleetgen add-cluster / fleetgen import), "
-               "fleetgen render, commit")
+    click.echo(
+        "next: set repo.url in fleet.yaml, add clusters (fleetgen add-cluster / fleetgen import), "
+        "fleetgen render, commit"
+    )
     return 0
 
 

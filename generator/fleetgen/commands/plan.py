@@ -22,8 +22,9 @@ def parse_uids(values: tuple[str, ...], workloads: set[str]) -> dict[str, str]:
         if not sep or not workload or not uid:
             raise FleetgenError(f"--uid {value!r}: expected WORKLOAD=UID, e.g. --uid checkout=4858ca61-…")
         if workload not in workloads:
-            raise FleetgenError(f"--uid {value!r}: no workload named {workload!r} (known: "
-                                f"{', '.join(sorted(workloads)) or 'none'})")
+            raise FleetgenError(
+                f"--uid {value!r}: no workload named {workload!r} (known: {', '.join(sorted(workloads)) or 'none'})"
+            )
         uids[workload] = uid
     return uids
 
@@ -38,10 +39,20 @@ def check_failed(failed: tuple[str, ...], clusters: set[str]) -> list[str]:
 @click.command("plan")
 @fleet_argument
 @out_option
-@click.option("--fail", "failed", multiple=True, metavar="CLUSTER",
-              help="Preview failover: the split once CLUSTER is lost (repeatable).")
-@click.option("--uid", "uids", multiple=True, metavar="WORKLOAD=UID",
-              help="The workload object's UID, which decides Karmada's tie order (repeatable).")
+@click.option(
+    "--fail",
+    "failed",
+    multiple=True,
+    metavar="CLUSTER",
+    help="Preview failover: the split once CLUSTER is lost (repeatable).",
+)
+@click.option(
+    "--uid",
+    "uids",
+    multiple=True,
+    metavar="WORKLOAD=UID",
+    help="The workload object's UID, which decides Karmada's tie order (repeatable).",
+)
 @format_option("text", "json", "markdown")
 def command(fleet, out, failed, uids, fmt) -> int:
     """Preview Applications, Karmada placements, failover, pending clusters and upgrade waves."""

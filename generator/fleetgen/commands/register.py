@@ -24,11 +24,19 @@ def check_server(url: str) -> str:
     except ValueError as exc:
         raise click.BadParameter(f"{url!r}: {exc}", param_hint="--server") from None
     extra = parts.query or parts.fragment or url.endswith(("?", "#"))
-    problem = ("must start with https://" if parts.scheme != "https" else
-               "has no host" if not parts.hostname else
-               "must not carry user info (credentials never go into fleet.yaml)" if "@" in parts.netloc else
-               "must not have a query or fragment" if extra else
-               "has port 0" if port == 0 else None)
+    problem = (
+        "must start with https://"
+        if parts.scheme != "https"
+        else "has no host"
+        if not parts.hostname
+        else "must not carry user info (credentials never go into fleet.yaml)"
+        if "@" in parts.netloc
+        else "must not have a query or fragment"
+        if extra
+        else "has port 0"
+        if port == 0
+        else None
+    )
     if problem:
         raise click.BadParameter(f"{url!r} {problem}", param_hint="--server")
     return url
@@ -38,8 +46,12 @@ def check_server(url: str) -> str:
 @click.argument("name")
 @fleet_argument
 @click.option("--server", required=True, metavar="URL", help="The cluster's API endpoint, https://host[:port].")
-@click.option("--ca-data", "ca_data", metavar="BASE64",
-              help="The API server's public CA bundle, base64 PEM (a kubeconfig's certificate-authority-data).")
+@click.option(
+    "--ca-data",
+    "ca_data",
+    metavar="BASE64",
+    help="The API server's public CA bundle, base64 PEM (a kubeconfig's certificate-authority-data).",
+)
 @out_option
 @dry_run_option
 def command(name, fleet, server, ca_data, out, dry_run) -> int:

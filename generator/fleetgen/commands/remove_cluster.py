@@ -31,8 +31,10 @@ def pins(selector: Mapping[str, Any] | None, name: str) -> bool:
     selector = selector or {}
     if (selector.get("matchLabels") or {}).get("name") == name:
         return True
-    return any(e.get("key") == "name" and e.get("operator") == "In" and e.get("values") == [name]
-               for e in selector.get("matchExpressions") or ())
+    return any(
+        e.get("key") == "name" and e.get("operator") == "In" and e.get("values") == [name]
+        for e in selector.get("matchExpressions") or ()
+    )
 
 
 def name_values(selector: Mapping[str, Any] | None, path: Path, name: str) -> Iterator[Path]:
@@ -69,8 +71,9 @@ def reference_edits(data: Mapping[str, Any], name: str) -> list[Path]:
 
 def left_alone(data: Mapping[str, Any], name: str) -> list[str]:
     """Selectors that pin the cluster and are kept: they will select nothing."""
-    found = [f"applicationSet {a['name']!r}" for a in data.get("applicationSets") or ()
-             if pins(a.get("clusters"), name)]
+    found = [
+        f"applicationSet {a['name']!r}" for a in data.get("applicationSets") or () if pins(a.get("clusters"), name)
+    ]
     found += [f"workload {w['name']!r}" for w in data.get("workloads") or () if pins(w.get("clusters"), name)]
     return found
 
@@ -101,8 +104,11 @@ def command(name, fleet, force, out, dry_run) -> int:
     cluster = session.fleet.named(name)
     lost = stranded(session.fleet, name)
     if lost and not force:
-        click.echo(f"fleetgen: not removing {name!r}: workload(s) {', '.join(lost)} would have no cluster "
-                   "left to run on; add a cluster for them first, or pass --force", err=True)
+        click.echo(
+            f"fleetgen: not removing {name!r}: workload(s) {', '.join(lost)} would have no cluster "
+            "left to run on; add a cluster for them first, or pass --force",
+            err=True,
+        )
         return 1
     editor = session.editor()
     for path in reference_edits(session.before.document.data, name):
@@ -121,8 +127,10 @@ def command(name, fleet, force, out, dry_run) -> int:
 def next_steps(session: Session, cluster: Cluster) -> str:
     steps = ["fleetgen render   # then commit fleet.yaml and the rendered tree, open the PR"]
     if cluster.provisioned:
-        steps.append(f"WARNING: once merged, Argo CD prunes hub/capi/{cluster.name}.yaml and Cluster API "
-                     "DELETES the cluster and its infrastructure")
+        steps.append(
+            f"WARNING: once merged, Argo CD prunes hub/capi/{cluster.name}.yaml and Cluster API "
+            "DELETES the cluster and its infrastructure"
+        )
     if session.fleet.karmada_server and cluster.registered and cluster.karmada_member:
         steps.append(_leave_karmada(cluster))
     body = "".join(f"  {i}. {step}\n" for i, step in enumerate(steps, 1))
@@ -133,6 +141,7 @@ def _leave_karmada(cluster: Cluster) -> str:
     """karmadactl unjoin (push members) or unregister (pull members, karmada-agent), as in pkg/karmadactl."""
     if cluster.argocd_mode == "pull":
         return f"karmadactl unregister {cluster.name} --cluster-kubeconfig={cluster.name}.kubeconfig"
-    return (f"karmadactl unjoin {cluster.name} --kubeconfig={KARMADA_KUBECONFIG} "
-            f"--cluster-kubeconfig={cluster.name}.kubeconfig")
-
+    return (
+        f"karmadactl unjoin {cluster.name} --kubeconfig={KARMADA_KUBECONFIG} "
+        f"--cluster-kubeconfig={cluster.name}.kubeconfig"
+    )

@@ -54,11 +54,19 @@ def _render(fleet, out, stages: Stages, full: bool = False) -> tuple[int, str, s
     if secrets:
         return 1, report + text.render(secrets, colour=colour()), "fleetgen: nothing rendered: a credential would leak"
     with stages.stage("write"):
-        result = tree.write(target, produced.files, produced.versions, produced.known, produced.digests,
-                            after=lambda out: units.save(out, produced.cache, produced.digests),
-                            settled=produced.settled)
-    summary = (f"rendered {len(produced.digests)} files into {display(target)}: {len(result.written)} written, "
-               f"{result.unchanged} unchanged, {len(result.deleted)} deleted")
+        result = tree.write(
+            target,
+            produced.files,
+            produced.versions,
+            produced.known,
+            produced.digests,
+            after=lambda out: units.save(out, produced.cache, produced.digests),
+            settled=produced.settled,
+        )
+    summary = (
+        f"rendered {len(produced.digests)} files into {display(target)}: {len(result.written)} written, "
+        f"{result.unchanged} unchanged, {len(result.deleted)} deleted"
+    )
     if result.strays:  # what `check` reports as orphans: fail here too, so the pre-commit hook agrees with CI
         strays = [as_finding(tree.Drift("orphan", rel, tree.STRAY), display(target)) for rel in result.strays]
         return 1, report + text.render(strays, colour=colour()), f"{summary}; {stray_summary(len(strays))}"

@@ -21,8 +21,9 @@ from ..report import plan_text
 
 __all__ = ["Session", "cluster_index", "dry_run_option", "finish", "keys_before", "open_fleet"]
 
-dry_run_option = click.option("--dry-run", is_flag=True,
-                              help="Print the unified diff of fleet.yaml instead of writing it.")
+dry_run_option = click.option(
+    "--dry-run", is_flag=True, help="Print the unified diff of fleet.yaml instead of writing it."
+)
 
 
 def open_fleet(path: Path, out: Path | None) -> Session:

@@ -24,8 +24,10 @@ from .runbook import Session, dry_run_option, finish, keys_before, open_fleet
 
 def target_waves(fleet: Fleet, current: Mapping[str, str], to: str) -> tuple[Wave, ...]:
     """Every wave from the rendered versions to ``to`` on every cluster (newer clusters keep theirs)."""
-    wanting = tuple(dataclasses.replace(c, kubernetes_version=to) if v.older(c.kubernetes_version, to) else c
-                    for c in fleet.clusters)
+    wanting = tuple(
+        dataclasses.replace(c, kubernetes_version=to) if v.older(c.kubernetes_version, to) else c
+        for c in fleet.clusters
+    )
     return upgrade_waves(dataclasses.replace(fleet, clusters=wanting), current)
 
 
@@ -49,9 +51,11 @@ def choose(fleet: Fleet, waves: Sequence[Wave], which: str) -> tuple[list[Change
             return [], None
         todo = [c for c in first.clusters if not applied(fleet, c, first)]
         if not todo:
-            return [], (f"wave {first.number} ({', '.join(first.clusters)}: {first.source} -> "
-                        f"{first.target}) is set in fleet.yaml but not rendered yet: run `fleetgen render`, "
-                        "roll it out, then run upgrade again")
+            return [], (
+                f"wave {first.number} ({', '.join(first.clusters)}: {first.source} -> "
+                f"{first.target}) is set in fleet.yaml but not rendered yet: run `fleetgen render`, "
+                "roll it out, then run upgrade again"
+            )
         return [(first, todo)], None
     seen: set[str] = set()
     changes = []
@@ -66,8 +70,14 @@ def choose(fleet: Fleet, waves: Sequence[Wave], which: str) -> tuple[list[Change
 @click.command("upgrade")
 @fleet_argument
 @click.option("--to", "to", required=True, metavar="X.Y", help="The Kubernetes version to move the fleet to.")
-@click.option("--wave", "which", type=click.Choice(["next", "all"]), default="next", show_default=True,
-              help="next: only the next wave (one PR per wave); all: every wave of the next minor step.")
+@click.option(
+    "--wave",
+    "which",
+    type=click.Choice(["next", "all"]),
+    default="next",
+    show_default=True,
+    help="next: only the next wave (one PR per wave); all: every wave of the next minor step.",
+)
 @out_option
 @dry_run_option
 def command(fleet, to, which, out, dry_run) -> int:
@@ -95,6 +105,8 @@ def command(fleet, to, which, out, dry_run) -> int:
 
 def _done(session: Session, current: Mapping[str, str], to: str) -> str:
     if not current:
-        return (f"nothing to do: {session.out} holds no rendered versions yet; run `fleetgen render` first "
-                "(new clusters are created at their fleet.yaml version)")
+        return (
+            f"nothing to do: {session.out} holds no rendered versions yet; run `fleetgen render` first "
+            "(new clusters are created at their fleet.yaml version)"
+        )
     return f"nothing to do: every rendered cluster is at {to} or newer"

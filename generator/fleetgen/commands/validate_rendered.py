@@ -41,5 +41,7 @@ def summary(result: Result) -> str:
     s, c = result.stats, result.cel
     skipped = f", {c.transition} transition rule checks (oldSelf) skipped" if c.transition else ""
     skipped += f", {len(c.unsupported)} rules not evaluable" if c.unsupported else ""
-    return (f"validated {s.documents} documents and {s.values_files} Helm values files in {s.files} files; "
-            f"CEL: {c.evaluated} rule checks, {c.failed} failed{skipped}")
+    return (
+        f"validated {s.documents} documents and {s.values_files} Helm values files in {s.files} files; "
+        f"CEL: {c.evaluated} rule checks, {c.failed} failed{skipped}"
+    )

@@ -45,9 +45,9 @@ class Found:
         self.note(source, message)
 
 
-
-def fold(into: dict[str, Any], new: dict[str, Any], where: str, first: str, second: str,
-         at: tuple[str, ...] = ()) -> list[str]:
+def fold(
+    into: dict[str, Any], new: dict[str, Any], where: str, first: str, second: str, at: tuple[str, ...] = ()
+) -> list[str]:
     """Add ``new``'s fields missing from ``into``; list where both have a different value."""
     out = []
     for key, value in new.items():
@@ -59,6 +59,7 @@ def fold(into: dict[str, Any], new: dict[str, Any], where: str, first: str, seco
         elif into[key] != value and path == ("lifecycle",):  # one input is Cluster API's objects: managed
             into[key] = "managed"
         elif into[key] != value:
-            out.append(f"{where}: {'.'.join(path)} is {into[key]!r} in {first} but {value!r} in {second}; "
-                       f"kept {into[key]!r}")
+            out.append(
+                f"{where}: {'.'.join(path)} is {into[key]!r} in {first} but {value!r} in {second}; kept {into[key]!r}"
+            )
     return out

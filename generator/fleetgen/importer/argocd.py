@@ -31,8 +31,11 @@ SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|PASSWD|KEY|CREDENTIAL", re.I)  
 
 
 def is_cluster_secret(doc: Any) -> bool:
-    return (isinstance(doc, dict) and doc.get("kind") == "Secret"
-            and ((doc.get("metadata") or {}).get("labels") or {}).get(SECRET_TYPE) == "cluster")
+    return (
+        isinstance(doc, dict)
+        and doc.get("kind") == "Secret"
+        and ((doc.get("metadata") or {}).get("labels") or {}).get(SECRET_TYPE) == "cluster"
+    )
 
 
 def secret_fields(doc: dict[str, Any]) -> dict[str, str]:
@@ -63,23 +66,40 @@ def from_secret(doc: dict[str, Any], source: str, found: Found) -> None:
     name = str(labels[AGENT_LABEL] if AGENT_LABEL in labels else fields.get("name") or meta.get("name", ""))
     server = None if pull else fields.get("server")
     if pull:
-        found.gap(name, "server", where, f"pull-mode (argocd-agent) cluster {name!r}: its server is the principal's "
-                                         "resource proxy, not the cluster's API endpoint; set server to the cluster's "
-                                         "own endpoint")
+        found.gap(
+            name,
+            "server",
+            where,
+            f"pull-mode (argocd-agent) cluster {name!r}: its server is the principal's "
+            "resource proxy, not the cluster's API endpoint; set server to the cluster's "
+            "own endpoint",
+        )
     tls = config.get("tlsClientConfig") or {}
     if tls.get("insecure"):
         found.note(where, "tlsClientConfig.insecure is set; fleetgen always verifies: set caData instead")
     region = labels.get("region") or (region_from_server(server) if server else None)
-    entry = cluster_entry(name, where, found, environment=labels.get("environment"), region=region,
-                          labels=user_labels(labels), server=server, caData=tls.get("caData"),
-                          provider={"type": provider, **identity}, lifecycle=existing(provider),
-                          argocd={"mode": "pull"} if pull else None)
+    entry = cluster_entry(
+        name,
+        where,
+        found,
+        environment=labels.get("environment"),
+        region=region,
+        labels=user_labels(labels),
+        server=server,
+        caData=tls.get("caData"),
+        provider={"type": provider, **identity},
+        lifecycle=existing(provider),
+        argocd={"mode": "pull"} if pull else None,
+    )
     found.add(entry, where)
     eks_name = (config.get("awsAuthConfig") or {}).get("clusterName")
     if eks_name and eks_name != entry["name"]:
-        found.note(where, f"the EKS cluster is named {eks_name!r} but the fleet cluster {entry['name']!r}: fleetgen "
-                          "uses the fleet name as the EKS name (awsAuthConfig, eksClusterName); name it "
-                          f"{eks_name!r} in fleet.yaml if it is a DNS label")
+        found.note(
+            where,
+            f"the EKS cluster is named {eks_name!r} but the fleet cluster {entry['name']!r}: fleetgen "
+            "uses the fleet name as the EKS name (awsAuthConfig, eksClusterName); name it "
+            f"{eks_name!r} in fleet.yaml if it is a DNS label",
+        )
 
 
 def _drop_credentials(config: dict[str, Any], where: str, found: Found) -> None:
@@ -88,8 +108,11 @@ def _drop_credentials(config: dict[str, Any], where: str, found: Found) -> None:
     env = (config.get("execProviderConfig") or {}).get("env") or {}
     dropped += [f"execProviderConfig.env.{k}" for k in sorted(env) if SECRET_NAME.search(str(k))]
     if dropped:
-        found.note(where, f"dropped {', '.join(dropped)}: credentials never go into fleet.yaml; fleetgen renders "
-                          "credential-free authentication or expects them merged outside git")
+        found.note(
+            where,
+            f"dropped {', '.join(dropped)}: credentials never go into fleet.yaml; fleetgen renders "
+            "credential-free authentication or expects them merged outside git",
+        )
 
 
 def _provider(config: dict[str, Any], labels: dict[str, Any]) -> tuple[str, dict[str, str]]:

@@ -47,8 +47,11 @@ class Objects:
         return self.index.get((namespace, ref.get("kind"), ref.get("name"))) or {}
 
     def of_kind(self, namespace: str, cluster: str, *kinds: str) -> list[Doc]:
-        return [d for d in self.docs if _ns(d) == namespace and d.get("kind") in kinds
-                and (d.get("spec") or {}).get("clusterName") == cluster]
+        return [
+            d
+            for d in self.docs
+            if _ns(d) == namespace and d.get("kind") in kinds and (d.get("spec") or {}).get("clusterName") == cluster
+        ]
 
 
 def _ns(doc: Doc) -> str:
@@ -69,28 +72,50 @@ def _cluster(doc: Doc, objects: Objects, where: str, found: Found) -> Doc:
     infra = objects.ref(namespace, spec.get("infrastructureRef"))
     reader = _READERS.get(str(control_plane.get("kind")))
     if reader is None:
-        found.note(where, f"control plane kind {control_plane.get('kind')!r} is not one fleetgen renders; "
-                          "only its network and labels were read")
+        found.note(
+            where,
+            f"control plane kind {control_plane.get('kind')!r} is not one fleetgen renders; "
+            "only its network and labels were read",
+        )
         facts: Doc = {}
     else:
         facts = reader(control_plane, infra, objects, name, namespace)
     for note in facts.pop("notes", ()):
         found.note(where, note)
-    fleet_labels = {k[len(FLEET_PREFIX):]: v for k, v in labels.items() if k.startswith(FLEET_PREFIX)}
-    user = {k: str(v) for k, v in sorted({**fleet_labels, **{k: v for k, v in labels.items() if "/" in k
-            and not k.startswith((FLEET_PREFIX, "cluster.x-k8s.io/"))}}.items())
-            if k not in ("name", "environment", "region", "provider")}
+    fleet_labels = {k[len(FLEET_PREFIX) :]: v for k, v in labels.items() if k.startswith(FLEET_PREFIX)}
+    user = {
+        k: str(v)
+        for k, v in sorted(
+            {
+                **fleet_labels,
+                **{
+                    k: v
+                    for k, v in labels.items()
+                    if "/" in k and not k.startswith((FLEET_PREFIX, "cluster.x-k8s.io/"))
+                },
+            }.items()
+        )
+        if k not in ("name", "environment", "region", "provider")
+    }
     network = spec.get("clusterNetwork") or {}
     cidrs: Doc = {key: _first(network, key, where, found) for key in ("pods", "services")}
     cidrs["nodes"] = facts.pop("nodes", None)
     mask = facts.pop("nodeMask", None)
     if mask is not None and mask != (64 if ":" in str(cidrs["pods"]) else 24):  # model.py's defaults
         cidrs["nodeMask"] = mask
-    return cluster_entry(name, where, found, environment=fleet_labels.get("environment"),
-                         region=facts.pop("region", None) or fleet_labels.get("region"), labels=user,
-                         kubernetesVersion=facts.pop("version", None), provider=facts.pop("provider", None),
-                         lifecycle="managed" if reader else None,
-                         network={k: v for k, v in cidrs.items() if v}, nodePools=facts.pop("pools", None))
+    return cluster_entry(
+        name,
+        where,
+        found,
+        environment=fleet_labels.get("environment"),
+        region=facts.pop("region", None) or fleet_labels.get("region"),
+        labels=user,
+        kubernetesVersion=facts.pop("version", None),
+        provider=facts.pop("provider", None),
+        lifecycle="managed" if reader else None,
+        network={k: v for k, v in cidrs.items() if v},
+        nodePools=facts.pop("pools", None),
+    )
 
 
 def _first(network: Doc, key: str, where: str, found: Found) -> str | None:
@@ -131,7 +156,7 @@ def _sizes(spec_min: Any, spec_max: Any, machine_pool: Doc) -> tuple[int, int]:
 
 def _pool_name(cluster: str, machine_pool: Doc, provider_name: str | None = None) -> str:
     name = str(machine_pool["metadata"]["name"])
-    prefixed = name[len(cluster) + 1:] if name.startswith(cluster + "-") else None
+    prefixed = name[len(cluster) + 1 :] if name.startswith(cluster + "-") else None
     return provider_name or prefixed or name
 
 
@@ -155,8 +180,10 @@ def _pools(objects: Objects, namespace: str, cluster: str, read: Callable[[Doc, 
 
 
 def _pool_versions(objects: Objects, namespace: str, cluster: str) -> list[str | None]:
-    return [(((mp.get("spec") or {}).get("template") or {}).get("spec") or {}).get("version")
-            for mp in objects.of_kind(namespace, cluster, "MachinePool", "MachineDeployment")]
+    return [
+        (((mp.get("spec") or {}).get("template") or {}).get("spec") or {}).get("version")
+        for mp in objects.of_kind(namespace, cluster, "MachinePool", "MachineDeployment")
+    ]
 
 
 # ---------------------------------------------------------------- AWS (CAPA)
@@ -170,21 +197,37 @@ def _aws(cp: Doc, infra: Doc, objects: Objects, name: str, namespace: str) -> Do
         if infra_pool.get("kind") != "AWSManagedMachinePool":
             return None
         scaling = s.get("scaling") or {}
-        taints = [{"key": t["key"], "value": str(t.get("value", "")), "effect": _EKS_EFFECTS.get(t["effect"],
-                   t["effect"])} for t in s.get("taints") or ()]
-        return _pool(_pool_name(name, machine_pool, s.get("eksNodegroupName")), s.get("instanceType", ""),
-                     _sizes(scaling.get("minSize"), scaling.get("maxSize"), machine_pool), s.get("labels"), taints)
+        taints = [
+            {"key": t["key"], "value": str(t.get("value", "")), "effect": _EKS_EFFECTS.get(t["effect"], t["effect"])}
+            for t in s.get("taints") or ()
+        ]
+        return _pool(
+            _pool_name(name, machine_pool, s.get("eksNodegroupName")),
+            s.get("instanceType", ""),
+            _sizes(scaling.get("minSize"), scaling.get("maxSize"), machine_pool),
+            s.get("labels"),
+            taints,
+        )
 
     # CAPA names an EKS cluster and node group ``<namespace>_<object name>`` when the spec does not
     # (controlplane/eks/webhooks/awsmanagedcontrolplane_webhook.go, pkg/eks/eks.go GenerateEKSName).
     eks_name = spec.get("eksClusterName") or f"{namespace}_{cp['metadata']['name']}".replace(".", "_")
-    notes = [] if eks_name == name else [
-        f"the EKS cluster is named {eks_name!r} but fleetgen renders eksClusterName: {name!r}; Cluster API adopts "
-        "an EKS cluster only by its name, so keep this cluster lifecycle: external"]
-    return {"provider": _aws_provider(spec), "region": spec.get("region"), "notes": notes,
-            "version": _version(spec.get("version"), _pool_versions(objects, namespace, name)),
-            "pools": _pools(objects, namespace, name, pool),
-            "nodes": ((spec.get("network") or {}).get("vpc") or {}).get("cidrBlock")}
+    notes = (
+        []
+        if eks_name == name
+        else [
+            f"the EKS cluster is named {eks_name!r} but fleetgen renders eksClusterName: {name!r}; Cluster API adopts "
+            "an EKS cluster only by its name, so keep this cluster lifecycle: external"
+        ]
+    )
+    return {
+        "provider": _aws_provider(spec),
+        "region": spec.get("region"),
+        "notes": notes,
+        "version": _version(spec.get("version"), _pool_versions(objects, namespace, name)),
+        "pools": _pools(objects, namespace, name, pool),
+        "nodes": ((spec.get("network") or {}).get("vpc") or {}).get("cidrBlock"),
+    }
 
 
 _AWS_IDENTITY = re.compile(r"^aws-(?P<account>[0-9]{12})$")  # render/capi/aws.py identity_name
@@ -224,19 +267,28 @@ def _gcp(cp: Doc, infra: Doc, objects: Objects, name: str, namespace: str) -> Do
         if infra_pool.get("kind") != "GCPManagedMachinePool":
             return None
         scaling = s.get("scaling") or {}
-        taints = [{"key": t["key"], "value": str(t.get("value", "")), "effect": t["effect"]}
-                  for t in s.get("kubernetesTaints") or ()]
-        return _pool(_pool_name(name, machine_pool, s.get("nodePoolName")), s.get("machineType", ""),
-                     _sizes(scaling.get("minCount"), scaling.get("maxCount"), machine_pool),
-                     s.get("kubernetesLabels"), taints)
+        taints = [
+            {"key": t["key"], "value": str(t.get("value", "")), "effect": t["effect"]}
+            for t in s.get("kubernetesTaints") or ()
+        ]
+        return _pool(
+            _pool_name(name, machine_pool, s.get("nodePoolName")),
+            s.get("machineType", ""),
+            _sizes(scaling.get("minCount"), scaling.get("maxCount"), machine_pool),
+            s.get("kubernetesLabels"),
+            taints,
+        )
 
     project = spec.get("project") or infra_spec.get("project")
-    return {"provider": {"type": "gcp", **({"project": project} if project else {})},
-            "region": spec.get("location") or infra_spec.get("region"),
-            "version": _version(spec.get("version") or spec.get("controlPlaneVersion"),
-                                _pool_versions(objects, namespace, name)),
-            "pools": _pools(objects, namespace, name, pool),
-            "nodes": _gcp_nodes(infra_spec)}
+    return {
+        "provider": {"type": "gcp", **({"project": project} if project else {})},
+        "region": spec.get("location") or infra_spec.get("region"),
+        "version": _version(
+            spec.get("version") or spec.get("controlPlaneVersion"), _pool_versions(objects, namespace, name)
+        ),
+        "pools": _pools(objects, namespace, name, pool),
+        "nodes": _gcp_nodes(infra_spec),
+    }
 
 
 def _gcp_nodes(infra_spec: Doc) -> str | None:
@@ -262,18 +314,28 @@ def _azure(cp: Doc, infra: Doc, objects: Objects, name: str, namespace: str) -> 
         s = _resource(infra_pool, "ManagedClustersAgentPool").get("spec") or {}
         if infra_pool.get("kind") != "AzureASOManagedMachinePool":
             return None
-        sizes = ((s.get("minCount"), s.get("maxCount")) if s.get("enableAutoScaling") else (None, None))
+        sizes = (s.get("minCount"), s.get("maxCount")) if s.get("enableAutoScaling") else (None, None)
         taints = [m.groupdict() for m in map(_AKS_TAINT.match, s.get("nodeTaints") or ()) if m]
         taints = [{**t, "value": t["value"] or ""} for t in taints]
-        return _pool(_pool_name(name, machine_pool) if machine_pool["metadata"]["name"].startswith(name + "-")
-                     else str(s.get("azureName")), s.get("vmSize", ""), _sizes(*sizes, machine_pool),
-                     s.get("nodeLabels"), taints)
+        return _pool(
+            _pool_name(name, machine_pool)
+            if machine_pool["metadata"]["name"].startswith(name + "-")
+            else str(s.get("azureName")),
+            s.get("vmSize", ""),
+            _sizes(*sizes, machine_pool),
+            s.get("nodeLabels"),
+            taints,
+        )
 
     provider = {"type": "azure", **({"resourceGroup": group_name} if group_name else {})}
     subnet = _resource(infra, "VirtualNetworksSubnet").get("spec") or {}  # the node subnet (render/capi/azure.py)
-    return {"provider": provider, "region": managed.get("location") or group.get("location"),
-            "version": _version((cp.get("spec") or {}).get("version")), "pools": _pools(objects, namespace, name, pool),
-            "nodes": subnet.get("addressPrefix")}
+    return {
+        "provider": provider,
+        "region": managed.get("location") or group.get("location"),
+        "version": _version((cp.get("spec") or {}).get("version")),
+        "pools": _pools(objects, namespace, name, pool),
+        "nodes": subnet.get("addressPrefix"),
+    }
 
 
 # ---------------------------------------------------------------- kubeadm (vSphere, Docker)
@@ -302,21 +364,25 @@ def _kubeadm(cp: Doc, infra: Doc, objects: Objects, name: str, namespace: str) -
     def pool(machine_pool: Doc, template: Doc) -> Doc | None:
         machine = ((template.get("spec") or {}).get("template") or {}).get("spec") or {}
         if template.get("kind") == "VSphereMachineTemplate":
-            provider.update(datacenter=machine.get("datacenter"), template=machine.get("template"),
-                            **_vsphere_placement(machine))
+            provider.update(
+                datacenter=machine.get("datacenter"), template=machine.get("template"), **_vsphere_placement(machine)
+            )
             size = f"{machine.get('numCPUs', 2)}x{int(machine.get('memoryMiB', 8192)) // 1024}"
         else:
             size = "docker"  # CAPD machines have no size: kind nodes share the Docker host
         mp_spec = ((machine_pool.get("spec") or {}).get("template") or {}).get("spec") or {}
         config = objects.ref(namespace, (mp_spec.get("bootstrap") or {}).get("configRef"))
-        registration = ((((config.get("spec") or {}).get("template") or {}).get("spec") or {})
-                        .get("joinConfiguration") or {}).get("nodeRegistration") or {}
+        registration = (
+            (((config.get("spec") or {}).get("template") or {}).get("spec") or {}).get("joinConfiguration") or {}
+        ).get("nodeRegistration") or {}
         args = {a.get("name"): a.get("value") for a in registration.get("kubeletExtraArgs") or ()}
         labels = dict(kv.split("=", 1) for kv in str(args.get("node-labels") or "").split(",") if "=" in kv)
         machine_labels = (((machine_pool.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels")
         labels.update({k: str(v) for k, v in (machine_labels or {}).items() if capi_synced(str(k))})
-        taints = [{"key": t["key"], "value": str(t.get("value", "")), "effect": t["effect"]}
-                  for t in registration.get("taints") or ()]
+        taints = [
+            {"key": t["key"], "value": str(t.get("value", "")), "effect": t["effect"]}
+            for t in registration.get("taints") or ()
+        ]
         return _pool(_pool_name(name, machine_pool), size, _sizes(None, None, machine_pool), labels, taints)
 
     if kind == "VSphereCluster":
@@ -324,16 +390,23 @@ def _kubeadm(cp: Doc, infra: Doc, objects: Objects, name: str, namespace: str) -
         provider["thumbprint"] = (infra.get("spec") or {}).get("thumbprint")
         provider["loadBalancer"] = None if _has_kube_vip(cp) else "external"
     pools = _pools(objects, namespace, name, pool)
-    return {"provider": {k: v for k, v in provider.items() if v},
-            "version": _version((cp.get("spec") or {}).get("version")), "pools": pools, "nodeMask": _node_mask(cp)}
+    return {
+        "provider": {k: v for k, v in provider.items() if v},
+        "version": _version((cp.get("spec") or {}).get("version")),
+        "pools": pools,
+        "nodeMask": _node_mask(cp),
+    }
 
 
 def _node_mask(cp: Doc) -> int | None:
     """kube-controller-manager's node-cidr-mask-size-ipv4/-ipv6 (render/capi/networking.py), if a number."""
     config = ((cp.get("spec") or {}).get("kubeadmConfigSpec") or {}).get("clusterConfiguration") or {}
     args = ((config.get("controllerManager") or {}).get("extraArgs")) or ()
-    masks = [str(a.get("value")) for a in args if isinstance(a, dict)
-             and a.get("name") in ("node-cidr-mask-size-ipv4", "node-cidr-mask-size-ipv6")]
+    masks = [
+        str(a.get("value"))
+        for a in args
+        if isinstance(a, dict) and a.get("name") in ("node-cidr-mask-size-ipv4", "node-cidr-mask-size-ipv6")
+    ]
     return int(masks[0]) if masks and masks[0].isdigit() else None
 
 

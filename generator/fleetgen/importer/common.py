@@ -15,8 +15,13 @@ _EKS_HOST = re.compile(r"\.(?P<region>[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d)\.eks
 _AKS_HOST = re.compile(r"\.(hcp|privatelink)\.(?P<region>[a-z0-9]+)\.azmk8s\.io$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(?P<account>[0-9]{12}):role/")
 # Label keys that belong to the tools, not to the fleet: Argo CD's, argocd-agent's, fleetgen's own.
-_TOOL_PREFIXES = ("argocd.argoproj.io/", "argocd-agent.argoproj-labs.io/", PREFIX, "cluster.x-k8s.io/",
-                  "app.kubernetes.io/managed-by")
+_TOOL_PREFIXES = (
+    "argocd.argoproj.io/",
+    "argocd-agent.argoproj-labs.io/",
+    PREFIX,
+    "cluster.x-k8s.io/",
+    "app.kubernetes.io/managed-by",
+)
 PROVIDER_TYPES = ("aws", "gcp", "azure", "vsphere", "docker", "imported")
 
 
@@ -43,8 +48,11 @@ def account_from_role(role_arn: str) -> str | None:
 
 def user_labels(labels: dict[str, Any]) -> dict[str, str]:
     """The labels a fleet.yaml cluster carries itself: not the automatic ones, not the tools' own."""
-    return {str(k): str(v) for k, v in sorted(labels.items())
-            if k not in AUTO_LABELS and not str(k).startswith(_TOOL_PREFIXES)}
+    return {
+        str(k): str(v)
+        for k, v in sorted(labels.items())
+        if k not in AUTO_LABELS and not str(k).startswith(_TOOL_PREFIXES)
+    }
 
 
 def cluster_entry(name: str, source: str, found, **fields: Any) -> dict[str, Any]:

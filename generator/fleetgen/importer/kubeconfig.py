@@ -18,8 +18,17 @@ from .common import cluster_entry, existing, region_from_server
 
 _EKS_ARN = re.compile(r"^arn:aws[a-z-]*:eks:(?P<region>[a-z0-9-]+):(?P<account>[0-9]{12}):cluster/(?P<name>.+)$")
 _GKE_CONTEXT = re.compile(r"^gke_(?P<project>[a-z][-a-z0-9]{4,28}[a-z0-9])_(?P<location>[a-z0-9-]+)_(?P<name>.+)$")
-_USER_SECRETS = ("token", "tokenFile", "client-key-data", "client-key", "client-certificate-data",
-                 "client-certificate", "password", "username", "auth-provider")
+_USER_SECRETS = (
+    "token",
+    "tokenFile",
+    "client-key-data",
+    "client-key",
+    "client-certificate-data",
+    "client-certificate",
+    "password",
+    "username",
+    "auth-provider",
+)
 
 
 def is_kubeconfig(doc: Any) -> bool:
@@ -58,9 +67,16 @@ def _entry(context: str, cluster: dict[str, Any], user: dict[str, Any], where: s
         found.note(where, "the CA is a file (certificate-authority); put its base64 PEM in caData")
     if cluster.get("insecure-skip-tls-verify"):
         found.note(where, "insecure-skip-tls-verify is set; fleetgen always verifies: set caData")
-    return cluster_entry(name, where, found, region=region, server=server,
-                         caData=cluster.get("certificate-authority-data"), provider=provider,
-                         lifecycle=existing(provider.get("type")))
+    return cluster_entry(
+        name,
+        where,
+        found,
+        region=region,
+        server=server,
+        caData=cluster.get("certificate-authority-data"),
+        provider=provider,
+        lifecycle=existing(provider.get("type")),
+    )
 
 
 def _from_user(user: dict[str, Any]) -> dict[str, str]:

@@ -14,8 +14,21 @@ from ..edit import FleetText
 from ..model import deep_merge
 
 DEFAULTS = {"lifecycle": "managed"}  # schema defaults an entry need not repeat
-KEY_ORDER = ("name", "environment", "region", "labels", "kubernetesVersion", "server", "caData", "provider",
-             "lifecycle", "network", "nodePools", "argocd", "karmada")
+KEY_ORDER = (
+    "name",
+    "environment",
+    "region",
+    "labels",
+    "kubernetesVersion",
+    "server",
+    "caData",
+    "provider",
+    "lifecycle",
+    "network",
+    "nodePools",
+    "argocd",
+    "karmada",
+)
 
 
 def ordered(entry: dict[str, Any]) -> dict[str, Any]:
@@ -67,7 +80,7 @@ def _update_mapping(editor: FleetText, at: int, key: str, have: dict, value: dic
 
 
 def _before(key: str, raw: dict) -> tuple[str, ...]:
-    return tuple(k for k in KEY_ORDER[:KEY_ORDER.index(key)] if k in raw) if key in KEY_ORDER else ()
+    return tuple(k for k in KEY_ORDER[: KEY_ORDER.index(key)] if k in raw) if key in KEY_ORDER else ()
 
 
 def _conflict(cluster: str, field: str, have: Any, new: Any) -> str:

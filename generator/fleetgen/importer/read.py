@@ -60,14 +60,23 @@ def read_file(path: Path, found: Found) -> None:
     if capi:
         guarded(found, source, "a Cluster API object", from_documents, capi, source, found)
     if ignored:
-        found.note(source, f"{ignored} document(s) are neither Argo CD cluster Secrets, Cluster API objects "
-                           "nor a kubeconfig; ignored")
+        found.note(
+            source,
+            f"{ignored} document(s) are neither Argo CD cluster Secrets, Cluster API objects nor a kubeconfig; ignored",
+        )
 
 
 def _kind(doc: dict[str, Any]) -> str | None:
     try:
-        return ("secret" if is_cluster_secret(doc) else "kubeconfig" if is_kubeconfig(doc)
-                else "capi" if is_capi(doc) else None)
+        return (
+            "secret"
+            if is_cluster_secret(doc)
+            else "kubeconfig"
+            if is_kubeconfig(doc)
+            else "capi"
+            if is_capi(doc)
+            else None
+        )
     except SHAPE_ERRORS:
         return None
 

@@ -30,10 +30,23 @@ from .capi import from_documents
 
 _ROW = re.compile(r"^\| `(?P<name>[a-z0-9-]+)` \| (?P<cells>.*) \|$")
 # What fleet.yaml requires of each provider (the schema's if/then), to report what the tree lacks.
-REQUIRED = {"aws": ("accountID", "roleARN"), "gcp": ("project",), "azure": ("subscriptionID", "resourceGroup"),
-            "vsphere": ("server", "datacenter", "template")}
-_COLUMNS = ("environment", "region", "provider", "version", "mesh id", "pods", "services", "registration",
-            "karmada member")
+REQUIRED = {
+    "aws": ("accountID", "roleARN"),
+    "gcp": ("project",),
+    "azure": ("subscriptionID", "resourceGroup"),
+    "vsphere": ("server", "datacenter", "template"),
+}
+_COLUMNS = (
+    "environment",
+    "region",
+    "provider",
+    "version",
+    "mesh id",
+    "pods",
+    "services",
+    "registration",
+    "karmada member",
+)
 
 
 def is_tree(path: Path) -> bool:
@@ -97,9 +110,13 @@ def _row_entry(name: str, row: dict[str, str], versions: Mapping[str, str], out:
     mask = operator.get("clusterPoolIPv4MaskSize", operator.get("clusterPoolIPv6MaskSize"))
     if mask is not None and mask != (24 if ":" not in row["pods"] else 64):
         network["nodeMask"] = mask
-    entry: dict[str, Any] = {"name": name, "environment": row["environment"], "region": row["region"],
-                             "kubernetesVersion": versions.get(name, row["version"]),
-                             "provider": {"type": row["provider"]}}
+    entry: dict[str, Any] = {
+        "name": name,
+        "environment": row["environment"],
+        "region": row["region"],
+        "kubernetesVersion": versions.get(name, row["version"]),
+        "provider": {"type": row["provider"]},
+    }
     capi = (out / "hub" / "capi" / f"{name}.yaml").is_file()
     if row["provider"] != "imported":
         entry["lifecycle"] = "managed" if capi else "external"
@@ -121,16 +138,31 @@ def _gaps(name: str, row: dict[str, str], out: Path, found: Found) -> None:
     provider = entry.get("provider") or {}
     missing = REQUIRED.get(provider.get("type", ""), ())
     if row["registration"].startswith("pending") and not (out / "hub" / "capi" / f"{name}.yaml").is_file():
-        found.gap(name, "labels", where, "pending and not provisioned: its labels are in no rendered file; "
-                                         "add them to fleet.yaml")
+        found.gap(
+            name,
+            "labels",
+            where,
+            "pending and not provisioned: its labels are in no rendered file; add them to fleet.yaml",
+        )
     if row["registration"].startswith("pull") and "labels" not in entry:
         # argocd-agentctl creates a pull-mode cluster's Secret; fleetgen renders only its agent namespace
-        found.gap(name, "labels", where, "pull mode: its cluster Secret is made by argocd-agentctl, so its labels "
-                                         "are in no rendered file; add them to fleet.yaml")
+        found.gap(
+            name,
+            "labels",
+            where,
+            "pull mode: its cluster Secret is made by argocd-agentctl, so its labels "
+            "are in no rendered file; add them to fleet.yaml",
+        )
     if row["registration"].startswith("pull") and "server" not in entry:
-        found.gap(name, "server", where, "pull mode: its API endpoint is in no rendered file (Argo CD reaches it "
-                                         "through argocd-agent); add server to fleet.yaml")
+        found.gap(
+            name,
+            "server",
+            where,
+            "pull mode: its API endpoint is in no rendered file (Argo CD reaches it "
+            "through argocd-agent); add server to fleet.yaml",
+        )
     for key in missing:
         if key not in provider:
-            found.gap(name, f"provider.{key}", where,
-                      f"provider.{key} is not in the rendered tree; add it to fleet.yaml")
+            found.gap(
+                name, f"provider.{key}", where, f"provider.{key} is not in the rendered tree; add it to fleet.yaml"
+            )

@@ -27,7 +27,8 @@ from . import (
 from .registry import Context, Rule, stage_rule, stamped
 
 YAML_SYNTAX = stage_rule(
-    "yaml-syntax", ERROR,
+    "yaml-syntax",
+    ERROR,
     """The file is not YAML fleetgen can read.
 
     Undecodable bytes, tabs used for indentation, duplicate keys, custom tags, recursive or
@@ -35,7 +36,8 @@ YAML_SYNTAX = stage_rule(
     "fix the YAML at the position shown",
 )
 SCHEMA = stage_rule(
-    "schema", ERROR,
+    "schema",
+    ERROR,
     """fleet.yaml does not match the fleet schema (schemas/fleet.schema.json).
 
     Unknown fields (with a did-you-mean hint), wrong types, invalid names, CIDRs, versions or URLs,
@@ -43,7 +45,8 @@ SCHEMA = stage_rule(
     "follow the hint; the schema documents every field",
 )
 STALE_RENDER = stage_rule(
-    "stale-render", ERROR,
+    "stale-render",
+    ERROR,
     """A rendered file differs from what fleet.yaml renders now, or is missing.
 
     Argo CD syncs the committed tree, not fleet.yaml: until it is re-rendered, the change to
@@ -51,14 +54,16 @@ STALE_RENDER = stage_rule(
     "run `fleetgen render` and commit the result",
 )
 HAND_EDIT = stage_rule(
-    "hand-edit", ERROR,
+    "hand-edit",
+    ERROR,
     """A file fleetgen owns was edited by hand (its bytes no longer match the recorded hash).
 
     The next render overwrites the edit. Make the change in fleet.yaml instead.""",
     "move the change into fleet.yaml, then run `fleetgen render`",
 )
 ORPHAN = stage_rule(
-    "orphan", ERROR,
+    "orphan",
+    ERROR,
     """A YAML or JSON file in the rendered tree that the render does not produce.
 
     Argo CD syncs every manifest in the tree, so a stray file deploys something fleet.yaml does
@@ -70,7 +75,8 @@ ORPHAN = stage_rule(
     "otherwise delete it",
 )
 EXTRA_MANIFEST = stage_rule(
-    "extra-manifest", ERROR,
+    "extra-manifest",
+    ERROR,
     """An `extraManifests` entry cannot be copied into the rendered tree.
 
     Reported by every command that reads the fleet, at the entry in fleet.yaml or at the line and column
@@ -81,7 +87,8 @@ EXTRA_MANIFEST = stage_rule(
     "name a manifest file or directory below fleet.yaml's directory, outside the rendered tree",
 )
 PATCH_TARGET = stage_rule(
-    "patch-target", ERROR,
+    "patch-target",
+    ERROR,
     """A `patches` entry matches no rendered document.
 
     Reported by `render` and `check` at the patch's `target`: no document has that kind and name (and
@@ -90,7 +97,8 @@ PATCH_TARGET = stage_rule(
     "correct the target (the kind and metadata.name of a rendered document), or remove the patch",
 )
 PATCH_FAILED = stage_rule(
-    "patch-failed", ERROR,
+    "patch-failed",
+    ERROR,
     """An operation of a `patches` entry cannot be applied to a document it targets.
 
     Reported by `render` and `check` at the operation, naming the document: RFC 6902 `remove`, `replace`
@@ -100,7 +108,8 @@ PATCH_FAILED = stage_rule(
 )
 
 ALLOCATION = stage_rule(
-    "allocation", ERROR,
+    "allocation",
+    ERROR,
     """add-cluster cannot allocate a pod CIDR, a service CIDR, a node network or a mesh id for the new cluster.
 
     There is no `network.allocation` to allocate CIDRs from, a pool has no free block of the
@@ -110,7 +119,8 @@ ALLOCATION = stage_rule(
 )
 
 UPSTREAM_SCHEMA = stage_rule(
-    "upstream-schema", ERROR,
+    "upstream-schema",
+    ERROR,
     """A rendered document, or a Helm values file, does not validate against its upstream schema.
 
     Reported by `fleetgen validate-rendered`, strictly: an unknown field, a wrong type or a missing
@@ -119,7 +129,8 @@ UPSTREAM_SCHEMA = stage_rule(
     "fix the renderer (or the hand-made file) so the field matches the upstream API",
 )
 UPSTREAM_CEL = stage_rule(
-    "upstream-cel", ERROR,
+    "upstream-cel",
+    ERROR,
     """A rendered document breaks a CEL rule (x-kubernetes-validations) of its CRD.
 
     The API server would reject the object. Transition rules (those that read oldSelf) need the
@@ -128,7 +139,8 @@ UPSTREAM_CEL = stage_rule(
     "change the value so the rule's condition holds (the message quotes the rule)",
 )
 UNKNOWN_KIND = stage_rule(
-    "unknown-kind", ERROR,
+    "unknown-kind",
+    ERROR,
     """A rendered YAML document has an apiVersion/kind with no vendored schema, or is no manifest.
 
     fleetgen validates only what it can check against the real API: a kind it does not render, a
@@ -183,8 +195,21 @@ LINT_RULES: tuple[Rule, ...] = (
     security.system_namespace,
     security.reserved_project,
 )
-RULES: tuple[Rule, ...] = (YAML_SYNTAX, SCHEMA, *LINT_RULES, STALE_RENDER, HAND_EDIT, ORPHAN, PATCH_TARGET,
-                           PATCH_FAILED, EXTRA_MANIFEST, ALLOCATION, UPSTREAM_SCHEMA, UPSTREAM_CEL, UNKNOWN_KIND)
+RULES: tuple[Rule, ...] = (
+    YAML_SYNTAX,
+    SCHEMA,
+    *LINT_RULES,
+    STALE_RENDER,
+    HAND_EDIT,
+    ORPHAN,
+    PATCH_TARGET,
+    PATCH_FAILED,
+    EXTRA_MANIFEST,
+    ALLOCATION,
+    UPSTREAM_SCHEMA,
+    UPSTREAM_CEL,
+    UNKNOWN_KIND,
+)
 BY_ID: Mapping[str, Rule] = {r.id: r for r in RULES}
 
 
@@ -194,8 +219,13 @@ class LintResult:
     suppressed: int
 
 
-def run(doc: Document, fleet: Fleet | None, rendered_versions: Mapping[str, str] | None = None,
-        select: frozenset[str] | None = None, installed: Settled | None = None) -> LintResult:
+def run(
+    doc: Document,
+    fleet: Fleet | None,
+    rendered_versions: Mapping[str, str] | None = None,
+    select: frozenset[str] | None = None,
+    installed: Settled | None = None,
+) -> LintResult:
     """Run every rule (only the model-free ones when ``fleet`` is None); position, suppress, sort."""
     ctx = Context(fleet, doc.data, rendered_versions, installed)
     placed: list[Finding] = []

@@ -22,8 +22,11 @@ def kubeadm_built(cluster: Cluster) -> bool:
 
 def cilium_cluster_pool(fleet: Fleet, cluster: Cluster) -> bool:
     """Cilium's operator carves the node blocks (cluster-pool IPAM) on this cluster."""
-    return fleet.mesh == "cilium" and cluster.network.mesh_id is not None and \
-        cluster.provider.type in CLUSTER_POOL_PROVIDERS
+    return (
+        fleet.mesh == "cilium"
+        and cluster.network.mesh_id is not None
+        and cluster.provider.type in CLUSTER_POOL_PROVIDERS
+    )
 
 
 def mask_refusers(fleet: Fleet, cluster: Cluster) -> list[str]:
@@ -66,19 +69,25 @@ def node_mask(ctx: Context) -> Iterator[Issue]:
             continue  # pod-cidr-capacity
         refusers = mask_refusers(ctx.fleet, c)
         if refusers:
-            yield issue("node-mask", (*c.path, "network", "nodeMask"),
-                        f"nodeMask /{mask} is {mask - prefix} bits longer than pod CIDR {pods} of cluster "
-                        f"{c.name!r}; {' and '.join(refusers)} refuse more than {MAX_MASK_DIFF}")
+            yield issue(
+                "node-mask",
+                (*c.path, "network", "nodeMask"),
+                f"nodeMask /{mask} is {mask - prefix} bits longer than pod CIDR {pods} of cluster "
+                f"{c.name!r}; {' and '.join(refusers)} refuse more than {MAX_MASK_DIFF}",
+            )
         elif kubeadm_built(c) and pods.num_addresses < MIN_POD_ADDRESSES:
-            yield issue("node-mask", (*c.path, "network", "pods"),
-                        f"pod CIDR {pods} of cluster {c.name!r} has {pods.num_addresses} addresses; kubeadm needs at "
-                        f"least {MIN_POD_ADDRESSES}")
+            yield issue(
+                "node-mask",
+                (*c.path, "network", "pods"),
+                f"pod CIDR {pods} of cluster {c.name!r} has {pods.num_addresses} addresses; kubeadm needs at "
+                f"least {MIN_POD_ADDRESSES}",
+            )
 
 
 # Why a provider cannot run a cluster whose pods and services are IPv6 (fleet.yaml has no dual-stack).
 IPV4_ONLY = {
     "gcp": "CAPG v1.12 gives GKE IPv4 ranges only (GCPManagedControlPlane clusterNetwork → ClusterIpv4CidrBlock, "
-           "ServicesIpv4CidrBlock), so GKE would pick IPv4 ranges of its own; GKE has no IPv6-only clusters",
+    "ServicesIpv4CidrBlock), so GKE would pick IPv4 ranges of its own; GKE has no IPv6-only clusters",
     "azure": "AKS runs IPv6 only as dual-stack, and CAPZ copies one podCidr/serviceCidr from the Cluster",
 }
 KUBEADM_IPV4_ONLY = {  # only what fleetgen renders: an external kubeadm cluster may well be IPv6
@@ -95,26 +104,38 @@ def _version_triple(text: str) -> tuple[int, ...]:
 def _eks_ipv6(fleet: Fleet, c: Cluster) -> Iterator[Issue]:
     pods = (*c.path, "network", "pods")
     if fleet.mesh == "cilium" and c.network.mesh_id is not None:
-        yield issue("ip-family", pods, f"EKS cluster {c.name!r} has IPv6 pods, but Cilium's ENI IPAM (which fleetgen "
-                                       "runs on EKS) is IPv4-only")
+        yield issue(
+            "ip-family",
+            pods,
+            f"EKS cluster {c.name!r} has IPv6 pods, but Cilium's ENI IPAM (which fleetgen runs on EKS) is IPv4-only",
+        )
     if not c.provisioned:
         return
     version = c.provider.vpc_cni_version
     if not version:
-        yield issue("ip-family", (*c.path, "provider"),
-                    f"IPv6 EKS cluster {c.name!r} needs provider.vpcCniVersion: CAPA refuses an IPv6 cluster whose "
-                    "add-ons are not named (the VPC CNI gives pods the VPC's IPv6 addresses)")
+        yield issue(
+            "ip-family",
+            (*c.path, "provider"),
+            f"IPv6 EKS cluster {c.name!r} needs provider.vpcCniVersion: CAPA refuses an IPv6 cluster whose "
+            "add-ons are not named (the VPC CNI gives pods the VPC's IPv6 addresses)",
+        )
     elif _version_triple(version) < MIN_VPC_CNI_FOR_IPV6:
-        yield issue("ip-family", (*c.path, "provider", "vpcCniVersion"),
-                    f"vpc-cni {version} of EKS cluster {c.name!r} is older than v1.10.2, the first with IPv6")
+        yield issue(
+            "ip-family",
+            (*c.path, "provider", "vpcCniVersion"),
+            f"vpc-cni {version} of EKS cluster {c.name!r} is older than v1.10.2, the first with IPv6",
+        )
 
 
 def _family_issues(fleet: Fleet, c: Cluster) -> Iterator[Issue]:
     net, kind = c.network, c.provider.type
     if net.pods.version != net.services.version:
-        yield issue("ip-family", (*c.path, "network", "services"),
-                    f"cluster {c.name!r} has IPv{net.pods.version} pods but IPv{net.services.version} services: a "
-                    "single-stack cluster uses one family for both (fleet.yaml cannot describe dual-stack)")
+        yield issue(
+            "ip-family",
+            (*c.path, "network", "services"),
+            f"cluster {c.name!r} has IPv{net.pods.version} pods but IPv{net.services.version} services: a "
+            "single-stack cluster uses one family for both (fleet.yaml cannot describe dual-stack)",
+        )
         return
     if net.pods.version == 4:
         return
@@ -125,8 +146,10 @@ def _family_issues(fleet: Fleet, c: Cluster) -> Iterator[Issue]:
         yield from _eks_ipv6(fleet, c)
 
 
-@rule("ip-family", fix="use IPv4 pod and service CIDRs on this provider, or meet the provider's IPv6 requirement "
-                       "the message names")
+@rule(
+    "ip-family",
+    fix="use IPv4 pod and service CIDRs on this provider, or meet the provider's IPv6 requirement the message names",
+)
 def ip_family(ctx: Context) -> Iterator[Issue]:
     """A cluster's IP family is one its provider, or what fleetgen renders for it, cannot run.
 

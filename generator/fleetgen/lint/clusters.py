@@ -24,8 +24,7 @@ def duplicate_cluster(ctx: Context) -> Iterator[Issue]:
     first: dict[str, tuple] = {}
     for c in sorted(ctx.fleet.clusters, key=lambda c: c.path):
         if c.name in first:
-            yield flag((*c.path, "name"), f"cluster name {c.name!r} is used twice",
-                        related=(first[c.name],))
+            yield flag((*c.path, "name"), f"cluster name {c.name!r} is used twice", related=(first[c.name],))
         first.setdefault(c.name, (*c.path, "name"))
 
 
@@ -36,13 +35,16 @@ def duplicate_name(ctx: Context) -> Iterator[Issue]:
     Their rendered files and Argo CD objects would have the same name, and one would replace the other.
     """
     named: tuple[tuple[str, Sequence[ApplicationSet | Workload]], ...] = (
-        ("applicationSet", ctx.fleet.application_sets), ("workload", ctx.fleet.workloads))
+        ("applicationSet", ctx.fleet.application_sets),
+        ("workload", ctx.fleet.workloads),
+    )
     for kind, items in named:
         first: dict[str, tuple] = {}
         for item in sorted(items, key=lambda i: i.path):
             if item.name in first:
-                yield flag((*item.path, "name"), f"{kind} name {item.name!r} is used twice",
-                            related=(first[item.name],))
+                yield flag(
+                    (*item.path, "name"), f"{kind} name {item.name!r} is used twice", related=(first[item.name],)
+                )
             first.setdefault(item.name, (*item.path, "name"))
 
 
@@ -59,8 +61,11 @@ def cluster_name(ctx: Context) -> Iterator[Issue]:
     for c in fleet.clusters:
         path = (*c.path, "name")
         if fleet.mesh == "cilium" and len(c.name) > CILIUM_NAME_LIMIT:
-            yield flag(path, f"cluster name {c.name!r} has {len(c.name)} characters; Cilium "
-                        f"ClusterMesh allows at most {CILIUM_NAME_LIMIT}")
+            yield flag(
+                path,
+                f"cluster name {c.name!r} has {len(c.name)} characters; Cilium "
+                f"ClusterMesh allows at most {CILIUM_NAME_LIMIT}",
+            )
         if c.name in RESERVED_NAMES or c.name in (fleet.hub_name, fleet.argocd_namespace):
             yield flag(path, f"cluster name {c.name!r} is reserved for the hub in Argo CD")
 
@@ -75,5 +80,6 @@ def pool_min_max(ctx: Context) -> Iterator[Issue]:
     for c in ctx.fleet.clusters:
         for pool in c.node_pools:
             if pool.min > pool.max:
-                yield flag((*pool.path, "min"),
-                           f"node pool {pool.name!r}: min {pool.min} is greater than max {pool.max}")
+                yield flag(
+                    (*pool.path, "min"), f"node pool {pool.name!r}: min {pool.min} is greater than max {pool.max}"
+                )

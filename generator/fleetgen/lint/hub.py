@@ -8,8 +8,10 @@ from ..findings import Issue
 from .registry import Context, flag, rule
 
 
-@rule("karmada-external-server",
-      fix="set hub.karmada.externalServer to the Karmada API server's address as reachable from the edge sites")
+@rule(
+    "karmada-external-server",
+    fix="set hub.karmada.externalServer to the Karmada API server's address as reachable from the edge sites",
+)
 def karmada_external_server(ctx: Context) -> Iterator[Issue]:
     """A pull-mode Karmada member exists, but `hub.karmada.externalServer` is not set.
 
@@ -25,7 +27,9 @@ def karmada_external_server(ctx: Context) -> Iterator[Issue]:
     pulled = [c for c in fleet.clusters if c.registered and c.karmada_member and c.argocd_mode == "pull"]
     if pulled:
         names = ", ".join(c.name for c in pulled)
-        yield flag(("hub", "karmada", "server"),
-                    f"pull-mode Karmada members ({names}) register from outside the hub, but hub.karmada has no "
-                    "externalServer; they cannot reach the hub-internal server",
-                    related=tuple((*c.path, "argocd", "mode") for c in pulled))
+        yield flag(
+            ("hub", "karmada", "server"),
+            f"pull-mode Karmada members ({names}) register from outside the hub, but hub.karmada has no "
+            "externalServer; they cannot reach the hub-internal server",
+            related=tuple((*c.path, "argocd", "mode") for c in pulled),
+        )

@@ -11,9 +11,11 @@ from .registry import Context, rule
 _REINSTALL = "reinstall Cilium on"
 
 
-@rule("immutable-setting",
-      fix="restore the recorded value; to change it for real, rebuild what it names (see the message) first, "
-          "then suppress the finding once with `# fleetgen: ignore[immutable-setting]` on that line and render")
+@rule(
+    "immutable-setting",
+    fix="restore the recorded value; to change it for real, rebuild what it names (see the message) first, "
+    "then suppress the finding once with `# fleetgen: ignore[immutable-setting]` on that line and render",
+)
 def immutable_setting(ctx: Context) -> Iterator[Issue]:
     """fleet.yaml changes a setting the rendered tree records as installed and that cannot change.
 
@@ -31,22 +33,32 @@ def immutable_setting(ctx: Context) -> Iterator[Issue]:
     cilium = fleet.mesh == "cilium"
     limit = before.max_connected_clusters
     if cilium and limit is not None and fleet.max_connected_clusters != limit:
-        yield issue("immutable-setting", ("network", "maxConnectedClusters"),
-                    f"network.maxConnectedClusters was installed as {limit}, now {fleet.max_connected_clusters}: "
-                    f"{_REINSTALL} every mesh member with the new value first")
+        yield issue(
+            "immutable-setting",
+            ("network", "maxConnectedClusters"),
+            f"network.maxConnectedClusters was installed as {limit}, now {fleet.max_connected_clusters}: "
+            f"{_REINSTALL} every mesh member with the new value first",
+        )
     for c in fleet.clusters:
-        yield from _cluster_changes(before, c.name, c.path, c.network.mesh_id if cilium else None,
-                                    c.network.pods.version)
+        yield from _cluster_changes(
+            before, c.name, c.path, c.network.mesh_id if cilium else None, c.network.pods.version
+        )
 
 
 def _cluster_changes(before: Settled, name: str, path: tuple, new_id: int | None, new_family: int) -> Iterator[Issue]:
     old_id = before.mesh_ids.get(name)
     if None not in (old_id, new_id) and old_id != new_id:
-        yield issue("immutable-setting", (*path, "network", "meshID"),
-                    f"meshID of cluster {name!r} was installed as Cilium cluster.id {old_id}, now {new_id}: "
-                    f"{_REINSTALL} {name!r} with the new id first")
+        yield issue(
+            "immutable-setting",
+            (*path, "network", "meshID"),
+            f"meshID of cluster {name!r} was installed as Cilium cluster.id {old_id}, now {new_id}: "
+            f"{_REINSTALL} {name!r} with the new id first",
+        )
     old_family = before.ip_families.get(name)
     if old_family is not None and old_family != new_family:
-        yield issue("immutable-setting", (*path, "network", "pods"),
-                    f"cluster {name!r} was installed with IPv{old_family} pods, now IPv{new_family}: a cluster's IP "
-                    "family cannot change (EKS refuses it); create a new cluster under another name")
+        yield issue(
+            "immutable-setting",
+            (*path, "network", "pods"),
+            f"cluster {name!r} was installed with IPv{old_family} pods, now IPv{new_family}: a cluster's IP "
+            "family cannot change (EKS refuses it); create a new cluster under another name",
+        )

@@ -19,8 +19,12 @@ def _vsphere(ctx: Context) -> Iterator[Cluster]:
     return (c for c in ctx.fleet.clusters if c.provider.type == "vsphere" and c.provisioned)
 
 
-@rule("vsphere-thumbprint", WARNING, fix="set provider.thumbprint to vCenter's SHA-1 fingerprint "
-      "(govc about.cert -k -thumbprint, or openssl x509 -fingerprint -sha1)")
+@rule(
+    "vsphere-thumbprint",
+    WARNING,
+    fix="set provider.thumbprint to vCenter's SHA-1 fingerprint "
+    "(govc about.cert -k -thumbprint, or openssl x509 -fingerprint -sha1)",
+)
 def vsphere_thumbprint(ctx: Context) -> Iterator[Issue]:
     """A vSphere cluster has no `provider.thumbprint`, so CAPV does not verify vCenter's certificate.
 
@@ -32,9 +36,13 @@ def vsphere_thumbprint(ctx: Context) -> Iterator[Issue]:
     """
     for c in _vsphere(ctx):
         if not c.provider.thumbprint:
-            yield issue("vsphere-thumbprint", (*c.path, "provider", "server"),
-                        f"vSphere cluster {c.name!r} has no provider.thumbprint: CAPV connects to "
-                        f"{c.provider.server} without verifying its TLS certificate", severity=WARNING)
+            yield issue(
+                "vsphere-thumbprint",
+                (*c.path, "provider", "server"),
+                f"vSphere cluster {c.name!r} has no provider.thumbprint: CAPV connects to "
+                f"{c.provider.server} without verifying its TLS certificate",
+                severity=WARNING,
+            )
 
 
 @rule("vsphere-placement", WARNING, fix="set provider.datastore (or storagePolicyName) and provider.resourcePool")
@@ -50,13 +58,16 @@ def vsphere_placement(ctx: Context) -> Iterator[Issue]:
     """
     for c in _vsphere(ctx):
         p = c.provider
-        missing = ([] if p.datastore or p.storage_policy else ["datastore (or storagePolicyName)"])
+        missing = [] if p.datastore or p.storage_policy else ["datastore (or storagePolicyName)"]
         missing += [] if p.resource_pool else ["resourcePool"]
         if missing:
-            yield issue("vsphere-placement", (*c.path, "provider", "datacenter"),
-                        f"vSphere cluster {c.name!r} names no {' and no '.join(missing)}: CAPV falls back to "
-                        f"govmomi's defaults, which fail when datacenter {p.datacenter!r} has more than one",
-                        severity=WARNING)
+            yield issue(
+                "vsphere-placement",
+                (*c.path, "provider", "datacenter"),
+                f"vSphere cluster {c.name!r} names no {' and no '.join(missing)}: CAPV falls back to "
+                f"govmomi's defaults, which fail when datacenter {p.datacenter!r} has more than one",
+                severity=WARNING,
+            )
 
 
 @rule("vsphere-instance-type", fix="write the size as <CPUs>x<GiB> (4x16) or an EC2-style size (m6i.xlarge)")
@@ -70,9 +81,12 @@ def vsphere_instance_type(ctx: Context) -> Iterator[Issue]:
     for c in _vsphere(ctx):
         for pool in c.node_pools:
             if vsphere_size(pool.instance_type) is None:
-                yield issue("vsphere-instance-type", (*pool.path, "instanceType"),
-                            f"instanceType {pool.instance_type!r} of pool {pool.name!r} ({c.name}) is no vSphere "
-                            "size: write <CPUs>x<GiB> (4x16) or an EC2-style size (m6i.xlarge)")
+                yield issue(
+                    "vsphere-instance-type",
+                    (*pool.path, "instanceType"),
+                    f"instanceType {pool.instance_type!r} of pool {pool.name!r} ({c.name}) is no vSphere "
+                    "size: write <CPUs>x<GiB> (4x16) or an EC2-style size (m6i.xlarge)",
+                )
 
 
 def _host_port(server: str) -> tuple[str, int | None]:
@@ -88,8 +102,11 @@ def _is_ipv4(host: str) -> bool:
     return True
 
 
-@rule("control-plane-vip", fix="give server as https://<free IPv4 address>:6443, or set provider.loadBalancer: "
-      "external and run a load balancer in front of the control-plane VMs")
+@rule(
+    "control-plane-vip",
+    fix="give server as https://<free IPv4 address>:6443, or set provider.loadBalancer: "
+    "external and run a load balancer in front of the control-plane VMs",
+)
 def control_plane_vip(ctx: Context) -> Iterator[Issue]:
     """A vSphere cluster's kube-vip cannot serve its `server`.
 
@@ -104,12 +121,18 @@ def control_plane_vip(ctx: Context) -> Iterator[Issue]:
             continue
         host, port = _host_port(c.server)
         if not _is_ipv4(host):
-            yield issue("control-plane-vip", (*c.path, "server"),
-                        f"kube-vip announces an IPv4 address, but the server of {c.name!r} names {host!r}")
+            yield issue(
+                "control-plane-vip",
+                (*c.path, "server"),
+                f"kube-vip announces an IPv4 address, but the server of {c.name!r} names {host!r}",
+            )
         elif port not in (None, API_SERVER_PORT):
-            yield issue("control-plane-vip", (*c.path, "server"),
-                        f"server of {c.name!r} uses port {port}, but behind kube-vip the API server listens on "
-                        f"{API_SERVER_PORT}")
+            yield issue(
+                "control-plane-vip",
+                (*c.path, "server"),
+                f"server of {c.name!r} uses port {port}, but behind kube-vip the API server listens on "
+                f"{API_SERVER_PORT}",
+            )
 
 
 @rule("endpoint-port", WARNING, fix="write the port: https://<host>:6443 (or the port your load balancer serves)")
@@ -122,13 +145,20 @@ def endpoint_port(ctx: Context) -> Iterator[Issue]:
     """
     for c in _vsphere(ctx):
         if c.server and _host_port(c.server)[1] is None:
-            yield issue("endpoint-port", (*c.path, "server"),
-                        f"server {c.server} of {c.name!r} has no port: Cluster API gets {API_SERVER_PORT}, "
-                        "Argo CD and Karmada dial 443", severity=WARNING)
+            yield issue(
+                "endpoint-port",
+                (*c.path, "server"),
+                f"server {c.server} of {c.name!r} has no port: Cluster API gets {API_SERVER_PORT}, "
+                "Argo CD and Karmada dial 443",
+                severity=WARNING,
+            )
 
 
-@rule("node-label-dropped", fix="use a label the kubelet may set (no kubernetes.io/k8s.io prefix) or one Cluster API "
-      "syncs (node-role.kubernetes.io/*, node-restriction.kubernetes.io/*, node.cluster.x-k8s.io/*)")
+@rule(
+    "node-label-dropped",
+    fix="use a label the kubelet may set (no kubernetes.io/k8s.io prefix) or one Cluster API "
+    "syncs (node-role.kubernetes.io/*, node-restriction.kubernetes.io/*, node.cluster.x-k8s.io/*)",
+)
 def node_label_dropped(ctx: Context) -> Iterator[Issue]:
     """A kubeadm node pool has a label that can never reach its Nodes.
 
@@ -146,6 +176,9 @@ def node_label_dropped(ctx: Context) -> Iterator[Issue]:
         for pool in c.node_pools:
             for key in pool.labels:
                 if not kubelet_settable(key) and not capi_synced(key):
-                    yield issue("node-label-dropped", (*pool.path, "labels", key),
-                                f"label {key!r} of pool {pool.name!r} ({c.name}) reaches no Node: the kubelet refuses "
-                                "it and Cluster API does not sync it")
+                    yield issue(
+                        "node-label-dropped",
+                        (*pool.path, "labels", key),
+                        f"label {key!r} of pool {pool.name!r} ({c.name}) reaches no Node: the kubelet refuses "
+                        "it and Cluster API does not sync it",
+                    )

@@ -80,7 +80,8 @@ def cidr_overlap(ctx: Context) -> Iterator[Issue]:
     pairs = [p for v in (4, 6) for p in overlapping_pairs([s for s in spans if s.version == v])]
     for first, second in pairs:
         if _counts(first, second):
-            yield flag(("clusters", second.position, "network", second.kind),
+            yield flag(
+                ("clusters", second.position, "network", second.kind),
                 f"{_field(second.kind)} CIDR of cluster {second.cluster!r} overlaps the {_field(first.kind)} CIDR "
                 f"of cluster {first.cluster!r}",
                 related=(("clusters", first.position, "network", first.kind),),
@@ -97,7 +98,8 @@ def cidr_overlap_internal(ctx: Context) -> Iterator[Issue]:
     spans = _cluster_spans(ctx)  # pods, services of each cluster in turn
     for c, pods, services in zip(ctx.fleet.clusters, spans[::2], spans[1::2]):
         if pods.version == services.version and pods.start <= services.end and services.start <= pods.end:
-            yield flag((*c.path, "network", "services"),
+            yield flag(
+                (*c.path, "network", "services"),
                 f"service CIDR {c.network.services} of cluster {c.name!r} overlaps its pod CIDR {c.network.pods}",
                 related=((*c.path, "network", "pods"),),
             )
@@ -114,7 +116,8 @@ def service_cidr_size(ctx: Context) -> Iterator[Issue]:
         net = c.network.services
         limit = 12 if net.version == 4 else 108
         if net.prefixlen < limit:
-            yield flag((*c.path, "network", "services"),
+            yield flag(
+                (*c.path, "network", "services"),
                 f"service CIDR {net} of cluster {c.name!r} is wider than /{limit}, the widest Kubernetes allows",
             )
 
@@ -131,13 +134,15 @@ def pod_cidr_capacity(ctx: Context) -> Iterator[Issue]:
         pods, mask = c.network.pods, c.network.node_mask
         nodes = sum(p.max for p in c.node_pools)
         if mask < pods.prefixlen or mask > pods.max_prefixlen:
-            yield flag((*c.path, "network", "nodeMask"),
+            yield flag(
+                (*c.path, "network", "nodeMask"),
                 f"nodeMask /{mask} does not fit inside pod CIDR {pods} of cluster {c.name!r}",
             )
             continue
         blocks = 1 << (mask - pods.prefixlen)
         if nodes > blocks:
-            yield flag((*c.path, "network", "pods"),
+            yield flag(
+                (*c.path, "network", "pods"),
                 f"pod CIDR {pods} of cluster {c.name!r} holds {blocks} /{mask} node blocks, but its node "
                 f"pools may grow to {nodes} nodes",
             )
@@ -162,11 +167,11 @@ def mesh_id(ctx: Context) -> Iterator[Issue]:
 def _mesh_id_issues(c: Cluster, seen: dict[int, Cluster], limit: int) -> Iterator[Issue]:
     mid, path = c.network.mesh_id, (*c.path, "network", "meshID")
     if mid is None:
-        yield flag((*c.path, "network"), f"cluster {c.name!r} has no network.meshID (required with mesh: cilium)"
-        )
+        yield flag((*c.path, "network"), f"cluster {c.name!r} has no network.meshID (required with mesh: cilium)")
         return
     if mid in seen:
-        yield flag(path,
+        yield flag(
+            path,
             f"meshID {mid} of cluster {c.name!r} is already used by {seen[mid].name!r}",
             related=((*seen[mid].path, "network", "meshID"),),
         )
@@ -174,7 +179,8 @@ def _mesh_id_issues(c: Cluster, seen: dict[int, Cluster], limit: int) -> Iterato
     if mid > limit:
         yield flag(path, f"meshID {mid} of cluster {c.name!r} is above maxConnectedClusters {limit}")
     elif 128 <= mid <= 255 and c.provider.type == "aws":
-        yield flag(path,
+        yield flag(
+            path,
             f"meshID {mid} of EKS cluster {c.name!r} is in 128–255, which breaks with ENI/aws-cni chaining",
             severity=WARNING,
         )
@@ -193,14 +199,18 @@ def mesh_member(ctx: Context) -> Iterator[Issue]:
         return
     for c in ctx.fleet.clusters:
         if c.argocd_mode == "pull" and c.network.mesh_member:
-            yield flag((*c.path, "network", "clustermesh", "member"),
-                        f"cluster {c.name!r} is outbound-only (argocd.mode pull): peers cannot dial its "
-                        "clustermesh-apiserver")
+            yield flag(
+                (*c.path, "network", "clustermesh", "member"),
+                f"cluster {c.name!r} is outbound-only (argocd.mode pull): peers cannot dial its clustermesh-apiserver",
+            )
 
 
-@rule("global-service-mesh", WARNING,
-      fix="place the workload only on ClusterMesh members, or make those clusters members; "
-          "with mesh none, drop globalService unless you run a Cilium ClusterMesh yourself")
+@rule(
+    "global-service-mesh",
+    WARNING,
+    fix="place the workload only on ClusterMesh members, or make those clusters members; "
+    "with mesh none, drop globalService unless you run a Cilium ClusterMesh yourself",
+)
 def global_service_mesh(ctx: Context) -> Iterator[Issue]:
     """A workload with `globalService` runs on clusters outside the Cilium ClusterMesh.
 
@@ -222,18 +232,24 @@ def global_service_mesh(ctx: Context) -> Iterator[Issue]:
             continue
         outside = [c.name for c in select(w.clusters, ctx.fleet.clusters) if not c.network.mesh_member]
         if outside:
-            yield flag((*w.path, "globalService"),
-                        f"workload {w.name!r} is a global service but runs on clusters outside the ClusterMesh: "
-                        f"{', '.join(outside)}", severity=WARNING)
+            yield flag(
+                (*w.path, "globalService"),
+                f"workload {w.name!r} is a global service but runs on clusters outside the ClusterMesh: "
+                f"{', '.join(outside)}",
+                severity=WARNING,
+            )
 
 
 def _global_services_without_mesh(ctx: Context) -> Iterator[Issue]:
     for w in ctx.fleet.workloads:
         if w.global_service is not None:
-            yield flag((*w.path, "globalService"),
-                        f"workload {w.name!r} is a global service, but network.mesh is none: fleetgen renders no "
-                        "mesh, and its Cilium global-service annotations do nothing without a Cilium ClusterMesh "
-                        "(Submariner ignores them)", severity=WARNING)
+            yield flag(
+                (*w.path, "globalService"),
+                f"workload {w.name!r} is a global service, but network.mesh is none: fleetgen renders no "
+                "mesh, and its Cilium global-service annotations do nothing without a Cilium ClusterMesh "
+                "(Submariner ignores them)",
+                severity=WARNING,
+            )
 
 
 EKS_DEFAULT_VPC = ipaddress.IPv4Network("10.0.0.0/16")  # CAPA pkg/cloud/services/network/vpc.go defaultVPCCidr
@@ -293,6 +309,8 @@ def node_network_overlap(ctx: Context) -> Iterator[Issue]:
         if first.kind == second.kind == "nodes" and first.position < second.position:
             node, other = other, node  # point at the cluster later in fleet.yaml
         a, b = by_name[node.cluster], by_name[other.cluster]
-        yield flag(_node_path(a, node),
-                    f"{_describe(a, node)} of cluster {a.name!r} overlaps the {_describe(b, other)} of cluster "
-                    f"{b.name!r}", related=(_node_path(b, other),))
+        yield flag(
+            _node_path(a, node),
+            f"{_describe(a, node)} of cluster {a.name!r} overlaps the {_describe(b, other)} of cluster {b.name!r}",
+            related=(_node_path(b, other),),
+        )

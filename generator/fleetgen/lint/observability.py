@@ -18,16 +18,21 @@ def replica_label(ctx: Context) -> Iterator[Issue]:
     """
     thanos = ctx.fleet.thanos
     if thanos.replica_label == thanos.cluster_label:
-        yield flag(("observability", "thanos", "replicaLabel"),
-                    f"replicaLabel {thanos.replica_label!r} equals clusterLabel: Thanos would merge all clusters' "
-                    "series into one")
+        yield flag(
+            ("observability", "thanos", "replicaLabel"),
+            f"replicaLabel {thanos.replica_label!r} equals clusterLabel: Thanos would merge all clusters' "
+            "series into one",
+        )
 
 
 SIDECAR_GRPC_PORT = 10901  # prometheus-operator's Thanos sidecar gRPC port
 
 
-@rule("sidecar-endpoint-port", WARNING,
-      fix="keep port 10901 in sidecarEndpoint, or publish each sidecar replica yourself under that name and port")
+@rule(
+    "sidecar-endpoint-port",
+    WARNING,
+    fix="keep port 10901 in sidecarEndpoint, or publish each sidecar replica yourself under that name and port",
+)
 def sidecar_endpoint_port(ctx: Context) -> Iterator[Issue]:
     """`observability.thanos.sidecarEndpoint` names a port other than the sidecar's own gRPC port.
 
@@ -39,6 +44,9 @@ def sidecar_endpoint_port(ctx: Context) -> Iterator[Issue]:
     """
     port = int(ctx.fleet.thanos.sidecar_endpoint.rpartition(":")[2])
     if port != SIDECAR_GRPC_PORT:
-        yield flag(("observability", "thanos", "sidecarEndpoint"),
-                    f"sidecarEndpoint port {port} is not the sidecar's gRPC port {SIDECAR_GRPC_PORT}, the only port "
-                    "the headless thanos-sidecar Service's pod addresses answer on", severity=WARNING)
+        yield flag(
+            ("observability", "thanos", "sidecarEndpoint"),
+            f"sidecarEndpoint port {port} is not the sidecar's gRPC port {SIDECAR_GRPC_PORT}, the only port "
+            "the headless thanos-sidecar Service's pod addresses answer on",
+            severity=WARNING,
+        )

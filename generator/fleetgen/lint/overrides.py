@@ -24,12 +24,17 @@ def override_kind(ctx: Context) -> Iterator[Issue]:
         for o in w.overrides:
             for i, kind in enumerate(_raw_kinds(ctx, o)):
                 if kind not in have:
-                    yield issue("override-kind", (*o.path, "kinds", i), f"workload {w.name!r} has no resource of "
-                                f"kind {kind!r} (it has {', '.join(sorted(have))})")
+                    yield issue(
+                        "override-kind",
+                        (*o.path, "kinds", i),
+                        f"workload {w.name!r} has no resource of kind {kind!r} (it has {', '.join(sorted(have))})",
+                    )
 
 
-@rule("override-path",
-      fix="fix the path, or name the override's `kinds` so it reaches only resources that have this field")
+@rule(
+    "override-path",
+    fix="fix the path, or name the override's `kinds` so it reaches only resources that have this field",
+)
 def override_path(ctx: Context) -> Iterator[Issue]:
     """An override patch's JSON pointer cannot exist on a resource kind the override targets.
 
@@ -52,8 +57,11 @@ def _impossible(w: Workload, o: Override, j: int, pointer: str, targets: list[tu
         schema = kind_schema(api_version, kind)
         missing = missing_at(schema, pointer) if schema is not None else None
         if missing is not None:
-            yield issue("override-path", (*o.path, "patches", j, "path"), f"{pointer} cannot exist on {kind} "
-                        f"{api_version} of workload {w.name!r}: its schema has no {missing}")
+            yield issue(
+                "override-path",
+                (*o.path, "patches", j, "path"),
+                f"{pointer} cannot exist on {kind} {api_version} of workload {w.name!r}: its schema has no {missing}",
+            )
 
 
 def _raw_kinds(ctx: Context, o: Override) -> list[str]:

@@ -48,11 +48,15 @@ def unknown_cluster(ctx: Context) -> Iterator[Issue]:
 
 def _unknown(name: str, path: tuple, every: set[str], selected: set[str], workload: str) -> Iterator[Issue]:
     if name not in every:
-        yield flag(path, f"workload {workload!r} names cluster {name!r}, which does not exist",
-                    on_key=path[-2] == "weights")
+        yield flag(
+            path, f"workload {workload!r} names cluster {name!r}, which does not exist", on_key=path[-2] == "weights"
+        )
     elif name not in selected:
-        yield flag(path, f"workload {workload!r} names cluster {name!r}, which its clusters "
-                    "selector does not select", on_key=path[-2] == "weights")
+        yield flag(
+            path,
+            f"workload {workload!r} names cluster {name!r}, which its clusters selector does not select",
+            on_key=path[-2] == "weights",
+        )
 
 
 @rule("empty-selector", WARNING, fix="fix the selector's labels, or remove the entry")
@@ -68,8 +72,7 @@ def empty_selector(ctx: Context) -> Iterator[Issue]:
     entries += [(f"an override of workload {w.name!r}", o.clusters) for w in fleet.workloads for o in w.overrides]
     for what, selector in entries:
         if not _names(selector, ctx):
-            yield flag(selector.path, f"the clusters selector of {what} matches no cluster",
-                        severity=WARNING)
+            yield flag(selector.path, f"the clusters selector of {what} matches no cluster", severity=WARNING)
 
 
 @rule("application-name", fix="shorten the cluster or app name, or rename one of the colliding apps")
@@ -91,11 +94,11 @@ def application_name(ctx: Context) -> Iterator[Issue]:
 
 def _app_name(name: str, appset: str, path: tuple, seen: dict[str, str]) -> Iterator[Issue]:
     if len(name) > APPLICATION_NAME_LIMIT:
-        yield flag(path, f"generated Application name {name[:40]!r}… is longer than "
-                    f"{APPLICATION_NAME_LIMIT} characters")
+        yield flag(
+            path, f"generated Application name {name[:40]!r}… is longer than {APPLICATION_NAME_LIMIT} characters"
+        )
     elif name in seen and seen[name] != appset:
-        yield flag(path, f"applicationSets {seen[name]!r} and {appset!r} both generate the "
-                    f"Application {name!r}")
+        yield flag(path, f"applicationSets {seen[name]!r} and {appset!r} both generate the Application {name!r}")
     seen.setdefault(name, appset)
 
 
@@ -111,9 +114,12 @@ def override_unsupported(ctx: Context) -> Iterator[Issue]:
             yield flag(path, reason)
 
 
-@rule("zero-weight", WARNING,
-      fix="give the cluster its share under the workload's weights (`fleetgen add-cluster --weight WORKLOAD=N` does "
-          "it for a new cluster), or narrow the workload's clusters selector")
+@rule(
+    "zero-weight",
+    WARNING,
+    fix="give the cluster its share under the workload's weights (`fleetgen add-cluster --weight WORKLOAD=N` does "
+    "it for a new cluster), or narrow the workload's clusters selector",
+)
 def zero_weight(ctx: Context) -> Iterator[Issue]:
     """A workload's selector selects a Karmada member that its weights leave out: it gets 0 replicas.
 
@@ -135,12 +141,19 @@ def zero_weight(ctx: Context) -> Iterator[Issue]:
             shown = ", ".join(repr(n) for n in missing[:ZERO_WEIGHT_SHOWN])
             more = f" and {len(missing) - ZERO_WEIGHT_SHOWN} more" if len(missing) > ZERO_WEIGHT_SHOWN else ""
             noun, it = ("cluster", "it") if len(missing) == 1 else ("clusters", "them")
-            yield flag((*w.path, "weights"), f"workload {w.name!r} selects {noun} {shown}{more} "
-                        f"but gives {it} no weight: Karmada schedules 0 replicas there", severity=WARNING)
+            yield flag(
+                (*w.path, "weights"),
+                f"workload {w.name!r} selects {noun} {shown}{more} "
+                f"but gives {it} no weight: Karmada schedules 0 replicas there",
+                severity=WARNING,
+            )
 
 
-@rule("rolling-sync-pull", WARNING,
-      fix="narrow the set's selector to push-mode clusters (argocd.mode push), or give pull-mode sites their own set")
+@rule(
+    "rolling-sync-pull",
+    WARNING,
+    fix="narrow the set's selector to push-mode clusters (argocd.mode push), or give pull-mode sites their own set",
+)
 def rolling_sync_pull(ctx: Context) -> Iterator[Issue]:
     """A RollingSync applicationSet selects pull-mode clusters, whose Applications sync outside its steps.
 
@@ -155,6 +168,10 @@ def rolling_sync_pull(ctx: Context) -> Iterator[Issue]:
             continue
         pulled = sorted(c.name for c in _selected(a.clusters, ctx)[0] if c.argocd_mode == "pull")
         if pulled:
-            yield flag(a.clusters.path, f"applicationSet {a.name!r} rolls out with "
-                        f"RollingSync but selects pull-mode clusters ({', '.join(pulled)}): their Applications "
-                        "sync at once, outside the steps", severity=WARNING)
+            yield flag(
+                a.clusters.path,
+                f"applicationSet {a.name!r} rolls out with "
+                f"RollingSync but selects pull-mode clusters ({', '.join(pulled)}): their Applications "
+                "sync at once, outside the steps",
+                severity=WARNING,
+            )

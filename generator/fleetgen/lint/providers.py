@@ -16,13 +16,19 @@ def ca_command(cluster: Cluster) -> str:
     """The CLI call that prints the cluster's CA bundle as base64 PEM, ready for caData."""
     name, region, provider = cluster.name, cluster.region, cluster.provider
     if provider.type == "aws":
-        return (f"aws eks describe-cluster --name {name} --region {region} "
-                "--query cluster.certificateAuthority.data --output text")
+        return (
+            f"aws eks describe-cluster --name {name} --region {region} "
+            "--query cluster.certificateAuthority.data --output text"
+        )
     if provider.type == "gcp":
-        return (f"gcloud container clusters describe {name} --location {region} --project {provider.project} "
-                "--format 'value(masterAuth.clusterCaCertificate)'")
-    return (f"az aks get-credentials --resource-group {provider.resource_group or name} --name {name} "
-            "--file - | yq '.clusters[0].cluster.\"certificate-authority-data\"'")
+        return (
+            f"gcloud container clusters describe {name} --location {region} --project {provider.project} "
+            "--format 'value(masterAuth.clusterCaCertificate)'"
+        )
+    return (
+        f"az aks get-credentials --resource-group {provider.resource_group or name} --name {name} "
+        "--file - | yq '.clusters[0].cluster.\"certificate-authority-data\"'"
+    )
 
 
 @rule("ca-data", fix="copy the API server's CA bundle (base64 PEM) into caData; the message names the command")
@@ -37,9 +43,11 @@ def ca_data(ctx: Context) -> Iterator[Issue]:
     """
     for c in ctx.fleet.clusters:
         if c.provider.type in CLOUDS and c.registered and c.argocd_mode == "push" and not c.ca_data:
-            yield flag((*c.path, "server"),
-                        f"{c.provider.type} cluster {c.name!r} has no caData: Argo CD cannot verify {c.server}",
-                        hint=f"set caData to the output of: {ca_command(c)}")
+            yield flag(
+                (*c.path, "server"),
+                f"{c.provider.type} cluster {c.name!r} has no caData: Argo CD cannot verify {c.server}",
+                hint=f"set caData to the output of: {ca_command(c)}",
+            )
 
 
 def role_account(role_arn: str) -> str:
@@ -59,9 +67,12 @@ def account_mismatch(ctx: Context) -> Iterator[Issue]:
     for c in ctx.fleet.clusters:
         p = c.provider
         if p.type == "aws" and p.role_arn and p.account_id and role_account(p.role_arn) != p.account_id:
-            yield flag((*c.path, "provider", "roleARN"),
-                        f"roleARN of cluster {c.name!r} is in account {role_account(p.role_arn)}, but its accountID "
-                        f"is {p.account_id}", related=((*c.path, "provider", "accountID"),))
+            yield flag(
+                (*c.path, "provider", "roleARN"),
+                f"roleARN of cluster {c.name!r} is in account {role_account(p.role_arn)}, but its accountID "
+                f"is {p.account_id}",
+                related=((*c.path, "provider", "accountID"),),
+            )
 
 
 @rule("gke-version", fix='pin the GKE patch release, e.g. kubernetesVersion: "1.30.5"')
@@ -76,13 +87,18 @@ def gke_version(ctx: Context) -> Iterator[Issue]:
     """
     for c in ctx.fleet.clusters:
         if c.provider.type == "gcp" and c.provisioned and len(parse(c.kubernetes_version)) < 3:
-            yield flag((*c.path, "kubernetesVersion"),
-                        f"GKE cluster {c.name!r} has version {c.kubernetes_version!r}: CAPG needs MAJOR.MINOR.PATCH")
+            yield flag(
+                (*c.path, "kubernetesVersion"),
+                f"GKE cluster {c.name!r} has version {c.kubernetes_version!r}: CAPG needs MAJOR.MINOR.PATCH",
+            )
 
 
-@rule("vsphere-server", fix="set server to the control-plane endpoint Cluster API needs before the cluster exists: "
-                            "the free IPv4 address kube-vip announces (https://10.0.0.10:6443), or an external load "
-                            "balancer with provider.loadBalancer: external")
+@rule(
+    "vsphere-server",
+    fix="set server to the control-plane endpoint Cluster API needs before the cluster exists: "
+    "the free IPv4 address kube-vip announces (https://10.0.0.10:6443), or an external load "
+    "balancer with provider.loadBalancer: external",
+)
 def vsphere_server(ctx: Context) -> Iterator[Issue]:
     """A managed vSphere cluster has no `server`: Cluster API has no control-plane endpoint for it.
 
@@ -108,6 +124,8 @@ def aks_system_pool(ctx: Context) -> Iterator[Issue]:
     """
     for c in ctx.fleet.clusters:
         if c.provider.type == "azure" and c.node_pools and c.node_pools[0].min < 1:
-            yield flag((*c.node_pools[0].path, "min"),
-                       f"the first node pool of AKS cluster {c.name!r} is its System pool and needs min ≥ 1",
-                       hint="AKS refuses a System pool that can scale to zero")
+            yield flag(
+                (*c.node_pools[0].path, "min"),
+                f"the first node pool of AKS cluster {c.name!r} is its System pool and needs min ≥ 1",
+                hint="AKS refuses a System pool that can scale to zero",
+            )

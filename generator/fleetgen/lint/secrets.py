@@ -9,8 +9,9 @@ from ..schema import ca_pem
 from .registry import Context, flag, rule
 
 
-@rule("secret-material", fix="remove it, rotate it, and reference a Secret managed outside git by name",
-      needs_model=False)
+@rule(
+    "secret-material", fix="remove it, rotate it, and reference a Secret managed outside git by name", needs_model=False
+)
 def secret_material(ctx: Context) -> Iterator[Issue]:
     """A value in fleet.yaml looks like a credential.
 
@@ -26,8 +27,11 @@ def secret_material(ctx: Context) -> Iterator[Issue]:
         yield flag(hit.path, f"{hit.kind} in fleet.yaml ({hit.masked})")
 
 
-@rule("ca-data-private-key", fix="use the CA certificate only: a kubeconfig's certificate-authority-data",
-      needs_model=False)
+@rule(
+    "ca-data-private-key",
+    fix="use the CA certificate only: a kubeconfig's certificate-authority-data",
+    needs_model=False,
+)
 def ca_data_private_key(ctx: Context) -> Iterator[Issue]:
     """A cluster's `caData` holds a private key, which must never be in git.
 
@@ -42,4 +46,3 @@ def ca_data_private_key(ctx: Context) -> Iterator[Issue]:
         value = cluster.get("caData") if isinstance(cluster, Mapping) else None
         if isinstance(value, str) and "PRIVATE KEY" in ca_pem(value):
             yield flag(("clusters", i, "caData"), "caData holds a private key, which must never be in git")
-

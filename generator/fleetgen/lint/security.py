@@ -10,8 +10,17 @@ from ..model import is_reserved_project
 from .registry import Context, flag, rule
 
 # Namespaces of the platform's own controllers (and their credentials). Patterns use shell globs.
-SYSTEM_NAMESPACES = ("kube-*", "karmada-*", "capi-*", "cap?-*", "argocd", "cilium", "cilium-*", "cert-manager",
-                     "default")
+SYSTEM_NAMESPACES = (
+    "kube-*",
+    "karmada-*",
+    "capi-*",
+    "cap?-*",
+    "argocd",
+    "cilium",
+    "cilium-*",
+    "cert-manager",
+    "default",
+)
 
 
 def system_namespace_pattern(namespace: str, argocd_namespace: str) -> str | None:
@@ -20,8 +29,11 @@ def system_namespace_pattern(namespace: str, argocd_namespace: str) -> str | Non
     return next((p for p in SYSTEM_NAMESPACES if fnmatchcase(namespace, p)), None)
 
 
-@rule("system-namespace", fix="deploy into a namespace of your own; if this is intended, suppress it on this line "
-      "with `# fleetgen: ignore[system-namespace]`")
+@rule(
+    "system-namespace",
+    fix="deploy into a namespace of your own; if this is intended, suppress it on this line "
+    "with `# fleetgen: ignore[system-namespace]`",
+)
 def system_namespace(ctx: Context) -> Iterator[Issue]:
     """An applicationSet or workload deploys into a system namespace.
 
@@ -38,8 +50,7 @@ def system_namespace(ctx: Context) -> Iterator[Issue]:
     for what, namespace, path in entries:
         pattern = system_namespace_pattern(namespace, fleet.argocd_namespace)
         if pattern is not None:
-            yield flag((*path, "namespace"),
-                        f"{what} deploys into {namespace!r}, a system namespace ({pattern})")
+            yield flag((*path, "namespace"), f"{what} deploys into {namespace!r}, a system namespace ({pattern})")
 
 
 @rule("reserved-project", fix="use an environment's project (the default) or a project of your own")
@@ -52,5 +63,4 @@ def reserved_project(ctx: Context) -> Iterator[Issue]:
     """
     for a in ctx.fleet.application_sets:
         if is_reserved_project(a.project):
-            yield flag((*a.path, "project"),
-                        f"applicationSet {a.name!r} names fleetgen's own project {a.project!r}")
+            yield flag((*a.path, "project"), f"applicationSet {a.name!r} names fleetgen's own project {a.project!r}")

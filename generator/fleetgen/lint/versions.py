@@ -32,10 +32,12 @@ def version_skew(ctx: Context) -> Iterator[Issue]:
         oldest = min(clusters, key=lambda c: (v.minor(c.kubernetes_version), c.name))
         for c in clusters:
             if v.minors_between(oldest.kubernetes_version, c.kubernetes_version) > 1:
-                yield flag(_version_path(c),
-                            f"cluster {c.name!r} runs {c.kubernetes_version}, more than one minor ahead of "
-                            f"{oldest.name!r} ({oldest.kubernetes_version}) in environment {env!r}",
-                            related=(_version_path(oldest),))
+                yield flag(
+                    _version_path(c),
+                    f"cluster {c.name!r} runs {c.kubernetes_version}, more than one minor ahead of "
+                    f"{oldest.name!r} ({oldest.kubernetes_version}) in environment {env!r}",
+                    related=(_version_path(oldest),),
+                )
 
 
 @rule("promotion-order", fix="upgrade the earlier environment first")
@@ -51,10 +53,12 @@ def promotion_order(ctx: Context) -> Iterator[Issue]:
         clusters = groups.get(env, [])
         for c in clusters:
             if ceiling and v.minors_between(ceiling.kubernetes_version, c.kubernetes_version) > 0:
-                yield flag(_version_path(c),
-                            f"cluster {c.name!r} ({env}) runs {c.kubernetes_version}, newer than environment "
-                            f"{ceiling.environment!r} has reached ({ceiling.kubernetes_version} on {ceiling.name!r})",
-                            related=(_version_path(ceiling),))
+                yield flag(
+                    _version_path(c),
+                    f"cluster {c.name!r} ({env}) runs {c.kubernetes_version}, newer than environment "
+                    f"{ceiling.environment!r} has reached ({ceiling.kubernetes_version} on {ceiling.name!r})",
+                    related=(_version_path(ceiling),),
+                )
         if clusters:
             newest = max(clusters, key=lambda c: (v.minor(c.kubernetes_version), c.name))
             if ceiling is None or v.minors_between(newest.kubernetes_version, ceiling.kubernetes_version) > 0:
@@ -71,8 +75,10 @@ def upgrade_skip(ctx: Context) -> Iterator[Issue]:
     for c in ctx.fleet.clusters:
         current = (ctx.rendered_versions or {}).get(c.name)
         if current and v.minors_between(current, c.kubernetes_version) > 1:
-            yield flag(_version_path(c),
-                        f"cluster {c.name!r} would jump from {current} to {c.kubernetes_version}: more than one minor")
+            yield flag(
+                _version_path(c),
+                f"cluster {c.name!r} would jump from {current} to {c.kubernetes_version}: more than one minor",
+            )
 
 
 @rule("version-downgrade", fix="restore the rendered version; control planes cannot be downgraded")
@@ -85,5 +91,4 @@ def version_downgrade(ctx: Context) -> Iterator[Issue]:
     for c in ctx.fleet.clusters:
         current = (ctx.rendered_versions or {}).get(c.name)
         if current and v.older(c.kubernetes_version, current):
-            yield flag(_version_path(c),
-                        f"cluster {c.name!r} would go down from {current} to {c.kubernetes_version}")
+            yield flag(_version_path(c), f"cluster {c.name!r} would go down from {current} to {c.kubernetes_version}")

@@ -28,8 +28,11 @@ ADOPTED_BY = {
 
 def adoptions(fleet: Fleet, lock_files: Mapping[str, str], lock_versions: Mapping[str, str]) -> list[str]:
     """Clusters Cluster API will take over: managed now, already rendered before without Cluster API objects."""
-    return sorted(c.name for c in fleet.clusters
-                  if c.provisioned and c.name in lock_versions and CAPI_FILE.format(name=c.name) not in lock_files)
+    return sorted(
+        c.name
+        for c in fleet.clusters
+        if c.provisioned and c.name in lock_versions and CAPI_FILE.format(name=c.name) not in lock_files
+    )
 
 
 def lifecycle_changes(base: Fleet | None, head: Fleet) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -47,5 +50,7 @@ def adopted_by(cluster: Cluster) -> str:
     return text.format(name=cluster.name, group=cluster.provider.resource_group or cluster.name)
 
 
-RELEASE_WARNING = ("Argo CD prunes hub/capi/{name}.yaml and Cluster API DELETES the cluster and its "
-                   "infrastructure unless the objects are orphaned first (README, \"Adopting an existing fleet\")")
+RELEASE_WARNING = (
+    "Argo CD prunes hub/capi/{name}.yaml and Cluster API DELETES the cluster and its "
+    'infrastructure unless the objects are orphaned first (README, "Adopting an existing fleet")'
+)

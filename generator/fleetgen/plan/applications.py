@@ -41,8 +41,14 @@ class Application:
 
     def as_json(self) -> dict[str, Any]:
         """The contract's shape (fleet-format.md): keys in this order."""
-        return {"applicationSet": self.application_set, "name": self.name, "cluster": self.cluster,
-                "server": self.server, "path": self.path, "namespace": self.namespace}
+        return {
+            "applicationSet": self.application_set,
+            "name": self.name,
+            "cluster": self.cluster,
+            "server": self.server,
+            "path": self.path,
+            "namespace": self.namespace,
+        }
 
 
 def applications(fleet: Fleet) -> tuple[Application, ...]:
@@ -76,10 +82,15 @@ def rollouts(fleet: Fleet) -> dict[str, list[dict[str, Any]]]:
         push = [c for c in selected if c.argocd_mode == "push"]
         steps = []
         for number, (environment, region) in enumerate(rollout_groups(fleet, push), start=1):
-            names = [f"{c.name}-{app.name}" for c in push for app in appset.apps
-                     if (c.environment, region_key(fleet, c)) == (environment, region)]
-            steps.append({"step": number, "environment": environment, "region": region or None,
-                          "applications": sorted(names)})
+            names = [
+                f"{c.name}-{app.name}"
+                for c in push
+                for app in appset.apps
+                if (c.environment, region_key(fleet, c)) == (environment, region)
+            ]
+            steps.append(
+                {"step": number, "environment": environment, "region": region or None, "applications": sorted(names)}
+            )
         pulled = sorted(f"{c.name}-{app.name}" for c in selected if c.argocd_mode == "pull" for app in appset.apps)
         if pulled:
             steps.insert(0, {"step": 0, "environment": None, "region": None, "applications": pulled})

@@ -34,9 +34,17 @@ class PlanDelta:
 
     @property
     def empty(self) -> bool:
-        return not (self.applications_added or self.applications_removed or self.applications_changed
-                    or self.placements or self.pending_added or self.pending_resolved
-                    or self.upgrades is not None or self.adopted or self.released)
+        return not (
+            self.applications_added
+            or self.applications_removed
+            or self.applications_changed
+            or self.placements
+            or self.pending_added
+            or self.pending_resolved
+            or self.upgrades is not None
+            or self.adopted
+            or self.released
+        )
 
 
 def plan_delta(base: Fleet | None, head: Fleet, versions: Mapping[str, str]) -> PlanDelta:
@@ -75,8 +83,9 @@ def placement_changes(old: Counts, new: Counts) -> dict[str, dict[str, tuple[int
     out: dict[str, dict[str, tuple[int | None, int | None]]] = {}
     for workload in sorted(set(old) | set(new)):
         before, after = old.get(workload, {}), new.get(workload, {})
-        moved = {c: (before.get(c), after.get(c)) for c in sorted(set(before) | set(after))
-                 if before.get(c) != after.get(c)}
+        moved = {
+            c: (before.get(c), after.get(c)) for c in sorted(set(before) | set(after)) if before.get(c) != after.get(c)
+        }
         if moved:
             out[workload] = moved
     return out

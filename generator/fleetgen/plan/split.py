@@ -132,9 +132,7 @@ def placements(
     return placed, unsure
 
 
-def failover(
-    fleet: Fleet, failed: Collection[str], uids: Mapping[str, str] = {}
-) -> dict[str, dict[str, int]]:
+def failover(fleet: Fleet, failed: Collection[str], uids: Mapping[str, str] = {}) -> dict[str, dict[str, int]]:
     """Each workload's placement once ``failed`` clusters are evicted and no longer candidates.
 
     Karmada re-divides all replicas among the remaining candidates (the static-weight dispenser

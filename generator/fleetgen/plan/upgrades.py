@@ -74,5 +74,6 @@ def upgrade_waves(fleet: Fleet, current: Mapping[str, str]) -> tuple[Wave, ...]:
     two-minor jump is two waves; production waves hold one region each, regions sorted.
     """
     groups = _groups(fleet, current)
-    return tuple(Wave(number, tuple(sorted(groups[key])), key[-2], key[-1])
-                 for number, key in enumerate(sorted(groups), start=1))
+    return tuple(
+        Wave(number, tuple(sorted(groups[key])), key[-2], key[-1]) for number, key in enumerate(sorted(groups), start=1)
+    )

@@ -23,5 +23,14 @@ def targets():
     """The render targets, in order. Each is a pure ``Fleet -> list[File]``."""
     from . import access, argocd, capi, cilium, index, karmada, observability, projects, security
 
-    return (capi.render, argocd.render, projects.render, access.render, karmada.render, observability.render,
-            cilium.render, security.render, index.render)
+    return (
+        capi.render,
+        argocd.render,
+        projects.render,
+        access.render,
+        karmada.render,
+        observability.render,
+        cilium.render,
+        security.render,
+        index.render,
+    )

@@ -109,8 +109,11 @@ def cluster_files(fleet: Fleet, cluster: Cluster) -> list[File]:
 
 
 def fleet_files(fleet: Fleet) -> list[File]:
-    return [File(KARMADA_ACCESS, tuple(karmada_access_documents(fleet)))] if fleet.karmada_server and fleet.workloads \
+    return (
+        [File(KARMADA_ACCESS, tuple(karmada_access_documents(fleet)))]
+        if fleet.karmada_server and fleet.workloads
         else []
+    )
 
 
 def access_documents(fleet: Fleet, cluster: Cluster) -> list[dict[str, Any]]:
@@ -195,8 +198,9 @@ def namespace_kinds(fleet: Fleet, cluster: Cluster, namespace: str) -> list[tupl
         return [*DEPLOYABLE, *((group, (resource,)) for a in sets for group, resource in a.extra_resources)]
     # the cluster's own monitoring dir (not another cluster's: a file reads only its own cluster, so
     # fleetgen.units can reuse it when another cluster changes)
-    return [(api_group(d), (plural(d["kind"]),)) for d in spoke_documents(fleet, cluster)
-            if "namespace" in d["metadata"]]
+    return [
+        (api_group(d), (plural(d["kind"]),)) for d in spoke_documents(fleet, cluster) if "namespace" in d["metadata"]
+    ]
 
 
 def deploy_role(fleet: Fleet, cluster: Cluster, namespace: str) -> dict[str, Any]:
@@ -253,12 +257,18 @@ def karmada_access_documents(fleet: Fleet) -> list[dict[str, Any]]:
     for ns in namespaces:
         written = [KARMADA_POLICIES, *workload_kinds(fleet, ns)]
         rules = rules_for(written, (*READ_VERBS, *WRITE_VERBS))
-        docs += [{"apiVersion": RBAC_API, "kind": "Role", "metadata": _meta(DEPLOY_ROLE, ns), "rules": rules},
-                 binding("RoleBinding", DEPLOY_ROLE, members, ns)]
+        docs += [
+            {"apiVersion": RBAC_API, "kind": "Role", "metadata": _meta(DEPLOY_ROLE, ns), "rules": rules},
+            binding("RoleBinding", DEPLOY_ROLE, members, ns),
+        ]
     return docs + taints
 
 
 def workload_kinds(fleet: Fleet, namespace: str) -> list[tuple[str, tuple[str, ...]]]:
     """The kinds ``workloads[].resources`` lists for the workloads of ``namespace``."""
-    return [(r.api_version.rpartition("/")[0], (plural(r.kind),))
-            for w in fleet.workloads if w.namespace == namespace for r in w.resources]
+    return [
+        (r.api_version.rpartition("/")[0], (plural(r.kind),))
+        for w in fleet.workloads
+        if w.namespace == namespace
+        for r in w.resources
+    ]

@@ -130,8 +130,7 @@ def ref_source(app: App, default_revision: str, templated: bool) -> dict[str, An
     if repo is None:
         return None
     esc = escape_go_template if templated else _same
-    return {"repoURL": esc(repo.repo_url), "targetRevision": esc(repo.revision or default_revision),
-            "ref": VALUES_REF}
+    return {"repoURL": esc(repo.repo_url), "targetRevision": esc(repo.revision or default_revision), "ref": VALUES_REF}
 
 
 def source_fields(source: dict[str, Any], ref: dict[str, Any] | None) -> dict[str, Any]:
@@ -150,7 +149,8 @@ def template_patch(with_sources: bool, with_helm: bool) -> str | None:
     if with_sources:
         branches.append(("if .sources", "spec:\n  source: null\n  sources: {{ toJson .sources }}\n"))
     if with_helm:
-        branches.append(("else if .helm" if branches else "if .helm",
-                         "spec:\n  source:\n    helm: {{ toJson .helm }}\n"))
+        branches.append(
+            ("else if .helm" if branches else "if .helm", "spec:\n  source:\n    helm: {{ toJson .helm }}\n")
+        )
     body = "".join(f"{{{{- {test} }}}}\n{text}" for test, text in branches)
     return body + "{{- else }}\n{}\n{{- end }}\n"

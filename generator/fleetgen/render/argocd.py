@@ -166,10 +166,22 @@ def _source(repo: str, revision: str, path: str, helm: dict[str, Any] | None = N
     return source
 
 
-def _application(meta: dict[str, Any], project: str, source: dict, destination: dict, sync: dict,
-                 extras: dict[str, Any] | None = None, ref: dict[str, Any] | None = None) -> dict:
-    spec = {"project": project, **appset_spec.source_fields(source, ref), "destination": destination,
-            "syncPolicy": sync, **(extras or {})}
+def _application(
+    meta: dict[str, Any],
+    project: str,
+    source: dict,
+    destination: dict,
+    sync: dict,
+    extras: dict[str, Any] | None = None,
+    ref: dict[str, Any] | None = None,
+) -> dict:
+    spec = {
+        "project": project,
+        **appset_spec.source_fields(source, ref),
+        "destination": destination,
+        "syncPolicy": sync,
+        **(extras or {}),
+    }
     return {"apiVersion": API, "kind": "Application", "metadata": meta, "spec": spec}
 
 
@@ -263,10 +275,7 @@ def _aks_auth(cluster: Cluster) -> dict[str, Any]:
 def _karmada_files(fleet: Fleet) -> list[File]:
     if not fleet.karmada_server:
         return []
-    workloads = [
-        File(f"{APPLICATIONS}/workload-{w.name}.yaml", (workload_app(fleet, w),))
-        for w in fleet.workloads
-    ]
+    workloads = [File(f"{APPLICATIONS}/workload-{w.name}.yaml", (workload_app(fleet, w),)) for w in fleet.workloads]
     return [
         File(f"hub/argocd/clusters/{KARMADA_CLUSTER}.yaml", (karmada_secret(fleet),)),
         *([File(f"{APPLICATIONS}/karmada-policies.yaml", (karmada_policies_app(fleet),))] if fleet.workloads else []),
@@ -421,8 +430,9 @@ def _templated_helm(app: App) -> dict[str, Any]:
 
 def _templated_source(fleet: Fleet, app: App) -> dict[str, Any]:
     repo, revision = _repo(fleet, app)
-    return _source(escape_go_template(repo), escape_go_template(revision), template_text(app.path),
-                   _templated_helm(app))
+    return _source(
+        escape_go_template(repo), escape_go_template(revision), template_text(app.path), _templated_helm(app)
+    )
 
 
 def _single_app_template(fleet: Fleet, appset: ApplicationSet, app: App) -> dict[str, Any]:
@@ -463,8 +473,12 @@ def _pull_app(fleet: Fleet, appset: ApplicationSet, cluster: Cluster, app: App) 
     files = [place(f) for f in app.value_files] + appset_spec.ref_value_files(app, place)
     helm = appset_spec.helm(app, files, templated=False)
     labels = {APPSET_LABEL: appset.name}
-    meta = _meta(f"{cluster.name}-{app.name}", agent_namespace(cluster), labels=labels,
-                 finalizers=deletion_finalizers(appset.sync_policy))
+    meta = _meta(
+        f"{cluster.name}-{app.name}",
+        agent_namespace(cluster),
+        labels=labels,
+        finalizers=deletion_finalizers(appset.sync_policy),
+    )
     destination = {"server": destination_server(fleet, cluster), "namespace": appset.namespace}
     source = _source(repo, revision, path, helm)
     project = AGENT_PROJECT_PREFIX + cluster.name  # the agent's own project, never the set's

@@ -54,7 +54,6 @@ PEER_PORT = 2379  # clustermesh-apiserver's etcd port behind its LoadBalancer Se
 GKE_CNI_BIN = "/home/kubernetes/bin"
 
 
-
 def render(fleet: Fleet) -> list[File]:
     if fleet.mesh != "cilium":
         return []
@@ -98,8 +97,14 @@ def service(cluster: Cluster) -> dict[str, Any]:
 def tls(fleet: Fleet, cluster: Cluster) -> dict[str, Any]:
     """cert-manager certificates from the mesh's shared issuer; the name peers dial is on the server's."""
     issuer = {"group": "cert-manager.io", "kind": "ClusterIssuer", "name": fleet.clustermesh_issuer}
-    return {"auto": {"enabled": True, "method": "certmanager", "certManagerIssuerRef": issuer,
-                     "server": {"extraDnsNames": [address(fleet, cluster)]}}}
+    return {
+        "auto": {
+            "enabled": True,
+            "method": "certmanager",
+            "certManagerIssuerRef": issuer,
+            "server": {"extraDnsNames": [address(fleet, cluster)]},
+        }
+    }
 
 
 def ip_families(cluster: Cluster) -> dict[str, Any]:
@@ -119,9 +124,14 @@ def _eks(cluster: Cluster) -> dict[str, Any]:
 
 def _gke(cluster: Cluster) -> dict[str, Any]:
     family = f"ipv{cluster.network.pods.version}"
-    return {"gke": {"enabled": True}, "cni": {"binPath": GKE_CNI_BIN}, "nodeinit": {"enabled": True},
-            "ipam": {"mode": "kubernetes"}, "routingMode": "native",
-            f"{family}NativeRoutingCIDR": str(cluster.network.pods)}
+    return {
+        "gke": {"enabled": True},
+        "cni": {"binPath": GKE_CNI_BIN},
+        "nodeinit": {"enabled": True},
+        "ipam": {"mode": "kubernetes"},
+        "routingMode": "native",
+        f"{family}NativeRoutingCIDR": str(cluster.network.pods),
+    }
 
 
 def _aks(cluster: Cluster) -> dict[str, Any]:
@@ -131,7 +141,12 @@ def _aks(cluster: Cluster) -> dict[str, Any]:
 def cluster_pool(cluster: Cluster) -> dict[str, Any]:
     """cluster-pool: the operator carves per-node ``nodeMask`` blocks out of the cluster's pod CIDR."""
     family = f"IPv{cluster.network.pods.version}"
-    return {"ipam": {"mode": "cluster-pool", "operator": {
-        f"clusterPool{family}PodCIDRList": [str(cluster.network.pods)],
-        f"clusterPool{family}MaskSize": cluster.network.node_mask,
-    }}}
+    return {
+        "ipam": {
+            "mode": "cluster-pool",
+            "operator": {
+                f"clusterPool{family}PodCIDRList": [str(cluster.network.pods)],
+                f"clusterPool{family}MaskSize": cluster.network.node_mask,
+            },
+        }
+    }

@@ -96,8 +96,11 @@ def workload_documents(workload: Workload, members: Sequence[Cluster]) -> list[d
     if not names:
         return []
     placed = [c for c in members if c.name in names]
-    candidates = [propagation_policy(workload, names), *override_policies(workload, placed),
-                  global_service_policy(workload)]
+    candidates = [
+        propagation_policy(workload, names),
+        *override_policies(workload, placed),
+        global_service_policy(workload),
+    ]
     return [doc for doc in candidates if doc is not None]
 
 
@@ -105,19 +108,22 @@ def workload_documents(workload: Workload, members: Sequence[Cluster]) -> list[d
 
 
 def propagation_policy(workload: Workload, names: list[str]) -> dict[str, Any]:
-    place: dict[str, Any] = {"clusterAffinity": {"clusterNames": names},
-                             "clusterTolerations": cluster_tolerations(workload)}
+    place: dict[str, Any] = {
+        "clusterAffinity": {"clusterNames": names},
+        "clusterTolerations": cluster_tolerations(workload),
+    }
     place["replicaScheduling"] = replica_scheduling(workload, names)
-    spec: dict[str, Any] = {"resourceSelectors": resource_selectors(workload, workload.resources),
-                            "placement": place}
+    spec: dict[str, Any] = {"resourceSelectors": resource_selectors(workload, workload.resources), "placement": place}
     if workload.failover is not None:
         spec["failover"] = {"cluster": {"purgeMode": "Gracefully"}}
     return _policy("PropagationPolicy", workload.name, workload.namespace, spec)
 
 
 def resource_selectors(workload: Workload, resources: Sequence[Resource]) -> list[dict[str, str]]:
-    return [{"apiVersion": r.api_version, "kind": r.kind, "name": r.name, "namespace": workload.namespace}
-            for r in resources]
+    return [
+        {"apiVersion": r.api_version, "kind": r.kind, "name": r.name, "namespace": workload.namespace}
+        for r in resources
+    ]
 
 
 def replica_scheduling(workload: Workload, names: list[str]) -> dict[str, Any]:
@@ -128,8 +134,11 @@ def replica_scheduling(workload: Workload, names: list[str]) -> dict[str, Any]:
     # Weights for clusters outside the placement would never match a feasible cluster (lint:
     # unknown-cluster). With none left Karmada weighs every placed cluster 1, which is what
     # omitting weightPreference says.
-    entries = [{"targetCluster": {"clusterNames": [name]}, "weight": workload.weights[name]}
-               for name in names if name in workload.weights]
+    entries = [
+        {"targetCluster": {"clusterNames": [name]}, "weight": workload.weights[name]}
+        for name in names
+        if name in workload.weights
+    ]
     if entries:
         scheduling["weightPreference"] = {"staticWeightList": entries}
     return scheduling
@@ -138,11 +147,19 @@ def replica_scheduling(workload: Workload, names: list[str]) -> dict[str, Any]:
 def cluster_tolerations(workload: Workload) -> list[dict[str, Any]]:
     """Both taints of ``cluster_taint_policies``, always: an untolerated NoExecute taint evicts at once."""
     failover = workload.failover
-    pairs = ((NOT_READY_TAINT, failover.not_ready_seconds if failover else None),
-             (UNREACHABLE_TAINT, failover.unreachable_seconds if failover else None))
-    return [{"key": key, "operator": "Exists", "effect": "NoExecute",
-             "tolerationSeconds": DEFAULT_TOLERATION_SECONDS if seconds is None else seconds}
-            for key, seconds in pairs]
+    pairs = (
+        (NOT_READY_TAINT, failover.not_ready_seconds if failover else None),
+        (UNREACHABLE_TAINT, failover.unreachable_seconds if failover else None),
+    )
+    return [
+        {
+            "key": key,
+            "operator": "Exists",
+            "effect": "NoExecute",
+            "tolerationSeconds": DEFAULT_TOLERATION_SECONDS if seconds is None else seconds,
+        }
+        for key, seconds in pairs
+    ]
 
 
 # ---------------------------------------------------------------- OverridePolicy
@@ -166,8 +183,7 @@ def override_policies(workload: Workload, placed: Sequence[Cluster]) -> list[dic
         rules = [rule for o in groups[kinds] if (rule := override_rule(o, placed)) is not None]
         if resources and rules:
             spec = {"resourceSelectors": resource_selectors(workload, resources), "overrideRules": rules}
-            policies.append(_policy("OverridePolicy", override_policy_name(workload, kinds), workload.namespace,
-                                    spec))
+            policies.append(_policy("OverridePolicy", override_policy_name(workload, kinds), workload.namespace, spec))
     return policies
 
 
@@ -198,8 +214,9 @@ def global_service_policy(workload: Workload) -> dict[str, Any] | None:
     if workload.global_service is None or not services:
         return None
     # No targetCluster: ClusterMesh needs the same annotated Service in each cluster.
-    rule = {"overriders": {"annotationsOverrider": [{"operator": "add", "value": global_service_annotations(
-        workload)}]}}
+    rule = {
+        "overriders": {"annotationsOverrider": [{"operator": "add", "value": global_service_annotations(workload)}]}
+    }
     spec = {"resourceSelectors": resource_selectors(workload, services), "overrideRules": [rule]}
     return _policy("OverridePolicy", f"{workload.name}-global-service", workload.namespace, spec)
 
@@ -226,8 +243,10 @@ def cluster_taint_policies() -> list[dict[str, Any]]:
     coexist and each toleration counts from when its own taint appeared. No targetClusters:
     every member is covered, and a cluster leaving the fleet does not keep a stale taint.
     """
-    return [_taint_policy("fleet-cluster-not-ready", NOT_READY_TAINT, "False"),
-            _taint_policy("fleet-cluster-unreachable", UNREACHABLE_TAINT, "Unknown")]
+    return [
+        _taint_policy("fleet-cluster-not-ready", NOT_READY_TAINT, "False"),
+        _taint_policy("fleet-cluster-unreachable", UNREACHABLE_TAINT, "Unknown"),
+    ]
 
 
 def _taint_policy(name: str, key: str, ready_status: str) -> dict[str, Any]:
@@ -248,8 +267,7 @@ def _ready_condition(operator: str, status: str) -> dict[str, Any]:
 
 
 def _policy(kind: str, name: str, namespace: str, spec: dict[str, Any]) -> dict[str, Any]:
-    return {"apiVersion": POLICY_API, "kind": kind, "metadata": {"name": name, "namespace": namespace},
-            "spec": spec}
+    return {"apiVersion": POLICY_API, "kind": kind, "metadata": {"name": name, "namespace": namespace}, "spec": spec}
 
 
 # ---------------------------------------------------------------- joining members
@@ -265,8 +283,10 @@ def member_commands(fleet: Fleet) -> list[tuple[str, str]]:
     if fleet.karmada_server is None:
         return []
     endpoint = karmada_endpoint(register_server(fleet))
-    return [(c.name, register_command(c, endpoint) if c.argocd_mode == "pull" else join_command(c))
-            for c in karmada_members(fleet)]
+    return [
+        (c.name, register_command(c, endpoint) if c.argocd_mode == "pull" else join_command(c))
+        for c in karmada_members(fleet)
+    ]
 
 
 def register_server(fleet: Fleet) -> str:
@@ -285,14 +305,27 @@ def karmada_endpoint(server: str) -> str:
 
 
 def join_command(cluster: Cluster) -> str:
-    return " ".join([f"karmadactl join {cluster.name}", f"--kubeconfig={KARMADA_KUBECONFIG}",
-                     f"--cluster-kubeconfig={cluster.name}.kubeconfig", *_location_flags(cluster)])
+    return " ".join(
+        [
+            f"karmadactl join {cluster.name}",
+            f"--kubeconfig={KARMADA_KUBECONFIG}",
+            f"--cluster-kubeconfig={cluster.name}.kubeconfig",
+            *_location_flags(cluster),
+        ]
+    )
 
 
 def register_command(cluster: Cluster, endpoint: str) -> str:
-    return " ".join([f"karmadactl register {endpoint}", f'--token="{BOOTSTRAP_TOKEN_VAR}"',
-                     f'--discovery-token-ca-cert-hash="{CA_CERT_HASH_VAR}"', f"--cluster-name={cluster.name}",
-                     f"--kubeconfig={cluster.name}.kubeconfig", *_location_flags(cluster)])
+    return " ".join(
+        [
+            f"karmadactl register {endpoint}",
+            f'--token="{BOOTSTRAP_TOKEN_VAR}"',
+            f'--discovery-token-ca-cert-hash="{CA_CERT_HASH_VAR}"',
+            f"--cluster-name={cluster.name}",
+            f"--kubeconfig={cluster.name}.kubeconfig",
+            *_location_flags(cluster),
+        ]
+    )
 
 
 def _location_flags(cluster: Cluster) -> list[str]:

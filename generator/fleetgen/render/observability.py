@@ -59,10 +59,15 @@ def fleet_files(fleet: Fleet) -> list[File]:
     hub = [querier_deployment(fleet), querier_service()]
     for cluster in fleet.clusters:
         name = store_name(cluster.name)
-        hub += [store_statefulset(fleet, cluster.name), store_service(name),
-                thanos_tls.store_policy(name, NAMESPACE, _selector(name), _selector(QUERIER), GRPC_PORT, HTTP_PORT)]
-    files = [File("hub/observability/namespace.yaml", (namespace(fleet),)),
-             File("hub/observability/thanos-querier.yaml", tuple(hub))]
+        hub += [
+            store_statefulset(fleet, cluster.name),
+            store_service(name),
+            thanos_tls.store_policy(name, NAMESPACE, _selector(name), _selector(QUERIER), GRPC_PORT, HTTP_PORT),
+        ]
+    files = [
+        File("hub/observability/namespace.yaml", (namespace(fleet),)),
+        File("hub/observability/thanos-querier.yaml", tuple(hub)),
+    ]
     if fleet.grafana_enabled:
         files.append(File("hub/observability/grafana-datasource.yaml", (grafana_datasource(),)))
     return files
@@ -101,21 +106,30 @@ def store_endpoints(fleet: Fleet) -> list[str]:
 
 def querier_args(fleet: Fleet) -> list[str]:
     endpoints = [*sidecar_endpoints(fleet), *store_endpoints(fleet)]
-    return ["query", f"--grpc-address=0.0.0.0:{GRPC_PORT}", f"--http-address=0.0.0.0:{HTTP_PORT}",
-            f"--query.replica-label={fleet.thanos.replica_label}", *(f"--endpoint={e}" for e in endpoints)]
+    return [
+        "query",
+        f"--grpc-address=0.0.0.0:{GRPC_PORT}",
+        f"--http-address=0.0.0.0:{HTTP_PORT}",
+        f"--query.replica-label={fleet.thanos.replica_label}",
+        *(f"--endpoint={e}" for e in endpoints),
+    ]
 
 
 def querier_deployment(fleet: Fleet) -> dict[str, Any]:
-    container = _thanos_container("thanos-query", fleet.thanos.image,
-                                  [*querier_args(fleet), *thanos_tls.client_args(fleet.name)])
+    container = _thanos_container(
+        "thanos-query", fleet.thanos.image, [*querier_args(fleet), *thanos_tls.client_args(fleet.name)]
+    )
     container["volumeMounts"] = [thanos_tls.tls_mount()]
     volumes = [thanos_tls.tls_volume(thanos_tls.CLIENT_SECRET)]
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": _metadata(QUERIER, "query"),
-        "spec": {"replicas": 2, "selector": {"matchLabels": _selector(QUERIER)},
-                 "template": _pod_template(QUERIER, "query", [container], volumes)},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": _selector(QUERIER)},
+            "template": _pod_template(QUERIER, "query", [container], volumes),
+        },
     }
 
 
@@ -125,29 +139,45 @@ def querier_service() -> dict[str, Any]:
 
 
 def store_args() -> list[str]:
-    return ["store", "--data-dir=/var/thanos/store", f"--objstore.config-file=/etc/thanos/{OBJSTORE_KEY}",
-            f"--grpc-address=0.0.0.0:{GRPC_PORT}", f"--http-address=0.0.0.0:{HTTP_PORT}"]
+    return [
+        "store",
+        "--data-dir=/var/thanos/store",
+        f"--objstore.config-file=/etc/thanos/{OBJSTORE_KEY}",
+        f"--grpc-address=0.0.0.0:{GRPC_PORT}",
+        f"--http-address=0.0.0.0:{HTTP_PORT}",
+    ]
 
 
 def store_statefulset(fleet: Fleet, cluster: str) -> dict[str, Any]:
     name = store_name(cluster)
     container = _thanos_container("thanos-store", fleet.thanos.image, [*store_args(), *thanos_tls.server_args()])
-    container["volumeMounts"] = [{"name": "data", "mountPath": "/var/thanos/store"},
-                                 {"name": "objstore", "mountPath": "/etc/thanos", "readOnly": True},
-                                 thanos_tls.tls_mount()]
+    container["volumeMounts"] = [
+        {"name": "data", "mountPath": "/var/thanos/store"},
+        {"name": "objstore", "mountPath": "/etc/thanos", "readOnly": True},
+        thanos_tls.tls_mount(),
+    ]
     volumes = [
         # Index headers are rebuilt from the bucket after a restart: a cache, not state.
         {"name": "data", "emptyDir": {}},
-        {"name": "objstore", "secret": {"secretName": store_objstore_secret(fleet, cluster),
-                                        "items": [{"key": OBJSTORE_KEY, "path": OBJSTORE_KEY}]}},
+        {
+            "name": "objstore",
+            "secret": {
+                "secretName": store_objstore_secret(fleet, cluster),
+                "items": [{"key": OBJSTORE_KEY, "path": OBJSTORE_KEY}],
+            },
+        },
         thanos_tls.tls_volume(thanos_tls.SERVER_SECRET),
     ]
     return {
         "apiVersion": "apps/v1",
         "kind": "StatefulSet",
         "metadata": _metadata(name, "store"),
-        "spec": {"serviceName": name, "replicas": 1, "selector": {"matchLabels": _selector(name)},
-                 "template": _pod_template(name, "store", [container], volumes)},
+        "spec": {
+            "serviceName": name,
+            "replicas": 1,
+            "selector": {"matchLabels": _selector(name)},
+            "template": _pod_template(name, "store", [container], volumes),
+        },
     }
 
 
@@ -160,15 +190,25 @@ def grafana_datasource() -> dict[str, Any]:
     """Provisioning file picked up by the Grafana chart's sidecar (label ``grafana_datasource: "1"``)."""
     provisioning = {
         "apiVersion": 1,
-        "datasources": [{
-            "name": "Thanos", "uid": "thanos", "type": "prometheus", "access": "proxy",
-            "url": f"http://{QUERIER}.{NAMESPACE}.svc:{QUERIER_SERVICE_PORT}", "isDefault": True,
-            "jsonData": {"prometheusType": "Thanos"},
-        }],
+        "datasources": [
+            {
+                "name": "Thanos",
+                "uid": "thanos",
+                "type": "prometheus",
+                "access": "proxy",
+                "url": f"http://{QUERIER}.{NAMESPACE}.svc:{QUERIER_SERVICE_PORT}",
+                "isDefault": True,
+                "jsonData": {"prometheusType": "Thanos"},
+            }
+        ],
     }
     metadata = {"name": "thanos-datasource", "namespace": NAMESPACE, "labels": {"grafana_datasource": "1"}}
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata,
-            "data": {"thanos-datasource.yaml": _yaml_text(provisioning)}}
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": metadata,
+        "data": {"thanos-datasource.yaml": _yaml_text(provisioning)},
+    }
 
 
 # ---------------------------------------------------------------- spokes
@@ -181,8 +221,12 @@ def namespace(fleet: Fleet) -> dict[str, Any]:
 
 def spoke_documents(fleet: Fleet, cluster: Cluster) -> list[dict[str, Any]]:
     dialled = cluster.registered and cluster.argocd_mode == "push"  # the Querier dials it (sidecar_endpoints)
-    return [*prometheus_rbac(), prometheus(fleet, cluster), sidecar_service(fleet, cluster),
-            thanos_tls.spoke_policy(NAMESPACE, GRPC_PORT, dialled)]
+    return [
+        *prometheus_rbac(),
+        prometheus(fleet, cluster),
+        sidecar_service(fleet, cluster),
+        thanos_tls.spoke_policy(NAMESPACE, GRPC_PORT, dialled),
+    ]
 
 
 def sidecar_service(fleet: Fleet, cluster: Cluster) -> dict[str, Any]:
@@ -195,12 +239,14 @@ def sidecar_service(fleet: Fleet, cluster: Cluster) -> dict[str, Any]:
     (pkg/prometheus/server/statefulset.go: app.kubernetes.io/name, operator.prometheus.io/name).
     """
     host = sidecar_address(fleet, cluster).rpartition(":")[0]
-    metadata = {"name": SIDECAR_SERVICE, "namespace": NAMESPACE,
-                "annotations": {EXTERNAL_DNS_HOSTNAME: host}}
+    metadata = {"name": SIDECAR_SERVICE, "namespace": NAMESPACE, "annotations": {EXTERNAL_DNS_HOSTNAME: host}}
     selector = dict(thanos_tls.PROMETHEUS_POD)
-    return {"apiVersion": "v1", "kind": "Service", "metadata": metadata,
-            "spec": {"clusterIP": "None", "selector": selector,
-                     "ports": [_service_port("grpc", GRPC_PORT, "grpc")]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": metadata,
+        "spec": {"clusterIP": "None", "selector": selector, "ports": [_service_port("grpc", GRPC_PORT, "grpc")]},
+    }
 
 
 def prometheus(fleet: Fleet, cluster: Cluster) -> dict[str, Any]:
@@ -244,8 +290,7 @@ def prometheus_rbac() -> list[dict[str, Any]]:
     core = ["nodes", "nodes/metrics", "services", "endpoints", "pods"]
     rules = [
         {"apiGroups": [""], "resources": core, "verbs": ["get", "list", "watch"]},
-        {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"],
-         "verbs": ["get", "list", "watch"]},
+        {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["get", "list", "watch"]},
         {"nonResourceURLs": ["/metrics"], "verbs": ["get"]},
     ]
     rbac = "rbac.authorization.k8s.io"
@@ -253,9 +298,13 @@ def prometheus_rbac() -> list[dict[str, Any]]:
     return [
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": NAMESPACE}},
         {"apiVersion": f"{rbac}/v1", "kind": "ClusterRole", "metadata": {"name": name}, "rules": rules},
-        {"apiVersion": f"{rbac}/v1", "kind": "ClusterRoleBinding", "metadata": {"name": name},
-         "roleRef": {"apiGroup": rbac, "kind": "ClusterRole", "name": name},
-         "subjects": [subject]},
+        {
+            "apiVersion": f"{rbac}/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": name},
+            "roleRef": {"apiGroup": rbac, "kind": "ClusterRole", "name": name},
+            "subjects": [subject],
+        },
     ]
 
 
@@ -277,8 +326,12 @@ def _metadata(name: str, component: str) -> dict[str, Any]:
 def _pod_template(name: str, component: str, containers: list, volumes: list) -> dict[str, Any]:
     spec: dict[str, Any] = {
         # RuntimeDefault seccomp completes what Pod Security "restricted" asks of the pod (security.podSecurity)
-        "securityContext": {"runAsNonRoot": True, "runAsUser": NOBODY, "fsGroup": NOBODY,
-                            "seccompProfile": {"type": "RuntimeDefault"}},
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": NOBODY,
+            "fsGroup": NOBODY,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
         "containers": containers,
     }
     if volumes:
@@ -294,14 +347,21 @@ def _thanos_container(name: str, image: str, args: list[str]) -> dict[str, Any]:
         "ports": [{"name": "grpc", "containerPort": GRPC_PORT}, {"name": "http", "containerPort": HTTP_PORT}],
         "readinessProbe": {"httpGet": {"path": "/-/ready", "port": "http"}},
         "livenessProbe": {"httpGet": {"path": "/-/healthy", "port": "http"}},
-        "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-                            "capabilities": {"drop": ["ALL"]}},
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
     }
 
 
 def _service(name: str, component: str, ports: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Service", "metadata": _metadata(name, component),
-            "spec": {"selector": _selector(name), "ports": ports}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": _metadata(name, component),
+        "spec": {"selector": _selector(name), "ports": ports},
+    }
 
 
 def _service_port(name: str, port: int, target: str) -> dict[str, Any]:

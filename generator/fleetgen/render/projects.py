@@ -98,8 +98,12 @@ def platform_project(fleet: Fleet) -> dict[str, Any]:
 
 def _hub_extra_cluster_scoped(fleet: Fleet, allowed: set[tuple[str, str]]) -> list[dict[str, Any]]:
     """The documents of ``hub/extra`` without a namespace whose kind the project does not already allow."""
-    return [d for x in fleet.extra_files for d in x.documents
-            if not d["metadata"].get("namespace") and (api_group(d), d["kind"]) not in allowed]
+    return [
+        d
+        for x in fleet.extra_files
+        for d in x.documents
+        if not d["metadata"].get("namespace") and (api_group(d), d["kind"]) not in allowed
+    ]
 
 
 def karmada_namespaces(fleet: Fleet) -> list[str]:
@@ -154,8 +158,9 @@ def environment_project(fleet: Fleet, environment: str) -> dict[str, Any]:
 def render(fleet: Fleet) -> list[File]:
     """The AppProjects, and the root Application with the platform project it needs (bootstrap)."""
     platform = platform_project(fleet)
-    agents = [File(f"{PROJECTS}/{agent_project_name(c)}.yaml", (agent_project(fleet, c),))
-              for c in registered(fleet, "pull")]
+    agents = [
+        File(f"{PROJECTS}/{agent_project_name(c)}.yaml", (agent_project(fleet, c),)) for c in registered(fleet, "pull")
+    ]
     workloads = [File(f"{PROJECTS}/{WORKLOAD_PROJECT}.yaml", (workload_project(fleet),))]
     files = [
         File("bootstrap/root-app.yaml", (platform, root_application(fleet))),

@@ -29,8 +29,10 @@ INTERNAL_LB: dict[str, dict[str, str]] = {
     # AWS Load Balancer Controller reads the scheme (its default is internal, but an explicit value
     # also survives a changed default); the in-tree cloud-provider-aws, which EKS uses without
     # that controller, reads only aws-load-balancer-internal (any value but "false" is internal).
-    "aws": {"service.beta.kubernetes.io/aws-load-balancer-internal": "true",
-            "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"},
+    "aws": {
+        "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+        "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+    },
     "gcp": {"networking.gke.io/load-balancer-type": "Internal"},
     "azure": {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"},
 }

@@ -38,8 +38,11 @@ def sidecar_server_tls() -> dict[str, str]:
 
 
 def server_args() -> list[str]:
-    return [f"--grpc-server-tls-cert={TLS_DIR}/tls.crt", f"--grpc-server-tls-key={TLS_DIR}/tls.key",
-            f"--grpc-server-tls-client-ca={TLS_DIR}/ca.crt"]
+    return [
+        f"--grpc-server-tls-cert={TLS_DIR}/tls.crt",
+        f"--grpc-server-tls-key={TLS_DIR}/tls.key",
+        f"--grpc-server-tls-client-ca={TLS_DIR}/ca.crt",
+    ]
 
 
 def server_name(fleet_name: str) -> str:
@@ -48,9 +51,13 @@ def server_name(fleet_name: str) -> str:
 
 
 def client_args(fleet_name: str) -> list[str]:
-    return ["--grpc-client-tls-secure", f"--grpc-client-tls-cert={TLS_DIR}/tls.crt",
-            f"--grpc-client-tls-key={TLS_DIR}/tls.key", f"--grpc-client-tls-ca={TLS_DIR}/ca.crt",
-            f"--grpc-client-server-name={server_name(fleet_name)}"]
+    return [
+        "--grpc-client-tls-secure",
+        f"--grpc-client-tls-cert={TLS_DIR}/tls.crt",
+        f"--grpc-client-tls-key={TLS_DIR}/tls.key",
+        f"--grpc-client-tls-ca={TLS_DIR}/ca.crt",
+        f"--grpc-client-server-name={server_name(fleet_name)}",
+    ]
 
 
 def tls_volume(secret: str) -> dict[str, Any]:
@@ -82,8 +89,9 @@ def spoke_policy(namespace: str, grpc_port: int, dialled: bool) -> dict[str, Any
     return _policy("fleet-prometheus", namespace, dict(PROMETHEUS_POD), ingress)
 
 
-def store_policy(name: str, namespace: str, store: dict[str, str], querier: dict[str, str], grpc_port: int,
-                 http_port: int) -> dict[str, Any]:
+def store_policy(
+    name: str, namespace: str, store: dict[str, str], querier: dict[str, str], grpc_port: int, http_port: int
+) -> dict[str, Any]:
     """Hub store gateway: StoreAPI from the Querier's pods only, its HTTP port from its namespace."""
     ingress = [
         {"from": [{"podSelector": {"matchLabels": querier}}], "ports": [{"protocol": "TCP", "port": grpc_port}]},

@@ -32,12 +32,18 @@ def _change_json(change: Change) -> dict:
 
 
 def destroy_json(d: Destruction) -> dict[str, Any]:
-    return {"count": d.count, "clusters": list(d.clusters),
-            "applications": [{"name": a.name, "source": a.source, "deletesResources": a.deletes_resources,
-                              "why": a.why} for a in d.applications],
-            "keptApplications": list(d.kept_applications),
-            "replicas": [{"workload": w, "cluster": c, "old": o, "new": n} for w, c, o, n in d.replicas],
-            "peers": dict(d.peers), "removedDocuments": d.removed_documents}
+    return {
+        "count": d.count,
+        "clusters": list(d.clusters),
+        "applications": [
+            {"name": a.name, "source": a.source, "deletesResources": a.deletes_resources, "why": a.why}
+            for a in d.applications
+        ],
+        "keptApplications": list(d.kept_applications),
+        "replicas": [{"workload": w, "cluster": c, "old": o, "new": n} for w, c, o, n in d.replicas],
+        "peers": dict(d.peers),
+        "removedDocuments": d.removed_documents,
+    }
 
 
 def as_json(result: FleetDiff) -> dict[str, Any]:
@@ -49,16 +55,26 @@ def as_json(result: FleetDiff) -> dict[str, Any]:
         "merge_base": result.against.merge_base if result.against else None,
         "notes": list(result.notes),
         "destroy": destroy_json(result.destroys),
-        "manifests": [{"cluster": d.cluster, "id": d.ident, "file": d.file, "status": d.status,
-                       "changes": [_change_json(c) for c in d.changes], "patch": list(d.patch)}
-                      for d in result.documents],
+        "manifests": [
+            {
+                "cluster": d.cluster,
+                "id": d.ident,
+                "file": d.file,
+                "status": d.status,
+                "changes": [_change_json(c) for c in d.changes],
+                "patch": list(d.patch),
+            }
+            for d in result.documents
+        ],
         "plan": {
-            "applications": {"added": [a.as_json() for a in plan.applications_added],
-                             "removed": [a.as_json() for a in plan.applications_removed],
-                             "changed": [{"old": o.as_json(), "new": n.as_json()}
-                                         for o, n in plan.applications_changed]},
-            "placements": {w: {c: {"old": o, "new": n} for c, (o, n) in moves.items()}
-                           for w, moves in plan.placements.items()},
+            "applications": {
+                "added": [a.as_json() for a in plan.applications_added],
+                "removed": [a.as_json() for a in plan.applications_removed],
+                "changed": [{"old": o.as_json(), "new": n.as_json()} for o, n in plan.applications_changed],
+            },
+            "placements": {
+                w: {c: {"old": o, "new": n} for c, (o, n) in moves.items()} for w, moves in plan.placements.items()
+            },
             "pending": {"added": list(plan.pending_added), "registered": list(plan.pending_resolved)},
             "upgrades": [w.as_json() for w in plan.upgrades or ()],
             "lifecycle": {"adopted": list(plan.adopted), "released": list(plan.released)},

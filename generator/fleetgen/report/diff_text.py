@@ -76,23 +76,31 @@ def destroy_headline(d: Destruction) -> str:
     if not d.any:
         return "Destroys nothing: no cluster, Application, placement, mesh peer or manifest is deleted"
     with_resources = sum(a.deletes_resources for a in d.applications)
-    parts = [_plural(len(d.clusters), "cluster") if d.clusters else "",
-             f"{_plural(len(d.applications), 'Argo CD Application')} ({with_resources} with their resources)"
-             if d.applications else "",
-             f"{_plural(len(d.replicas), 'Karmada placement')} losing replicas" if d.replicas else "",
-             _plural(len(d.peers), "mesh peer") if d.peers else "",
-             _plural(d.removed_documents, "manifest") + " removed" if d.removed_documents else ""]
+    parts = [
+        _plural(len(d.clusters), "cluster") if d.clusters else "",
+        f"{_plural(len(d.applications), 'Argo CD Application')} ({with_resources} with their resources)"
+        if d.applications
+        else "",
+        f"{_plural(len(d.replicas), 'Karmada placement')} losing replicas" if d.replicas else "",
+        _plural(len(d.peers), "mesh peer") if d.peers else "",
+        _plural(d.removed_documents, "manifest") + " removed" if d.removed_documents else "",
+    ]
     return "Destroys: " + ", ".join(p for p in parts if p)
 
 
 def destroy_items(d: Destruction) -> list[str]:
     """One line per destructive action, each kind cut to DESTROY_SHOWN with a count of the rest."""
-    kinds = [[f"cluster {c}: Cluster API deletes it with its machines and infrastructure" for c in d.clusters],
-             [f"Application {a.name} ({a.source}): deleted, "
-              + ("its resources are deleted too" if a.deletes_resources else "its resources are left in place")
-              + f" ({a.why})" for a in d.applications],
-             [f"placement {w} on {c}: {old} {ARROW} {new} replicas" for w, c, old, new in d.replicas],
-             [f"mesh peer {p}: removed from {_plural(n, 'cluster')}' ClusterMesh" for p, n in d.peers.items()]]
+    kinds = [
+        [f"cluster {c}: Cluster API deletes it with its machines and infrastructure" for c in d.clusters],
+        [
+            f"Application {a.name} ({a.source}): deleted, "
+            + ("its resources are deleted too" if a.deletes_resources else "its resources are left in place")
+            + f" ({a.why})"
+            for a in d.applications
+        ],
+        [f"placement {w} on {c}: {old} {ARROW} {new} replicas" for w, c, old, new in d.replicas],
+        [f"mesh peer {p}: removed from {_plural(n, 'cluster')}' ClusterMesh" for p, n in d.peers.items()],
+    ]
     out = []
     for lines in kinds:
         out += lines[:DESTROY_SHOWN]
@@ -126,7 +134,7 @@ def plan_lines(plan: PlanDelta) -> list[str]:
     lines = [f"  + {app_line(a)}" for a in plan.applications_added]
     lines += [f"  - {app_line(a)}" for a in plan.applications_removed]
     lines += [f"  ~ {app_line(old)}  now: {app_line(new)}" for old, new in plan.applications_changed]
-    out = (["Applications", *lines] if lines else [])
+    out = ["Applications", *lines] if lines else []
     if plan.placements:
         out += ["Placements (Karmada)", *(f"  {placement_line(w, m)}" for w, m in plan.placements.items())]
     if plan.pending_added:
@@ -157,8 +165,12 @@ def manifest_lines(documents: tuple[DocumentDiff, ...]) -> list[str]:
 
 
 def render(result: FleetDiff) -> str:
-    head = [f"fleetgen diff against {result.base_line}", destroy_headline(result.destroys),
-            *(f"  {line}" for line in destroy_items(result.destroys)), *(f"note: {n}" for n in result.notes)]
+    head = [
+        f"fleetgen diff against {result.base_line}",
+        destroy_headline(result.destroys),
+        *(f"  {line}" for line in destroy_items(result.destroys)),
+        *(f"note: {n}" for n in result.notes),
+    ]
     if result.empty:
         return "\n".join([*head, "no differences: the plan and the rendered manifests are unchanged"]) + "\n"
     body = plan_lines(result.plan) or ["Plan: unchanged"]

@@ -8,8 +8,15 @@ from ..findings import Finding, count, path_str
 
 
 def as_dict(f: Finding) -> dict:
-    out = {"rule": f.rule, "severity": f.severity, "message": f.message, "file": f.file, "line": f.line,
-           "column": f.column, "path": path_str(f.path)}
+    out = {
+        "rule": f.rule,
+        "severity": f.severity,
+        "message": f.message,
+        "file": f.file,
+        "line": f.line,
+        "column": f.column,
+        "path": path_str(f.path),
+    }
     if f.hint:
         out["hint"] = f.hint
     if f.related:

@@ -98,8 +98,10 @@ class Section:
         room = budget - size(self.title) - NOTE_ROOM - size(hint)
         sizes = [size(b.full()) for b in self.blocks]
         shown = _prefix_within([min(s, MIN_BLOCK) for s in sizes], room)
-        parts = [b.full() if s <= share else b.cut(share, hint)
-                 for b, s, share in zip(self.blocks, sizes, allot(sizes[:shown], room), strict=False)]
+        parts = [
+            b.full() if s <= share else b.cut(share, hint)
+            for b, s, share in zip(self.blocks, sizes, allot(sizes[:shown], room), strict=False)
+        ]
         left = len(self.blocks) - sum(p is not None for p in parts)
         note = f"\n_… {left} more {self.what} not shown {LIMIT_NOTE}; {hint}._\n\n" if left else ""
         return self.title + "".join(p for p in parts if p) + note
@@ -149,16 +151,17 @@ def plan_sections(plan: PlanDelta) -> list[Section]:
     apps += [_app_row("changed", new) for _, new in plan.applications_changed]
     moves = [[w, c, moved(o, n)] for w, m in plan.placements.items() for c, (o, n) in m.items()]
     waves = [[str(w.number), w.source, w.target, cluster_list(w.clusters, 50)] for w in plan.upgrades or ()]
-    parts = [("Applications", ["", "Application", "ApplicationSet", "destination"], apps, "applications"),
-             ("Placements (Karmada)", ["workload", "cluster", "replicas"], moves, "placements"),
-             ("Upgrade waves", ["wave", "from", "to", "clusters"], waves, "waves")]
+    parts = [
+        ("Applications", ["", "Application", "ApplicationSet", "destination"], apps, "applications"),
+        ("Placements (Karmada)", ["workload", "cluster", "replicas"], moves, "placements"),
+        ("Upgrade waves", ["wave", "from", "to", "clusters"], waves, "waves"),
+    ]
     blocks = tuple(table_block(t, h, r, w) for t, h, r, w in parts if r)
     return [Section("### Plan\n\n", blocks, "tables")] if blocks else []
 
 
 def shared_section(shared: list[Shared]) -> list[Section]:
-    blocks = tuple(details(f"<code>{s.ident}</code> in {len(s.clusters)} clusters", shared_lines(s))
-                   for s in shared)
+    blocks = tuple(details(f"<code>{s.ident}</code> in {len(s.clusters)} clusters", shared_lines(s)) for s in shared)
     title = f"#### The same change in several clusters ({len(shared)})\n\n"
     return [Section(title, blocks, "repeated changes")] if blocks else []
 
@@ -176,9 +179,16 @@ def document_block(doc: DocumentDiff, links: Links | None) -> str | Block:
 
 def cluster_section(rest: list[DocumentDiff], links: Links | None) -> list[Section]:
     grouped = by_cluster(rest)
-    blocks = tuple(Block(f"<details><summary><code>{cluster}</code>: {summary(docs)}</summary>\n\n",
-                         tuple(document_block(doc, links) for doc in docs), "", "</details>\n\n", "documents")
-                   for cluster, docs in grouped.items())
+    blocks = tuple(
+        Block(
+            f"<details><summary><code>{cluster}</code>: {summary(docs)}</summary>\n\n",
+            tuple(document_block(doc, links) for doc in docs),
+            "",
+            "</details>\n\n",
+            "documents",
+        )
+        for cluster, docs in grouped.items()
+    )
     return [Section(f"#### Per cluster ({len(grouped)})\n\n", blocks, "clusters")] if blocks else []
 
 
@@ -197,17 +207,26 @@ def manifest_sections(documents: tuple[DocumentDiff, ...], links: Links | None =
 
 def summary_table(result: FleetDiff) -> str:
     plan, docs = result.plan, result.documents
-    rows = [["Applications", f"+{len(plan.applications_added)} / −{len(plan.applications_removed)}"
-             f" / ~{len(plan.applications_changed)}"],
-            ["Placements", f"{sum(len(m) for m in plan.placements.values())} change(s) in "
-             f"{len(plan.placements)} workload(s)"],
-            ["Newly pending clusters", cluster_list(plan.pending_added, 10) or "none"],
-            ["Registered since base", cluster_list(plan.pending_resolved, 10) or "none"],
-            ["Upgrade waves", str(len(plan.upgrades or ()))],
-            *([["Cluster API adoption (existing clusters)", cluster_list(plan.adopted, 10)]] if plan.adopted else []),
-            *([["**Released from Cluster API: deleted unless orphaned first**", cluster_list(plan.released, 10)]]
-              if plan.released else []),
-            ["Manifests", f"{summary(docs)} in {len({d.cluster for d in docs})} cluster(s)"]]
+    rows = [
+        [
+            "Applications",
+            f"+{len(plan.applications_added)} / −{len(plan.applications_removed)} / ~{len(plan.applications_changed)}",
+        ],
+        [
+            "Placements",
+            f"{sum(len(m) for m in plan.placements.values())} change(s) in {len(plan.placements)} workload(s)",
+        ],
+        ["Newly pending clusters", cluster_list(plan.pending_added, 10) or "none"],
+        ["Registered since base", cluster_list(plan.pending_resolved, 10) or "none"],
+        ["Upgrade waves", str(len(plan.upgrades or ()))],
+        *([["Cluster API adoption (existing clusters)", cluster_list(plan.adopted, 10)]] if plan.adopted else []),
+        *(
+            [["**Released from Cluster API: deleted unless orphaned first**", cluster_list(plan.released, 10)]]
+            if plan.released
+            else []
+        ),
+        ["Manifests", f"{summary(docs)} in {len({d.cluster for d in docs})} cluster(s)"],
+    ]
     return "\n".join(table(["", "change"], rows)) + "\n\n"
 
 
@@ -243,6 +262,7 @@ def render(result: FleetDiff, limit: int = LIMIT) -> str:
     sections = [*plan_sections(result.plan), *manifest_sections(result.documents, result.links)]
     hint = CUT_HINT.format(ref=result.base)
     shares = allot([size(s.full()) for s in sections], limit - size(top) - MARGIN)
-    body = [s.full() if size(s.full()) <= share else s.fit(share, hint)
-            for s, share in zip(sections, shares, strict=True)]
+    body = [
+        s.full() if size(s.full()) <= share else s.fit(share, hint) for s, share in zip(sections, shares, strict=True)
+    ]
     return top + "".join(body)

@@ -62,8 +62,7 @@ def _text_placements(plan: Plan, failed: Collection[str]) -> list[str]:
     lines += [f"  {w}: {split_line(c, plan.uncertain.get(w, {}))}" for w, c in plan.placements.items()]
     if plan.failover is not None:
         lines.append(f"Failover (lost: {', '.join(sorted(failed))})")
-        lines += [f"  {w}: {failover_line(plan.placements.get(w, {}), after)}"
-                  for w, after in plan.failover.items()]
+        lines += [f"  {w}: {failover_line(plan.placements.get(w, {}), after)}" for w, after in plan.failover.items()]
     return lines if plan.placements else [lines[0], "  no workloads"]
 
 
@@ -93,9 +92,11 @@ def _text_adoptions(plan: Plan) -> list[str]:
     """Existing clusters Cluster API takes over: new hub/capi files that create nothing."""
     if not plan.adoptions:
         return []
-    return [f"Cluster API adoption ({len(plan.adoptions)}): {', '.join(plan.adoptions)}",
-            "  existing clusters: Cluster API takes them over by name, creating nothing (README, "
-            "\"Adopting an existing fleet\")"]
+    return [
+        f"Cluster API adoption ({len(plan.adoptions)}): {', '.join(plan.adoptions)}",
+        "  existing clusters: Cluster API takes them over by name, creating nothing (README, "
+        '"Adopting an existing fleet")',
+    ]
 
 
 def text(plan: Plan, failed: Collection[str] = ()) -> str:
@@ -124,8 +125,11 @@ def _md_applications(plan: Plan) -> list[str]:
 
 
 def _md_placements(plan: Plan, failed: Collection[str]) -> list[str]:
-    rows = [[w, c, n, "–".join(map(str, plan.uncertain.get(w, {}).get(c, ()))) or ""]
-            for w, counts in plan.placements.items() for c, n in counts.items()]
+    rows = [
+        [w, c, n, "–".join(map(str, plan.uncertain.get(w, {}).get(c, ()))) or ""]
+        for w, counts in plan.placements.items()
+        for c, n in counts.items()
+    ]
     body = table(["workload", "cluster", "replicas", "range by UID"], rows) if rows else ["no workloads"]
     lines = ["### Placements (Karmada)", "", *body, ""]
     if plan.failover is not None:
@@ -138,15 +142,39 @@ def _md_placements(plan: Plan, failed: Collection[str]) -> list[str]:
 def _md_rest(plan: Plan) -> list[str]:
     pending = ", ".join(f"`{c}`" for c in plan.pending) or "none"
     waves = [[w.number, w.source, w.target, ", ".join(w.clusters)] for w in plan.upgrades]
-    adopting = [f"### Cluster API adoption ({len(plan.adoptions)})", "",
-                "Existing clusters Cluster API takes over by name; nothing is created: "
-                + ", ".join(f"`{c}`" for c in plan.adoptions), ""] if plan.adoptions else []
-    steps = [[name, s["step"], step_label(s), ", ".join(s["applications"])]
-             for name, rolled in plan.rollouts.items() for s in rolled]
-    rolling = ["### RollingSync steps", "", *table(["applicationSet", "step", "group", "applications"], steps),
-               ""] if steps else []
-    return [f"### Pending registration ({len(plan.pending)})", "", pending, "", "### Upgrade waves", "",
-            *(table(["wave", "from", "to", "clusters"], waves) if waves else ["none"]), "", *adopting, *rolling]
+    adopting = (
+        [
+            f"### Cluster API adoption ({len(plan.adoptions)})",
+            "",
+            "Existing clusters Cluster API takes over by name; nothing is created: "
+            + ", ".join(f"`{c}`" for c in plan.adoptions),
+            "",
+        ]
+        if plan.adoptions
+        else []
+    )
+    steps = [
+        [name, s["step"], step_label(s), ", ".join(s["applications"])]
+        for name, rolled in plan.rollouts.items()
+        for s in rolled
+    ]
+    rolling = (
+        ["### RollingSync steps", "", *table(["applicationSet", "step", "group", "applications"], steps), ""]
+        if steps
+        else []
+    )
+    return [
+        f"### Pending registration ({len(plan.pending)})",
+        "",
+        pending,
+        "",
+        "### Upgrade waves",
+        "",
+        *(table(["wave", "from", "to", "clusters"], waves) if waves else ["none"]),
+        "",
+        *adopting,
+        *rolling,
+    ]
 
 
 def markdown(plan: Plan, failed: Collection[str] = ()) -> str:
@@ -173,15 +201,24 @@ def waves_text(waves: Sequence[Wave]) -> list[str]:
     if not waves:
         return ["upgrade waves: none left (every rendered cluster is at its fleet.yaml version)"]
     return ["upgrade waves (rendered tree -> fleet.yaml):"] + [
-        f"  wave {w.number}: {w.source} -> {w.target}: {', '.join(w.clusters)}" for w in waves]
+        f"  wave {w.number}: {w.source} -> {w.target}: {', '.join(w.clusters)}" for w in waves
+    ]
 
 
 def _delta_applications(delta: PlanDelta) -> list[str]:
     """Lines ordered by Application name (then set), like the rest of the runbook's output."""
-    lines = [((b.name, b.application_set), f"+ application {b.name} ({b.application_set}): {b.path} -> "
-              f"{b.cluster} [{b.server}] namespace {b.namespace}") for b in delta.applications_added]
-    lines += [((a.name, a.application_set), f"- application {a.name} ({a.application_set})")
-              for a in delta.applications_removed]
+    lines = [
+        (
+            (b.name, b.application_set),
+            f"+ application {b.name} ({b.application_set}): {b.path} -> "
+            f"{b.cluster} [{b.server}] namespace {b.namespace}",
+        )
+        for b in delta.applications_added
+    ]
+    lines += [
+        ((a.name, a.application_set), f"- application {a.name} ({a.application_set})")
+        for a in delta.applications_removed
+    ]
     for a, b in delta.applications_changed:
         old, new = a.as_json(), b.as_json()
         changed = ", ".join(f"{k} {old[k]} -> {new[k]}" for k in old if old[k] != new[k])
@@ -193,6 +230,7 @@ def _delta_placements(delta: PlanDelta) -> list[str]:
     def count(n: int | None) -> Any:
         return "-" if n is None else n
 
-    return [f"~ workload {workload} replicas: " + ", ".join(f"{c} {count(o)} -> {count(n)}"
-                                                            for c, (o, n) in moves.items())
-            for workload, moves in delta.placements.items()]
+    return [
+        f"~ workload {workload} replicas: " + ", ".join(f"{c} {count(o)} -> {count(n)}" for c, (o, n) in moves.items())
+        for workload, moves in delta.placements.items()
+    ]

@@ -126,8 +126,11 @@ class Rules:
                 self.programs[rule] = f"cannot parse it ({str(exc).splitlines()[0]})"
             else:
                 missing = _called(tree) - self.known
-                self.programs[rule] = (f"calls {', '.join(sorted(missing))}, which fleetgen does not implement"
-                                       if missing else self.env.program(tree, functions=K8S_FUNCTIONS))
+                self.programs[rule] = (
+                    f"calls {', '.join(sorted(missing))}, which fleetgen does not implement"
+                    if missing
+                    else self.env.program(tree, functions=K8S_FUNCTIONS)
+                )
         return self.programs[rule]
 
     def plan(self, schema: Mapping) -> Any:
@@ -228,8 +231,7 @@ def _plan(schema: Any) -> _Plan | None:
     if not isinstance(schema, Mapping):
         return None
     rules = tuple(r for r in schema.get("x-kubernetes-validations") or () if isinstance(r, Mapping))
-    props = {key: sub for key, child in (schema.get("properties") or {}).items()
-             if (sub := _plan(child)) is not None}
+    props = {key: sub for key, child in (schema.get("properties") or {}).items() if (sub := _plan(child)) is not None}
     extra = _plan(schema.get("additionalProperties"))
     items = _plan(schema.get("items"))
     if not (rules or props or extra or items):

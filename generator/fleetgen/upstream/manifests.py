@@ -132,8 +132,12 @@ class Validator:
         chart = self._chart(rel, docs)
         if chart is not None:
             stats.values_files += 1
-            return [(i, path, RULE_SCHEMA, ERROR, f"Helm values ({chart.name}): {message} at {json_path(path)}")
-                    for i, doc in enumerate(docs) if doc is not None for path, message in chart.errors(doc)]
+            return [
+                (i, path, RULE_SCHEMA, ERROR, f"Helm values ({chart.name}): {message} at {json_path(path)}")
+                for i, doc in enumerate(docs)
+                if doc is not None
+                for path, message in chart.errors(doc)
+            ]
         problems = []
         for index, doc in enumerate(docs):
             if doc is None:
@@ -157,8 +161,10 @@ class Validator:
                 problems.append((index, ("data", key), RULE_SYNTAX, ERROR, f"data.{key}: {' '.join(str(exc).split())}"))
                 continue
             for number, inner in enumerate(payload):
-                problems += [(index, ("data", key), rule, severity, f"data.{key}: {message}")
-                             for _, _, rule, severity, message in self._document(number, inner, rel)]
+                problems += [
+                    (index, ("data", key), rule, severity, f"data.{key}: {message}")
+                    for _, _, rule, severity, message in self._document(number, inner, rel)
+                ]
         return problems
 
     def _checked_document(self, index: int, doc: Any, rel: str) -> list[tuple]:
@@ -187,17 +193,29 @@ class Validator:
         api_version = doc.get("apiVersion") if isinstance(doc, dict) else None
         kind = doc.get("kind") if isinstance(doc, dict) else None
         if not (isinstance(api_version, str) and isinstance(kind, str)):
-            what = "a Helm values file of a chart without a vendored values schema" \
-                if rel.endswith("values.yaml") else "not a Kubernetes object (no string apiVersion and kind)"
+            what = (
+                "a Helm values file of a chart without a vendored values schema"
+                if rel.endswith("values.yaml")
+                else "not a Kubernetes object (no string apiVersion and kind)"
+            )
             return [(index, (), RULE_UNKNOWN, ERROR, f"document {index}: {what}")]
         compiled = self.store.kind(api_version, kind)
         who = f"{describe(doc)} (document {index})"
         if compiled is None:
-            return [(index, ("kind",), RULE_UNKNOWN, ERROR,
-                     f"{who}: no upstream schema for {kind} {api_version}: fleetgen does not render this kind "
-                     "(see schemas/upstream/PROVENANCE.md to add one)")]
-        problems = [(index, path, RULE_SCHEMA, ERROR, f"{who}: {message} at {json_path(path)}")
-                    for path, message in compiled.errors(doc)]
+            return [
+                (
+                    index,
+                    ("kind",),
+                    RULE_UNKNOWN,
+                    ERROR,
+                    f"{who}: no upstream schema for {kind} {api_version}: fleetgen does not render this kind "
+                    "(see schemas/upstream/PROVENANCE.md to add one)",
+                )
+            ]
+        problems = [
+            (index, path, RULE_SCHEMA, ERROR, f"{who}: {message} at {json_path(path)}")
+            for path, message in compiled.errors(doc)
+        ]
         return problems + [_cel_problem(index, who, f) for f in self.rules.check(compiled.schema, doc)]
 
 
@@ -212,8 +230,12 @@ def crs_payloads(docs: list) -> list[tuple[int, str, str]]:
     """``(ConfigMap index, data key, YAML text)`` for every value of a ConfigMap a ClusterResourceSet applies."""
     names = _crs_config_maps(docs)
     maps = [(i, d) for i, d in enumerate(docs) if isinstance(d, dict) and d.get("kind") == "ConfigMap"]
-    return [(i, key, str(text)) for i, d in maps if (d.get("metadata") or {}).get("name") in names
-            for key, text in sorted((d.get("data") or {}).items())]
+    return [
+        (i, key, str(text))
+        for i, d in maps
+        if (d.get("metadata") or {}).get("name") in names
+        for key, text in sorted((d.get("data") or {}).items())
+    ]
 
 
 def _cel_problem(index: int, who: str, failure: Failure) -> tuple:
@@ -337,7 +359,7 @@ def validate_tree(root: Path, label: str, parallel: bool | None = None, validato
         _JOB = (root, label)
         try:
             with multiprocessing.get_context("fork").Pool(min(2, os.cpu_count() or 1)) as pool:
-                for part in pool.imap(_worker, [rels[i:i + CHUNK] for i in range(0, len(rels), CHUNK)]):
+                for part in pool.imap(_worker, [rels[i : i + CHUNK] for i in range(0, len(rels), CHUNK)]):
                     add(total, part)
         finally:
             _JOB = None

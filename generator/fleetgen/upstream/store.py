@@ -43,8 +43,11 @@ def closed(schema: Any, structural: bool = True) -> Any:
         return [closed(child, structural) for child in schema]
     if not isinstance(schema, Mapping):
         return schema
-    out = {key: closed(value, structural and key not in JUNCTORS) for key, value in schema.items()
-           if key not in ("properties", "default", "examples", "const", "enum")}
+    out = {
+        key: closed(value, structural and key not in JUNCTORS)
+        for key, value in schema.items()
+        if key not in ("properties", "default", "examples", "const", "enum")
+    }
     for key in ("default", "examples", "const", "enum"):
         if key in schema:
             out[key] = copy.deepcopy(schema[key])
@@ -77,8 +80,10 @@ class Compiled:
                 return []
         except (ValueError, TypeError):  # a value JSON has no type for (e.g. !!binary): let jsonschema say so
             pass
-        found = sorted(((tuple(e.absolute_path), e.message) for e in self.explainer.iter_errors(doc)),
-                       key=lambda pair: (tuple(map(str, pair[0])), pair[1]))
+        found = sorted(
+            ((tuple(e.absolute_path), e.message) for e in self.explainer.iter_errors(doc)),
+            key=lambda pair: (tuple(map(str, pair[0])), pair[1]),
+        )
         if not found:  # the two validators disagree (e.g. a regex dialect): say what the fast one saw
             try:
                 found = [(tuple(e.instance_path), e.message) for e in self.fast.iter_errors(doc)]
@@ -129,8 +134,7 @@ class Store:
         if chart not in self._charts:
             self._charts[chart] = None
             base = self.root.joinpath("helm", chart)
-            versions = sorted((v.name for v in base.iterdir() if v.is_dir()), key=_version_key) \
-                if base.is_dir() else []
+            versions = sorted((v.name for v in base.iterdir() if v.is_dir()), key=_version_key) if base.is_dir() else []
             schema = self._read("helm", chart, versions[-1], "values.schema.json") if versions else None
             if schema is not None:
                 name = f"helm/{chart}/{versions[-1]}/values.schema.json"

@@ -78,8 +78,19 @@ from .gcp import gcp
 from .kubeadm import docker, vsphere
 from .vsphere import vsphere_size
 
-__all__ = ["PROVIDERS", "render", "cluster_documents", "MIN_SIZE", "MAX_SIZE", "semver", "minor_version",
-           "gke_version", "eks_ami_type", "aks_pool_names", "vsphere_size"]
+__all__ = [
+    "PROVIDERS",
+    "render",
+    "cluster_documents",
+    "MIN_SIZE",
+    "MAX_SIZE",
+    "semver",
+    "minor_version",
+    "gke_version",
+    "eks_ami_type",
+    "aks_pool_names",
+    "vsphere_size",
+]
 
 PROVIDERS: dict[str, Callable[[Cluster, str], tuple[Doc, Doc, list[Doc]]]] = {
     "aws": aws,
@@ -100,8 +111,11 @@ def render(fleet) -> list[File]:
 
 def cluster_files(fleet, cluster: Cluster) -> list[File]:
     """One provisioned cluster's file (a render unit of ``fleetgen.units``)."""
-    return [File(f"hub/capi/{cluster.name}.yaml", tuple(cluster_documents(cluster, fleet.mesh)))] \
-        if cluster.provisioned else []
+    return (
+        [File(f"hub/capi/{cluster.name}.yaml", tuple(cluster_documents(cluster, fleet.mesh)))]
+        if cluster.provisioned
+        else []
+    )
 
 
 def fleet_files(fleet) -> list[File]:

@@ -75,8 +75,11 @@ def vnet(cluster: Cluster) -> list[Doc]:
     nodes = cluster.network.nodes
     if nodes is None:
         return []
-    vnet_spec = {"addressSpace": {"addressPrefixes": [str(nodes)]}, "location": cluster.region,
-                 "owner": {"name": cluster.name}}
+    vnet_spec = {
+        "addressSpace": {"addressPrefixes": [str(nodes)]},
+        "location": cluster.region,
+        "owner": {"name": cluster.name},
+    }
     subnet_spec = {"addressPrefix": str(nodes), "owner": {"name": cluster.name}}
     return [
         aso(ASO_NETWORK, "VirtualNetwork", cluster.name, cluster, vnet_spec),
@@ -139,8 +142,11 @@ def aks_pool(cluster: Cluster, pool: NodePool, azure_name: str, system: bool) ->
     if pool.taints:
         spec["nodeTaints"] = [aks_taint(t) for t in pool.taints]
     if cluster.network.nodes is not None:
-        spec["vnetSubnetReference"] = {"group": "network.azure.com", "kind": "VirtualNetworksSubnet",
-                                       "name": node_subnet_name(cluster)}
+        spec["vnetSubnetReference"] = {
+            "group": "network.azure.com",
+            "kind": "VirtualNetworksSubnet",
+            "name": node_subnet_name(cluster),
+        }
     agent_pool = aso(ASO_CONTAINER_SERVICE, "ManagedClustersAgentPool", pool_name(cluster, pool), cluster, spec)
     infra_meta = meta(cluster, pool_name(cluster, pool))
     infra = obj(AZURE, "AzureASOManagedMachinePool", infra_meta, {"resources": [agent_pool]})

@@ -42,10 +42,14 @@ def fleet_labels(cluster: Cluster) -> dict[str, str]:
     return dict(sorted({CLUSTER_NAME_LABEL: cluster.name, **labels}.items()))
 
 
-def meta(cluster: Cluster, name: str, annotations: dict[str, str] | None = None,
-         labels: dict[str, str] | None = None) -> Doc:
-    out: Doc = {"name": name, "namespace": cluster.name,
-                "labels": dict(sorted({CLUSTER_NAME_LABEL: cluster.name, **(labels or {})}.items()))}
+def meta(
+    cluster: Cluster, name: str, annotations: dict[str, str] | None = None, labels: dict[str, str] | None = None
+) -> Doc:
+    out: Doc = {
+        "name": name,
+        "namespace": cluster.name,
+        "labels": dict(sorted({CLUSTER_NAME_LABEL: cluster.name, **(labels or {})}.items())),
+    }
     if annotations:
         out["annotations"] = annotations
     return out

@@ -63,8 +63,12 @@ class KubeadmNodes:
 
 
 def kubeadm(
-    cluster: Cluster, infra: Doc, machine_template: Callable[[str, str], Doc], nodes: KubeadmNodes,
-    control_plane_only: Mapping[str, Any] = _EMPTY, addons: Iterable[Doc] = (),
+    cluster: Cluster,
+    infra: Doc,
+    machine_template: Callable[[str, str], Doc],
+    nodes: KubeadmNodes,
+    control_plane_only: Mapping[str, Any] = _EMPTY,
+    addons: Iterable[Doc] = (),
 ) -> tuple[Doc, Doc, list[Doc]]:
     """KubeadmControlPlane + its machine template, then per pool templates and a MachineDeployment.
 
@@ -160,8 +164,7 @@ def vsphere(cluster: Cluster, mesh: str) -> tuple[Doc, Doc, list[Doc]]:
     def template(name: str, instance_type: str) -> Doc:
         return machine_template(cluster, name, instance_type)
 
-    return kubeadm(cluster, vsphere_cluster(cluster), template, _VSPHERE_NODES, kube_vip(cluster),
-                   cpi_addons(cluster))
+    return kubeadm(cluster, vsphere_cluster(cluster), template, _VSPHERE_NODES, kube_vip(cluster), cpi_addons(cluster))
 
 
 def docker(cluster: Cluster, mesh: str) -> tuple[Doc, Doc, list[Doc]]:

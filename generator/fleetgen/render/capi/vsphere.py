@@ -116,13 +116,21 @@ def _kube_vip_pod(address: str) -> Doc:
         "imagePullPolicy": "IfNotPresent",
         "name": "kube-vip",
         "securityContext": {"capabilities": {"add": ["NET_ADMIN", "NET_RAW"]}},
-        "volumeMounts": [{"mountPath": "/etc/kubernetes/admin.conf", "name": "kubeconfig"},
-                         {"mountPath": "/etc/hosts", "name": "etchosts"}],
+        "volumeMounts": [
+            {"mountPath": "/etc/kubernetes/admin.conf", "name": "kubeconfig"},
+            {"mountPath": "/etc/hosts", "name": "etchosts"},
+        ],
     }
-    volumes = [{"hostPath": {"path": "/etc/kubernetes/admin.conf"}, "name": "kubeconfig"},
-               {"hostPath": {"path": KUBE_VIP_HOSTS, "type": "File"}, "name": "etchosts"}]
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "kube-vip", "namespace": "kube-system"},
-            "spec": {"containers": [container], "hostNetwork": True, "volumes": volumes}}
+    volumes = [
+        {"hostPath": {"path": "/etc/kubernetes/admin.conf"}, "name": "kubeconfig"},
+        {"hostPath": {"path": KUBE_VIP_HOSTS, "type": "File"}, "name": "etchosts"},
+    ]
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "kube-vip", "namespace": "kube-system"},
+        "spec": {"containers": [container], "hostNetwork": True, "volumes": volumes},
+    }
 
 
 def kube_vip(cluster: Cluster) -> Doc:
@@ -138,10 +146,18 @@ def kube_vip(cluster: Cluster) -> Doc:
     if cluster.provider.load_balancer != "kube-vip" or address is None:
         return {}
     files = [
-        {"content": dump([_kube_vip_pod(address)]), "owner": "root:root", "path": KUBE_VIP_MANIFEST,
-         "permissions": "0644"},
-        {"content": "127.0.0.1 localhost kubernetes\n", "owner": "root:root", "path": KUBE_VIP_HOSTS,
-         "permissions": "0644"},
+        {
+            "content": dump([_kube_vip_pod(address)]),
+            "owner": "root:root",
+            "path": KUBE_VIP_MANIFEST,
+            "permissions": "0644",
+        },
+        {
+            "content": "127.0.0.1 localhost kubernetes\n",
+            "owner": "root:root",
+            "path": KUBE_VIP_HOSTS,
+            "permissions": "0644",
+        },
     ]
     out: Doc = {"files": files}
     if version_parts(cluster.kubernetes_version)[:2] >= (1, 29):

@@ -32,8 +32,16 @@ CPI_IMAGE = "registry.k8s.io/cloud-pv-vsphere/cloud-provider-vsphere"
 # The newest release of kubernetes/cloud-provider-vsphere for each Kubernetes minor (its tags): the CPI
 # is released per minor and supports that minor's API; there is no v1.32.0, hence the patches.
 CPI_RELEASES = {
-    (1, 26): "v1.26.2", (1, 27): "v1.27.0", (1, 28): "v1.28.1", (1, 29): "v1.29.2", (1, 30): "v1.30.2",
-    (1, 31): "v1.31.1", (1, 32): "v1.32.3", (1, 33): "v1.33.1", (1, 34): "v1.34.0", (1, 35): "v1.35.1",
+    (1, 26): "v1.26.2",
+    (1, 27): "v1.27.0",
+    (1, 28): "v1.28.1",
+    (1, 29): "v1.29.2",
+    (1, 30): "v1.30.2",
+    (1, 31): "v1.31.1",
+    (1, 32): "v1.32.3",
+    (1, 33): "v1.33.1",
+    (1, 34): "v1.34.0",
+    (1, 35): "v1.35.1",
     (1, 36): "v1.36.0",
 }
 CREDENTIALS = "vsphere-cpi-credentials"  # on the hub, made by the operator (docs/controllers/capi.md)
@@ -83,13 +91,20 @@ def _rules() -> list[Doc]:
         (["secrets"], ["get", "list", "watch"]),
     ]
     rules = [{"apiGroups": [""], "resources": r, "verbs": v} for r, v in core]
-    return rules + [{"apiGroups": ["coordination.k8s.io"], "resources": ["leases"],
-                     "verbs": ["create", "get", "list", "watch", "update"]}]
+    return rules + [
+        {
+            "apiGroups": ["coordination.k8s.io"],
+            "resources": ["leases"],
+            "verbs": ["create", "get", "list", "watch", "update"],
+        }
+    ]
 
 
 def _subjects() -> list[Doc]:
-    return [{"kind": "ServiceAccount", "name": _SA, "namespace": SYSTEM},
-            {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": _SA}]
+    return [
+        {"kind": "ServiceAccount", "name": _SA, "namespace": SYSTEM},
+        {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": _SA},
+    ]
 
 
 def _daemonset(image: str) -> Doc:
@@ -110,8 +125,13 @@ def _daemonset(image: str) -> Doc:
     }
     pod = {
         "tolerations": tolerations,
-        "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
-            "nodeSelectorTerms": [{"matchExpressions": [control_plane]}]}}},
+        "affinity": {
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [{"matchExpressions": [control_plane]}]
+                }
+            }
+        },
         "securityContext": {"fsGroup": 1001, "runAsUser": 1001},
         "serviceAccountName": _SA,
         "hostNetwork": True,
@@ -120,8 +140,11 @@ def _daemonset(image: str) -> Doc:
         "containers": [container],
         "volumes": [{"name": "vsphere-config-volume", "configMap": {"name": "cloud-config"}}],
     }
-    spec = {"selector": {"matchLabels": {"app": "vsphere-cpi"}}, "updateStrategy": {"type": "RollingUpdate"},
-            "template": {"metadata": {"labels": dict(_LABELS)}, "spec": pod}}
+    spec = {
+        "selector": {"matchLabels": {"app": "vsphere-cpi"}},
+        "updateStrategy": {"type": "RollingUpdate"},
+        "template": {"metadata": {"labels": dict(_LABELS)}, "spec": pod},
+    }
     return {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": _m("vsphere-cpi"), "spec": spec}
 
 
@@ -132,24 +155,41 @@ def cpi_manifests(cluster: Cluster) -> list[Doc]:
     return [
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _m(_SA)},
         {"apiVersion": f"{rbac}/v1", "kind": "ClusterRole", "metadata": _m(_SA, False), "rules": _rules()},
-        {"apiVersion": f"{rbac}/v1", "kind": "ClusterRoleBinding", "metadata": _m(_SA, False),
-         "roleRef": {"apiGroup": rbac, "kind": "ClusterRole", "name": _SA}, "subjects": _subjects()},
-        {"apiVersion": f"{rbac}/v1", "kind": "RoleBinding", "metadata": _m(f"{_SA}:apiserver-authentication-reader"),
-         "roleRef": reader, "subjects": _subjects()},
-        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _m("cloud-config"),
-         "data": {"vsphere.conf": cloud_config(cluster)}},
+        {
+            "apiVersion": f"{rbac}/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": _m(_SA, False),
+            "roleRef": {"apiGroup": rbac, "kind": "ClusterRole", "name": _SA},
+            "subjects": _subjects(),
+        },
+        {
+            "apiVersion": f"{rbac}/v1",
+            "kind": "RoleBinding",
+            "metadata": _m(f"{_SA}:apiserver-authentication-reader"),
+            "roleRef": reader,
+            "subjects": _subjects(),
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": _m("cloud-config"),
+            "data": {"vsphere.conf": cloud_config(cluster)},
+        },
         _daemonset(f"{CPI_IMAGE}:{cpi_release(cluster.kubernetes_version)}"),
     ]
 
 
 def cpi_addons(cluster: Cluster) -> list[Doc]:
     """The ConfigMap of CPI manifests and the ClusterResourceSet that applies it and the credentials."""
-    manifests = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta(cluster, MANIFESTS),
-                 "data": {"vsphere-cpi.yaml": dump(cpi_manifests(cluster))}}
+    manifests = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": meta(cluster, MANIFESTS),
+        "data": {"vsphere-cpi.yaml": dump(cpi_manifests(cluster))},
+    }
     spec = {
         "clusterSelector": {"matchLabels": {CLUSTER_NAME_LABEL: cluster.name}},
         "resources": [{"kind": "ConfigMap", "name": MANIFESTS}, {"kind": "Secret", "name": CREDENTIALS}],
         "strategy": "Reconcile",
     }
     return [manifests, obj(ADDONS, "ClusterResourceSet", meta(cluster, f"{cluster.name}-vsphere-cpi"), spec)]
-
