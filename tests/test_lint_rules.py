@@ -44,7 +44,8 @@ CASES = {
         (
             "    provider: {type: docker}\n",
             "    provider: {type: docker}\n"
-            "    nodePools: [{name: big, instanceType: m6i.xlarge, min: 5, max: 2}]  # fleetgen: ignore[pool-min-max]\n",
+            "    nodePools: [{name: big, instanceType: m6i.xlarge, min: 5, max: 2}]"
+            "  # fleetgen: ignore[pool-min-max]\n",
         ),
     ),
     "pool-min-equals-max-ok": edit(
