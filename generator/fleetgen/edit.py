@@ -452,6 +452,7 @@ CLUSTER_KEYS = (
     "server",
     "caData",
     "provider",
+    "lifecycle",
     "network",
     "nodePools",
     "argocd",

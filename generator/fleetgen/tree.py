@@ -224,7 +224,7 @@ def write(
         deleted = tuple(sorted(rel for rel in present if rel in lock.files and rel not in new_lock.files))
         if changed or deleted or lock != new_lock:
             _check_removable(out, present)
-            _swap_in(out, rendered, present, set(changed), set(deleted), new_lock, held)
+            _swap_in(out, _Change(rendered, present, set(changed), set(deleted), new_lock), held)
         if after is not None:
             after(out)
         strays = tuple(
@@ -302,19 +302,23 @@ def _refuse_foreign(rendered: Mapping[str, bytes], present: Mapping[str, Path], 
         )
 
 
-def _swap_in(
-    out: Path,
-    rendered: Mapping[str, bytes],
-    present: Mapping[str, Path],
-    changed: set[str],
-    deleted: set[str],
-    lock: Lock,
-    held: list[int],
-) -> None:
+@dataclass(frozen=True)
+class _Change:
+    """What one write does to the tree: the new bytes, the files there now, which change or go, the new lock."""
+
+    rendered: Mapping[str, bytes]
+    present: Mapping[str, Path]
+    changed: set[str]
+    deleted: set[str]
+    lock: Lock
+
+
+def _swap_in(out: Path, change: _Change, held: list[int]) -> None:
     staging = _sibling(out, "staging")
+    present = change.present
     swapped = False
     try:
-        _stage(staging, out, rendered, present, changed, deleted, lock, held)
+        _stage(staging, change, held)
         _exchange(staging, out)
         swapped = True
     except OSError as exc:
@@ -361,16 +365,8 @@ def _spawn_remover(trash: Path) -> None:
         shutil.rmtree(trash, ignore_errors=True)
 
 
-def _stage(
-    staging: Path,
-    out: Path,
-    rendered: Mapping[str, bytes],
-    present: Mapping[str, Path],
-    changed: set[str],
-    deleted: set[str],
-    lock: Lock,
-    held: list[int],
-) -> None:
+def _stage(staging: Path, change: _Change, held: list[int]) -> None:
+    rendered, present, changed, deleted = change.rendered, change.present, change.changed, change.deleted
     staging.mkdir(parents=True)
     held.append(_lock_dir(staging))  # it is the live tree once swapped: locked before anyone can see it there
     kept = [rel for rel in present if rel not in changed and rel not in deleted]
@@ -378,7 +374,7 @@ def _stage(
         parent.mkdir(parents=True, exist_ok=True)
     _parallel(lambda rel: _link(present[rel], staging / rel), kept)  # what is not ours or did not change
     _parallel(lambda rel: _write_file(staging / rel, rendered[rel]), sorted(changed))
-    _write_file(staging / LOCK_NAME, lock.to_bytes())
+    _write_file(staging / LOCK_NAME, change.lock.to_bytes())
 
 
 def _parallel(func, items) -> None:

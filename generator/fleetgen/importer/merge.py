@@ -10,25 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..edit import FleetText
+from ..edit import CLUSTER_KEYS, FleetText
 from ..model import deep_merge
 
 DEFAULTS = {"lifecycle": "managed"}  # schema defaults an entry need not repeat
-KEY_ORDER = (
-    "name",
-    "environment",
-    "region",
-    "labels",
-    "kubernetesVersion",
-    "server",
-    "caData",
-    "provider",
-    "lifecycle",
-    "network",
-    "nodePools",
-    "argocd",
-    "karmada",
-)
+KEY_ORDER = CLUSTER_KEYS  # the order a cluster entry's keys are written in, as the runbook writes them
 
 
 def ordered(entry: dict[str, Any]) -> dict[str, Any]:

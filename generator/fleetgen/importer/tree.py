@@ -23,6 +23,7 @@ from typing import Any
 
 from ..load import load_all_data
 from ..model import default_mesh_member
+from ..render.index import CLUSTER_COLUMNS
 from ..tree import read_lock
 from . import Found
 from .argocd import from_secret, is_cluster_secret
@@ -36,17 +37,7 @@ REQUIRED = {
     "azure": ("subscriptionID", "resourceGroup"),
     "vsphere": ("server", "datacenter", "template"),
 }
-_COLUMNS = (
-    "environment",
-    "region",
-    "provider",
-    "version",
-    "mesh id",
-    "pods",
-    "services",
-    "registration",
-    "karmada member",
-)
+_COLUMNS = CLUSTER_COLUMNS
 
 
 def is_tree(path: Path) -> bool:

@@ -20,6 +20,20 @@ from .security import PRINCIPAL_VALUES
 DIAGRAM_CLUSTER_LIMIT = 40  # above this, one node per environment/region instead of per cluster
 
 
+# The columns of the README's cluster table after the name (``fleetgen import`` reads them back).
+CLUSTER_COLUMNS = (
+    "environment",
+    "region",
+    "provider",
+    "version",
+    "mesh id",
+    "pods",
+    "services",
+    "registration",
+    "karmada member",
+)
+
+
 def render(fleet: Fleet) -> list[File]:
     sections = [
         _title(fleet),
@@ -154,19 +168,7 @@ def _clusters(fleet: Fleet) -> str:
         )
         for c in fleet.clusters
     ]
-    header = (
-        "cluster",
-        "environment",
-        "region",
-        "provider",
-        "version",
-        "mesh id",
-        "pods",
-        "services",
-        "registration",
-        "karmada member",
-    )
-    return "## Clusters\n\n" + _table(header, rows)
+    return "## Clusters\n\n" + _table(("cluster", *CLUSTER_COLUMNS), rows)
 
 
 def _argocd(fleet: Fleet) -> str:
