@@ -29,15 +29,19 @@ clusters:
   - name: vs-a
     environment: production
     region: dc1
-    server: https://vip-a.dc1.example.com:6443
-    provider: {type: vsphere, server: vcenter.example.com, datacenter: DC1, template: ubuntu-2204}
+    server: https://192.168.10.10:6443
+    provider: {type: vsphere, server: vcenter.example.com, datacenter: DC1, template: ubuntu-2204,
+               thumbprint: 'AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD', datastore: ds1,
+               resourcePool: pool1}
     network: {pods: 10.60.0.0/16, services: 10.61.0.0/20MESH_ID_1}
   - name: vs-b
     environment: production
     region: dc2
     labels: {tier: standard}
-    server: https://vip-b.dc2.example.com:6443
-    provider: {type: vsphere, server: vcenter.example.com, datacenter: DC2, template: ubuntu-2204}
+    server: https://192.168.20.10:6443
+    provider: {type: vsphere, server: vcenter.example.com, datacenter: DC2, template: ubuntu-2204,
+               thumbprint: 'AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD', datastore: ds2,
+               resourcePool: pool2}
     network: {pods: 10.62.0.0/16, services: 10.63.0.0/20MESH_ID_2}
   - name: dev
     environment: development
