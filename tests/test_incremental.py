@@ -245,3 +245,26 @@ def test_check_finds_a_same_size_hand_edit_of_a_recorded_file(tmp_path, monkeypa
     code, output = run("check", str(fleet))
     assert code == 1 and "hand-edit" in output and "thanos-querier.yaml" in output
     assert run("check", "--full", str(fleet))[0] == 1
+
+
+def test_the_cache_lives_beside_the_tree_and_git_ignores_it(tmp_path, monkeypatch):
+    """Without $FLEETGEN_CACHE_DIR the cache is ``.fleetgen-cache/`` next to ``rendered/``: inside the repository
+    (nothing outside it is read or written), ignored by git through its own ``.gitignore``."""
+    import subprocess
+
+    monkeypatch.delenv("FLEETGEN_CACHE_DIR", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # nothing may land in ~/.cache either
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "fleet.yaml").write_text((Path(__file__).parent / "fleets" / "base.yaml").read_text())
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    assert run("render", str(repo / "fleet.yaml"))[0] == 0
+    cache = repo / ".fleetgen-cache"
+    assert (cache / ".gitignore").read_text().endswith("\n*\n")
+    assert [p.suffix for p in (cache / "render").iterdir()] == [".json"]
+    assert not (tmp_path / "home").exists()
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"], cwd=repo, check=True, capture_output=True, text=True
+    ).stdout
+    assert ".fleetgen-cache" not in status and "fleet.yaml" in status and "rendered/" in status
+    assert run("check", str(repo / "fleet.yaml"))[0] == 0

@@ -1,8 +1,12 @@
-"""Where fleetgen keeps what only saves time: outside the repository, so git never sees it.
+"""Where fleetgen keeps what only saves time: ``.fleetgen-cache/`` beside the rendered tree, ignored by git.
 
-``$FLEETGEN_CACHE_DIR``, else ``$XDG_CACHE_HOME/fleetgen``, else ``~/.cache/fleetgen``. It holds the
-incremental render's cache (one file per output directory, named by a hash of its absolute path) and
-swapped-out trees being removed in the background. Losing it costs one full render, never correctness.
+The directory sits next to the output directory (``rendered/`` -> ``.fleetgen-cache/``), inside the
+repository, so fleetgen reads and writes nothing outside it, and on the same filesystem as the tree, so
+a swapped-out tree can be renamed into it. It ignores itself: its own ``.gitignore`` holds ``*`` (as
+``.pytest_cache`` and ``.ruff_cache`` do), so ``git add -A`` right after a render never stages it and no
+one has to edit the repository's ``.gitignore``. ``$FLEETGEN_CACHE_DIR`` puts it elsewhere. It holds the
+incremental render's cache (one file per output directory) and swapped-out trees being removed in the
+background. Losing it costs one full render, never correctness.
 """
 
 from __future__ import annotations
@@ -11,20 +15,34 @@ import hashlib
 import os
 from pathlib import Path
 
+NAME = ".fleetgen-cache"
+IGNORE = '# fleetgen\'s cache: it only saves time (README, "Incremental render"); safe to delete\n*\n'
 
-def root() -> Path:
+
+def root(out: Path) -> Path:
+    """The cache directory of the output directory ``out``."""
     explicit = os.environ.get("FLEETGEN_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "fleetgen"
+    return Path(explicit) if explicit else out.absolute().parent / NAME
 
 
 def render_cache(out: Path) -> Path:
     """The incremental render cache of the output directory ``out``."""
     name = hashlib.sha256(os.fsencode(out.resolve())).hexdigest()[:32]
-    return root() / "render" / f"{name}.json"
+    return root(out) / "render" / f"{name}.json"
 
 
-def trash() -> Path:
-    return root() / "trash"
+def trash(out: Path) -> Path:
+    """Where swapped-out trees of ``out`` wait for their background removal."""
+    return root(out) / "trash"
+
+
+def make(directory: Path, out: Path) -> None:
+    """Create ``directory`` inside ``out``'s cache directory, which first gets its ``.gitignore``.
+
+    Raises OSError (read-only or foreign directory): callers fall back to doing without the cache."""
+    top = root(out)
+    top.mkdir(parents=True, exist_ok=True)
+    ignore = top / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text(IGNORE, "utf-8")
+    directory.mkdir(parents=True, exist_ok=True)

@@ -210,7 +210,7 @@ def write(
         check_relpath(rel)
     with _exclusive(out) as held:
         _clear_leftovers(_sibling(out, "staging"))
-        _clear_trash()
+        _clear_trash(out)
         lock, present = read_lock(out), scan(out)
         _refuse_foreign(rendered, present, lock)
         gone = sorted(rel for rel in known if rel not in present)
@@ -247,10 +247,10 @@ def _clear_leftovers(staging: Path) -> None:
         ) from None
 
 
-def _clear_trash() -> None:
+def _clear_trash(out: Path) -> None:
     """Old trees whose background removal was killed: handed to a new remover; one still at work (it holds
     the trash's flock) is left alone. Never blocks a render."""
-    for trash in cachedir.trash().glob("*"):
+    for trash in cachedir.trash(out).glob("*"):
         try:
             fd = os.open(trash, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
         except OSError:
@@ -325,7 +325,7 @@ def _swap_in(out: Path, change: _Change, held: list[int]) -> None:
         raise FleetgenError(f"cannot write {out}: {exc.strerror or exc} — the previous tree is unchanged") from exc
     finally:  # the new tree after a failure or Ctrl-C, the previous tree after the swap: never left behind
         if swapped and len(present) >= BACKGROUND_REMOVAL_FROM:
-            _remove_in_background(staging, cachedir.trash() / f"{os.getpid()}-{time.monotonic_ns()}")
+            _remove_in_background(staging, out, cachedir.trash(out) / f"{os.getpid()}-{time.monotonic_ns()}")
         _clear_leftovers(staging)
 
 
@@ -335,17 +335,18 @@ _REMOVER = (
 )
 
 
-def _remove_in_background(old: Path, trash: Path) -> None:
+def _remove_in_background(old: Path, out: Path, trash: Path) -> None:
     """Hand a swapped-out tree to a detached process: unlinking thousands of files costs more than rendering
     them on a slow disk (about 3 ms a file on this VM's ext4 under load), and nothing needs to wait for it.
 
-    It is first renamed into fleetgen's cache directory (``fleetgen.cachedir``, outside the repository, so a
-    ``git add -A`` right after the render never sees it), which only works on the same filesystem: otherwise,
-    or on any failure, it is removed in the foreground (``_clear_leftovers``) as before. A crash leaves it
+    It is first renamed into fleetgen's cache directory (``fleetgen.cachedir``, beside the tree and ignored
+    by git through its own ``.gitignore``, so a ``git add -A`` right after the render never stages it),
+    which only works on the same filesystem: otherwise, or on any failure, it is removed in the foreground
+    (``_clear_leftovers``) as before. A crash leaves it
     there, where the next run's ``_clear_trash`` hands it to a remover again. The remover holds an flock on it
     while it works (taken once this render releases the tree's lock), so later runs leave it alone."""
     try:
-        trash.parent.mkdir(parents=True, exist_ok=True)
+        cachedir.make(trash.parent, out)
         os.rename(old, trash)
     except OSError:
         return

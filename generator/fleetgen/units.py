@@ -17,8 +17,8 @@ the same fields => the same deterministic render reads the same fields and produ
 Targets not listed in ``CACHEABLE`` (one added by a later change) are rendered every time: if in
 doubt, render.
 
-The cache (one JSON file per output directory in ``fleetgen.cachedir``, outside the repository) maps unit names to
-key, fields read, file digests and secret-scan hits, and records each owned file's
+The cache (one JSON file per output directory in ``fleetgen.cachedir``, beside the tree, ignored by git) maps
+unit names to key, fields read, file digests and secret-scan hits, and records each owned file's
 (device, inode, size, mtime_ns) with its digest when ``render`` last wrote the tree. A reused
 unit's file is taken as unchanged without reading it when its stat matches; otherwise it is read
 and its digest compared; a missing or different file makes the unit render again (so ``check``
@@ -230,7 +230,7 @@ def save(out: Path, cache: Cache, owned: Mapping[str, str]) -> None:
     path = cache_path(out)
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        cachedir.make(path.parent, out)
         tmp.write_text(json.dumps(body, separators=(",", ":"), sort_keys=True), "utf-8")
         os.replace(tmp, path)
     except OSError:  # the cache only saves time: a directory it cannot be written to costs speed, not correctness
