@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..findings import Issue, issue
+from ..findings import Issue
 from ..model import Cluster, Fleet
-from .registry import Context, rule
+from .registry import Context, flag, rule
 
 KUBEADM_PROVIDERS = ("vsphere", "docker")  # Cluster API builds these with kubeadm (render/capi/kubeadm.py)
 # Providers whose Cilium values use cluster-pool IPAM over network.pods (render/cilium.py ``datapath``;
@@ -69,15 +69,13 @@ def node_mask(ctx: Context) -> Iterator[Issue]:
             continue  # pod-cidr-capacity
         refusers = mask_refusers(ctx.fleet, c)
         if refusers:
-            yield issue(
-                "node-mask",
+            yield flag(
                 (*c.path, "network", "nodeMask"),
                 f"nodeMask /{mask} is {mask - prefix} bits longer than pod CIDR {pods} of cluster "
                 f"{c.name!r}; {' and '.join(refusers)} refuse more than {MAX_MASK_DIFF}",
             )
         elif kubeadm_built(c) and pods.num_addresses < MIN_POD_ADDRESSES:
-            yield issue(
-                "node-mask",
+            yield flag(
                 (*c.path, "network", "pods"),
                 f"pod CIDR {pods} of cluster {c.name!r} has {pods.num_addresses} addresses; kubeadm needs at "
                 f"least {MIN_POD_ADDRESSES}",
@@ -104,8 +102,7 @@ def _version_triple(text: str) -> tuple[int, ...]:
 def _eks_ipv6(fleet: Fleet, c: Cluster) -> Iterator[Issue]:
     pods = (*c.path, "network", "pods")
     if fleet.mesh == "cilium" and c.network.mesh_id is not None:
-        yield issue(
-            "ip-family",
+        yield flag(
             pods,
             f"EKS cluster {c.name!r} has IPv6 pods, but Cilium's ENI IPAM (which fleetgen runs on EKS) is IPv4-only",
         )
@@ -113,15 +110,13 @@ def _eks_ipv6(fleet: Fleet, c: Cluster) -> Iterator[Issue]:
         return
     version = c.provider.vpc_cni_version
     if not version:
-        yield issue(
-            "ip-family",
+        yield flag(
             (*c.path, "provider"),
             f"IPv6 EKS cluster {c.name!r} needs provider.vpcCniVersion: CAPA refuses an IPv6 cluster whose "
             "add-ons are not named (the VPC CNI gives pods the VPC's IPv6 addresses)",
         )
     elif _version_triple(version) < MIN_VPC_CNI_FOR_IPV6:
-        yield issue(
-            "ip-family",
+        yield flag(
             (*c.path, "provider", "vpcCniVersion"),
             f"vpc-cni {version} of EKS cluster {c.name!r} is older than v1.10.2, the first with IPv6",
         )
@@ -130,8 +125,7 @@ def _eks_ipv6(fleet: Fleet, c: Cluster) -> Iterator[Issue]:
 def _family_issues(fleet: Fleet, c: Cluster) -> Iterator[Issue]:
     net, kind = c.network, c.provider.type
     if net.pods.version != net.services.version:
-        yield issue(
-            "ip-family",
+        yield flag(
             (*c.path, "network", "services"),
             f"cluster {c.name!r} has IPv{net.pods.version} pods but IPv{net.services.version} services: a "
             "single-stack cluster uses one family for both (fleet.yaml cannot describe dual-stack)",
@@ -141,7 +135,7 @@ def _family_issues(fleet: Fleet, c: Cluster) -> Iterator[Issue]:
         return
     reason = IPV4_ONLY.get(kind) or (KUBEADM_IPV4_ONLY.get(kind) if c.provisioned else None)
     if reason:
-        yield issue("ip-family", (*c.path, "network", "pods"), f"cluster {c.name!r} is IPv6, but {reason}")
+        yield flag((*c.path, "network", "pods"), f"cluster {c.name!r} is IPv6, but {reason}")
     elif kind == "aws":
         yield from _eks_ipv6(fleet, c)
 

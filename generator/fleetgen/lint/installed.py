@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..findings import Issue, issue
+from ..findings import Issue
 from ..settled import NOTHING, Settled
-from .registry import Context, rule
+from .registry import Context, flag, rule
 
 _REINSTALL = "reinstall Cilium on"
 
@@ -33,8 +33,7 @@ def immutable_setting(ctx: Context) -> Iterator[Issue]:
     cilium = fleet.mesh == "cilium"
     limit = before.max_connected_clusters
     if cilium and limit is not None and fleet.max_connected_clusters != limit:
-        yield issue(
-            "immutable-setting",
+        yield flag(
             ("network", "maxConnectedClusters"),
             f"network.maxConnectedClusters was installed as {limit}, now {fleet.max_connected_clusters}: "
             f"{_REINSTALL} every mesh member with the new value first",
@@ -48,16 +47,14 @@ def immutable_setting(ctx: Context) -> Iterator[Issue]:
 def _cluster_changes(before: Settled, name: str, path: tuple, new_id: int | None, new_family: int) -> Iterator[Issue]:
     old_id = before.mesh_ids.get(name)
     if None not in (old_id, new_id) and old_id != new_id:
-        yield issue(
-            "immutable-setting",
+        yield flag(
             (*path, "network", "meshID"),
             f"meshID of cluster {name!r} was installed as Cilium cluster.id {old_id}, now {new_id}: "
             f"{_REINSTALL} {name!r} with the new id first",
         )
     old_family = before.ip_families.get(name)
     if old_family is not None and old_family != new_family:
-        yield issue(
-            "immutable-setting",
+        yield flag(
             (*path, "network", "pods"),
             f"cluster {name!r} was installed with IPv{old_family} pods, now IPv{new_family}: a cluster's IP "
             "family cannot change (EKS refuses it); create a new cluster under another name",

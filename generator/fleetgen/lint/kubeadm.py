@@ -6,10 +6,10 @@ import ipaddress
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-from ..findings import WARNING, Issue, issue
+from ..findings import WARNING, Issue
 from ..machines import API_SERVER_PORT, capi_synced, kubelet_settable, vsphere_size
 from ..model import Cluster
-from .registry import Context, rule
+from .registry import Context, flag, rule
 
 KUBEADM_PROVIDERS = ("vsphere", "docker")
 
@@ -36,12 +36,10 @@ def vsphere_thumbprint(ctx: Context) -> Iterator[Issue]:
     """
     for c in _vsphere(ctx):
         if not c.provider.thumbprint:
-            yield issue(
-                "vsphere-thumbprint",
+            yield flag(
                 (*c.path, "provider", "server"),
                 f"vSphere cluster {c.name!r} has no provider.thumbprint: CAPV connects to "
                 f"{c.provider.server} without verifying its TLS certificate",
-                severity=WARNING,
             )
 
 
@@ -61,12 +59,10 @@ def vsphere_placement(ctx: Context) -> Iterator[Issue]:
         missing = [] if p.datastore or p.storage_policy else ["datastore (or storagePolicyName)"]
         missing += [] if p.resource_pool else ["resourcePool"]
         if missing:
-            yield issue(
-                "vsphere-placement",
+            yield flag(
                 (*c.path, "provider", "datacenter"),
                 f"vSphere cluster {c.name!r} names no {' and no '.join(missing)}: CAPV falls back to "
                 f"govmomi's defaults, which fail when datacenter {p.datacenter!r} has more than one",
-                severity=WARNING,
             )
 
 
@@ -81,8 +77,7 @@ def vsphere_instance_type(ctx: Context) -> Iterator[Issue]:
     for c in _vsphere(ctx):
         for pool in c.node_pools:
             if vsphere_size(pool.instance_type) is None:
-                yield issue(
-                    "vsphere-instance-type",
+                yield flag(
                     (*pool.path, "instanceType"),
                     f"instanceType {pool.instance_type!r} of pool {pool.name!r} ({c.name}) is no vSphere "
                     "size: write <CPUs>x<GiB> (4x16) or an EC2-style size (m6i.xlarge)",
@@ -121,14 +116,12 @@ def control_plane_vip(ctx: Context) -> Iterator[Issue]:
             continue
         host, port = _host_port(c.server)
         if not _is_ipv4(host):
-            yield issue(
-                "control-plane-vip",
+            yield flag(
                 (*c.path, "server"),
                 f"kube-vip announces an IPv4 address, but the server of {c.name!r} names {host!r}",
             )
         elif port not in (None, API_SERVER_PORT):
-            yield issue(
-                "control-plane-vip",
+            yield flag(
                 (*c.path, "server"),
                 f"server of {c.name!r} uses port {port}, but behind kube-vip the API server listens on "
                 f"{API_SERVER_PORT}",
@@ -145,12 +138,10 @@ def endpoint_port(ctx: Context) -> Iterator[Issue]:
     """
     for c in _vsphere(ctx):
         if c.server and _host_port(c.server)[1] is None:
-            yield issue(
-                "endpoint-port",
+            yield flag(
                 (*c.path, "server"),
                 f"server {c.server} of {c.name!r} has no port: Cluster API gets {API_SERVER_PORT}, "
                 "Argo CD and Karmada dial 443",
-                severity=WARNING,
             )
 
 
@@ -176,8 +167,7 @@ def node_label_dropped(ctx: Context) -> Iterator[Issue]:
         for pool in c.node_pools:
             for key in pool.labels:
                 if not kubelet_settable(key) and not capi_synced(key):
-                    yield issue(
-                        "node-label-dropped",
+                    yield flag(
                         (*pool.path, "labels", key),
                         f"label {key!r} of pool {pool.name!r} ({c.name}) reaches no Node: the kubelet refuses "
                         "it and Cluster API does not sync it",

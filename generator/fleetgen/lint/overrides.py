@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..findings import Issue, issue
+from ..findings import Issue
 from ..model import Override, Workload
 from ..overriders import override_resources, unsupported_reason
 from ..upstream.pointer import kind_schema, missing_at
-from .registry import Context, rule
+from .registry import Context, flag, rule
 
 
 @rule("override-kind", fix="name kinds from the workload's resources, or drop `kinds` to patch every resource")
@@ -24,8 +24,7 @@ def override_kind(ctx: Context) -> Iterator[Issue]:
         for o in w.overrides:
             for i, kind in enumerate(_raw_kinds(ctx, o)):
                 if kind not in have:
-                    yield issue(
-                        "override-kind",
+                    yield flag(
                         (*o.path, "kinds", i),
                         f"workload {w.name!r} has no resource of kind {kind!r} (it has {', '.join(sorted(have))})",
                     )
@@ -57,8 +56,7 @@ def _impossible(w: Workload, o: Override, j: int, pointer: str, targets: list[tu
         schema = kind_schema(api_version, kind)
         missing = missing_at(schema, pointer) if schema is not None else None
         if missing is not None:
-            yield issue(
-                "override-path",
+            yield flag(
                 (*o.path, "patches", j, "path"),
                 f"{pointer} cannot exist on {kind} {api_version} of workload {w.name!r}: its schema has no {missing}",
             )
