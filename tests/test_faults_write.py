@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import fcntl
+import functools
 import os
 import re
 import shutil
@@ -58,6 +59,7 @@ def _copy_distribution(name: str, top: Path) -> None:
             shutil.copyfile(source, top / file)
 
 
+@functools.cache
 def _package_another_user_can_read() -> str:
     """A world-readable copy of fleetgen and its run-time dependencies, for processes run as ``nobody``.
 
@@ -78,12 +80,7 @@ def _package_another_user_can_read() -> str:
     return str(top)
 
 
-ENV = {
-    **os.environ,
-    "CI": "1",
-    "PYTHONDONTWRITEBYTECODE": "1",
-    "PYTHONPATH": os.pathsep.join(filter(None, [_package_another_user_can_read(), os.environ.get("PYTHONPATH")])),
-}
+ENV = {**os.environ, "CI": "1", "PYTHONDONTWRITEBYTECODE": "1"}
 ROOT_USER = os.geteuid() == 0
 FLEETGEN = [sys.executable, "-m", "fleetgen"]
 ADD = ("add-cluster", "{name}", "--environment", "staging", "--region", "us-west-2", "--provider", "docker")
@@ -106,12 +103,25 @@ def snapshot(top: Path) -> dict[str, bytes | None]:
 
 
 def as_other_user(args, cwd: Path) -> subprocess.CompletedProcess:
-    """fleetgen as a user without root's override of permissions: ``nobody`` when we are root."""
-    prefix = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"] if ROOT_USER else []
+    """fleetgen as a user without root's override of permissions: ``nobody`` when we are root (skipped when
+    ``nobody`` cannot run fleetgen here). The package copy is made on first use, only when we are root."""
+    if not ROOT_USER:
+        return _as("", [], args, cwd)
+    problem = _other_user_cannot_run_fleetgen()
+    if problem:
+        pytest.skip(problem)
+    return _as(_package_another_user_can_read(), _DROP_ROOT, args, cwd)
+
+
+_DROP_ROOT = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+
+
+def _as(package: str, prefix: list[str], args, cwd: Path) -> subprocess.CompletedProcess:
+    path = os.pathsep.join(filter(None, [package, os.environ.get("PYTHONPATH")]))
     return subprocess.run(
         [*prefix, *FLEETGEN, *map(str, args)],
         cwd=cwd,
-        env={**ENV, "HOME": str(cwd)},
+        env={**ENV, "HOME": str(cwd), "PYTHONPATH": path},
         capture_output=True,
         text=True,
         timeout=600,
@@ -125,18 +135,16 @@ def _works(*command: str) -> bool:
         return False
 
 
+@functools.cache
 def _other_user_cannot_run_fleetgen() -> str:
-    """Why fleetgen cannot run as ``nobody`` here (no setpriv, or dependencies it may not read), or ""."""
-    if not ROOT_USER:
-        return ""
-    if not shutil.which("setpriv"):
-        return "needs setpriv to drop root"
-    probe = as_other_user(["--version"], Path(ENV["PYTHONPATH"].split(os.pathsep)[0]))
+    """Why fleetgen cannot run as ``nobody`` here (dependencies it may not read), or "". Asked once, when the
+    first test needs it, not at collection."""
+    package = _package_another_user_can_read()
+    probe = _as(package, _DROP_ROOT, ["--version"], Path(package))
     return "" if probe.returncode == 0 else f"nobody cannot run fleetgen's interpreter: {probe.stderr[-300:]}"
 
 
-_OTHER_USER_PROBLEM = _other_user_cannot_run_fleetgen()
-other_user = pytest.mark.skipif(bool(_OTHER_USER_PROBLEM), reason=_OTHER_USER_PROBLEM or "runs")
+other_user = pytest.mark.skipif(ROOT_USER and not shutil.which("setpriv"), reason="needs setpriv to drop root")
 mount_namespace = pytest.mark.skipif(
     not _works("unshare", "-m", "true"), reason="needs a private mount namespace (unshare -m) for real mounts"
 )
