@@ -91,21 +91,27 @@ def test_upgrade_replaces_a_version_keeping_quotes_and_comment(fleet):
     )
 
 
+# add-cluster of a GCP production cluster the roundtrip fleet has room for (pods 10.3.0.0/16, mesh id 4)
+ADD_PROD_C = (
+    "add-cluster",
+    "prod-c",
+    "--environment",
+    "production",
+    "--region",
+    "ap-south-1",
+    "--provider",
+    "gcp",
+    "--kubernetes-version",
+    "1.30.5",
+    "--provider-field",
+    "project=example-project",
+)
+
+
 def test_add_cluster_appends_styled_like_its_siblings(fleet):
     removed, added = edit(
         fleet,
-        "add-cluster",
-        "prod-c",
-        "--environment",
-        "production",
-        "--region",
-        "ap-south-1",
-        "--provider",
-        "gcp",
-        "--kubernetes-version",
-        "1.30.5",
-        "--provider-field",
-        "project=example-project",
+        *ADD_PROD_C,
         "--label",
         "tier=standard",
     )
@@ -250,18 +256,7 @@ def test_register_records_the_ca_after_the_server(fleet):
 def test_add_cluster_weight_gives_the_new_cluster_its_share(fleet):
     removed, added = edit(
         fleet,
-        "add-cluster",
-        "prod-c",
-        "--environment",
-        "production",
-        "--region",
-        "ap-south-1",
-        "--provider",
-        "gcp",
-        "--kubernetes-version",
-        "1.30.5",
-        "--provider-field",
-        "project=example-project",
+        *ADD_PROD_C,
         "--weight",
         "orders=3",
     )
@@ -270,18 +265,7 @@ def test_add_cluster_weight_gives_the_new_cluster_its_share(fleet):
     # without the weight the same cluster is selected but weightless: the zero-weight warning says so
     fleet.write_text(ROUNDTRIP.read_text())
     result = run(
-        "add-cluster",
-        "prod-c",
-        "--environment",
-        "production",
-        "--region",
-        "ap-south-1",
-        "--provider",
-        "gcp",
-        "--kubernetes-version",
-        "1.30.5",
-        "--provider-field",
-        "project=example-project",
+        *ADD_PROD_C,
         str(fleet),
     )
     assert result.exit_code == 0, result.output

@@ -185,17 +185,17 @@ patches:
     assert [f["rule"] for f in json.loads(checked.stdout)["findings"]] == ["upstream-schema"]
 
 
-def test_the_final_secret_scan_sees_patched_bytes():
-    # Built without lint (which would refuse the value in fleet.yaml first): the scan runs on the patched output.
-    fleet = fleet_from_text(
-        BASE
-        + """\
+CREDENTIAL_PATCH = """\
 patches:
   - target: {kind: Deployment, name: thanos-querier}
     operations:
       - {op: add, path: /metadata/annotations, value: {note: AKIAIOSFODNN7EXAMPLE}}
-"""
-    )
+"""  # an AWS access key id (AWS's documented example) patched into the Querier
+
+
+def test_the_final_secret_scan_sees_patched_bytes():
+    # Built without lint (which would refuse the value in fleet.yaml first): the scan runs on the patched output.
+    fleet = fleet_from_text(BASE + CREDENTIAL_PATCH)
     produced = produce(fleet)
     assert [(path, kind) for path, _, kind, _ in produced.leaks] == [
         ("hub/observability/thanos-querier.yaml", "AWS access key")
@@ -203,15 +203,7 @@ patches:
 
 
 def test_lint_refuses_a_credential_in_a_patch(tmp_path):
-    text = (
-        BASE
-        + """\
-patches:
-  - target: {kind: Deployment, name: thanos-querier}
-    operations:
-      - {op: add, path: /metadata/annotations, value: {note: AKIAIOSFODNN7EXAMPLE}}
-"""
-    )
+    text = BASE + CREDENTIAL_PATCH
     result = render(tmp_path, text)
     assert result.exit_code == 1 and "secret-material" in result.stdout + result.stderr
     assert not (tmp_path / "rendered").exists()
