@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .findings import ERROR, Finding, Issue
+from .lint import BY_ID
+from .lint.registry import stamped
 from .model import Fleet
 from .patches import apply_patches, unmatched
 from .render import File, targets
@@ -176,12 +178,8 @@ class Patched(Protocol):
 
 def patch_findings(produced: Patched, doc) -> list[Finding]:
     """The patches that failed or matched nothing, positioned in fleet.yaml (``doc``: its load.Document)."""
-    from dataclasses import replace
-
-    from .lint import BY_ID
-
-    placed = [doc.place(i) for i in produced.patch_issues]
-    return sorted(replace(f, hint=f.hint or BY_ID[f.rule].fix) for f in placed if not doc.suppressed(f))
+    placed = [doc.place(stamped(i, BY_ID[i.rule])) for i in produced.patch_issues]  # the rule's fix as the hint
+    return sorted(f for f in placed if not doc.suppressed(f))
 
 
 class Scanned(Protocol):
