@@ -281,7 +281,6 @@ def _child(node, part):
 PARALLEL_FROM = 400  # files; below this a worker's start-up (and its own schema compiles) costs more than it saves
 CHUNK = 64
 
-_JOB: tuple[Path, str] | None = None  # set in the parent just before fork; read by the workers
 _WORKER_VALIDATOR: Validator | None = None
 
 
@@ -293,12 +292,13 @@ def _run(rels: list[str], root: Path, label: str, validator: Validator) -> Resul
     return total
 
 
-def _worker(rels: list[str]) -> Result:
+def _worker(job: tuple[list[str], Path, str]) -> Result:
+    """One chunk of files (and where they are), passed with the task: no module state set in the parent."""
+    rels, root, label = job
     validator = shared_validator()
     before, validator.rules.counts = validator.rules.counts, Counts()  # each chunk reports its own rule checks
     try:
-        assert _JOB is not None
-        return _run(rels, *_JOB, validator)
+        return _run(rels, root, label, validator)
     finally:
         validator.rules.counts = before
 
@@ -355,13 +355,9 @@ def validate_tree(root: Path, label: str, parallel: bool | None = None, validato
     if not parallel:
         add(total, _run(rels, root, label, validator or Validator()))
     else:
-        global _JOB
-        _JOB = (root, label)
-        try:
-            with multiprocessing.get_context("fork").Pool(min(2, os.cpu_count() or 1)) as pool:
-                for part in pool.imap(_worker, [rels[i : i + CHUNK] for i in range(0, len(rels), CHUNK)]):
-                    add(total, part)
-        finally:
-            _JOB = None
+        jobs = [(rels[i : i + CHUNK], root, label) for i in range(0, len(rels), CHUNK)]
+        with multiprocessing.get_context("fork").Pool(min(2, os.cpu_count() or 1)) as pool:
+            for part in pool.imap(_worker, jobs):
+                add(total, part)
     total.findings.sort()
     return total
