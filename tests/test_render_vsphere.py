@@ -306,7 +306,9 @@ def test_csi_delivered_by_a_cluster_resource_set(rendered):
 def test_csi_manifests_are_the_namespace_and_the_vendored_release(rendered):
     data = csi_data(rendered, "prod-dc1")
     assert list(data) == ["vsphere-csi-driver.yaml"]  # no storagePolicyName: no StorageClass
-    namespace = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: vmware-system-csi\n---\n"
+    # The node plugin is privileged: its namespace says so for every Pod Security mode.
+    psa = "".join(f"    pod-security.kubernetes.io/{mode}: privileged\n" for mode in ("enforce", "audit", "warn"))
+    namespace = f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: vmware-system-csi\n  labels:\n{psa}---\n"
     assert data["vsphere-csi-driver.yaml"] == namespace + CSI_MANIFEST.read_text()
     manifests = [d for d in yaml.safe_load_all(data["vsphere-csi-driver.yaml"]) if d]
     assert [(d["kind"], d["metadata"]["name"]) for d in manifests] == [

@@ -8,14 +8,16 @@ one CAPV v1.16.1 vendors (``packaging/flavorgen/cloudprovider/csi/vsphere-csi-dr
 vsphere-csi-driver v3.3.1 with the images on registry.k8s.io), copied unchanged into
 ``generator/fleetgen/templates/`` and pinned by its sha256 below.
 
-Two differences from CAPV's flavor, both deliberate:
+Three differences from CAPV's flavor, all deliberate:
 
 - the controller Deployment keeps the manifest's 3 replicas; CAPV patches it to 1 because its
   flavor may run one control-plane machine, while fleetgen's vSphere control planes have 3, one
   controller per control-plane node (the manifest's required pod anti-affinity);
 - ``csi-vsphere.conf`` holds the vCenter password, so it never enters git: the ClusterResourceSet
   names the Secret ``vsphere-csi-credentials`` the operator creates on the hub
-  (docs/controllers/capi.md), as for the CPI.
+  (docs/controllers/capi.md), as for the CPI;
+- the Namespace carries the Pod Security labels ``privileged`` (the node plugin runs privileged
+  with hostPath mounts), so a cluster-wide PodSecurity default cannot reject it.
 
 A StorageClass is rendered only for a cluster with ``storagePolicyName``: the CSI's
 ``storagepolicyname`` parameter (``pkg/csi/service/common/constants.go``), marked default.
@@ -29,6 +31,7 @@ from importlib import resources
 
 from ...emit import dump
 from ...model import Cluster
+from ..security import psa_labels
 from .common import Doc
 from .vsphere_cloud import resource_set
 
@@ -45,6 +48,7 @@ ADDON = "vsphere-csi"
 STORAGE_CLASS = "vsphere-csi"
 DRIVER_KEY = "vsphere-csi-driver.yaml"
 STORAGE_CLASS_KEY = "vsphere-csi-storageclass.yaml"
+PSA = "privileged"
 
 
 @cache
@@ -78,7 +82,9 @@ def storage_class(policy: str) -> Doc:
 
 def csi_data(cluster: Cluster) -> dict[str, str]:
     """The ConfigMap's data: the namespace and the driver, and the StorageClass if the cluster has a policy."""
-    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}
+    # The node plugin is privileged with hostPath mounts: its namespace cannot take the fleet's
+    # podSecurity level (baseline or restricted would reject the DaemonSet's pods).
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE, "labels": psa_labels(PSA)}}
     data = {DRIVER_KEY: dump([namespace]) + "---\n" + driver_manifest()}
     policy = cluster.provider.storage_policy
     if policy:
