@@ -11,17 +11,25 @@ Expected values are worked out by hand from the upstream sources:
 - Cluster API v1.14 ``util/labels/helpers.go`` GetManagedLabels: ``node-role.kubernetes.io/*`` goes
   on the Machine template; the kubelet may set ``topology.kubernetes.io/zone`` and unprefixed keys.
 - kubernetes/cloud-provider-vsphere tags: the CPI for 1.31 is v1.31.1, for 1.32 v1.32.3 (no v1.32.0).
+- The CSI: CAPV v1.16.1 ``packaging/flavorgen/cloudprovider/csi/`` (``vsphere-csi-driver.yaml``, sha256
+  15adf493…d9a7 by ``sha256sum`` of ``git show v1.16.1:…``; ``kustomization.yaml`` adds the Namespace
+  ``vmware-system-csi``) and ``flavors/crs/csi.go`` (Secret ``vsphere-config-secret``, key
+  ``csi-vsphere.conf``); vsphere-csi-driver v3.3.1 ``example/vanilla-k8s-RWO-filesystem-volumes/example-sc.yaml``
+  (StorageClass) and ``pkg/csi/service/common/constants.go`` (``storagepolicyname``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
+import fleetgen
 import pytest
 import yaml
 from click.testing import CliRunner
 from fleetgen.main import cli
+from fleetgen.render.capi import vsphere_csi
 from fleetgen.upstream.manifests import Validator
 
 FLEET = Path(__file__).parent / "fleets" / "onprem.yaml"
@@ -171,22 +179,30 @@ def test_node_role_labels_go_on_machines_and_kubelet_labels_to_the_kubelet(rende
     assert docker["spec"]["template"]["metadata"]["labels"]["node-role.kubernetes.io/worker"] == ""
 
 
+def prod_dc1_resource_set(addon: str) -> dict:
+    """prod-dc1's ClusterResourceSet for the vSphere ``cpi`` or ``csi``, as CAPV's flavor writes one."""
+    return {
+        "apiVersion": "addons.cluster.x-k8s.io/v1beta2",
+        "kind": "ClusterResourceSet",
+        "metadata": {
+            "name": f"prod-dc1-vsphere-{addon}",
+            "namespace": "prod-dc1",
+            "labels": {"cluster.x-k8s.io/cluster-name": "prod-dc1"},
+        },
+        "spec": {
+            "clusterSelector": {"matchLabels": {"cluster.x-k8s.io/cluster-name": "prod-dc1"}},
+            "resources": [
+                {"kind": "ConfigMap", "name": f"vsphere-{addon}"},
+                {"kind": "Secret", "name": f"vsphere-{addon}-credentials"},
+            ],
+            "strategy": "Reconcile",
+        },
+    }
+
+
 def test_cpi_delivered_by_a_cluster_resource_set(rendered):
     documents = docs(rendered, "prod-dc1")
-    crs = one(documents, "ClusterResourceSet")
-    assert crs["metadata"] == {
-        "name": "prod-dc1-vsphere-cpi",
-        "namespace": "prod-dc1",
-        "labels": {"cluster.x-k8s.io/cluster-name": "prod-dc1"},
-    }
-    assert crs["spec"] == {
-        "clusterSelector": {"matchLabels": {"cluster.x-k8s.io/cluster-name": "prod-dc1"}},
-        "resources": [
-            {"kind": "ConfigMap", "name": "vsphere-cpi"},
-            {"kind": "Secret", "name": "vsphere-cpi-credentials"},
-        ],
-        "strategy": "Reconcile",
-    }
+    assert one(documents, "ClusterResourceSet", "prod-dc1-vsphere-cpi") == prod_dc1_resource_set("cpi")
     # The CRS selects the Cluster by its label: it must carry it.
     assert one(documents, "Cluster")["metadata"]["labels"]["cluster.x-k8s.io/cluster-name"] == "prod-dc1"
     # The credentials Secret is the operator's: fleetgen renders no Secret and no password.
@@ -235,7 +251,7 @@ def test_cpi_manifests_validate_against_upstream_schemas(rendered):
     assert result.findings == []
 
 
-def test_no_cpi_for_docker(rendered):
+def test_no_cpi_or_csi_for_docker(rendered):
     kinds = {d["kind"] for d in docs(rendered, "dev-local")}
     assert "ClusterResourceSet" not in kinds and "ConfigMap" not in kinds
 
@@ -256,6 +272,133 @@ def test_a_broken_payload_is_a_positioned_finding(rendered, tmp_path):
     assert "data.vsphere-cpi.yaml: DaemonSet/vsphere-cpi" in finding["message"] and "hostNetwrok" in finding["message"]
     line = text.splitlines().index("  vsphere-cpi.yaml: |") + 1
     assert finding["line"] == line
+
+
+CSI_MANIFEST = Path(fleetgen.__file__).parent / "templates" / "vsphere-csi-driver-v3.3.1.yaml"
+# sha256sum of `git show v1.16.1:packaging/flavorgen/cloudprovider/csi/vsphere-csi-driver.yaml` in CAPV.
+CSI_SHA256 = "15adf4930fb1637b37a45a2c125b395e4752b10e7610a5ff87104deec162d9a7"
+
+
+def csi_data(rendered: Path, cluster: str) -> dict[str, str]:
+    return one(docs(rendered, cluster), "ConfigMap", "vsphere-csi")["data"]
+
+
+def test_vendored_csi_manifest_is_capvs_byte_for_byte():
+    assert hashlib.sha256(CSI_MANIFEST.read_bytes()).hexdigest() == CSI_SHA256
+    assert vsphere_csi.MANIFEST_SHA256 == CSI_SHA256  # what render checks the packaged file against
+    text = CSI_MANIFEST.read_text()
+    # CAPV's copy is vsphere-csi-driver v3.3.1 with the images moved from gcr.io to registry.k8s.io.
+    assert text.count("image: registry.k8s.io/csi-vsphere/driver:v3.3.1") == 3
+    assert text.count("image: registry.k8s.io/csi-vsphere/syncer:v3.3.1") == 1
+    assert "gcr.io" not in text
+
+
+def test_csi_delivered_by_a_cluster_resource_set(rendered):
+    documents = docs(rendered, "prod-dc1")
+    # The manifests (which create vmware-system-csi) first, then the operator's Secret that goes there.
+    assert one(documents, "ClusterResourceSet", "prod-dc1-vsphere-csi") == prod_dc1_resource_set("csi")
+    assert [d["metadata"]["name"] for d in documents if d["kind"] == "ClusterResourceSet"] == [
+        "prod-dc1-vsphere-cpi",
+        "prod-dc1-vsphere-csi",
+    ]
+
+
+def test_csi_manifests_are_the_namespace_and_the_vendored_release(rendered):
+    data = csi_data(rendered, "prod-dc1")
+    assert list(data) == ["vsphere-csi-driver.yaml"]  # no storagePolicyName: no StorageClass
+    # The node plugin is privileged: its namespace says so for every Pod Security mode.
+    psa = "".join(f"    pod-security.kubernetes.io/{mode}: privileged\n" for mode in ("enforce", "audit", "warn"))
+    namespace = f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: vmware-system-csi\n  labels:\n{psa}---\n"
+    assert data["vsphere-csi-driver.yaml"] == namespace + CSI_MANIFEST.read_text()
+    manifests = [d for d in yaml.safe_load_all(data["vsphere-csi-driver.yaml"]) if d]
+    assert [(d["kind"], d["metadata"]["name"]) for d in manifests] == [
+        ("Namespace", "vmware-system-csi"),
+        ("CSIDriver", "csi.vsphere.vmware.com"),
+        ("ServiceAccount", "vsphere-csi-controller"),
+        ("ClusterRole", "vsphere-csi-controller-role"),
+        ("ClusterRoleBinding", "vsphere-csi-controller-binding"),
+        ("ServiceAccount", "vsphere-csi-node"),
+        ("ClusterRole", "vsphere-csi-node-cluster-role"),
+        ("ClusterRoleBinding", "vsphere-csi-node-cluster-role-binding"),
+        ("Role", "vsphere-csi-node-role"),
+        ("RoleBinding", "vsphere-csi-node-binding"),
+        ("ConfigMap", "internal-feature-states.csi.vsphere.vmware.com"),
+        ("Service", "vsphere-csi-controller"),
+        ("Deployment", "vsphere-csi-controller"),
+        ("DaemonSet", "vsphere-csi-node"),
+        ("DaemonSet", "vsphere-csi-node-windows"),
+    ]
+    controller = manifests[12]["spec"]
+    # The manifest's 3 replicas, one per control-plane node (CAPV patches 1 for its 1-node flavor).
+    assert controller["replicas"] == 3
+    volumes = {v["name"]: v for v in controller["template"]["spec"]["volumes"]}
+    assert volumes["vsphere-config-volume"]["secret"] == {"secretName": "vsphere-config-secret"}
+    env = {e["name"]: e.get("value") for c in controller["template"]["spec"]["containers"] for e in c.get("env", [])}
+    assert env["VSPHERE_CSI_CONFIG"] == "/etc/cloud/csi-vsphere.conf"
+    # The same payload for every vSphere cluster: nothing cluster-specific, no credential.
+    assert csi_data(rendered, "stage-dc1")["vsphere-csi-driver.yaml"] == data["vsphere-csi-driver.yaml"]
+    assert "password" not in data["vsphere-csi-driver.yaml"].lower()
+
+
+def test_storage_class_only_with_a_storage_policy(rendered):
+    data = csi_data(rendered, "prod-dc2")
+    assert sorted(data) == ["vsphere-csi-driver.yaml", "vsphere-csi-storageclass.yaml"]
+    assert list(yaml.safe_load_all(data["vsphere-csi-storageclass.yaml"])) == [
+        {
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": {
+                "name": "vsphere-csi",
+                "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+            },
+            "provisioner": "csi.vsphere.vmware.com",
+            "allowVolumeExpansion": True,
+            "parameters": {"storagepolicyname": "vSAN Default Storage Policy", "csi.storage.k8s.io/fstype": "ext4"},
+        }
+    ]
+    assert list(csi_data(rendered, "stage-dc1")) == ["vsphere-csi-driver.yaml"]  # a datastore, no policy
+
+
+def test_csi_manifests_validate_against_upstream_schemas(rendered):
+    data = csi_data(rendered, "prod-dc2")
+    for key, text in sorted(data.items()):
+        manifests = [d for d in yaml.safe_load_all(text) if d]
+        result = Validator().check_rendered(key, manifests, text.encode(), "payload")
+        assert result.findings == [], key
+    # CSIDriver and StorageClass have vendored schemas: an unknown field is found, not an unknown kind.
+    storage_class = yaml.safe_load(data["vsphere-csi-storageclass.yaml"])
+    driver = next(d for d in yaml.safe_load_all(data["vsphere-csi-driver.yaml"]) if d and d["kind"] == "CSIDriver")
+    for doc, typo in ((storage_class, "provisoner"), (driver["spec"], "attachRequried")):
+        doc[typo] = "x"
+    bad = [storage_class, driver]
+    result = Validator().check_rendered("bad.yaml", bad, yaml.safe_dump_all(bad).encode(), "payload")
+    assert [(f.rule, f.file) for f in result.findings] == [("upstream-schema", "payload/bad.yaml")] * 2
+    assert any("provisoner" in f.message for f in result.findings)
+    assert any("attachRequried" in f.message for f in result.findings)
+
+
+def test_a_broken_storage_class_in_the_csi_config_map_is_a_positioned_finding(rendered, tmp_path):
+    text = (rendered / "hub" / "capi" / "prod-dc2.yaml").read_text()
+    broken = text.replace("    provisioner: csi.vsphere.vmware.com\n", "    provisoner: csi.vsphere.vmware.com\n", 1)
+    assert broken != text
+    (tmp_path / "hub").mkdir()
+    # Two files with the same payload: each payload text is checked once, and reported in both files.
+    for name in ("a.yaml", "b.yaml"):
+        (tmp_path / "hub" / name).write_text(broken)
+    result = CliRunner().invoke(cli, ["validate-rendered", str(tmp_path), "--format", "json"])
+    assert result.exit_code == 1
+    findings = json.loads(result.output)["findings"]
+    # provisoner is unknown, provisioner missing: two findings in each file.
+    assert sorted((f["file"].rsplit("/", 1)[1], f["rule"]) for f in findings) == [
+        ("a.yaml", "upstream-schema"),
+        ("a.yaml", "upstream-schema"),
+        ("b.yaml", "upstream-schema"),
+        ("b.yaml", "upstream-schema"),
+    ]
+    prefix = "data.vsphere-csi-storageclass.yaml: StorageClass/vsphere-csi"
+    assert all(f["message"].startswith(prefix) for f in findings)
+    line = text.splitlines().index("  vsphere-csi-storageclass.yaml: |") + 1
+    assert {f["line"] for f in findings} == {line}
 
 
 def test_add_cluster_vsphere_needs_and_takes_server(tmp_path):
@@ -303,6 +446,7 @@ def test_add_cluster_vsphere_needs_and_takes_server(tmp_path):
     # Lowest free blocks of the pools: 10.64-10.66 and 10.96.0/16..10.96.48/20 are taken.
     assert entry["network"] == {"pods": "10.67.0.0/16", "services": "10.96.64.0/20", "meshID": 5}
     assert "vsphere-cpi-credentials" in added.output and "fleetgen register" not in added.output
+    assert "create secret generic vsphere-csi-credentials" in added.output
 
 
 def test_import_reads_placement_thumbprint_and_synced_labels_back(rendered, tmp_path):

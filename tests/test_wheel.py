@@ -47,6 +47,12 @@ def test_the_wheel_imports_runs_and_keeps_the_console_script(tmp_path):
         names = archive.namelist()
         archive.extractall(site)
     assert "fleetgen/__main__.py" in names and "fleetgen/schemas/fleet.schema.json" in names
+    # Render reads the vendored vSphere CSI manifest; validate-rendered the schemas of its kinds.
+    assert {
+        "fleetgen/templates/vsphere-csi-driver-v3.3.1.yaml",
+        "fleetgen/schemas/upstream/storage.k8s.io/csidriver_v1.json",
+        "fleetgen/schemas/upstream/storage.k8s.io/storageclass_v1.json",
+    } <= set(names)
     assert not any(n.startswith("generator/") for n in names)  # the import name is fleetgen only
     (meta,) = site.glob("fleetgen-*.dist-info")
     assert "[console_scripts]\nfleetgen = fleetgen.main:cli\n" in (meta / "entry_points.txt").read_text()

@@ -244,7 +244,10 @@ def next_steps(session: Session, cluster: Cluster) -> str:
             f"kubectl -n {name} create secret generic vsphere-cpi-credentials "
             "--type=addons.cluster.x-k8s.io/resource-set --from-file=data=cpi-credentials.yaml"
             "   # on the hub: the vCenter account the cloud controller uses "
-            "(docs/controllers/capi.md#vsphere-cloud-controller-cpi)"
+            "(docs/controllers/capi.md#vsphere-cloud-controller-cpi)",
+            f"kubectl -n {name} create secret generic vsphere-csi-credentials "
+            "--type=addons.cluster.x-k8s.io/resource-set --from-file=data=csi-credentials.yaml"
+            "   # on the hub: csi-vsphere.conf for the CSI driver (docs/controllers/capi.md#vsphere-csi-driver)",
         ]
     if cluster.provisioned:
         steps += [

@@ -81,6 +81,7 @@ class Validator:
         self._texts: dict[str, list] = {}  # document text -> its documents (the same objects wherever it recurs)
         self._kept: set[int] = set()  # ids of those documents: alive as long as this Validator
         self._checked: dict[tuple, tuple[list[tuple], Counts]] = {}  # (id(doc), index, rel is values.yaml) -> …
+        self._payload_checked: dict[tuple[str, bool], tuple[list[tuple[str, str, str]], Counts]] = {}
 
     def check_rendered(self, rel: str, docs: list, data: bytes, label: str) -> Result:
         """Like check_file, for documents rendered in memory (``data``: the file's exact bytes)."""
@@ -153,19 +154,37 @@ class Validator:
         (``core/reconcilers/clusterresourceset/clusterresourceset_helpers.go``): they are rendered
         objects too, checked like the file's own, each finding placed at its ConfigMap's data key.
         """
-        problems = []
-        for index, key, text in crs_payloads(docs):
+        return [
+            (index, ("data", key), rule, severity, f"data.{key}: {message}")
+            for index, key, text in crs_payloads(docs)
+            for rule, severity, message in self._payload(text, rel)
+        ]
+
+    def _payload(self, text: str, rel: str) -> list[tuple[str, str, str]]:
+        """``[(rule, severity, message)]`` of one ConfigMap value, checked once per distinct text (every
+        vSphere cluster applies the same CSI manifests); its CEL counts are added again each time it
+        recurs, as ``_checked_document`` does."""
+        key = (text, rel.endswith("values.yaml"))
+        if key not in self._payload_checked:
+            before, self.rules.counts = self.rules.counts, Counts()
             try:
-                payload = [d for d in yaml.load_all(text, Loader=_Loader) if d is not None]
-            except yaml.YAMLError as exc:
-                problems.append((index, ("data", key), RULE_SYNTAX, ERROR, f"data.{key}: {' '.join(str(exc).split())}"))
-                continue
-            for number, inner in enumerate(payload):
-                problems += [
-                    (index, ("data", key), rule, severity, f"data.{key}: {message}")
-                    for _, _, rule, severity, message in self._document(number, inner, rel)
-                ]
+                self._payload_checked[key] = (self._payload_problems(text, rel), self.rules.counts)
+            finally:
+                self.rules.counts = before
+        problems, counts = self._payload_checked[key]
+        _add_counts(self.rules.counts, counts)
         return problems
+
+    def _payload_problems(self, text: str, rel: str) -> list[tuple[str, str, str]]:
+        try:
+            payload = [d for d in yaml.load_all(text, Loader=_Loader) if d is not None]
+        except yaml.YAMLError as exc:
+            return [(RULE_SYNTAX, ERROR, " ".join(str(exc).split()))]
+        return [
+            (rule, severity, message)
+            for number, inner in enumerate(payload)
+            for _, _, rule, severity, message in self._document(number, inner, rel)
+        ]
 
     def _checked_document(self, index: int, doc: Any, rel: str) -> list[tuple]:
         """``_document``, once per loaded document object (a recurring text is one object): the CEL

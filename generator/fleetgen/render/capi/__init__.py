@@ -47,15 +47,17 @@ Decisions (each checked against the provider source):
 - EKS: CAPA assumes clusterawsadm's role in the cluster's account through the account's
   AWSClusterRoleIdentity (``hub/capi-identities/aws.yaml``); Argo CD's ``roleARN`` gets an
   access entry into the group fleetgen's spoke RBAC binds; with Cilium the VPC CNI is removed.
-- vSphere (``vsphere.py``, ``vsphere_cloud.py``): the control-plane endpoint is the fleet ``server``
-  (port 6443 when it names none: the API server's port), served by kube-vip static pods on the
+- vSphere (``vsphere.py``, ``vsphere_cloud.py``, ``vsphere_csi.py``): the control-plane endpoint is
+  the fleet ``server`` (port 6443 when it names none: the API server's port), served by kube-vip static pods on the
   control-plane VMs as in CAPV's templates, or by an external load balancer
   (``provider.loadBalancer: external``). VMs are placed where ``provider.datastore`` /
   ``storagePolicyName`` / ``resourcePool`` / ``folder`` / ``network`` say; ``thumbprint`` lets CAPV
   verify vCenter. CAPV uses its own manager credentials. Nodes run ``cloud-provider=external``: a
   ClusterResourceSet delivers the vSphere CPI with the credentials Secret the operator creates on
-  the hub. Machine size comes from ``instanceType``: ``<cpus>x<GiB>`` (``4x16``) or an EC2-style
-  size suffix (``xlarge`` = 4 CPUs / 16 GiB); anything else is a lint error.
+  the hub, a second one the vSphere CSI driver (CAPV's vendored manifest; a default StorageClass
+  only with ``storagePolicyName``) with its own operator-made Secret. Machine size comes from
+  ``instanceType``: ``<cpus>x<GiB>`` (``4x16``) or an EC2-style size suffix (``xlarge`` = 4 CPUs /
+  16 GiB); anything else is a lint error.
 - Kubeadm node labels go to ``--node-labels`` except those in kubelet-restricted
   namespaces (``kubernetes.io``/``k8s.io`` other than ``node.kubernetes.io`` and the well-known
   keys), which the kubelet refuses; ``node-role.kubernetes.io/*`` and the other domains Cluster API

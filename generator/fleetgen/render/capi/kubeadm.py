@@ -30,6 +30,7 @@ from .common import (
 from .networking import cluster_configuration
 from .vsphere import CONTROL_PLANE_SIZE, kube_vip, machine_template, vsphere_cluster
 from .vsphere_cloud import cpi_addons
+from .vsphere_csi import csi_addons
 
 # ------------------------------------------------------------------ kubeadm (vSphere, Docker)
 
@@ -73,7 +74,7 @@ def kubeadm(
     """KubeadmControlPlane + its machine template, then per pool templates and a MachineDeployment.
 
     ``control_plane_only`` adds ``files`` and ``preKubeadmCommands`` to control-plane machines
-    (vSphere's kube-vip); ``addons`` (vSphere's ClusterResourceSet) follow the health check.
+    (vSphere's kube-vip); ``addons`` (vSphere's ClusterResourceSets: CPI, CSI) follow the health check.
     """
     cp_template = machine_template(f"{cluster.name}-control-plane", CONTROL_PLANE_SIZE)
     config: Doc = {"clusterConfiguration": cluster_configuration(cluster, nodes.cluster_configuration)}
@@ -164,7 +165,8 @@ def vsphere(cluster: Cluster, mesh: str) -> tuple[Doc, Doc, list[Doc]]:
     def template(name: str, instance_type: str) -> Doc:
         return machine_template(cluster, name, instance_type)
 
-    return kubeadm(cluster, vsphere_cluster(cluster), template, _VSPHERE_NODES, kube_vip(cluster), cpi_addons(cluster))
+    addons = [*cpi_addons(cluster), *csi_addons(cluster)]
+    return kubeadm(cluster, vsphere_cluster(cluster), template, _VSPHERE_NODES, kube_vip(cluster), addons)
 
 
 def docker(cluster: Cluster, mesh: str) -> tuple[Doc, Doc, list[Doc]]:

@@ -179,17 +179,23 @@ def cpi_manifests(cluster: Cluster) -> list[Doc]:
     ]
 
 
-def cpi_addons(cluster: Cluster) -> list[Doc]:
-    """The ConfigMap of CPI manifests and the ClusterResourceSet that applies it and the credentials."""
-    manifests = {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": meta(cluster, MANIFESTS),
-        "data": {"vsphere-cpi.yaml": dump(cpi_manifests(cluster))},
-    }
+def resource_set(cluster: Cluster, addon: str, data: dict[str, str], credentials: str) -> list[Doc]:
+    """A ConfigMap ``addon`` holding ``data`` (key -> YAML documents) and the ClusterResourceSet
+    ``<cluster>-<addon>`` that applies it, then the operator's Secret ``credentials``, to the cluster.
+
+    Cluster API applies the resources in this order (``ApplyClusterResourceSet``), and the
+    objects of each data value namespaces first (``utilresource.SortForCreate``): the manifests
+    create the namespace the credentials Secret goes to before the Secret is applied.
+    """
+    manifests = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta(cluster, addon), "data": data}
     spec = {
         "clusterSelector": {"matchLabels": {CLUSTER_NAME_LABEL: cluster.name}},
-        "resources": [{"kind": "ConfigMap", "name": MANIFESTS}, {"kind": "Secret", "name": CREDENTIALS}],
+        "resources": [{"kind": "ConfigMap", "name": addon}, {"kind": "Secret", "name": credentials}],
         "strategy": "Reconcile",
     }
-    return [manifests, obj(ADDONS, "ClusterResourceSet", meta(cluster, f"{cluster.name}-vsphere-cpi"), spec)]
+    return [manifests, obj(ADDONS, "ClusterResourceSet", meta(cluster, f"{cluster.name}-{addon}"), spec)]
+
+
+def cpi_addons(cluster: Cluster) -> list[Doc]:
+    """The ConfigMap of CPI manifests and the ClusterResourceSet that applies it and the credentials."""
+    return resource_set(cluster, MANIFESTS, {"vsphere-cpi.yaml": dump(cpi_manifests(cluster))}, CREDENTIALS)
