@@ -106,8 +106,11 @@ def test_a_workload_manifest_needing_a_cluster_role_binding_is_refused():
 def test_platform_project_trusts_no_other_namespace_and_names_its_cluster_objects():
     spec = projects()["fleet-platform"]
     assert "sourceNamespaces" not in spec
+    # no RBAC on spokes at all: Prometheus' ClusterRole is in the admin-applied access.yaml
     prom = obj("rbac.authorization.k8s.io/v1", "ClusterRole", "fleet-prometheus")
-    assert permitted(spec, "https://a.example.com", prom, False)
+    assert not permitted(spec, "https://a.example.com", prom, False)
+    taint = obj("policy.karmada.io/v1alpha1", "ClusterTaintPolicy", "fleet-cluster-not-ready")
+    assert permitted(spec, KARMADA, taint, False)
     assert not permitted(spec, "https://a.example.com", obj("rbac.authorization.k8s.io/v1", "ClusterRole", "x"), False)
     crb = obj("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "cluster-admin-for-me")
     assert not permitted(spec, "https://a.example.com", crb, False)
@@ -124,6 +127,7 @@ def test_agent_project_is_limited_to_its_agent():
     assert permitted(spec, EDGE, obj("apps/v1", "Deployment", "web", "web"), True)
     assert not permitted(spec, "https://a.example.com", obj("apps/v1", "Deployment", "web", "web"), True)
     assert not permitted(spec, EDGE, obj("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "x"), False)
+    assert not permitted(spec, EDGE, obj("rbac.authorization.k8s.io/v1", "ClusterRole", "fleet-prometheus"), False)
     # no other project trusts the agent namespace
     assert [n for n, s in found.items() if "edge" in s.get("sourceNamespaces", [])] == ["fleet-agent-edge"]
 

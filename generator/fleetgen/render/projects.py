@@ -3,10 +3,10 @@
 * ``fleet-platform``: fleetgen's own Applications in the Argo CD namespace only (no
   ``sourceNamespaces``): ``fleet-root`` (the hub, admin by nature), ``karmada-policies`` (the
   workload namespaces and fleetgen's named ClusterTaintPolicies on Karmada) and spoke monitoring
-  on push-mode clusters, with only the named cluster-scoped objects the monitoring dir holds,
-  the hub's, and those of the hand-written manifests in ``hub/extra`` (fleet.yaml ``extraManifests``;
-  a document there without ``metadata.namespace`` is named unless its kind is allowed already, which is
-  harmless for a namespaced one).
+  on push-mode clusters (namespaced only: its RBAC is in the admin-applied access.yaml), with only
+  the hub's named cluster-scoped objects and those of the hand-written manifests in ``hub/extra``
+  (fleet.yaml ``extraManifests``; a document there without ``metadata.namespace`` is named unless
+  its kind is allowed already, which is harmless for a namespaced one).
 * ``fleet-workloads``: the ``workload-*`` Applications. Their sources belong to teams, so the
   project allows Karmada only, only the workloads' namespaces, only the kinds listed in
   ``workloads[].resources`` (``namespaceResourceWhitelist``), and no cluster-scoped kind at all:
@@ -44,7 +44,6 @@ from .argocd import (
     monitoring_application_set,
     registered,
     root_application,
-    spoke_cluster_scoped,
 )
 from .capi import hub_cluster_scoped
 from .karmada import cluster_taint_policies
@@ -87,9 +86,7 @@ def platform_project(fleet: Fleet) -> dict[str, Any]:
         "destinations": hub + karmada + _destinations(fleet, [monitoring], push),
     }
     kinds = [{"group": g, "kind": k} for g, k in PLATFORM_CLUSTER_KINDS if k != "ClusterTaintPolicy"]
-    named = [d for c in push for d in spoke_cluster_scoped(fleet, c)]
-    if fleet.karmada_server and fleet.workloads:
-        named += cluster_taint_policies()
+    named = cluster_taint_policies() if fleet.karmada_server and fleet.workloads else []
     named += hub_cluster_scoped(fleet)  # the hub's AWSClusterRoleIdentity objects
     named += _hub_extra_cluster_scoped(fleet, {(k["group"], k["kind"]) for k in kinds})
     spec["clusterResourceWhitelist"] = kinds + _named(named)
@@ -134,10 +131,9 @@ def agent_project(fleet: Fleet, cluster: Cluster) -> dict[str, Any]:
         "destinations": _destinations(fleet, sets, [cluster]),
         "sourceNamespaces": [agent_namespace(cluster)],
     }
-    whitelist = _named(spoke_cluster_scoped(fleet, cluster))
-    if any(a.sync_policy.create_namespace for a in sets):
-        whitelist.insert(0, {"group": "", "kind": "Namespace"})
-    spec["clusterResourceWhitelist"] = whitelist
+    # Namespace only if a set creates namespaces; an empty whitelist (or none) permits no cluster-scoped kind.
+    namespaces = any(a.sync_policy.create_namespace for a in sets)
+    spec["clusterResourceWhitelist"] = [{"group": "", "kind": "Namespace"}] if namespaces else []
     return _project(fleet, agent_project_name(cluster), spec)
 
 
