@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import lint_text
 from .rbac import ALL_VERBS, WRITE, Cluster, Identity, identity_of, load_documents
 
 RENDERED = Path(__file__).resolve().parents[1] / "rendered"
@@ -353,3 +354,29 @@ def test_the_evaluator_knows_wildcards_reach_subresources():
     )
     assert narrow.allowed(who, "get", "", "pods", namespace="x", name="p")
     assert not narrow.allowed(who, "get", "", "pods", subresource="exec", namespace="x", name="p")
+
+
+def test_every_namespace_fleetgen_itself_uses_on_spokes_is_deny_listed(example_text):
+    """The namespaces of fleetgen's own spoke objects (not a set's) are refused to sets and workloads.
+
+    Taken from the rendered tree, so a new infrastructure namespace fails here until the deny-list has it.
+    """
+    own: set[str] = set()
+    for cluster in sorted(DEPLOY):
+        sets = DEPLOY[cluster] - {"monitoring"}
+        for doc in load_documents(sorted((RENDERED / "clusters" / cluster).rglob("*.yaml"))):
+            meta = doc.get("metadata") or {}
+            ns = meta["name"] if doc.get("kind") == "Namespace" else meta.get("namespace")
+            if ns and ns not in sets:
+                own.add(ns)
+    assert own == {"monitoring", "kube-system"}  # Prometheus and its sidecar; the docker token's ServiceAccount
+    line = "    namespace: production\n"
+    head, _, workloads = example_text.partition("\nworkloads:\n")
+    assert line in head and line in workloads
+    for ns in sorted(own):
+        moved = f"    namespace: {ns}\n"
+        in_a_set = example_text.replace(line, moved, 1)
+        in_a_workload = head + "\nworkloads:\n" + workloads.replace(line, moved, 1)
+        for text in (in_a_set, in_a_workload):
+            found = [f for f in lint_text(text) if f.rule == "system-namespace"]
+            assert len(found) == 1 and repr(ns) in found[0].message, (ns, found)
