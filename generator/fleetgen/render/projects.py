@@ -1,7 +1,8 @@
 """Argo CD AppProjects, split by trust (argo-cd v3.5, pkg/apis/application/v1alpha1).
 
 * ``fleet-platform``: fleetgen's own Applications in the Argo CD namespace only (no
-  ``sourceNamespaces``): ``fleet-root`` (the hub, admin by nature), ``karmada-policies`` (the
+  ``sourceNamespaces``): ``fleet-root`` (the hub, limited to the hub namespaces fleetgen renders
+  into: ``hub_namespaces``), ``karmada-policies`` (the
   workload namespaces and fleetgen's named ClusterTaintPolicies on Karmada) and spoke monitoring
   on push-mode clusters (namespaced only: its RBAC is in the admin-applied access.yaml), with only
   the hub's named cluster-scoped objects and those of the hand-written manifests in ``hub/extra``
@@ -47,6 +48,7 @@ from .argocd import (
 )
 from .capi import hub_cluster_scoped
 from .karmada import cluster_taint_policies
+from .observability import NAMESPACE as OBSERVABILITY_NAMESPACE
 
 API = "argoproj.io/v1alpha1"
 
@@ -78,7 +80,7 @@ def _repos(fleet: Fleet, sets: list[ApplicationSet]) -> list[str]:
 def platform_project(fleet: Fleet) -> dict[str, Any]:
     monitoring = monitoring_application_set(fleet)
     push = registered(fleet, "push")
-    hub = [{"server": IN_CLUSTER, "namespace": "*"}]
+    hub = [{"server": IN_CLUSTER, "namespace": ns} for ns in hub_namespaces(fleet)]
     karmada = [{"server": fleet.karmada_server, "namespace": ns} for ns in karmada_namespaces(fleet)]
     spec: dict[str, Any] = {
         "description": f"fleetgen's own objects for fleet {fleet.name}",
@@ -91,6 +93,20 @@ def platform_project(fleet: Fleet) -> dict[str, Any]:
     named += _hub_extra_cluster_scoped(fleet, {(k["group"], k["kind"]) for k in kinds})
     spec["clusterResourceWhitelist"] = kinds + _named(named)
     return _project(fleet, PLATFORM_PROJECT, spec)
+
+
+def hub_namespaces(fleet: Fleet) -> list[str]:
+    """Every hub namespace ``fleet-root`` writes: Argo CD's own, the Querier's, each provisioned cluster's
+    Cluster API namespace, each pull-mode cluster's agent namespace, and those ``hub/extra`` names (a
+    document there without a namespace lands in the Argo CD namespace, the Application's destination).
+    """
+    names = {fleet.argocd_namespace, OBSERVABILITY_NAMESPACE}
+    names |= {c.name for c in fleet.clusters if c.provisioned}
+    names |= {agent_namespace(c) for c in registered(fleet, "pull")}
+    names |= {
+        d["metadata"]["namespace"] for x in fleet.extra_files for d in x.documents if d["metadata"].get("namespace")
+    }
+    return sorted(names)
 
 
 def _hub_extra_cluster_scoped(fleet: Fleet, allowed: set[tuple[str, str]]) -> list[dict[str, Any]]:
