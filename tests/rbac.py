@@ -123,6 +123,25 @@ class Cluster:
                 return True
         return False
 
+    def permissions(self, who: Identity) -> set[tuple[str, str, str, str, str]]:
+        """Every grant of ``who`` spelled out, one tuple per (scope, verb, group, resource, name).
+
+        ``scope`` is the namespace of a RoleBinding or ``*`` for a ClusterRoleBinding; ``name`` is ``*``
+        when the rule has no resourceNames. Wildcards in a rule stay ``*`` (so they show up), and a
+        non-resource rule becomes ``("*", verb, "nonResourceURL", url, "*")``.
+        """
+        out: set[tuple[str, str, str, str, str]] = set()
+        for scope, rule in self.grants(who):
+            where = "*" if scope is None else scope
+            for verb in rule.get("verbs", []):
+                for url in rule.get("nonResourceURLs", []):
+                    out.add((where, verb, "nonResourceURL", url, "*"))
+                for group in rule.get("apiGroups", []):
+                    for resource in rule.get("resources", []):
+                        for name in rule.get("resourceNames") or ["*"]:
+                            out.add((where, verb, group, resource, name))
+        return out
+
     def subjects(self) -> set[tuple[str, str, str]]:
         return {(s["kind"], s.get("namespace", ""), s["name"]) for b in self.bindings for s in b["subjects"]}
 

@@ -98,6 +98,8 @@ def list_changes(body: dict) -> dict[tuple[str, str], list[dict]]:
 def test_a_cluster_added_in_the_middle_is_one_added_entry_per_list(added):
     peer = {"name": "prod-c", "address": "prod-c.clustermesh.test-fleet.internal", "port": 2379}
     destination = {"server": "https://c.example.com", "namespace": "monitoring"}
+    # prod-c is provisioned: fleet-root may now write its Cluster API namespace on the hub
+    hub = {"server": "https://kubernetes.default.svc", "namespace": "prod-c"}
     sidecars = "--endpoint=dns+thanos-sidecar.prod-c.test-fleet.internal:10901"  # dns+: both HA replicas
     store = "--endpoint=thanos-store-prod-c.monitoring.svc:10901"  # one store gateway per cluster prefix
     expected = {
@@ -108,6 +110,10 @@ def test_a_cluster_added_in_the_middle_is_one_added_entry_per_list(added):
         },
         **{
             (f, 'spec.destinations[server="https://c.example.com",namespace=monitoring]'): [{"new": destination}]
+            for f in ("bootstrap/root-app.yaml", "hub/argocd/projects/fleet-platform.yaml")
+        },
+        **{
+            (f, 'spec.destinations[server="https://kubernetes.default.svc",namespace=prod-c]'): [{"new": hub}]
             for f in ("bootstrap/root-app.yaml", "hub/argocd/projects/fleet-platform.yaml")
         },
         # the querier's arguments after prod-c is added: ..., sidecars of the dialled clusters prod-a,

@@ -78,6 +78,8 @@ def test_a_hub_manifest_is_copied_owned_and_validated(tmp_path):
         "    - group: rbac.authorization.k8s.io\n      kind: ClusterRole\n      name: platform-tools-reader\n"
     ) in project
     assert "name: contacts" not in project  # namespaced: no whitelist entry needed
+    # ... but its namespace is one of the hub destinations fleet-root may write
+    assert "    - server: https://kubernetes.default.svc\n      namespace: platform-tools\n" in project
     assert run("check", str(fleet), "--schemas").exit_code == 0
     validated = run("validate-rendered", str(tmp_path / "rendered"))
     assert validated.exit_code == 0, validated.output

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import lint_text
 from .rbac import ALL_VERBS, WRITE, Cluster, Identity, identity_of, load_documents
 
 RENDERED = Path(__file__).resolve().parents[1] / "rendered"
@@ -39,6 +40,63 @@ BOUND = {
 BOUND["dev-local"] |= {("ServiceAccount", "kube-system", "fleetgen-argocd-manager")}
 BOUND["edge-store-042"] = {("ServiceAccount", "monitoring", "fleet-prometheus")}
 CREATES_NAMESPACES = {"prod-us-east-1", "prod-eu-west-1", "prod-ap-south-1"}
+
+READ = ("get", "list", "watch")
+READ_WRITE = (*READ, "create", "update", "patch", "delete")
+# The monitoring dir's kinds (clusters/<c>/monitoring/prometheus.yaml): ServiceAccount, Prometheus,
+# the headless sidecar Service, the NetworkPolicy. No RBAC: Prometheus' ClusterRole/Binding are admin-applied.
+MONITORING_KINDS = {
+    ("", "serviceaccounts"),
+    ("", "services"),
+    ("monitoring.coreos.com", "prometheuses"),
+    ("networking.k8s.io", "networkpolicies"),
+}
+# What a set's namespace gets (the example's sets have no extraResources), written out by hand.
+SET_KINDS = {
+    ("", "configmaps"),
+    ("", "persistentvolumeclaims"),
+    ("", "pods"),
+    ("", "secrets"),
+    ("", "serviceaccounts"),
+    ("", "services"),
+    ("apps", "daemonsets"),
+    ("apps", "deployments"),
+    ("apps", "replicasets"),
+    ("apps", "statefulsets"),
+    ("autoscaling", "horizontalpodautoscalers"),
+    ("batch", "cronjobs"),
+    ("batch", "jobs"),
+    ("monitoring.coreos.com", "podmonitors"),
+    ("monitoring.coreos.com", "prometheusrules"),
+    ("monitoring.coreos.com", "servicemonitors"),
+    ("networking.k8s.io", "ingresses"),
+    ("networking.k8s.io", "networkpolicies"),
+    ("policy", "poddisruptionbudgets"),
+    ("rbac.authorization.k8s.io", "rolebindings"),
+    ("rbac.authorization.k8s.io", "roles"),
+}
+# Read only, in every deploy namespace: what Argo CD's resource tree and health checks look at.
+OBSERVED_KINDS = {
+    ("", "endpoints"),
+    ("", "events"),
+    ("", "pods"),
+    ("apps", "controllerrevisions"),
+    ("apps", "replicasets"),
+    ("apps", "statefulsets"),
+    ("discovery.k8s.io", "endpointslices"),
+}
+PROMETHEUS_PERMISSIONS = {
+    ("*", verb, group, resource, "*")
+    for group, resource in (
+        ("", "nodes"),
+        ("", "nodes/metrics"),
+        ("", "services"),
+        ("", "endpoints"),
+        ("", "pods"),
+        ("discovery.k8s.io", "endpointslices"),
+    )
+    for verb in READ
+} | {("*", "get", "nonResourceURL", "/metrics", "*")}
 
 PROBE_NAMESPACES = (
     "default",
@@ -134,20 +192,69 @@ def test_secrets_only_in_the_namespaces_argo_cd_deploys_to(cluster):
                 assert rbac.allowed(who, verb, "", "secrets", namespace=ns, name="s") == expected, (who, verb, ns)
 
 
+def argo_cd_permissions(cluster: str) -> set[tuple[str, str, str, str, str]]:
+    """By hand: read/write the deploy namespaces' kinds, read what lies beneath, read Namespaces."""
+    out = {("*", verb, "", "namespaces", "*") for verb in READ}
+    if cluster in CREATES_NAMESPACES:
+        out.add(("*", "create", "", "namespaces", "*"))
+    for ns in DEPLOY[cluster]:
+        kinds = MONITORING_KINDS if ns == "monitoring" else SET_KINDS
+        out |= {(ns, verb, group, resource, "*") for group, resource in kinds for verb in READ_WRITE}
+        out |= {(ns, verb, group, resource, "*") for group, resource in OBSERVED_KINDS for verb in READ}
+    return out
+
+
+def writes(permissions: set[tuple[str, str, str, str, str]]) -> set[tuple[str, str, str, str, str]]:
+    return {p for p in permissions if p[1] not in READ}
+
+
 @pytest.mark.parametrize("cluster", sorted(DEPLOY))
-def test_cluster_scoped_writes_are_only_fleetgens_named_objects(cluster):
+def test_every_rule_of_every_identity_is_the_hand_written_one(cluster):
+    """Exhaustive, not sampled: each identity's grants spelled out equal the expectation, reads and writes."""
     rbac = spoke(cluster)
-    named = {
-        (verb, "rbac.authorization.k8s.io", kind, "fleet-prometheus")
-        for verb in ("update", "patch", "delete")
-        for kind in ("clusterroles", "clusterrolebindings")
-    }
+    expected = {ARGOCD: argo_cd_permissions(cluster), ARGOCD_SA: argo_cd_permissions(cluster)}
+    expected[PROMETHEUS] = PROMETHEUS_PERMISSIONS
+    for who in identities(rbac):
+        got = rbac.permissions(who)
+        assert writes(got) == writes(expected[who]), who  # the write rules first, for a readable failure
+        assert got == expected[who], who
+
+
+@pytest.mark.parametrize("cluster", sorted(DEPLOY))
+def test_cluster_scoped_writes_are_only_namespace_creation(cluster):
+    """Through the evaluator: the only cluster-scoped write is creating Namespaces where a set asks for it."""
+    rbac = spoke(cluster)
     create_ns = {("create", "", "namespaces", name) for name in NAMES}
     for who in identities(rbac):
         expected = set()
-        if who in (ARGOCD, ARGOCD_SA):
-            expected = named | (create_ns if cluster in CREATES_NAMESPACES else set())
+        if who in (ARGOCD, ARGOCD_SA) and cluster in CREATES_NAMESPACES:
+            expected = create_ns
         assert cluster_writes(rbac, who) == expected, who
+
+
+@pytest.mark.parametrize("cluster", sorted(DEPLOY))
+def test_argo_cd_cannot_bind_escalate_or_write_cluster_rbac(cluster):
+    """RBAC objects outside a set's namespace come only from access.yaml, applied by an admin.
+
+    Argo CD may write Roles/RoleBindings only in the namespaces of its sets (the API server's
+    escalation check caps them at what it holds there); never in ``monitoring``, never cluster-wide,
+    and it has no ``bind``, ``escalate`` or ``impersonate`` anywhere.
+    """
+    rbac = spoke(cluster)
+    group = "rbac.authorization.k8s.io"
+    for who in identities(rbac):
+        for verb in ("bind", "escalate", "impersonate", *WRITE):
+            for kind in ("clusterroles", "clusterrolebindings"):
+                for name in ("fleet-prometheus", "cluster-admin", "x"):
+                    assert not rbac.allowed(who, verb, group, kind, name=name), (who, verb, kind, name)
+            for ns in PROBE_NAMESPACES:
+                for kind in ("roles", "rolebindings"):
+                    sets = DEPLOY[cluster] - {"monitoring"}
+                    may = verb in READ_WRITE[3:] and who in (ARGOCD, ARGOCD_SA) and ns in sets
+                    assert rbac.allowed(who, verb, group, kind, namespace=ns, name="r") == may, (who, verb, kind, ns)
+        for user in ("system:admin", "system:serviceaccount:kube-system:x"):
+            assert not rbac.allowed(who, "impersonate", "", "users", name=user), who
+        assert not rbac.allowed(who, "impersonate", "", "groups", name="system:masters"), who
 
 
 @pytest.mark.parametrize("cluster", sorted(DEPLOY))
@@ -183,6 +290,26 @@ def test_karmada_identity():
         for name in ("fleet-cluster-not-ready", "fleet-cluster-unreachable")
     }
     assert cluster_writes(rbac, who) == taints
+    # exhaustive, by hand: read Namespaces and the taint policies; keep the two named ones; in
+    # `production` read/write exactly workloads[].resources' kinds (Deployment, Service) and the policies
+    names = ("fleet-cluster-not-ready", "fleet-cluster-unreachable")
+    expected = {("*", verb, "", "namespaces", "*") for verb in READ}
+    expected |= {("*", verb, "policy.karmada.io", "clustertaintpolicies", "*") for verb in READ}
+    expected |= {
+        ("*", verb, "policy.karmada.io", "clustertaintpolicies", name)
+        for verb in ("update", "patch", "delete")
+        for name in names
+    }
+    namespaced = {
+        ("apps", "deployments"),
+        ("", "services"),
+        ("policy.karmada.io", "propagationpolicies"),
+        ("policy.karmada.io", "overridepolicies"),
+    }
+    expected |= {("production", verb, group, resource, "*") for group, resource in namespaced for verb in READ_WRITE}
+    got = rbac.permissions(who)
+    assert writes(got) == writes(expected)
+    assert got == expected
     # the members' join credentials, the Works Karmada applies with them, the Cluster objects
     for verb in ALL_VERBS:
         assert not rbac.allowed(who, verb, "", "secrets", namespace="karmada-cluster", name="karmada-prod-us-east-1")
@@ -227,3 +354,29 @@ def test_the_evaluator_knows_wildcards_reach_subresources():
     )
     assert narrow.allowed(who, "get", "", "pods", namespace="x", name="p")
     assert not narrow.allowed(who, "get", "", "pods", subresource="exec", namespace="x", name="p")
+
+
+def test_every_namespace_fleetgen_itself_uses_on_spokes_is_deny_listed(example_text):
+    """The namespaces of fleetgen's own spoke objects (not a set's) are refused to sets and workloads.
+
+    Taken from the rendered tree, so a new infrastructure namespace fails here until the deny-list has it.
+    """
+    own: set[str] = set()
+    for cluster in sorted(DEPLOY):
+        sets = DEPLOY[cluster] - {"monitoring"}
+        for doc in load_documents(sorted((RENDERED / "clusters" / cluster).rglob("*.yaml"))):
+            meta = doc.get("metadata") or {}
+            ns = meta["name"] if doc.get("kind") == "Namespace" else meta.get("namespace")
+            if ns and ns not in sets:
+                own.add(ns)
+    assert own == {"monitoring", "kube-system"}  # Prometheus and its sidecar; the docker token's ServiceAccount
+    line = "    namespace: production\n"
+    head, _, workloads = example_text.partition("\nworkloads:\n")
+    assert line in head and line in workloads
+    for ns in sorted(own):
+        moved = f"    namespace: {ns}\n"
+        in_a_set = example_text.replace(line, moved, 1)
+        in_a_workload = head + "\nworkloads:\n" + workloads.replace(line, moved, 1)
+        for text in (in_a_set, in_a_workload):
+            found = [f for f in lint_text(text) if f.rule == "system-namespace"]
+            assert len(found) == 1 and repr(ns) in found[0].message, (ns, found)

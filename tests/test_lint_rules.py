@@ -406,6 +406,12 @@ CASES = {
     "system-namespace-suppressed": edit(
         ("    namespace: web\n", "    namespace: cilium  # fleetgen: ignore[system-namespace]\n")
     ),
+    "system-namespace-fleetgen-monitoring": edit(
+        ("    namespace: web\n", "    namespace: monitoring  # expect[system-namespace]: monitoring\n")
+    ),
+    "system-namespace-fleetgen-monitoring-workload": edit(
+        ("    namespace: shop\n", "    namespace: monitoring  # expect[system-namespace]: monitoring\n")
+    ),
     "system-namespace-lookalike-ok": edit(("    namespace: web\n", "    namespace: kubernetes-dashboard\n")),
     "reserved-project": edit(
         ("    namespace: web\n", "    namespace: web\n    project: fleet-platform  # expect[reserved-project]: fleet\n")

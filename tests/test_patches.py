@@ -131,7 +131,7 @@ def test_failing_patches_are_positioned_findings(tmp_path):
     assert {(f["rule"], f["line"], f["column"]) for f in findings} == expected(FAILING)
     assert [f["message"] for f in findings if f["path"] == "patches[3].operations[1]"] == [
         f"remove /spec/storage cannot be applied to Prometheus/fleet in clusters/{c}/monitoring/prometheus.yaml "
-        "(document 3): can't remove a non-existent object 'storage'; the patch is not applied to it"
+        "(document 1): can't remove a non-existent object 'storage'; the patch is not applied to it"
         for c in ("prod-a", "prod-b", "stage-a")
     ]
     test_failed = next(f for f in findings if f["path"] == "patches[2].operations[0]")

@@ -13,6 +13,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from fleetgen.render import projects as project_target
+from fleetgen.render import targets
 
 from tests.conftest import fleet_from_text
 
@@ -106,8 +107,11 @@ def test_a_workload_manifest_needing_a_cluster_role_binding_is_refused():
 def test_platform_project_trusts_no_other_namespace_and_names_its_cluster_objects():
     spec = projects()["fleet-platform"]
     assert "sourceNamespaces" not in spec
+    # no RBAC on spokes at all: Prometheus' ClusterRole is in the admin-applied access.yaml
     prom = obj("rbac.authorization.k8s.io/v1", "ClusterRole", "fleet-prometheus")
-    assert permitted(spec, "https://a.example.com", prom, False)
+    assert not permitted(spec, "https://a.example.com", prom, False)
+    taint = obj("policy.karmada.io/v1alpha1", "ClusterTaintPolicy", "fleet-cluster-not-ready")
+    assert permitted(spec, KARMADA, taint, False)
     assert not permitted(spec, "https://a.example.com", obj("rbac.authorization.k8s.io/v1", "ClusterRole", "x"), False)
     crb = obj("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "cluster-admin-for-me")
     assert not permitted(spec, "https://a.example.com", crb, False)
@@ -124,6 +128,7 @@ def test_agent_project_is_limited_to_its_agent():
     assert permitted(spec, EDGE, obj("apps/v1", "Deployment", "web", "web"), True)
     assert not permitted(spec, "https://a.example.com", obj("apps/v1", "Deployment", "web", "web"), True)
     assert not permitted(spec, EDGE, obj("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "x"), False)
+    assert not permitted(spec, EDGE, obj("rbac.authorization.k8s.io/v1", "ClusterRole", "fleet-prometheus"), False)
     # no other project trusts the agent namespace
     assert [n for n, s in found.items() if "edge" in s.get("sourceNamespaces", [])] == ["fleet-agent-edge"]
 
@@ -135,3 +140,34 @@ def test_the_evaluator_itself():
     assert not permitted(spec, "s", obj("v1", "Secret", "x", "b"), True)
     assert not permitted({**spec, "namespaceResourceWhitelist": []}, "s", obj("v1", "Secret", "x", "abc"), True)
     assert not permitted({**spec, "clusterResourceWhitelist": []}, "s", obj("v1", "Namespace", "x"), False)
+
+
+HUB = "https://kubernetes.default.svc"
+
+
+def test_fleet_root_may_write_only_the_hub_namespaces_fleetgen_renders_into(example_fleet):
+    """Every namespaced document under hub/ of the example fleet passes fleet-platform; kube-system does not."""
+    files = [f for target in targets() for f in target(example_fleet)]
+    [platform] = [d for f in files for d in f.documents if f.path.endswith("projects/fleet-platform.yaml")]
+    spec = platform["spec"]
+    hub_docs = [d for f in files if f.path.startswith("hub/") for d in f.documents]
+    namespaced = [d for d in hub_docs if d["metadata"].get("namespace")]
+    assert len(namespaced) >= 80  # 86 in the committed tree: Cluster API, Argo CD, Thanos objects
+    for doc in namespaced:
+        assert permitted(spec, HUB, doc, True), (doc["kind"], doc["metadata"])
+    # by hand: the Argo CD and Querier namespaces, the 7 provisioned clusters, the edge's agent namespace
+    hub = sorted(d["namespace"] for d in spec["destinations"] if d["server"] == HUB)
+    assert hub == [
+        "analytics-westeurope",
+        "argocd",
+        "dev-local",
+        "edge-store-042",
+        "gpu-inference-us-central1",
+        "monitoring",
+        "prod-ap-south-1",
+        "prod-eu-west-1",
+        "prod-us-east-1",
+        "staging-us-east-1",
+    ]
+    for ns in ("kube-system", "karmada-system", "capi-system", "default", "argocd-extra"):
+        assert not permitted(spec, HUB, obj("v1", "Secret", "s", ns), True), ns

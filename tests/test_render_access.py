@@ -6,9 +6,10 @@ import json
 from typing import Any
 
 import pytest
-from fleetgen.render import access, argocd, observability
+import yaml
+from fleetgen.render import access, argocd, observability, projects, targets
 
-from tests.conftest import fleet_from_text
+from tests.conftest import ROOT, fleet_from_text
 
 READ_VERBS = {"get", "list", "watch"}
 
@@ -60,7 +61,7 @@ def of_kind(docs, kind: str) -> list[dict[str, Any]]:
 
 
 def own(docs) -> list[dict[str, Any]]:
-    """fleetgen's RBAC, without the monitoring objects it pre-creates for Argo CD to adopt."""
+    """Argo CD's RBAC (and the Namespaces), without Prometheus' RBAC that access.yaml also carries."""
     return [d for d in docs if d["metadata"].get("labels") == access.LABELS]
 
 
@@ -149,23 +150,26 @@ def test_namespace_create_only_when_a_matching_set_creates_namespaces(create_nam
         assert creates == create_namespace
 
 
-def test_monitoring_cluster_objects_are_precreated_and_kept_by_name(example_fleet):
-    cluster = example_fleet.cluster("prod-us-east-1")
-    docs = docs_for(example_fleet, cluster.name)
-    spoke = observability.spoke_documents(example_fleet, cluster)
-    monitoring = [d for d in spoke if "namespace" not in d["metadata"]]
-    assert monitoring and all(d in docs for d in monitoring)
-    [role] = own(of_kind(docs, "ClusterRole"))
-    for doc in monitoring:
-        rule = next(
-            r
-            for r in role["rules"]
-            if r.get("resourceNames") == [doc["metadata"]["name"]]
-            and r["resources"]
-            == [{"ClusterRole": "clusterroles", "ClusterRoleBinding": "clusterrolebindings"}[doc["kind"]]]
-        )
-        assert rule["verbs"] == ["update", "patch", "delete"]
-    assert argocd.spoke_cluster_scoped(example_fleet, cluster) == monitoring
+def test_prometheus_cluster_rbac_is_admin_applied_and_never_synced_by_argo_cd(example_fleet):
+    """RBAC objects live only in access.yaml: Argo CD's identity holds no RBAC rule at all on a spoke."""
+    for cluster in example_fleet.clusters:
+        docs = docs_for(example_fleet, cluster.name)
+        rbac_kinds = {"ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"}
+        synced = [d for d in observability.spoke_documents(example_fleet, cluster) if d["kind"] in rbac_kinds]
+        assert synced == [], cluster.name
+        assert [d["kind"] for d in docs if d["metadata"]["name"] == "fleet-prometheus"] == [
+            "ClusterRole",
+            "ClusterRoleBinding",
+        ], cluster.name
+        for role in own(of_kind(docs, "ClusterRole")):
+            assert {g for r in role["rules"] for g in r["apiGroups"]} == {""}, cluster.name
+            assert {res for r in role["rules"] for res in r["resources"]} == {"namespaces"}, cluster.name
+    # the monitoring dir holds namespaced objects only, so neither project names a spoke cluster-scoped object
+    platform = next(
+        d for f in projects.render(example_fleet) for d in f.documents if d["metadata"]["name"] == "fleet-platform"
+    )
+    names = {e.get("name") for e in platform["spec"]["clusterResourceWhitelist"]}
+    assert "fleet-prometheus" not in names
 
 
 def test_render_is_deterministic(example_text):
@@ -196,3 +200,61 @@ def test_extra_resources_cannot_be_wildcards_or_subresources(resource):
     )
     doc, _ = load_text(text, "fleet.yaml")
     assert [e.rule for e in validate(doc)] == ["schema"]
+
+
+PSA = ("enforce", "audit", "warn")
+
+
+def namespaces_in(files) -> dict[tuple[str, str], dict[str, str]]:
+    return {
+        (f.path, d["metadata"]["name"]): d["metadata"].get("labels") or {}
+        for f in files
+        for d in f.documents
+        if d.get("kind") == "Namespace"
+    }
+
+
+def test_every_namespace_in_the_rendered_tree_carries_pod_security_labels():
+    """Hub (Cluster API, observability, agent), spokes and Karmada: the committed tree, listed by hand."""
+    root = ROOT / "rendered"
+    files = [
+        access.File(str(p.relative_to(root)), tuple(d for d in yaml.safe_load_all(p.read_text()) if d))
+        for p in sorted(root.rglob("*.yaml"))
+    ]
+    found = namespaces_in(files)
+    clusters = (
+        "analytics-westeurope",
+        "dev-local",
+        "gpu-inference-us-central1",
+        "prod-ap-south-1",
+        "prod-eu-west-1",
+        "prod-us-east-1",
+        "staging-us-east-1",
+    )
+    expected = {(f"hub/capi/{c}.yaml", c) for c in clusters}  # Cluster API objects of each provisioned cluster
+    expected |= {(f"clusters/{c}/access.yaml", "monitoring") for c in (*clusters, "edge-store-042")}
+    expected |= {(f"clusters/{c}/access.yaml", "production") for c in ("prod-ap-south-1", "prod-eu-west-1")}
+    expected |= {
+        ("clusters/prod-us-east-1/access.yaml", "production"),
+        ("clusters/edge-store-042/access.yaml", "production"),
+    }
+    expected |= {
+        ("hub/observability/namespace.yaml", "monitoring"),
+        ("hub/argocd/clusters/edge-store-042.yaml", "edge-store-042"),  # the agent namespace
+        ("bootstrap/karmada-access.yaml", "production"),
+    }
+    assert set(found) == expected
+    for where, labels in found.items():
+        assert {k: labels.get(k) for k in (f"pod-security.kubernetes.io/{m}" for m in PSA)} == {
+            "pod-security.kubernetes.io/enforce": "baseline",
+            "pod-security.kubernetes.io/audit": "baseline",
+            "pod-security.kubernetes.io/warn": "baseline",
+        }, where
+
+
+def test_the_pod_security_level_reaches_every_namespace_of_every_target(example_text):
+    fleet = fleet_from_text(example_text + "security: {podSecurity: restricted}\n")
+    found = namespaces_in([f for target in targets() for f in target(fleet)])
+    assert len(found) == 22  # the 22 of the committed tree above
+    for where, labels in found.items():
+        assert [labels.get(f"pod-security.kubernetes.io/{m}") for m in PSA] == ["restricted"] * 3, where

@@ -481,7 +481,10 @@ def test_platform_project_and_root_application(small):
     project, root = files["bootstrap/root-app.yaml"].documents
     assert files["hub/argocd/projects/fleet-platform.yaml"].documents == (project,)
     destinations = project["spec"]["destinations"]
-    assert {"server": "https://kubernetes.default.svc", "namespace": "*"} in destinations
+    # the hub: Argo CD's namespace, the Querier's, each provisioned cluster's Cluster API namespace (all but
+    # the imported edge-f, whose agent namespace is its name); never `*`
+    hub = sorted(d["namespace"] for d in destinations if d["server"] == "https://kubernetes.default.svc")
+    assert hub == ["aks-c", "dock-e", "edge-f", "eks-a", "gitops", "gke-b", "monitoring", "pending-g", "vs-d"]
     assert {"server": "https://karmada.example.com:5443", "namespace": "shop"} in destinations
     assert "sourceNamespaces" not in project["spec"]
     assert root["metadata"] == {"name": "fleet-root", "namespace": "gitops"}

@@ -223,10 +223,12 @@ def test_cluster_carries_cidrs_labels_and_v1beta2_refs(files, cluster):
     assert labels["fleetgen.io/environment"] == fleet_cluster.environment
     assert labels["cluster.x-k8s.io/cluster-name"] == cluster
     assert all(d["metadata"].get("namespace", cluster) == cluster for d in documents)
+    # the Cluster's labels, then the Pod Security labels at the fleet's level (baseline by default)
+    psa = {f"pod-security.kubernetes.io/{mode}": "baseline" for mode in ("enforce", "audit", "warn")}
     assert documents[0] == {
         "apiVersion": "v1",
         "kind": "Namespace",
-        "metadata": {"name": cluster, "labels": labels},
+        "metadata": {"name": cluster, "labels": {**labels, **psa}},
     }
 
 

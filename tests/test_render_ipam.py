@@ -103,5 +103,6 @@ def test_lint_knows_which_providers_run_cluster_pool_and_kubeadm(fleet):
         )
         mode = cilium.datapath(cluster)["ipam"]["mode"]
         assert (mode == "cluster-pool") == (provider in CLUSTER_POOL_PROVIDERS), provider
-        kinds = {d["kind"] for d in capi.cluster_documents(cluster, "cilium")} if provider != "imported" else set()
+        documents = capi.cluster_documents(cluster, "cilium", "baseline") if provider != "imported" else []
+        kinds = {d["kind"] for d in documents}
         assert ("KubeadmControlPlane" in kinds) == (provider in KUBEADM_PROVIDERS), provider

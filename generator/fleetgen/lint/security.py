@@ -20,6 +20,9 @@ SYSTEM_NAMESPACES = (
     "cilium-*",
     "cert-manager",
     "default",
+    # fleetgen's own infrastructure on every spoke: Prometheus, the Thanos sidecar and its object-store
+    # Secret (render/observability.py NAMESPACE; kube-system, the other one, is matched above).
+    "monitoring",
 )
 
 
@@ -39,10 +42,12 @@ def system_namespace(ctx: Context) -> Iterator[Issue]:
 
     fleetgen grants Argo CD (on spokes) or Karmada (on members) write access, Secrets included, in
     every namespace a set or workload names. In `kube-*`, `karmada-*` (the members' join credentials
-    live in `karmada-cluster`), `capi-*`/`cap?-*`, `cilium*`, `cert-manager`, `default` or the Argo CD
-    namespace that hands another controller's credentials and pods to whoever writes the set's
-    source. Deny-listed on purpose; a platform team that really means it suppresses the finding on
-    that line (`# fleetgen: ignore[system-namespace]`), which keeps the exception visible in review.
+    live in `karmada-cluster`), `capi-*`/`cap?-*`, `cilium*`, `cert-manager`, `default`, the Argo CD
+    namespace or `monitoring` (fleetgen's own Prometheus and Thanos sidecar, with the credential
+    that writes the cluster's metrics blocks) that hands another controller's credentials and pods
+    to whoever writes the set's source. Deny-listed on purpose; a platform team that really means it
+    suppresses the finding on that line (`# fleetgen: ignore[system-namespace]`), which keeps the
+    exception visible in review.
     """
     fleet = ctx.fleet
     entries = [(f"applicationSet {a.name!r}", a.namespace, a.path) for a in fleet.application_sets]

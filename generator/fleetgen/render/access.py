@@ -25,10 +25,11 @@ What it may do on a push-mode spoke:
   may create Roles and RoleBindings, but the API server's escalation check limits them to what
   this identity already holds;
 * read the kinds Argo CD's resource tree shows beneath them (``OBSERVED``: events, endpoints);
-* cluster-wide: get/list/watch Namespaces and the kinds of the named cluster-scoped objects it
-  keeps in sync (Argo CD's cache lists whole kinds), create Namespaces only when a set delivered
-  here uses CreateNamespace, and update/patch/delete those named objects only. RBAC cannot limit
-  ``create`` by name, so they are created here, at bootstrap, and Argo CD adopts them.
+* cluster-wide: get/list/watch Namespaces, and create them only when a set delivered here uses
+  CreateNamespace. Nothing else cluster-scoped: no RBAC at all. Prometheus' ClusterRole and
+  ClusterRoleBinding (``fleet-prometheus``) are in this file, applied by an admin, and never in a
+  tree Argo CD syncs: keeping them would need update on RBAC objects, which the API server allows
+  only with ``escalate``/``bind`` or by holding every permission they grant (nodes, ``/metrics``).
 
 The Argo CD cluster Secret lists the same namespaces (``namespaces``) with ``clusterResources:
 "true"`` (argo-cd util/db/cluster.go), so Argo CD watches nothing else. Set
@@ -58,10 +59,9 @@ from .argocd import (
     auth_config,
     delivered_sets,
     deploy_namespaces,
-    spoke_cluster_scoped,
 )
 from .karmada import cluster_taint_policies
-from .observability import spoke_documents
+from .observability import prometheus_cluster_rbac, spoke_documents
 from .projects import karmada_namespaces
 from .security import SPOKE_GROUP, namespace
 
@@ -117,17 +117,16 @@ def fleet_files(fleet: Fleet) -> list[File]:
 
 
 def access_documents(fleet: Fleet, cluster: Cluster) -> list[dict[str, Any]]:
-    adopted = spoke_cluster_scoped(fleet, cluster)
     namespaces = deploy_namespaces(fleet, cluster)
     docs = [namespace_object(fleet, ns) for ns in namespaces]
     members = subjects(fleet, cluster)
     if members:
         if any(s["kind"] == "ServiceAccount" for s in members):
             docs.insert(0, service_account())
-        docs += [cluster_role(fleet, cluster, adopted), binding("ClusterRoleBinding", CLUSTER_ROLE, members)]
+        docs += [cluster_role(fleet, cluster), binding("ClusterRoleBinding", CLUSTER_ROLE, members)]
         for ns in namespaces:
             docs += [deploy_role(fleet, cluster, ns), binding("RoleBinding", DEPLOY_ROLE, members, ns)]
-    return docs + adopted
+    return docs + prometheus_cluster_rbac()
 
 
 def creates_namespaces(fleet: Fleet, cluster: Cluster) -> bool:
@@ -173,12 +172,10 @@ def rules_for(table: Iterable[tuple[str, Iterable[str]]], verbs: Iterable[str]) 
     return [{"apiGroups": [g], "resources": sorted(merged[g]), "verbs": list(verbs)} for g in sorted(merged)]
 
 
-def cluster_role(fleet: Fleet, cluster: Cluster, adopted: list[dict[str, Any]]) -> dict[str, Any]:
-    kinds = [("", ["namespaces"]), *((api_group(d), [plural(d["kind"])]) for d in adopted)]
-    rules = rules_for(kinds, READ_VERBS)
+def cluster_role(fleet: Fleet, cluster: Cluster) -> dict[str, Any]:
+    rules = rules_for([("", ["namespaces"])], READ_VERBS)
     if creates_namespaces(fleet, cluster):
         rules.append({"apiGroups": [""], "resources": ["namespaces"], "verbs": ["create"]})
-    rules += [by_name_rule(doc) for doc in adopted]
     return {"apiVersion": RBAC_API, "kind": "ClusterRole", "metadata": _meta(CLUSTER_ROLE), "rules": rules}
 
 
@@ -198,9 +195,7 @@ def namespace_kinds(fleet: Fleet, cluster: Cluster, namespace: str) -> list[tupl
         return [*DEPLOYABLE, *((group, (resource,)) for a in sets for group, resource in a.extra_resources)]
     # the cluster's own monitoring dir (not another cluster's: a file reads only its own cluster, so
     # fleetgen.units can reuse it when another cluster changes)
-    return [
-        (api_group(d), (plural(d["kind"]),)) for d in spoke_documents(fleet, cluster) if "namespace" in d["metadata"]
-    ]
+    return [(api_group(d), (plural(d["kind"]),)) for d in spoke_documents(fleet, cluster)]
 
 
 def deploy_role(fleet: Fleet, cluster: Cluster, namespace: str) -> dict[str, Any]:

@@ -87,7 +87,7 @@ from ..model import (
     Workload,
 )
 from ..selectors import matches, select
-from . import File, appset_spec, observability, security
+from . import File, appset_spec, security
 from .appset_spec import escape_go_template
 
 API = "argoproj.io/v1alpha1"
@@ -328,11 +328,6 @@ def root_application(fleet: Fleet) -> dict[str, Any]:
     sync = _sync_policy(SyncPolicy(create_namespace=False))
     meta = _meta("fleet-root", fleet.argocd_namespace)
     return _application(meta, PLATFORM_PROJECT, source, destination, sync)
-
-
-def spoke_cluster_scoped(fleet: Fleet, cluster: Cluster) -> list[dict[str, Any]]:
-    """Cluster-scoped objects of the cluster's monitoring dir (Prometheus' ClusterRole and binding)."""
-    return [d for d in observability.spoke_documents(fleet, cluster) if "namespace" not in d["metadata"]]
 
 
 def api_group(doc: dict[str, Any]) -> str:

@@ -44,6 +44,7 @@ OBJSTORE_KEY = "objstore.yml"  # key inside objectStorageSecret, as Thanos' own 
 QUERIER = "thanos-querier"
 STORE = "thanos-store"
 PROMETHEUS = thanos_tls.PROMETHEUS
+PROMETHEUS_ACCOUNT = f"{PROMETHEUS}-prometheus"  # its ServiceAccount, ClusterRole and ClusterRoleBinding
 GRPC_PORT, HTTP_PORT, QUERIER_SERVICE_PORT = 10901, 10902, 9090
 NOBODY = 65534  # the Thanos image runs as nobody
 SIDECAR_SERVICE = "thanos-sidecar"
@@ -220,9 +221,15 @@ def namespace(fleet: Fleet) -> dict[str, Any]:
 
 
 def spoke_documents(fleet: Fleet, cluster: Cluster) -> list[dict[str, Any]]:
+    """The spoke's monitoring dir, which Argo CD (or the edge's agent) syncs: namespaced objects only.
+
+    Prometheus' ClusterRole and ClusterRoleBinding are not here: writing RBAC would need ``bind`` and
+    ``escalate`` (or holding every permission granted), so the access manifests an admin applies
+    carry them (``prometheus_cluster_rbac``, rendered into ``clusters/<c>/access.yaml``).
+    """
     dialled = cluster.registered and cluster.argocd_mode == "push"  # the Querier dials it (sidecar_endpoints)
     return [
-        *prometheus_rbac(),
+        prometheus_service_account(),
         prometheus(fleet, cluster),
         sidecar_service(fleet, cluster),
         thanos_tls.spoke_policy(NAMESPACE, GRPC_PORT, dialled),
@@ -262,7 +269,7 @@ def prometheus(fleet: Fleet, cluster: Cluster) -> dict[str, Any]:
         "metadata": {"name": PROMETHEUS, "namespace": NAMESPACE},
         "spec": {
             "replicas": 2,
-            "serviceAccountName": f"{PROMETHEUS}-prometheus",
+            "serviceAccountName": PROMETHEUS_ACCOUNT,
             "secrets": [thanos_tls.SERVER_SECRET],  # mounted for the sidecar's gRPC server TLS
             "externalLabels": {thanos.cluster_label: cluster.name},
             "replicaExternalLabelName": thanos.replica_label,
@@ -284,9 +291,14 @@ def image_version(image: str) -> str | None:
     return match.group(1) if match else None
 
 
-def prometheus_rbac() -> list[dict[str, Any]]:
-    """What Prometheus needs for Kubernetes service discovery, and nothing more."""
-    name = f"{PROMETHEUS}-prometheus"
+def prometheus_service_account() -> dict[str, Any]:
+    metadata = {"name": PROMETHEUS_ACCOUNT, "namespace": NAMESPACE}
+    return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata}
+
+
+def prometheus_cluster_rbac() -> list[dict[str, Any]]:
+    """What Prometheus needs for Kubernetes service discovery, and nothing more (admin-applied)."""
+    name = PROMETHEUS_ACCOUNT
     core = ["nodes", "nodes/metrics", "services", "endpoints", "pods"]
     rules = [
         {"apiGroups": [""], "resources": core, "verbs": ["get", "list", "watch"]},
@@ -296,7 +308,6 @@ def prometheus_rbac() -> list[dict[str, Any]]:
     rbac = "rbac.authorization.k8s.io"
     subject = {"kind": "ServiceAccount", "name": name, "namespace": NAMESPACE}
     return [
-        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": NAMESPACE}},
         {"apiVersion": f"{rbac}/v1", "kind": "ClusterRole", "metadata": {"name": name}, "rules": rules},
         {
             "apiVersion": f"{rbac}/v1",

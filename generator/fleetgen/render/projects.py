@@ -1,12 +1,13 @@
 """Argo CD AppProjects, split by trust (argo-cd v3.5, pkg/apis/application/v1alpha1).
 
 * ``fleet-platform``: fleetgen's own Applications in the Argo CD namespace only (no
-  ``sourceNamespaces``): ``fleet-root`` (the hub, admin by nature), ``karmada-policies`` (the
+  ``sourceNamespaces``): ``fleet-root`` (the hub, limited to the hub namespaces fleetgen renders
+  into: ``hub_namespaces``), ``karmada-policies`` (the
   workload namespaces and fleetgen's named ClusterTaintPolicies on Karmada) and spoke monitoring
-  on push-mode clusters, with only the named cluster-scoped objects the monitoring dir holds,
-  the hub's, and those of the hand-written manifests in ``hub/extra`` (fleet.yaml ``extraManifests``;
-  a document there without ``metadata.namespace`` is named unless its kind is allowed already, which is
-  harmless for a namespaced one).
+  on push-mode clusters (namespaced only: its RBAC is in the admin-applied access.yaml), with only
+  the hub's named cluster-scoped objects and those of the hand-written manifests in ``hub/extra``
+  (fleet.yaml ``extraManifests``; a document there without ``metadata.namespace`` is named unless
+  its kind is allowed already, which is harmless for a namespaced one).
 * ``fleet-workloads``: the ``workload-*`` Applications. Their sources belong to teams, so the
   project allows Karmada only, only the workloads' namespaces, only the kinds listed in
   ``workloads[].resources`` (``namespaceResourceWhitelist``), and no cluster-scoped kind at all:
@@ -44,10 +45,10 @@ from .argocd import (
     monitoring_application_set,
     registered,
     root_application,
-    spoke_cluster_scoped,
 )
 from .capi import hub_cluster_scoped
 from .karmada import cluster_taint_policies
+from .observability import NAMESPACE as OBSERVABILITY_NAMESPACE
 
 API = "argoproj.io/v1alpha1"
 
@@ -79,7 +80,7 @@ def _repos(fleet: Fleet, sets: list[ApplicationSet]) -> list[str]:
 def platform_project(fleet: Fleet) -> dict[str, Any]:
     monitoring = monitoring_application_set(fleet)
     push = registered(fleet, "push")
-    hub = [{"server": IN_CLUSTER, "namespace": "*"}]
+    hub = [{"server": IN_CLUSTER, "namespace": ns} for ns in hub_namespaces(fleet)]
     karmada = [{"server": fleet.karmada_server, "namespace": ns} for ns in karmada_namespaces(fleet)]
     spec: dict[str, Any] = {
         "description": f"fleetgen's own objects for fleet {fleet.name}",
@@ -87,13 +88,25 @@ def platform_project(fleet: Fleet) -> dict[str, Any]:
         "destinations": hub + karmada + _destinations(fleet, [monitoring], push),
     }
     kinds = [{"group": g, "kind": k} for g, k in PLATFORM_CLUSTER_KINDS if k != "ClusterTaintPolicy"]
-    named = [d for c in push for d in spoke_cluster_scoped(fleet, c)]
-    if fleet.karmada_server and fleet.workloads:
-        named += cluster_taint_policies()
+    named = cluster_taint_policies() if fleet.karmada_server and fleet.workloads else []
     named += hub_cluster_scoped(fleet)  # the hub's AWSClusterRoleIdentity objects
     named += _hub_extra_cluster_scoped(fleet, {(k["group"], k["kind"]) for k in kinds})
     spec["clusterResourceWhitelist"] = kinds + _named(named)
     return _project(fleet, PLATFORM_PROJECT, spec)
+
+
+def hub_namespaces(fleet: Fleet) -> list[str]:
+    """Every hub namespace ``fleet-root`` writes: Argo CD's own, the Querier's, each provisioned cluster's
+    Cluster API namespace, each pull-mode cluster's agent namespace, and those ``hub/extra`` names (a
+    document there without a namespace lands in the Argo CD namespace, the Application's destination).
+    """
+    names = {fleet.argocd_namespace, OBSERVABILITY_NAMESPACE}
+    names |= {c.name for c in fleet.clusters if c.provisioned}
+    names |= {agent_namespace(c) for c in registered(fleet, "pull")}
+    names |= {
+        d["metadata"]["namespace"] for x in fleet.extra_files for d in x.documents if d["metadata"].get("namespace")
+    }
+    return sorted(names)
 
 
 def _hub_extra_cluster_scoped(fleet: Fleet, allowed: set[tuple[str, str]]) -> list[dict[str, Any]]:
@@ -134,10 +147,9 @@ def agent_project(fleet: Fleet, cluster: Cluster) -> dict[str, Any]:
         "destinations": _destinations(fleet, sets, [cluster]),
         "sourceNamespaces": [agent_namespace(cluster)],
     }
-    whitelist = _named(spoke_cluster_scoped(fleet, cluster))
-    if any(a.sync_policy.create_namespace for a in sets):
-        whitelist.insert(0, {"group": "", "kind": "Namespace"})
-    spec["clusterResourceWhitelist"] = whitelist
+    # Namespace only if a set creates namespaces; an empty whitelist (or none) permits no cluster-scoped kind.
+    namespaces = any(a.sync_policy.create_namespace for a in sets)
+    spec["clusterResourceWhitelist"] = [{"group": "", "kind": "Namespace"}] if namespaces else []
     return _project(fleet, agent_project_name(cluster), spec)
 
 

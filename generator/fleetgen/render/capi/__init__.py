@@ -114,7 +114,7 @@ def render(fleet) -> list[File]:
 def cluster_files(fleet, cluster: Cluster) -> list[File]:
     """One provisioned cluster's file (a render unit of ``fleetgen.units``)."""
     return (
-        [File(f"hub/capi/{cluster.name}.yaml", tuple(cluster_documents(cluster, fleet.mesh)))]
+        [File(f"hub/capi/{cluster.name}.yaml", tuple(cluster_documents(cluster, fleet.mesh, fleet.pod_security)))]
         if cluster.provisioned
         else []
     )
@@ -131,7 +131,7 @@ def hub_cluster_scoped(fleet) -> list[Doc]:
     return identities([c for c in fleet.clusters if c.provisioned])
 
 
-def cluster_documents(cluster: Cluster, mesh: str) -> list[Doc]:
+def cluster_documents(cluster: Cluster, mesh: str, pod_security: str) -> list[Doc]:
     """Namespace, Cluster, then the provider's objects (kubeadm providers end with a MachineHealthCheck)."""
     infra, control_plane, rest = PROVIDERS[cluster.provider.type](cluster, mesh)
-    return [namespace(cluster), core_cluster(cluster, infra, control_plane), infra, control_plane, *rest]
+    return [namespace(cluster, pod_security), core_cluster(cluster, infra, control_plane), infra, control_plane, *rest]

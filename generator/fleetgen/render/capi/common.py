@@ -8,6 +8,7 @@ from typing import Any
 from ... import versions
 from ...labels import PREFIX as LABEL_PREFIX
 from ...model import Cluster, NodePool
+from ..security import psa_labels
 
 CORE = "cluster.x-k8s.io/v1beta2"
 CONTROL_PLANE_GROUP = "controlplane.cluster.x-k8s.io"
@@ -59,8 +60,14 @@ def obj(api_version: str, kind: str, metadata: Doc, spec: Doc) -> Doc:
     return {"apiVersion": api_version, "kind": kind, "metadata": metadata, "spec": spec}
 
 
-def namespace(cluster: Cluster) -> Doc:
-    metadata = {"name": cluster.name, "labels": fleet_labels(cluster)}
+def namespace(cluster: Cluster, pod_security: str) -> Doc:
+    """The hub namespace of one cluster's Cluster API objects: fleet labels, then Pod Security labels.
+
+    Nothing fleetgen renders runs pods there, so the fleet's level (``security.podSecurity``) costs
+    nothing and keeps a pod someone adds there from running privileged next to the cluster's
+    kubeconfig Secrets.
+    """
+    metadata = {"name": cluster.name, "labels": {**fleet_labels(cluster), **psa_labels(pod_security)}}
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata}
 
 
