@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_diff import BASE, CHANGED, commit_rendered, diff, git, history, init_repo
+from tests.test_diff import BASE, CA_LINE, CHANGED, commit_rendered, diff, git, history, init_repo
 
 STAGE_B = """\
   - name: stage-b
@@ -128,6 +128,140 @@ def test_a_cluster_added_in_the_middle_is_one_added_entry_per_list(added):
         for key, changes in list_changes(added).items()
     }
     assert got == expected
+
+
+# Every list kind a cluster joins: the base fleet with a RollingSync set and a Karmada override for
+# production; prod-ab (aws, a new region) goes between prod-a and prod-b, weighted.
+EVERY_LIST = BASE.replace("    namespace: web\n", "    namespace: web\n    strategy: RollingSync\n").replace(
+    "    weights: {prod-a: 2, prod-b: 1}\n",
+    "    weights: {prod-a: 2, prod-b: 1}\n"
+    "    overrides:\n"
+    "      - clusters: {matchLabels: {environment: production}}\n"
+    "        patches: [{op: replace, path: /spec/replicas, value: 3}]\n",
+)
+PROD_AB = (
+    """\
+  - name: prod-ab
+    environment: production
+    region: me-south-1
+    labels: {tier: standard}
+    server: https://ab.example.com
+    provider: {type: aws, accountID: "123456789012", roleARN: "arn:aws:iam::123456789012:role/argocd"}
+    network: {pods: 10.5.0.0/16, services: 10.105.0.0/16, meshID: 6, nodes: 172.17.0.0/16}
+"""
+    + CA_LINE
+)
+WITH_PROD_AB = EVERY_LIST.replace("  - name: prod-b\n", PROD_AB + "  - name: prod-b\n").replace(
+    "weights: {prod-a: 2, prod-b: 1}", "weights: {prod-a: 2, prod-ab: 3, prod-b: 1}"
+)
+AB_PEER = {"name": "prod-ab", "address": "prod-ab.clustermesh.test-fleet.internal", "port": 2379}
+AB_DESTINATION = {"server": "https://ab.example.com", "namespace": "monitoring"}
+AB_STEP = {
+    "matchExpressions": [
+        {"key": "fleetgen.io/environment", "operator": "In", "values": ["production"]},
+        {"key": "fleetgen.io/region", "operator": "In", "values": ["me-south-1"]},
+    ]
+}
+AB_WEIGHT = {"targetCluster": {"clusterNames": ["prod-ab"]}, "weight": 3}
+
+
+def every_list(side: str) -> dict[tuple[str, str], list[dict]]:
+    """What prod-ab joining (``new``) or leaving (``old``) does to every list that names clusters."""
+    querier = "hub/observability/thanos-querier.yaml"
+    querier_args = "spec.template.spec.containers[name=thanos-query].args"  # containers: upstream key `name`
+    orders = "karmada/workloads/orders.yaml"
+    return {
+        # prod-a, prod-b: ClusterMesh members; stage-a (docker) is none
+        **{
+            (f"clusters/{c}/cilium/values.yaml", "clustermesh.config.clusters[name=prod-ab]"): [{side: AB_PEER}]
+            for c in ("prod-a", "prod-b")
+        },
+        # query, 3 flags, sidecars of prod-a, prod-ab (args[5]), prod-b, then stores prod-a, prod-ab (args[8]), ...
+        (querier, f"{querier_args}[5]"): [{side: "--endpoint=dns+thanos-sidecar.prod-ab.test-fleet.internal:10901"}],
+        (querier, f"{querier_args}[8]"): [{side: "--endpoint=thanos-store-prod-ab.monitoring.svc:10901"}],
+        **{
+            (f, 'spec.destinations[server="https://ab.example.com",namespace=monitoring]'): [{side: AB_DESTINATION}]
+            for f in ("bootstrap/root-app.yaml", "hub/argocd/projects/fleet-platform.yaml")
+        },
+        # RollingSync: production one region per step, regions sorted: eu-west-1, me-south-1, us-east-1
+        ("hub/argocd/applicationsets/services.yaml", "spec.strategy.rollingSync.steps[1]"): [{side: AB_STEP}],
+        # the account's role identity admits each of its clusters' namespaces: prod-a, then prod-ab
+        ("hub/capi-identities/aws.yaml", "spec.allowedNamespaces.list[1]"): [{side: "prod-ab"}],
+        (orders, "spec.placement.clusterAffinity.clusterNames[1]"): [{side: "prod-ab"}],
+        (
+            orders,
+            'spec.placement.replicaScheduling.weightPreference.staticWeightList[targetCluster={"clusterNames": '
+            '["prod-ab"]}]',
+        ): [{side: AB_WEIGHT}],
+        (orders, "spec.overrideRules[0].targetCluster.clusterNames[1]"): [{side: "prod-ab"}],
+    }
+
+
+def without_path(changes: dict[tuple[str, str], list[dict]]) -> dict[tuple[str, str], list[dict]]:
+    return {key: [{k: v for k, v in c.items() if k != "path"} for c in found] for key, found in changes.items()}
+
+
+def test_a_cluster_added_in_the_middle_is_one_entry_in_every_kind_of_list(tmp_path):
+    repo = history(tmp_path / "repo", EVERY_LIST, WITH_PROD_AB)
+    assert without_path(list_changes(as_json(repo, "--base", "HEAD~1"))) == every_list("new")
+
+
+def test_a_cluster_removed_from_the_middle_is_one_entry_in_every_kind_of_list(tmp_path):
+    repo = history(tmp_path / "repo", WITH_PROD_AB, EVERY_LIST)
+    body = as_json(repo, "--base", "HEAD~1")
+    assert without_path(list_changes(body)) == every_list("old")
+    # Webster over 2:3:1 for 6 replicas: quotients 3 (ab), 2 (a), 1 (ab), 1 (b) | 0.67 (a): 2 / 3 / 1
+    assert body["destroy"]["replicas"] == [{"workload": "orders", "cluster": "prod-ab", "old": 3, "new": 0}]
+    assert body["destroy"]["peers"] == {"prod-ab": 2}
+    assert body["destroy"]["clusters"] == ["prod-ab/prod-ab"]
+    # the peer removal is the same in prod-a and prod-b: one block for both, not one per shifted entry
+    out = diff(repo, "--base", "HEAD~1", "--format", "markdown").output
+    assert out.count("<code>cilium/values.yaml</code> in 2 clusters") == 1
+    assert "#### The same change in several clusters (1)" in out
+
+
+MANIFEST = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: tools, namespace: platform-tools}}
+spec:
+  selector: {{matchLabels: {{app: tools}}}}
+  template:
+    metadata: {{labels: {{app: tools}}}}
+    spec:
+      containers:
+{containers}
+"""
+APP = """\
+        - name: app
+          image: registry.example.com/tools:1
+          env: [{env}]
+          ports: [{ports}]
+"""
+SIDECAR = "        - {name: proxy, image: registry.example.com/proxy:1}\n"
+PORTS = "{containerPort: 8080, protocol: TCP}, {containerPort: 9090, protocol: TCP}"
+PORTS_REORDERED = "{containerPort: 9090, protocol: TCP}, {containerPort: 8080, protocol: TCP}"
+
+
+def test_upstream_list_map_keys_match_entries_as_the_api_server_does(tmp_path):
+    """containers by name, env by name, ports by containerPort+protocol (k8s.io/api core/v1 types.go)."""
+    before = APP.format(env="{name: A, value: a}, {name: C, value: c}", ports=PORTS)
+    after = APP.format(env="{name: A, value: a}, {name: B, value: b}, {name: C, value: c}", ports=PORTS_REORDERED)
+    fleet = BASE + "extraManifests:\n  - source: manifests/tools.yaml\n"
+    path = tmp_path / "repo"
+    init_repo(path)
+    (path / "manifests").mkdir()
+    for containers in (before, SIDECAR + after):  # a container first, an env var in the middle, ports reordered
+        (path / "manifests" / "tools.yaml").write_text(MANIFEST.format(containers=containers))
+        commit_rendered(path, fleet, "tools")
+    body = as_json(path, "--base", "HEAD~1")
+    prefix = "spec.template.spec.containers"
+    assert without_path(list_changes(body)) == {
+        ("hub/extra/manifests/tools.yaml", f"{prefix}[name=proxy]"): [
+            {"new": {"name": "proxy", "image": "registry.example.com/proxy:1"}}
+        ],
+        ("hub/extra/manifests/tools.yaml", f"{prefix}[name=app].env[name=B]"): [{"new": {"name": "B", "value": "b"}}],
+    }
 
 
 def test_a_reordered_keyed_list_is_not_a_change():
