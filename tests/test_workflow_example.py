@@ -39,3 +39,10 @@ def test_destruction_gate_keeps_the_exit_code():
 def test_no_pin_to_a_tag_that_does_not_exist():
     for path in ("README.md", "examples/github-workflow.yaml", ".pre-commit-hooks.yaml"):
         assert "v0.1.0" not in (ROOT / path).read_text(), path
+
+
+def test_the_workflow_init_writes_is_the_example():
+    """``fleetgen init`` ships generator/fleetgen/templates/github-workflow.yaml; the README points at
+    examples/: one workflow, not two that drift apart."""
+    shipped = ROOT / "generator" / "fleetgen" / "templates" / "github-workflow.yaml"
+    assert shipped.read_bytes() == (ROOT / "examples" / "github-workflow.yaml").read_bytes()
