@@ -221,6 +221,24 @@ def test_a_cluster_removed_from_the_middle_is_one_entry_in_every_kind_of_list(tm
     assert "#### The same change in several clusters (1)" in out
 
 
+def test_an_app_added_in_the_middle_of_a_set_is_one_list_generator_element(tmp_path):
+    apps = "    apps: [{name: web, path: apps/web}]"
+    two = BASE.replace(apps, "    apps: [{name: api, path: apps/api}, {name: web, path: apps/web}]")
+    three = two.replace("{name: api, path: apps/api}, ", "{name: api, path: apps/api}, {name: cart, path: apps/cart}, ")
+    body = as_json(history(tmp_path / "repo", two, three), "--base", "HEAD~1")
+    element = {
+        "app": "cart",
+        "path": "apps/cart",
+        "repoURL": "https://github.com/example/fleet",
+        "targetRevision": "main",
+    }
+    assert without_path(list_changes(body)) == {
+        ("hub/argocd/applicationsets/services.yaml", "spec.generators[0].matrix.generators[1].list.elements[1]"): [
+            {"new": element}
+        ]
+    }
+
+
 MANIFEST = """\
 apiVersion: apps/v1
 kind: Deployment

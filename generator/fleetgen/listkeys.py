@@ -49,6 +49,9 @@ GENERATED: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     # ``targetCluster`` key would show the rule removed and added again.
     "policy.karmada.io/v1alpha1 PropagationPolicy": {
         "spec.placement.replicaScheduling.weightPreference.staticWeightList": ("targetCluster",),
+        # not rendered by fleetgen, but `patches` may add it: Karmada's webhook requires each term's
+        # affinityName to be unique (pkg/util/validation/validation.go ValidateClusterAffinities)
+        "spec.placement.clusterAffinities": ("affinityName",),
         "spec.placement.clusterTolerations": ("key", "effect"),
         "spec.resourceSelectors": ("apiVersion", "kind", "name", "namespace"),
     },
