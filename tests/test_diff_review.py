@@ -215,6 +215,7 @@ def test_a_cluster_removed_from_the_middle_is_one_entry_in_every_kind_of_list(tm
     assert body["destroy"]["replicas"] == [{"workload": "orders", "cluster": "prod-ab", "old": 3, "new": 0}]
     assert body["destroy"]["peers"] == {"prod-ab": 2}
     assert body["destroy"]["clusters"] == ["prod-ab/prod-ab"]
+    assert "  mesh peer prod-ab: removed from the ClusterMesh of 2 clusters\n" in diff(repo, "--base", "HEAD~1").output
     # the peer removal is the same in prod-a and prod-b: one block for both, not one per shifted entry
     out = diff(repo, "--base", "HEAD~1", "--format", "markdown").output
     assert out.count("<code>cilium/values.yaml</code> in 2 clusters") == 1
@@ -327,6 +328,14 @@ def test_a_removed_cluster_is_named_destroyed_first(removed):
         f"losing replicas, 1 mesh peer, {destroy['removedDocuments']} manifests removed"
     )
     assert text[2] == "  cluster prod-b/prod-b: Cluster API deletes it with its machines and infrastructure"
+    assert text[3] == (
+        "  Application prod-b-web (services): deleted, its resources are left in place (destination cluster "
+        "removed: Argo CD drops the finalizer and leaves the resources)"
+    )
+    assert text[4:6] == [
+        "  placement orders on prod-b: 2 → 0 replicas",
+        "  mesh peer prod-b: removed from the ClusterMesh of 1 cluster",
+    ]
 
 
 def test_markdown_puts_destruction_before_the_tables(removed):
@@ -343,6 +352,53 @@ def test_fail_on_destroy_exits_one_only_when_something_is_deleted(removed):
     assert diff(removed, "--base", "HEAD~1").exit_code == 0
     assert diff(removed, "--base", "HEAD~1", "--fail-on", "destroy").exit_code == 1
     assert diff(removed, "--base", "HEAD", "--fail-on", "destroy").exit_code == 0
+
+
+EXTERNAL_KARMADA = BASE.replace(
+    "    server: https://karmada.example.com:5443\n",
+    "    server: https://karmada.example.com:5443\n    externalServer: https://karmada.example.net:5443\n",
+)
+EDGE_A = """\
+  - name: edge-a
+    environment: staging
+    region: us-east-1
+    labels: {tier: standard}
+    provider: {type: imported}
+    server: https://10.200.0.10:6443
+    argocd: {mode: pull}
+    network: {pods: 10.6.0.0/16, services: 10.106.0.0/16, meshID: 7}
+"""
+
+
+def test_a_removed_pull_mode_cluster_prunes_its_plain_applications_and_deletes_no_cluster(tmp_path):
+    with_edge = EXTERNAL_KARMADA.replace("  - name: prod-a\n", EDGE_A + "  - name: prod-a\n")
+    repo = history(tmp_path / "repo", with_edge, EXTERNAL_KARMADA)
+    destroy = as_json(repo, "--base", "HEAD~1")["destroy"]
+    # imported: Cluster API never owned it; its Applications are plain documents in the tree, pruned by
+    # fleet-root, and carry no resources finalizer (preserveResourcesOnDeletion, the default)
+    assert destroy["clusters"] == [] and destroy["replicas"] == [] and destroy["peers"] == {}
+    assert [(a["name"], a["deletesResources"], a["why"]) for a in destroy["applications"]] == [
+        ("edge-a-monitoring", False, "no resources finalizer"),
+        ("edge-a-web", False, "no resources finalizer"),
+    ]
+    assert diff(repo, "--base", "HEAD~1", "--fail-on", "destroy").exit_code == 1
+
+
+def test_a_removed_workload_deletes_its_resources_and_its_replicas(tmp_path):
+    repo = history(tmp_path / "repo", BASE, BASE[: BASE.index("workloads:\n")])
+    destroy = as_json(repo, "--base", "HEAD~1")["destroy"]
+    # workload-* Applications keep the resources finalizer: removing the workload removes it from Karmada
+    assert [(a["name"], a["deletesResources"]) for a in destroy["applications"]] == [
+        ("karmada-policies", False),  # no workload left, no policies Application; no finalizer: policies stay
+        ("workload-orders", True),
+    ]
+    # 6 replicas over 2:1 (Webster: 2, 1, 0.67, 0.4, 0.33, 0.29): 4 on prod-a, 2 on prod-b, now none
+    assert destroy["replicas"] == [
+        {"workload": "orders", "cluster": "prod-a", "old": 4, "new": 0},
+        {"workload": "orders", "cluster": "prod-b", "old": 2, "new": 0},
+    ]
+    text = diff(repo, "--base", "HEAD~1").output.splitlines()
+    assert text[1].startswith("Destroys: 2 Argo CD Applications (1 with their resources), 2 Karmada placements")
 
 
 def test_an_application_no_longer_selected_keeps_its_resources_by_default(tmp_path):
