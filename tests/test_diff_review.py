@@ -53,6 +53,9 @@ def test_base_that_moved_on_is_compared_at_the_merge_base(moved_on):
     text = diff(moved_on, "--base", "main").output
     tip = git(moved_on, "rev-parse", "main").strip()
     assert text.startswith(f"fleetgen diff against merge base {branch_point[:12]} of main ({tip[:12]}) and HEAD\n")
+    markdown = diff(moved_on, "--base", "main", "--format", "markdown").output
+    assert f"## fleetgen diff against merge base `{branch_point[:12]}` of `main` and HEAD\n" in markdown
+    assert "stage-b" not in markdown
 
 
 def test_no_merge_base_compares_with_the_ref_itself(moved_on):
@@ -64,6 +67,8 @@ def test_no_merge_base_compares_with_the_ref_itself(moved_on):
     assert diff(moved_on, "--base", "main", "--no-merge-base").output.startswith(
         f"fleetgen diff against main ({tip[:12]})\n"
     )
+    markdown = diff(moved_on, "--base", "main", "--no-merge-base", "--format", "markdown").output
+    assert markdown.startswith(f"<!-- fleetgen diff -->\n## fleetgen diff against `main` (`{tip[:12]}`)\n")
 
 
 def test_unrelated_histories_are_a_usage_error(tmp_path):
