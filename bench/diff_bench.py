@@ -5,10 +5,13 @@ Builds a git repository with a synthetic fleet (bench/synth.py) rendered and com
 committed, and times ``fleetgen diff --base main`` on them in a fresh process per format:
 
 - ``add+remove``: one cluster added in the middle of the sorted list and one removed;
-- ``fleet-wide``: a new Thanos image (every spoke's Prometheus and the Querier change).
+- ``fleet-wide``: a new Thanos image (every spoke's Prometheus and the Querier change);
+- ``servers-moved``: every cluster's API server moves to another domain, a change that differs in
+  every cluster, so the markdown comment is far over GitHub's limit before it is cut (markdown only).
 
-Prints seconds per format and the size of the markdown comment. Not a test: nothing here asserts
-a time.
+Prints seconds per format, the size of the markdown comment and how many "cut to fit" notes it
+carries, and stops with an error when the comment is over 65,536 characters or its code fences
+and ``<details>`` do not balance. Not a test: nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -56,13 +59,31 @@ def fleet_wide(data: dict) -> dict:
     return changed
 
 
-def time_diff(repo: Path, fmt: str) -> tuple[float, int, int]:
-    """(seconds, exit code, output characters) of one ``fleetgen diff`` in a fresh process."""
+def servers_moved(data: dict) -> dict:
+    changed = json.loads(json.dumps(data))
+    for c in changed["clusters"]:
+        if "server" in c:
+            c["server"] = c["server"].replace(".fleet.example.com", ".fleet.example.net")
+    return changed
+
+
+def time_diff(repo: Path, fmt: str) -> tuple[float, str]:
+    """(seconds, output) of one ``fleetgen diff`` in a fresh process."""
     started = time.perf_counter()
     done = _fleetgen(repo, "diff", "--base", "main", "--format", fmt)
     seconds = time.perf_counter() - started
     assert done.returncode == 0, done.stderr.decode()[-2000:]
-    return seconds, done.returncode, len(done.stdout.decode())
+    return seconds, done.stdout.decode()
+
+
+def check_comment(text: str) -> int:
+    """The number of cut notes in a markdown comment that fits GitHub's limit; an error when it does not."""
+    from fleetgen.report.markdown import LIMIT, LIMIT_NOTE
+
+    assert len(text) <= LIMIT, f"markdown comment of {len(text):,} characters"
+    fences = [line for line in text.splitlines() if line.startswith("```")]
+    assert len(fences) % 2 == 0 and text.count("<details>") == text.count("</details>"), "unbalanced markdown"
+    return text.count(LIMIT_NOTE)
 
 
 def run(n: int) -> list[dict]:
@@ -75,28 +96,38 @@ def run(n: int) -> list[dict]:
         _git(repo, "config", "user.name", "bench")
         base = fleet(n)
         _commit(repo, base, f"{n} clusters")
-        for name, changed in (("add+remove", add_and_remove(base, n)), ("fleet-wide", fleet_wide(base))):
+        changes = (
+            ("add+remove", add_and_remove(base, n), ALL_FORMATS),
+            ("fleet-wide", fleet_wide(base), ALL_FORMATS),
+            ("servers-moved", servers_moved(base), ("markdown",)),
+        )
+        for name, changed, formats in changes:
             _git(repo, "checkout", "-q", "-B", name.replace("+", "-"), "main")
             _commit(repo, changed, name)
-            row = {"change": name, "clusters": n}
-            for fmt in ("text", "markdown", "json"):
-                seconds, _, chars = time_diff(repo, fmt)
+            row: dict = {"change": name, "clusters": n}
+            for fmt in formats:
+                seconds, text = time_diff(repo, fmt)
                 row[fmt] = round(seconds, 2)
-                row[f"{fmt} chars"] = chars
+                row[f"{fmt} chars"] = len(text)
+            row["cuts"] = check_comment(text)  # formats end with markdown
             rows.append(row)
     return rows
+
+
+ALL_FORMATS = ("text", "json", "markdown")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clusters", type=int, default=5000)
     args = parser.parse_args()
-    print("| change | clusters | text s | markdown s | json s | markdown chars |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| change | clusters | text s | markdown s | json s | markdown chars | cut notes |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for row in run(args.clusters):
+        seconds = [f"{row[f]:.2f}" if f in row else "—" for f in ("text", "markdown", "json")]
         print(
-            f"| {row['change']} | {row['clusters']} | {row['text']:.2f} | {row['markdown']:.2f} | "
-            f"{row['json']:.2f} | {row['markdown chars']:,} |"
+            f"| {row['change']} | {row['clusters']} | {' | '.join(seconds)} | {row['markdown chars']:,} | "
+            f"{row['cuts']} |"
         )
 
 

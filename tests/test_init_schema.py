@@ -29,9 +29,11 @@ def test_init_then_lint_render_check_pass_in_an_empty_directory(tmp_path, monkey
     assert fleet.startswith("# yaml-language-server: $schema=./fleet.schema.json\n")
     assert "name: platform-gitops\n" in fleet and "  allocation:\n    pods: 10.0.0.0/8\n" in fleet
     hooks = (repo / ".pre-commit-config.yaml").read_text()
-    assert f"    rev: v{__version__}\n" in hooks and "id: fleetgen-lint" in hooks
+    # this test's fleetgen is an editable install, with no commit recorded: the release tag, and how to check it
+    assert f"    rev: v{__version__}  # the release tag of fleetgen {__version__}: if `git ls-remote" in hooks
+    assert "id: fleetgen-lint" in hooks
     workflow = (repo / ".github/workflows/fleetgen.yaml").read_text()
-    assert f'  FLEETGEN_REF: "v{__version__}"\n' in workflow and "SET-ME" not in workflow
+    assert f'  FLEETGEN_REF: "v{__version__}"  # the release tag of fleetgen' in workflow and "SET-ME" not in workflow
     assert json.loads((repo / "fleet.schema.json").read_text())["$id"].endswith("fleet.schema.json")
     monkeypatch.chdir(repo)
     for command in ("lint", "render", "check"):
@@ -70,3 +72,31 @@ def test_schema_prints_the_shipped_schema_byte_for_byte():
     result = run("schema")
     assert result.exit_code == 0 and result.output == shipped
     assert "lifecycle" in json.loads(result.output)["$defs"]["cluster"]["properties"]
+
+
+class Installed:
+    """A fleetgen distribution as importlib.metadata sees it, with the given direct_url.json."""
+
+    def __init__(self, direct_url: str | None):
+        self.direct_url = direct_url
+
+    def read_text(self, name: str) -> str | None:
+        return self.direct_url if name == "direct_url.json" else None
+
+
+def test_init_pins_the_commit_pip_installed_fleetgen_from(tmp_path, monkeypatch):
+    """``pip install "fleetgen @ git+URL@REF"`` records the commit (PEP 610): the hooks and CI pin it."""
+    from fleetgen import scaffold
+
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    vcs = {"url": "https://github.com/fleetgen/fleetgen", "vcs_info": {"vcs": "git", "commit_id": sha}}
+    monkeypatch.setattr(scaffold, "distribution", lambda name: Installed(json.dumps(vcs)))
+    assert run("init", str(tmp_path / "repo")).exit_code == 0
+    hooks = (tmp_path / "repo" / ".pre-commit-config.yaml").read_text()
+    assert f"    rev: {sha}  # the fleetgen commit that wrote this file (fleetgen {__version__})\n" in hooks
+    workflow = (tmp_path / "repo" / ".github/workflows/fleetgen.yaml").read_text()
+    assert f'  FLEETGEN_REF: "{sha}"  #' in workflow
+    # anything else (an editable or wheel install, a malformed record): the release tag
+    for raw in ('{"dir_info": {"editable": true}, "url": "file:///src"}', "not json", None, '{"vcs_info": []}'):
+        monkeypatch.setattr(scaffold, "distribution", lambda name, raw=raw: Installed(raw))
+        assert scaffold.pin()[0] == f"v{__version__}"

@@ -101,3 +101,29 @@ def test_keyed_alignment_and_fallback_on_repeated_keys():
     repeated = [{"name": "a"}, {"name": "a"}]
     assert list(align(repeated, [{"name": "a"}], ("name",), ABSENT)) == [(1, {"name": "a"}, ABSENT)]
     assert str(Key(("server", "name"), ("https://x", None))) == '[server="https://x"]'
+
+
+def test_cluster_affinity_groups_are_matched_by_affinity_name():
+    """Karmada's webhook requires unique affinityName (pkg/util/validation/validation.go): a group inserted
+    first and a cluster added inside another group are one added group and one added name."""
+    from fleetgen.diff import ABSENT as ABSENT_SIDE
+    from fleetgen.diff import Change, field_changes
+
+    def policy(*groups):
+        terms = [{"affinityName": name, "clusterNames": list(names)} for name, names in groups]
+        return {
+            "apiVersion": "policy.karmada.io/v1alpha1",
+            "kind": "PropagationPolicy",
+            "spec": {"placement": {"clusterAffinities": terms}},
+        }
+
+    old = policy(("primary", ["a", "c"]), ("backup", ["x"]))
+    new = policy(("local", ["l"]), ("primary", ["a", "b", "c"]), ("backup", ["x"]))
+    assert field_changes(old, new) == (
+        Change(
+            "spec.placement.clusterAffinities[affinityName=local]",
+            ABSENT_SIDE,
+            {"affinityName": "local", "clusterNames": ["l"]},
+        ),
+        Change("spec.placement.clusterAffinities[affinityName=primary].clusterNames[1]", ABSENT_SIDE, "b"),
+    )

@@ -93,6 +93,34 @@ def test_stray_manifest_fails_render_and_check_alike_until_it_is_removed(repo):
     assert run("render", repo / "fleet.yaml").exit_code == 0 and run("check", repo / "fleet.yaml").exit_code == 0
 
 
+def test_each_orphan_fix_that_check_names_makes_render_and_check_pass(repo):
+    """Whatever check says to do about an orphan, done, leaves render and check (the hook and CI) clean."""
+    import json
+
+    fleet = repo / "fleet.yaml"
+    text = fleet.read_text()
+    fleet.write_text(text[: text.index("  - name: dev-local")] + text[text.index("applicationSets:") :])
+    stray = repo / "rendered" / "hub" / "tools.yaml"
+    stray.write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: platform-tools}\n")
+    findings = json.loads(check(repo).output)["findings"]
+    orphans = {f["file"].split("rendered/", 1)[1]: f["message"] for f in findings if f["rule"] == "orphan"}
+    # dev-local's files, owned (in .fleetgen.lock): check says render deletes them
+    owned = {rel: why for rel, why in orphans.items() if rel != "hub/tools.yaml"}
+    assert "hub/capi/dev-local.yaml" in owned
+    assert all(why.endswith("fleet.yaml no longer produces it: `fleetgen render` deletes it") for why in owned.values())
+    assert orphans["hub/tools.yaml"].endswith(tree.STRAY)
+    [hint] = {f["hint"] for f in findings if f["rule"] == "orphan"}
+    assert "`extraManifests`" in hint
+    # the hinted fixes: render (deletes what fleetgen owns, fails on the stray), then list the stray in fleet.yaml
+    assert run("render", fleet).exit_code == 1
+    assert not any((repo / "rendered" / rel).exists() for rel in owned) and stray.exists()
+    (repo / "manifests").mkdir()
+    stray.rename(repo / "manifests" / "tools.yaml")
+    fleet.write_text(fleet.read_text() + "extraManifests:\n  - source: manifests/tools.yaml\n")
+    assert run("render", fleet).exit_code == 0
+    assert check(repo).exit_code == 0 and (repo / "rendered/hub/extra/manifests/tools.yaml").is_file()
+
+
 def test_render_never_deletes_foreign_files_and_removes_owned_ones(repo):
     notes = repo / "rendered" / "NOTES.md"
     notes.write_text("ours, not fleetgen's\n")

@@ -11,7 +11,8 @@ every later entry would read as changed; matched by identity, the change is one 
 - **Lists fleetgen generates**, whose upstream schema declares no key: ``GENERATED`` below.
 - **Every other list**: entries are aligned as a sequence (longest matching runs, as ``diff``
   does), so an inserted scalar (``clusterNames``, ``--endpoint=`` arguments) is one added entry
-  and a changed entry at the same place is compared field by field.
+  and a changed entry at the same place is compared field by field (an OverridePolicy rule whose
+  ``targetCluster.clusterNames`` gained a cluster, a RollingSync step list with a new region).
 
 A keyed list whose entries only changed order is not a change (the API server matches them by
 key); a key that is missing from an entry or repeated falls back to sequence alignment.
@@ -41,15 +42,20 @@ GENERATED: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "spec.clusterResourceWhitelist": ("group", "kind"),
         "spec.namespaceResourceWhitelist": ("group", "kind"),
     },
-    # Karmada: one static weight entry per target cluster; one override rule per target
-    # (karmada pkg/apis/policy/v1alpha1/propagation_types.go, override_types.go).
+    # Karmada: one static weight entry per target cluster (karmada pkg/apis/policy/v1alpha1/
+    # propagation_types.go). OverridePolicy ``overrideRules`` have no key on purpose: Karmada applies
+    # them in order, and a rule's ``targetCluster.clusterNames`` is the clusters its fleet override
+    # selects, which grows when a cluster joins; aligned as a sequence, that is one added name, where a
+    # ``targetCluster`` key would show the rule removed and added again.
     "policy.karmada.io/v1alpha1 PropagationPolicy": {
         "spec.placement.replicaScheduling.weightPreference.staticWeightList": ("targetCluster",),
+        # not rendered by fleetgen, but `patches` may add it: Karmada's webhook requires each term's
+        # affinityName to be unique (pkg/util/validation/validation.go ValidateClusterAffinities)
+        "spec.placement.clusterAffinities": ("affinityName",),
         "spec.placement.clusterTolerations": ("key", "effect"),
         "spec.resourceSelectors": ("apiVersion", "kind", "name", "namespace"),
     },
     "policy.karmada.io/v1alpha1 OverridePolicy": {
-        "spec.overrideRules": ("targetCluster",),
         "spec.resourceSelectors": ("apiVersion", "kind", "name", "namespace"),
     },
     # Cilium chart values: clustermesh.config.clusters[] peers are named (cilium

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from importlib import resources
+from importlib.metadata import PackageNotFoundError, distribution
 
 from . import __version__
 from .schema import schema_text
@@ -49,7 +51,7 @@ PRE_COMMIT = """\
 # pre-commit hooks: lint fleet.yaml and keep {rendered}/ rendered (see fleetgen's README, "pre-commit").
 repos:
   - repo: {repo}
-    rev: v{version}
+    rev: {rev}  # {rev_note}
     hooks:
       - id: fleetgen-lint
       - id: fleetgen-render   # fails by re-rendering {rendered}/: stage the result and commit again
@@ -77,11 +79,39 @@ def default_name(directory) -> str:
     return name or "fleet"
 
 
+_COMMIT = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?")
+
+
+def installed_commit() -> str | None:
+    """The git commit pip installed fleetgen from (``pip install "fleetgen @ git+URL@REF"`` records it in
+    PEP 610's ``direct_url.json`` as ``vcs_info.commit_id``); None for any other install."""
+    try:
+        raw = distribution("fleetgen").read_text("direct_url.json")
+        commit = (json.loads(raw or "{}").get("vcs_info") or {}).get("commit_id")
+    except (PackageNotFoundError, ValueError, AttributeError):
+        return None
+    return commit if isinstance(commit, str) and _COMMIT.fullmatch(commit) else None
+
+
+def pin() -> tuple[str, str]:
+    """(ref, why) the new repository pins fleetgen to: the installed commit, else the version's release tag,
+    which exists only once that version is released, as the comment says."""
+    commit = installed_commit()
+    if commit:
+        return commit, f"the fleetgen commit that wrote this file (fleetgen {__version__})"
+    return (
+        f"v{__version__}",
+        f"the release tag of fleetgen {__version__}: if `git ls-remote --tags {HOOKS_REPO}` does not list it, "
+        "set a commit SHA",
+    )
+
+
 def workflow() -> str:
-    """The CI workflow shipped with fleetgen, installing the version that wrote it."""
+    """The CI workflow shipped with fleetgen, installing the fleetgen that wrote it (``pin``)."""
     text = resources.files("fleetgen").joinpath("templates/github-workflow.yaml").read_text("utf-8")
     # the example leaves FLEETGEN_REF unset on purpose (an unpinned copy fails at install); init pins it
-    return re.sub(r'(FLEETGEN_REF: )"[^"\n]*"', rf'\g<1>"v{__version__}"', text, count=1)
+    ref, why = pin()
+    return re.sub(r'(FLEETGEN_REF: )"[^"\n]*"', lambda m: f'{m.group(1)}"{ref}"  # {why}', text, count=1)
 
 
 def files(name: str, repo_url: str, kubernetes: str = "1.31", rendered: str = "rendered") -> dict[str, str]:
@@ -95,6 +125,7 @@ def files(name: str, repo_url: str, kubernetes: str = "1.31", rendered: str = "r
         "version": __version__,
         "workflow": WORKFLOW,
     }
+    values["rev"], values["rev_note"] = pin()
     return {
         "fleet.yaml": FLEET.format(**values),
         "fleet.schema.json": schema_text(),

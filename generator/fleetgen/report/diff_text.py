@@ -99,7 +99,7 @@ def destroy_items(d: Destruction) -> list[str]:
             for a in d.applications
         ],
         [f"placement {w} on {c}: {old} {ARROW} {new} replicas" for w, c, old, new in d.replicas],
-        [f"mesh peer {p}: removed from {_plural(n, 'cluster')}' ClusterMesh" for p, n in d.peers.items()],
+        [f"mesh peer {p}: removed from the ClusterMesh of {_plural(n, 'cluster')}" for p, n in d.peers.items()],
     ]
     out = []
     for lines in kinds:
