@@ -195,6 +195,13 @@ def every_list(side: str) -> dict[tuple[str, str], list[dict]]:
             (f, 'spec.destinations[server="https://ab.example.com",namespace=monitoring]'): [{side: AB_DESTINATION}]
             for f in ("bootstrap/root-app.yaml", "hub/argocd/projects/fleet-platform.yaml")
         },
+        # fleet-platform lists the hub namespaces fleetgen renders into: prod-ab's Cluster API namespace
+        **{
+            (f, 'spec.destinations[server="https://kubernetes.default.svc",namespace=prod-ab]'): [
+                {side: {"namespace": "prod-ab", "server": "https://kubernetes.default.svc"}}
+            ]
+            for f in ("bootstrap/root-app.yaml", "hub/argocd/projects/fleet-platform.yaml")
+        },
         # RollingSync: production one region per step, regions sorted: eu-west-1, me-south-1, us-east-1
         ("hub/argocd/applicationsets/services.yaml", "spec.strategy.rollingSync.steps[1]"): [{side: AB_STEP}],
         # the account's role identity admits each of its clusters' namespaces: prod-a, then prod-ab
