@@ -412,6 +412,9 @@ CASES = {
     "system-namespace-fleetgen-monitoring-workload": edit(
         ("    namespace: shop\n", "    namespace: monitoring  # expect[system-namespace]: monitoring\n")
     ),
+    "system-namespace-vsphere-csi": edit(
+        ("    namespace: web\n", "    namespace: vmware-system-csi  # expect[system-namespace]: vmware-system-csi\n")
+    ),
     "system-namespace-lookalike-ok": edit(("    namespace: web\n", "    namespace: kubernetes-dashboard\n")),
     "reserved-project": edit(
         ("    namespace: web\n", "    namespace: web\n    project: fleet-platform  # expect[reserved-project]: fleet\n")

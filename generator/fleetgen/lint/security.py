@@ -23,6 +23,9 @@ SYSTEM_NAMESPACES = (
     # fleetgen's own infrastructure on every spoke: Prometheus, the Thanos sidecar and its object-store
     # Secret (render/observability.py NAMESPACE; kube-system, the other one, is matched above).
     "monitoring",
+    # the vSphere CPI/CSI a ClusterResourceSet installs (render/capi/vsphere_cloud.py): vmware-system-csi
+    # holds the vCenter account in vsphere-config-secret.
+    "vmware-system-*",
 )
 
 
@@ -43,8 +46,9 @@ def system_namespace(ctx: Context) -> Iterator[Issue]:
     fleetgen grants Argo CD (on spokes) or Karmada (on members) write access, Secrets included, in
     every namespace a set or workload names. In `kube-*`, `karmada-*` (the members' join credentials
     live in `karmada-cluster`), `capi-*`/`cap?-*`, `cilium*`, `cert-manager`, `default`, the Argo CD
-    namespace or `monitoring` (fleetgen's own Prometheus and Thanos sidecar, with the credential
-    that writes the cluster's metrics blocks) that hands another controller's credentials and pods
+    namespace, `monitoring` (fleetgen's own Prometheus and Thanos sidecar, with the credential
+    that writes the cluster's metrics blocks) or `vmware-system-*` (the vSphere CSI driver and its
+    vCenter account) that hands another controller's credentials and pods
     to whoever writes the set's source. Deny-listed on purpose; a platform team that really means it
     suppresses the finding on that line (`# fleetgen: ignore[system-namespace]`), which keeps the
     exception visible in review.
