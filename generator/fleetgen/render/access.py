@@ -24,11 +24,14 @@ What it may do on a push-mode spoke:
   the kinds in ``DEPLOYABLE`` (workload kinds, config, Secrets, Services, RBAC, monitors). Argo CD
   may create Roles and RoleBindings, but the API server's escalation check limits them to what
   this identity already holds;
+* in each namespace the cluster's extra manifests (``extraManifests[].clusters``) name: read and
+  write exactly the kinds of those documents there (added to the above where a set deploys too);
 * read the kinds Argo CD's resource tree shows beneath them (``OBSERVED``: events, endpoints);
 * cluster-wide: get/list/watch Namespaces and the kinds of the named cluster-scoped objects it
-  keeps in sync (Argo CD's cache lists whole kinds), create Namespaces only when a set delivered
-  here uses CreateNamespace, and update/patch/delete those named objects only. RBAC cannot limit
-  ``create`` by name, so they are created here, at bootstrap, and Argo CD adopts them.
+  keeps in sync (its monitoring dir's and its extra manifests'; Argo CD's cache lists whole kinds),
+  create Namespaces only when a set delivered here uses CreateNamespace, and update/patch/delete
+  those named objects only. RBAC cannot limit ``create`` by name, so they are created here, at
+  bootstrap, and Argo CD adopts them.
 
 The Argo CD cluster Secret lists the same namespaces (``namespaces``) with ``clusterResources:
 "true"`` (argo-cd util/db/cluster.go), so Argo CD watches nothing else. Set
@@ -58,6 +61,8 @@ from .argocd import (
     auth_config,
     delivered_sets,
     deploy_namespaces,
+    extra_cluster_scoped,
+    extra_namespaced_kinds,
     spoke_cluster_scoped,
 )
 from .karmada import cluster_taint_policies
@@ -117,7 +122,7 @@ def fleet_files(fleet: Fleet) -> list[File]:
 
 
 def access_documents(fleet: Fleet, cluster: Cluster) -> list[dict[str, Any]]:
-    adopted = spoke_cluster_scoped(fleet, cluster)
+    adopted = [*spoke_cluster_scoped(fleet, cluster), *extra_cluster_scoped(fleet, cluster)]
     namespaces = deploy_namespaces(fleet, cluster)
     docs = [namespace_object(fleet, ns) for ns in namespaces]
     members = subjects(fleet, cluster)
@@ -191,16 +196,20 @@ def by_name_rule(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def namespace_kinds(fleet: Fleet, cluster: Cluster, namespace: str) -> list[tuple[str, tuple[str, ...]]]:
-    """What Argo CD writes in ``namespace``: the monitoring dir's kinds there; elsewhere DEPLOYABLE plus
-    the ``extraResources`` of the sets delivered to ``cluster`` in that namespace."""
+    """What Argo CD writes in ``namespace``: the monitoring dir's kinds there; where a set delivered to
+    ``cluster`` deploys, DEPLOYABLE plus the sets' ``extraResources``; and the kinds of the cluster's
+    extra manifests in that namespace (only those, in a namespace nothing else deploys to)."""
+    extra = [(group, (plural(kind),)) for group, kind in extra_namespaced_kinds(fleet, cluster, namespace)]
     if namespace != MONITORING_NAMESPACE:
         sets = [a for a in delivered_sets(fleet) if a.namespace == namespace and matches(a.clusters, cluster.labels)]
-        return [*DEPLOYABLE, *((group, (resource,)) for a in sets for group, resource in a.extra_resources)]
+        deployed = [*DEPLOYABLE, *((group, (resource,)) for a in sets for group, resource in a.extra_resources)]
+        return [*(deployed if sets else []), *extra]
     # the cluster's own monitoring dir (not another cluster's: a file reads only its own cluster, so
     # fleetgen.units can reuse it when another cluster changes)
-    return [
+    monitoring = [
         (api_group(d), (plural(d["kind"]),)) for d in spoke_documents(fleet, cluster) if "namespace" in d["metadata"]
     ]
+    return [*monitoring, *extra]
 
 
 def deploy_role(fleet: Fleet, cluster: Cluster, namespace: str) -> dict[str, Any]:
