@@ -73,7 +73,7 @@ PROXY = "https://argocd-agent-resource-proxy.argocd.svc:9090?agentName=edge-1"
 
 def repo(tmp_path: Path, fleet: str = FLEET, tools: str = TOOLS) -> Path:
     """fleet.yaml and manifests/spoke/tools.yaml in ``tmp_path``."""
-    manifests = tmp_path / "manifests" / "spoke"
+    manifests = tmp_path / "manifests" / "spoke"  # tmp_path itself is created when missing
     manifests.mkdir(parents=True)
     (manifests / "tools.yaml").write_text(tools)
     (tmp_path / "fleet.yaml").write_text(fleet)
@@ -385,3 +385,60 @@ extraManifests:
     )
     (tmp_path / "fleet.yaml").write_text(suppressed)
     assert "system-namespace" not in {f["rule"] for f in findings(tmp_path / "fleet.yaml")}
+
+
+def test_fleetgens_own_spoke_objects_and_bad_namespaces_are_refused(tmp_path):
+    clash = """\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: fleet-prometheus
+rules: []
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: fleetgen:argocd-manager:deploy
+  namespace: tools
+rules: []
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: c
+  namespace: Tools_1
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: fine
+  namespace: monitoring
+"""
+    fleet = repo(tmp_path, tools=clash)
+    found = [(f["line"], f["message"], f["hint"]) for f in findings(fleet) if f["rule"] == "extra-manifest"]
+    taken = "rename your object, or change fleetgen's through `patches` in fleet.yaml"
+    # the bad namespace is found first (per document), and a file with a problem is not checked further
+    assert found == [
+        (
+            14,
+            "document 2 (ConfigMap 'c') names the namespace 'Tools_1', which is no DNS-1123 label",
+            "give every namespaced object its metadata.namespace and leave Namespaces to fleetgen; "
+            "a hub-only manifest goes in an extraManifests entry without clusters",
+        )
+    ]
+    (tmp_path / "manifests/spoke/tools.yaml").write_text(clash.replace("Tools_1", "tools"))
+    found = [(f["line"], f["message"], f["hint"]) for f in findings(fleet) if f["rule"] == "extra-manifest"]
+    # edge-1 sorts first among the selected clusters; a ConfigMap of its own in `monitoring` is fine
+    assert found == [
+        (1, "document 0 is an object fleetgen renders on cluster 'edge-1': two owners would fight", taken),
+        (7, "document 1 is an object fleetgen renders on cluster 'edge-1': two owners would fight", taken),
+    ]
+    out = rendered(tmp_path / "kept", tools=clash.split("---\n", 2)[2].replace("Tools_1", "tools"))
+    [role] = [
+        d
+        for d in docs(out / "clusters/prod-a/access.yaml")
+        if d["kind"] == "Role" and d["metadata"]["namespace"] == "monitoring"
+    ]
+    assert {"apiGroups": [""], "resources": ["configmaps", "serviceaccounts", "services"]} == {
+        k: v for k, v in role["rules"][0].items() if k != "verbs"
+    }  # the monitoring dir's core kinds, and the extra ConfigMap

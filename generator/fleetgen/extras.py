@@ -27,6 +27,7 @@ found in a directory (a link to a directory is refused, not followed). Every pro
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ import yaml
 from .errors import FleetgenError
 from .findings import ERROR, Finding, issue
 from .load import MAX_BYTES, Document
-from .model import ExtraFile, ExtraManifest, Fleet
+from .model import Cluster, ExtraFile, ExtraManifest, Fleet
 from .selectors import select
 from .tree import check_relpath
 
@@ -44,6 +45,8 @@ RULE = "extra-manifest"
 PREFIX = "hub/extra"
 SPOKE_PREFIX = "clusters/{cluster}/extra"
 SUFFIXES = (".yaml", ".yml")
+RBAC_GROUP = "rbac.authorization.k8s.io"
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 # (API group, kind) of the cluster-scoped kinds a spoke extra manifest may hold without a namespace:
 # Kubernetes' own (``kubectl api-resources --namespaced=false``, v1.35, minus what Argo CD must never own:
 # Nodes, CSRs, reviews and tokens), and the cluster-scoped kinds of the CRDs fleetgen vendors schemas for.
@@ -92,16 +95,17 @@ def attach(fleet: Fleet, doc: Document, base: Path, out: Path) -> tuple[Fleet, l
     base, out = base.resolve(), out.resolve()
     findings: list[Finding] = []
     copied: dict[str, ExtraFile] = {}
+    owned: dict[str, frozenset] = {}  # cluster -> keys of fleetgen's own objects there (_taken)
     for entry in fleet.extra_manifests:
         try:
             sources = _sources(entry, base, out)
         except _Refused as exc:
             findings.append(_at_entry(doc, entry, str(exc)))
             continue
-        spokes = None if entry.clusters is None else [c.name for c in select(entry.clusters, fleet.clusters)]
+        spokes = None if entry.clusters is None else select(entry.clusters, fleet.clusters)
         for source in sources:
             rel = source.relative_to(base).as_posix()
-            for found in _copies(entry, rel, source, doc.file, spokes, findings):
+            for found in _copies(fleet, entry, rel, source, doc.file, spokes, findings, owned):
                 if found.path in copied:
                     where = "" if found.cluster is None else f" to cluster {found.cluster!r}"
                     message = f"{rel} is already copied{where} by an earlier extraManifests entry"
@@ -112,7 +116,14 @@ def attach(fleet: Fleet, doc: Document, base: Path, out: Path) -> tuple[Fleet, l
 
 
 def _copies(
-    entry: ExtraManifest, rel: str, source: Path, fleet_file: str, spokes: list[str] | None, findings: list[Finding]
+    fleet: Fleet,
+    entry: ExtraManifest,
+    rel: str,
+    source: Path,
+    fleet_file: str,
+    spokes: list[Cluster] | None,
+    findings: list[Finding],
+    owned: dict[str, frozenset],
 ) -> list[ExtraFile]:
     """The copies of one source: the hub's (``spokes`` None), or one per selected cluster (none when none is)."""
     read = _copy(rel, source, fleet_file, findings, spoke=spokes is not None)
@@ -121,9 +132,42 @@ def _copies(
     hub = ExtraFile(read.path, read.data, read.documents, None, rel, entry.path)
     if spokes is None:
         return [hub]
+    taken = _taken(fleet, spokes, read, owned)
+    if taken:
+        text = read.data.decode("utf-8").split("\n", 1)[1]  # the source's text, below the header
+        starts = [node.start_mark for node in yaml.compose_all(text, Loader=_Loader) if node is not None]
+        shown = (Path(fleet_file).parent / rel).as_posix()
+        for n, cluster in taken:
+            line, column = starts[n].line + 1, starts[n].column + 1
+            message = f"document {n} is an object fleetgen renders on cluster {cluster!r}: two owners would fight"
+            findings.append(Finding(shown, line, column, RULE, ERROR, message, hint=TAKEN_HINT))
+        return []
     return [
-        replace(hub, path=check_relpath(f"{SPOKE_PREFIX.format(cluster=name)}/{rel}"), cluster=name) for name in spokes
+        replace(hub, path=check_relpath(f"{SPOKE_PREFIX.format(cluster=c.name)}/{rel}"), cluster=c.name) for c in spokes
     ]
+
+
+def _key(doc: dict[str, Any]) -> tuple[str, str, str | None, str]:
+    return api_group(doc), doc["kind"], doc["metadata"].get("namespace"), doc["metadata"]["name"]
+
+
+def _taken(fleet: Fleet, spokes: list[Cluster], read: ExtraFile, owned: dict[str, frozenset]) -> list[tuple[int, str]]:
+    """(document index, first cluster) of each document that is also one of fleetgen's own objects on a spoke:
+    its access.yaml (Argo CD's RBAC, named ``fleetgen:*`` in any namespace) or its monitoring dir."""
+    from .render.access import access_documents
+    from .render.observability import spoke_documents
+
+    found: dict[int, str] = {}
+    for cluster in spokes:
+        if cluster.name not in owned:  # once per cluster and attach, however many files reach it
+            docs = (*access_documents(fleet, cluster), *spoke_documents(fleet, cluster))
+            owned[cluster.name] = frozenset(_key(d) for d in docs)
+        own = owned[cluster.name]
+        for n, doc in enumerate(read.documents):
+            reserved = api_group(doc) == RBAC_GROUP and doc["metadata"]["name"].startswith("fleetgen:")
+            if n not in found and (reserved or _key(doc) in own):
+                found[n] = cluster.name
+    return sorted(found.items())
 
 
 def _at_entry(doc: Document, entry: ExtraManifest, message: str) -> Finding:
@@ -224,6 +268,7 @@ def _documents(text: str, shown: str, findings: list[Finding], spoke: bool = Fal
 
 
 _NO_OBJECT = "is no Kubernetes object: it needs apiVersion, kind and metadata.name"
+TAKEN_HINT = "rename your object, or change fleetgen's through `patches` in fleet.yaml"
 SPOKE_HINT = (
     "give every namespaced object its metadata.namespace and leave Namespaces to fleetgen; "
     "a hub-only manifest goes in an extraManifests entry without clusters"
@@ -236,19 +281,23 @@ def api_group(doc: dict[str, Any]) -> str:
 
 def spoke_problem(doc: dict[str, Any]) -> str | None:
     """Why a document cannot be synced to a spoke with permissions computed from it, or None."""
-    kind, namespace = (api_group(doc), doc["kind"]), doc["metadata"].get("namespace")
+    kind, meta = (api_group(doc), doc["kind"]), doc["metadata"]
+    namespace = meta.get("namespace")
     if kind == ("", "Namespace"):
         return (
             "is a Namespace: a spoke's namespaces are created by fleetgen (clusters/<cluster>/access.yaml, with "
             "Pod Security labels) for the objects that name them; drop it"
         )
-    if kind in CLUSTER_SCOPED and namespace is not None:
-        return f"is a {doc['kind']}, which is cluster-scoped: drop its metadata.namespace"
-    if kind not in CLUSTER_SCOPED and not (isinstance(namespace, str) and namespace):
+    if kind in CLUSTER_SCOPED:
+        scoped = f"is a {doc['kind']}, which is cluster-scoped: drop its metadata.namespace"
+        return scoped if "namespace" in meta else None
+    if namespace is None or namespace == "":
         return (
-            f"({doc['kind']} {doc['metadata']['name']!r}) names no metadata.namespace: on a spoke every namespaced "
+            f"({doc['kind']} {meta['name']!r}) names no metadata.namespace: on a spoke every namespaced "
             "object names its own, and a kind fleetgen does not know to be cluster-scoped counts as namespaced"
         )
+    if not (isinstance(namespace, str) and DNS_LABEL.match(namespace)):
+        return f"({doc['kind']} {meta['name']!r}) names the namespace {namespace!r}, which is no DNS-1123 label"
     return None
 
 

@@ -85,8 +85,8 @@ EXTRA_MANIFEST = stage_rule(
     UTF-8 YAML as Kubernetes tools read it, has a document without apiVersion, kind and metadata.name, or
     is copied twice. For an entry with `clusters` (copied to spokes, with Argo CD's permissions there
     computed from the documents), also: a Namespace document, a namespaced object without
-    `metadata.namespace` (a kind not known to be cluster-scoped counts as namespaced), or a
-    cluster-scoped one with it.""",
+    `metadata.namespace` (a kind not known to be cluster-scoped counts as namespaced) or with one that
+    is no DNS-1123 label, a cluster-scoped one with it, or an object fleetgen renders on that spoke itself.""",
     "name a manifest file or directory below fleet.yaml's directory, outside the rendered tree",
 )
 PATCH_TARGET = stage_rule(
