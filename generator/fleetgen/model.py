@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from types import MappingProxyType
-from typing import Any
+from typing import Any, ClassVar
 
 from .findings import Path
 
@@ -364,6 +364,9 @@ class Fleet:
         for c in self.clusters:
             found.setdefault(c.name, c)
         return found
+
+    # Methods that read one field only: units.Traced keys a render unit calling them by that field, not by all.
+    READS: ClassVar[Mapping[str, str]] = MappingProxyType({"spoke_extras": "extra_files"})
 
     def spoke_extras(self, name: str) -> tuple[dict[str, Any], ...]:
         """The documents of the extra manifests copied to cluster ``name`` (``clusters/<name>/extra``), by path."""
