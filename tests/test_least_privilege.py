@@ -224,12 +224,15 @@ def test_every_rule_of_every_identity_is_the_hand_written_one(cluster):
 def test_cluster_scoped_writes_are_only_namespace_creation(cluster):
     """Through the evaluator: the only cluster-scoped write is creating Namespaces where a set asks for it."""
     rbac = spoke(cluster)
-    create_ns = {("create", "", "namespaces", name) for name in NAMES}
     for who in identities(rbac):
-        expected = set()
-        if who in (ARGOCD, ARGOCD_SA) and cluster in CREATES_NAMESPACES:
-            expected = create_ns
-        assert cluster_writes(rbac, who) == expected, who
+        assert cluster_writes(rbac, who) == fleetgens_cluster_writes(cluster, who), who
+
+
+def fleetgens_cluster_writes(cluster: str, who: Identity) -> set[tuple[str, str, str, str]]:
+    """By hand: Argo CD creates namespaces where a set uses CreateNamespace; nothing else, no RBAC."""
+    if who not in (ARGOCD, ARGOCD_SA) or cluster not in CREATES_NAMESPACES:
+        return set()
+    return {("create", "", "namespaces", name) for name in NAMES}
 
 
 @pytest.mark.parametrize("cluster", sorted(DEPLOY))
@@ -271,6 +274,92 @@ def test_argo_cd_writes_only_in_its_deploy_namespaces(cluster):
                 assert not rbac.allowed(who, "create", "apps", "deployments", namespace=ns)
                 continue
             assert writes == expected, (who, ns)
+
+
+# The repo's fleet with an extraManifests entry for the production spokes (prod-*, gpu-inference-us-central1;
+# edge-store-042 is pull mode, without an Argo CD identity):
+# a ConfigMap and a Role/RoleBinding in `tools`, and a ClusterRole by name.
+SPOKE_EXTRA = """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: contacts, namespace: tools}
+data: {oncall: platform-team}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: reader, namespace: tools}
+rules: [{apiGroups: [""], resources: [configmaps], verbs: [get]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: reader, namespace: tools}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader}
+subjects: [{kind: Group, apiGroup: rbac.authorization.k8s.io, name: tools-readers}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: tools-aggregate}
+rules: []
+"""
+WITH_EXTRAS = {"prod-us-east-1", "prod-eu-west-1", "prod-ap-south-1", "gpu-inference-us-central1", "edge-store-042"}
+
+
+@pytest.fixture(scope="module")
+def with_extras(tmp_path_factory) -> Path:
+    """The repo's fleet.yaml rendered with SPOKE_EXTRA copied to its production spokes."""
+    from click.testing import CliRunner
+    from fleetgen.main import cli
+
+    base = tmp_path_factory.mktemp("extras")
+    (base / "manifests").mkdir()
+    (base / "manifests/tools.yaml").write_text(SPOKE_EXTRA)
+    text = (RENDERED.parent / "fleet.yaml").read_text()
+    entry = (
+        "extraManifests:\n  - source: manifests/tools.yaml\n    clusters: {matchLabels: {environment: production}}\n"
+    )
+    (base / "fleet.yaml").write_text(text + entry)
+    result = CliRunner().invoke(cli, ["render", str(base / "fleet.yaml")], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return base / "rendered"
+
+
+@pytest.mark.parametrize("cluster", sorted(DEPLOY))
+def test_extra_manifests_add_exactly_their_kinds_namespace_and_named_objects(with_extras, cluster):
+    rbac = Cluster(load_documents(sorted((with_extras / "clusters" / cluster).rglob("*.yaml"))))
+    extra = cluster in WITH_EXTRAS
+    bound = BOUND[cluster] | ({("Group", "", "tools-readers")} if extra else set())
+    assert rbac.subjects() == bound
+    for who in identities(rbac):
+        argocd = who in (ARGOCD, ARGOCD_SA)
+        # tools-aggregate is not among NAMES: cluster_writes stays exactly what it was without extras
+        assert cluster_writes(rbac, who) == fleetgens_cluster_writes(cluster, who), who
+        for verb in ("update", "patch", "delete"):
+            allowed = rbac.allowed(who, verb, "rbac.authorization.k8s.io", "clusterroles", name="tools-aggregate")
+            assert allowed == (argocd and extra), (who, verb)
+        for verb in ALL_VERBS:  # the extras' RoleBinding grants its group nothing dangerous either
+            for ns in (*PROBE_NAMESPACES, "tools"):
+                for resource, sub in DANGEROUS_SUBRESOURCES:
+                    assert not rbac.allowed(who, verb, "", resource, subresource=sub, namespace=ns, name="x")
+        # in `tools`: exactly the documents' kinds (ConfigMap, Role, RoleBinding), no Secret, no workload
+        writes = {
+            (group, resource)
+            for group, resource in (
+                ("", "configmaps"),
+                ("", "secrets"),
+                ("apps", "deployments"),
+                ("rbac.authorization.k8s.io", "roles"),
+                ("rbac.authorization.k8s.io", "rolebindings"),
+            )
+            if rbac.allowed(who, "create", group, resource, namespace="tools", name="x")
+        }
+        tools = {
+            ("", "configmaps"),
+            ("rbac.authorization.k8s.io", "roles"),
+            ("rbac.authorization.k8s.io", "rolebindings"),
+        }
+        assert writes == (tools if argocd and extra else set()), who
+        reads = rbac.allowed(who, "get", "", "configmaps", namespace="tools", name="contacts")
+        assert reads == ((argocd and extra) or (who == Identity.group("tools-readers") and extra)), who
 
 
 def test_prometheus_reads_for_discovery_only():

@@ -3,7 +3,14 @@
 Each entry names a YAML file, or a directory whose ``*.yaml``/``*.yml`` files are taken recursively
 (sorted by path), relative to fleet.yaml. A file lands at ``hub/extra/<its real path below fleet.yaml's
 directory>`` (links resolved, so one file reached twice is copied once and reported), which ``fleet-root``
-syncs into the hub with the rest of ``hub/``.
+syncs into the hub with the rest of ``hub/``. An entry with ``clusters`` (a label selector) is copied
+instead to ``clusters/<cluster>/extra/<the same path>`` of every selected cluster, which the
+``fleet-spoke-extra`` ApplicationSet (push mode) or the Application ``<cluster>-extra`` (pull mode)
+syncs to that spoke. Argo CD's RBAC there and the project's whitelists are computed from these
+documents, so a spoke document must say where it goes: a namespaced object names its
+``metadata.namespace``, an object without one must be of a kind known to be cluster-scoped
+(``CLUSTER_SCOPED``), and a Namespace is not accepted (access.yaml creates the namespaces the
+documents name, with fleetgen's Pod Security labels).
 
 Copied, not re-emitted: the rendered file is one header line naming the source, then the source's
 text byte for byte (CRLF line ends read as LF, like every file fleetgen writes). Argo CD applies exactly
@@ -20,20 +27,53 @@ found in a directory (a link to a directory is refused, not followed). Every pro
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from .errors import FleetgenError
 from .findings import ERROR, Finding, issue
 from .load import MAX_BYTES, Document
-from .model import ExtraFile, ExtraManifest, Fleet
+from .model import Cluster, ExtraFile, ExtraManifest, Fleet
+from .selectors import select
 from .tree import check_relpath
 
 RULE = "extra-manifest"
 PREFIX = "hub/extra"
+SPOKE_PREFIX = "clusters/{cluster}/extra"
 SUFFIXES = (".yaml", ".yml")
+RBAC_GROUP = "rbac.authorization.k8s.io"
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+# (API group, kind) of the cluster-scoped kinds a spoke extra manifest may hold without a namespace:
+# Kubernetes' own (``kubectl api-resources --namespaced=false``, v1.35, minus what Argo CD must never own:
+# Nodes, CSRs, reviews and tokens), and the cluster-scoped kinds of the CRDs fleetgen vendors schemas for.
+CLUSTER_SCOPED = frozenset(
+    {
+        ("", "Namespace"),
+        ("", "PersistentVolume"),
+        ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
+        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"),
+        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding"),
+        ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
+        ("apiextensions.k8s.io", "CustomResourceDefinition"),
+        ("apiregistration.k8s.io", "APIService"),
+        ("flowcontrol.apiserver.k8s.io", "FlowSchema"),
+        ("flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"),
+        ("infrastructure.cluster.x-k8s.io", "AWSClusterRoleIdentity"),
+        ("networking.k8s.io", "IngressClass"),
+        ("node.k8s.io", "RuntimeClass"),
+        ("policy.karmada.io", "ClusterTaintPolicy"),
+        ("rbac.authorization.k8s.io", "ClusterRole"),
+        ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+        ("scheduling.k8s.io", "PriorityClass"),
+        ("storage.k8s.io", "CSIDriver"),
+        ("storage.k8s.io", "StorageClass"),
+        ("storage.k8s.io", "VolumeAttachment"),
+    }
+)
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # libyaml when built with it
@@ -55,20 +95,79 @@ def attach(fleet: Fleet, doc: Document, base: Path, out: Path) -> tuple[Fleet, l
     base, out = base.resolve(), out.resolve()
     findings: list[Finding] = []
     copied: dict[str, ExtraFile] = {}
+    owned: dict[str, frozenset] = {}  # cluster -> keys of fleetgen's own objects there (_taken)
     for entry in fleet.extra_manifests:
         try:
             sources = _sources(entry, base, out)
         except _Refused as exc:
             findings.append(_at_entry(doc, entry, str(exc)))
             continue
+        spokes = None if entry.clusters is None else select(entry.clusters, fleet.clusters)
         for source in sources:
             rel = source.relative_to(base).as_posix()
-            found = _copy(rel, source, doc.file, findings)
-            if found is not None and found.path in copied:
-                findings.append(_at_entry(doc, entry, f"{rel} is already copied by an earlier extraManifests entry"))
-            elif found is not None:
+            for found in _copies(fleet, entry, rel, source, doc.file, spokes, findings, owned):
+                if found.path in copied:
+                    where = "" if found.cluster is None else f" to cluster {found.cluster!r}"
+                    message = f"{rel} is already copied{where} by an earlier extraManifests entry"
+                    findings.append(_at_entry(doc, entry, message))
+                    break
                 copied[found.path] = found
     return replace(fleet, extra_files=tuple(copied[p] for p in sorted(copied))), findings
+
+
+def _copies(
+    fleet: Fleet,
+    entry: ExtraManifest,
+    rel: str,
+    source: Path,
+    fleet_file: str,
+    spokes: list[Cluster] | None,
+    findings: list[Finding],
+    owned: dict[str, frozenset],
+) -> list[ExtraFile]:
+    """The copies of one source: the hub's (``spokes`` None), or one per selected cluster (none when none is)."""
+    read = _copy(rel, source, fleet_file, findings, spoke=spokes is not None)
+    if read is None:
+        return []
+    hub = ExtraFile(read.path, read.data, read.documents, None, rel, entry.path)
+    if spokes is None:
+        return [hub]
+    taken = _taken(fleet, spokes, read, owned)
+    if taken:
+        text = read.data.decode("utf-8").split("\n", 1)[1]  # the source's text, below the header
+        starts = [node.start_mark for node in yaml.compose_all(text, Loader=_Loader) if node is not None]
+        shown = (Path(fleet_file).parent / rel).as_posix()
+        for n, cluster in taken:
+            line, column = starts[n].line + 1, starts[n].column + 1
+            message = f"document {n} is an object fleetgen renders on cluster {cluster!r}: two owners would fight"
+            findings.append(Finding(shown, line, column, RULE, ERROR, message, hint=TAKEN_HINT))
+        return []
+    return [
+        replace(hub, path=check_relpath(f"{SPOKE_PREFIX.format(cluster=c.name)}/{rel}"), cluster=c.name) for c in spokes
+    ]
+
+
+def _key(doc: dict[str, Any]) -> tuple[str, str, str | None, str]:
+    return api_group(doc), doc["kind"], doc["metadata"].get("namespace"), doc["metadata"]["name"]
+
+
+def _taken(fleet: Fleet, spokes: list[Cluster], read: ExtraFile, owned: dict[str, frozenset]) -> list[tuple[int, str]]:
+    """(document index, first cluster) of each document that is also one of fleetgen's own objects on a spoke:
+    its access.yaml (Argo CD's RBAC, named ``fleetgen:*`` in any namespace) or its monitoring dir."""
+    from .render.access import access_documents
+    from .render.observability import spoke_documents
+
+    found: dict[int, str] = {}
+    for cluster in spokes:
+        if cluster.name not in owned:  # once per cluster and attach, however many files reach it
+            docs = (*access_documents(fleet, cluster), *spoke_documents(fleet, cluster))
+            owned[cluster.name] = frozenset(_key(d) for d in docs)
+        own = owned[cluster.name]
+        for n, doc in enumerate(read.documents):
+            reserved = api_group(doc) == RBAC_GROUP and doc["metadata"]["name"].startswith("fleetgen:")
+            if n not in found and (reserved or _key(doc) in own):
+                found[n] = cluster.name
+    return sorted(found.items())
 
 
 def _at_entry(doc: Document, entry: ExtraManifest, message: str) -> Finding:
@@ -127,8 +226,9 @@ def header(rel: str) -> str:
     return f"# copied by fleetgen from {rel} (fleet.yaml extraManifests) — edit the source, not this copy\n"
 
 
-def _copy(rel: str, source: Path, fleet_file: str, findings: list[Finding]) -> ExtraFile | None:
-    """One manifest read, checked and framed; None (with a finding) when it cannot be copied."""
+def _copy(rel: str, source: Path, fleet_file: str, findings: list[Finding], spoke: bool = False) -> ExtraFile | None:
+    """One manifest read, checked (``spoke``: also as a spoke needs it) and framed (at its hub path);
+    None (with a finding) when it cannot be copied."""
     shown = (Path(fleet_file).parent / rel).as_posix()
     try:
         path = check_relpath(f"{PREFIX}/{rel}")
@@ -141,13 +241,13 @@ def _copy(rel: str, source: Path, fleet_file: str, findings: list[Finding]) -> E
         why = exc.strerror if isinstance(exc, OSError) else str(exc)
         findings.append(Finding(shown, 1, 1, RULE, ERROR, f"cannot copy {rel}: {why}"))
         return None
-    documents = _documents(text, shown, findings)
+    documents = _documents(text, shown, findings, spoke)
     if documents is None:
         return None
     return ExtraFile(path, (header(rel) + text).encode("utf-8"), documents)
 
 
-def _documents(text: str, shown: str, findings: list[Finding]) -> tuple[dict, ...] | None:
+def _documents(text: str, shown: str, findings: list[Finding], spoke: bool = False) -> tuple[dict, ...] | None:
     try:
         loaded = [d for d in yaml.load_all(text, Loader=_Loader) if d is not None]
     except yaml.YAMLError as exc:
@@ -155,21 +255,49 @@ def _documents(text: str, shown: str, findings: list[Finding]) -> tuple[dict, ..
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         findings.append(Finding(shown, line, column, RULE, ERROR, f"not YAML Kubernetes can read: {_one_line(exc)}"))
         return None
-    bad = [n for n, d in enumerate(loaded) if not _is_manifest(d)]
+    bad = {n: _NO_OBJECT for n, d in enumerate(loaded) if not _is_manifest(d)}
+    if spoke and not bad:
+        bad = {n: why for n, d in enumerate(loaded) if (why := spoke_problem(d)) is not None}
     if not bad:
         return tuple(loaded)
     starts = [node.start_mark for node in yaml.compose_all(text, Loader=_Loader) if node is not None]
-    for n in bad:
-        findings.append(
-            Finding(
-                shown,
-                starts[n].line + 1,
-                starts[n].column + 1,
-                RULE,
-                ERROR,
-                f"document {n} is no Kubernetes object: it needs apiVersion, kind and metadata.name",
-            )
+    for n, why in bad.items():
+        mark, hint = starts[n], SPOKE_HINT if why is not _NO_OBJECT else ""
+        findings.append(Finding(shown, mark.line + 1, mark.column + 1, RULE, ERROR, f"document {n} {why}", hint=hint))
+    return None
+
+
+_NO_OBJECT = "is no Kubernetes object: it needs apiVersion, kind and metadata.name"
+TAKEN_HINT = "rename your object, or change fleetgen's through `patches` in fleet.yaml"
+SPOKE_HINT = (
+    "give every namespaced object its metadata.namespace and leave Namespaces to fleetgen; "
+    "a hub-only manifest goes in an extraManifests entry without clusters"
+)
+
+
+def api_group(doc: dict[str, Any]) -> str:
+    return str(doc["apiVersion"]).rpartition("/")[0]
+
+
+def spoke_problem(doc: dict[str, Any]) -> str | None:
+    """Why a document cannot be synced to a spoke with permissions computed from it, or None."""
+    kind, meta = (api_group(doc), doc["kind"]), doc["metadata"]
+    namespace = meta.get("namespace")
+    if kind == ("", "Namespace"):
+        return (
+            "is a Namespace: a spoke's namespaces are created by fleetgen (clusters/<cluster>/access.yaml, with "
+            "Pod Security labels) for the objects that name them; drop it"
         )
+    if kind in CLUSTER_SCOPED:
+        scoped = f"is a {doc['kind']}, which is cluster-scoped: drop its metadata.namespace"
+        return scoped if "namespace" in meta else None
+    if namespace is None or namespace == "":
+        return (
+            f"({doc['kind']} {meta['name']!r}) names no metadata.namespace: on a spoke every namespaced "
+            "object names its own, and a kind fleetgen does not know to be cluster-scoped counts as namespaced"
+        )
+    if not (isinstance(namespace, str) and DNS_LABEL.match(namespace)):
+        return f"({doc['kind']} {meta['name']!r}) names the namespace {namespace!r}, which is no DNS-1123 label"
     return None
 
 

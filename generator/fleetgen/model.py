@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from types import MappingProxyType
-from typing import Any
+from typing import Any, ClassVar
 
 from .findings import Path
 
@@ -307,15 +307,19 @@ class ExtraManifest:
 
     source: str
     path: Path
+    clusters: Selector | None = None  # None: the hub; else a copy for each selected cluster
 
 
 @dataclass(frozen=True)
 class ExtraFile:
     """One hand-written manifest as fleetgen copies it (extras.py reads it; the model itself does no I/O)."""
 
-    path: str  # in the rendered tree: hub/extra/<its path below fleet.yaml's directory>
+    path: str  # in the rendered tree: hub/extra/<its path below fleet.yaml's directory>, or clusters/<c>/extra/<…>
     data: bytes  # the exact bytes written: a header line, then the source's text
     documents: tuple[dict[str, Any], ...] = field(default=(), compare=False)  # as Kubernetes tools read them
+    cluster: str | None = None  # the spoke it is synced to; None: the hub
+    source: str = ""  # its path below fleet.yaml's directory
+    entry: Path = ()  # the extraManifests entry that names it
 
 
 def fill(template: str, cluster: str, fleet: str) -> str:
@@ -360,6 +364,21 @@ class Fleet:
         for c in self.clusters:
             found.setdefault(c.name, c)
         return found
+
+    # Methods that read one field only: units.Traced keys a render unit calling them by that field, not by all.
+    READS: ClassVar[Mapping[str, str]] = MappingProxyType({"spoke_extras": "extra_files"})
+
+    def spoke_extras(self, name: str) -> tuple[dict[str, Any], ...]:
+        """The documents of the extra manifests copied to cluster ``name`` (``clusters/<name>/extra``), by path."""
+        return self._extras_by_cluster.get(name, ())
+
+    @cached_property  # not a field, like _by_name: every cluster's access.yaml and projects ask
+    def _extras_by_cluster(self) -> Mapping[str, tuple[dict[str, Any], ...]]:
+        found: dict[str, list[dict[str, Any]]] = {}
+        for x in self.extra_files:
+            if x.cluster is not None:
+                found.setdefault(x.cluster, []).extend(x.documents)
+        return {name: tuple(docs) for name, docs in found.items()}
 
     def named(self, name: str) -> Cluster:
         """The cluster ``name``, which the caller knows is in the fleet (KeyError otherwise)."""
@@ -465,11 +484,13 @@ def _cluster(raw: Mapping[str, Any], path: Path) -> Cluster:
 # fleetgen's own Argo CD projects (render/projects.py renders them); no user set may name one (reserved-project).
 PLATFORM_PROJECT = "fleet-platform"
 WORKLOAD_PROJECT = "fleet-workloads"
+EXTRA_PROJECT = "fleet-extra"  # the push-mode spokes' extra manifests (extraManifests[].clusters)
 AGENT_PROJECT_PREFIX = "fleet-agent-"
 
 
 def is_reserved_project(project: str) -> bool:
-    return project in (PLATFORM_PROJECT, WORKLOAD_PROJECT) or project.startswith(AGENT_PROJECT_PREFIX)
+    reserved = (PLATFORM_PROJECT, WORKLOAD_PROJECT, EXTRA_PROJECT)
+    return project in reserved or project.startswith(AGENT_PROJECT_PREFIX)
 
 
 def default_mesh_member(argocd_mode: str, provider_type: str) -> bool:
@@ -585,7 +606,8 @@ def _document_patch(raw: Mapping[str, Any], path: Path) -> DocumentPatch:
 
 
 def _extra(raw: Mapping[str, Any], path: Path) -> ExtraManifest:
-    return ExtraManifest(raw["source"], path)
+    clusters = _selector(raw["clusters"], (*path, "clusters")) if "clusters" in raw else None
+    return ExtraManifest(raw["source"], path, clusters)
 
 
 def _thanos(raw: Mapping[str, Any]) -> Thanos:

@@ -10,7 +10,8 @@ the Fleet that records which Fleet fields it read; its key is the SHA-256 of
   (it is in every header) and every top-level section of fleet.yaml except ``clusters``,
   ``workloads`` and ``defaults`` (sections fleetgen may read outside the model, e.g. patches);
 - its cluster, whole (``repr`` of the frozen model object, positions included), for a cluster unit;
-- the value of every Fleet field it read (a method or property counts as reading every field).
+- the value of every Fleet field it read (a method or property counts as reading every field, except
+  those ``Fleet.READS`` maps to the one field they read).
 
 The key is recomputed from the fields recorded last time: same code, same cluster, same values of
 the same fields => the same deterministic render reads the same fields and produces the same bytes.
@@ -127,7 +128,8 @@ class Inputs:
 
 
 class Traced:
-    """The Fleet as a unit sees it: every attribute read is recorded (a method or property as everything)."""
+    """The Fleet as a unit sees it: every attribute read is recorded (a method or property as everything,
+    unless ``Fleet.READS`` names the one field it reads)."""
 
     def __init__(self, fleet: Fleet, reads: set[str]):
         object.__setattr__(self, "_fleet", fleet)
@@ -135,7 +137,7 @@ class Traced:
 
     def __getattr__(self, name: str) -> Any:
         """Only called for a name not read yet: it is then kept in the instance (later reads cost nothing)."""
-        self._reads.add(name if name in FIELDS else EVERYTHING)
+        self._reads.add(name if name in FIELDS else Fleet.READS.get(name, EVERYTHING))
         value = getattr(self._fleet, name)
         self.__dict__[name] = value
         return value

@@ -83,7 +83,10 @@ EXTRA_MANIFEST = stage_rule(
     in the manifest: the source does not exist, resolves (symbolic links followed) outside fleet.yaml's
     directory or inside the rendered tree, is a link to a directory, holds no `.yaml`/`.yml` file, is not
     UTF-8 YAML as Kubernetes tools read it, has a document without apiVersion, kind and metadata.name, or
-    is copied twice.""",
+    is copied twice. For an entry with `clusters` (copied to spokes, with Argo CD's permissions there
+    computed from the documents), also: a Namespace document, a namespaced object without
+    `metadata.namespace` (a kind not known to be cluster-scoped counts as namespaced) or with one that
+    is no DNS-1123 label, a cluster-scoped one with it, or an object fleetgen renders on that spoke itself.""",
     "name a manifest file or directory below fleet.yaml's directory, outside the rendered tree",
 )
 PATCH_TARGET = stage_rule(

@@ -13,6 +13,7 @@ from .registry import Context, flag, rule
 APPLICATION_NAME_LIMIT = 253
 ZERO_WEIGHT_SHOWN = 5  # cluster names a zero-weight message lists before "and N more"
 BUILTIN_SET, BUILTIN_APP = "fleet-spoke-monitoring", "monitoring"  # fleetgen's own set: <cluster>-monitoring
+EXTRA_SET, EXTRA_APP = "fleet-spoke-extra", "extra"  # <cluster>-extra where extraManifests reach the cluster
 
 
 def _selected(selector: Selector, ctx: Context) -> tuple[list, set[str]]:
@@ -63,13 +64,15 @@ def _unknown(name: str, path: tuple, every: set[str], selected: set[str], worklo
 def empty_selector(ctx: Context) -> Iterator[Issue]:
     """A label selector matches no cluster.
 
-    An ApplicationSet that generates nothing, or a workload that Karmada places nowhere, is
-    almost always a typo in a label; it is a warning because a fleet may be built up in steps.
+    An ApplicationSet that generates nothing, a workload that Karmada places nowhere, or an
+    `extraManifests` entry copied to no spoke is almost always a typo in a label; it is a warning
+    because a fleet may be built up in steps.
     """
     fleet = ctx.fleet
     entries = [(f"applicationSet {a.name!r}", a.clusters) for a in fleet.application_sets]
     entries += [(f"workload {w.name!r}", w.clusters) for w in fleet.workloads]
     entries += [(f"an override of workload {w.name!r}", o.clusters) for w in fleet.workloads for o in w.overrides]
+    entries += [(f"extraManifests entry {x.source!r}", x.clusters) for x in fleet.extra_manifests if x.clusters]
     for what, selector in entries:
         if not _names(selector, ctx):
             yield flag(selector.path, f"the clusters selector of {what} matches no cluster", severity=WARNING)
@@ -81,10 +84,12 @@ def application_name(ctx: Context) -> Iterator[Issue]:
 
     Application names are Kubernetes object names (at most 253 characters); two ApplicationSets
     generating the same name fight over one Application, and Argo CD reports the second as an error.
-    fleetgen's own `fleet-spoke-monitoring` set takes `<cluster>-monitoring`.
+    fleetgen's own `fleet-spoke-monitoring` set takes `<cluster>-monitoring`, and `fleet-spoke-extra`
+    takes `<cluster>-extra` on the clusters that `extraManifests` entries with `clusters` copy to.
     """
     registered = [c for c in ctx.fleet.clusters if c.registered]
     seen: dict[str, str] = {f"{c.name}-{BUILTIN_APP}": BUILTIN_SET for c in registered}
+    seen.update({f"{c.name}-{EXTRA_APP}": EXTRA_SET for c in registered if ctx.fleet.spoke_extras(c.name)})
     for a in ctx.fleet.application_sets:
         clusters = [c for c in _selected(a.clusters, ctx)[0] if c.registered]
         for i, app in enumerate(a.apps):

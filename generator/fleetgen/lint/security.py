@@ -41,17 +41,17 @@ def system_namespace_pattern(namespace: str, argocd_namespace: str) -> str | Non
     "with `# fleetgen: ignore[system-namespace]`",
 )
 def system_namespace(ctx: Context) -> Iterator[Issue]:
-    """An applicationSet or workload deploys into a system namespace.
+    """An applicationSet, workload or spoke extra manifest deploys into a system namespace.
 
     fleetgen grants Argo CD (on spokes) or Karmada (on members) write access, Secrets included, in
-    every namespace a set or workload names. In `kube-*`, `karmada-*` (the members' join credentials
-    live in `karmada-cluster`), `capi-*`/`cap?-*`, `cilium*`, `cert-manager`, `default`, the Argo CD
-    namespace, `monitoring` (fleetgen's own Prometheus and Thanos sidecar, with the credential
-    that writes the cluster's metrics blocks) or `vmware-system-*` (the vSphere CSI driver and its
-    vCenter account) that hands another controller's credentials and pods
-    to whoever writes the set's source. Deny-listed on purpose; a platform team that really means it
-    suppresses the finding on that line (`# fleetgen: ignore[system-namespace]`), which keeps the
-    exception visible in review.
+    every namespace a set, workload or spoke extra manifest (`extraManifests[].clusters`) names. In
+    `kube-*`, `karmada-*` (the members' join credentials live in `karmada-cluster`), `capi-*`/`cap?-*`,
+    `cilium*`, `cert-manager`, `default`, the Argo CD namespace, `monitoring` (fleetgen's own
+    Prometheus and Thanos sidecar, with the credential that writes the cluster's metrics blocks) or
+    `vmware-system-*` (the vSphere CSI driver and its vCenter account) that hands another
+    controller's credentials and pods to whoever writes the set's source. Deny-listed on purpose; a
+    platform team that really means it suppresses the finding on that line
+    (`# fleetgen: ignore[system-namespace]`), which keeps the exception visible in review.
     """
     fleet = ctx.fleet
     entries = [(f"applicationSet {a.name!r}", a.namespace, a.path) for a in fleet.application_sets]
@@ -60,6 +60,26 @@ def system_namespace(ctx: Context) -> Iterator[Issue]:
         pattern = system_namespace_pattern(namespace, fleet.argocd_namespace)
         if pattern is not None:
             yield flag((*path, "namespace"), f"{what} deploys into {namespace!r}, a system namespace ({pattern})")
+    yield from _extra_system_namespaces(fleet)
+
+
+def _extra_system_namespaces(fleet) -> Iterator[Issue]:
+    """Spoke extra manifests in a system namespace: one finding per file and namespace, at the entry."""
+    seen: set[tuple[tuple, str, str]] = set()
+    for x in fleet.extra_files:
+        if x.cluster is None:
+            continue
+        for n, doc in enumerate(x.documents):
+            namespace = doc["metadata"].get("namespace")
+            pattern = system_namespace_pattern(namespace, fleet.argocd_namespace) if namespace else None
+            if pattern is None or (x.entry, x.source, namespace) in seen:
+                continue
+            seen.add((x.entry, x.source, namespace))
+            yield flag(
+                (*x.entry, "source"),
+                f"extra manifest {x.source} (document {n}, {doc['kind']} {doc['metadata']['name']!r}) deploys into "
+                f"{namespace!r} on the spokes, a system namespace ({pattern})",
+            )
 
 
 @rule("reserved-project", fix="use an environment's project (the default) or a project of your own")
@@ -67,8 +87,9 @@ def reserved_project(ctx: Context) -> Iterator[Issue]:
     """An applicationSet names one of fleetgen's own Argo CD projects.
 
     `fleet-platform` may write the hub in any namespace and fleetgen's cluster-scoped objects,
-    `fleet-workloads` writes Karmada, and `fleet-agent-<cluster>` trusts one agent namespace; a user
-    set in any of them would inherit that trust.
+    `fleet-workloads` writes Karmada, `fleet-extra` the objects of the spokes' extra manifests, and
+    `fleet-agent-<cluster>` trusts one agent namespace; a user set in any of them would inherit that
+    trust.
     """
     for a in ctx.fleet.application_sets:
         if is_reserved_project(a.project):

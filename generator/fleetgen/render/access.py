@@ -24,12 +24,17 @@ What it may do on a push-mode spoke:
   the kinds in ``DEPLOYABLE`` (workload kinds, config, Secrets, Services, RBAC, monitors). Argo CD
   may create Roles and RoleBindings, but the API server's escalation check limits them to what
   this identity already holds;
+* in each namespace the cluster's extra manifests (``extraManifests[].clusters``) name: read and
+  write exactly the kinds of those documents there (added to the above where a set deploys too);
 * read the kinds Argo CD's resource tree shows beneath them (``OBSERVED``: events, endpoints);
 * cluster-wide: get/list/watch Namespaces, and create them only when a set delivered here uses
-  CreateNamespace. Nothing else cluster-scoped: no RBAC at all. Prometheus' ClusterRole and
-  ClusterRoleBinding (``fleet-prometheus``) are in this file, applied by an admin, and never in a
-  tree Argo CD syncs: keeping them would need update on RBAC objects, which the API server allows
-  only with ``escalate``/``bind`` or by holding every permission they grant (nodes, ``/metrics``).
+  CreateNamespace; for the cluster's extra manifests' cluster-scoped objects, get/list/watch their
+  kinds (Argo CD's cache lists whole kinds) and update/patch/delete those named objects only (RBAC
+  cannot limit ``create`` by name, so they are created here, at bootstrap, and Argo CD adopts them).
+  No RBAC of fleetgen's own: Prometheus' ClusterRole and ClusterRoleBinding (``fleet-prometheus``)
+  are in this file, applied by an admin, and never in a tree Argo CD syncs: keeping them would need
+  update on RBAC objects, which the API server allows only with ``escalate``/``bind`` or by holding
+  every permission they grant (nodes, ``/metrics``).
 
 The Argo CD cluster Secret lists the same namespaces (``namespaces``) with ``clusterResources:
 "true"`` (argo-cd util/db/cluster.go), so Argo CD watches nothing else. Set
@@ -59,6 +64,8 @@ from .argocd import (
     auth_config,
     delivered_sets,
     deploy_namespaces,
+    extra_cluster_scoped,
+    extra_namespaced_kinds,
 )
 from .karmada import cluster_taint_policies
 from .observability import prometheus_cluster_rbac, spoke_documents
@@ -117,16 +124,17 @@ def fleet_files(fleet: Fleet) -> list[File]:
 
 
 def access_documents(fleet: Fleet, cluster: Cluster) -> list[dict[str, Any]]:
+    adopted = extra_cluster_scoped(fleet, cluster)
     namespaces = deploy_namespaces(fleet, cluster)
     docs = [namespace_object(fleet, ns) for ns in namespaces]
     members = subjects(fleet, cluster)
     if members:
         if any(s["kind"] == "ServiceAccount" for s in members):
             docs.insert(0, service_account())
-        docs += [cluster_role(fleet, cluster), binding("ClusterRoleBinding", CLUSTER_ROLE, members)]
+        docs += [cluster_role(fleet, cluster, adopted), binding("ClusterRoleBinding", CLUSTER_ROLE, members)]
         for ns in namespaces:
             docs += [deploy_role(fleet, cluster, ns), binding("RoleBinding", DEPLOY_ROLE, members, ns)]
-    return docs + prometheus_cluster_rbac()
+    return docs + prometheus_cluster_rbac() + adopted
 
 
 def creates_namespaces(fleet: Fleet, cluster: Cluster) -> bool:
@@ -172,10 +180,12 @@ def rules_for(table: Iterable[tuple[str, Iterable[str]]], verbs: Iterable[str]) 
     return [{"apiGroups": [g], "resources": sorted(merged[g]), "verbs": list(verbs)} for g in sorted(merged)]
 
 
-def cluster_role(fleet: Fleet, cluster: Cluster) -> dict[str, Any]:
-    rules = rules_for([("", ["namespaces"])], READ_VERBS)
+def cluster_role(fleet: Fleet, cluster: Cluster, adopted: list[dict[str, Any]]) -> dict[str, Any]:
+    kinds = [("", ["namespaces"]), *((api_group(d), [plural(d["kind"])]) for d in adopted)]
+    rules = rules_for(kinds, READ_VERBS)
     if creates_namespaces(fleet, cluster):
         rules.append({"apiGroups": [""], "resources": ["namespaces"], "verbs": ["create"]})
+    rules += [by_name_rule(doc) for doc in adopted]
     return {"apiVersion": RBAC_API, "kind": "ClusterRole", "metadata": _meta(CLUSTER_ROLE), "rules": rules}
 
 
@@ -188,14 +198,20 @@ def by_name_rule(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def namespace_kinds(fleet: Fleet, cluster: Cluster, namespace: str) -> list[tuple[str, tuple[str, ...]]]:
-    """What Argo CD writes in ``namespace``: the monitoring dir's kinds there; elsewhere DEPLOYABLE plus
-    the ``extraResources`` of the sets delivered to ``cluster`` in that namespace."""
+    """What Argo CD writes in ``namespace``: the monitoring dir's kinds there; where a set delivered to
+    ``cluster`` deploys, DEPLOYABLE plus the sets' ``extraResources``; and the kinds of the cluster's
+    extra manifests in that namespace (only those, in a namespace nothing else deploys to)."""
+    extra = [(group, (plural(kind),)) for group, kind in extra_namespaced_kinds(fleet, cluster, namespace)]
     if namespace != MONITORING_NAMESPACE:
         sets = [a for a in delivered_sets(fleet) if a.namespace == namespace and matches(a.clusters, cluster.labels)]
-        return [*DEPLOYABLE, *((group, (resource,)) for a in sets for group, resource in a.extra_resources)]
+        deployed = [*DEPLOYABLE, *((group, (resource,)) for a in sets for group, resource in a.extra_resources)]
+        return [*(deployed if sets else []), *extra]
     # the cluster's own monitoring dir (not another cluster's: a file reads only its own cluster, so
     # fleetgen.units can reuse it when another cluster changes)
-    return [(api_group(d), (plural(d["kind"]),)) for d in spoke_documents(fleet, cluster)]
+    monitoring = [
+        (api_group(d), (plural(d["kind"]),)) for d in spoke_documents(fleet, cluster) if "namespace" in d["metadata"]
+    ]
+    return [*monitoring, *extra]
 
 
 def deploy_role(fleet: Fleet, cluster: Cluster, namespace: str) -> dict[str, Any]:

@@ -76,12 +76,14 @@ from ..destinations import destination_server
 from ..labels import FLEET_LABEL, MODE_LABEL
 from ..model import (
     AGENT_PROJECT_PREFIX,
+    EXTRA_PROJECT,
     PLATFORM_PROJECT,
     WORKLOAD_PROJECT,
     App,
     ApplicationSet,
     Cluster,
     Fleet,
+    Requirement,
     Selector,
     SyncPolicy,
     Workload,
@@ -105,6 +107,7 @@ CLUSTER_PLACEHOLDER = "{{cluster}}"
 K8S_AUTH_API = "client.authentication.k8s.io/v1beta1"
 AKS_LOGIN = "workloadidentity"
 MONITORING_SET = "fleet-spoke-monitoring"
+EXTRA_SET, EXTRA_APP = "fleet-spoke-extra", "extra"  # extraManifests[].clusters: <cluster>-extra
 MONITORING_NAMESPACE = "monitoring"
 KARMADA_CLUSTER = "karmada"
 # Karmada-side cluster-scoped kinds fleetgen syncs itself (karmada/cluster-taint-policy.yaml).
@@ -124,7 +127,7 @@ def cluster_files(fleet: Fleet, cluster: Cluster) -> list[File]:
 
 def fleet_files(fleet: Fleet) -> list[File]:
     """Everything else: Karmada's files and the ApplicationSets."""
-    return [*_karmada_files(fleet), *(appset_file(fleet, a) for a in delivered_sets(fleet))]
+    return [*_karmada_files(fleet), *(appset_file(fleet, a) for a in delivered_sets(fleet)), *extra_file(fleet)]
 
 
 # ---------------------------------------------------------------- shared helpers
@@ -186,8 +189,105 @@ def _application(
 
 
 def deploy_namespaces(fleet: Fleet, cluster: Cluster) -> list[str]:
-    """Namespaces Argo CD deploys to on ``cluster``: every delivered set whose selector matches it."""
-    return sorted({a.namespace for a in delivered_sets(fleet) if matches(a.clusters, cluster.labels)})
+    """Namespaces Argo CD deploys to on ``cluster``: every delivered set whose selector matches it, and
+    those its extra manifests name."""
+    sets = {a.namespace for a in delivered_sets(fleet) if matches(a.clusters, cluster.labels)}
+    return sorted(sets | set(extra_namespaces(fleet, cluster)))
+
+
+# ---------------------------------------------------------------- extra manifests on spokes
+
+
+def extra_namespaces(fleet: Fleet, cluster: Cluster) -> list[str]:
+    """The namespaces of the namespaced documents copied to ``cluster/extra`` (extras.py made every one name it)."""
+    return sorted({d["metadata"]["namespace"] for d in fleet.spoke_extras(cluster.name) if _namespaced(d)})
+
+
+def extra_namespaced_kinds(fleet: Fleet, cluster: Cluster, namespace: str) -> list[tuple[str, str]]:
+    """(API group, kind) of the extra documents in ``namespace`` on ``cluster``, sorted."""
+    docs = fleet.spoke_extras(cluster.name)
+    return sorted({(api_group(d), d["kind"]) for d in docs if d["metadata"].get("namespace") == namespace})
+
+
+def extra_cluster_scoped(fleet: Fleet, cluster: Cluster) -> list[dict[str, Any]]:
+    """The cluster-scoped documents copied to ``cluster``: named one by one in RBAC and the project."""
+    return [d for d in fleet.spoke_extras(cluster.name) if not _namespaced(d)]
+
+
+def _namespaced(doc: dict[str, Any]) -> bool:
+    return "namespace" in doc["metadata"]
+
+
+def extra_clusters(fleet: Fleet, mode: str) -> list[Cluster]:
+    """Registered clusters of ``mode`` that extra manifests are copied to."""
+    return [c for c in registered(fleet, mode) if fleet.spoke_extras(c.name)]
+
+
+def _extra_source(fleet: Fleet, cluster: Cluster | None) -> dict[str, Any]:
+    """The cluster's extra dir, recursively; ``None``: the ApplicationSet's template (user strings escaped)."""
+    top = f"{fleet.rendered_dir}/clusters/"
+    if cluster is None:
+        repo, revision = escape_go_template(fleet.repo_url), escape_go_template(fleet.repo_revision)
+        source = _source(repo, revision, escape_go_template(top) + "{{.name}}/extra")
+    else:
+        source = _source(fleet.repo_url, fleet.repo_revision, f"{top}{cluster.name}/extra")
+    source["directory"] = {"recurse": True}
+    return source
+
+
+# Every document names its namespace (or is cluster-scoped), so the destination namespace is empty:
+# the project allows it on these servers only, and each object is checked against its own namespace
+# (controller/sync.go validateSyncPermissions). Namespaces exist already (access.yaml), hence no
+# CreateNamespace, and removing an entry removes its objects from the spoke (prune).
+_EXTRA_SYNC = SyncPolicy(create_namespace=False)
+
+
+def extra_application_set(fleet: Fleet, push: list[Cluster]) -> dict[str, Any]:
+    """``fleet-spoke-extra``: ``clusters/<c>/extra`` to each push-mode cluster listed by name."""
+    names = Selector(MappingProxyType({}), (Requirement("name", "In", tuple(c.name for c in push)),), ())
+    template = {
+        "metadata": {"name": "{{.name}}-" + EXTRA_APP},
+        "spec": {
+            "project": EXTRA_PROJECT,
+            "source": _extra_source(fleet, None),
+            "destination": {"server": "{{.server}}", "namespace": ""},
+            "syncPolicy": _sync_policy(_EXTRA_SYNC),
+        },
+    }
+    spec = {
+        "goTemplate": True,
+        "goTemplateOptions": ["missingkey=error"],
+        "generators": [{"clusters": {"selector": push_selector(fleet, names)}}],
+        "template": template,
+        "syncPolicy": {"preserveResourcesOnDeletion": _EXTRA_SYNC.preserve_resources_on_deletion},
+    }
+    return {
+        "apiVersion": API,
+        "kind": "ApplicationSet",
+        "metadata": _meta(EXTRA_SET, fleet.argocd_namespace),
+        "spec": spec,
+    }
+
+
+def extra_pull_application(fleet: Fleet, cluster: Cluster) -> dict[str, Any]:
+    """``<cluster>-extra`` in the agent's hub namespace, under the agent's own project."""
+    meta = _meta(
+        f"{cluster.name}-{EXTRA_APP}",
+        agent_namespace(cluster),
+        labels={APPSET_LABEL: EXTRA_SET},
+        finalizers=deletion_finalizers(_EXTRA_SYNC),
+    )
+    destination = {"server": destination_server(fleet, cluster), "namespace": ""}
+    project = AGENT_PROJECT_PREFIX + cluster.name
+    return _application(meta, project, _extra_source(fleet, cluster), destination, _sync_policy(_EXTRA_SYNC))
+
+
+def extra_file(fleet: Fleet) -> list[File]:
+    """``hub/argocd/applicationsets/fleet-spoke-extra.yaml``, when extra manifests reach a registered spoke."""
+    push, pull = extra_clusters(fleet, "push"), extra_clusters(fleet, "pull")
+    docs = [extra_application_set(fleet, push)] if push else []
+    docs += [extra_pull_application(fleet, c) for c in pull]
+    return [File(f"hub/argocd/applicationsets/{EXTRA_SET}.yaml", tuple(docs))] if docs else []
 
 
 def deletion_finalizers(policy: SyncPolicy) -> list[str]:

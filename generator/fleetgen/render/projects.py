@@ -18,17 +18,24 @@
   Only that namespace may hold them (``sourceNamespaces``), and they may reach only that agent's
   destinations. Argo CD's apps-in-any-namespace docs: never add a namespace others can write to a
   privileged project.
+  Their extra manifests (``<cluster>-extra``) add that cluster's extra namespaces to its destinations
+  and its cluster-scoped extra objects, by name, to its ``clusterResourceWhitelist``.
+* ``fleet-extra``: the ``<cluster>-extra`` Applications of ``fleet-spoke-extra`` (fleet.yaml
+  ``extraManifests[].clusters``, push-mode clusters): each spoke's server with the namespaces its
+  extra documents name (and the empty namespace, the Applications' own destination), only the
+  namespaced kinds present in those documents, and their cluster-scoped objects by name only.
 * one project per environment for the ApplicationSets of fleet.yaml (push-mode clusters only).
 
-A set in fleet.yaml may not name the first three (lint ``reserved-project``).
+A set in fleet.yaml may not name the first four (lint ``reserved-project``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ..destinations import destination_server
-from ..model import ApplicationSet, Cluster, Fleet
+from ..model import EXTRA_PROJECT, ApplicationSet, Cluster, Fleet
 from ..selectors import matches, select
 from . import File
 from .argocd import (
@@ -42,6 +49,10 @@ from .argocd import (
     agent_namespace,
     api_group,
     delivered_sets,
+    extra_cluster_scoped,
+    extra_clusters,
+    extra_namespaced_kinds,
+    extra_namespaces,
     monitoring_application_set,
     registered,
     root_application,
@@ -67,8 +78,13 @@ def _named(docs: list[dict[str, Any]]) -> list[dict[str, str]]:
     return [{"group": g, "kind": k, "name": n} for g, k, n in keys]
 
 
-def _destinations(fleet: Fleet, sets: list[ApplicationSet], clusters: list[Cluster]) -> list[dict[str, str]]:
+def _destinations(
+    fleet: Fleet, sets: list[ApplicationSet], clusters: list[Cluster], extra: Sequence[Cluster] = ()
+) -> list[dict[str, str]]:
+    """Where ``sets`` deploy on ``clusters``, and (``extra``) those clusters' extra manifests: each server
+    with the namespaces its extra documents name and with "" (the ``<cluster>-extra`` Applications' own)."""
     pairs = {(destination_server(fleet, c), a.namespace) for a in sets for c in select(a.clusters, clusters)}
+    pairs |= {(destination_server(fleet, c), ns) for c in extra for ns in ["", *extra_namespaces(fleet, c)]}
     return [{"server": server, "namespace": ns} for server, ns in sorted(pairs)]
 
 
@@ -114,9 +130,25 @@ def _hub_extra_cluster_scoped(fleet: Fleet, allowed: set[tuple[str, str]]) -> li
     return [
         d
         for x in fleet.extra_files
+        if x.cluster is None
         for d in x.documents
         if not d["metadata"].get("namespace") and (api_group(d), d["kind"]) not in allowed
     ]
+
+
+def extra_project(fleet: Fleet, push: list[Cluster]) -> dict[str, Any]:
+    """``fleet-extra``: the push-mode spokes' extra manifests, and nothing else."""
+    kinds = sorted(
+        {(g, k) for c in push for ns in extra_namespaces(fleet, c) for g, k in extra_namespaced_kinds(fleet, c, ns)}
+    )
+    spec: dict[str, Any] = {
+        "description": f"hand-written extra manifests of the push-mode spokes of fleet {fleet.name}",
+        "sourceRepos": [fleet.repo_url],
+        "destinations": _destinations(fleet, [], push, push),
+        "namespaceResourceWhitelist": [{"group": g, "kind": k} for g, k in kinds],
+        "clusterResourceWhitelist": _named([d for c in push for d in extra_cluster_scoped(fleet, c)]),
+    }
+    return _project(fleet, EXTRA_PROJECT, spec)
 
 
 def karmada_namespaces(fleet: Fleet) -> list[str]:
@@ -144,12 +176,15 @@ def agent_project(fleet: Fleet, cluster: Cluster) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "description": f"applications of pull-mode cluster {cluster.name}",
         "sourceRepos": _repos(fleet, sets),
-        "destinations": _destinations(fleet, sets, [cluster]),
+        "destinations": _destinations(fleet, sets, [cluster], [cluster] if fleet.spoke_extras(cluster.name) else []),
         "sourceNamespaces": [agent_namespace(cluster)],
     }
-    # Namespace only if a set creates namespaces; an empty whitelist (or none) permits no cluster-scoped kind.
-    namespaces = any(a.sync_policy.create_namespace for a in sets)
-    spec["clusterResourceWhitelist"] = [{"group": "", "kind": "Namespace"}] if namespaces else []
+    # Namespace only if a set creates namespaces, and the extra manifests' cluster-scoped objects by
+    # name; an empty whitelist (or none) permits no cluster-scoped kind.
+    whitelist = _named(extra_cluster_scoped(fleet, cluster))
+    if any(a.sync_policy.create_namespace for a in sets):
+        whitelist.insert(0, {"group": "", "kind": "Namespace"})
+    spec["clusterResourceWhitelist"] = whitelist
     return _project(fleet, agent_project_name(cluster), spec)
 
 
@@ -174,11 +209,14 @@ def render(fleet: Fleet) -> list[File]:
         File(f"{PROJECTS}/{agent_project_name(c)}.yaml", (agent_project(fleet, c),)) for c in registered(fleet, "pull")
     ]
     workloads = [File(f"{PROJECTS}/{WORKLOAD_PROJECT}.yaml", (workload_project(fleet),))]
+    push = extra_clusters(fleet, "push")
+    extra = [File(f"{PROJECTS}/{EXTRA_PROJECT}.yaml", (extra_project(fleet, push),))] if push else []
     files = [
         File("bootstrap/root-app.yaml", (platform, root_application(fleet))),
         *(File(f"{PROJECTS}/{env}.yaml", (environment_project(fleet, env),)) for env in fleet.environments),
         File(f"{PROJECTS}/{PLATFORM_PROJECT}.yaml", (platform,)),
         *agents,
+        *extra,
         *(workloads if fleet.karmada_server and fleet.workloads else []),
     ]
     return sorted(files, key=lambda f: f.path)
