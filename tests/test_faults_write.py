@@ -188,7 +188,8 @@ def test_concurrent_add_clusters_serialise_and_keep_every_cluster(tmp_path):
             assert "waiting for another fleetgen command that is editing" in proc.stderr.readline()
     finally:
         os.close(holder)
-    outcomes = [(proc.wait(), proc.stdout.read(), proc.stderr.read()) for proc in procs]
+    outcomes = [(*proc.communicate(timeout=600), proc.returncode) for proc in procs]  # never blocks on a full pipe
+    outcomes = [(code, out, err) for out, err, code in outcomes]
     assert [code for code, _, _ in outcomes] == [0] * 4, outcomes
     assert all(f"updated {fleet}" in out for _, out, _ in outcomes)
     text = fleet.read_text()
@@ -197,6 +198,88 @@ def test_concurrent_add_clusters_serialise_and_keep_every_cluster(tmp_path):
     assert linted.exit_code == 0 and "0 errors" in linted.output, linted.output
     pods = sorted(line.split("pods: ")[1].split(",")[0] for line in text.splitlines() if "network: {pods:" in line)
     assert pods == [f"10.{i}.0.0/16" for i in range(7)]  # the pool's next four /16s, one per new cluster
+
+
+KUBECONFIG = ROOT / "tests" / "imports" / "kubeconfig.yaml"
+
+
+def test_import_waits_for_the_fleet_lock_and_merges_into_the_file_the_holder_wrote(tmp_path):
+    """``fleetgen import`` reads fleet.yaml only once it holds the lock: an edit made meanwhile survives."""
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(FLEET)
+    holder = os.open(fleet, os.O_RDONLY)  # a runbook command in progress
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    proc = subprocess.Popen(
+        [*FLEETGEN, "import", str(KUBECONFIG), "--fleet", str(fleet), "--environment", "staging"],
+        env=ENV,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert "waiting for another fleetgen command that is editing" in proc.stderr.readline()
+        edited = tmp_path / "edited"  # what the holder writes: a new file renamed over fleet.yaml
+        edited.write_text(FLEET.replace("replicas: 6", "replicas: 9"))
+        os.replace(edited, fleet)
+    finally:
+        os.close(holder)
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 1, err  # lint: the kubeconfig holds no CIDRs; the file is written all the same
+    assert f"updated {fleet}" in out and "Traceback" not in err
+    text = fleet.read_text()
+    assert "replicas: 9" in text and "replicas: 6" not in text  # the holder's edit is kept
+    assert all(f"  - name: {name}\n" in text for name in ("prod-a", "stage-a", "prod-aps1", "kind-dev"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fleet.yaml"]
+
+
+def test_import_keeps_the_fleet_files_line_ends_and_bom(tmp_path):
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_bytes(b"\xef\xbb\xbf" + FLEET.replace("\n", "\r\n").encode())
+    result = run("import", KUBECONFIG, "--fleet", fleet, "--environment", "staging")
+    assert "updated" in result.output, result.output
+    data = fleet.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf") and b"  - name: kind-dev\r\n" in data
+    assert b"\n" not in data.replace(b"\r\n", b"")  # no bare LF: every line end is CRLF
+
+
+def test_import_that_cannot_write_leaves_the_fleet_unchanged(tmp_path, monkeypatch):
+    from fleetgen import tree
+
+    def full(candidate, target, new_mode=0o644):
+        candidate.unlink()
+        raise OSError(28, os.strerror(28), str(target))
+
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(FLEET)
+    monkeypatch.setattr(tree, "replace_file", full)
+    result = CliRunner().invoke(cli, ["import", str(KUBECONFIG), "--fleet", str(fleet)])
+    assert result.exit_code == 2, result.output
+    assert result.output.endswith(
+        f"fleetgen: cannot write {fleet} in {tmp_path}: No space left on device — {fleet} is unchanged\n"
+    ), result.output
+    assert fleet.read_text() == FLEET and sorted(p.name for p in tmp_path.iterdir()) == ["fleet.yaml"]
+
+
+def test_import_never_creates_over_a_fleet_that_appeared_meanwhile(tmp_path, monkeypatch):
+    """The fleet file did not exist when import looked; another command created it before import wrote:
+    import merges into that file under its lock instead of replacing it."""
+    from fleetgen import tree
+
+    fleet = tmp_path / "fleet.yaml"
+    create = tree.create_file
+
+    def raced(target, data, mode=0o644):
+        fleet.write_text(FLEET)  # the other command wins the race
+        monkeypatch.setattr(tree, "create_file", create)
+        create(target, data, mode)
+
+    monkeypatch.setattr(tree, "create_file", raced)
+    result = CliRunner().invoke(cli, ["import", str(KUBECONFIG), "--fleet", str(fleet), "--environment", "staging"])
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    text = fleet.read_text()
+    assert text.startswith(FLEET.split("clusters:")[0])  # the other command's file, extended
+    assert all(f"  - name: {name}\n" in text for name in ("prod-a", "stage-a", "prod-aps1", "kind-dev"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fleet.yaml"]
 
 
 # ---------------------------------------------------------------- full, read-only and forbidden filesystems
