@@ -55,8 +55,8 @@ def _create_all(directory: Path, texts: dict[str, str]) -> list[Path]:
             tree.create_file(path, text.encode("utf-8"))
             created.append(path)
     except OSError as exc:
-        for path in created:
-            path.unlink(missing_ok=True)
+        for done in created:
+            done.unlink(missing_ok=True)
         for folder in reversed(made):
             if folder.is_dir() and not any(folder.iterdir()):
                 folder.rmdir()
