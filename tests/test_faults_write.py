@@ -13,6 +13,7 @@ import fcntl
 import functools
 import os
 import re
+import selectors
 import shutil
 import signal
 import subprocess
@@ -93,6 +94,18 @@ EDITS = {
 }
 
 
+def first_stderr_line(proc: subprocess.Popen, timeout: float = 120) -> str:
+    """The process's first line on stderr, or "" at EOF; a process that neither writes nor exits within
+    ``timeout`` fails the test instead of hanging it (``readline`` alone would wait forever)."""
+    with selectors.DefaultSelector() as selector:
+        selector.register(proc.stderr, selectors.EVENT_READ)
+        if not selector.select(timeout):
+            proc.kill()
+            proc.communicate()
+            pytest.fail(f"no line on stderr within {timeout}s")
+    return proc.stderr.readline()
+
+
 def run(*args):
     return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
@@ -150,18 +163,32 @@ mount_namespace = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def public(tmp_path):
-    """A directory another user can reach (pytest's own tmp dirs are 0700), holding a rendered fleet."""
-    top = Path(tempfile.mkdtemp(prefix="fleetgen-faults-"))
-    top.chmod(0o755)
-    (top / "fleet.yaml").write_text(FLEET)
-    assert run("render", top / "fleet.yaml").exit_code == 0
-    yield top
+def world_readable(top: Path) -> None:
     for path in [top, *top.rglob("*")]:
-        if path.is_dir() and not path.is_symlink():
-            path.chmod(0o755)
-    shutil.rmtree(top)
+        if not path.is_symlink():
+            path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+@pytest.fixture
+def public():
+    """A directory another user can reach (pytest's own tmp dirs are 0700), holding a rendered fleet.
+
+    Made and used under umask 077, as CI's clone is: what the test gives the other user is made
+    readable explicitly (``world_readable``), never by relying on the umask."""
+    umask = os.umask(0o077)
+    top = Path(tempfile.mkdtemp(prefix="fleetgen-faults-"))
+    try:
+        (top / "fleet.yaml").write_text(FLEET)
+        assert run("render", top / "fleet.yaml").exit_code == 0
+        assert (top / "fleet.yaml").stat().st_mode & 0o077 == 0  # the scenario: nothing readable by others yet
+        world_readable(top)
+        yield top
+    finally:
+        os.umask(umask)
+        for path in [top, *top.rglob("*")]:
+            if path.is_dir() and not path.is_symlink():
+                path.chmod(0o755)
+        shutil.rmtree(top)
 
 
 # ---------------------------------------------------------------- lost updates
@@ -185,7 +212,7 @@ def test_concurrent_add_clusters_serialise_and_keep_every_cluster(tmp_path):
     ]
     try:
         for proc in procs:  # every one of them is waiting for the lock, none has read the file yet
-            assert "waiting for another fleetgen command that is editing" in proc.stderr.readline()
+            assert "waiting for another fleetgen command that is editing" in first_stderr_line(proc)
     finally:
         os.close(holder)
     outcomes = [(*proc.communicate(timeout=600), proc.returncode) for proc in procs]  # never blocks on a full pipe
@@ -217,7 +244,7 @@ def test_import_waits_for_the_fleet_lock_and_merges_into_the_file_the_holder_wro
         stderr=subprocess.PIPE,
     )
     try:
-        assert "waiting for another fleetgen command that is editing" in proc.stderr.readline()
+        assert "waiting for another fleetgen command that is editing" in first_stderr_line(proc)
         edited = tmp_path / "edited"  # what the holder writes: a new file renamed over fleet.yaml
         edited.write_text(FLEET.replace("replicas: 6", "replicas: 9"))
         os.replace(edited, fleet)
