@@ -227,6 +227,40 @@ def test_concurrent_add_clusters_serialise_and_keep_every_cluster(tmp_path):
     assert pods == [f"10.{i}.0.0/16" for i in range(7)]  # the pool's next four /16s, one per new cluster
 
 
+@pytest.mark.parametrize("command", sorted(EDITS))
+def test_every_runbook_command_edits_the_file_the_lock_holder_wrote(tmp_path, command):
+    """Each runbook command reads fleet.yaml only under its lock: the result is the same as running it
+    after the holder's edit, never the holder's edit lost."""
+    # prod-b on Docker: upgrade writes a minor, which a GKE cluster would refuse (gke-version)
+    first = FLEET.replace("    provider: {type: gcp, project: example-project}\n", "    provider: {type: docker}\n")
+    first = first.replace('    kubernetesVersion: "1.30.2"\n', "")
+    later = first.replace("replicas: 6", "replicas: 9")  # what the holder writes meanwhile
+    assert first != FLEET and later != first
+    expected, racing = tmp_path / "expected", tmp_path / "racing"
+    for top in (expected, racing):
+        top.mkdir()
+        (top / "fleet.yaml").write_text(first)
+        assert run("render", top / "fleet.yaml").exit_code == 0
+    (expected / "fleet.yaml").write_text(later)
+    sequential = run(*EDITS[command], expected / "fleet.yaml")
+    assert sequential.exit_code == 0, sequential.output
+    fleet = racing / "fleet.yaml"
+    holder = os.open(fleet, os.O_RDONLY)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    proc = subprocess.Popen(
+        [*FLEETGEN, *EDITS[command], str(fleet)], env=ENV, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        assert "waiting for another fleetgen command that is editing" in first_stderr_line(proc)
+        (racing / "edited").write_text(later)
+        os.replace(racing / "edited", fleet)  # as a runbook command replaces it
+    finally:
+        os.close(holder)
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0 and f"updated {fleet}" in out, err
+    assert fleet.read_text() == (expected / "fleet.yaml").read_text() != later
+
+
 KUBECONFIG = ROOT / "tests" / "imports" / "kubeconfig.yaml"
 
 

@@ -94,6 +94,21 @@ def test_external_clusters_get_no_cluster_api_objects(fleet):
     assert external == []
 
 
+def test_external_cluster_renders_what_the_managed_one_does_but_its_cluster_api_objects(fleet):
+    """Labels, Argo CD authentication, Karmada, Thanos and Cilium are provider facts, not lifecycle ones."""
+    import yaml
+    from fleetgen.produce import produce
+
+    managed = FLEET.replace("  - name: eks-prod\n", "  - name: eks-prod\n    lifecycle: managed\n", 1)
+    external, provisioned = produce(fleet).files, produce(fleet_from_text(managed)).files
+    assert sorted(set(provisioned) - set(external)) == ["hub/capi/eks-prod.yaml"] and set(external) <= set(provisioned)
+    changed = sorted(p for p in external if external[p] != provisioned[p])
+    assert changed == ["hub/capi-identities/aws.yaml"]  # the account's identity now also serves eks-prod's namespace
+    cilium = yaml.safe_load(external["clusters/eks-prod/cilium/values.yaml"])
+    assert cilium["ipam"] == {"mode": "eni"} and cilium["eni"] == {"enabled": True}  # EKS datapath kept
+    assert "eks-prod" in external["hub/observability/thanos-querier.yaml"].decode()
+
+
 def test_external_cluster_keeps_provider_for_karmada(fleet):
     assert "--cluster-provider=aws" in karmada.join_command(fleet.cluster("eks-prod"))
 
