@@ -281,6 +281,12 @@ def test_diff_fails_on_destroy_for_a_cluster_that_is_not_adoptable_but_not_for_a
     assert code == 1
     assert body["destroy"]["notAdoptable"] == ["kind-dev"] and body["destroy"]["count"] == 1
     assert body["plan"]["lifecycle"] == {"adopted": [], "notAdoptable": ["kind-dev"], "released": []}
+    text = runner.invoke(cli, ["diff", str(fleet), "--base", "HEAD"]).output
+    assert "Destroys: 1 running cluster not adoptable (built again beside it)\n" in text
+    assert "  kind-dev: not adoptable: CAPD starts new containers (a second cluster); keep it external\n" in text
+    markdown = runner.invoke(cli, ["diff", str(fleet), "--base", "HEAD", "--format", "markdown"]).output
+    assert "> [!CAUTION]\n> **Destroys: 1 running cluster not adoptable (built again beside it)**" in markdown
+    assert "| **Not adoptable: Cluster API builds a second cluster** | kind-dev |" in markdown
 
 
 def test_plan_lists_a_cluster_that_is_not_adoptable_apart(tmp_path):
