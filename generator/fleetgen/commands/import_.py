@@ -1,6 +1,9 @@
 """``fleetgen import INPUT...``: add what a team already runs to fleet.yaml, without any credential.
 
-The reading is ``fleetgen.importer``; this module wires options, writing and the lint run.
+The reading is ``fleetgen.importer``; this module wires options, writing and the lint run. An existing
+fleet.yaml is read, merged into and replaced under its lock (``edit.lock_fleet``, as the runbook
+commands hold it), its BOM and line ends kept; a new one is created with ``tree.create_file``, never
+over a file that appeared meanwhile.
 """
 
 from __future__ import annotations
