@@ -281,10 +281,34 @@ def test_create_file_without_rename_noreplace_falls_back_to_a_hard_link(tmp_path
 
             return renameat2
 
-    monkeypatch.setattr(tree.ctypes, "CDLL", lambda *a, **k: NoFlag())
+    from fleetgen import atomic
+
+    monkeypatch.setattr(atomic.ctypes, "CDLL", lambda *a, **k: NoFlag())
     tree.create_file(tmp_path / "a", b"a\n")
     (tmp_path / "b").write_text("mine\n")
     with pytest.raises(FileExistsError):
         tree.create_file(tmp_path / "b", b"b\n")
     assert (tmp_path / "a").read_bytes() == b"a\n" and (tmp_path / "b").read_text() == "mine\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]
+
+
+def test_the_caches_gitignore_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
+    from fleetgen import atomic, cachedir
+
+    monkeypatch.delenv("FLEETGEN_CACHE_DIR", raising=False)
+    out = tmp_path / "rendered"
+    top = tmp_path / ".fleetgen-cache"
+
+    def full(fd):
+        raise OSError(28, os.strerror(28))
+
+    with monkeypatch.context() as m:
+        m.setattr(atomic.os, "fsync", full)
+        with pytest.raises(OSError, match="No space left"):
+            cachedir.make(top / "render", out)
+    assert list(top.iterdir()) == []  # no empty or partial .gitignore that would let git see the cache
+    cachedir.make(top / "render", out)
+    assert (top / ".gitignore").read_text() == cachedir.IGNORE
+    (top / ".gitignore").write_text("*\n# the team's own\n")
+    cachedir.make(top / "render", out)  # an existing .gitignore is left as it is
+    assert (top / ".gitignore").read_text() == "*\n# the team's own\n"

@@ -30,7 +30,6 @@ import shutil
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +38,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import cachedir
+from .atomic import create_file as create_file  # re-exported: fleetgen's one way to write a file whole
+from .atomic import replace_file as replace_file
+from .atomic import write_candidate as write_candidate
 from .errors import FleetgenError
 from .settled import NOTHING, Settled, from_json
 
@@ -46,7 +48,6 @@ LOCK_NAME = ".fleetgen.lock"
 CHECKED_SUFFIXES = (".yaml", ".yml", ".json")  # what Argo CD would sync from a directory source
 _SAFE_PATH = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
 _RENAME_EXCHANGE = 2
-_RENAME_NOREPLACE = 1
 WRITERS = 4
 BACKGROUND_REMOVAL_FROM = 1000  # files: smaller old trees are removed before render returns
 
@@ -504,84 +505,3 @@ def _rmdir_if_empty(path: Path) -> None:
 
 
 # ---------------------------------------------------------------- one file, replaced atomically
-
-
-def write_candidate(target: Path, data: bytes, suffix: str, directory: Path | None = None) -> Path:
-    """A new temporary file holding ``data``: beside ``target`` (so ``replace_file`` can rename it over
-    ``target``), or in ``directory``. Removed again when writing it fails."""
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=directory or target.parent)
-    candidate = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-    except BaseException:
-        candidate.unlink(missing_ok=True)
-        raise
-    return candidate
-
-
-def create_file(target: Path, data: bytes, mode: int = 0o644) -> None:
-    """A new file at ``target`` holding ``data``, complete or not at all, never replacing anything.
-
-    The bytes go to a temporary file beside ``target``, made durable, then renamed into place with
-    ``renameat2(RENAME_NOREPLACE)`` (a hard link where the filesystem lacks that flag): a file, link
-    or directory at ``target``, even one that appeared meanwhile, is ``FileExistsError`` and stays as
-    it was. ``mode`` is masked by the umask, as ``open`` would. On any failure no file is left.
-    """
-    candidate = write_candidate(target, data, ".fleetgen-new")
-    try:
-        os.chmod(candidate, mode & ~_umask())
-        with open(candidate, "rb+") as fh:
-            os.fsync(fh.fileno())
-        _rename_noreplace(candidate, target)
-    except BaseException:
-        candidate.unlink(missing_ok=True)
-        raise
-    _fsync_dir(target.parent)
-
-
-def _rename_noreplace(source: Path, target: Path) -> None:
-    libc = ctypes.CDLL(None, use_errno=True)
-    at_fdcwd = -100
-    if libc.renameat2(at_fdcwd, os.fsencode(source), at_fdcwd, os.fsencode(target), _RENAME_NOREPLACE) == 0:
-        return
-    code = ctypes.get_errno()
-    if code not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):  # EEXIST, EACCES, ENOSPC…: the real answer
-        raise OSError(code, os.strerror(code), str(target))
-    os.link(source, target, follow_symlinks=False)  # also refuses an existing target (EEXIST)
-    source.unlink()
-
-
-def _umask() -> int:
-    """The process umask, read without changing it (Linux's /proc), else the common 022."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except OSError:
-        pass
-    return 0o022
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def replace_file(candidate: Path, target: Path, new_mode: int = 0o644) -> None:
-    """Make ``candidate`` the file at ``target`` atomically (``os.replace``) and durably (fsync of the
-    file before and of its directory after the rename), with ``target``'s mode (``new_mode`` for a new
-    file). On failure ``target`` is unchanged and the candidate is gone."""
-    try:
-        mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else new_mode
-        os.chmod(candidate, mode)
-        with open(candidate, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(candidate, target)
-    except BaseException:
-        candidate.unlink(missing_ok=True)
-        raise
-    _fsync_dir(target.parent)
