@@ -38,9 +38,46 @@ def test_repo_example_exits_zero():
 
 
 def test_contract_example_fails_only_the_provider_readiness_rules():
-    # The platform guide's fleet has no caData, a GKE minor and EKS VPCs on CAPA's one default.
+    # The platform guide's fleet has a GKE minor and EKS VPCs on CAPA's one default (its header says so).
     body = json.loads(run("lint", str(ROOT / "examples" / "fleet.yaml"), "--format", "json").output)
-    assert {f["rule"] for f in body["findings"]} <= {"ca-data", "gke-version", "node-network-overlap"}
+    assert {f["rule"] for f in body["findings"]} == {"gke-version", "node-network-overlap"}
+    assert [f["line"] for f in body["findings"] if f["rule"] == "gke-version"] == [30]  # defaults: "1.30"
+
+
+ADD_TO_EXAMPLE = (
+    "add-cluster",
+    "prod-c",
+    "--environment",
+    "production",
+    "--region",
+    "ap-south-1",
+    "--provider",
+    "aws",
+    "--provider-field",
+    "accountID=123456789012",
+    "--provider-field",
+    "roleARN=arn:aws:iam::123456789012:role/argocd",
+    "--dry-run",
+)
+
+
+def test_add_cluster_allocates_from_the_repository_fleets_pools():
+    result = run(*ADD_TO_EXAMPLE, str(ROOT / "fleet.yaml"))
+    assert result.exit_code == 0, result.output
+    # Hand-checked against fleet.yaml: pods 10.0.0.0/9 by /16 (10.16/14 and up are taken: 10.0/16 is
+    # free), services 10.128.0.0/12 by /20, nodes 172.16.0.0/12 by /16 (172.16-172.21 taken),
+    # mesh ids 1, 2, 3, 10, 20, 30, 100 taken.
+    network = "{pods: 10.0.0.0/16, services: 10.128.0.0/20, nodes: 172.22.0.0/16, meshID: 4}"
+    assert f"+    network: {network}\n" in result.output
+
+
+def test_add_cluster_on_the_contract_example_is_refused_only_for_its_deliberate_findings(tmp_path):
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_bytes((ROOT / "examples" / "fleet.yaml").read_bytes())
+    result = run(*ADD_TO_EXAMPLE, str(fleet))
+    assert result.exit_code == 1
+    rules = set(re.findall(r"error\[([a-z-]+)\]", result.output))
+    assert rules == {"gke-version", "node-network-overlap"}  # no `allocation`: the pools are there
 
 
 def test_text_is_compiler_style(bad_fleet):

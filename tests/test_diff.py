@@ -152,8 +152,10 @@ def test_markdown_comment(repo):
     assert "| Placements | 3 change(s) in 1 workload(s) |" in out
     assert "| orders | prod-a | 4 → 6 |" in out
     assert out.count("<details>") == out.count("</details>") == 4  # shared (the new peer) + hub, karmada, prod-c
-    # 16 documents + the headless thanos-sidecar Service
-    assert "<summary><code>prod-c</code>: 17 added, 0 removed, 0 changed</summary>" in out
+    # access.yaml: 2 Namespaces, Argo CD's ClusterRole/Binding, 2 Roles + 2 RoleBindings, Prometheus'
+    # ClusterRole/Binding (only here: the monitoring dir Argo CD syncs holds no RBAC); monitoring: the
+    # headless thanos-sidecar Service, ServiceAccount, Prometheus, NetworkPolicy; the Cilium values
+    assert "<summary><code>prod-c</code>: 15 added, 0 removed, 0 changed</summary>" in out
     assert fences_balanced(out)
 
 

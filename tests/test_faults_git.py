@@ -31,6 +31,8 @@ def git(repo: Path, *args: str) -> str:
         check=True,
         capture_output=True,
         text=True,
+        timeout=120,  # a git that waits (a prompt, a fetch from a gone remote) fails the test, never hangs it
+        env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
     ).stdout
 
 

@@ -13,6 +13,7 @@ import fcntl
 import functools
 import os
 import re
+import selectors
 import shutil
 import signal
 import subprocess
@@ -93,6 +94,18 @@ EDITS = {
 }
 
 
+def first_stderr_line(proc: subprocess.Popen, timeout: float = 120) -> str:
+    """The process's first line on stderr, or "" at EOF; a process that neither writes nor exits within
+    ``timeout`` fails the test instead of hanging it (``readline`` alone would wait forever)."""
+    with selectors.DefaultSelector() as selector:
+        selector.register(proc.stderr, selectors.EVENT_READ)
+        if not selector.select(timeout):
+            proc.kill()
+            proc.communicate()
+            pytest.fail(f"no line on stderr within {timeout}s")
+    return proc.stderr.readline()
+
+
 def run(*args):
     return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
@@ -150,18 +163,32 @@ mount_namespace = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def public(tmp_path):
-    """A directory another user can reach (pytest's own tmp dirs are 0700), holding a rendered fleet."""
-    top = Path(tempfile.mkdtemp(prefix="fleetgen-faults-"))
-    top.chmod(0o755)
-    (top / "fleet.yaml").write_text(FLEET)
-    assert run("render", top / "fleet.yaml").exit_code == 0
-    yield top
+def world_readable(top: Path) -> None:
     for path in [top, *top.rglob("*")]:
-        if path.is_dir() and not path.is_symlink():
-            path.chmod(0o755)
-    shutil.rmtree(top)
+        if not path.is_symlink():
+            path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+@pytest.fixture
+def public():
+    """A directory another user can reach (pytest's own tmp dirs are 0700), holding a rendered fleet.
+
+    Made and used under umask 077, as CI's clone is: what the test gives the other user is made
+    readable explicitly (``world_readable``), never by relying on the umask."""
+    umask = os.umask(0o077)
+    top = Path(tempfile.mkdtemp(prefix="fleetgen-faults-"))
+    try:
+        (top / "fleet.yaml").write_text(FLEET)
+        assert run("render", top / "fleet.yaml").exit_code == 0
+        assert (top / "fleet.yaml").stat().st_mode & 0o077 == 0  # the scenario: nothing readable by others yet
+        world_readable(top)
+        yield top
+    finally:
+        os.umask(umask)
+        for path in [top, *top.rglob("*")]:
+            if path.is_dir() and not path.is_symlink():
+                path.chmod(0o755)
+        shutil.rmtree(top)
 
 
 # ---------------------------------------------------------------- lost updates
@@ -185,10 +212,11 @@ def test_concurrent_add_clusters_serialise_and_keep_every_cluster(tmp_path):
     ]
     try:
         for proc in procs:  # every one of them is waiting for the lock, none has read the file yet
-            assert "waiting for another fleetgen command that is editing" in proc.stderr.readline()
+            assert "waiting for another fleetgen command that is editing" in first_stderr_line(proc)
     finally:
         os.close(holder)
-    outcomes = [(proc.wait(), proc.stdout.read(), proc.stderr.read()) for proc in procs]
+    outcomes = [(*proc.communicate(timeout=600), proc.returncode) for proc in procs]  # never blocks on a full pipe
+    outcomes = [(code, out, err) for out, err, code in outcomes]
     assert [code for code, _, _ in outcomes] == [0] * 4, outcomes
     assert all(f"updated {fleet}" in out for _, out, _ in outcomes)
     text = fleet.read_text()
@@ -197,6 +225,122 @@ def test_concurrent_add_clusters_serialise_and_keep_every_cluster(tmp_path):
     assert linted.exit_code == 0 and "0 errors" in linted.output, linted.output
     pods = sorted(line.split("pods: ")[1].split(",")[0] for line in text.splitlines() if "network: {pods:" in line)
     assert pods == [f"10.{i}.0.0/16" for i in range(7)]  # the pool's next four /16s, one per new cluster
+
+
+@pytest.mark.parametrize("command", sorted(EDITS))
+def test_every_runbook_command_edits_the_file_the_lock_holder_wrote(tmp_path, command):
+    """Each runbook command reads fleet.yaml only under its lock: the result is the same as running it
+    after the holder's edit, never the holder's edit lost."""
+    # prod-b on Docker: upgrade writes a minor, which a GKE cluster would refuse (gke-version)
+    first = FLEET.replace("    provider: {type: gcp, project: example-project}\n", "    provider: {type: docker}\n")
+    first = first.replace('    kubernetesVersion: "1.30.2"\n', "")
+    later = first.replace("replicas: 6", "replicas: 9")  # what the holder writes meanwhile
+    assert first != FLEET and later != first
+    expected, racing = tmp_path / "expected", tmp_path / "racing"
+    for top in (expected, racing):
+        top.mkdir()
+        (top / "fleet.yaml").write_text(first)
+        assert run("render", top / "fleet.yaml").exit_code == 0
+    (expected / "fleet.yaml").write_text(later)
+    sequential = run(*EDITS[command], expected / "fleet.yaml")
+    assert sequential.exit_code == 0, sequential.output
+    fleet = racing / "fleet.yaml"
+    holder = os.open(fleet, os.O_RDONLY)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    proc = subprocess.Popen(
+        [*FLEETGEN, *EDITS[command], str(fleet)], env=ENV, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        assert "waiting for another fleetgen command that is editing" in first_stderr_line(proc)
+        (racing / "edited").write_text(later)
+        os.replace(racing / "edited", fleet)  # as a runbook command replaces it
+    finally:
+        os.close(holder)
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0 and f"updated {fleet}" in out, err
+    assert fleet.read_text() == (expected / "fleet.yaml").read_text() != later
+
+
+KUBECONFIG = ROOT / "tests" / "imports" / "kubeconfig.yaml"
+
+
+def test_import_waits_for_the_fleet_lock_and_merges_into_the_file_the_holder_wrote(tmp_path):
+    """``fleetgen import`` reads fleet.yaml only once it holds the lock: an edit made meanwhile survives."""
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(FLEET)
+    holder = os.open(fleet, os.O_RDONLY)  # a runbook command in progress
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    proc = subprocess.Popen(
+        [*FLEETGEN, "import", str(KUBECONFIG), "--fleet", str(fleet), "--environment", "staging"],
+        env=ENV,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert "waiting for another fleetgen command that is editing" in first_stderr_line(proc)
+        edited = tmp_path / "edited"  # what the holder writes: a new file renamed over fleet.yaml
+        edited.write_text(FLEET.replace("replicas: 6", "replicas: 9"))
+        os.replace(edited, fleet)
+    finally:
+        os.close(holder)
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 1, err  # lint: the kubeconfig holds no CIDRs; the file is written all the same
+    assert f"updated {fleet}" in out and "Traceback" not in err
+    text = fleet.read_text()
+    assert "replicas: 9" in text and "replicas: 6" not in text  # the holder's edit is kept
+    assert all(f"  - name: {name}\n" in text for name in ("prod-a", "stage-a", "prod-aps1", "kind-dev"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fleet.yaml"]
+
+
+def test_import_keeps_the_fleet_files_line_ends_and_bom(tmp_path):
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_bytes(b"\xef\xbb\xbf" + FLEET.replace("\n", "\r\n").encode())
+    result = run("import", KUBECONFIG, "--fleet", fleet, "--environment", "staging")
+    assert "updated" in result.output, result.output
+    data = fleet.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf") and b"  - name: kind-dev\r\n" in data
+    assert b"\n" not in data.replace(b"\r\n", b"")  # no bare LF: every line end is CRLF
+
+
+def test_import_that_cannot_write_leaves_the_fleet_unchanged(tmp_path, monkeypatch):
+    from fleetgen import tree
+
+    def full(candidate, target, new_mode=0o644):
+        candidate.unlink()
+        raise OSError(28, os.strerror(28), str(target))
+
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(FLEET)
+    monkeypatch.setattr(tree, "replace_file", full)
+    result = CliRunner().invoke(cli, ["import", str(KUBECONFIG), "--fleet", str(fleet)])
+    assert result.exit_code == 2, result.output
+    assert result.output.endswith(
+        f"fleetgen: cannot write {fleet} in {tmp_path}: No space left on device — {fleet} is unchanged\n"
+    ), result.output
+    assert fleet.read_text() == FLEET and sorted(p.name for p in tmp_path.iterdir()) == ["fleet.yaml"]
+
+
+def test_import_never_creates_over_a_fleet_that_appeared_meanwhile(tmp_path, monkeypatch):
+    """The fleet file did not exist when import looked; another command created it before import wrote:
+    import merges into that file under its lock instead of replacing it."""
+    from fleetgen import tree
+
+    fleet = tmp_path / "fleet.yaml"
+    create = tree.create_file
+
+    def raced(target, data, mode=0o644):
+        fleet.write_text(FLEET)  # the other command wins the race
+        monkeypatch.setattr(tree, "create_file", create)
+        create(target, data, mode)
+
+    monkeypatch.setattr(tree, "create_file", raced)
+    result = CliRunner().invoke(cli, ["import", str(KUBECONFIG), "--fleet", str(fleet), "--environment", "staging"])
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    text = fleet.read_text()
+    assert text.startswith(FLEET.split("clusters:")[0])  # the other command's file, extended
+    assert all(f"  - name: {name}\n" in text for name in ("prod-a", "stage-a", "prod-aps1", "kind-dev"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fleet.yaml"]
 
 
 # ---------------------------------------------------------------- full, read-only and forbidden filesystems

@@ -293,10 +293,11 @@ def _replace(node, at, value):
     return node
 
 
-@settings(
-    max_examples=150,
+@settings(  # derandomized: the same mutations on every run
+    max_examples=100,
     deadline=None,
-    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    derandomize=True,
+    phases=[Phase.explicit, Phase.generate],
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(

@@ -22,7 +22,7 @@ from fleetgen.load import load_text
 from fleetgen.model import build, deep_merge
 from fleetgen.produce import produce
 from fleetgen.schema import validate
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import EXAMPLE
@@ -93,12 +93,17 @@ def test_synthetic_fleets_roundtrip(tmp_path):
         roundtrip(synth.fleet(n, mesh), tmp_path / f"{n}-{mesh}")
 
 
+# Derandomized: the same 12 fleets (of up to 10 clusters) on every run, so CI time and outcome are fixed.
 @settings(
-    max_examples=20,
+    max_examples=12,
     deadline=None,
-    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    derandomize=True,
+    phases=[Phase.explicit, Phase.generate],
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
+# Always: every provider, push and pull, registered and pending, managed and external, both meshes.
+@example(picks=[0, 1, 2, 3, 4, 5, 11, 28, 74, 97], external={0, 1, 2, 3}, mesh="cilium", pinned=True)
+@example(picks=[0, 1, 2, 3, 4, 5, 11, 28, 74, 97], external={1, 4, 74}, mesh="none", pinned=False)
 @given(
     picks=st.lists(st.integers(0, 119), min_size=1, max_size=10, unique=True),
     external=st.sets(st.integers(0, 119)),

@@ -100,3 +100,43 @@ def test_init_pins_the_commit_pip_installed_fleetgen_from(tmp_path, monkeypatch)
     for raw in ('{"dir_info": {"editable": true}, "url": "file:///src"}', "not json", None, '{"vcs_info": []}'):
         monkeypatch.setattr(scaffold, "distribution", lambda name, raw=raw: Installed(raw))
         assert scaffold.pin()[0] == f"v{__version__}"
+
+
+def test_init_creates_every_file_or_none(tmp_path, monkeypatch):
+    import os
+
+    from fleetgen import tree
+
+    create = tree.create_file
+
+    def full_at_fleet(target, data, mode=0o644):
+        if target.name == "fleet.yaml":
+            raise OSError(28, os.strerror(28), str(target))
+        create(target, data, mode)
+
+    repo = tmp_path / "repo"
+    monkeypatch.setattr(tree, "create_file", full_at_fleet)
+    result = CliRunner().invoke(cli, ["init", str(repo)])
+    assert result.exit_code == 2
+    reason = "cannot create: No space left on device; nothing was created"
+    assert result.output == f"fleetgen: {repo}/fleet.yaml: {reason}\n"
+    assert list(tmp_path.iterdir()) == []  # the files made before, .github/workflows and repo itself are gone
+
+
+def test_init_never_overwrites_a_file_that_appears_meanwhile(tmp_path, monkeypatch):
+    from fleetgen import tree
+
+    create = tree.create_file
+
+    def raced(target, data, mode=0o644):
+        if target.name == "README.md":
+            target.write_text("mine\n")  # written by someone else after init checked
+        create(target, data, mode)
+
+    monkeypatch.setattr(tree, "create_file", raced)
+    result = CliRunner().invoke(cli, ["init", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.output == (
+        f"fleetgen: {tmp_path}/README.md: cannot create: already exists; init never overwrites; nothing was created\n"
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["README.md"] and (tmp_path / "README.md").read_text() == "mine\n"

@@ -30,6 +30,7 @@ LAYERS: dict[str, tuple[int, str]] = {
     "fleetgen.compose": (0, "leaf"),
     "fleetgen.secrets": (0, "leaf"),
     "fleetgen.cachedir": (0, "leaf"),
+    "fleetgen.atomic": (0, "leaf"),
     # reading fleet.yaml's text
     "fleetgen.construct": (1, "load"),
     "fleetgen.load": (1, "load"),

@@ -94,6 +94,27 @@ def test_external_clusters_get_no_cluster_api_objects(fleet):
     assert external == []
 
 
+def test_external_cluster_renders_what_the_managed_one_does_but_its_cluster_api_objects(fleet):
+    """Labels, Argo CD authentication, Karmada, Thanos and Cilium are provider facts, not lifecycle ones."""
+    import yaml
+    from fleetgen.produce import produce
+
+    managed = FLEET.replace("  - name: eks-prod\n", "  - name: eks-prod\n    lifecycle: managed\n", 1)
+    external, provisioned = produce(fleet).files, produce(fleet_from_text(managed)).files
+    assert sorted(set(provisioned) - set(external)) == ["hub/capi/eks-prod.yaml"] and set(external) <= set(provisioned)
+    changed = sorted(p for p in external if external[p] != provisioned[p])
+    # the account's identity now also serves eks-prod's namespace, and fleet-platform (with the root
+    # app that seeds it) may write that namespace on the hub
+    assert changed == [
+        "bootstrap/root-app.yaml",
+        "hub/argocd/projects/fleet-platform.yaml",
+        "hub/capi-identities/aws.yaml",
+    ]
+    cilium = yaml.safe_load(external["clusters/eks-prod/cilium/values.yaml"])
+    assert cilium["ipam"] == {"mode": "eni"} and cilium["eni"] == {"enabled": True}  # EKS datapath kept
+    assert "eks-prod" in external["hub/observability/thanos-querier.yaml"].decode()
+
+
 def test_external_cluster_keeps_provider_for_karmada(fleet):
     assert "--cluster-provider=aws" in karmada.join_command(fleet.cluster("eks-prod"))
 
@@ -165,3 +186,130 @@ def test_plan_lists_adoption_from_the_rendered_tree(tmp_path):
     assert plan["adoptions"] == ["gke-prod"]  # eks-new has no rendered tree entry yet: it is created, not adopted
     text = runner.invoke(cli, ["plan", str(fleet)]).output
     assert "Cluster API adoption (1): gke-prod" in text
+
+
+DOCKER = """  - name: kind-dev
+    environment: production
+    region: local
+    server: https://127.0.0.1:6443
+    provider: {type: docker}
+    network: {pods: 10.4.0.0/16, services: 10.104.0.0/16, meshID: 5}
+"""
+MANAGED_KIND = "    lifecycle: managed\n    provider: {type: docker}"
+
+
+def test_diff_names_how_each_provider_finds_an_adopted_cluster():
+    from fleetgen.plan.delta import plan_delta
+    from fleetgen.report.diff_text import plan_lines
+
+    base = fleet_from_text(FLEET)
+    head = fleet_from_text(FLEET.replace("  - name: eks-prod\n", "  - name: eks-prod\n    lifecycle: managed\n"))
+    lines = plan_lines(plan_delta(base, head, {}))
+    assert lines == [
+        "Cluster API adoption (existing clusters, not new ones): eks-prod",
+        "  eks-prod: finds the EKS cluster named eks-prod (eksClusterName), node groups named after the pools",
+    ]
+
+
+def test_a_docker_or_vsphere_switch_to_managed_is_not_adoptable_and_counts_as_destructive():
+    from fleetgen.destroy import assess
+    from fleetgen.plan.delta import plan_delta
+    from fleetgen.report.diff_text import destroy_headline, destroy_items, plan_lines
+
+    base = fleet_from_text(FLEET + DOCKER)
+    head = fleet_from_text((FLEET + DOCKER).replace("    provider: {type: docker}", MANAGED_KIND))
+    delta = plan_delta(base, head, {})
+    assert (delta.adopted, delta.not_adoptable, delta.released) == ((), ("kind-dev",), ())
+    assert plan_lines(delta) == [
+        "Not adoptable, Cluster API builds a second cluster: kind-dev",
+        "  kind-dev: not adoptable: CAPD starts new containers (a second cluster); keep it external",
+    ]
+    destroys = assess([], delta, {}, head)
+    assert destroys.rebuilt == ("kind-dev",) and destroys.count == 1 and destroys.any
+    assert destroy_headline(destroys) == "Destroys: 1 running cluster not adoptable (built again beside it)"
+    assert destroy_items(destroys) == [
+        "cluster kind-dev: not adoptable, Cluster API builds a second cluster in its place"
+    ]
+
+
+def test_vsphere_switch_is_not_adoptable():
+    from fleetgen.plan.adoption import lifecycle_changes
+
+    text = FLEET.replace(
+        "    provider: {type: gcp, project: example-proj-1}",
+        "    provider: {type: vsphere, server: vcenter.example.com, datacenter: dc1, template: t}",
+    )
+    base = fleet_from_text(text)
+    both = text.replace("  - name: gke-prod\n", "  - name: gke-prod\n    lifecycle: managed\n")
+    both = both.replace("  - name: aks-prod\n", "  - name: aks-prod\n    lifecycle: managed\n")
+    assert lifecycle_changes(base, fleet_from_text(both)) == (("aks-prod",), ("gke-prod",), ())
+
+
+def _git(repo, *args):
+    import subprocess
+
+    return subprocess.run(
+        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+
+
+def test_diff_fails_on_destroy_for_a_cluster_that_is_not_adoptable_but_not_for_an_adoption(tmp_path):
+    from click.testing import CliRunner
+    from fleetgen.main import cli
+
+    runner = CliRunner()
+    fleet = tmp_path / "fleet.yaml"
+    _git(tmp_path, "init", "-q", "-b", "main")
+    fleet.write_text(FLEET + DOCKER)
+    assert runner.invoke(cli, ["render", str(fleet)]).exit_code == 0
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-q", "-m", "external")
+
+    def diff(text: str):
+        fleet.write_text(text)
+        assert runner.invoke(cli, ["render", str(fleet)]).exit_code == 0
+        result = runner.invoke(cli, ["diff", str(fleet), "--base", "HEAD", "--fail-on", "destroy", "--format", "json"])
+        return result.exit_code, json.loads(result.output)
+
+    code, body = diff((FLEET + DOCKER).replace("  - name: aks-prod\n", "  - name: aks-prod\n    lifecycle: managed\n"))
+    assert code == 0 and body["destroy"]["count"] == 0
+    assert body["plan"]["lifecycle"] == {"adopted": ["aks-prod"], "notAdoptable": [], "released": []}
+    # the adopted cluster's Cluster API objects and its namespace among fleet-platform's hub
+    # destinations, nothing else: its Secret, labels and Applications stay
+    assert {(m["cluster"], m["file"], m["status"]) for m in body["manifests"]} == {
+        ("hub", "hub/capi/aks-prod.yaml", "added"),
+        ("hub", "bootstrap/root-app.yaml", "changed"),
+        ("hub", "hub/argocd/projects/fleet-platform.yaml", "changed"),
+    }
+    code, body = diff((FLEET + DOCKER).replace("    provider: {type: docker}", MANAGED_KIND))
+    assert code == 1
+    assert body["destroy"]["notAdoptable"] == ["kind-dev"] and body["destroy"]["count"] == 1
+    assert body["plan"]["lifecycle"] == {"adopted": [], "notAdoptable": ["kind-dev"], "released": []}
+    text = runner.invoke(cli, ["diff", str(fleet), "--base", "HEAD"]).output
+    assert "Destroys: 1 running cluster not adoptable (built again beside it)\n" in text
+    assert "  kind-dev: not adoptable: CAPD starts new containers (a second cluster); keep it external\n" in text
+    markdown = runner.invoke(cli, ["diff", str(fleet), "--base", "HEAD", "--format", "markdown"]).output
+    assert "> [!CAUTION]\n> **Destroys: 1 running cluster not adoptable (built again beside it)**" in markdown
+    assert "| **Not adoptable: Cluster API builds a second cluster** | kind-dev |" in markdown
+
+
+def test_plan_lists_a_cluster_that_is_not_adoptable_apart(tmp_path):
+    from click.testing import CliRunner
+    from fleetgen.main import cli
+
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(FLEET + DOCKER)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["render", str(fleet)]).exit_code == 0
+    fleet.write_text((FLEET + DOCKER).replace("    provider: {type: docker}", MANAGED_KIND))
+    plan = json.loads(runner.invoke(cli, ["plan", str(fleet), "--format", "json"]).output)
+    assert "adoptions" not in plan and plan["notAdoptable"] == ["kind-dev"]
+    text = runner.invoke(cli, ["plan", str(fleet)]).output
+    assert "Not adoptable (1): kind-dev\n  Cluster API cannot adopt these running clusters" in text
+    markdown = runner.invoke(cli, ["plan", str(fleet), "--format", "markdown"]).output
+    assert "### Not adoptable (1)" in markdown and "`kind-dev`" in markdown

@@ -252,3 +252,91 @@ def test_real_read_only_mount_leaves_the_old_tree(repo):
     assert result.returncode == 2 and "Read-only file system" in result.stderr and "unchanged" in result.stderr
     after = {p.relative_to(repo): p.read_bytes() for p in (repo / "rendered").rglob("*") if p.is_file()}
     assert after == before
+
+
+# ---------------------------------------------------------------- create_file: new files, never over one
+
+
+@pytest.mark.parametrize("existing", ["file", "dangling symlink", "directory"])
+def test_create_file_never_replaces_what_is_there(tmp_path, existing):
+    target = tmp_path / "fleet.yaml"
+    if existing == "file":
+        target.write_text("mine\n")
+    elif existing == "dangling symlink":
+        target.symlink_to(tmp_path / "nowhere")
+    else:
+        target.mkdir()
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(FileExistsError):
+        tree.create_file(target, b"new\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no temporary file left
+    assert existing != "file" or target.read_text() == "mine\n"
+    assert not (tmp_path / "nowhere").exists()  # a link at the target is never followed
+
+
+def test_create_file_writes_whole_files_with_the_umask_applied(tmp_path):
+    old = os.umask(0o077)
+    try:
+        tree.create_file(tmp_path / "private", b"a\n")
+    finally:
+        os.umask(old)
+    tree.create_file(tmp_path / "shared", b"b\n", 0o640)
+    assert (tmp_path / "private").read_bytes() == b"a\n" and (tmp_path / "shared").read_bytes() == b"b\n"
+    assert (tmp_path / "private").stat().st_mode & 0o777 == 0o600  # 0o644 masked by 077
+    assert (tmp_path / "shared").stat().st_mode & 0o777 == 0o640 & ~old
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["private", "shared"]
+
+
+def test_create_file_on_a_full_disk_leaves_no_file(tmp_path, monkeypatch):
+    def full(fd):
+        raise OSError(28, os.strerror(28))
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(OSError, match="No space left"):
+        tree.create_file(tmp_path / "fleet.yaml", b"x\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_create_file_without_rename_noreplace_falls_back_to_a_hard_link(tmp_path, monkeypatch):
+    """Filesystems whose rename has no RENAME_NOREPLACE (EINVAL) still never overwrite."""
+    import ctypes
+
+    class NoFlag:
+        def __getattr__(self, name):
+            def renameat2(*_):
+                ctypes.set_errno(22)
+                return -1
+
+            return renameat2
+
+    from fleetgen import atomic
+
+    monkeypatch.setattr(atomic.ctypes, "CDLL", lambda *a, **k: NoFlag())
+    tree.create_file(tmp_path / "a", b"a\n")
+    (tmp_path / "b").write_text("mine\n")
+    with pytest.raises(FileExistsError):
+        tree.create_file(tmp_path / "b", b"b\n")
+    assert (tmp_path / "a").read_bytes() == b"a\n" and (tmp_path / "b").read_text() == "mine\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]
+
+
+def test_the_caches_gitignore_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
+    from fleetgen import atomic, cachedir
+
+    monkeypatch.delenv("FLEETGEN_CACHE_DIR", raising=False)
+    out = tmp_path / "rendered"
+    top = tmp_path / ".fleetgen-cache"
+
+    def full(fd):
+        raise OSError(28, os.strerror(28))
+
+    with monkeypatch.context() as m:
+        m.setattr(atomic.os, "fsync", full)
+        with pytest.raises(OSError, match="No space left"):
+            cachedir.make(top / "render", out)
+    assert list(top.iterdir()) == []  # no empty or partial .gitignore that would let git see the cache
+    cachedir.make(top / "render", out)
+    assert (top / ".gitignore").read_text() == cachedir.IGNORE
+    (top / ".gitignore").write_text("*\n# the team's own\n")
+    cachedir.make(top / "render", out)  # an existing .gitignore is left as it is
+    assert (top / ".gitignore").read_text() == "*\n# the team's own\n"

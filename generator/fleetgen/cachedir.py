@@ -15,6 +15,8 @@ import hashlib
 import os
 from pathlib import Path
 
+from . import atomic
+
 NAME = ".fleetgen-cache"
 IGNORE = '# fleetgen\'s cache: it only saves time (README, "Incremental render"); safe to delete\n*\n'
 
@@ -42,7 +44,8 @@ def make(directory: Path, out: Path) -> None:
     Raises OSError (read-only or foreign directory): callers fall back to doing without the cache."""
     top = root(out)
     top.mkdir(parents=True, exist_ok=True)
-    ignore = top / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text(IGNORE, "utf-8")
+    try:  # whole or not at all: a crash never leaves an empty .gitignore that would let git see the cache
+        atomic.create_file(top / ".gitignore", IGNORE.encode("utf-8"))
+    except FileExistsError:
+        pass
     directory.mkdir(parents=True, exist_ok=True)

@@ -19,6 +19,10 @@ Everything under ``rendered/hub`` is synced by the ``fleet-root`` Application wi
   resources exactly when they carry that finalizer.
 - **Karmada placements** whose replica count on a cluster goes down (or to none).
 - **Mesh peers** removed from the Cilium ClusterMesh configuration of the remaining clusters.
+- **Clusters that cannot be adopted.** A vSphere or Docker cluster switched from ``external`` to
+  ``managed`` is not taken over: CAPV/CAPD build a second cluster from the new Machines, and on
+  vSphere its control plane claims the running cluster's endpoint address (``plan/adoption.py``).
+  Nothing is deleted, but the running cluster is put at risk, so ``--fail-on destroy`` fails on it.
 """
 
 from __future__ import annotations
@@ -58,11 +62,12 @@ class Destruction:
     replicas: tuple[tuple[str, str, int, int], ...] = ()  # (workload, cluster, old, new) where new < old
     peers: Mapping[str, int] = field(default_factory=dict)  # peer name -> number of clusters it leaves
     removed_documents: int = 0
+    rebuilt: tuple[str, ...] = ()  # running clusters switched to managed that Cluster API builds again (not adoptable)
 
     @property
     def count(self) -> int:
-        """Destructive actions: clusters, Applications, placements and peers (not documents)."""
-        return len(self.clusters) + len(self.applications) + len(self.replicas) + len(self.peers)
+        """Destructive actions: clusters, Applications, placements, peers and clusters not adoptable (not documents)."""
+        return len(self.clusters) + len(self.applications) + len(self.replicas) + len(self.peers) + len(self.rebuilt)
 
     @property
     def any(self) -> bool:
@@ -169,5 +174,11 @@ def assess(documents: Iterable[DocumentDiff], plan: PlanDelta, appsets: Mapping[
     apps, kept = applications(plan.applications_removed, removed, appsets, servers)
     peer_changes = ((c.path, c.old, c.new) for d in documents if d.ident == "cilium/values.yaml" for c in d.changes)
     return Destruction(
-        deleted_clusters(removed), apps, kept, lost_replicas(plan.placements), removed_peers(peer_changes), len(removed)
+        deleted_clusters(removed),
+        apps,
+        kept,
+        lost_replicas(plan.placements),
+        removed_peers(peer_changes),
+        len(removed),
+        plan.not_adoptable,
     )

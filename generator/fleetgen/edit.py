@@ -502,8 +502,7 @@ class Session:
 
     def encode(self, new_text: str) -> bytes:
         """The edited text as the file's bytes: its BOM and line ends kept."""
-        body = new_text.replace("\n", "\r\n") if self.crlf else new_text
-        return ("\ufeff" if self.bom else "").encode() + body.encode("utf-8")
+        return encode(new_text, self.bom, self.crlf)
 
     def lint(self, data: bytes, dry_run: bool) -> tuple[pipeline.Loaded, Path]:
         """``pipeline.load_and_lint`` on the exact bytes that would be written; an error finding is ``Refused``.
@@ -540,11 +539,14 @@ class Session:
             if candidate is not None:
                 candidate.unlink(missing_ok=True)
             if isinstance(exc, OSError):
-                where = Path(exc.filename).parent if exc.filename else (candidate or self.path.resolve()).parent
-                raise FleetgenError(
-                    f"cannot write {self.label} in {display(where)}: {exc.strerror or exc} — {self.label} is unchanged"
-                ) from None
+                raise write_failure(self.label, exc, (candidate or self.path.resolve()).parent) from None
             raise
+
+
+def write_failure(label: str, exc: OSError, directory: Path) -> FleetgenError:
+    """A failed write of the fleet file (ENOSPC, EROFS, EACCES…) as one line: where, and the OS's reason."""
+    where = Path(exc.filename).parent if exc.filename else directory
+    return FleetgenError(f"cannot write {label} in {display(where)}: {exc.strerror or exc} — {label} is unchanged")
 
 
 def open_session(path: Path, out: Path | None, waiting: Callable[[str], None]) -> Session:
@@ -562,10 +564,19 @@ def open_session(path: Path, out: Path | None, waiting: Callable[[str], None]) -
     except BaseException:
         os.close(fd)
         raise
+    return Session(path, target, before, *decode(raw), fd)
+
+
+def decode(raw: bytes) -> tuple[str, bool, bool]:
+    """(text with LF line ends, had a BOM, had CRLF line ends): what the editor works on, and how to write it back."""
     body = raw.decode("utf-8-sig")
-    return Session(
-        path, target, before, body.replace("\r\n", "\n"), raw.startswith(b"\xef\xbb\xbf"), "\r\n" in body, fd
-    )
+    return body.replace("\r\n", "\n"), raw.startswith(b"\xef\xbb\xbf"), "\r\n" in body
+
+
+def encode(text: str, bom: bool, crlf: bool) -> bytes:
+    """Edited text as the file's bytes: its BOM and line ends as ``decode`` found them."""
+    body = text.replace("\n", "\r\n") if crlf else text
+    return ("\ufeff" if bom else "").encode() + body.encode("utf-8")
 
 
 def lock_fleet(path: Path, waiting: Callable[[str], None]) -> int:

@@ -30,7 +30,6 @@ import shutil
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +38,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import cachedir
+from .atomic import create_file as create_file  # re-exported: fleetgen's one way to write a file whole
+from .atomic import replace_file as replace_file
+from .atomic import write_candidate as write_candidate
 from .errors import FleetgenError
 from .settled import NOTHING, Settled, from_json
 
@@ -503,37 +505,3 @@ def _rmdir_if_empty(path: Path) -> None:
 
 
 # ---------------------------------------------------------------- one file, replaced atomically
-
-
-def write_candidate(target: Path, data: bytes, suffix: str, directory: Path | None = None) -> Path:
-    """A new temporary file holding ``data``: beside ``target`` (so ``replace_file`` can rename it over
-    ``target``), or in ``directory``. Removed again when writing it fails."""
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=directory or target.parent)
-    candidate = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-    except BaseException:
-        candidate.unlink(missing_ok=True)
-        raise
-    return candidate
-
-
-def replace_file(candidate: Path, target: Path, new_mode: int = 0o644) -> None:
-    """Make ``candidate`` the file at ``target`` atomically (``os.replace``) and durably (fsync of the
-    file before and of its directory after the rename), with ``target``'s mode (``new_mode`` for a new
-    file). On failure ``target`` is unchanged and the candidate is gone."""
-    try:
-        mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else new_mode
-        os.chmod(candidate, mode)
-        with open(candidate, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(candidate, target)
-    except BaseException:
-        candidate.unlink(missing_ok=True)
-        raise
-    directory = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)

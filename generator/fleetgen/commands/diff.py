@@ -212,7 +212,8 @@ def relative(path: Path, root: Path) -> PurePosixPath:
     "fail_on",
     type=click.Choice(["destroy"]),
     default=None,
-    help="Exit 1 when the change deletes anything (a cluster, Application, placement, peer or manifest).",
+    help="Exit 1 when the change deletes anything (a cluster, Application, placement, peer or manifest) "
+    "or switches a running cluster Cluster API cannot adopt (vSphere, Docker) to managed.",
 )
 @out_option
 @format_option("text", "markdown", "json")

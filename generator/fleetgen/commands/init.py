@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import click
 
+from .. import tree
 from ..errors import FleetgenError
 from ..scaffold import default_name, files
 
@@ -30,9 +30,9 @@ def command(directory: Path, name: str | None, repo_url: str | None) -> int:
             f"{directory}: {', '.join(existing)} already exist(s); init never overwrites. "
             "Use `fleetgen import` to extend an existing fleet"
         )
-    for rel, text in texts.items():
-        _create(directory / rel, text)
-        click.echo(f"created {directory / rel}")
+    created = _create_all(directory, texts)
+    for path in created:
+        click.echo(f"created {path}")
     click.echo(
         "next: set repo.url in fleet.yaml, add clusters (fleetgen add-cluster / fleetgen import), "
         "fleetgen render, commit"
@@ -40,12 +40,26 @@ def command(directory: Path, name: str | None, repo_url: str | None) -> int:
     return 0
 
 
-def _create(path: Path, text: str) -> None:
-    """Write a new file; O_EXCL, so a file that appeared meanwhile is never replaced."""
+def _create_all(directory: Path, texts: dict[str, str]) -> list[Path]:
+    """Every file or none: each created atomically and never over an existing one (``tree.create_file``);
+    when one fails (it appeared meanwhile, a full disk, a directory it may not write) the files this
+    run created are removed again and the directories it made, if empty."""
+    created: list[Path] = []
+    made: list[Path] = []
+    path = directory
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
+        for rel, text in texts.items():
+            path = directory / rel
+            made += reversed([p for p in (path.parent, *path.parent.parents) if not p.exists()])
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tree.create_file(path, text.encode("utf-8"))
+            created.append(path)
     except OSError as exc:
-        raise FleetgenError(f"{path}: cannot create: {exc.strerror}") from None
+        for done in created:
+            done.unlink(missing_ok=True)
+        for folder in reversed(made):
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+        reason = "already exists; init never overwrites" if isinstance(exc, FileExistsError) else exc.strerror
+        raise FleetgenError(f"{path}: cannot create: {reason}; nothing was created") from None
+    return created

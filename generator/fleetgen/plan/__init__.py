@@ -3,7 +3,8 @@
 ``Plan.as_json`` is the contract's shape (fleet-format.md, "What commands must print for machines"):
 ``applications``, ``placements``, ``uncertain``, ``failover`` (only when clusters are failed),
 ``pending``, ``upgrades``, in that order; ``rollouts`` (RollingSync steps) only when a set has them,
-and ``adoptions`` when Cluster API adopts clusters.
+``adoptions`` when Cluster API adopts clusters and ``notAdoptable`` when it would build a second cluster
+in place of a running one (vSphere, Docker: ``plan/adoption.py``).
 Reporters (``report/plan_text.py``, the diff reports) render it; ``plan/delta.py`` compares two.
 """
 
@@ -32,6 +33,7 @@ class Plan:
     upgrades: tuple[Wave, ...]
     failover: Counts | None = None  # only when clusters were failed
     adoptions: tuple[str, ...] = field(default=())  # existing clusters Cluster API takes over
+    not_adoptable: tuple[str, ...] = field(default=())  # existing clusters Cluster API would build again
     # RollingSync set -> its steps ({step, environment, region, applications}), plan/applications.rollouts
     rollouts: Mapping[str, list[dict[str, Any]]] = field(default_factory=dict)
 
@@ -49,6 +51,8 @@ class Plan:
             out["rollouts"] = {name: [dict(step) for step in steps] for name, steps in self.rollouts.items()}
         if self.adoptions:  # only then, like failover: the contract's keys stay as they are
             out["adoptions"] = list(self.adoptions)
+        if self.not_adoptable:
+            out["notAdoptable"] = list(self.not_adoptable)
         return out
 
 
@@ -62,9 +66,10 @@ def build_plan(
     current_versions: Mapping[str, str],
     failed: Collection[str] = (),
     uids: Mapping[str, str] = {},
-    adoptions: Collection[str] = (),
+    adoptions: tuple[Collection[str], Collection[str]] = ((), ()),
 ) -> Plan:
-    """The plan; ``current_versions`` are the versions the rendered tree holds."""
+    """The plan; ``current_versions`` are the versions the rendered tree holds; ``adoptions`` is
+    (adopted, not adoptable), ``plan.adoption.adoptions``."""
     placed, unsure = placements(fleet, uids)
     return Plan(
         applications=applications(fleet),
@@ -73,6 +78,7 @@ def build_plan(
         pending=tuple(pending(fleet)),
         upgrades=upgrade_waves(fleet, current_versions),
         failover=failover(fleet, set(failed), uids) if failed else None,
-        adoptions=tuple(adoptions),
+        adoptions=tuple(adoptions[0]),
+        not_adoptable=tuple(adoptions[1]),
         rollouts=rollouts(fleet),
     )

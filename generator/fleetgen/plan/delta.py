@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ..model import Fleet
 from . import Counts, Plan, build_plan
-from .adoption import lifecycle_changes
+from .adoption import adopted_by, lifecycle_changes
 from .applications import Application
 from .upgrades import Wave
 
@@ -30,6 +30,8 @@ class PlanDelta:
     pending_resolved: tuple[str, ...] = ()  # registered since the base (a server was added)
     upgrades: tuple[Wave, ...] | None = None  # the waves after the change; None when they did not change
     adopted: tuple[str, ...] = ()  # existing clusters Cluster API takes over (external -> managed)
+    not_adoptable: tuple[str, ...] = ()  # external -> managed, but built again (vSphere, Docker)
+    adoption: Mapping[str, str] = field(default_factory=dict)  # cluster -> what its provider finds or builds
     released: tuple[str, ...] = ()  # clusters Cluster API stops managing (managed -> external)
 
     @property
@@ -43,6 +45,7 @@ class PlanDelta:
             or self.pending_resolved
             or self.upgrades is not None
             or self.adopted
+            or self.not_adoptable
             or self.released
         )
 
@@ -52,7 +55,7 @@ def plan_delta(base: Fleet | None, head: Fleet, versions: Mapping[str, str]) -> 
     new = build_plan(head, versions)
     old = build_plan(base, versions) if base is not None else Plan((), {}, {}, (), ())  # nothing yet
     added, removed, changed = application_changes(old.applications, new.applications)
-    adopted, released = lifecycle_changes(base, head)
+    adopted, not_adoptable, released = lifecycle_changes(base, head)
     gone = {c.name for c in base.clusters if head.cluster(c.name) is None} if base else set()
     return PlanDelta(
         applications_added=added,
@@ -63,6 +66,8 @@ def plan_delta(base: Fleet | None, head: Fleet, versions: Mapping[str, str]) -> 
         pending_resolved=tuple(sorted(set(old.pending) - set(new.pending) - gone)),
         upgrades=None if new.upgrades == old.upgrades else new.upgrades,
         adopted=adopted,
+        not_adoptable=not_adoptable,
+        adoption={c.name: adopted_by(c) for c in head.clusters if c.name in {*adopted, *not_adoptable}},
         released=released,
     )
 

@@ -3,11 +3,13 @@
 Shape: ``{"base", "base_commit", "merge_base", "notes", "manifests": [{"cluster", "id", "file", "status",
 "changes": [{"path", "old", "new"}], "patch": [RFC 6902 ops]}], "plan": {"applications": {"added", "removed",
 "changed"}, "placements": {WORKLOAD: {CLUSTER: {"old", "new"}}}, "pending": {"added", "registered"}, "upgrades":
-[...]}}``. ``base`` is the ref as given, ``base_commit`` the commit compared with, ``merge_base`` whether that
-commit is the merge base of the ref and HEAD (the default) or the ref itself (``--no-merge-base``).
+[...], "lifecycle": {"adopted", "notAdoptable", "released"}}}``. ``base`` is the ref as given, ``base_commit``
+the commit compared with, ``merge_base`` whether that commit is the merge base of the ref and HEAD (the default)
+or the ref itself (``--no-merge-base``).
 ``destroy`` is what the change deletes: ``{"count", "clusters", "applications": [{"name", "source",
 "deletesResources", "why"}], "keptApplications", "replicas": [{"workload", "cluster", "old", "new"}], "peers":
-{PEER: CLUSTERS}, "removedDocuments"}``.
+{PEER: CLUSTERS}, "removedDocuments", "notAdoptable"}`` (running clusters switched to ``managed`` that
+Cluster API cannot adopt and builds again: counted, so ``--fail-on destroy`` fails on them).
 A field added or removed simply lacks ``old`` or ``new``; a placement that did not exist is null.
 ``patch`` (changed documents) is the same change as RFC 6902 operations, as ``kubectl patch
 --type json`` and jsonpatch take them.
@@ -43,6 +45,7 @@ def destroy_json(d: Destruction) -> dict[str, Any]:
         "replicas": [{"workload": w, "cluster": c, "old": o, "new": n} for w, c, o, n in d.replicas],
         "peers": dict(d.peers),
         "removedDocuments": d.removed_documents,
+        "notAdoptable": list(d.rebuilt),
     }
 
 
@@ -77,7 +80,11 @@ def as_json(result: FleetDiff) -> dict[str, Any]:
             },
             "pending": {"added": list(plan.pending_added), "registered": list(plan.pending_resolved)},
             "upgrades": [w.as_json() for w in plan.upgrades or ()],
-            "lifecycle": {"adopted": list(plan.adopted), "released": list(plan.released)},
+            "lifecycle": {
+                "adopted": list(plan.adopted),
+                "notAdoptable": list(plan.not_adoptable),
+                "released": list(plan.released),
+            },
         },
     }
 

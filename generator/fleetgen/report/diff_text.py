@@ -78,6 +78,7 @@ def destroy_headline(d: Destruction) -> str:
     with_resources = sum(a.deletes_resources for a in d.applications)
     parts = [
         _plural(len(d.clusters), "cluster") if d.clusters else "",
+        _plural(len(d.rebuilt), "running cluster") + " not adoptable (built again beside it)" if d.rebuilt else "",
         f"{_plural(len(d.applications), 'Argo CD Application')} ({with_resources} with their resources)"
         if d.applications
         else "",
@@ -92,6 +93,7 @@ def destroy_items(d: Destruction) -> list[str]:
     """One line per destructive action, each kind cut to DESTROY_SHOWN with a count of the rest."""
     kinds = [
         [f"cluster {c}: Cluster API deletes it with its machines and infrastructure" for c in d.clusters],
+        [f"cluster {c}: not adoptable, Cluster API builds a second cluster in its place" for c in d.rebuilt],
         [
             f"Application {a.name} ({a.source}): deleted, "
             + ("its resources are deleted too" if a.deletes_resources else "its resources are left in place")
@@ -145,6 +147,10 @@ def plan_lines(plan: PlanDelta) -> list[str]:
         out += ["Upgrade waves", *(f"  {wave_line(w)}" for w in plan.upgrades)]
     if plan.adopted:
         out.append(f"Cluster API adoption (existing clusters, not new ones): {', '.join(plan.adopted)}")
+        out += [f"  {name}: finds the {plan.adoption[name]}" for name in plan.adopted]
+    if plan.not_adoptable:
+        out.append(f"Not adoptable, Cluster API builds a second cluster: {', '.join(plan.not_adoptable)}")
+        out += [f"  {name}: {plan.adoption[name]}; keep it external" for name in plan.not_adoptable]
     out += [f"Released from Cluster API: {name}: {RELEASE_WARNING.format(name=name)}" for name in plan.released]
     return out
 

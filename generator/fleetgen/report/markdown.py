@@ -221,6 +221,11 @@ def summary_table(result: FleetDiff) -> str:
         ["Upgrade waves", str(len(plan.upgrades or ()))],
         *([["Cluster API adoption (existing clusters)", cluster_list(plan.adopted, 10)]] if plan.adopted else []),
         *(
+            [["**Not adoptable: Cluster API builds a second cluster**", cluster_list(plan.not_adoptable, 10)]]
+            if plan.not_adoptable
+            else []
+        ),
+        *(
             [["**Released from Cluster API: deleted unless orphaned first**", cluster_list(plan.released, 10)]]
             if plan.released
             else []

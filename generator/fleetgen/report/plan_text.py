@@ -10,6 +10,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from ..plan import Plan, Wave
+from ..plan.adoption import NOT_ADOPTABLE
 from ..plan.delta import PlanDelta
 
 ARROW = "→"
@@ -90,13 +91,19 @@ def _text_rollouts(plan: Plan) -> list[str]:
 
 def _text_adoptions(plan: Plan) -> list[str]:
     """Existing clusters Cluster API takes over: new hub/capi files that create nothing."""
-    if not plan.adoptions:
-        return []
-    return [
-        f"Cluster API adoption ({len(plan.adoptions)}): {', '.join(plan.adoptions)}",
-        "  existing clusters: Cluster API takes them over by name, creating nothing (README, "
-        '"Adopting an existing fleet")',
-    ]
+    out = []
+    if plan.adoptions:
+        out += [
+            f"Cluster API adoption ({len(plan.adoptions)}): {', '.join(plan.adoptions)}",
+            "  existing clusters: Cluster API takes them over by name, creating nothing (README, "
+            '"Adopting an existing fleet")',
+        ]
+    if plan.not_adoptable:
+        out += [
+            f"Not adoptable ({len(plan.not_adoptable)}): {', '.join(plan.not_adoptable)}",
+            f"  {NOT_ADOPTABLE}",
+        ]
+    return out
 
 
 def text(plan: Plan, failed: Collection[str] = ()) -> str:
@@ -151,6 +158,15 @@ def _md_rest(plan: Plan) -> list[str]:
             "",
         ]
         if plan.adoptions
+        else []
+    ) + (
+        [
+            f"### Not adoptable ({len(plan.not_adoptable)})",
+            "",
+            NOT_ADOPTABLE + ": " + ", ".join(f"`{c}`" for c in plan.not_adoptable),
+            "",
+        ]
+        if plan.not_adoptable
         else []
     )
     steps = [
