@@ -105,7 +105,9 @@ def taken_networks(fleet: Fleet) -> list[Network]:
 def allocate(fleet: Fleet, provider: str = "") -> Allocated | Issue:
     """CIDRs (and, with mesh cilium, a mesh id) for one new cluster, or the Issue saying why not.
 
-    ``provider`` aws steers the mesh id away from 128-255 while lower or higher ids are free.
+    ``provider`` aws steers the mesh id away from 128-255 while lower or higher ids are free. Without a
+    nodes pool an aws, gcp or azure cluster gets its cloud's default node network, which its own pod and
+    service CIDRs then avoid.
     """
     pools = fleet.allocation
     if pools is None:
@@ -117,6 +119,8 @@ def allocate(fleet: Fleet, provider: str = "") -> Allocated | Issue:
             hint="add network.allocation with pools no existing cluster uses",
         )
     taken = taken_networks(fleet)
+    if pools.nodes is None and provider in DEFAULT_NODE_NETWORKS:
+        taken.append(DEFAULT_NODE_NETWORKS[provider][0])  # the new cluster's own network, its cloud's default
     pods = lowest_free_block(pools.pods, pools.pod_prefix, taken)
     if pods is None:
         return _exhausted("pods", pools.pods, pools.pod_prefix)
