@@ -52,6 +52,11 @@ from .security import INTERNAL_LB, PUBLIC_LB
 
 PEER_PORT = 2379  # clustermesh-apiserver's etcd port behind its LoadBalancer Service
 GKE_CNI_BIN = "/home/kubernetes/bin"
+# Cilium's GKE guide creates every node pool with this taint: GKE nodes come up with GKE's own CNI,
+# and pods started before the Cilium agent would keep that CNI's addresses. The agent pods tolerate
+# it, and cilium-operator removes it from a Node once the agent there is ready
+# (operator's --remove-cilium-node-taints, on by default), so nothing else waits long.
+AGENT_NOT_READY_TAINT = {"key": "node.cilium.io/agent-not-ready", "value": "true", "effect": "NoExecute"}
 
 
 def render(fleet: Fleet) -> list[File]:
