@@ -7,7 +7,8 @@ master version stripped of ``-gke.N``: only ``MAJOR.MINOR.PATCH`` can ever compa
 ``gke-version``). ``exp/api/v1beta1/types.go`` (ConvertToSdkAutoscaling) always enables GKE's
 autoscaler with ``scaling`` as total min/max; ``cloud/services/container/nodepools/reconcile.go``
 never resizes an autoscaled pool from ``replicas``. With ``network.mesh: cilium`` every pool also
-carries Cilium's ``node.cilium.io/agent-not-ready`` NoExecute taint (Cilium's GKE guide), which
+carries Cilium's agent-not-ready NoExecute taint (Cilium's GKE guide), under a key the cluster
+autoscaler leaves out of its scale-up simulation (``render/cilium.py`` AGENT_NOT_READY_TAINT), which
 cilium-operator removes from each Node once its agent runs; CAPG compares the pool's configured
 taints, not the Nodes', so the removal starts no update.
 """
