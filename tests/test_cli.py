@@ -38,9 +38,10 @@ def test_repo_example_exits_zero():
 
 
 def test_contract_example_fails_only_the_provider_readiness_rules():
-    # The platform guide's fleet has no caData, a GKE minor and EKS VPCs on CAPA's one default.
+    # The platform guide's fleet has a GKE minor, EKS VPCs on CAPA's one default (10.0.0.0/16), AKS's managed
+    # VNet 10.224.0.0/12 inside GKE's auto-mode 10.128.0.0/9, and a GKE cluster whose only pool is GPU-tainted.
     body = json.loads(run("lint", str(ROOT / "examples" / "fleet.yaml"), "--format", "json").output)
-    assert {f["rule"] for f in body["findings"]} <= {"ca-data", "gke-version", "node-network-overlap"}
+    assert {f["rule"] for f in body["findings"]} == {"gke-version", "node-network-overlap", "untainted-pool"}
 
 
 def test_text_is_compiler_style(bad_fleet):

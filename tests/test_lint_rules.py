@@ -65,6 +65,34 @@ CASES = {
         # its own VNet: AKS's managed 10.224.0.0/12 lies in prod-b's GKE auto-mode block (node-network-overlap)
         ("meshID: 3}", "meshID: 3, nodes: 172.21.0.0/16}"),
     ),
+    "untainted-pool": edit(
+        (
+            "    provider: {type: docker}\n",
+            "    provider: {type: docker}\n"
+            "    nodePools:\n"
+            "      - {name: gpu, instanceType: docker, min: 0, max: 3, taints: [{key: gpu, effect: NoSchedule}]}"
+            "  # expect[untainted-pool]: - {name: gpu\n"
+            "      - {name: batch, instanceType: m6i.xlarge, min: 0, max: 3, taints: [{key: b, effect: NoExecute}]}\n",
+        ),
+    ),
+    "untainted-pool-prefer-no-schedule-ok": edit(  # PreferNoSchedule only steers the scheduler
+        (
+            "    provider: {type: docker}\n",
+            "    provider: {type: docker}\n"
+            "    nodePools:\n"
+            "      - {name: gpu, instanceType: m6i.xlarge, min: 0, max: 3, taints: [{key: gpu, effect: NoSchedule}]}\n"
+            "      - {name: soft, instanceType: docker, min: 0, max: 3, taints: [{key: s, effect: PreferNoSchedule}]}"
+            "\n",
+        ),
+    ),
+    "untainted-pool-not-for-imported": edit(  # Cluster API creates no pool there
+        (
+            "    provider: {type: docker}\n",
+            "    provider: {type: imported}\n"
+            "    nodePools:\n"
+            "      - {name: gpu, instanceType: m6i.xlarge, min: 0, max: 3, taints: [{key: gpu, effect: NoSchedule}]}\n",
+        ),
+    ),
     "vsphere-server": edit(
         ("  - name: stage-a\n", "  - name: stage-a  # expect[vsphere-server]: name\n"),
         (

@@ -129,3 +129,33 @@ def aks_system_pool(ctx: Context) -> Iterator[Issue]:
                 f"the first node pool of AKS cluster {c.name!r} is its System pool and needs min ≥ 1",
                 hint="AKS refuses a System pool that can scale to zero",
             )
+
+
+BLOCKING_EFFECTS = ("NoSchedule", "NoExecute")  # PreferNoSchedule only steers the scheduler
+
+
+@rule(
+    "untainted-pool",
+    fix="add a node pool without NoSchedule/NoExecute taints (it may scale from 0 where the cloud autoscales)",
+)
+def untainted_pool(ctx: Context) -> Iterator[Issue]:
+    """Every node pool of a cluster Cluster API creates has a NoSchedule or NoExecute taint.
+
+    A pod runs only on a node whose NoSchedule/NoExecute taints it all tolerates. Cluster DNS
+    tolerates `CriticalAddonsOnly` and the control-plane taint, nothing else (kubernetes
+    `cluster/addons/dns/coredns/coredns.yaml.base`; EKS's CoreDNS add-on and GKE's kube-dns carry
+    the same), and fleetgen's Prometheus and the workloads fleetgen delivers tolerate none. With
+    only tainted pools (a GPU pool's `nvidia.com/gpu`, say) those pods stay Pending, and the
+    autoscaler adds no node for them because no pool would fit: the cluster never serves DNS.
+    The untainted pool that fixes it may start at `min: 0` where an autoscaler scales it.
+    fleetgen's own Cilium startup taint on GKE pools is not counted: it is not in fleet.yaml, the
+    autoscaler ignores it, and cilium-operator removes it from every ready node.
+    """
+    for c in ctx.fleet.clusters:
+        pools = c.node_pools
+        if c.provisioned and pools and all(any(t.effect in BLOCKING_EFFECTS for t in p.taints) for p in pools):
+            yield flag(
+                pools[0].path[:-1],
+                f"every node pool of cluster {c.name!r} has a NoSchedule or NoExecute taint: cluster DNS and "
+                "pods without tolerations (Prometheus, workloads) can run nowhere",
+            )
