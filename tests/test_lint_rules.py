@@ -68,21 +68,31 @@ CASES = {
     "untainted-pool": edit(
         (
             "    provider: {type: docker}\n",
-            "    provider: {type: docker}\n"
+            '    provider: {type: aws, accountID: "123456789012", roleARN: "arn:aws:iam::123456789012:role/argocd"}\n'
             "    nodePools:\n"
-            "      - {name: gpu, instanceType: docker, min: 0, max: 3, taints: [{key: gpu, effect: NoSchedule}]}"
+            "      - {name: gpu, instanceType: g5.xlarge, min: 0, max: 3, taints: [{key: gpu, effect: NoSchedule}]}"
             "  # expect[untainted-pool]: - {name: gpu\n"
             "      - {name: batch, instanceType: m6i.xlarge, min: 0, max: 3, taints: [{key: b, effect: NoExecute}]}\n",
         ),
+        ("meshID: 3}", "meshID: 3, nodes: 172.21.0.0/16}"),
     ),
     "untainted-pool-prefer-no-schedule-ok": edit(  # PreferNoSchedule only steers the scheduler
         (
             "    provider: {type: docker}\n",
+            '    provider: {type: aws, accountID: "123456789012", roleARN: "arn:aws:iam::123456789012:role/argocd"}\n'
+            "    nodePools:\n"
+            "      - {name: gpu, instanceType: g5.xlarge, min: 0, max: 3, taints: [{key: gpu, effect: NoSchedule}]}\n"
+            "      - {name: soft, instanceType: m5.large, min: 0, max: 3, taints: [{key: s, effect: PreferNoSchedule}]}"
+            "\n",
+        ),
+        ("meshID: 3}", "meshID: 3, nodes: 172.21.0.0/16}"),
+    ),
+    "untainted-pool-not-for-kubeadm": edit(  # CoreDNS runs on the tainted control plane of a docker/vSphere cluster
+        (
+            "    provider: {type: docker}\n",
             "    provider: {type: docker}\n"
             "    nodePools:\n"
-            "      - {name: gpu, instanceType: m6i.xlarge, min: 0, max: 3, taints: [{key: gpu, effect: NoSchedule}]}\n"
-            "      - {name: soft, instanceType: docker, min: 0, max: 3, taints: [{key: s, effect: PreferNoSchedule}]}"
-            "\n",
+            "      - {name: gpu, instanceType: docker, min: 0, max: 3, taints: [{key: gpu, effect: NoSchedule}]}\n",
         ),
     ),
     "untainted-pool-not-for-imported": edit(  # Cluster API creates no pool there

@@ -139,7 +139,7 @@ BLOCKING_EFFECTS = ("NoSchedule", "NoExecute")  # PreferNoSchedule only steers t
     fix="add a node pool without NoSchedule/NoExecute taints (it may scale from 0 where the cloud autoscales)",
 )
 def untainted_pool(ctx: Context) -> Iterator[Issue]:
-    """Every node pool of a cluster Cluster API creates has a NoSchedule or NoExecute taint.
+    """Every node pool of an EKS, GKE or AKS cluster Cluster API creates has a NoSchedule or NoExecute taint.
 
     A pod runs only on a node whose NoSchedule/NoExecute taints it all tolerates. Cluster DNS
     tolerates `CriticalAddonsOnly` and the control-plane taint, nothing else (kubernetes
@@ -149,11 +149,14 @@ def untainted_pool(ctx: Context) -> Iterator[Issue]:
     autoscaler adds no node for them because no pool would fit: the cluster never serves DNS.
     The untainted pool that fixes it may start at `min: 0` where an autoscaler scales it.
     fleetgen's own Cilium startup taint on GKE pools is not counted: it is not in fleet.yaml, the
-    autoscaler ignores it, and cilium-operator removes it from every ready node.
+    autoscaler ignores it, and cilium-operator removes it from every ready node. vSphere and Docker
+    clusters are not checked: their kubeadm control-plane nodes run CoreDNS (it tolerates the
+    control-plane taint), so a tainted worker pool there is a dedicated cluster, not a dead one.
     """
     for c in ctx.fleet.clusters:
         pools = c.node_pools
-        if c.provisioned and pools and all(any(t.effect in BLOCKING_EFFECTS for t in p.taints) for p in pools):
+        tainted = all(any(t.effect in BLOCKING_EFFECTS for t in p.taints) for p in pools)
+        if c.provisioned and c.provider.type in CLOUDS and pools and tainted:
             yield flag(
                 pools[0].path[:-1],
                 f"every node pool of cluster {c.name!r} has a NoSchedule or NoExecute taint: cluster DNS and "
