@@ -142,9 +142,10 @@ def untainted_pool(ctx: Context) -> Iterator[Issue]:
     """Every node pool of an EKS, GKE or AKS cluster Cluster API creates has a NoSchedule or NoExecute taint.
 
     A pod runs only on a node whose NoSchedule/NoExecute taints it all tolerates. Cluster DNS
-    tolerates `CriticalAddonsOnly` and the control-plane taint, nothing else (kubernetes
-    `cluster/addons/dns/coredns/coredns.yaml.base`; EKS's CoreDNS add-on and GKE's kube-dns carry
-    the same), and fleetgen's Prometheus and the workloads fleetgen delivers tolerate none. With
+    tolerates system taints only (`CriticalAddonsOnly` in kubernetes'
+    `cluster/addons/dns/coredns/coredns.yaml.base` and EKS's CoreDNS add-on, plus GKE's own
+    `components.gke.io/gke-managed-components` for kube-dns, the control-plane taint for kubeadm's
+    CoreDNS), and fleetgen's Prometheus and the workloads fleetgen delivers tolerate none. With
     only tainted pools (a GPU pool's `nvidia.com/gpu`, say) those pods stay Pending, and the
     autoscaler adds no node for them because no pool would fit: the cluster never serves DNS.
     The untainted pool that fixes it may start at `min: 0` where an autoscaler scales it.
