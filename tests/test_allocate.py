@@ -196,3 +196,25 @@ def test_add_cluster_writes_the_node_network(tmp_path):
     assert result.exit_code == 0, result.output
     added = fleet_from_text(path.read_text()).cluster("extra")
     assert added.network.nodes == net("172.17.0.0/16")
+
+
+def test_a_clouds_default_node_network_is_taken():
+    # prod-b is a GKE cluster without network.nodes: CAPG makes an auto-mode VPC, 10.128.0.0/9. The two /9
+    # blocks of 10.0.0.0/8 are then both taken (10.0.0.0/9 holds prod-a's pods 10.0.0.0/16).
+    pools = "  allocation: {pods: 10.0.0.0/8, podPrefix: 9, services: 172.30.0.0/16, servicePrefix: 20}"
+    problem = allocate(fleet_from_text(with_network(BASE, pools)))
+    assert isinstance(problem, Issue) and problem.path == ("network", "allocation", "pods")
+    own_vpc = BASE.replace("meshID: 2}", "meshID: 2, nodes: 172.20.0.0/20}")
+    assert allocate(fleet_from_text(with_network(own_vpc, pools))).pods == net("10.128.0.0/9")
+
+
+def test_the_new_clusters_own_default_network_is_avoided_without_a_node_pool():
+    # prod-b has its own VPC here, so nothing of the fleet lies in 10.224.0.0/11 (10.224.0.0-10.255.255.255).
+    own_vpc = BASE.replace("meshID: 2}", "meshID: 2, nodes: 172.20.0.0/20}")
+    pools = "  allocation: {pods: 10.8.0.0/14, podPrefix: 16, services: 10.224.0.0/11, servicePrefix: 12}"
+    fleet = fleet_from_text(with_network(own_vpc, pools))
+    assert allocate(fleet, "docker").services == net("10.224.0.0/12")
+    # a new AKS cluster gets AKS's managed VNet 10.224.0.0/12: its services go to the next /12
+    assert allocate(fleet, "azure").services == net("10.240.0.0/12")
+    with_nodes = with_network(own_vpc, pools[:-1] + ", nodes: 172.24.0.0/13, nodePrefix: 16}")
+    assert allocate(fleet_from_text(with_nodes), "azure").services == net("10.224.0.0/12")  # its own VNet instead

@@ -56,3 +56,28 @@ def test_ca_data_must_be_a_certificate(example_text):
     doc, _ = load_text(with_ca(example_text, "just some text, not a certificate at all\n"), "fleet.yaml")
     (finding,) = validate(doc)
     assert finding.rule == "schema" and "PEM certificate" in finding.message
+
+
+def test_missing_ca_data_names_the_providers_own_command(example_text):
+    """One ca-data error per registered push cluster of EKS/GKE/AKS without caData, each naming the CLI call that
+    prints the cluster's CA (EKS DescribeCluster certificateAuthority.data, GKE masterAuth.clusterCaCertificate,
+    the AKS kubeconfig's certificate-authority-data); pull-mode and unregistered clusters are not asked."""
+    text = re.sub(r"    caData: \S+\n", "", example_text)
+    gpu = '    kubernetesVersion: "1.30.5"  # GKE: CAPG converges only on MAJOR.MINOR.PATCH\n'
+    assert gpu in text
+    text = text.replace(gpu, gpu + "    server: https://34.1.2.3\n")  # registered: Argo CD dials it
+    hints = {f.path[1]: f.hint for f in lint_text(text) if f.rule == "ca-data"}
+    assert hints == {
+        0: "set caData to the output of: aws eks describe-cluster --name prod-us-east-1 --region us-east-1 "
+        "--query cluster.certificateAuthority.data --output text",
+        1: "set caData to the output of: aws eks describe-cluster --name prod-eu-west-1 --region eu-west-1 "
+        "--query cluster.certificateAuthority.data --output text",
+        2: "set caData to the output of: aws eks describe-cluster --name prod-ap-south-1 --region ap-south-1 "
+        "--query cluster.certificateAuthority.data --output text",
+        3: "set caData to the output of: aws eks describe-cluster --name staging-us-east-1 --region us-east-1 "
+        "--query cluster.certificateAuthority.data --output text",
+        4: "set caData to the output of: gcloud container clusters describe gpu-inference-us-central1 "
+        "--location us-central1 --project example-ml-prod --format 'value(masterAuth.clusterCaCertificate)'",
+        5: "set caData to the output of: az aks get-credentials --resource-group rg-analytics "
+        "--name analytics-westeurope --file - | yq '.clusters[0].cluster.\"certificate-authority-data\"'",
+    }

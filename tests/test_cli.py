@@ -38,9 +38,11 @@ def test_repo_example_exits_zero():
 
 
 def test_contract_example_fails_only_the_provider_readiness_rules():
-    # The platform guide's fleet has a GKE minor and EKS VPCs on CAPA's one default (its header says so).
+    # The platform guide's fleet has a GKE minor, EKS VPCs on CAPA's one default (10.0.0.0/16), AKS's managed
+    # VNet 10.224.0.0/12 inside GKE's auto-mode 10.128.0.0/9, and a GKE cluster whose only pool is GPU-tainted
+    # (its header says so).
     body = json.loads(run("lint", str(ROOT / "examples" / "fleet.yaml"), "--format", "json").output)
-    assert {f["rule"] for f in body["findings"]} == {"gke-version", "node-network-overlap"}
+    assert {f["rule"] for f in body["findings"]} == {"gke-version", "node-network-overlap", "untainted-pool"}
     assert [f["line"] for f in body["findings"] if f["rule"] == "gke-version"] == [30]  # defaults: "1.30"
 
 
@@ -77,7 +79,7 @@ def test_add_cluster_on_the_contract_example_is_refused_only_for_its_deliberate_
     result = run(*ADD_TO_EXAMPLE, str(fleet))
     assert result.exit_code == 1
     rules = set(re.findall(r"error\[([a-z-]+)\]", result.output))
-    assert rules == {"gke-version", "node-network-overlap"}  # no `allocation`: the pools are there
+    assert rules == {"gke-version", "node-network-overlap", "untainted-pool"}  # no `allocation`: the pools are there
 
 
 def test_text_is_compiler_style(bad_fleet):

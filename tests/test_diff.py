@@ -37,7 +37,7 @@ PROD_C = (
     kubernetesVersion: "1.30.4"
     server: https://c.example.com
     provider: {type: gcp, project: example-project}
-    network: {pods: 10.3.0.0/16, services: 10.103.0.0/16, meshID: 4}
+    network: {pods: 10.3.0.0/16, services: 10.103.0.0/16, meshID: 4, nodes: 172.22.0.0/20}  # prod-b has the auto VPC
 """
     + CA_LINE
 )

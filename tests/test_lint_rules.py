@@ -62,6 +62,46 @@ CASES = {
             "      - {name: sys, instanceType: Standard_D8s_v5, min: 0, max: 3}  # expect[aks-system-pool]: 0, max\n"
             "      - {name: user, instanceType: Standard_D8s_v5, min: 0, max: 3}\n",
         ),
+        # its own VNet: AKS's managed 10.224.0.0/12 lies in prod-b's GKE auto-mode block (node-network-overlap)
+        ("meshID: 3}", "meshID: 3, nodes: 172.21.0.0/16}"),
+    ),
+    "untainted-pool": edit(
+        (
+            "    provider: {type: docker}\n",
+            '    provider: {type: aws, accountID: "123456789012", roleARN: "arn:aws:iam::123456789012:role/argocd"}\n'
+            "    nodePools:\n"
+            "      - {name: gpu, instanceType: g5.xlarge, min: 0, max: 3, taints: [{key: gpu, effect: NoSchedule}]}"
+            "  # expect[untainted-pool]: - {name: gpu\n"
+            "      - {name: batch, instanceType: m6i.xlarge, min: 0, max: 3, taints: [{key: b, effect: NoExecute}]}\n",
+        ),
+        ("meshID: 3}", "meshID: 3, nodes: 172.21.0.0/16}"),
+    ),
+    "untainted-pool-prefer-no-schedule-ok": edit(  # PreferNoSchedule only steers the scheduler
+        (
+            "    provider: {type: docker}\n",
+            '    provider: {type: aws, accountID: "123456789012", roleARN: "arn:aws:iam::123456789012:role/argocd"}\n'
+            "    nodePools:\n"
+            "      - {name: gpu, instanceType: g5.xlarge, min: 0, max: 3, taints: [{key: gpu, effect: NoSchedule}]}\n"
+            "      - {name: soft, instanceType: m5.large, min: 0, max: 3, taints: [{key: s, effect: PreferNoSchedule}]}"
+            "\n",
+        ),
+        ("meshID: 3}", "meshID: 3, nodes: 172.21.0.0/16}"),
+    ),
+    "untainted-pool-not-for-kubeadm": edit(  # CoreDNS runs on the tainted control plane of a docker/vSphere cluster
+        (
+            "    provider: {type: docker}\n",
+            "    provider: {type: docker}\n"
+            "    nodePools:\n"
+            "      - {name: gpu, instanceType: docker, min: 0, max: 3, taints: [{key: gpu, effect: NoSchedule}]}\n",
+        ),
+    ),
+    "untainted-pool-not-for-imported": edit(  # Cluster API creates no pool there
+        (
+            "    provider: {type: docker}\n",
+            "    provider: {type: imported}\n"
+            "    nodePools:\n"
+            "      - {name: gpu, instanceType: m6i.xlarge, min: 0, max: 3, taints: [{key: gpu, effect: NoSchedule}]}\n",
+        ),
     ),
     "vsphere-server": edit(
         ("  - name: stage-a\n", "  - name: stage-a  # expect[vsphere-server]: name\n"),
@@ -385,9 +425,54 @@ CASES = {
             "network: {pods: 10.0.0.0/16, services: 10.100.0.0/16, meshID: 1}  # expect[node-network-overlap]: {pods",
         )
     ),
+    # CAPG's default autoCreateSubnetworks: true is an auto-mode VPC, its subnets in 10.128.0.0/9 in every
+    # project: two GKE clusters without network.nodes both have it (the later one is reported).
+    "node-network-overlap-gke-auto-mode-vpc": edit(
+        (
+            '    kubernetesVersion: "1.31"\n    provider: {type: docker}\n'
+            "    network: {pods: 10.2.0.0/16, services: 10.102.0.0/16, meshID: 3}\n",
+            '    kubernetesVersion: "1.31.2"\n    provider: {type: gcp, project: staging-project}\n'
+            "    network: {pods: 10.2.0.0/16, services: 10.102.0.0/16, meshID: 3}"
+            "  # expect[node-network-overlap]: {pods\n",
+        )
+    ),
+    # 10.140.0.0/16 lies in 10.128.0.0/9 (10.128.0.0-10.255.255.255): GCP refuses it beside the VPC's subnets.
+    "node-network-overlap-gke-own-pods": edit(
+        (
+            "network: {pods: 10.1.0.0/16, services: 10.101.0.0/16, meshID: 2}",
+            "network: {pods: 10.140.0.0/16, services: 10.101.0.0/16, meshID: 2}  # expect[node-network-overlap]: {pods",
+        )
+    ),
+    # AKS's managed VNet is 10.224.0.0/12 (10.224.0.0-10.239.255.255) in every cluster; a service CIDR in it
+    # is refused. prod-b gets its own VPC so GKE's 10.128.0.0/9, which holds 10.224.0.0/12, is out of the way.
+    "node-network-overlap-aks-managed-vnet": edit(
+        (
+            "network: {pods: 10.1.0.0/16, services: 10.101.0.0/16, meshID: 2}",
+            "network: {pods: 10.1.0.0/16, services: 10.101.0.0/16, meshID: 2, nodes: 172.20.0.0/20}",
+        ),
+        (
+            "    provider: {type: docker}\n    network: {pods: 10.2.0.0/16, services: 10.102.0.0/16, meshID: 3}\n",
+            "    provider: {type: azure, subscriptionID: 6f1c2d3e-0000-4000-8000-1234567890ab, resourceGroup: rg}\n"
+            "    network: {pods: 10.2.0.0/16, services: 10.230.0.0/16, meshID: 3}"
+            "  # expect[node-network-overlap]: {pods\n",
+        ),
+    ),
+    "node-network-overlap-aks-with-own-vnet-ok": edit(
+        (
+            "network: {pods: 10.1.0.0/16, services: 10.101.0.0/16, meshID: 2}",
+            "network: {pods: 10.1.0.0/16, services: 10.101.0.0/16, meshID: 2, nodes: 172.20.0.0/20}",
+        ),
+        (
+            "    provider: {type: docker}\n    network: {pods: 10.2.0.0/16, services: 10.102.0.0/16, meshID: 3}\n",
+            "    provider: {type: azure, subscriptionID: 6f1c2d3e-0000-4000-8000-1234567890ab, resourceGroup: rg}\n"
+            "    network: {pods: 10.2.0.0/16, services: 10.230.0.0/16, meshID: 3, nodes: 172.21.0.0/16}\n",
+        ),
+    ),
     "node-network-overlap-other-cluster": edit(
         ("meshID: 2}", "meshID: 2, nodes: 172.16.128.0/17}  # expect[node-network-overlap]: 172.16.128.0/17")
     ),
+    # stage-a is a docker cluster, out of the ClusterMesh by default: no node-to-node traffic with prod-a.
+    "node-network-overlap-not-across-non-members": edit(("meshID: 3}", "meshID: 3, nodes: 172.16.128.0/17}")),
     "node-network-overlap-other-cluster-no-mesh": edit(
         ("defaults:", "network: {mesh: none}\ndefaults:"),
         ("meshID: 2}", "meshID: 2, nodes: 172.16.128.0/17}"),

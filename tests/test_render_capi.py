@@ -132,6 +132,8 @@ def by_ref(documents: list[dict], ref: dict) -> dict:
     return found[0]
 
 
+# cluster-autoscaler (utils/taints IgnoreTaintPrefix) leaves taints of this prefix out of its template node
+CILIUM_TAINT = "ignore-taint.cluster-autoscaler.kubernetes.io/cilium-agent-not-ready"
 PROVISIONED = ["eks-one", "gke-one", "aks-one", "vsphere-one", "kind-one"]
 
 
@@ -332,7 +334,24 @@ def test_gcp_versions_networking_and_pools(files):
     infra = one(documents, "GCPManagedMachinePool")["spec"]
     assert infra["scaling"] == {"minCount": 0, "maxCount": 8}
     assert infra["machineType"] == "a2-highgpu-1g" and infra["kubernetesLabels"] == {"gpu": "a100"}
+    # mesh: cilium adds the taint of Cilium's GKE guide (`--node-taints node.cilium.io/agent-not-ready=true:NoExecute`)
+    # under the key prefix cluster-autoscaler drops from its template node, so the pool still scales up from 0
+    assert infra["kubernetesTaints"] == [
+        {"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"},
+        {"key": CILIUM_TAINT, "value": "true", "effect": "NoExecute"},
+    ]
+
+
+def test_gke_pools_without_cilium_keep_only_their_own_taints():
+    (file,) = [f for f in capi.render(build("none")) if f.path.endswith("gke-one.yaml")]
+    infra = one(list(file.documents), "GCPManagedMachinePool")["spec"]
     assert infra["kubernetesTaints"] == [{"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}]
+    untainted = build(
+        "cilium", CLUSTERS.replace("        taints: [{key: nvidia.com/gpu, value: present, effect: NoSchedule}]\n", "")
+    )
+    (file,) = [f for f in capi.render(untainted) if f.path.endswith("gke-one.yaml")]
+    infra = one(list(file.documents), "GCPManagedMachinePool")["spec"]
+    assert infra["kubernetesTaints"] == [{"key": CILIUM_TAINT, "value": "true", "effect": "NoExecute"}]
 
 
 def test_azure_aso_resources_and_pools(files):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from fleetgen.render import cilium
+from fleetgen.render import capi, cilium
 
 from tests.conftest import fleet_from_text
 
@@ -134,6 +134,9 @@ def test_provider_datapaths(example_fleet):
     assert chart_config(gke) == {"ipam": "kubernetes", "routing-mode": "native", "native-cidr": "10.40.0.0/16"}
     assert gke["gke"] == {"enabled": True} and gke["cni"] == {"binPath": "/home/kubernetes/bin"}
     assert gke["nodeinit"] == {"enabled": True}
+    # the key of the taint the GKE pools carry (tests/test_render_capi.py): the operator removes exactly it
+    assert gke["agentNotReadyTaintKey"] == "ignore-taint.cluster-autoscaler.kubernetes.io/cilium-agent-not-ready"
+    assert all("agentNotReadyTaintKey" not in v for n, v in values.items() if n != "gpu-inference-us-central1")
     # AKS bring-your-own-CNI: tunnel, pods from the fleet's pod CIDR.
     aks = values["analytics-westeurope"]
     assert chart_config(aks) == {"ipam": "cluster-pool", "routing-mode": "tunnel", "native-cidr": None}
@@ -208,3 +211,13 @@ def test_render_is_deterministic_and_independent_of_cluster_order(example_fleet,
     data["clusters"].reverse()
     reordered = fleet_from_text(yaml.safe_dump(data, sort_keys=False))
     assert cilium.render(example_fleet) == cilium.render(example_fleet) == cilium.render(reordered)
+
+
+def test_the_operator_removes_the_taint_the_gke_pools_carry(example_fleet):
+    """cilium-operator removes the taint named agentNotReadyTaintKey; CAPG gives new GKE nodes the pool's taints."""
+    key = values_by_cluster(example_fleet)["gpu-inference-us-central1"]["agentNotReadyTaintKey"]
+    (file,) = [f for f in capi.render(example_fleet) if f.path == "hub/capi/gpu-inference-us-central1.yaml"]
+    pool_taints = [
+        t for d in file.documents if d["kind"] == "GCPManagedMachinePool" for t in d["spec"]["kubernetesTaints"]
+    ]
+    assert {"key": key, "value": "true", "effect": "NoExecute"} in pool_taints

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .findings import Issue, issue
-from .model import Fleet, Network
+from .model import Cluster, Fleet, Network
 
 EKS_RISKY_MESH_IDS = range(128, 256)  # lint's mesh-id warning: ENI/aws-cni chaining breaks on these
 
@@ -71,15 +71,43 @@ def lowest_free_mesh_id(used: Iterable[int | None], limit: int, avoid: range = r
     return ordered[0] if ordered else None
 
 
+# The network each cloud gives a cluster that CAPA, CAPG or CAPZ creates without ``network.nodes``:
+# the same range in every cluster of that provider, so two of them can never be peered.
+DEFAULT_NODE_NETWORKS: dict[str, tuple[Network, str]] = {
+    # CAPA pkg/cloud/services/network/vpc.go: defaultVPCCidr, the VPC CAPA creates for the cluster.
+    "aws": (ipaddress.IPv4Network("10.0.0.0/16"), "CAPA's default EKS VPC"),
+    # CAPG cloud/scope/managedcluster.go: autoCreateSubnetworks defaults to true, an auto-mode VPC,
+    # whose per-region subnets all lie in GCP's auto-mode block 10.128.0.0/9 in every project
+    # (two auto-mode VPCs cannot be peered).
+    "gcp": (ipaddress.IPv4Network("10.128.0.0/9"), "GKE's auto-mode VPC"),
+    # CAPZ's ASO ManagedCluster without vnetSubnetReference: AKS creates its managed VNet (aks-vnet-*)
+    # with the address space 10.224.0.0/12 (node subnet 10.224.0.0/16) for every cluster.
+    "azure": (ipaddress.IPv4Network("10.224.0.0/12"), "AKS's managed VNet"),
+}
+
+
+def node_network(cluster: Cluster) -> tuple[Network | None, bool]:
+    """The cluster's node network and whether fleet.yaml gave it: an EKS, GKE or AKS cluster Cluster API
+    creates falls back to its cloud's default network; an external one's is unknown unless fleet.yaml says."""
+    if cluster.network.nodes is not None:
+        return cluster.network.nodes, True
+    default = DEFAULT_NODE_NETWORKS.get(cluster.provider.type)
+    if default is not None and cluster.provisioned:
+        return default[0], False
+    return None, False
+
+
 def taken_networks(fleet: Fleet) -> list[Network]:
-    nets = (net for c in fleet.clusters for net in (c.network.pods, c.network.services, c.network.nodes))
+    nets = (net for c in fleet.clusters for net in (c.network.pods, c.network.services, node_network(c)[0]))
     return [net for net in nets if net is not None]
 
 
 def allocate(fleet: Fleet, provider: str = "") -> Allocated | Issue:
     """CIDRs (and, with mesh cilium, a mesh id) for one new cluster, or the Issue saying why not.
 
-    ``provider`` aws steers the mesh id away from 128-255 while lower or higher ids are free.
+    ``provider`` aws steers the mesh id away from 128-255 while lower or higher ids are free. Without a
+    nodes pool an aws, gcp or azure cluster gets its cloud's default node network, which its own pod and
+    service CIDRs then avoid.
     """
     pools = fleet.allocation
     if pools is None:
@@ -91,6 +119,8 @@ def allocate(fleet: Fleet, provider: str = "") -> Allocated | Issue:
             hint="add network.allocation with pools no existing cluster uses",
         )
     taken = taken_networks(fleet)
+    if pools.nodes is None and provider in DEFAULT_NODE_NETWORKS:
+        taken.append(DEFAULT_NODE_NETWORKS[provider][0])  # the new cluster's own network, its cloud's default
     pods = lowest_free_block(pools.pods, pools.pod_prefix, taken)
     if pods is None:
         return _exhausted("pods", pools.pods, pools.pod_prefix)

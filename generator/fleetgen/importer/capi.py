@@ -21,6 +21,7 @@ from typing import Any
 
 from ..labels import PREFIX as FLEET_PREFIX
 from ..machines import capi_synced
+from ..render.cilium import AGENT_NOT_READY_TAINT
 from . import Found
 from .common import cluster_entry
 
@@ -270,6 +271,7 @@ def _gcp(cp: Doc, infra: Doc, objects: Objects, name: str, namespace: str) -> Do
         taints = [
             {"key": t["key"], "value": str(t.get("value", "")), "effect": t["effect"]}
             for t in s.get("kubernetesTaints") or ()
+            if t.get("key") != AGENT_NOT_READY_TAINT["key"]  # fleetgen adds it with mesh: cilium
         ]
         return _pool(
             _pool_name(name, machine_pool, s.get("nodePoolName")),

@@ -182,6 +182,7 @@ LINT_RULES: tuple[Rule, ...] = (
     kubeadm.node_label_dropped,
     providers.vsphere_server,
     providers.aks_system_pool,
+    providers.untainted_pool,
     placement.unknown_cluster,
     placement.empty_selector,
     placement.application_name,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import heapq
-import ipaddress
 from collections.abc import Iterator
 from typing import NamedTuple
 
+from ..allocate import DEFAULT_NODE_NETWORKS, node_network
 from ..findings import WARNING, Issue, Path
 from ..model import Cluster, Network
 from ..selectors import select
@@ -252,19 +252,6 @@ def _global_services_without_mesh(ctx: Context) -> Iterator[Issue]:
             )
 
 
-EKS_DEFAULT_VPC = ipaddress.IPv4Network("10.0.0.0/16")  # CAPA pkg/cloud/services/network/vpc.go defaultVPCCidr
-
-
-def node_network(cluster: Cluster) -> tuple[ipaddress.IPv4Network | None, bool]:
-    """The cluster's node network and whether fleet.yaml gave it (an EKS cluster CAPA creates falls back to
-    CAPA's default VPC; an external one's VPC is unknown unless fleet.yaml says)."""
-    if cluster.network.nodes is not None:
-        return cluster.network.nodes, True
-    if cluster.provider.type == "aws" and cluster.provisioned:
-        return EKS_DEFAULT_VPC, False
-    return None, False
-
-
 def _node_span(cluster: Cluster) -> _Span | None:
     net, _ = node_network(cluster)
     if net is None:
@@ -282,7 +269,9 @@ def _describe(cluster: Cluster, span: _Span) -> str:
     if span.kind != "nodes":
         return f"{_field(span.kind)} CIDR {getattr(cluster.network, span.kind)}"
     net, given = node_network(cluster)
-    return f"node network {net}" + ("" if given else " (CAPA's default EKS VPC: no network.nodes)")
+    if given:
+        return f"node network {net}"
+    return f"node network {net} ({DEFAULT_NODE_NETWORKS[cluster.provider.type][1]}: no network.nodes)"
 
 
 @rule("node-network-overlap", fix="give each cluster its own network.nodes, outside every pod and service CIDR")
@@ -290,21 +279,29 @@ def node_network_overlap(ctx: Context) -> Iterator[Issue]:
     """A cluster's node network overlaps another node network, or a pod or service CIDR.
 
     Node addresses must be unique where traffic flows: inside a cluster a node IP in the pod or
-    service range is misrouted, and across clusters (`network.mesh: cilium`) ClusterMesh needs
-    node-to-node reachability, which peered VPCs/VNets cannot give when their
-    ranges overlap. An EKS cluster without `network.nodes` gets CAPA's default VPC 10.0.0.0/16,
-    the same in every cluster.
+    service range is misrouted, and across clusters the Cilium ClusterMesh needs node-to-node
+    reachability between its members, which peered VPCs/VNets cannot give when their ranges
+    overlap (clusters outside the mesh, `network.clustermesh.member: false` or by default pull-mode
+    and docker clusters, are compared with their own ranges only).
+
+    A cluster Cluster API creates without `network.nodes` gets its cloud's default network, the
+    same in every cluster of that provider: CAPA's EKS VPC 10.0.0.0/16, GKE's auto-mode VPC
+    10.128.0.0/9 (CAPG's default `autoCreateSubnetworks: true`; GCP's block for the auto-mode
+    subnets of every region), AKS's managed VNet 10.224.0.0/12. So two such clusters of one
+    cloud in the mesh always overlap, and a GKE and an AKS cluster too (10.224.0.0/12 lies in
+    10.128.0.0/9).
     """
     fleet = ctx.fleet
     by_name = {c.name: c for c in fleet.clusters}
+    members = {c.name: fleet.mesh == "cilium" and c.network.mesh_member for c in fleet.clusters}
     nodes = [s for s in map(_node_span, fleet.clusters) if s is not None]
     spans = nodes + [s for s in _cluster_spans(ctx) if s.version == 4]
     for first, second in overlapping_pairs(spans):
         same = first.cluster == second.cluster
         if "nodes" not in (first.kind, second.kind) or (first.kind == second.kind == "nodes" and same):
             continue
-        if not same and fleet.mesh == "none":
-            continue
+        if not same and not (members[first.cluster] and members[second.cluster]):
+            continue  # across clusters only ClusterMesh members need node-to-node reachability
         node, other = (first, second) if first.kind == "nodes" else (second, first)
         if first.kind == second.kind == "nodes" and first.position < second.position:
             node, other = other, node  # point at the cluster later in fleet.yaml

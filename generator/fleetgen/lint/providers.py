@@ -129,3 +129,37 @@ def aks_system_pool(ctx: Context) -> Iterator[Issue]:
                 f"the first node pool of AKS cluster {c.name!r} is its System pool and needs min ≥ 1",
                 hint="AKS refuses a System pool that can scale to zero",
             )
+
+
+BLOCKING_EFFECTS = ("NoSchedule", "NoExecute")  # PreferNoSchedule only steers the scheduler
+
+
+@rule(
+    "untainted-pool",
+    fix="add a node pool without NoSchedule/NoExecute taints (it may scale from 0 where the cloud autoscales)",
+)
+def untainted_pool(ctx: Context) -> Iterator[Issue]:
+    """Every node pool of an EKS, GKE or AKS cluster Cluster API creates has a NoSchedule or NoExecute taint.
+
+    A pod runs only on a node whose NoSchedule/NoExecute taints it all tolerates. Cluster DNS
+    tolerates system taints only (`CriticalAddonsOnly` in kubernetes'
+    `cluster/addons/dns/coredns/coredns.yaml.base` and EKS's CoreDNS add-on, plus GKE's own
+    `components.gke.io/gke-managed-components` for kube-dns, the control-plane taint for kubeadm's
+    CoreDNS), and fleetgen's Prometheus and the workloads fleetgen delivers tolerate none. With
+    only tainted pools (a GPU pool's `nvidia.com/gpu`, say) those pods stay Pending, and the
+    autoscaler adds no node for them because no pool would fit: the cluster never serves DNS.
+    The untainted pool that fixes it may start at `min: 0` where an autoscaler scales it.
+    fleetgen's own Cilium startup taint on GKE pools is not counted: it is not in fleet.yaml, the
+    autoscaler ignores it, and cilium-operator removes it from every ready node. vSphere and Docker
+    clusters are not checked: their kubeadm control-plane nodes run CoreDNS (it tolerates the
+    control-plane taint), so a tainted worker pool there is a dedicated cluster, not a dead one.
+    """
+    for c in ctx.fleet.clusters:
+        pools = c.node_pools
+        tainted = all(any(t.effect in BLOCKING_EFFECTS for t in p.taints) for p in pools)
+        if c.provisioned and c.provider.type in CLOUDS and pools and tainted:
+            yield flag(
+                pools[0].path[:-1],
+                f"every node pool of cluster {c.name!r} has a NoSchedule or NoExecute taint: cluster DNS and "
+                "pods without tolerations (Prometheus, workloads) can run nowhere",
+            )

@@ -52,6 +52,19 @@ from .security import INTERNAL_LB, PUBLIC_LB
 
 PEER_PORT = 2379  # clustermesh-apiserver's etcd port behind its LoadBalancer Service
 GKE_CNI_BIN = "/home/kubernetes/bin"
+# Cilium's GKE guide creates every node pool with an agent-not-ready taint: GKE nodes come up with
+# GKE's own CNI, and pods started before the Cilium agent would keep that CNI's addresses. The agent
+# pods tolerate it, and cilium-operator removes it from a Node once the agent there is ready
+# (--remove-cilium-node-taints, on by default). Not the default key node.cilium.io/agent-not-ready:
+# the cluster autoscaler simulates a new node of a pool with the pool's taints, so a pool at zero
+# nodes would never scale up for pods that do not tolerate it. Taints whose key starts with
+# ignore-taint.cluster-autoscaler.kubernetes.io/ are dropped from that template (cluster-autoscaler
+# utils/taints IgnoreTaintPrefix), and the chart's agentNotReadyTaintKey tells Cilium the key.
+AGENT_NOT_READY_TAINT = {
+    "key": "ignore-taint.cluster-autoscaler.kubernetes.io/cilium-agent-not-ready",
+    "value": "true",
+    "effect": "NoExecute",
+}
 
 
 def render(fleet: Fleet) -> list[File]:
@@ -126,6 +139,7 @@ def _gke(cluster: Cluster) -> dict[str, Any]:
     family = f"ipv{cluster.network.pods.version}"
     return {
         "gke": {"enabled": True},
+        "agentNotReadyTaintKey": AGENT_NOT_READY_TAINT["key"],
         "cni": {"binPath": GKE_CNI_BIN},
         "nodeinit": {"enabled": True},
         "ipam": {"mode": "kubernetes"},

@@ -6,12 +6,17 @@ rendered) and its subnet in the cluster's region, and compares ``spec.version`` 
 master version stripped of ``-gke.N``: only ``MAJOR.MINOR.PATCH`` can ever compare equal (lint
 ``gke-version``). ``exp/api/v1beta1/types.go`` (ConvertToSdkAutoscaling) always enables GKE's
 autoscaler with ``scaling`` as total min/max; ``cloud/services/container/nodepools/reconcile.go``
-never resizes an autoscaled pool from ``replicas``.
+never resizes an autoscaled pool from ``replicas``. With ``network.mesh: cilium`` every pool also
+carries Cilium's agent-not-ready NoExecute taint (Cilium's GKE guide), under a key the cluster
+autoscaler leaves out of its scale-up simulation (``render/cilium.py`` AGENT_NOT_READY_TAINT), which
+cilium-operator removes from each Node once its agent runs; CAPG compares the pool's configured
+taints, not the Nodes', so the removal starts no update.
 """
 
 from __future__ import annotations
 
 from ...model import Cluster, NodePool
+from ..cilium import AGENT_NOT_READY_TAINT
 from .common import (
     Doc,
     gke_version,
@@ -41,10 +46,10 @@ def gcp(cluster: Cluster, mesh: str) -> tuple[Doc, Doc, list[Doc]]:
             "service": {"cidrBlock": str(cluster.network.services)},
         }
     control_plane = obj(GCP, "GCPManagedControlPlane", meta(cluster, cluster.name), spec)
-    return infra, control_plane, with_pools(cluster, lambda pool: gke_pool(cluster, pool))
+    return infra, control_plane, with_pools(cluster, lambda pool: gke_pool(cluster, pool, mesh))
 
 
-def gke_pool(cluster: Cluster, pool: NodePool) -> list[Doc]:
+def gke_pool(cluster: Cluster, pool: NodePool, mesh: str) -> list[Doc]:
     spec: Doc = {
         "nodePoolName": pool.name,
         "machineType": pool.instance_type,
@@ -53,8 +58,11 @@ def gke_pool(cluster: Cluster, pool: NodePool) -> list[Doc]:
     }
     if pool.labels:
         spec["kubernetesLabels"] = dict(pool.labels)
-    if pool.taints:
-        spec["kubernetesTaints"] = [{"key": t.key, "value": t.value, "effect": t.effect} for t in pool.taints]
+    taints = [{"key": t.key, "value": t.value, "effect": t.effect} for t in pool.taints]
+    if mesh == "cilium":
+        taints.append(dict(AGENT_NOT_READY_TAINT))
+    if taints:
+        spec["kubernetesTaints"] = taints
     infra = obj(GCP, "GCPManagedMachinePool", meta(cluster, pool_name(cluster, pool)), spec)
     # No version: with management.autoUpgrade GKE moves nodes to newer patches, and CAPG would
     # "update" a pinned pool back on every reconcile (nodepools/reconcile.go). Nodes follow the
