@@ -56,15 +56,18 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache, partial
 from typing import Any
 
-from detect_secrets.plugins import keyword
-from detect_secrets.plugins.aws import AWSKeyDetector
-from detect_secrets.plugins.basic_auth import BasicAuthDetector
-from detect_secrets.plugins.github_token import GitHubTokenDetector
-from detect_secrets.plugins.gitlab_token import GitLabTokenDetector
-from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString, HexHighEntropyString
-from detect_secrets.plugins.jwt import JwtTokenDetector
-from detect_secrets.plugins.private_key import PrivateKeyDetector
-from detect_secrets.plugins.slack import SlackDetector
+from .deferred import deferred
+
+with deferred("requests"):  # detect-secrets needs it only to verify secrets over the network
+    from detect_secrets.plugins import keyword
+    from detect_secrets.plugins.aws import AWSKeyDetector
+    from detect_secrets.plugins.basic_auth import BasicAuthDetector
+    from detect_secrets.plugins.github_token import GitHubTokenDetector
+    from detect_secrets.plugins.gitlab_token import GitLabTokenDetector
+    from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString, HexHighEntropyString
+    from detect_secrets.plugins.jwt import JwtTokenDetector
+    from detect_secrets.plugins.private_key import PrivateKeyDetector
+    from detect_secrets.plugins.slack import SlackDetector
 
 MASK_KEEP = 4  # characters of a long secret shown so a reviewer can find it; a token prefix at most
 MASK_MIN_LENGTH = 16  # shorter values are starred out entirely
