@@ -185,9 +185,9 @@ def mask(value: str) -> str:
 
 def scan_data(data: Any) -> list[Hit]:
     """Credential-looking keys and string values in plain loaded data, in document order."""
-    out: list[Hit] = []
-    _walk(data, (), None, out)
-    return out
+    scan = _DataScan()
+    scan.walk(data, (), None)
+    return scan.hits
 
 
 def scan_text(text: str) -> list[tuple[int, str, str]]:
@@ -197,33 +197,54 @@ def scan_text(text: str) -> list[tuple[int, str, str]]:
     ]
 
 
-def _walk(node: Any, path: tuple, key: str | None, out: list[Hit]) -> None:
-    """Appends to ``out``; paths are built only for containers and hits (a fleet has ~20 values per cluster)."""
-    if isinstance(node, dict):
-        _walk_mapping(node, path, out)
-    elif isinstance(node, list):
-        for index, item in enumerate(node):
-            if isinstance(item, str):
-                out.extend(Hit((*path, index), kind, mask(secret)) for kind, secret in _value_findings(item, key))
+class _DataScan:
+    """One walk over loaded data. A fleet repeats most of its keys and values: a string no detector
+    matched (``clean``) is not looked at again where the key it stands under is not secret-named
+    (``plain``, with None for no key). Paths are built only for containers and hits."""
+
+    def __init__(self) -> None:
+        self.hits: list[Hit] = []
+        self.clean: set[str] = set()
+        self.plain: set[str | None] = {None}
+
+    def walk(self, node: Any, path: tuple, key: str | None) -> None:
+        if isinstance(node, dict):
+            self.mapping(node, path)
+        elif isinstance(node, list):
+            clean, plain = self.clean, self.plain
+            for index, item in enumerate(node):
+                if isinstance(item, str):
+                    if item not in clean or key not in plain:
+                        self.string(item, key, path, index)
+                else:
+                    self.walk(item, (*path, index), key)
+        elif isinstance(node, str):
+            self.hits.extend(Hit(path, kind, mask(secret)) for kind, secret in _value_findings(node, key))
+
+    def mapping(self, node: dict, path: tuple) -> None:
+        clean, plain = self.clean, self.plain
+        for key, value in node.items():
+            if isinstance(key, str):
+                if key not in clean:
+                    self.string(key, None, path, key)
+                governing = _governing_key(node, key) if key == "value" else key
             else:
-                _walk(item, (*path, index), key, out)
-    elif isinstance(node, str):
-        out.extend(Hit(path, kind, mask(secret)) for kind, secret in _value_findings(node, key))
+                governing = None
+            if isinstance(value, str):
+                if value not in clean or governing not in plain:
+                    self.string(value, governing, path, key)
+            elif isinstance(value, dict | list):
+                self.walk(value, (*path, key), governing)
 
-
-def _walk_mapping(node: dict, path: tuple, out: list[Hit]) -> None:
-    for key, value in node.items():
-        if isinstance(key, str):
-            found = _value_findings(key, None)
-            if found:
-                out.extend(Hit((*path, key), kind, mask(secret)) for kind, secret in found)
-        governing = _governing_key(node, key) if key == "value" else key if isinstance(key, str) else None
-        if isinstance(value, str):
-            found = _value_findings(value, governing)
-            if found:
-                out.extend(Hit((*path, key), kind, mask(secret)) for kind, secret in found)
-        elif isinstance(value, dict | list):
-            _walk(value, (*path, key), governing, out)
+    def string(self, value: str, key: str | None, path: tuple, last: Any) -> None:
+        """The findings for ``value`` under ``key``, at ``(*path, last)``."""
+        found = _value_findings(value, key)
+        if found:
+            self.hits.extend(Hit((*path, last), kind, mask(secret)) for kind, secret in found)
+        else:
+            self.clean.add(value)  # no detector matched it: only a secret-named key can make it a finding
+        if key is not None and not _is_secret_key(key):
+            self.plain.add(key)
 
 
 def _governing_key(node: dict, key: Any) -> str | None:
