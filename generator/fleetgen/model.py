@@ -361,6 +361,19 @@ class Fleet:
             found.setdefault(c.name, c)
         return found
 
+    def of_provider(self, *types: str) -> tuple[Cluster, ...]:
+        """The clusters whose provider is one of ``types``: by type in the order given, each in cluster order."""
+        if len(types) == 1:
+            return self._by_provider.get(types[0], ())
+        return tuple(c for kind in dict.fromkeys(types) for c in self._by_provider.get(kind, ()))
+
+    @cached_property  # as _by_name: lint's provider rules each read one provider's clusters
+    def _by_provider(self) -> Mapping[str, tuple[Cluster, ...]]:
+        found: dict[str, list[Cluster]] = {}
+        for c in self.clusters:
+            found.setdefault(c.provider.type, []).append(c)
+        return {kind: tuple(clusters) for kind, clusters in found.items()}
+
     def named(self, name: str) -> Cluster:
         """The cluster ``name``, which the caller knows is in the fleet (KeyError otherwise)."""
         found = self.cluster(name)
@@ -387,7 +400,9 @@ def build(data: Mapping[str, Any]) -> Fleet:
     defaults = data.get("defaults") or {}
     repo, hub, net = data.get("repo", {}), data.get("hub", {}), data.get("network") or {}
     clusters = [
-        _cluster(deep_merge(defaults, raw), ("clusters", i)) for i, raw in enumerate(data.get("clusters") or [])
+        # without defaults the merge would only copy the cluster, which _cluster reads and never changes
+        _cluster(deep_merge(defaults, raw) if defaults else raw, ("clusters", i))
+        for i, raw in enumerate(data.get("clusters") or [])
     ]
     appsets = [_appset(raw, ("applicationSets", i)) for i, raw in enumerate(data.get("applicationSets") or [])]
     workloads = [_workload(raw, ("workloads", i)) for i, raw in enumerate(data.get("workloads") or [])]
