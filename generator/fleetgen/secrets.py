@@ -197,15 +197,21 @@ def scan_text(text: str) -> list[tuple[int, str, str]]:
     ]
 
 
+_CONTAINERS = (dict, list)  # a tuple: ``dict | list`` would build a union object at every test
+
+
 class _DataScan:
     """One walk over loaded data. A fleet repeats most of its keys and values: a string no detector
     matched (``clean``) is not looked at again where the key it stands under is not secret-named
-    (``plain``, with None for no key). Paths are built only for containers and hits."""
+    (``plain``, with None for no key). A mapping whose keys are all ``quiet`` (clean, not
+    secret-named, not ``value``) has only its values looked at. Paths are built only for containers
+    and hits."""
 
     def __init__(self) -> None:
         self.hits: list[Hit] = []
         self.clean: set[str] = set()
         self.plain: set[str | None] = {None}
+        self.quiet: set[str] = set()
 
     def walk(self, node: Any, path: tuple, key: str | None) -> None:
         if isinstance(node, dict):
@@ -222,7 +228,22 @@ class _DataScan:
             self.hits.extend(Hit(path, kind, mask(secret)) for kind, secret in _value_findings(node, key))
 
     def mapping(self, node: dict, path: tuple) -> None:
-        clean, plain = self.clean, self.plain
+        clean = self.clean
+        if node.keys() <= self.quiet:  # most mappings of a fleet, after the first of their kind
+            for key, value in node.items():
+                if isinstance(value, str):
+                    if value in clean:
+                        continue
+                    if _ANY_ANCHOR.search(value.lower()) is None:  # _pattern_findings' first test, inline:
+                        clean.add(value)  # most values are new (names, CIDRs) and hold no detector's anchor
+                    else:
+                        self.string(value, key, path, key)
+                elif isinstance(value, dict):
+                    self.mapping(value, (*path, key))
+                elif isinstance(value, list):
+                    self.walk(value, (*path, key), key)
+            return
+        plain = self.plain
         for key, value in node.items():
             if isinstance(key, str):
                 if key not in clean:
@@ -233,8 +254,9 @@ class _DataScan:
             if isinstance(value, str):
                 if value not in clean or governing not in plain:
                     self.string(value, governing, path, key)
-            elif isinstance(value, dict | list):
+            elif isinstance(value, _CONTAINERS):
                 self.walk(value, (*path, key), governing)
+        self.quiet.update(k for k in node if k in clean and k != "value" and not _is_secret_key(k))
 
     def string(self, value: str, key: str | None, path: tuple, last: Any) -> None:
         """The findings for ``value`` under ``key``, at ``(*path, last)``."""
