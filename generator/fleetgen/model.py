@@ -399,9 +399,10 @@ def build(data: Mapping[str, Any]) -> Fleet:
     """Schema-valid fleet data -> Fleet. Assumes ``schema.validate`` found no errors."""
     defaults = data.get("defaults") or {}
     repo, hub, net = data.get("repo", {}), data.get("hub", {}), data.get("network") or {}
+    providers: dict[tuple, Provider] = {}  # clusters with the same provider settings share one (frozen) Provider
     clusters = [
         # without defaults the merge would only copy the cluster, which _cluster reads and never changes
-        _cluster(deep_merge(defaults, raw) if defaults else raw, ("clusters", i))
+        _cluster(deep_merge(defaults, raw) if defaults else raw, ("clusters", i), providers)
         for i, raw in enumerate(data.get("clusters") or [])
     ]
     appsets = [_appset(raw, ("applicationSets", i)) for i, raw in enumerate(data.get("applicationSets") or [])]
@@ -443,7 +444,7 @@ def _selector(raw: Mapping | None, path: Path) -> Selector:
     return Selector(frozen_map({k: str(v) for k, v in (raw.get("matchLabels") or {}).items()}), exprs, path)
 
 
-def _cluster(raw: Mapping[str, Any], path: Path) -> Cluster:
+def _cluster(raw: Mapping[str, Any], path: Path, providers: dict[tuple, Provider]) -> Cluster:
     provider = raw.get("provider") or {"type": "imported"}
     net = raw.get("network") or {}
     pods = network(net["pods"])
@@ -459,7 +460,7 @@ def _cluster(raw: Mapping[str, Any], path: Path) -> Cluster:
         kubernetes_version=str(raw["kubernetesVersion"]),
         server=raw.get("server"),
         ca_data=raw.get("caData"),
-        provider=_provider(provider),
+        provider=_shared_provider(provider, providers),
         network=ClusterNetwork(
             pods=pods,
             services=network(net["services"]),
@@ -490,6 +491,18 @@ def is_reserved_project(project: str) -> bool:
 def default_mesh_member(argocd_mode: str, provider_type: str) -> bool:
     """Peers dial each other's clustermesh-apiserver: outbound-only (pull) and local docker clusters cannot be."""
     return argocd_mode == "push" and provider_type != "docker"
+
+
+def _shared_provider(raw: Mapping[str, Any], providers: dict[tuple, Provider]) -> Provider:
+    """``_provider(raw)``, made once per distinct provider mapping (a few dozen for thousands of clusters)."""
+    try:
+        key = tuple(raw.items())
+        found = providers.get(key)
+    except TypeError:  # an unhashable value: not shared
+        return _provider(raw)
+    if found is None:
+        found = providers[key] = _provider(raw)
+    return found
 
 
 def _provider(raw: Mapping[str, Any]) -> Provider:
