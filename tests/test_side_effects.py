@@ -39,7 +39,7 @@ def test_detect_secrets_is_imported_without_requests_and_leaves_sys_modules_as_i
     """fleetgen.deferred: lint never verifies a secret over the network, so it does not pay for importing requests."""
     probe = (
         "import sys; import fleetgen.secrets; import detect_secrets.plugins.base as base\n"
-        "print(sorted(m for m in ('requests', 'urllib3', 'http.client') if m in sys.modules))\n"
+        "print(sorted(m for m in ('requests', 'urllib3', 'http.client', 'multiprocessing') if m in sys.modules))\n"
         "print(base.requests.exceptions.RequestException.__module__)\n"  # the stand-in imports the real module
         "import requests; print(requests.__name__, type(requests).__name__, 'urllib3' in sys.modules)\n"
     )

@@ -1,8 +1,9 @@
 """Import a library without the modules it names only for features fleetgen never calls.
 
 detect-secrets imports ``requests`` (and with it urllib3, http.client, charset detection: about
-50-70 ms, a third of a 500-cluster lint) solely to verify found secrets over the network, which
-fleetgen never does. ``deferred("requests")`` lets such an import bind a stand-in instead: the
+50-70 ms, a third of a 500-cluster lint) solely to verify found secrets over the network, and
+``multiprocessing`` (5 ms) solely to scan files in parallel, neither of which fleetgen does.
+``deferred("requests", "multiprocessing")`` lets such an import bind a stand-in instead: the
 real module is imported the first time anything reads an attribute of the stand-in. When the
 block ends, ``sys.modules`` is as it was, so any other ``import requests`` gets the real module.
 """

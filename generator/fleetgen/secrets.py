@@ -58,7 +58,7 @@ from typing import Any
 
 from .deferred import deferred
 
-with deferred("requests"):  # detect-secrets needs it only to verify secrets over the network
+with deferred("requests", "multiprocessing"):  # detect-secrets needs them only to verify secrets, and scan files
     from detect_secrets.plugins import keyword
     from detect_secrets.plugins.aws import AWSKeyDetector
     from detect_secrets.plugins.basic_auth import BasicAuthDetector
