@@ -171,3 +171,27 @@ def test_readme_rule_table_is_generated_from_the_registry():
 def test_lint_takes_several_files(tmp_path, bad_fleet):
     body = json.loads(run("lint", str(ROOT / "fleet.yaml"), str(bad_fleet), "--format", "json").output)
     assert [f["file"] for f in body["findings"]] == [str(bad_fleet)]
+
+
+def test_lint_imports_only_what_lint_needs():
+    """Commands are imported when run (fleetgen.commands.COMMANDS): start-up is part of every pre-commit lint."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\nfrom fleetgen.main import cli\n"
+        f"try:\n    cli(['lint', {str(ROOT / 'fleet.yaml')!r}])\nexcept SystemExit as exc:\n    print(exc.code)\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('fleetgen.commands.', 'fleetgen.render', "
+        "'fleetgen.diff', 'fleetgen.importer', 'fleetgen.plan', 'fleetgen.produce', 'fleetgen.upstream.manifests'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True).stdout
+    assert out.splitlines()[-2:] == ["0", "['fleetgen.commands.common', 'fleetgen.commands.lint']"]
+
+
+def test_every_command_is_listed_and_loads():
+    from fleetgen.commands import COMMANDS
+
+    listed = re.findall(r"^  ([a-z][a-z-]*)\s", run("--help").output.split("Commands:")[1], re.MULTILINE)
+    assert listed == sorted(COMMANDS) and len(listed) == 15
+    for name in COMMANDS:
+        assert run(name, "--help").exit_code == 0, name

@@ -138,3 +138,15 @@ def test_template_actions_cannot_be_injected_through_helm_values_or_parameters(t
         "parameters": [{"name": '{{"{{"}}.x}}', "value": '{{"{{"}}.metadata}}'}],
         "valuesObject": {'{{"{{"}}.server}}': {"a": '{{"{{"}}.name}}'}},
     }
+
+
+def test_the_invisible_character_prefilter_sees_every_control_character():
+    """schema._may_hide skips the invisible-character walk; on ASCII text it deletes the visible bytes."""
+    from fleetgen.schema import _may_hide
+
+    hidden_ascii = {*range(0, 9), *range(11, 32), 127, 92}  # C0 controls but tab and newline, DEL; "\\" escapes
+    for code in range(128):
+        assert _may_hide(f"name: a{chr(code)}b\n") is (code in hidden_ascii), code
+    for char, hides in (("\u202e", True), ("\u200b", True), ("\x85", True), ("\ufeff", True), ("é", False)):
+        assert _may_hide(f"name: a{char}b\n") is hides, repr(char)
+    assert _may_hide("") and _may_hide('name: "\\u202e"\n')  # an escape can make one

@@ -29,6 +29,7 @@ LAYERS: dict[str, tuple[int, str]] = {
     "fleetgen.labels": (0, "leaf"),
     "fleetgen.compose": (0, "leaf"),
     "fleetgen.secrets": (0, "leaf"),
+    "fleetgen.deferred": (0, "leaf"),
     "fleetgen.cachedir": (0, "leaf"),
     "fleetgen.atomic": (0, "leaf"),
     # reading fleet.yaml's text

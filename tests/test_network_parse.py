@@ -51,3 +51,27 @@ def test_network_is_ip_network_strict(text):
 @pytest.mark.parametrize("text", CIDRS)
 def test_ipv4_network_is_ipv4network(text):
     assert _outcome(ipv4_network, text) == _outcome(ipaddress.IPv4Network, text)
+
+
+def test_the_ipv4_shortcut_makes_what_the_constructor_makes():
+    """model._ipv4_set sets an IPv4Network's attributes itself; the standard library's constructor is the oracle."""
+    import itertools
+    import random
+
+    from fleetgen import model
+
+    assert model._ipv4 is model._ipv4_set  # the import-time check accepted it on this Python
+    rng = random.Random(7)
+    for prefix in range(33):
+        for _ in range(20):
+            address = rng.getrandbits(32) >> (32 - prefix) << (32 - prefix) if prefix else 0
+            got, want = model._ipv4_set(address, prefix), ipaddress.IPv4Network((address, prefix))
+            assert vars(got).keys() == vars(want).keys() and got == want and hash(got) == hash(want)
+            assert (got.network_address, got.netmask, got.broadcast_address, got.num_addresses) == (
+                want.network_address,
+                want.netmask,
+                want.broadcast_address,
+                want.num_addresses,
+            )
+            assert str(got) == str(want) and got.overlaps(want)
+            assert list(itertools.islice(got.hosts(), 2)) == list(itertools.islice(want.hosts(), 2))

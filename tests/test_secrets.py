@@ -323,3 +323,23 @@ def test_scan_text_finishes_on_hostile_lines(line):
     # a quadratic pattern took over a minute on these; the fixed one takes well under a second
     found = scan_text(line)
     assert len(found) <= 1 and all(masked not in line[:40] for _, _, masked in found)
+
+
+def test_a_key_and_value_seen_clean_before_are_still_scanned_in_a_new_place():
+    """scan_data remembers clean strings and quiet keys: a later secret under a familiar key is still found."""
+    token = "ghp_" + "a1B2" * 9  # GitHub token shape: ghp_ and 36 characters
+    clusters = [
+        {"name": f"c{i}", "labels": {"tier": "edge"}, "env": [{"name": "MODE", "value": "x"}]} for i in range(3)
+    ]
+    clusters.append({"name": "AKIAIOSFODNN7EXAMPLE", "labels": {"tier": token}})
+    clusters.append(
+        {"name": "c4", "env": [{"name": "DB_PASSWORD", "value": "x"}, {"name": "DB_PASSWORD", "value": "Zq8#kLm2Pw9!"}]}
+    )
+    clusters.append({"name": "c5", "labels": {"tier": "edge"}, "password": ["ok", "Zq8#kLm2Pw9!"]})
+    found = [(h.path, h.kind) for h in scan_data({"clusters": clusters})]
+    assert found == [
+        (("clusters", 3, "name"), "AWS access key"),
+        (("clusters", 3, "labels", "tier"), "GitHub token"),
+        (("clusters", 4, "env", 1, "value"), "password-like value under 'DB_PASSWORD'"),
+        (("clusters", 5, "password", 1), "password-like value under 'password'"),
+    ]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 from . import compose
@@ -67,28 +68,41 @@ class Builder:
         self.active: set[int] = set()
 
     def data(self, node: Node, depth: int = 0) -> Any:
-        if self.aliases:
-            self._reached(node)
+        if not self.aliases:
+            return self._tree(node, depth)
+        self._reached(node)
         if depth > MAX_DEPTH:
             self._stop(node, f"nesting is deeper than {MAX_DEPTH} levels")
-        kind = node.id
-        if kind == "scalar":
-            value = node.value
-            if node.tag == compose.STR or (node.tag == compose.IMPLICIT and value and value[0] not in _MAYBE_TYPED):
-                return value  # quoted, block, !!str, or cannot be anything but a string
-            return self._scalar(node)
-        if self.aliases:
-            if id(node) in self.active:
-                self._stop(node, "an alias refers to a node that contains it (a recursive structure)")
-            self.active.add(id(node))
+        if node.id == "scalar":
+            return self._leaf(node)
+        if id(node) in self.active:
+            self._stop(node, "an alias refers to a node that contains it (a recursive structure)")
+        self.active.add(id(node))
         try:
-            if kind == "sequence":
-                if node.tag != compose.SEQ:
-                    self._unsupported_tag(node, "a list")
-                return [self.data(item, depth + 1) for item in node.value]
-            return self._mapping(node, depth)
+            return self._collection(node, depth, self.data)
         finally:
             self.active.discard(id(node))
+
+    def _tree(self, node: Node, depth: int) -> Any:
+        """``data`` for a text without aliases: every node is reached once, so nothing is counted."""
+        if depth > MAX_DEPTH:
+            self._stop(node, f"nesting is deeper than {MAX_DEPTH} levels")
+        if node.id == "scalar":
+            return self._leaf(node)
+        return self._collection(node, depth, self._tree)
+
+    def _leaf(self, node: Node) -> Any:
+        value = node.value
+        if node.tag == compose.STR or (node.tag == compose.IMPLICIT and value and value[0] not in _MAYBE_TYPED):
+            return value  # quoted, block, !!str, or cannot be anything but a string
+        return self._scalar(node)
+
+    def _collection(self, node: Node, depth: int, child: Callable[[Node, int], Any]) -> Any:
+        if node.id == "sequence":
+            if node.tag != compose.SEQ:
+                self._unsupported_tag(node, "a list")
+            return [child(item, depth + 1) for item in node.value]
+        return self._mapping(node, depth, child)
 
     def _reached(self, node: Node) -> None:
         if id(node) in self.seen:
@@ -100,9 +114,12 @@ class Builder:
         else:
             self.seen.add(id(node))
 
-    def _mapping(self, node: Node, depth: int) -> dict:
+    def _mapping(self, node: Node, depth: int, child: Callable[[Node, int], Any]) -> dict:
         if node.tag != compose.MAP:
             self._unsupported_tag(node, "a mapping")
+        # A string value is taken here, without a call per value (most of a fleet), where ``child``
+        # would do nothing else: no alias counting, and not past the nesting limit.
+        inline = not self.aliases and depth < MAX_DEPTH
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if key_node.id != "scalar":
@@ -115,7 +132,12 @@ class Builder:
             if key in out:
                 first = next(k for k, _ in node.value if k.id == "scalar" and k.value == key)
                 self._stop(key_node, f"duplicate key {key!r} (first defined at line {position(first)[0]}); remove one")
-            out[key] = self.data(value_node, depth + 1)
+            if inline and value_node.id == "scalar":
+                value, tag = value_node.value, value_node.tag
+                if tag == compose.STR or (tag == compose.IMPLICIT and value and value[0] not in _MAYBE_TYPED):
+                    out[key] = value
+                    continue
+            out[key] = child(value_node, depth + 1)
         return out
 
     def _key(self, node: Node) -> None:

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import click
 
 from . import __version__
-from .commands import COMMANDS
+from .commands import COMMANDS, command
 from .errors import FleetgenError, Refused
 from .report import text
 
@@ -41,6 +41,12 @@ class _Group(click.Group):
     which means findings); anything else is a bug and shows as one. Commands clean up after
     themselves on the way out (``finally``), so an interrupted run leaves nothing behind."""
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)  # as click lists added commands
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return command(cmd_name) if cmd_name in COMMANDS else None
+
     def invoke(self, ctx: click.Context):
         try:
             with without_cyclic_gc():
@@ -60,10 +66,6 @@ class _Group(click.Group):
 @click.version_option(__version__, prog_name="fleetgen")
 def cli() -> None:
     """Generate and lint a GitOps tree for a multi-cluster Kubernetes fleet from one fleet.yaml."""
-
-
-for _command in COMMANDS:
-    cli.add_command(_command)
 
 
 if __name__ == "__main__":

@@ -39,8 +39,43 @@ def network(cidr: str) -> Network:
         a, b, c, d, prefix = map(int, match.groups())
         address = a << 24 | b << 16 | c << 8 | d
         if max(a, b, c, d) < 256 and prefix <= 32 and not address & ((1 << (32 - prefix)) - 1):
-            return ipaddress.IPv4Network((address, prefix))
+            return _ipv4(address, prefix)
     return ipaddress.ip_network(cidr, strict=True)
+
+
+def _ipv4_set(address: int, prefix: int) -> ipaddress.IPv4Network:
+    """``IPv4Network((address, prefix))`` of a network address (host bits clear), its attributes set as
+    ``IPv4Network.__init__`` sets them, without parsing its argument again (three times faster).
+    /31 and /32, which __init__ gives a ``hosts`` of their own, are left to it."""
+    if prefix > 30:
+        return _ipv4_new(address, prefix)
+    start = object.__new__(ipaddress.IPv4Address)
+    start._ip = address  # type: ignore[attr-defined]  # IPv4Address.__init__ for an int
+    net = object.__new__(ipaddress.IPv4Network)
+    net.network_address = start
+    net.netmask, net._prefixlen = ipaddress.IPv4Network._make_netmask(prefix)  # type: ignore[attr-defined]
+    return net
+
+
+def _ipv4_new(address: int, prefix: int) -> ipaddress.IPv4Network:
+    return ipaddress.IPv4Network((address, prefix))
+
+
+def _ipv4_state(net: ipaddress.IPv4Network) -> tuple:
+    return sorted(vars(net)), net.network_address, net.netmask, net.prefixlen, net.broadcast_address, hash(net)
+
+
+# The shortcut only where it makes what the constructor makes, attribute for attribute (this Python's ipaddress).
+_ipv4 = (
+    _ipv4_set
+    if all(
+        _ipv4_state(_ipv4_set(address, prefix)) == _ipv4_state(ipaddress.IPv4Network((address, prefix)))
+        for prefix in range(31)
+        for address in (0, (0xFFFFFFFF >> (32 - prefix)) << (32 - prefix) if prefix else 0, 0x0A000000)
+        if not address & ((1 << (32 - prefix)) - 1)
+    )
+    else _ipv4_new
+)
 
 
 def ipv4_network(cidr: str) -> ipaddress.IPv4Network:
@@ -380,6 +415,19 @@ class Fleet:
                 found.setdefault(x.cluster, []).extend(x.documents)
         return {name: tuple(docs) for name, docs in found.items()}
 
+    def of_provider(self, *types: str) -> tuple[Cluster, ...]:
+        """The clusters whose provider is one of ``types``: by type in the order given, each in cluster order."""
+        if len(types) == 1:
+            return self._by_provider.get(types[0], ())
+        return tuple(c for kind in dict.fromkeys(types) for c in self._by_provider.get(kind, ()))
+
+    @cached_property  # as _by_name: lint's provider rules each read one provider's clusters
+    def _by_provider(self) -> Mapping[str, tuple[Cluster, ...]]:
+        found: dict[str, list[Cluster]] = {}
+        for c in self.clusters:
+            found.setdefault(c.provider.type, []).append(c)
+        return {kind: tuple(clusters) for kind, clusters in found.items()}
+
     def named(self, name: str) -> Cluster:
         """The cluster ``name``, which the caller knows is in the fleet (KeyError otherwise)."""
         found = self.cluster(name)
@@ -405,8 +453,11 @@ def build(data: Mapping[str, Any]) -> Fleet:
     """Schema-valid fleet data -> Fleet. Assumes ``schema.validate`` found no errors."""
     defaults = data.get("defaults") or {}
     repo, hub, net = data.get("repo", {}), data.get("hub", {}), data.get("network") or {}
+    providers: dict[tuple, Provider] = {}  # clusters with the same provider settings share one (frozen) Provider
     clusters = [
-        _cluster(deep_merge(defaults, raw), ("clusters", i)) for i, raw in enumerate(data.get("clusters") or [])
+        # without defaults the merge would only copy the cluster, which _cluster reads and never changes
+        _cluster(deep_merge(defaults, raw) if defaults else raw, ("clusters", i), providers)
+        for i, raw in enumerate(data.get("clusters") or [])
     ]
     appsets = [_appset(raw, ("applicationSets", i)) for i, raw in enumerate(data.get("applicationSets") or [])]
     workloads = [_workload(raw, ("workloads", i)) for i, raw in enumerate(data.get("workloads") or [])]
@@ -447,7 +498,7 @@ def _selector(raw: Mapping | None, path: Path) -> Selector:
     return Selector(frozen_map({k: str(v) for k, v in (raw.get("matchLabels") or {}).items()}), exprs, path)
 
 
-def _cluster(raw: Mapping[str, Any], path: Path) -> Cluster:
+def _cluster(raw: Mapping[str, Any], path: Path, providers: dict[tuple, Provider]) -> Cluster:
     provider = raw.get("provider") or {"type": "imported"}
     net = raw.get("network") or {}
     pods = network(net["pods"])
@@ -463,7 +514,7 @@ def _cluster(raw: Mapping[str, Any], path: Path) -> Cluster:
         kubernetes_version=str(raw["kubernetesVersion"]),
         server=raw.get("server"),
         ca_data=raw.get("caData"),
-        provider=_provider(provider),
+        provider=_shared_provider(provider, providers),
         network=ClusterNetwork(
             pods=pods,
             services=network(net["services"]),
@@ -496,6 +547,18 @@ def is_reserved_project(project: str) -> bool:
 def default_mesh_member(argocd_mode: str, provider_type: str) -> bool:
     """Peers dial each other's clustermesh-apiserver: outbound-only (pull) and local docker clusters cannot be."""
     return argocd_mode == "push" and provider_type != "docker"
+
+
+def _shared_provider(raw: Mapping[str, Any], providers: dict[tuple, Provider]) -> Provider:
+    """``_provider(raw)``, made once per distinct provider mapping (a few dozen for thousands of clusters)."""
+    try:
+        key = tuple(raw.items())
+        found = providers.get(key)
+    except TypeError:  # an unhashable value: not shared
+        return _provider(raw)
+    if found is None:
+        found = providers[key] = _provider(raw)
+    return found
 
 
 def _provider(raw: Mapping[str, Any]) -> Provider:

@@ -120,9 +120,17 @@ _INVISIBLE = re.compile(
 )
 
 
+# The ASCII bytes that are not _INVISIBLE: deleting them from an ASCII text leaves only invisible characters.
+_VISIBLE_ASCII = bytes(b for b in range(128) if not _INVISIBLE.match(chr(b)))
+
+
 def _may_hide(text: str) -> bool:
     """Whether loaded data can hold such a character: it is in the text, or a "\\" escape can make one."""
-    return not text or "\\" in text or bool(_INVISIBLE.search(text))
+    if not text or "\\" in text:
+        return True
+    if text.isascii():  # deleting bytes runs at memory speed; the regex takes 20 ms over a 5 MB fleet
+        return bool(text.encode("ascii").translate(None, _VISIBLE_ASCII))
+    return bool(_INVISIBLE.search(text))
 
 
 def _invisible(data: Any, path: Path):

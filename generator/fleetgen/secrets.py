@@ -56,15 +56,18 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache, partial
 from typing import Any
 
-from detect_secrets.plugins import keyword
-from detect_secrets.plugins.aws import AWSKeyDetector
-from detect_secrets.plugins.basic_auth import BasicAuthDetector
-from detect_secrets.plugins.github_token import GitHubTokenDetector
-from detect_secrets.plugins.gitlab_token import GitLabTokenDetector
-from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString, HexHighEntropyString
-from detect_secrets.plugins.jwt import JwtTokenDetector
-from detect_secrets.plugins.private_key import PrivateKeyDetector
-from detect_secrets.plugins.slack import SlackDetector
+from .deferred import deferred
+
+with deferred("requests", "multiprocessing"):  # detect-secrets needs them only to verify secrets, and scan files
+    from detect_secrets.plugins import keyword
+    from detect_secrets.plugins.aws import AWSKeyDetector
+    from detect_secrets.plugins.basic_auth import BasicAuthDetector
+    from detect_secrets.plugins.github_token import GitHubTokenDetector
+    from detect_secrets.plugins.gitlab_token import GitLabTokenDetector
+    from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString, HexHighEntropyString
+    from detect_secrets.plugins.jwt import JwtTokenDetector
+    from detect_secrets.plugins.private_key import PrivateKeyDetector
+    from detect_secrets.plugins.slack import SlackDetector
 
 MASK_KEEP = 4  # characters of a long secret shown so a reviewer can find it; a token prefix at most
 MASK_MIN_LENGTH = 16  # shorter values are starred out entirely
@@ -182,9 +185,9 @@ def mask(value: str) -> str:
 
 def scan_data(data: Any) -> list[Hit]:
     """Credential-looking keys and string values in plain loaded data, in document order."""
-    out: list[Hit] = []
-    _walk(data, (), None, out)
-    return out
+    scan = _DataScan()
+    scan.walk(data, (), None)
+    return scan.hits
 
 
 def scan_text(text: str) -> list[tuple[int, str, str]]:
@@ -194,33 +197,76 @@ def scan_text(text: str) -> list[tuple[int, str, str]]:
     ]
 
 
-def _walk(node: Any, path: tuple, key: str | None, out: list[Hit]) -> None:
-    """Appends to ``out``; paths are built only for containers and hits (a fleet has ~20 values per cluster)."""
-    if isinstance(node, dict):
-        _walk_mapping(node, path, out)
-    elif isinstance(node, list):
-        for index, item in enumerate(node):
-            if isinstance(item, str):
-                out.extend(Hit((*path, index), kind, mask(secret)) for kind, secret in _value_findings(item, key))
+_CONTAINERS = (dict, list)  # a tuple: ``dict | list`` would build a union object at every test
+
+
+class _DataScan:
+    """One walk over loaded data. A fleet repeats most of its keys and values: a string no detector
+    matched (``clean``) is not looked at again where the key it stands under is not secret-named
+    (``plain``, with None for no key). A mapping whose keys are all ``quiet`` (clean, not
+    secret-named, not ``value``) has only its values looked at. Paths are built only for containers
+    and hits."""
+
+    def __init__(self) -> None:
+        self.hits: list[Hit] = []
+        self.clean: set[str] = set()
+        self.plain: set[str | None] = {None}
+        self.quiet: set[str] = set()
+
+    def walk(self, node: Any, path: tuple, key: str | None) -> None:
+        if isinstance(node, dict):
+            self.mapping(node, path)
+        elif isinstance(node, list):
+            clean, plain = self.clean, self.plain
+            for index, item in enumerate(node):
+                if isinstance(item, str):
+                    if item not in clean or key not in plain:
+                        self.string(item, key, path, index)
+                else:
+                    self.walk(item, (*path, index), key)
+        elif isinstance(node, str):
+            self.hits.extend(Hit(path, kind, mask(secret)) for kind, secret in _value_findings(node, key))
+
+    def mapping(self, node: dict, path: tuple) -> None:
+        clean = self.clean
+        if node.keys() <= self.quiet:  # most mappings of a fleet, after the first of their kind
+            for key, value in node.items():
+                if isinstance(value, str):
+                    if value in clean:
+                        continue
+                    if _ANY_ANCHOR.search(value.lower()) is None:  # _pattern_findings' first test, inline:
+                        clean.add(value)  # most values are new (names, CIDRs) and hold no detector's anchor
+                    else:
+                        self.string(value, key, path, key)
+                elif isinstance(value, dict):
+                    self.mapping(value, (*path, key))
+                elif isinstance(value, list):
+                    self.walk(value, (*path, key), key)
+            return
+        plain = self.plain
+        for key, value in node.items():
+            if isinstance(key, str):
+                if key not in clean:
+                    self.string(key, None, path, key)
+                governing = _governing_key(node, key) if key == "value" else key
             else:
-                _walk(item, (*path, index), key, out)
-    elif isinstance(node, str):
-        out.extend(Hit(path, kind, mask(secret)) for kind, secret in _value_findings(node, key))
+                governing = None
+            if isinstance(value, str):
+                if value not in clean or governing not in plain:
+                    self.string(value, governing, path, key)
+            elif isinstance(value, _CONTAINERS):
+                self.walk(value, (*path, key), governing)
+        self.quiet.update(k for k in node if k in clean and k != "value" and not _is_secret_key(k))
 
-
-def _walk_mapping(node: dict, path: tuple, out: list[Hit]) -> None:
-    for key, value in node.items():
-        if isinstance(key, str):
-            found = _value_findings(key, None)
-            if found:
-                out.extend(Hit((*path, key), kind, mask(secret)) for kind, secret in found)
-        governing = _governing_key(node, key) if key == "value" else key if isinstance(key, str) else None
-        if isinstance(value, str):
-            found = _value_findings(value, governing)
-            if found:
-                out.extend(Hit((*path, key), kind, mask(secret)) for kind, secret in found)
-        elif isinstance(value, dict | list):
-            _walk(value, (*path, key), governing, out)
+    def string(self, value: str, key: str | None, path: tuple, last: Any) -> None:
+        """The findings for ``value`` under ``key``, at ``(*path, last)``."""
+        found = _value_findings(value, key)
+        if found:
+            self.hits.extend(Hit((*path, last), kind, mask(secret)) for kind, secret in found)
+        else:
+            self.clean.add(value)  # no detector matched it: only a secret-named key can make it a finding
+        if key is not None and not _is_secret_key(key):
+            self.plain.add(key)
 
 
 def _governing_key(node: dict, key: Any) -> str | None:

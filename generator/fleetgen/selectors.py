@@ -26,7 +26,22 @@ def matches(selector: Selector, labels: Mapping[str, str]) -> bool:
 
 
 def select(selector: Selector, clusters: Iterable[Cluster]) -> list[Cluster]:
-    if selector.match_expressions or len(selector.match_labels) != 1:
-        return [c for c in clusters if matches(selector, c.labels)]
-    ((key, value),) = selector.match_labels.items()  # the common case, inline: lint runs it per workload
-    return [c for c in clusters if c.labels.get(key) == value]
+    """The clusters ``selector`` matches (``matches``, unrolled: lint runs it per set and workload)."""
+    wanted = tuple(selector.match_labels.items())
+    exprs = selector.match_expressions
+    if not exprs and len(wanted) == 1:
+        ((key, value),) = wanted  # the common case
+        return [c for c in clusters if c.labels.get(key) == value]
+    out = []
+    for c in clusters:
+        labels = c.labels
+        for k, v in wanted:
+            if labels.get(k) != v:
+                break
+        else:
+            for r in exprs:
+                if not requirement_matches(r, labels):
+                    break
+            else:
+                out.append(c)
+    return out

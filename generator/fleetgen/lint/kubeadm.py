@@ -16,7 +16,7 @@ KUBEADM_PROVIDERS = ("vsphere", "docker")
 
 def _vsphere(ctx: Context) -> Iterator[Cluster]:
     """The vSphere clusters Cluster API creates (an ``external`` one has no CAPV objects)."""
-    return (c for c in ctx.fleet.clusters if c.provider.type == "vsphere" and c.provisioned)
+    return (c for c in ctx.fleet.of_provider("vsphere") if c.provisioned)
 
 
 @rule(
@@ -161,8 +161,8 @@ def node_label_dropped(ctx: Context) -> Iterator[Issue]:
     those on the MachineDeployment's Machine template. Any other label in those namespaces is set
     by neither.
     """
-    for c in ctx.fleet.clusters:
-        if c.provider.type not in KUBEADM_PROVIDERS or not c.provisioned:
+    for c in ctx.fleet.of_provider(*KUBEADM_PROVIDERS):
+        if not c.provisioned:
             continue
         for pool in c.node_pools:
             for key in pool.labels:

@@ -41,8 +41,8 @@ def ca_data(ctx: Context) -> Iterator[Issue]:
     (the message gives the provider's CLI call; for a cluster Cluster API created it is also the
     `certificate-authority-data` of the `<cluster>-kubeconfig` Secret on the hub).
     """
-    for c in ctx.fleet.clusters:
-        if c.provider.type in CLOUDS and c.registered and c.argocd_mode == "push" and not c.ca_data:
+    for c in ctx.fleet.of_provider(*CLOUDS):
+        if c.registered and c.argocd_mode == "push" and not c.ca_data:
             yield flag(
                 (*c.path, "server"),
                 f"{c.provider.type} cluster {c.name!r} has no caData: Argo CD cannot verify {c.server}",
@@ -64,9 +64,9 @@ def account_mismatch(ctx: Context) -> Iterator[Issue]:
     of another account is accepted only if that role can also be assumed there, which is
     rarely the intent: usually one of the two values was copied from another cluster.
     """
-    for c in ctx.fleet.clusters:
+    for c in ctx.fleet.of_provider("aws"):
         p = c.provider
-        if p.type == "aws" and p.role_arn and p.account_id and role_account(p.role_arn) != p.account_id:
+        if p.role_arn and p.account_id and role_account(p.role_arn) != p.account_id:
             yield flag(
                 (*c.path, "provider", "roleARN"),
                 f"roleARN of cluster {c.name!r} is in account {role_account(p.role_arn)}, but its accountID "
@@ -85,8 +85,8 @@ def gke_version(ctx: Context) -> Iterator[Issue]:
     kubeconfig is never written. Give the `MAJOR.MINOR.PATCH` GKE runs (`gcloud container
     get-server-config`). An `external` cluster has no CAPG object, so its version is not checked.
     """
-    for c in ctx.fleet.clusters:
-        if c.provider.type == "gcp" and c.provisioned and len(parse(c.kubernetes_version)) < 3:
+    for c in ctx.fleet.of_provider("gcp"):
+        if c.provisioned and len(parse(c.kubernetes_version)) < 3:
             yield flag(
                 (*c.path, "kubernetesVersion"),
                 f"GKE cluster {c.name!r} has version {c.kubernetes_version!r}: CAPG needs MAJOR.MINOR.PATCH",
@@ -108,8 +108,8 @@ def vsphere_server(ctx: Context) -> Iterator[Issue]:
     kubeconfig), which fleetgen renders from `server`. Without it the cluster never comes up. An
     `external` cluster is not created by Cluster API and needs no endpoint before it is registered.
     """
-    for c in ctx.fleet.clusters:
-        if c.provider.type == "vsphere" and c.provisioned and c.server is None:
+    for c in ctx.fleet.of_provider("vsphere"):
+        if c.provisioned and c.server is None:
             yield flag(c.path, f"vSphere cluster {c.name!r} has no server")
 
 
@@ -122,8 +122,8 @@ def aks_system_pool(ctx: Context) -> Iterator[Issue]:
     (Azure docs, "Use system node pools in AKS": system pools need at least one node), so the
     AzureManagedMachinePool never reconciles.
     """
-    for c in ctx.fleet.clusters:
-        if c.provider.type == "azure" and c.node_pools and c.node_pools[0].min < 1:
+    for c in ctx.fleet.of_provider("azure"):
+        if c.node_pools and c.node_pools[0].min < 1:
             yield flag(
                 (*c.node_pools[0].path, "min"),
                 f"the first node pool of AKS cluster {c.name!r} is its System pool and needs min ≥ 1",
