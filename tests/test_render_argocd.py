@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+import yaml
 from fleetgen.render import argocd, projects
 
 from tests.conftest import fleet_from_text
@@ -294,6 +295,32 @@ def test_pull_cluster_gets_its_agent_namespace_and_no_secret(small):
     assert not any(
         d["kind"] == "Secret" and d["metadata"]["name"] == "cluster-edge-f" for d in documents(argocd.render(small))
     )
+
+
+def test_a_provisioned_pull_cluster_has_one_hub_namespace(example_text):
+    """The agent namespace of a pull-mode cluster Cluster API creates is its Cluster API namespace:
+    one Namespace object in the whole hub tree (fleet-root must not sync two definitions of it)."""
+    from fleetgen.produce import produce
+
+    pull = example_text.replace(
+        "    network: {pods: 10.24.0.0/14", "    argocd: {mode: pull}\n    network: {pods: 10.24.0.0/14", 1
+    )
+    files = produce(fleet_from_text(pull)).files
+    assert "hub/argocd/clusters/prod-ap-south-1.yaml" not in files
+    namespaces = [
+        (path, doc)
+        for path, data in files.items()
+        if path.startswith(("hub/", "bootstrap/"))
+        for doc in yaml.safe_load_all(data)
+        if isinstance(doc, dict) and doc.get("kind") == "Namespace" and doc["metadata"]["name"] == "prod-ap-south-1"
+    ]
+    assert [path for path, _ in namespaces] == ["hub/capi/prod-ap-south-1.yaml"]
+    labels = namespaces[0][1]["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
+    assert labels["cluster.x-k8s.io/cluster-name"] == "prod-ap-south-1"
+    # the agent's project still takes Applications from that namespace only
+    project = yaml.safe_load(files["hub/argocd/projects/fleet-agent-prod-ap-south-1.yaml"])
+    assert project["spec"]["sourceNamespaces"] == ["prod-ap-south-1"]
 
 
 def test_karmada_is_an_argocd_cluster_without_credentials(small, example_fleet):

@@ -121,8 +121,16 @@ def render(fleet: Fleet) -> list[File]:
 
 
 def cluster_files(fleet: Fleet, cluster: Cluster) -> list[File]:
-    """The files of one cluster (a render unit of ``fleetgen.units``): its cluster Secret or agent namespace."""
-    return [cluster_file(fleet, cluster)] if cluster.registered else []
+    """The files of one cluster (a render unit of ``fleetgen.units``): its cluster Secret or agent namespace.
+
+    A pull-mode cluster that Cluster API provisions has its agent namespace already: the namespace
+    of its Cluster API objects (``hub/capi/<cluster>.yaml``, Pod Security labels included) has the
+    same name, and ``fleet-root`` must not sync two definitions of one object (Argo CD keeps one of
+    them and warns that the resource appears twice).
+    """
+    if not cluster.registered or (cluster.argocd_mode == "pull" and cluster.provisioned):
+        return []
+    return [cluster_file(fleet, cluster)]
 
 
 def fleet_files(fleet: Fleet) -> list[File]:
