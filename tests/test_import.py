@@ -112,6 +112,35 @@ def test_capi_eks_manifests():
     assert any("'default_prod-eks-euw1-control-plane'" in n for n in found.notes)
 
 
+def test_capi_vsphere_manifests():
+    """CAPV's default flavor (v1beta1 shape: kubeletExtraArgs as a mapping); the API server is the
+    VSphereCluster's controlPlaneEndpoint, which the vSphere rule needs as ``server``."""
+    found = read("capi-vsphere.yaml")
+    thumbprint = "5C:1B:29:4E:AA:F0:8C:3A:D4:21:77:9E:0B:6F:C3:12:48:9A:DE:01"
+    assert found.clusters == {
+        "dc3-prod": {
+            "name": "dc3-prod",
+            "server": "https://10.40.0.10:6443",
+            "kubernetesVersion": "1.31.4",
+            "provider": {
+                "type": "vsphere",
+                "server": "vcenter.dc3.example.com",
+                "thumbprint": thumbprint,
+                "datacenter": "dc3",
+                "template": "ubuntu-2204-kube-v1.31.4",
+                "datastore": "vsanDatastore",
+                "resourcePool": "k8s-pool",
+                "folder": "k8s",
+                "network": "k8s-nodes",
+            },
+            "lifecycle": "managed",
+            "network": {"pods": "192.168.0.0/16"},
+            "nodePools": [{"name": "md-0", "instanceType": "4x16", "min": 3, "max": 3}],
+        }
+    }
+    assert found.notes == [] and found.conflicts == []
+
+
 def test_kubeconfig_contexts():
     found = read("kubeconfig.yaml")
     assert found.clusters["prod-aps1"] == {

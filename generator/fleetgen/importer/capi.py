@@ -111,6 +111,7 @@ def _cluster(doc: Doc, objects: Objects, where: str, found: Found) -> Doc:
         environment=fleet_labels.get("environment"),
         region=facts.pop("region", None) or fleet_labels.get("region"),
         labels=user,
+        server=facts.pop("server", None),
         kubernetesVersion=facts.pop("version", None),
         provider=facts.pop("provider", None),
         lifecycle="managed" if reader else None,
@@ -377,7 +378,7 @@ def _kubeadm(cp: Doc, infra: Doc, objects: Objects, name: str, namespace: str) -
         registration = (
             (((config.get("spec") or {}).get("template") or {}).get("spec") or {}).get("joinConfiguration") or {}
         ).get("nodeRegistration") or {}
-        args = {a.get("name"): a.get("value") for a in registration.get("kubeletExtraArgs") or ()}
+        args = _args(registration.get("kubeletExtraArgs"))
         labels = dict(kv.split("=", 1) for kv in str(args.get("node-labels") or "").split(",") if "=" in kv)
         machine_labels = (((machine_pool.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels")
         labels.update({k: str(v) for k, v in (machine_labels or {}).items() if capi_synced(str(k))})
@@ -387,12 +388,15 @@ def _kubeadm(cp: Doc, infra: Doc, objects: Objects, name: str, namespace: str) -
         ]
         return _pool(_pool_name(name, machine_pool), size, _sizes(None, None, machine_pool), labels, taints)
 
+    facts: Doc = {}
     if kind == "VSphereCluster":
         provider["server"] = (infra.get("spec") or {}).get("server")
         provider["thumbprint"] = (infra.get("spec") or {}).get("thumbprint")
         provider["loadBalancer"] = None if _has_kube_vip(cp) else "external"
+        facts["server"] = _api_server((infra.get("spec") or {}).get("controlPlaneEndpoint"))
     pools = _pools(objects, namespace, name, pool)
     return {
+        **facts,
         "provider": {k: v for k, v in provider.items() if v},
         "version": _version((cp.get("spec") or {}).get("version")),
         "pools": pools,
@@ -400,16 +404,28 @@ def _kubeadm(cp: Doc, infra: Doc, objects: Objects, name: str, namespace: str) -
     }
 
 
+def _api_server(endpoint: Any) -> str | None:
+    """fleet.yaml's ``server`` from a VSphereCluster's ``controlPlaneEndpoint`` (render/capi/vsphere.py
+    writes it from ``server``; the vSphere rule needs it), or None without a host."""
+    if not isinstance(endpoint, dict) or not endpoint.get("host"):
+        return None
+    host, port = str(endpoint["host"]), endpoint.get("port") or 6443
+    return f"https://[{host}]:{port}" if ":" in host else f"https://{host}:{port}"
+
+
 def _node_mask(cp: Doc) -> int | None:
     """kube-controller-manager's node-cidr-mask-size-ipv4/-ipv6 (render/capi/networking.py), if a number."""
     config = ((cp.get("spec") or {}).get("kubeadmConfigSpec") or {}).get("clusterConfiguration") or {}
-    args = ((config.get("controllerManager") or {}).get("extraArgs")) or ()
-    masks = [
-        str(a.get("value"))
-        for a in args
-        if isinstance(a, dict) and a.get("name") in ("node-cidr-mask-size-ipv4", "node-cidr-mask-size-ipv6")
-    ]
+    args = _args((config.get("controllerManager") or {}).get("extraArgs"))
+    masks = [str(args[k]) for k in ("node-cidr-mask-size-ipv4", "node-cidr-mask-size-ipv6") if k in args]
     return int(masks[0]) if masks and masks[0].isdigit() else None
+
+
+def _args(args: Any) -> dict[str, Any]:
+    """kubeadm extra args as a mapping: v1beta2 writes a list of ``{name, value}``, v1beta1 a mapping."""
+    if isinstance(args, dict):
+        return {str(k): v for k, v in args.items()}
+    return {str(a.get("name")): a.get("value") for a in args or () if isinstance(a, dict)}
 
 
 _READERS: dict[str, Callable[[Doc, Doc, Objects, str, str], Doc]] = {
