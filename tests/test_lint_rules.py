@@ -76,6 +76,19 @@ CASES = {
         ),
         ("meshID: 3}", "meshID: 3, nodes: 172.21.0.0/16}"),
     ),
+    "untainted-pool-dns-on-the-aks-system-pool": edit(  # DNS runs (CriticalAddonsOnly), Prometheus does not
+        (
+            "    provider: {type: docker}\n",
+            "    provider: {type: azure, subscriptionID: 6f1c2d3e-0000-4000-8000-1234567890ab, resourceGroup: rg}\n"
+            "    nodePools:\n"
+            "      - {name: sys, instanceType: Standard_D4s_v5, min: 1, max: 3,"
+            "  # expect[untainted-pool]: - {name: sys\n"
+            "         taints: [{key: CriticalAddonsOnly, value: 'true', effect: NoSchedule}]}\n"
+            "      - {name: gpu, instanceType: Standard_NC6s_v3, min: 0, max: 3,\n"
+            "         taints: [{key: gpu, effect: NoSchedule}]}\n",
+        ),
+        ("meshID: 3}", "meshID: 3, nodes: 172.21.0.0/16}"),
+    ),
     "untainted-pool-prefer-no-schedule-ok": edit(  # PreferNoSchedule only steers the scheduler
         (
             "    provider: {type: docker}\n",
@@ -598,3 +611,22 @@ def test_the_runner_stamps_the_rules_id_severity_and_fix():
     assert (plain.rule, plain.severity, plain.hint, plain.path) == ("demo", "warning", "do x", ("clusters", 0))
     own = stamped(flag(("clusters", 0), "m", severity=ERROR, hint="h"), demo)
     assert (own.rule, own.severity, own.hint) == ("demo", "error", "h")
+
+
+def test_untainted_pool_says_where_dns_still_runs(tmp_path):
+    """Azure's "Use system node pools in AKS" taints a dedicated System pool CriticalAddonsOnly=true:NoSchedule,
+    which CoreDNS tolerates (operator Exists): DNS runs there, fleetgen's Prometheus (no tolerations) nowhere.
+    With only a `gpu` taint left on the first pool instead, nothing tolerates any pool and DNS is named too."""
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(CASES["untainted-pool-dns-on-the-aks-system-pool"])
+    [found] = [f for f in pipeline.load_and_lint(fleet).findings if f.rule == "untainted-pool"]
+    assert found.message == (
+        "every node pool of cluster 'stage-a' has a NoSchedule or NoExecute taint: pods without tolerations "
+        "(Prometheus, workloads) can run nowhere (cluster DNS runs on pool 'sys', it tolerates CriticalAddonsOnly)"
+    )
+    fleet.write_text(CASES["untainted-pool-dns-on-the-aks-system-pool"].replace("key: CriticalAddonsOnly", "key: gpu"))
+    [found] = [f for f in pipeline.load_and_lint(fleet).findings if f.rule == "untainted-pool"]
+    assert found.message == (
+        "every node pool of cluster 'stage-a' has a NoSchedule or NoExecute taint: cluster DNS and "
+        "pods without tolerations (Prometheus, workloads) can run nowhere"
+    )

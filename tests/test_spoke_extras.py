@@ -227,6 +227,11 @@ def test_argo_cd_may_write_exactly_the_extra_kinds_in_their_namespace(tmp_path):
             assert rbac.allowed(ARGOCD, verb, "rbac.authorization.k8s.io", "clusterroles", name="tools-reader")
             assert not rbac.allowed(ARGOCD, verb, "rbac.authorization.k8s.io", "clusterroles", name="cluster-admin")
         assert not rbac.allowed(ARGOCD, "create", "rbac.authorization.k8s.io", "clusterroles", name="tools-reader")
+        # Argo CD's first sync updates it (tracking annotation): the API server's escalation check passes
+        # only with `escalate` on that name (Argo CD holds pods get/list in namespaces, not cluster-wide)
+        assert rbac.allowed(ARGOCD, "escalate", "rbac.authorization.k8s.io", "clusterroles", name="tools-reader")
+        assert not rbac.allowed(ARGOCD, "escalate", "rbac.authorization.k8s.io", "clusterroles", name="admin")
+        assert not rbac.allowed(ARGOCD, "get", "", "pods")  # why: the ClusterRole grants it cluster-wide
         # the tools namespace exists before Argo CD syncs (created by access.yaml, with Pod Security labels)
         [tools] = [d for d in docs(out / f"clusters/{cluster}/access.yaml") if d["metadata"]["name"] == "tools"]
         assert tools["kind"] == "Namespace"
@@ -241,6 +246,109 @@ def test_argo_cd_may_write_exactly_the_extra_kinds_in_their_namespace(tmp_path):
         ("ClusterRole", "tools-reader"),
     ]
     assert ARGOCD not in {Identity(k, n) for k, _, n in spoke(out, "edge-1").subjects()}
+
+
+RBAC_EXTRAS = (
+    TOOLS
+    + """---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: tools-reader
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: tools-reader}
+subjects: [{kind: ServiceAccount, name: reader, namespace: tools}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: config-reader
+  namespace: tools
+rules:
+  - {apiGroups: [""], resources: [secrets], verbs: [get]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: config-reader
+  namespace: tools
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: config-reader}
+subjects: [{kind: ServiceAccount, name: reader, namespace: tools}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: viewers, namespace: tools}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+subjects: [{kind: Group, apiGroup: rbac.authorization.k8s.io, name: tools-team}]
+"""
+)
+RBAC_GROUP = "rbac.authorization.k8s.io"
+
+
+def test_extra_rbac_passes_the_api_servers_escalation_check_for_exactly_its_objects(tmp_path):
+    """kubernetes pkg/registry/rbac: a role is written only with `escalate` on its name
+    (RoleEscalationAuthorized, the request's name), a binding only with `bind` on its roleRef's
+    kind and name in the binding's namespace (BindingAuthorized), unless the writer holds every
+    permission granted. Argo CD holds neither `secrets get` in tools nor `pods get` cluster-wide,
+    so without these grants its sync of each object below is Forbidden."""
+    out = rendered(tmp_path, tools=RBAC_EXTRAS)
+    [cluster_role] = [
+        d
+        for d in docs(out / "clusters/prod-a/access.yaml")
+        if d["kind"] == "ClusterRole" and d["metadata"]["name"] == "fleetgen:argocd-manager:cluster"
+    ]
+    by_name = [r for r in cluster_role["rules"] if "resourceNames" in r]
+    assert by_name == [  # the documents' order: the ClusterRole, then its binding, then the binding's bind
+        {
+            "apiGroups": [RBAC_GROUP],
+            "resources": ["clusterroles"],
+            "resourceNames": ["tools-reader"],
+            "verbs": ["update", "patch", "delete", "escalate"],
+        },
+        {
+            "apiGroups": [RBAC_GROUP],
+            "resources": ["clusterrolebindings"],
+            "resourceNames": ["tools-reader"],
+            "verbs": ["update", "patch", "delete"],
+        },
+        {
+            "apiGroups": [RBAC_GROUP],
+            "resources": ["clusterroles"],
+            "resourceNames": ["tools-reader"],
+            "verbs": ["bind"],
+        },
+    ]
+    [tools_role] = [
+        d
+        for d in docs(out / "clusters/prod-a/access.yaml")
+        if (d["kind"], d["metadata"]["name"], d["metadata"].get("namespace"))
+        == ("Role", "fleetgen:argocd-manager:deploy", "tools")
+    ]
+    assert tools_role["rules"][-3:] == [
+        {"apiGroups": [RBAC_GROUP], "resources": ["roles"], "resourceNames": ["config-reader"], "verbs": ["escalate"]},
+        {"apiGroups": [RBAC_GROUP], "resources": ["clusterroles"], "resourceNames": ["view"], "verbs": ["bind"]},
+        {"apiGroups": [RBAC_GROUP], "resources": ["roles"], "resourceNames": ["config-reader"], "verbs": ["bind"]},
+    ]
+    rbac = spoke(out, "prod-a")
+    assert rbac.allowed(ARGOCD, "bind", RBAC_GROUP, "clusterroles", name="tools-reader")
+    assert rbac.allowed(ARGOCD, "bind", RBAC_GROUP, "clusterroles", namespace="tools", name="view")
+    assert rbac.allowed(ARGOCD, "bind", RBAC_GROUP, "roles", namespace="tools", name="config-reader")
+    assert rbac.allowed(ARGOCD, "escalate", RBAC_GROUP, "roles", namespace="tools", name="config-reader")
+    # nothing beyond the documents: not `view` cluster-wide, not another role, not outside tools
+    assert not rbac.allowed(ARGOCD, "bind", RBAC_GROUP, "clusterroles", name="view")
+    assert not rbac.allowed(ARGOCD, "bind", RBAC_GROUP, "clusterroles", namespace="tools", name="cluster-admin")
+    assert not rbac.allowed(ARGOCD, "escalate", RBAC_GROUP, "roles", namespace="web", name="config-reader")
+    assert not rbac.allowed(ARGOCD, "escalate", RBAC_GROUP, "roles", namespace="tools")  # a create has no name
+    # so the Role is created by the admin's access.yaml and adopted; a pull-mode spoke's agent needs neither
+    placed = [(d["kind"], d["metadata"]["name"]) for d in docs(out / "clusters/prod-a/access.yaml")][-3:]
+    assert placed == [
+        ("ClusterRole", "tools-reader"),
+        ("ClusterRoleBinding", "tools-reader"),
+        ("Role", "config-reader"),
+    ]
+    edge = [(d["kind"], d["metadata"]["name"]) for d in docs(out / "clusters/edge-1/access.yaml")]
+    assert ("Role", "config-reader") not in edge and ("ClusterRoleBinding", "tools-reader") in edge
+    validated = run("validate-rendered", str(out))
+    assert validated.exit_code == 0, validated.output
 
 
 def test_a_namespace_only_the_extras_use_gets_only_their_kinds(tmp_path):

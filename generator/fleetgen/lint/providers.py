@@ -132,6 +132,16 @@ def aks_system_pool(ctx: Context) -> Iterator[Issue]:
 
 
 BLOCKING_EFFECTS = ("NoSchedule", "NoExecute")  # PreferNoSchedule only steers the scheduler
+# Taint keys each managed cluster's DNS tolerates with `operator: Exists` (so any value and effect):
+# CoreDNS's `CriticalAddonsOnly` (kubernetes cluster/addons/dns/coredns/coredns.yaml.base; EKS's CoreDNS
+# add-on and AKS's CoreDNS carry it, AKS's docs taint dedicated System pools with it), and on GKE
+# kube-dns's `CriticalAddonsOnly` (cluster/addons/dns/kube-dns/kube-dns.yaml.base) plus GKE's
+# `components.gke.io/gke-managed-components`.
+DNS_TOLERATED = {
+    "aws": frozenset({"CriticalAddonsOnly"}),
+    "gcp": frozenset({"CriticalAddonsOnly", "components.gke.io/gke-managed-components"}),
+    "azure": frozenset({"CriticalAddonsOnly"}),
+}
 
 
 @rule(
@@ -148,6 +158,10 @@ def untainted_pool(ctx: Context) -> Iterator[Issue]:
     CoreDNS), and fleetgen's Prometheus and the workloads fleetgen delivers tolerate none. With
     only tainted pools (a GPU pool's `nvidia.com/gpu`, say) those pods stay Pending, and the
     autoscaler adds no node for them because no pool would fit: the cluster never serves DNS.
+    A pool whose blocking taints are all keys cluster DNS tolerates (`DNS_TOLERATED`: operator
+    `Exists`, any effect) still runs DNS there, as AKS's dedicated System pool with
+    `CriticalAddonsOnly=true:NoSchedule` does (Azure docs, "Use system node pools in AKS"): the
+    finding then names that pool and says only that pods without tolerations run nowhere.
     The untainted pool that fixes it may start at `min: 0` where an autoscaler scales it.
     fleetgen's own Cilium startup taint on GKE pools is not counted: it is not in fleet.yaml, the
     autoscaler ignores it, and cilium-operator removes it from every ready node. vSphere and Docker
@@ -158,6 +172,17 @@ def untainted_pool(ctx: Context) -> Iterator[Issue]:
         pools = c.node_pools
         tainted = all(any(t.effect in BLOCKING_EFFECTS for t in p.taints) for p in pools)
         if c.provisioned and c.provider.type in CLOUDS and pools and tainted:
+            tolerated = DNS_TOLERATED[c.provider.type]
+            dns = [p for p in pools if all(t.key in tolerated for t in p.taints if t.effect in BLOCKING_EFFECTS)]
+            if dns:
+                keys = sorted({t.key for t in dns[0].taints if t.effect in BLOCKING_EFFECTS})
+                yield flag(
+                    pools[0].path[:-1],
+                    f"every node pool of cluster {c.name!r} has a NoSchedule or NoExecute taint: pods without "
+                    f"tolerations (Prometheus, workloads) can run nowhere (cluster DNS runs on pool "
+                    f"{dns[0].name!r}, it tolerates {', '.join(keys)})",
+                )
+                continue
             yield flag(
                 pools[0].path[:-1],
                 f"every node pool of cluster {c.name!r} has a NoSchedule or NoExecute taint: cluster DNS and "

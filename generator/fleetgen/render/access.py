@@ -30,7 +30,11 @@ What it may do on a push-mode spoke:
 * cluster-wide: get/list/watch Namespaces, and create them only when a set delivered here uses
   CreateNamespace; for the cluster's extra manifests' cluster-scoped objects, get/list/watch their
   kinds (Argo CD's cache lists whole kinds) and update/patch/delete those named objects only (RBAC
-  cannot limit ``create`` by name, so they are created here, at bootstrap, and Argo CD adopts them).
+  cannot limit ``create`` by name, so they are created here, at bootstrap, and Argo CD adopts them);
+  ``escalate`` on exactly the extra ClusterRoles and Roles and ``bind`` on exactly the roles the
+  extra bindings refer to, by name, without which the API server's escalation check refuses Argo
+  CD's every write of them (the first sync adds its tracking annotation); extra Roles are created
+  here too, for the same reason as the cluster-scoped objects.
   No RBAC of fleetgen's own: Prometheus' ClusterRole and ClusterRoleBinding (``fleet-prometheus``)
   are in this file, applied by an admin, and never in a tree Argo CD syncs: keeping them would need
   update on RBAC objects, which the API server allows only with ``escalate``/``bind`` or by holding
@@ -134,6 +138,8 @@ def access_documents(fleet: Fleet, cluster: Cluster) -> list[dict[str, Any]]:
         docs += [cluster_role(fleet, cluster, adopted), binding("ClusterRoleBinding", CLUSTER_ROLE, members)]
         for ns in namespaces:
             docs += [deploy_role(fleet, cluster, ns), binding("RoleBinding", DEPLOY_ROLE, members, ns)]
+        # Argo CD could create these only if it held every permission they grant (escalation check)
+        adopted = adopted + extra_rbac(fleet, cluster, "Role")
     return docs + prometheus_cluster_rbac() + adopted
 
 
@@ -186,15 +192,58 @@ def cluster_role(fleet: Fleet, cluster: Cluster, adopted: list[dict[str, Any]]) 
     if creates_namespaces(fleet, cluster):
         rules.append({"apiGroups": [""], "resources": ["namespaces"], "verbs": ["create"]})
     rules += [by_name_rule(doc) for doc in adopted]
+    rules += bind_rules([d for d in adopted if d["kind"] == "ClusterRoleBinding"])
     return {"apiVersion": RBAC_API, "kind": "ClusterRole", "metadata": _meta(CLUSTER_ROLE), "rules": rules}
 
 
 def by_name_rule(doc: dict[str, Any]) -> dict[str, Any]:
-    """Keep one named cluster-scoped object in sync; creating it is left to the bootstrap file."""
+    """Keep one named cluster-scoped object in sync; creating it is left to the bootstrap file.
+
+    An adopted ClusterRole also gets ``escalate`` by name: every update of a role (Argo CD's first
+    sync adds its tracking annotation) passes the API server's escalation check only with
+    ``escalate`` on that role's name or holding every permission it grants, cluster-wide
+    (kubernetes ``pkg/registry/rbac/clusterrole/policybased/storage.go`` ``Update`` →
+    ``RoleEscalationAuthorized``, ``pkg/registry/rbac/escalation_check.go``: the request's name is
+    matched, so ``resourceNames`` limits it to this one object).
+    """
     resource = plural(doc["kind"])
     names = [doc["metadata"]["name"]]
     verbs = ["update", "patch", "delete"]
+    if is_role(doc):
+        verbs.append("escalate")
     return {"apiGroups": [api_group(doc)], "resources": [resource], "resourceNames": names, "verbs": verbs}
+
+
+def is_role(doc: dict[str, Any]) -> bool:
+    return api_group(doc) == RBAC and doc["kind"] in ("ClusterRole", "Role")
+
+
+def extra_rbac(fleet: Fleet, cluster: Cluster, kind: str, namespace: str | None = None) -> list[dict[str, Any]]:
+    """The cluster's extra documents of the RBAC ``kind`` (in ``namespace`` if given), in their order."""
+    return [
+        d
+        for d in fleet.spoke_extras(cluster.name)
+        if api_group(d) == RBAC
+        and d["kind"] == kind
+        and (namespace is None or d["metadata"].get("namespace") == namespace)
+    ]
+
+
+def bind_rules(bindings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``bind`` on exactly the roles ``bindings`` refer to: the API server writes a binding only for a
+    client with ``bind`` on its ``roleRef`` (by kind and name, checked in the binding's namespace) or
+    holding every permission of that role (``pkg/registry/rbac/escalation_check.go``
+    ``BindingAuthorized``; ``…/clusterrolebinding/policybased/storage.go`` and the RoleBinding one).
+    A ``roleRef`` that is not a Role or ClusterRole by name gets none (the schema check reports it)."""
+    refs = set()
+    for doc in bindings:
+        ref = doc.get("roleRef")
+        if isinstance(ref, dict) and ref.get("kind") in ("ClusterRole", "Role") and isinstance(ref.get("name"), str):
+            refs.add((plural(ref["kind"]), ref["name"]))
+    return [
+        {"apiGroups": [RBAC], "resources": [resource], "resourceNames": [name], "verbs": ["bind"]}
+        for resource, name in sorted(refs)
+    ]
 
 
 def namespace_kinds(fleet: Fleet, cluster: Cluster, namespace: str) -> list[tuple[str, tuple[str, ...]]]:
@@ -215,8 +264,15 @@ def namespace_kinds(fleet: Fleet, cluster: Cluster, namespace: str) -> list[tupl
 
 
 def deploy_role(fleet: Fleet, cluster: Cluster, namespace: str) -> dict[str, Any]:
+    """Argo CD's Role in ``namespace``; for the extra manifests' Roles there (adopted: access.yaml creates
+    them, since ``escalate`` by name cannot authorize a create, whose request has no name) ``escalate``
+    by name, and for their RoleBindings ``bind`` on the roles they refer to."""
     written = namespace_kinds(fleet, cluster, namespace)
     rules = rules_for(written, (*READ_VERBS, *WRITE_VERBS)) + rules_for(OBSERVED, READ_VERBS)
+    roles = sorted({d["metadata"]["name"] for d in extra_rbac(fleet, cluster, "Role", namespace)})
+    if roles:
+        rules.append({"apiGroups": [RBAC], "resources": ["roles"], "resourceNames": roles, "verbs": ["escalate"]})
+    rules += bind_rules(extra_rbac(fleet, cluster, "RoleBinding", namespace))
     return {"apiVersion": RBAC_API, "kind": "Role", "metadata": _meta(DEPLOY_ROLE, namespace), "rules": rules}
 
 
