@@ -409,10 +409,9 @@ def per_cluster(docs: Iterable[DocumentDiff]) -> dict[str, ClusterChanges]:
         entries.setdefault(entry.cluster, []).append(entry)
 
     def order(entry: DocumentDiff | Repeated) -> tuple[int, bool]:
+        """Where its (first) document is; a group before that document's own other changes."""
         first = entry.documents[0] if isinstance(entry, Repeated) else entry
-        return position[first.cluster, first.ident], not isinstance(
-            entry, Repeated
-        )  # a group before its first document
+        return position[first.cluster, first.ident], not isinstance(entry, Repeated)
 
     return {
         cluster: ClusterChanges(documents, sorted(entries.get(cluster, []), key=order))
