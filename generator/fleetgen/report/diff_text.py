@@ -8,7 +8,7 @@ the change once, then ``in N documents: namespace/name, …`` (the first 30 and 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from ..destroy import Destruction
 from ..diff import (
@@ -60,10 +60,14 @@ def shared_lines(item: Shared, limit: int = VALUE_LIMIT) -> list[str]:
     return [head, *body, f"    in {len(item.clusters)} clusters: {cluster_list(item.clusters)}"]
 
 
-def where_files(item: Repeated) -> str:
-    """The file the documents are in, or how many files."""
+FILES_SHOWN = 3  # files named for a change made to several documents; the rest are counted
+
+
+def where_files(item: Repeated, name: Callable[[str], str] = str) -> str:
+    """The files the documents are in (each through ``name``), the first FILES_SHOWN and how many more."""
     files = item.files
-    return files[0] if len(files) == 1 else f"{len(files)} files"
+    more = f" and {len(files) - FILES_SHOWN} more files" if len(files) > FILES_SHOWN else ""
+    return ", ".join(name(f) for f in files[:FILES_SHOWN]) + more
 
 
 def repeated_head(item: Repeated) -> str:

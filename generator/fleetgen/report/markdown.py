@@ -196,8 +196,7 @@ def document_block(doc: DocumentDiff, links: Links | None) -> str | Block:
 def repeated_block(item: Repeated, links: Links | None) -> Block:
     """Changes made to several documents of one kind: the kind and count, the changes once, then the
     documents' names (the first 30 and how many more)."""
-    files = item.files
-    where = _file(files[0], item.status, links) if len(files) == 1 else where_files(item)
+    where = where_files(item, lambda file: _file(file, item.status, links))
     lines = [*(change_line(c) for c in item.changes), f"in {len(item.documents)} documents: {cluster_list(item.names)}"]
     return _changes_block(f"`{repeated_head(item)}` · {where}\n\n", lines)
 
