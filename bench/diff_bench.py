@@ -5,7 +5,8 @@ Builds a git repository with a synthetic fleet (bench/synth.py) rendered and com
 committed, and times ``fleetgen diff --base main`` on them in a fresh process per format:
 
 - ``add+remove``: one cluster added in the middle of the sorted list and one removed;
-- ``fleet-wide``: a new Thanos image (every spoke's Prometheus and the Querier change);
+- ``fleet-wide``: a new Thanos image (every spoke's Prometheus, the Querier and the hub's store gateway
+  per cluster change);
 - ``servers-moved``: every cluster's API server moves to another domain, a change that differs in
   every cluster, so the markdown comment is far over GitHub's limit before it is cut (markdown only).
 

@@ -122,6 +122,26 @@ def test_repeated_change_is_shown_once_with_its_clusters(repo):
     assert "in 2 clusters: prod-a, prod-b" in out
 
 
+def test_one_change_to_two_documents_of_a_kind_names_both_files(repo):
+    """fleet-platform is in the bootstrap file and in the hub's projects (the second numbered #2): prod-c's
+    two destinations are added to both, shown once with both files."""
+    out = diff(repo, "--base", "HEAD~1").output
+    assert (
+        "    ~ argoproj.io/AppProject in 2 documents  (bootstrap/root-app.yaml, "
+        "hub/argocd/projects/fleet-platform.yaml)\n"
+        '        + spec.destinations[server="https://c.example.com",namespace=monitoring]: '
+        '{"server": "https://c.example.com", "namespace": "monitoring"}\n'
+        '        + spec.destinations[server="https://kubernetes.default.svc",namespace=prod-c]: '
+        '{"server": "https://kubernetes.default.svc", "namespace": "prod-c"}\n'
+        "        in 2 documents: argocd/fleet-platform, argocd/fleet-platform #2\n"
+    ) in out
+    markdown_out = diff(repo, "--base", "HEAD~1", "--format", "markdown").output
+    assert (
+        "`~ argoproj.io/AppProject in 2 documents` · `bootstrap/root-app.yaml`, "
+        "`hub/argocd/projects/fleet-platform.yaml`\n" in markdown_out
+    )
+
+
 def test_json(repo):
     body = json.loads(diff(repo, "--base", "HEAD~1", "--format", "json").output)
     assert body["base"] == "HEAD~1" and body["notes"] == []

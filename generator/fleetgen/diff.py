@@ -16,7 +16,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,10 +66,16 @@ class DocumentDiff:
     changes: tuple[Change, ...] = ()
     patch: tuple[dict, ...] = ()  # RFC 6902 ops turning the old document into the new (changed only)
     before: Any = field(default=None, compare=False, repr=False)  # the removed document (removed only)
+    kind: str = ""  # group/Kind, the start of ident ("" for documents without a kind)
 
     @property
     def label(self) -> str:
         return f"{self.cluster} / {self.ident}"
+
+    @property
+    def name(self) -> str:
+        """The identity without its kind: ``namespace/name`` (the file path for documents without a kind)."""
+        return self.ident[len(self.kind) + 1 :] if self.kind else self.ident
 
 
 @dataclass(frozen=True)
@@ -141,12 +147,19 @@ def local_path(relpath: str) -> str:
     return "/".join(parts[2:]) if parts[0] == "clusters" and len(parts) > 2 else relpath
 
 
+def kind_of(doc: Any) -> str:
+    """``group/Kind`` (core group: ``Kind``), or "" for a document without a kind."""
+    if not isinstance(doc, dict) or "kind" not in doc:
+        return ""
+    group = str(doc.get("apiVersion", "")).rpartition("/")[0]
+    return f"{group}/{doc['kind']}" if group else str(doc["kind"])
+
+
 def identity(doc: Any, relpath: str) -> str:
     """``group/Kind namespace/name`` (core group: ``Kind``; cluster-scoped: no namespace)."""
-    if not isinstance(doc, dict) or "kind" not in doc:
+    kind = kind_of(doc)
+    if not kind:
         return local_path(relpath)
-    group = str(doc.get("apiVersion", "")).rpartition("/")[0]
-    kind = f"{group}/{doc['kind']}" if group else str(doc["kind"])
     meta = doc.get("metadata")
     meta = meta if isinstance(meta, dict) else {}
     name, namespace = meta.get("name", "?"), meta.get("namespace")
@@ -256,12 +269,12 @@ def compare_trees(
     found = []
     for key in sorted(old.keys() | new.keys()):
         if key not in new:
-            found.append(DocumentDiff(*key, old[key][0], "removed", before=old[key][1]))
+            found.append(DocumentDiff(*key, old[key][0], "removed", before=old[key][1], kind=kind_of(old[key][1])))
         elif key not in old:
-            found.append(DocumentDiff(*key, new[key][0], "added"))
+            found.append(DocumentDiff(*key, new[key][0], "added", kind=kind_of(new[key][1])))
         elif changes := field_changes(old[key][1], new[key][1], local_path(new[key][0])):
             patch = _patch(old[key][1], new[key][1]) if patches else ()
-            found.append(DocumentDiff(*key, new[key][0], "changed", changes, patch))
+            found.append(DocumentDiff(*key, new[key][0], "changed", changes, patch, kind=kind_of(new[key][1])))
     return tuple(found)
 
 
@@ -314,13 +327,96 @@ def _shared(docs: list[DocumentDiff], repeated: Mapping[tuple, tuple[str, ...]])
     ]
 
 
-def _remainder(docs: list[DocumentDiff], repeated: Mapping[tuple, tuple[str, ...]]) -> list[DocumentDiff]:
+def _remainder(
+    docs: list[DocumentDiff], repeated: Mapping[tuple, tuple], signature: Callable = _signature
+) -> list[DocumentDiff]:
+    """Each document with the changes that are not grouped (a document none of whose changes is left: gone)."""
     rest = []
     for doc in docs:
-        left = tuple(c for c in doc.changes if _signature(doc, c) not in repeated)
-        if left or (not doc.changes and _signature(doc, None) not in repeated):
-            rest.append(DocumentDiff(doc.cluster, doc.ident, doc.file, doc.status, left))
+        left = tuple(c for c in doc.changes if signature(doc, c) not in repeated)
+        if left or (not doc.changes and signature(doc, None) not in repeated):
+            rest.append(DocumentDiff(doc.cluster, doc.ident, doc.file, doc.status, left, kind=doc.kind))
     return rest
+
+
+@dataclass(frozen=True)
+class Repeated:
+    """Changes made identically to several documents of one kind in one cluster (the hub's store gateway
+    per spoke, say): shown once, with the documents."""
+
+    cluster: str
+    kind: str
+    status: str
+    changes: tuple[Change, ...]
+    documents: tuple[DocumentDiff, ...]  # in document order; each may have other changes of its own
+
+    @property
+    def names(self) -> list[str]:
+        return [doc.name for doc in self.documents]
+
+    @property
+    def files(self) -> list[str]:
+        return sorted({doc.file for doc in self.documents})
+
+
+def group_repeated(docs: Iterable[DocumentDiff]) -> tuple[list[Repeated], list[DocumentDiff]]:
+    """Split changes into those made identically (same path, old and new value) to 2+ documents of the same
+    kind and status in one cluster, and the rest, per document. Only changes count: an added or removed
+    document, and a document without a kind (a text file), stays on its own."""
+    docs = list(docs)
+    seen: dict[tuple, list[int]] = {}
+    for index, doc in enumerate(docs):
+        for change in doc.changes if doc.kind else ():
+            seen.setdefault(_in_cluster(doc, change), []).append(index)
+    repeated = {key: tuple(members) for key, members in seen.items() if len(members) > 1}
+    groups: dict[tuple[int, ...], list[Change]] = {}
+    for index, doc in enumerate(docs):
+        for change in doc.changes:
+            members = repeated.get(_in_cluster(doc, change))
+            if members and members[0] == index:  # collect each repeated change once, at its first document
+                groups.setdefault(members, []).append(change)
+    found = [
+        Repeated(
+            docs[members[0]].cluster,
+            docs[members[0]].kind,
+            docs[members[0]].status,
+            tuple(changes),
+            tuple(docs[i] for i in members),
+        )
+        for members, changes in sorted(groups.items())
+    ]
+    return found, _remainder(docs, repeated, _in_cluster)
+
+
+def _in_cluster(doc: DocumentDiff, change: Change | None) -> tuple:
+    return (doc.cluster, doc.kind, doc.status, change.key() if change else None)
+
+
+@dataclass(frozen=True)
+class ClusterChanges:
+    documents: list[DocumentDiff]  # the cluster's documents, for its counts
+    entries: list[DocumentDiff | Repeated]  # what is shown: each repeated change once, in document order
+
+
+def per_cluster(docs: Iterable[DocumentDiff]) -> dict[str, ClusterChanges]:
+    """What ``by_cluster`` gives, with the changes repeated across documents of one kind grouped."""
+    docs = list(docs)
+    position = {(doc.cluster, doc.ident): i for i, doc in enumerate(docs)}
+    repeated, rest = group_repeated(docs)
+    entries: dict[str, list[DocumentDiff | Repeated]] = {}
+    both: list[DocumentDiff | Repeated] = [*rest, *repeated]
+    for entry in both:
+        entries.setdefault(entry.cluster, []).append(entry)
+
+    def order(entry: DocumentDiff | Repeated) -> tuple[int, bool]:
+        """Where its (first) document is; a group before that document's own other changes."""
+        first = entry.documents[0] if isinstance(entry, Repeated) else entry
+        return position[first.cluster, first.ident], not isinstance(entry, Repeated)
+
+    return {
+        cluster: ClusterChanges(documents, sorted(entries.get(cluster, []), key=order))
+        for cluster, documents in by_cluster(docs).items()
+    }
 
 
 def by_cluster(docs: Iterable[DocumentDiff]) -> dict[str, list[DocumentDiff]]:

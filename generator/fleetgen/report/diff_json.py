@@ -10,6 +10,10 @@ or the ref itself (``--no-merge-base``).
 "deletesResources", "why"}], "keptApplications", "replicas": [{"workload", "cluster", "old", "new"}], "peers":
 {PEER: CLUSTERS}, "removedDocuments", "notAdoptable"}`` (running clusters switched to ``managed`` that
 Cluster API cannot adopt and builds again: counted, so ``--fail-on destroy`` fails on them).
+``repeated`` (beside ``manifests``, which still lists every document with all its changes)
+groups the changes made identically (same ``path``, ``old`` and ``new``) to several documents of one kind
+and status in one cluster: ``[{"cluster", "kind", "status", "count", "changes": [{"path", "old", "new"}],
+"documents": [{"id", "file"}]}]``, every document named (the text and markdown reports abbreviate the list).
 A field added or removed simply lacks ``old`` or ``new``; a placement that did not exist is null.
 ``patch`` (changed documents) is the same change as RFC 6902 operations, as ``kubectl patch
 --type json`` and jsonpatch take them.
@@ -21,7 +25,7 @@ import json
 from typing import Any
 
 from ..destroy import Destruction
-from ..diff import ABSENT, Change, FleetDiff
+from ..diff import ABSENT, Change, FleetDiff, Repeated, group_repeated
 
 
 def _change_json(change: Change) -> dict:
@@ -49,6 +53,17 @@ def destroy_json(d: Destruction) -> dict[str, Any]:
     }
 
 
+def repeated_json(item: Repeated) -> dict[str, Any]:
+    return {
+        "cluster": item.cluster,
+        "kind": item.kind,
+        "status": item.status,
+        "count": len(item.documents),
+        "changes": [_change_json(c) for c in item.changes],
+        "documents": [{"id": d.ident, "file": d.file} for d in item.documents],
+    }
+
+
 def as_json(result: FleetDiff) -> dict[str, Any]:
     """The machine-readable diff; a field added or removed simply lacks ``old`` or ``new``."""
     plan = result.plan
@@ -69,6 +84,7 @@ def as_json(result: FleetDiff) -> dict[str, Any]:
             }
             for d in result.documents
         ],
+        "repeated": [repeated_json(r) for r in group_repeated(result.documents)[0]],
         "plan": {
             "applications": {
                 "added": [a.as_json() for a in plan.applications_added],

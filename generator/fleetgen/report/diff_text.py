@@ -2,11 +2,13 @@
 
 Document lines: ``+`` added, ``-`` removed, ``~`` changed; field lines under a changed document:
 ``~ path: old → new``, ``+ path: value`` (field added), ``- path: value`` (field removed).
+A change made identically to several documents of one kind in a cluster: ``~ group/Kind in N documents``,
+the change once, then ``in N documents: namespace/name, …`` (the first 30 and how many more).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from ..destroy import Destruction
 from ..diff import (
@@ -14,10 +16,11 @@ from ..diff import (
     Change,
     DocumentDiff,
     FleetDiff,
+    Repeated,
     Shared,
-    by_cluster,
     counts,
     group_shared,
+    per_cluster,
     show,
 )
 from ..plan.adoption import RELEASE_WARNING
@@ -55,6 +58,31 @@ def shared_lines(item: Shared, limit: int = VALUE_LIMIT) -> list[str]:
     head = f"{MARK[item.status]} {item.ident}"
     body = [f"    {change_line(c, limit)}" for c in item.changes]
     return [head, *body, f"    in {len(item.clusters)} clusters: {cluster_list(item.clusters)}"]
+
+
+FILES_SHOWN = 3  # files named for a change made to several documents; the rest are counted
+
+
+def where_files(item: Repeated, name: Callable[[str], str] = str) -> str:
+    """The files the documents are in (each through ``name``), the first FILES_SHOWN and how many more."""
+    files = item.files
+    more = f" and {len(files) - FILES_SHOWN} more files" if len(files) > FILES_SHOWN else ""
+    return ", ".join(name(f) for f in files[:FILES_SHOWN]) + more
+
+
+def repeated_head(item: Repeated) -> str:
+    return f"{MARK[item.status]} {item.kind} in {len(item.documents)} documents"
+
+
+def repeated_lines(item: Repeated, limit: int = VALUE_LIMIT) -> list[str]:
+    """One change made to several documents of a cluster: the change once, then which documents."""
+    body = [f"    {change_line(c, limit)}" for c in item.changes]
+    names = f"    in {len(item.documents)} documents: {cluster_list(item.names)}"
+    return [f"{repeated_head(item)}  ({where_files(item)})", *body, names]
+
+
+def entry_lines(entry: DocumentDiff | Repeated) -> list[str]:
+    return repeated_lines(entry) if isinstance(entry, Repeated) else document_lines(entry)
 
 
 def summary(docs: Iterable[DocumentDiff]) -> str:
@@ -164,9 +192,9 @@ def manifest_lines(documents: tuple[DocumentDiff, ...]) -> list[str]:
     if shared:
         out.append("  the same change in several clusters")
         out += [f"    {line}" for item in shared for line in shared_lines(item)]
-    for cluster, docs in by_cluster(rest).items():
+    for cluster, changes in per_cluster(rest).items():
         out.append(f"  {cluster}")
-        out += [f"    {line}" for doc in docs for line in document_lines(doc)]
+        out += [f"    {line}" for entry in changes.entries for line in entry_lines(entry)]
     return out
 
 

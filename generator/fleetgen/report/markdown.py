@@ -2,7 +2,8 @@
 
 Layout: a summary table, the plan delta (tables), then the manifests: one collapsible
 ``<details>`` for the changes repeated identically across clusters (each shown once with its
-cluster list) and one ``<details>`` per cluster for the rest.
+cluster list) and one ``<details>`` per cluster for the rest, where a change made identically to several
+documents of one kind is shown once with their names (``diff.per_cluster``).
 
 GitHub rejects a comment over 65,536 characters. Every section is a list of blocks; when the
 whole does not fit, the budget is shared out between sections (small sections keep everything,
@@ -17,12 +18,23 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from ..diff import DocumentDiff, FleetDiff, Shared, by_cluster, group_shared
+from ..diff import DocumentDiff, FleetDiff, Repeated, Shared, group_shared, per_cluster
 from ..gitbase import SHORT
 from ..links import Links
 from ..plan.applications import Application
 from ..plan.delta import PlanDelta
-from .diff_text import MARK, change_line, cluster_list, destroy_headline, destroy_items, moved, shared_lines, summary
+from .diff_text import (
+    MARK,
+    change_line,
+    cluster_list,
+    destroy_headline,
+    destroy_items,
+    moved,
+    repeated_head,
+    shared_lines,
+    summary,
+    where_files,
+)
 from .plan_text import table
 
 LIMIT = 65_536
@@ -166,28 +178,43 @@ def shared_section(shared: list[Shared]) -> list[Section]:
     return [Section(title, blocks, "repeated changes")] if blocks else []
 
 
-def document_block(doc: DocumentDiff, links: Links | None) -> str | Block:
-    """A document's line (its file linked when ``links``), then its field changes in a diff block."""
-    where = f"[{doc.file}]({links.url(doc.file, doc.status == 'removed')})" if links else f"`{doc.file}`"
-    head = f"`{MARK[doc.status]} {doc.ident}` · {where}\n\n"
-    if not doc.changes:
-        return head
-    lines = [change_line(c) for c in doc.changes]
+def _file(file: str, status: str, links: Links | None) -> str:
+    return f"[{file}]({links.url(file, status == 'removed')})" if links else f"`{file}`"
+
+
+def _changes_block(head: str, lines: list[str]) -> Block:
     fence = fence_for(lines)
     return Block(f"{head}{fence}diff\n", tuple(f"{line}\n" for line in lines), f"{fence}\n", "\n", "changes")
 
 
+def document_block(doc: DocumentDiff, links: Links | None) -> str | Block:
+    """A document's line (its file linked when ``links``), then its field changes in a diff block."""
+    head = f"`{MARK[doc.status]} {doc.ident}` · {_file(doc.file, doc.status, links)}\n\n"
+    return _changes_block(head, [change_line(c) for c in doc.changes]) if doc.changes else head
+
+
+def repeated_block(item: Repeated, links: Links | None) -> Block:
+    """Changes made to several documents of one kind: the kind and count, the changes once, then the
+    documents' names (the first 30 and how many more)."""
+    where = where_files(item, lambda file: _file(file, item.status, links))
+    lines = [*(change_line(c) for c in item.changes), f"in {len(item.documents)} documents: {cluster_list(item.names)}"]
+    return _changes_block(f"`{repeated_head(item)}` · {where}\n\n", lines)
+
+
 def cluster_section(rest: list[DocumentDiff], links: Links | None) -> list[Section]:
-    grouped = by_cluster(rest)
+    grouped = per_cluster(rest)
     blocks = tuple(
         Block(
-            f"<details><summary><code>{cluster}</code>: {summary(docs)}</summary>\n\n",
-            tuple(document_block(doc, links) for doc in docs),
+            f"<details><summary><code>{cluster}</code>: {summary(changes.documents)}</summary>\n\n",
+            tuple(
+                repeated_block(entry, links) if isinstance(entry, Repeated) else document_block(entry, links)
+                for entry in changes.entries
+            ),
             "",
             "</details>\n\n",
             "documents",
         )
-        for cluster, docs in grouped.items()
+        for cluster, changes in grouped.items()
     )
     return [Section(f"#### Per cluster ({len(grouped)})\n\n", blocks, "clusters")] if blocks else []
 
