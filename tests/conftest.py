@@ -74,3 +74,21 @@ def upstream():
 def cilium_values_schema():
     """The Cilium chart's values schema as validate-rendered applies it (closed: unknown keys fail)."""
     return Store().chart("cilium").explainer
+
+
+# `fleetgen add-cluster` of an EKS production cluster prod-c in ap-south-1 (account 123456789012):
+# the runbook and the repository-fleet tests add it the same way.
+ADD_EKS_PROD_C = (
+    "add-cluster",
+    "prod-c",
+    "--environment",
+    "production",
+    "--region",
+    "ap-south-1",
+    "--provider",
+    "aws",
+    "--provider-field",
+    "accountID=123456789012",
+    "--provider-field",
+    "roleARN=arn:aws:iam::123456789012:role/argocd",
+)

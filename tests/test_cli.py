@@ -12,6 +12,8 @@ from fleetgen import __version__
 from fleetgen.lint import RULES
 from fleetgen.main import cli
 
+from tests.conftest import ADD_EKS_PROD_C
+
 ROOT = Path(__file__).resolve().parents[1]
 BAD = (ROOT / "tests" / "fleets" / "base.yaml").read_text().replace("meshID: 2}", "meshID: 1}")
 
@@ -46,21 +48,7 @@ def test_contract_example_fails_only_the_provider_readiness_rules():
     assert [f["line"] for f in body["findings"] if f["rule"] == "gke-version"] == [30]  # defaults: "1.30"
 
 
-ADD_TO_EXAMPLE = (
-    "add-cluster",
-    "prod-c",
-    "--environment",
-    "production",
-    "--region",
-    "ap-south-1",
-    "--provider",
-    "aws",
-    "--provider-field",
-    "accountID=123456789012",
-    "--provider-field",
-    "roleARN=arn:aws:iam::123456789012:role/argocd",
-    "--dry-run",
-)
+ADD_TO_EXAMPLE = (*ADD_EKS_PROD_C, "--dry-run")
 
 
 def test_add_cluster_allocates_from_the_repository_fleets_pools():

@@ -13,6 +13,8 @@ import pytest
 from click.testing import CliRunner
 from fleetgen.main import cli
 
+from tests.conftest import ADD_EKS_PROD_C
+
 # prod-b runs on Docker here: upgrade writes minors, and a GKE cluster needs the GKE patch
 # release, which only its operator can pick (lint gke-version refuses a bare minor).
 BASE = (
@@ -66,23 +68,7 @@ def plan(fleet: Path) -> dict:
 def test_runbook(fleet):
     assert run("render", str(fleet)).exit_code == 0
 
-    added = step(
-        fleet,
-        "add-cluster",
-        "prod-c",
-        "--environment",
-        "production",
-        "--region",
-        "ap-south-1",
-        "--provider",
-        "aws",
-        "--provider-field",
-        "accountID=123456789012",
-        "--provider-field",
-        "roleARN=arn:aws:iam::123456789012:role/argocd",
-        "--label",
-        "tier=standard",
-    )
+    added = step(fleet, *ADD_EKS_PROD_C, "--label", "tier=standard")
     assert "+ pending registration: prod-c" in added
     assert "kubectl wait --for=condition=ControlPlaneInitialized cluster/prod-c -n prod-c" in added
     assert "fleetgen register prod-c" in added and "karmadactl join prod-c" in added
