@@ -10,6 +10,7 @@ from fleetgen.render import argocd, capi, karmada, targets
 from fleetgen.schema import validate
 
 from tests.conftest import fleet_from_text, lint_text
+from tests.test_faults_git import git
 
 CA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJrVENDQVRlZ0F3SUJBZ0lJRXhhbXBsZQotLS0tLUVORCBDRVJUSUZJQ0FURS0tLS0tCg=="
 
@@ -245,30 +246,17 @@ def test_vsphere_switch_is_not_adoptable():
     assert lifecycle_changes(base, fleet_from_text(both)) == (("aks-prod",), ("gke-prod",), ())
 
 
-def _git(repo, *args):
-    import subprocess
-
-    return subprocess.run(
-        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    ).stdout
-
-
 def test_diff_fails_on_destroy_for_a_cluster_that_is_not_adoptable_but_not_for_an_adoption(tmp_path):
     from click.testing import CliRunner
     from fleetgen.main import cli
 
     runner = CliRunner()
     fleet = tmp_path / "fleet.yaml"
-    _git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "init", "-q", "-b", "main")
     fleet.write_text(FLEET + DOCKER)
     assert runner.invoke(cli, ["render", str(fleet)]).exit_code == 0
-    _git(tmp_path, "add", "-A")
-    _git(tmp_path, "commit", "-q", "-m", "external")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-q", "-m", "external")
 
     def diff(text: str):
         fleet.write_text(text)

@@ -280,11 +280,11 @@ def test_create_file_writes_whole_files_with_the_umask_applied(tmp_path):
         tree.create_file(tmp_path / "private", b"a\n")
     finally:
         os.umask(old)
-    tree.create_file(tmp_path / "shared", b"b\n", 0o640)
-    assert (tmp_path / "private").read_bytes() == b"a\n" and (tmp_path / "shared").read_bytes() == b"b\n"
+    tree.create_file(tmp_path / "group-readable", b"b\n", 0o640)
+    assert (tmp_path / "private").read_bytes() == b"a\n" and (tmp_path / "group-readable").read_bytes() == b"b\n"
     assert (tmp_path / "private").stat().st_mode & 0o777 == 0o600  # 0o644 masked by 077
-    assert (tmp_path / "shared").stat().st_mode & 0o777 == 0o640 & ~old
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["private", "shared"]
+    assert (tmp_path / "group-readable").stat().st_mode & 0o777 == 0o640 & ~old
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["group-readable", "private"]
 
 
 def test_create_file_on_a_full_disk_leaves_no_file(tmp_path, monkeypatch):

@@ -12,6 +12,7 @@ import errno
 import os
 import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 _RENAME_NOREPLACE = 1
@@ -39,12 +40,17 @@ def create_file(target: Path, data: bytes, mode: int = 0o644) -> None:
     or directory at ``target``, even one that appeared meanwhile, is ``FileExistsError`` and stays as
     it was. ``mode`` is masked by the umask, as ``open`` would. On any failure no file is left.
     """
-    candidate = write_candidate(target, data, ".fleetgen-new")
+    _install(write_candidate(target, data, ".fleetgen-new"), target, lambda: mode & ~_umask(), _rename_noreplace)
+
+
+def _install(candidate: Path, target: Path, mode: Callable[[], int], move: Callable[[Path, Path], None]) -> None:
+    """``candidate`` given ``mode()``, made durable and moved to ``target`` by ``move``, then the directory
+    made durable; on any failure the candidate is gone and ``target`` as it was."""
     try:
-        os.chmod(candidate, mode & ~_umask())
+        os.chmod(candidate, mode())
         with open(candidate, "rb+") as fh:
             os.fsync(fh.fileno())
-        _rename_noreplace(candidate, target)
+        move(candidate, target)
     except BaseException:
         candidate.unlink(missing_ok=True)
         raise
@@ -86,13 +92,6 @@ def replace_file(candidate: Path, target: Path, new_mode: int = 0o644) -> None:
     """Make ``candidate`` the file at ``target`` atomically (``os.replace``) and durably (fsync of the
     file before and of its directory after the rename), with ``target``'s mode (``new_mode`` for a new
     file). On failure ``target`` is unchanged and the candidate is gone."""
-    try:
-        mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else new_mode
-        os.chmod(candidate, mode)
-        with open(candidate, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(candidate, target)
-    except BaseException:
-        candidate.unlink(missing_ok=True)
-        raise
-    _fsync_dir(target.parent)
+    _install(
+        candidate, target, lambda: stat.S_IMODE(target.stat().st_mode) if target.exists() else new_mode, os.replace
+    )

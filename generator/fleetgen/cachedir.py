@@ -44,8 +44,10 @@ def make(directory: Path, out: Path) -> None:
     Raises OSError (read-only or foreign directory): callers fall back to doing without the cache."""
     top = root(out)
     top.mkdir(parents=True, exist_ok=True)
-    try:  # whole or not at all: a crash never leaves an empty .gitignore that would let git see the cache
-        atomic.create_file(top / ".gitignore", IGNORE.encode("utf-8"))
-    except FileExistsError:
-        pass
+    ignore = top / ".gitignore"
+    if not ignore.exists():  # every render passes here: the durable create only the first time
+        try:  # whole or not at all: a crash never leaves an empty .gitignore that would let git see the cache
+            atomic.create_file(ignore, IGNORE.encode("utf-8"))
+        except FileExistsError:  # another render made it meanwhile
+            pass
     directory.mkdir(parents=True, exist_ok=True)

@@ -40,6 +40,7 @@ from .load import MAX_BYTES, Document
 from .model import Cluster, ExtraFile, ExtraManifest, Fleet
 from .selectors import select
 from .tree import check_relpath
+from .upstream import api_group
 
 RULE = "extra-manifest"
 PREFIX = "hub/extra"
@@ -273,10 +274,6 @@ SPOKE_HINT = (
     "give every namespaced object its metadata.namespace and leave Namespaces to fleetgen; "
     "a hub-only manifest goes in an extraManifests entry without clusters"
 )
-
-
-def api_group(doc: dict[str, Any]) -> str:
-    return str(doc["apiVersion"]).rpartition("/")[0]
 
 
 def spoke_problem(doc: dict[str, Any]) -> str | None:

@@ -537,6 +537,10 @@ PLATFORM_PROJECT = "fleet-platform"
 WORKLOAD_PROJECT = "fleet-workloads"
 EXTRA_PROJECT = "fleet-extra"  # the push-mode spokes' extra manifests (extraManifests[].clusters)
 AGENT_PROJECT_PREFIX = "fleet-agent-"
+# fleetgen's own ApplicationSets (render/argocd.py) and the Application name each generates per cluster,
+# <cluster>-<app>, which lint's application-name keeps user sets from generating too.
+MONITORING_SET, MONITORING_APP = "fleet-spoke-monitoring", "monitoring"
+EXTRA_SET, EXTRA_APP = "fleet-spoke-extra", "extra"  # where extraManifests entries with clusters reach
 
 
 def is_reserved_project(project: str) -> bool:

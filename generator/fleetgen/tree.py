@@ -502,6 +502,3 @@ def _rmdir_if_empty(path: Path) -> None:
         path.rmdir()
     except OSError:
         pass
-
-
-# ---------------------------------------------------------------- one file, replaced atomically

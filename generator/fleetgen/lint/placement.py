@@ -5,15 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..findings import WARNING, Issue
-from ..model import Selector
+from ..model import EXTRA_APP, EXTRA_SET, MONITORING_APP, MONITORING_SET, Selector
 from ..overriders import unsupported_patches
 from ..selectors import select
 from .registry import Context, flag, rule
 
 APPLICATION_NAME_LIMIT = 253
 ZERO_WEIGHT_SHOWN = 5  # cluster names a zero-weight message lists before "and N more"
-BUILTIN_SET, BUILTIN_APP = "fleet-spoke-monitoring", "monitoring"  # fleetgen's own set: <cluster>-monitoring
-EXTRA_SET, EXTRA_APP = "fleet-spoke-extra", "extra"  # <cluster>-extra where extraManifests reach the cluster
 
 
 def _selected(selector: Selector, ctx: Context) -> tuple[list, set[str]]:
@@ -88,7 +86,7 @@ def application_name(ctx: Context) -> Iterator[Issue]:
     takes `<cluster>-extra` on the clusters that `extraManifests` entries with `clusters` copy to.
     """
     registered = [c for c in ctx.fleet.clusters if c.registered]
-    seen: dict[str, str] = {f"{c.name}-{BUILTIN_APP}": BUILTIN_SET for c in registered}
+    seen: dict[str, str] = {f"{c.name}-{MONITORING_APP}": MONITORING_SET for c in registered}
     seen.update({f"{c.name}-{EXTRA_APP}": EXTRA_SET for c in registered if ctx.fleet.spoke_extras(c.name)})
     for a in ctx.fleet.application_sets:
         clusters = [c for c in _selected(a.clusters, ctx)[0] if c.registered]

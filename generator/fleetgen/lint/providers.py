@@ -168,10 +168,10 @@ def untainted_pool(ctx: Context) -> Iterator[Issue]:
     clusters are not checked: their kubeadm control-plane nodes run CoreDNS (it tolerates the
     control-plane taint), so a tainted worker pool there is a dedicated cluster, not a dead one.
     """
-    for c in ctx.fleet.clusters:
+    for c in ctx.fleet.of_provider(*CLOUDS):
         pools = c.node_pools
         tainted = all(any(t.effect in BLOCKING_EFFECTS for t in p.taints) for p in pools)
-        if c.provisioned and c.provider.type in CLOUDS and pools and tainted:
+        if c.provisioned and pools and tainted:
             tolerated = DNS_TOLERATED[c.provider.type]
             dns = [p for p in pools if all(t.key in tolerated for t in p.taints if t.effect in BLOCKING_EFFECTS)]
             if dns:

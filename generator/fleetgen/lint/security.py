@@ -86,7 +86,7 @@ def _extra_system_namespaces(fleet) -> Iterator[Issue]:
 def reserved_project(ctx: Context) -> Iterator[Issue]:
     """An applicationSet names one of fleetgen's own Argo CD projects.
 
-    `fleet-platform` may write the hub in any namespace and fleetgen's cluster-scoped objects,
+    `fleet-platform` may write the hub namespaces fleetgen renders into and fleetgen's cluster-scoped objects,
     `fleet-workloads` writes Karmada, `fleet-extra` the objects of the spokes' extra manifests, and
     `fleet-agent-<cluster>` trusts one agent namespace; a user set in any of them would inherit that
     trust.

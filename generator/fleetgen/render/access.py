@@ -61,10 +61,10 @@ from typing import Any
 
 from ..model import Cluster, Fleet
 from ..selectors import matches
+from ..upstream import api_group
 from . import File
 from .argocd import (
     MONITORING_NAMESPACE,
-    api_group,
     auth_config,
     delivered_sets,
     deploy_namespaces,

@@ -76,7 +76,11 @@ from ..destinations import destination_server
 from ..labels import FLEET_LABEL, MODE_LABEL
 from ..model import (
     AGENT_PROJECT_PREFIX,
+    EXTRA_APP,
     EXTRA_PROJECT,
+    EXTRA_SET,
+    MONITORING_APP,
+    MONITORING_SET,
     PLATFORM_PROJECT,
     WORKLOAD_PROJECT,
     App,
@@ -89,6 +93,7 @@ from ..model import (
     Workload,
 )
 from ..selectors import matches, select
+from ..upstream import api_group
 from . import File, appset_spec, security
 from .appset_spec import escape_go_template
 
@@ -106,8 +111,6 @@ RESOURCES_FINALIZER = "resources-finalizer.argocd.argoproj.io"
 CLUSTER_PLACEHOLDER = "{{cluster}}"
 K8S_AUTH_API = "client.authentication.k8s.io/v1beta1"
 AKS_LOGIN = "workloadidentity"
-MONITORING_SET = "fleet-spoke-monitoring"
-EXTRA_SET, EXTRA_APP = "fleet-spoke-extra", "extra"  # extraManifests[].clusters: <cluster>-extra
 MONITORING_NAMESPACE = "monitoring"
 KARMADA_CLUSTER = "karmada"
 # Karmada-side cluster-scoped kinds fleetgen syncs itself (karmada/cluster-taint-policy.yaml).
@@ -438,10 +441,6 @@ def root_application(fleet: Fleet) -> dict[str, Any]:
     return _application(meta, PLATFORM_PROJECT, source, destination, sync)
 
 
-def api_group(doc: dict[str, Any]) -> str:
-    return doc["apiVersion"].rpartition("/")[0]
-
-
 # ---------------------------------------------------------------- ApplicationSets
 
 
@@ -451,7 +450,7 @@ def monitoring_application_set(fleet: Fleet) -> ApplicationSet:
     No CreateNamespace: access.yaml creates ``monitoring`` on every cluster at bootstrap.
     """
     path = f"{fleet.rendered_dir}/clusters/{CLUSTER_PLACEHOLDER}/{MONITORING_NAMESPACE}"
-    app = App(MONITORING_NAMESPACE, path, None, None, ())
+    app = App(MONITORING_APP, path, None, None, ())
     every_cluster = Selector(MappingProxyType({}), (), ())
     sync, namespace = SyncPolicy(create_namespace=False), MONITORING_NAMESPACE
     return ApplicationSet(MONITORING_SET, PLATFORM_PROJECT, every_cluster, (app,), namespace, sync, ())

@@ -37,6 +37,7 @@ from typing import Any
 from ..destinations import destination_server
 from ..model import EXTRA_PROJECT, ApplicationSet, Cluster, Fleet
 from ..selectors import matches, select
+from ..upstream import api_group
 from . import File
 from .argocd import (
     AGENT_PROJECT_PREFIX,
@@ -47,7 +48,6 @@ from .argocd import (
     WORKLOAD_PROJECT,
     _meta,
     agent_namespace,
-    api_group,
     delivered_sets,
     extra_cluster_scoped,
     extra_clusters,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -165,15 +165,7 @@ class Validator:
         vSphere cluster applies the same CSI manifests); its CEL counts are added again each time it
         recurs, as ``_checked_document`` does."""
         key = (text, rel.endswith("values.yaml"))
-        if key not in self._payload_checked:
-            before, self.rules.counts = self.rules.counts, Counts()
-            try:
-                self._payload_checked[key] = (self._payload_problems(text, rel), self.rules.counts)
-            finally:
-                self.rules.counts = before
-        problems, counts = self._payload_checked[key]
-        _add_counts(self.rules.counts, counts)
-        return problems
+        return self._once(self._payload_checked, key, lambda: self._payload_problems(text, rel))
 
     def _payload_problems(self, text: str, rel: str) -> list[tuple[str, str, str]]:
         try:
@@ -192,13 +184,18 @@ class Validator:
         if id(doc) not in self._kept:
             return self._document(index, doc, rel)
         key = (id(doc), index, rel.endswith("values.yaml"))
-        if key not in self._checked:
+        return self._once(self._checked, key, lambda: self._document(index, doc, rel))
+
+    def _once(self, memo: dict, key: tuple, check: Callable[[], list]) -> list:
+        """``check()``, run once per ``key``: the CEL counts it added are added again each time the key
+        recurs, so the summary counts every occurrence as if it had been checked again."""
+        if key not in memo:
             before, self.rules.counts = self.rules.counts, Counts()
             try:
-                self._checked[key] = (self._document(index, doc, rel), self.rules.counts)
+                memo[key] = (check(), self.rules.counts)
             finally:
                 self.rules.counts = before
-        problems, counts = self._checked[key]
+        problems, counts = memo[key]
         _add_counts(self.rules.counts, counts)
         return problems
 
