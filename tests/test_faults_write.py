@@ -507,7 +507,10 @@ cli(sys.argv[2:], prog_name="fleetgen")
 """
 
 
-def test_ctrl_c_while_writing_exits_130_and_leaves_nothing_behind(tmp_path):
+def test_ctrl_c_while_writing_exits_130_and_leaves_nothing_behind(tmp_path, monkeypatch):
+    from fleetgen import cachedir
+
+    monkeypatch.delenv("FLEETGEN_CACHE_DIR")  # this process and the held one: .fleetgen-cache beside the tree
     fleet, flag = tmp_path / "fleet.yaml", tmp_path.parent / f"{tmp_path.name}.staged"
     fleet.write_text(FLEET)
     assert run("render", fleet).exit_code == 0
@@ -522,12 +525,18 @@ def test_ctrl_c_while_writing_exits_130_and_leaves_nothing_behind(tmp_path):
     )
     while not flag.exists() and proc.poll() is None:
         time.sleep(0.01)
-    assert (tmp_path / ".rendered.fleetgen-staging").is_dir()
+    standby = cachedir.standby(tmp_path / "rendered")
+    assert snapshot(standby) != snapshot(tmp_path / "rendered")  # the new tree is staged in the standby tree
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=600)
     assert proc.returncode == 130, err
     assert err.endswith("fleetgen: interrupted\n") and "Traceback" not in err, err
-    assert snapshot(tmp_path) == before  # the staging directory is gone, the previous tree intact
+
+    def outside_the_cache(tree):
+        return {rel: data for rel, data in tree.items() if not rel.startswith(cachedir.NAME)}
+
+    assert outside_the_cache(snapshot(tmp_path)) == outside_the_cache(before)  # nothing left, the tree intact
+    assert run("render", fleet).exit_code == 0 and run("check", fleet).exit_code == 0
 
 
 # ---------------------------------------------------------------- fleet paths that are not regular files

@@ -5,8 +5,9 @@ repository, so fleetgen reads and writes nothing outside it, and on the same fil
 a swapped-out tree can be renamed into it. It ignores itself: its own ``.gitignore`` holds ``*`` (as
 ``.pytest_cache`` and ``.ruff_cache`` do), so ``git add -A`` right after a render never stages it and no
 one has to edit the repository's ``.gitignore``. ``$FLEETGEN_CACHE_DIR`` puts it elsewhere. It holds the
-incremental render's cache (one file per output directory) and swapped-out trees being removed in the
-background. Losing it costs one full render, never correctness.
+incremental render's cache (one file per output directory), the standby tree of each output directory (the
+tree its last render swapped out, which the next render updates and swaps in: ``fleetgen.tree``) and
+swapped-out trees being removed in the background. Losing it costs one full render, never correctness.
 """
 
 from __future__ import annotations
@@ -27,15 +28,24 @@ def root(out: Path) -> Path:
     return Path(explicit) if explicit else out.absolute().parent / NAME
 
 
+def _name(out: Path) -> str:
+    """The output directory ``out`` as a file name: a hash of its absolute path."""
+    return hashlib.sha256(os.fsencode(out.resolve())).hexdigest()[:32]
+
+
 def render_cache(out: Path) -> Path:
     """The incremental render cache of the output directory ``out``."""
-    name = hashlib.sha256(os.fsencode(out.resolve())).hexdigest()[:32]
-    return root(out) / "render" / f"{name}.json"
+    return root(out) / "render" / f"{_name(out)}.json"
 
 
 def trash(out: Path) -> Path:
     """Where swapped-out trees of ``out`` wait for their background removal."""
     return root(out) / "trash"
+
+
+def standby(out: Path) -> Path:
+    """Where the tree that ``out``'s previous render swapped out is kept to build the next one in."""
+    return root(out) / "standby" / _name(out)
 
 
 def make(directory: Path, out: Path) -> None:

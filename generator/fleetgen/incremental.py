@@ -125,8 +125,11 @@ def _reuse(unit: u.Unit, inputs: u.Inputs, previous: u.Cache, out: Path, result:
     except u.Unkeyable:
         return _no(result, unit, "inputs have no stable digest")
     files = entry["files"]
-    if not all(u.stat_matches(out, rel, d, previous) or _read_matches(out / rel, d) for rel, d in files.items()):
+    matched = {rel for rel, d in files.items() if u.stat_matches(out, rel, d, previous)}
+    unmatched = [(rel, d) for rel, d in files.items() if rel not in matched]
+    if not all(_read_matches(out / rel, d) for rel, d in unmatched):
         return _no(result, unit, "a file differs on disk")
+    result.cache.stats.update((rel, previous.stats[rel]) for rel in matched)  # the same inodes in the new tree
     _add(result, unit.name, entry["files"].keys())
     result.known.update(entry["files"])
     result.digests.update(entry["files"])

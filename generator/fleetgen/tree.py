@@ -1,13 +1,15 @@
 """The rendered tree on disk: ownership lock, atomic replacement, and drift checks.
 
-Writing is all-or-nothing. The new tree is assembled in a sibling staging
-directory (unchanged files and files fleetgen does not own are hard-linked in,
-so they are neither rewritten nor lost) and then swapped with the live tree in
-one ``renameat2(RENAME_EXCHANGE)`` call. A crash or SIGKILL at any moment leaves
-either the old tree or the complete new one at the output path; leftovers in the
-staging directory are removed by the next run. A run that fails (a full disk, a read-only
-filesystem, a directory it may not write) or is interrupted (Ctrl-C) removes its staging
-directory on the way out and leaves the previous tree as it was.
+Writing is all-or-nothing. The new tree is assembled complete beside the live one and then swapped
+with it in one ``renameat2(RENAME_EXCHANGE)`` call. It is assembled in the *standby* tree: the tree
+the previous render swapped out, kept in fleetgen's cache directory, whose unchanged files are hard
+links of the live tree's, so only the files that differ are unlinked, linked or written (``_update``).
+Without a standby (a first render, a cache directory on another filesystem, a standby that cannot be
+updated) it is assembled in a fresh sibling staging directory, unchanged files and files fleetgen does
+not own hard-linked in (``_stage``). A crash or SIGKILL at any moment leaves either the old tree or the
+complete new one at the output path; a half-updated standby is repaired by the next run, staging
+leftovers removed. A run that fails (a full disk, a read-only filesystem, a directory it may not write)
+or is interrupted (Ctrl-C) leaves the previous tree as it was.
 
 Equality is the text modulo line endings: a file whose bytes differ from the rendered ones only
 by CRLF line breaks is up to date (git with ``core.autocrlf=true`` checks LF files out that way
@@ -98,16 +100,41 @@ def read_lock(out: Path) -> Lock:
 
 def scan(out: Path) -> dict[str, Path]:
     """Every regular file and symlink under ``out`` (never following links), by POSIX relative path."""
-    found: dict[str, Path] = {}
-    if not out.is_dir():
-        return found
-    for root, dirs, files in os.walk(out, followlinks=False):
-        dirs.sort()
-        base = Path(root)
-        for name in sorted(files) + [d for d in dirs if (base / d).is_symlink()]:
-            found[(base / name).relative_to(out).as_posix()] = base / name
-    found.pop(LOCK_NAME, None)
-    return found
+    return {rel: out / rel for rel in sorted(listing(out).files)}
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What a directory tree holds: every entry that is not a directory (files, symlinks, anything else) with
+    its inode number, and every directory, by POSIX relative path; the lock file at its top is left out."""
+
+    files: dict[str, int]
+    dirs: set[str]
+
+
+def listing(top: Path) -> Listing:
+    """``top``'s :class:`Listing`, read with ``scandir`` alone: the inode and the entry type come with the
+    directory entries, so no file is ``stat``-ed (a 20,000-file tree in about 0.1 s; ``os.walk`` with
+    ``Path`` objects took 0.45 s)."""
+    files: dict[str, int] = {}
+    dirs: set[str] = set()
+    pending = [""]
+    while pending:
+        rel = pending.pop()
+        try:
+            entries = os.scandir(f"{top}/{rel}" if rel else top)
+        except OSError:  # as os.walk does: a directory that cannot be read is skipped
+            continue
+        with entries:
+            for entry in entries:
+                path = f"{rel}/{entry.name}" if rel else entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    dirs.add(path)
+                    pending.append(path)
+                else:
+                    files[path] = entry.inode()
+    files.pop(LOCK_NAME, None)
+    return Listing(files, dirs)
 
 
 # ---------------------------------------------------------------- drift
@@ -134,8 +161,8 @@ def compare(out: Path, rendered: Mapping[str, bytes], known: Mapping[str, str] |
     ``known``: files an incremental check already proved equal to what fleet.yaml renders (not compared again).
     """
     known = known or {}
-    lock, present = read_lock(out), scan(out)
-    drift = [d for rel, data in rendered.items() if (d := _compare_one(rel, data, present.get(rel), lock))]
+    lock, present = read_lock(out), listing(out).files
+    drift = [d for rel, data in rendered.items() if (d := _compare_one(rel, data, out, present, lock))]
     drift += [
         Drift("stale-render", rel, "missing: fleet.yaml renders it but it is not in the tree")
         for rel in known
@@ -149,7 +176,7 @@ def compare(out: Path, rendered: Mapping[str, bytes], known: Mapping[str, str] |
                 if owned
                 else STRAY
             )
-            drift.append(Drift("orphan", rel, why, old=_read(present[rel])))
+            drift.append(Drift("orphan", rel, why, old=_read(out / rel)))
     return sorted(drift)
 
 
@@ -164,10 +191,10 @@ def _lf(data: bytes) -> bytes:
     return data.replace(b"\r\n", b"\n")
 
 
-def _compare_one(rel: str, data: bytes, path: Path | None, lock: Lock) -> Drift | None:
-    if path is None:
+def _compare_one(rel: str, data: bytes, out: Path, present: Mapping[str, int], lock: Lock) -> Drift | None:
+    if rel not in present:
         return Drift("stale-render", rel, "missing: fleet.yaml renders it but it is not in the tree", new=data)
-    current = _read(path)
+    current = _read(out / rel)
     if same_text(current, data):
         return None
     if rel in lock.files and digest(_lf(current or b"")) != lock.files[rel]:
@@ -213,20 +240,21 @@ def write(
     with _exclusive(out) as held:
         _clear_leftovers(_sibling(out, "staging"))
         _clear_trash(out)
-        lock, present = read_lock(out), scan(out)
-        _refuse_foreign(rendered, present, lock)
+        lock, live = read_lock(out), listing(out)
+        present = live.files
+        _refuse_foreign(out, rendered, present, lock)
         gone = sorted(rel for rel in known if rel not in present)
         if gone:
             raise FleetgenError(f"{gone[0]} disappeared from {out} while rendering; run fleetgen render again")
         owned = {rel: (digests[rel] if digests and rel in digests else digest(data)) for rel, data in rendered.items()}
         new_lock = Lock({**owned, **known}, versions, settled)
         changed = tuple(
-            rel for rel in sorted(rendered) if rel not in present or not same_text(_read(present[rel]), rendered[rel])
+            rel for rel in sorted(rendered) if rel not in present or not same_text(_read(out / rel), rendered[rel])
         )
         deleted = tuple(sorted(rel for rel in present if rel in lock.files and rel not in new_lock.files))
         if changed or deleted or lock != new_lock:
             _check_removable(out, present)
-            _swap_in(out, _Change(rendered, present, set(changed), set(deleted), new_lock), held)
+            _swap_in(out, _Change(rendered, live, set(changed), set(deleted), new_lock), held)
         if after is not None:
             after(out)
         strays = tuple(
@@ -266,17 +294,14 @@ def _clear_trash(out: Path) -> None:
         _spawn_remover(trash)
 
 
-def _check_removable(out: Path, present: Mapping[str, Path]) -> None:
-    """Refuse before swapping when the old tree could not be removed afterwards.
+def _check_removable(out: Path, present: Mapping[str, int]) -> None:
+    """Refuse before swapping when the old tree could not be removed or updated afterwards.
 
     The swap itself only needs the parent directory, so without this a read-only ``rendered/``
-    (mode 555, or owned by another user) would be replaced and then fail half-removed.
+    (mode 555, or owned by another user) would be replaced and then fail half-removed, or become a standby
+    tree the next render cannot update.
     """
-    dirs = {""}
-    for rel in present:
-        parts = rel.split("/")[:-1]
-        dirs.update("/".join(parts[:depth]) for depth in range(1, len(parts) + 1))
-    for directory in (out / rel if rel else out for rel in sorted(dirs)):
+    for directory in (f"{out}/{rel}" if rel else str(out) for rel in sorted({"", *_ancestors(present)})):
         if not os.access(directory, os.W_OK | os.X_OK, effective_ids=True):
             info = os.stat(directory)
             why = (
@@ -291,11 +316,11 @@ def _check_removable(out: Path, present: Mapping[str, Path]) -> None:
             )
 
 
-def _refuse_foreign(rendered: Mapping[str, bytes], present: Mapping[str, Path], lock: Lock) -> None:
+def _refuse_foreign(out: Path, rendered: Mapping[str, bytes], present: Mapping[str, int], lock: Lock) -> None:
     foreign = sorted(
         rel
         for rel in rendered
-        if rel in present and rel not in lock.files and not same_text(_read(present[rel]), rendered[rel])
+        if rel in present and rel not in lock.files and not same_text(_read(out / rel), rendered[rel])
     )
     if foreign:
         raise FleetgenError(
@@ -306,29 +331,121 @@ def _refuse_foreign(rendered: Mapping[str, bytes], present: Mapping[str, Path], 
 
 @dataclass(frozen=True)
 class _Change:
-    """What one write does to the tree: the new bytes, the files there now, which change or go, the new lock."""
+    """What one write does to the tree: the new bytes, what the tree holds now, which files change or go, the
+    new lock."""
 
     rendered: Mapping[str, bytes]
-    present: Mapping[str, Path]
+    live: Listing
     changed: set[str]
     deleted: set[str]
     lock: Lock
 
+    @property
+    def kept(self) -> list[str]:
+        """The files of the tree now that the new tree keeps as they are: not fleetgen's, or unchanged."""
+        return [rel for rel in self.live.files if rel not in self.changed and rel not in self.deleted]
+
 
 def _swap_in(out: Path, change: _Change, held: list[int]) -> None:
+    """Make the new tree complete beside the live one, then swap the two in one call.
+
+    The new tree is built in the *standby* tree when there is one (``_update``): the tree the previous render
+    swapped out, kept in fleetgen's cache directory, which already holds every file that did not change
+    since. Otherwise, and when bringing the standby up to date fails, in a fresh sibling staging directory
+    as before (``_stage``); a first render (nothing to keep) always does that."""
+    standby = _standby(out) if change.live.files else None
+    if standby is not None:
+        try:
+            _update(standby, out, change, held)
+            _exchange(standby, out)
+            return
+        except OSError:  # an unusable standby (foreign permissions, a full disk): start from nothing
+            _discard(standby, out)
     staging = _sibling(out, "staging")
-    present = change.present
     swapped = False
     try:
-        _stage(staging, change, held)
+        _stage(staging, out, change, held)
         _exchange(staging, out)
         swapped = True
     except OSError as exc:
         raise FleetgenError(f"cannot write {out}: {exc.strerror or exc} — the previous tree is unchanged") from exc
     finally:  # the new tree after a failure or Ctrl-C, the previous tree after the swap: never left behind
-        if swapped and len(present) >= BACKGROUND_REMOVAL_FROM:
+        if swapped and standby is not None:
+            _keep_as_standby(staging, standby)
+        elif swapped and len(change.live.files) >= BACKGROUND_REMOVAL_FROM:
             _remove_in_background(staging, out, cachedir.trash(out) / f"{os.getpid()}-{time.monotonic_ns()}")
         _clear_leftovers(staging)
+
+
+def _standby(out: Path) -> Path | None:
+    """Where ``out``'s standby tree lives; None when the cache directory cannot be made or is on another
+    filesystem (``renameat2`` swaps two directories of one filesystem only)."""
+    path = cachedir.standby(out)
+    try:
+        cachedir.make(path.parent, out)
+        if os.stat(path.parent).st_dev != os.stat(out).st_dev:
+            return None
+    except OSError:
+        return None
+    return path
+
+
+def _update(standby: Path, out: Path, change: _Change, held: list[int]) -> None:
+    """Bring the standby tree to the new tree's content, touching only what differs.
+
+    The standby is the tree two renders old, and its unchanged files are hard links of the live tree's
+    (the previous swap left them so). A file the new tree keeps as it is in the live tree is right in the
+    standby exactly when it is the same inode (``scandir`` gives both inode numbers, on one filesystem,
+    without a ``stat``): the same inode is the same bytes, whatever happened to either name since. Every
+    other file is unlinked and linked again or written anew, so nothing the standby held is ever trusted:
+    a render killed while updating it leaves a standby the next run simply lists and repairs, and the live
+    tree is untouched until the one ``renameat2`` that swaps them."""
+    standby.mkdir(exist_ok=True)
+    held.append(_lock_dir(standby))  # it is the live tree once swapped: locked before anyone can see it there
+    have, live, changed = listing(standby), change.live.files, change.changed
+    kept = change.kept
+    relink = [rel for rel in kept if have.files.get(rel) != live[rel]]
+    wanted = {*kept, *changed}
+    stale = {rel for rel in have.files if rel not in wanted or rel in changed}.union(
+        rel for rel in relink if rel in have.files
+    )
+    _parallel(lambda rel: os.unlink(f"{standby}/{rel}"), sorted(stale))
+    dirs = _ancestors(wanted)
+    for rel in sorted(have.dirs - dirs, reverse=True):  # deepest first: each is empty once its files are gone
+        os.rmdir(f"{standby}/{rel}")
+    for rel in sorted(dirs - have.dirs):  # parents first
+        os.mkdir(f"{standby}/{rel}")
+    _parallel(lambda rel: _link(out / rel, standby / rel), relink)
+    _parallel(lambda rel: _write_file(standby / rel, change.rendered[rel]), sorted(changed))
+    (standby / LOCK_NAME).unlink(missing_ok=True)
+    _write_file(standby / LOCK_NAME, change.lock.to_bytes())
+
+
+def _ancestors(files) -> set[str]:
+    """Every directory above ``files`` (relative paths), the top excluded."""
+    dirs: set[str] = set()
+    for parent in {rel.rpartition("/")[0] for rel in files}:
+        while parent and parent not in dirs:
+            dirs.add(parent)
+            parent = parent.rpartition("/")[0]
+    return dirs
+
+
+def _keep_as_standby(previous: Path, standby: Path) -> None:
+    """After a swap from a fresh staging directory: the previous tree becomes the standby (best effort)."""
+    try:
+        os.rename(previous, standby)
+    except OSError:
+        pass
+
+
+def _discard(standby: Path, out: Path) -> None:
+    """Drop a standby tree that could not be brought up to date (in the background when it can be moved)."""
+    _remove_in_background(standby, out, cachedir.trash(out) / f"{os.getpid()}-{time.monotonic_ns()}")
+    try:
+        _remove(standby)
+    except OSError:
+        pass
 
 
 _REMOVER = (
@@ -368,14 +485,14 @@ def _spawn_remover(trash: Path) -> None:
         shutil.rmtree(trash, ignore_errors=True)
 
 
-def _stage(staging: Path, change: _Change, held: list[int]) -> None:
-    rendered, present, changed, deleted = change.rendered, change.present, change.changed, change.deleted
+def _stage(staging: Path, out: Path, change: _Change, held: list[int]) -> None:
+    rendered, changed = change.rendered, change.changed
     staging.mkdir(parents=True)
     held.append(_lock_dir(staging))  # it is the live tree once swapped: locked before anyone can see it there
-    kept = [rel for rel in present if rel not in changed and rel not in deleted]
-    for parent in sorted({(staging / rel).parent for rel in [*kept, *changed]}):
-        parent.mkdir(parents=True, exist_ok=True)
-    _parallel(lambda rel: _link(present[rel], staging / rel), kept)  # what is not ours or did not change
+    kept = change.kept
+    for rel in sorted(_ancestors([*kept, *changed])):
+        os.mkdir(f"{staging}/{rel}")
+    _parallel(lambda rel: _link(out / rel, staging / rel), kept)  # what is not ours or did not change
     _parallel(lambda rel: _write_file(staging / rel, rendered[rel]), sorted(changed))
     _write_file(staging / LOCK_NAME, change.lock.to_bytes())
 

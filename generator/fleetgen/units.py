@@ -210,12 +210,19 @@ def load(out: Path, expected_salt: str) -> Cache:
 
 
 def save(out: Path, cache: Cache, owned: Mapping[str, str]) -> None:
-    """Record ``cache.units`` and the stat of every owned file (``owned``: rel -> digest), atomically."""
+    """Record ``cache.units`` and the stat of every owned file (``owned``: rel -> digest), atomically.
+
+    ``cache.stats`` holds the records this run found matching on disk (reused units' files, kept in the new
+    tree as the same inodes): those are kept as they are; every other owned file is ``lstat``-ed."""
     now = _now_ns(out)
     stats = {}
     for rel, digest in owned.items():
+        carried = cache.stats.get(rel)
+        if carried is not None and carried[4] == digest:
+            stats[rel] = carried
+            continue
         try:
-            info = os.lstat(out / rel)
+            info = os.lstat(f"{out}/{rel}")
         except OSError:
             continue
         if info.st_mtime_ns < now - RACY_NS:

@@ -1,0 +1,251 @@
+"""The standby tree: the tree a render swapped out, kept in the cache directory to build the next one in.
+
+Each render brings it up to date touching only what differs (``tree._update``) and swaps it in with one
+``renameat2``. Whatever happened to it (a killed run, hand edits, another filesystem, permissions), the live
+tree afterwards is byte for byte a full render's, foreign files are kept, and nothing is read from it on trust.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from fleetgen import cachedir, tree
+from fleetgen.main import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def snapshot(top: Path) -> dict[str, bytes | None]:
+    """Every path under ``top``: file bytes, symlink targets, directories as None."""
+    out: dict[str, bytes | None] = {}
+    for path in sorted(top.rglob("*")):
+        rel = path.relative_to(top).as_posix()
+        out[rel] = os.readlink(path).encode() if path.is_symlink() else path.read_bytes() if path.is_file() else None
+    return out
+
+
+def from_scratch(fleet_text: str, where: Path) -> dict[str, bytes | None]:
+    where.mkdir()
+    (where / "fleet.yaml").write_text(fleet_text)
+    assert run("render", where / "fleet.yaml", "--full")[0] == 0
+    return snapshot(where / "rendered")
+
+
+@pytest.fixture
+def repo(tmp_path) -> Path:
+    """The repository's own fleet rendered, then re-rendered with other replicas: a standby exists, holding
+    the first tree (``first.json`` in the work directory lists the files that second render changed)."""
+    work = tmp_path / "repo"
+    work.mkdir()
+    text = (ROOT / "fleet.yaml").read_text()
+    (work / "fleet.yaml").write_text(text)
+    assert run("render", work / "fleet.yaml")[0] == 0
+    first = snapshot(work / "rendered")
+    (work / "fleet.yaml").write_text(replicas(text, 1))
+    assert run("render", work / "fleet.yaml")[0] == 0
+    second = snapshot(work / "rendered")
+    (tmp_path / "changed-by-second").write_text(
+        "\n".join(sorted(rel for rel in second if second[rel] != first.get(rel) and rel != tree.LOCK_NAME))
+    )
+    assert standby_of(work).is_dir()
+    return work
+
+
+def standby_of(work: Path) -> Path:
+    return cachedir.standby(work / "rendered")
+
+
+def replicas(text: str, step: int) -> str:
+    """A workload edit: its Karmada policies and the README change."""
+    edited, count = re.subn(r"^    replicas: \d+$", f"    replicas: {60 + step}", text, count=1, flags=re.M)
+    assert count == 1 and edited != text
+    return edited
+
+
+def edit(text: str, step: int) -> str:
+    """A cluster edit, changing other files than ``replicas`` does: the first cluster's largest pool."""
+    edited, count = re.subn(r"min: 6, max: \d+\}", f"min: 6, max: {40 + step}}}", text, count=1)
+    assert count == 1 and edited != text
+    return edited
+
+
+def counting(monkeypatch) -> dict[str, list[str]]:
+    calls: dict[str, list[str]] = {"link": [], "write": [], "unlink": []}
+    link, write, unlink = tree._link, tree._write_file, os.unlink
+
+    def counted_link(src, dst):
+        calls["link"].append(str(dst))
+        return link(src, dst)
+
+    def counted_write(path, data):
+        calls["write"].append(str(path))
+        return write(path, data)
+
+    def counted_unlink(path, *args, **kwargs):
+        calls["unlink"].append(str(path))
+        return unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(tree, "_link", counted_link)
+    monkeypatch.setattr(tree, "_write_file", counted_write)
+    monkeypatch.setattr(tree.os, "unlink", counted_unlink)
+    return calls
+
+
+def test_a_render_touches_only_the_files_that_differ_from_the_standby(repo, monkeypatch):
+    live, standby = repo / "rendered", standby_of(repo)
+    files = tree.listing(live).files
+    before = snapshot(live)
+    changed_before = (repo.parent / "changed-by-second").read_text().split("\n")
+    shared = [rel for rel, inode in tree.listing(standby).files.items() if files.get(rel) == inode]
+    assert sorted(shared) == sorted(set(files) - set(changed_before))  # one inode under two names
+    calls = counting(monkeypatch)
+    (repo / "fleet.yaml").write_text(edit((repo / "fleet.yaml").read_text(), 2))
+    code, output = run("render", repo / "fleet.yaml")
+    assert code == 0, output
+    after = snapshot(live)
+    changed = sorted(rel for rel in after if after[rel] != before.get(rel) and rel != tree.LOCK_NAME)
+    assert changed and not set(changed) & set(changed_before) and len(changed) + len(changed_before) < 20
+
+    def under_standby(paths):
+        return sorted(Path(p).relative_to(standby).as_posix() for p in paths if Path(p).is_relative_to(standby))
+
+    # written: this render's changes and the lock; linked again from the live tree: what the previous render
+    # changed (the standby held their older versions), each unlinked first with the lock; nothing else
+    assert under_standby(calls["write"]) == sorted([tree.LOCK_NAME, *changed])
+    assert under_standby(calls["link"]) == sorted(changed_before)
+    assert under_standby(calls["unlink"]) == sorted([tree.LOCK_NAME, *changed, *changed_before])
+    assert after == from_scratch((repo / "fleet.yaml").read_text(), repo.parent / "scratch")
+
+
+def test_whatever_the_standby_holds_the_live_tree_is_a_full_renders(repo):
+    standby = standby_of(repo)
+    files = sorted(tree.listing(standby).files)
+    victim, other = files[0], files[len(files) // 2]
+    (standby / victim).unlink()
+    (standby / victim).write_text("# not what fleetgen rendered\n")  # a new inode: relinked from the live tree
+    (standby / other).unlink()  # missing: linked again
+    (standby / "stray.yaml").write_text("kind: Secret\n")  # not in the tree: removed
+    (standby / "deep" / "er").mkdir(parents=True)  # directories the tree does not have: removed
+    (standby / "deep" / "er" / "x.yaml").write_text("x: 1\n")
+    (standby / tree.LOCK_NAME).write_text("{}")
+    text = edit((repo / "fleet.yaml").read_text(), 2)
+    (repo / "fleet.yaml").write_text(text)
+    assert run("render", repo / "fleet.yaml")[0] == 0
+    assert snapshot(repo / "rendered") == from_scratch(text, repo.parent / "scratch")
+    assert run("check", repo / "fleet.yaml", "--full")[0] == 0
+
+
+def test_a_file_where_the_tree_needs_a_directory_and_the_reverse(repo):
+    standby = standby_of(repo)
+    shutil.rmtree(standby / "hub")
+    (standby / "hub").write_text("a file where a directory belongs\n")
+    first = sorted(rel for rel in tree.listing(standby).files if "/" not in rel)[0]
+    (standby / first).unlink()
+    (standby / first).mkdir()
+    (standby / first / "inside.yaml").write_text("x: 1\n")
+    text = edit((repo / "fleet.yaml").read_text(), 2)
+    (repo / "fleet.yaml").write_text(text)
+    assert run("render", repo / "fleet.yaml")[0] == 0
+    assert snapshot(repo / "rendered") == from_scratch(text, repo.parent / "scratch")
+
+
+def test_an_in_place_edit_of_a_live_file_reaches_the_standby_and_is_still_repaired(repo):
+    """The unchanged files are one inode under two names: an in-place edit shows under both."""
+    live = repo / "rendered"
+    standby = tree.listing(standby_of(repo)).files
+    rel = next(r for r, inode in tree.listing(live).files.items() if standby.get(r) == inode)
+    with open(live / rel, "a") as fh:  # in place: same inode
+        fh.write("# edited in place\n")
+    code, output = run("check", repo / "fleet.yaml")
+    assert code == 1 and "hand-edit" in output and rel in output
+    text = edit((repo / "fleet.yaml").read_text(), 2)
+    (repo / "fleet.yaml").write_text(text)
+    assert run("render", repo / "fleet.yaml")[0] == 0
+    assert snapshot(live) == from_scratch(text, repo.parent / "scratch")
+
+
+def test_foreign_files_are_kept_and_a_deleted_one_does_not_come_back_from_the_standby(repo):
+    live = repo / "rendered"
+    (live / "NOTES.md").write_text("ours, not fleetgen's\n")
+    (repo / "fleet.yaml").write_text(edit((repo / "fleet.yaml").read_text(), 2))
+    assert run("render", repo / "fleet.yaml")[0] == 0
+    assert (live / "NOTES.md").read_text() == "ours, not fleetgen's\n"
+    (repo / "fleet.yaml").write_text(edit((repo / "fleet.yaml").read_text(), 3))
+    assert run("render", repo / "fleet.yaml")[0] == 0  # the standby now holds NOTES.md too
+    assert (standby_of(repo) / "NOTES.md").exists()
+    (live / "NOTES.md").unlink()
+    (repo / "fleet.yaml").write_text(edit((repo / "fleet.yaml").read_text(), 4))
+    assert run("render", repo / "fleet.yaml")[0] == 0
+    assert not (live / "NOTES.md").exists()
+
+
+def test_a_standby_that_cannot_be_updated_is_dropped_and_the_render_builds_afresh(repo, monkeypatch):
+    updates = []
+
+    def unwritable(standby, *_):
+        updates.append(standby)
+        raise PermissionError(13, os.strerror(13))
+
+    monkeypatch.setattr(tree, "_update", unwritable)
+    text = edit((repo / "fleet.yaml").read_text(), 2)
+    (repo / "fleet.yaml").write_text(text)
+    code, output = run("render", repo / "fleet.yaml")
+    assert code == 0, output
+    assert updates == [standby_of(repo)]
+    assert snapshot(repo / "rendered") == from_scratch(text, repo.parent / "scratch")
+    assert not (repo / ".rendered.fleetgen-staging").exists()
+    assert standby_of(repo).is_dir()  # the tree swapped out became the new standby
+
+
+def test_without_a_cache_on_the_trees_filesystem_the_render_builds_afresh(repo, monkeypatch):
+    monkeypatch.setattr(tree, "_standby", lambda out: None)
+    staged = []
+    stage = tree._stage
+
+    def recorded(staging, *args):
+        staged.append(staging)
+        return stage(staging, *args)
+
+    monkeypatch.setattr(tree, "_stage", recorded)
+    text = edit((repo / "fleet.yaml").read_text(), 2)
+    (repo / "fleet.yaml").write_text(text)
+    assert run("render", repo / "fleet.yaml")[0] == 0
+    assert staged == [repo / ".rendered.fleetgen-staging"]
+    assert snapshot(repo / "rendered") == from_scratch(text, repo.parent / "scratch")
+    assert not staged[0].exists()
+
+
+def test_the_standby_is_on_the_trees_filesystem_or_not_used(tmp_path, monkeypatch):
+    out = tmp_path / "rendered"
+    out.mkdir()
+    assert tree._standby(out) == cachedir.standby(out)
+    real_stat, standbys = os.stat, cachedir.standby(out).parent
+
+    def elsewhere(path, *args, **kwargs):
+        info = real_stat(path, *args, **kwargs)
+        if Path(path) == standbys:
+            return os.stat_result((info.st_mode, info.st_ino, info.st_dev + 1, *info[3:]))
+        return info
+
+    monkeypatch.setattr(tree.os, "stat", elsewhere)
+    assert tree._standby(out) is None
+
+
+def test_a_first_render_makes_no_cache_before_it_succeeds(tmp_path, monkeypatch):
+    """The first render has nothing to keep: it builds in a sibling directory, never in the cache."""
+    monkeypatch.delenv("FLEETGEN_CACHE_DIR")
+    (tmp_path / "fleet.yaml").write_text((ROOT / "fleet.yaml").read_text())
+    monkeypatch.setattr(tree, "_write_file", lambda *_: (_ for _ in ()).throw(OSError(28, os.strerror(28))))
+    code, output = run("render", tmp_path / "fleet.yaml")
+    assert code == 2 and "No space left on device" in output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fleet.yaml"]
