@@ -122,23 +122,26 @@ def _measure_floor(workdir: Path) -> dict:
     return _floor(loaded.fleet)
 
 
-def _cli(workdir: Path, *args: str) -> tuple[float, str]:
-    """Wall seconds of one ``fleetgen`` command in a fresh process (what a pre-commit hook pays), and its profile."""
+def _cli(workdir: Path, *args: str, stale: bool = False) -> tuple[float, str]:
+    """Wall seconds of one ``fleetgen`` command in a fresh process (what a pre-commit hook pays), and its profile.
+    ``stale``: a ``check`` that must find the tree out of date (exit 1)."""
     from fleetgen import cachedir
 
-    for _ in range(600):  # the previous render's swapped-out tree is removed in the background: let it finish
-        if not list(cachedir.trash().glob("*")):
+    for _ in range(600):  # a swapped-out tree may still be removed in the background: let it finish
+        if not list(cachedir.trash(workdir / "rendered").glob("*")):
             break
         time.sleep(0.1)
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "fleetgen", *args, "--profile", str(workdir / "fleet.yaml")],
-        check=True,
         capture_output=True,
         text=True,
         env={**os.environ, "CI": "1"},
     )
-    return time.perf_counter() - started, done.stderr
+    seconds = time.perf_counter() - started
+    if done.returncode != (1 if stale else 0):
+        raise RuntimeError(f"fleetgen {' '.join(args)} exited {done.returncode}: {done.stderr[-2000:]}")
+    return seconds, done.stderr
 
 
 def _units(profile: str) -> str:
@@ -146,8 +149,16 @@ def _units(profile: str) -> str:
     return line.removeprefix("units: ").split(" (")[0]
 
 
+EDITS = {
+    "one-cluster": lambda text: text.replace("    max: 8\n", "    max: 9\n", 1),
+    "one-workload": lambda text: text.replace("  replicas: 2\n", "  replicas: 3\n", 1),
+}
+INCREMENTAL_STEPS = ("check (stale)", "render", "check")
+
+
 def _incremental_row(n: int) -> list:
-    """Full render from scratch; then one cluster edited, and one workload edited, each rendered and checked."""
+    """Full render from scratch; then one cluster edited, and one workload edited: each checked while the tree
+    is stale (check must render what changed to find it), rendered, and checked again (up to date)."""
     with tempfile.TemporaryDirectory(prefix=f"fleetgen-bench-inc-{n}-") as tmp:
         work = Path(tmp)
         text = fleet_yaml(n)
@@ -162,26 +173,27 @@ def _incremental_row(n: int) -> list:
             ).stdout
         )["seconds"]
         full, _ = _cli(work, "render", "--full")
-        (work / "fleet.yaml").write_text(text.replace("    max: 8\n", "    max: 9\n", 1))
-        cluster_render, profile = _cli(work, "render")
-        cluster_check, _ = _cli(work, "check")
-        cluster_units = _units(profile)
-        (work / "fleet.yaml").write_text(
-            text.replace("    max: 8\n", "    max: 9\n", 1).replace("  replicas: 2\n", "  replicas: 3\n", 1)
-        )
-        workload_render, profile = _cli(work, "render")
-        workload_check, _ = _cli(work, "check")
-        rows = [n, f"{full:.2f}", f"{floor:.2f}", f"{full / floor:.2f}"]
-        for seconds in (cluster_render, cluster_check, workload_render, workload_check):
-            rows += [f"{seconds:.2f}", f"{seconds / full:.2f}", f"{seconds / floor:.2f}"]
-        return rows + [cluster_units, _units(profile)]
+        row = [n, f"{full:.2f}", f"{floor:.2f}", f"{full / floor:.2f}"]
+        units = []
+        for edit in EDITS.values():
+            text = edit(text)
+            (work / "fleet.yaml").write_text(text)
+            stale, _ = _cli(work, "check", stale=True)
+            rendered, profile = _cli(work, "render")
+            checked, _ = _cli(work, "check")
+            for seconds in (stale, rendered, checked):
+                row += [f"{seconds:.2f}", f"{seconds / full:.2f}", f"{seconds / floor:.2f}"]
+            units.append(_units(profile))
+        return row + units
 
 
 def _incremental_table(sizes: list[int]) -> str:
     head = ["clusters", "full render", "libyaml floor", "full/floor"]
-    for what in ("one-cluster render", "one-cluster check", "one-workload render", "one-workload check"):
-        head += [what, "/full", "/floor"]
-    return _markdown(head + ["units (cluster edit)", "units (workload edit)"], [_incremental_row(n) for n in sizes])
+    for edit in EDITS:
+        for step in INCREMENTAL_STEPS:
+            head += [f"{edit} {step}", "/full", "/floor"]
+    head += [f"units ({edit.replace('one-', '')} edit)" for edit in EDITS]
+    return _markdown(head, [_incremental_row(n) for n in sizes])
 
 
 def _measure_lint(workdir: Path) -> dict:

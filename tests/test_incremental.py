@@ -165,14 +165,33 @@ def test_a_one_cluster_edit_renders_the_units_that_read_it(tmp_path, monkeypatch
     name = data["clusters"][2]["name"]
     result = produce(fleet_from_text(fleet.read_text()), data, "fleet.yaml", tmp_path / "rendered")
     rendered = {line.split(":")[0] + ":" + line.split(":")[1] for line in result.named}
-    # Hand-checked: cluster 2 is a provisioned, registered push cluster (gcp); its own four files change,
-    # and every unit that lists clusters reads fleet.clusters. No other cluster's unit is rendered.
-    own = {f"fleetgen.render.{m}:cluster/{name}" for m in ("capi", "argocd", "access", "observability")}
-    whole = {f"fleetgen.render.{m}:all" for m in ("projects", "karmada", "cilium", "security", "index")}
+    # Hand-checked: cluster 2 is a provisioned, registered push cluster (gcp) in the mesh; its own five files
+    # change, and every unit that lists clusters reads fleet.clusters. No other cluster's unit is rendered:
+    # the other members' Cilium values read only the members' names (Fleet.mesh_members), which stay.
+    own = {f"fleetgen.render.{m}:cluster/{name}" for m in ("capi", "argocd", "access", "observability", "cilium")}
+    whole = {f"fleetgen.render.{m}:all" for m in ("projects", "karmada", "security", "index")}
     split = {f"fleetgen.render.{m}:fleet" for m in ("capi", "argocd", "observability")}
     assert rendered == own | whole | split
-    assert result.reused == 4 * SIZE + 1 - len(own)  # 4 split targets x 10 clusters, access's rest not reading it
+    # 5 split targets x 10 clusters, and the rest of access and of cilium (nothing), neither reading clusters
+    assert result.reused == 5 * SIZE + 2 - len(own)
     assert not any("differs on disk" in line for line in result.named)
+
+
+def test_a_mesh_membership_edit_renders_every_members_cilium_values(tmp_path, monkeypatch):
+    monkeypatch.setattr(units, "RACY_NS", 0)
+    data = synth_fleet(SIZE, "cilium")
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(dump(data))
+    assert run("render", str(fleet))[0] == 0
+    before = fleet_from_text(fleet.read_text())
+    leaving = data["clusters"][2]
+    leaving["network"].setdefault("clustermesh", {})["member"] = False
+    after = fleet_from_text(dump(data))
+    assert set(before.mesh_members) - set(after.mesh_members) == {leaving["name"]}
+    result = produce(after, data, "fleet.yaml", tmp_path / "rendered")
+    cilium = {line.split(":")[1] for line in result.named if line.startswith("fleetgen.render.cilium:")}
+    assert cilium == {f"cluster/{c.name}" for c in before.clusters if c.network.mesh_id is not None}
+    assert any("fleet.mesh_members" in line for line in result.named if line.startswith("fleetgen.render.cilium:"))
 
 
 def test_a_workload_edit_reuses_every_cluster_unit(tmp_path, monkeypatch):
@@ -228,8 +247,9 @@ def test_traced_fleet_records_fields_and_counts_methods_as_everything(example_fl
     reads: set[str] = set()
     traced = units.Traced(example_fleet, reads)
     assert traced.mesh == example_fleet.mesh and traced.mesh == example_fleet.mesh
+    assert traced.mesh_members == example_fleet.mesh_members  # derived, keyed by its own value
     traced.cluster(example_fleet.clusters[0].name)
-    assert reads == {"mesh", units.EVERYTHING}
+    assert reads == {"mesh", "mesh_members", units.EVERYTHING}
     with pytest.raises(AttributeError):
         traced.mesh = "none"
 

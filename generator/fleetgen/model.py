@@ -402,6 +402,15 @@ class Fleet:
 
     # Methods that read one field only: units.Traced keys a render unit calling them by that field, not by all.
     READS: ClassVar[Mapping[str, str]] = MappingProxyType({"spoke_extras": "extra_files"})
+    # Values derived from the fields that units.Traced keys a render unit by (their own value), not by all the
+    # fields they are computed from: a unit that reads only the mesh members' names is not rendered again
+    # when another part of a cluster changes.
+    DERIVED: ClassVar[frozenset[str]] = frozenset({"mesh_members"})
+
+    @cached_property  # in DERIVED
+    def mesh_members(self) -> tuple[str, ...]:
+        """The names of the clusters in the ClusterMesh that peer with every other member (Cilium's values)."""
+        return tuple(c.name for c in self.clusters if c.network.mesh_id is not None and c.network.mesh_member)
 
     def spoke_extras(self, name: str) -> tuple[dict[str, Any], ...]:
         """The documents of the extra manifests copied to cluster ``name`` (``clusters/<name>/extra``), by path."""

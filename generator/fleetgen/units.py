@@ -11,7 +11,8 @@ the Fleet that records which Fleet fields it read; its key is the SHA-256 of
   ``workloads`` and ``defaults`` (sections fleetgen may read outside the model, e.g. patches);
 - its cluster, whole (``repr`` of the frozen model object, positions included), for a cluster unit;
 - the value of every Fleet field it read (a method or property counts as reading every field, except
-  those ``Fleet.READS`` maps to the one field they read).
+  those ``Fleet.READS`` maps to the one field they read, and the values ``Fleet.DERIVED`` names, keyed by
+  their own value: Cilium's mesh members' names).
 
 The key is recomputed from the fields recorded last time: same code, same cluster, same values of
 the same fields => the same deterministic render reads the same fields and produces the same bytes.
@@ -103,6 +104,7 @@ class Inputs:
         self.fleet = fleet
         self._fields: dict[str, str] = {}
         self._clusters: dict[str, str] = {}
+        self._reads: dict[tuple[str, ...], str] = {}
 
     def cluster(self, cluster: Cluster) -> str:
         if cluster.name not in self._clusters:
@@ -119,12 +121,19 @@ class Inputs:
                 value = "".join(self.field(f) for f in FIELDS)
             elif name == "clusters":
                 value = "".join(self.cluster(c) for c in self.fleet.clusters)
-            elif name in FIELDS:
+            elif name in FIELDS or name in Fleet.DERIVED:
                 value = _canonical(getattr(self.fleet, name))
             else:
                 raise Unkeyable(name)
             self._fields[name] = _sha(value)
         return self._fields[name]
+
+    def fields(self, reads) -> str:
+        """The digests of the fields ``reads`` names, one line each (most units read the same few lists)."""
+        names = tuple(sorted(reads))
+        if names not in self._reads:
+            self._reads[names] = "\n".join(f"{name}={self.field(name)}" for name in names)
+        return self._reads[names]
 
 
 class Traced:
@@ -137,7 +146,7 @@ class Traced:
 
     def __getattr__(self, name: str) -> Any:
         """Only called for a name not read yet: it is then kept in the instance (later reads cost nothing)."""
-        self._reads.add(name if name in FIELDS else Fleet.READS.get(name, EVERYTHING))
+        self._reads.add(name if name in FIELDS or name in Fleet.DERIVED else Fleet.READS.get(name, EVERYTHING))
         value = getattr(self._fleet, name)
         self.__dict__[name] = value
         return value
@@ -179,9 +188,8 @@ def _bind(per_cluster, cluster: Cluster):
 
 def key(unit: Unit, inputs: Inputs, base: str, reads) -> str:
     """The unit's key for these fields read; raises Unkeyable."""
-    parts = [base, unit.name, inputs.cluster(unit.cluster) if unit.cluster else ""]
-    parts += [f"{name}={inputs.field(name)}" for name in sorted(reads)]
-    return _sha("\n".join(parts))
+    cluster = inputs.cluster(unit.cluster) if unit.cluster else ""
+    return _sha(f"{base}\n{unit.name}\n{cluster}\n{inputs.fields(reads)}")
 
 
 # ---------------------------------------------------------------- the cache file

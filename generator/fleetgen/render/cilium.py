@@ -68,22 +68,31 @@ AGENT_NOT_READY_TAINT = {
 
 
 def render(fleet: Fleet) -> list[File]:
-    if fleet.mesh != "cilium":
+    return [*fleet_files(fleet), *(f for c in fleet.clusters for f in cluster_files(fleet, c))]
+
+
+def fleet_files(fleet: Fleet) -> list[File]:
+    """Nothing fleet-wide: each mesh cluster's values are its own render unit (``fleetgen.units``)."""
+    return []
+
+
+def cluster_files(fleet: Fleet, cluster: Cluster) -> list[File]:
+    """One mesh cluster's values. They list every other member as a peer, but read only the members' names
+    (``Fleet.mesh_members``): editing a cluster renders its own values again, not every cluster's."""
+    if fleet.mesh != "cilium" or cluster.network.mesh_id is None:
         return []
-    clusters = [c for c in fleet.clusters if c.network.mesh_id is not None]
-    members = [c for c in clusters if c.network.mesh_member]
-    return [File(f"clusters/{c.name}/cilium/values.yaml", (values(fleet, c, members),)) for c in clusters]
+    return [File(f"clusters/{cluster.name}/cilium/values.yaml", (values(fleet, cluster, fleet.mesh_members),))]
 
 
-def values(fleet: Fleet, cluster: Cluster, members: list[Cluster]) -> dict[str, Any]:
+def values(fleet: Fleet, cluster: Cluster, members: tuple[str, ...]) -> dict[str, Any]:
     out: dict[str, Any] = {"cluster": {"name": cluster.name, "id": cluster.network.mesh_id}}
     if cluster.network.mesh_member:
         out["clustermesh"] = clustermesh(fleet, cluster, members)
     return {**out, **ip_families(cluster), **datapath(cluster)}
 
 
-def clustermesh(fleet: Fleet, cluster: Cluster, members: list[Cluster]) -> dict[str, Any]:
-    peers = [peer(fleet, other) for other in members if other.name != cluster.name]
+def clustermesh(fleet: Fleet, cluster: Cluster, members: tuple[str, ...]) -> dict[str, Any]:
+    peers = [peer(fleet, other) for other in members if other != cluster.name]
     return {
         "useAPIServer": True,
         # Fixed at install and must be equal on every member (it sets the identity bit layout).
@@ -93,12 +102,12 @@ def clustermesh(fleet: Fleet, cluster: Cluster, members: list[Cluster]) -> dict[
     }
 
 
-def address(fleet: Fleet, cluster: Cluster) -> str:
-    return fill(fleet.clustermesh_endpoint, cluster.name, fleet.name)
+def address(fleet: Fleet, cluster: str) -> str:
+    return fill(fleet.clustermesh_endpoint, cluster, fleet.name)
 
 
-def peer(fleet: Fleet, other: Cluster) -> dict[str, Any]:
-    return {"name": other.name, "address": address(fleet, other), "port": PEER_PORT}
+def peer(fleet: Fleet, other: str) -> dict[str, Any]:
+    return {"name": other, "address": address(fleet, other), "port": PEER_PORT}
 
 
 def service(cluster: Cluster) -> dict[str, Any]:
@@ -115,7 +124,7 @@ def tls(fleet: Fleet, cluster: Cluster) -> dict[str, Any]:
             "enabled": True,
             "method": "certmanager",
             "certManagerIssuerRef": issuer,
-            "server": {"extraDnsNames": [address(fleet, cluster)]},
+            "server": {"extraDnsNames": [address(fleet, cluster.name)]},
         }
     }
 
