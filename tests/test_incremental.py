@@ -154,12 +154,18 @@ def test_random_edit_sequences_render_incrementally_as_from_scratch(tmp_path, mo
         shutil.rmtree(scratch)
 
 
-def test_a_one_cluster_edit_renders_the_units_that_read_it(tmp_path, monkeypatch):
+def rendered_synth_fleet(tmp_path: Path, monkeypatch) -> tuple[dict, Path]:
+    """A synthetic fleet of SIZE clusters rendered, every recorded stat trusted (the fast path)."""
     monkeypatch.setattr(units, "RACY_NS", 0)
     data = synth_fleet(SIZE, "cilium")
     fleet = tmp_path / "fleet.yaml"
     fleet.write_text(dump(data))
     assert run("render", str(fleet))[0] == 0
+    return data, fleet
+
+
+def test_a_one_cluster_edit_renders_the_units_that_read_it(tmp_path, monkeypatch):
+    data, fleet = rendered_synth_fleet(tmp_path, monkeypatch)
     data["clusters"][2]["nodePools"][0]["max"] = 11
     fleet.write_text(dump(data))
     name = data["clusters"][2]["name"]
@@ -178,11 +184,7 @@ def test_a_one_cluster_edit_renders_the_units_that_read_it(tmp_path, monkeypatch
 
 
 def test_a_mesh_membership_edit_renders_every_members_cilium_values(tmp_path, monkeypatch):
-    monkeypatch.setattr(units, "RACY_NS", 0)
-    data = synth_fleet(SIZE, "cilium")
-    fleet = tmp_path / "fleet.yaml"
-    fleet.write_text(dump(data))
-    assert run("render", str(fleet))[0] == 0
+    data, fleet = rendered_synth_fleet(tmp_path, monkeypatch)
     before = fleet_from_text(fleet.read_text())
     leaving = data["clusters"][2]
     leaving["network"].setdefault("clustermesh", {})["member"] = False
@@ -195,11 +197,7 @@ def test_a_mesh_membership_edit_renders_every_members_cilium_values(tmp_path, mo
 
 
 def test_a_workload_edit_reuses_every_cluster_unit(tmp_path, monkeypatch):
-    monkeypatch.setattr(units, "RACY_NS", 0)
-    data = synth_fleet(SIZE, "cilium")
-    fleet = tmp_path / "fleet.yaml"
-    fleet.write_text(dump(data))
-    assert run("render", str(fleet))[0] == 0
+    data, fleet = rendered_synth_fleet(tmp_path, monkeypatch)
     data["workloads"][1]["replicas"] = 5
     result = produce(fleet_from_text(dump(data)), data, "fleet.yaml", tmp_path / "rendered")
     assert not any(":cluster/" in line for line in result.named), result.named
