@@ -16,12 +16,20 @@ SECRET = BASE.replace(
     "applicationSets:\n", "observability:\n  thanos:\n    objectStorageSecret: metrics-bucket\napplicationSets:\n"
 )
 SECRET_AND_IMAGE = SECRET.replace("    objectStorageSecret:", f"    image: {NEW_IMAGE}\n    objectStorageSecret:")
-QUERIER = "hub/observability/thanos-querier.yaml"  # the Querier and, per cluster, a store gateway
+QUERIER = "hub/observability/thanos-querier.yaml"  # the Querier; each cluster's store gateway is in its own file
+
+
+def store(cluster: str) -> str:
+    return f"hub/observability/stores/{cluster}.yaml"
+
+
+CLUSTERS = ("prod-a", "prod-b", "stage-a")
+STORES = ", ".join(store(c) for c in CLUSTERS)  # the grouped entry names each file
 HUB_IMAGE = (  # the hub's part of the text report for the image change: the Querier, then the gateways once
     "  hub\n"
     f"    ~ apps/Deployment monitoring/thanos-querier  ({QUERIER})\n"
     f'        ~ spec.template.spec.containers[name=thanos-query].image: "{OLD_IMAGE}" → "{NEW_IMAGE}"\n'
-    f"    ~ apps/StatefulSet in 3 documents  ({QUERIER})\n"
+    f"    ~ apps/StatefulSet in 3 documents  ({STORES})\n"
     f'        ~ spec.template.spec.containers[name=thanos-store].image: "{OLD_IMAGE}" → "{NEW_IMAGE}"\n'
     "        in 3 documents: monitoring/thanos-store-prod-a, monitoring/thanos-store-prod-b, "
     "monitoring/thanos-store-stage-a\n"
@@ -65,7 +73,7 @@ def test_markdown_shows_the_image_change_once_in_the_hubs_block(repo):
         "```diff\n"
         f'~ spec.template.spec.containers[name=thanos-query].image: "{OLD_IMAGE}" → "{NEW_IMAGE}"\n'
         "```\n\n"
-        f"`~ apps/StatefulSet in 3 documents` · `{QUERIER}`\n\n"
+        f"`~ apps/StatefulSet in 3 documents` · {', '.join(f'`{store(c)}`' for c in CLUSTERS)}\n\n"
         "```diff\n"
         f'~ spec.template.spec.containers[name=thanos-store].image: "{OLD_IMAGE}" → "{NEW_IMAGE}"\n'
         "in 3 documents: monitoring/thanos-store-prod-a, monitoring/thanos-store-prod-b, "
@@ -80,14 +88,15 @@ def test_the_groups_file_links_to_the_head_when_github_variables_are_set(repo):
     from tests.test_diff_review import markdown_with
 
     env = {"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "acme/fleet", "GITHUB_SHA": "e" * 40}
-    url = f"https://github.com/acme/fleet/blob/{'e' * 40}/rendered/{QUERIER}"
-    assert f"`~ apps/StatefulSet in 3 documents` · [{QUERIER}]({url})\n" in markdown_with(repo, env)
+    url = f"https://github.com/acme/fleet/blob/{'e' * 40}/rendered/"
+    links = ", ".join(f"[{store(c)}]({url}{store(c)})" for c in CLUSTERS)
+    assert f"`~ apps/StatefulSet in 3 documents` · {links}\n" in markdown_with(repo, env)
 
 
 def test_json_adds_the_group_and_keeps_every_document(repo):
     body = json.loads(output(repo, "--base", "HEAD~1", "--format", "json"))
     image = {"path": "spec.template.spec.containers[name=thanos-store].image", "old": OLD_IMAGE, "new": NEW_IMAGE}
-    gateways = [f"apps/StatefulSet monitoring/thanos-store-{c}" for c in ("prod-a", "prod-b", "stage-a")]
+    gateways = [f"apps/StatefulSet monitoring/thanos-store-{c}" for c in CLUSTERS]
     assert body["repeated"] == [
         {
             "cluster": "hub",
@@ -95,7 +104,7 @@ def test_json_adds_the_group_and_keeps_every_document(repo):
             "status": "changed",
             "count": 3,
             "changes": [image],
-            "documents": [{"id": g, "file": QUERIER} for g in gateways],
+            "documents": [{"id": g, "file": store(c)} for g, c in zip(gateways, CLUSTERS)],
         }
     ]
     # backward compatible: `manifests` still lists each gateway with its change (and its patch)
@@ -111,9 +120,9 @@ def test_a_change_that_differs_per_document_stays_per_document(repo):
     image in the same change, the image is grouped and each gateway keeps its own line."""
     secret = "spec.template.spec.volumes[name=objstore].secret.secretName"
     own = "".join(
-        f"    ~ apps/StatefulSet monitoring/thanos-store-{c}  ({QUERIER})\n"
+        f"    ~ apps/StatefulSet monitoring/thanos-store-{c}  ({store(c)})\n"
         f'        ~ {secret}: "thanos-objstore-{c}" → "metrics-bucket-{c}"\n'
-        for c in ("prod-a", "prod-b", "stage-a")
+        for c in CLUSTERS
     )
     both = output(repo, "--base", "HEAD~2")
     assert both.endswith(HUB_IMAGE + own)
@@ -130,15 +139,15 @@ def test_secret_alone_groups_nothing(tmp_path):
     assert out.endswith(
         "  hub\n"
         + "".join(
-            f"    ~ apps/StatefulSet monitoring/thanos-store-{c}  ({QUERIER})\n"
+            f"    ~ apps/StatefulSet monitoring/thanos-store-{c}  ({store(c)})\n"
             f'        ~ {secret}: "thanos-objstore-{c}" → "metrics-bucket-{c}"\n'
-            for c in ("prod-a", "prod-b", "stage-a")
+            for c in CLUSTERS
         )
     )
     assert " documents" not in out
     assert json.loads(output(repo, "--base", "HEAD~1", "--format", "json"))["repeated"] == []
     markdown = output(repo, "--base", "HEAD~1", "--format", "markdown")
-    assert "`~ apps/StatefulSet monitoring/thanos-store-prod-b` · `hub/observability/thanos-querier.yaml`" in markdown
+    assert "`~ apps/StatefulSet monitoring/thanos-store-prod-b` · `hub/observability/stores/prod-b.yaml`" in markdown
 
 
 # ---------------------------------------------------------------- what groups, at the diff layer
@@ -184,7 +193,7 @@ def test_only_the_same_change_in_documents_of_one_kind_in_one_cluster_groups():
 
 def thanos_tree(names: list[str], image: str) -> dict[str, bytes]:
     """The files a Thanos image change touches, where the renderer puts them, as JSON (which is YAML): the hub's
-    Querier file (the Querier, then one store gateway per cluster) and each cluster's Prometheus."""
+    Querier file, each cluster's store gateway file on the hub and each cluster's Prometheus."""
 
     def workload(kind: str, name: str, container: str) -> str:
         spec = {"template": {"spec": {"containers": [{"name": container, "image": image}]}}}
@@ -192,10 +201,9 @@ def thanos_tree(names: list[str], image: str) -> dict[str, bytes]:
             {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": name, "namespace": "monitoring"}, "spec": spec}
         )
 
-    hub = [workload("Deployment", "thanos-querier", "thanos-query")]
-    hub += [workload("StatefulSet", f"thanos-store-{n}", "thanos-store") for n in names]
-    files = {QUERIER: "\n---\n".join(hub).encode()}
+    files = {QUERIER: workload("Deployment", "thanos-querier", "thanos-query").encode()}
     for n in names:
+        files[store(n)] = workload("StatefulSet", f"thanos-store-{n}", "thanos-store").encode()
         prometheus = {
             "apiVersion": "monitoring.coreos.com/v1",
             "kind": "Prometheus",
@@ -234,6 +242,7 @@ def test_markdown_of_a_5000_cluster_image_change_is_not_cut():
     assert fences_balanced(out) and out.count("<details>") == out.count("</details>")
     first = sorted(names)[:30]  # documents in identity order: the store gateways by cluster name
     gateways = ", ".join(f"monitoring/thanos-store-{n}" for n in first)
+    files = ", ".join(f"`{store(n)}`" for n in first[:3])  # then counted
     assert out.endswith(
         "#### Per cluster (1)\n\n"
         "<details><summary><code>hub</code>: 0 added, 0 removed, 5001 changed</summary>\n\n"
@@ -241,7 +250,7 @@ def test_markdown_of_a_5000_cluster_image_change_is_not_cut():
         "```diff\n"
         f'~ spec.template.spec.containers[name=thanos-query].image: "{OLD_IMAGE}" → "{NEW_IMAGE}"\n'
         "```\n\n"
-        f"`~ apps/StatefulSet in 5000 documents` · `{QUERIER}`\n\n"
+        f"`~ apps/StatefulSet in 5000 documents` · {files} and 4997 more files\n\n"
         "```diff\n"
         f'~ spec.template.spec.containers[name=thanos-store].image: "{OLD_IMAGE}" → "{NEW_IMAGE}"\n'
         f"in 5000 documents: {gateways} and 4970 more\n"

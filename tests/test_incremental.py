@@ -171,15 +171,40 @@ def test_a_one_cluster_edit_renders_the_units_that_read_it(tmp_path, monkeypatch
     name = data["clusters"][2]["name"]
     result = produce(fleet_from_text(fleet.read_text()), data, "fleet.yaml", tmp_path / "rendered")
     rendered = {line.split(":")[0] + ":" + line.split(":")[1] for line in result.named}
-    # Hand-checked: cluster 2 is a provisioned, registered push cluster (gcp) in the mesh; its own five files
-    # change, and every unit that lists clusters reads fleet.clusters. No other cluster's unit is rendered:
+    # Hand-checked: cluster 2 is a provisioned, registered push cluster (gcp) in the mesh; its own units render
+    # (six files: capi, Argo CD Secret, access, Prometheus, store gateway, Cilium values; push: no agent
+    # project), and every unit that lists clusters reads fleet.clusters. No other cluster's unit is rendered:
     # the other members' Cilium values read only the members' names (Fleet.mesh_members), which stay.
-    own = {f"fleetgen.render.{m}:cluster/{name}" for m in ("capi", "argocd", "access", "observability", "cilium")}
-    whole = {f"fleetgen.render.{m}:all" for m in ("projects", "karmada", "security", "index")}
-    split = {f"fleetgen.render.{m}:fleet" for m in ("capi", "argocd", "observability")}
+    own = {
+        f"fleetgen.render.{m}:cluster/{name}"
+        for m in ("capi", "argocd", "projects", "access", "observability", "cilium")
+    }
+    whole = {f"fleetgen.render.{m}:all" for m in ("karmada", "security", "index")}
+    split = {f"fleetgen.render.{m}:fleet" for m in ("capi", "argocd", "projects", "observability")}
     assert rendered == own | whole | split
-    # 5 split targets x 10 clusters, and the rest of access and of cilium (nothing), neither reading clusters
-    assert result.reused == 5 * SIZE + 2 - len(own)
+    # 6 split targets x 10 clusters, and the rest of access and of cilium (nothing), neither reading clusters
+    assert result.reused == 6 * SIZE + 2 - len(own)
+    assert not any("differs on disk" in line for line in result.named)
+
+
+def test_a_pull_mode_cluster_edit_renders_its_own_agent_project_only(tmp_path, monkeypatch):
+    """The agent AppProject of a pull-mode cluster is that cluster's unit: the others' are reused."""
+    monkeypatch.setattr(units, "RACY_NS", 0)
+    data = synth_fleet(SIZE, "cilium")
+    # synth: every 6th cluster is imported (pull mode); 5 has no server yet (every 23rd from 5), so it is not
+    # registered and has no agent project. 11 and 17 are registered pull-mode clusters.
+    data["clusters"] += [synth_cluster(11, "cilium", 300), synth_cluster(17, "cilium", 301)]
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(dump(data))
+    assert run("render", str(fleet))[0] == 0
+    agents = sorted(p.name for p in (tmp_path / "rendered/hub/argocd/projects").glob("fleet-agent-*.yaml"))
+    assert agents == ["fleet-agent-prod-imported-00017.yaml", "fleet-agent-stag-imported-00011.yaml"]
+    data["clusters"][-2]["nodePools"][0]["max"] = 11
+    fleet.write_text(dump(data))
+    result = produce(fleet_from_text(fleet.read_text()), data, "fleet.yaml", tmp_path / "rendered")
+    rendered = {line.split(":")[0] + ":" + line.split(":")[1] for line in result.named}
+    assert "fleetgen.render.projects:cluster/stag-imported-00011" in rendered
+    assert not any(":cluster/" in name and not name.endswith("/stag-imported-00011") for name in rendered), rendered
     assert not any("differs on disk" in line for line in result.named)
 
 

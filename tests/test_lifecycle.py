@@ -113,7 +113,8 @@ def test_external_cluster_renders_what_the_managed_one_does_but_its_cluster_api_
     ]
     cilium = yaml.safe_load(external["clusters/eks-prod/cilium/values.yaml"])
     assert cilium["ipam"] == {"mode": "eni"} and cilium["eni"] == {"enabled": True}  # EKS datapath kept
-    assert "eks-prod" in external["hub/observability/thanos-querier.yaml"].decode()
+    assert "eks-prod" in external["hub/observability/thanos-querier.yaml"].decode()  # the Querier dials its store
+    assert "thanos-store-eks-prod" in external["hub/observability/stores/eks-prod.yaml"].decode()
 
 
 def test_external_cluster_keeps_provider_for_karmada(fleet):

@@ -248,3 +248,25 @@ patches:
     changed = [p for p in plain.files if plain.files[p] != patched.files[p]]
     assert changed == ["hub/observability/thanos-querier.yaml"]
     assert b"  name: ../../etc/passwd\n  namespace: ../../../tmp\n" in patched.files[changed[0]]
+
+
+def test_target_clusters_selects_a_clusters_store_gateway_on_the_hub():
+    """``hub/observability/stores/<c>.yaml`` is cluster <c>'s file: ``target.clusters`` selects among them."""
+    fleet = fleet_from_text(
+        BASE
+        + """\
+patches:
+  - target: {kind: StatefulSet, name: thanos-store-prod-b, clusters: {matchLabels: {environment: production}}}
+    operations:
+      - {op: replace, path: /spec/replicas, value: 2}
+  - target: {kind: StatefulSet, name: thanos-store-stage-a, clusters: {matchLabels: {environment: production}}}
+    operations:
+      - {op: replace, path: /spec/replicas, value: 2}
+"""
+    )
+    plain, patched = produce(fleet_from_text(BASE)), produce(fleet)
+    changed = [p for p in plain.files if plain.files[p] != patched.files[p]]
+    assert changed == ["hub/observability/stores/prod-b.yaml"]
+    assert b"  serviceName: thanos-store-prod-b\n  replicas: 2\n" in patched.files[changed[0]]
+    # stage-a is no production cluster, so its gateway is not selected: the second patch matched nothing
+    assert [(i.rule, i.path) for i in patched.patch_issues] == [("patch-target", ("patches", 1, "target"))]

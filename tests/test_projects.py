@@ -133,6 +133,26 @@ def test_agent_project_is_limited_to_its_agent():
     assert [n for n, s in found.items() if "edge" in s.get("sourceNamespaces", [])] == ["fleet-agent-edge"]
 
 
+def test_the_agent_project_is_its_clusters_render_unit():
+    """Only a registered pull-mode cluster has one; the other projects are the fleet-wide unit."""
+    fleet = fleet_from_text(FLEET)
+    a, edge = fleet.clusters
+    assert project_target.cluster_files(fleet, a) == []
+    (own,) = project_target.cluster_files(fleet, edge)
+    assert own.path == "hub/argocd/projects/fleet-agent-edge.yaml"
+    environments = [f"hub/argocd/projects/{e}.yaml" for e in ("development", "production", "staging")]  # defaults
+    assert [f.path for f in project_target.fleet_files(fleet)] == sorted(
+        [
+            "bootstrap/root-app.yaml",
+            "hub/argocd/projects/fleet-platform.yaml",
+            "hub/argocd/projects/fleet-workloads.yaml",
+        ]
+        + environments
+    )
+    pending = fleet_from_text(FLEET.replace("    server: https://10.9.0.1:6443\n", ""))  # not registered yet
+    assert project_target.cluster_files(pending, pending.clusters[1]) == []
+
+
 def test_the_evaluator_itself():
     """Absent namespaceResourceWhitelist permits every kind; an empty cluster whitelist permits none."""
     spec = {"destinations": [{"server": "*", "namespace": "a*"}]}

@@ -16,6 +16,10 @@ def hub_documents(fleet):
     return files_by_path(fleet)["hub/observability/thanos-querier.yaml"].documents
 
 
+def store_documents(fleet, cluster):
+    return files_by_path(fleet)[f"hub/observability/stores/{cluster}.yaml"].documents
+
+
 def find(documents, kind, name):
     (doc,) = [d for d in documents if d["kind"] == kind and d["metadata"]["name"] == name]
     return doc
@@ -66,7 +70,7 @@ def test_replica_label_follows_fleet_yaml(example_text):
 
 
 def test_store_gateway_reads_the_object_store_secret_by_name_only(example_fleet):
-    documents = hub_documents(example_fleet)
+    documents = store_documents(example_fleet, "edge-store-042")
     store = find(documents, "StatefulSet", "thanos-store-edge-store-042")
     pod = store["spec"]["template"]["spec"]
     (secret_volume,) = [v for v in pod["volumes"] if v["name"] == "objstore"]
@@ -78,6 +82,38 @@ def test_store_gateway_reads_the_object_store_secret_by_name_only(example_fleet)
     service = find(documents, "Service", "thanos-store-edge-store-042")
     assert service["spec"]["selector"] == store["spec"]["selector"]["matchLabels"]
     assert not any(d["kind"] == "Secret" for d in documents)
+
+
+def test_the_querier_file_holds_the_querier_and_each_cluster_file_its_store_gateway(example_fleet):
+    """Each gateway is its cluster's render unit (``cluster_files``), so a one-cluster edit re-renders one gateway."""
+    kinds = [(d["kind"], d["metadata"]["name"]) for d in hub_documents(example_fleet)]
+    assert kinds == [("Deployment", "thanos-querier"), ("Service", "thanos-querier")]
+    fleet_wide = [f.path for f in observability.fleet_files(example_fleet)]
+    assert not any("stores" in path for path in fleet_wide)
+    edge = next(c for c in example_fleet.clusters if c.name == "edge-store-042")
+    own = {
+        f.path: [(d["kind"], d["metadata"]["name"]) for d in f.documents]
+        for f in observability.cluster_files(example_fleet, edge)
+    }
+    name = "thanos-store-edge-store-042"
+    assert own == {
+        "clusters/edge-store-042/monitoring/prometheus.yaml": [
+            ("ServiceAccount", "fleet-prometheus"),
+            ("Prometheus", "fleet"),
+            ("Service", "thanos-sidecar"),
+            ("NetworkPolicy", "fleet-prometheus"),
+        ],
+        "hub/observability/stores/edge-store-042.yaml": [
+            ("StatefulSet", name),
+            ("Service", name),
+            ("NetworkPolicy", name),
+        ],
+    }
+    # one store file per cluster of fleet.yaml, pull-mode and not-yet-registered ones included
+    stores = sorted(
+        f.path for f in observability.render(example_fleet) if f.path.startswith("hub/observability/stores/")
+    )
+    assert stores == sorted(f"hub/observability/stores/{c.name}.yaml" for c in example_fleet.clusters)
 
 
 def test_querier_service_selects_the_querier_pods(example_fleet):
@@ -155,7 +191,8 @@ def test_store_api_is_mutual_tls_everywhere(example_fleet):
     # dns+ dials pod IPs: the Querier verifies one shared name, not the dialled host (thanos query --help)
     assert "--grpc-client-server-name=thanos-storeapi.example-platform.internal" in args
     assert {"name": "grpc-tls", "secret": {"secretName": "thanos-grpc-client-tls"}} in querier["volumes"]
-    store = find(documents, "StatefulSet", "thanos-store-prod-us-east-1")["spec"]["template"]["spec"]
+    store = store_documents(example_fleet, "prod-us-east-1")
+    store = find(store, "StatefulSet", "thanos-store-prod-us-east-1")["spec"]["template"]["spec"]
     assert "--grpc-server-tls-client-ca=/etc/thanos-tls/ca.crt" in store["containers"][0]["args"]
     assert {"name": "grpc-tls", "secret": {"secretName": "thanos-grpc-server-tls"}} in store["volumes"]
     spoke = {f.path: f for f in observability.render(example_fleet)}
@@ -181,7 +218,7 @@ def test_network_policies_open_store_api_only_where_it_is_dialled(example_fleet)
     same_namespace = [{"podSelector": {}}]
     assert ports("prod-us-east-1") == [(same_namespace, [9090]), (None, [10901])]
     assert ports("edge-store-042") == [(same_namespace, [9090])]  # pull mode: nobody dials it
-    store = find(hub_documents(example_fleet), "NetworkPolicy", "thanos-store-dev-local")["spec"]
+    store = find(store_documents(example_fleet, "dev-local"), "NetworkPolicy", "thanos-store-dev-local")["spec"]
     assert store["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "thanos-store-dev-local"}}
     querier_pods = {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "thanos-querier"}}}
     assert store["ingress"][0]["from"] == [querier_pods]
@@ -229,7 +266,8 @@ def test_the_hub_monitoring_namespace_is_rendered(example_fleet):
 
 def test_hub_thanos_pods_meet_pod_security_restricted(example_fleet):
     """What PSA "restricted" checks (kubernetes.io/docs/concepts/security/pod-security-standards)."""
-    workloads = [d for d in hub_documents(example_fleet) if d["kind"] in ("Deployment", "StatefulSet")]
+    hub = [d for f in observability.render(example_fleet) if f.path.startswith("hub/") for d in f.documents]
+    workloads = [d for d in hub if d["kind"] in ("Deployment", "StatefulSet")]
     assert len(workloads) == 1 + len(example_fleet.clusters)  # the Querier and one store gateway per cluster
     for workload in workloads:
         pod = workload["spec"]["template"]["spec"]

@@ -7,7 +7,8 @@ calls it for each render target's files, so everything downstream (emit, the fin
 * **Matching.** A patch changes every document whose ``kind`` and ``metadata.name`` equal its target's,
   and its ``metadata.namespace``, ``apiVersion`` and API group where the target names them. With
   ``target.clusters`` only documents in the per-cluster files of the selected clusters match
-  (``clusters/<c>/…``, ``hub/capi/<c>.yaml``, ``hub/argocd/clusters/<c>.yaml``).
+  (``clusters/<c>/…``, ``hub/capi/<c>.yaml``, ``hub/argocd/clusters/<c>.yaml``,
+  ``hub/observability/stores/<c>.yaml``).
 * **Order.** Patches apply in fleet.yaml order; a document's patches see the result of the earlier ones.
 * **Failure.** Operations apply one at a time with jsonpatch (RFC 6902: ``test`` compares, ``remove`` and
   ``replace`` need an existing path). An operation that fails leaves that document as the earlier patches
@@ -40,6 +41,7 @@ _PER_CLUSTER = (
     re.compile(r"^clusters/([^/]+)/"),
     re.compile(r"^hub/capi/([^/]+)\.yaml$"),
     re.compile(r"^hub/argocd/clusters/([^/]+)\.yaml$"),
+    re.compile(r"^hub/observability/stores/([^/]+)\.yaml$"),
 )
 
 

@@ -27,7 +27,8 @@ labelled as another cluster, so each cluster writes below its own prefix: its
 (thanos docs/storage.md) with a credential the bucket policy limits to ``<cluster>/*``. A store
 gateway only finds blocks at the root of its (prefixed) bucket (pkg/block/fetcher.go lists
 ``<ULID>/meta.json``), so the hub runs one gateway per cluster, ``thanos-store-<cluster>``, reading
-``<objectStorageSecret>-<cluster>``: the same prefix with a read-only credential.
+``<objectStorageSecret>-<cluster>``: the same prefix with a read-only credential. Each gateway is in
+its own hub file, ``hub/observability/stores/<cluster>.yaml``, rendered with that cluster's unit.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ NAMESPACE = "monitoring"
 OBJSTORE_KEY = "objstore.yml"  # key inside objectStorageSecret, as Thanos' own examples name it
 QUERIER = "thanos-querier"
 STORE = "thanos-store"
+STORES_DIR = "hub/observability/stores"  # one file per cluster: <cluster>.yaml
 PROMETHEUS = thanos_tls.PROMETHEUS
 PROMETHEUS_ACCOUNT = f"{PROMETHEUS}-prometheus"  # its ServiceAccount, ClusterRole and ClusterRoleBinding
 GRPC_PORT, HTTP_PORT, QUERIER_SERVICE_PORT = 10901, 10902, 9090
@@ -56,18 +58,10 @@ def render(fleet: Fleet) -> list[File]:
 
 
 def fleet_files(fleet: Fleet) -> list[File]:
-    """The hub's files: the Querier with one store gateway per cluster, its namespace and datasource."""
-    hub = [querier_deployment(fleet), querier_service()]
-    for cluster in fleet.clusters:
-        name = store_name(cluster.name)
-        hub += [
-            store_statefulset(fleet, cluster.name),
-            store_service(name),
-            thanos_tls.store_policy(name, NAMESPACE, _selector(name), _selector(QUERIER), GRPC_PORT, HTTP_PORT),
-        ]
+    """The hub's fleet-wide files: the Querier (which dials every cluster), its namespace and datasource."""
     files = [
         File("hub/observability/namespace.yaml", (namespace(fleet),)),
-        File("hub/observability/thanos-querier.yaml", tuple(hub)),
+        File("hub/observability/thanos-querier.yaml", (querier_deployment(fleet), querier_service())),
     ]
     if fleet.grafana_enabled:
         files.append(File("hub/observability/grafana-datasource.yaml", (grafana_datasource(),)))
@@ -75,8 +69,28 @@ def fleet_files(fleet: Fleet) -> list[File]:
 
 
 def cluster_files(fleet: Fleet, cluster: Cluster) -> list[File]:
-    """One spoke's monitoring file (a render unit of ``fleetgen.units``)."""
-    return [File(f"clusters/{cluster.name}/monitoring/prometheus.yaml", tuple(spoke_documents(fleet, cluster)))]
+    """One cluster's files (a render unit of ``fleetgen.units``): its spoke's monitoring file and its store
+    gateway on the hub. A one-cluster edit re-renders these and the Querier's file (whose endpoints name every
+    cluster), never the other clusters' gateways."""
+    return [
+        File(f"clusters/{cluster.name}/monitoring/prometheus.yaml", tuple(spoke_documents(fleet, cluster))),
+        File(store_file(cluster.name), tuple(store_documents(fleet, cluster.name))),
+    ]
+
+
+def store_file(cluster: str) -> str:
+    """The hub file of one cluster's store gateway (``fleet-root`` syncs ``hub/`` recursively)."""
+    return f"{STORES_DIR}/{cluster}.yaml"
+
+
+def store_documents(fleet: Fleet, cluster: str) -> list[dict[str, Any]]:
+    """One cluster's store gateway: StatefulSet, Service, and the NetworkPolicy admitting the Querier only."""
+    name = store_name(cluster)
+    return [
+        store_statefulset(fleet, cluster),
+        store_service(name),
+        thanos_tls.store_policy(name, NAMESPACE, _selector(name), _selector(QUERIER), GRPC_PORT, HTTP_PORT),
+    ]
 
 
 def sidecar_endpoints(fleet: Fleet) -> list[str]:

@@ -204,10 +204,20 @@ def environment_project(fleet: Fleet, environment: str) -> dict[str, Any]:
 
 def render(fleet: Fleet) -> list[File]:
     """The AppProjects, and the root Application with the platform project it needs (bootstrap)."""
+    return sorted([*fleet_files(fleet), *(f for c in fleet.clusters for f in cluster_files(fleet, c))], key=_path)
+
+
+def cluster_files(fleet: Fleet, cluster: Cluster) -> list[File]:
+    """One cluster's AppProject (a render unit of ``fleetgen.units``): its agent project when it is a registered
+    pull-mode cluster, else none. It reads that cluster and the sets, never the other clusters."""
+    if not (cluster.registered and cluster.argocd_mode == "pull"):
+        return []
+    return [File(f"{PROJECTS}/{agent_project_name(cluster)}.yaml", (agent_project(fleet, cluster),))]
+
+
+def fleet_files(fleet: Fleet) -> list[File]:
+    """The projects that span clusters: platform (with the root Application), environments, extra, workloads."""
     platform = platform_project(fleet)
-    agents = [
-        File(f"{PROJECTS}/{agent_project_name(c)}.yaml", (agent_project(fleet, c),)) for c in registered(fleet, "pull")
-    ]
     workloads = [File(f"{PROJECTS}/{WORKLOAD_PROJECT}.yaml", (workload_project(fleet),))]
     push = extra_clusters(fleet, "push")
     extra = [File(f"{PROJECTS}/{EXTRA_PROJECT}.yaml", (extra_project(fleet, push),))] if push else []
@@ -215,8 +225,11 @@ def render(fleet: Fleet) -> list[File]:
         File("bootstrap/root-app.yaml", (platform, root_application(fleet))),
         *(File(f"{PROJECTS}/{env}.yaml", (environment_project(fleet, env),)) for env in fleet.environments),
         File(f"{PROJECTS}/{PLATFORM_PROJECT}.yaml", (platform,)),
-        *agents,
         *extra,
         *(workloads if fleet.karmada_server and fleet.workloads else []),
     ]
-    return sorted(files, key=lambda f: f.path)
+    return sorted(files, key=_path)
+
+
+def _path(file: File) -> str:
+    return file.path
