@@ -125,16 +125,17 @@ def _reuse(unit: u.Unit, inputs: u.Inputs, previous: u.Cache, out: Path, result:
     except u.Unkeyable:
         return _no(result, unit, "inputs have no stable digest")
     files = entry["files"]
-    matched = {rel for rel, d in files.items() if u.stat_matches(out, rel, d, previous)}
-    unmatched = [(rel, d) for rel, d in files.items() if rel not in matched]
-    if not all(_read_matches(out / rel, d) for rel, d in unmatched):
+    unmatched = [(rel, d) for rel, d in files.items() if not u.stat_matches(out, rel, d, previous)]
+    if unmatched and not all(_read_matches(out / rel, d) for rel, d in unmatched):
         return _no(result, unit, "a file differs on disk")
-    result.cache.stats.update((rel, previous.stats[rel]) for rel in matched)  # the same inodes in the new tree
-    _add(result, unit.name, entry["files"].keys())
-    result.known.update(entry["files"])
-    result.digests.update(entry["files"])
-    result.leaks += tuple(tuple(x) for x in entry["leaks"])
+    _add(result, unit.name, files)
+    result.known.update(files)
+    result.digests.update(files)
+    if entry["leaks"]:
+        result.leaks += tuple(tuple(x) for x in entry["leaks"])
     result.cache.units[unit.name] = entry
+    stats, read = previous.stats, {rel for rel, _ in unmatched}
+    result.cache.stats.update((rel, stats[rel]) for rel in files if rel not in read)  # the same inodes next
     result.reused += 1
     return True
 
@@ -158,9 +159,9 @@ def _changed(unit: u.Unit, inputs: u.Inputs, previous: u.Cache, reads) -> str:
 
 
 def _add(result: Incremental, name: str, paths) -> None:
-    duplicate = result.digests.keys() & set(paths)
-    if duplicate:
-        raise AssertionError(f"two render units produce {sorted(duplicate)[0]} ({name})")
+    if not result.digests.keys().isdisjoint(paths):
+        duplicate = sorted(result.digests.keys() & set(paths))
+        raise AssertionError(f"two render units produce {duplicate[0]} ({name})")
 
 
 def _read_matches(path: Path, expected: str) -> bool:
