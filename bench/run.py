@@ -118,8 +118,8 @@ def _floor(fleet) -> dict:
 def _measure_floor(workdir: Path) -> dict:
     from fleetgen import pipeline
 
-    loaded = pipeline.check(workdir / "fleet.yaml")
-    return _floor(loaded.fleet)
+    loaded = pipeline.load_and_lint(workdir / "fleet.yaml")
+    return _floor(loaded.model)
 
 
 def _cli(workdir: Path, *args: str, stale: bool = False) -> tuple[float, str]:
