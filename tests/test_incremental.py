@@ -164,27 +164,77 @@ def rendered_synth_fleet(tmp_path: Path, monkeypatch) -> tuple[dict, Path]:
     return data, fleet
 
 
-def test_a_one_cluster_edit_renders_the_units_that_read_it(tmp_path, monkeypatch):
+OWN = ("capi", "argocd", "projects", "access", "observability", "cilium")  # the targets with a unit per cluster
+
+
+def rendered_after(tmp_path: Path, data: dict, fleet: Path) -> tuple[set[str], object]:
+    """The units an incremental render of the edited ``data`` renders ("<module>:<unit>"), and the result."""
+    fleet.write_text(dump(data))
+    result = produce(fleet_from_text(fleet.read_text()), data, "fleet.yaml", tmp_path / "rendered")
+    assert not any("differs on disk" in line for line in result.named)
+    return {
+        line.split(":")[0].removeprefix("fleetgen.render.") + ":" + line.split(":")[1] for line in result.named
+    }, result
+
+
+def test_a_node_pool_edit_renders_that_clusters_units_only(tmp_path, monkeypatch):
     data, fleet = rendered_synth_fleet(tmp_path, monkeypatch)
     data["clusters"][2]["nodePools"][0]["max"] = 11
-    fleet.write_text(dump(data))
-    name = data["clusters"][2]["name"]
-    result = produce(fleet_from_text(fleet.read_text()), data, "fleet.yaml", tmp_path / "rendered")
-    rendered = {line.split(":")[0] + ":" + line.split(":")[1] for line in result.named}
-    # Hand-checked: cluster 2 is a provisioned, registered push cluster (gcp) in the mesh; its own units render
+    rendered, result = rendered_after(tmp_path, data, fleet)
+    # Hand-checked: cluster 2 is a provisioned, registered push cluster (azure) in the mesh; its own units render
     # (six files: capi, Argo CD Secret, access, Prometheus, store gateway, Cilium values; push: no agent
-    # project), and every unit that lists clusters reads fleet.clusters. No other cluster's unit is rendered:
-    # the other members' Cilium values read only the members' names (Fleet.mesh_members), which stay.
-    own = {
-        f"fleetgen.render.{m}:cluster/{name}"
-        for m in ("capi", "argocd", "projects", "access", "observability", "cilium")
+    # project). No fleet-wide unit shows node pools (the README, AppProjects, ApplicationSets, Karmada
+    # policies, the Querier list names, labels, servers, versions), so none is rendered; the other members'
+    # Cilium values read only the members' names (Fleet.mesh_members), which stay.
+    assert rendered == {f"{m}:cluster/{data['clusters'][2]['name']}" for m in OWN}
+    assert result.reused == len(OWN) * SIZE + len(OWN) + 3 - len(OWN)  # each split target's rest, 3 whole targets
+
+
+@pytest.mark.parametrize(
+    "edit,fleet_wide",
+    [
+        # the README's cluster table shows the version; nothing else fleet-wide does (upgrade waves are plan's)
+        (lambda c: c.update(kubernetesVersion="1.31.4"), {"index:all"}),
+        # labels select clusters: AppProjects' destinations, Karmada placements, the README; Argo CD's
+        # ApplicationSets read them only to place a registered pull-mode cluster's Applications, and this fleet
+        # has none (prod-imported-00005 has no server yet), so its ApplicationSets never read a label
+        (
+            lambda c: c.setdefault("labels", {}).update(tier="gold"),
+            {"projects:fleet", "karmada:all", "index:all"},
+        ),
+        # the API server: every list of registered clusters (Querier endpoints, Karmada members, principal
+        # namespaces, push ApplicationSets, the README)
+        (
+            lambda c: c.update(server="https://10.9.9.10:6443"),
+            {"argocd:fleet", "projects:fleet", "karmada:all", "index:all", "observability:fleet", "security:all"},
+        ),
+    ],
+    ids=["version", "labels", "server"],
+)
+def test_a_cluster_edit_renders_the_fleet_wide_units_that_show_the_field(tmp_path, monkeypatch, edit, fleet_wide):
+    data, fleet = rendered_synth_fleet(tmp_path, monkeypatch)
+    edit(data["clusters"][2])
+    rendered, _ = rendered_after(tmp_path, data, fleet)
+    own = {f"{m}:cluster/{data['clusters'][2]['name']}" for m in OWN}
+    assert rendered - own == fleet_wide
+
+
+def test_labels_reach_the_applicationsets_once_a_pull_mode_cluster_is_registered(tmp_path, monkeypatch):
+    """With a registered pull-mode cluster the ApplicationSets match its labels, so the render records that they
+    read the clusters' labels: then any cluster's labels are in their key (a push cluster's label could make it
+    match a set, for all the unit knows)."""
+    data, fleet = rendered_synth_fleet(tmp_path, monkeypatch)
+    data["clusters"][5]["server"] = "https://10.9.5.10:6443"  # prod-imported-00005, pull mode
+    fleet.write_text(dump(data))
+    assert run("render", str(fleet))[0] == 0
+    data["clusters"][2]["labels"]["tier"] = "gold"  # a push cluster's labels
+    rendered, _ = rendered_after(tmp_path, data, fleet)
+    assert rendered - {f"{m}:cluster/{data['clusters'][2]['name']}" for m in OWN} == {
+        "argocd:fleet",
+        "projects:fleet",
+        "karmada:all",
+        "index:all",
     }
-    whole = {f"fleetgen.render.{m}:all" for m in ("karmada", "security", "index")}
-    split = {f"fleetgen.render.{m}:fleet" for m in ("capi", "argocd", "projects", "observability")}
-    assert rendered == own | whole | split
-    # 6 split targets x 10 clusters, and the rest of access and of cilium (nothing), neither reading clusters
-    assert result.reused == 6 * SIZE + 2 - len(own)
-    assert not any("differs on disk" in line for line in result.named)
 
 
 def test_a_pull_mode_cluster_edit_renders_its_own_agent_project_only(tmp_path, monkeypatch):
@@ -275,6 +325,43 @@ def test_traced_fleet_records_fields_and_counts_methods_as_everything(example_fl
     assert reads == {"mesh", "mesh_members", units.EVERYTHING}
     with pytest.raises(AttributeError):
         traced.mesh = "none"
+
+
+def test_the_cluster_fields_a_fleet_wide_unit_reads(example_fleet):
+    """What narrows a fleet-wide unit's key: the fields read (properties through their fields), and every field
+    once a cluster is copied, compared or printed (those read all of them, or its ``__dict__``)."""
+    from fleetgen.model import Cluster
+
+    cluster = example_fleet.clusters[0]
+    for action, fields in [
+        (lambda: cluster.name, ["name"]),
+        (lambda: cluster.registered, ["server"]),  # a property: the field it reads
+        (lambda: cluster.provisioned, ["lifecycle", "provider"]),
+        (lambda: copy.copy(cluster), None),
+        (lambda: cluster == example_fleet.clusters[1], None),
+        (lambda: repr(cluster), None),
+        (lambda: vars(cluster), None),
+    ]:
+        found: set[str] = set()
+        with units.clusters_read(found):
+            action()
+        assert "__getattribute__" not in vars(Cluster)  # the hook is gone after the block
+        narrowed = units.narrowed({"clusters", "mesh"}, found) - {"mesh"}
+        every = [{"clusters"}, {units.PROJECTION + ",".join(sorted(units.CLUSTER_FIELDS))}]  # the same key, in effect
+        assert narrowed in every if fields is None else narrowed == {units.PROJECTION + ",".join(fields)}
+    assert units.narrowed({"mesh"}, {"name"}) == {"mesh"}  # a unit that never read fleet.clusters
+
+
+def test_a_projection_is_taken_from_the_cache_only_for_the_same_clusters(example_fleet):
+    name = units.PROJECTION + "name,server"
+    fresh = units.Inputs(example_fleet)
+    digest = fresh.field(name)
+    recorded = {"clusters": fresh.field("clusters"), name: "recorded"}
+    assert units.Inputs(example_fleet, recorded).field(name) == "recorded"  # same clusters: not computed again
+    assert units.Inputs(example_fleet, {**recorded, "clusters": "other"}).field(name) == digest
+    assert units.Inputs(example_fleet).field(units.PROJECTION + "name") != digest
+    with pytest.raises(units.Unkeyable):
+        units.Inputs(example_fleet).field(units.PROJECTION + "no_such_field")
 
 
 def test_check_finds_a_same_size_hand_edit_of_a_recorded_file(tmp_path, monkeypatch):

@@ -61,10 +61,14 @@ def produce(
     with stages.stage("plan"):
         base = u.salt(raw, source)
         previous = u.Cache(base) if full else u.load(out, base)
-        inputs = u.Inputs(fleet)
+        inputs = u.Inputs(fleet, previous.fields)
         units = u.plan(targets())(fleet)
         result = Incremental({}, {}, {}, {c.name: c.kubernetes_version for c in fleet.clusters}, (), u.Cache(base))
-        todo = [i for i, unit in enumerate(units) if not _reuse(unit, inputs, previous, out, result)]
+        todo = [
+            i
+            for i, unit in enumerate(units)
+            if not (_unchanged(unit, inputs, previous, out, result) or _reuse(unit, inputs, previous, out, result))
+        ]
     with stages.stage("render+emit", total=len(todo)):
         leaks = list(result.leaks)
         for index, files, digests, found, reads in _rendered(fleet, units, todo, source):
@@ -112,6 +116,33 @@ def _whole(fleet: Fleet, raw: Mapping[str, Any], source: str, stages: Stages) ->
     )
 
 
+def _unchanged(unit: u.Unit, inputs: u.Inputs, previous: u.Cache, out: Path, result: Incremental) -> bool:
+    """``_reuse``'s common case, without its explanations: the key is the recorded one and every file's stat the
+    recorded one. Anything else (False) goes through ``_reuse``, which says why and reads what it must."""
+    entry = previous.units.get(unit.name)
+    if entry is None or not unit.cacheable:
+        return False
+    try:
+        if u.key(unit, inputs, previous.salt, entry["reads"]) != entry["key"]:
+            return False
+    except u.Unkeyable:
+        return False
+    files, stats, lstat = entry["files"], previous.stats, os.lstat
+    for rel, recorded_digest in files.items():
+        recorded = stats.get(rel)
+        if recorded is None or recorded[4] != recorded_digest:
+            return False
+        try:
+            info = lstat(f"{out}/{rel}")
+        except OSError:
+            return False
+        if info.st_mtime_ns != recorded[3] or info.st_ino != recorded[1] or info.st_size != recorded[2]:
+            return False
+        if info.st_dev != recorded[0]:
+            return False
+    return _accept(result, unit, entry, files, stats)
+
+
 def _reuse(unit: u.Unit, inputs: u.Inputs, previous: u.Cache, out: Path, result: Incremental) -> bool:
     """Reuse ``unit`` when its key is unchanged and its files on disk are the ones recorded; else say why not."""
     entry = previous.units.get(unit.name)
@@ -128,14 +159,21 @@ def _reuse(unit: u.Unit, inputs: u.Inputs, previous: u.Cache, out: Path, result:
     unmatched = [(rel, d) for rel, d in files.items() if not u.stat_matches(out, rel, d, previous)]
     if unmatched and not all(_read_matches(out / rel, d) for rel, d in unmatched):
         return _no(result, unit, "a file differs on disk")
+    read = {rel for rel, _ in unmatched}
+    return _accept(result, unit, entry, (rel for rel in files if rel not in read), previous.stats)
+
+
+def _accept(result: Incremental, unit: u.Unit, entry: dict, matched, stats: Mapping[str, list]) -> bool:
+    """Take a unit's files from the cache; the stat records of ``matched`` (found on disk as recorded) are
+    carried to the new cache: the new tree holds the same inodes."""
+    files = entry["files"]
     _add(result, unit.name, files)
     result.known.update(files)
     result.digests.update(files)
     if entry["leaks"]:
         result.leaks += tuple(tuple(x) for x in entry["leaks"])
     result.cache.units[unit.name] = entry
-    stats, read = previous.stats, {rel for rel, _ in unmatched}
-    result.cache.stats.update((rel, stats[rel]) for rel in files if rel not in read)  # the same inodes next
+    result.cache.stats.update((rel, stats[rel]) for rel in matched)
     result.reused += 1
     return True
 
@@ -180,7 +218,14 @@ def _read_matches(path: Path, expected: str) -> bool:
 
 def _run(fleet: Fleet, units: list[u.Unit], index: int, source: str):
     reads: set[str] = set()
-    rendered = units[index].run(u.Traced(fleet, reads))
+    unit = units[index]
+    if unit.cluster is None:  # a fleet-wide unit: which fields of the clusters it reads narrows its key
+        cluster_reads: set[str] = set()
+        with u.clusters_read(cluster_reads):
+            rendered = unit.run(u.Traced(fleet, reads))
+        reads = u.narrowed(reads, cluster_reads)
+    else:  # its own cluster is in its key whole
+        rendered = unit.run(u.Traced(fleet, reads))
     files = {check_relpath(f.path): file_bytes(f, source) for f in rendered}
     return index, files, {rel: digest(data) for rel, data in files.items()}, [list(x) for x in _scan(files)], reads
 

@@ -37,7 +37,8 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -55,6 +56,9 @@ CACHEABLE = frozenset(
 UNSALTED = ("clusters", "workloads", "defaults")  # read through the model, so keyed per unit
 FIELDS = tuple(f.name for f in dataclasses.fields(Fleet))
 EVERYTHING = "*"
+CLUSTER_FIELDS = frozenset(f.name for f in dataclasses.fields(Cluster))
+PROJECTION = "clusters."  # "clusters.<field>,<field>": those fields of every cluster, in order (a fleet-wide read)
+HARMLESS = frozenset({"__class__", "__dataclass_fields__"})  # dunders that give no field's value
 
 
 def cache_path(out: Path) -> Path:
@@ -100,8 +104,10 @@ def _canonical(value: Any) -> str:
 class Inputs:
     """Digests of the fleet's parts, each computed once per run."""
 
-    def __init__(self, fleet: Fleet):
+    def __init__(self, fleet: Fleet, previous: Mapping[str, str] | None = None):
         self.fleet = fleet
+        self.previous = previous or {}  # the digests the cache recorded (a projection of the same clusters is)
+        self._columns: dict[str, list[str]] = {}
         self._fields: dict[str, str] = {}
         self._clusters: dict[str, str] = {}
         self._reads: dict[tuple[str, ...], str] = {}
@@ -123,6 +129,9 @@ class Inputs:
                 value = "".join(self.cluster(c) for c in self.fleet.clusters)
             elif name in FIELDS or name in Fleet.DERIVED:
                 value = _canonical(getattr(self.fleet, name))
+            elif name.startswith(PROJECTION):
+                self._fields[name] = self._projection(name)
+                return self._fields[name]
             else:
                 raise Unkeyable(name)
             self._fields[name] = _sha(value)
@@ -134,6 +143,29 @@ class Inputs:
         if names not in self._reads:
             self._reads[names] = "\n".join(f"{name}={self.field(name)}" for name in names)
         return self._reads[names]
+
+    def _projection(self, name: str) -> str:
+        """The digest of some fields of every cluster, in order; the recorded one when the clusters are the same."""
+        same = self.previous.get("clusters") == self.field("clusters")  # recorded too, for the next run
+        if same and name in self.previous:
+            return self.previous[name]
+        fields = [f for f in name.removeprefix(PROJECTION).split(",") if f]
+        if not set(fields) <= CLUSTER_FIELDS:
+            raise Unkeyable(name)
+        columns = [self._column(f) for f in fields]
+        rows = "\n".join("\0".join(row) for row in zip(*columns)) if columns else ""
+        return _sha(f"{len(self.fleet.clusters)}\n{rows}")
+
+    def _column(self, name: str) -> list[str]:
+        """One field of every cluster, as text (computed once per run, whichever projections share it)."""
+        if name not in self._columns:
+            seen: dict[int, str] = {}  # clusters share their Provider objects: each printed once
+            column = [
+                seen[id(v)] if id(v) in seen else seen.setdefault(id(v), _canonical(v))
+                for v in (getattr(c, name) for c in self.fleet.clusters)
+            ]
+            self._columns[name] = column
+        return self._columns[name]
 
 
 class Traced:
@@ -153,6 +185,39 @@ class Traced:
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise dataclasses.FrozenInstanceError(name)
+
+
+@contextmanager
+def clusters_read(found: set[str]) -> Iterator[None]:
+    """Record in ``found`` every attribute name read from any Cluster while the block runs.
+
+    Every read of a cluster's field goes through ``Cluster.__getattribute__``, which is replaced for the
+    block: properties and methods read fields through it too, and so do the dataclass's ``__eq__``,
+    ``__hash__`` and ``__repr__`` (every field). A unit runs in one thread at a time (or in a worker
+    process of its own), so the class-wide hook sees that unit's reads only."""
+    add, get = found.add, object.__getattribute__
+
+    def recording(self, name: str):
+        add(name)
+        return get(self, name)
+
+    Cluster.__getattribute__ = recording  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        del Cluster.__getattribute__
+
+
+def narrowed(reads: set[str], cluster_reads: set[str]) -> set[str]:
+    """A fleet-wide unit's reads with ``clusters`` narrowed to the cluster fields it read (``PROJECTION``): a
+    change to another field of a cluster (a node pool) does not render it again. Any other attribute that
+    could give a field's value (``__dict__``, ``__reduce_ex__``: a copy) counts as every field."""
+    if "clusters" not in reads:
+        return reads
+    if any(name.startswith("__") and name not in HARMLESS for name in cluster_reads):
+        return reads
+    fields = sorted(cluster_reads & CLUSTER_FIELDS)
+    return (reads - {"clusters"}) | {PROJECTION + ",".join(fields)}
 
 
 @dataclass(frozen=True)
