@@ -195,6 +195,8 @@ def clusters_read(found: set[str]) -> Iterator[None]:
     block: properties and methods read fields through it too, and so do the dataclass's ``__eq__``,
     ``__hash__`` and ``__repr__`` (every field). A unit runs in one thread at a time (or in a worker
     process of its own), so the class-wide hook sees that unit's reads only."""
+    if "__getattribute__" in vars(Cluster):
+        raise RuntimeError("clusters_read does not nest: one unit runs at a time")
     add, get = found.add, object.__getattribute__
 
     def recording(self, name: str):
