@@ -12,7 +12,9 @@ the Fleet that records which Fleet fields it read; its key is the SHA-256 of
 - its cluster, whole (``repr`` of the frozen model object, positions included), for a cluster unit;
 - the value of every Fleet field it read (a method or property counts as reading every field, except
   those ``Fleet.READS`` maps to the one field they read, and the values ``Fleet.DERIVED`` names, keyed by
-  their own value: Cilium's mesh members' names).
+  their own value: Cilium's mesh members' names). A fleet-wide unit's read of ``clusters`` counts as
+  reading only the fields of the clusters it read while it ran (``clusters_read``, ``narrowed``): those
+  fields of every cluster, in order, are its input (a *projection*, ``clusters.<field>,<field>``).
 
 The key is recomputed from the fields recorded last time: same code, same cluster, same values of
 the same fields => the same deterministic render reads the same fields and produces the same bytes.
