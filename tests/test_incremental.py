@@ -347,7 +347,8 @@ def test_the_cluster_fields_a_fleet_wide_unit_reads(example_fleet):
             action()
         assert "__getattribute__" not in vars(Cluster)  # the hook is gone after the block
         narrowed = units.narrowed({"clusters", "mesh"}, found) - {"mesh"}
-        every = [{"clusters"}, {units.PROJECTION + ",".join(sorted(units.CLUSTER_FIELDS))}]  # the same key, in effect
+        content = sorted(units.CLUSTER_FIELDS - {"path"})  # all but its position, which repr and == leave out
+        every = [{"clusters"}, {units.PROJECTION + ",".join(content)}]  # the same key, in effect
         assert narrowed in every if fields is None else narrowed == {units.PROJECTION + ",".join(fields)}
     assert units.narrowed({"mesh"}, {"name"}) == {"mesh"}  # a unit that never read fleet.clusters
 
@@ -362,6 +363,49 @@ def test_a_projection_is_taken_from_the_cache_only_for_the_same_clusters(example
     assert units.Inputs(example_fleet).field(units.PROJECTION + "name") != digest
     with pytest.raises(units.Unkeyable):
         units.Inputs(example_fleet).field(units.PROJECTION + "no_such_field")
+
+
+POSITIONED = ("clusters", "nodePools")  # model objects whose position in fleet.yaml is not in their repr
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["fleet.yaml", "examples/fleet.yaml", "tests/fleets/base.yaml", "tests/fleets/onprem.yaml", "synthetic"],
+)
+def test_nothing_rendered_reads_a_clusters_position(source, monkeypatch):
+    """A cluster's and a node pool's ``path`` (their index in fleet.yaml) are left out of their repr, so out of
+    every render unit's key: a cluster added or removed above others does not render those again. That holds
+    only while no renderer reads them: every target and the patches run here with the reads recorded."""
+    from fleetgen.model import Cluster, NodePool
+    from fleetgen.produce import produce as whole
+
+    root = Path(__file__).resolve().parents[1]
+    text = dump(synth_fleet(SIZE, "cilium")) if source == "synthetic" else (root / source).read_text()
+    fleet = fleet_from_text(text)
+    assert fleet.clusters and any(c.node_pools for c in fleet.clusters)
+    read: list[str] = []
+    for kind in (Cluster, NodePool):
+
+        def recording(self, name, kind=kind):
+            if name == "path":
+                read.append(f"{kind.__name__}.path")
+            return object.__getattribute__(self, name)
+
+        monkeypatch.setattr(kind, "__getattribute__", recording, raising=False)
+    whole(fleet, "fleet.yaml")
+    assert read == []
+    assert "path=" not in repr(fleet.clusters[0])
+    assert fleet.clusters[0].path == ("clusters", fleet.clusters[0].path[1])  # a read shows: the hook works
+    assert read == ["Cluster.path", "Cluster.path"]
+
+
+def test_a_cluster_removed_above_others_renders_no_other_cluster(tmp_path, monkeypatch):
+    data, fleet = rendered_synth_fleet(tmp_path, monkeypatch)
+    removed = data["clusters"].pop(3)
+    rendered, _ = rendered_after(tmp_path, data, fleet)
+    others = {name for name in rendered if ":cluster/" in name and not name.endswith(f"/{removed['name']}")}
+    cilium = {f"cilium:cluster/{c['name']}" for c in data["clusters"] if c["network"].get("meshID") is not None}
+    assert others <= cilium  # only the mesh members' values, whose peer list lost it
 
 
 def test_check_finds_a_same_size_hand_edit_of_a_recorded_file(tmp_path, monkeypatch):

@@ -137,7 +137,7 @@ class NodePool:
     max: int
     labels: Mapping[str, str]
     taints: tuple[Taint, ...]
-    path: Path
+    path: Path = field(repr=False, compare=False)  # where it is in fleet.yaml, for findings: see Cluster.path
 
 
 @dataclass(frozen=True)
@@ -187,7 +187,10 @@ class Cluster:
     node_pools: tuple[NodePool, ...]
     argocd_mode: str  # push | pull
     karmada_member: bool
-    path: Path
+    # Where it is in fleet.yaml, for findings. Not in repr or equality: nothing rendered depends on a cluster's
+    # position (tests/test_incremental.py holds every renderer to that), so a render unit's key, made from the
+    # repr, does not change for every cluster after one that is added or removed above it.
+    path: Path = field(repr=False, compare=False)
     lifecycle: str = "managed"  # managed: Cluster API owns it | external: it exists and is run elsewhere
 
     @property

@@ -9,7 +9,8 @@ the Fleet that records which Fleet fields it read; its key is the SHA-256 of
   fleetgen package (so any change to fleetgen's code invalidates every unit), the fleet file's name
   (it is in every header) and every top-level section of fleet.yaml except ``clusters``,
   ``workloads`` and ``defaults`` (sections fleetgen may read outside the model, e.g. patches);
-- its cluster, whole (``repr`` of the frozen model object, positions included), for a cluster unit;
+- its cluster, whole (``repr`` of the frozen model object, which leaves out its position in fleet.yaml:
+  nothing rendered reads it), for a cluster unit;
 - the value of every Fleet field it read (a method or property counts as reading every field, except
   those ``Fleet.READS`` maps to the one field they read, and the values ``Fleet.DERIVED`` names, keyed by
   their own value: Cilium's mesh members' names). A fleet-wide unit's read of ``clusters`` counts as
