@@ -249,3 +249,37 @@ def test_a_first_render_makes_no_cache_before_it_succeeds(tmp_path, monkeypatch)
     code, output = run("render", tmp_path / "fleet.yaml")
     assert code == 2 and "No space left on device" in output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fleet.yaml"]
+
+
+@pytest.mark.parametrize("standby", [True, False], ids=["standby", "staging"])
+def test_a_foreign_file_where_the_tree_needs_a_directory_is_refused_not_moved(repo, monkeypatch, standby):
+    """Review 19: a file the user put where fleetgen writes a directory (``stores`` replacing ``stores/``) used to
+    be copied *into* the new directory by ``_link``'s copy fallback (``stores/stores``) and the render succeeded:
+    a foreign file silently moved. Now nothing is written and the error names the file."""
+    if not standby:
+        monkeypatch.setattr(tree, "_standby", lambda out: None)
+    live = repo / "rendered"
+    stores = live / "hub" / "observability" / "stores"
+    shutil.rmtree(stores)
+    stores.write_text("mine, not fleetgen's\n")
+    before = snapshot(live)
+    (repo / "fleet.yaml").write_text(edit((repo / "fleet.yaml").read_text(), 2))
+    code, output = run("render", repo / "fleet.yaml")
+    assert code == 2, output
+    assert "hub/observability/stores" in output and "fleetgen did not write it" in output
+    assert snapshot(live) == before
+
+
+def test_a_foreign_directory_where_the_tree_needs_a_file_is_refused(repo):
+    """The reverse: a directory holding a foreign file where fleetgen writes a file."""
+    live = repo / "rendered"
+    target = sorted(rel for rel in tree.listing(live).files if rel.startswith("hub/observability/stores/"))[0]
+    (live / target).unlink()
+    (live / target).mkdir()
+    (live / target / "NOTES.md").write_text("mine\n")
+    before = snapshot(live)
+    (repo / "fleet.yaml").write_text(edit((repo / "fleet.yaml").read_text(), 2))
+    code, output = run("render", repo / "fleet.yaml")
+    assert code == 2, output
+    assert f"{target}/NOTES.md" in output and "fleetgen did not write it" in output
+    assert snapshot(live) == before

@@ -253,6 +253,7 @@ def write(
         )
         deleted = tuple(sorted(rel for rel in present if rel in lock.files and rel not in new_lock.files))
         if changed or deleted or lock != new_lock:
+            _refuse_in_the_way(live, set(changed), set(deleted))
             _check_removable(out, present)
             _swap_in(out, _Change(rendered, live, set(changed), set(deleted), new_lock), held)
         if after is not None:
@@ -326,6 +327,23 @@ def _refuse_foreign(out: Path, rendered: Mapping[str, bytes], present: Mapping[s
         raise FleetgenError(
             f"refusing to overwrite {foreign[0]} (and {len(foreign) - 1} more): fleetgen did not "
             "write it (it is not in .fleetgen.lock); move it out of the output directory first"
+        )
+
+
+def _refuse_in_the_way(live: Listing, changed: set[str], deleted: set[str]) -> None:
+    """Refuse when a file the new tree keeps (one fleetgen did not write) stands where it needs a directory, or
+    sits in a directory where it needs a file: neither can be kept in place, and fleetgen never moves or
+    deletes a file it did not write. Only a file written now can meet one (the others are in the tree as
+    they are), so only those are looked at."""
+    blocking = {rel for rel in _ancestors(changed) if rel in live.files and rel not in deleted}
+    for directory in changed & live.dirs:
+        blocking.update(rel for rel in live.files if rel.startswith(directory + "/") and rel not in deleted)
+    if blocking:
+        first = min(blocking)
+        raise FleetgenError(
+            f"refusing to move {first} (and {len(blocking) - 1} more): fleetgen did not write it (it is not in "
+            ".fleetgen.lock) and the rendered tree needs its place (a file where a directory goes, or the "
+            "reverse); move it out of the output directory first"
         )
 
 
@@ -510,6 +528,8 @@ def _parallel(func, items) -> None:
 def _link(src: Path, dst: Path) -> None:
     try:
         os.link(src, dst, follow_symlinks=False)
+    except FileExistsError:  # never copied into a directory of that name (shutil.copy2 would)
+        raise
     except OSError:  # a filesystem without hard links: copy, never following a symlink out of the tree
         shutil.copy2(src, dst, follow_symlinks=False)
 
