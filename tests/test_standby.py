@@ -283,3 +283,17 @@ def test_a_foreign_directory_where_the_tree_needs_a_file_is_refused(repo):
     assert code == 2, output
     assert f"{target}/NOTES.md" in output and "fleetgen did not write it" in output
     assert snapshot(live) == before
+
+
+def test_a_cache_directory_inside_the_output_tree_is_refused(tmp_path, monkeypatch):
+    """Review 19: ``FLEETGEN_CACHE_DIR=rendered/.cache`` put the incremental cache into the tree it describes: the
+    cache file became a stray manifest (every render and check failed on it as an orphan) and the standby could
+    never be swapped (``renameat2`` of a directory into itself). It is refused before anything is written."""
+    (tmp_path / "fleet.yaml").write_text((ROOT / "fleet.yaml").read_text())
+    monkeypatch.setenv("FLEETGEN_CACHE_DIR", str(tmp_path / "rendered" / "nested" / ".cache"))
+    code, output = run("render", tmp_path / "fleet.yaml")
+    assert code == 2, output
+    assert "FLEETGEN_CACHE_DIR" in output and "inside the output directory" in output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fleet.yaml"]
+    code, output = run("check", tmp_path / "fleet.yaml")
+    assert code == 2 and "inside the output directory" in output
