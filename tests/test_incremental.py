@@ -398,3 +398,30 @@ def test_the_cache_lives_beside_the_tree_and_git_ignores_it(tmp_path, monkeypatc
     ).stdout
     assert ".fleetgen-cache" not in status and "fleet.yaml" in status and "rendered/" in status
     assert run("check", str(repo / "fleet.yaml"))[0] == 0
+
+
+def test_a_render_killed_while_saving_its_cache_leaves_no_temporary_file_behind(tmp_path, monkeypatch):
+    """Review 19: the cache was written to ``<name>.json.<pid>.tmp`` and renamed: a render killed in between left
+    that file (megabytes at 5,000 clusters) in the cache directory for good, a new name every time; likewise
+    the clock probe ``.rendered.fleetgen-now-<pid>`` beside the tree, in the repository, where ``git add -A``
+    would stage it. Both names are now fixed (only the render holding the tree's lock saves its cache), so the
+    next render takes them over."""
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(dump(synth_fleet(4, "cilium")))
+    real_replace = units.os.replace
+
+    def killed(*_):
+        raise KeyboardInterrupt  # as a SIGKILL between the write and the rename would leave it
+
+    monkeypatch.setattr(units.os, "getpid", lambda: 999_999_999)
+    monkeypatch.setattr(units.os, "replace", killed)
+    assert run("render", str(fleet))[0] != 0  # click turns the interrupt into Abort
+    cache = units.cache_path(tmp_path / "rendered")
+    assert len(list(cache.parent.iterdir())) == 1  # the temporary file, under whatever name
+    monkeypatch.undo()
+    monkeypatch.setattr(units.os, "replace", real_replace)
+    probe = tmp_path / ".rendered.fleetgen-now"  # the clock probe beside the tree, as a kill would leave it
+    probe.write_bytes(b"")
+    assert run("render", str(fleet))[0] == 0
+    assert sorted(p.name for p in cache.parent.iterdir()) == [cache.name]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fleet.yaml", "rendered"]
