@@ -406,9 +406,10 @@ def test_a_render_killed_while_saving_its_cache_leaves_no_temporary_file_behind(
     the clock probe ``.rendered.fleetgen-now-<pid>`` beside the tree, in the repository, where ``git add -A``
     would stage it. Both names are now fixed (only the render holding the tree's lock saves its cache), so the
     next render takes them over."""
+    monkeypatch.setenv("FLEETGEN_CACHE_DIR", str(tmp_path / "cache"))  # this test's own: it lists the directory
     fleet = tmp_path / "fleet.yaml"
     fleet.write_text(dump(synth_fleet(4, "cilium")))
-    real_replace = units.os.replace
+    real_replace, real_getpid = units.os.replace, units.os.getpid
 
     def killed(*_):
         raise KeyboardInterrupt  # as a SIGKILL between the write and the rename would leave it
@@ -418,10 +419,10 @@ def test_a_render_killed_while_saving_its_cache_leaves_no_temporary_file_behind(
     assert run("render", str(fleet))[0] != 0  # click turns the interrupt into Abort
     cache = units.cache_path(tmp_path / "rendered")
     assert len(list(cache.parent.iterdir())) == 1  # the temporary file, under whatever name
-    monkeypatch.undo()
+    monkeypatch.setattr(units.os, "getpid", real_getpid)
     monkeypatch.setattr(units.os, "replace", real_replace)
     probe = tmp_path / ".rendered.fleetgen-now"  # the clock probe beside the tree, as a kill would leave it
     probe.write_bytes(b"")
     assert run("render", str(fleet))[0] == 0
     assert sorted(p.name for p in cache.parent.iterdir()) == [cache.name]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["fleet.yaml", "rendered"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "fleet.yaml", "rendered"]
