@@ -426,3 +426,23 @@ def test_a_render_killed_while_saving_its_cache_leaves_no_temporary_file_behind(
     assert run("render", str(fleet))[0] == 0
     assert sorted(p.name for p in cache.parent.iterdir()) == [cache.name]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "fleet.yaml", "rendered"]
+
+
+def test_a_fleet_wide_unit_whose_documents_are_built_while_they_are_written_is_keyed_by_what_they_read(
+    tmp_path, monkeypatch
+):
+    """Review 19: the cluster fields a fleet-wide unit reads were recorded only while its function ran, not while its
+    documents were serialized: documents given as a generator (built as ``emit.dump`` iterates them) read the
+    clusters unrecorded, so a region edit reused a file that lists the regions. Serialization is recorded too."""
+    from fleetgen.render import File, cilium
+
+    def regions(fleet):
+        clusters = fleet.clusters
+        return [File("hub/regions.yaml", ({"regions": [c.region for c in clusters]} for _ in (0,)))]
+
+    monkeypatch.setattr(cilium, "fleet_files", regions)
+    data, fleet = rendered_synth_fleet(tmp_path, monkeypatch)
+    data["clusters"][3]["region"] = "elsewhere-1"
+    fleet.write_text(dump(data))
+    assert run("render", str(fleet))[0] == 0
+    assert b"elsewhere-1" in (tmp_path / "rendered" / "hub" / "regions.yaml").read_bytes()

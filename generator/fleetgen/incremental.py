@@ -221,13 +221,16 @@ def _run(fleet: Fleet, units: list[u.Unit], index: int, source: str):
     unit = units[index]
     if unit.cluster is None:  # a fleet-wide unit: which fields of the clusters it reads narrows its key
         cluster_reads: set[str] = set()
-        with u.clusters_read(cluster_reads):
-            rendered = unit.run(u.Traced(fleet, reads))
+        with u.clusters_read(cluster_reads):  # the documents' serialization too: they may be built lazily
+            files = _files(unit.run(u.Traced(fleet, reads)), source)
         reads = u.narrowed(reads, cluster_reads)
     else:  # its own cluster is in its key whole
-        rendered = unit.run(u.Traced(fleet, reads))
-    files = {check_relpath(f.path): file_bytes(f, source) for f in rendered}
+        files = _files(unit.run(u.Traced(fleet, reads)), source)
     return index, files, {rel: digest(data) for rel, data in files.items()}, [list(x) for x in _scan(files)], reads
+
+
+def _files(rendered, source: str) -> dict[str, bytes]:
+    return {check_relpath(f.path): file_bytes(f, source) for f in rendered}
 
 
 _WORKER: tuple | None = None  # (fleet, units, source), set in the parent just before fork
