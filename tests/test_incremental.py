@@ -461,7 +461,7 @@ def edit_lifecycle(data, rng):
 
 
 def edit_mode(data, rng):
-    c = rng.choice([c for c in data["clusters"] if c["provider"]["type"] == "imported"])
+    c = rng.choice([c for c in data["clusters"] if c["provider"]["type"] == "imported" and "server" in c])
     c["argocd"] = {"mode": "push" if c.get("argocd", {}).get("mode") == "pull" else "pull"}
 
 
@@ -545,6 +545,7 @@ def test_random_edits_of_every_kind_render_incrementally_as_from_scratch(tmp_pat
     monkeypatch.setattr(units, "RACY_NS", 0)
     rng = random.Random(seed)
     data = synth_fleet(SIZE, "cilium")
+    data["clusters"].append(synth_cluster(11, "cilium", 300))  # a registered pull-mode cluster (SIZE has none)
     repo = tmp_path / "repo"
     repo.mkdir()
     fleet = repo / "fleet.yaml"
