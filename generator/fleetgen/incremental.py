@@ -22,7 +22,7 @@ from .produce import produce as whole_produce
 from .render import targets
 from .settled import NOTHING, Settled, settled
 from .stages import Stages
-from .tree import check_relpath, digest
+from .tree import check_relpath, digest, read_regular
 
 CHUNK = 250  # cluster units per worker task
 NAMED = 30  # --profile names each rendered unit up to this many
@@ -203,12 +203,9 @@ def _add(result: Incremental, name: str, paths) -> None:
 
 
 def _read_matches(path: Path, expected: str) -> bool:
-    """The file holds the recorded text (CRLF read as LF, as tree.same_text does); a symlink never does."""
-    try:
-        if path.is_symlink():
-            return False
-        data = path.read_bytes()
-    except OSError:
+    """The file holds the recorded text (CRLF read as LF, as tree.same_text does); a symlink, a pipe never do."""
+    data = read_regular(path)
+    if data is None:
         return False
     return digest(data) == expected or (b"\r" in data and digest(data.replace(b"\r\n", b"\n")) == expected)
 

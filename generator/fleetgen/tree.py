@@ -176,7 +176,7 @@ def compare(out: Path, rendered: Mapping[str, bytes], known: Mapping[str, str] |
                 if owned
                 else STRAY
             )
-            drift.append(Drift("orphan", rel, why, old=_read(out / rel)))
+            drift.append(Drift("orphan", rel, why, old=read_regular(out / rel)))
     return sorted(drift)
 
 
@@ -194,7 +194,7 @@ def _lf(data: bytes) -> bytes:
 def _compare_one(rel: str, data: bytes, out: Path, present: Mapping[str, int], lock: Lock) -> Drift | None:
     if rel not in present:
         return Drift("stale-render", rel, "missing: fleet.yaml renders it but it is not in the tree", new=data)
-    current = _read(out / rel)
+    current = read_regular(out / rel)
     if same_text(current, data):
         return None
     if rel in lock.files and digest(_lf(current or b"")) != lock.files[rel]:
@@ -202,11 +202,22 @@ def _compare_one(rel: str, data: bytes, out: Path, present: Mapping[str, int], l
     return Drift("stale-render", rel, "out of date: fleet.yaml now renders it differently", current, data)
 
 
-def _read(path: Path) -> bytes | None:
+def read_regular(path: Path | str) -> bytes | None:
+    """The bytes of the regular file at ``path``; None for anything else: missing or unreadable, a symlink (never
+    followed out of the tree), a directory, a named pipe or a device (a plain ``read`` of a pipe blocks forever)."""
     try:
-        return None if path.is_symlink() else path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
         return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 # ---------------------------------------------------------------- writing
@@ -249,7 +260,9 @@ def write(
         owned = {rel: (digests[rel] if digests and rel in digests else digest(data)) for rel, data in rendered.items()}
         new_lock = Lock({**owned, **known}, versions, settled)
         changed = tuple(
-            rel for rel in sorted(rendered) if rel not in present or not same_text(_read(out / rel), rendered[rel])
+            rel
+            for rel in sorted(rendered)
+            if rel not in present or not same_text(read_regular(out / rel), rendered[rel])
         )
         deleted = tuple(sorted(rel for rel in present if rel in lock.files and rel not in new_lock.files))
         if changed or deleted or lock != new_lock:
@@ -321,7 +334,7 @@ def _refuse_foreign(out: Path, rendered: Mapping[str, bytes], present: Mapping[s
     foreign = sorted(
         rel
         for rel in rendered
-        if rel in present and rel not in lock.files and not same_text(_read(out / rel), rendered[rel])
+        if rel in present and rel not in lock.files and not same_text(read_regular(out / rel), rendered[rel])
     )
     if foreign:
         raise FleetgenError(
