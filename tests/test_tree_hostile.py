@@ -42,3 +42,22 @@ def test_a_fifo_in_the_tree_is_reported_not_read(tmp_path):
     assert (live / "README.md").is_file() and (live / "README.md").read_bytes() == (
         ROOT / "rendered/README.md"
     ).read_bytes()
+
+
+def test_diff_skips_a_fifo_in_the_working_tree(tmp_path):
+    """``fleetgen diff`` read every file of the working tree with ``read_bytes``: a named pipe there blocked it."""
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q", "-b", "main")
+    git("config", "user.email", "t@example.com")
+    git("config", "user.name", "t")
+    (tmp_path / ".gitignore").write_text("cache/\n")
+    (tmp_path / "fleet.yaml").write_text((ROOT / "fleet.yaml").read_text())
+    assert fleetgen("render", "fleet.yaml", cwd=tmp_path).returncode == 0
+    git("add", "-A")
+    git("commit", "-qm", "base")
+    os.mkfifo(tmp_path / "rendered" / "pipe.yaml")
+    result = fleetgen("diff", "fleet.yaml", "--base", "HEAD", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
