@@ -297,3 +297,19 @@ def test_a_cache_directory_inside_the_output_tree_is_refused(tmp_path, monkeypat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fleet.yaml"]
     code, output = run("check", tmp_path / "fleet.yaml")
     assert code == 2 and "inside the output directory" in output
+
+
+def test_a_symlink_in_place_of_a_rendered_directory_is_refused_not_reported_as_a_race(repo):
+    """Review 19: ``hub/capi`` moved elsewhere and replaced by a symlink to it: the incremental render verified the
+    reused units' files through the symlink, then found them missing from the tree's listing and said they
+    "disappeared while rendering; run fleetgen render again", every time. It now says what ``--full`` says."""
+    live = repo / "rendered"
+    elsewhere = repo.parent / "capi-elsewhere"
+    (live / "hub" / "capi").rename(elsewhere)
+    (live / "hub" / "capi").symlink_to(elsewhere)
+    before = snapshot(live)
+    for args in ([], ["--full"]):
+        code, output = run("render", repo / "fleet.yaml", *args)
+        assert code == 2, output
+        assert "refusing to move hub/capi " in output and "fleetgen did not write it" in output, output
+        assert snapshot(live) == before

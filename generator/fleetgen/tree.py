@@ -255,7 +255,8 @@ def write(
         present = live.files
         _refuse_foreign(out, rendered, present, lock)
         gone = sorted(rel for rel in known if rel not in present)
-        if gone:
+        if gone:  # verified through a symlink standing where the tree has a directory, or removed meanwhile
+            _refuse_in_the_way(live, set(gone), set())
             raise FleetgenError(f"{gone[0]} disappeared from {out} while rendering; run fleetgen render again")
         owned = {rel: (digests[rel] if digests and rel in digests else digest(data)) for rel, data in rendered.items()}
         new_lock = Lock({**owned, **known}, versions, settled)
