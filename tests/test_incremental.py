@@ -442,3 +442,174 @@ def test_the_cache_lives_beside_the_tree_and_git_ignores_it(tmp_path, monkeypatc
     ).stdout
     assert ".fleetgen-cache" not in status and "fleet.yaml" in status and "rendered/" in status
     assert run("check", str(repo / "fleet.yaml"))[0] == 0
+
+
+def test_a_render_killed_while_saving_its_cache_leaves_no_temporary_file_behind(tmp_path, monkeypatch):
+    """Review 19: the cache was written to ``<name>.json.<pid>.tmp`` and renamed: a render killed in between left
+    that file (megabytes at 5,000 clusters) in the cache directory for good, a new name every time; likewise
+    the clock probe ``.rendered.fleetgen-now-<pid>`` beside the tree, in the repository, where ``git add -A``
+    would stage it. Both names are now fixed (only the render holding the tree's lock saves its cache), so the
+    next render takes them over."""
+    monkeypatch.setenv("FLEETGEN_CACHE_DIR", str(tmp_path / "cache"))  # this test's own: it lists the directory
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(dump(synth_fleet(4, "cilium")))
+    real_replace, real_getpid = units.os.replace, units.os.getpid
+
+    def killed(*_):
+        raise KeyboardInterrupt  # as a SIGKILL between the write and the rename would leave it
+
+    monkeypatch.setattr(units.os, "getpid", lambda: 999_999_999)
+    monkeypatch.setattr(units.os, "replace", killed)
+    assert run("render", str(fleet))[0] != 0  # click turns the interrupt into Abort
+    cache = units.cache_path(tmp_path / "rendered")
+    assert len(list(cache.parent.iterdir())) == 1  # the temporary file, under whatever name
+    monkeypatch.setattr(units.os, "getpid", real_getpid)
+    monkeypatch.setattr(units.os, "replace", real_replace)
+    probe = tmp_path / ".rendered.fleetgen-now"  # the clock probe beside the tree, as a kill would leave it
+    probe.write_bytes(b"")
+    assert run("render", str(fleet))[0] == 0
+    assert sorted(p.name for p in cache.parent.iterdir()) == [cache.name]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "fleet.yaml", "rendered"]
+
+
+def test_a_fleet_wide_unit_whose_documents_are_built_while_they_are_written_is_keyed_by_what_they_read(
+    tmp_path, monkeypatch
+):
+    """Review 19: the cluster fields a fleet-wide unit reads were recorded only while its function ran, not while its
+    documents were serialized: documents given as a generator (built as ``emit.dump`` iterates them) read the
+    clusters unrecorded, so a region edit reused a file that lists the regions. Serialization is recorded too."""
+    from fleetgen.render import File, cilium
+
+    def regions(fleet):
+        clusters = fleet.clusters
+        return [File("hub/regions.yaml", ({"regions": [c.region for c in clusters]} for _ in (0,)))]
+
+    monkeypatch.setattr(cilium, "fleet_files", regions)
+    data, fleet = rendered_synth_fleet(tmp_path, monkeypatch)
+    data["clusters"][3]["region"] = "elsewhere-1"
+    fleet.write_text(dump(data))
+    assert run("render", str(fleet))[0] == 0
+    assert b"elsewhere-1" in (tmp_path / "rendered" / "hub" / "regions.yaml").read_bytes()
+
+
+# ---------------------------------------------------------------- edits of every kind a fleet-wide unit may read
+
+
+def unweighted(data: dict) -> list[dict]:
+    return [c for c in data["clusters"] if c["name"] not in weighted(data)]
+
+
+def edit_lifecycle(data, rng):
+    c = rng.choice([c for c in data["clusters"] if c["provider"]["type"] != "imported"])
+    c["lifecycle"] = "external" if c.get("lifecycle", "managed") == "managed" else "managed"
+
+
+def edit_mode(data, rng):
+    c = rng.choice([c for c in data["clusters"] if c["provider"]["type"] == "imported" and "server" in c])
+    c["argocd"] = {"mode": "push" if c.get("argocd", {}).get("mode") == "pull" else "pull"}
+
+
+def edit_karmada_member(data, rng):
+    c = rng.choice(unweighted(data))
+    c["karmada"] = {"member": not c.get("karmada", {}).get("member", True)}
+
+
+def edit_mesh_member(data, rng):
+    mesh = rng.choice(data["clusters"])["network"].setdefault("clustermesh", {})
+    mesh["member"] = not mesh.get("member", True)
+
+
+def edit_defaults(data, rng):
+    data["defaults"] = rng.choice(
+        [
+            {},
+            {"labels": {"team": rng.choice(["a", "b"])}},
+            {"karmada": {"member": False}},
+            {"lifecycle": "external"},
+            {"nodePools": [{"name": "general", "instanceType": "m6i.large", "min": 1, "max": rng.randint(2, 9)}]},
+        ]
+    )
+
+
+def edit_environments(data, rng):
+    data["environments"] = ["development", "staging", "production"]
+    if rng.random() < 0.5:
+        data["environments"].insert(1, "qa")
+
+
+def edit_rename(data, rng):
+    c = rng.choice(unweighted(data))
+    c["name"] = c["name"][:-5] + f"{rng.randint(100, 999):05d}"
+
+
+def edit_hub(data, rng):
+    data["hub"]["name"] = rng.choice(["hub", "hub-2"])
+    data["hub"]["argocdNamespace"] = rng.choice(["argocd", "gitops"])
+
+
+def edit_thanos_label(data, rng):
+    data["observability"]["thanos"]["clusterLabel"] = rng.choice(["cluster", "k8s_cluster"])
+    data["observability"]["grafana"] = {"enabled": rng.random() < 0.5}
+
+
+def edit_fleet_name(data, rng):
+    data["name"] = rng.choice(["synthetic-a", "synthetic-b"])
+
+
+def edit_selector(data, rng):
+    tier = rng.choice(["edge", "standard", None])
+    data["applicationSets"][2]["clusters"] = {"matchLabels": {"tier": tier}} if tier else {}
+
+
+def edit_region(data, rng):
+    c = rng.choice(data["clusters"])
+    c["region"] = c["region"][:-1] if c["region"].endswith("x") else c["region"] + "x"
+
+
+EVERY_KIND = EDITS + [
+    edit_lifecycle,
+    edit_mode,
+    edit_karmada_member,
+    edit_mesh_member,
+    edit_defaults,
+    edit_environments,
+    edit_rename,
+    edit_hub,
+    edit_thanos_label,
+    edit_fleet_name,
+    edit_selector,
+    edit_region,
+]
+
+
+@pytest.mark.parametrize("seed", [7, 8])
+def test_random_edits_of_every_kind_render_incrementally_as_from_scratch(tmp_path, monkeypatch, seed):
+    """Edits that change which cluster fields a fleet-wide unit reads (a lifecycle, a registration mode, a membership
+    first read after the edit), defaults and environments sections, renames. An edit that lint refuses is undone."""
+    monkeypatch.setattr(units, "RACY_NS", 0)
+    rng = random.Random(seed)
+    data = synth_fleet(SIZE, "cilium")
+    data["clusters"].append(synth_cluster(11, "cilium", 300))  # a registered pull-mode cluster (SIZE has none)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    fleet = repo / "fleet.yaml"
+    fleet.write_text(dump(data))
+    assert run("render", str(fleet))[0] == 0
+    applied = []
+    sequence = rng.sample(EVERY_KIND, len(EVERY_KIND)) + [rng.choice(EVERY_KIND) for _ in range(6)]  # each kind
+    for step, edit in enumerate(sequence):
+        edited = copy.deepcopy(data)
+        edit(edited, rng)
+        fleet.write_text(dump(edited))
+        if run("render", str(fleet))[0] != 0:  # lint refused it (nothing rendered): undone
+            fleet.write_text(dump(data))
+            continue
+        data = edited
+        applied.append(edit.__name__)
+        scratch = tmp_path / f"scratch-{step}"
+        scratch.mkdir()
+        shutil.copy(fleet, scratch / "fleet.yaml")
+        assert run("render", "--full", str(scratch / "fleet.yaml"))[0] == 0
+        assert snapshot(repo / "rendered") == snapshot(scratch / "rendered"), applied
+        shutil.rmtree(scratch)
+    assert {"edit_lifecycle", "edit_mode", "edit_defaults", "edit_rename", "edit_mesh_member"} <= set(applied), applied

@@ -17,15 +17,24 @@ import os
 from pathlib import Path
 
 from . import atomic
+from .errors import FleetgenError
 
 NAME = ".fleetgen-cache"
 IGNORE = '# fleetgen\'s cache: it only saves time (README, "Incremental render"); safe to delete\n*\n'
 
 
 def root(out: Path) -> Path:
-    """The cache directory of the output directory ``out``."""
+    """The cache directory of the output directory ``out``; ``$FLEETGEN_CACHE_DIR`` inside ``out`` is refused (the
+    cache would be rendered into the tree it describes, and the standby tree swapped into itself)."""
     explicit = os.environ.get("FLEETGEN_CACHE_DIR")
-    return Path(explicit) if explicit else out.absolute().parent / NAME
+    if not explicit:
+        return out.absolute().parent / NAME
+    if Path(explicit).resolve().is_relative_to(out.resolve()):
+        raise FleetgenError(
+            f"FLEETGEN_CACHE_DIR ({explicit}) is inside the output directory {out}: the cache would become part "
+            "of the rendered tree; set it to a directory outside it"
+        )
+    return Path(explicit)
 
 
 def _name(out: Path) -> str:

@@ -22,7 +22,7 @@ from .produce import produce as whole_produce
 from .render import targets
 from .settled import NOTHING, Settled, settled
 from .stages import Stages
-from .tree import check_relpath, digest
+from .tree import check_relpath, digest, read_regular
 
 CHUNK = 250  # cluster units per worker task
 NAMED = 30  # --profile names each rendered unit up to this many
@@ -203,12 +203,9 @@ def _add(result: Incremental, name: str, paths) -> None:
 
 
 def _read_matches(path: Path, expected: str) -> bool:
-    """The file holds the recorded text (CRLF read as LF, as tree.same_text does); a symlink never does."""
-    try:
-        if path.is_symlink():
-            return False
-        data = path.read_bytes()
-    except OSError:
+    """The file holds the recorded text (CRLF read as LF, as tree.same_text does); a symlink, a pipe never do."""
+    data = read_regular(path)
+    if data is None:
         return False
     return digest(data) == expected or (b"\r" in data and digest(data.replace(b"\r\n", b"\n")) == expected)
 
@@ -221,13 +218,16 @@ def _run(fleet: Fleet, units: list[u.Unit], index: int, source: str):
     unit = units[index]
     if unit.cluster is None:  # a fleet-wide unit: which fields of the clusters it reads narrows its key
         cluster_reads: set[str] = set()
-        with u.clusters_read(cluster_reads):
-            rendered = unit.run(u.Traced(fleet, reads))
+        with u.clusters_read(cluster_reads):  # the documents' serialization too: they may be built lazily
+            files = _files(unit.run(u.Traced(fleet, reads)), source)
         reads = u.narrowed(reads, cluster_reads)
     else:  # its own cluster is in its key whole
-        rendered = unit.run(u.Traced(fleet, reads))
-    files = {check_relpath(f.path): file_bytes(f, source) for f in rendered}
+        files = _files(unit.run(u.Traced(fleet, reads)), source)
     return index, files, {rel: digest(data) for rel, data in files.items()}, [list(x) for x in _scan(files)], reads
+
+
+def _files(rendered, source: str) -> dict[str, bytes]:
+    return {check_relpath(f.path): file_bytes(f, source) for f in rendered}
 
 
 _WORKER: tuple | None = None  # (fleet, units, source), set in the parent just before fork

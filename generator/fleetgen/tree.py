@@ -176,7 +176,7 @@ def compare(out: Path, rendered: Mapping[str, bytes], known: Mapping[str, str] |
                 if owned
                 else STRAY
             )
-            drift.append(Drift("orphan", rel, why, old=_read(out / rel)))
+            drift.append(Drift("orphan", rel, why, old=read_regular(out / rel)))
     return sorted(drift)
 
 
@@ -194,7 +194,7 @@ def _lf(data: bytes) -> bytes:
 def _compare_one(rel: str, data: bytes, out: Path, present: Mapping[str, int], lock: Lock) -> Drift | None:
     if rel not in present:
         return Drift("stale-render", rel, "missing: fleet.yaml renders it but it is not in the tree", new=data)
-    current = _read(out / rel)
+    current = read_regular(out / rel)
     if same_text(current, data):
         return None
     if rel in lock.files and digest(_lf(current or b"")) != lock.files[rel]:
@@ -202,11 +202,22 @@ def _compare_one(rel: str, data: bytes, out: Path, present: Mapping[str, int], l
     return Drift("stale-render", rel, "out of date: fleet.yaml now renders it differently", current, data)
 
 
-def _read(path: Path) -> bytes | None:
+def read_regular(path: Path | str) -> bytes | None:
+    """The bytes of the regular file at ``path``; None for anything else: missing or unreadable, a symlink (never
+    followed out of the tree), a directory, a named pipe or a device (a plain ``read`` of a pipe blocks forever)."""
     try:
-        return None if path.is_symlink() else path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
         return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 # ---------------------------------------------------------------- writing
@@ -244,15 +255,19 @@ def write(
         present = live.files
         _refuse_foreign(out, rendered, present, lock)
         gone = sorted(rel for rel in known if rel not in present)
-        if gone:
+        if gone:  # verified through a symlink standing where the tree has a directory, or removed meanwhile
+            _refuse_in_the_way(live, set(gone), set())
             raise FleetgenError(f"{gone[0]} disappeared from {out} while rendering; run fleetgen render again")
         owned = {rel: (digests[rel] if digests and rel in digests else digest(data)) for rel, data in rendered.items()}
         new_lock = Lock({**owned, **known}, versions, settled)
         changed = tuple(
-            rel for rel in sorted(rendered) if rel not in present or not same_text(_read(out / rel), rendered[rel])
+            rel
+            for rel in sorted(rendered)
+            if rel not in present or not same_text(read_regular(out / rel), rendered[rel])
         )
         deleted = tuple(sorted(rel for rel in present if rel in lock.files and rel not in new_lock.files))
         if changed or deleted or lock != new_lock:
+            _refuse_in_the_way(live, set(changed), set(deleted))
             _check_removable(out, present)
             _swap_in(out, _Change(rendered, live, set(changed), set(deleted), new_lock), held)
         if after is not None:
@@ -320,12 +335,29 @@ def _refuse_foreign(out: Path, rendered: Mapping[str, bytes], present: Mapping[s
     foreign = sorted(
         rel
         for rel in rendered
-        if rel in present and rel not in lock.files and not same_text(_read(out / rel), rendered[rel])
+        if rel in present and rel not in lock.files and not same_text(read_regular(out / rel), rendered[rel])
     )
     if foreign:
         raise FleetgenError(
             f"refusing to overwrite {foreign[0]} (and {len(foreign) - 1} more): fleetgen did not "
             "write it (it is not in .fleetgen.lock); move it out of the output directory first"
+        )
+
+
+def _refuse_in_the_way(live: Listing, changed: set[str], deleted: set[str]) -> None:
+    """Refuse when a file the new tree keeps (one fleetgen did not write) stands where it needs a directory, or
+    sits in a directory where it needs a file: neither can be kept in place, and fleetgen never moves or
+    deletes a file it did not write. Only a file written now can meet one (the others are in the tree as
+    they are), so only those are looked at."""
+    blocking = {rel for rel in _ancestors(changed) if rel in live.files and rel not in deleted}
+    for directory in changed & live.dirs:
+        blocking.update(rel for rel in live.files if rel.startswith(directory + "/") and rel not in deleted)
+    if blocking:
+        first = min(blocking)
+        raise FleetgenError(
+            f"refusing to move {first} (and {len(blocking) - 1} more): fleetgen did not write it (it is not in "
+            ".fleetgen.lock) and the rendered tree needs its place (a file where a directory goes, or the "
+            "reverse); move it out of the output directory first"
         )
 
 
@@ -510,6 +542,8 @@ def _parallel(func, items) -> None:
 def _link(src: Path, dst: Path) -> None:
     try:
         os.link(src, dst, follow_symlinks=False)
+    except FileExistsError:  # never copied into a directory of that name (shutil.copy2 would)
+        raise
     except OSError:  # a filesystem without hard links: copy, never following a symlink out of the tree
         shutil.copy2(src, dst, follow_symlinks=False)
 

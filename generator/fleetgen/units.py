@@ -315,7 +315,9 @@ def save(out: Path, cache: Cache, owned: Mapping[str, str]) -> None:
         "clusters": cache.clusters,
     }
     path = cache_path(out)
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    # One name, not one per process: only the render holding ``out``'s lock saves its cache, and a run killed
+    # before the rename leaves a file the next save overwrites instead of one more left for good.
+    tmp = path.with_name(path.name + ".tmp")
     try:
         cachedir.make(path.parent, out)
         tmp.write_text(json.dumps(body, separators=(",", ":"), sort_keys=True), "utf-8")
@@ -326,8 +328,8 @@ def save(out: Path, cache: Cache, owned: Mapping[str, str]) -> None:
 
 def _now_ns(out: Path) -> int:
     """The output filesystem's idea of now: the mtime of a file just written beside the tree (clocks may differ
-    on network mounts)."""
-    probe = out.parent / f".{out.name}.fleetgen-now-{os.getpid()}"
+    on network mounts). One name, as the cache's temporary file: a killed run's probe is taken over by the next."""
+    probe = out.parent / f".{out.name}.fleetgen-now"
     try:
         probe.write_bytes(b"")
         return os.lstat(probe).st_mtime_ns

@@ -181,7 +181,8 @@ def base_fleet(raw: bytes | None, label: str) -> tuple[Fleet | None, list[str]]:
 
 
 def working_tree(out: Path) -> dict[str, bytes]:
-    return {rel: path.read_bytes() for rel, path in tree.scan(out).items() if not path.is_symlink()}
+    """Every regular file of the tree (a symlink or a named pipe is not one, and is never read)."""
+    return {rel: data for rel, path in tree.scan(out).items() if (data := tree.read_regular(path)) is not None}
 
 
 def stale_note(out: Path, model: Fleet, fleet_path: Path) -> list[str]:
