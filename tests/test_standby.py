@@ -79,6 +79,15 @@ def edit(text: str, step: int) -> str:
     return edited
 
 
+def assert_renders_as_from_scratch(repo: Path) -> None:
+    """A cluster edit rendered over the tree leaves it byte for byte what a full render from nothing makes."""
+    text = edit((repo / "fleet.yaml").read_text(), 2)
+    (repo / "fleet.yaml").write_text(text)
+    code, output = run("render", repo / "fleet.yaml")
+    assert code == 0, output
+    assert snapshot(repo / "rendered") == from_scratch(text, repo.parent / "scratch")
+
+
 def counting(monkeypatch) -> dict[str, list[str]]:
     calls: dict[str, list[str]] = {"link": [], "write": [], "unlink": []}
     link, write, unlink = tree._link, tree._write_file, os.unlink
@@ -138,10 +147,7 @@ def test_whatever_the_standby_holds_the_live_tree_is_a_full_renders(repo):
     (standby / "deep" / "er").mkdir(parents=True)  # directories the tree does not have: removed
     (standby / "deep" / "er" / "x.yaml").write_text("x: 1\n")
     (standby / tree.LOCK_NAME).write_text("{}")
-    text = edit((repo / "fleet.yaml").read_text(), 2)
-    (repo / "fleet.yaml").write_text(text)
-    assert run("render", repo / "fleet.yaml")[0] == 0
-    assert snapshot(repo / "rendered") == from_scratch(text, repo.parent / "scratch")
+    assert_renders_as_from_scratch(repo)
     assert run("check", repo / "fleet.yaml", "--full")[0] == 0
 
 
@@ -153,10 +159,7 @@ def test_a_file_where_the_tree_needs_a_directory_and_the_reverse(repo):
     (standby / first).unlink()
     (standby / first).mkdir()
     (standby / first / "inside.yaml").write_text("x: 1\n")
-    text = edit((repo / "fleet.yaml").read_text(), 2)
-    (repo / "fleet.yaml").write_text(text)
-    assert run("render", repo / "fleet.yaml")[0] == 0
-    assert snapshot(repo / "rendered") == from_scratch(text, repo.parent / "scratch")
+    assert_renders_as_from_scratch(repo)
 
 
 def test_an_in_place_edit_of_a_live_file_reaches_the_standby_and_is_still_repaired(repo):
@@ -327,3 +330,69 @@ def test_an_empty_foreign_directory_is_kept(repo):
     (repo / "fleet.yaml").write_text(edit((repo / "fleet.yaml").read_text(), 2))
     assert run("render", repo / "fleet.yaml")[0] == 0
     assert (live / "notes" / "drafts").is_dir()
+
+
+MOUNTINFO = r"""22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/vda rw
+30 22 0:26 / /var/lib/docker/overlay2/x/merged rw,relatime - overlay overlay rw,lowerdir=/a,upperdir=/b
+31 22 0:27 / /home/my\040repo rw,nosuid - tmpfs tmpfs rw
+32 31 0:28 / /home/my\040repo rw - ext4 /dev/vdb rw
+"""
+
+
+@pytest.mark.parametrize(
+    "path,kind",
+    [
+        ("/var/lib/docker/overlay2/x/merged/repo/rendered", "overlay"),
+        ("/var/lib/docker/overlay2/x/mergedness", "ext4"),  # a longer name is not a path below the mount point
+        ("/home/my repo/rendered", "ext4"),  # octal escapes; the last of two mounts on one point
+        ("/", "ext4"),
+    ],
+)
+def test_the_filesystem_of_a_path_is_read_from_mountinfo(path, kind):
+    assert tree.mount_type(MOUNTINFO, path) == kind
+
+
+def test_on_overlayfs_the_render_builds_afresh(repo, monkeypatch):
+    """Inode numbers of files of different overlay layers may collide: no standby is used there."""
+    monkeypatch.setattr(tree, "_filesystem", lambda path: "overlay")
+    assert tree._standby(repo / "rendered") is None
+    assert_renders_as_from_scratch(repo)
+
+
+def standby_elsewhere(repo: Path) -> tuple[Path, Path, str]:
+    """The fleet rendered into a second output directory twice, changing something: it has a standby too."""
+    other, fleet = repo / "elsewhere", repo / "fleet.yaml"
+    text = fleet.read_text()
+    for step in (2, 3):
+        fleet.write_text(edit(text, step))
+        assert run("render", fleet, "--out", other)[0] == 0
+    return other, fleet, text
+
+
+def test_the_standby_of_an_output_directory_that_is_gone_is_removed(repo):
+    """Renamed or removed output directories leave no whole tree behind in the cache."""
+    other, fleet, text = standby_elsewhere(repo)
+    gone = cachedir.standby(other)
+    assert gone.is_dir() and cachedir.standby_owner(other).read_text() == str(other.resolve())
+    assert cachedir.render_cache(other).exists()
+    shutil.rmtree(other)
+    fleet.write_text(edit(text, 4))
+    assert run("render", fleet)[0] == 0
+    assert not gone.exists() and not cachedir.standby_owner(other).exists()
+    assert not cachedir.render_cache(other).exists()
+    assert standby_of(repo).is_dir()  # the live output directory's own standby stays
+
+
+def test_a_standby_in_use_is_not_taken_for_an_orphan(repo):
+    import fcntl
+
+    other, fleet, text = standby_elsewhere(repo)
+    shutil.rmtree(other)
+    held = os.open(cachedir.standby(other), os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(held, fcntl.LOCK_EX)  # a render into it at work
+    try:
+        fleet.write_text(edit(text, 4))
+        assert run("render", fleet)[0] == 0
+        assert cachedir.standby(other).is_dir()
+    finally:
+        os.close(held)

@@ -57,6 +57,11 @@ def standby(out: Path) -> Path:
     return root(out) / "standby" / _name(out)
 
 
+def standby_owner(out: Path) -> Path:
+    """Beside ``out``'s standby tree: the absolute path of ``out``, so a standby whose directory is gone is found."""
+    return root(out) / "standby" / f"{_name(out)}.out"
+
+
 def make(directory: Path, out: Path) -> None:
     """Create ``directory`` inside ``out``'s cache directory, which first gets its ``.gitignore``.
 

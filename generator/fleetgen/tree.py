@@ -251,6 +251,7 @@ def write(
     with _exclusive(out) as held:
         _clear_leftovers(_sibling(out, "staging"))
         _clear_trash(out)
+        _clear_orphans(out)
         lock, live = read_lock(out), listing(out)
         present = live.files
         _refuse_foreign(out, rendered, present, lock)
@@ -411,15 +412,77 @@ def _swap_in(out: Path, change: _Change, held: list[int]) -> None:
 
 def _standby(out: Path) -> Path | None:
     """Where ``out``'s standby tree lives; None when the cache directory cannot be made or is on another
-    filesystem (``renameat2`` swaps two directories of one filesystem only)."""
+    filesystem (``renameat2`` swaps two directories of one filesystem only), or the tree is on overlayfs:
+    there a file of a lower layer and one of the upper layer may show the same inode number (layers on
+    different filesystems without ``xino``), and ``_update`` takes the same inode number for the same file."""
     path = cachedir.standby(out)
     try:
+        if _filesystem(out) == "overlay":
+            return None
         cachedir.make(path.parent, out)
         if os.stat(path.parent).st_dev != os.stat(out).st_dev:
             return None
+        marker = cachedir.standby_owner(out)
+        if not marker.exists():  # which output directory it stands by for (_clear_orphans reads it)
+            marker.write_text(str(out.resolve()), "utf-8", errors="surrogateescape")
     except OSError:
         return None
     return path
+
+
+def _filesystem(path: Path) -> str | None:
+    """The type of the filesystem ``path`` is on (``/proc/self/mountinfo``); None where that cannot be read."""
+    try:
+        mountinfo = Path("/proc/self/mountinfo").read_text("utf-8", errors="surrogateescape")
+    except OSError:
+        return None
+    return mount_type(mountinfo, os.path.realpath(path))
+
+
+def mount_type(mountinfo: str, path: str) -> str | None:
+    """The filesystem type of the mount holding the absolute ``path``, from the text of a mountinfo file: the
+    longest mount point above it, the last one mounted there (proc(5): the mount point is the fifth field,
+    with octal escapes; the type follows the `` - `` separator)."""
+    found: tuple[int, str] | None = None
+    for line in mountinfo.splitlines():
+        fields, separator, rest = line.partition(" - ")
+        parts = fields.split(" ")
+        if not separator or len(parts) < 5 or not rest:
+            continue
+        mount = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), parts[4])
+        if (path == mount or path.startswith(mount.rstrip("/") + "/")) and (found is None or len(mount) >= found[0]):
+            found = (len(mount), rest.split(" ", 1)[0])
+    return found[1] if found else None
+
+
+def _clear_orphans(out: Path) -> None:
+    """Standby trees of output directories that are gone (renamed, removed, ``renderedDir`` changed): each
+    holds a whole tree of files no other name links to. Each is handed to a background remover, with its
+    render cache; one a render is using (locked) is left alone."""
+    top = cachedir.standby(out).parent
+    try:
+        markers = sorted(top.glob("*.out"))
+    except OSError:
+        return
+    for marker in markers:
+        try:
+            owner = Path(marker.read_text("utf-8", errors="surrogateescape"))
+            if owner.is_dir():
+                continue
+            standby = marker.with_suffix("")
+            if standby.is_dir():
+                fd = os.open(standby, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # a render into it is at work
+                finally:
+                    os.close(fd)
+                _discard(standby, out)
+            cachedir.render_cache(owner).unlink(missing_ok=True)
+            marker.unlink(missing_ok=True)
+        except OSError:
+            continue
 
 
 def _update(standby: Path, out: Path, change: _Change, held: list[int]) -> None:
