@@ -127,20 +127,10 @@ def _unchanged(unit: u.Unit, inputs: u.Inputs, previous: u.Cache, out: Path, res
             return False
     except u.Unkeyable:
         return False
-    files, stats, lstat = entry["files"], previous.stats, os.lstat
-    for rel, recorded_digest in files.items():
-        recorded = stats.get(rel)
-        if recorded is None or recorded[4] != recorded_digest:
-            return False
-        try:
-            info = lstat(f"{out}/{rel}")
-        except OSError:
-            return False
-        if info.st_mtime_ns != recorded[3] or info.st_ino != recorded[1] or info.st_size != recorded[2]:
-            return False
-        if info.st_dev != recorded[0]:
-            return False
-    return _accept(result, unit, entry, files, stats)
+    files = entry["files"]
+    if not all(u.stat_matches(out, rel, d, previous) for rel, d in files.items()):
+        return False
+    return _accept(result, unit, entry, files, previous.stats)
 
 
 def _reuse(unit: u.Unit, inputs: u.Inputs, previous: u.Cache, out: Path, result: Incremental) -> bool:

@@ -33,7 +33,7 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -406,7 +406,7 @@ def _swap_in(out: Path, change: _Change, held: list[int]) -> None:
         if swapped and standby is not None:
             _keep_as_standby(staging, standby)
         elif swapped and len(change.live.files) >= BACKGROUND_REMOVAL_FROM:
-            _remove_in_background(staging, out, cachedir.trash(out) / f"{os.getpid()}-{time.monotonic_ns()}")
+            _remove_in_background(staging, out)
         _clear_leftovers(staging)
 
 
@@ -516,7 +516,7 @@ def _update(standby: Path, out: Path, change: _Change, held: list[int]) -> None:
     _write_file(standby / LOCK_NAME, change.lock.to_bytes())
 
 
-def _ancestors(files) -> set[str]:
+def _ancestors(files: Iterable[str]) -> set[str]:
     """Every directory above ``files`` (relative paths), the top excluded."""
     dirs: set[str] = set()
     for parent in {rel.rpartition("/")[0] for rel in files}:
@@ -536,7 +536,7 @@ def _keep_as_standby(previous: Path, standby: Path) -> None:
 
 def _discard(standby: Path, out: Path) -> None:
     """Drop a standby tree that could not be brought up to date (in the background when it can be moved)."""
-    _remove_in_background(standby, out, cachedir.trash(out) / f"{os.getpid()}-{time.monotonic_ns()}")
+    _remove_in_background(standby, out)
     try:
         _remove(standby)
     except OSError:
@@ -549,7 +549,7 @@ _REMOVER = (
 )
 
 
-def _remove_in_background(old: Path, out: Path, trash: Path) -> None:
+def _remove_in_background(old: Path, out: Path) -> None:
     """Hand a swapped-out tree to a detached process: unlinking thousands of files costs more than rendering
     them on a slow disk (about 3 ms a file on this VM's ext4 under load), and nothing needs to wait for it.
 
@@ -559,6 +559,7 @@ def _remove_in_background(old: Path, out: Path, trash: Path) -> None:
     (``_clear_leftovers``) as before. A crash leaves it
     there, where the next run's ``_clear_trash`` hands it to a remover again. The remover holds an flock on it
     while it works (taken once this render releases the tree's lock), so later runs leave it alone."""
+    trash = cachedir.trash(out) / f"{os.getpid()}-{time.monotonic_ns()}"
     try:
         cachedir.make(trash.parent, out)
         os.rename(old, trash)
@@ -592,7 +593,7 @@ def _stage(staging: Path, out: Path, change: _Change, held: list[int]) -> None:
     _write_file(staging / LOCK_NAME, change.lock.to_bytes())
 
 
-def _parallel(func, items) -> None:
+def _parallel(func: Callable[[str], object], items: Iterable[str]) -> None:
     """Creating a file costs far more than writing its bytes on most filesystems, and the kernel
     does it without the GIL: a few threads overlap thousands of creates."""
     pool = ThreadPoolExecutor(WRITERS)
