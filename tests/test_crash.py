@@ -47,11 +47,11 @@ def trees(tmp_path_factory):
 
 
 # fleetgen render, telling the test (a flag file) the moment it starts building the new tree: in the standby
-# tree (tree._update) or, without one, in a fresh staging directory (tree._stage).
+# tree (swap._update) or, without one, in a fresh staging directory (swap._stage).
 FLAGGED_RENDER = """
 import sys
 from pathlib import Path
-from fleetgen import tree
+from fleetgen import swap
 from fleetgen.main import cli
 
 def flagged(build):
@@ -60,7 +60,7 @@ def flagged(build):
         return build(*args, **kwargs)
     return run
 
-tree._update, tree._stage = flagged(tree._update), flagged(tree._stage)
+swap._update, swap._stage = flagged(swap._update), flagged(swap._stage)
 cli(sys.argv[2:], prog_name="fleetgen")
 """
 

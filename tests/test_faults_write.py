@@ -475,14 +475,14 @@ def test_renders_into_sibling_directories_do_not_conflict(tmp_path):
 
 
 def test_a_failed_first_render_leaves_no_empty_directory(tmp_path, monkeypatch):
-    from fleetgen import tree
+    from fleetgen import swap
 
     def full(*_):
         raise OSError(28, os.strerror(28))
 
     fleet = tmp_path / "fleet.yaml"
     fleet.write_text(FLEET)
-    monkeypatch.setattr(tree, "_write_file", full)
+    monkeypatch.setattr(swap, "_write_file", full)
     result = CliRunner().invoke(cli, ["render", str(fleet)])
     assert result.exit_code == 2 and "No space left on device — the previous tree is unchanged" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fleet.yaml"]
@@ -494,15 +494,15 @@ def test_a_failed_first_render_leaves_no_empty_directory(tmp_path, monkeypatch):
 HOLD_BEFORE_SWAP = """
 import sys, time
 from pathlib import Path
-from fleetgen import tree
+from fleetgen import swap
 from fleetgen.main import cli
 
-def held(staging, out, swap=tree._exchange):
+def held(staging, out, exchange=swap._exchange):
     Path(sys.argv[1]).write_text("staged")  # the staging tree is complete: now press Ctrl-C
     time.sleep(3600)
-    swap(staging, out)
+    exchange(staging, out)
 
-tree._exchange = held
+swap._exchange = held
 cli(sys.argv[2:], prog_name="fleetgen")
 """
 

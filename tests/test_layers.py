@@ -56,6 +56,7 @@ LAYERS: dict[str, tuple[int, str]] = {
     # writing, checking and comparing trees
     "fleetgen.produce": (5, "output"),
     "fleetgen.tree": (5, "output"),
+    "fleetgen.swap": (5, "output"),
     "fleetgen.drift": (5, "output"),
     "fleetgen.diff": (5, "output"),
     "fleetgen.destroy": (5, "output"),

@@ -1,6 +1,6 @@
 """The standby tree: the tree a render swapped out, kept in the cache directory to build the next one in.
 
-Each render brings it up to date touching only what differs (``tree._update``) and swaps it in with one
+Each render brings it up to date touching only what differs (``swap._update``) and swaps it in with one
 ``renameat2``. Whatever happened to it (a killed run, hand edits, another filesystem, permissions), the live
 tree afterwards is byte for byte a full render's, foreign files are kept, and nothing is read from it on trust.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fleetgen import cachedir, tree
+from fleetgen import cachedir, swap, tree
 from fleetgen.main import cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,7 +90,7 @@ def assert_renders_as_from_scratch(repo: Path) -> None:
 
 def counting(monkeypatch) -> dict[str, list[str]]:
     calls: dict[str, list[str]] = {"link": [], "write": [], "unlink": []}
-    link, write, unlink = tree._link, tree._write_file, os.unlink
+    link, write, unlink = swap._link, swap._write_file, os.unlink
 
     def counted_link(src, dst):
         calls["link"].append(str(dst))
@@ -104,9 +104,9 @@ def counting(monkeypatch) -> dict[str, list[str]]:
         calls["unlink"].append(str(path))
         return unlink(path, *args, **kwargs)
 
-    monkeypatch.setattr(tree, "_link", counted_link)
-    monkeypatch.setattr(tree, "_write_file", counted_write)
-    monkeypatch.setattr(tree.os, "unlink", counted_unlink)
+    monkeypatch.setattr(swap, "_link", counted_link)
+    monkeypatch.setattr(swap, "_write_file", counted_write)
+    monkeypatch.setattr(swap.os, "unlink", counted_unlink)
     return calls
 
 
@@ -199,7 +199,7 @@ def test_a_standby_that_cannot_be_updated_is_dropped_and_the_render_builds_afres
         updates.append(standby)
         raise PermissionError(13, os.strerror(13))
 
-    monkeypatch.setattr(tree, "_update", unwritable)
+    monkeypatch.setattr(swap, "_update", unwritable)
     text = edit((repo / "fleet.yaml").read_text(), 2)
     (repo / "fleet.yaml").write_text(text)
     code, output = run("render", repo / "fleet.yaml")
@@ -211,15 +211,15 @@ def test_a_standby_that_cannot_be_updated_is_dropped_and_the_render_builds_afres
 
 
 def test_without_a_cache_on_the_trees_filesystem_the_render_builds_afresh(repo, monkeypatch):
-    monkeypatch.setattr(tree, "_standby", lambda out: None)
+    monkeypatch.setattr(swap, "_standby", lambda out: None)
     staged = []
-    stage = tree._stage
+    stage = swap._stage
 
     def recorded(staging, *args):
         staged.append(staging)
         return stage(staging, *args)
 
-    monkeypatch.setattr(tree, "_stage", recorded)
+    monkeypatch.setattr(swap, "_stage", recorded)
     text = edit((repo / "fleet.yaml").read_text(), 2)
     (repo / "fleet.yaml").write_text(text)
     assert run("render", repo / "fleet.yaml")[0] == 0
@@ -231,7 +231,7 @@ def test_without_a_cache_on_the_trees_filesystem_the_render_builds_afresh(repo, 
 def test_the_standby_is_on_the_trees_filesystem_or_not_used(tmp_path, monkeypatch):
     out = tmp_path / "rendered"
     out.mkdir()
-    assert tree._standby(out) == cachedir.standby(out)
+    assert swap._standby(out) == cachedir.standby(out)
     real_stat, standbys = os.stat, cachedir.standby(out).parent
 
     def elsewhere(path, *args, **kwargs):
@@ -240,15 +240,15 @@ def test_the_standby_is_on_the_trees_filesystem_or_not_used(tmp_path, monkeypatc
             return os.stat_result((info.st_mode, info.st_ino, info.st_dev + 1, *info[3:]))
         return info
 
-    monkeypatch.setattr(tree.os, "stat", elsewhere)
-    assert tree._standby(out) is None
+    monkeypatch.setattr(swap.os, "stat", elsewhere)
+    assert swap._standby(out) is None
 
 
 def test_a_first_render_makes_no_cache_before_it_succeeds(tmp_path, monkeypatch):
     """The first render has nothing to keep: it builds in a sibling directory, never in the cache."""
     monkeypatch.delenv("FLEETGEN_CACHE_DIR")
     (tmp_path / "fleet.yaml").write_text((ROOT / "fleet.yaml").read_text())
-    monkeypatch.setattr(tree, "_write_file", lambda *_: (_ for _ in ()).throw(OSError(28, os.strerror(28))))
+    monkeypatch.setattr(swap, "_write_file", lambda *_: (_ for _ in ()).throw(OSError(28, os.strerror(28))))
     code, output = run("render", tmp_path / "fleet.yaml")
     assert code == 2 and "No space left on device" in output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fleet.yaml"]
@@ -260,7 +260,7 @@ def test_a_foreign_file_where_the_tree_needs_a_directory_is_refused_not_moved(re
     be copied *into* the new directory by ``_link``'s copy fallback (``stores/stores``) and the render succeeded:
     a foreign file silently moved. Now nothing is written and the error names the file."""
     if not standby:
-        monkeypatch.setattr(tree, "_standby", lambda out: None)
+        monkeypatch.setattr(swap, "_standby", lambda out: None)
     live = repo / "rendered"
     stores = live / "hub" / "observability" / "stores"
     shutil.rmtree(stores)
@@ -349,13 +349,13 @@ MOUNTINFO = r"""22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/vda rw
     ],
 )
 def test_the_filesystem_of_a_path_is_read_from_mountinfo(path, kind):
-    assert tree.mount_type(MOUNTINFO, path) == kind
+    assert swap.mount_type(MOUNTINFO, path) == kind
 
 
 def test_on_overlayfs_the_render_builds_afresh(repo, monkeypatch):
     """Inode numbers of files of different overlay layers may collide: no standby is used there."""
-    monkeypatch.setattr(tree, "_filesystem", lambda path: "overlay")
-    assert tree._standby(repo / "rendered") is None
+    monkeypatch.setattr(swap, "_filesystem", lambda path: "overlay")
+    assert swap._standby(repo / "rendered") is None
     assert_renders_as_from_scratch(repo)
 
 

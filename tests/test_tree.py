@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fleetgen import tree
+from fleetgen import swap, tree
 from fleetgen.errors import FleetgenError
 from fleetgen.main import cli
 
@@ -195,7 +195,7 @@ def test_write_failure_leaves_the_old_tree(repo, monkeypatch, code, words):
     def boom(*_):
         raise OSError(code, os.strerror(code))
 
-    monkeypatch.setattr(tree, "_write_file", boom)
+    monkeypatch.setattr(swap, "_write_file", boom)
     fleet = repo / "fleet.yaml"
     fleet.write_text(fleet.read_text().replace("replicas: 60", "replicas: 90"))
     result = CliRunner().invoke(cli, ["render", str(fleet)])
