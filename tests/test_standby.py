@@ -318,18 +318,24 @@ def test_a_symlink_in_place_of_a_rendered_directory_is_refused_not_reported_as_a
         assert snapshot(live) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review 19, not fixed: the new tree is built from the live tree's files only (listing().files), so a "
-    "directory with no file under it is not carried over (standby and staging alike, as before the standby); git "
-    "does not track empty directories, so a committed tree never has one",
-)
-def test_an_empty_foreign_directory_is_kept(repo):
+@pytest.mark.parametrize("standby", [True, False], ids=["standby", "staging"])
+def test_an_empty_foreign_directory_is_kept(repo, monkeypatch, standby):
+    """fleetgen deletes only what it owns: someone's empty directories stay, and a directory emptied by the
+    files fleetgen no longer renders goes."""
+    if not standby:
+        monkeypatch.setattr(swap, "_standby", lambda out: None)
     live = repo / "rendered"
     (live / "notes" / "drafts").mkdir(parents=True)
-    (repo / "fleet.yaml").write_text(edit((repo / "fleet.yaml").read_text(), 2))
+    (live / "hub" / "empty").mkdir()
+    for step in (2, 3):  # the second render builds in the standby the first one left (which has neither)
+        (repo / "fleet.yaml").write_text(edit((repo / "fleet.yaml").read_text(), step))
+        assert run("render", repo / "fleet.yaml")[0] == 0
+        assert (live / "notes" / "drafts").is_dir() and (live / "hub" / "empty").is_dir()
+    assert run("remove-cluster", "dev-local", repo / "fleet.yaml")[0] == 0  # its files go, and so do their dirs
     assert run("render", repo / "fleet.yaml")[0] == 0
-    assert (live / "notes" / "drafts").is_dir()
+    assert not (live / "clusters" / "dev-local").exists()
+    listed = tree.listing(live)
+    assert listed.dirs - swap.ancestors(listed.files) == {"notes", "notes/drafts", "hub/empty"}
 
 
 MOUNTINFO = r"""22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/vda rw

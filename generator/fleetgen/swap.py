@@ -123,6 +123,13 @@ class Change:
         """The files of the tree now that the new tree keeps as they are: not fleetgen's, or unchanged."""
         return [rel for rel in self.live.files if rel not in self.changed and rel not in self.deleted]
 
+    @property
+    def dirs(self) -> set[str]:
+        """The new tree's directories: those above its files, and the live tree's directories with no file
+        below them (someone's empty directories: fleetgen writes none and deletes only what it owns)."""
+        empty = self.live.dirs - ancestors(self.live.files)
+        return ancestors([*self.kept, *self.changed]) | empty | ancestors(f"{rel}/" for rel in empty)
+
 
 def swap_in(out: Path, change: Change, held: list[int]) -> None:
     """Make the new tree complete beside the live one, then swap the two in one call.
@@ -250,7 +257,7 @@ def _update(standby: Path, out: Path, change: Change, held: list[int]) -> None:
         rel for rel in relink if rel in have.files
     )
     _parallel(lambda rel: os.unlink(f"{standby}/{rel}"), sorted(stale))
-    dirs = ancestors(wanted)
+    dirs = change.dirs
     for rel in sorted(have.dirs - dirs, reverse=True):  # deepest first: each is empty once its files are gone
         os.rmdir(f"{standby}/{rel}")
     for rel in sorted(dirs - have.dirs):  # parents first
@@ -331,7 +338,7 @@ def _stage(staging: Path, out: Path, change: Change, held: list[int]) -> None:
     staging.mkdir(parents=True)
     held.append(_lock_dir(staging))  # it is the live tree once swapped: locked before anyone can see it there
     kept = change.kept
-    for rel in sorted(ancestors([*kept, *changed])):
+    for rel in sorted(change.dirs):  # parents first
         os.mkdir(f"{staging}/{rel}")
     _parallel(lambda rel: _link(out / rel, staging / rel), kept)  # what is not ours or did not change
     _parallel(lambda rel: _write_file(staging / rel, rendered[rel]), sorted(changed))
