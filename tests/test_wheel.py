@@ -18,12 +18,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_the_wheel_imports_runs_and_keeps_the_console_script(tmp_path):
+def sources(tmp_path: Path) -> Path:
+    """A copy of what a wheel is built from."""
     source = tmp_path / "src"
     source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "setup.cfg", "README.md"):
         shutil.copy(ROOT / name, source / name)
     shutil.copytree(ROOT / "generator", source / "generator", ignore=shutil.ignore_patterns("__pycache__"))
+    return source
+
+
+def build_wheel(source: Path, dist: Path) -> Path:
     subprocess.run(
         [
             sys.executable,
@@ -35,13 +40,32 @@ def test_the_wheel_imports_runs_and_keeps_the_console_script(tmp_path):
             "--no-build-isolation",
             "--disable-pip-version-check",
             "-w",
-            str(tmp_path / "dist"),
+            str(dist),
             str(source),
         ],
         check=True,
         capture_output=True,
     )
-    (wheel,) = (tmp_path / "dist").glob("fleetgen-*.whl")
+    (wheel,) = dist.glob("fleetgen-*.whl")
+    return wheel
+
+
+def test_a_stale_build_directory_never_reaches_the_wheel(tmp_path):
+    """``build/`` left by another revision, with files newer than the sources (kept timestamps): the wheel
+    still holds the sources' modules."""
+    source = sources(tmp_path)
+    stale = source / "build" / "lib" / "fleetgen" / "units.py"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("raise SystemExit('another revision')\n")
+    future = (source / "generator" / "fleetgen" / "units.py").stat().st_mtime + 3600
+    os.utime(stale, (future, future))
+    wheel = build_wheel(source, tmp_path / "dist")
+    with zipfile.ZipFile(wheel) as archive:
+        assert archive.read("fleetgen/units.py") == (source / "generator" / "fleetgen" / "units.py").read_bytes()
+
+
+def test_the_wheel_imports_runs_and_keeps_the_console_script(tmp_path):
+    wheel = build_wheel(sources(tmp_path), tmp_path / "dist")
     site = tmp_path / "site"
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
