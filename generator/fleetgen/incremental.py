@@ -17,12 +17,12 @@ from typing import Any
 from . import units as u
 from .findings import Issue
 from .model import Fleet
-from .produce import PARALLEL_FROM, _scan, file_bytes
+from .produce import PARALLEL_FROM, _scan, files_bytes
 from .produce import produce as whole_produce
 from .render import targets
 from .settled import NOTHING, Settled, settled
 from .stages import Stages
-from .tree import check_relpath, digest, read_regular
+from .tree import digest, read_regular
 
 CHUNK = 250  # cluster units per worker task
 NAMED = 30  # --profile names each rendered unit up to this many
@@ -64,11 +64,7 @@ def produce(
         inputs = u.Inputs(fleet, previous.fields)
         units = u.plan(targets())(fleet)
         result = Incremental({}, {}, {}, {c.name: c.kubernetes_version for c in fleet.clusters}, (), u.Cache(base))
-        todo = [
-            i
-            for i, unit in enumerate(units)
-            if not (_unchanged(unit, inputs, previous, out, result) or _reuse(unit, inputs, previous, out, result))
-        ]
+        todo = [i for i, unit in enumerate(units) if not _reuse(unit, inputs, previous, out, result)]
     with stages.stage("render+emit", total=len(todo)):
         leaks = list(result.leaks)
         for index, files, digests, found, reads in _rendered(fleet, units, todo, source):
@@ -116,23 +112,6 @@ def _whole(fleet: Fleet, raw: Mapping[str, Any], source: str, stages: Stages) ->
     )
 
 
-def _unchanged(unit: u.Unit, inputs: u.Inputs, previous: u.Cache, out: Path, result: Incremental) -> bool:
-    """``_reuse``'s common case, without its explanations: the key is the recorded one and every file's stat the
-    recorded one. Anything else (False) goes through ``_reuse``, which says why and reads what it must."""
-    entry = previous.units.get(unit.name)
-    if entry is None or not unit.cacheable:
-        return False
-    try:
-        if u.key(unit, inputs, previous.salt, entry["reads"]) != entry["key"]:
-            return False
-    except u.Unkeyable:
-        return False
-    files = entry["files"]
-    if not all(u.stat_matches(out, rel, d, previous) for rel, d in files.items()):
-        return False
-    return _accept(result, unit, entry, files, previous.stats)
-
-
 def _reuse(unit: u.Unit, inputs: u.Inputs, previous: u.Cache, out: Path, result: Incremental) -> bool:
     """Reuse ``unit`` when its key is unchanged and its files on disk are the ones recorded; else say why not."""
     entry = previous.units.get(unit.name)
@@ -146,11 +125,12 @@ def _reuse(unit: u.Unit, inputs: u.Inputs, previous: u.Cache, out: Path, result:
     except u.Unkeyable:
         return _no(result, unit, "inputs have no stable digest")
     files = entry["files"]
-    unmatched = [(rel, d) for rel, d in files.items() if not u.stat_matches(out, rel, d, previous)]
-    if unmatched and not all(_read_matches(out / rel, d) for rel, d in unmatched):
+    if all(u.stat_matches(out, rel, d, previous) for rel, d in files.items()):  # the common case: nothing read
+        return _accept(result, unit, entry, files, previous.stats)
+    unmatched = {rel for rel, d in files.items() if not u.stat_matches(out, rel, d, previous)}
+    if not all(_read_matches(out / rel, files[rel]) for rel in unmatched):
         return _no(result, unit, "a file differs on disk")
-    read = {rel for rel, _ in unmatched}
-    return _accept(result, unit, entry, (rel for rel in files if rel not in read), previous.stats)
+    return _accept(result, unit, entry, (rel for rel in files if rel not in unmatched), previous.stats)
 
 
 def _accept(result: Incremental, unit: u.Unit, entry: dict, matched, stats: Mapping[str, list]) -> bool:
@@ -209,15 +189,11 @@ def _run(fleet: Fleet, units: list[u.Unit], index: int, source: str):
     if unit.cluster is None:  # a fleet-wide unit: which fields of the clusters it reads narrows its key
         cluster_reads: set[str] = set()
         with u.clusters_read(cluster_reads):  # the documents' serialization too: they may be built lazily
-            files = _files(unit.run(u.Traced(fleet, reads)), source)
+            files = files_bytes(unit.run(u.Traced(fleet, reads)), source)
         reads = u.narrowed(reads, cluster_reads)
     else:  # its own cluster is in its key whole
-        files = _files(unit.run(u.Traced(fleet, reads)), source)
+        files = files_bytes(unit.run(u.Traced(fleet, reads)), source)
     return index, files, {rel: digest(data) for rel, data in files.items()}, [list(x) for x in _scan(files)], reads
-
-
-def _files(rendered, source: str) -> dict[str, bytes]:
-    return {check_relpath(f.path): file_bytes(f, source) for f in rendered}
 
 
 _WORKER: tuple | None = None  # (fleet, units, source), set in the parent just before fork

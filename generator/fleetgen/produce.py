@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -50,6 +50,11 @@ def file_bytes(f: File, source: str) -> bytes:
     return (header(source, f.path) + body).encode("utf-8")
 
 
+def files_bytes(rendered: Iterable[File], source: str) -> dict[str, bytes]:
+    """Each file's path (checked to stay inside the tree) and bytes, header included."""
+    return {check_relpath(f.path): file_bytes(f, source) for f in rendered}
+
+
 def _scan(files: Mapping[str, bytes]) -> list[tuple[str, int, str, str]]:
     from .secrets import scan_text
 
@@ -64,7 +69,7 @@ def _run_target(index: int, fleet: Fleet, source: str, schemas: str | None = Non
     """One target, start to finish: render, apply fleet.yaml's patches, emit, scan, and (``schemas``: the output
     label) validate the documents against the upstream schemas (``check --schemas``). Runs in a worker or inline."""
     rendered, patch_issues = apply_patches(targets()[index](fleet), fleet)
-    files = {check_relpath(f.path): file_bytes(f, source) for f in rendered}
+    files = files_bytes(rendered, source)
     if schemas is None:
         return files, _scan(files), None, patch_issues
     from .upstream.manifests import check_rendered

@@ -95,16 +95,24 @@ def clear_trash(out: Path) -> None:
     the trash's flock) is left alone. Never blocks a render."""
     for trash in cachedir.trash(out).glob("*"):
         try:
-            fd = os.open(trash, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+            if _in_use(trash):
+                continue  # its remover is at work
         except OSError:
             continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            continue  # its remover is at work
-        finally:
-            os.close(fd)
         _spawn_remover(trash)
+
+
+def _in_use(directory: Path) -> bool:
+    """Another process holds the directory's flock (a remover at work, a render building in it); OSError when
+    it cannot be opened."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
 
 
 @dataclass(frozen=True)
@@ -223,13 +231,8 @@ def clear_orphans(out: Path) -> None:
                 continue
             standby = marker.with_suffix("")
             if standby.is_dir():
-                fd = os.open(standby, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
+                if _in_use(standby):
                     continue  # a render into it is at work
-                finally:
-                    os.close(fd)
                 _discard(standby, out)
             cachedir.render_cache(owner).unlink(missing_ok=True)
             marker.unlink(missing_ok=True)
