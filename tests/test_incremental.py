@@ -18,7 +18,9 @@ import pytest
 from click.testing import CliRunner
 from fleetgen import units
 from fleetgen.incremental import produce
+from fleetgen.load import load_text
 from fleetgen.main import cli
+from fleetgen.sources import cluster_sources
 from ruamel.yaml import YAML
 
 from bench.synth import cluster as synth_cluster
@@ -115,6 +117,10 @@ EDITS = [
 ]
 
 
+def _without_sources(init):
+    return lambda self, fleet, previous=None, sources=None: init(self, fleet, previous, None)
+
+
 def tamper(out: Path, rng) -> None:
     """A hand edit or a deleted file in the rendered tree: ``check`` must see it, ``render`` must repair it."""
     files = sorted(p for p in out.rglob("*.yaml") if p.is_file() and "clusters" in p.parts)  # cluster units
@@ -125,10 +131,13 @@ def tamper(out: Path, rng) -> None:
         victim.write_bytes(victim.read_bytes().replace(b"fleetgen", b"fleetgem", 1))  # same size, new bytes
 
 
-@pytest.mark.parametrize("seed,racy", [(1, units.RACY_NS), (2, 0), (3, 0)])
-def test_random_edit_sequences_render_incrementally_as_from_scratch(tmp_path, monkeypatch, seed, racy):
-    """``racy`` 0 trusts every recorded stat (the fast path a hand edit must still not slip through)."""
+@pytest.mark.parametrize("seed,racy,by_source", [(1, units.RACY_NS, True), (2, 0, True), (3, 0, False)])
+def test_random_edit_sequences_render_incrementally_as_from_scratch(tmp_path, monkeypatch, seed, racy, by_source):
+    """``racy`` 0 trusts every recorded stat (the fast path a hand edit must still not slip through);
+    ``by_source`` False keys clusters by their model objects, as for a fleet file with aliases."""
     monkeypatch.setattr(units, "RACY_NS", racy)
+    if not by_source:
+        monkeypatch.setattr(units.Inputs, "__init__", _without_sources(units.Inputs.__init__))
     rng = random.Random(seed)
     data = synth_fleet(SIZE, "cilium")
     repo = tmp_path / "repo"
@@ -167,10 +176,17 @@ def rendered_synth_fleet(tmp_path: Path, monkeypatch) -> tuple[dict, Path]:
 OWN = ("capi", "argocd", "projects", "access", "observability", "cilium")  # the targets with a unit per cluster
 
 
+def as_the_cli(text: str, out: Path):
+    """``incremental.produce`` as ``render`` and ``check`` call it: clusters keyed by their source digests."""
+    doc, findings = load_text(text, "fleet.yaml")
+    assert doc is not None and not findings, findings
+    return produce(fleet_from_text(text), doc.data, "fleet.yaml", out, sources=cluster_sources(doc))
+
+
 def rendered_after(tmp_path: Path, data: dict, fleet: Path) -> tuple[set[str], object]:
     """The units an incremental render of the edited ``data`` renders ("<module>:<unit>"), and the result."""
     fleet.write_text(dump(data))
-    result = produce(fleet_from_text(fleet.read_text()), data, "fleet.yaml", tmp_path / "rendered")
+    result = as_the_cli(fleet.read_text(), tmp_path / "rendered")
     assert not any("differs on disk" in line for line in result.named)
     return {
         line.split(":")[0].removeprefix("fleetgen.render.") + ":" + line.split(":")[1] for line in result.named
@@ -251,7 +267,7 @@ def test_a_pull_mode_cluster_edit_renders_its_own_agent_project_only(tmp_path, m
     assert agents == ["fleet-agent-prod-imported-00017.yaml", "fleet-agent-stag-imported-00011.yaml"]
     data["clusters"][-2]["nodePools"][0]["max"] = 11
     fleet.write_text(dump(data))
-    result = produce(fleet_from_text(fleet.read_text()), data, "fleet.yaml", tmp_path / "rendered")
+    result = as_the_cli(fleet.read_text(), tmp_path / "rendered")
     rendered = {line.split(":")[0] + ":" + line.split(":")[1] for line in result.named}
     assert "fleetgen.render.projects:cluster/stag-imported-00011" in rendered
     assert not any(":cluster/" in name and not name.endswith("/stag-imported-00011") for name in rendered), rendered
@@ -265,7 +281,7 @@ def test_a_mesh_membership_edit_renders_every_members_cilium_values(tmp_path, mo
     leaving["network"].setdefault("clustermesh", {})["member"] = False
     after = fleet_from_text(dump(data))
     assert set(before.mesh_members) - set(after.mesh_members) == {leaving["name"]}
-    result = produce(after, data, "fleet.yaml", tmp_path / "rendered")
+    result = as_the_cli(dump(data), tmp_path / "rendered")
     cilium = {line.split(":")[1] for line in result.named if line.startswith("fleetgen.render.cilium:")}
     assert cilium == {f"cluster/{c.name}" for c in before.clusters if c.network.mesh_id is not None}
     assert any("fleet.mesh_members" in line for line in result.named if line.startswith("fleetgen.render.cilium:"))
@@ -274,7 +290,7 @@ def test_a_mesh_membership_edit_renders_every_members_cilium_values(tmp_path, mo
 def test_a_workload_edit_reuses_every_cluster_unit(tmp_path, monkeypatch):
     data, fleet = rendered_synth_fleet(tmp_path, monkeypatch)
     data["workloads"][1]["replicas"] = 5
-    result = produce(fleet_from_text(dump(data)), data, "fleet.yaml", tmp_path / "rendered")
+    result = as_the_cli(dump(data), tmp_path / "rendered")
     assert not any(":cluster/" in line for line in result.named), result.named
     assert all("fleet.workloads" in line for line in result.named), result.named
 
@@ -294,10 +310,10 @@ def test_fleetgen_version_and_renderer_source_are_in_every_key(tmp_path, monkeyp
     fleet = tmp_path / "fleet.yaml"
     fleet.write_text(dump(data))
     assert run("render", str(fleet))[0] == 0
-    again = produce(fleet_from_text(fleet.read_text()), data, "fleet.yaml", tmp_path / "rendered")
+    again = as_the_cli(fleet.read_text(), tmp_path / "rendered")
     assert again.reasons == {} and again.reused > 0
     monkeypatch.setattr(units, "code_digest", lambda: units.source_digest(copy_root, "0.1.0"))
-    changed = produce(fleet_from_text(fleet.read_text()), data, "fleet.yaml", tmp_path / "rendered")
+    changed = as_the_cli(fleet.read_text(), tmp_path / "rendered")
     assert changed.reused == 0 and sum(changed.reasons.values()) == again.reused
     code, output = run("render", "--profile", str(fleet))
     assert code == 0 and "units: 0 reused" in output

@@ -51,17 +51,24 @@ class Incremental:
 
 
 def produce(
-    fleet: Fleet, raw: Mapping[str, Any], source: str, out: Path, stages: Stages | None = None, full: bool = False
+    fleet: Fleet,
+    raw: Mapping[str, Any],
+    source: str,
+    out: Path,
+    stages: Stages | None = None,
+    full: bool = False,
+    sources: Mapping[str, str] | None = None,
 ) -> Incremental:
     """Every file of the tree: bytes for the units rendered now, digests for those reused (their files
-    verified on disk). ``full`` ignores the cache (everything is rendered, the new cache still recorded)."""
+    verified on disk). ``full`` ignores the cache (everything is rendered, the new cache still recorded).
+    ``sources``: each cluster's source digest (``fleetgen.sources``), its identity in the keys when given."""
     stages = stages or Stages()
     if fleet.patches or fleet.extra_manifests:
         return _whole(fleet, raw, source, stages)
     with stages.stage("plan"):
         base = u.salt(raw, source)
         previous = u.Cache(base) if full else u.load(out, base)
-        inputs = u.Inputs(fleet, previous.fields)
+        inputs = u.Inputs(fleet, previous.fields, sources)
         units = u.plan(targets())(fleet)
         result = Incremental({}, {}, {}, {c.name: c.kubernetes_version for c in fleet.clusters}, (), u.Cache(base))
         todo = [i for i, unit in enumerate(units) if not _reuse(unit, inputs, previous, out, result)]

@@ -9,8 +9,10 @@ the Fleet that records which Fleet fields it read; its key is the SHA-256 of
   fleetgen package (so any change to fleetgen's code invalidates every unit), the fleet file's name
   (it is in every header) and every top-level section of fleet.yaml except ``clusters``,
   ``workloads`` and ``defaults`` (sections fleetgen may read outside the model, e.g. patches);
-- its cluster, whole (``repr`` of the frozen model object, which leaves out its position in fleet.yaml:
-  nothing rendered reads it), for a cluster unit;
+- its cluster, whole, for a cluster unit: the digest of the text it is read from and everything that decides
+  how that text is read (``fleetgen.sources``; the model is a pure function of the text), or, where the text
+  alone does not decide it (a file with aliases), the ``repr`` of the frozen model object. Either leaves out
+  its position in fleet.yaml: nothing rendered reads it;
 - the value of every Fleet field it read (a method or property counts as reading every field, except
   those ``Fleet.READS`` maps to the one field they read, and the values ``Fleet.DERIVED`` names, keyed by
   their own value: Cilium's mesh members' names). A fleet-wide unit's read of ``clusters`` counts as
@@ -107,9 +109,12 @@ def _canonical(value: Any) -> str:
 class Inputs:
     """Digests of the fleet's parts, each computed once per run."""
 
-    def __init__(self, fleet: Fleet, previous: Mapping[str, str] | None = None):
+    def __init__(
+        self, fleet: Fleet, previous: Mapping[str, str] | None = None, sources: Mapping[str, str] | None = None
+    ):
         self.fleet = fleet
         self.previous = previous or {}  # the digests the cache recorded (a projection of the same clusters is)
+        self.sources = sources or {}  # cluster -> digest of its source text (fleetgen.sources), when it decides it
         self._columns: dict[str, list[str]] = {}
         self._fields: dict[str, str] = {}
         self._clusters: dict[str, str] = {}
@@ -117,7 +122,8 @@ class Inputs:
 
     def cluster(self, cluster: Cluster) -> str:
         if cluster.name not in self._clusters:
-            self._clusters[cluster.name] = _sha(_canonical(cluster))
+            source = self.sources.get(cluster.name)
+            self._clusters[cluster.name] = _sha(_canonical(cluster)) if source is None else source
         return self._clusters[cluster.name]
 
     def computed(self) -> tuple[dict[str, str], dict[str, str]]:

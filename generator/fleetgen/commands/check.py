@@ -11,6 +11,7 @@ from ..incremental import Incremental
 from ..incremental import produce as produce_incremental
 from ..produce import Produced, patch_findings, produce
 from ..report import LINT_FORMATS, text
+from ..sources import cluster_sources
 from ..stages import Stages, wants_progress
 from .common import colour, fleet_argument, format_option, out_option, profile_option, write_stdout
 from .validate_rendered import summary
@@ -59,7 +60,9 @@ def _check(fleet, out, fmt, stages: Stages, schemas: bool = False, full: bool = 
     if schemas or full:
         produced = produce(loaded.model, fleet.name, stages, schemas=label if schemas else None)
     else:
-        produced = produce_incremental(loaded.model, loaded.document.data, fleet.name, target, stages)
+        produced = produce_incremental(
+            loaded.model, loaded.document.data, fleet.name, target, stages, sources=cluster_sources(loaded.document)
+        )
         known = produced.known
         stages.notes.append(produced.summary())
     checked = produced.upstream if isinstance(produced, Produced) else None

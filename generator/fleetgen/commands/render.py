@@ -10,6 +10,7 @@ from ..findings import exit_code
 from ..incremental import produce
 from ..produce import leaked, patch_findings
 from ..report import text
+from ..sources import cluster_sources
 from ..stages import Stages, wants_progress
 from .check import display, stray_summary
 from .common import colour, fleet_argument, out_option, profile_option
@@ -44,7 +45,9 @@ def _render(fleet, out, stages: Stages, full: bool = False) -> tuple[int, str, s
     if not loaded.ok:
         return 1, report, "fleetgen: nothing rendered: fix the errors above first"
     target = out or pipeline.output_dir(fleet, loaded.model)
-    produced = produce(loaded.model, loaded.document.data, fleet.name, target, stages, full)
+    produced = produce(
+        loaded.model, loaded.document.data, fleet.name, target, stages, full, cluster_sources(loaded.document)
+    )
     stages.notes.append(produced.summary())
     patched = patch_findings(produced, loaded.document)
     if exit_code(patched):
