@@ -47,14 +47,24 @@ class Lock:
     settled: Settled = NOTHING  # settings fixed at install (settled.py)
 
     def to_bytes(self) -> bytes:
-        body = {
-            "generator": "fleetgen",
-            "format": 1,
-            "files": dict(sorted(self.files.items())),
-            "kubernetesVersions": dict(sorted(self.versions.items())),
-            "installed": self.settled.to_json(),
-        }
-        return (json.dumps(body, indent=2, sort_keys=False) + "\n").encode()
+        """``json.dumps(body, indent=2)`` of the lock, byte for byte, built faster: with ``indent`` the json module
+        encodes in Python, 0.1 s for 25,000 files; the two flat maps are quoted by its C string encoder instead."""
+        body = [
+            '  "generator": "fleetgen"',
+            '  "format": 1',
+            f'  "files": {_indented_map(sorted(self.files.items()))}',
+            f'  "kubernetesVersions": {_indented_map(sorted(self.versions.items()))}',
+            '  "installed": ' + json.dumps(self.settled.to_json(), indent=2).replace("\n", "\n  "),
+        ]
+        return ("{\n" + ",\n".join(body) + "\n}\n").encode()
+
+
+def _indented_map(items: list[tuple[str, str]]) -> str:
+    """A str -> str mapping as ``json.dumps(..., indent=2)`` writes it one level down."""
+    if not items:
+        return "{}"
+    quote = json.encoder.encode_basestring_ascii  # what json.dumps quotes with (ensure_ascii)
+    return "{\n" + ",\n".join(f"    {quote(k)}: {quote(v)}" for k, v in items) + "\n  }"
 
 
 def digest(data: bytes) -> str:
