@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -340,3 +341,43 @@ def test_the_caches_gitignore_is_written_whole_or_not_at_all(tmp_path, monkeypat
     (top / ".gitignore").write_text("*\n# the team's own\n")
     cachedir.make(top / "render", out)  # an existing .gitignore is left as it is
     assert (top / ".gitignore").read_text() == "*\n# the team's own\n"
+
+
+@pytest.mark.parametrize(
+    "files,versions",
+    [
+        ({}, {}),
+        ({"a.yaml": "0" * 64}, {}),
+        ({"b/c.yaml": "1" * 64, "a.yaml": "2" * 64}, {"prod-a": "1.31", 'édge-"q"\\x': "1.30\u2028"}),
+    ],
+)
+def test_the_lock_is_written_as_json_dumps_with_indent_writes_it(tmp_path, files, versions):
+    """Lock.to_bytes builds the text itself (the json module encodes in Python when indenting): byte for byte
+    what ``json.dumps(body, indent=2)`` gives, quoting included, so committed locks do not change."""
+    from fleetgen.settled import Settled
+
+    settled = Settled(255, {"prod-a": 3}, {"prod-a": 4}) if versions else tree.NOTHING
+    lock = tree.Lock(files, versions, settled)
+    body = {
+        "generator": "fleetgen",
+        "format": 1,
+        "files": dict(sorted(files.items())),
+        "kubernetesVersions": dict(sorted(versions.items())),
+        "installed": settled.to_json(),
+    }
+    assert lock.to_bytes() == (json.dumps(body, indent=2) + "\n").encode()
+    (tmp_path / tree.LOCK_NAME).write_bytes(lock.to_bytes())
+    assert tree.read_lock(tmp_path) == lock
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "github", "sarif"])
+def test_a_file_name_that_is_not_utf8_is_reported_never_a_traceback(repo, fmt):
+    """A stray file whose name is not UTF-8 (bytes Python keeps as lone surrogates) made `check` and `render`
+    raise UnicodeEncodeError while writing their report to a UTF-8 stream; the name is now shown escaped."""
+    os.close(os.open(os.fsencode(repo / "rendered" / "hub") + b"/bad\xff.yaml", os.O_CREAT | os.O_WRONLY, 0o644))
+    checked = CliRunner().invoke(cli, ["check", str(repo / "fleet.yaml"), "--format", fmt])
+    rendered = CliRunner().invoke(cli, ["render", str(repo / "fleet.yaml")])
+    name = "hub/bad\\xff.yaml"
+    for result, shown in ((checked, json.dumps(name)[1:-1] if fmt in ("json", "sarif") else name), (rendered, name)):
+        assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+        assert result.exit_code == 1 and shown in result.output

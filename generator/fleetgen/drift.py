@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 
-from .findings import ERROR, Finding
+from .findings import ERROR, Finding, printable
 from .lint import BY_ID
 from .tree import Drift
 
@@ -22,15 +22,14 @@ def first_difference(old: bytes | None, new: bytes | None) -> int:
 
 
 def as_finding(d: Drift, out_label: str) -> Finding:
-    return Finding(
-        f"{out_label}/{d.path}", first_difference(d.old, d.new), 1, d.rule, ERROR, d.message, hint=BY_ID[d.rule].fix
-    )
+    name = printable(f"{out_label}/{d.path}")
+    return Finding(name, first_difference(d.old, d.new), 1, d.rule, ERROR, d.message, hint=BY_ID[d.rule].fix)
 
 
 def unified(d: Drift, out_label: str, limit: int = MAX_DIFF_LINES) -> str:
     """A unified diff of committed -> rendered, cut to ``limit`` lines with a note of what was cut."""
     old, new = (_text(side) for side in (d.old, d.new))
-    name = f"{out_label}/{d.path}"
+    name = printable(f"{out_label}/{d.path}")
     lines = list(difflib.unified_diff(old, new, f"{name} (committed)", f"{name} (rendered)", n=2))
     shown = [ln if ln.endswith("\n") else ln + "\n" for ln in lines[:limit]]
     if len(lines) > limit:

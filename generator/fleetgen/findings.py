@@ -64,6 +64,15 @@ def exit_code(findings: list[Finding]) -> int:
     return 1 if any(f.severity == ERROR for f in findings) else 0
 
 
+def printable(name: str) -> str:
+    """A file name read from the filesystem, as text any output can carry: bytes that are not UTF-8 (which
+    Python keeps as lone surrogates, and a UTF-8 stream refuses to write) are shown escaped, ``bad\\xff.yaml``."""
+    try:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate no file name decodes to (not from surrogateescape): shown as is
+        return name.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def display(path: pathlib.Path) -> str:
     """A file path as the user would type it: relative to the working directory when inside it."""
     rel = os.path.relpath(path)
