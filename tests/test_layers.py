@@ -37,6 +37,7 @@ LAYERS: dict[str, tuple[int, str]] = {
     "fleetgen.load": (1, "load"),
     "fleetgen.documents": (1, "load"),
     "fleetgen.sources": (1, "load"),
+    "fleetgen.chunks": (1, "load"),
     "fleetgen.upstream": (1, "load"),  # the vendored schemas: validating rendered YAML documents
     # the model and the facts derived from it that several layers share
     "fleetgen.model": (2, "model"),

@@ -11,12 +11,14 @@ import random
 from pathlib import Path
 
 import pytest
+from fleetgen import chunks
 from fleetgen.load import load_text
 from fleetgen.model import build
 from fleetgen.sources import cluster_sources
 from ruamel.yaml import YAML
 
 from bench.synth import fleet as synth_fleet
+from tests.text_edits import random_line_edit
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -62,14 +64,25 @@ def test_each_cluster_has_its_own_digest_and_moving_it_changes_none():
     assert {n for n in before if before[n] != after[n]} == {data["clusters"][2]["name"]}
 
 
-def test_defaults_and_directives_change_every_digest():
+def test_defaults_change_every_digest_and_directives_leave_none():
     text = dump(synth_fleet(3, "cilium"))
     before = sources(text)
     assert before is not None
     with_defaults = sources(text + "defaults:\n  labels:\n    team: core\n")
-    with_directive = sources("%YAML 1.2\n---\n" + text)
-    for other in (with_defaults, with_directive):
-        assert other is not None and all(other[n] != before[n] for n in before)
+    assert with_defaults is not None and all(with_defaults[n] != before[n] for n in before)
+    assert sources("%YAML 1.2\n---\n" + text) is None  # a directive could change how every line is read
+
+
+def test_a_cluster_read_part_by_part_has_the_digest_of_the_whole_parse(tmp_path):
+    """The digest must not depend on how the file was read (chunked, or whole after a cache miss)."""
+    text = dump(synth_fleet(6, "cilium"))
+    cache = tmp_path / "load.marshal"
+    whole, _ = load_text(text, "fleet.yaml", cache)
+    assert whole is not None and whole.parts is not None
+    chunks.save_cache(cache, whole.parts)  # as render does
+    parts, _ = load_text(text, "fleet.yaml", cache)
+    assert whole is not None and parts is not None and not whole.chunked and parts.chunked
+    assert cluster_sources(whole) == cluster_sources(parts) is not None
 
 
 @pytest.mark.parametrize(
@@ -94,17 +107,6 @@ def test_a_flow_style_cluster_list_has_no_digests():
     assert doc is not None and cluster_sources(doc) is None
 
 
-MUTATIONS = (
-    lambda line, rng: line.replace(": ", ":  ", 1),  # spacing: same data
-    lambda line, rng: line + "  # a comment",
-    lambda line, rng: " " + line,  # indentation: a different structure, or no YAML at all
-    lambda line, rng: line[:-1] if line else line,
-    lambda line, rng: line.replace("1", str(rng.randint(0, 9)), 1),
-    lambda line, rng: "",
-    lambda line, rng: line.replace("- ", "-   ", 1),
-)
-
-
 @pytest.mark.parametrize("seed", range(3))
 def test_same_digest_means_same_model_cluster_under_random_text_edits(seed):
     """The digest's promise: a text edit that keeps a cluster's digest keeps its model cluster (the other way round
@@ -114,11 +116,8 @@ def test_same_digest_means_same_model_cluster_under_random_text_edits(seed):
     base_sources, base_models = sources(text), models(text)
     assert base_sources is not None and base_models is not None
     compared = 0
-    for _ in range(150):
-        lines = text.split("\n")
-        at = rng.randrange(len(lines))
-        lines[at] = rng.choice(MUTATIONS)(lines[at], rng)
-        edited = "\n".join(lines)
+    for _ in range(200):
+        edited, where = random_line_edit(text, rng)
         doc, _ = load_text(edited, "fleet.yaml")
         after_models = models(edited)
         if doc is None or after_models is None:
@@ -128,6 +127,6 @@ def test_same_digest_means_same_model_cluster_under_random_text_edits(seed):
             continue
         for name in base_sources.keys() & after_sources.keys():
             if base_sources[name] == after_sources[name]:
-                assert base_models.get(name) == after_models.get(name), (at, lines[at])
+                assert base_models.get(name) == after_models.get(name), where
                 compared += 1
     assert compared > 500  # most edits leave most clusters alone: the promise was tested, not skipped

@@ -5,7 +5,8 @@ repository, so fleetgen reads and writes nothing outside it, and on the same fil
 a swapped-out tree can be renamed into it. It ignores itself: its own ``.gitignore`` holds ``*`` (as
 ``.pytest_cache`` and ``.ruff_cache`` do), so ``git add -A`` right after a render never stages it and no
 one has to edit the repository's ``.gitignore``. ``$FLEETGEN_CACHE_DIR`` puts it elsewhere. It holds the
-incremental render's cache (one file per output directory), the standby tree of each output directory (the
+incremental render's cache (one file per output directory), the parsed clusters of each fleet file
+(``fleetgen.chunks``), the standby tree of each output directory (the
 tree its last render swapped out, which the next render updates and swaps in: ``fleetgen.tree``) and
 swapped-out trees being removed in the background. Losing it costs one full render, never correctness.
 """
@@ -45,6 +46,11 @@ def _name(out: Path) -> str:
 def render_cache(out: Path) -> Path:
     """The incremental render cache of the output directory ``out``."""
     return root(out) / "render" / f"{_name(out)}.json"
+
+
+def load_cache(fleet: Path) -> Path:
+    """fleetgen.chunks' cache of the fleet file ``fleet``: each cluster's data by the digest of its lines."""
+    return root(fleet) / "load" / f"{_name(fleet)}.marshal"
 
 
 def trash(out: Path) -> Path:

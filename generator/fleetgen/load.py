@@ -8,11 +8,12 @@ needs them. Every problem is a ``yaml-syntax`` finding with a position, never an
 
 from __future__ import annotations
 
+import pathlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import compose
+from . import chunks, compose
 from .construct import MAX_DEPTH, Builder, Node, Stop, index, position
 from .construct import syntax as _syntax
 from .findings import Finding, Issue, Path
@@ -30,8 +31,24 @@ class Document:
     data: Any
     suppressions: dict[int, frozenset[str]] = field(default_factory=dict)
     text: str = ""  # the source, for checks that are cheaper on the text than on the data
-    root: Node = None  # the node graph the data was built from; positions are computed from it on demand
+    node: Node = None  # the node graph the data was built from; positions are computed from it on demand
+    # Read cluster by cluster (fleetgen.chunks): no node graph yet; the text is parsed whole when a position is asked.
+    chunked: bool = False
+    # fleetgen.chunks' cache of this text, when it differs from the cache read: ``render`` saves it.
+    parts: bytes | None = field(default=None, repr=False, compare=False)
     _index: tuple[dict, dict] | None = field(default=None, repr=False, compare=False)
+    _composed: bool = field(default=False, repr=False, compare=False)
+
+    @property
+    def root(self) -> Node:
+        """The node graph (parsed now if the data was read cluster by cluster; None if the text has none)."""
+        if self.node is None and self.chunked and not self._composed:
+            self._composed = True
+            try:
+                self.node = compose.single(self.text)
+            except (*compose.ParseError, compose.TooDeep, RecursionError):
+                pass  # it parsed part by part: positions fall back to the top of the file
+        return self.node
 
     @property
     def positions(self) -> dict[Path, tuple[int, int]]:
@@ -99,8 +116,26 @@ def _fallbacks(path: Path):
         yield path[:cut]
 
 
-def load_text(text: str, file: str) -> tuple[Document | None, list[Finding]]:
-    """Parse one YAML document. Returns (document or None, yaml-syntax findings)."""
+def load_text(text: str, file: str, cache: pathlib.Path | None = None) -> tuple[Document | None, list[Finding]]:
+    """Parse one YAML document. Returns (document or None, yaml-syntax findings).
+
+    ``cache``: the file of fleetgen.chunks' cache (read, never written here); the clusters whose lines it holds
+    are not parsed again, and ``Document.parts`` holds the cache of this text for ``render`` to save."""
+    parts = chunks.split(text) if cache is not None else None
+    if parts is not None and cache is not None:
+        assembled = chunks.assemble(parts, file, chunks.read_cache(cache))
+        if assembled is not None:
+            data, entries, new = assembled
+            pending = chunks.blob(entries) if new else None
+            return Document(file, data, _suppressions(text), text, chunked=True, parts=pending), []
+    document, findings = _whole(text, file)
+    if parts is not None and document is not None and not findings:
+        filled = chunks.parts_of(parts, document.data)  # the next load parses only what changes meanwhile
+        document.parts = chunks.blob(filled) if filled is not None else None
+    return document, findings
+
+
+def _whole(text: str, file: str) -> tuple[Document | None, list[Finding]]:
     try:
         node = compose.single(text)
     except compose.TooDeep as exc:
@@ -127,7 +162,7 @@ def load_text(text: str, file: str) -> tuple[Document | None, list[Finding]]:
     return Document(file, data, _suppressions(text), text, node), []
 
 
-def load_bytes(raw: bytes, file: str) -> tuple[Document | None, list[Finding]]:
+def load_bytes(raw: bytes, file: str, cache: pathlib.Path | None = None) -> tuple[Document | None, list[Finding]]:
     """Decode strictly as UTF-8 (a BOM is allowed); undecodable bytes are a finding at their position."""
     if len(raw) > MAX_BYTES:
         return None, [
@@ -149,7 +184,7 @@ def load_bytes(raw: bytes, file: str) -> tuple[Document | None, list[Finding]]:
         ]
     if "\x00" in text:
         return None, [_syntax(file, 1, 1, "the file contains NUL bytes: it is binary, not YAML")]
-    return load_text(text, file)
+    return load_text(text, file, cache)
 
 
 def load_all_data(text: str, file: str) -> list[Any] | None:

@@ -11,7 +11,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import extras, lint, schema, tree
+from . import cachedir, chunks, extras, lint, schema, tree
 from .errors import FleetgenError
 from .findings import ERROR, Finding
 from .load import MAX_BYTES, Document, load_bytes
@@ -93,11 +93,33 @@ def validate(path: Path, stages: Stages | None = None) -> Loaded:
     stages = stages or Stages()
     result = Loaded(path)
     with stages.stage("load"):
-        result.doc, result.findings = load_bytes(read(path), str(path))
+        result.doc, result.findings = load_bytes(read(path), str(path), _load_cache(path))
     if result.doc is not None:
         with stages.stage("validate"):
             result.findings += schema.validate(result.doc)
     return result
+
+
+def _load_cache(path: Path) -> Path | None:
+    """Where fleetgen.chunks keeps the fleet file's parsed clusters (None: nowhere)."""
+    try:
+        return cachedir.load_cache(path)
+    except FleetgenError:
+        return None
+
+
+def keep_parts(loaded: Loaded) -> None:
+    """Save the fleet file's parsed clusters for the next command (``render``, once its tree is written: fleetgen
+    writes its cache from ``render`` only). A cache that cannot be written costs speed, never correctness."""
+    pending = loaded.doc.parts if loaded.doc is not None else None
+    cache = _load_cache(loaded.path)
+    if pending is None or cache is None:
+        return
+    try:
+        cachedir.make(cache.parent, loaded.path)
+        chunks.save_cache(cache, pending)
+    except OSError:
+        pass
 
 
 def load_and_lint(path: Path, out: Path | None = None, stages: Stages | None = None) -> Loaded:

@@ -66,6 +66,7 @@ def _render(fleet, out, stages: Stages, full: bool = False) -> tuple[int, str, s
             after=lambda out: units.save(out, produced.cache, produced.digests),
             settled=produced.settled,
         )
+    pipeline.keep_parts(loaded)
     summary = (
         f"rendered {len(produced.digests)} files into {display(target)}: {len(result.written)} written, "
         f"{result.unchanged} unchanged, {len(result.deleted)} deleted"

@@ -1,0 +1,223 @@
+"""fleetgen.chunks: fleet.yaml read cluster by cluster gives exactly what the whole parse gives, or is refused.
+
+The promise under test: whenever a chunked load returns data, the whole parse of the same text has no
+finding and the same data (types included). Random line edits probe where the text may be cut wrongly.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import marshal
+import os
+import random
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from fleetgen import chunks, pipeline
+from fleetgen.load import load_text
+from fleetgen.main import cli
+from ruamel.yaml import YAML
+
+from bench.synth import fleet as synth_fleet
+from tests.text_edits import random_line_edit
+
+
+def dump(data, indent: bool = True) -> str:
+    yaml = YAML()
+    yaml.default_flow_style = False
+    if indent:
+        yaml.indent(mapping=2, sequence=4, offset=2)  # "  - name": the items' "-" in column 2
+    out = StringIO()
+    yaml.dump(data, out)
+    return out.getvalue()
+
+
+def fleet_text(n: int = 8, indent: bool = True) -> str:
+    data = synth_fleet(n, "cilium")
+    data["defaults"] = {"labels": {"team": "core"}}
+    text = dump(data, indent)
+    return text.replace("clusters:\n", "# the fleet's clusters\nclusters:\n", 1) + "# trailing comment\n"
+
+
+def whole(text: str):
+    doc, findings = load_text(text, "fleet.yaml")
+    return doc, findings
+
+
+def same(a, b) -> bool:
+    """Equal data, types and key order included (True is not 1, 1.0 is not 1)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+def chunked(text: str, cache: dict):
+    parts = chunks.split(text)
+    if parts is None:
+        return None
+    assembled = chunks.assemble(parts, "fleet.yaml", cache)
+    return None if assembled is None else assembled[0]
+
+
+def load(text: str, cache: Path):
+    """``load_text`` with the cache, which is then saved as ``render`` saves it."""
+    doc, findings = load_text(text, "fleet.yaml", cache)
+    if doc is not None and doc.parts is not None:
+        chunks.save_cache(cache, doc.parts)
+    return doc, findings
+
+
+def cache_of(text: str) -> dict:
+    parts = chunks.split(text)
+    doc, findings = whole(text)
+    assert parts is not None and doc is not None and not findings
+    entries = chunks.parts_of(parts, doc.data)
+    assert entries is not None
+    return marshal.loads(marshal.dumps(entries))  # as read back from the cache file
+
+
+@pytest.mark.parametrize("indent", [True, False], ids=["indented", "indentless"])
+def test_a_chunked_load_is_the_whole_parse(monkeypatch, indent):
+    text = fleet_text(indent=indent)
+    parts = chunks.split(text)
+    assert parts is not None and len(parts.starts) == 8
+    doc, _ = whole(text)
+    assert same(chunked(text, cache_of(text)), doc.data)
+    assert chunked(text, {}) is None  # every part new: one whole parse is faster
+    monkeypatch.setattr(chunks, "WHOLE_FROM", 1.0)
+    assert same(chunked(text, {}), doc.data)  # each part parsed alone
+
+
+@pytest.mark.parametrize("seed,indent", [(1, True), (2, False), (3, True), (4, False)])
+def test_random_edits_load_chunked_as_whole_or_not_at_all(monkeypatch, seed, indent):
+    """Every part new (WHOLE_FROM 1: each cluster parsed alone) and every part cached but the edited one."""
+    monkeypatch.setattr(chunks, "WHOLE_FROM", 1.0)
+    rng = random.Random(seed)
+    text = fleet_text(indent=indent)
+    cache = cache_of(text)
+    agreed = 0
+    for _ in range(200):
+        edited, where = random_line_edit(text, rng)
+        for parts_cache in ({}, cache):
+            data = chunked(edited, dict(parts_cache))
+            if data is None:
+                continue
+            doc, findings = whole(edited)
+            assert doc is not None and not findings, (where, findings)
+            assert same(data, doc.data), where
+            agreed += 1
+    assert agreed > 150  # most edits still read part by part: the promise was tested, not skipped
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda t: t + "x-anchor: &a 1\n",
+        lambda t: t + "x-alias: *a\n",
+        lambda t: t.replace("name:", "name: !!str", 1),
+        lambda t: "%YAML 1.2\n---\n" + t,
+        lambda t: t + "---\n",
+        lambda t: t.replace("\n", "\r\n"),
+        lambda t: t + "clusters:\n",
+        lambda t: t.replace("clusters:\n", "clusters: # the list\n", 1).replace("  - ", "- ", 1),
+        lambda t: t.replace("  - name:", "  -\n    name:", 1),
+    ],
+    ids=["anchor", "alias", "tag", "directive", "marker", "crlf", "two-keys", "two-columns", "dash-alone"],
+)
+def test_text_that_may_not_be_cut_is_read_whole(monkeypatch, change):
+    monkeypatch.setattr(chunks, "WHOLE_FROM", 1.0)
+    assert chunked(fleet_text(), {}) is not None
+    text = change(fleet_text())
+    parts = chunks.split(text)
+    assert parts is None or chunks.assemble(parts, "fleet.yaml", {}) is None
+
+
+def test_an_edit_parses_only_the_edited_cluster_and_the_cache_follows(tmp_path, monkeypatch):
+    cache = tmp_path / "load.marshal"
+    text = fleet_text()
+    doc, findings = load(text, cache)  # no cache yet: parsed whole, cache filled
+    assert doc is not None and not doc.chunked and not findings and cache.exists()
+    parsed: list[str] = []
+    real = chunks.parse_cluster
+    monkeypatch.setattr(chunks, "parse_cluster", lambda t, f: parsed.append(t) or real(t, f))
+    edited = text.replace("max: 8", "max: 7", 1)
+    doc, findings = load(edited, cache)
+    assert doc is not None and doc.chunked and not findings
+    assert len(parsed) == 1 and "max: 7" in parsed[0]
+    assert same(doc.data, whole(edited)[0].data)
+    again, _ = load(edited, cache)  # unchanged: nothing parsed, nothing to save
+    assert again is not None and again.chunked and again.parts is None and len(parsed) == 1
+    assert set(chunks.read_cache(cache)) == set(chunks.parts_of(chunks.split(edited), doc.data))  # only live parts
+
+
+def test_a_finding_takes_the_whole_parse_with_its_position(tmp_path):
+    cache = tmp_path / "load.marshal"
+    text = fleet_text()
+    load(text, cache)
+    lines = text.split("\n")
+    at = next(i for i, line in enumerate(lines) if line.strip().startswith("region:"))
+    lines.insert(at + 1, lines[at])  # a duplicate key in one cluster
+    edited = "\n".join(lines)
+    doc, findings = load(edited, cache)
+    assert (doc is None) == bool(findings)
+    assert findings == whole(edited)[1] and findings and findings[0].line == at + 2
+
+
+def test_positions_of_a_chunked_document_are_the_whole_parses(tmp_path):
+    cache = tmp_path / "load.marshal"
+    text = fleet_text()
+    load(text, cache)
+    doc, _ = load(text, cache)
+    assert doc is not None and doc.chunked and doc.node is None
+    reference, _ = whole(text)
+    for path in (("clusters", 5, "network", "pods"), ("workloads", 0), ("defaults", "labels", "team")):
+        assert doc.locate(path) == reference.locate(path)
+
+
+@pytest.mark.parametrize("body", [b"", b"\x00garbage", marshal.dumps({"format": "other", "parts": {}}), b"\xfa" * 9])
+def test_a_broken_or_foreign_cache_is_no_cache(tmp_path, body):
+    cache = tmp_path / "load.marshal"
+    cache.write_bytes(body)
+    assert chunks.read_cache(cache) == {}
+    text = fleet_text()
+    doc, findings = load_text(text, "fleet.yaml", cache)
+    assert doc is not None and not findings and same(doc.data, whole(text)[0].data)
+
+
+def test_a_cache_another_process_is_writing_is_left_to_it(tmp_path):
+    cache = tmp_path / "load.marshal"
+    fd = os.open(cache.with_name(cache.name + ".tmp"), os.O_WRONLY | os.O_CREAT, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    blob = chunks.blob({"a": 1})
+    assert blob is not None
+    try:
+        chunks.save_cache(cache, blob)
+        assert not cache.exists()
+    finally:
+        os.close(fd)
+    chunks.save_cache(cache, blob)  # a killed writer's file is taken over
+    assert chunks.read_cache(cache) == {"a": 1}
+
+
+def test_only_render_writes_the_cache_beside_the_fleet_in_a_directory_git_ignores(tmp_path, monkeypatch):
+    """fleetgen writes its cache from ``render`` only, once the tree is written; lint, validate and check read it."""
+    monkeypatch.delenv("FLEETGEN_CACHE_DIR", raising=False)
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(fleet_text())
+    for command in (["lint"], ["validate"], ["check"]):
+        CliRunner().invoke(cli, [*command, str(fleet)])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fleet.yaml"]
+    assert CliRunner().invoke(cli, ["render", str(fleet)]).exit_code == 0
+    cache_dir = tmp_path / ".fleetgen-cache"
+    assert [p.parent.name for p in cache_dir.rglob("*.marshal")] == ["load"]
+    assert (cache_dir / ".gitignore").read_text().endswith("\n*\n")
+    fleet.write_text(fleet_text().replace("max: 8", "max: 7", 1))
+    assert CliRunner().invoke(cli, ["lint", str(fleet)]).exit_code == 0
+    doc = pipeline.validate(fleet).doc
+    assert doc is not None and doc.chunked  # read part by part from what render kept
