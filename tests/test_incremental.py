@@ -451,7 +451,7 @@ def test_the_cache_lives_beside_the_tree_and_git_ignores_it(tmp_path, monkeypatc
     assert run("render", str(repo / "fleet.yaml"))[0] == 0
     cache = repo / ".fleetgen-cache"
     assert (cache / ".gitignore").read_text().endswith("\n*\n")
-    assert [p.suffix for p in (cache / "render").iterdir()] == [".json"]
+    assert [p.suffix for p in (cache / "render").iterdir()] == [".marshal"]
     assert not (tmp_path / "home").exists()
     status = subprocess.run(
         ["git", "status", "--porcelain", "--untracked-files=all"], cwd=repo, check=True, capture_output=True, text=True
@@ -629,3 +629,17 @@ def test_random_edits_of_every_kind_render_incrementally_as_from_scratch(tmp_pat
         assert snapshot(repo / "rendered") == snapshot(scratch / "rendered"), applied
         shutil.rmtree(scratch)
     assert {"edit_lifecycle", "edit_mode", "edit_defaults", "edit_rename", "edit_mesh_member"} <= set(applied), applied
+
+
+@pytest.mark.parametrize("body", [b"", b"\x00\x01garbage", b"{}", b"\xfb" * 7], ids=["empty", "garbage", "json", "bad"])
+def test_a_broken_render_cache_is_a_full_render_never_an_error(tmp_path, monkeypatch, body):
+    """The cache is marshal data now: whatever the file holds (truncated, another format, a JSON cache of an
+    older fleetgen), it is no cache: everything is rendered and the tree is what a full render writes."""
+    data, fleet = rendered_synth_fleet(tmp_path, monkeypatch)
+    before = snapshot(tmp_path / "rendered")
+    cache = units.cache_path(tmp_path / "rendered")
+    cache.write_bytes(body)
+    code, output = run("render", "--profile", str(fleet))
+    assert code == 0 and "units: 0 reused" in output, output
+    assert snapshot(tmp_path / "rendered") == before
+    assert units.load(tmp_path / "rendered", units.salt(data, "fleet.yaml")).units  # written anew

@@ -45,7 +45,7 @@ def _name(out: Path) -> str:
 
 def render_cache(out: Path) -> Path:
     """The incremental render cache of the output directory ``out``."""
-    return root(out) / "render" / f"{_name(out)}.json"
+    return root(out) / "render" / f"{_name(out)}.marshal"
 
 
 def load_cache(fleet: Path) -> Path:

@@ -24,7 +24,7 @@ the same fields => the same deterministic render reads the same fields and produ
 Targets not listed in ``CACHEABLE`` (one added by a later change) are rendered every time: if in
 doubt, render.
 
-The cache (one JSON file per output directory in ``fleetgen.cachedir``, beside the tree, ignored by git) maps
+The cache (one marshal file per output directory in ``fleetgen.cachedir``, beside the tree, ignored by git) maps
 unit names to key, fields read, file digests and secret-scan hits, and records each owned file's
 (device, inode, size, mtime_ns) with its digest when ``render`` last wrote the tree. A reused
 unit's file is taken as unchanged without reading it when its stat matches; otherwise it is read
@@ -40,6 +40,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import marshal
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -52,7 +53,10 @@ from typing import Any
 from . import __version__, cachedir
 from .model import Cluster, Fleet
 
-CACHE_FORMAT = 1
+# 2: marshal (version 4), not JSON: writing the 12 MB cache of a 5,000-cluster fleet took 0.15-0.25 s as JSON,
+# 0.02-0.04 s as marshal. The Python minor version is in the format: marshal's may change between them.
+CACHE_FORMAT = f"2 python-{sys.version_info[0]}.{sys.version_info[1]}"
+MARSHAL_VERSION = 4
 RACY_NS = 100_000_000  # a file modified within 0.1 s of being recorded is re-read next time
 CACHEABLE = frozenset(
     f"fleetgen.render.{m}"
@@ -283,13 +287,13 @@ class Cache:
 def load(out: Path, expected_salt: str) -> Cache:
     """The cache beside ``out``; empty when missing, unreadable, of another format or another salt."""
     try:
-        body = json.loads(cache_path(out).read_bytes())
+        body = marshal.loads(cache_path(out).read_bytes())
         if body.get("format") != CACHE_FORMAT or body.get("salt") != expected_salt:
             return Cache(expected_salt)
         return Cache(
             expected_salt, dict(body["units"]), dict(body["stats"]), dict(body["fields"]), dict(body["clusters"])
         )
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError):
         return Cache(expected_salt)
 
 
@@ -326,7 +330,7 @@ def save(out: Path, cache: Cache, owned: Mapping[str, str]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     try:
         cachedir.make(path.parent, out)
-        tmp.write_text(json.dumps(body, separators=(",", ":"), sort_keys=True), "utf-8")
+        tmp.write_bytes(marshal.dumps(body, MARSHAL_VERSION))
         os.replace(tmp, path)
     except OSError:  # the cache only saves time: a directory it cannot be written to costs speed, not correctness
         tmp.unlink(missing_ok=True)
