@@ -138,6 +138,21 @@ def test_text_that_may_not_be_cut_is_read_whole(monkeypatch, change):
     assert parts is None or chunks.assemble(parts, "fleet.yaml", {}) is None
 
 
+def test_blank_lines_a_kept_block_scalar_ends_the_list_with_belong_to_the_last_cluster(tmp_path):
+    """``|+`` keeps the line breaks after it: blank lines between the last cluster and the next key are part of its
+    value, so they are part of its lines (they were cut off once, and a cached value outlived an edit of them)."""
+    cache = tmp_path / "load.marshal"
+    text = fleet_text()
+    parts = chunks.split(text)
+    assert parts is not None
+    kept = text[: parts.end] + "    note: |+\n      kept\n\n\n" + text[parts.end :]  # before the next top-level key
+    load(kept, cache)
+    for edited in (kept, kept.replace("kept\n\n\n", "kept\n\n", 1)):
+        doc, findings = load(edited, cache)
+        assert doc is not None and not findings
+        assert same(doc.data, whole(edited)[0].data)
+
+
 def test_an_edit_parses_only_the_edited_cluster_and_the_cache_follows(tmp_path, monkeypatch):
     cache = tmp_path / "load.marshal"
     text = fleet_text()
@@ -215,7 +230,7 @@ def test_only_render_writes_the_cache_beside_the_fleet_in_a_directory_git_ignore
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fleet.yaml"]
     assert CliRunner().invoke(cli, ["render", str(fleet)]).exit_code == 0
     cache_dir = tmp_path / ".fleetgen-cache"
-    assert [p.parent.name for p in cache_dir.rglob("*.marshal")] == ["load"]
+    assert sorted(p.parent.name for p in cache_dir.rglob("*.marshal")) == ["load", "render"]
     assert (cache_dir / ".gitignore").read_text().endswith("\n*\n")
     fleet.write_text(fleet_text().replace("max: 8", "max: 7", 1))
     assert CliRunner().invoke(cli, ["lint", str(fleet)]).exit_code == 0

@@ -18,6 +18,7 @@ MUTATIONS = (
     lambda line, rng: line.replace("- ", "-   ", 1),
     lambda line, rng: line.replace("- ", "-\n    ", 1),
     lambda line, rng: line.replace(": ", ": |\n  ", 1),
+    lambda line, rng: line.replace(": ", ": |+\n      kept\n\n", 1),
     lambda line, rng: line + ' "',
     lambda line, rng: line.replace(": ", ': "a\n- b"', 1),
     lambda line, rng: line.replace(": ", ": [a,\n- b]", 1),

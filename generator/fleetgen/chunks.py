@@ -38,7 +38,7 @@ from .construct import Builder, Stop
 
 MARSHAL_VERSION = 4
 WHOLE_FROM = 0.25  # parse the whole file when more than this share of its clusters is not in the cache
-_REFUSED = frozenset("*&!%\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+_REFUSED = re.compile("[*&!%\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _CLUSTERS = re.compile(r"^clusters:[ \t]*(?:#.*)?$", re.MULTILINE)
 _MARKER = re.compile(r"^(---|\.\.\.)([ \t]|$)", re.MULTILINE)
 _FORMAT = f"fleetgen-load-1 python-{sys.version_info[0]}.{sys.version_info[1]}"
@@ -53,7 +53,7 @@ class Split:
     key_end: int  # just after the ``clusters:`` line
     dash: int  # the column every item's "-" stands in
     starts: tuple[int, ...]  # where each cluster's first line starts
-    end: int  # where the last cluster's lines end (blank and comment lines after it excluded)
+    end: int  # where the last cluster's lines end: at the next top-level key, or the end of the text
 
     def cluster_text(self, index: int) -> str:
         stop = self.starts[index + 1] if index + 1 < len(self.starts) else self.end
@@ -73,9 +73,10 @@ class Split:
         return numbers
 
 
+@lru_cache(maxsize=2)  # the load and the render's cluster digests (fleetgen.sources) cut the same text
 def split(text: str) -> Split | None:
     """``text`` cut at its clusters, or None when its lines may not be read one cluster at a time."""
-    if _REFUSED.intersection(text) or _MARKER.search(text):
+    if _REFUSED.search(text) or _MARKER.search(text):
         return None
     keys = _CLUSTERS.findall(text)
     if len(keys) != 1:
@@ -91,12 +92,9 @@ def split(text: str) -> Split | None:
         return None  # "-" alone on its line: the cluster's mapping starts below it, where the parser says it does
     next_key = (_TOP_LEVEL_INDENTLESS if dash == 0 else _TOP_LEVEL).search(text, first.start())
     end = next_key.start() if next_key else len(text)
+    # The last cluster's lines run to the next top-level key, blank and comment lines included, as every other
+    # cluster's run to the next "-": a block scalar kept with "|+" ends the list and owns the blank lines after it.
     starts = [m.start() for m in _items(dash).finditer(text, first.start(), end)]
-    while True:  # blank and comment lines after the last cluster belong to no cluster
-        previous = text.rfind("\n", starts[-1], end - 1) + 1
-        if previous <= starts[-1] or _content(text[previous:end]):
-            break
-        end = previous
     return Split(text, key_end, dash, tuple(starts), end)
 
 
