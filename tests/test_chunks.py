@@ -236,3 +236,19 @@ def test_only_render_writes_the_cache_beside_the_fleet_in_a_directory_git_ignore
     assert CliRunner().invoke(cli, ["lint", str(fleet)]).exit_code == 0
     doc = pipeline.validate(fleet).doc
     assert doc is not None and doc.chunked  # read part by part from what render kept
+
+
+@pytest.mark.parametrize("command", ["render", "check"])
+def test_full_reads_the_fleet_file_whole(tmp_path, monkeypatch, command):
+    """``--full`` trusts no cache: not the parsed clusters either (render still fills it for the next run)."""
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(fleet_text())
+    assert CliRunner().invoke(cli, ["render", str(fleet)]).exit_code == 0
+    read: list[bool] = []
+    real = pipeline.validate
+    monkeypatch.setattr(pipeline, "validate", lambda *a, **k: read.append(k.get("cached", True)) or real(*a, **k))
+    assert CliRunner().invoke(cli, [command, "--full", str(fleet)]).exit_code == 0
+    assert CliRunner().invoke(cli, [command, str(fleet)]).exit_code == 0
+    assert read == [False, True]
+    doc = real(fleet, cached=False).doc
+    assert doc is not None and not doc.chunked and real(fleet).doc.chunked

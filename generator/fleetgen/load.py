@@ -116,13 +116,16 @@ def _fallbacks(path: Path):
         yield path[:cut]
 
 
-def load_text(text: str, file: str, cache: pathlib.Path | None = None) -> tuple[Document | None, list[Finding]]:
+def load_text(
+    text: str, file: str, cache: pathlib.Path | None = None, *, read_cache: bool = True
+) -> tuple[Document | None, list[Finding]]:
     """Parse one YAML document. Returns (document or None, yaml-syntax findings).
 
     ``cache``: the file of fleetgen.chunks' cache (read, never written here); the clusters whose lines it holds
-    are not parsed again, and ``Document.parts`` holds the cache of this text for ``render`` to save."""
+    are not parsed again, and ``Document.parts`` holds the cache of this text for ``render`` to save.
+    ``read_cache`` False (``--full``: trust nothing) parses the whole text and only fills the cache."""
     parts = chunks.split(text) if cache is not None else None
-    if parts is not None and cache is not None:
+    if parts is not None and cache is not None and read_cache:
         assembled = chunks.assemble(parts, file, chunks.read_cache(cache))
         if assembled is not None:
             data, entries, new = assembled
@@ -162,7 +165,9 @@ def _whole(text: str, file: str) -> tuple[Document | None, list[Finding]]:
     return Document(file, data, _suppressions(text), text, node), []
 
 
-def load_bytes(raw: bytes, file: str, cache: pathlib.Path | None = None) -> tuple[Document | None, list[Finding]]:
+def load_bytes(
+    raw: bytes, file: str, cache: pathlib.Path | None = None, *, read_cache: bool = True
+) -> tuple[Document | None, list[Finding]]:
     """Decode strictly as UTF-8 (a BOM is allowed); undecodable bytes are a finding at their position."""
     if len(raw) > MAX_BYTES:
         return None, [
@@ -184,7 +189,7 @@ def load_bytes(raw: bytes, file: str, cache: pathlib.Path | None = None) -> tupl
         ]
     if "\x00" in text:
         return None, [_syntax(file, 1, 1, "the file contains NUL bytes: it is binary, not YAML")]
-    return load_text(text, file, cache)
+    return load_text(text, file, cache, read_cache=read_cache)
 
 
 def load_all_data(text: str, file: str) -> list[Any] | None:

@@ -88,12 +88,12 @@ def open_regular(path: Path) -> int:
     raise FleetgenError(f"{path}: is {kind}, not a regular file: fleetgen reads the fleet only from a regular file")
 
 
-def validate(path: Path, stages: Stages | None = None) -> Loaded:
+def validate(path: Path, stages: Stages | None = None, *, cached: bool = True) -> Loaded:
     """Syntax and schema only (``fleetgen validate``)."""
     stages = stages or Stages()
     result = Loaded(path)
     with stages.stage("load"):
-        result.doc, result.findings = load_bytes(read(path), str(path), _load_cache(path))
+        result.doc, result.findings = load_bytes(read(path), str(path), _load_cache(path), read_cache=cached)
     if result.doc is not None:
         with stages.stage("validate"):
             result.findings += schema.validate(result.doc)
@@ -122,10 +122,10 @@ def keep_parts(loaded: Loaded) -> None:
         pass
 
 
-def load_and_lint(path: Path, out: Path | None = None, stages: Stages | None = None) -> Loaded:
+def load_and_lint(path: Path, out: Path | None = None, stages: Stages | None = None, *, cached: bool = True) -> Loaded:
     """Everything ``lint`` reports: syntax, schema, then every lint rule on the model."""
     stages = stages or Stages()
-    result = validate(path, stages)
+    result = validate(path, stages, cached=cached)
     if result.doc is None:
         return result
     with stages.stage("lint"):

@@ -50,7 +50,7 @@ def command(fleet, out, fmt, schemas, profile, full) -> int:
 
 
 def _check(fleet, out, fmt, stages: Stages, schemas: bool = False, full: bool = False) -> tuple[int, str]:
-    loaded = pipeline.load_and_lint(fleet, out, stages)
+    loaded = pipeline.load_and_lint(fleet, out, stages, cached=not full)  # --full trusts no cache
     if not loaded.ok:
         return 1, LINT_FORMATS[fmt](loaded.findings, colour=colour())
     target = out or pipeline.output_dir(fleet, loaded.model)
