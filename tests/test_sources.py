@@ -107,7 +107,7 @@ def test_a_flow_style_cluster_list_has_no_digests():
     assert doc is not None and cluster_sources(doc) is None
 
 
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("seed", range(2))
 def test_same_digest_means_same_model_cluster_under_random_text_edits(seed):
     """The digest's promise: a text edit that keeps a cluster's digest keeps its model cluster (the other way round
     it may be conservative). Random line edits anywhere, kept when the text still builds a fleet."""
