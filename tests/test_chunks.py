@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fleetgen import chunks, pipeline
+from fleetgen import cachedir, chunks, pipeline
 from fleetgen.load import load_text
 from fleetgen.main import cli
 from ruamel.yaml import YAML
@@ -67,9 +67,8 @@ def chunked(text: str, cache: dict):
 
 def load(text: str, cache: Path):
     """``load_text`` with the cache, which is then saved as ``render`` saves it."""
-    doc, findings = load_text(text, "fleet.yaml", cache)
-    if doc is not None and doc.parts is not None:
-        chunks.save_cache(cache, doc.parts)
+    doc, findings = load_text(text, "fleet.yaml", cache, keep=True)
+    cachedir.write(cache, doc.parts if doc is not None else None, cache)
     return doc, findings
 
 
@@ -212,11 +211,11 @@ def test_a_cache_another_process_is_writing_is_left_to_it(tmp_path):
     blob = chunks.blob({"a": 1})
     assert blob is not None
     try:
-        chunks.save_cache(cache, blob)
+        cachedir.write(cache, blob, cache)
         assert not cache.exists()
     finally:
         os.close(fd)
-    chunks.save_cache(cache, blob)  # a killed writer's file is taken over
+    cachedir.write(cache, blob, cache)  # a killed writer's file is taken over
     assert chunks.read_cache(cache) == {"a": 1}
 
 

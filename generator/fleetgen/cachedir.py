@@ -13,14 +13,20 @@ swapped-out trees being removed in the background. Losing it costs one full rend
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import marshal
 import os
+import sys
 from pathlib import Path
+from typing import Any
 
 from . import atomic
 from .errors import FleetgenError
 
 NAME = ".fleetgen-cache"
+MARSHAL_VERSION = 4
+PYTHON = f"python-{sys.version_info[0]}.{sys.version_info[1]}"  # in every file's format: marshal's may change
 IGNORE = '# fleetgen\'s cache: it only saves time (README, "Incremental render"); safe to delete\n*\n'
 
 
@@ -81,3 +87,49 @@ def make(directory: Path, out: Path) -> None:
         except FileExistsError:  # another render made it meanwhile
             pass
     directory.mkdir(parents=True, exist_ok=True)
+
+
+# ---------------------------------------------------------------- cache files: marshal data, whole or not at all
+
+
+def encode(body: Any) -> bytes | None:
+    """``body`` as a cache file's bytes (marshal: 0.02-0.04 s for the 12 MB render cache of a 5,000-cluster
+    fleet, where JSON took 0.15-0.25 s); None when a value cannot be held (no cache, no harm)."""
+    try:
+        return marshal.dumps(body, MARSHAL_VERSION)
+    except ValueError:
+        return None
+
+
+def read(path: Path) -> Any:
+    """A cache file's data; None when it is missing or unreadable (callers check their own format in it)."""
+    try:
+        return marshal.loads(path.read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+
+
+def write(path: Path, data: bytes | None, out: Path) -> None:
+    """Write the cache file ``path`` of ``out`` whole (temporary file, rename), or nothing: another fleetgen
+    writing it (its flock), no data, or any failure (the cache only saves time, never correctness).
+
+    The temporary file has one name, not one per process: a run killed before the rename leaves a file the next
+    writer takes over instead of one more left for good."""
+    if data is None:
+        return
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        make(path.parent, out)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
+    except OSError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.ftruncate(fd, 0)
+        with os.fdopen(fd, "wb", closefd=False) as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except OSError:  # BlockingIOError included: another writer's cache is as good as this one
+        pass
+    finally:
+        os.close(fd)

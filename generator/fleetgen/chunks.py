@@ -22,26 +22,21 @@ is (a clean fleet never asks).
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
-import marshal
-import os
 import re
-import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from . import compose
+from . import cachedir, compose
 from .construct import Builder, Stop
 
-MARSHAL_VERSION = 4
 WHOLE_FROM = 0.25  # parse the whole file when more than this share of its clusters is not in the cache
 _REFUSED = re.compile("[*&!%\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _CLUSTERS = re.compile(r"^clusters:[ \t]*(?:#.*)?$", re.MULTILINE)
 _MARKER = re.compile(r"^(---|\.\.\.)([ \t]|$)", re.MULTILINE)
-_FORMAT = f"fleetgen-load-1 python-{sys.version_info[0]}.{sys.version_info[1]}"
+_FORMAT = f"fleetgen-load-1 {cachedir.PYTHON}"
 
 
 @dataclass(frozen=True)
@@ -78,11 +73,10 @@ def split(text: str) -> Split | None:
     """``text`` cut at its clusters, or None when its lines may not be read one cluster at a time."""
     if _REFUSED.search(text) or _MARKER.search(text):
         return None
-    keys = _CLUSTERS.findall(text)
+    keys = list(_CLUSTERS.finditer(text))
     if len(keys) != 1:
         return None
-    key = _CLUSTERS.search(text)
-    assert key is not None  # found above
+    key = keys[0]
     key_end = text.find("\n", key.end()) + 1
     first = _CONTENT.search(text, key_end) if key_end else None
     if first is None:
@@ -185,15 +179,12 @@ def parts_of(parts: Split, data: dict) -> dict[str, Any] | None:
     return entries
 
 
-# ---------------------------------------------------------------- the cache file
+# ---------------------------------------------------------------- the cache file (written by cachedir.write)
 
 
 def read_cache(path: Path) -> dict[str, Any]:
-    """digest -> data; empty when missing, unreadable, or written by another Python (marshal's format)."""
-    try:
-        body = marshal.loads(path.read_bytes())
-    except (OSError, EOFError, ValueError, TypeError):
-        return {}
+    """digest -> data; empty when missing, unreadable, or written by another Python or fleetgen."""
+    body = cachedir.read(path)
     if not isinstance(body, dict) or body.get("format") != _FORMAT or not isinstance(body.get("parts"), dict):
         return {}
     return body["parts"]
@@ -201,25 +192,5 @@ def read_cache(path: Path) -> dict[str, Any]:
 
 def blob(entries: dict[str, Any]) -> bytes | None:
     """The cache file's bytes for ``entries``, taken now (before anything can change the data they share with the
-    document); None when a value cannot be held (no cache, no harm)."""
-    try:
-        return marshal.dumps({"format": _FORMAT, "parts": entries}, MARSHAL_VERSION)
-    except ValueError:
-        return None
-
-
-def save_cache(path: Path, data: bytes) -> None:
-    """Write the cache file whole (temporary file, rename), or nothing when another writer is at work."""
-    tmp = path.with_name(path.name + ".tmp")  # one name: a killed writer's file is taken over by the next
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return  # another fleetgen is writing it: its cache is as good as this one
-        os.ftruncate(fd, 0)
-        with os.fdopen(fd, "wb", closefd=False) as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    finally:
-        os.close(fd)
+    document); None when a value cannot be held."""
+    return cachedir.encode({"format": _FORMAT, "parts": entries})

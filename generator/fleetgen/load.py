@@ -117,22 +117,24 @@ def _fallbacks(path: Path):
 
 
 def load_text(
-    text: str, file: str, cache: pathlib.Path | None = None, *, read_cache: bool = True
+    text: str, file: str, cache: pathlib.Path | None = None, *, read_cache: bool = True, keep: bool = False
 ) -> tuple[Document | None, list[Finding]]:
     """Parse one YAML document. Returns (document or None, yaml-syntax findings).
 
     ``cache``: the file of fleetgen.chunks' cache (read, never written here); the clusters whose lines it holds
-    are not parsed again, and ``Document.parts`` holds the cache of this text for ``render`` to save.
-    ``read_cache`` False (``--full``: trust nothing) parses the whole text and only fills the cache."""
-    parts = chunks.split(text) if cache is not None else None
+    are not parsed again. ``read_cache`` False (``--full``: trust nothing) parses the whole text. ``keep``
+    (``render``, the one command that writes the cache): ``Document.parts`` holds the cache of this text when
+    it differs from the one read."""
+    wanted = cache is not None and (read_cache or keep)
+    parts = chunks.split(text) if wanted else None
     if parts is not None and cache is not None and read_cache:
         assembled = chunks.assemble(parts, file, chunks.read_cache(cache))
         if assembled is not None:
             data, entries, new = assembled
-            pending = chunks.blob(entries) if new else None
+            pending = chunks.blob(entries) if new and keep else None
             return Document(file, data, _suppressions(text), text, chunked=True, parts=pending), []
     document, findings = _whole(text, file)
-    if parts is not None and document is not None and not findings:
+    if keep and parts is not None and document is not None and not findings:
         filled = chunks.parts_of(parts, document.data)  # the next load parses only what changes meanwhile
         document.parts = chunks.blob(filled) if filled is not None else None
     return document, findings
@@ -166,7 +168,7 @@ def _whole(text: str, file: str) -> tuple[Document | None, list[Finding]]:
 
 
 def load_bytes(
-    raw: bytes, file: str, cache: pathlib.Path | None = None, *, read_cache: bool = True
+    raw: bytes, file: str, cache: pathlib.Path | None = None, *, read_cache: bool = True, keep: bool = False
 ) -> tuple[Document | None, list[Finding]]:
     """Decode strictly as UTF-8 (a BOM is allowed); undecodable bytes are a finding at their position."""
     if len(raw) > MAX_BYTES:
@@ -189,7 +191,7 @@ def load_bytes(
         ]
     if "\x00" in text:
         return None, [_syntax(file, 1, 1, "the file contains NUL bytes: it is binary, not YAML")]
-    return load_text(text, file, cache, read_cache=read_cache)
+    return load_text(text, file, cache, read_cache=read_cache, keep=keep)
 
 
 def load_all_data(text: str, file: str) -> list[Any] | None:

@@ -11,7 +11,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import cachedir, chunks, extras, lint, schema, tree
+from . import cachedir, extras, lint, schema, tree
 from .errors import FleetgenError
 from .findings import ERROR, Finding
 from .load import MAX_BYTES, Document, load_bytes
@@ -88,12 +88,13 @@ def open_regular(path: Path) -> int:
     raise FleetgenError(f"{path}: is {kind}, not a regular file: fleetgen reads the fleet only from a regular file")
 
 
-def validate(path: Path, stages: Stages | None = None, *, cached: bool = True) -> Loaded:
-    """Syntax and schema only (``fleetgen validate``)."""
+def validate(path: Path, stages: Stages | None = None, *, cached: bool = True, keep: bool = False) -> Loaded:
+    """Syntax and schema only (``fleetgen validate``). ``cached`` reads fleet.yaml's parsed clusters from the
+    cache; ``keep`` prepares them for ``keep_parts`` (``render``)."""
     stages = stages or Stages()
     result = Loaded(path)
     with stages.stage("load"):
-        result.doc, result.findings = load_bytes(read(path), str(path), _load_cache(path), read_cache=cached)
+        result.doc, result.findings = load_bytes(read(path), str(path), _load_cache(path), read_cache=cached, keep=keep)
     if result.doc is not None:
         with stages.stage("validate"):
             result.findings += schema.validate(result.doc)
@@ -111,21 +112,17 @@ def _load_cache(path: Path) -> Path | None:
 def keep_parts(loaded: Loaded) -> None:
     """Save the fleet file's parsed clusters for the next command (``render``, once its tree is written: fleetgen
     writes its cache from ``render`` only). A cache that cannot be written costs speed, never correctness."""
-    pending = loaded.doc.parts if loaded.doc is not None else None
     cache = _load_cache(loaded.path)
-    if pending is None or cache is None:
-        return
-    try:
-        cachedir.make(cache.parent, loaded.path)
-        chunks.save_cache(cache, pending)
-    except OSError:
-        pass
+    if loaded.doc is not None and cache is not None:
+        cachedir.write(cache, loaded.doc.parts, loaded.path)
 
 
-def load_and_lint(path: Path, out: Path | None = None, stages: Stages | None = None, *, cached: bool = True) -> Loaded:
+def load_and_lint(
+    path: Path, out: Path | None = None, stages: Stages | None = None, *, cached: bool = True, keep: bool = False
+) -> Loaded:
     """Everything ``lint`` reports: syntax, schema, then every lint rule on the model."""
     stages = stages or Stages()
-    result = validate(path, stages, cached=cached)
+    result = validate(path, stages, cached=cached, keep=keep)
     if result.doc is None:
         return result
     with stages.stage("lint"):

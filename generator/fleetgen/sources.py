@@ -19,7 +19,6 @@ digests (None), and the render keys clusters by their model objects. Different t
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 
@@ -42,7 +41,7 @@ def cluster_sources(doc: Document) -> Mapping[str, str] | None:
         return None  # read whole: the parser must have found each cluster where the text is cut
     defaults = json.dumps(doc.data.get("defaults"), sort_keys=True, default=repr, ensure_ascii=False)
     context = f"{compose.trusted(doc.text)} {parts.dash}\n{len(defaults)}:{defaults}\n"
-    return {name: _sha(context + parts.cluster_text(i)) for i, name in enumerate(names)}
+    return {name: chunks.digest(context + parts.cluster_text(i)) for i, name in enumerate(names)}
 
 
 def _cut_as_parsed(doc: Document, parts: chunks.Split) -> bool:
@@ -54,7 +53,3 @@ def _cut_as_parsed(doc: Document, parts: chunks.Split) -> bool:
     if sequence is None or sequence.id != "sequence" or sequence.flow_style:
         return False
     return [item.start_mark.line for item in sequence.value] == parts.lines()
-
-
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()

@@ -40,7 +40,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import marshal
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -53,10 +52,7 @@ from typing import Any
 from . import __version__, cachedir
 from .model import Cluster, Fleet
 
-# 2: marshal (version 4), not JSON: writing the 12 MB cache of a 5,000-cluster fleet took 0.15-0.25 s as JSON,
-# 0.02-0.04 s as marshal. The Python minor version is in the format: marshal's may change between them.
-CACHE_FORMAT = f"2 python-{sys.version_info[0]}.{sys.version_info[1]}"
-MARSHAL_VERSION = 4
+CACHE_FORMAT = f"2 {cachedir.PYTHON}"  # 2: marshal data (cachedir.encode), not JSON
 RACY_NS = 100_000_000  # a file modified within 0.1 s of being recorded is re-read next time
 CACHEABLE = frozenset(
     f"fleetgen.render.{m}"
@@ -287,13 +283,13 @@ class Cache:
 def load(out: Path, expected_salt: str) -> Cache:
     """The cache beside ``out``; empty when missing, unreadable, of another format or another salt."""
     try:
-        body = marshal.loads(cache_path(out).read_bytes())
+        body = cachedir.read(cache_path(out))
         if body.get("format") != CACHE_FORMAT or body.get("salt") != expected_salt:
             return Cache(expected_salt)
         return Cache(
             expected_salt, dict(body["units"]), dict(body["stats"]), dict(body["fields"]), dict(body["clusters"])
         )
-    except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError):
+    except (KeyError, TypeError, AttributeError):  # None, or not the shape this fleetgen writes
         return Cache(expected_salt)
 
 
@@ -324,16 +320,7 @@ def save(out: Path, cache: Cache, owned: Mapping[str, str]) -> None:
         "fields": cache.fields,
         "clusters": cache.clusters,
     }
-    path = cache_path(out)
-    # One name, not one per process: only the render holding ``out``'s lock saves its cache, and a run killed
-    # before the rename leaves a file the next save overwrites instead of one more left for good.
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        cachedir.make(path.parent, out)
-        tmp.write_bytes(marshal.dumps(body, MARSHAL_VERSION))
-        os.replace(tmp, path)
-    except OSError:  # the cache only saves time: a directory it cannot be written to costs speed, not correctness
-        tmp.unlink(missing_ok=True)
+    cachedir.write(cache_path(out), cachedir.encode(body), out)
 
 
 def _now_ns(out: Path) -> int:

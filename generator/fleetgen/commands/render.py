@@ -40,7 +40,7 @@ def command(fleet, out, profile, full) -> int:
 
 def _render(fleet, out, stages: Stages, full: bool = False) -> tuple[int, str, str]:
     """(exit code, findings to show, one-line summary)."""
-    loaded = pipeline.load_and_lint(fleet, out, stages, cached=not full)  # --full trusts no cache
+    loaded = pipeline.load_and_lint(fleet, out, stages, cached=not full, keep=True)  # --full trusts no cache
     report = text.render(loaded.findings, suppressed=loaded.suppressed, colour=colour()) if loaded.findings else ""
     if not loaded.ok:
         return 1, report, "fleetgen: nothing rendered: fix the errors above first"
