@@ -9,6 +9,7 @@ hand edit is found by ``check`` even where the cache recorded the file.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import io
 import random
 import shutil
@@ -118,7 +119,7 @@ EDITS = [
 
 
 def _without_sources(init):
-    return lambda self, fleet, previous=None, sources=None: init(self, fleet, previous, None)
+    return lambda self, fleet, previous=None, sources=None, rows=None: init(self, fleet, previous, None, rows)
 
 
 def tamper(out: Path, rng) -> None:
@@ -379,6 +380,35 @@ def test_a_projection_is_taken_from_the_cache_only_for_the_same_clusters(example
     assert units.Inputs(example_fleet).field(units.PROJECTION + "name") != digest
     with pytest.raises(units.Unkeyable):
         units.Inputs(example_fleet).field(units.PROJECTION + "no_such_field")
+
+
+def test_a_projection_prints_only_the_rows_of_clusters_it_has_not_recorded(example_fleet, monkeypatch):
+    """After a one-cluster change, a projection's rows of the other clusters are taken from the cache under their
+    cluster's digest: one row is printed, and the digest equals a projection computed from nothing."""
+    name = units.PROJECTION + "name,region,kubernetes_version"
+    first = units.Inputs(example_fleet)
+    before = first.field(name)
+    edited = example_fleet.clusters[1]
+    changed = dataclasses.replace(edited, region=edited.region + "-x")
+    fleet = dataclasses.replace(
+        example_fleet, clusters=tuple(changed if c is edited else c for c in example_fleet.clusters)
+    )
+    printed: list[str] = []
+    row = units.Inputs._row
+    monkeypatch.setattr(
+        units.Inputs, "_row", lambda self, cluster, fields: printed.append(cluster.name) or row(self, cluster, fields)
+    )
+    again = units.Inputs(fleet, first.computed()[0], rows=first.rows())
+    after = again.field(name)
+    assert printed == [edited.name]
+    printed.clear()
+    assert after == units.Inputs(fleet).field(name) != before
+    assert len(printed) == len(fleet.clusters)  # from nothing: every row
+    assert set(again.rows()[name]) == {again.cluster(c) for c in fleet.clusters}  # only this fleet's rows are kept
+    positioned = units.PROJECTION + "name,path"  # a field a cluster's digest does not decide: never taken recorded
+    printed.clear()
+    units.Inputs(fleet, rows={positioned: first.rows().get(name, {})}).field(positioned)
+    assert len(printed) == len(fleet.clusters)
 
 
 POSITIONED = ("clusters", "nodePools")  # model objects whose position in fleet.yaml is not in their repr

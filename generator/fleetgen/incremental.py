@@ -68,7 +68,7 @@ def produce(
     with stages.stage("plan"):
         base = u.salt(raw, source)
         previous = u.Cache(base) if full else u.load(out, base)
-        inputs = u.Inputs(fleet, previous.fields, sources)
+        inputs = u.Inputs(fleet, previous.fields, sources, previous.rows)
         units = u.plan(targets())(fleet)
         result = Incremental({}, {}, {}, {c.name: c.kubernetes_version for c in fleet.clusters}, (), u.Cache(base))
         todo = [i for i, unit in enumerate(units) if not _reuse(unit, inputs, previous, out, result)]
@@ -92,6 +92,7 @@ def produce(
                     pass
             stages.advance()
     result.cache.fields, result.cache.clusters = inputs.computed()
+    result.cache.rows = inputs.rows()
     result.leaks = tuple(sorted((str(x[0]), int(x[1]), str(x[2]), str(x[3])) for x in leaks))
     result.files = dict(sorted(result.files.items()))
     result.settled = settled(fleet)

@@ -17,7 +17,8 @@ the Fleet that records which Fleet fields it read; its key is the SHA-256 of
   those ``Fleet.READS`` maps to the one field they read, and the values ``Fleet.DERIVED`` names, keyed by
   their own value: Cilium's mesh members' names). A fleet-wide unit's read of ``clusters`` counts as
   reading only the fields of the clusters it read while it ran (``clusters_read``, ``narrowed``): those
-  fields of every cluster, in order, are its input (a *projection*, ``clusters.<field>,<field>``).
+  fields of every cluster, in order, are its input (a *projection*, ``clusters.<field>,<field>``: the
+  digest of each cluster's row of those fields, a row recorded under its cluster's digest and reused with it).
 
 The key is recomputed from the fields recorded last time: same code, same cluster, same values of
 the same fields => the same deterministic render reads the same fields and produces the same bytes.
@@ -52,7 +53,7 @@ from typing import Any
 from . import __version__, cachedir
 from .model import Cluster, Fleet
 
-CACHE_FORMAT = f"2 {cachedir.PYTHON}"  # 2: marshal data (cachedir.encode), not JSON
+CACHE_FORMAT = f"3 {cachedir.PYTHON}"  # 2: marshal data (cachedir.encode), not JSON; 3: projections' rows
 RACY_NS = 100_000_000  # a file modified within 0.1 s of being recorded is re-read next time
 CACHEABLE = frozenset(
     f"fleetgen.render.{m}"
@@ -62,6 +63,7 @@ UNSALTED = ("clusters", "workloads", "defaults")  # read through the model, so k
 FIELDS = tuple(f.name for f in dataclasses.fields(Fleet))
 EVERYTHING = "*"
 CLUSTER_FIELDS = frozenset(f.name for f in dataclasses.fields(Cluster))
+UNSHOWN = frozenset(f.name for f in dataclasses.fields(Cluster) if not f.repr)  # not decided by a cluster's digest
 PROJECTION = "clusters."  # "clusters.<field>,<field>": those fields of every cluster, in order (a fleet-wide read)
 HARMLESS = frozenset({"__class__", "__dataclass_fields__"})  # dunders that give no field's value
 
@@ -110,12 +112,18 @@ class Inputs:
     """Digests of the fleet's parts, each computed once per run."""
 
     def __init__(
-        self, fleet: Fleet, previous: Mapping[str, str] | None = None, sources: Mapping[str, str] | None = None
+        self,
+        fleet: Fleet,
+        previous: Mapping[str, str] | None = None,
+        sources: Mapping[str, str] | None = None,
+        rows: Mapping[str, Mapping[str, bytes]] | None = None,
     ):
         self.fleet = fleet
         self.previous = previous or {}  # the digests the cache recorded (a projection of the same clusters is)
         self.sources = sources or {}  # cluster -> digest of its source text (fleetgen.sources), when it decides it
-        self._columns: dict[str, list[str]] = {}
+        self.previous_rows = rows or {}  # projection -> cluster digest -> its row's digest, as recorded
+        self._rows: dict[str, dict[str, bytes]] = {}
+        self._printed: dict[int, str] = {}
         self._fields: dict[str, str] = {}
         self._clusters: dict[str, str] = {}
         self._reads: dict[tuple[str, ...], str] = {}
@@ -129,6 +137,10 @@ class Inputs:
     def computed(self) -> tuple[dict[str, str], dict[str, str]]:
         """The field and cluster digests computed so far (recorded in the cache to explain the next run)."""
         return dict(self._fields), dict(self._clusters)
+
+    def rows(self) -> dict[str, dict[str, bytes]]:
+        """The rows of every projection asked this run (recorded in the cache for the next run's projections)."""
+        return dict(self._rows)
 
     def field(self, name: str) -> str:
         if name not in self._fields:
@@ -154,27 +166,39 @@ class Inputs:
         return self._reads[names]
 
     def _projection(self, name: str) -> str:
-        """The digest of some fields of every cluster, in order; the recorded one when the clusters are the same."""
+        """The digest of some fields of every cluster, in order: of each cluster's row (its fields' text). The
+        recorded projection when the clusters are the same; else each row recorded under the cluster's digest is
+        taken as it is (the cluster's digest decides every field its repr shows), and only the others are printed
+        again: a one-cluster change prints one row."""
+        fields = [f for f in name.removeprefix(PROJECTION).split(",") if f]
         same = self.previous.get("clusters") == self.field("clusters")  # recorded too, for the next run
         if same and name in self.previous:
+            self._rows[name] = dict(self.previous_rows.get(name, {}))
             return self.previous[name]
-        fields = [f for f in name.removeprefix(PROJECTION).split(",") if f]
         if not set(fields) <= CLUSTER_FIELDS:
             raise Unkeyable(name)
-        columns = [self._column(f) for f in fields]
-        rows = "\n".join("\0".join(row) for row in zip(*columns)) if columns else ""
-        return _sha(f"{len(self.fleet.clusters)}\n{rows}")
+        recorded = {} if set(fields) & UNSHOWN else self.previous_rows.get(name, {})
+        rows = self._rows[name] = {}
+        whole = hashlib.sha256(f"{len(self.fleet.clusters)}\n".encode())
+        for cluster in self.fleet.clusters:
+            digest = self.cluster(cluster)
+            row = recorded.get(digest) or rows.get(digest) or self._row(cluster, fields)
+            rows[digest] = row
+            whole.update(row)
+        return whole.hexdigest()
 
-    def _column(self, name: str) -> list[str]:
-        """One field of every cluster, as text (computed once per run, whichever projections share it)."""
-        if name not in self._columns:
-            seen: dict[int, str] = {}  # clusters share their Provider objects: each printed once
-            column = [
-                seen[id(v)] if id(v) in seen else seen.setdefault(id(v), _canonical(v))
-                for v in (getattr(c, name) for c in self.fleet.clusters)
-            ]
-            self._columns[name] = column
-        return self._columns[name]
+    def _row(self, cluster: Cluster, fields: list[str]) -> bytes:
+        """The digest of ``fields`` of one cluster, as text (clusters share their Provider objects: each printed
+        once a run)."""
+        printed = self._printed
+        texts = []
+        for name in fields:
+            value = getattr(cluster, name)
+            text = printed.get(id(value))
+            if text is None:
+                text = printed[id(value)] = _canonical(value)
+            texts.append(text)
+        return hashlib.sha256("\0".join(texts).encode("utf-8", "surrogatepass")).digest()
 
 
 class Traced:
@@ -278,6 +302,7 @@ class Cache:
     stats: dict[str, list] = field(default_factory=dict)  # rel -> [dev, ino, size, mtime_ns, digest]
     fields: dict[str, str] = field(default_factory=dict)  # Fleet field -> digest, for --profile's "why"
     clusters: dict[str, str] = field(default_factory=dict)  # cluster -> digest, likewise
+    rows: dict[str, dict[str, bytes]] = field(default_factory=dict)  # projection -> cluster digest -> row digest
 
 
 def load(out: Path, expected_salt: str) -> Cache:
@@ -287,7 +312,12 @@ def load(out: Path, expected_salt: str) -> Cache:
         if body.get("format") != CACHE_FORMAT or body.get("salt") != expected_salt:
             return Cache(expected_salt)
         return Cache(
-            expected_salt, dict(body["units"]), dict(body["stats"]), dict(body["fields"]), dict(body["clusters"])
+            expected_salt,
+            dict(body["units"]),
+            dict(body["stats"]),
+            dict(body["fields"]),
+            dict(body["clusters"]),
+            dict(body["rows"]),
         )
     except (KeyError, TypeError, AttributeError):  # None, or not the shape this fleetgen writes
         return Cache(expected_salt)
@@ -319,6 +349,7 @@ def save(out: Path, cache: Cache, owned: Mapping[str, str]) -> None:
         "stats": stats,
         "fields": cache.fields,
         "clusters": cache.clusters,
+        "rows": cache.rows,
     }
     cachedir.write(cache_path(out), cachedir.encode(body), out)
 
