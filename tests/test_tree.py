@@ -160,10 +160,19 @@ def test_out_option(tmp_path):
     assert run("check", tmp_path / "fleet.yaml", "--out", tmp_path / "elsewhere").exit_code == 0
 
 
-@pytest.mark.parametrize("bad", ["../x.yaml", "/etc/passwd", "a/../../b", "a//b", "", "a/./b", "a\\b"])
+@pytest.mark.parametrize(
+    "bad",
+    ["../x.yaml", "/etc/passwd", "a/../../b", "a//b", "", "a/./b", "a\\b", ".", "..", "a/..", "a/."]
+    + ["x.yaml\n", "a/\n"],  # a name ending in a line break (re's "$" matches before one)
+)
 def test_rendered_paths_are_confined(bad):
     with pytest.raises(FleetgenError):
         tree.check_relpath(bad)
+
+
+@pytest.mark.parametrize("good", ["x.yaml", ".x", "..x", "a/...", "a/.b/c..d", "clusters/prod-1/a_b-c.yaml"])
+def test_dots_inside_a_name_are_a_name(good):
+    assert tree.check_relpath(good) == good
 
 
 def test_rendered_dir_symlink_out_of_the_repo_is_refused(tmp_path):

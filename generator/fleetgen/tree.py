@@ -34,7 +34,9 @@ from .swap import Listing as Listing
 from .swap import listing as listing
 
 CHECKED_SUFFIXES = (".yaml", ".yml", ".json")  # what Argo CD would sync from a directory source
-_SAFE_PATH = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
+# Relative, portable characters only, no "." or ".." segment: one fullmatch per path (25,000 of them a render).
+_SEGMENT = r"(?!\.\.?(?:/|\Z))[A-Za-z0-9_.-]+"
+_SAFE_PATH = re.compile(rf"{_SEGMENT}(?:/{_SEGMENT})*")
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ def digest(data: bytes) -> str:
 
 def check_relpath(rel: str) -> str:
     """A rendered path must stay inside the output dir: relative, no '..', portable characters only."""
-    if not _SAFE_PATH.match(rel) or any(part in (".", "..") for part in rel.split("/")):
+    if not _SAFE_PATH.fullmatch(rel):
         raise FleetgenError(
             f"refusing to write {rel!r}: rendered paths must be relative and stay inside the output directory"
         )
@@ -84,7 +86,7 @@ def read_lock(out: Path) -> Lock:
     """The lock in ``out``; an empty one when there is none (first render) or it is unreadable."""
     try:
         body = json.loads((out / LOCK_NAME).read_text("utf-8"))
-        files = {str(k): str(v) for k, v in body.get("files", {}).items() if _SAFE_PATH.match(str(k))}
+        files = {str(k): str(v) for k, v in body.get("files", {}).items() if _SAFE_PATH.fullmatch(str(k))}
         versions = {str(k): str(v) for k, v in body.get("kubernetesVersions", {}).items()}
         return Lock(files, versions, from_json(body.get("installed")))
     except (OSError, ValueError, AttributeError):
