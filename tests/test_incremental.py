@@ -288,12 +288,20 @@ def test_a_mesh_membership_edit_renders_every_members_cilium_values(tmp_path, mo
     assert any("fleet.mesh_members" in line for line in result.named if line.startswith("fleetgen.render.cilium:"))
 
 
-def test_a_workload_edit_reuses_every_cluster_unit(tmp_path, monkeypatch):
+def test_a_workload_edit_renders_only_the_units_that_read_the_field_it_changed(tmp_path, monkeypatch):
+    """No cluster unit, and of the fleet-wide units only those that read the edited field of a workload: replicas
+    are shown in the README only, failover is Karmada's, the source path Argo CD's."""
     data, fleet = rendered_synth_fleet(tmp_path, monkeypatch)
-    data["workloads"][1]["replicas"] = 5
-    result = as_the_cli(dump(data), tmp_path / "rendered")
-    assert not any(":cluster/" in line for line in result.named), result.named
-    assert all("fleet.workloads" in line for line in result.named), result.named
+    for edit, expected in [
+        (lambda: data["workloads"][1].update(replicas=5), {"index:all"}),
+        (lambda: data["workloads"][0]["failover"].update(unreachableSeconds=90), {"karmada:all"}),
+        (lambda: data["workloads"][1]["source"].update(path="workloads/elsewhere"), {"argocd:fleet"}),
+    ]:
+        edit()
+        rendered, result = rendered_after(tmp_path, data, fleet)
+        assert rendered == expected, result.named
+        assert all("fleet.workloads." in line for line in result.named), result.named
+        assert run("render", str(fleet))[0] == 0
 
 
 def test_fleetgen_version_and_renderer_source_are_in_every_key(tmp_path, monkeypatch):
@@ -368,6 +376,34 @@ def test_the_cluster_fields_a_fleet_wide_unit_reads(example_fleet):
         every = [{"clusters"}, {units.PROJECTION + ",".join(content)}]  # the same key, in effect
         assert narrowed in every if fields is None else narrowed == {units.PROJECTION + ",".join(fields)}
     assert units.narrowed({"mesh"}, {"name"}) == {"mesh"}  # a unit that never read fleet.clusters
+
+
+def test_the_workload_fields_a_unit_reads(example_fleet):
+    """``workloads`` narrows as ``clusters`` does, for every unit; a copy or a print of a workload reads it all."""
+    from fleetgen.model import Workload
+
+    workload = example_fleet.workloads[0]
+    for action, fields in [
+        (lambda: workload.replicas, ["replicas"]),
+        (lambda: (workload.name, workload.failover), ["failover", "name"]),
+        (lambda: copy.copy(workload), None),
+        (lambda: vars(workload), None),
+    ]:
+        found: set[str] = set()
+        with units.fields_read(Workload, found):
+            action()
+        assert "__getattribute__" not in vars(Workload)
+        narrowed = units.narrowed({"workloads", "clusters"}, None, found)
+        assert narrowed == (
+            {"workloads", "clusters"} if fields is None else {"clusters", units.WORKLOADS + ",".join(fields)}
+        )
+    assert units.narrowed({"workloads"}, None, None) == {"workloads"}  # not narrowed
+    digest = units.Inputs(example_fleet).field(units.WORKLOADS + "name,replicas")
+    more = dataclasses.replace(example_fleet, workloads=(*example_fleet.workloads, example_fleet.workloads[0]))
+    assert units.Inputs(more).field(units.WORKLOADS + "name,replicas") != digest
+    assert units.Inputs(example_fleet).field(units.WORKLOADS + "name") != digest
+    with pytest.raises(units.Unkeyable):
+        units.Inputs(example_fleet).field(units.WORKLOADS + "no_such_field")
 
 
 def test_a_projection_is_taken_from_the_cache_only_for_the_same_clusters(example_fleet):
@@ -612,20 +648,73 @@ def edit_region(data, rng):
     c["region"] = c["region"][:-1] if c["region"].endswith("x") else c["region"] + "x"
 
 
-EVERY_KIND = EDITS + [
-    edit_lifecycle,
-    edit_mode,
-    edit_karmada_member,
-    edit_mesh_member,
-    edit_defaults,
-    edit_environments,
-    edit_rename,
-    edit_hub,
-    edit_thanos_label,
-    edit_fleet_name,
-    edit_selector,
-    edit_region,
+def workload(data, name: str) -> dict:
+    return next(w for w in data["workloads"] if w["name"] == name)
+
+
+def edit_workload_failover(data, rng):
+    workload(data, "orders")["failover"]["unreachableSeconds"] = rng.choice([30, 60, 90, 120])
+
+
+def edit_workload_source(data, rng):
+    workload(data, "inventory")["source"]["path"] = rng.choice(["workloads/inventory", "workloads/inventory-v2"])
+
+
+def edit_workload_namespace(data, rng):
+    workload(data, "inventory")["namespace"] = rng.choice(["edge", "production"])
+
+
+def edit_workload_weights(data, rng):
+    orders = workload(data, "orders")
+    values = list(orders["weights"].values())
+    rng.shuffle(values)
+    orders["weights"] = dict(zip(orders["weights"], values))
+
+
+def edit_workload_selector(data, rng):
+    workload(data, "inventory")["clusters"] = rng.choice(
+        [{"matchLabels": {"tier": "edge"}}, {"matchLabels": {"tier": "edge", "environment": "production"}}]
+    )
+
+
+def edit_workload_global_service(data, rng):
+    w = workload(data, "orders")
+    w["globalService"] = not w.get("globalService", False)
+
+
+def edit_workload_order(data, rng):
+    data["workloads"].reverse()  # the same workloads, their order (and positions) changed
+
+
+WORKLOAD_EDITS = [
+    edit_workload_failover,
+    edit_workload_source,
+    edit_workload_namespace,
+    edit_workload_weights,
+    edit_workload_selector,
+    edit_workload_global_service,
+    edit_workload_order,
 ]
+
+
+EVERY_KIND = (
+    EDITS
+    + WORKLOAD_EDITS
+    + [
+        edit_lifecycle,
+        edit_mode,
+        edit_karmada_member,
+        edit_mesh_member,
+        edit_defaults,
+        edit_environments,
+        edit_rename,
+        edit_hub,
+        edit_thanos_label,
+        edit_fleet_name,
+        edit_selector,
+        edit_region,
+    ]
+)
 
 
 @pytest.mark.parametrize("seed", [7, 8])
@@ -659,6 +748,7 @@ def test_random_edits_of_every_kind_render_incrementally_as_from_scratch(tmp_pat
         assert snapshot(repo / "rendered") == snapshot(scratch / "rendered"), applied
         shutil.rmtree(scratch)
     assert {"edit_lifecycle", "edit_mode", "edit_defaults", "edit_rename", "edit_mesh_member"} <= set(applied), applied
+    assert len({e.__name__ for e in WORKLOAD_EDITS} & set(applied)) >= 5, applied  # lint refuses few of them
 
 
 @pytest.mark.parametrize("body", [b"", b"\x00\x01garbage", b"{}", b"\xfb" * 7], ids=["empty", "garbage", "json", "bad"])

@@ -16,7 +16,7 @@ from typing import Any
 
 from . import units as u
 from .findings import Issue
-from .model import Fleet
+from .model import Fleet, Workload
 from .produce import PARALLEL_FROM, _scan, files_bytes
 from .produce import produce as whole_produce
 from .render import targets
@@ -193,14 +193,18 @@ def _read_matches(path: Path, expected: str) -> bool:
 
 def _run(fleet: Fleet, units: list[u.Unit], index: int, source: str):
     reads: set[str] = set()
+    workload_reads: set[str] = set()
+    cluster_reads: set[str] | None = None  # a cluster unit: its own cluster, and any other it reads, count whole
     unit = units[index]
-    if unit.cluster is None:  # a fleet-wide unit: which fields of the clusters it reads narrows its key
-        cluster_reads: set[str] = set()
-        with u.clusters_read(cluster_reads):  # the documents' serialization too: they may be built lazily
+    # The documents' serialization runs under the hooks too: they may be built lazily.
+    with u.fields_read(Workload, workload_reads):
+        if unit.cluster is None:  # a fleet-wide unit: which fields of the clusters it reads narrows its key
+            cluster_reads = set()
+            with u.clusters_read(cluster_reads):
+                files = files_bytes(unit.run(u.Traced(fleet, reads)), source)
+        else:
             files = files_bytes(unit.run(u.Traced(fleet, reads)), source)
-        reads = u.narrowed(reads, cluster_reads)
-    else:  # its own cluster is in its key whole
-        files = files_bytes(unit.run(u.Traced(fleet, reads)), source)
+    reads = u.narrowed(reads, cluster_reads, workload_reads)
     return index, files, {rel: digest(data) for rel, data in files.items()}, [list(x) for x in _scan(files)], reads
 
 

@@ -19,6 +19,8 @@ the Fleet that records which Fleet fields it read; its key is the SHA-256 of
   reading only the fields of the clusters it read while it ran (``clusters_read``, ``narrowed``): those
   fields of every cluster, in order, are its input (a *projection*, ``clusters.<field>,<field>``: the
   digest of each cluster's row of those fields, a row recorded under its cluster's digest and reused with it).
+  Likewise any unit's read of ``workloads`` counts as reading only the workload fields it read
+  (``workloads.<field>,<field>``): a workload's replicas render Karmada's policies, not the ApplicationSets.
 
 The key is recomputed from the fields recorded last time: same code, same cluster, same values of
 the same fields => the same deterministic render reads the same fields and produces the same bytes.
@@ -51,7 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, cachedir
-from .model import Cluster, Fleet
+from .model import Cluster, Fleet, Workload
 
 CACHE_FORMAT = f"3 {cachedir.PYTHON}"  # 2: marshal data (cachedir.encode), not JSON; 3: projections' rows
 RACY_NS = 100_000_000  # a file modified within 0.1 s of being recorded is re-read next time
@@ -65,6 +67,8 @@ EVERYTHING = "*"
 CLUSTER_FIELDS = frozenset(f.name for f in dataclasses.fields(Cluster))
 UNSHOWN = frozenset(f.name for f in dataclasses.fields(Cluster) if not f.repr)  # not decided by a cluster's digest
 PROJECTION = "clusters."  # "clusters.<field>,<field>": those fields of every cluster, in order (a fleet-wide read)
+WORKLOAD_FIELDS = frozenset(f.name for f in dataclasses.fields(Workload))
+WORKLOADS = "workloads."  # "workloads.<field>,<field>": those fields of every workload, in order
 HARMLESS = frozenset({"__class__", "__dataclass_fields__"})  # dunders that give no field's value
 
 
@@ -153,6 +157,8 @@ class Inputs:
             elif name.startswith(PROJECTION):
                 self._fields[name] = self._projection(name)
                 return self._fields[name]
+            elif name.startswith(WORKLOADS):
+                value = self._workloads(name)
             else:
                 raise Unkeyable(name)
             self._fields[name] = _sha(value)
@@ -186,6 +192,14 @@ class Inputs:
             rows[digest] = row
             whole.update(row)
         return whole.hexdigest()
+
+    def _workloads(self, name: str) -> str:
+        """Some fields of every workload, in order, as text (a few dozen workloads: nothing recorded)."""
+        fields = [f for f in name.removeprefix(WORKLOADS).split(",") if f]
+        if not set(fields) <= WORKLOAD_FIELDS:
+            raise Unkeyable(name)
+        rows = "\n".join("\0".join(_canonical(getattr(w, f)) for f in fields) for w in self.fleet.workloads)
+        return f"{len(self.fleet.workloads)}\n{rows}"
 
     def _row(self, cluster: Cluster, fields: list[str]) -> bytes:
         """The digest of ``fields`` of one cluster, as text (clusters share their Provider objects: each printed
@@ -221,38 +235,53 @@ class Traced:
 
 
 @contextmanager
-def clusters_read(found: set[str]) -> Iterator[None]:
-    """Record in ``found`` every attribute name read from any Cluster while the block runs.
+def fields_read(cls: type, found: set[str]) -> Iterator[None]:
+    """Record in ``found`` every attribute name read from any instance of ``cls`` (Cluster, Workload) while the
+    block runs.
 
-    Every read of a cluster's field goes through ``Cluster.__getattribute__``, which is replaced for the
-    block: properties and methods read fields through it too, and so do the dataclass's ``__eq__``,
-    ``__hash__`` and ``__repr__`` (every field). A unit runs in one thread at a time (or in a worker
-    process of its own), so the class-wide hook sees that unit's reads only."""
-    if "__getattribute__" in vars(Cluster):
-        raise RuntimeError("clusters_read does not nest: one unit runs at a time")
+    Every read of a field goes through ``cls.__getattribute__``, which is replaced for the block: properties
+    and methods read fields through it too, and so do the dataclass's ``__eq__``, ``__hash__`` and ``__repr__``
+    (every field). A unit runs in one thread at a time (or in a worker process of its own), so the class-wide
+    hook sees that unit's reads only."""
+    if "__getattribute__" in vars(cls):
+        raise RuntimeError(f"fields_read({cls.__name__}) does not nest: one unit runs at a time")
     add, get = found.add, object.__getattribute__
 
     def recording(self, name: str):
         add(name)
         return get(self, name)
 
-    Cluster.__getattribute__ = recording  # type: ignore[method-assign]
+    cls.__getattribute__ = recording  # type: ignore[method-assign,assignment]
     try:
         yield
     finally:
-        del Cluster.__getattribute__
+        del cls.__getattribute__
 
 
-def narrowed(reads: set[str], cluster_reads: set[str]) -> set[str]:
-    """A fleet-wide unit's reads with ``clusters`` narrowed to the cluster fields it read (``PROJECTION``): a
-    change to another field of a cluster (a node pool) does not render it again. Any other attribute that
-    could give a field's value (``__dict__``, ``__reduce_ex__``: a copy) counts as every field."""
-    if "clusters" not in reads:
+def clusters_read(found: set[str]):
+    """:func:`fields_read` of the clusters."""
+    return fields_read(Cluster, found)
+
+
+def narrowed(reads: set[str], cluster_reads: set[str] | None, workload_reads: set[str] | None = None) -> set[str]:
+    """A unit's reads with ``clusters`` narrowed to the cluster fields it read (``PROJECTION``): a change to
+    another field of a cluster (a node pool) does not render it again; likewise ``workloads`` to the workload
+    fields it read (``WORKLOADS``): a workload's replicas do not render the units that read only its name and
+    selector. None: not narrowed (every field counts). Any other attribute that could give a field's value
+    (``__dict__``, ``__reduce_ex__``: a copy) counts as every field."""
+    if cluster_reads is not None:
+        reads = _narrow(reads, "clusters", cluster_reads, CLUSTER_FIELDS, PROJECTION)
+    if workload_reads is not None:
+        reads = _narrow(reads, "workloads", workload_reads, WORKLOAD_FIELDS, WORKLOADS)
+    return reads
+
+
+def _narrow(reads: set[str], whole: str, found: set[str], fields: frozenset[str], prefix: str) -> set[str]:
+    if whole not in reads:
         return reads
-    if any(name.startswith("__") and name not in HARMLESS for name in cluster_reads):
+    if any(name.startswith("__") and name not in HARMLESS for name in found):
         return reads
-    fields = sorted(cluster_reads & CLUSTER_FIELDS)
-    return (reads - {"clusters"}) | {PROJECTION + ",".join(fields)}
+    return (reads - {whole}) | {prefix + ",".join(sorted(found & fields))}
 
 
 @dataclass(frozen=True)
