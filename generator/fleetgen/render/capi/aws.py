@@ -140,6 +140,8 @@ def eks_vpc(cluster: Cluster) -> Doc:
 
 
 def eks_pool(cluster: Cluster, pool: NodePool) -> list[Doc]:
+    """No ``roleName``: CAPA gives the node group clusterawsadm's ``eks-nodegroup`` role, which must exist in the
+    account. Its managed policies are also what Cilium's ENI operator calls EC2 with (docs/controllers/capi.md)."""
     spec: Doc = {
         "eksNodegroupName": pool.name,
         "amiType": eks_ami_type(pool.instance_type),
