@@ -114,6 +114,43 @@ def show(value: Any, limit: int = 0) -> str:
     return text if not limit or len(text) <= limit else text[: limit - 1] + "…"
 
 
+_LIST_ITEM = re.compile(r"[A-Za-z0-9._:/@-]+")  # a name, not prose or a pattern (``mtls:CN=([^,]+)``)
+
+
+@dataclass(frozen=True)
+class Items:
+    """A change to a comma-separated list held in one string (argocd-agent's ``principal.allowedNamespaces``):
+    the items it gains (in the new order) and loses (in the old order), and how many each side holds."""
+
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    old_count: int
+    new_count: int
+
+
+def _items(text: str) -> list[str]:
+    return text.split(",") if text else []
+
+
+def list_items(change: Change) -> Items | None:
+    """The change as items gained and lost, when both sides are comma-separated lists of names (one side holding
+    two or more); None otherwise. Seen as two strings, a cluster joining a 5,000-name list is two long lines
+    that differ somewhere in the middle, which no reviewer can read."""
+    old, new = change.old, change.new
+    if not isinstance(old, str) or not isinstance(new, str):
+        return None
+    before, after = _items(old), _items(new)
+    if max(len(before), len(after)) < 2 or not all(_LIST_ITEM.fullmatch(item) for item in (*before, *after)):
+        return None
+    kept_before, kept_after = set(before), set(after)
+    return Items(
+        tuple(item for item in after if item not in kept_before),
+        tuple(item for item in before if item not in kept_after),
+        len(before),
+        len(after),
+    )
+
+
 def field_path(parts: Iterable[Any]) -> str:
     """``['metadata', 'labels', 'app.kubernetes.io/name']`` -> ``metadata.labels["app.kubernetes.io/name"]``.
 

@@ -14,7 +14,9 @@ Cluster API cannot adopt and builds again: counted, so ``--fail-on destroy`` fai
 groups the changes made identically (same ``path``, ``old`` and ``new``) to several documents of one kind
 and status in one cluster: ``[{"cluster", "kind", "status", "count", "changes": [{"path", "old", "new"}],
 "documents": [{"id", "file"}]}]``, every document named (the text and markdown reports abbreviate the list).
-A field added or removed simply lacks ``old`` or ``new``; a placement that did not exist is null.
+A field added or removed simply lacks ``old`` or ``new``; a placement that did not exist is null. A change whose
+both sides are comma-separated lists of names (argocd-agent's ``principal.allowedNamespaces``) also has
+``"items": {"added", "removed"}``: the names gained (in the new order) and lost (in the old order).
 ``patch`` (changed documents) is the same change as RFC 6902 operations, as ``kubectl patch
 --type json`` and jsonpatch take them.
 """
@@ -25,7 +27,7 @@ import json
 from typing import Any
 
 from ..destroy import Destruction
-from ..diff import ABSENT, Change, FleetDiff, Repeated, group_repeated
+from ..diff import ABSENT, Change, FleetDiff, Repeated, group_repeated, list_items
 
 
 def _change_json(change: Change) -> dict:
@@ -34,6 +36,9 @@ def _change_json(change: Change) -> dict:
         out["old"] = change.old
     if change.new is not ABSENT:
         out["new"] = change.new
+    items = list_items(change)
+    if items is not None:
+        out["items"] = {"added": list(items.added), "removed": list(items.removed)}
     return out
 
 

@@ -1,7 +1,8 @@
 """``fleetgen diff --format text``: the review for a terminal, and the line builders markdown reuses.
 
 Document lines: ``+`` added, ``-`` removed, ``~`` changed; field lines under a changed document:
-``~ path: old → new``, ``+ path: value`` (field added), ``- path: value`` (field removed).
+``~ path: old → new``, ``+ path: value`` (field added), ``- path: value`` (field removed); a comma-separated list
+of names too long to show whole (argocd-agent's allowed namespaces) as the names it gains and loses.
 A change made identically to several documents of one kind in a cluster: ``~ group/Kind in N documents``,
 the change once, then ``in N documents: namespace/name, …`` (the first 30 and how many more).
 """
@@ -16,10 +17,12 @@ from ..diff import (
     Change,
     DocumentDiff,
     FleetDiff,
+    Items,
     Repeated,
     Shared,
     counts,
     group_shared,
+    list_items,
     per_cluster,
     show,
 )
@@ -38,7 +41,17 @@ def change_line(change: Change, limit: int = VALUE_LIMIT) -> str:
         return f"+ {change.path}: {show(change.new, limit)}"
     if change.new is ABSENT:
         return f"- {change.path}: {show(change.old, limit)}"
+    items = list_items(change)
+    if items is not None and max(len(show(change.old)), len(show(change.new))) > limit:  # cut: show what changed
+        return f"~ {change.path}: {items_line(items)}"
     return f"~ {change.path}: {show(change.old, limit)} {ARROW} {show(change.new, limit)}"
+
+
+def items_line(items: Items) -> str:
+    """``comma-separated list of 3 → 4 items: + c; - a`` (the first 30 names of each side)."""
+    head = f"comma-separated list of {items.old_count} {ARROW} {items.new_count} items"
+    sides = [f"{mark} {cluster_list(names)}" for mark, names in (("+", items.added), ("-", items.removed)) if names]
+    return f"{head}: {'; '.join(sides)}" if sides else f"{head}: the same names, reordered or repeated"
 
 
 def document_lines(doc: DocumentDiff, limit: int = VALUE_LIMIT) -> list[str]:
