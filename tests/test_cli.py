@@ -183,3 +183,53 @@ def test_every_command_is_listed_and_loads():
     assert listed == sorted(COMMANDS) and len(listed) == 15
     for name in COMMANDS:
         assert run(name, "--help").exit_code == 0, name
+
+
+def fleetgen_process(*args: str, prelude: str = "", **kwargs):
+    """``python -m fleetgen ARGS`` as the console script runs it (``fleetgen.main.run``), after ``prelude``."""
+    import subprocess
+    import sys
+
+    code = f"import sys\n{prelude}\nsys.argv = ['fleetgen', *{list(args)!r}]\nfrom fleetgen.main import run\nrun()\n"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, **kwargs)
+
+
+def test_the_console_script_keeps_exit_codes_output_and_atexit_handlers(bad_fleet):
+    """``run`` ends the process with os._exit (no heap teardown): every exit code, all of standard output and error
+    and the atexit handlers (coverage's, a library's) must come through as from a normal exit."""
+    clean = fleetgen_process("lint", "fleet.yaml", prelude="import atexit\natexit.register(print, 'atexit ran')")
+    assert (clean.returncode, clean.stdout) == (0, "0 errors, 0 warnings\natexit ran\n")
+    findings = fleetgen_process("lint", str(bad_fleet), "--format", "json")
+    assert findings.returncode == 1 and json.loads(findings.stdout)["findings"]  # the whole JSON document
+    assert fleetgen_process("lint", "no-such-fleet.yaml").returncode == 2
+    assert fleetgen_process("no-such-command").returncode == 2  # click's usage error
+    rules = fleetgen_process("rules")  # longer than a pipe's buffer: flushed before the exit
+    assert rules.returncode == 0 and rules.stdout == run("rules").output and len(rules.stdout) > 4096
+    message = fleetgen_process("lint", "fleet.yaml", prelude="import atexit, sys\natexit.register(sys.exit, 'bye')")
+    assert message.returncode == 0  # an atexit handler's SystemExit changes nothing, as at a normal exit
+
+
+def test_a_reader_that_leaves_early_is_an_exit_status_never_a_traceback():
+    """A closed pipe while the command writes is click's exit 1; one found only by the final flush (output an atexit
+    handler left in the buffer) is CPython's 120. Neither prints a traceback."""
+    import os
+    import subprocess
+    import sys
+
+    reader, writer = os.pipe()
+    os.close(reader)  # the reader is gone before anything is written
+    try:
+        early = subprocess.run(
+            [sys.executable, "-m", "fleetgen", "rules"], stdout=writer, stderr=subprocess.PIPE, text=True, cwd=ROOT
+        )
+    finally:
+        os.close(writer)
+    assert early.returncode == 1 and "Traceback" not in early.stderr
+    late = fleetgen_process(
+        "lint",
+        "fleet.yaml",
+        prelude="import atexit, io\nclass Gone(io.StringIO):\n    gone = False\n"
+        "    def flush(self):\n        if self.gone:\n            raise BrokenPipeError(32, 'Broken pipe')\n"
+        "out = sys.stdout = Gone()\natexit.register(setattr, out, 'gone', True)",
+    )
+    assert late.returncode == 120 and late.stderr == ""

@@ -79,7 +79,7 @@ def test_the_wheel_imports_runs_and_keeps_the_console_script(tmp_path):
     } <= set(names)
     assert not any(n.startswith("generator/") for n in names)  # the import name is fleetgen only
     (meta,) = site.glob("fleetgen-*.dist-info")
-    assert "[console_scripts]\nfleetgen = fleetgen.main:cli\n" in (meta / "entry_points.txt").read_text()
+    assert "[console_scripts]\nfleetgen = fleetgen.main:run\n" in (meta / "entry_points.txt").read_text()
 
     env = {**os.environ, "PYTHONPATH": str(site)}
     where = subprocess.run(

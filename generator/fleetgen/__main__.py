@@ -1,5 +1,5 @@
 """``python -m fleetgen`` runs the fleetgen CLI."""
 
-from .main import cli
+from .main import run
 
-cli(prog_name="fleetgen")
+run()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import gc
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +17,7 @@ from .errors import FleetgenError, Refused
 from .report import text
 
 INTERRUPTED = 130
+FLUSH_FAILED = 120  # what CPython exits with when flushing standard output fails at exit
 
 
 @contextmanager
@@ -68,5 +71,36 @@ def cli() -> None:
     """Generate and lint a GitOps tree for a multi-cluster Kubernetes fleet from one fleet.yaml."""
 
 
+def run() -> None:
+    """The ``fleetgen`` console script and ``python -m fleetgen``: the CLI, then an exit that skips tearing the
+    heap down.
+
+    At 5,000 clusters a command ends holding a few hundred MB of small objects; the interpreter's final
+    collection and freeing them one by one took 0.15 s of every run (0.015 s this way). Nothing is lost by
+    skipping it: every file fleetgen writes is closed (``with``) and renamed into place before the command
+    returns, the atexit handlers still run (libraries' and coverage's), and standard output and error are
+    flushed first. ``cli`` itself (click's ``CliRunner``, an embedding program) exits as usual."""
+    try:
+        cli.main(prog_name="fleetgen")
+        status = 0
+    except SystemExit as exc:  # click's standalone mode always ends with one
+        if isinstance(exc.code, int):
+            status = exc.code
+        else:  # None or a message, as sys.exit takes them
+            status = 0 if exc.code is None else 1
+            if exc.code is not None:
+                print(exc.code, file=sys.stderr)
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):  # the reader left (``| head``) or closed it: as CPython reports it
+        status = FLUSH_FAILED
+    try:
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):
+        pass
+    os._exit(status)
+
+
 if __name__ == "__main__":
-    cli(prog_name="fleetgen")
+    run()
