@@ -164,6 +164,15 @@ def test_random_edit_sequences_render_incrementally_as_from_scratch(tmp_path, mo
         shutil.rmtree(scratch)
 
 
+def rendered_repo(tmp_path: Path, data: dict) -> Path:
+    """``tmp_path/repo/fleet.yaml`` holding ``data``, rendered: its path."""
+    fleet = tmp_path / "repo" / "fleet.yaml"
+    fleet.parent.mkdir()
+    fleet.write_text(dump(data))
+    assert run("render", str(fleet))[0] == 0
+    return fleet
+
+
 def rendered_synth_fleet(tmp_path: Path, monkeypatch) -> tuple[dict, Path]:
     """A synthetic fleet of SIZE clusters rendered, every recorded stat trusted (the fast path)."""
     monkeypatch.setattr(units, "RACY_NS", 0)
@@ -725,11 +734,8 @@ def test_random_edits_of_every_kind_render_incrementally_as_from_scratch(tmp_pat
     rng = random.Random(seed)
     data = synth_fleet(SIZE, "cilium")
     data["clusters"].append(synth_cluster(11, "cilium", 300))  # a registered pull-mode cluster (SIZE has none)
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    fleet = repo / "fleet.yaml"
-    fleet.write_text(dump(data))
-    assert run("render", str(fleet))[0] == 0
+    fleet = rendered_repo(tmp_path, data)
+    repo = fleet.parent
     applied = []
     sequence = rng.sample(EVERY_KIND, len(EVERY_KIND)) + [rng.choice(EVERY_KIND) for _ in range(6)]  # each kind
     for step, edit in enumerate(sequence):
@@ -763,3 +769,123 @@ def test_a_broken_render_cache_is_a_full_render_never_an_error(tmp_path, monkeyp
     assert code == 0 and "units: 0 reused" in output, output
     assert snapshot(tmp_path / "rendered") == before
     assert units.load(tmp_path / "rendered", units.salt(data, "fleet.yaml")).units  # written anew
+
+
+# ---------------------------------------------------------------- a fleet with patches
+
+
+def patched_synth_fleet() -> dict:
+    """The synthetic fleet with patches on a cluster unit's document chosen by labels, on a document in every
+    cluster's files, on a fleet-wide document and on one cluster's Cluster API object."""
+    data = synth_fleet(SIZE, "cilium")
+    data["clusters"].append(synth_cluster(11, "cilium", 300))
+    third = data["clusters"][2]["name"]
+    annotate = [{"op": "add", "path": "/metadata/annotations", "value": {"example.com/patched": "yes"}}]
+    data["patches"] = [
+        {"target": {"kind": "Prometheus", "name": "fleet", "clusters": {"matchLabels": {"tier": "gpu"}}},
+         "operations": [{"op": "add", "path": "/spec/retention", "value": "30d"}]},
+        {"target": {"kind": "Namespace", "name": "monitoring"}, "operations": annotate},
+        {"target": {"kind": "AppProject", "name": "fleet-platform"}, "operations": annotate},
+        {"target": {"kind": "Cluster", "name": third, "clusters": {"matchLabels": {"environment": "production"}}},
+         "operations": annotate},
+    ]  # fmt: skip
+    return data
+
+
+def edit_patch_value(data, rng):
+    data["patches"][1]["operations"][0]["value"] = {"example.com/patched": rng.choice(["yes", "again"])}
+
+
+def edit_patch_selector(data, rng):
+    data["patches"][0]["target"]["clusters"] = {"matchLabels": {"tier": rng.choice(["gpu", "standard", "edge"])}}
+
+
+def edit_patch_failing(data, rng):
+    """An operation that fails on some documents (a ``test`` of a value only some have): patch-failed."""
+    data["patches"][1]["operations"] = [{"op": "test", "path": "/metadata/name", "value": "monitoring"}] + [
+        {"op": "test", "path": "/metadata/labels/tier", "value": rng.choice(["gpu", "standard"])}
+    ]
+
+
+def edit_tier_freely(data, rng):
+    """Any cluster's tier, weighted or not: a label a patch selects by (it may then select no cluster)."""
+    c = rng.choice([c for c in data["clusters"] if c["labels"]["tier"] != "edge"])
+    c["labels"]["tier"] = "gpu" if c["labels"]["tier"] == "standard" else "standard"
+
+
+def edit_no_gpu(data, rng):
+    """Every gpu cluster made standard: a cluster edit after which the tier-selected patch may match nothing."""
+    for c in data["clusters"]:
+        if c["labels"]["tier"] == "gpu":
+            c["labels"]["tier"] = "standard"
+
+
+def edit_rename_target(data, rng):
+    """The cluster the last patch names renamed: that patch matches nothing, every other unit is reused."""
+    target = data["patches"][3]["target"]["name"]
+    c = next((c for c in data["clusters"] if c["name"] == target), None)
+    if c is not None:
+        c["name"] = target[:-5] + f"{rng.randint(100, 999):05d}"
+
+
+PATCH_KINDS = [
+    edit_patch_value,
+    edit_no_gpu,
+    edit_patch_failing,
+    edit_rename_target,
+    edit_patch_selector,
+    edit_tier_freely,
+    edit_remove,
+    edit_rename,
+]
+
+
+def render_output(fleet: Path, *args: str) -> tuple[int, str]:
+    """The exit code and the findings (not the summary of files written, which differs by design)."""
+    code, output = run("render", *args, str(fleet))
+    lines = output.replace(str(fleet), "fleet.yaml").splitlines(True)
+    return code, "".join(x for x in lines if not x.startswith("rendered "))
+
+
+@pytest.mark.parametrize("seed,parallel", [(5, False), (6, True)])
+def test_random_edits_of_a_patched_fleet_render_and_refuse_incrementally_as_from_scratch(
+    tmp_path, monkeypatch, seed, parallel
+):
+    """Patches apply per unit, and a reused unit counts with what it recorded: the same bytes, and the same
+    ``patch-target`` (a patch no unit matched) and ``patch-failed`` findings, as a render from scratch.
+    ``parallel``: units rendered in forked workers, as from 300 clusters on."""
+    import fleetgen.incremental
+    import fleetgen.produce
+
+    monkeypatch.setattr(units, "RACY_NS", 0)
+    if parallel:
+        monkeypatch.setattr(fleetgen.incremental, "PARALLEL_FROM", 1)
+        monkeypatch.setattr(fleetgen.produce, "PARALLEL_FROM", 1)
+    rng = random.Random(seed)
+    data = patched_synth_fleet()
+    fleet = rendered_repo(tmp_path, data)
+    repo = fleet.parent
+    outcomes = []
+    for step in range(18):
+        edited = copy.deepcopy(data)
+        edit = PATCH_KINDS[step] if step < len(PATCH_KINDS) else rng.choice(PATCH_KINDS + EDITS)
+        edit(edited, rng)
+        fleet.write_text(dump(edited))
+        scratch = tmp_path / f"scratch-{step}"
+        scratch.mkdir()
+        shutil.copy(fleet, scratch / "fleet.yaml")
+        incremental, full = render_output(fleet), render_output(scratch / "fleet.yaml", "--full")
+        assert incremental == full, (step, edit.__name__)
+        outcomes.append(
+            incremental[0] == 0
+            or {line.split("[")[1].split("]")[0] for line in full[1].splitlines() if "[patch-" in line}
+        )
+        if incremental[0] == 0:
+            data = edited
+            assert snapshot(repo / "rendered") == snapshot(scratch / "rendered"), (step, edit.__name__)
+        else:
+            fleet.write_text(dump(data))
+        shutil.rmtree(scratch)
+    refused = [o for o in outcomes if o is not True]
+    assert any("patch-target" in o for o in refused) and any("patch-failed" in o for o in refused), outcomes
+    assert outcomes.count(True) >= 6, outcomes

@@ -2,6 +2,12 @@
 
 The tree produced is byte-identical to ``produce.produce`` (tests/test_incremental.py renders random
 edit sequences both ways). Keys, the cache and their failure modes: ``fleetgen.units``.
+
+fleet.yaml's ``patches`` apply to each unit's documents as it is rendered (``patches.patch_files``): the
+section is in every key's salt, so a patch edit renders every unit, and each unit records which patches
+matched its documents and which operations failed, so a reused unit still counts for ``patch-target`` (a
+patch no unit matched) and still reports its ``patch-failed`` issues. A fleet with ``extraManifests`` renders
+whole: those files are read from disk, outside fleet.yaml, and are no unit.
 """
 
 from __future__ import annotations
@@ -17,9 +23,10 @@ from typing import Any
 from . import units as u
 from .findings import Issue
 from .model import Fleet, Workload
+from .patches import file_cluster, patch_files, unmatched_patches
 from .produce import PARALLEL_FROM, _scan, files_bytes
 from .produce import produce as whole_produce
-from .render import targets
+from .render import File, targets
 from .settled import NOTHING, Settled, settled
 from .stages import Stages
 from .tree import digest, read_regular
@@ -63,7 +70,7 @@ def produce(
     verified on disk). ``full`` ignores the cache (everything is rendered, the new cache still recorded).
     ``sources``: each cluster's source digest (``fleetgen.sources``), its identity in the keys when given."""
     stages = stages or Stages()
-    if fleet.patches or fleet.extra_manifests:
+    if fleet.extra_manifests:
         return _whole(fleet, raw, source, stages)
     with stages.stage("plan"):
         base = u.salt(raw, source)
@@ -71,15 +78,17 @@ def produce(
         inputs = u.Inputs(fleet, previous.fields, sources, previous.rows)
         units = u.plan(targets())(fleet)
         result = Incremental({}, {}, {}, {c.name: c.kubernetes_version for c in fleet.clusters}, (), u.Cache(base))
-        todo = [i for i, unit in enumerate(units) if not _reuse(unit, inputs, previous, out, result)]
+        patched = Patched()
+        todo = [i for i, unit in enumerate(units) if not _reuse(unit, inputs, previous, out, result, patched)]
     with stages.stage("render+emit", total=len(todo)):
         leaks = list(result.leaks)
-        for index, files, digests, found, reads in _rendered(fleet, units, todo, source):
+        for index, files, digests, found, reads, patches in _rendered(fleet, units, todo, source):
             unit = units[index]
             _add(result, unit.name, files.keys())
             result.files.update(files)
             result.digests.update(digests)
             leaks += found
+            patched.add(patches)
             if unit.cacheable:
                 try:
                     result.cache.units[unit.name] = {
@@ -87,10 +96,12 @@ def produce(
                         "reads": sorted(reads),
                         "files": digests,
                         "leaks": found,
+                        "patches": patches,
                     }
                 except u.Unkeyable:
                     pass
             stages.advance()
+    result.patch_issues = patched.issues(fleet)
     result.cache.fields, result.cache.clusters = inputs.computed()
     result.cache.rows = inputs.rows()
     result.leaks = tuple(sorted((str(x[0]), int(x[1]), str(x[2]), str(x[3])) for x in leaks))
@@ -100,12 +111,12 @@ def produce(
 
 
 def _whole(fleet: Fleet, raw: Mapping[str, Any], source: str, stages: Stages) -> Incremental:
-    """A fleet with ``patches`` or ``extraManifests`` renders whole: a patch may touch any unit's documents
-    and the copies are not render units, so no unit can be reused on its own key. The cache recorded is
-    empty, so the next render without them renders everything once too."""
+    """A fleet with ``extraManifests`` renders whole: the copies are read from disk and are not render units, so
+    nothing keys them. The cache recorded is empty, so the next render without them renders everything once
+    too."""
     produced = whole_produce(fleet, source, stages)
     digests = {rel: digest(data) for rel, data in produced.files.items()}
-    reason = "patches or extraManifests in fleet.yaml: every unit is rendered"
+    reason = "extraManifests in fleet.yaml: every unit is rendered"
     empty = u.Cache(u.salt(raw, source))
     return Incremental(
         dict(produced.files),
@@ -120,7 +131,35 @@ def _whole(fleet: Fleet, raw: Mapping[str, Any], source: str, stages: Stages) ->
     )
 
 
-def _reuse(unit: u.Unit, inputs: u.Inputs, previous: u.Cache, out: Path, result: Incremental) -> bool:
+class Patched:
+    """What fleet.yaml's patches did across the units, rendered or reused: which patches matched a document of some
+    unit, and the operations that failed (as ``patches.apply_patches`` reports them for the whole tree)."""
+
+    def __init__(self) -> None:
+        self.matched: set[int] = set()
+        self.failed: list[Issue] = []
+
+    def add(self, recorded: list) -> None:
+        """A unit's ``[matched numbers, failed issues as tuples]`` (its cache entry's ``patches``)."""
+        matched, failed = recorded
+        self.matched.update(matched)
+        self.failed += [_issue(x) for x in failed]
+
+    def issues(self, fleet: Fleet) -> tuple[Issue, ...]:
+        return tuple(self.failed + unmatched_patches(fleet.patches, self.matched))
+
+
+def _issue_data(i: Issue) -> list:
+    """An Issue as marshal-able data (the cache's ``patches``)."""
+    return [i.rule, list(i.path), i.message, i.severity, i.hint, [list(r) for r in i.related], i.on_key]
+
+
+def _issue(data: list) -> Issue:
+    rule, path, message, severity, hint, related, on_key = data
+    return Issue(rule, tuple(path), message, severity, hint, tuple(tuple(r) for r in related), on_key)
+
+
+def _reuse(unit: u.Unit, inputs: u.Inputs, previous: u.Cache, out: Path, result: Incremental, patched: Patched) -> bool:
     """Reuse ``unit`` when its key is unchanged and its files on disk are the ones recorded; else say why not."""
     entry = previous.units.get(unit.name)
     if not unit.cacheable:
@@ -134,10 +173,12 @@ def _reuse(unit: u.Unit, inputs: u.Inputs, previous: u.Cache, out: Path, result:
         return _no(result, unit, "inputs have no stable digest")
     files = entry["files"]
     if all(u.stat_matches(out, rel, d, previous) for rel, d in files.items()):  # the common case: nothing read
+        patched.add(entry["patches"])
         return _accept(result, unit, entry, files, previous.stats)
     unmatched = {rel for rel, d in files.items() if not u.stat_matches(out, rel, d, previous)}
     if not all(_read_matches(out / rel, files[rel]) for rel in unmatched):
         return _no(result, unit, "a file differs on disk")
+    patched.add(entry["patches"])
     return _accept(result, unit, entry, (rel for rel in files if rel not in unmatched), previous.stats)
 
 
@@ -196,16 +237,40 @@ def _run(fleet: Fleet, units: list[u.Unit], index: int, source: str):
     workload_reads: set[str] = set()
     cluster_reads: set[str] | None = None  # a cluster unit: its own cluster, and any other it reads, count whole
     unit = units[index]
+    patches: list = [[], []]
     # The documents' serialization runs under the hooks too: they may be built lazily.
     with u.fields_read(Workload, workload_reads):
+        traced = u.Traced(fleet, reads)
         if unit.cluster is None:  # a fleet-wide unit: which fields of the clusters it reads narrows its key
             cluster_reads = set()
             with u.clusters_read(cluster_reads):
-                files = files_bytes(unit.run(u.Traced(fleet, reads)), source)
+                rendered, patches = _patch(unit.run(traced), fleet, traced, unit)
+                files = files_bytes(rendered, source)
         else:
-            files = files_bytes(unit.run(u.Traced(fleet, reads)), source)
+            rendered, patches = _patch(unit.run(traced), fleet, traced, unit)
+            files = files_bytes(rendered, source)
     reads = u.narrowed(reads, cluster_reads, workload_reads)
-    return index, files, {rel: digest(data) for rel, data in files.items()}, [list(x) for x in _scan(files)], reads
+    leaks = [list(x) for x in _scan(files)]
+    return index, files, {rel: digest(data) for rel, data in files.items()}, leaks, reads, patches
+
+
+def _patch(rendered: list[File], fleet: Fleet, traced: u.Traced, unit: u.Unit) -> tuple[list[File], list]:
+    """The unit's files with fleet.yaml's patches applied (in the salt: read from ``fleet``), and what they did:
+    ``[matched patch numbers, failed issues]``. A patch that selects clusters needs the labels of the clusters
+    whose files the unit made: a cluster unit's own (in its key whole); any other cluster's read through
+    ``traced`` (so the unit's key holds them)."""
+    if not fleet.patches:
+        return rendered, [[], []]
+    owners = {file_cluster(f.path) for f in rendered} - {None}
+    labels: Mapping[str, Any] = {}
+    if owners and any(p.target.clusters is not None for p in fleet.patches):
+        own = unit.cluster
+        if own is not None and owners == {own.name}:
+            labels = {own.name: own.labels}
+        else:
+            labels = {c.name: c.labels for c in traced.clusters if c.name in owners}
+    out, failed, matched = patch_files(rendered, fleet.patches, labels)
+    return out, [sorted(matched), [_issue_data(i) for i in failed]]
 
 
 _WORKER: tuple | None = None  # (fleet, units, source), set in the parent just before fork
@@ -218,7 +283,7 @@ def _worker(chunk: list[int]) -> list:
 
 
 def _rendered(fleet: Fleet, units: list[u.Unit], todo: list[int], source: str):
-    """Each rendered unit's (index, files, digests, leaks, reads); both cores for large fleets."""
+    """Each rendered unit's (index, files, digests, leaks, reads, patches); both cores for large fleets."""
     parallel = len(fleet.clusters) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 and len(todo) > 1
     if not parallel:
         yield from (_run(fleet, units, i, source) for i in todo)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import jsonpatch
@@ -65,7 +65,7 @@ def targets_document(target: PatchTarget, doc: dict[str, Any]) -> bool:
     )
 
 
-def _selected(patch: DocumentPatch, cluster_labels: dict[str, Any], path: str) -> bool:
+def _selected(patch: DocumentPatch, cluster_labels: Mapping[str, Any], path: str) -> bool:
     if patch.target.clusters is None:
         return True
     labels = cluster_labels.get(file_cluster(path) or "")
@@ -76,22 +76,36 @@ def apply_patches(files: Sequence[File], fleet: Fleet) -> tuple[list[File], list
     """``files`` with every patch applied, and the issues: failed operations, and patches that matched nothing."""
     if not fleet.patches:
         return list(files), []
-    labels = {c.name: c.labels for c in fleet.clusters}
+    out, failed, matched = patch_files(files, fleet.patches, {c.name: c.labels for c in fleet.clusters})
+    return out, failed + unmatched_patches(fleet.patches, matched)
+
+
+def patch_files(
+    files: Sequence[File], patches: Sequence[DocumentPatch], cluster_labels: Mapping[str, Any]
+) -> tuple[list[File], list[Issue], set[int]]:
+    """``files`` with ``patches`` applied, the failed operations, and the numbers of the patches that matched a
+    document. ``cluster_labels`` needs the labels of the clusters whose per-cluster files are among ``files``
+    (``file_cluster``), and only when a patch selects clusters: the incremental render passes one unit's."""
     matched: set[int] = set()
     issues: list[Issue] = []
     out = []
     for f in files:
         documents, touched = list(f.documents), False
         for index, doc in enumerate(documents):
-            for number, patch in enumerate(fleet.patches):
-                if targets_document(patch.target, doc) and _selected(patch, labels, f.path):
+            for number, patch in enumerate(patches):
+                if targets_document(patch.target, doc) and _selected(patch, cluster_labels, f.path):
                     matched.add(number)
                     touched = True
                     doc = _apply(patch, doc, f.path, index, issues)
             documents[index] = doc
         out.append(File(f.path, tuple(documents), f.text) if touched else f)
-    issues += [_unmatched(p) for n, p in enumerate(fleet.patches) if n not in matched]
-    return out, issues
+    return out, issues, matched
+
+
+def unmatched_patches(patches: Sequence[DocumentPatch], matched: Iterable[int]) -> list[Issue]:
+    """A ``patch-target`` issue for each patch whose number is not in ``matched``."""
+    found = set(matched)
+    return [_unmatched(p) for n, p in enumerate(patches) if n not in found]
 
 
 def _apply(patch: DocumentPatch, doc: dict[str, Any], path: str, index: int, issues: list[Issue]) -> dict[str, Any]:

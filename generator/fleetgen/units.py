@@ -55,7 +55,7 @@ from typing import Any
 from . import __version__, cachedir
 from .model import Cluster, Fleet, Workload
 
-CACHE_FORMAT = f"3 {cachedir.PYTHON}"  # 2: marshal data (cachedir.encode), not JSON; 3: projections' rows
+CACHE_FORMAT = f"4 {cachedir.PYTHON}"  # 2: marshal, not JSON; 3: projections' rows; 4: units record their patches
 RACY_NS = 100_000_000  # a file modified within 0.1 s of being recorded is re-read next time
 CACHEABLE = frozenset(
     f"fleetgen.render.{m}"
