@@ -889,3 +889,87 @@ def test_random_edits_of_a_patched_fleet_render_and_refuse_incrementally_as_from
     refused = [o for o in outcomes if o is not True]
     assert any("patch-target" in o for o in refused) and any("patch-failed" in o for o in refused), outcomes
     assert outcomes.count(True) >= 6, outcomes
+
+
+# ---------------------------------------------------------------- a fleet with extraManifests
+
+
+def extras_synth_fleet(root: Path) -> dict:
+    """The synthetic fleet with hand-written manifests for the hub and for the gpu spokes, written under ``root``."""
+    from tests.test_extra_manifests import TOOLS as HUB_TOOLS
+    from tests.test_spoke_extras import TOOLS as SPOKE_TOOLS
+
+    for where, text in (("hub", HUB_TOOLS), ("spoke", SPOKE_TOOLS)):
+        (root / "manifests" / where).mkdir(parents=True)
+        (root / "manifests" / where / "tools.yaml").write_text(text)
+    data = synth_fleet(SIZE, "cilium")
+    data["clusters"].append(synth_cluster(11, "cilium", 300))
+    data["extraManifests"] = [
+        {"source": "manifests/hub"},
+        {"source": "manifests/spoke", "clusters": {"matchLabels": {"tier": "gpu"}}},
+    ]
+    return data
+
+
+def edit_hub_copy(data, rng, root: Path):
+    tools = root / "manifests/hub/tools.yaml"
+    tools.write_text(
+        tools.read_text().replace(tools.read_text().splitlines()[-1], f"  oncall: team-{rng.randint(0, 9)}")
+    )
+
+
+def edit_hub_files(data, rng, root: Path):
+    """A second hub manifest appears, or goes."""
+    more = root / "manifests/hub/more.yaml"
+    if more.exists():
+        more.unlink()
+    else:
+        more.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: more\n  namespace: platform-tools\n")
+
+
+def edit_spoke_copy(data, rng, root: Path):
+    tools = root / "manifests/spoke/tools.yaml"
+    tools.write_text(tools.read_text().replace("get, list]", "get, list, watch]", 1).replace("watch, watch", "watch"))
+
+
+def edit_spoke_selector(data, rng, root: Path):
+    data["extraManifests"][1]["clusters"] = {"matchLabels": {"tier": rng.choice(["gpu", "standard"])}}
+
+
+EXTRA_KINDS = [edit_hub_copy, edit_hub_files, edit_spoke_copy, edit_spoke_selector]
+
+
+@pytest.mark.parametrize("seed", [9])
+def test_random_edits_of_a_fleet_with_extra_manifests_render_incrementally_as_from_scratch(tmp_path, monkeypatch, seed):
+    """The copies of extraManifests are one unit keyed by their bytes: an edit of a manifest on disk, a manifest
+    added or removed, the spokes a selector picks, renders as from scratch, and every other unit is reused."""
+    monkeypatch.setattr(units, "RACY_NS", 0)
+    rng = random.Random(seed)
+    root = tmp_path / "repo"
+    root.mkdir()
+    data = extras_synth_fleet(root)
+    fleet = root / "fleet.yaml"
+    fleet.write_text(dump(data))
+    assert run("render", str(fleet))[0] == 0
+    kinds = [lambda d, r: None] + [lambda d, r, e=e: e(d, r, root) for e in EXTRA_KINDS]  # 0: nothing changed
+    applied = []
+    for step in range(16):
+        edited = copy.deepcopy(data)
+        pick = step if step < len(kinds) else rng.randrange(len(kinds) + len(EDITS))
+        edit = kinds[pick] if pick < len(kinds) else EDITS[pick - len(kinds)]
+        edit(edited, rng)
+        fleet.write_text(dump(edited))
+        scratch = tmp_path / f"scratch-{step}"
+        shutil.copytree(root / "manifests", scratch / "manifests")
+        shutil.copy(fleet, scratch / "fleet.yaml")
+        code, output = run("render", "--profile", str(fleet))
+        assert (code, run("render", "--full", str(scratch / "fleet.yaml"))[0]) == (0, 0), output
+        assert snapshot(root / "rendered") == snapshot(scratch / "rendered"), (step, pick)
+        data = edited
+        applied.append(output.split("units: ")[1].split("\n")[0].split(" (")[0])
+        shutil.rmtree(scratch)
+    assert applied[0] == "76 reused, 0 rendered", applied  # nothing changed: the copies' unit is reused too
+    # A hub manifest edited or added: the copies and the platform AppProject that names their kinds; a spoke
+    # manifest edited: also each cluster's units that read the spokes' documents (Fleet.spoke_extra_documents),
+    # never a cluster's Cluster API, Cilium or observability units.
+    assert applied[1:4] == ["74 reused, 2 rendered", "74 reused, 2 rendered", "52 reused, 24 rendered"], applied

@@ -6,8 +6,9 @@ edit sequences both ways). Keys, the cache and their failure modes: ``fleetgen.u
 fleet.yaml's ``patches`` apply to each unit's documents as it is rendered (``patches.patch_files``): the
 section is in every key's salt, so a patch edit renders every unit, and each unit records which patches
 matched its documents and which operations failed, so a reused unit still counts for ``patch-target`` (a
-patch no unit matched) and still reports its ``patch-failed`` issues. A fleet with ``extraManifests`` renders
-whole: those files are read from disk, outside fleet.yaml, and are no unit.
+patch no unit matched) and still reports its ``patch-failed`` issues. The copies of ``extraManifests`` are one
+more unit (``units.COPIES``): extras.attach read their bytes into ``Fleet.extra_files`` before, so the unit reads
+that field and is keyed by every copy's bytes; patches do not apply to them, as in a full render.
 """
 
 from __future__ import annotations
@@ -25,11 +26,10 @@ from .findings import Issue
 from .model import Fleet, Workload
 from .patches import file_cluster, patch_files, unmatched_patches
 from .produce import PARALLEL_FROM, _scan, files_bytes
-from .produce import produce as whole_produce
 from .render import File, targets
 from .settled import NOTHING, Settled, settled
 from .stages import Stages
-from .tree import digest, read_regular
+from .tree import check_relpath, digest, read_regular
 
 CHUNK = 250  # cluster units per worker task
 NAMED = 30  # --profile names each rendered unit up to this many
@@ -70,8 +70,6 @@ def produce(
     verified on disk). ``full`` ignores the cache (everything is rendered, the new cache still recorded).
     ``sources``: each cluster's source digest (``fleetgen.sources``), its identity in the keys when given."""
     stages = stages or Stages()
-    if fleet.extra_manifests:
-        return _whole(fleet, raw, source, stages)
     with stages.stage("plan"):
         base = u.salt(raw, source)
         previous = u.Cache(base) if full else u.load(out, base)
@@ -108,27 +106,6 @@ def produce(
     result.files = dict(sorted(result.files.items()))
     result.settled = settled(fleet)
     return result
-
-
-def _whole(fleet: Fleet, raw: Mapping[str, Any], source: str, stages: Stages) -> Incremental:
-    """A fleet with ``extraManifests`` renders whole: the copies are read from disk and are not render units, so
-    nothing keys them. The cache recorded is empty, so the next render without them renders everything once
-    too."""
-    produced = whole_produce(fleet, source, stages)
-    digests = {rel: digest(data) for rel, data in produced.files.items()}
-    reason = "extraManifests in fleet.yaml: every unit is rendered"
-    empty = u.Cache(u.salt(raw, source))
-    return Incremental(
-        dict(produced.files),
-        {},
-        digests,
-        produced.versions,
-        produced.leaks,
-        empty,
-        reasons=Counter({reason: 1}),
-        settled=produced.settled,
-        patch_issues=produced.patch_issues,
-    )
 
 
 class Patched:
@@ -241,7 +218,9 @@ def _run(fleet: Fleet, units: list[u.Unit], index: int, source: str):
     # The documents' serialization runs under the hooks too: they may be built lazily.
     with u.fields_read(Workload, workload_reads):
         traced = u.Traced(fleet, reads)
-        if unit.cluster is None:  # a fleet-wide unit: which fields of the clusters it reads narrows its key
+        if unit.copies:  # as produce copies them: the bytes read, never patched
+            files = {check_relpath(x.path): x.data for x in traced.extra_files}
+        elif unit.cluster is None:  # a fleet-wide unit: which fields of the clusters it reads narrows its key
             cluster_reads = set()
             with u.clusters_read(cluster_reads):
                 rendered, patches = _patch(unit.run(traced), fleet, traced, unit)

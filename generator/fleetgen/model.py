@@ -406,11 +406,12 @@ class Fleet:
         return found
 
     # Methods that read one field only: units.Traced keys a render unit calling them by that field, not by all.
-    READS: ClassVar[Mapping[str, str]] = MappingProxyType({"spoke_extras": "extra_files"})
+    READS: ClassVar[Mapping[str, str]] = MappingProxyType({"spoke_extras": "spoke_extra_documents"})
     # Values derived from the fields that units.Traced keys a render unit by (their own value), not by all the
     # fields they are computed from: a unit that reads only the mesh members' names is not rendered again
-    # when another part of a cluster changes.
-    DERIVED: ClassVar[frozenset[str]] = frozenset({"mesh_members"})
+    # when another part of a cluster changes; one that reads the spokes' extra manifests is not rendered again
+    # when a hub manifest changes.
+    DERIVED: ClassVar[frozenset[str]] = frozenset({"mesh_members", "spoke_extra_documents"})
 
     @cached_property  # in DERIVED
     def mesh_members(self) -> tuple[str, ...]:
@@ -419,10 +420,11 @@ class Fleet:
 
     def spoke_extras(self, name: str) -> tuple[dict[str, Any], ...]:
         """The documents of the extra manifests copied to cluster ``name`` (``clusters/<name>/extra``), by path."""
-        return self._extras_by_cluster.get(name, ())
+        return self.spoke_extra_documents.get(name, ())
 
-    @cached_property  # not a field, like _by_name: every cluster's access.yaml and projects ask
-    def _extras_by_cluster(self) -> Mapping[str, tuple[dict[str, Any], ...]]:
+    @cached_property  # in DERIVED; not a field, like _by_name: every cluster's access.yaml and projects ask
+    def spoke_extra_documents(self) -> Mapping[str, tuple[dict[str, Any], ...]]:
+        """The documents of the extra manifests copied to spokes, by cluster (the hub's copies are not here)."""
         found: dict[str, list[dict[str, Any]]] = {}
         for x in self.extra_files:
             if x.cluster is not None:

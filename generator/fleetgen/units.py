@@ -290,6 +290,10 @@ class Unit:
     run: Callable[[Any], list]  # (traced) Fleet -> list[File]
     cluster: Cluster | None = None
     cacheable: bool = True
+    copies: bool = False  # its files are fleet.extra_files' bytes as read (hand-written manifests), not emitted
+
+
+COPIES = "fleetgen.extras:copies"  # the unit of extraManifests' copies, keyed by their bytes (Fleet.extra_files)
 
 
 def plan(targets) -> Callable[[Fleet], list[Unit]]:
@@ -306,9 +310,15 @@ def plan(targets) -> Callable[[Fleet], list[Unit]]:
                 continue
             out.append(Unit(f"{name}:fleet", rest, None, cacheable))
             out += [Unit(f"{name}:cluster/{c.name}", _bind(per_cluster, c), c, cacheable) for c in fleet.clusters]
+        if fleet.extra_manifests:
+            out.append(Unit(COPIES, _no_documents, None, True, copies=True))
         return out
 
     return units
+
+
+def _no_documents(fleet) -> list:
+    return []
 
 
 def _bind(per_cluster, cluster: Cluster):
