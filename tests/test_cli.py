@@ -233,3 +233,22 @@ def test_a_reader_that_leaves_early_is_an_exit_status_never_a_traceback():
         "out = sys.stdout = Gone()\natexit.register(setattr, out, 'gone', True)",
     )
     assert late.returncode == 120 and late.stderr == ""
+
+
+@pytest.mark.parametrize("closed", [1, 2])
+def test_a_command_started_with_stdout_or_stderr_closed_keeps_its_exit_code(tmp_path, closed, bad_fleet):
+    """CPython then sets sys.stdout (or sys.stderr) to None: nothing to flush, and the command's own exit code
+    (0 clean, 1 findings), as with a normal exit; ``render`` still writes its tree."""
+    import os
+    import subprocess
+    import sys
+
+    def started(*args: str) -> int:
+        command = [sys.executable, "-m", "fleetgen", *args]
+        return subprocess.run(command, cwd=ROOT, preexec_fn=lambda: os.close(closed)).returncode
+
+    assert started("lint", "fleet.yaml") == 0
+    assert started("lint", str(bad_fleet)) == 1
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text((ROOT / "fleet.yaml").read_text())
+    assert started("render", str(fleet)) == 0 and (tmp_path / "rendered" / ".fleetgen.lock").is_file()

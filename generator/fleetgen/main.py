@@ -88,17 +88,15 @@ def run() -> None:
             status = exc.code
         else:  # None or a message, as sys.exit takes them
             status = 0 if exc.code is None else 1
-            if exc.code is not None:
+            if exc.code is not None and sys.stderr is not None:
                 print(exc.code, file=sys.stderr)
     atexit._run_exitfuncs()
-    try:
-        sys.stdout.flush()
-    except (BrokenPipeError, ValueError):  # the reader left (``| head``) or closed it: as CPython reports it
-        status = FLUSH_FAILED
-    try:
-        sys.stderr.flush()
-    except (BrokenPipeError, ValueError):
-        pass
+    for stream in (sys.stdout, sys.stderr):  # None: the process was started with that descriptor closed
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):  # the reader left (``| head``), a full disk, a closed file: as CPython
+            status = FLUSH_FAILED  # exits when flushing at exit fails, without its "Exception ignored" noise
     os._exit(status)
 
 
