@@ -21,8 +21,11 @@ NAMES = [f"edge-imported-{i:05d}" for i in range(40)]
     "old,new,expected",
     [
         ("a,b", "a,b,c", Items(("c",), (), 2, 3)),
-        ("a,b,c", "c,a", Items((), ("b",), 3, 2)),
+        ("a,b,c", "c,a", Items((), ("b",), 3, 2, reordered=True)),
         ("", "a,b", Items(("a", "b"), (), 0, 2)),  # the first names
+        ("a,b,c", "a,b,b", Items((), ("c",), 3, 3, recounted=("b",))),  # b twice: not hidden by the counts
+        ("a,b,b,d", "d,b,a,e", Items(("e",), (), 4, 4, recounted=("b",), reordered=True)),
+        ("1,000", "1,500", None),  # a number, not a list of names
         ("a", "b", None),  # one name on each side: a plain change
         ("mtls:CN=([^,]+)", "mtls:CN=([^,]*)", None),  # a pattern, not a list
         ("a, b", "a, b, c", None),  # prose
@@ -44,7 +47,11 @@ def test_a_long_list_shows_the_names_it_gains_and_loses_and_a_short_one_both_str
     assert line == f"~ principal.allowedNamespaces: comma-separated list of 40 → 40 items: {gained_and_lost}"
     assert change_line(Change("p", "a,b", "a,c")) == '~ p: "a,b" → "a,c"'
     reordered = change_line(Change("p", old, ",".join(reversed(NAMES))))
-    assert reordered.endswith("40 → 40 items: the same names, reordered or repeated")
+    assert reordered.endswith("40 → 40 items: the names kept are in another order")
+    moved_and_added = change_line(Change("p", old, ",".join([*reversed(NAMES), "edge-imported-99999"])))
+    assert moved_and_added.endswith("40 → 41 items: + edge-imported-99999; the names kept are in another order")
+    repeated = change_line(Change("p", old, ",".join([*NAMES[:-1], NAMES[0]])))
+    assert repeated.endswith("40 → 40 items: - edge-imported-00039; repeated a different number of times: " + NAMES[0])
     many = change_line(Change("p", old, ",".join(NAMES + [f"new-{i}" for i in range(35)])))
     assert "+ new-0, new-1," in many and "new-29 and 5 more" in many and " - " not in many
 
@@ -61,7 +68,9 @@ def test_a_pull_mode_cluster_joining_is_one_name_in_the_principals_allowed_names
     assert line.strip() == f"~ principal.allowedNamespaces: comma-separated list of 12 → 13 items: + {joining['name']}"
     body = json.loads(diff(repo, "--base", "HEAD~1", "--format", "json").output)
     changes = [c for m in body["manifests"] for c in m["changes"] if c["path"] == "principal.allowedNamespaces"]
-    assert [c["items"] for c in changes] == [{"added": [joining["name"]], "removed": []}]
+    assert [c["items"] for c in changes] == [
+        {"added": [joining["name"]], "removed": [], "recounted": [], "reordered": False}
+    ]
     kept = [name for name in changes[0]["new"].split(",") if name != joining["name"]]
     assert kept == changes[0]["old"].split(",")  # old and new are still there, whole
     markdown = diff(repo, "--base", "HEAD~1", "--format", "markdown").output

@@ -16,6 +16,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -120,12 +121,15 @@ _LIST_ITEM = re.compile(r"[A-Za-z0-9._:/@-]+")  # a name, not prose or a pattern
 @dataclass(frozen=True)
 class Items:
     """A change to a comma-separated list held in one string (argocd-agent's ``principal.allowedNamespaces``):
-    the items it gains (in the new order) and loses (in the old order), and how many each side holds."""
+    the names it gains (in the new order) and loses (in the old order), the names on both sides that it repeats a
+    different number of times, whether the names on both sides changed order, and how many each side holds."""
 
     added: tuple[str, ...]
     removed: tuple[str, ...]
     old_count: int
     new_count: int
+    recounted: tuple[str, ...] = ()
+    reordered: bool = False
 
 
 def _items(text: str) -> list[str]:
@@ -133,21 +137,28 @@ def _items(text: str) -> list[str]:
 
 
 def list_items(change: Change) -> Items | None:
-    """The change as items gained and lost, when both sides are comma-separated lists of names (one side holding
-    two or more); None otherwise. Seen as two strings, a cluster joining a 5,000-name list is two long lines
-    that differ somewhere in the middle, which no reviewer can read."""
+    """The change as names gained and lost, when both sides are comma-separated lists of names (one side holding
+    two or more, some name holding a letter: ``1,000,000`` is a number); None otherwise. Seen as two strings, a
+    cluster joining a 5,000-name list is two long lines that differ somewhere in the middle, which no reviewer
+    can read."""
     old, new = change.old, change.new
     if not isinstance(old, str) or not isinstance(new, str):
         return None
     before, after = _items(old), _items(new)
-    if max(len(before), len(after)) < 2 or not all(_LIST_ITEM.fullmatch(item) for item in (*before, *after)):
+    names = (*before, *after)
+    if max(len(before), len(after)) < 2 or not all(_LIST_ITEM.fullmatch(n) for n in names):
         return None
-    kept_before, kept_after = set(before), set(after)
+    if not any(c.isalpha() for c in old + new):
+        return None
+    counted_before, counted_after = Counter(before), Counter(after)
+    both = [n for n in dict.fromkeys(after) if n in counted_before]
     return Items(
-        tuple(item for item in after if item not in kept_before),
-        tuple(item for item in before if item not in kept_after),
+        tuple(dict.fromkeys(n for n in after if n not in counted_before)),
+        tuple(dict.fromkeys(n for n in before if n not in counted_after)),
         len(before),
         len(after),
+        tuple(n for n in both if counted_before[n] != counted_after[n]),
+        both != [n for n in dict.fromkeys(before) if n in counted_after],
     )
 
 

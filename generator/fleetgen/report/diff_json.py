@@ -16,7 +16,9 @@ and status in one cluster: ``[{"cluster", "kind", "status", "count", "changes": 
 "documents": [{"id", "file"}]}]``, every document named (the text and markdown reports abbreviate the list).
 A field added or removed simply lacks ``old`` or ``new``; a placement that did not exist is null. A change whose
 both sides are comma-separated lists of names (argocd-agent's ``principal.allowedNamespaces``) also has
-``"items": {"added", "removed"}``: the names gained (in the new order) and lost (in the old order).
+``"items": {"added", "removed", "recounted", "reordered"}``: the names gained (in the new order) and lost (in the
+old order), the names on both sides repeated a different number of times, and whether the names kept changed
+order.
 ``patch`` (changed documents) is the same change as RFC 6902 operations, as ``kubectl patch
 --type json`` and jsonpatch take them.
 """
@@ -38,7 +40,12 @@ def _change_json(change: Change) -> dict:
         out["new"] = change.new
     items = list_items(change)
     if items is not None:
-        out["items"] = {"added": list(items.added), "removed": list(items.removed)}
+        out["items"] = {
+            "added": list(items.added),
+            "removed": list(items.removed),
+            "recounted": list(items.recounted),
+            "reordered": items.reordered,
+        }
     return out
 
 

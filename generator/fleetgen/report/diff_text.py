@@ -48,10 +48,15 @@ def change_line(change: Change, limit: int = VALUE_LIMIT) -> str:
 
 
 def items_line(items: Items) -> str:
-    """``comma-separated list of 3 → 4 items: + c; - a`` (the first 30 names of each side)."""
+    """``comma-separated list of 3 → 4 items: + c; - a`` (the first 30 names of each side), then the names repeated
+    a different number of times and whether the names kept changed order."""
     head = f"comma-separated list of {items.old_count} {ARROW} {items.new_count} items"
-    sides = [f"{mark} {cluster_list(names)}" for mark, names in (("+", items.added), ("-", items.removed)) if names]
-    return f"{head}: {'; '.join(sides)}" if sides else f"{head}: the same names, reordered or repeated"
+    parts = [f"{mark} {cluster_list(names)}" for mark, names in (("+", items.added), ("-", items.removed)) if names]
+    if items.recounted:
+        parts.append(f"repeated a different number of times: {cluster_list(items.recounted)}")
+    if items.reordered:
+        parts.append("the names kept are in another order")
+    return f"{head}: {'; '.join(parts)}" if parts else f"{head}: the same names"
 
 
 def document_lines(doc: DocumentDiff, limit: int = VALUE_LIMIT) -> list[str]:
