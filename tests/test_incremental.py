@@ -415,6 +415,15 @@ def test_the_workload_fields_a_unit_reads(example_fleet):
         units.Inputs(example_fleet).field(units.WORKLOADS + "no_such_field")
 
 
+def test_only_an_address_in_a_repr_makes_a_value_unkeyable():
+    """An object printed by its address has no content to key; text that says " at 0x" is content (a manifest's
+    comment would otherwise render every unit that reads the extra manifests, every time)."""
+    assert units._canonical(("seen at 0x10", {"a": "stop at 0x"})) == "('seen at 0x10', {'a': 'stop at 0x'})"
+    for value in (object(), lambda: None, [1, units.Inputs.__init__]):
+        with pytest.raises(units.Unkeyable):
+            units._canonical(value)
+
+
 def test_a_projection_is_taken_from_the_cache_only_for_the_same_clusters(example_fleet):
     name = units.PROJECTION + "name,server"
     fresh = units.Inputs(example_fleet)

@@ -44,6 +44,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -105,10 +106,16 @@ class Unkeyable(Exception):
     """A value whose repr is not its content (an object address): its unit is always rendered."""
 
 
+# CPython's repr of an object without one of its own ends in its address: ``<x.Y object at 0x7f…>``,
+# ``<function f at 0x7f…>``. Text that merely says " at 0x" (a manifest's comment) is content.
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+>")
+
+
 def _canonical(value: Any) -> str:
     text = repr(value)
-    if " at 0x" in text:
-        raise Unkeyable(text[:80])
+    found = _ADDRESS.search(text)
+    if found:
+        raise Unkeyable(text[max(0, found.start() - 60) : found.end()])
     return text
 
 
