@@ -21,6 +21,7 @@ from fleetgen import units
 from fleetgen.incremental import produce
 from fleetgen.load import load_text
 from fleetgen.main import cli
+from fleetgen.model import ExtraFile
 from fleetgen.sources import cluster_sources
 from ruamel.yaml import YAML
 
@@ -359,6 +360,23 @@ def test_traced_fleet_records_fields_and_counts_methods_as_everything(example_fl
     assert reads == {"mesh", "mesh_members", units.EVERYTHING}
     with pytest.raises(AttributeError):
         traced.mesh = "none"
+
+
+def test_a_per_argument_method_is_recorded_per_call_and_keyed_by_what_it_returns(example_fleet):
+    reads: set[str] = set()
+    traced = units.Traced(example_fleet, reads)
+    assert traced.spoke_extras("prod-a") == example_fleet.spoke_extras("prod-a")
+    traced.spoke_extras("edge-1")
+    assert reads == {'spoke_extras("prod-a")', 'spoke_extras("edge-1")'}
+    assert units.per_call('spoke_extras("prod-a")') == ("spoke_extras", "prod-a")
+    assert units.per_call("spoke_extras") is None and units.per_call('cluster("prod-a")') is None
+    extra = ExtraFile("clusters/prod-a/extra/x.yaml", b"", ({"kind": "ConfigMap"},), cluster="prod-a")
+    with_extra = dataclasses.replace(example_fleet, extra_files=(extra,))
+    inputs, before = units.Inputs(with_extra), units.Inputs(example_fleet)
+    assert inputs.field('spoke_extras("prod-a")') != before.field('spoke_extras("prod-a")')  # what it returns
+    assert inputs.field('spoke_extras("prod-b")') == before.field('spoke_extras("prod-b")')  # another cluster's
+    traced.spoke_extras(object())  # an argument JSON cannot spell: everything
+    assert units.EVERYTHING in reads
 
 
 def test_the_cluster_fields_a_fleet_wide_unit_reads(example_fleet):
@@ -979,6 +997,6 @@ def test_random_edits_of_a_fleet_with_extra_manifests_render_incrementally_as_fr
         shutil.rmtree(scratch)
     assert applied[0] == "76 reused, 0 rendered", applied  # nothing changed: the copies' unit is reused too
     # A hub manifest edited or added: the copies and the platform AppProject that names their kinds; a spoke
-    # manifest edited: also each cluster's units that read the spokes' documents (Fleet.spoke_extra_documents),
-    # never a cluster's Cluster API, Cilium or observability units.
-    assert applied[1:4] == ["74 reused, 2 rendered", "74 reused, 2 rendered", "52 reused, 24 rendered"], applied
+    # manifest edited: also the units that asked for the copies of the one gpu cluster (Fleet.spoke_extras, keyed
+    # per cluster asked for), never another cluster's units.
+    assert applied[1:4] == ["74 reused, 2 rendered", "74 reused, 2 rendered", "71 reused, 5 rendered"], applied

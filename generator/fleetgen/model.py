@@ -406,7 +406,11 @@ class Fleet:
         return found
 
     # Methods that read one field only: units.Traced keys a render unit calling them by that field, not by all.
-    READS: ClassVar[Mapping[str, str]] = MappingProxyType({"spoke_extras": "spoke_extra_documents"})
+    READS: ClassVar[Mapping[str, str]] = MappingProxyType({})
+    # Methods of one argument that units.Traced keys a render unit by per call, by what they return for the
+    # argument given: a cluster's units ask for that cluster's extra manifests only, so a spoke manifest edit
+    # renders the units of the clusters it is copied to, not every cluster's.
+    PER_ARGUMENT: ClassVar[frozenset[str]] = frozenset({"spoke_extras"})
     # Values derived from the fields that units.Traced keys a render unit by (their own value), not by all the
     # fields they are computed from: a unit that reads only the mesh members' names is not rendered again
     # when another part of a cluster changes; one that reads the spokes' extra manifests is not rendered again

@@ -14,7 +14,8 @@ the Fleet that records which Fleet fields it read; its key is the SHA-256 of
   alone does not decide it (a file with aliases), the ``repr`` of the frozen model object. Either leaves out
   its position in fleet.yaml: nothing rendered reads it;
 - the value of every Fleet field it read (a method or property counts as reading every field, except
-  those ``Fleet.READS`` maps to the one field they read, and the values ``Fleet.DERIVED`` names, keyed by
+  those ``Fleet.READS`` maps to the one field they read, each call of a ``Fleet.PER_ARGUMENT`` method keyed by
+  what it returns for its argument, and the values ``Fleet.DERIVED`` names, keyed by
   their own value: Cilium's mesh members' names). A fleet-wide unit's read of ``clusters`` counts as
   reading only the fields of the clusters it read while it ran (``clusters_read``, ``narrowed``): those
   fields of every cluster, in order, are its input (a *projection*, ``clusters.<field>,<field>``: the
@@ -166,6 +167,8 @@ class Inputs:
                 return self._fields[name]
             elif name.startswith(WORKLOADS):
                 value = self._workloads(name)
+            elif (call := per_call(name)) is not None:
+                value = _canonical(getattr(self.fleet, call[0])(call[1]))
             else:
                 raise Unkeyable(name)
             self._fields[name] = _sha(value)
@@ -224,7 +227,8 @@ class Inputs:
 
 class Traced:
     """The Fleet as a unit sees it: every attribute read is recorded (a method or property as everything,
-    unless ``Fleet.READS`` names the one field it reads)."""
+    unless ``Fleet.READS`` names the one field it reads, or ``Fleet.PER_ARGUMENT`` has each call recorded as
+    ``<method>(<argument as JSON>)``)."""
 
     def __init__(self, fleet: Fleet, reads: set[str]):
         object.__setattr__(self, "_fleet", fleet)
@@ -232,13 +236,35 @@ class Traced:
 
     def __getattr__(self, name: str) -> Any:
         """Only called for a name not read yet: it is then kept in the instance (later reads cost nothing)."""
-        self._reads.add(name if name in FIELDS or name in Fleet.DERIVED else Fleet.READS.get(name, EVERYTHING))
-        value = getattr(self._fleet, name)
+        if name in Fleet.PER_ARGUMENT:
+            value = _per_call(name, getattr(self._fleet, name), self._reads)
+        else:
+            self._reads.add(name if name in FIELDS or name in Fleet.DERIVED else Fleet.READS.get(name, EVERYTHING))
+            value = getattr(self._fleet, name)
         self.__dict__[name] = value
         return value
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise dataclasses.FrozenInstanceError(name)
+
+
+def _per_call(name: str, method: Callable[[Any], Any], reads: set[str]) -> Callable[[Any], Any]:
+    def recorded(argument: Any) -> Any:
+        try:
+            reads.add(f"{name}({json.dumps(argument)})")
+        except (TypeError, ValueError):  # an argument JSON cannot spell: the call counts as reading everything
+            reads.add(EVERYTHING)
+        return method(argument)
+
+    return recorded
+
+
+def per_call(name: str) -> tuple[str, Any] | None:
+    """``("spoke_extras", "prod-a")`` for the read ``spoke_extras("prod-a")``; None for any other name."""
+    method, paren, rest = name.partition("(")
+    if not paren or method not in Fleet.PER_ARGUMENT or not rest.endswith(")"):
+        return None
+    return method, json.loads(rest[:-1])
 
 
 @contextmanager
