@@ -151,22 +151,54 @@ def _units(profile: str) -> str:
     return line.removeprefix("units: ").split(" (")[0]
 
 
-EDITS = {
-    "one-cluster": lambda text: text.replace("    max: 9\n", "    max: 10\n", 1),
-    "one-workload": lambda text: text.replace("  replicas: 2\n", "  replicas: 3\n", 1),
+EDITS = {  # (work directory, fleet.yaml text) -> the new text; an edit beside fleet.yaml returns it unchanged
+    "one-cluster": lambda work, text: text.replace("    max: 9\n", "    max: 10\n", 1),
+    "one-workload": lambda work, text: text.replace("  replicas: 2\n", "  replicas: 3\n", 1),
 }
+# An adopting team's fleet: a patch on a document every cluster has, and a hand-written hub manifest.
+ADOPTION = """\
+patches:
+- target: {kind: Namespace, name: monitoring}
+  operations:
+  - {op: add, path: /metadata/annotations, value: {example.com/owner: platform}}
+extraManifests:
+- source: manifests/hub
+"""
+MANIFEST = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: contacts
+  namespace: default
+data:
+  oncall: platform-team
+"""
+
+
+def _edit_manifest(work: Path, text: str) -> str:
+    tools = work / "manifests" / "hub" / "tools.yaml"
+    tools.write_text(tools.read_text().replace("oncall: platform-team\n", "oncall: platform-team-2\n"))
+    return text
+
+
+ADOPTION_EDITS = {**EDITS, "one-manifest": _edit_manifest}
 FIRST_EDIT = ("    max: 8\n", "    max: 9\n")  # after a render into an empty directory: builds the standby tree
 INCREMENTAL_STEPS = ("check (stale)", "render", "check")
 
 
-def _incremental_row(n: int) -> list:
+def _incremental_row(n: int, adoption: bool = False) -> list:
     """Full render from scratch into an empty directory (the median of three); a first cluster edit rendered
     (it builds the standby tree, which a render into an empty directory does not leave); then one cluster
     edited, and one workload edited: each checked while the tree is stale (check must render what changed to
-    find it), rendered, and checked again (up to date)."""
+    find it), rendered, and checked again (up to date). ``adoption``: the fleet has a patch and a hub manifest
+    (``ADOPTION``), and the manifest is edited too."""
+    edits = ADOPTION_EDITS if adoption else EDITS
     with tempfile.TemporaryDirectory(prefix=f"fleetgen-bench-inc-{n}-") as tmp:
         work = Path(tmp)
-        text = fleet_yaml(n)
+        text = fleet_yaml(n) + (ADOPTION if adoption else "")
+        if adoption:
+            (work / "manifests" / "hub").mkdir(parents=True)
+            (work / "manifests" / "hub" / "tools.yaml").write_text(MANIFEST)
         (work / "fleet.yaml").write_text(text)
         floor = json.loads(
             subprocess.run(
@@ -187,8 +219,8 @@ def _incremental_row(n: int) -> list:
         first, _ = _cli(work, "render")
         row = [n, f"{full:.2f}", f"{floor:.2f}", f"{full / floor:.2f}", f"{first:.2f}", f"{first / full:.2f}"]
         units = []
-        for edit in EDITS.values():
-            text = edit(text)
+        for edit in edits.values():
+            text = edit(work, text)
             (work / "fleet.yaml").write_text(text)
             stale, _ = _cli(work, "check", stale=True)
             rendered, profile = _cli(work, "render")
@@ -199,13 +231,14 @@ def _incremental_row(n: int) -> list:
         return row + units
 
 
-def _incremental_table(sizes: list[int]) -> str:
+def _incremental_table(sizes: list[int], adoption: bool = False) -> str:
+    edits = ADOPTION_EDITS if adoption else EDITS
     head = ["clusters", "full render", "libyaml floor", "full/floor", "first edit render", "/full"]
-    for edit in EDITS:
+    for edit in edits:
         for step in INCREMENTAL_STEPS:
             head += [f"{edit} {step}", "/full", "/floor"]
-    head += [f"units ({edit.replace('one-', '')} edit)" for edit in EDITS]
-    return _markdown(head, [_incremental_row(n) for n in sizes])
+    head += [f"units ({edit.replace('one-', '')} edit)" for edit in edits]
+    return _markdown(head, [_incremental_row(n, adoption) for n in sizes])
 
 
 def _measure_lint(workdir: Path) -> dict:
@@ -400,6 +433,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=5, help="lint: alternating runs of each side; medians are shown")
     ap.add_argument("--only", choices=("render", "lint", "incremental"), help="print one table only")
     ap.add_argument("--incremental-sizes", default="500,5000")
+    ap.add_argument(
+        "--adoption", action="store_true", help="incremental: the fleet also has a patch and a hand-written manifest"
+    )
     ap.add_argument("--child", nargs=2, metavar=("KIND", "DIR"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -432,7 +468,7 @@ def _tables(args: argparse.Namespace) -> None:
             "incremental (wall seconds of `fleetgen render` / `check` in a fresh process; ratios to the full "
             "render from scratch and to the libyaml floor)\n"
         )
-        print(_incremental_table([int(x) for x in args.incremental_sizes.split(",") if x]))
+        print(_incremental_table([int(x) for x in args.incremental_sizes.split(",") if x], args.adoption))
     if args.only in (None, "lint"):
         print("lint (load + validate + lint, seconds; ratio = total / PyYAML C load of the same file)\n")
         print(_lint_table([int(x) for x in args.lint_sizes.split(",") if x], args.repeat))
