@@ -7,8 +7,8 @@ fleet.yaml's ``patches`` apply to each unit's documents as it is rendered (``pat
 section is in every key's salt, so a patch edit renders every unit, and each unit records which patches
 matched its documents and which operations failed, so a reused unit still counts for ``patch-target`` (a
 patch no unit matched) and still reports its ``patch-failed`` issues. The copies of ``extraManifests`` are one
-more unit (``units.COPIES``): extras.attach read their bytes into ``Fleet.extra_files`` before, so the unit reads
-that field and is keyed by every copy's bytes; patches do not apply to them, as in a full render.
+more unit (``COPIES``, ``produce.copied_files``): extras.attach read their bytes into ``Fleet.extra_files``
+before, so the unit reads that field and is keyed by every copy's bytes.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import multiprocessing
 import os
 from collections import Counter
 from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,14 +26,15 @@ from . import units as u
 from .findings import Issue
 from .model import Fleet, Workload
 from .patches import file_cluster, patch_files, unmatched_patches
-from .produce import PARALLEL_FROM, _scan, files_bytes
+from .produce import PARALLEL_FROM, _scan, copied_files, files_bytes
 from .render import File, targets
 from .settled import NOTHING, Settled, settled
 from .stages import Stages
-from .tree import check_relpath, digest, read_regular
+from .tree import digest, read_regular
 
 CHUNK = 250  # cluster units per worker task
 NAMED = 30  # --profile names each rendered unit up to this many
+COPIES = "fleetgen.extras:copies"  # the unit of extraManifests' copies, keyed by their bytes (Fleet.extra_files)
 
 
 @dataclass
@@ -75,6 +77,8 @@ def produce(
         previous = u.Cache(base) if full else u.load(out, base)
         inputs = u.Inputs(fleet, previous.fields, sources, previous.rows)
         units = u.plan(targets())(fleet)
+        if fleet.extra_manifests:
+            units.append(u.Unit(COPIES, copied_files, copies=True))
         result = Incremental({}, {}, {}, {c.name: c.kubernetes_version for c in fleet.clusters}, (), u.Cache(base))
         patched = Patched()
         todo = [i for i, unit in enumerate(units) if not _reuse(unit, inputs, previous, out, result, patched)]
@@ -210,21 +214,20 @@ def _read_matches(path: Path, expected: str) -> bool:
 
 
 def _run(fleet: Fleet, units: list[u.Unit], index: int, source: str):
+    unit = units[index]
     reads: set[str] = set()
     workload_reads: set[str] = set()
-    cluster_reads: set[str] | None = None  # a cluster unit: its own cluster, and any other it reads, count whole
-    unit = units[index]
-    patches: list = [[], []]
+    # A fleet-wide unit: which fields of the clusters it reads narrows its key. A cluster unit: its own cluster,
+    # and any other it reads, count whole.
+    cluster_reads: set[str] | None = set() if unit.cluster is None else None
+    clusters = u.clusters_read(cluster_reads) if cluster_reads is not None else nullcontext()
     # The documents' serialization runs under the hooks too: they may be built lazily.
-    with u.fields_read(Workload, workload_reads):
+    files: dict[str, bytes]
+    patches: list
+    with u.fields_read(Workload, workload_reads), clusters:
         traced = u.Traced(fleet, reads)
-        if unit.copies:  # as produce copies them: the bytes read, never patched
-            files = {check_relpath(x.path): x.data for x in traced.extra_files}
-        elif unit.cluster is None:  # a fleet-wide unit: which fields of the clusters it reads narrows its key
-            cluster_reads = set()
-            with u.clusters_read(cluster_reads):
-                rendered, patches = _patch(unit.run(traced), fleet, traced, unit)
-                files = files_bytes(rendered, source)
+        if unit.copies:  # the bytes as read, never patched (as produce copies them)
+            files, patches = unit.run(traced), [[], []]
         else:
             rendered, patches = _patch(unit.run(traced), fleet, traced, unit)
             files = files_bytes(rendered, source)

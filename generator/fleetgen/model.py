@@ -405,17 +405,14 @@ class Fleet:
             found.setdefault(c.name, c)
         return found
 
-    # Methods that read one field only: units.Traced keys a render unit calling them by that field, not by all.
-    READS: ClassVar[Mapping[str, str]] = MappingProxyType({})
     # Methods of one argument that units.Traced keys a render unit by per call, by what they return for the
     # argument given: a cluster's units ask for that cluster's extra manifests only, so a spoke manifest edit
     # renders the units of the clusters it is copied to, not every cluster's.
     PER_ARGUMENT: ClassVar[frozenset[str]] = frozenset({"spoke_extras"})
     # Values derived from the fields that units.Traced keys a render unit by (their own value), not by all the
     # fields they are computed from: a unit that reads only the mesh members' names is not rendered again
-    # when another part of a cluster changes; one that reads the spokes' extra manifests is not rendered again
-    # when a hub manifest changes.
-    DERIVED: ClassVar[frozenset[str]] = frozenset({"mesh_members", "spoke_extra_documents"})
+    # when another part of a cluster changes.
+    DERIVED: ClassVar[frozenset[str]] = frozenset({"mesh_members"})
 
     @cached_property  # in DERIVED
     def mesh_members(self) -> tuple[str, ...]:
@@ -424,11 +421,10 @@ class Fleet:
 
     def spoke_extras(self, name: str) -> tuple[dict[str, Any], ...]:
         """The documents of the extra manifests copied to cluster ``name`` (``clusters/<name>/extra``), by path."""
-        return self.spoke_extra_documents.get(name, ())
+        return self._extras_by_cluster.get(name, ())
 
-    @cached_property  # in DERIVED; not a field, like _by_name: every cluster's access.yaml and projects ask
-    def spoke_extra_documents(self) -> Mapping[str, tuple[dict[str, Any], ...]]:
-        """The documents of the extra manifests copied to spokes, by cluster (the hub's copies are not here)."""
+    @cached_property  # not a field, like _by_name: every cluster's access.yaml and projects ask
+    def _extras_by_cluster(self) -> Mapping[str, tuple[dict[str, Any], ...]]:
         found: dict[str, list[dict[str, Any]]] = {}
         for x in self.extra_files:
             if x.cluster is not None:

@@ -154,10 +154,15 @@ def _add(files: dict[str, bytes], part: Mapping[str, bytes]) -> None:
     files.update(part)
 
 
+def copied_files(fleet: Fleet) -> dict[str, bytes]:
+    """The hand-written manifests (extras.py read them into the fleet), copied as they are: patches do not apply."""
+    return {check_relpath(x.path): x.data for x in fleet.extra_files}
+
+
 def _extras(fleet: Fleet, schemas: str | None) -> tuple[dict[str, bytes], list, Any]:
-    """The hand-written manifests (extras.py read them into the fleet): copied as they are, scanned like every
-    rendered byte, and validated like rendered documents when ``schemas`` asks. Patches do not apply to them."""
-    files = {check_relpath(x.path): x.data for x in fleet.extra_files}
+    """The hand-written manifests, scanned like every rendered byte, and validated like rendered documents when
+    ``schemas`` asks."""
+    files = copied_files(fleet)
     if schemas is None or not files:
         return files, _scan(files), None
     from .upstream.manifests import check_rendered

@@ -13,15 +13,15 @@ the Fleet that records which Fleet fields it read; its key is the SHA-256 of
   how that text is read (``fleetgen.sources``; the model is a pure function of the text), or, where the text
   alone does not decide it (a file with aliases), the ``repr`` of the frozen model object. Either leaves out
   its position in fleet.yaml: nothing rendered reads it;
-- the value of every Fleet field it read (a method or property counts as reading every field, except
-  those ``Fleet.READS`` maps to the one field they read, each call of a ``Fleet.PER_ARGUMENT`` method keyed by
-  what it returns for its argument, and the values ``Fleet.DERIVED`` names, keyed by
-  their own value: Cilium's mesh members' names). A fleet-wide unit's read of ``clusters`` counts as
-  reading only the fields of the clusters it read while it ran (``clusters_read``, ``narrowed``): those
-  fields of every cluster, in order, are its input (a *projection*, ``clusters.<field>,<field>``: the
-  digest of each cluster's row of those fields, a row recorded under its cluster's digest and reused with it).
-  Likewise any unit's read of ``workloads`` counts as reading only the workload fields it read
-  (``workloads.<field>,<field>``): a workload's replicas render Karmada's policies, not the ApplicationSets.
+- the value of every Fleet field it read (a method or property counts as reading every field, except each
+  call of a ``Fleet.PER_ARGUMENT`` method, keyed by what it returns for its argument, and the values
+  ``Fleet.DERIVED`` names, keyed by their own value: Cilium's mesh members' names). A fleet-wide unit's read
+  of ``clusters`` counts as reading only the fields of the clusters it read while it ran (``clusters_read``,
+  ``narrowed``): those fields of every cluster, in order, are its input (a *projection*,
+  ``clusters.<field>,<field>``: the digest of each cluster's row of those fields, a row recorded under its
+  cluster's digest and reused with it). Likewise any unit's read of ``workloads`` counts as reading only the
+  workload fields it read (``workloads.<field>,<field>``): a workload's failover renders Karmada's policies,
+  not the ApplicationSets.
 
 The key is recomputed from the fields recorded last time: same code, same cluster, same values of
 the same fields => the same deterministic render reads the same fields and produces the same bytes.
@@ -186,13 +186,11 @@ class Inputs:
         recorded projection when the clusters are the same; else each row recorded under the cluster's digest is
         taken as it is (the cluster's digest decides every field its repr shows), and only the others are printed
         again: a one-cluster change prints one row."""
-        fields = [f for f in name.removeprefix(PROJECTION).split(",") if f]
         same = self.previous.get("clusters") == self.field("clusters")  # recorded too, for the next run
         if same and name in self.previous:
             self._rows[name] = dict(self.previous_rows.get(name, {}))
             return self.previous[name]
-        if not set(fields) <= CLUSTER_FIELDS:
-            raise Unkeyable(name)
+        fields = _projected(name, PROJECTION, CLUSTER_FIELDS)
         recorded = {} if set(fields) & UNSHOWN else self.previous_rows.get(name, {})
         rows = self._rows[name] = {}
         whole = hashlib.sha256(f"{len(self.fleet.clusters)}\n".encode())
@@ -205,9 +203,7 @@ class Inputs:
 
     def _workloads(self, name: str) -> str:
         """Some fields of every workload, in order, as text (a few dozen workloads: nothing recorded)."""
-        fields = [f for f in name.removeprefix(WORKLOADS).split(",") if f]
-        if not set(fields) <= WORKLOAD_FIELDS:
-            raise Unkeyable(name)
+        fields = _projected(name, WORKLOADS, WORKLOAD_FIELDS)
         rows = "\n".join("\0".join(_canonical(getattr(w, f)) for f in fields) for w in self.fleet.workloads)
         return f"{len(self.fleet.workloads)}\n{rows}"
 
@@ -225,10 +221,17 @@ class Inputs:
         return hashlib.sha256("\0".join(texts).encode("utf-8", "surrogatepass")).digest()
 
 
+def _projected(name: str, prefix: str, known: frozenset[str]) -> list[str]:
+    """The fields a projection's name lists (``clusters.name,server`` -> name, server); Unkeyable for any other."""
+    fields = [f for f in name.removeprefix(prefix).split(",") if f]
+    if not set(fields) <= known:
+        raise Unkeyable(name)
+    return fields
+
+
 class Traced:
-    """The Fleet as a unit sees it: every attribute read is recorded (a method or property as everything,
-    unless ``Fleet.READS`` names the one field it reads, or ``Fleet.PER_ARGUMENT`` has each call recorded as
-    ``<method>(<argument as JSON>)``)."""
+    """The Fleet as a unit sees it: every attribute read is recorded (a method or property as everything, unless
+    ``Fleet.PER_ARGUMENT`` has each call recorded as ``<method>(<argument as JSON>)``)."""
 
     def __init__(self, fleet: Fleet, reads: set[str]):
         object.__setattr__(self, "_fleet", fleet)
@@ -237,9 +240,9 @@ class Traced:
     def __getattr__(self, name: str) -> Any:
         """Only called for a name not read yet: it is then kept in the instance (later reads cost nothing)."""
         if name in Fleet.PER_ARGUMENT:
-            value = _per_call(name, getattr(self._fleet, name), self._reads)
+            value = _recorder(name, getattr(self._fleet, name), self._reads)
         else:
-            self._reads.add(name if name in FIELDS or name in Fleet.DERIVED else Fleet.READS.get(name, EVERYTHING))
+            self._reads.add(name if name in FIELDS or name in Fleet.DERIVED else EVERYTHING)
             value = getattr(self._fleet, name)
         self.__dict__[name] = value
         return value
@@ -248,7 +251,7 @@ class Traced:
         raise dataclasses.FrozenInstanceError(name)
 
 
-def _per_call(name: str, method: Callable[[Any], Any], reads: set[str]) -> Callable[[Any], Any]:
+def _recorder(name: str, method: Callable[[Any], Any], reads: set[str]) -> Callable[[Any], Any]:
     def recorded(argument: Any) -> Any:
         try:
             reads.add(f"{name}({json.dumps(argument)})")
@@ -320,13 +323,10 @@ def _narrow(reads: set[str], whole: str, found: set[str], fields: frozenset[str]
 @dataclass(frozen=True)
 class Unit:
     name: str  # "<module>:fleet" | "<module>:cluster/<name>" | "<module>:all"
-    run: Callable[[Any], list]  # (traced) Fleet -> list[File]
+    run: Callable[[Any], Any]  # (traced) Fleet -> list[File]; for ``copies``, -> {path: bytes}
     cluster: Cluster | None = None
     cacheable: bool = True
-    copies: bool = False  # its files are fleet.extra_files' bytes as read (hand-written manifests), not emitted
-
-
-COPIES = "fleetgen.extras:copies"  # the unit of extraManifests' copies, keyed by their bytes (Fleet.extra_files)
+    copies: bool = False  # ``run`` returns its files' bytes as they are (hand-written manifests), not Files
 
 
 def plan(targets) -> Callable[[Fleet], list[Unit]]:
@@ -343,15 +343,9 @@ def plan(targets) -> Callable[[Fleet], list[Unit]]:
                 continue
             out.append(Unit(f"{name}:fleet", rest, None, cacheable))
             out += [Unit(f"{name}:cluster/{c.name}", _bind(per_cluster, c), c, cacheable) for c in fleet.clusters]
-        if fleet.extra_manifests:
-            out.append(Unit(COPIES, _no_documents, None, True, copies=True))
         return out
 
     return units
-
-
-def _no_documents(fleet) -> list:
-    return []
 
 
 def _bind(per_cluster, cluster: Cluster):
