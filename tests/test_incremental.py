@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fleetgen import units
+from fleetgen import pipeline, units
 from fleetgen.incremental import produce
 from fleetgen.load import load_text
 from fleetgen.main import cli
@@ -133,11 +133,19 @@ def tamper(out: Path, rng) -> None:
         victim.write_bytes(victim.read_bytes().replace(b"fleetgen", b"fleetgem", 1))  # same size, new bytes
 
 
-@pytest.mark.parametrize("seed,racy,by_source", [(1, units.RACY_NS, True), (2, 0, True), (3, 0, False)])
-def test_random_edit_sequences_render_incrementally_as_from_scratch(tmp_path, monkeypatch, seed, racy, by_source):
+@pytest.mark.parametrize(
+    "seed,racy,by_source,alongside",
+    [(1, units.RACY_NS, True, False), (2, 0, True, False), (3, 0, False, False), (4, 0, True, True)],
+)
+def test_random_edit_sequences_render_incrementally_as_from_scratch(
+    tmp_path, monkeypatch, seed, racy, by_source, alongside
+):
     """``racy`` 0 trusts every recorded stat (the fast path a hand edit must still not slip through);
-    ``by_source`` False keys clusters by their model objects, as for a fleet file with aliases."""
+    ``by_source`` False keys clusters by their model objects, as for a fleet file with aliases; ``alongside``
+    runs the lint rules in a forked child while the units are planned (as from 300 clusters)."""
     monkeypatch.setattr(units, "RACY_NS", racy)
+    if alongside:
+        monkeypatch.setattr(pipeline, "LINT_ALONGSIDE_FROM", 0)
     if not by_source:
         monkeypatch.setattr(units.Inputs, "__init__", _without_sources(units.Inputs.__init__))
     rng = random.Random(seed)

@@ -153,14 +153,12 @@ def _reuse(unit: u.Unit, inputs: u.Inputs, previous: u.Cache, out: Path, result:
     except u.Unkeyable:
         return _no(result, unit, "inputs have no stable digest")
     files = entry["files"]
-    if all(u.stat_matches(out, rel, d, previous) for rel, d in files.items()):  # the common case: nothing read
-        patched.add(entry["patches"])
-        return _accept(result, unit, entry, files, previous.stats)
-    unmatched = {rel for rel, d in files.items() if not u.stat_matches(out, rel, d, previous)}
+    unmatched = u.stat_changed(out, files, previous)  # the common case: none, and nothing is read
     if not all(_read_matches(out / rel, files[rel]) for rel in unmatched):
         return _no(result, unit, "a file differs on disk")
     patched.add(entry["patches"])
-    return _accept(result, unit, entry, (rel for rel in files if rel not in unmatched), previous.stats)
+    matched = (rel for rel in files if rel not in unmatched) if unmatched else files
+    return _accept(result, unit, entry, matched, previous.stats)
 
 
 def _accept(result: Incremental, unit: u.Unit, entry: dict, matched, stats: Mapping[str, list]) -> bool:

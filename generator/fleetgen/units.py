@@ -176,10 +176,15 @@ class Inputs:
 
     def fields(self, reads) -> str:
         """The digests of the fields ``reads`` names, one line each (most units read the same few lists)."""
-        names = tuple(sorted(reads))
-        if names not in self._reads:
-            self._reads[names] = "\n".join(f"{name}={self.field(name)}" for name in names)
-        return self._reads[names]
+        given = tuple(reads)  # a cache entry's reads come sorted: most lookups need no sort
+        text = self._reads.get(given)
+        if text is None:
+            names = tuple(sorted(given))
+            text = self._reads.get(names)
+            if text is None:
+                text = self._reads[names] = "\n".join(f"{name}={self.field(name)}" for name in names)
+            self._reads[given] = text
+        return text
 
     def _projection(self, name: str) -> str:
         """The digest of some fields of every cluster, in order: of each cluster's row (its fields' text). The
@@ -433,13 +438,27 @@ def _now_ns(out: Path) -> int:
         probe.unlink(missing_ok=True)
 
 
-def stat_matches(out: Path, rel: str, digest: str, cache: Cache) -> bool:
-    """The file at ``rel`` is the one recorded with ``digest`` when its stat is unchanged (not read)."""
-    recorded = cache.stats.get(rel)
-    if not recorded or recorded[4] != digest:
-        return False
-    try:
-        info = os.lstat(f"{out}/{rel}")  # a string join: pathlib costs more than the lstat here
-    except OSError:
-        return False
-    return [info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns] == recorded[:4]
+def stat_changed(out: Path, files: Mapping[str, str], cache: Cache) -> list[str]:
+    """The files of ``files`` (rel -> digest) that may not be the ones recorded with those digests: no record, or
+    an ``lstat`` that differs from it (device, inode, size, mtime); the others are taken as recorded, unread.
+    One loop for a unit's files: this runs for 25,000 files a run at 5,000 clusters."""
+    top, stats, lstat = f"{out}/", cache.stats, os.lstat  # a string join: pathlib costs more than the lstat here
+    changed = []
+    for rel, digest in files.items():
+        recorded = stats.get(rel)
+        if recorded is None or recorded[4] != digest:
+            changed.append(rel)
+            continue
+        try:
+            info = lstat(top + rel)
+        except OSError:
+            changed.append(rel)
+            continue
+        if (info.st_ino, info.st_mtime_ns, info.st_size, info.st_dev) != (
+            recorded[1],
+            recorded[3],
+            recorded[2],
+            recorded[0],
+        ):
+            changed.append(rel)
+    return changed

@@ -50,19 +50,22 @@ def command(fleet, out, fmt, schemas, profile, full) -> int:
 
 
 def _check(fleet, out, fmt, stages: Stages, schemas: bool = False, full: bool = False) -> tuple[int, str]:
-    loaded = pipeline.load_and_lint(fleet, out, stages, cached=not full)  # --full trusts no cache
-    if not loaded.ok:
+
+    def rendered(loaded: pipeline.Loaded) -> Produced | Incremental:  # in memory only: dropped if lint finds an error
+        target = out or pipeline.output_dir(fleet, loaded.model)
+        if schemas or full:
+            return produce(loaded.model, fleet.name, stages, schemas=display(target) if schemas else None)
+        return produce_incremental(
+            loaded.model, loaded.document.data, fleet.name, target, stages, sources=cluster_sources(loaded.document)
+        )
+
+    loaded, produced = pipeline.load_lint_and(fleet, rendered, out, stages, cached=not full)  # --full trusts no cache
+    if produced is None:
         return 1, LINT_FORMATS[fmt](loaded.findings, colour=colour())
     target = out or pipeline.output_dir(fleet, loaded.model)
     label = display(target)
-    produced: Produced | Incremental
     known: dict[str, str] | None = None
-    if schemas or full:
-        produced = produce(loaded.model, fleet.name, stages, schemas=label if schemas else None)
-    else:
-        produced = produce_incremental(
-            loaded.model, loaded.document.data, fleet.name, target, stages, sources=cluster_sources(loaded.document)
-        )
+    if isinstance(produced, Incremental):
         known = produced.known
         stages.notes.append(produced.summary())
     checked = produced.upstream if isinstance(produced, Produced) else None

@@ -7,7 +7,7 @@ import click
 from .. import pipeline, tree, units
 from ..drift import as_finding
 from ..findings import exit_code
-from ..incremental import produce
+from ..incremental import Incremental, produce
 from ..produce import leaked, patch_findings
 from ..report import text
 from ..sources import cluster_sources
@@ -40,14 +40,18 @@ def command(fleet, out, profile, full) -> int:
 
 def _render(fleet, out, stages: Stages, full: bool = False) -> tuple[int, str, str]:
     """(exit code, findings to show, one-line summary)."""
-    loaded = pipeline.load_and_lint(fleet, out, stages, cached=not full, keep=True)  # --full trusts no cache
+
+    def rendered(loaded: pipeline.Loaded) -> Incremental:  # in memory only: dropped if lint finds an error
+        target = out or pipeline.output_dir(fleet, loaded.model)
+        return produce(
+            loaded.model, loaded.document.data, fleet.name, target, stages, full, cluster_sources(loaded.document)
+        )
+
+    loaded, produced = pipeline.load_lint_and(fleet, rendered, out, stages, cached=not full, keep=True)
     report = text.render(loaded.findings, suppressed=loaded.suppressed, colour=colour()) if loaded.findings else ""
-    if not loaded.ok:
+    if produced is None:
         return 1, report, "fleetgen: nothing rendered: fix the errors above first"
     target = out or pipeline.output_dir(fleet, loaded.model)
-    produced = produce(
-        loaded.model, loaded.document.data, fleet.name, target, stages, full, cluster_sources(loaded.document)
-    )
     stages.notes.append(produced.summary())
     patched = patch_findings(produced, loaded.document)
     if exit_code(patched):
