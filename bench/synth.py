@@ -114,6 +114,7 @@ def fleet(n: int, mesh: str | None = None) -> dict:
         "repo": {"url": "https://github.com/example/fleet-config", "revision": "main", "renderedDir": "rendered"},
         "hub": {
             "name": "hub",
+            "provider": "aws",  # the edge clusters' agents reach the principal's internal load balancer
             "karmada": {
                 "server": "https://karmada-apiserver.karmada-system.svc:5443",
                 "externalServer": "https://karmada.fleet.example.com",

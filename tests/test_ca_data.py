@@ -44,7 +44,7 @@ def test_ca_reaches_the_argocd_cluster_secret(example_text):
 def test_private_key_in_ca_data_is_its_own_rule(example_text):
     (finding,) = lint_text(with_ca(example_text, KEY))
     assert finding.rule == "ca-data-private-key" and finding.path == ("clusters", 0, "caData")
-    assert finding.line == 52
+    assert finding.line == 53
 
 
 def test_private_key_in_ca_data_is_reported_when_the_schema_fails_too(example_text):

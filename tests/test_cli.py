@@ -42,9 +42,11 @@ def test_repo_example_exits_zero():
 def test_contract_example_fails_only_the_provider_readiness_rules():
     # The platform guide's fleet has a GKE minor, EKS VPCs on CAPA's one default (10.0.0.0/16), AKS's managed
     # VNet 10.224.0.0/12 inside GKE's auto-mode 10.128.0.0/9, and a GKE cluster whose only pool is GPU-tainted
-    # (its header says so).
+    # (its header says so). Its edge cluster is in pull mode and its hub has no provider: the principal's
+    # Service would be ClusterIP (principal-unreachable, a warning).
     body = json.loads(run("lint", str(ROOT / "examples" / "fleet.yaml"), "--format", "json").output)
-    assert {f["rule"] for f in body["findings"]} == {"gke-version", "node-network-overlap", "untainted-pool"}
+    rules = {"gke-version", "node-network-overlap", "untainted-pool", "principal-unreachable"}
+    assert {f["rule"] for f in body["findings"]} == rules
     assert [f["line"] for f in body["findings"] if f["rule"] == "gke-version"] == [30]  # defaults: "1.30"
 
 

@@ -39,7 +39,6 @@ BOUND = {
 }
 BOUND["dev-local"] |= {("ServiceAccount", "kube-system", "fleetgen-argocd-manager")}
 BOUND["edge-store-042"] = {("ServiceAccount", "monitoring", "fleet-prometheus")}
-CREATES_NAMESPACES = {"prod-us-east-1", "prod-eu-west-1", "prod-ap-south-1"}
 
 READ = ("get", "list", "watch")
 READ_WRITE = (*READ, "create", "update", "patch", "delete")
@@ -75,15 +74,14 @@ SET_KINDS = {
     ("rbac.authorization.k8s.io", "rolebindings"),
     ("rbac.authorization.k8s.io", "roles"),
 }
-# Read only, in every deploy namespace: what Argo CD's resource tree and health checks look at.
+# Read only, in every deploy namespace: what Argo CD's resource tree and health checks look at (not Endpoints or
+# EndpointSlices: Argo CD's default resource.exclusions never lists them).
 OBSERVED_KINDS = {
-    ("", "endpoints"),
     ("", "events"),
     ("", "pods"),
     ("apps", "controllerrevisions"),
     ("apps", "replicasets"),
     ("apps", "statefulsets"),
-    ("discovery.k8s.io", "endpointslices"),
 }
 PROMETHEUS_PERMISSIONS = {
     ("*", verb, group, resource, "*")
@@ -182,25 +180,42 @@ def test_no_node_proxy_exec_attach_or_tokens_for_anyone(cluster):
 @pytest.mark.parametrize("cluster", sorted(DEPLOY))
 def test_secrets_only_in_the_namespaces_argo_cd_deploys_to(cluster):
     rbac = spoke(cluster)
+    sets = DEPLOY[cluster] - {"monitoring"}
     for who in identities(rbac):
         argocd = who in (ARGOCD, ARGOCD_SA)
         assert not rbac.allowed(who, "list", "", "secrets"), who  # cluster-wide list
         for ns in PROBE_NAMESPACES:
-            # monitoring holds no Secret (its Role lists exactly the monitoring dir's kinds)
-            expected = argocd and ns in DEPLOY[cluster] - {"monitoring"}
+            # written only where a set deploys; read in every deploy namespace of a cluster where one does
+            # (Argo CD's cache needs a kind readable in all of the cluster Secret's namespaces, or in none)
+            readable = argocd and ns in DEPLOY[cluster] and bool(sets)
             for verb in ("get", "list", "watch"):
-                assert rbac.allowed(who, verb, "", "secrets", namespace=ns, name="s") == expected, (who, verb, ns)
+                assert rbac.allowed(who, verb, "", "secrets", namespace=ns, name="s") == readable, (who, verb, ns)
+            written = argocd and ns in sets
+            assert rbac.allowed(who, "create", "", "secrets", namespace=ns) == written, (who, ns)
+
+
+@pytest.mark.parametrize("cluster", sorted(DEPLOY))
+def test_every_deploy_namespace_of_a_spoke_reads_the_same_kinds(cluster):
+    """What Argo CD's cache needs: a kind it may list in one namespace of the cluster Secret and not in another
+    is dropped for the whole cluster (gitops-engine pkg/cache/cluster.go)."""
+    rbac = spoke(cluster)
+    kinds = MONITORING_KINDS | SET_KINDS | OBSERVED_KINDS | {("", "namespaces"), ("", "nodes"), ("", "endpoints")}
+    for who in identities(rbac):
+        readable = [
+            {kind for kind in kinds if rbac.allowed(who, "list", *kind, namespace=ns)} for ns in sorted(DEPLOY[cluster])
+        ]
+        assert all(r == readable[0] for r in readable), (who, readable)
 
 
 def argo_cd_permissions(cluster: str) -> set[tuple[str, str, str, str, str]]:
-    """By hand: read/write the deploy namespaces' kinds, read what lies beneath, read Namespaces."""
+    """By hand: write each deploy namespace's kinds; read, in every deploy namespace alike, the kinds written in
+    any of them and what lies beneath; read Namespaces."""
     out = {("*", verb, "", "namespaces", "*") for verb in READ}
-    if cluster in CREATES_NAMESPACES:
-        out.add(("*", "create", "", "namespaces", "*"))
-    for ns in DEPLOY[cluster]:
-        kinds = MONITORING_KINDS if ns == "monitoring" else SET_KINDS
-        out |= {(ns, verb, group, resource, "*") for group, resource in kinds for verb in READ_WRITE}
-        out |= {(ns, verb, group, resource, "*") for group, resource in OBSERVED_KINDS for verb in READ}
+    written = {ns: MONITORING_KINDS if ns == "monitoring" else SET_KINDS for ns in DEPLOY[cluster]}
+    read = set().union(*written.values()) | OBSERVED_KINDS
+    for ns, kinds in written.items():
+        out |= {(ns, verb, group, resource, "*") for group, resource in kinds for verb in READ_WRITE[3:]}
+        out |= {(ns, verb, group, resource, "*") for group, resource in read for verb in READ}
     return out
 
 
@@ -221,18 +236,12 @@ def test_every_rule_of_every_identity_is_the_hand_written_one(cluster):
 
 
 @pytest.mark.parametrize("cluster", sorted(DEPLOY))
-def test_cluster_scoped_writes_are_only_namespace_creation(cluster):
-    """Through the evaluator: the only cluster-scoped write is creating Namespaces where a set asks for it."""
+def test_no_cluster_scoped_writes(cluster):
+    """Through the evaluator: no cluster-scoped write at all, not even Namespace create (access.yaml creates the
+    deploy namespaces; CreateNamespace=true only reads a namespace that exists)."""
     rbac = spoke(cluster)
     for who in identities(rbac):
-        assert cluster_writes(rbac, who) == fleetgens_cluster_writes(cluster, who), who
-
-
-def fleetgens_cluster_writes(cluster: str, who: Identity) -> set[tuple[str, str, str, str]]:
-    """By hand: Argo CD creates namespaces where a set uses CreateNamespace; nothing else, no RBAC."""
-    if who not in (ARGOCD, ARGOCD_SA) or cluster not in CREATES_NAMESPACES:
-        return set()
-    return {("create", "", "namespaces", name) for name in NAMES}
+        assert cluster_writes(rbac, who) == set(), who
 
 
 @pytest.mark.parametrize("cluster", sorted(DEPLOY))
@@ -332,7 +341,7 @@ def test_extra_manifests_add_exactly_their_kinds_namespace_and_named_objects(wit
     for who in identities(rbac):
         argocd = who in (ARGOCD, ARGOCD_SA)
         # tools-aggregate is not among NAMES: cluster_writes stays exactly what it was without extras
-        assert cluster_writes(rbac, who) == fleetgens_cluster_writes(cluster, who), who
+        assert cluster_writes(rbac, who) == set(), who
         for verb in ("update", "patch", "delete"):
             allowed = rbac.allowed(who, verb, "rbac.authorization.k8s.io", "clusterroles", name="tools-aggregate")
             assert allowed == (argocd and extra), (who, verb)
@@ -360,6 +369,10 @@ def test_extra_manifests_add_exactly_their_kinds_namespace_and_named_objects(wit
         assert writes == (tools if argocd and extra else set()), who
         reads = rbac.allowed(who, "get", "", "configmaps", namespace="tools", name="contacts")
         assert reads == ((argocd and extra) or (who == Identity.group("tools-readers") and extra)), who
+        if argocd and extra:  # uniform reads: what `tools` gets is readable in every deploy namespace too
+            for ns in DEPLOY[cluster]:
+                assert rbac.allowed(who, "list", "", "configmaps", namespace=ns), ns
+                assert not rbac.allowed(who, "create", "", "configmaps", namespace=ns) or ns != "monitoring"
 
 
 def test_prometheus_reads_for_discovery_only():

@@ -120,17 +120,24 @@ def test_platform_project_trusts_no_other_namespace_and_names_its_cluster_object
     assert not permitted(spec, KARMADA, obj("work.karmada.io/v1alpha1", "Work", "w", "karmada-es-a"), True)
 
 
-def test_agent_project_is_limited_to_its_agent():
+def test_agent_projects_are_limited_to_their_agent_and_keep_teams_out_of_monitoring():
+    """Argo CD checks each object by its own namespace: a set's chart under a project that also allows
+    `monitoring` could write there (the Thanos object store Secret is in reach of a Pod it creates)."""
     found = projects()
-    spec = found["fleet-agent-edge"]
-    assert spec["sourceNamespaces"] == ["edge"]
-    assert {d["server"] for d in spec["destinations"]} == {EDGE}
-    assert permitted(spec, EDGE, obj("apps/v1", "Deployment", "web", "web"), True)
-    assert not permitted(spec, "https://a.example.com", obj("apps/v1", "Deployment", "web", "web"), True)
-    assert not permitted(spec, EDGE, obj("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "x"), False)
-    assert not permitted(spec, EDGE, obj("rbac.authorization.k8s.io/v1", "ClusterRole", "fleet-prometheus"), False)
+    own, apps = found["fleet-agent-edge"], found["fleet-agent-edge.apps"]
+    for spec in (own, apps):
+        assert spec["sourceNamespaces"] == ["edge"]
+        assert {d["server"] for d in spec["destinations"]} == {EDGE}
+        assert not permitted(spec, "https://a.example.com", obj("apps/v1", "Deployment", "web", "web"), True)
+        assert not permitted(spec, EDGE, obj("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "x"), False)
+        assert not permitted(spec, EDGE, obj("rbac.authorization.k8s.io/v1", "ClusterRole", "fleet-prometheus"), False)
+    assert permitted(apps, EDGE, obj("apps/v1", "Deployment", "web", "web"), True)
+    assert not permitted(apps, EDGE, obj("v1", "Pod", "thief", "monitoring"), True)
+    assert permitted(own, EDGE, obj("monitoring.coreos.com/v1", "Prometheus", "fleet", "monitoring"), True)
+    assert not permitted(own, EDGE, obj("apps/v1", "Deployment", "web", "web"), True)
     # no other project trusts the agent namespace
-    assert [n for n, s in found.items() if "edge" in s.get("sourceNamespaces", [])] == ["fleet-agent-edge"]
+    trusting = [n for n, s in found.items() if "edge" in s.get("sourceNamespaces", [])]
+    assert sorted(trusting) == ["fleet-agent-edge", "fleet-agent-edge.apps"]
 
 
 def test_the_agent_project_is_its_clusters_render_unit():
@@ -140,6 +147,7 @@ def test_the_agent_project_is_its_clusters_render_unit():
     assert project_target.cluster_files(fleet, a) == []
     (own,) = project_target.cluster_files(fleet, edge)
     assert own.path == "hub/argocd/projects/fleet-agent-edge.yaml"
+    assert [d["metadata"]["name"] for d in own.documents] == ["fleet-agent-edge", "fleet-agent-edge.apps"]
     environments = [f"hub/argocd/projects/{e}.yaml" for e in ("development", "production", "staging")]  # defaults
     assert [f.path for f in project_target.fleet_files(fleet)] == sorted(
         [

@@ -319,8 +319,8 @@ def test_a_provisioned_pull_cluster_has_one_hub_namespace(example_text):
     assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
     assert labels["cluster.x-k8s.io/cluster-name"] == "prod-ap-south-1"
     # the agent's project still takes Applications from that namespace only
-    project = yaml.safe_load(files["hub/argocd/projects/fleet-agent-prod-ap-south-1.yaml"])
-    assert project["spec"]["sourceNamespaces"] == ["prod-ap-south-1"]
+    for project in yaml.safe_load_all(files["hub/argocd/projects/fleet-agent-prod-ap-south-1.yaml"]):
+        assert project["spec"]["sourceNamespaces"] == ["prod-ap-south-1"]
 
 
 def test_karmada_is_an_argocd_cluster_without_credentials(small, example_fleet):
@@ -465,11 +465,12 @@ def test_pull_clusters_get_plain_applications_in_the_agent_namespace(small):
     assert [d["metadata"]["name"] for d in plain] == ["edge-f-api", "edge-f-db"]
     for app in plain:
         assert app["metadata"]["namespace"] == "edge-f"
-        assert app["spec"]["project"] == "fleet-agent-edge-f"  # the agent's own project, not the set's
+        assert app["spec"]["project"] == "fleet-agent-edge-f.apps"  # the agent's sets' project, not the set's
         assert app["spec"]["destination"]["server"].endswith("?agentName=edge-f")
     assert plain[0]["spec"]["source"]["path"] == "charts/edge-f/api"
     monitoring = files["hub/argocd/applicationsets/fleet-spoke-monitoring.yaml"].documents
     assert [d["metadata"]["name"] for d in monitoring[1:]] == ["edge-f-monitoring"]
+    assert monitoring[1]["spec"]["project"] == "fleet-agent-edge-f"  # fleetgen's own, apart from the sets
 
 
 def test_spoke_monitoring_set(small):

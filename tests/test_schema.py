@@ -66,12 +66,12 @@ def test_value_formats(old, new, words):
 
 def test_unquoted_version_is_explained():
     f = one(EXAMPLE.replace('kubernetesVersion: "1.30"', "kubernetesVersion: 1.30"))
-    assert "must be a string" in f.message and "quote it" in f.hint and (f.line, f.column) == (24, 22)
+    assert "must be a string" in f.message and "quote it" in f.hint and (f.line, f.column) == (25, 22)
 
 
 def test_automatic_label_may_not_be_overridden():
     f = one(EXAMPLE.replace("labels: {tier: edge, site: store-042}", "labels: {tier: edge, region: x}"))
-    assert "set automatically" in f.message and (f.line, f.column) == (136, 26)
+    assert "set automatically" in f.message and (f.line, f.column) == (137, 26)
 
 
 def test_environment_must_be_declared():

@@ -553,10 +553,34 @@ PLATFORM_PROJECT = "fleet-platform"
 WORKLOAD_PROJECT = "fleet-workloads"
 EXTRA_PROJECT = "fleet-extra"  # the push-mode spokes' extra manifests (extraManifests[].clusters)
 AGENT_PROJECT_PREFIX = "fleet-agent-"
+# A pull-mode cluster's ApplicationSet Applications: ``fleet-agent-<cluster>.apps``. The dot keeps it apart from
+# another cluster's agent project (a cluster name is a DNS label, without dots).
+AGENT_APPS_SUFFIX = ".apps"
+
+
+def agent_project_name(cluster_name: str) -> str:
+    """The project of fleetgen's own Applications of a pull-mode cluster (monitoring, extra manifests)."""
+    return f"{AGENT_PROJECT_PREFIX}{cluster_name}"
+
+
+def agent_apps_project_name(cluster_name: str) -> str:
+    """The project of the ApplicationSets' Applications of a pull-mode cluster."""
+    return f"{AGENT_PROJECT_PREFIX}{cluster_name}{AGENT_APPS_SUFFIX}"
+
+
 # fleetgen's own ApplicationSets (render/argocd.py) and the Application name each generates per cluster,
 # <cluster>-<app>, which lint's application-name keeps user sets from generating too.
 MONITORING_SET, MONITORING_APP = "fleet-spoke-monitoring", "monitoring"
 EXTRA_SET, EXTRA_APP = "fleet-spoke-extra", "extra"  # where extraManifests entries with clusters reach
+# fleetgen's own Applications in Argo CD's namespace, beside those the ApplicationSets generate there.
+ROOT_APP, KARMADA_POLICIES_APP, WORKLOAD_APP_PREFIX = "fleet-root", "karmada-policies", "workload-"
+
+
+def own_applications(fleet: Fleet) -> list[str]:
+    """The names of the Applications fleetgen renders itself into Argo CD's namespace (render/argocd.py): the root
+    Application, and with Karmada and workloads the policies' and one per workload."""
+    karmada = [KARMADA_POLICIES_APP, *(f"{WORKLOAD_APP_PREFIX}{w.name}" for w in fleet.workloads)]
+    return [ROOT_APP, *(karmada if fleet.karmada_server and fleet.workloads else [])]
 
 
 def is_reserved_project(project: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..findings import WARNING, Issue
-from ..model import EXTRA_APP, EXTRA_SET, MONITORING_APP, MONITORING_SET, Selector
+from ..model import EXTRA_APP, EXTRA_SET, MONITORING_APP, MONITORING_SET, Selector, own_applications
 from ..overriders import unsupported_patches
 from ..selectors import select
 from .registry import Context, flag, rule
@@ -83,10 +83,15 @@ def application_name(ctx: Context) -> Iterator[Issue]:
     Application names are Kubernetes object names (at most 253 characters); two ApplicationSets
     generating the same name fight over one Application, and Argo CD reports the second as an error.
     fleetgen's own `fleet-spoke-monitoring` set takes `<cluster>-monitoring`, and `fleet-spoke-extra`
-    takes `<cluster>-extra` on the clusters that `extraManifests` entries with `clusters` copy to.
+    takes `<cluster>-extra` on the clusters that `extraManifests` entries with `clusters` copy to. The
+    Applications fleetgen renders itself live in the same namespace: `fleet-root`, and with Karmada
+    `karmada-policies` and `workload-<workload>`. A set that generates one of those names takes the
+    existing Application over (the applicationset-controller updates an Application it finds by name
+    and sets itself as its owner), and the two owners fight.
     """
     registered = [c for c in ctx.fleet.clusters if c.registered]
-    seen: dict[str, str] = {f"{c.name}-{MONITORING_APP}": MONITORING_SET for c in registered}
+    seen: dict[str, str] = {name: "fleetgen's own Applications" for name in own_applications(ctx.fleet)}
+    seen.update({f"{c.name}-{MONITORING_APP}": MONITORING_SET for c in registered})
     seen.update({f"{c.name}-{EXTRA_APP}": EXTRA_SET for c in registered if ctx.fleet.spoke_extras(c.name)})
     for a in ctx.fleet.application_sets:
         clusters = [c for c in _selected(a.clusters, ctx)[0] if c.registered]
@@ -101,7 +106,8 @@ def _app_name(name: str, appset: str, path: tuple, seen: dict[str, str]) -> Iter
             path, f"generated Application name {name[:40]!r}… is longer than {APPLICATION_NAME_LIMIT} characters"
         )
     elif name in seen and seen[name] != appset:
-        yield flag(path, f"applicationSets {seen[name]!r} and {appset!r} both generate the Application {name!r}")
+        other = seen[name] if seen[name].startswith("fleetgen's") else f"applicationSets {seen[name]!r}"
+        yield flag(path, f"{other} and {appset!r} both generate the Application {name!r}")
     seen.setdefault(name, appset)
 
 

@@ -19,16 +19,20 @@ API server (``bootstrap/karmada-access.yaml``, below), limited to their namespac
 What it may do on a push-mode spoke:
 
 * in each namespace Argo CD deploys to (the ApplicationSets whose selector matches the cluster,
-  and fleetgen's ``monitoring``): read and write the namespaced kinds deployed there. For
+  and fleetgen's ``monitoring``): write the namespaced kinds deployed there, and read, in every one
+  of these namespaces alike, every kind written in any of them (``uniform_reads``: Argo CD's cache
+  drops a kind it may list in one namespace of the cluster but not in another). For
   ``monitoring`` those are exactly the kinds of the rendered monitoring dir; for a set's namespace
   the kinds in ``DEPLOYABLE`` (workload kinds, config, Secrets, Services, RBAC, monitors). Argo CD
   may create Roles and RoleBindings, but the API server's escalation check limits them to what
   this identity already holds;
 * in each namespace the cluster's extra manifests (``extraManifests[].clusters``) name: read and
   write exactly the kinds of those documents there (added to the above where a set deploys too);
-* read the kinds Argo CD's resource tree shows beneath them (``OBSERVED``: events, endpoints);
-* cluster-wide: get/list/watch Namespaces, and create them only when a set delivered here uses
-  CreateNamespace; for the cluster's extra manifests' cluster-scoped objects, get/list/watch their
+* read the kinds Argo CD's resource tree shows beneath them (``OBSERVED``: events, pods, replica
+  sets; not Endpoints/EndpointSlices, which Argo CD's default ``resource.exclusions`` never lists);
+* cluster-wide: get/list/watch Namespaces, never create: this file creates every namespace Argo CD
+  deploys to, and CreateNamespace=true only GETs a namespace that exists; for the cluster's extra
+  manifests' cluster-scoped objects, get/list/watch their
   kinds (Argo CD's cache lists whole kinds) and update/patch/delete those named objects only (RBAC
   cannot limit ``create`` by name, so they are created here, at bootstrap, and Argo CD adopts them);
   ``escalate`` on exactly the extra ClusterRoles and Roles and ``bind`` on exactly the roles the
@@ -98,11 +102,12 @@ DEPLOYABLE: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("policy", ("poddisruptionbudgets",)),
     (RBAC, ("rolebindings", "roles")),
 )
-# Read only: what Argo CD's resource tree and health checks look at beneath deployed objects.
+# Read only: what Argo CD's resource tree and health checks look at beneath deployed objects. Not Endpoints or
+# EndpointSlices: Argo CD v3's default argocd-cm excludes both from its cache (manifests/base/config/argocd-cm.yaml
+# ``resource.exclusions``), so it never lists them.
 OBSERVED: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("", ("endpoints", "events", "pods")),
+    ("", ("events", "pods")),
     ("apps", ("controllerrevisions", "replicasets", "statefulsets")),
-    ("discovery.k8s.io", ("endpointslices",)),
 )
 IRREGULAR_PLURALS = {"endpoints": "endpoints"}
 KARMADA_ACCESS = "bootstrap/karmada-access.yaml"
@@ -136,16 +141,12 @@ def access_documents(fleet: Fleet, cluster: Cluster) -> list[dict[str, Any]]:
         if any(s["kind"] == "ServiceAccount" for s in members):
             docs.insert(0, service_account())
         docs += [cluster_role(fleet, cluster, adopted), binding("ClusterRoleBinding", CLUSTER_ROLE, members)]
+        read = uniform_reads(fleet, cluster, namespaces)
         for ns in namespaces:
-            docs += [deploy_role(fleet, cluster, ns), binding("RoleBinding", DEPLOY_ROLE, members, ns)]
+            docs += [deploy_role(fleet, cluster, ns, read), binding("RoleBinding", DEPLOY_ROLE, members, ns)]
         # Argo CD could create these only if it held every permission they grant (escalation check)
         adopted = adopted + extra_rbac(fleet, cluster, "Role")
     return docs + prometheus_cluster_rbac() + adopted
-
-
-def creates_namespaces(fleet: Fleet, cluster: Cluster) -> bool:
-    sets = [a for a in delivered_sets(fleet) if matches(a.clusters, cluster.labels)]
-    return any(a.sync_policy.create_namespace for a in sets)
 
 
 def has_argocd_identity(cluster: Cluster) -> bool:
@@ -188,10 +189,7 @@ def rules_for(table: Iterable[tuple[str, Iterable[str]]], verbs: Iterable[str]) 
 
 def cluster_role(fleet: Fleet, cluster: Cluster, adopted: list[dict[str, Any]]) -> dict[str, Any]:
     kinds = [("", ["namespaces"]), *((api_group(d), [plural(d["kind"])]) for d in adopted)]
-    rules = rules_for(kinds, READ_VERBS)
-    if creates_namespaces(fleet, cluster):
-        rules.append({"apiGroups": [""], "resources": ["namespaces"], "verbs": ["create"]})
-    rules += [by_name_rule(doc) for doc in adopted]
+    rules = rules_for(kinds, READ_VERBS) + [by_name_rule(doc) for doc in adopted]
     rules += bind_rules([d for d in adopted if d["kind"] == "ClusterRoleBinding"])
     return {"apiVersion": RBAC_API, "kind": "ClusterRole", "metadata": _meta(CLUSTER_ROLE), "rules": rules}
 
@@ -263,12 +261,28 @@ def namespace_kinds(fleet: Fleet, cluster: Cluster, namespace: str) -> list[tupl
     return [*monitoring, *extra]
 
 
-def deploy_role(fleet: Fleet, cluster: Cluster, namespace: str) -> dict[str, Any]:
-    """Argo CD's Role in ``namespace``; for the extra manifests' Roles there (adopted: access.yaml creates
-    them, since ``escalate`` by name cannot authorize a create, whose request has no name) ``escalate``
-    by name, and for their RoleBindings ``bind`` on the roles they refer to."""
+def uniform_reads(fleet: Fleet, cluster: Cluster, namespaces: list[str]) -> list[tuple[str, tuple[str, ...]]]:
+    """What Argo CD may read in every namespace of the cluster: each kind written in any of them, and OBSERVED.
+
+    Argo CD's cluster cache lists a namespaced kind once per namespace of the cluster Secret, and the first
+    list that is forbidden drops the kind for the whole cluster while the other namespaces' watches keep
+    running (gitops-engine ``pkg/cache/cluster.go`` ``startMissingWatches``/``sync``, Argo CD v3.5.1, with
+    ``resource.respectRBAC: normal``; without it the whole cache fails). A kind readable in ``production``
+    but not in ``monitoring`` therefore disappears from Argo CD's view: its objects are judged cluster-scoped
+    against the project (``controller/state.go``), status Unknown. So every namespace reads the same kinds;
+    writes stay per namespace."""
+    return [*(kind for ns in namespaces for kind in namespace_kinds(fleet, cluster, ns)), *OBSERVED]
+
+
+def deploy_role(
+    fleet: Fleet, cluster: Cluster, namespace: str, read: Iterable[tuple[str, Iterable[str]]]
+) -> dict[str, Any]:
+    """Argo CD's Role in ``namespace``: ``read`` (the same in every namespace of the cluster, see
+    ``uniform_reads``), writes of the kinds deployed here; for the extra manifests' Roles there (adopted:
+    access.yaml creates them, since ``escalate`` by name cannot authorize a create, whose request has no
+    name) ``escalate`` by name, and for their RoleBindings ``bind`` on the roles they refer to."""
     written = namespace_kinds(fleet, cluster, namespace)
-    rules = rules_for(written, (*READ_VERBS, *WRITE_VERBS)) + rules_for(OBSERVED, READ_VERBS)
+    rules = rules_for(read, READ_VERBS) + rules_for(written, WRITE_VERBS)
     roles = sorted({d["metadata"]["name"] for d in extra_rbac(fleet, cluster, "Role", namespace)})
     if roles:
         rules.append({"apiGroups": [RBAC], "resources": ["roles"], "resourceNames": roles, "verbs": ["escalate"]})
@@ -321,9 +335,10 @@ def karmada_access_documents(fleet: Fleet) -> list[dict[str, Any]]:
     role = {"apiVersion": RBAC_API, "kind": "ClusterRole", "metadata": _meta(CLUSTER_ROLE), "rules": rules}
     docs = [namespace_object(fleet, ns) for ns in namespaces]
     docs += [role, binding("ClusterRoleBinding", CLUSTER_ROLE, members)]
+    read = [KARMADA_POLICIES, *(kind for ns in namespaces for kind in workload_kinds(fleet, ns))]
     for ns in namespaces:
         written = [KARMADA_POLICIES, *workload_kinds(fleet, ns)]
-        rules = rules_for(written, (*READ_VERBS, *WRITE_VERBS))
+        rules = rules_for(read, READ_VERBS) + rules_for(written, WRITE_VERBS)
         docs += [
             {"apiVersion": RBAC_API, "kind": "Role", "metadata": _meta(DEPLOY_ROLE, ns), "rules": rules},
             binding("RoleBinding", DEPLOY_ROLE, members, ns),

@@ -75,13 +75,15 @@ from typing import Any
 from ..destinations import destination_server
 from ..labels import FLEET_LABEL, MODE_LABEL
 from ..model import (
-    AGENT_PROJECT_PREFIX,
     EXTRA_APP,
     EXTRA_PROJECT,
     EXTRA_SET,
+    KARMADA_POLICIES_APP,
     MONITORING_APP,
     MONITORING_SET,
     PLATFORM_PROJECT,
+    ROOT_APP,
+    WORKLOAD_APP_PREFIX,
     WORKLOAD_PROJECT,
     App,
     ApplicationSet,
@@ -91,6 +93,8 @@ from ..model import (
     Selector,
     SyncPolicy,
     Workload,
+    agent_apps_project_name,
+    agent_project_name,
 )
 from ..selectors import matches, select
 from ..upstream import api_group
@@ -289,7 +293,7 @@ def extra_pull_application(fleet: Fleet, cluster: Cluster) -> dict[str, Any]:
         finalizers=deletion_finalizers(_EXTRA_SYNC),
     )
     destination = {"server": destination_server(fleet, cluster), "namespace": ""}
-    project = AGENT_PROJECT_PREFIX + cluster.name
+    project = agent_project_name(cluster.name)
     return _application(meta, project, _extra_source(fleet, cluster), destination, _sync_policy(_EXTRA_SYNC))
 
 
@@ -389,7 +393,11 @@ def _karmada_files(fleet: Fleet) -> list[File]:
     workloads = [File(f"{APPLICATIONS}/workload-{w.name}.yaml", (workload_app(fleet, w),)) for w in fleet.workloads]
     return [
         File(f"hub/argocd/clusters/{KARMADA_CLUSTER}.yaml", (karmada_secret(fleet),)),
-        *([File(f"{APPLICATIONS}/karmada-policies.yaml", (karmada_policies_app(fleet),))] if fleet.workloads else []),
+        *(
+            [File(f"{APPLICATIONS}/{KARMADA_POLICIES_APP}.yaml", (karmada_policies_app(fleet),))]
+            if fleet.workloads
+            else []
+        ),
         *workloads,
     ]
 
@@ -410,9 +418,10 @@ def karmada_policies_app(fleet: Fleet) -> dict[str, Any]:
     source = _source(fleet.repo_url, fleet.repo_revision, f"{fleet.rendered_dir}/karmada")
     source["directory"] = {"recurse": True}
     sync = _sync_policy(SyncPolicy(create_namespace=False))
-    # PropagationPolicies live in namespaces the workload Applications create: retry until they exist.
+    # PropagationPolicies live in the workload namespaces bootstrap/karmada-access.yaml creates; a first sync
+    # that races a namespace still being applied is retried instead of failing.
     sync["retry"] = {"limit": 5, "backoff": {"duration": "10s", "factor": 2, "maxDuration": "3m"}}
-    meta = _meta("karmada-policies", fleet.argocd_namespace)
+    meta = _meta(KARMADA_POLICIES_APP, fleet.argocd_namespace)
     # Every policy names its namespace; the destination namespace only has to be one the project allows.
     destination = {"server": str(fleet.karmada_server), "namespace": min(w.namespace for w in fleet.workloads)}
     return _application(meta, PLATFORM_PROJECT, source, destination, sync)
@@ -423,7 +432,7 @@ def workload_app(fleet: Fleet, workload: Workload) -> dict[str, Any]:
     destination = {"server": str(fleet.karmada_server), "namespace": workload.namespace}
     # The finalizer makes removing a workload from fleet.yaml remove it from Karmada (and so the members).
     finalizers = [RESOURCES_FINALIZER]
-    meta = _meta(f"workload-{workload.name}", fleet.argocd_namespace, finalizers=finalizers)
+    meta = _meta(f"{WORKLOAD_APP_PREFIX}{workload.name}", fleet.argocd_namespace, finalizers=finalizers)
     # The namespace is created at bootstrap (bootstrap/karmada-access.yaml): the project allows no cluster kind.
     sync = _sync_policy(SyncPolicy(create_namespace=False))
     return _application(meta, WORKLOAD_PROJECT, source, destination, sync)
@@ -437,7 +446,7 @@ def root_application(fleet: Fleet) -> dict[str, Any]:
     source["directory"] = {"recurse": True}
     destination = {"server": IN_CLUSTER, "namespace": fleet.argocd_namespace}
     sync = _sync_policy(SyncPolicy(create_namespace=False))
-    meta = _meta("fleet-root", fleet.argocd_namespace)
+    meta = _meta(ROOT_APP, fleet.argocd_namespace)
     return _application(meta, PLATFORM_PROJECT, source, destination, sync)
 
 
@@ -583,7 +592,9 @@ def _pull_app(fleet: Fleet, appset: ApplicationSet, cluster: Cluster, app: App) 
     )
     destination = {"server": destination_server(fleet, cluster), "namespace": appset.namespace}
     source = _source(repo, revision, path, helm)
-    project = AGENT_PROJECT_PREFIX + cluster.name  # the agent's own project, never the set's
+    # the agent's projects, never the set's: fleetgen's own for the monitoring set, the other for fleet.yaml's sets
+    own = appset.name == MONITORING_SET
+    project = agent_project_name(cluster.name) if own else agent_apps_project_name(cluster.name)
     extras = appset_spec.spec_extras(appset, templated=False)
     ref = appset_spec.ref_source(app, fleet.repo_revision, templated=False)
     return _application(meta, project, source, destination, _sync_policy(appset.sync_policy), extras, ref)

@@ -228,8 +228,10 @@ def _bootstrap(fleet: Fleet) -> str:
         )
     return (
         "## Bootstrap\n\n1. On the hub: `kubectl apply -f bootstrap/root-app.yaml` (Argo CD then syncs "
-        "`hub/`). Set `resource.respectRBAC: normal` in `argocd-cm`, so Argo CD skips the kinds its "
-        "least-privilege RBAC may not list instead of failing.\n2. On each new cluster, once: `kubectl "
+        "`hub/`). Set `resource.respectRBAC: normal` in `argocd-cm` (required): Argo CD then skips the kinds "
+        "its least-privilege RBAC may not list; without it the first forbidden list fails the cluster's whole "
+        "cache and nothing syncs. Keep Argo CD's default `resource.exclusions` (Endpoints, EndpointSlices, "
+        "Leases, …): the RBAC grants no read of them.\n2. On each new cluster, once: `kubectl "
         "apply -f clusters/<cluster>/access.yaml` as an admin (the Argo CD identity's RBAC and Prometheus' "
         "ClusterRole/Binding, which Argo CD never syncs; never `system:masters`). "
         "Re-apply it when it changes; when a namespace leaves it, also run `kubectl -n <namespace> delete "
@@ -262,9 +264,17 @@ def _agents(fleet: Fleet) -> str:
         f"--resource-proxy-server {proxy} -l fleetgen.io/fleet={fleet.name} -l fleetgen.io/argocd-mode=pull"
         for c in pulled
     ]
+    host = proxy.rpartition(":")[0]
     return (
-        "## Pull-mode agents (argocd-agent)\n\nInstall the principal with "
-        f"`helm install ... -f {PRINCIPAL_VALUES}` (mTLS, client certificates required). Then, per agent, "
+        "## Pull-mode agents (argocd-agent)\n\nFirst issue the principal's two server certificates with "
+        f"`argocd-agentctl pki issue principal --principal-namespace {fleet.argocd_namespace} --dns <the name the "
+        "agents dial>` (its default names are only `localhost` and `127.0.0.1`: give the principal Service's "
+        "load balancer name) and `argocd-agentctl pki issue resource-proxy --principal-namespace "
+        f"{fleet.argocd_namespace} --dns {host}` (the host of every agent's cluster Secret `server` below; the "
+        "command refuses to run without `--dns` or `--ip`, and with `--no-san` Argo CD would reject the proxy's "
+        "certificate). "
+        f"Install the principal with `helm install ... -f {PRINCIPAL_VALUES}` (mTLS, client certificates "
+        "required). Then, per agent, "
         "create its cluster Secret and client certificate on the hub; fleetgen does not render that "
         "Secret because the command refuses to run when it exists:\n\n```sh\n" + "\n".join(lines) + "\n```\n"
     )

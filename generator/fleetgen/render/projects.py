@@ -35,12 +35,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..destinations import destination_server
-from ..model import EXTRA_PROJECT, ApplicationSet, Cluster, Fleet
+from ..model import EXTRA_PROJECT, ApplicationSet, Cluster, Fleet, agent_apps_project_name, agent_project_name
 from ..selectors import matches, select
 from ..upstream import api_group
 from . import File
 from .argocd import (
-    AGENT_PROJECT_PREFIX,
     IN_CLUSTER,
     PLATFORM_CLUSTER_KINDS,
     PLATFORM_PROJECT,
@@ -48,7 +47,6 @@ from .argocd import (
     WORKLOAD_PROJECT,
     _meta,
     agent_namespace,
-    delivered_sets,
     extra_cluster_scoped,
     extra_clusters,
     extra_namespaced_kinds,
@@ -62,10 +60,6 @@ from .karmada import cluster_taint_policies
 from .observability import NAMESPACE as OBSERVABILITY_NAMESPACE
 
 API = "argoproj.io/v1alpha1"
-
-
-def agent_project_name(cluster: Cluster) -> str:
-    return f"{AGENT_PROJECT_PREFIX}{cluster.name}"
 
 
 def _project(fleet: Fleet, name: str, spec: dict[str, Any]) -> dict[str, Any]:
@@ -170,22 +164,39 @@ def workload_project(fleet: Fleet) -> dict[str, Any]:
     return _project(fleet, WORKLOAD_PROJECT, spec)
 
 
-def agent_project(fleet: Fleet, cluster: Cluster) -> dict[str, Any]:
-    """Everything delivered to one pull-mode cluster, from its agent namespace, to it only."""
-    sets = [a for a in delivered_sets(fleet) if matches(a.clusters, cluster.labels)]
+def agent_projects(fleet: Fleet, cluster: Cluster) -> list[dict[str, Any]]:
+    """What is delivered to one pull-mode cluster, from its agent namespace, to it only, in two projects.
+
+    Argo CD checks each object against the project by the object's own namespace (``controller/sync.go``
+    ``validateSyncPermissions``), and argocd-agent copies a project's destinations to the agent as they are
+    (``internal/manager/appproject`` ``AgentSpecificAppProject``). One project holding ``monitoring`` and the
+    sets' namespaces would let a team's chart write into ``monitoring`` (a Pod mounting the Thanos object
+    store Secret, another Prometheus). So fleetgen's own Applications (monitoring, extra manifests) are in
+    ``fleet-agent-<cluster>``, the sets' in ``fleet-agent-<cluster>.apps``; both name the agent's namespace
+    as their only source namespace and the agent's resource-proxy server, which is how the principal finds
+    the agent a project belongs to (``DoesAgentMatchWithProject``)."""
+    own = _agent_project(fleet, cluster, agent_project_name(cluster.name), [monitoring_application_set(fleet)])
+    sets = [a for a in fleet.application_sets if matches(a.clusters, cluster.labels)]
+    return [own, *([_agent_project(fleet, cluster, agent_apps_project_name(cluster.name), sets)] if sets else [])]
+
+
+def _agent_project(fleet: Fleet, cluster: Cluster, name: str, sets: list[ApplicationSet]) -> dict[str, Any]:
+    own = name == agent_project_name(cluster.name)
+    extras = own and bool(fleet.spoke_extras(cluster.name))
+    who = "fleetgen's own applications" if own else "the ApplicationSets' applications"
     spec: dict[str, Any] = {
-        "description": f"applications of pull-mode cluster {cluster.name}",
+        "description": f"{who} on pull-mode cluster {cluster.name}",
         "sourceRepos": _repos(fleet, sets),
-        "destinations": _destinations(fleet, sets, [cluster], [cluster] if fleet.spoke_extras(cluster.name) else []),
+        "destinations": _destinations(fleet, sets, [cluster], [cluster] if extras else []),
         "sourceNamespaces": [agent_namespace(cluster)],
     }
-    # Namespace only if a set creates namespaces, and the extra manifests' cluster-scoped objects by
-    # name; an empty whitelist (or none) permits no cluster-scoped kind.
-    whitelist = _named(extra_cluster_scoped(fleet, cluster))
+    # Namespace only if a set creates namespaces (the agent applies with its own install's RBAC), and the extra
+    # manifests' cluster-scoped objects by name; an empty whitelist (or none) permits no cluster-scoped kind.
+    whitelist = _named(extra_cluster_scoped(fleet, cluster)) if extras else []
     if any(a.sync_policy.create_namespace for a in sets):
         whitelist.insert(0, {"group": "", "kind": "Namespace"})
     spec["clusterResourceWhitelist"] = whitelist
-    return _project(fleet, agent_project_name(cluster), spec)
+    return _project(fleet, name, spec)
 
 
 def environment_project(fleet: Fleet, environment: str) -> dict[str, Any]:
@@ -197,8 +208,9 @@ def environment_project(fleet: Fleet, environment: str) -> dict[str, Any]:
         "sourceRepos": _repos(fleet, sets),
         "destinations": _destinations(fleet, sets, clusters),
     }
-    if any(a.sync_policy.create_namespace for a in sets):
-        spec["clusterResourceWhitelist"] = [{"group": "", "kind": "Namespace"}]
+    # No cluster-scoped kind, not even Namespace for CreateNamespace=true: access.yaml creates every namespace
+    # Argo CD deploys to on a push-mode spoke, and Argo CD syncs a namespace that exists only to manage its
+    # metadata (controller/sync_namespace.go syncNamespace; gitops-engine autoCreateNamespace only GETs it).
     return _project(fleet, environment, spec)
 
 
@@ -212,7 +224,7 @@ def cluster_files(fleet: Fleet, cluster: Cluster) -> list[File]:
     pull-mode cluster, else none. It reads that cluster and the sets, never the other clusters."""
     if not (cluster.registered and cluster.argocd_mode == "pull"):
         return []
-    return [File(f"{PROJECTS}/{agent_project_name(cluster)}.yaml", (agent_project(fleet, cluster),))]
+    return [File(f"{PROJECTS}/{agent_project_name(cluster.name)}.yaml", tuple(agent_projects(fleet, cluster)))]
 
 
 def fleet_files(fleet: Fleet) -> list[File]:
