@@ -326,8 +326,10 @@ def test_gcp_versions_networking_and_pools(files):
         "service": {"cidrBlock": "10.111.0.0/20"},
     }
     pool = one(documents, "MachinePool")
-    assert "replicas" not in pool["spec"]  # GKE's autoscaler owns the count
-    assert pool["metadata"]["annotations"] == {capi.MAX_SIZE: "8", capi.MIN_SIZE: "0"}  # seeds replicas: 0
+    # a region: created with the min raised to a multiple of its 3 zones (CAPG's preflight), then GKE's
+    # autoscaler owns the count and nothing writes replicas back
+    assert pool["spec"]["replicas"] == 0
+    assert pool["metadata"]["annotations"] == {capi.MAX_SIZE: "8", capi.MIN_SIZE: "0"}
     assert pool["metadata"]["labels"]["fleetgen.io/autoscaler"] == "gke"
     # autoUpgrade moves nodes past a pinned patch, and CAPG would push them back: no node version.
     assert "version" not in pool["spec"]["template"]["spec"]

@@ -120,6 +120,26 @@ def test_gke_custom_mode_vpc_with_the_node_subnet(files):
     assert one(files["hub/capi/gke-a.yaml"], "GCPManagedControlPlane")["spec"]["version"] == "1.30.4"
 
 
+@pytest.mark.parametrize(
+    "region, low, high, replicas",
+    [
+        ("europe-west1", 2, 6, 3),  # regional: min raised to the next multiple of the 3 zones
+        ("europe-west1", 0, 8, 0),
+        ("europe-west1", 6, 6, 6),  # fixed: rendered as ever, a multiple of 3 (lint gke-regional-pool)
+        ("europe-west1-b", 2, 6, None),  # a zone: CAPI's webhook defaults replicas to the min, as for every pool
+        ("europe-west1-b", 2, 2, 2),
+    ],
+)
+def test_a_regional_gke_pool_is_created_with_a_multiple_of_its_zones(region, low, high, replicas):
+    """CAPG's preflight (shared.ManagedMachinePoolPreflightCheck) refuses a regional pool whose replicas is not a
+    multiple of 3, and with it the whole cluster: the MachinePool carries one instead of the webhook's default."""
+    text = FLEET.replace("MESH", "cilium").replace("    region: europe-west1\n", f"    region: {region}\n")
+    text = text.replace("min: 2, max: 6", f"min: {low}, max: {high}")
+    documents = {f.path: f.documents for f in capi.render(fleet_from_text(text))}["hub/capi/gke-a.yaml"]
+    assert one(documents, "MachinePool")["spec"].get("replicas") == replicas
+    assert one(documents, "GCPManagedMachinePool")["spec"]["scaling"] == {"minCount": low, "maxCount": high}
+
+
 def test_aks_vnet_node_subnet_and_credentials_per_subscription(files):
     documents = files["hub/capi/aks-a.yaml"]
     credential = {"serviceoperator.azure.com/credential-from": "aso-credential-6f1c2d3e-0000-4000-8000-1234567890ab"}

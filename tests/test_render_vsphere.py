@@ -50,9 +50,15 @@ def docs(rendered: Path, cluster: str) -> list[dict]:
 
 
 def one(documents: list[dict], kind: str, name: str | None = None) -> dict:
-    found = [d for d in documents if d["kind"] == kind and name in (None, d["metadata"]["name"])]
+    """The one document of ``kind`` (named ``name``; a template by its name before the content digest)."""
+    found = [d for d in documents if d["kind"] == kind and name in (None, _unrotated(d["metadata"]["name"]))]
     assert len(found) == 1, (kind, name, [d["kind"] for d in documents])
     return found[0]
+
+
+def _unrotated(name: str) -> str:
+    base, _, digest = name.rpartition("-")
+    return base if len(digest) == 8 and all(c in "0123456789abcdef" for c in digest) else name
 
 
 def machine(documents: list[dict], name: str) -> dict:
@@ -143,14 +149,21 @@ def test_kube_vip_static_pod_on_control_planes(rendered):
         "if [ -f /run/kubeadm/kubeadm.yaml ]; then sed -i 's#path: /etc/kubernetes/admin.conf#"
         "path: /etc/kubernetes/super-admin.conf#' /etc/kubernetes/manifests/kube-vip.yaml; fi"
     )
+    # ... and only until then: system:masters, which bypasses RBAC, is not left in a pod for the machine's lifetime
+    assert config["postKubeadmCommands"] == [
+        "if [ -f /run/kubeadm/kubeadm.yaml ]; then sed -i 's#path: /etc/kubernetes/super-admin.conf#"
+        "path: /etc/kubernetes/admin.conf#' /etc/kubernetes/manifests/kube-vip.yaml; fi"
+    ]
     workers = one(docs(rendered, "prod-dc1"), "KubeadmConfigTemplate")["spec"]["template"]["spec"]
     assert "files" not in workers and not any("kube-vip" in c for c in workers["preKubeadmCommands"])
+    assert "postKubeadmCommands" not in workers
 
 
 def test_external_load_balancer_gets_no_kube_vip(rendered):
     documents = docs(rendered, "stage-dc1")
     config = one(documents, "KubeadmControlPlane")["spec"]["kubeadmConfigSpec"]
     assert "files" not in config and len(config["preKubeadmCommands"]) == 3  # the hostname commands only
+    assert "postKubeadmCommands" not in config
     assert one(documents, "VSphereCluster")["spec"]["controlPlaneEndpoint"] == {
         "host": "api.stage.dc1.example.com",
         "port": 6443,
@@ -479,3 +492,40 @@ def test_cpi_release_per_minor(version, tag):
     from fleetgen.render.capi.vsphere_cloud import cpi_release
 
     assert cpi_release(version) == tag
+
+
+def _templates(text: str, tmp_path: Path) -> dict:
+    """The machine and bootstrap templates of the onprem fleet rendered from ``text``, by name, and the refs to them."""
+    tmp_path.mkdir()
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(text)
+    result = CliRunner().invoke(cli, ["render", str(fleet)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    documents = docs(tmp_path / "rendered", "prod-dc1")
+    kinds = {"VSphereMachineTemplate", "KubeadmConfigTemplate"}
+    refs = [one(documents, "KubeadmControlPlane")["spec"]["machineTemplate"]["spec"]["infrastructureRef"]["name"]]
+    for deployment in (d for d in documents if d["kind"] == "MachineDeployment"):
+        spec = deployment["spec"]["template"]["spec"]
+        refs += [spec["infrastructureRef"]["name"], spec["bootstrap"]["configRef"]["name"]]
+    return {"templates": {d["metadata"]["name"]: d for d in documents if d["kind"] in kinds}, "refs": refs}
+
+
+def test_a_changed_template_is_a_new_object_the_machines_roll_out_to(tmp_path):
+    """CAPV rejects any update of a VSphereMachineTemplate's spec (its webhook's ValidateUpdate), and a
+    MachineDeployment rolls out only when a template reference changes: a new VM image is a new template name."""
+    text = FLEET.read_text()
+    before = _templates(text, tmp_path / "before")
+    again = _templates(text, tmp_path / "again")
+    assert before == again  # the name is the content's: the same fleet, the same names
+    assert sorted(before["refs"]) == sorted(before["templates"])  # every template is referenced, by its new name
+    for template in before["templates"].values():
+        assert template["metadata"]["annotations"] == {"argocd.argoproj.io/sync-options": "PruneLast=true"}
+    after = _templates(text.replace("ubuntu-2404-kube-v1.31.4", "ubuntu-2404-kube-v1.32.3"), tmp_path / "after")
+    kinds = {name: t["kind"] for name, t in {**before["templates"], **after["templates"]}.items()}
+    renamed = set(before["templates"]) ^ set(after["templates"])
+    # the machine templates (image changed) have new names; the bootstrap templates (unchanged) keep theirs
+    assert renamed and {kinds[n] for n in renamed} == {"VSphereMachineTemplate"}
+    assert not set(after["refs"]) & (set(before["templates"]) - set(after["templates"]))
+    for name in set(after["templates"]) - set(before["templates"]):
+        spec = after["templates"][name]["spec"]["template"]["spec"]
+        assert spec["template"] == "ubuntu-2404-kube-v1.32.3"

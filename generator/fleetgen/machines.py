@@ -1,8 +1,9 @@
-"""Facts about kubeadm machines that lint and the Cluster API renderer share.
+"""Facts about machines and node pools that lint and the Cluster API renderer share.
 
-vSphere machine sizes from ``instanceType``, the port a kubeadm API server listens on, and which
-node-pool labels reach a Node and by which road: the kubelet's ``--node-labels`` (only labels the
-NodeRestriction rules let a kubelet set on itself) or Cluster API's Machine-to-Node label sync.
+vSphere machine sizes from ``instanceType``, the port a kubeadm API server listens on, which
+node-pool labels reach a Node and by which road (the kubelet's ``--node-labels``, only labels the
+NodeRestriction rules let a kubelet set on itself, or Cluster API's Machine-to-Node label sync), and
+the node count of a GKE pool in a regional cluster.
 """
 
 from __future__ import annotations
@@ -79,3 +80,24 @@ def capi_synced(key: str) -> bool:
     """Cluster API keeps this label on the Node in step with the Machine's (GetManagedLabels)."""
     domain = key.split("/", 1)[0]
     return "/" in key and (domain in _CAPI_SYNCED_EXACT or _in_domain(domain, _CAPI_SYNCED_DOMAINS))
+
+
+# A GKE pool of a regional cluster runs the same number of nodes in each of its zones: CAPG spreads it over 3 when
+# no nodeLocations are given (cloud.DefaultNumRegionsPerZone), and its preflight check refuses to create the
+# cluster or the pool unless MachinePool.spec.replicas is a multiple of that (CAPG v1.12.0
+# cloud/services/shared/machinepool.go ManagedMachinePoolPreflightCheck).
+GKE_REGIONAL_ZONES = 3
+
+
+def gke_regional(location: str) -> bool:
+    """CAPG's test (``shared.IsRegional``): one dash is a region (``us-central1``), two a zone (``us-central1-a``)."""
+    return location.count("-") == 1
+
+
+def gke_initial_replicas(location: str, low: int, high: int) -> int | None:
+    """The node count a GKE pool is created with: its min, raised to the next multiple of the zones in a regional
+    cluster; None when no such count lies within ``[low, high]`` (lint gke-regional-pool)."""
+    if not gke_regional(location):
+        return low
+    count = -(-low // GKE_REGIONAL_ZONES) * GKE_REGIONAL_ZONES
+    return count if count <= high else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..findings import Issue
+from ..machines import gke_initial_replicas, gke_regional
 from ..model import Cluster
 from ..versions import parse
 from .registry import Context, flag, rule
@@ -188,3 +189,31 @@ def untainted_pool(ctx: Context) -> Iterator[Issue]:
                 f"every node pool of cluster {c.name!r} has a NoSchedule or NoExecute taint: cluster DNS and "
                 "pods without tolerations (Prometheus, workloads) can run nowhere",
             )
+
+
+@rule(
+    "gke-regional-pool",
+    fix="give the pool a min and max that admit a multiple of 3 nodes (3 per zone is min 3 or max ≥ 3), or put the "
+    "cluster in one zone (region: us-central1-a)",
+)
+def gke_regional_pool(ctx: Context) -> Iterator[Issue]:
+    """A node pool of a regional GKE cluster cannot hold a multiple of 3 nodes, so CAPG never creates the cluster.
+
+    A regional GKE pool runs the same number of nodes in each of its 3 zones. CAPG's preflight check
+    (`cloud/services/shared/machinepool.go` `ManagedMachinePoolPreflightCheck`, run for every pool
+    before CreateCluster) refuses a MachinePool whose `replicas` is not a multiple of 3, and then
+    neither the cluster nor any pool is created. fleetgen creates an autoscaled pool with its `min`
+    raised to the next multiple of 3, so that multiple must not exceed `max`; a fixed pool
+    (`min == max`) must itself be a multiple of 3. A zone (`us-central1-a`, two dashes) has no such
+    limit.
+    """
+    for c in ctx.fleet.of_provider("gcp"):
+        if not (c.provisioned and gke_regional(c.region)):
+            continue
+        for pool in c.node_pools:
+            if pool.min <= pool.max and gke_initial_replicas(c.region, pool.min, pool.max) is None:
+                yield flag(
+                    (*pool.path, "min"),
+                    f"GKE pool {pool.name!r} of regional cluster {c.name!r} (region {c.region}) spreads its nodes "
+                    f"over 3 zones, but no multiple of 3 lies within min {pool.min} and max {pool.max}",
+                )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +37,29 @@ def ref(doc: Doc) -> dict[str, str]:
     """A v1beta2 reference to ``doc``: group (no version), kind, name."""
     group = doc["apiVersion"].rsplit("/", 1)[0]
     return {"apiGroup": group, "kind": doc["kind"], "name": doc["metadata"]["name"]}
+
+
+# Argo CD prunes a resource carrying this after the sync's other resources are applied and healthy
+# (gitops-engine sync_context.go, read from the live object).
+PRUNE_LAST = {"argocd.argoproj.io/sync-options": "PruneLast=true"}
+
+
+def rotated(template: Doc) -> Doc:
+    """``template`` named after its spec (``<name>-<8 hex digits>``), pruned last by Argo CD.
+
+    Cluster API treats machine and bootstrap templates as immutable: CAPV's and CAPD's webhooks reject
+    any change to ``spec.template.spec`` (CAPV v1.16.1 ``internal/webhooks/vspheremachinetemplate.go``
+    ``ValidateUpdate``), and a MachineDeployment rolls out only when its template *reference* changes, not
+    when a referenced KubeadmConfigTemplate is edited in place. A changed spec is therefore a new object
+    under a new name: the KubeadmControlPlane or MachineDeployment pointing at it rolls its machines out.
+    The old one is pruned at the end of the sync, once the MachineDeployments are healthy; a MachineSet
+    of an older revision tolerates its template being gone (CAPI v1.14.0
+    ``machineset_controller.go`` ``reconcileExternalTemplateReference``)."""
+    text = json.dumps(template["spec"], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    name = f"{template['metadata']['name']}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
+    annotations = {**template["metadata"].get("annotations", {}), **PRUNE_LAST}
+    metadata = {**template["metadata"], "name": name, "annotations": dict(sorted(annotations.items()))}
+    return {**template, "metadata": metadata}
 
 
 def fleet_labels(cluster: Cluster) -> dict[str, str]:

@@ -15,6 +15,7 @@ taints, not the Nodes', so the removal starts no update.
 
 from __future__ import annotations
 
+from ...machines import gke_initial_replicas, gke_regional
 from ...model import Cluster, NodePool
 from ..cilium import AGENT_NOT_READY_TAINT
 from .common import (
@@ -67,7 +68,17 @@ def gke_pool(cluster: Cluster, pool: NodePool, mesh: str) -> list[Doc]:
     # No version: with management.autoUpgrade GKE moves nodes to newer patches, and CAPG would
     # "update" a pinned pool back on every reconcile (nodepools/reconcile.go). Nodes follow the
     # control plane's version instead.
-    return [machine_pool(cluster, pool, infra, None, scaled_by="gke"), infra]
+    machines = machine_pool(cluster, pool, infra, None, scaled_by="gke")
+    if gke_regional(cluster.region) and "replicas" not in machines["spec"]:
+        # CAPI's webhook would default replicas to the min, which CAPG's preflight refuses unless it is a multiple
+        # of the zones: the GKE cluster would never be created. CAPG creates the pool with replicas / zones nodes
+        # per zone (ConvertToSdkNodePool), then GKE's autoscaler owns the count; nothing writes replicas back
+        # (CAPG never resizes an autoscaled pool from it), so the value in git is stable.
+        initial = gke_initial_replicas(cluster.region, pool.min, pool.max)
+        if initial is None:  # lint's gke-regional-pool error: render never runs on such a fleet
+            raise ValueError(f"GKE pool {pool.name!r} has no multiple of 3 nodes within its min and max")
+        machines["spec"] = {"clusterName": cluster.name, "replicas": initial, **machines["spec"]}
+    return [machines, infra]
 
 
 def gke_network(cluster: Cluster) -> Doc:

@@ -24,6 +24,7 @@ from .common import (
     obj,
     pool_name,
     ref,
+    rotated,
     semver,
     with_pools,
 )
@@ -73,10 +74,10 @@ def kubeadm(
 ) -> tuple[Doc, Doc, list[Doc]]:
     """KubeadmControlPlane + its machine template, then per pool templates and a MachineDeployment.
 
-    ``control_plane_only`` adds ``files`` and ``preKubeadmCommands`` to control-plane machines
+    ``control_plane_only`` adds ``files``, ``preKubeadmCommands`` and ``postKubeadmCommands`` to control-plane machines
     (vSphere's kube-vip); ``addons`` (vSphere's ClusterResourceSets: CPI, CSI) follow the health check.
     """
-    cp_template = machine_template(f"{cluster.name}-control-plane", CONTROL_PLANE_SIZE)
+    cp_template = rotated(machine_template(f"{cluster.name}-control-plane", CONTROL_PLANE_SIZE))
     config: Doc = {"clusterConfiguration": cluster_configuration(cluster, nodes.cluster_configuration)}
     if control_plane_only.get("files"):
         config["files"] = list(control_plane_only["files"])
@@ -85,6 +86,8 @@ def kubeadm(
     commands = [*nodes.pre_commands, *control_plane_only.get("preKubeadmCommands", ())]
     if commands:
         config["preKubeadmCommands"] = commands
+    if control_plane_only.get("postKubeadmCommands"):
+        config["postKubeadmCommands"] = list(control_plane_only["postKubeadmCommands"])
     spec = {
         "replicas": nodes.control_plane_replicas,
         "version": semver(cluster.kubernetes_version),
@@ -103,13 +106,15 @@ def kubeadm_pool(
     registration = nodes.registration(pool.labels, pool.taints)
     join = {"joinConfiguration": registration} if registration["nodeRegistration"] else {}
     join.update(nodes.commands())
-    config = {
-        "apiVersion": BOOTSTRAP,
-        "kind": "KubeadmConfigTemplate",
-        "metadata": meta(cluster, name),
-        "spec": {"template": {"spec": join}},
-    }
-    template = machine_template(name, pool.instance_type)
+    config = rotated(
+        {
+            "apiVersion": BOOTSTRAP,
+            "kind": "KubeadmConfigTemplate",
+            "metadata": meta(cluster, name),
+            "spec": {"template": {"spec": join}},
+        }
+    )
+    template = rotated(machine_template(name, pool.instance_type))
     machine = {
         "bootstrap": {"configRef": ref(config)},
         "clusterName": cluster.name,

@@ -140,7 +140,11 @@ def kube_vip(cluster: Cluster) -> Doc:
     first control-plane node's kube-vip must use ``super-admin.conf`` to win the VIP that init
     itself waits for (kube-vip/kube-vip#684). CAPV runs a script for that; fleetgen knows the
     version, so the command is written only for 1.29+, and only acts on the init node (the one
-    with ``/run/kubeadm/kubeadm.yaml``, where CABPK puts the init configuration).
+    with ``/run/kubeadm/kubeadm.yaml``, where CABPK puts the init configuration). Once init has
+    run, a post command points that kube-vip back at ``admin.conf`` (CAPV's template leaves it on
+    ``super-admin.conf``, whose ``system:masters`` bypasses RBAC for the machine's lifetime): by
+    then kubeadm has bound ``admin.conf``'s group ``kubeadm:cluster-admins``, and the kubelet
+    restarts the static pod from its changed manifest (the VIP moves for a few seconds).
     """
     address = kube_vip_address(cluster)
     if cluster.provider.load_balancer != "kube-vip" or address is None:
@@ -164,5 +168,9 @@ def kube_vip(cluster: Cluster) -> Doc:
         out["preKubeadmCommands"] = [
             f"if [ -f /run/kubeadm/kubeadm.yaml ]; then sed -i 's#path: /etc/kubernetes/admin.conf#"
             f"path: /etc/kubernetes/super-admin.conf#' {KUBE_VIP_MANIFEST}; fi"
+        ]
+        out["postKubeadmCommands"] = [
+            f"if [ -f /run/kubeadm/kubeadm.yaml ]; then sed -i 's#path: /etc/kubernetes/super-admin.conf#"
+            f"path: /etc/kubernetes/admin.conf#' {KUBE_VIP_MANIFEST}; fi"
         ]
     return out
