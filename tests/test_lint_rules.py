@@ -21,6 +21,8 @@ def edit(*pairs: tuple[str, str]) -> str:
     for old, new in pairs:
         assert old in text, old
         text = text.replace(old, new, 1)
+    if "mode: pull}" in text and "principal-unreachable" not in text:  # an agent's principal it can reach
+        text = text.replace("hub:\n  name: hub\n", "hub:\n  name: hub\n  provider: aws\n", 1)
     return text
 
 
@@ -217,6 +219,17 @@ CASES = {
             "    provider: {type: gcp, project: example-project}\n    argocd: {mode: pull}\n",
         ),
     ),
+    "principal-unreachable": edit(
+        ("hub:\n  name: hub\n", "hub:\n  name: hub  # expect[principal-unreachable]: hub\n"),
+        (
+            "    server: https://karmada.example.com:5443\n",
+            "    server: https://karmada.example.com:5443\n    externalServer: https://karmada.hub.example.net\n",
+        ),
+        (
+            "    provider: {type: gcp, project: example-project}\n",
+            "    provider: {type: gcp, project: example-project}\n    argocd: {mode: pull}\n",
+        ),
+    ),
     "karmada-external-server-set": edit(
         (
             "    server: https://karmada.example.com:5443\n",
@@ -377,6 +390,31 @@ CASES = {
             "    apps: [{name: web, path: apps/web2}]  # expect[application-name]: web, path: apps/web2"
             "\n    namespace: web\n",
         )
+    ),
+    "gke-regional-pool": edit(
+        (
+            "    region: eu-west-1\n    labels: {tier: standard}\n    server: https://b.example.com\n",
+            "    region: europe-west1\n    labels: {tier: standard}\n    server: https://b.example.com\n"
+            "    nodePools: [{name: small, instanceType: e2-standard-4, min: 1, max: 2}]"
+            "  # expect[gke-regional-pool]: 1,\n",
+        )
+    ),
+    "gke-regional-pool-fine": edit(  # 3 within [1, 4]; a fixed pool of 6; a zone takes any count
+        (
+            "    region: eu-west-1\n    labels: {tier: standard}\n    server: https://b.example.com\n",
+            "    region: europe-west1\n    labels: {tier: standard}\n    server: https://b.example.com\n"
+            "    nodePools: [{name: a, instanceType: e2-standard-4, min: 1, max: 4},"
+            " {name: b, instanceType: e2-standard-4, min: 6, max: 6}]\n",
+        )
+    ),
+    "application-name-own": edit(  # a set generating `workload-orders`, the Application of workload `orders`
+        ("  - name: stage-a\n", "  - name: workload\n    server: https://w.example.com\n"),
+        (
+            "    namespace: web\n",
+            "    namespace: web\n  - name: ops\n    clusters: {matchLabels: {environment: staging}}\n"
+            "    apps: [{name: orders, path: apps/orders}]  # expect[application-name]: orders, path\n"
+            "    namespace: ops\n",
+        ),
     ),
     "override-unsupported": edit(
         (
