@@ -83,6 +83,8 @@ def cluster(i: int, mesh: str, mesh_id: int = 0) -> dict:
     }
     if mesh == "cilium":
         out["network"]["meshID"] = mesh_id
+        if kind in ("azure", "vsphere"):  # they tunnel; the mesh's EKS and GKE members route natively
+            out["network"]["clustermesh"] = {"member": False}
     # every 23rd cluster is still being provisioned: no server yet (vSphere needs its endpoint up front)
     if i % 23 != 5 or kind == "vsphere":
         out["server"] = (
@@ -101,12 +103,13 @@ def fleet(n: int, mesh: str | None = None) -> dict:
     mesh = mesh or ("cilium" if n <= 511 else "none")
     ids = mesh_ids(n) if mesh == "cilium" else [0] * n
     clusters = [cluster(i, mesh, ids[i]) for i in range(n)]
-    # The global-service workload runs on ClusterMesh members only: docker clusters are not peers.
-    prod = [
-        c["name"]
-        for c in clusters
-        if c["environment"] == "production" and c["labels"]["tier"] == "standard" and c["provider"]["type"] != "docker"
-    ]
+    # The global-service workload runs on ClusterMesh members only: docker clusters are not peers, and the
+    # tunnelling azure and vsphere ones stay out of the natively routed mesh. A fleet too small to have such
+    # production clusters places it on the others, without a global Service.
+    standard = [c for c in clusters if c["environment"] == "production" and c["labels"]["tier"] == "standard"]
+    members = [c["name"] for c in standard if c["provider"]["type"] in ("aws", "gcp")]
+    prod = members or [c["name"] for c in standard if c["provider"]["type"] != "docker"]
+    global_service = mesh == "cilium" and bool(members)
     return {
         "apiVersion": "fleetgen/v1alpha1",
         "kind": "Fleet",
@@ -171,7 +174,7 @@ def fleet(n: int, mesh: str | None = None) -> dict:
                 "replicas": 3 * len(prod[:3]) * 10,
                 "weights": {name: w for name, w in zip(prod[:3], (3, 2, 1))},
                 "failover": {"unreachableSeconds": 60, "notReadySeconds": 300},
-                **({"globalService": True} if mesh == "cilium" else {}),  # no mesh, no global Service
+                **({"globalService": True} if global_service else {}),  # no mesh, no global Service
             },
             {
                 "name": "inventory",

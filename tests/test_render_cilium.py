@@ -49,9 +49,9 @@ def test_cluster_identity_is_the_mesh_id(example_fleet):
 
 
 # Reachable clusters of the example fleet: push mode and not docker. edge-store-042 (pull, outbound
-# only) and dev-local (docker, a laptop) keep Cilium but stay out of the mesh.
+# only) and dev-local (docker, a laptop) keep Cilium but stay out of the mesh, and so does
+# analytics-westeurope (AKS tunnels; the mesh's EKS and GKE members route natively: fleet.yaml says so).
 MEMBERS = [
-    "analytics-westeurope",
     "gpu-inference-us-central1",
     "prod-ap-south-1",
     "prod-eu-west-1",
@@ -156,8 +156,20 @@ def test_chart_model_rejects_what_the_chart_rejects():
         chart_config({"gke": {"enabled": True}, "routingMode": "native", "ipv4": {"enabled": True}})
 
 
+def test_every_peer_dials_a_name_its_load_balancer_is_published_under(example_fleet):
+    """external-dns publishes a LoadBalancer Service's address under its hostname annotation only (external-dns
+    source/service.go): without it no peer could resolve the name it dials."""
+    values = values_by_cluster(example_fleet)
+    for name in MEMBERS:
+        for p in values[name]["clustermesh"]["config"]["clusters"]:
+            annotations = values[p["name"]]["clustermesh"]["apiserver"]["service"]["annotations"]
+            assert annotations["external-dns.alpha.kubernetes.io/hostname"] == p["address"]
+
+
 def lb_annotations(values: dict, name: str) -> dict | None:
-    return values[name]["clustermesh"]["apiserver"]["service"].get("annotations")
+    """The load balancer's own annotations (the external-dns name is checked above)."""
+    found = values[name]["clustermesh"]["apiserver"]["service"].get("annotations")
+    return {k: v for k, v in found.items() if k != "external-dns.alpha.kubernetes.io/hostname"} if found else found
 
 
 def test_clustermesh_apiserver_is_an_internal_load_balancer_by_default(example_fleet):
@@ -168,9 +180,17 @@ def test_clustermesh_apiserver_is_an_internal_load_balancer_by_default(example_f
         "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
     }
     assert lb_annotations(values, "gpu-inference-us-central1") == {"networking.gke.io/load-balancer-type": "Internal"}
-    assert lb_annotations(values, "analytics-westeurope") == {
+    aks = "    network: {pods: 10.44.0.0/16, services: 10.112.0.0/20, nodes: 172.21.0.0/16, meshID: 30"
+    member = example_fleet_text().replace(aks + ", clustermesh: {member: false}}", aks + "}")
+    assert lb_annotations(values_by_cluster(fleet_from_text(member)), "analytics-westeurope") == {
         "service.beta.kubernetes.io/azure-load-balancer-internal": "true"
     }
+
+
+def example_fleet_text() -> str:
+    from tests.conftest import EXAMPLE
+
+    return EXAMPLE.read_text()
 
 
 def test_public_load_balancer_and_membership_are_per_cluster(example_text, cilium_values_schema):

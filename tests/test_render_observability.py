@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import yaml
 from fleetgen.render import observability
+from fleetgen.versions import image_version, release
 
 from tests.conftest import fleet_from_text
 
@@ -37,20 +38,22 @@ def test_every_document_passes_the_upstream_schema(example_fleet, upstream):
             assert upstream(doc) == [], (f.path, doc["kind"], doc["metadata"]["name"])
 
 
-def test_querier_dials_each_registered_push_spoke_and_the_store(example_fleet):
+def test_querier_dials_each_registered_push_spoke_it_can_route_to_and_the_store(example_fleet):
     args = querier_args(example_fleet)
     assert args[0] == "query"
     endpoints = [a.removeprefix("--endpoint=") for a in args if a.startswith("--endpoint=")]
-    push = ["analytics-westeurope", "prod-ap-south-1", "prod-eu-west-1", "prod-us-east-1", "staging-us-east-1"]
+    # EKS spokes: pod addresses are VPC addresses. analytics-westeurope (AKS: its pods live on an overlay) and
+    # dev-local (docker) are served by their store gateways only.
+    push = ["prod-ap-south-1", "prod-eu-west-1", "prod-us-east-1", "staging-us-east-1"]
     every = sorted(c.name for c in example_fleet.clusters)  # each uploads below its own prefix
     # dns+: Thanos resolves every A/AAAA record and dials each, so both HA replicas are queried
     # (thanos pkg/discovery/dns/provider.go); each store gateway is one in-cluster Service.
     assert endpoints == [f"dns+thanos-sidecar.{c}.example-platform.internal:10901" for c in push] + [
         f"thanos-store-{c}.monitoring.svc:10901" for c in every
     ]
-    # edge-store-042 is pull mode (cannot be dialled); gpu/dev clusters have no server yet.
+    # edge-store-042 is pull mode (cannot be dialled); the gpu cluster has no server yet.
     sidecars = [e for e in endpoints if e.startswith("dns+thanos-sidecar.")]
-    assert not any("edge-store-042" in e or "dev-local" in e or "gpu-inference" in e for e in sidecars)
+    assert not any(n in e for e in sidecars for n in ("edge-store-042", "dev-local", "gpu-inference", "analytics"))
 
 
 def test_querier_never_uses_store_flag_and_dedups_on_the_replica_label(example_fleet):
@@ -151,8 +154,8 @@ def test_prometheus_per_cluster_labels_its_series_with_the_cluster(example_fleet
         assert spec["replicas"] == 2
         assert spec["replicaExternalLabelName"] == "prometheus_replica"
         assert spec["thanos"]["objectStorageConfig"] == {"name": "thanos-objstore", "key": "objstore.yml"}
-        assert spec["thanos"]["image"] == "quay.io/thanos/thanos:v0.36.1"
-        assert spec["thanos"]["version"] == "v0.36.1"
+        assert spec["thanos"]["image"] == "quay.io/thanos/thanos:v0.38.0"
+        assert spec["thanos"]["version"] == "v0.38.0"
         account = find(documents, "ServiceAccount", spec["serviceAccountName"])
         assert account["metadata"]["namespace"] == "monitoring"
 
@@ -164,9 +167,10 @@ def test_cluster_label_follows_fleet_yaml(example_text):
 
 
 def test_image_version():
-    assert observability.image_version("quay.io/thanos/thanos:v0.38.0") == "v0.38.0"
-    assert observability.image_version("registry:5000/thanos@sha256:abc") is None
-    assert observability.image_version("thanos/thanos") is None
+    assert image_version("quay.io/thanos/thanos:v0.38.0") == "v0.38.0"
+    assert image_version("registry:5000/thanos@sha256:abc") is None
+    assert image_version("thanos/thanos") is None
+    assert release("v0.38.0-rc.1") == (0, 38, 0)
 
 
 def test_render_is_deterministic_and_independent_of_cluster_order(example_fleet, example_text):
@@ -197,13 +201,20 @@ def test_store_api_is_mutual_tls_everywhere(example_fleet):
     assert {"name": "grpc-tls", "secret": {"secretName": "thanos-grpc-server-tls"}} in store["volumes"]
     spoke = {f.path: f for f in observability.render(example_fleet)}
     prometheus = find(spoke["clusters/prod-us-east-1/monitoring/prometheus.yaml"].documents, "Prometheus", "fleet")
-    # prometheus-operator mounts spec.secrets at /etc/prometheus/secrets/<name>/; caFile -> client-ca
+    # prometheus-operator makes spec.secrets the pod volume secret-<name> and mounts it at
+    # /etc/prometheus/secrets/<name>/ in the prometheus container only (BuildCommonVolumes); the
+    # thanos-sidecar container gets spec.thanos.volumeMounts alone (createThanosContainer), so the files the
+    # TLS flags name are there only through that mount; caFile -> --grpc-server-tls-client-ca
     assert prometheus["spec"]["secrets"] == ["thanos-grpc-server-tls"]
-    assert prometheus["spec"]["thanos"]["grpcServerTlsConfig"] == {
+    tls = prometheus["spec"]["thanos"]["grpcServerTlsConfig"]
+    assert tls == {
         "certFile": "/etc/prometheus/secrets/thanos-grpc-server-tls/tls.crt",
         "keyFile": "/etc/prometheus/secrets/thanos-grpc-server-tls/tls.key",
         "caFile": "/etc/prometheus/secrets/thanos-grpc-server-tls/ca.crt",
     }
+    [mount] = prometheus["spec"]["thanos"]["volumeMounts"]
+    assert mount["name"] == "secret-" + prometheus["spec"]["secrets"][0]
+    assert {path.rpartition("/")[0] for path in tls.values()} == {mount["mountPath"]}
 
 
 def test_network_policies_open_store_api_only_where_it_is_dialled(example_fleet):

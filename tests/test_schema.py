@@ -71,7 +71,7 @@ def test_unquoted_version_is_explained():
 
 def test_automatic_label_may_not_be_overridden():
     f = one(EXAMPLE.replace("labels: {tier: edge, site: store-042}", "labels: {tier: edge, region: x}"))
-    assert "set automatically" in f.message and (f.line, f.column) == (137, 26)
+    assert "set automatically" in f.message and (f.line, f.column) == (138, 26)
 
 
 def test_environment_must_be_declared():

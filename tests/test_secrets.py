@@ -62,7 +62,7 @@ TRAPS = {
     "server": "https://4F2A9C1E.gr7.us-east-1.eks.amazonaws.com",
     "endpoint": "https://0F6D2B1C9A8E7D6C5B4A39281706F5E4.gr7.ap-south-1.eks.amazonaws.com",
     "aks": "https://analytics-westeurope-dns-7f3a.hcp.westeurope.azmk8s.io:443",
-    "image": "quay.io/thanos/thanos:v0.36.1@sha256:"
+    "image": "quay.io/thanos/thanos:v0.38.0@sha256:"
     + "93ba8d548027e926e542caee9f0d9cee399164f426749cfa19e364f43b3e32e1",
     "pods": "10.16.0.0/14",
     "v6": "fd00:10:16::/48",

@@ -588,6 +588,23 @@ def is_reserved_project(project: str) -> bool:
     return project in reserved or project.startswith(AGENT_PROJECT_PREFIX)
 
 
+# Cilium's routing mode per provider, as render/cilium.py configures it: EKS (ENI) and GKE route pod addresses
+# natively; AKS BYOCNI must tunnel (the chart refuses anything else), and so do vSphere, Docker and imported
+# clusters (the chart's default).
+NATIVE_ROUTING = frozenset({"aws", "gcp"})
+
+
+def cilium_routing(provider_type: str) -> str:
+    return "native" if provider_type in NATIVE_ROUTING else "tunnel"
+
+
+def pods_routable(provider_type: str) -> bool:
+    """Whether a pod address of the cluster is an address of its network, which the hub can route to: EKS (ENI or
+    the VPC CNI) and GKE (alias ranges) with or without Cilium; AKS (BYOCNI tunnel, or Azure CNI overlay without
+    Cilium), vSphere, Docker and imported clusters (a tunnel, or a CNI fleetgen does not know) are not."""
+    return provider_type in NATIVE_ROUTING
+
+
 def default_mesh_member(argocd_mode: str, provider_type: str) -> bool:
     """Peers dial each other's clustermesh-apiserver: outbound-only (pull) and local docker clusters cannot be."""
     return argocd_mode == "push" and provider_type != "docker"

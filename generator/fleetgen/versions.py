@@ -37,3 +37,15 @@ def older(a: str, b: str) -> bool:
     pa, pb = parse(a), parse(b)
     width = min(len(pa), len(pb))
     return pa[:width] < pb[:width]
+
+
+def image_version(image: str) -> str | None:
+    """``quay.io/thanos/thanos:v0.36.1`` -> ``v0.36.1``; None for digests or untagged refs."""
+    match = re.search(r":(v?\d+\.\d+\.\d+[^:/@]*)$", image.split("@")[0])
+    return match.group(1) if match else None
+
+
+def release(version: str) -> tuple[int, int, int]:
+    """``v0.38.0-rc.1`` -> ``(0, 38, 0)``: the numbers of a release tag, its suffix dropped."""
+    major, minor_, patch = re.match(r"v?(\d+)\.(\d+)\.(\d+)", version).groups()  # type: ignore[union-attr]
+    return int(major), int(minor_), int(patch)

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from ..allocate import DEFAULT_NODE_NETWORKS, node_network
 from ..findings import WARNING, Issue, Path
-from ..model import Cluster, Network
+from ..model import Cluster, Network, cilium_routing
 from ..selectors import select
 from .registry import Context, flag, rule
 
@@ -202,6 +202,43 @@ def mesh_member(ctx: Context) -> Iterator[Issue]:
             yield flag(
                 (*c.path, "network", "clustermesh", "member"),
                 f"cluster {c.name!r} is outbound-only (argocd.mode pull): peers cannot dial its clustermesh-apiserver",
+            )
+
+
+@rule(
+    "mesh-datapath",
+    WARNING,
+    fix="keep one datapath in the mesh: set network.clustermesh.member: false on the clusters of the other kind "
+    "(EKS and GKE route natively; AKS, vSphere and imported clusters tunnel)",
+)
+def mesh_datapath(ctx: Context) -> Iterator[Issue]:
+    """The ClusterMesh joins clusters with different datapath modes, so pods cannot reach across them.
+
+    Cilium requires one datapath mode on every cluster of a mesh (`Documentation/network/clustermesh/
+    clustermesh.rst`: "All clusters must be configured with the same datapath mode"): a tunnelling
+    cluster sends traffic for a remote pod encapsulated to the remote node, which a natively routing
+    cluster does not expect, and a native cluster sends it unencapsulated where only the overlay
+    knows the pod addresses. Service discovery still works (the clustermesh-apiservers connect), so
+    a global Service lists backends its callers cannot reach. fleetgen's datapath follows the
+    provider (`render/cilium.py`): EKS with ENI and GKE route natively; AKS BYOCNI must tunnel (the
+    chart refuses anything else), and so do vSphere, Docker and imported clusters. The clusters of
+    the smaller group are flagged.
+    """
+    if ctx.fleet.mesh != "cilium":
+        return
+    members = [c for c in ctx.fleet.clusters if c.network.mesh_id is not None and c.network.mesh_member]
+    modes = {c.name: cilium_routing(c.provider.type) for c in members}
+    counts = {mode: sum(m == mode for m in modes.values()) for mode in set(modes.values())}
+    if len(counts) < 2:
+        return
+    kept = max(sorted(counts), key=lambda mode: counts[mode])  # ties: "tunnel" sorts last, so native is kept
+    others = ", ".join(c.name for c in members if modes[c.name] == kept)
+    for c in members:
+        if modes[c.name] != kept:
+            yield flag(
+                (*c.path, "network", "meshID"),
+                f"ClusterMesh member {c.name!r} ({c.provider.type}) uses Cilium's {modes[c.name]} routing, but "
+                f"{others} use {kept} routing: pods cannot reach across a mesh of two datapath modes",
             )
 
 

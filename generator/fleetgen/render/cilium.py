@@ -44,11 +44,12 @@ provider's load-balancer controller reads.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
-from ..model import Cluster, Fleet, fill
+from ..model import Cluster, Fleet, cilium_routing, fill
 from . import File
-from .security import INTERNAL_LB, PUBLIC_LB
+from .security import EXTERNAL_DNS_HOSTNAME, INTERNAL_LB, PUBLIC_LB
 
 PEER_PORT = 2379  # clustermesh-apiserver's etcd port behind its LoadBalancer Service
 GKE_CNI_BIN = "/home/kubernetes/bin"
@@ -97,7 +98,7 @@ def clustermesh(fleet: Fleet, cluster: Cluster, members: tuple[str, ...]) -> dic
         "useAPIServer": True,
         # Fixed at install and must be equal on every member (it sets the identity bit layout).
         "maxConnectedClusters": fleet.max_connected_clusters,
-        "apiserver": {"service": service(cluster), "tls": tls(fleet, cluster)},
+        "apiserver": {"service": service(fleet, cluster), "tls": tls(fleet, cluster)},
         "config": {"enabled": True, "clusters": peers},
     }
 
@@ -110,10 +111,27 @@ def peer(fleet: Fleet, other: str) -> dict[str, Any]:
     return {"name": other, "address": address(fleet, other), "port": PEER_PORT}
 
 
-def service(cluster: Cluster) -> dict[str, Any]:
+def service(fleet: Fleet, cluster: Cluster) -> dict[str, Any]:
+    """The clustermesh-apiserver's load balancer, published under the name its peers dial.
+
+    Every peer dials ``https://<address>:<port>`` (the chart's ``clustermesh-config/_helpers.tpl``), and
+    nothing else makes that name resolve: external-dns publishes a LoadBalancer Service's address only under
+    a hostname annotation (its ``source/service.go``), as it does for each spoke's ``thanos-sidecar``. An
+    address that is an IP literal needs no record."""
     table = INTERNAL_LB if cluster.network.mesh_load_balancer == "internal" else PUBLIC_LB
-    annotations = table.get(cluster.provider.type)
-    return {"type": "LoadBalancer", **({"annotations": dict(annotations)} if annotations else {})}
+    annotations = dict(table.get(cluster.provider.type) or {})
+    host = address(fleet, cluster.name)
+    if not _is_ip(host):
+        annotations[EXTERNAL_DNS_HOSTNAME] = host
+    return {"type": "LoadBalancer", **({"annotations": dict(sorted(annotations.items()))} if annotations else {})}
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def tls(fleet: Fleet, cluster: Cluster) -> dict[str, Any]:
@@ -141,7 +159,7 @@ def datapath(cluster: Cluster) -> dict[str, Any]:
 
 
 def _eks(cluster: Cluster) -> dict[str, Any]:
-    return {"eni": {"enabled": True}, "ipam": {"mode": "eni"}, "routingMode": "native"}
+    return {"eni": {"enabled": True}, "ipam": {"mode": "eni"}, "routingMode": cilium_routing("aws")}
 
 
 def _gke(cluster: Cluster) -> dict[str, Any]:
@@ -152,13 +170,13 @@ def _gke(cluster: Cluster) -> dict[str, Any]:
         "cni": {"binPath": GKE_CNI_BIN},
         "nodeinit": {"enabled": True},
         "ipam": {"mode": "kubernetes"},
-        "routingMode": "native",
+        "routingMode": cilium_routing("gcp"),
         f"{family}NativeRoutingCIDR": str(cluster.network.pods),
     }
 
 
 def _aks(cluster: Cluster) -> dict[str, Any]:
-    return {"aksbyocni": {"enabled": True}, **cluster_pool(cluster), "routingMode": "tunnel"}
+    return {"aksbyocni": {"enabled": True}, **cluster_pool(cluster), "routingMode": cilium_routing("azure")}
 
 
 def cluster_pool(cluster: Cluster) -> dict[str, Any]:

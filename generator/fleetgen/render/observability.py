@@ -15,10 +15,12 @@ connection, and the other replica's data never appears. ``observability.thanos.s
 each spoke publishes; every spoke renders a headless Service ``thanos-sidecar`` selecting its
 Prometheus pods on the sidecar's gRPC port and annotated with that name for external-dns,
 which publishes one record per pod IP for a headless Service. The hub must be able to route to
-those pod IPs (native routing: EKS ENI, GKE alias ranges, peered networks). Pull-mode spokes
-(edge, outbound only) cannot be dialled; their data reaches the hub through the object store,
-served by a store gateway. The gateways are rendered whenever the hub is, because they also
-serve every cluster's history older than Prometheus' local retention (24 h by default).
+those pod IPs, so only spokes whose pod addresses are network addresses are dialled (EKS, GKE:
+``model.pods_routable``; the hub reaches their networks by peering). Pull-mode spokes (edge,
+outbound only) and spokes whose pods live on an overlay (AKS, vSphere, imported) are not; their
+data reaches the hub through the object store, served by a store gateway. The gateways are
+rendered whenever the hub is, because they also serve every cluster's history older than
+Prometheus' local retention (24 h by default).
 Data a pull-mode spoke has not uploaded yet (up to ~2 h) is not visible from the hub.
 
 Per-cluster prefixes. A spoke must not be able to delete another cluster's blocks or forge blocks
@@ -33,11 +35,11 @@ its own hub file, ``hub/observability/stores/<cluster>.yaml``, rendered with tha
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from ..emit import dump
-from ..model import Cluster, Fleet, fill
+from ..model import Cluster, Fleet, fill, pods_routable
+from ..versions import image_version
 from . import File, security, thanos_tls
 
 NAMESPACE = "monitoring"
@@ -50,7 +52,6 @@ PROMETHEUS_ACCOUNT = f"{PROMETHEUS}-prometheus"  # its ServiceAccount, ClusterRo
 GRPC_PORT, HTTP_PORT, QUERIER_SERVICE_PORT = 10901, 10902, 9090
 NOBODY = 65534  # the Thanos image runs as nobody
 SIDECAR_SERVICE = "thanos-sidecar"
-EXTERNAL_DNS_HOSTNAME = "external-dns.alpha.kubernetes.io/hostname"
 
 
 def render(fleet: Fleet) -> list[File]:
@@ -93,9 +94,16 @@ def store_documents(fleet: Fleet, cluster: str) -> list[dict[str, Any]]:
     ]
 
 
+def dialled(cluster: Cluster) -> bool:
+    """The Querier dials this spoke's sidecars: a registered push-mode spoke whose pod addresses the hub can route
+    to (``model.pods_routable``). The others' data reaches the hub through the object store and their store
+    gateway: an overlay pod address (AKS, vSphere, imported) would leave the endpoint unhealthy forever."""
+    return cluster.registered and cluster.argocd_mode == "push" and pods_routable(cluster.provider.type)
+
+
 def sidecar_endpoints(fleet: Fleet) -> list[str]:
-    """Where the Querier dials: every sidecar replica of each registered push-mode spoke, via DNS (A/AAAA)."""
-    return [f"dns+{sidecar_address(fleet, c)}" for c in fleet.clusters if c.registered and c.argocd_mode == "push"]
+    """Where the Querier dials: every sidecar replica of each dialled spoke, via DNS (A/AAAA)."""
+    return [f"dns+{sidecar_address(fleet, c)}" for c in fleet.clusters if dialled(c)]
 
 
 def sidecar_address(fleet: Fleet, cluster: Cluster) -> str:
@@ -241,12 +249,11 @@ def spoke_documents(fleet: Fleet, cluster: Cluster) -> list[dict[str, Any]]:
     ``escalate`` (or holding every permission granted), so the access manifests an admin applies
     carry them (``prometheus_cluster_rbac``, rendered into ``clusters/<c>/access.yaml``).
     """
-    dialled = cluster.registered and cluster.argocd_mode == "push"  # the Querier dials it (sidecar_endpoints)
     return [
         prometheus_service_account(),
         prometheus(fleet, cluster),
         sidecar_service(fleet, cluster),
-        thanos_tls.spoke_policy(NAMESPACE, GRPC_PORT, dialled),
+        thanos_tls.spoke_policy(NAMESPACE, GRPC_PORT, dialled(cluster)),  # the sidecar port is open where dialled
     ]
 
 
@@ -260,7 +267,7 @@ def sidecar_service(fleet: Fleet, cluster: Cluster) -> dict[str, Any]:
     (pkg/prometheus/server/statefulset.go: app.kubernetes.io/name, operator.prometheus.io/name).
     """
     host = sidecar_address(fleet, cluster).rpartition(":")[0]
-    metadata = {"name": SIDECAR_SERVICE, "namespace": NAMESPACE, "annotations": {EXTERNAL_DNS_HOSTNAME: host}}
+    metadata = {"name": SIDECAR_SERVICE, "namespace": NAMESPACE, "annotations": {security.EXTERNAL_DNS_HOSTNAME: host}}
     selector = dict(thanos_tls.PROMETHEUS_POD)
     return {
         "apiVersion": "v1",
@@ -277,6 +284,7 @@ def prometheus(fleet: Fleet, cluster: Cluster) -> dict[str, Any]:
         sidecar["version"] = version  # the operator needs it to know which sidecar flags exist
     sidecar["objectStorageConfig"] = {"name": thanos.object_storage_secret, "key": OBJSTORE_KEY}
     sidecar["grpcServerTlsConfig"] = thanos_tls.sidecar_server_tls()
+    sidecar["volumeMounts"] = thanos_tls.sidecar_volume_mounts()
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "Prometheus",
@@ -284,7 +292,7 @@ def prometheus(fleet: Fleet, cluster: Cluster) -> dict[str, Any]:
         "spec": {
             "replicas": 2,
             "serviceAccountName": PROMETHEUS_ACCOUNT,
-            "secrets": [thanos_tls.SERVER_SECRET],  # mounted for the sidecar's gRPC server TLS
+            "secrets": [thanos_tls.SERVER_SECRET],  # the pod volume the sidecar mounts (volumeMounts) for its TLS
             "externalLabels": {thanos.cluster_label: cluster.name},
             "replicaExternalLabelName": thanos.replica_label,
             **select_everything(),
@@ -297,12 +305,6 @@ def select_everything() -> dict[str, dict]:
     """Empty selectors select every monitor and rule in every namespace; missing ones select none."""
     kinds = ("serviceMonitor", "podMonitor", "rule")
     return {f"{kind}{scope}Selector": {} for kind in kinds for scope in ("", "Namespace")}
-
-
-def image_version(image: str) -> str | None:
-    """``quay.io/thanos/thanos:v0.36.1`` -> ``v0.36.1``; None for digests or untagged refs."""
-    match = re.search(r":(v?\d+\.\d+\.\d+[^:/@]*)$", image.split("@")[0])
-    return match.group(1) if match else None
 
 
 def prometheus_service_account() -> dict[str, Any]:

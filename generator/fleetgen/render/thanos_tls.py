@@ -7,8 +7,12 @@ certificate:
 
 * spoke sidecars: prometheus-operator's ``spec.thanos.grpcServerTlsConfig`` (only ``certFile``,
   ``keyFile``, ``caFile`` are honoured; ``caFile`` becomes ``--grpc-server-tls-client-ca``, which
-  makes the sidecar require and verify client certificates) with the files from ``spec.secrets``,
-  mounted by the operator at ``/etc/prometheus/secrets/<secret>/``;
+  makes the sidecar require and verify client certificates) with the files of the Secret that
+  ``spec.secrets`` makes a pod volume (``secret-<name>``). The operator mounts that volume into the
+  ``prometheus`` container only (v0.93.0 ``pkg/prometheus/common.go`` ``BuildCommonVolumes``); the
+  ``thanos-sidecar`` container gets only ``spec.thanos.volumeMounts`` and its storage
+  (``pkg/prometheus/server/statefulset.go`` ``createThanosContainer``), so the same path is mounted
+  there too: without it the sidecar cannot load its certificate and exits at start;
 * the hub store gateway: ``--grpc-server-tls-cert/-key/-client-ca``;
 * the Querier: ``--grpc-client-tls-secure`` with its client certificate and the CA, and
   ``--grpc-client-server-name``: it dials pod IPs (``dns+`` discovery) and in-cluster Service names,
@@ -30,6 +34,12 @@ TLS_DIR = "/etc/thanos-tls"  # not below /etc/thanos, the objstore Secret mount
 PROMETHEUS = "fleet"  # the spokes' Prometheus object (observability.py renders it)
 # The labels prometheus-operator puts on a Prometheus' pods (pkg/prometheus/server/statefulset.go).
 PROMETHEUS_POD = {"app.kubernetes.io/name": "prometheus", "operator.prometheus.io/name": PROMETHEUS}
+
+
+def sidecar_volume_mounts() -> list[dict[str, str]]:
+    """The server Secret's pod volume (prometheus-operator names ``spec.secrets`` volumes ``secret-<name>``,
+    ``pkg/k8s/resource_namer.go``) in the sidecar container, where ``sidecar_server_tls`` points."""
+    return [{"name": f"secret-{SERVER_SECRET}", "mountPath": f"{OPERATOR_SECRETS_DIR}/{SERVER_SECRET}"}]
 
 
 def sidecar_server_tls() -> dict[str, str]:
