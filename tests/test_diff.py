@@ -277,3 +277,20 @@ def test_a_value_with_backticks_cannot_break_the_fence():
     out = markdown.render(FleetDiff("main", docs, PlanDelta()), limit=20_000)
     assert len(out.encode()) <= 20_000 and fences_balanced(out)
     assert re.search(r"^`{7}diff$", out, re.M) and "more clusters not shown" in out  # "```" * 2 inside
+
+
+def test_a_template_renamed_for_its_new_content_is_a_change_not_a_destroy(tmp_path):
+    """A VM image bump renames the VSphereMachineTemplates (their names carry their content's digest): the review
+    shows each as one changed document, its name and image, and `--fail-on destroy` does not fail on it."""
+    onprem = (Path(__file__).parent / "fleets" / "onprem.yaml").read_text()
+    newer = onprem.replace("ubuntu-2404-kube-v1.31.4", "ubuntu-2404-kube-v1.31.5")
+    repo = history(tmp_path / "repo", onprem, newer)
+    result = diff(repo, "--base", "HEAD~1", "--no-merge-base", "--format", "json", "--fail-on", "destroy")
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output)
+    templates = [m for m in body["manifests"] if "/VSphereMachineTemplate " in m["id"]]
+    assert templates and {m["status"] for m in templates} == {"changed"}
+    for m in templates:
+        paths = {c["path"] for c in m["changes"]}
+        assert {"metadata.name", "spec.template.spec.template"} <= paths, paths
+    assert body["destroy"]["removedDocuments"] == 0

@@ -207,3 +207,31 @@ def test_platform_project_may_sync_the_role_identities():
     fleet = fleet_from_text(without_aws)
     assert _identity_entries(fleet) == []
     assert not [f for f in capi.render(fleet) if f.path == capi.IDENTITIES]
+
+
+def test_a_suppressed_gke_regional_pool_finding_stops_the_render_with_a_message(tmp_path):
+    """Suppressions apply to errors too; the renderer then refuses that pool in words, never with a traceback."""
+    from click.testing import CliRunner
+    from fleetgen.main import cli
+
+    text = """\
+apiVersion: fleetgen/v1alpha1
+kind: Fleet
+name: one
+repo: {url: https://github.com/example/platform}
+hub: {name: hub}
+clusters:
+  - name: gke-a
+    environment: production
+    region: europe-west1
+    kubernetesVersion: "1.30.4"
+    provider: {type: gcp, project: ml-prod}
+    network: {pods: 10.40.0.0/16, services: 10.111.0.0/20, nodes: 172.20.0.0/20, meshID: 4}
+    nodePools:
+      - {name: general, instanceType: e2-standard-4, min: 1, max: 2}  # fleetgen: ignore[gke-regional-pool]
+"""
+    (tmp_path / "fleet.yaml").write_text(text)
+    result = CliRunner().invoke(cli, ["render", str(tmp_path / "fleet.yaml")])
+    assert result.exit_code == 2, result.output
+    assert "cannot render GKE pool 'general' of gke-a" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "rendered").exists()

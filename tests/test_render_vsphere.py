@@ -529,3 +529,20 @@ def test_a_changed_template_is_a_new_object_the_machines_roll_out_to(tmp_path):
     for name in set(after["templates"]) - set(before["templates"]):
         spec = after["templates"][name]["spec"]["template"]["spec"]
         assert spec["template"] == "ubuntu-2404-kube-v1.32.3"
+
+
+def test_a_patch_targets_a_template_by_its_rendered_name_and_renames_it(tmp_path):
+    """fleet.yaml's patches apply before templates are named after their content: a patch finds
+    `prod-dc1-workers` as the renderer names it, and what it changes is a new template the pool rolls out to."""
+    text = FLEET.read_text()
+    plain = _templates(text, tmp_path / "plain")
+    patch = (
+        "patches:\n  - target: {kind: VSphereMachineTemplate, name: prod-dc1-workers}\n"
+        "    operations: [{op: replace, path: /spec/template/spec/diskGiB, value: 80}]\n"
+    )
+    patched = _templates(text + patch, tmp_path / "patched")
+    renamed = set(plain["templates"]) ^ set(patched["templates"])
+    assert len(renamed) == 2 and all(n.startswith("prod-dc1-workers-") for n in renamed)
+    [new] = set(patched["templates"]) - set(plain["templates"])
+    assert patched["templates"][new]["spec"]["template"]["spec"]["diskGiB"] == 80
+    assert new in patched["refs"] and not set(plain["templates"]) - set(patched["templates"]) & set(patched["refs"])

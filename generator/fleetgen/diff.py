@@ -31,6 +31,7 @@ from .links import Links
 from .load import load_all_data
 from .model import Fleet
 from .plan.delta import PlanDelta, plan_delta
+from .render.capi.common import CONTENT_NAMED
 
 YAML_SUFFIXES = (".yaml", ".yml", ".json")  # JSON is YAML
 APPSET_DIR = "hub/argocd/applicationsets/"
@@ -315,8 +316,16 @@ def compare_trees(
     old = documents({rel: data for rel, data in base.items() if rel not in same}, parser)
     new = documents({rel: data for rel, data in head.items() if rel not in same}, parser)
     found = []
+    renamed = _renamed(old, new)
     for key in sorted(old.keys() | new.keys()):
-        if key not in new:
+        if key in renamed:  # the old name of a template now named after other content: shown as a change
+            continue
+        if key in renamed.values():
+            before = next(k for k, v in renamed.items() if v == key)
+            changes = field_changes(old[before][1], new[key][1], local_path(new[key][0]))
+            patch = _patch(old[before][1], new[key][1]) if patches else ()
+            found.append(DocumentDiff(*key, new[key][0], "changed", changes, patch, kind=kind_of(new[key][1])))
+        elif key not in new:
             found.append(DocumentDiff(*key, old[key][0], "removed", before=old[key][1], kind=kind_of(old[key][1])))
         elif key not in old:
             found.append(DocumentDiff(*key, new[key][0], "added", kind=kind_of(new[key][1])))
@@ -324,6 +333,35 @@ def compare_trees(
             patch = _patch(old[key][1], new[key][1]) if patches else ()
             found.append(DocumentDiff(*key, new[key][0], "changed", changes, patch, kind=kind_of(new[key][1])))
     return tuple(found)
+
+
+_DIGEST_SUFFIX = re.compile(r"-[0-9a-f]{8}$")
+
+
+def _renamed(old: Mapping[tuple, tuple], new: Mapping[tuple, tuple]) -> dict[tuple, tuple]:
+    """Old key -> new key of each Cluster API template that only got a new name because its content changed
+    (``render.capi.common.content_named``): one removed and one added document of such a kind, in the same
+    file, whose names are the same apart from the content digest (a first render by a fleetgen that names
+    templates so compares the plain name with the digested one). Cluster API replaces it; nothing is lost,
+    so the review shows one change, not a removed manifest (``--fail-on destroy``) and an added one."""
+
+    def base(key: tuple, docs: Mapping[tuple, tuple]) -> tuple | None:
+        file, doc = docs[key]
+        meta = doc.get("metadata") if isinstance(doc, dict) else None
+        kind = kind_of(doc)
+        if not isinstance(meta, dict) or tuple(kind.split("/", 1)) not in CONTENT_NAMED:
+            return None
+        return file, kind, meta.get("namespace"), _DIGEST_SUFFIX.sub("", str(meta.get("name")))
+
+    gone: dict[tuple, list[tuple]] = {}
+    for key in old.keys() - new.keys():
+        if (b := base(key, old)) is not None:
+            gone.setdefault(b, []).append(key)
+    came: dict[tuple, list[tuple]] = {}
+    for key in new.keys() - old.keys():
+        if (b := base(key, new)) is not None:
+            came.setdefault(b, []).append(key)
+    return {gone[b][0]: came[b][0] for b in gone.keys() & came.keys() if len(gone[b]) == len(came[b]) == 1}
 
 
 def _patch(old: Any, new: Any) -> tuple[dict, ...]:

@@ -28,6 +28,7 @@ from .model import Fleet, Workload
 from .patches import file_cluster, patch_files, unmatched_patches
 from .produce import PARALLEL_FROM, _scan, copied_files, files_bytes
 from .render import File, targets
+from .render.capi import content_named
 from .settled import NOTHING, Settled, settled
 from .stages import Stages
 from .tree import digest, read_regular
@@ -228,7 +229,7 @@ def _run(fleet: Fleet, units: list[u.Unit], index: int, source: str):
             files, patches = unit.run(traced), [[], []]
         else:
             rendered, patches = _patch(unit.run(traced), fleet, traced, unit)
-            files = files_bytes(rendered, source)
+            files = files_bytes(content_named(rendered), source)  # as produce does, after the patches
     reads = u.narrowed(reads, cluster_reads, workload_reads)
     leaks = [list(x) for x in _scan(files)]
     return index, files, {rel: digest(data) for rel, data in files.items()}, leaks, reads, patches

@@ -21,6 +21,7 @@ from .lint.registry import stamped
 from .model import Fleet
 from .patches import apply_patches, unmatched
 from .render import File, targets
+from .render.capi import content_named
 from .settled import NOTHING, Settled, settled
 from .stages import Stages
 from .tree import check_relpath
@@ -69,6 +70,7 @@ def _run_target(index: int, fleet: Fleet, source: str, schemas: str | None = Non
     """One target, start to finish: render, apply fleet.yaml's patches, emit, scan, and (``schemas``: the output
     label) validate the documents against the upstream schemas (``check --schemas``). Runs in a worker or inline."""
     rendered, patch_issues = apply_patches(targets()[index](fleet), fleet)
+    rendered = content_named(rendered)  # after the patches: what they change renames a template too
     files = files_bytes(rendered, source)
     if schemas is None:
         return files, _scan(files), None, patch_issues

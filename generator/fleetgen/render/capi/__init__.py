@@ -75,12 +75,24 @@ from ...model import Cluster
 from .. import File
 from .aws import aws, eks_ami_type, identities
 from .azure import aks_pool_names, azure
-from .common import MAX_SIZE, MIN_SIZE, Doc, core_cluster, gke_version, minor_version, namespace, semver
+from .common import (
+    CAPI_DIR,
+    MAX_SIZE,
+    MIN_SIZE,
+    Doc,
+    content_named,
+    core_cluster,
+    gke_version,
+    minor_version,
+    namespace,
+    semver,
+)
 from .gcp import gcp
 from .kubeadm import docker, vsphere
 from .vsphere import vsphere_size
 
 __all__ = [
+    "content_named",
     "PROVIDERS",
     "render",
     "cluster_documents",
@@ -114,7 +126,7 @@ def render(fleet) -> list[File]:
 def cluster_files(fleet, cluster: Cluster) -> list[File]:
     """One provisioned cluster's file (a render unit of ``fleetgen.units``)."""
     return (
-        [File(f"hub/capi/{cluster.name}.yaml", tuple(cluster_documents(cluster, fleet.mesh, fleet.pod_security)))]
+        [File(f"{CAPI_DIR}{cluster.name}.yaml", tuple(cluster_documents(cluster, fleet.mesh, fleet.pod_security)))]
         if cluster.provisioned
         else []
     )

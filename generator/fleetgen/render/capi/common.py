@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ... import versions
 from ...labels import PREFIX as LABEL_PREFIX
 from ...model import Cluster, NodePool
+from .. import File
 from ..security import psa_labels
 
 CORE = "cluster.x-k8s.io/v1beta2"
@@ -44,22 +45,63 @@ def ref(doc: Doc) -> dict[str, str]:
 PRUNE_LAST = {"argocd.argoproj.io/sync-options": "PruneLast=true"}
 
 
-def rotated(template: Doc) -> Doc:
-    """``template`` named after its spec (``<name>-<8 hex digits>``), pruned last by Argo CD.
+CAPI_DIR = "hub/capi/"  # each provisioned cluster's Cluster API file (render/capi render)
+# The templates named after their content (``content_named``): a kubeadm cluster's machine and bootstrap templates.
+CONTENT_NAMED = frozenset(
+    {
+        ("infrastructure.cluster.x-k8s.io", "VSphereMachineTemplate"),
+        ("infrastructure.cluster.x-k8s.io", "DockerMachineTemplate"),
+        ("bootstrap.cluster.x-k8s.io", "KubeadmConfigTemplate"),
+    }
+)
+
+
+def content_named(files: Sequence[File]) -> list[File]:
+    """``files`` with each Cluster API template named after its final spec (``<name>-<8 hex digits>``) and every
+    reference to it in its file (the KubeadmControlPlane's, the MachineDeployments') following the new name.
 
     Cluster API treats machine and bootstrap templates as immutable: CAPV's and CAPD's webhooks reject
     any change to ``spec.template.spec`` (CAPV v1.16.1 ``internal/webhooks/vspheremachinetemplate.go``
     ``ValidateUpdate``), and a MachineDeployment rolls out only when its template *reference* changes, not
     when a referenced KubeadmConfigTemplate is edited in place. A changed spec is therefore a new object
     under a new name: the KubeadmControlPlane or MachineDeployment pointing at it rolls its machines out.
-    The old one is pruned at the end of the sync, once the MachineDeployments are healthy; a MachineSet
-    of an older revision tolerates its template being gone (CAPI v1.14.0
-    ``machineset_controller.go`` ``reconcileExternalTemplateReference``)."""
-    text = json.dumps(template["spec"], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    name = f"{template['metadata']['name']}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
-    annotations = {**template["metadata"].get("annotations", {}), **PRUNE_LAST}
-    metadata = {**template["metadata"], "name": name, "annotations": dict(sorted(annotations.items()))}
-    return {**template, "metadata": metadata}
+    The renderer marks them PruneLast (``PRUNE_LAST``): the old one is pruned at the end of the sync, once
+    the MachineDeployments are healthy; a MachineSet of an older revision tolerates its template being
+    gone (CAPI v1.14.0 ``machineset_controller.go`` ``reconcileExternalTemplateReference``).
+
+    Runs after fleet.yaml's patches (``produce``, ``incremental``): a patch targets a template by the name
+    the renderer gave it, and what it changes renames the template like any other change."""
+    out = []
+    for f in files:
+        if not f.path.startswith(CAPI_DIR):  # only Cluster API files hold templates; another's documents stay untouched
+            out.append(f)
+            continue
+        renamed: dict[tuple[str, str, str], str] = {}
+        documents = []
+        for doc in f.documents:
+            if not (isinstance(doc, dict) and isinstance(doc.get("apiVersion"), str) and "metadata" in doc):
+                documents.append(doc)  # a Helm values file, the README's text
+                continue
+            key = (doc["apiVersion"].rsplit("/", 1)[0], doc.get("kind", ""), doc["metadata"].get("name", ""))
+            if key[:2] in CONTENT_NAMED:
+                text = json.dumps(doc.get("spec"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+                renamed[key] = f"{key[2]}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
+                doc = {**doc, "metadata": {**doc["metadata"], "name": renamed[key]}}
+            documents.append(doc)
+        out.append(File(f.path, tuple(_repointed(d, renamed) for d in documents), f.text) if renamed else f)
+    return out
+
+
+def _repointed(value: Any, renamed: Mapping[tuple[str, str, str], str]) -> Any:
+    """``value`` with every reference ``{apiGroup, kind, name}`` to a renamed template pointing at its new name."""
+    if isinstance(value, dict):
+        key = (value.get("apiGroup"), value.get("kind"), value.get("name"))
+        if key in renamed:
+            return {**value, "name": renamed[key]}  # type: ignore[index]
+        return {k: _repointed(v, renamed) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_repointed(v, renamed) for v in value]
+    return value
 
 
 def fleet_labels(cluster: Cluster) -> dict[str, str]:

@@ -15,6 +15,7 @@ taints, not the Nodes', so the removal starts no update.
 
 from __future__ import annotations
 
+from ...errors import FleetgenError
 from ...machines import gke_initial_replicas, gke_regional
 from ...model import Cluster, NodePool
 from ..cilium import AGENT_NOT_READY_TAINT
@@ -75,8 +76,12 @@ def gke_pool(cluster: Cluster, pool: NodePool, mesh: str) -> list[Doc]:
         # per zone (ConvertToSdkNodePool), then GKE's autoscaler owns the count; nothing writes replicas back
         # (CAPG never resizes an autoscaled pool from it), so the value in git is stable.
         initial = gke_initial_replicas(cluster.region, pool.min, pool.max)
-        if initial is None:  # lint's gke-regional-pool error: render never runs on such a fleet
-            raise ValueError(f"GKE pool {pool.name!r} has no multiple of 3 nodes within its min and max")
+        if initial is None:  # lint's gke-regional-pool error, rendered only when that finding was suppressed
+            raise FleetgenError(
+                f"cannot render GKE pool {pool.name!r} of {cluster.name}: no multiple of 3 nodes lies within its min "
+                "and max, and CAPG would create neither the pool nor the cluster (gke-regional-pool); fix the pool "
+                "instead of suppressing the finding"
+            )
         machines["spec"] = {"clusterName": cluster.name, "replicas": initial, **machines["spec"]}
     return [machines, infra]
 

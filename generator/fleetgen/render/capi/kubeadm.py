@@ -15,6 +15,7 @@ from .common import (
     CLUSTER_NAME_LABEL,
     CONTROL_PLANE,
     CORE,
+    PRUNE_LAST,
     Doc,
     autoscaler_annotations,
     autoscaler_labels,
@@ -24,7 +25,6 @@ from .common import (
     obj,
     pool_name,
     ref,
-    rotated,
     semver,
     with_pools,
 )
@@ -77,7 +77,7 @@ def kubeadm(
     ``control_plane_only`` adds ``files``, ``preKubeadmCommands`` and ``postKubeadmCommands`` to control-plane machines
     (vSphere's kube-vip); ``addons`` (vSphere's ClusterResourceSets: CPI, CSI) follow the health check.
     """
-    cp_template = rotated(machine_template(f"{cluster.name}-control-plane", CONTROL_PLANE_SIZE))
+    cp_template = machine_template(f"{cluster.name}-control-plane", CONTROL_PLANE_SIZE)
     config: Doc = {"clusterConfiguration": cluster_configuration(cluster, nodes.cluster_configuration)}
     if control_plane_only.get("files"):
         config["files"] = list(control_plane_only["files"])
@@ -106,15 +106,13 @@ def kubeadm_pool(
     registration = nodes.registration(pool.labels, pool.taints)
     join = {"joinConfiguration": registration} if registration["nodeRegistration"] else {}
     join.update(nodes.commands())
-    config = rotated(
-        {
-            "apiVersion": BOOTSTRAP,
-            "kind": "KubeadmConfigTemplate",
-            "metadata": meta(cluster, name),
-            "spec": {"template": {"spec": join}},
-        }
-    )
-    template = rotated(machine_template(name, pool.instance_type))
+    config = {
+        "apiVersion": BOOTSTRAP,
+        "kind": "KubeadmConfigTemplate",
+        "metadata": meta(cluster, name, dict(PRUNE_LAST)),  # named after its content: common.content_named
+        "spec": {"template": {"spec": join}},
+    }
+    template = machine_template(name, pool.instance_type)
     machine = {
         "bootstrap": {"configRef": ref(config)},
         "clusterName": cluster.name,
@@ -178,6 +176,7 @@ def docker(cluster: Cluster, mesh: str) -> tuple[Doc, Doc, list[Doc]]:
     infra = obj(DOCKER, "DockerCluster", meta(cluster, cluster.name), {})
 
     def machine_template(name: str, instance_type: str) -> Doc:
-        return obj(DOCKER, "DockerMachineTemplate", meta(cluster, name), {"template": {"spec": {}}})
+        metadata = meta(cluster, name, dict(PRUNE_LAST))  # named after its content: common.content_named
+        return obj(DOCKER, "DockerMachineTemplate", metadata, {"template": {"spec": {}}})
 
     return kubeadm(cluster, infra, machine_template, _DOCKER_NODES)

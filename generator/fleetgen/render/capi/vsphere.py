@@ -11,9 +11,10 @@ import ipaddress
 from urllib.parse import urlsplit
 
 from ...emit import dump
+from ...errors import FleetgenError
 from ...machines import API_SERVER_PORT, vsphere_size
 from ...model import Cluster, Provider
-from .common import Doc, meta, obj, version_parts
+from .common import PRUNE_LAST, Doc, meta, obj, version_parts
 
 VSPHERE = "infrastructure.cluster.x-k8s.io/v1beta2"
 DEFAULT_NETWORK = "VM Network"  # vSphere's default port group, CAPV's templates' VSPHERE_NETWORK example
@@ -55,8 +56,11 @@ def placement(provider: Provider) -> Doc:
 def machine_template(cluster: Cluster, name: str, instance_type: str) -> Doc:
     provider = cluster.provider
     size = vsphere_size(instance_type)
-    if size is None:  # lint's vsphere-instance-type error: render never runs on such a fleet
-        raise ValueError(f"vSphere instanceType {instance_type!r} names no size")
+    if size is None:  # lint's vsphere-instance-type error, rendered only when that finding was suppressed
+        raise FleetgenError(
+            f"cannot render a vSphere machine of {cluster.name}: instanceType {instance_type!r} names no size "
+            "(vsphere-instance-type); fix it instead of suppressing the finding"
+        )
     cpus, gib = size
     device = {"dhcp4": True, "networkName": provider.network or DEFAULT_NETWORK}
     machine = {
@@ -73,7 +77,8 @@ def machine_template(cluster: Cluster, name: str, instance_type: str) -> Doc:
         **placement(provider),
     }
     spec = {"template": {"spec": dict(sorted(machine.items()))}}
-    return obj(VSPHERE, "VSphereMachineTemplate", meta(cluster, name), spec)
+    # named after its content (common.content_named), the old one pruned last
+    return obj(VSPHERE, "VSphereMachineTemplate", meta(cluster, name, dict(PRUNE_LAST)), spec)
 
 
 # ------------------------------------------------------------------ kube-vip
