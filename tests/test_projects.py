@@ -133,6 +133,8 @@ def test_agent_projects_are_limited_to_their_agent_and_keep_teams_out_of_monitor
         assert not permitted(spec, EDGE, obj("rbac.authorization.k8s.io/v1", "ClusterRole", "fleet-prometheus"), False)
     assert permitted(apps, EDGE, obj("apps/v1", "Deployment", "web", "web"), True)
     assert not permitted(apps, EDGE, obj("v1", "Pod", "thief", "monitoring"), True)
+    # a set's chart may not adopt (and, pruning, delete) a Namespace other than its own
+    assert not permitted(apps, EDGE, obj("v1", "Namespace", "monitoring"), False)
     assert permitted(own, EDGE, obj("monitoring.coreos.com/v1", "Prometheus", "fleet", "monitoring"), True)
     assert not permitted(own, EDGE, obj("apps/v1", "Deployment", "web", "web"), True)
     # no other project trusts the agent namespace

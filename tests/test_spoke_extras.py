@@ -479,8 +479,10 @@ extraManifests:
         "extra manifest manifests/spoke/kube.yaml (document 0, ConfigMap 'c') deploys into 'kube-system' on the "
         "spokes, a system namespace (kube-*)",
         "manifests/spoke/tools.yaml is already copied to cluster 'prod-a' by an earlier extraManifests entry",
-        "applicationSets 'fleet-spoke-extra' and 'services' both generate the Application 'prod-a-extra'",
-        "applicationSets 'fleet-spoke-extra' and 'services' both generate the Application 'prod-b-extra'",
+        "applicationSets 'fleet-spoke-extra' and 'services' both generate the Application 'prod-a-extra'"
+        " in namespace 'argocd'",
+        "applicationSets 'fleet-spoke-extra' and 'services' both generate the Application 'prod-b-extra'"
+        " in namespace 'argocd'",
     }
     suppressed = text.replace(
         "# expect[system-namespace]: manifests/spoke/kube", "# fleetgen: ignore[system-namespace]"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..findings import WARNING, Issue
-from ..model import EXTRA_APP, EXTRA_SET, MONITORING_APP, MONITORING_SET, Selector, own_applications
+from ..model import EXTRA_APP, EXTRA_SET, MONITORING_APP, MONITORING_SET, Cluster, Fleet, Selector, own_applications
 from ..overriders import unsupported_patches
 from ..selectors import select
 from .registry import Context, flag, rule
@@ -89,26 +89,40 @@ def application_name(ctx: Context) -> Iterator[Issue]:
     existing Application over (the applicationset-controller updates an Application it finds by name
     and sets itself as its owner), and the two owners fight.
     """
-    registered = [c for c in ctx.fleet.clusters if c.registered]
-    seen: dict[str, str] = {name: "fleetgen's own Applications" for name in own_applications(ctx.fleet)}
-    seen.update({f"{c.name}-{MONITORING_APP}": MONITORING_SET for c in registered})
-    seen.update({f"{c.name}-{EXTRA_APP}": EXTRA_SET for c in registered if ctx.fleet.spoke_extras(c.name)})
-    for a in ctx.fleet.application_sets:
+    fleet = ctx.fleet
+    registered = [c for c in fleet.clusters if c.registered]
+    # Applications collide within one namespace: a push-mode cluster's are in Argo CD's, with fleetgen's own;
+    # a pull-mode cluster's are plain Applications in its agent namespace (its name).
+    own = "fleetgen's own Applications"
+    seen: dict[tuple[str, str], str] = {(fleet.argocd_namespace, name): own for name in own_applications(fleet)}
+    for c in registered:
+        names = [(f"{c.name}-{MONITORING_APP}", MONITORING_SET)]
+        names += [(f"{c.name}-{EXTRA_APP}", EXTRA_SET)] if fleet.spoke_extras(c.name) else []
+        for name, appset in names:
+            yield from _app_name(name, appset, (*c.path, "name"), seen, _namespace(fleet, c))
+    for a in fleet.application_sets:
         clusters = [c for c in _selected(a.clusters, ctx)[0] if c.registered]
         for i, app in enumerate(a.apps):
             for c in clusters:
-                yield from _app_name(f"{c.name}-{app.name}", a.name, (*a.path, "apps", i, "name"), seen)
+                path = (*a.path, "apps", i, "name")
+                yield from _app_name(f"{c.name}-{app.name}", a.name, path, seen, _namespace(fleet, c))
 
 
-def _app_name(name: str, appset: str, path: tuple, seen: dict[str, str]) -> Iterator[Issue]:
+def _namespace(fleet: Fleet, cluster: Cluster) -> str:
+    """Where a cluster's generated Applications live: Argo CD's namespace, or a pull-mode cluster's agent namespace."""
+    return fleet.argocd_namespace if cluster.argocd_mode == "push" else cluster.name
+
+
+def _app_name(name: str, appset: str, path: tuple, seen: dict[tuple[str, str], str], namespace: str) -> Iterator[Issue]:
     if len(name) > APPLICATION_NAME_LIMIT:
         yield flag(
             path, f"generated Application name {name[:40]!r}… is longer than {APPLICATION_NAME_LIMIT} characters"
         )
-    elif name in seen and seen[name] != appset:
-        other = seen[name] if seen[name].startswith("fleetgen's") else f"applicationSets {seen[name]!r}"
-        yield flag(path, f"{other} and {appset!r} both generate the Application {name!r}")
-    seen.setdefault(name, appset)
+        return
+    other = seen.setdefault((namespace, name), appset)
+    if other != appset:
+        first = other if other.startswith("fleetgen's") else f"applicationSets {other!r}"
+        yield flag(path, f"{first} and {appset!r} both generate the Application {name!r} in namespace {namespace!r}")
 
 
 @rule("override-unsupported", fix="use add, remove or replace: Karmada's plaintext overrider has no move/copy/test")

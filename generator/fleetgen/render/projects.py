@@ -190,12 +190,12 @@ def _agent_project(fleet: Fleet, cluster: Cluster, name: str, sets: list[Applica
         "destinations": _destinations(fleet, sets, [cluster], [cluster] if extras else []),
         "sourceNamespaces": [agent_namespace(cluster)],
     }
-    # Namespace only if a set creates namespaces (the agent applies with its own install's RBAC), and the extra
-    # manifests' cluster-scoped objects by name; an empty whitelist (or none) permits no cluster-scoped kind.
-    whitelist = _named(extra_cluster_scoped(fleet, cluster)) if extras else []
-    if any(a.sync_policy.create_namespace for a in sets):
-        whitelist.insert(0, {"group": "", "kind": "Namespace"})
-    spec["clusterResourceWhitelist"] = whitelist
+    # The namespaces the sets create, by name (the agent applies with its own install's RBAC; an entry without a
+    # name permits every Namespace, `monitoring` included: a chart could then adopt, and on pruning delete, it),
+    # and the extra manifests' cluster-scoped objects by name; an empty whitelist permits no cluster-scoped kind.
+    created = sorted({a.namespace for a in sets if a.sync_policy.create_namespace})
+    whitelist = [{"group": "", "kind": "Namespace", "name": ns} for ns in created]
+    spec["clusterResourceWhitelist"] = whitelist + (_named(extra_cluster_scoped(fleet, cluster)) if extras else [])
     return _project(fleet, name, spec)
 
 
