@@ -43,9 +43,12 @@ def test_contract_example_fails_only_the_provider_readiness_rules():
     # The platform guide's fleet has a GKE minor, EKS VPCs on CAPA's one default (10.0.0.0/16), AKS's managed
     # VNet 10.224.0.0/12 inside GKE's auto-mode 10.128.0.0/9, and a GKE cluster whose only pool is GPU-tainted
     # (its header says so). Its edge cluster is in pull mode and its hub has no provider: the principal's
-    # Service would be ClusterIP (principal-unreachable, a warning).
+    # Service would be ClusterIP (principal-unreachable, a warning). Its Thanos v0.36.1 sidecar cannot read
+    # Prometheus 3's configuration (thanos-version). Its AKS cluster (a tunnel) is a ClusterMesh member beside
+    # natively routed EKS and GKE ones (mesh-datapath, a warning).
     body = json.loads(run("lint", str(ROOT / "examples" / "fleet.yaml"), "--format", "json").output)
-    rules = {"gke-version", "node-network-overlap", "untainted-pool", "principal-unreachable"}
+    rules = {"gke-version", "node-network-overlap", "untainted-pool", "principal-unreachable", "thanos-version"}
+    rules.add("mesh-datapath")
     assert {f["rule"] for f in body["findings"]} == rules
     assert [f["line"] for f in body["findings"] if f["rule"] == "gke-version"] == [30]  # defaults: "1.30"
 
@@ -69,7 +72,8 @@ def test_add_cluster_on_the_contract_example_is_refused_only_for_its_deliberate_
     result = run(*ADD_TO_EXAMPLE, str(fleet))
     assert result.exit_code == 1
     rules = set(re.findall(r"error\[([a-z-]+)\]", result.output))
-    assert rules == {"gke-version", "node-network-overlap", "untainted-pool"}  # no `allocation`: the pools are there
+    # no `allocation`: the pools are there; thanos-version is the example's old Thanos image
+    assert rules == {"gke-version", "node-network-overlap", "untainted-pool", "thanos-version"}
 
 
 def test_text_is_compiler_style(bad_fleet):

@@ -391,6 +391,23 @@ CASES = {
             "\n    namespace: web\n",
         )
     ),
+    "mesh-datapath": edit(  # the docker cluster tunnels; the EKS and GKE members route natively
+        (
+            "    network: {pods: 10.2.0.0/16, services: 10.102.0.0/16, meshID: 3}\n",
+            "    network: {pods: 10.2.0.0/16, services: 10.102.0.0/16, meshID: 3, clustermesh: {member: true}}"
+            "  # expect[mesh-datapath]: 3,\n",
+        )
+    ),
+    "thanos-version": edit(
+        (
+            "defaults:",
+            "observability:\n  thanos:\n"
+            "    image: quay.io/thanos/thanos:v0.36.1  # expect[thanos-version]: quay\ndefaults:",
+        )
+    ),
+    "thanos-version-digest": edit(  # a digest names no version: nothing to compare
+        ("defaults:", "observability:\n  thanos:\n    image: quay.io/thanos/thanos@sha256:" + "0" * 64 + "\ndefaults:")
+    ),
     "gke-regional-pool": edit(
         (
             "    region: eu-west-1\n    labels: {tier: standard}\n    server: https://b.example.com\n",
@@ -414,6 +431,25 @@ CASES = {
             "    namespace: web\n  - name: ops\n    clusters: {matchLabels: {environment: staging}}\n"
             "    apps: [{name: orders, path: apps/orders}]  # expect[application-name]: orders, path\n"
             "    namespace: ops\n",
+        ),
+    ),
+    "application-name-own-monitoring": edit(  # fleetgen's monitoring set would generate `workload-monitoring` too
+        (
+            "  - name: stage-a\n",
+            "  - name: workload  # expect[application-name]: workload\n    server: https://w.example.com\n",
+        ),
+        ("  - name: orders\n", "  - name: monitoring\n"),
+    ),
+    "application-name-pull-namespace": edit(  # a pull-mode cluster's Applications live in its agent namespace
+        (
+            "  - name: stage-a\n",
+            "  - name: workload\n    server: https://w.example.com\n    argocd: {mode: pull}\n"
+            "    karmada: {member: false}\n",
+        ),
+        (
+            "    namespace: web\n",
+            "    namespace: web\n  - name: ops\n    clusters: {matchLabels: {environment: staging}}\n"
+            "    apps: [{name: orders, path: apps/orders}]\n    namespace: ops\n",
         ),
     ),
     "override-unsupported": edit(
