@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from fleetgen.diff import (
     ABSENT,
@@ -294,3 +295,42 @@ def test_a_template_renamed_for_its_new_content_is_a_change_not_a_destroy(tmp_pa
         paths = {c["path"] for c in m["changes"]}
         assert {"metadata.name", "spec.template.spec.template"} <= paths, paths
     assert body["destroy"]["removedDocuments"] == 0
+
+
+def _template(name: str, spec: dict) -> bytes:
+    doc = {
+        "apiVersion": "infrastructure.cluster.x-k8s.io/v1beta2",
+        "kind": "DockerMachineTemplate",
+        "metadata": {"name": name, "namespace": "c"},
+        "spec": spec,
+    }
+    return yaml.safe_dump(doc).encode()
+
+
+def _statuses(old: bytes, new: bytes) -> list[str]:
+    from fleetgen.diff import compare_trees
+
+    return sorted(d.status for d in compare_trees({"hub/capi/c.yaml": old}, {"hub/capi/c.yaml": new}))
+
+
+def test_only_a_name_ending_in_its_own_contents_digest_is_taken_for_a_rename():
+    """A pool name may end in 8 hex digits itself: only the digest of the document's own spec counts as one."""
+    from fleetgen.render.capi.common import content_digest
+
+    spec = {"template": {"spec": {}}}
+    digest = content_digest(spec)
+    # the first render by a fleetgen that names templates after their content: plain name -> digested one
+    assert _statuses(_template("c-workers-20250101", spec), _template(f"c-workers-20250101-{digest}", spec)) == [
+        "changed"
+    ]
+    # a pool `gpu-1a2b3c4d` replaced by a pool `gpu`: a real removal and an addition, never paired
+    assert _statuses(_template("c-gpu-1a2b3c4d", spec), _template(f"c-gpu-{digest}", spec)) == ["added", "removed"]
+
+
+def test_a_patch_that_breaks_a_documents_metadata_is_no_traceback():
+    from fleetgen.render import File
+    from fleetgen.render.capi.common import content_named
+
+    broken = {"apiVersion": "cluster.x-k8s.io/v1beta2", "kind": "MachineHealthCheck", "metadata": "x"}
+    [f] = content_named([File("hub/capi/c.yaml", (broken, None))])
+    assert f.documents == (broken, None)

@@ -31,7 +31,7 @@ from .links import Links
 from .load import load_all_data
 from .model import Fleet
 from .plan.delta import PlanDelta, plan_delta
-from .render.capi.common import CONTENT_NAMED
+from .render.capi.common import CONTENT_NAMED, content_base
 
 YAML_SUFFIXES = (".yaml", ".yml", ".json")  # JSON is YAML
 APPSET_DIR = "hub/argocd/applicationsets/"
@@ -335,9 +335,6 @@ def compare_trees(
     return tuple(found)
 
 
-_DIGEST_SUFFIX = re.compile(r"-[0-9a-f]{8}$")
-
-
 def _renamed(old: Mapping[tuple, tuple], new: Mapping[tuple, tuple]) -> dict[tuple, tuple]:
     """Old key -> new key of each Cluster API template that only got a new name because its content changed
     (``render.capi.common.content_named``): one removed and one added document of such a kind, in the same
@@ -345,21 +342,25 @@ def _renamed(old: Mapping[tuple, tuple], new: Mapping[tuple, tuple]) -> dict[tup
     templates so compares the plain name with the digested one). Cluster API replaces it; nothing is lost,
     so the review shows one change, not a removed manifest (``--fail-on destroy``) and an added one."""
 
-    def base(key: tuple, docs: Mapping[tuple, tuple]) -> tuple | None:
+    def base(key: tuple, docs: Mapping[tuple, tuple], plain: bool) -> tuple | None:
+        """(file, kind, namespace, name before the digest). A digest counts only when it is the digest of the
+        document's own spec; ``plain`` (the old side): a name without one is taken as it is, as a fleetgen
+        that did not name templates after their content wrote it."""
         file, doc = docs[key]
         meta = doc.get("metadata") if isinstance(doc, dict) else None
         kind = kind_of(doc)
         if not isinstance(meta, dict) or tuple(kind.split("/", 1)) not in CONTENT_NAMED:
             return None
-        return file, kind, meta.get("namespace"), _DIGEST_SUFFIX.sub("", str(meta.get("name")))
+        name = content_base(doc) or (str(meta.get("name")) if plain else None)
+        return None if name is None else (file, kind, meta.get("namespace"), name)
 
     gone: dict[tuple, list[tuple]] = {}
     for key in old.keys() - new.keys():
-        if (b := base(key, old)) is not None:
+        if (b := base(key, old, plain=True)) is not None:
             gone.setdefault(b, []).append(key)
     came: dict[tuple, list[tuple]] = {}
     for key in new.keys() - old.keys():
-        if (b := base(key, new)) is not None:
+        if (b := base(key, new, plain=False)) is not None:
             came.setdefault(b, []).append(key)
     return {gone[b][0]: came[b][0] for b in gone.keys() & came.keys() if len(gone[b]) == len(came[b]) == 1}
 

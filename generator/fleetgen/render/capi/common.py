@@ -79,17 +79,34 @@ def content_named(files: Sequence[File]) -> list[File]:
         renamed: dict[tuple[str, str, str], str] = {}
         documents = []
         for doc in f.documents:
-            if not (isinstance(doc, dict) and isinstance(doc.get("apiVersion"), str) and "metadata" in doc):
-                documents.append(doc)  # a Helm values file, the README's text
+            meta = doc.get("metadata") if isinstance(doc, dict) else None
+            if not (isinstance(meta, dict) and isinstance(doc.get("apiVersion"), str)):
+                documents.append(doc)  # no object (a patch may have made it anything): left to the schema check
                 continue
-            key = (doc["apiVersion"].rsplit("/", 1)[0], doc.get("kind", ""), doc["metadata"].get("name", ""))
-            if key[:2] in CONTENT_NAMED:
-                text = json.dumps(doc.get("spec"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-                renamed[key] = f"{key[2]}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
-                doc = {**doc, "metadata": {**doc["metadata"], "name": renamed[key]}}
+            key = (doc["apiVersion"].rsplit("/", 1)[0], doc.get("kind", ""), meta.get("name", ""))
+            if key[:2] in CONTENT_NAMED and isinstance(key[2], str):
+                renamed[key] = f"{key[2]}-{content_digest(doc.get('spec'))}"
+                doc = {**doc, "metadata": {**meta, "name": renamed[key]}}
             documents.append(doc)
         out.append(File(f.path, tuple(_repointed(d, renamed) for d in documents), f.text) if renamed else f)
     return out
+
+
+def content_digest(spec: Any) -> str:
+    """The 8 hex digits a content-named template's name ends with: of its spec as canonical JSON."""
+    text = json.dumps(spec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+def content_base(doc: Any) -> str | None:
+    """The name a content-named template had before its digest; None when its name does not end in the digest
+    of its own spec (not named by ``content_named``)."""
+    meta = doc.get("metadata") if isinstance(doc, dict) else None
+    name = meta.get("name") if isinstance(meta, dict) else None
+    if not isinstance(name, str):
+        return None
+    base, dash, digest = name.rpartition("-")
+    return base if dash and digest == content_digest(doc.get("spec")) else None
 
 
 def _repointed(value: Any, renamed: Mapping[tuple[str, str, str], str]) -> Any:
