@@ -433,6 +433,14 @@ CASES = {
             "    namespace: ops\n",
         ),
     ),
+    "application-name-same-set": edit(  # `prod-a-x` + `web` and `prod-a` + `x-web`: one set, one name twice
+        ("  - name: prod-b\n", "  - name: prod-a-x\n"),
+        ("prod-b: 1}", "prod-a-x: 1}"),
+        (
+            "    apps: [{name: web, path: apps/web}]\n",
+            "    apps: [{name: web, path: apps/web}, {name: x-web, path: apps/x}]  # expect[application-name]: x-web\n",
+        ),
+    ),
     "application-name-own-monitoring": edit(  # fleetgen's monitoring set would generate `workload-monitoring` too
         (
             "  - name: stage-a\n",
@@ -590,6 +598,9 @@ CASES = {
     "system-namespace-lookalike-ok": edit(("    namespace: web\n", "    namespace: kubernetes-dashboard\n")),
     "reserved-project": edit(
         ("    namespace: web\n", "    namespace: web\n    project: fleet-platform  # expect[reserved-project]: fleet\n")
+    ),
+    "reserved-appset": edit(
+        ("  - name: services\n", "  - name: fleet-spoke-monitoring  # expect[reserved-appset]: fleet\n")
     ),
     "reserved-project-agent": edit(
         ("    namespace: web\n", "    namespace: web\n    project: fleet-agent-x  # expect[reserved-project]: fleet\n")

@@ -202,6 +202,7 @@ LINT_RULES: tuple[Rule, ...] = (
     observability.sidecar_endpoint_port,
     security.system_namespace,
     security.reserved_project,
+    security.reserved_appset,
 )
 RULES: tuple[Rule, ...] = (
     YAML_SYNTAX,

@@ -93,19 +93,24 @@ def application_name(ctx: Context) -> Iterator[Issue]:
     registered = [c for c in fleet.clusters if c.registered]
     # Applications collide within one namespace: a push-mode cluster's are in Argo CD's, with fleetgen's own;
     # a pull-mode cluster's are plain Applications in its agent namespace (its name).
-    own = "fleetgen's own Applications"
-    seen: dict[tuple[str, str], str] = {(fleet.argocd_namespace, name): own for name in own_applications(fleet)}
+    own = ("fleetgen's own Applications", "", "")
+    # (namespace, name) -> where it came from: (set, cluster, app). One set generating one name twice (two
+    # clusters and apps whose names join alike) collides too: the controller refuses a set with duplicate
+    # Application names (applicationset_controller.go, "contains applications with duplicate name").
+    seen: dict[tuple[str, str], tuple[str, str, str]] = {
+        (fleet.argocd_namespace, name): own for name in own_applications(fleet)
+    }
     for c in registered:
-        names = [(f"{c.name}-{MONITORING_APP}", MONITORING_SET)]
-        names += [(f"{c.name}-{EXTRA_APP}", EXTRA_SET)] if fleet.spoke_extras(c.name) else []
-        for name, appset in names:
-            yield from _app_name(name, appset, (*c.path, "name"), seen, _namespace(fleet, c))
+        names = [(MONITORING_APP, MONITORING_SET)]
+        names += [(EXTRA_APP, EXTRA_SET)] if fleet.spoke_extras(c.name) else []
+        for own_app, appset in names:
+            yield from _app_name((appset, c.name, own_app), (*c.path, "name"), seen, _namespace(fleet, c))
     for a in fleet.application_sets:
         clusters = [c for c in _selected(a.clusters, ctx)[0] if c.registered]
         for i, app in enumerate(a.apps):
             for c in clusters:
                 path = (*a.path, "apps", i, "name")
-                yield from _app_name(f"{c.name}-{app.name}", a.name, path, seen, _namespace(fleet, c))
+                yield from _app_name((a.name, c.name, app.name), path, seen, _namespace(fleet, c))
 
 
 def _namespace(fleet: Fleet, cluster: Cluster) -> str:
@@ -113,16 +118,28 @@ def _namespace(fleet: Fleet, cluster: Cluster) -> str:
     return fleet.argocd_namespace if cluster.argocd_mode == "push" else cluster.name
 
 
-def _app_name(name: str, appset: str, path: tuple, seen: dict[tuple[str, str], str], namespace: str) -> Iterator[Issue]:
+def _app_name(
+    origin: tuple[str, str, str], path: tuple, seen: dict[tuple[str, str], tuple[str, str, str]], namespace: str
+) -> Iterator[Issue]:
+    appset, cluster, app = origin
+    name = f"{cluster}-{app}"
     if len(name) > APPLICATION_NAME_LIMIT:
         yield flag(
             path, f"generated Application name {name[:40]!r}… is longer than {APPLICATION_NAME_LIMIT} characters"
         )
         return
-    other = seen.setdefault((namespace, name), appset)
-    if other != appset:
-        first = other if other.startswith("fleetgen's") else f"applicationSets {other!r}"
-        yield flag(path, f"{first} and {appset!r} both generate the Application {name!r} in namespace {namespace!r}")
+    other = seen.setdefault((namespace, name), origin)
+    if other == origin:
+        return
+    if other[0] == appset:
+        yield flag(
+            path,
+            f"applicationSet {appset!r} generates the Application {name!r} twice in namespace {namespace!r}: "
+            f"for cluster {other[1]!r} (app {other[2]!r}) and cluster {cluster!r} (app {app!r})",
+        )
+        return
+    first = other[0] if other[0].startswith("fleetgen's") else f"applicationSets {other[0]!r}"
+    yield flag(path, f"{first} and {appset!r} both generate the Application {name!r} in namespace {namespace!r}")
 
 
 @rule("override-unsupported", fix="use add, remove or replace: Karmada's plaintext overrider has no move/copy/test")

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from fnmatch import fnmatchcase
 
 from ..findings import Issue
-from ..model import is_reserved_project
+from ..model import EXTRA_SET, MONITORING_SET, is_reserved_project
 from .registry import Context, flag, rule
 
 # Namespaces of the platform's own controllers (and their credentials). Patterns use shell globs.
@@ -94,3 +94,17 @@ def reserved_project(ctx: Context) -> Iterator[Issue]:
     for a in ctx.fleet.application_sets:
         if is_reserved_project(a.project):
             yield flag((*a.path, "project"), f"applicationSet {a.name!r} names fleetgen's own project {a.project!r}")
+
+
+@rule("reserved-appset", fix="rename the applicationSet: fleetgen renders one of its own under that name")
+def reserved_appset(ctx: Context) -> Iterator[Issue]:
+    """An applicationSet takes the name of one of fleetgen's own ApplicationSets.
+
+    fleetgen renders `fleet-spoke-monitoring` (every cluster's monitoring dir) and `fleet-spoke-extra` (the
+    spokes' extra manifests) into `hub/argocd/applicationsets/<name>.yaml`, the file a set of the same name
+    would be rendered into: one of the two would be lost from the tree, and in Argo CD one object would have
+    two definitions.
+    """
+    for a in ctx.fleet.application_sets:
+        if a.name in (MONITORING_SET, EXTRA_SET):
+            yield flag((*a.path, "name"), f"applicationSet {a.name!r} has the name of fleetgen's own set")

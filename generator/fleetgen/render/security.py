@@ -23,10 +23,10 @@ SPOKE_GROUP = "fleetgen:argocd-manager"
 
 PSA_MODES = ("enforce", "audit", "warn")
 PRINCIPAL_VALUES = "bootstrap/argocd-agent-principal/values.yaml"
-# Provider -> annotations that keep a LoadBalancer Service off the internet (VPC/VNet only): the
-# clustermesh-apiserver and the argocd-agent principal.
 # external-dns publishes a Service's addresses under the hostname this annotation names (its source/service.go).
 EXTERNAL_DNS_HOSTNAME = "external-dns.alpha.kubernetes.io/hostname"
+# Provider -> annotations that keep a LoadBalancer Service off the internet (VPC/VNet only): the
+# clustermesh-apiserver and the argocd-agent principal.
 INTERNAL_LB: dict[str, dict[str, str]] = {
     # AWS Load Balancer Controller reads the scheme (its default is internal, but an explicit value
     # also survives a changed default); the in-tree cloud-provider-aws, which EKS uses without

@@ -90,7 +90,8 @@ def _policy(name: str, namespace: str, pods: dict[str, str], ingress: list[dict[
 def spoke_policy(namespace: str, grpc_port: int, dialled: bool) -> dict[str, Any]:
     """Prometheus pods: the web port from their own namespace; StoreAPI only where the hub dials it.
 
-    Where the hub dials (push mode), the sidecar port is open to any source: the caller is outside
+    Where the hub dials (``observability.dialled``: a registered push-mode EKS or GKE spoke), the sidecar
+    port is open to any source: the caller is outside
     the cluster, so the client certificate (mTLS above) is what admits it.
     """
     ingress: list[dict[str, Any]] = [{"from": [{"podSelector": {}}], "ports": [{"protocol": "TCP", "port": 9090}]}]
