@@ -456,16 +456,23 @@ def test_application_set_policies_decide_what_is_deleted():
     app = Application("web", "c1-web", "c1", "https://c1", "apps/web", "web")
     servers = {"https://c1"}
     preserve = {"spec": {"syncPolicy": {"preserveResourcesOnDeletion": True}}}
-    assert generated(app, preserve, servers).deletes_resources is False
-    assert generated(app, {"spec": {"syncPolicy": {"applicationsSync": "create-only"}}}, servers) is None
-    assert generated(app, {"spec": {"syncPolicy": {"applicationsSync": "create-delete"}}}, servers).deletes_resources
+    only = {"spec": {"syncPolicy": {"applicationsSync": "create-only"}}}
+    delete = {"spec": {"syncPolicy": {"applicationsSync": "create-delete"}}}
+    assert generated(app, (preserve, preserve), servers).deletes_resources is False
+    assert generated(app, (only, only), servers) is None
+    assert generated(app, (delete, delete), servers).deletes_resources
+    # the running Application carries the finalizer the set gave it before the change; the set's policy after
+    # the change decides whether it is deleted (applicationset_controller.go createOrUpdateInCluster/deleteInCluster)
+    assert generated(app, ({"spec": {}}, preserve), servers).deletes_resources  # preserve turned on in the same PR
+    assert generated(app, (preserve, {"spec": {}}), servers).deletes_resources is False
+    assert generated(app, (preserve, only), servers) is None
     own = {
         "spec": {
             "template": {"metadata": {"finalizers": ["resources-finalizer.argocd.argoproj.io/background"]}},
             "syncPolicy": {"preserveResourcesOnDeletion": True},
         }
     }
-    assert generated(app, own, servers).deletes_resources  # the template's own finalizers win
+    assert generated(app, (own, own), servers).deletes_resources  # the template's own finalizers win
 
 
 # ---------------------------------------------------------------- links to the rendered files

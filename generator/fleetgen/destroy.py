@@ -95,12 +95,23 @@ def has_resources_finalizer(finalizers: Any) -> bool:
     return any(str(f).startswith(RESOURCES_FINALIZER) for f in finalizers or ())
 
 
-def generated(app: Application, appset: Mapping[str, Any] | None, servers: set[str]) -> Pruned | None:
-    """What happens to an Application its ApplicationSet stops generating; None when the policy keeps it."""
-    spec = (appset or {}).get("spec") or {}
-    policy = spec.get("syncPolicy") or {}
+def generated(
+    app: Application, appset: tuple[Mapping[str, Any] | None, Mapping[str, Any] | None] | None, servers: set[str]
+) -> Pruned | None:
+    """What happens to an Application its ApplicationSet stops generating; None when the policy keeps it.
+
+    ``appset``: the set before and after the change. Whether it deletes the Application is the set's policy
+    as the controller runs it after the change (the head's); what that deletion does to the resources is
+    decided by the finalizers the running Application carries, which it got from the set before the change:
+    the controller resets an Application's finalizers only while it still generates it
+    (``applicationset_controller.go`` ``createOrUpdateInCluster``), then ``deleteInCluster`` deletes the
+    others as they are. So a change that turns ``preserveResourcesOnDeletion`` on and drops an
+    Application in the same commit still deletes its resources."""
+    before, after = appset or (None, None)
+    policy = ((after or before or {}).get("spec") or {}).get("syncPolicy") or {}
     if policy.get("applicationsSync") in KEEPING_POLICIES:
         return None
+    spec = (before or after or {}).get("spec") or {}
     finalizers = ((spec.get("template") or {}).get("metadata") or {}).get("finalizers")
     if app.server not in servers:
         return Pruned(
@@ -112,7 +123,7 @@ def generated(app: Application, appset: Mapping[str, Any] | None, servers: set[s
     if finalizers:
         keeps = not has_resources_finalizer(finalizers)
         return Pruned(app.name, app.application_set, not keeps, "template finalizers")
-    if policy.get("preserveResourcesOnDeletion"):
+    if (spec.get("syncPolicy") or {}).get("preserveResourcesOnDeletion"):
         return Pruned(app.name, app.application_set, False, "preserveResourcesOnDeletion")
     return Pruned(app.name, app.application_set, True, RESOURCES_FINALIZER)
 

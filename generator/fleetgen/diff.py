@@ -540,12 +540,14 @@ def compare(
     return FleetDiff(base.ref, documents_changed, plan, tuple(notes), base, destroys, links)
 
 
-def application_sets(base: Mapping[str, bytes], head: Mapping[str, bytes]) -> dict[str, dict]:
-    """ApplicationSet documents by name, the head's where both trees have one."""
-    found: dict[str, dict] = {}
-    for files in (base, head):
+def application_sets(
+    base: Mapping[str, bytes], head: Mapping[str, bytes]
+) -> dict[str, tuple[dict | None, dict | None]]:
+    """ApplicationSet documents by name: (the base's, the head's), None where a tree has none."""
+    sides: list[dict[str, dict]] = [{}, {}]
+    for side, files in zip(sides, (base, head)):
         for rel in sorted(r for r in files if r.startswith(APPSET_DIR) and r.endswith(YAML_SUFFIXES)):
             for doc in parse(files[rel], rel) or ():
                 if isinstance(doc, dict) and doc.get("kind") == "ApplicationSet":
-                    found[str((doc.get("metadata") or {}).get("name"))] = doc
-    return found
+                    side[str((doc.get("metadata") or {}).get("name"))] = doc
+    return {name: (sides[0].get(name), sides[1].get(name)) for name in sorted(sides[0].keys() | sides[1].keys())}

@@ -30,6 +30,7 @@ from ..plan.adoption import RELEASE_WARNING
 from ..plan.applications import Application
 from ..plan.delta import PlanDelta
 from ..plan.upgrades import Wave
+from .plan_text import PLACEMENTS_TITLE
 
 ARROW = "→"
 VALUE_LIMIT = 200  # characters of one value; a long string or a whole added mapping is cut with "…"
@@ -184,7 +185,7 @@ def plan_lines(plan: PlanDelta) -> list[str]:
     lines += [f"  ~ {app_line(old)}  now: {app_line(new)}" for old, new in plan.applications_changed]
     out = ["Applications", *lines] if lines else []
     if plan.placements:
-        out += ["Placements (Karmada)", *(f"  {placement_line(w, m)}" for w, m in plan.placements.items())]
+        out += [PLACEMENTS_TITLE, *(f"  {placement_line(w, m)}" for w, m in plan.placements.items())]
     if plan.pending_added:
         out.append(f"Newly pending registration: {', '.join(plan.pending_added)}")
     if plan.pending_resolved:

@@ -35,7 +35,7 @@ from .diff_text import (
     summary,
     where_files,
 )
-from .plan_text import table
+from .plan_text import PLACEMENTS_TITLE, table
 
 LIMIT = 65_536
 MARKER = "<!-- fleetgen diff -->"  # first line: the workflow finds its own comment by it and updates it
@@ -165,7 +165,7 @@ def plan_sections(plan: PlanDelta) -> list[Section]:
     waves = [[str(w.number), w.source, w.target, cluster_list(w.clusters, 50)] for w in plan.upgrades or ()]
     parts = [
         ("Applications", ["", "Application", "ApplicationSet", "destination"], apps, "applications"),
-        ("Placements (Karmada)", ["workload", "cluster", "replicas"], moves, "placements"),
+        (PLACEMENTS_TITLE, ["workload", "cluster", "replicas"], moves, "placements"),
         ("Upgrade waves", ["wave", "from", "to", "clusters"], waves, "waves"),
     ]
     blocks = tuple(table_block(t, h, r, w) for t, h, r, w in parts if r)

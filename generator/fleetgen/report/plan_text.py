@@ -58,9 +58,19 @@ def _text_applications(plan: Plan) -> list[str]:
     return lines if apps else [*lines, "  none"]
 
 
+# The title of the placements a diff shows: the counts are those of fleet.yaml (REPLICAS_NOTE).
+PLACEMENTS_TITLE = "Placements (Karmada, dividing workloads[].replicas)"
+# Karmada divides each resource's own spec.replicas (pkg/resourceinterpreter/default/native/replica.go), which
+# lives with the workload's manifests; the plan divides fleet.yaml's workloads[].replicas as Karmada would.
+REPLICAS_NOTE = (
+    "divided from workloads[].replicas; Karmada divides each resource's own spec.replicas: keep the two equal"
+)
+
+
 def _text_placements(plan: Plan, failed: Collection[str]) -> list[str]:
     lines = ["Placements (Karmada)"]
     lines += [f"  {w}: {split_line(c, plan.uncertain.get(w, {}))}" for w, c in plan.placements.items()]
+    lines += [f"  ({REPLICAS_NOTE})"] if plan.placements else []
     if plan.failover is not None:
         lines.append(f"Failover (lost: {', '.join(sorted(failed))})")
         lines += [f"  {w}: {failover_line(plan.placements.get(w, {}), after)}" for w, after in plan.failover.items()]
@@ -138,7 +148,7 @@ def _md_placements(plan: Plan, failed: Collection[str]) -> list[str]:
         for c, n in counts.items()
     ]
     body = table(["workload", "cluster", "replicas", "range by UID"], rows) if rows else ["no workloads"]
-    lines = ["### Placements (Karmada)", "", *body, ""]
+    lines = ["### Placements (Karmada)", "", *body, *(["", f"_{REPLICAS_NOTE}_"] if rows else []), ""]
     if plan.failover is not None:
         moves = [[w, failover_line(plan.placements.get(w, {}), after)] for w, after in plan.failover.items()]
         lost = ", ".join(sorted(failed))
