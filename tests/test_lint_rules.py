@@ -599,6 +599,20 @@ CASES = {
     "reserved-project": edit(
         ("    namespace: web\n", "    namespace: web\n    project: fleet-platform  # expect[reserved-project]: fleet\n")
     ),
+    "reserved-label": edit(
+        (
+            "    clusters: {matchLabels: {tier: standard}}\n    apps: [{name: web, path: apps/web}]\n",
+            "    clusters: {matchLabels: {tier: standard}, matchExpressions: [{key: fleetgen.io/fleet, operator: "
+            "DoesNotExist}]}  # expect[reserved-label]: {match\n    apps: [{name: web, path: apps/web}]\n",
+        )
+    ),
+    "reserved-label-cluster": edit(
+        (
+            "    labels: {tier: standard}\n    server: https://a.example.com\n",
+            "    labels: {tier: standard, fleetgen.io/argocd-mode: pull}  # expect[reserved-label]: pull\n"
+            "    server: https://a.example.com\n",
+        )
+    ),
     "reserved-appset": edit(
         ("  - name: services\n", "  - name: fleet-spoke-monitoring  # expect[reserved-appset]: fleet\n")
     ),

@@ -188,6 +188,7 @@ LINT_RULES: tuple[Rule, ...] = (
     placement.unknown_cluster,
     placement.empty_selector,
     placement.application_name,
+    placement.reserved_label,
     placement.override_unsupported,
     placement.zero_weight,
     placement.rolling_sync_pull,

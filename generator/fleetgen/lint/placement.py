@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..findings import WARNING, Issue
+from ..labels import FLEET_LABEL, MODE_LABEL
 from ..model import EXTRA_APP, EXTRA_SET, MONITORING_APP, MONITORING_SET, Cluster, Fleet, Selector, own_applications
 from ..overriders import unsupported_patches
 from ..selectors import select
@@ -74,6 +75,33 @@ def empty_selector(ctx: Context) -> Iterator[Issue]:
     for what, selector in entries:
         if not _names(selector, ctx):
             yield flag(selector.path, f"the clusters selector of {what} matches no cluster", severity=WARNING)
+
+
+RESERVED_KEYS = (FLEET_LABEL, MODE_LABEL)
+
+
+@rule("reserved-label", fix="select on your own labels; fleetgen sets these keys itself on every cluster Secret")
+def reserved_label(ctx: Context) -> Iterator[Issue]:
+    """A cluster label or a clusters selector uses a key fleetgen sets on the Argo CD cluster Secrets.
+
+    fleetgen writes `fleetgen.io/fleet` and `fleetgen.io/argocd-mode` on every cluster Secret and adds them
+    to every ApplicationSet's selector (`render/argocd.py` `push_selector`), overwriting what fleet.yaml
+    says for them. A selector on them therefore selects other clusters in Argo CD than `fleetgen plan`
+    shows (plan matches the clusters' own labels), and a cluster label with such a key would be replaced.
+    """
+    fleet = ctx.fleet
+    for c in fleet.clusters:
+        for key in RESERVED_KEYS:
+            if key in c.labels:
+                yield flag((*c.path, "labels", key), f"cluster {c.name!r} sets fleetgen's own label {key!r}")
+    entries = [a.clusters for a in fleet.application_sets]
+    entries += [w.clusters for w in fleet.workloads]
+    entries += [o.clusters for w in fleet.workloads for o in w.overrides]
+    entries += [x.clusters for x in fleet.extra_manifests if x.clusters]
+    for selector in entries:
+        keys = [*selector.match_labels, *(r.key for r in selector.match_expressions)]
+        for key in sorted(set(keys) & set(RESERVED_KEYS)):
+            yield flag(selector.path, f"the clusters selector uses fleetgen's own label {key!r}")
 
 
 @rule("application-name", fix="shorten the cluster or app name, or rename one of the colliding apps")
