@@ -69,6 +69,7 @@ LAYERS: dict[str, tuple[int, str]] = {
     "fleetgen.scaffold": (5, "output"),
     "fleetgen.edit": (5, "output"),
     "fleetgen.extras": (5, "output"),
+    "fleetgen.workload_replicas": (5, "output"),
     "fleetgen.units": (5, "output"),
     "fleetgen.incremental": (5, "output"),
     # text, JSON, SARIF, markdown for people and machines

@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-from . import cachedir, extras, fork, lint, schema, tree
+from . import cachedir, extras, fork, lint, schema, tree, workload_replicas
 from .errors import FleetgenError
 from .findings import ERROR, Finding
 from .load import MAX_BYTES, Document, load_bytes
@@ -144,11 +144,12 @@ def _lint(result: Loaded, path: Path, out: Path | None) -> Loaded:
 
 
 def _copied(result: Loaded, path: Path, out: Path | None) -> list[Finding]:
-    """Build the model (with the extra manifests attached) into ``result``; the extras' findings."""
+    """Build the model (with the extra manifests attached) into ``result``; the findings of reading what fleet.yaml
+    names beside it: the extra manifests, and the workloads' own manifests (``workload_replicas``)."""
     result.fleet = build(result.document.data)
     target = out or output_dir(path, result.fleet)
     result.fleet, copied = extras.attach(result.fleet, result.document, path.parent, target)
-    return copied
+    return copied + workload_replicas.findings(result.fleet, result.document, path.parent)
 
 
 def _rules(result: Loaded, path: Path, out: Path | None) -> Callable[[], lint.LintResult]:

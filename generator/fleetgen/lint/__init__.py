@@ -89,6 +89,18 @@ EXTRA_MANIFEST = stage_rule(
     is no DNS-1123 label, a cluster-scoped one with it, or an object fleetgen renders on that spoke itself.""",
     "name a manifest file or directory below fleet.yaml's directory, outside the rendered tree",
 )
+WORKLOAD_REPLICAS = stage_rule(
+    "workload-replicas",
+    WARNING,
+    """A workload's `replicas` differs from the `spec.replicas` of its Deployment or StatefulSet.
+
+    Karmada divides each resource's own `spec.replicas` (1 when unset) among the clusters, one binding
+    per resource (v1.18.2 `pkg/resourceinterpreter/default/native/replica.go`); `workloads[].replicas`
+    only feeds `fleetgen plan`, `diff` and the rendered README, which then show a split Karmada will not
+    make. Checked where the manifests are plain YAML directly in the workload's `source.path` below
+    fleet.yaml's directory (Argo CD's directory source); a chart or kustomization is not read.""",
+    "make workloads[].replicas and the manifest's spec.replicas the same number",
+)
 PATCH_TARGET = stage_rule(
     "patch-target",
     ERROR,
@@ -215,6 +227,7 @@ RULES: tuple[Rule, ...] = (
     PATCH_TARGET,
     PATCH_FAILED,
     EXTRA_MANIFEST,
+    WORKLOAD_REPLICAS,
     ALLOCATION,
     UPSTREAM_SCHEMA,
     UPSTREAM_CEL,
