@@ -334,3 +334,17 @@ def test_a_patch_that_breaks_a_documents_metadata_is_no_traceback():
     broken = {"apiVersion": "cluster.x-k8s.io/v1beta2", "kind": "MachineHealthCheck", "metadata": "x"}
     [f] = content_named([File("hub/capi/c.yaml", (broken, None))])
     assert f.documents == (broken, None)
+
+
+def test_a_change_that_upgrades_several_waves_at_once_says_so(tmp_path):
+    """The waves are an order to merge upgrades in: one commit with two waves is synced at once."""
+    both = BASE.replace('    kubernetesVersion: "1.30.2"\n', '    kubernetesVersion: "1.31.1"\n')
+    a_server = "    server: https://a.example.com\n"
+    both = both.replace(a_server, '    kubernetesVersion: "1.31"\n' + a_server)
+    repo = history(tmp_path / "repo", BASE, both)
+    body = json.loads(diff(repo, "--base", "HEAD~1", "--no-merge-base", "--format", "json").output)
+    assert len(body["plan"]["upgrades"]) > 1, body["plan"]["upgrades"]  # the edit upgrades two waves
+    assert any("waves at once" in n for n in body["notes"]), body["notes"]
+    one = history(tmp_path / "one", BASE, CHANGED)  # prod-a alone: one wave
+    notes = json.loads(diff(one, "--base", "HEAD~1", "--format", "json").output)["notes"]
+    assert not any("waves at once" in n for n in notes)

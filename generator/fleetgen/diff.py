@@ -537,7 +537,21 @@ def compare(
     base_versions = {c.name: c.kubernetes_version for c in base_fleet.clusters} if base_fleet else {}
     plan = plan_delta(base_fleet, head_fleet, base_versions)
     destroys = assess(documents_changed, plan, application_sets(base_files, head_files), head_fleet)
+    notes = [*notes, *waves_note(plan)]
     return FleetDiff(base.ref, documents_changed, plan, tuple(notes), base, destroys, links)
+
+
+def waves_note(plan: PlanDelta) -> list[str]:
+    """A change that moves the clusters of several upgrade waves is synced at once: fleet-root applies every
+    changed control plane together (nothing in the rendered tree orders them), so the waves are an order to
+    merge in, not one the change will keep."""
+    waves = plan.upgrades or ()
+    if len(waves) < 2:
+        return []
+    return [
+        f"this change upgrades {len(waves)} waves at once: Argo CD applies every changed control plane together; "
+        "merge one wave per pull request to roll the upgrade out in order"
+    ]
 
 
 def application_sets(
