@@ -21,6 +21,7 @@ import re
 import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from . import swap
@@ -93,16 +94,10 @@ def read_lock(out: Path) -> Lock:
         data = (out / LOCK_NAME).read_bytes()
     except OSError:
         return Lock({}, {})
-    if _parsed_lock and _parsed_lock[0] == data:
-        return _parsed_lock[1]
-    lock = _parse_lock(data)
-    _parsed_lock[:] = [data, lock]
-    return lock
+    return _parse_lock(data)
 
 
-_parsed_lock: list = []  # [bytes, Lock]: the last lock read (Lock is frozen and its maps are never changed)
-
-
+@lru_cache(maxsize=1)  # the last lock read (Lock is frozen and its maps are never changed)
 def _parse_lock(data: bytes) -> Lock:
     try:
         body = json.loads(data.decode("utf-8"))

@@ -67,14 +67,18 @@ def empty_selector(ctx: Context) -> Iterator[Issue]:
     `extraManifests` entry copied to no spoke is almost always a typo in a label; it is a warning
     because a fleet may be built up in steps.
     """
-    fleet = ctx.fleet
+    for what, selector in _cluster_selectors(ctx.fleet):
+        if not _names(selector, ctx):
+            yield flag(selector.path, f"the clusters selector of {what} matches no cluster", severity=WARNING)
+
+
+def _cluster_selectors(fleet: Fleet) -> list[tuple[str, Selector]]:
+    """Every clusters selector of fleet.yaml, with what it belongs to."""
     entries = [(f"applicationSet {a.name!r}", a.clusters) for a in fleet.application_sets]
     entries += [(f"workload {w.name!r}", w.clusters) for w in fleet.workloads]
     entries += [(f"an override of workload {w.name!r}", o.clusters) for w in fleet.workloads for o in w.overrides]
     entries += [(f"extraManifests entry {x.source!r}", x.clusters) for x in fleet.extra_manifests if x.clusters]
-    for what, selector in entries:
-        if not _names(selector, ctx):
-            yield flag(selector.path, f"the clusters selector of {what} matches no cluster", severity=WARNING)
+    return entries
 
 
 RESERVED_KEYS = (FLEET_LABEL, MODE_LABEL)
@@ -94,11 +98,7 @@ def reserved_label(ctx: Context) -> Iterator[Issue]:
         for key in RESERVED_KEYS:
             if key in c.labels:
                 yield flag((*c.path, "labels", key), f"cluster {c.name!r} sets fleetgen's own label {key!r}")
-    entries = [a.clusters for a in fleet.application_sets]
-    entries += [w.clusters for w in fleet.workloads]
-    entries += [o.clusters for w in fleet.workloads for o in w.overrides]
-    entries += [x.clusters for x in fleet.extra_manifests if x.clusters]
-    for selector in entries:
+    for _, selector in _cluster_selectors(fleet):
         keys = [*selector.match_labels, *(r.key for r in selector.match_expressions)]
         for key in sorted(set(keys) & set(RESERVED_KEYS)):
             yield flag(selector.path, f"the clusters selector uses fleetgen's own label {key!r}")

@@ -60,7 +60,7 @@ its default allowlist would prune Namespaces (with everything in them) but not R
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ..model import Cluster, Fleet
@@ -110,6 +110,7 @@ OBSERVED: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("apps", ("controllerrevisions", "replicasets", "statefulsets")),
 )
 IRREGULAR_PLURALS = {"endpoints": "endpoints"}
+Kinds = Sequence[tuple[str, Iterable[str]]]  # (API group, resources) pairs, as DEPLOYABLE
 KARMADA_ACCESS = "bootstrap/karmada-access.yaml"
 KARMADA_GROUP = "fleetgen:argocd-karmada"
 KARMADA_POLICIES = ("policy.karmada.io", ("overridepolicies", "propagationpolicies"))
@@ -141,9 +142,13 @@ def access_documents(fleet: Fleet, cluster: Cluster) -> list[dict[str, Any]]:
         if any(s["kind"] == "ServiceAccount" for s in members):
             docs.insert(0, service_account())
         docs += [cluster_role(fleet, cluster, adopted), binding("ClusterRoleBinding", CLUSTER_ROLE, members)]
-        read = uniform_reads(fleet, cluster, namespaces)
+        written = {ns: namespace_kinds(fleet, cluster, ns) for ns in namespaces}
+        read = uniform_reads(written)
         for ns in namespaces:
-            docs += [deploy_role(fleet, cluster, ns, read), binding("RoleBinding", DEPLOY_ROLE, members, ns)]
+            docs += [
+                deploy_role(fleet, cluster, ns, read, written[ns]),
+                binding("RoleBinding", DEPLOY_ROLE, members, ns),
+            ]
         # Argo CD could create these only if it held every permission they grant (escalation check)
         adopted = adopted + extra_rbac(fleet, cluster, "Role")
     return docs + prometheus_cluster_rbac() + adopted
@@ -261,8 +266,9 @@ def namespace_kinds(fleet: Fleet, cluster: Cluster, namespace: str) -> list[tupl
     return [*monitoring, *extra]
 
 
-def uniform_reads(fleet: Fleet, cluster: Cluster, namespaces: list[str]) -> list[tuple[str, tuple[str, ...]]]:
-    """What Argo CD may read in every namespace of the cluster: each kind written in any of them, and OBSERVED.
+def uniform_reads(written: Mapping[str, Kinds]) -> Kinds:
+    """What Argo CD may read in every namespace of the cluster (``written``: namespace -> the kinds written
+    there): each kind written in any of them, and OBSERVED.
 
     Argo CD's cluster cache lists a namespaced kind once per namespace of the cluster Secret, and the first
     list that is forbidden drops the kind for the whole cluster while the other namespaces' watches keep
@@ -271,17 +277,14 @@ def uniform_reads(fleet: Fleet, cluster: Cluster, namespaces: list[str]) -> list
     but not in ``monitoring`` therefore disappears from Argo CD's view: its objects are judged cluster-scoped
     against the project (``controller/state.go``), status Unknown. So every namespace reads the same kinds;
     writes stay per namespace."""
-    return [*(kind for ns in namespaces for kind in namespace_kinds(fleet, cluster, ns)), *OBSERVED]
+    return [*(kind for kinds in written.values() for kind in kinds), *OBSERVED]
 
 
-def deploy_role(
-    fleet: Fleet, cluster: Cluster, namespace: str, read: Iterable[tuple[str, Iterable[str]]]
-) -> dict[str, Any]:
+def deploy_role(fleet: Fleet, cluster: Cluster, namespace: str, read: Kinds, written: Kinds) -> dict[str, Any]:
     """Argo CD's Role in ``namespace``: ``read`` (the same in every namespace of the cluster, see
-    ``uniform_reads``), writes of the kinds deployed here; for the extra manifests' Roles there (adopted:
+    ``uniform_reads``), writes of ``written``, the kinds deployed here; for the extra manifests' Roles there (adopted:
     access.yaml creates them, since ``escalate`` by name cannot authorize a create, whose request has no
     name) ``escalate`` by name, and for their RoleBindings ``bind`` on the roles they refer to."""
-    written = namespace_kinds(fleet, cluster, namespace)
     rules = rules_for(read, READ_VERBS) + rules_for(written, WRITE_VERBS)
     roles = sorted({d["metadata"]["name"] for d in extra_rbac(fleet, cluster, "Role", namespace)})
     if roles:
@@ -335,10 +338,10 @@ def karmada_access_documents(fleet: Fleet) -> list[dict[str, Any]]:
     role = {"apiVersion": RBAC_API, "kind": "ClusterRole", "metadata": _meta(CLUSTER_ROLE), "rules": rules}
     docs = [namespace_object(fleet, ns) for ns in namespaces]
     docs += [role, binding("ClusterRoleBinding", CLUSTER_ROLE, members)]
-    read = [KARMADA_POLICIES, *(kind for ns in namespaces for kind in workload_kinds(fleet, ns))]
+    written = {ns: [KARMADA_POLICIES, *workload_kinds(fleet, ns)] for ns in namespaces}
+    read = [kind for kinds in written.values() for kind in kinds]  # the same in every namespace: uniform_reads
     for ns in namespaces:
-        written = [KARMADA_POLICIES, *workload_kinds(fleet, ns)]
-        rules = rules_for(read, READ_VERBS) + rules_for(written, WRITE_VERBS)
+        rules = rules_for(read, READ_VERBS) + rules_for(written[ns], WRITE_VERBS)
         docs += [
             {"apiVersion": RBAC_API, "kind": "Role", "metadata": _meta(DEPLOY_ROLE, ns), "rules": rules},
             binding("RoleBinding", DEPLOY_ROLE, members, ns),

@@ -245,8 +245,11 @@ def gke_version(version: str) -> str:
 # ------------------------------------------------------------------ managed pools
 
 
-def machine_pool(cluster: Cluster, pool: NodePool, infra: Doc, version: str | None, scaled_by: str) -> Doc:
-    """A MachinePool whose nodes the cloud bootstraps (no bootstrap config, empty data secret)."""
+def machine_pool(
+    cluster: Cluster, pool: NodePool, infra: Doc, version: str | None, scaled_by: str, replicas: int | None = None
+) -> Doc:
+    """A MachinePool whose nodes the cloud bootstraps (no bootstrap config, empty data secret); ``replicas``: a
+    count its provider needs on an autoscaled pool (``autoscaler_replicas`` otherwise)."""
     template_spec: Doc = {
         "bootstrap": {"dataSecretName": ""},
         "clusterName": cluster.name,
@@ -254,7 +257,8 @@ def machine_pool(cluster: Cluster, pool: NodePool, infra: Doc, version: str | No
     }
     if version:
         template_spec["version"] = version
-    spec = {"clusterName": cluster.name, **autoscaler_replicas(pool), "template": {"spec": template_spec}}
+    counted = {"replicas": replicas} if replicas is not None else autoscaler_replicas(pool)
+    spec = {"clusterName": cluster.name, **counted, "template": {"spec": template_spec}}
     metadata = meta(cluster, pool_name(cluster, pool), autoscaler_annotations(pool), autoscaler_labels(pool, scaled_by))
     return obj(CORE, "MachinePool", metadata, spec)
 

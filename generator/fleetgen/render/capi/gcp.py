@@ -21,6 +21,7 @@ from ...model import Cluster, NodePool
 from ..cilium import AGENT_NOT_READY_TAINT
 from .common import (
     Doc,
+    autoscaled,
     gke_version,
     machine_pool,
     meta,
@@ -69,21 +70,27 @@ def gke_pool(cluster: Cluster, pool: NodePool, mesh: str) -> list[Doc]:
     # No version: with management.autoUpgrade GKE moves nodes to newer patches, and CAPG would
     # "update" a pinned pool back on every reconcile (nodepools/reconcile.go). Nodes follow the
     # control plane's version instead.
-    machines = machine_pool(cluster, pool, infra, None, scaled_by="gke")
-    if gke_regional(cluster.region) and "replicas" not in machines["spec"]:
-        # CAPI's webhook would default replicas to the min, which CAPG's preflight refuses unless it is a multiple
-        # of the zones: the GKE cluster would never be created. CAPG creates the pool with replicas / zones nodes
-        # per zone (ConvertToSdkNodePool), then GKE's autoscaler owns the count; nothing writes replicas back
-        # (CAPG never resizes an autoscaled pool from it), so the value in git is stable.
-        initial = gke_initial_replicas(cluster.region, pool.min, pool.max)
-        if initial is None:  # lint's gke-regional-pool error, rendered only when that finding was suppressed
-            raise FleetgenError(
-                f"cannot render GKE pool {pool.name!r} of {cluster.name}: no multiple of 3 nodes lies within its min "
-                "and max, and CAPG would create neither the pool nor the cluster (gke-regional-pool); fix the pool "
-                "instead of suppressing the finding"
-            )
-        machines["spec"] = {"clusterName": cluster.name, "replicas": initial, **machines["spec"]}
-    return [machines, infra]
+    return [machine_pool(cluster, pool, infra, None, scaled_by="gke", replicas=regional_replicas(cluster, pool)), infra]
+
+
+def regional_replicas(cluster: Cluster, pool: NodePool) -> int | None:
+    """The ``replicas`` an autoscaled pool of a regional cluster is created with; None elsewhere (a fixed pool
+    carries its count anyway, a zonal one gets the webhook's default).
+
+    CAPI's webhook would default replicas to the min, which CAPG's preflight refuses unless it is a multiple
+    of the zones: the GKE cluster would never be created. CAPG creates the pool with replicas / zones nodes
+    per zone (ConvertToSdkNodePool), then GKE's autoscaler owns the count; nothing writes replicas back
+    (CAPG never resizes an autoscaled pool from it), so the value in git is stable."""
+    if not gke_regional(cluster.region) or not autoscaled(pool):
+        return None
+    initial = gke_initial_replicas(cluster.region, pool.min, pool.max)
+    if initial is None:  # lint's gke-regional-pool error, rendered only when that finding was suppressed
+        raise FleetgenError(
+            f"cannot render GKE pool {pool.name!r} of {cluster.name}: no multiple of 3 nodes lies within its min "
+            "and max, and CAPG would create neither the pool nor the cluster (gke-regional-pool); fix the pool "
+            "instead of suppressing the finding"
+        )
+    return initial
 
 
 def gke_network(cluster: Cluster) -> Doc:
