@@ -325,10 +325,27 @@ def test_a_workload_edit_renders_only_the_units_that_read_the_field_it_changed(t
 def test_fleetgen_version_and_renderer_source_are_in_every_key(tmp_path, monkeypatch):
     root = Path(units.__file__).parent
     copy_root = tmp_path / "fleetgen"
-    shutil.copytree(root, copy_root, ignore=shutil.ignore_patterns("__pycache__", "schemas"))
+    upstream = root / "schemas" / "upstream"
+    shutil.copytree(
+        root,
+        copy_root,
+        ignore=lambda d, names: [n for n in names if n == "__pycache__" or Path(d) / n == upstream],
+    )
     same = units.source_digest(copy_root, "0.1.0")
     assert same == units.source_digest(root, "0.1.0")
     assert units.source_digest(copy_root, "0.1.1") != same
+    # the data renderers read counts as their code: how patches merge lists, a vendored manifest
+    for data in ("schemas/list_keys.json", "templates/vsphere-csi-driver-v3.3.1.yaml"):
+        original = (copy_root / data).read_bytes()
+        (copy_root / data).write_bytes(original + b"\n")
+        assert units.source_digest(copy_root, "0.1.0") != same, data
+        (copy_root / data).write_bytes(original)
+    # bytecode and the upstream schemas (which only validate) do not
+    (copy_root / "__pycache__").mkdir()
+    (copy_root / "__pycache__" / "units.cpython-311.pyc").write_bytes(b"compiled")
+    (copy_root / "schemas" / "upstream").mkdir()
+    (copy_root / "schemas" / "upstream" / "x.json").write_text("{}")
+    assert units.source_digest(copy_root, "0.1.0") == same
     aws = copy_root / "render" / "capi" / "aws.py"
     aws.write_text(aws.read_text() + "\n# a comment is a change too: if in doubt, render\n")
     assert units.source_digest(copy_root, "0.1.0") != same

@@ -72,6 +72,7 @@ LAYERS: dict[str, tuple[int, str]] = {
     "fleetgen.workload_replicas": (5, "output"),
     "fleetgen.units": (5, "output"),
     "fleetgen.incremental": (5, "output"),
+    "fleetgen.survey": (5, "output"),
     # text, JSON, SARIF, markdown for people and machines
     "fleetgen.report": (6, "report"),
     # the command line

@@ -31,6 +31,7 @@ from .render import File, targets
 from .render.capi import content_named
 from .settled import NOTHING, Settled, settled
 from .stages import Stages
+from .survey import Survey
 from .tree import digest, read_regular
 
 CHUNK = 250  # cluster units per worker task
@@ -68,21 +69,30 @@ def produce(
     stages: Stages | None = None,
     full: bool = False,
     sources: Mapping[str, str] | None = None,
+    surveyed: Survey | None = None,
 ) -> Incremental:
     """Every file of the tree: bytes for the units rendered now, digests for those reused (their files
     verified on disk). ``full`` ignores the cache (everything is rendered, the new cache still recorded).
-    ``sources``: each cluster's source digest (``fleetgen.sources``), its identity in the keys when given."""
+    ``sources``: each cluster's source digest (``fleetgen.sources``), its identity in the keys when given.
+    ``surveyed``: the cache and the recorded files' ``lstat``s, already taken (``fleetgen.survey``)."""
     stages = stages or Stages()
     with stages.stage("plan"):
         base = u.salt(raw, source)
-        previous = u.Cache(base) if full else u.load(out, base)
+        if full:
+            previous = u.Cache(base)
+        else:
+            previous = u.from_body(surveyed.body, base) if surveyed else u.load(out, base)
+        moved = surveyed.moved if surveyed else None
         inputs = u.Inputs(fleet, previous.fields, sources, previous.rows)
         units = u.plan(targets())(fleet)
         if fleet.extra_manifests:
             units.append(u.Unit(COPIES, copied_files, copies=True))
         result = Incremental({}, {}, {}, {c.name: c.kubernetes_version for c in fleet.clusters}, (), u.Cache(base))
-        patched = Patched()
-        todo = [i for i, unit in enumerate(units) if not _reuse(unit, inputs, previous, out, result, patched)]
+        patched, taken = Patched(), Taken()
+        todo = [
+            i for i, unit in enumerate(units) if not _reuse(unit, inputs, previous, out, result, patched, taken, moved)
+        ]
+        taken.into(result, previous.stats)
     with stages.stage("render+emit", total=len(todo)):
         leaks = list(result.leaks)
         for index, files, digests, found, reads, patches in _rendered(fleet, units, todo, source):
@@ -141,7 +151,48 @@ def _issue(data: list) -> Issue:
     return Issue(rule, tuple(path), message, severity, hint, tuple(tuple(r) for r in related), on_key)
 
 
-def _reuse(unit: u.Unit, inputs: u.Inputs, previous: u.Cache, out: Path, result: Incremental, patched: Patched) -> bool:
+class Taken:
+    """The files of the units taken from the cache, gathered unit by unit and added to the result once: 25,000 files
+    in 30,000 units at 5,000 clusters, where a dict update per unit cost more than the rest of the check."""
+
+    def __init__(self) -> None:
+        self.units: list[tuple[str, Mapping[str, str]]] = []  # (unit name, its files: rel -> digest)
+        self.unread: set[str] = set()  # files of those units whose stat did not match (read and found equal)
+
+    def into(self, result: Incremental, stats: Mapping[str, list]) -> None:
+        """Add the taken files to ``result`` (``known`` and ``digests``) and carry the stat records of those found on
+        disk as recorded to the new cache: the new tree holds the same inodes."""
+        known = result.known
+        count = 0
+        for _, files in self.units:
+            known.update(files)
+            count += len(files)
+        if count != len(known):
+            _duplicate(self.units)
+        result.digests.update(known)
+        unread = self.unread
+        result.cache.stats.update((rel, stats[rel]) for rel in known if rel not in unread)
+
+
+def _duplicate(units: list[tuple[str, Mapping[str, str]]]) -> None:
+    seen: dict[str, str] = {}
+    for name, files in units:
+        for rel in files:
+            if rel in seen:
+                raise AssertionError(f"two render units produce {rel} ({seen[rel]}, {name})")
+            seen[rel] = name
+
+
+def _reuse(
+    unit: u.Unit,
+    inputs: u.Inputs,
+    previous: u.Cache,
+    out: Path,
+    result: Incremental,
+    patched: Patched,
+    taken: Taken,
+    moved: frozenset[str] | None = None,
+) -> bool:
     """Reuse ``unit`` when its key is unchanged and its files on disk are the ones recorded; else say why not."""
     entry = previous.units.get(unit.name)
     if not unit.cacheable:
@@ -149,30 +200,21 @@ def _reuse(unit: u.Unit, inputs: u.Inputs, previous: u.Cache, out: Path, result:
     if entry is None:
         return _no(result, unit, "new, or no cache of a render with this fleetgen and these other sections")
     try:
-        if u.key(unit, inputs, previous.salt, entry["reads"]) != entry["key"]:
+        if not inputs.unchanged(unit, entry["reads"], previous):
             return _no(result, unit, "inputs changed", _changed(unit, inputs, previous, entry["reads"]))
     except u.Unkeyable:
         return _no(result, unit, "inputs have no stable digest")
     files = entry["files"]
-    unmatched = u.stat_changed(out, files, previous)  # the common case: none, and nothing is read
+    unmatched = u.stat_changed(out, files, previous, moved)  # the common case: none, and nothing is read
     if not all(_read_matches(out / rel, files[rel]) for rel in unmatched):
         return _no(result, unit, "a file differs on disk")
     patched.add(entry["patches"])
-    matched = (rel for rel in files if rel not in unmatched) if unmatched else files
-    return _accept(result, unit, entry, matched, previous.stats)
-
-
-def _accept(result: Incremental, unit: u.Unit, entry: dict, matched, stats: Mapping[str, list]) -> bool:
-    """Take a unit's files from the cache; the stat records of ``matched`` (found on disk as recorded) are
-    carried to the new cache: the new tree holds the same inodes."""
-    files = entry["files"]
-    _add(result, unit.name, files)
-    result.known.update(files)
-    result.digests.update(files)
+    taken.units.append((unit.name, files))
+    if unmatched:
+        taken.unread.update(unmatched)
     if entry["leaks"]:
         result.leaks += tuple(tuple(x) for x in entry["leaks"])
     result.cache.units[unit.name] = entry
-    result.cache.stats.update((rel, stats[rel]) for rel in matched)
     result.reused += 1
     return True
 

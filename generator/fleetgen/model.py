@@ -465,6 +465,11 @@ def deep_merge(base: Any, over: Any) -> Any:
     return over
 
 
+def rendered_dir(value: str) -> str:
+    """``repo.renderedDir`` as the output directory's path below fleet.yaml's directory."""
+    return value.strip("/")
+
+
 def build(data: Mapping[str, Any]) -> Fleet:
     """Schema-valid fleet data -> Fleet. Assumes ``schema.validate`` found no errors."""
     defaults = data.get("defaults") or {}
@@ -481,7 +486,7 @@ def build(data: Mapping[str, Any]) -> Fleet:
         name=data["name"],
         repo_url=repo["url"],
         repo_revision=repo.get("revision", "main"),
-        rendered_dir=repo.get("renderedDir", "rendered").strip("/"),
+        rendered_dir=rendered_dir(repo.get("renderedDir", "rendered")),
         hub_name=hub.get("name", "hub"),
         argocd_namespace=hub.get("argocdNamespace", "argocd"),
         karmada_server=(hub.get("karmada") or {}).get("server"),

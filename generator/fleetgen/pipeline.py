@@ -12,13 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from . import cachedir, extras, fork, lint, schema, tree, workload_replicas
 from .errors import FleetgenError
 from .findings import ERROR, Finding
 from .load import MAX_BYTES, Document, load_bytes
-from .model import Fleet, build
+from .model import Fleet, build, rendered_dir
 from .stages import Stages
 
 T = TypeVar("T")
@@ -93,13 +93,24 @@ def open_regular(path: Path) -> int:
     raise FleetgenError(f"{path}: is {kind}, not a regular file: fleetgen reads the fleet only from a regular file")
 
 
-def validate(path: Path, stages: Stages | None = None, *, cached: bool = True, keep: bool = False) -> Loaded:
+def validate(
+    path: Path,
+    stages: Stages | None = None,
+    *,
+    cached: bool = True,
+    keep: bool = False,
+    loaded: Callable[[Any], None] | None = None,
+) -> Loaded:
     """Syntax and schema only (``fleetgen validate``). ``cached`` reads fleet.yaml's parsed clusters from the
-    cache; ``keep`` prepares them for ``keep_parts`` (``render``)."""
+    cache; ``keep`` prepares them for ``keep_parts`` (``render``); ``loaded(data)`` is called with the document's
+    data once it is read, before the schema is checked (``fleetgen.survey`` starts there)."""
     stages = stages or Stages()
     result = Loaded(path)
     with stages.stage("load"):
         result.doc, result.findings = load_bytes(read(path), str(path), _load_cache(path), read_cache=cached, keep=keep)
+    if result.doc is not None and loaded is not None:
+        with stages.stage("survey"):
+            loaded(result.doc.data)
     if result.doc is not None:
         with stages.stage("validate"):
             result.findings += schema.validate(result.doc)
@@ -169,6 +180,7 @@ def load_lint_and(
     *,
     cached: bool = True,
     keep: bool = False,
+    loaded: Callable[[Any], None] | None = None,
 ) -> tuple[Loaded, T | None]:
     """:func:`load_and_lint`, then ``then(loaded)`` when it found no error: its result, else None (and always
     None without ``then``, which is ``load_and_lint``).
@@ -177,9 +189,9 @@ def load_lint_and(
     runs here (at 5,000 clusters the rules take 0.2-0.3 s, an incremental ``check``'s unit pass 0.4 s).
     ``then`` must therefore write nothing: when the rules find an error its result (or exception) is dropped,
     as if it had not run. The findings are what the rules give in this process: the child sends them back,
-    and a child that fails in any way is not trusted: the rules then run here."""
+    and a child that fails in any way is not trusted: the rules then run here. ``loaded``: see :func:`validate`."""
     stages = stages or Stages()
-    result = validate(path, stages, cached=cached, keep=keep)
+    result = validate(path, stages, cached=cached, keep=keep, loaded=loaded)
     if result.doc is None:
         return result, None
     if then is None or not result.ok or not _alongside(result):
@@ -209,17 +221,39 @@ def load_lint_and(
 
 
 def _alongside(result: Loaded) -> bool:
-    clusters = result.document.data.get("clusters")
+    return alongside(result.document.data)
+
+
+def alongside(data: Any) -> bool:
+    """Whether work on a fleet with this data pays for a forked process on a second core."""
+    clusters = data.get("clusters") if isinstance(data, dict) else None
     return isinstance(clusters, list) and len(clusters) >= LINT_ALONGSIDE_FROM and (os.cpu_count() or 1) > 1
 
 
 def output_dir(fleet_path: Path, fleet: Fleet) -> Path:
     """``repo.renderedDir`` next to fleet.yaml; it may not leave the fleet's directory."""
+    return _output_dir(fleet_path, fleet.rendered_dir)
+
+
+def output_dir_of(fleet_path: Path, data: Any) -> Path | None:
+    """:func:`output_dir` from the loaded document's data, before its schema is checked and its model built (the
+    model takes ``rendered_dir`` from the data this way); None when the data does not name one it could use."""
+    repo = data.get("repo", {}) if isinstance(data, dict) else None
+    rendered = repo.get("renderedDir", "rendered") if isinstance(repo, dict) else None
+    if not isinstance(rendered, str):
+        return None
+    try:
+        return _output_dir(fleet_path, rendered_dir(rendered))
+    except FleetgenError:
+        return None
+
+
+def _output_dir(fleet_path: Path, rendered: str) -> Path:
     base = fleet_path.resolve().parent
-    out = (base / fleet.rendered_dir).resolve()
+    out = (base / rendered).resolve()
     if out == base or base not in out.parents:
         raise FleetgenError(
-            f"repo.renderedDir {fleet.rendered_dir!r} resolves to {out}, outside {base}; "
+            f"repo.renderedDir {rendered!r} resolves to {out}, outside {base}; "
             "use a subdirectory next to fleet.yaml or pass --out"
         )
     return out

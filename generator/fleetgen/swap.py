@@ -139,17 +139,18 @@ class Change:
         return ancestors([*self.kept, *self.changed]) | empty | ancestors(f"{rel}/" for rel in empty)
 
 
-def swap_in(out: Path, change: Change, held: list[int]) -> None:
+def swap_in(out: Path, change: Change, held: list[int], standby_listing: Listing | None = None) -> None:
     """Make the new tree complete beside the live one, then swap the two in one call.
 
     The new tree is built in the *standby* tree when there is one (``_update``): the tree the previous render
     swapped out, kept in fleetgen's cache directory, which already holds every file that did not change
     since. Otherwise, and when bringing the standby up to date fails, in a fresh sibling staging directory
-    as before (``_stage``); a first render (nothing to keep) always does that."""
+    as before (``_stage``); a first render (nothing to keep) always does that. ``standby_listing``: the standby's
+    listing, taken under the render lock (``fleetgen.survey``)."""
     standby = _standby(out) if change.live.files else None
     if standby is not None:
         try:
-            _update(standby, out, change, held)
+            _update(standby, out, change, held, standby_listing)
             _exchange(standby, out)
             return
         except OSError:  # an unusable standby (foreign permissions, a full disk): start from nothing
@@ -240,7 +241,7 @@ def clear_orphans(out: Path) -> None:
             continue
 
 
-def _update(standby: Path, out: Path, change: Change, held: list[int]) -> None:
+def _update(standby: Path, out: Path, change: Change, held: list[int], listed: Listing | None = None) -> None:
     """Bring the standby tree to the new tree's content, touching only what differs.
 
     The standby is the tree two renders old, and its unchanged files are hard links of the live tree's
@@ -249,10 +250,11 @@ def _update(standby: Path, out: Path, change: Change, held: list[int]) -> None:
     without a ``stat``): the same inode is the same bytes, whatever happened to either name since. Every
     other file is unlinked and linked again or written anew, so nothing the standby held is ever trusted:
     a render killed while updating it leaves a standby the next run simply lists and repairs, and the live
-    tree is untouched until the one ``renameat2`` that swaps them."""
+    tree is untouched until the one ``renameat2`` that swaps them. ``listed``: the standby's listing, taken since
+    the render lock was (only a render holding it changes the standby)."""
     standby.mkdir(exist_ok=True)
     held.append(_lock_dir(standby))  # it is the live tree once swapped: locked before anyone can see it there
-    have, live, changed = listing(standby), change.live.files, change.changed
+    have, live, changed = listed or listing(standby), change.live.files, change.changed
     kept = change.kept
     relink = [rel for rel in kept if have.files.get(rel) != live[rel]]
     wanted = {*kept, *changed}
@@ -416,27 +418,46 @@ def _own_writable(top: Path) -> None:
             pending += [Path(e.path) for e in entries if e.is_dir(follow_symlinks=False)]
 
 
+class Hold:
+    """The render lock of ``out``, taken by :func:`exclusive`, or ahead of it by a render that lists its trees
+    under the lock before it writes (``fleetgen.survey``): :meth:`release` once the write is done."""
+
+    def __init__(self, out: Path):
+        self.out = out
+        self.created = not out.exists()
+        self.held: list[int] = []
+        try:
+            self.held.append(_lock_live(out))
+        except OSError as exc:
+            self.release()
+            raise FleetgenError(f"cannot write {out}: {exc.strerror or exc} — the previous tree is unchanged") from exc
+
+    def release(self) -> None:
+        while self.held:
+            os.close(self.held.pop())
+        if self.created:
+            self.created = False
+            _rmdir_if_empty(self.out)  # a failed first render leaves no empty directory
+
+
 @contextmanager
-def exclusive(out: Path) -> Iterator[list[int]]:
+def exclusive(out: Path, hold: Hold | None = None) -> Iterator[list[int]]:
     """One render at a time per output directory: a second concurrent render gets a clear error, not a mixed tree.
 
     The lock is an flock on the output directory itself (created empty by the first render), so
     renders into sibling directories (``--out a/x``, ``--out a/y``) never conflict and no lock file
     is left behind. The tree at ``out`` changes inode when it is swapped: the staging tree is
     locked too before the swap, and a run that locked a tree no longer at ``out`` tries again.
+    ``hold``: the lock, taken earlier by the caller, who releases it.
     """
-    created = not out.exists()
-    held: list[int] = []
+    taken = hold or Hold(out)
     try:
-        held.append(_lock_live(out))
-        yield held
+        yield taken.held
     except OSError as exc:
         raise FleetgenError(f"cannot write {out}: {exc.strerror or exc} — the previous tree is unchanged") from exc
     finally:
-        for fd in held:
-            os.close(fd)
-        if created:
-            _rmdir_if_empty(out)  # a failed first render leaves no empty directory
+        if hold is None:
+            taken.release()
 
 
 def _lock_live(out: Path) -> int:

@@ -131,13 +131,19 @@ STRAY = (
 )
 
 
-def compare(out: Path, rendered: Mapping[str, bytes], known: Mapping[str, str] | None = None) -> list[Drift]:
+def compare(
+    out: Path,
+    rendered: Mapping[str, bytes],
+    known: Mapping[str, str] | None = None,
+    listed: Listing | None = None,
+) -> list[Drift]:
     """What differs between the tree at ``out`` and ``rendered``: bytes only, never parsed YAML.
 
     ``known``: files an incremental check already proved equal to what fleet.yaml renders (not compared again).
+    ``listed``: the tree's listing, already taken (``fleetgen.survey``).
     """
     known = known or {}
-    lock, present = read_lock(out), listing(out).files
+    lock, present = read_lock(out), (listed or listing(out)).files
     drift = [d for rel, data in rendered.items() if (d := _compare_one(rel, data, out, present, lock))]
     drift += [
         Drift("stale-render", rel, "missing: fleet.yaml renders it but it is not in the tree")
@@ -215,20 +221,23 @@ def write(
     digests: Mapping[str, str] | None = None,
     after: Callable[[Path], None] | None = None,
     settled: Settled = NOTHING,
+    hold: swap.Hold | None = None,
+    listed: tuple[Listing, Listing] | None = None,
 ) -> WriteResult:
     """Replace the owned part of the tree at ``out`` with ``rendered`` (plus ``known``: files already in the tree
     with these digests, verified by an incremental render, kept by hard link unread), atomically.
 
     ``digests``: the digests of ``rendered`` when already computed; ``after(out)`` runs once the tree is in
-    place, still under the render lock (the incremental render records its cache there)."""
+    place, still under the render lock (the incremental render records its cache there). ``hold``: the render lock,
+    taken earlier by the caller; ``listed``: the tree's and the standby tree's listings, taken under it since."""
     known = known or {}
     for rel in [*rendered, *known]:
         check_relpath(rel)
-    with swap.exclusive(out) as held:
+    with swap.exclusive(out, hold) as held:
         swap.clear_leftovers(swap.sibling(out, "staging"))
         swap.clear_trash(out)
         swap.clear_orphans(out)
-        lock, live = read_lock(out), listing(out)
+        lock, live = read_lock(out), (listed[0] if listed else listing(out))
         present = live.files
         _refuse_foreign(out, rendered, present, lock)
         gone = sorted(rel for rel in known if rel not in present)
@@ -246,7 +255,8 @@ def write(
         if changed or deleted or lock != new_lock:
             _refuse_in_the_way(live, set(changed), set(deleted))
             _check_removable(out, present)
-            swap.swap_in(out, swap.Change(rendered, live, set(changed), set(deleted), new_lock.to_bytes()), held)
+            change = swap.Change(rendered, live, set(changed), set(deleted), new_lock.to_bytes())
+            swap.swap_in(out, change, held, listed[1] if listed else None)
         if after is not None:
             after(out)
         strays = tuple(

@@ -72,6 +72,7 @@ PROJECTION = "clusters."  # "clusters.<field>,<field>": those fields of every cl
 WORKLOAD_FIELDS = frozenset(f.name for f in dataclasses.fields(Workload))
 WORKLOADS = "workloads."  # "workloads.<field>,<field>": those fields of every workload, in order
 HARMLESS = frozenset({"__class__", "__dataclass_fields__"})  # dunders that give no field's value
+UNKEYED_DATA = ("schemas/upstream/",)  # package data no renderer reads (see source_digest)
 
 
 def cache_path(out: Path) -> Path:
@@ -85,10 +86,16 @@ def code_digest() -> str:
 
 
 def source_digest(root: Path, version: str) -> str:
-    """A fleetgen version, the Python minor version and the source of every module of the package at ``root``."""
+    """A fleetgen version, the Python minor version, and every file of the package at ``root``: each module's
+    source and the data renderers read (``schemas/list_keys.json`` decides how patches merge lists, templates are
+    copied into the tree). Left out: compiled bytecode, and the upstream schemas, which only validate
+    (``check --schemas`` renders everything)."""
     h = hashlib.sha256(f"fleetgen {version} python {sys.version_info[0]}.{sys.version_info[1]}\n".encode())
-    for path in sorted(root.rglob("*.py")):
-        h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if "__pycache__" in path.parts or rel.startswith(UNKEYED_DATA) or not path.is_file():
+            continue
+        h.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 
 
@@ -139,6 +146,8 @@ class Inputs:
         self._fields: dict[str, str] = {}
         self._clusters: dict[str, str] = {}
         self._reads: dict[tuple[str, ...], str] = {}
+        self._same_cluster: dict[str, bool] = {}  # for ``unchanged``: against the one cache of the run
+        self._same_field: dict[str, bool] = {}
 
     def cluster(self, cluster: Cluster) -> str:
         if cluster.name not in self._clusters:
@@ -173,6 +182,28 @@ class Inputs:
                 raise Unkeyable(name)
             self._fields[name] = _sha(value)
         return self._fields[name]
+
+    def unchanged(self, unit: Unit, reads, previous: Cache) -> bool:
+        """Whether ``unit``'s key is what the cache recorded, without computing it: its cluster's digest and the digest
+        of every field it read are those the cache recorded. The cache records the digests of the run that wrote it
+        (``computed``), and every unit in it was keyed in that run with those digests (rendered, or found
+        unchanged this way), so equal digests are an equal key; a digest it did not record is a change. Each
+        comparison is made once a run: 30,000 units read a few hundred distinct fields."""
+        if unit.cluster is not None:
+            name = unit.cluster.name
+            same = self._same_cluster.get(name)
+            if same is None:
+                same = self._same_cluster[name] = previous.clusters.get(name) == self.cluster(unit.cluster)
+            if not same:
+                return False
+        known = self._same_field
+        for name in reads:
+            same = known.get(name)
+            if same is None:
+                same = known[name] = previous.fields.get(name) == self.field(name)
+            if not same:
+                return False
+        return True
 
     def fields(self, reads) -> str:
         """The digests of the fields ``reads`` names, one line each (most units read the same few lists)."""
@@ -378,8 +409,12 @@ class Cache:
 
 def load(out: Path, expected_salt: str) -> Cache:
     """The cache beside ``out``; empty when missing, unreadable, of another format or another salt."""
+    return from_body(cachedir.read(cache_path(out)), expected_salt)
+
+
+def from_body(body: Any, expected_salt: str) -> Cache:
+    """The cache a cache file's data holds; empty when it is None, of another format or another salt."""
     try:
-        body = cachedir.read(cache_path(out))
         if body.get("format") != CACHE_FORMAT or body.get("salt") != expected_salt:
             return Cache(expected_salt)
         return Cache(
@@ -438,17 +473,31 @@ def _now_ns(out: Path) -> int:
         probe.unlink(missing_ok=True)
 
 
-def stat_changed(out: Path, files: Mapping[str, str], cache: Cache) -> list[str]:
+def stat_changed(out: Path, files: Mapping[str, str], cache: Cache, moved: frozenset[str] | None = None) -> list[str]:
     """The files of ``files`` (rel -> digest) that may not be the ones recorded with those digests: no record, or
-    an ``lstat`` that differs from it (device, inode, size, mtime); the others are taken as recorded, unread.
-    One loop for a unit's files: this runs for 25,000 files a run at 5,000 clusters."""
-    top, stats, lstat = f"{out}/", cache.stats, os.lstat  # a string join: pathlib costs more than the lstat here
-    changed = []
+    an ``lstat`` that differs from it; the others are taken as recorded, unread. ``moved``: the recorded files
+    whose ``lstat`` was already found to differ (``fleetgen.survey``), instead of taking them here."""
+    stats = cache.stats
+    if moved is not None:
+        return [rel for rel, digest in files.items() if rel in moved or (r := stats.get(rel)) is None or r[4] != digest]
+    unsure, recorded = [], {}
     for rel, digest in files.items():
-        recorded = stats.get(rel)
-        if recorded is None or recorded[4] != digest:
-            changed.append(rel)
-            continue
+        record = stats.get(rel)
+        if record is None or record[4] != digest:
+            unsure.append(rel)
+        else:
+            recorded[rel] = record
+    found = moved_files(out, recorded)
+    return unsure + [rel for rel in recorded if rel in found] if found else unsure
+
+
+def moved_files(out: Path, stats: Mapping[str, list]) -> frozenset[str]:
+    """The files of ``stats`` (rel -> [dev, ino, size, mtime_ns, digest]) whose ``lstat`` fails or differs from
+    the record. A string join per file: pathlib costs more than the ``lstat`` here, and this runs for 25,000
+    files a run at 5,000 clusters."""
+    top, lstat = f"{out}/", os.lstat
+    changed = []
+    for rel, recorded in stats.items():
         try:
             info = lstat(top + rel)
         except OSError:
@@ -461,4 +510,4 @@ def stat_changed(out: Path, files: Mapping[str, str], cache: Cache) -> list[str]
             recorded[0],
         ):
             changed.append(rel)
-    return changed
+    return frozenset(changed)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .. import pipeline, tree
+from .. import pipeline, survey, tree
 from ..drift import as_finding, unified
 from ..findings import display, exit_code
 from ..incremental import Incremental
@@ -50,27 +50,42 @@ def command(fleet, out, fmt, schemas, profile, full) -> int:
 
 
 def _check(fleet, out, fmt, stages: Stages, schemas: bool = False, full: bool = False) -> tuple[int, str]:
+    incremental = not (schemas or full)
+    pending = survey.Pending()  # the tree's cache, stats and listing, taken while fleet.yaml is validated
 
     def rendered(loaded: pipeline.Loaded) -> Produced | Incremental:  # in memory only: dropped if lint finds an error
         target = out or pipeline.output_dir(fleet, loaded.model)
-        if schemas or full:
+        if not incremental:
             return produce(loaded.model, fleet.name, stages, schemas=display(target) if schemas else None)
         return produce_incremental(
-            loaded.model, loaded.document.data, fleet.name, target, stages, sources=cluster_sources(loaded.document)
+            loaded.model,
+            loaded.document.data,
+            fleet.name,
+            target,
+            stages,
+            sources=cluster_sources(loaded.document),
+            surveyed=pending.result(target),
         )
 
-    loaded, produced = pipeline.load_lint_and(fleet, rendered, out, stages, cached=not full)  # --full trusts no cache
+    start = survey.starter(pending, out, fleet, listed=True) if incremental else None
+    try:  # --full trusts no cache
+        loaded, produced = pipeline.load_lint_and(fleet, rendered, out, stages, cached=not full, loaded=start)
+    finally:
+        pending.close()
     if produced is None:
         return 1, LINT_FORMATS[fmt](loaded.findings, colour=colour())
     target = out or pipeline.output_dir(fleet, loaded.model)
     label = display(target)
     known: dict[str, str] | None = None
+    listed = None
     if isinstance(produced, Incremental):
         known = produced.known
-        stages.notes.append(produced.summary())
+        stages.notes.append(pending.note() + produced.summary())
+        surveyed = pending.result(target)
+        listed = surveyed.live if surveyed else None
     checked = produced.upstream if isinstance(produced, Produced) else None
     with stages.stage("compare"):
-        drift = tree.compare(target, produced.files, known)
+        drift = tree.compare(target, produced.files, known, listed)
     findings = [as_finding(d, label) for d in drift]
     upstream = sorted(checked.findings) if checked is not None else []
     patched = patch_findings(produced, loaded.document)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .. import pipeline, tree, units
+from .. import pipeline, survey, tree, units
 from ..drift import as_finding
 from ..findings import exit_code
 from ..incremental import Incremental, produce
@@ -40,19 +40,37 @@ def command(fleet, out, profile, full) -> int:
 
 def _render(fleet, out, stages: Stages, full: bool = False) -> tuple[int, str, str]:
     """(exit code, findings to show, one-line summary)."""
+    # the cache, its files' stats and both trees' listings (under the render lock), taken while fleet.yaml is
+    # validated; the lock is held until the tree is written
+    pending = survey.Pending()
+    try:
+        return _render_surveyed(fleet, out, stages, full, pending)
+    finally:
+        pending.close()
+
+
+def _render_surveyed(fleet, out, stages: Stages, full: bool, pending: survey.Pending) -> tuple[int, str, str]:
 
     def rendered(loaded: pipeline.Loaded) -> Incremental:  # in memory only: dropped if lint finds an error
         target = out or pipeline.output_dir(fleet, loaded.model)
         return produce(
-            loaded.model, loaded.document.data, fleet.name, target, stages, full, cluster_sources(loaded.document)
+            loaded.model,
+            loaded.document.data,
+            fleet.name,
+            target,
+            stages,
+            full,
+            cluster_sources(loaded.document),
+            pending.result(target),
         )
 
-    loaded, produced = pipeline.load_lint_and(fleet, rendered, out, stages, cached=not full, keep=True)
+    start = None if full else survey.starter(pending, out, fleet, listed=True, locked=True)
+    loaded, produced = pipeline.load_lint_and(fleet, rendered, out, stages, cached=not full, keep=True, loaded=start)
     report = text.render(loaded.findings, suppressed=loaded.suppressed, colour=colour()) if loaded.findings else ""
     if produced is None:
         return 1, report, "fleetgen: nothing rendered: fix the errors above first"
     target = out or pipeline.output_dir(fleet, loaded.model)
-    stages.notes.append(produced.summary())
+    stages.notes.append(pending.note() + produced.summary())
     patched = patch_findings(produced, loaded.document)
     if exit_code(patched):
         return 1, report + text.render(patched, colour=colour()), "fleetgen: nothing rendered: a patch does not apply"
@@ -60,6 +78,7 @@ def _render(fleet, out, stages: Stages, full: bool = False) -> tuple[int, str, s
     secrets = leaked(produced, display(target))
     if secrets:
         return 1, report + text.render(secrets, colour=colour()), "fleetgen: nothing rendered: a credential would leak"
+    surveyed = pending.result(target)
     with stages.stage("write"):
         result = tree.write(
             target,
@@ -69,6 +88,8 @@ def _render(fleet, out, stages: Stages, full: bool = False) -> tuple[int, str, s
             produced.digests,
             after=lambda out: units.save(out, produced.cache, produced.digests),
             settled=produced.settled,
+            hold=pending.hold if surveyed else None,
+            listed=surveyed.listings if surveyed else None,
         )
     pipeline.keep_parts(loaded)
     summary = (

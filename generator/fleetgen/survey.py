@@ -1,0 +1,138 @@
+"""The rendered tree as the last render left it, surveyed on a second core while the fleet file is validated,
+modelled and linted.
+
+An incremental ``check`` or ``render`` needs, besides the fleet, things about the disk that do not depend on the
+fleet: the unit cache the last render wrote, which of the files it recorded still have the recorded ``lstat``
+(device, inode, size, mtime), the tree's listing (``check``: files the fleet does not render are strays;
+``render``: what the new tree keeps) and, for ``render``, the standby tree's listing (what it already holds).
+At 5,000 clusters those are 25,000 ``lstat``s and one or two 10,000-directory ``scandir`` walks: 0.3-0.8 s
+that used to come after the model was built. The output directory is known as soon as fleet.yaml is loaded
+(``repo.renderedDir``), so the survey starts there, in a forked child (``fleetgen.fork``), and runs while this
+process validates the schema and builds the model; the lint rules start on the second core after that.
+
+The cache file is read here, before the fork (this process needs it anyway), so the child checks exactly the
+records this process will use. The child only reports: which recorded files no longer match their record, and
+the listings. Nothing it says is trusted beyond what the serial code trusted: a file it reports as matching is
+one whose ``lstat`` matched when surveyed, as before when it was taken a moment later; a child that fails
+means the same work is done here. ``render`` takes its lock before the survey starts and holds it until the
+tree is written, so its listings are taken under the lock, as ``tree.write`` took them: only a render holding
+the lock changes the tree or its standby. Without a cache (a first render) nothing is surveyed and the lock is
+taken when the tree is written, as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import cachedir, fork, pipeline, swap
+from .swap import Listing, listing
+from .units import cache_path, moved_files
+
+
+@dataclass(frozen=True)
+class Survey:
+    """What the disk held when surveyed: the unit cache file's body, the recorded files whose ``lstat`` differs from
+    their record or failed, the tree's listing, and the standby tree's (None: not asked for)."""
+
+    out: Path
+    body: Any
+    moved: frozenset[str]
+    live: Listing | None
+    standby: Listing | None
+
+    @property
+    def listings(self) -> tuple[Listing, Listing] | None:
+        """Both trees' listings, for ``tree.write`` (None unless both were taken, under the render lock)."""
+        return (self.live, self.standby) if self.live is not None and self.standby is not None else None
+
+
+def _stats(body: Any) -> Mapping[str, list]:
+    """The stat records of a cache body, or none when it is not the shape fleetgen writes (the caller checks
+    the body's format and salt before using any of it)."""
+    stats = body.get("stats") if isinstance(body, dict) else None
+    return stats if isinstance(stats, dict) else {}
+
+
+def _taken(out: Path, body: Any, live: bool, standby: bool) -> tuple[frozenset[str], Listing | None, Listing | None]:
+    return (
+        moved_files(out, _stats(body)),
+        listing(out) if live else None,
+        listing(cachedir.standby(out)) if standby else None,
+    )
+
+
+class Pending:
+    """A survey of one output directory, started once fleet.yaml is loaded (:meth:`start`), collected when the
+    units are planned (:meth:`result`). Not started (a full render, no cache of an earlier render): :meth:`result`
+    is None and the caller surveys nothing in advance."""
+
+    def __init__(self) -> None:
+        self._out: Path | None = None
+        self._child: fork.Child[tuple[frozenset[str], Listing | None, Listing | None]] | None = None
+        self._body: Any = None
+        self._asked = (False, False)
+        self._done: Survey | None = None
+        self._seconds: float | None = None  # the child's time, once its result is in
+        self.hold: swap.Hold | None = None  # render's lock, when the survey lists the trees it will write
+
+    def start(self, out: Path, *, listed: bool, alongside: bool, locked: bool = False) -> None:
+        """Read ``out``'s unit cache and survey it: in a forked child when ``alongside`` (a second core and a fleet
+        big enough to pay for the fork), else here, when :meth:`result` is first asked for. ``listed``: list the
+        tree; ``locked`` (``render``): take the render lock first and list the standby tree too, so the listings
+        are what ``tree.write`` would take under the lock. No cache (a first render): nothing is started."""
+        body = cachedir.read(cache_path(out))
+        if body is None:
+            return
+        if locked:
+            self.hold = swap.Hold(out)
+        self._out, self._body, self._asked = out, body, (listed or locked, locked)
+        if alongside:
+            live, standby = self._asked
+            self._child = fork.Child(lambda: _taken(out, body, live, standby))
+
+    def result(self, out: Path) -> Survey | None:
+        """The survey of ``out``; None when none was started for that directory."""
+        if self._out is None or self._out != out:
+            return None
+        if self._done is None:
+            if self._child is not None:
+                found, live, standby = self._child.result()
+                self._seconds, self._child = self._child.seconds, None
+            else:
+                found, live, standby = _taken(out, self._body, *self._asked)
+            self._done = Survey(out, self._body, found, live, standby)
+        return self._done
+
+    def note(self) -> str:
+        """What ``--profile`` says of the survey: empty unless it ran in a child."""
+        if self._seconds is None:
+            return ""
+        return f"survey of the tree: {self._seconds:.3f} s in a forked process, alongside validation and the model\n"
+
+    def close(self) -> None:
+        """End a child whose result was never asked for (the fleet had errors, or the command was interrupted), and
+        release the render lock (once the tree is written)."""
+        if self._child is not None:
+            self._child.stop()
+            self._child = None
+        if self.hold is not None:
+            self.hold.release()
+            self.hold = None
+
+
+def starter(
+    pending: Pending, out: Path | None, fleet: Path, *, listed: bool, locked: bool = False
+) -> Callable[[Any], None]:
+    """The hook :func:`fleetgen.pipeline.load_lint_and` calls with the loaded document's data: start ``pending`` on
+    the output directory (``out``, else the one the data names beside ``fleet``; none: nothing is started), on a
+    second core when the fleet is big enough to pay for the fork (as the lint rules)."""
+
+    def start(data: Any) -> None:
+        target = out or pipeline.output_dir_of(fleet, data)
+        if target is not None:
+            pending.start(target, listed=listed, alongside=pipeline.alongside(data), locked=locked)
+
+    return start
