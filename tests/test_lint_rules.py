@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import pytest
 from fleetgen import lint, pipeline
+from fleetgen.allocate import node_network
+from fleetgen.lint import Context
+from fleetgen.model import build
+
+from bench.synth import fleet as synth
 
 from .addressing_cases import CASES as ADDRESSING_CASES
 from .kubeadm_cases import CASES as KUBEADM_CASES
@@ -733,7 +739,6 @@ def test_untainted_pool_says_where_dns_still_runs(tmp_path):
 
 def _node_overlap_reference(fleet) -> set[tuple]:
     """node-network-overlap by brute force over every pair of clusters: (node network's path, other's path)."""
-    from fleetgen.allocate import node_network
 
     def nets(c):
         node, given = node_network(c)
@@ -764,12 +769,6 @@ def _node_overlap_reference(fleet) -> set[tuple]:
 def test_node_network_overlap_is_every_pair_a_brute_force_finds(seed):
     """The rule sweeps only ClusterMesh members' ranges across clusters and each cluster's own ranges within it;
     a brute force over every pair of clusters finds the same overlaps, mesh or not, given or default networks."""
-    import random
-
-    from bench.synth import fleet as synth
-    from fleetgen.lint import Context
-    from fleetgen.model import build
-
     rng = random.Random(seed)
     data = synth(rng.choice([8, 30, 90]), rng.choice(["cilium", "none"]))
     for c in data["clusters"]:
