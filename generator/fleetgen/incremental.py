@@ -123,6 +123,9 @@ def produce(
     return result
 
 
+NO_PATCHES: list[list] = [[], []]  # a unit's record when no patch matched its documents and none failed (Patched.add)
+
+
 class Patched:
     """What fleet.yaml's patches did across the units, rendered or reused: which patches matched a document of some
     unit, and the operations that failed (as ``patches.apply_patches`` reports them for the whole tree)."""
@@ -206,9 +209,10 @@ def _reuse(
         return _no(result, unit, "inputs have no stable digest")
     files = entry["files"]
     unmatched = u.stat_changed(out, files, previous, moved)  # the common case: none, and nothing is read
-    if not all(_read_matches(out / rel, files[rel]) for rel in unmatched):
+    if unmatched and not all(_read_matches(out / rel, files[rel]) for rel in unmatched):
         return _no(result, unit, "a file differs on disk")
-    patched.add(entry["patches"])
+    if entry["patches"] != NO_PATCHES:
+        patched.add(entry["patches"])
     taken.units.append((unit.name, files))
     if unmatched:
         taken.unread.update(unmatched)
