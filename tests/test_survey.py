@@ -31,7 +31,7 @@ def rendered(tmp_path: Path) -> Path:
 
 def surveyed(out: Path, *, forked: bool) -> survey.Survey:
     pending = survey.Pending()
-    pending.start(out, listed=True, alongside=forked, locked=True)
+    pending.start(out, alongside=forked, locked=True)
     try:
         found = pending.result(out)
     finally:
@@ -64,7 +64,7 @@ def test_render_surveys_under_its_lock(alongside, tmp_path):
     """The listings render writes by are taken under the render lock: a second render meanwhile is refused."""
     fleet = rendered(tmp_path)
     pending = survey.Pending()
-    pending.start(tmp_path / "rendered", listed=True, alongside=True, locked=True)
+    pending.start(tmp_path / "rendered", alongside=True, locked=True)
     try:
         code, output = run("render", str(fleet))
         assert code == 2 and "another fleetgen render is writing" in output, output
@@ -76,7 +76,7 @@ def test_render_surveys_under_its_lock(alongside, tmp_path):
 def test_no_cache_no_survey(alongside, tmp_path):
     """A first render (no cache) surveys nothing and takes its lock when it writes, as before."""
     pending = survey.Pending()
-    pending.start(tmp_path / "rendered", listed=True, alongside=True, locked=True)
+    pending.start(tmp_path / "rendered", alongside=True, locked=True)
     assert pending.hold is None and pending.result(tmp_path / "rendered") is None
     assert not (tmp_path / "rendered").exists()
 
@@ -84,7 +84,7 @@ def test_no_cache_no_survey(alongside, tmp_path):
 def test_a_survey_of_another_directory_is_not_used(alongside, tmp_path):
     rendered(tmp_path)
     pending = survey.Pending()
-    pending.start(tmp_path / "rendered", listed=False, alongside=True)
+    pending.start(tmp_path / "rendered", alongside=True)
     try:
         assert pending.result(tmp_path / "elsewhere") is None
         assert pending.result(tmp_path / "rendered") is not None
@@ -96,7 +96,7 @@ def test_a_survey_of_another_directory_is_not_used(alongside, tmp_path):
 def test_a_survey_never_collected_is_ended(alongside, tmp_path):
     rendered(tmp_path)
     pending = survey.Pending()
-    pending.start(tmp_path / "rendered", listed=True, alongside=True)
+    pending.start(tmp_path / "rendered", alongside=True)
     child = pending._child
     assert child is not None
     pending.close()

@@ -82,7 +82,7 @@ def produce(
             previous = u.Cache(base)
         else:
             previous = u.from_body(surveyed.body, base) if surveyed else u.load(out, base)
-        moved = surveyed.moved if surveyed else None
+        moved = surveyed.moved if surveyed else u.moved_files(out, previous.stats)
         inputs = u.Inputs(fleet, previous.fields, sources, previous.rows)
         units = u.plan(targets())(fleet)
         if fleet.extra_manifests:
@@ -123,9 +123,6 @@ def produce(
     return result
 
 
-NO_PATCHES: list[list] = [[], []]  # a unit's record when no patch matched its documents and none failed (Patched.add)
-
-
 class Patched:
     """What fleet.yaml's patches did across the units, rendered or reused: which patches matched a document of some
     unit, and the operations that failed (as ``patches.apply_patches`` reports them for the whole tree)."""
@@ -137,8 +134,10 @@ class Patched:
     def add(self, recorded: list) -> None:
         """A unit's ``[matched numbers, failed issues as tuples]`` (its cache entry's ``patches``)."""
         matched, failed = recorded
-        self.matched.update(matched)
-        self.failed += [_issue(x) for x in failed]
+        if matched:
+            self.matched.update(matched)
+        if failed:
+            self.failed += [_issue(x) for x in failed]
 
     def issues(self, fleet: Fleet) -> tuple[Issue, ...]:
         return tuple(self.failed + unmatched_patches(fleet.patches, self.matched))
@@ -194,7 +193,7 @@ def _reuse(
     result: Incremental,
     patched: Patched,
     taken: Taken,
-    moved: frozenset[str] | None = None,
+    moved: frozenset[str],
 ) -> bool:
     """Reuse ``unit`` when its key is unchanged and its files on disk are the ones recorded; else say why not."""
     entry = previous.units.get(unit.name)
@@ -208,11 +207,10 @@ def _reuse(
     except u.Unkeyable:
         return _no(result, unit, "inputs have no stable digest")
     files = entry["files"]
-    unmatched = u.stat_changed(out, files, previous, moved)  # the common case: none, and nothing is read
+    unmatched = u.stat_changed(files, previous, moved)  # the common case: none, and nothing is read
     if unmatched and not all(_read_matches(out / rel, files[rel]) for rel in unmatched):
         return _no(result, unit, "a file differs on disk")
-    if entry["patches"] != NO_PATCHES:
-        patched.add(entry["patches"])
+    patched.add(entry["patches"])
     taken.units.append((unit.name, files))
     if unmatched:
         taken.unread.update(unmatched)

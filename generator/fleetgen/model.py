@@ -465,9 +465,9 @@ def deep_merge(base: Any, over: Any) -> Any:
     return over
 
 
-def rendered_dir(value: str) -> str:
-    """``repo.renderedDir`` as the output directory's path below fleet.yaml's directory."""
-    return value.strip("/")
+def rendered_dir(repo: Mapping[str, Any]) -> str:
+    """``repo.renderedDir`` (default ``rendered``) as the output directory's path below fleet.yaml's directory."""
+    return repo.get("renderedDir", "rendered").strip("/")
 
 
 def build(data: Mapping[str, Any]) -> Fleet:
@@ -486,7 +486,7 @@ def build(data: Mapping[str, Any]) -> Fleet:
         name=data["name"],
         repo_url=repo["url"],
         repo_revision=repo.get("revision", "main"),
-        rendered_dir=rendered_dir(repo.get("renderedDir", "rendered")),
+        rendered_dir=rendered_dir(repo),
         hub_name=hub.get("name", "hub"),
         argocd_namespace=hub.get("argocdNamespace", "argocd"),
         karmada_server=(hub.get("karmada") or {}).get("server"),

@@ -194,7 +194,7 @@ def load_lint_and(
     result = validate(path, stages, cached=cached, keep=keep, loaded=loaded)
     if result.doc is None:
         return result, None
-    if then is None or not result.ok or not _alongside(result):
+    if then is None or not result.ok or not alongside(result.document.data):
         with stages.stage("lint"):
             result = _lint(result, path, out)
         return result, (then(result) if then is not None and result.ok else None)
@@ -220,10 +220,6 @@ def load_lint_and(
     return result, (value if result.ok else None)
 
 
-def _alongside(result: Loaded) -> bool:
-    return alongside(result.document.data)
-
-
 def alongside(data: Any) -> bool:
     """Whether work on a fleet with this data pays for a forked process on a second core."""
     clusters = data.get("clusters") if isinstance(data, dict) else None
@@ -239,11 +235,10 @@ def output_dir_of(fleet_path: Path, data: Any) -> Path | None:
     """:func:`output_dir` from the loaded document's data, before its schema is checked and its model built (the
     model takes ``rendered_dir`` from the data this way); None when the data does not name one it could use."""
     repo = data.get("repo", {}) if isinstance(data, dict) else None
-    rendered = repo.get("renderedDir", "rendered") if isinstance(repo, dict) else None
-    if not isinstance(rendered, str):
+    if not isinstance(repo, dict) or not isinstance(repo.get("renderedDir", ""), str):
         return None
     try:
-        return _output_dir(fleet_path, rendered_dir(rendered))
+        return _output_dir(fleet_path, rendered_dir(repo))
     except FleetgenError:
         return None
 

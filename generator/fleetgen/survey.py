@@ -35,18 +35,18 @@ from .units import cache_path, moved_files
 @dataclass(frozen=True)
 class Survey:
     """What the disk held when surveyed: the unit cache file's body, the recorded files whose ``lstat`` differs from
-    their record or failed, the tree's listing, and the standby tree's (None: not asked for)."""
+    their record or failed, the tree's listing, and the standby tree's (None: not taken, outside ``render``)."""
 
     out: Path
     body: Any
     moved: frozenset[str]
-    live: Listing | None
+    live: Listing
     standby: Listing | None
 
     @property
     def listings(self) -> tuple[Listing, Listing] | None:
-        """Both trees' listings, for ``tree.write`` (None unless both were taken, under the render lock)."""
-        return (self.live, self.standby) if self.live is not None and self.standby is not None else None
+        """Both trees' listings, for ``tree.write`` (None unless the standby's was taken, under the render lock)."""
+        return (self.live, self.standby) if self.standby is not None else None
 
 
 def _stats(body: Any) -> Mapping[str, list]:
@@ -56,12 +56,8 @@ def _stats(body: Any) -> Mapping[str, list]:
     return stats if isinstance(stats, dict) else {}
 
 
-def _taken(out: Path, body: Any, live: bool, standby: bool) -> tuple[frozenset[str], Listing | None, Listing | None]:
-    return (
-        moved_files(out, _stats(body)),
-        listing(out) if live else None,
-        listing(cachedir.standby(out)) if standby else None,
-    )
+def _taken(out: Path, body: Any, standby: bool) -> tuple[frozenset[str], Listing, Listing | None]:
+    return moved_files(out, _stats(body)), listing(out), listing(cachedir.standby(out)) if standby else None
 
 
 class Pending:
@@ -71,27 +67,25 @@ class Pending:
 
     def __init__(self) -> None:
         self._out: Path | None = None
-        self._child: fork.Child[tuple[frozenset[str], Listing | None, Listing | None]] | None = None
+        self._child: fork.Child[tuple[frozenset[str], Listing, Listing | None]] | None = None
         self._body: Any = None
-        self._asked = (False, False)
         self._done: Survey | None = None
         self._seconds: float | None = None  # the child's time, once its result is in
         self.hold: swap.Hold | None = None  # render's lock, when the survey lists the trees it will write
 
-    def start(self, out: Path, *, listed: bool, alongside: bool, locked: bool = False) -> None:
+    def start(self, out: Path, *, alongside: bool, locked: bool = False) -> None:
         """Read ``out``'s unit cache and survey it: in a forked child when ``alongside`` (a second core and a fleet
-        big enough to pay for the fork), else here, when :meth:`result` is first asked for. ``listed``: list the
-        tree; ``locked`` (``render``): take the render lock first and list the standby tree too, so the listings
-        are what ``tree.write`` would take under the lock. No cache (a first render): nothing is started."""
+        big enough to pay for the fork), else here, when :meth:`result` is first asked for. ``locked``
+        (``render``): take the render lock first and list the standby tree too, so the listings are what
+        ``tree.write`` would take under the lock. No cache (a first render): nothing is started."""
         body = cachedir.read(cache_path(out))
         if body is None:
             return
         if locked:
             self.hold = swap.Hold(out)
-        self._out, self._body, self._asked = out, body, (listed or locked, locked)
+        self._out, self._body = out, body
         if alongside:
-            live, standby = self._asked
-            self._child = fork.Child(lambda: _taken(out, body, live, standby))
+            self._child = fork.Child(lambda: _taken(out, body, locked))
 
     def result(self, out: Path) -> Survey | None:
         """The survey of ``out``; None when none was started for that directory."""
@@ -102,7 +96,7 @@ class Pending:
                 found, live, standby = self._child.result()
                 self._seconds, self._child = self._child.seconds, None
             else:
-                found, live, standby = _taken(out, self._body, *self._asked)
+                found, live, standby = _taken(out, self._body, self.hold is not None)
             self._done = Survey(out, self._body, found, live, standby)
         return self._done
 
@@ -123,9 +117,7 @@ class Pending:
             self.hold = None
 
 
-def starter(
-    pending: Pending, out: Path | None, fleet: Path, *, listed: bool, locked: bool = False
-) -> Callable[[Any], None]:
+def starter(pending: Pending, out: Path | None, fleet: Path, *, locked: bool = False) -> Callable[[Any], None]:
     """The hook :func:`fleetgen.pipeline.load_lint_and` calls with the loaded document's data: start ``pending`` on
     the output directory (``out``, else the one the data names beside ``fleet``; none: nothing is started), on a
     second core when the fleet is big enough to pay for the fork (as the lint rules)."""
@@ -133,6 +125,6 @@ def starter(
     def start(data: Any) -> None:
         target = out or pipeline.output_dir_of(fleet, data)
         if target is not None:
-            pending.start(target, listed=listed, alongside=pipeline.alongside(data), locked=locked)
+            pending.start(target, alongside=pipeline.alongside(data), locked=locked)
 
     return start

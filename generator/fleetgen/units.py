@@ -488,22 +488,12 @@ def _now_ns(out: Path) -> int:
         probe.unlink(missing_ok=True)
 
 
-def stat_changed(out: Path, files: Mapping[str, str], cache: Cache, moved: frozenset[str] | None = None) -> list[str]:
-    """The files of ``files`` (rel -> digest) that may not be the ones recorded with those digests: no record, or
-    an ``lstat`` that differs from it; the others are taken as recorded, unread. ``moved``: the recorded files
-    whose ``lstat`` was already found to differ (``fleetgen.survey``), instead of taking them here."""
+def stat_changed(files: Mapping[str, str], cache: Cache, moved: frozenset[str]) -> list[str]:
+    """The files of ``files`` (rel -> digest) that may not be the ones recorded with those digests: no record, a
+    record of another digest, or one of ``moved``, the recorded files whose ``lstat`` differs from their record
+    (:func:`moved_files`, taken for the whole cache at once). The others are taken as recorded, unread."""
     stats = cache.stats
-    if moved is not None:
-        return [rel for rel, digest in files.items() if rel in moved or (r := stats.get(rel)) is None or r[4] != digest]
-    unsure, recorded = [], {}
-    for rel, digest in files.items():
-        record = stats.get(rel)
-        if record is None or record[4] != digest:
-            unsure.append(rel)
-        else:
-            recorded[rel] = record
-    found = moved_files(out, recorded)
-    return unsure + [rel for rel in recorded if rel in found] if found else unsure
+    return [rel for rel, digest in files.items() if rel in moved or (r := stats.get(rel)) is None or r[4] != digest]
 
 
 def moved_files(out: Path, stats: Mapping[str, list]) -> frozenset[str]:

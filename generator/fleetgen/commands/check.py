@@ -67,7 +67,7 @@ def _check(fleet, out, fmt, stages: Stages, schemas: bool = False, full: bool = 
             surveyed=pending.result(target),
         )
 
-    start = survey.starter(pending, out, fleet, listed=True) if incremental else None
+    start = survey.starter(pending, out, fleet) if incremental else None
     try:  # --full trusts no cache
         loaded, produced = pipeline.load_lint_and(fleet, rendered, out, stages, cached=not full, loaded=start)
     finally:
@@ -77,15 +77,14 @@ def _check(fleet, out, fmt, stages: Stages, schemas: bool = False, full: bool = 
     target = out or pipeline.output_dir(fleet, loaded.model)
     label = display(target)
     known: dict[str, str] | None = None
-    listed = None
+    surveyed = None
     if isinstance(produced, Incremental):
         known = produced.known
         stages.notes.append(pending.note() + produced.summary())
         surveyed = pending.result(target)
-        listed = surveyed.live if surveyed else None
     checked = produced.upstream if isinstance(produced, Produced) else None
     with stages.stage("compare"):
-        drift = tree.compare(target, produced.files, known, listed)
+        drift = tree.compare(target, produced.files, known, surveyed.live if surveyed else None)
     findings = [as_finding(d, label) for d in drift]
     upstream = sorted(checked.findings) if checked is not None else []
     patched = patch_findings(produced, loaded.document)

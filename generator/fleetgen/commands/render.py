@@ -64,7 +64,7 @@ def _render_surveyed(fleet, out, stages: Stages, full: bool, pending: survey.Pen
             pending.result(target),
         )
 
-    start = None if full else survey.starter(pending, out, fleet, listed=True, locked=True)
+    start = None if full else survey.starter(pending, out, fleet, locked=True)
     loaded, produced = pipeline.load_lint_and(fleet, rendered, out, stages, cached=not full, keep=True, loaded=start)
     report = text.render(loaded.findings, suppressed=loaded.suppressed, colour=colour()) if loaded.findings else ""
     if produced is None:
