@@ -258,3 +258,17 @@ def test_a_command_started_with_stdout_or_stderr_closed_keeps_its_exit_code(tmp_
     fleet = tmp_path / "fleet.yaml"
     fleet.write_text((ROOT / "fleet.yaml").read_text())
     assert started("render", str(fleet)) == 0 and (tmp_path / "rendered" / ".fleetgen.lock").is_file()
+
+
+def test_the_console_script_leaves_a_commands_objects_and_the_cyclic_collector_for_the_exit():
+    """What ``run`` skips at the end: freeing the model one object at a time, and a last pass of the cyclic collector
+    over everything the command made (both would cost 0.1 s at 5,000 clusters); in-process, nothing is held."""
+    probe = (
+        "import atexit, gc\nfrom fleetgen import exiting\n"
+        "atexit.register(lambda: print(len(exiting._kept), gc.isenabled()))"
+    )
+    ran = fleetgen_process("lint", "fleet.yaml", prelude=probe)
+    assert ran.returncode == 0 and ran.stdout.splitlines()[-1] == "1 False"
+    from fleetgen import exiting
+
+    assert run("lint", "fleet.yaml").exit_code == 0 and exiting._kept == []

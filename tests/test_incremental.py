@@ -1025,3 +1025,24 @@ def test_random_edits_of_a_fleet_with_extra_manifests_render_incrementally_as_fr
     # manifest edited: also the units that asked for the copies of the one gpu cluster (Fleet.spoke_extras, keyed
     # per cluster asked for), never another cluster's units.
     assert applied[1:4] == ["74 reused, 2 rendered", "74 reused, 2 rendered", "71 reused, 5 rendered"], applied
+
+
+def test_a_pool_of_workers_only_when_the_work_besides_the_heaviest_unit_pays_for_it(monkeypatch):
+    """A one-cluster edit renders a few cluster units in this process (forking the pool cost more than rendering
+    them); many cluster units, or two fleet-wide ones in a large fleet, go to the pool."""
+    from fleetgen.incremental import PARALLEL_FROM, _parallel
+
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    data = synth_fleet(PARALLEL_FROM)
+    fleet = fleet_from_text(dump(data))
+    everything = units.plan(__import__("fleetgen.render", fromlist=["targets"]).targets())(fleet)
+    per_cluster = [i for i, unit in enumerate(everything) if unit.cluster is not None]
+    fleet_wide = [i for i, unit in enumerate(everything) if unit.cluster is None]
+    one_cluster = [i for i in per_cluster if everything[i].cluster.name == fleet.clusters[0].name]
+    assert not _parallel(fleet, everything, one_cluster)
+    assert not _parallel(fleet, everything, one_cluster + fleet_wide[:1])  # the heaviest runs alone anyway
+    assert _parallel(fleet, everything, one_cluster + fleet_wide[:2])
+    assert not _parallel(fleet, everything, per_cluster[:PARALLEL_FROM])  # the rest weighs PARALLEL_FROM - 1
+    assert _parallel(fleet, everything, per_cluster[: PARALLEL_FROM + 1])
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    assert not _parallel(fleet, everything, per_cluster)

@@ -33,6 +33,7 @@ LAYERS: dict[str, tuple[int, str]] = {
     "fleetgen.cachedir": (0, "leaf"),
     "fleetgen.atomic": (0, "leaf"),
     "fleetgen.fork": (0, "leaf"),
+    "fleetgen.exiting": (0, "leaf"),
     # reading fleet.yaml's text
     "fleetgen.construct": (1, "load"),
     "fleetgen.load": (1, "load"),

@@ -298,6 +298,17 @@ def _patch(rendered: list[File], fleet: Fleet, traced: u.Traced, unit: u.Unit) -
     return out, [sorted(matched), [_issue_data(i) for i in failed]]
 
 
+def _parallel(fleet: Fleet, units: list[u.Unit], todo: list[int]) -> bool:
+    """Whether a pool of workers pays: on a second core, when the work besides the heaviest unit is at least what
+    rendering ``PARALLEL_FROM`` clusters is, counting a fleet-wide unit as one per cluster (it reads them all) and
+    a cluster unit as one. A one-cluster edit renders a few cluster units: forking the pool (0.05-0.1 s) would
+    cost more than they do."""
+    if (os.cpu_count() or 1) < 2 or len(todo) < 2:
+        return False
+    weights = [1 if units[i].cluster is not None else len(fleet.clusters) for i in todo]
+    return sum(weights) - max(weights) >= PARALLEL_FROM
+
+
 _WORKER: tuple | None = None  # (fleet, units, source), set in the parent just before fork
 
 
@@ -308,9 +319,8 @@ def _worker(chunk: list[int]) -> list:
 
 
 def _rendered(fleet: Fleet, units: list[u.Unit], todo: list[int], source: str):
-    """Each rendered unit's (index, files, digests, leaks, reads, patches); both cores for large fleets."""
-    parallel = len(fleet.clusters) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 and len(todo) > 1
-    if not parallel:
+    """Each rendered unit's (index, files, digests, leaks, reads, patches); both cores when the work pays for them."""
+    if not _parallel(fleet, units, todo):
         yield from (_run(fleet, units, i, source) for i in todo)
         return
     whole = [[i] for i in todo if units[i].cluster is None]  # fleet-wide units are the heaviest: first

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .. import pipeline, survey, tree
+from .. import exiting, pipeline, survey, tree
 from ..drift import as_finding, unified
 from ..findings import display, exit_code
 from ..incremental import Incremental
@@ -72,6 +72,7 @@ def _check(fleet, out, fmt, stages: Stages, schemas: bool = False, full: bool = 
         loaded, produced = pipeline.load_lint_and(fleet, rendered, out, stages, cached=not full, loaded=start)
     finally:
         pending.close()
+    exiting.keep(loaded, produced)
     if produced is None:
         return 1, LINT_FORMATS[fmt](loaded.findings, colour=colour())
     target = out or pipeline.output_dir(fleet, loaded.model)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .. import pipeline
+from .. import exiting, pipeline
 from ..findings import exit_code
 from ..report import LINT_FORMATS
 from ..stages import Stages
@@ -25,6 +25,7 @@ def command(fleets, fmt, out, profile) -> int:
     """
     stages = Stages()
     results = [pipeline.load_and_lint(path, out, stages) for path in fleets or (Path("fleet.yaml"),)]
+    exiting.keep(results)
     if profile:
         click.echo(stages.table(), err=True, nl=False)
     findings = [f for r in results for f in r.findings]

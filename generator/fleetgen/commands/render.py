@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .. import pipeline, survey, tree, units
+from .. import exiting, pipeline, survey, tree, units
 from ..drift import as_finding
 from ..findings import exit_code
 from ..incremental import Incremental, produce
@@ -66,6 +66,7 @@ def _render_surveyed(fleet, out, stages: Stages, full: bool, pending: survey.Pen
 
     start = None if full else survey.starter(pending, out, fleet, locked=True)
     loaded, produced = pipeline.load_lint_and(fleet, rendered, out, stages, cached=not full, keep=True, loaded=start)
+    exiting.keep(loaded, produced)
     report = text.render(loaded.findings, suppressed=loaded.suppressed, colour=colour()) if loaded.findings else ""
     if produced is None:
         return 1, report, "fleetgen: nothing rendered: fix the errors above first"
