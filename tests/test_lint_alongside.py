@@ -49,6 +49,31 @@ def test_a_child_that_fails_is_not_trusted_the_work_runs_here(how):
     assert fork.Child(_fails_in_the_child(how)).result() == "run here"
 
 
+def _second_stage_fails_in_the_child():
+    if os.getpid() != PARENT:
+        os.kill(os.getpid(), 9)
+    return "second, run here"
+
+
+def test_stages_arrive_in_order_and_a_stage_the_child_did_not_send_whole_runs_here():
+    child = fork.Child(lambda: ("first", os.getpid()), lambda: ("second", os.getpid()))
+    first, second = child.result(), child.stage(1)
+    assert first[0] == "first" and second[0] == "second" and first[1] == second[1] != os.getpid()
+    assert child.stage(0) is first  # collected once
+    failing = fork.Child(lambda: os.getpid(), _second_stage_fails_in_the_child)
+    assert failing.result() != os.getpid()  # sent whole before the child died: the child's
+    assert failing.stage(1) == "second, run here"
+
+
+def test_a_child_stopped_between_stages_is_reaped():
+    child = fork.Child(lambda: "first", lambda: __import__("time").sleep(60))
+    assert child.result() == "first"
+    pid = child._pid
+    child.stop()  # returns at once: the child is killed and reaped
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
 def test_stop_ends_the_child():
     child = fork.Child(lambda: __import__("time").sleep(60))
     child.stop()  # returns at once: the child is killed and reaped

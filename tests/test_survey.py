@@ -34,9 +34,10 @@ def surveyed(out: Path, *, forked: bool) -> survey.Survey:
     pending.start(out, alongside=forked, locked=True)
     try:
         found = pending.result(out)
+        assert found is not None
+        found.live  # noqa: B018 - the listings are taken when first asked for (from the child: its second stage)
     finally:
         pending.close()
-    assert found is not None
     return found
 
 
@@ -52,7 +53,8 @@ def test_a_survey_in_a_child_is_the_survey_taken_here(alongside, tmp_path):
     files[1].unlink()
     (out / "stray.yaml").write_text("kind: ConfigMap\n")
     child, here = surveyed(out, forked=True), surveyed(out, forked=False)
-    assert child == here
+    assert (child.out, child.body, child.moved) == (here.out, here.body, here.moved)
+    assert (child.live, child.standby) == (here.live, here.standby)
     assert child.moved == {p.relative_to(out).as_posix() for p in files[:2]}
     assert "stray.yaml" in child.live.files and files[1].relative_to(out).as_posix() not in child.live.files
     assert child.body == here.body and child.body["stats"]
@@ -136,3 +138,28 @@ def test_check_and_render_with_a_survey_find_and_repair_what_they_did_without(al
     shutil.copy(fleet, scratch / "fleet.yaml")
     assert run("render", "--full", str(scratch / "fleet.yaml"))[0] == 0
     assert snapshot(out) == snapshot(scratch / "rendered")
+
+
+def test_the_listings_are_taken_while_the_units_are_planned(alongside, tmp_path, monkeypatch):
+    """The child sends the stat check first: the units are planned with it while the child lists the trees (only
+    the write needs the listings)."""
+    rendered(tmp_path)
+    out = tmp_path / "rendered"
+    gate = tmp_path / "listed"
+    listing = swap.listing
+
+    def slow_listing(top):  # in the child: waits until the parent has the stat check
+        while not gate.exists():
+            __import__("time").sleep(0.01)
+        return listing(top)
+
+    monkeypatch.setattr(survey, "listing", slow_listing)
+    pending = survey.Pending()
+    pending.start(out, alongside=True, locked=True)
+    try:
+        found = pending.result(out)  # does not wait for the listings
+        assert found is not None and found.moved == frozenset()
+        gate.touch()
+        assert found.live == listing(out) and found.standby == listing(cachedir.standby(out))
+    finally:
+        pending.close()

@@ -70,8 +70,12 @@ def _check(fleet, out, fmt, stages: Stages, schemas: bool = False, full: bool = 
     start = survey.starter(pending, out, fleet) if incremental else None
     try:  # --full trusts no cache
         loaded, produced = pipeline.load_lint_and(fleet, rendered, out, stages, cached=not full, loaded=start)
+        return _report(fleet, out, fmt, stages, loaded, produced, pending)
     finally:
-        pending.close()
+        pending.close()  # the survey's listing is taken by the compare; ended unread when there was none
+
+
+def _report(fleet, out, fmt, stages: Stages, loaded, produced, pending: survey.Pending) -> tuple[int, str]:
     exiting.keep(loaded, produced)
     if produced is None:
         return 1, LINT_FORMATS[fmt](loaded.findings, colour=colour())
@@ -81,11 +85,12 @@ def _check(fleet, out, fmt, stages: Stages, schemas: bool = False, full: bool = 
     surveyed = None
     if isinstance(produced, Incremental):
         known = produced.known
-        stages.notes.append(pending.note() + produced.summary())
         surveyed = pending.result(target)
     checked = produced.upstream if isinstance(produced, Produced) else None
     with stages.stage("compare"):
         drift = tree.compare(target, produced.files, known, surveyed.live if surveyed else None)
+    if isinstance(produced, Incremental):  # the survey's time, its listing included
+        stages.notes.append(pending.note() + produced.summary())
     findings = [as_finding(d, label) for d in drift]
     upstream = sorted(checked.findings) if checked is not None else []
     patched = patch_findings(produced, loaded.document)

@@ -71,7 +71,6 @@ def _render_surveyed(fleet, out, stages: Stages, full: bool, pending: survey.Pen
     if produced is None:
         return 1, report, "fleetgen: nothing rendered: fix the errors above first"
     target = out or pipeline.output_dir(fleet, loaded.model)
-    stages.notes.append(pending.note() + produced.summary())
     patched = patch_findings(produced, loaded.document)
     if exit_code(patched):
         return 1, report + text.render(patched, colour=colour()), "fleetgen: nothing rendered: a patch does not apply"
@@ -92,6 +91,7 @@ def _render_surveyed(fleet, out, stages: Stages, full: bool, pending: survey.Pen
             hold=pending.hold if surveyed else None,
             listed=surveyed.listings if surveyed else None,
         )
+    stages.notes.append(pending.note() + produced.summary())  # the survey's time, its listings included
     pipeline.keep_parts(loaded)
     summary = (
         f"rendered {len(produced.digests)} files into {display(target)}: {len(result.written)} written, "
