@@ -83,6 +83,7 @@ def produce(
         else:
             previous = u.from_body(surveyed.body, base) if surveyed else u.load(out, base)
         moved = surveyed.moved if surveyed else u.moved_files(out, previous.stats)
+        recorded = u.as_recorded(previous.stats, moved)
         inputs = u.Inputs(fleet, previous.fields, sources, previous.rows)
         units = u.plan(targets())(fleet)
         if fleet.extra_manifests:
@@ -90,7 +91,7 @@ def produce(
         result = Incremental({}, {}, {}, {c.name: c.kubernetes_version for c in fleet.clusters}, (), u.Cache(base))
         patched, taken = Patched(), Taken()
         todo = [
-            i for i, unit in enumerate(units) if not _reuse(unit, inputs, previous, out, result, patched, taken, moved)
+            i for i, unit in enumerate(units) if not _reuse(unit, inputs, previous, out, result, patched, taken, recorded)
         ]
         taken.into(result, previous.stats)
     with stages.stage("render+emit", total=len(todo)):
@@ -193,7 +194,7 @@ def _reuse(
     result: Incremental,
     patched: Patched,
     taken: Taken,
-    moved: frozenset[str],
+    recorded: Mapping[str, str],
 ) -> bool:
     """Reuse ``unit`` when its key is unchanged and its files on disk are the ones recorded; else say why not."""
     entry = previous.units.get(unit.name)
@@ -207,7 +208,7 @@ def _reuse(
     except u.Unkeyable:
         return _no(result, unit, "inputs have no stable digest")
     files = entry["files"]
-    unmatched = u.stat_changed(files, previous, moved)  # the common case: none, and nothing is read
+    unmatched = u.stat_changed(files, recorded)  # the common case: none, and nothing is read
     if unmatched and not all(_read_matches(out / rel, files[rel]) for rel in unmatched):
         return _no(result, unit, "a file differs on disk")
     patched.add(entry["patches"])

@@ -488,12 +488,20 @@ def _now_ns(out: Path) -> int:
         probe.unlink(missing_ok=True)
 
 
-def stat_changed(files: Mapping[str, str], cache: Cache, moved: frozenset[str]) -> list[str]:
-    """The files of ``files`` (rel -> digest) that may not be the ones recorded with those digests: no record, a
-    record of another digest, or one of ``moved``, the recorded files whose ``lstat`` differs from their record
-    (:func:`moved_files`, taken for the whole cache at once). The others are taken as recorded, unread."""
-    stats = cache.stats
-    return [rel for rel, digest in files.items() if rel in moved or (r := stats.get(rel)) is None or r[4] != digest]
+def as_recorded(stats: Mapping[str, list], moved: frozenset[str]) -> dict[str, str]:
+    """The recorded files taken as they were recorded, unread: rel -> digest of every record in ``stats`` but those
+    of ``moved``, the files whose ``lstat`` differs from their record (:func:`moved_files`, taken for the whole
+    cache at once)."""
+    return {rel: record[4] for rel, record in stats.items() if rel not in moved}
+
+
+def stat_changed(files: Mapping[str, str], recorded: Mapping[str, str]) -> list[str]:
+    """The files of ``files`` (rel -> digest) that may not be the ones recorded with those digests: not in
+    ``recorded`` (:func:`as_recorded`: no record, or one whose ``lstat`` differs) or recorded with another digest.
+    The common case, none, is one subset test in C (30,000 units a run at 5,000 clusters)."""
+    if files.items() <= recorded.items():
+        return []
+    return [rel for rel, digest in files.items() if recorded.get(rel) != digest]
 
 
 def moved_files(out: Path, stats: Mapping[str, list]) -> frozenset[str]:
