@@ -10,6 +10,7 @@ import fcntl
 import marshal
 import os
 import random
+import re
 from io import StringIO
 from pathlib import Path
 
@@ -251,3 +252,79 @@ def test_full_reads_the_fleet_file_whole(tmp_path, monkeypatch, command):
     assert read == [False, True]
     doc = real(fleet, cached=False).doc
     assert doc is not None and not doc.chunked and real(fleet).doc.chunked
+
+
+# ---------------------------------------------------------------- split, held to the patterns it was written with
+
+
+def reference_split(text: str) -> tuple[int, int, tuple[int, ...], int] | None:
+    """What ``chunks.split`` computed with MULTILINE ``^`` patterns (each tried at every position of the text; the
+    module now starts every search with a literal): ``(key_end, dash, starts, end)``, or None."""
+    if re.search("[*&!%\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]", text):
+        return None
+    if re.search(r"^(---|\.\.\.)([ \t]|$)", text, re.MULTILINE):
+        return None
+    keys = list(re.finditer(r"^clusters:[ \t]*(?:#.*)?$", text, re.MULTILINE))
+    if len(keys) != 1:
+        return None
+    key_end = text.find("\n", keys[0].end()) + 1
+    first = re.compile(r"^( *)([^ #\n])(.?)", re.MULTILINE).search(text, key_end) if key_end else None
+    if first is None:
+        return None
+    dash = len(first.group(1))
+    if first.group(2) != "-" or first.group(3) != " ":
+        return None
+    top = r"^(?!-[ \n]|-$)[^ #\n]" if dash == 0 else r"^[^ #\n]"
+    next_key = re.compile(top, re.MULTILINE).search(text, first.start())
+    end = next_key.start() if next_key else len(text)
+    starts = tuple(m.start() for m in re.compile(rf"^ {{{dash}}}- ", re.MULTILINE).finditer(text, first.start(), end))
+    return key_end, dash, starts, end
+
+
+def cut(text: str) -> tuple[int, int, tuple[int, ...], int] | None:
+    parts = chunks.split(text)
+    return None if parts is None else (parts.key_end, parts.dash, parts.starts, parts.end)
+
+
+ODD_TEXTS = [
+    "clusters:\n- a: 1\n",
+    "clusters:\n- a: 1",
+    "clusters:",
+    "clusters:\n",
+    "clusters:\n-\n",
+    "clusters:\n-",
+    "clusters:\n  -x\n",
+    "clusters:\n\t- a: 1\n",
+    "clusters:\n   \n  # c\n  - a: 1\n  - b: 2\nnext: 1\n",
+    "clusters:  # the list\n- a: 1\n-\nz: 1\n",
+    "clusters:\t\n- a: 1\n- b\n-x: 1\n",
+    "clusters: x\n- a: 1\n",
+    "clusters:\n- a: 1\nclusters:\n",
+    " clusters:\n- a: 1\n",
+    "---\nclusters:\n- a: 1\n",
+    "clusters:\n- a: 1\n--- \n",
+    "clusters:\n- a: 1\n---x\n",
+    "clusters:\n- a: 1\n---\tx\n",
+    "...\tx\nclusters:\n- a: 1\n",
+    "clusters:\n- a: 1\n...",
+    "clusters:\n- a: 1\n....\n",
+    "x: 1\nclusters:\n  - a: 1\n  - b: 2\n    - c\n  -\n#c\ny: 2\n",
+    "clusters:\n- a: 1\n- b: 2\n",
+    "clusters:\n- a: 1\n- \n",
+]
+
+
+@pytest.mark.parametrize("text", ODD_TEXTS)
+def test_split_cuts_odd_texts_as_the_multiline_patterns_did(text):
+    assert cut(text) == reference_split(text)
+
+
+@pytest.mark.parametrize("seed,indent", [(5, True), (6, False)])
+def test_split_cuts_randomly_edited_fleets_as_the_multiline_patterns_did(seed, indent):
+    rng = random.Random(seed)
+    text = fleet_text(indent=indent)
+    assert cut(text) == reference_split(text) is not None
+    for _ in range(300):
+        edited, where = random_line_edit(text, rng)
+        assert cut(edited) == reference_split(edited), where
+        text = edited if rng.random() < 0.3 and cut(edited) is not None else text  # edits pile up now and then

@@ -33,9 +33,9 @@ from . import cachedir, compose
 from .construct import Builder, Stop
 
 WHOLE_FROM = 0.25  # parse the whole file when more than this share of its clusters is not in the cache
-_REFUSED = re.compile("[*&!%\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
-_CLUSTERS = re.compile(r"^clusters:[ \t]*(?:#.*)?$", re.MULTILINE)
-_MARKER = re.compile(r"^(---|\.\.\.)([ \t]|$)", re.MULTILINE)
+# What may reach across lines, or break them where the cut does not: aliases and anchors, tags and directives,
+# and every line break but "\n" (YAML 1.1's and the ones str.splitlines knows).
+_REFUSED = "*&!%\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 _FORMAT = f"fleetgen-load-1 {cachedir.PYTHON}"
 
 
@@ -70,41 +70,86 @@ class Split:
 
 @lru_cache(maxsize=2)  # the load and the render's cluster digests (fleetgen.sources) cut the same text
 def split(text: str) -> Split | None:
-    """``text`` cut at its clusters, or None when its lines may not be read one cluster at a time."""
-    if _REFUSED.search(text) or _MARKER.search(text):
+    """``text`` cut at its clusters, or None when its lines may not be read one cluster at a time.
+
+    Every search of the 2.6 MB text of a 5,000-cluster fleet starts with a literal (``str.find``, or a pattern
+    that starts with ``\\n``, which the regex engine skips to as ``find`` does): ``^`` patterns in MULTILINE mode
+    tried every position, 0.1 s of every load. ``tests/test_chunks.py`` holds this to those patterns."""
+    if any(char in text for char in _REFUSED) or _document_marker(text):
         return None
-    keys = list(_CLUSTERS.finditer(text))
+    keys = _clusters_keys(text)
     if len(keys) != 1:
         return None
-    key = keys[0]
-    key_end = text.find("\n", key.end()) + 1
-    first = _CONTENT.search(text, key_end) if key_end else None
+    key_end = text.find("\n", keys[0]) + 1
+    first = _first_content(text, key_end) if key_end else None
     if first is None:
         return None
-    dash = len(first.group(1))
-    if first.group(2) != "-" or first.group(3) != " ":
+    start, dash = first
+    if text[start + dash] != "-" or text[start + dash + 1 : start + dash + 2] != " ":
         return None  # "-" alone on its line: the cluster's mapping starts below it, where the parser says it does
-    next_key = (_TOP_LEVEL_INDENTLESS if dash == 0 else _TOP_LEVEL).search(text, first.start())
-    end = next_key.start() if next_key else len(text)
+    next_key = (_TOP_LEVEL_INDENTLESS if dash == 0 else _TOP_LEVEL).search(text, start - 1)
+    end = next_key.start() + 1 if next_key else len(text)
     # The last cluster's lines run to the next top-level key, blank and comment lines included, as every other
     # cluster's run to the next "-": a block scalar kept with "|+" ends the list and owns the blank lines after it.
-    starts = [m.start() for m in _items(dash).finditer(text, first.start(), end)]
+    starts = [m.start() + 1 for m in _items(dash).finditer(text, start - 1, end)]
     return Split(text, key_end, dash, tuple(starts), end)
 
 
-_CONTENT = re.compile(r"^( *)([^ #\n])(.?)", re.MULTILINE)  # a line with something but a comment on it
-_TOP_LEVEL = re.compile(r"^[^ #\n]", re.MULTILINE)  # the next top-level key
-_TOP_LEVEL_INDENTLESS = re.compile(r"^(?!-[ \n]|-$)[^ #\n]", re.MULTILINE)  # ... when the items' "-" is in column 0
+def _line_starts(text: str, prefix: str) -> list[int]:
+    """Where the lines that start with ``prefix`` start."""
+    found = [0] if text.startswith(prefix) else []
+    needle = "\n" + prefix
+    at = text.find(needle)
+    while at != -1:
+        found.append(at + 1)
+        at = text.find(needle, at + 1)
+    return found
+
+
+def _document_marker(text: str) -> bool:
+    """A line that starts with ``---`` or ``...`` followed by a blank or its end (the pattern
+    ``^(---|\\.\\.\\.)([ \\t]|$)``)."""
+    return any(
+        at + 3 == len(text) or text[at + 3] in " \t\n" for marker in ("---", "...") for at in _line_starts(text, marker)
+    )
+
+
+def _clusters_keys(text: str) -> list[int]:
+    """Where each line that is a plain ``clusters:`` key at the top level, with at most a comment after it, ends
+    (the pattern ``^clusters:[ \\t]*(?:#.*)?$``)."""
+    keys = []
+    for at in _line_starts(text, "clusters:"):
+        line_end = text.find("\n", at)
+        line_end = len(text) if line_end == -1 else line_end
+        rest = text[at + len("clusters:") : line_end].lstrip(" \t")
+        if not rest or rest.startswith("#"):
+            keys.append(line_end)
+    return keys
+
+
+def _first_content(text: str, at: int) -> tuple[int, int] | None:
+    """The first line from the line start ``at`` with anything but a comment on it: where it starts and how many
+    spaces it starts with (the pattern ``^( *)([^ #\\n])``)."""
+    while at < len(text):
+        line_end = text.find("\n", at)
+        line_end = len(text) if line_end == -1 else line_end
+        spaces = len(text[at:line_end]) - len(text[at:line_end].lstrip(" "))
+        if at + spaces < line_end and text[at + spaces] != "#":
+            return at, spaces
+        at = line_end + 1
+    return None
+
+
+# The next top-level key: a line that starts with anything but a blank or a comment (after the "\n" ending the
+# line before: every search starts at one) ...
+_TOP_LEVEL = re.compile(r"\n[^ #\n]")
+# ... and, when the items' "-" is in column 0, not with an item's "- " (or a "-" that ends its line)
+_TOP_LEVEL_INDENTLESS = re.compile(r"\n(?!-[ \n]|-\Z)[^ #\n]")
 
 
 @lru_cache(maxsize=8)
 def _items(dash: int) -> re.Pattern[str]:
-    return re.compile(rf"^ {{{dash}}}- ", re.MULTILINE)
-
-
-def _content(line: str) -> bool:
-    stripped = line.strip()
-    return bool(stripped) and not stripped.startswith("#")
+    return re.compile(rf"\n {{{dash}}}- ")
 
 
 def digest(text: str) -> str:
