@@ -91,7 +91,9 @@ def produce(
         result = Incremental({}, {}, {}, {c.name: c.kubernetes_version for c in fleet.clusters}, (), u.Cache(base))
         patched, taken = Patched(), Taken()
         todo = [
-            i for i, unit in enumerate(units) if not _reuse(unit, inputs, previous, out, result, patched, taken, recorded)
+            i
+            for i, unit in enumerate(units)
+            if not _reuse(unit, inputs, previous, out, result, patched, taken, recorded)
         ]
         taken.into(result, previous.stats)
     with stages.stage("render+emit", total=len(todo)):
@@ -105,13 +107,8 @@ def produce(
             patched.add(patches)
             if unit.cacheable:
                 try:
-                    result.cache.units[unit.name] = {
-                        "key": u.key(unit, inputs, base, reads),
-                        "reads": sorted(reads),
-                        "files": digests,
-                        "leaks": found,
-                        "patches": patches,
-                    }
+                    u.keyed(unit, inputs, reads)
+                    result.cache.units[unit.name] = u.entry(reads, digests, found, patches)
                 except u.Unkeyable:
                     pass
             stages.advance()
@@ -132,8 +129,8 @@ class Patched:
         self.matched: set[int] = set()
         self.failed: list[Issue] = []
 
-    def add(self, recorded: list) -> None:
-        """A unit's ``[matched numbers, failed issues as tuples]`` (its cache entry's ``patches``)."""
+    def add(self, recorded) -> None:
+        """A unit's ``(matched numbers, failed issues as data)`` (its cache entry's ``patches``)."""
         matched, failed = recorded
         if matched:
             self.matched.update(matched)
@@ -202,21 +199,21 @@ def _reuse(
         return _no(result, unit, "not cacheable (a target fleetgen.units does not know)")
     if entry is None:
         return _no(result, unit, "new, or no cache of a render with this fleetgen and these other sections")
+    reads, files, leaks, patches = entry
     try:
-        if not inputs.unchanged(unit, entry["reads"], previous):
-            return _no(result, unit, "inputs changed", _changed(unit, inputs, previous, entry["reads"]))
+        if not inputs.unchanged(unit, reads, previous):
+            return _no(result, unit, "inputs changed", _changed(unit, inputs, previous, reads))
     except u.Unkeyable:
         return _no(result, unit, "inputs have no stable digest")
-    files = entry["files"]
     unmatched = u.stat_changed(files, recorded)  # the common case: none, and nothing is read
     if unmatched and not all(_read_matches(out / rel, files[rel]) for rel in unmatched):
         return _no(result, unit, "a file differs on disk")
-    patched.add(entry["patches"])
+    patched.add(patches)
     taken.units.append((unit.name, files))
     if unmatched:
         taken.unread.update(unmatched)
-    if entry["leaks"]:
-        result.leaks += tuple(tuple(x) for x in entry["leaks"])
+    if leaks:
+        result.leaks += leaks
     result.cache.units[unit.name] = entry
     result.reused += 1
     return True
