@@ -90,11 +90,7 @@ def produce(
             units.append(u.Unit(COPIES, copied_files, copies=True))
         result = Incremental({}, {}, {}, {c.name: c.kubernetes_version for c in fleet.clusters}, (), u.Cache(base))
         patched, taken = Patched(), Taken()
-        todo = [
-            i
-            for i, unit in enumerate(units)
-            if not _reuse(unit, inputs, previous, out, result, patched, taken, recorded)
-        ]
+        todo = _reuse_all(units, inputs, previous, out, result, patched, taken, recorded)
         taken.into(result, previous.stats)
     with stages.stage("render+emit", total=len(todo)):
         leaks = list(result.leaks)
@@ -181,6 +177,47 @@ def _duplicate(units: list[tuple[str, Mapping[str, str]]]) -> None:
             if rel in seen:
                 raise AssertionError(f"two render units produce {rel} ({seen[rel]}, {name})")
             seen[rel] = name
+
+
+def _reuse_all(
+    units: list[u.Unit],
+    inputs: u.Inputs,
+    previous: u.Cache,
+    out: Path,
+    result: Incremental,
+    patched: Patched,
+    taken: Taken,
+    recorded: Mapping[str, str],
+) -> list[int]:
+    """The indexes of the units to render; every other is reused, as :func:`_reuse` decides. The common case, a
+    unit in the cache whose cluster, fields read and files are as recorded, is taken here in one loop (at 5,000
+    clusters a call of ``_reuse`` for each of 30,000 units cost 0.13 s); any other unit goes through ``_reuse``,
+    which decides it again and says why."""
+    entries, kept, on_disk = previous.units, result.cache.units, recorded.items()
+    same_cluster, same_fields, take = inputs.same_cluster, inputs.same_fields, taken.units.append
+    todo: list[int] = []
+    reused = 0
+    for index, unit in enumerate(units):
+        entry = entries.get(unit.name)
+        if entry is not None and unit.cacheable:
+            reads, files, leaks, patches = entry
+            try:
+                same = (unit.cluster is None or same_cluster(unit.cluster, previous)) and same_fields(reads, previous)
+            except u.Unkeyable:
+                same = False
+            if same and files.items() <= on_disk:
+                if patches[0] or patches[1]:
+                    patched.add(patches)
+                take((unit.name, files))
+                if leaks:
+                    result.leaks += leaks
+                kept[unit.name] = entry
+                reused += 1
+                continue
+        if not _reuse(unit, inputs, previous, out, result, patched, taken, recorded):
+            todo.append(index)
+    result.reused += reused
+    return todo
 
 
 def _reuse(

@@ -145,6 +145,7 @@ class Inputs:
         self._printed: dict[int, str] = {}
         self._fields: dict[str, str] = {}
         self._clusters: dict[str, str] = {}
+        self._order: list[str] | None = None
         self._same_cluster: dict[str, bool] = {}  # for ``unchanged``: against the one cache of the run
         self._same_field: dict[str, bool] = {}
         self._same_reads: dict[int, bool] = {}  # by the id of a cache entry's reads
@@ -189,15 +190,20 @@ class Inputs:
         (``computed``), and every unit in it was keyed in that run with those digests (rendered, or found
         unchanged this way), so equal digests are an equal key; a digest it did not record is a change. Each
         comparison is made once a run: 30,000 units read a few hundred distinct fields."""
-        if unit.cluster is not None:
-            name = unit.cluster.name
-            same = self._same_cluster.get(name)
-            if same is None:
-                same = self._same_cluster[name] = previous.clusters.get(name) == self.cluster(unit.cluster)
-            if not same:
-                return False
-        # ``save`` stores equal reads as one object, which marshal reads back as one: most units' reads are then
-        # decided by one lookup (the cache keeps every entry, so no id is reused during the run)
+        return (unit.cluster is None or self.same_cluster(unit.cluster, previous)) and self.same_fields(reads, previous)
+
+    def same_cluster(self, cluster: Cluster, previous: Cache) -> bool:
+        """Whether ``cluster``'s digest is the one the cache recorded (decided once a run)."""
+        name = cluster.name
+        same = self._same_cluster.get(name)
+        if same is None:
+            same = self._same_cluster[name] = previous.clusters.get(name) == self.cluster(cluster)
+        return same
+
+    def same_fields(self, reads, previous: Cache) -> bool:
+        """Whether the digest of every field ``reads`` names is the one the cache recorded. ``save`` stores equal
+        reads as one object, which marshal reads back as one: most units' reads are then decided by one lookup
+        (the cache keeps every entry, so no id is reused during the run)."""
         same = self._same_reads.get(id(reads))
         if same is None:
             known = self._same_field
@@ -223,14 +229,20 @@ class Inputs:
             return self.previous[name]
         fields = _projected(name, PROJECTION, CLUSTER_FIELDS)
         recorded = {} if set(fields) & UNSHOWN else self.previous_rows.get(name, {})
-        rows = self._rows[name] = {}
-        whole = hashlib.sha256(f"{len(self.fleet.clusters)}\n".encode())
-        for cluster in self.fleet.clusters:
-            digest = self.cluster(cluster)
-            row = recorded.get(digest) or rows.get(digest) or self._row(cluster, fields)
-            rows[digest] = row
-            whole.update(row)
-        return whole.hexdigest()
+        rows: dict[str, bytes] = {}
+        digests = self._in_order()
+        for cluster, digest in zip(self.fleet.clusters, digests):
+            if digest not in rows:
+                rows[digest] = recorded.get(digest) or self._row(cluster, fields)
+        self._rows[name] = rows
+        whole = f"{len(digests)}\n".encode() + b"".join([rows[digest] for digest in digests])
+        return hashlib.sha256(whole).hexdigest()
+
+    def _in_order(self) -> list[str]:
+        """Every cluster's digest, in the fleet's order (once a run: each projection walks them)."""
+        if self._order is None:
+            self._order = [self.cluster(cluster) for cluster in self.fleet.clusters]
+        return self._order
 
     def _workloads(self, name: str) -> str:
         """Some fields of every workload, in order, as text (a few dozen workloads: nothing recorded)."""
