@@ -557,3 +557,38 @@ def test_layout_matches_ruamel_offset_indentation():
     stream = io.StringIO()
     writer.dump_all([document, document], stream)
     assert dump([document, document]) == stream.getvalue()
+
+
+# What emit.py's classes leave out, spelt as what they allow (how emit.py first wrote them).
+SAFE_SPELT = "!-~\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff"
+EVERY_CHARACTER = "".join(map(chr, range(0x110000)))
+
+
+@pytest.mark.parametrize(
+    "allowed,left_out",
+    [
+        (SAFE_SPELT, "_UNSAFE"),
+        (SAFE_SPELT + " ", "_UNSAFE_BUT_SPACE"),
+        (SAFE_SPELT + " \n", "_UNSAFE_BUT_SPACE_AND_NEWLINE"),
+    ],
+)
+def test_the_complement_classes_allow_exactly_the_safe_characters(allowed, left_out):
+    import re
+
+    from fleetgen import emit
+
+    complement = getattr(emit, left_out)
+    kept = re.sub(f"[^{allowed}]", "", EVERY_CHARACTER)
+    assert re.sub(f"[{complement}]", "", EVERY_CHARACTER) == kept and len(kept) > 1_000_000
+
+
+@given(st.text(alphabet=st.characters(codec=None), max_size=12))
+@settings(max_examples=2000, suppress_health_check=[HealthCheck.too_slow])
+def test_plain_shape_is_the_pattern_spelt_with_the_safe_characters(text):
+    import re
+
+    from fleetgen import emit
+
+    indicators = "-?:,\\[\\]{}#&*!|>'\"%@`"
+    spelt = f"(?:(?![{indicators}])[{SAFE_SPELT}]|-(?=[{SAFE_SPELT}]))(?:[{SAFE_SPELT} ]*(?![:])[{SAFE_SPELT}])?"
+    assert (re.fullmatch(spelt, text) is None) == (emit._PLAIN_SHAPE.fullmatch(text) is None)

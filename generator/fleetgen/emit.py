@@ -24,15 +24,23 @@ from collections.abc import Sequence
 from typing import Any
 
 # Characters a plain or single-quoted scalar may hold as-is: printable, not white space,
-# not a line break in YAML 1.1 (U+0085, U+2028, U+2029) and not a byte order mark.
-_SAFE = "!-~\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff"
+# not a line break in YAML 1.1 (U+0085, U+2028, U+2029) and not a byte order mark, i.e.
+# "!-~\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff". The classes below
+# spell it as the complement, the characters it leaves out: a class of wide ranges compiles
+# into a 64K-entry table (20 ms of every run's start-up for these three patterns), its
+# complement in a few comparisons (tests/test_emit.py holds the two spellings to each other).
+_UNSAFE = "\x00-\x20\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff"
+_UNSAFE_BUT_SPACE = "\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff"
+_UNSAFE_BUT_SPACE_AND_NEWLINE = "\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff"
 # Leading characters that start YAML syntax (indicators) rather than a plain scalar.
 _INDICATORS = "-?:,\\[\\]{}#&*!|>'\"%@`"
 # First char not an indicator ("-x" is fine: "-" is only an indicator before a space),
 # last char neither a space nor ":" (a trailing ":" would start a mapping).
-_PLAIN_SHAPE = re.compile(f"(?:(?![{_INDICATORS}])[{_SAFE}]|-(?=[{_SAFE}]))(?:[{_SAFE} ]*(?![:])[{_SAFE}])?")
-_ONE_LINE = re.compile(f"[{_SAFE} ]*")
-_BLOCK_TEXT = re.compile(f"[{_SAFE} \n]*")
+_PLAIN_SHAPE = re.compile(
+    f"(?:(?![{_INDICATORS}])[^{_UNSAFE}]|-(?=[^{_UNSAFE}]))(?:[^{_UNSAFE_BUT_SPACE}]*(?![:])[^{_UNSAFE}])?"
+)
+_ONE_LINE = re.compile(f"[^{_UNSAFE_BUT_SPACE}]*")
+_BLOCK_TEXT = re.compile(f"[^{_UNSAFE_BUT_SPACE_AND_NEWLINE}]*")
 
 # Words read as bool or null by some parser (YAML 1.1 has y/n/yes/no/on/off), in any case.
 _RESERVED_WORDS = frozenset(["", "~", "null", "y", "n", "yes", "no", "true", "false", "on", "off", "<<", "="])
