@@ -328,3 +328,84 @@ def test_split_cuts_randomly_edited_fleets_as_the_multiline_patterns_did(seed, i
         edited, where = random_line_edit(text, rng)
         assert cut(edited) == reference_split(edited), where
         text = edited if rng.random() < 0.3 and cut(edited) is not None else text  # edits pile up now and then
+
+
+# ---------------------------------------------------------------- the schema checks what the cache has not seen pass
+
+
+class _Seen:
+    """jsonschema-rs's validator, recording how many clusters each document it checks holds."""
+
+    def __init__(self, real):
+        self.real, self.clusters = real, []
+
+    def is_valid(self, data):
+        self.clusters.append(len(data["clusters"]))
+        return self.real.is_valid(data)
+
+
+@pytest.fixture
+def seen(monkeypatch):
+    from fleetgen import schema
+
+    spy = _Seen(schema._fast_validator())
+    monkeypatch.setattr(schema, "_fast_validator", lambda: spy)
+    return spy
+
+
+def _schema_findings(text: str, cache: Path):
+    from fleetgen import schema
+
+    doc, findings = load_text(text, "fleet.yaml", cache)
+    assert doc is not None and not findings
+    return schema.validate(doc)
+
+
+def test_clusters_read_from_the_cache_in_their_context_are_not_checked_again(tmp_path, seen, monkeypatch):
+    from fleetgen import schema
+
+    cache = tmp_path / "load.marshal"
+    text = fleet_text()
+    assert load(text, cache)[0] is not None  # as render keeps the parts of a fleet that passed
+    edited = text.replace("max: 8", "max: 7", 1)
+    assert _schema_findings(edited, cache) == [] and seen.clusters == [1]  # the edited cluster alone
+    broken = text.replace("max: 8", "max: -7", 1)
+    reference = schema.validate(whole(broken)[0])
+    assert reference and _schema_findings(broken, cache) == reference  # explained on the whole data
+    seen.clusters.clear()
+    assert _schema_findings(text.replace("team: core", "team: edge"), cache) == [] and seen.clusters == [8]
+    seen.clusters.clear()
+    monkeypatch.setattr(schema, "_alone", lambda: False)  # a schema that looks across clusters
+    assert _schema_findings(edited, cache) == [] and seen.clusters == [8]
+    monkeypatch.setattr(schema, "_alone", lambda: True)
+    seen.clusters.clear()
+    monkeypatch.setattr(cachedir, "code_digest", lambda: "another fleetgen")  # the schema may have changed
+    assert _schema_findings(edited, cache) == [] and seen.clusters == [8]
+
+
+def test_the_schema_checks_each_cluster_on_its_own():
+    """What leaving the cached clusters out rests on (schema._alone), on the shipped schema."""
+    from fleetgen import schema
+
+    assert schema._alone()
+
+
+@pytest.mark.parametrize("seed", [7, 8])
+def test_random_edits_get_the_schema_findings_of_a_whole_check(tmp_path, seed):
+    from fleetgen import schema
+
+    cache = tmp_path / "load.marshal"
+    text = fleet_text()
+    assert not schema.validate(whole(text)[0])  # what render requires before it keeps the parts
+    load(text, cache)
+    rng = random.Random(seed)
+    compared = 0
+    for _ in range(150):
+        edited, where = random_line_edit(text, rng)
+        doc, findings = load_text(edited, "fleet.yaml", cache)
+        reference, _ = whole(edited)
+        if doc is None or reference is None:
+            continue
+        assert schema.validate(doc) == schema.validate(reference), where
+        compared += doc.chunked and bool(doc.checked)
+    assert compared > 50

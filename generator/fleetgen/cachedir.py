@@ -18,16 +18,38 @@ import hashlib
 import marshal
 import os
 import sys
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from . import atomic
+from . import __version__, atomic
 from .errors import FleetgenError
 
 NAME = ".fleetgen-cache"
 MARSHAL_VERSION = 4
 PYTHON = f"python-{sys.version_info[0]}.{sys.version_info[1]}"  # in every file's format: marshal's may change
+UNKEYED_DATA = ("schemas/upstream/",)  # package data no renderer or check of fleet.yaml reads (see source_digest)
 IGNORE = '# fleetgen\'s cache: it only saves time (README, "Incremental render"); safe to delete\n*\n'
+
+
+@lru_cache(maxsize=1)
+def code_digest() -> str:
+    """This fleetgen's :func:`source_digest`: what every cached result was computed by."""
+    return source_digest(Path(__file__).resolve().parent, __version__)
+
+
+def source_digest(root: Path, version: str) -> str:
+    """A fleetgen version, the Python minor version, and every file of the package at ``root``: each module's
+    source and the data it reads (the fleet schema, ``schemas/list_keys.json``, which decides how patches merge
+    lists, the templates copied into the tree). Left out: compiled bytecode, and the upstream schemas, which only
+    validate rendered documents (``check --schemas`` renders everything)."""
+    h = hashlib.sha256(f"fleetgen {version} python {sys.version_info[0]}.{sys.version_info[1]}\n".encode())
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if "__pycache__" in path.parts or rel.startswith(UNKEYED_DATA) or not path.is_file():
+            continue
+        h.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
 
 
 def root(out: Path) -> Path:

@@ -23,6 +23,7 @@ is (a clean fleet never asks).
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -36,7 +37,7 @@ WHOLE_FROM = 0.25  # parse the whole file when more than this share of its clust
 # What may reach across lines, or break them where the cut does not: aliases and anchors, tags and directives,
 # and every line break but "\n" (YAML 1.1's and the ones str.splitlines knows).
 _REFUSED = "*&!%\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
-_FORMAT = f"fleetgen-load-1 {cachedir.PYTHON}"
+_FORMAT = f"fleetgen-load-2 {cachedir.PYTHON}"  # 2: the context every cached cluster passed the schema in
 
 
 @dataclass(frozen=True)
@@ -189,11 +190,13 @@ def _parse(text: str, file: str) -> Any:
         raise Unsplittable from exc
 
 
-def assemble(parts: Split, file: str, cache: dict[str, Any]) -> tuple[dict, dict[str, Any], bool] | None:
+def assemble(
+    parts: Split, file: str, cache: dict[str, Any]
+) -> tuple[dict, dict[str, Any], bool, frozenset[int]] | None:
     """The fleet's data from ``cache`` (digest -> data) and the parts not in it, parsed one by one; the cache
     entries of this text's parts (the same objects: save them before anything reads the data); whether any
-    part was new. None when too many are new (one whole parse is faster), two clusters have the same lines,
-    or a part does not read alone."""
+    part was new; the indexes of the clusters read from the cache. None when too many are new (one whole parse
+    is faster), two clusters have the same lines, or a part does not read alone."""
     texts = [parts.cluster_text(i) for i in range(len(parts.starts))]
     rest = parts.rest_text()
     digests = [digest(t) for t in texts]
@@ -211,7 +214,8 @@ def assemble(parts: Split, file: str, cache: dict[str, Any]) -> tuple[dict, dict
     except Unsplittable:
         return None
     data = {**entries[rest_digest], "clusters": [entries[d] for d in digests]}
-    return data, entries, bool(missing) or rest_digest not in cache
+    cached = frozenset(range(len(digests))).difference(missing)
+    return data, entries, bool(missing) or rest_digest not in cache, cached
 
 
 def parts_of(parts: Split, data: dict) -> dict[str, Any] | None:
@@ -227,15 +231,32 @@ def parts_of(parts: Split, data: dict) -> dict[str, Any] | None:
 # ---------------------------------------------------------------- the cache file (written by cachedir.write)
 
 
-def read_cache(path: Path) -> dict[str, Any]:
-    """digest -> data; empty when missing, unreadable, or written by another Python or fleetgen."""
+def read(path: Path) -> tuple[dict[str, Any], str | None]:
+    """The cache's parts (digest -> data) and the context they passed the schema in (:func:`context`); no parts
+    and no context when it is missing, unreadable, or written by another Python or fleetgen."""
     body = cachedir.read(path)
     if not isinstance(body, dict) or body.get("format") != _FORMAT or not isinstance(body.get("parts"), dict):
-        return {}
-    return body["parts"]
+        return {}, None
+    known = body.get("context")
+    return body["parts"], known if isinstance(known, str) else None
 
 
-def blob(entries: dict[str, Any]) -> bytes | None:
+def read_cache(path: Path) -> dict[str, Any]:
+    """digest -> data (:func:`read`)."""
+    return read(path)[0]
+
+
+def blob(entries: dict[str, Any], known: str | None = None) -> bytes | None:
     """The cache file's bytes for ``entries``, taken now (before anything can change the data they share with the
-    document); None when a value cannot be held."""
-    return cachedir.encode({"format": _FORMAT, "parts": entries})
+    document), with the context they are read in (``render``, the one writer, writes them only once the whole
+    fleet passed the schema and every check: each cluster among them passed in that context); None when a value
+    cannot be held."""
+    return cachedir.encode({"format": _FORMAT, "parts": entries, "context": known})
+
+
+def context(data: dict) -> str:
+    """What, besides its own lines, decides whether a cluster passes fleet.yaml's schema: fleetgen's code (the
+    schema and its format checks are in the package) and ``defaults``, merged under every cluster before it is
+    checked. A cluster read from the cache in the context it was written in passed then, and passes now."""
+    defaults = json.dumps(data.get("defaults"), sort_keys=True, default=repr, ensure_ascii=False)
+    return digest(f"{cachedir.code_digest()}\n{defaults}")

@@ -36,6 +36,9 @@ class Document:
     chunked: bool = False
     # fleetgen.chunks' cache of this text, when it differs from the cache read: ``render`` saves it.
     parts: bytes | None = field(default=None, repr=False, compare=False)
+    # The clusters (indexes) read from that cache in the context they passed the schema in (fleetgen.chunks.context):
+    # fleetgen.schema checks only the others.
+    checked: frozenset[int] = field(default=frozenset(), repr=False, compare=False)
     _index: tuple[dict, dict] | None = field(default=None, repr=False, compare=False)
     _composed: bool = field(default=False, repr=False, compare=False)
 
@@ -128,15 +131,19 @@ def load_text(
     wanted = cache is not None and (read_cache or keep)
     parts = chunks.split(text) if wanted else None
     if parts is not None and cache is not None and read_cache:
-        assembled = chunks.assemble(parts, file, chunks.read_cache(cache))
+        cached, known = chunks.read(cache)
+        assembled = chunks.assemble(parts, file, cached)
         if assembled is not None:
-            data, entries, new = assembled
-            pending = chunks.blob(entries) if new and keep else None
-            return Document(file, data, _suppressions(text), text, chunked=True, parts=pending), []
+            data, entries, new, from_cache = assembled
+            now = chunks.context(data)
+            pending = chunks.blob(entries, now) if (new or known != now) and keep else None
+            checked = from_cache if known == now else frozenset()
+            chunked = Document(file, data, _suppressions(text), text, chunked=True, parts=pending, checked=checked)
+            return chunked, []
     document, findings = _whole(text, file)
     if keep and parts is not None and document is not None and not findings:
         filled = chunks.parts_of(parts, document.data)  # the next load parses only what changes meanwhile
-        document.parts = chunks.blob(filled) if filled is not None else None
+        document.parts = chunks.blob(filled, chunks.context(document.data)) if filled is not None else None
     return document, findings
 
 

@@ -50,11 +50,13 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from . import __version__, cachedir
+from . import cachedir
+from .cachedir import UNKEYED_DATA as UNKEYED_DATA  # re-exported: what the salt leaves out
+from .cachedir import code_digest as code_digest  # re-exported: the salt's code, patched by tests
+from .cachedir import source_digest as source_digest
 from .model import Cluster, Fleet, Workload
 
 CACHE_FORMAT = f"5 {cachedir.PYTHON}"  # 2: marshal; 3: projections' rows; 4: patches; 5: entries as tuples, no key
@@ -72,31 +74,10 @@ PROJECTION = "clusters."  # "clusters.<field>,<field>": those fields of every cl
 WORKLOAD_FIELDS = frozenset(f.name for f in dataclasses.fields(Workload))
 WORKLOADS = "workloads."  # "workloads.<field>,<field>": those fields of every workload, in order
 HARMLESS = frozenset({"__class__", "__dataclass_fields__"})  # dunders that give no field's value
-UNKEYED_DATA = ("schemas/upstream/",)  # package data no renderer reads (see source_digest)
 
 
 def cache_path(out: Path) -> Path:
     return cachedir.render_cache(out)
-
-
-@lru_cache(maxsize=1)
-def code_digest() -> str:
-    """This fleetgen's :func:`source_digest`."""
-    return source_digest(Path(__file__).resolve().parent, __version__)
-
-
-def source_digest(root: Path, version: str) -> str:
-    """A fleetgen version, the Python minor version, and every file of the package at ``root``: each module's
-    source and the data renderers read (``schemas/list_keys.json`` decides how patches merge lists, templates are
-    copied into the tree). Left out: compiled bytecode, and the upstream schemas, which only validate
-    (``check --schemas`` renders everything)."""
-    h = hashlib.sha256(f"fleetgen {version} python {sys.version_info[0]}.{sys.version_info[1]}\n".encode())
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root).as_posix()
-        if "__pycache__" in path.parts or rel.startswith(UNKEYED_DATA) or not path.is_file():
-            continue
-        h.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()
 
 
 def salt(raw: Mapping[str, Any], source: str) -> str:
