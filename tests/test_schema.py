@@ -49,8 +49,9 @@ def test_unsupported_api_version_names_supported():
 @pytest.mark.parametrize(
     "old,new,words",
     [
-        ("pods: 10.16.0.0/14", "pods: 10.16.0.1/14", "valid CIDR"),
-        ("pods: 10.16.0.0/14", "pods: 10.16.0.0/33", "valid CIDR"),
+        ("pods: 10.16.0.0/14", "pods: 10.16.0.1/14", "its host bits are set (the network is 10.16.0.0/14)"),
+        ("pods: 10.16.0.0/14", "pods: 10.16.0.0/33", "valid CIDR network ('33' is not a valid netmask)"),
+        ("pods: 10.16.0.0/14", "pods: 10.316.0.0/14", "valid CIDR network (Octet 316 (> 255) not permitted"),
         ("name: prod-us-east-1", "name: Prod_US", "DNS-1123"),
         ("name: prod-us-east-1", "name: ../etc", "DNS-1123"),
         ("server: https://4F2A9C1E.gr7.us-east-1.eks.amazonaws.com", "server: http://insecure.example.com", "https"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import difflib
+import ipaddress
 import json
 import re
 from functools import cache
@@ -275,11 +276,26 @@ def _field_hint(err: jsonschema.ValidationError, missing: str) -> str:
 
 def _what(err: jsonschema.ValidationError) -> str:
     if err.validator == "format":
-        return {
-            "fleetgen-cidr": "a valid CIDR network (host bits must be zero)",
-            "fleetgen-url": "an https:// URL",
-        }.get(err.validator_value, f"a valid {err.validator_value}")
+        if err.validator_value == "fleetgen-cidr":
+            return _cidr_problem(err.instance)
+        return {"fleetgen-url": "an https:// URL"}.get(err.validator_value, f"a valid {err.validator_value}")
     return err.schema.get("x-expected") or err.schema.get("description") or f"of the form /{err.validator_value}/"
+
+
+def _cidr_problem(value: object) -> str:
+    """What a CIDR the format check refused is not, and why, in ipaddress's words; with the network it names when
+    only its host bits are set (``10.0.0.1/16``: the network is ``10.0.0.0/16``)."""
+    if not isinstance(value, str):
+        return "a valid CIDR network"
+    family = ipaddress.IPv6Network if ":" in value else ipaddress.IPv4Network
+    try:
+        family(value, strict=True)
+    except ValueError as exc:
+        try:
+            return f"a CIDR network: its host bits are set (the network is {family(value, strict=False)})"
+        except ValueError:
+            return f"a valid CIDR network ({exc})"
+    return "a valid CIDR network"
 
 
 def _desc(err: jsonschema.ValidationError) -> str:
