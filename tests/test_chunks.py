@@ -168,7 +168,7 @@ def test_an_edit_parses_only_the_edited_cluster_and_the_cache_follows(tmp_path, 
     assert same(doc.data, whole(edited)[0].data)
     again, _ = load(edited, cache)  # unchanged: nothing parsed, nothing to save
     assert again is not None and again.chunked and again.parts is None and len(parsed) == 1
-    assert set(chunks.read_cache(cache)) == set(chunks.parts_of(chunks.split(edited), doc.data))  # only live parts
+    assert set(chunks.read(cache)[0]) == set(chunks.parts_of(chunks.split(edited), doc.data))  # only live parts
 
 
 def test_a_finding_takes_the_whole_parse_with_its_position(tmp_path):
@@ -199,7 +199,7 @@ def test_positions_of_a_chunked_document_are_the_whole_parses(tmp_path):
 def test_a_broken_or_foreign_cache_is_no_cache(tmp_path, body):
     cache = tmp_path / "load.marshal"
     cache.write_bytes(body)
-    assert chunks.read_cache(cache) == {}
+    assert chunks.read(cache)[0] == {}
     text = fleet_text()
     doc, findings = load_text(text, "fleet.yaml", cache)
     assert doc is not None and not findings and same(doc.data, whole(text)[0].data)
@@ -209,7 +209,7 @@ def test_a_cache_another_process_is_writing_is_left_to_it(tmp_path):
     cache = tmp_path / "load.marshal"
     fd = os.open(cache.with_name(cache.name + ".tmp"), os.O_WRONLY | os.O_CREAT, 0o644)
     fcntl.flock(fd, fcntl.LOCK_EX)
-    blob = chunks.blob({"a": 1})
+    blob = chunks.blob({"a": 1}, "context")
     assert blob is not None
     try:
         cachedir.write(cache, blob, cache)
@@ -217,7 +217,7 @@ def test_a_cache_another_process_is_writing_is_left_to_it(tmp_path):
     finally:
         os.close(fd)
     cachedir.write(cache, blob, cache)  # a killed writer's file is taken over
-    assert chunks.read_cache(cache) == {"a": 1}
+    assert chunks.read(cache)[0] == {"a": 1}
 
 
 def test_only_render_writes_the_cache_beside_the_fleet_in_a_directory_git_ignores(tmp_path, monkeypatch):

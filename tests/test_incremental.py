@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fleetgen import pipeline, units
+from fleetgen import cachedir, pipeline, units
 from fleetgen.incremental import produce
 from fleetgen.load import load_text
 from fleetgen.main import cli
@@ -331,24 +331,24 @@ def test_fleetgen_version_and_renderer_source_are_in_every_key(tmp_path, monkeyp
         copy_root,
         ignore=lambda d, names: [n for n in names if n == "__pycache__" or Path(d) / n == upstream],
     )
-    same = units.source_digest(copy_root, "0.1.0")
-    assert same == units.source_digest(root, "0.1.0")
-    assert units.source_digest(copy_root, "0.1.1") != same
+    same = cachedir.source_digest(copy_root, "0.1.0")
+    assert same == cachedir.source_digest(root, "0.1.0")
+    assert cachedir.source_digest(copy_root, "0.1.1") != same
     # the data renderers read counts as their code: how patches merge lists, a vendored manifest
     for data in ("schemas/list_keys.json", "templates/vsphere-csi-driver-v3.3.1.yaml"):
         original = (copy_root / data).read_bytes()
         (copy_root / data).write_bytes(original + b"\n")
-        assert units.source_digest(copy_root, "0.1.0") != same, data
+        assert cachedir.source_digest(copy_root, "0.1.0") != same, data
         (copy_root / data).write_bytes(original)
     # bytecode and the upstream schemas (which only validate) do not
     (copy_root / "__pycache__").mkdir()
     (copy_root / "__pycache__" / "units.cpython-311.pyc").write_bytes(b"compiled")
     (copy_root / "schemas" / "upstream").mkdir()
     (copy_root / "schemas" / "upstream" / "x.json").write_text("{}")
-    assert units.source_digest(copy_root, "0.1.0") == same
+    assert cachedir.source_digest(copy_root, "0.1.0") == same
     aws = copy_root / "render" / "capi" / "aws.py"
     aws.write_text(aws.read_text() + "\n# a comment is a change too: if in doubt, render\n")
-    assert units.source_digest(copy_root, "0.1.0") != same
+    assert cachedir.source_digest(copy_root, "0.1.0") != same
 
     data = synth_fleet(6, "cilium")
     fleet = tmp_path / "fleet.yaml"
@@ -356,7 +356,7 @@ def test_fleetgen_version_and_renderer_source_are_in_every_key(tmp_path, monkeyp
     assert run("render", str(fleet))[0] == 0
     again = as_the_cli(fleet.read_text(), tmp_path / "rendered")
     assert again.reasons == {} and again.reused > 0
-    monkeypatch.setattr(units, "code_digest", lambda: units.source_digest(copy_root, "0.1.0"))
+    monkeypatch.setattr(units, "code_digest", lambda: cachedir.source_digest(copy_root, "0.1.0"))
     changed = as_the_cli(fleet.read_text(), tmp_path / "rendered")
     assert changed.reused == 0 and sum(changed.reasons.values()) == again.reused
     code, output = run("render", "--profile", str(fleet))

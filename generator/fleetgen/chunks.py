@@ -241,12 +241,7 @@ def read(path: Path) -> tuple[dict[str, Any], str | None]:
     return body["parts"], known if isinstance(known, str) else None
 
 
-def read_cache(path: Path) -> dict[str, Any]:
-    """digest -> data (:func:`read`)."""
-    return read(path)[0]
-
-
-def blob(entries: dict[str, Any], known: str | None = None) -> bytes | None:
+def blob(entries: dict[str, Any], known: str) -> bytes | None:
     """The cache file's bytes for ``entries``, taken now (before anything can change the data they share with the
     document), with the context they are read in (``render``, the one writer, writes them only once the whole
     fleet passed the schema and every check: each cluster among them passed in that context); None when a value

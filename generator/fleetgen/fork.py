@@ -81,26 +81,19 @@ class Child(Generic[T]):
         """Close the pipe and reap the child (it has sent everything, or is not trusted for more)."""
         if self._pipe is None:
             return
-        self._pipe.close()
-        self._pipe = None
-        if len(self._results) < len(self._works):  # a child that sent something garbled may still be running
-            os.kill(self._pid, signal.SIGKILL)
-        os.waitpid(self._pid, 0)
-
-    def stop(self) -> None:
-        """End the child without its results (this process is being interrupted, or needs no more)."""
-        if self._pipe is None:
-            return
+        pipe, self._pipe = self._pipe, None
         try:
-            os.kill(self._pid, signal.SIGKILL)
+            if len(self._results) < len(self._works):  # not done: it may still be running (or sent garbage)
+                os.kill(self._pid, signal.SIGKILL)
             os.waitpid(self._pid, 0)
         except OSError:
             pass
-        try:
-            self._pipe.close()
-        except OSError:
-            pass
-        self._pipe = None
+        pipe.close()
+
+    def stop(self) -> None:
+        """End the child without the results not collected yet (this process is being interrupted, or needs no
+        more)."""
+        self._end()
 
 
 def _serve(fd: int, works: tuple[Callable[[], Any], ...]) -> None:

@@ -54,9 +54,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import cachedir
-from .cachedir import UNKEYED_DATA as UNKEYED_DATA  # re-exported: what the salt leaves out
-from .cachedir import code_digest as code_digest  # re-exported: the salt's code, patched by tests
-from .cachedir import source_digest as source_digest
+from .cachedir import code_digest  # the salt's code (tests replace it here)
 from .model import Cluster, Fleet, Workload
 
 CACHE_FORMAT = f"5 {cachedir.PYTHON}"  # 2: marshal; 3: projections' rows; 4: patches; 5: entries as tuples, no key
@@ -171,20 +169,15 @@ class Inputs:
         (``computed``), and every unit in it was keyed in that run with those digests (rendered, or found
         unchanged this way), so equal digests are an equal key; a digest it did not record is a change. Each
         comparison is made once a run: 30,000 units read a few hundred distinct fields."""
-        return (unit.cluster is None or self.same_cluster(unit.cluster, previous)) and self.same_fields(reads, previous)
-
-    def same_cluster(self, cluster: Cluster, previous: Cache) -> bool:
-        """Whether ``cluster``'s digest is the one the cache recorded (decided once a run)."""
-        name = cluster.name
-        same = self._same_cluster.get(name)
-        if same is None:
-            same = self._same_cluster[name] = previous.clusters.get(name) == self.cluster(cluster)
-        return same
-
-    def same_fields(self, reads, previous: Cache) -> bool:
-        """Whether the digest of every field ``reads`` names is the one the cache recorded. ``save`` stores equal
-        reads as one object, which marshal reads back as one: most units' reads are then decided by one lookup
-        (the cache keeps every entry, so no id is reused during the run)."""
+        if unit.cluster is not None:
+            name = unit.cluster.name
+            same = self._same_cluster.get(name)
+            if same is None:
+                same = self._same_cluster[name] = previous.clusters.get(name) == self.cluster(unit.cluster)
+            if not same:
+                return False
+        # ``save`` stores equal reads as one object, which marshal reads back as one: most units' reads are then
+        # decided by one lookup (the cache keeps every entry, so no id is reused during the run)
         same = self._same_reads.get(id(reads))
         if same is None:
             known = self._same_field
