@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import io
+import json
 import random
 import shutil
 from pathlib import Path
@@ -23,6 +24,8 @@ from fleetgen.load import load_text
 from fleetgen.main import cli
 from fleetgen.model import ExtraFile
 from fleetgen.sources import cluster_sources
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from bench.synth import cluster as synth_cluster
@@ -322,6 +325,37 @@ def test_a_workload_edit_renders_only_the_units_that_read_the_field_it_changed(t
         assert run("render", str(fleet))[0] == 0
 
 
+def test_a_file_rendered_again_is_scanned_from_its_last_version_and_finds_what_a_whole_scan_finds(
+    tmp_path, monkeypatch
+):
+    """A file rendered again is scanned for secrets only where its last version (on disk, as the cache recorded it)
+    did not hold the line clean (``secrets.scan_text_since``): the hits are a whole render's, a credential added is
+    found, and one taken out again is no longer reported."""
+    from fleetgen import produce as whole
+    from fleetgen import secrets
+
+    monkeypatch.setattr(whole, "SCAN_SINCE_FROM", 0)  # every file, not only the big ones
+    data, fleet = rendered_synth_fleet(tmp_path, monkeypatch)
+    since: list[int] = []
+    scan = secrets.scan_text_since
+    monkeypatch.setattr(
+        secrets, "scan_text_since", lambda text, *before: since.append(len(before[1])) or scan(text, *before)
+    )
+    labels = data["clusters"][2].setdefault("labels", {})
+    for value, leaking in [("payments", False), ("AKIAIOSFODNN7EXAMPLE", True), ("payments", False)]:
+        data["workloads"][1]["replicas"] += 1  # the README is rendered again
+        labels["team"] = value  # the cluster's own units, and the fleet-wide ones that read labels
+        since.clear()
+        rendered, result = rendered_after(tmp_path, data, fleet)
+        full = whole.produce(fleet_from_text(fleet.read_text()), "fleet.yaml")
+        assert sorted(result.leaks) == sorted(full.leaks) and bool(result.leaks) == leaking
+        assert "index:all" in rendered and len(since) >= len(rendered), (
+            "each unit's files scanned from their last version"
+        )
+        if not leaking:
+            assert run("render", str(fleet))[0] == 0
+
+
 def test_fleetgen_version_and_renderer_source_are_in_every_key(tmp_path, monkeypatch):
     root = Path(units.__file__).parent
     copy_root = tmp_path / "fleetgen"
@@ -404,30 +438,108 @@ def test_a_per_argument_method_is_recorded_per_call_and_keyed_by_what_it_returns
     assert units.EVERYTHING in reads
 
 
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.text(), st.integers(), st.lists(st.text(max_size=3), max_size=3), st.none()))
+def test_a_per_call_read_gives_back_the_argument_json_spelt(argument):
+    """``per_call`` takes a plain string's text as it is (the common case, a cluster's name) and decodes anything
+    else as JSON: either way the argument recorded is the argument read back."""
+    name = f"spoke_extras({json.dumps(argument)})"
+    assert units.per_call(name) == ("spoke_extras", argument)
+    assert units.per_call(f"spoke_extras({json.dumps(argument, ensure_ascii=False)})") == ("spoke_extras", argument)
+
+
+def test_a_per_call_value_is_printed_once_per_object(example_fleet, monkeypatch):
+    """Every cluster's units read their own ``spoke_extras``; clusters given the same object (the empty tuple) share
+    one digest, printed once, and a different value still gets its own."""
+    printed = []
+    canonical = units._canonical
+    monkeypatch.setattr(units, "_canonical", lambda value: printed.append(value) or canonical(value))
+    names = [c.name for c in example_fleet.clusters]
+    extra = ExtraFile(f"clusters/{names[0]}/extra/x.yaml", b"", ({"kind": "ConfigMap"},), cluster=names[0])
+    inputs = units.Inputs(dataclasses.replace(example_fleet, extra_files=(extra,)))
+    digests = {name: inputs.field(f"spoke_extras({json.dumps(name)})") for name in names}
+    assert printed.count(()) == 1 and len(printed) == 2
+    assert digests[names[0]] != digests[names[-1]] and len(set(digests.values())) == 2
+
+
 def test_the_cluster_fields_a_fleet_wide_unit_reads(example_fleet):
     """What narrows a fleet-wide unit's key: the fields read (properties through their fields), and every field
-    once a cluster is copied, compared or printed (those read all of them, or its ``__dict__``)."""
+    once a cluster is copied, compared or printed (those read all of them, or its reduce protocol)."""
     from fleetgen.model import Cluster
 
     cluster = example_fleet.clusters[0]
+    provider = cluster.provider
+    before = {k: v for k, v in vars(Cluster).items() if k != "__slotnames__"}
     for action, fields in [
         (lambda: cluster.name, ["name"]),
+        (lambda: (cluster.name, cluster.name, example_fleet.clusters[1].name), ["name"]),
         (lambda: cluster.registered, ["server"]),  # a property: the field it reads
         (lambda: cluster.provisioned, ["lifecycle", "provider"]),
+        (lambda: cluster.lifecycle, ["lifecycle"]),  # a field with a default on the class
+        (lambda: Cluster.lifecycle, []),  # the default itself: no cluster's value
+        (lambda: object.__getattribute__(cluster, "region"), ["region"]),
+        (lambda: dataclasses.replace(cluster, name="x").name, None),  # every field but the new name, read
         (lambda: copy.copy(cluster), None),
+        (lambda: cluster.__reduce_ex__(2), None),
         (lambda: cluster == example_fleet.clusters[1], None),
+        (lambda: hash(provider), []),  # a provider's fields are not the cluster's
         (lambda: repr(cluster), None),
-        (lambda: vars(cluster), None),
     ]:
         found: set[str] = set()
         with units.clusters_read(found):
             action()
-        assert "__getattribute__" not in vars(Cluster)  # the hook is gone after the block
+            action()  # a second read, once the stand-in stepped aside, is a plain read of the same value
+        assert {k: v for k, v in vars(Cluster).items() if k != "__slotnames__"} == before  # every stand-in is gone
+        # (copyreg caches __slotnames__ on a class it copies)
         narrowed = units.narrowed({"clusters", "mesh"}, found) - {"mesh"}
         content = sorted(units.CLUSTER_FIELDS - {"path"})  # all but its position, which repr and == leave out
-        every = [{"clusters"}, {units.PROJECTION + ",".join(content)}]  # the same key, in effect
+        every = [  # the same key, in effect (or more: a unit that reads the position renders when it moves)
+            {"clusters"},
+            {units.PROJECTION + ",".join(content)},
+            {units.PROJECTION + ",".join(sorted(units.CLUSTER_FIELDS))},
+        ]
         assert narrowed in every if fields is None else narrowed == {units.PROJECTION + ",".join(fields)}
     assert units.narrowed({"mesh"}, {"name"}) == {"mesh"}  # a unit that never read fleet.clusters
+
+
+def test_a_model_object_is_built_read_and_copied_alike_while_its_reads_are_recorded(example_fleet):
+    """The stand-ins change what is recorded, never what a cluster is: made (a frozen dataclass's ``__init__`` writes
+    through them), copied and compared, it is the cluster made without them; a read that fails fails alike."""
+    from fleetgen.model import Cluster
+
+    cluster = example_fleet.clusters[0]
+    outside = (dataclasses.replace(cluster, region="x"), copy.copy(cluster), copy.copy(cluster.provider))
+    found: set[str] = set()
+    with units.clusters_read(found):
+        made = dataclasses.replace(cluster, region="x")
+        inside = (made, copy.copy(cluster), copy.copy(cluster.provider))
+        assert vars(made) == vars(outside[0]) and made.region == "x"
+        with pytest.raises(AttributeError):
+            Cluster.name  # noqa: B018 - a field without a default is no class attribute, stand-in or not
+        with pytest.raises(RuntimeError, match="does not nest"):
+            with units.clusters_read(set()):
+                pass
+    assert inside == outside and [repr(x) for x in inside] == [repr(x) for x in outside]
+    assert vars(cluster) == vars(copy.copy(cluster))
+
+
+def test_no_fleetgen_code_reads_a_model_objects_dict():
+    """``vars()`` and ``__dict__`` give every field of a cluster without reading one by its name, and no stand-in can
+    see them (``units.WHOLE``): nothing in fleetgen may read them, but the one ``ipaddress`` network copy the model
+    makes (``model._ipv4_state``)."""
+    import re
+
+    package = Path(units.__file__).parent
+    found = [
+        f"{path.relative_to(package)}:{number}: {line.strip()}"
+        for path in sorted(package.rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"\bvars\(|__dict__", line.split("#")[0]) and path.name != "units.py"
+    ]
+    assert found == [
+        "model.py:65: return sorted(vars(net)), net.network_address, net.netmask, net.prefixlen, "
+        "net.broadcast_address, hash(net)"
+    ]
 
 
 def test_the_workload_fields_a_unit_reads(example_fleet):
@@ -435,20 +547,25 @@ def test_the_workload_fields_a_unit_reads(example_fleet):
     from fleetgen.model import Workload
 
     workload = example_fleet.workloads[0]
+    before = {k: v for k, v in vars(Workload).items() if k != "__slotnames__"}
     for action, fields in [
         (lambda: workload.replicas, ["replicas"]),
         (lambda: (workload.name, workload.failover), ["failover", "name"]),
         (lambda: copy.copy(workload), None),
-        (lambda: vars(workload), None),
+        (lambda: repr(workload), None),
     ]:
         found: set[str] = set()
         with units.fields_read(Workload, found):
             action()
-        assert "__getattribute__" not in vars(Workload)
+        assert {k: v for k, v in vars(Workload).items() if k != "__slotnames__"} == before
         narrowed = units.narrowed({"workloads", "clusters"}, None, found)
-        assert narrowed == (
-            {"workloads", "clusters"} if fields is None else {"clusters", units.WORKLOADS + ",".join(fields)}
-        )
+        if fields is None:
+            assert narrowed in (
+                {"workloads", "clusters"},
+                {"clusters", units.WORKLOADS + ",".join(sorted(units.WORKLOAD_FIELDS))},
+            )
+        else:
+            assert narrowed == {"clusters", units.WORKLOADS + ",".join(fields)}
     assert units.narrowed({"workloads"}, None, None) == {"workloads"}  # not narrowed
     digest = units.Inputs(example_fleet).field(units.WORKLOADS + "name,replicas")
     more = dataclasses.replace(example_fleet, workloads=(*example_fleet.workloads, example_fleet.workloads[0]))
@@ -456,6 +573,23 @@ def test_the_workload_fields_a_unit_reads(example_fleet):
     assert units.Inputs(example_fleet).field(units.WORKLOADS + "name") != digest
     with pytest.raises(units.Unkeyable):
         units.Inputs(example_fleet).field(units.WORKLOADS + "no_such_field")
+
+
+def test_a_cached_property_on_a_model_class_is_refused_by_the_recorder():
+    """A cached value would be read again without the fields it was computed from: the recorder refuses the class."""
+    from functools import cached_property
+
+    @dataclasses.dataclass(frozen=True)
+    class Thing:
+        a: int
+
+        @cached_property
+        def double(self) -> int:
+            return self.a * 2
+
+    with pytest.raises(RuntimeError, match="cached_property double"):
+        with units.fields_read(Thing, set()):
+            pass
 
 
 def test_only_an_address_in_a_repr_makes_a_value_unkeyable():

@@ -10,7 +10,9 @@ import pytest
 import yaml
 from fleetgen.load import load_text
 from fleetgen.schema import validate
-from fleetgen.secrets import Hit, mask, scan_data, scan_text
+from fleetgen.secrets import Hit, mask, scan_data, scan_text, scan_text_since
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 def _b64url(payload: dict) -> str:
@@ -343,3 +345,47 @@ def test_a_key_and_value_seen_clean_before_are_still_scanned_in_a_new_place():
         (("clusters", 4, "env", 1, "value"), "password-like value under 'DB_PASSWORD'"),
         (("clusters", 5, "password", 1), "password-like value under 'password'"),
     ]
+
+
+# Lines for scan_text_since's texts: clean ones, look-alikes and credentials of every kind, CRLF and Unicode.
+_SINCE_LINES = [
+    "| `deve-aws-03000` | development | us-east-1 | aws | 1.31 |",
+    'karmadactl register hub:443 --token="$KARMADA_BOOTSTRAP_TOKEN" --cluster-name=edge-1',
+    "# ünïcødé — 名前\r",
+    "",
+    *(f"  value: {value.splitlines()[0]}" for value, _ in SHAPED),
+    *(f"  {key}: {value}" for key, value, _ in KEYED),
+    *(f"  {key}: {value}" for key, value in TRAPS.items() if isinstance(value, str)),
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(_SINCE_LINES), max_size=30),
+    st.lists(
+        st.tuples(st.integers(0, 40), st.sampled_from(["delete", "insert", "replace"]), st.sampled_from(_SINCE_LINES)),
+        max_size=8,
+    ),
+)
+def test_a_text_scanned_since_its_last_version_finds_what_a_whole_scan_finds(before_lines, edits):
+    """Only the lines the last version did not hold clean are scanned; the hits are a whole scan's, line for line."""
+    lines = list(before_lines)
+    for at, how, line in edits:
+        at = min(at, len(lines))
+        if how == "insert":
+            lines.insert(at, line)
+        elif lines and how == "delete":
+            del lines[min(at, len(lines) - 1)]
+        elif lines:
+            lines[min(at, len(lines) - 1)] = line
+    before, text = "\n".join(before_lines), "\n".join(lines)
+    hit_lines = [line for line, _, _ in scan_text(before)]
+    assert scan_text_since(text, before, hit_lines) == scan_text(text)
+
+
+def test_a_scan_since_scans_again_what_the_last_version_had_a_hit_on_and_refuses_hits_it_cannot_have():
+    secret = f"  value: {SHAPED[0][0]}"
+    before = f"a: 1\n{secret}\nb: 2"
+    assert scan_text_since(f"{secret}\na: 1", before, [2]) == scan_text(f"{secret}\na: 1") != []
+    assert scan_text_since(f"{secret}\na: 1", before, []) == []  # what it is told: the line was clean
+    assert scan_text_since(f"{secret}\na: 1", before, [7]) == scan_text(f"{secret}\na: 1")  # not this text's hits

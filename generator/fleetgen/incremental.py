@@ -94,7 +94,7 @@ def produce(
         taken.into(result, previous.stats)
     with stages.stage("render+emit", total=len(todo)):
         leaks = list(result.leaks)
-        for index, files, digests, found, reads, patches in _rendered(fleet, units, todo, source):
+        for index, files, digests, found, reads, patches in _rendered(fleet, units, todo, source, out, previous.units):
             unit = units[index]
             _add(result, unit.name, files.keys())
             result.files.update(files)
@@ -290,7 +290,7 @@ def _read_matches(path: Path, expected: str) -> bool:
 # ---------------------------------------------------------------- rendering the units that changed
 
 
-def _run(fleet: Fleet, units: list[u.Unit], index: int, source: str):
+def _run(fleet: Fleet, units: list[u.Unit], index: int, source: str, before: Before | None = None):
     unit = units[index]
     reads: set[str] = set()
     workload_reads: set[str] = set()
@@ -309,8 +309,29 @@ def _run(fleet: Fleet, units: list[u.Unit], index: int, source: str):
             rendered, patches = _patch(unit.run(traced), fleet, traced, unit)
             files = files_bytes(content_named(rendered), source)  # as produce does, after the patches
     reads = u.narrowed(reads, cluster_reads, workload_reads)
-    leaks = [list(x) for x in _scan(files)]
+    leaks = [list(x) for x in _scan(files, before)]
     return index, files, {rel: digest(data) for rel, data in files.items()}, leaks, reads, patches
+
+
+class Before:
+    """A unit's files as its cache entry recorded them, read back from the tree where they still are those bytes: the
+    text and hit lines a file rendered again is scanned for secrets from (``secrets.scan_text_since``)."""
+
+    def __init__(self, out: Path, entry: tuple | None):
+        self.out, self.entry = out, entry
+
+    def __call__(self, rel: str) -> tuple[str, list[int]] | None:
+        if self.entry is None:
+            return None
+        _, files, leaks, _ = self.entry
+        data = read_regular(self.out / rel) if rel in files else None
+        if data is None or digest(data) != files[rel]:
+            return None  # not recorded, or not as recorded: the hits are not this text's
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        return text, [line for hit_rel, line, _, _ in leaks if hit_rel == rel]
 
 
 def _patch(rendered: list[File], fleet: Fleet, traced: u.Traced, unit: u.Unit) -> tuple[list[File], list]:
@@ -343,25 +364,26 @@ def _parallel(fleet: Fleet, units: list[u.Unit], todo: list[int]) -> bool:
     return sum(weights) - max(weights) >= PARALLEL_FROM
 
 
-_WORKER: tuple | None = None  # (fleet, units, source), set in the parent just before fork
+_WORKER: tuple | None = None  # (fleet, units, source, out, entries), set in the parent just before fork
 
 
 def _worker(chunk: list[int]) -> list:
     assert _WORKER is not None, "set by _rendered before the pool forks"
-    fleet, units, source = _WORKER
-    return [_run(fleet, units, i, source) for i in chunk]
+    fleet, units, source, out, entries = _WORKER
+    return [_run(fleet, units, i, source, Before(out, entries.get(units[i].name))) for i in chunk]
 
 
-def _rendered(fleet: Fleet, units: list[u.Unit], todo: list[int], source: str):
-    """Each rendered unit's (index, files, digests, leaks, reads, patches); both cores when the work pays for them."""
+def _rendered(fleet: Fleet, units: list[u.Unit], todo: list[int], source: str, out: Path, entries: Mapping[str, tuple]):
+    """Each rendered unit's (index, files, digests, leaks, reads, patches); both cores when the work pays for them.
+    ``entries``: the previous cache's, from which a unit's files as last rendered are read (:class:`Before`)."""
     if not _parallel(fleet, units, todo):
-        yield from (_run(fleet, units, i, source) for i in todo)
+        yield from (_run(fleet, units, i, source, Before(out, entries.get(units[i].name))) for i in todo)
         return
     whole = [[i] for i in todo if units[i].cluster is None]  # fleet-wide units are the heaviest: first
     per_cluster = [i for i in todo if units[i].cluster is not None]
     chunks = whole + [per_cluster[k : k + CHUNK] for k in range(0, len(per_cluster), CHUNK)]
     global _WORKER
-    _WORKER = (fleet, units, source)
+    _WORKER = (fleet, units, source, out, entries)
     try:
         with multiprocessing.get_context("fork").Pool(min(2, os.cpu_count() or 1)) as pool:
             for results in pool.imap_unordered(_worker, chunks, chunksize=1):

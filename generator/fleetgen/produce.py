@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -56,14 +56,24 @@ def files_bytes(rendered: Iterable[File], source: str) -> dict[str, bytes]:
     return {check_relpath(f.path): file_bytes(f, source) for f in rendered}
 
 
-def _scan(files: Mapping[str, bytes]) -> list[tuple[str, int, str, str]]:
-    from .secrets import scan_text
+def _scan(
+    files: Mapping[str, bytes], before: Callable[[str], tuple[str, list[int]] | None] | None = None
+) -> list[tuple[str, int, str, str]]:
+    """Every credential-looking value in ``files``: ``(rel, line, kind, masked)``. ``before(rel)``: the file's text as
+    last scanned and its hit lines, when known (``secrets.scan_text_since``), asked for files of ``SCAN_SINCE_FROM``
+    bytes or more."""
+    from .secrets import scan_text, scan_text_since
 
-    return [
-        (rel, line, kind, masked)
-        for rel, data in files.items()
-        for line, kind, masked in scan_text(data.decode("utf-8"))
-    ]
+    found = []
+    for rel, data in files.items():
+        known = before(rel) if before is not None and len(data) >= SCAN_SINCE_FROM else None
+        text = data.decode("utf-8")
+        hits = scan_text(text) if known is None else scan_text_since(text, *known)
+        found += [(rel, line, kind, masked) for line, kind, masked in hits]
+    return found
+
+
+SCAN_SINCE_FROM = 1 << 16  # bytes: a smaller file is scanned whole sooner than its last version is read
 
 
 def _run_target(index: int, fleet: Fleet, source: str, schemas: str | None = None) -> tuple[dict, list, Any, list]:

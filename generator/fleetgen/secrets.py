@@ -51,7 +51,7 @@ per distinct string: a 5,000-cluster fleet (~220 k keys and scalars) takes ~0.3 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property, lru_cache, partial
 from typing import Any
@@ -194,6 +194,26 @@ def scan_text(text: str) -> list[tuple[int, str, str]]:
     """``(line, kind, masked)`` for every credential-looking value in ``text``; lines are 1-based."""
     return [
         (number, kind, mask(secret)) for number, line in _candidate_lines(text) for kind, secret in _line_findings(line)
+    ]
+
+
+def scan_text_since(text: str, before: str, hit_lines: Iterable[int]) -> list[tuple[int, str, str]]:
+    """:func:`scan_text` of ``text``, given ``before``, a text whose scan found hits on the lines ``hit_lines`` only.
+
+    A line's findings are its own text's (the scan cuts the text at its newlines and reads nothing across one), so a
+    line of ``text`` that ``before`` holds on a line without a hit has none: only the other lines are scanned. A
+    fleet-wide file rendered again changes in a few of its lines; the README's 30,000 took 0.1 s to scan whole at
+    5,000 clusters. A hit line outside ``before`` means the two do not belong together: ``text`` is scanned whole."""
+    old = before.split("\n")
+    hit = set(hit_lines)
+    if not all(1 <= number <= len(old) for number in hit):
+        return scan_text(text)
+    clean = set(old).difference(old[number - 1] for number in hit)
+    return [
+        (number, kind, masked)
+        for number, line in enumerate(text.split("\n"), 1)
+        if line not in clean
+        for _, kind, masked in scan_text(line)
     ]
 
 
