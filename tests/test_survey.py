@@ -148,10 +148,10 @@ def test_the_listings_are_taken_while_the_units_are_planned(alongside, tmp_path,
     gate = tmp_path / "listed"
     listing = swap.listing
 
-    def slow_listing(top):  # in the child: waits until the parent has the stat check
+    def slow_listing(top, writable=False):  # in the child: waits until the parent has the stat check
         while not gate.exists():
             __import__("time").sleep(0.01)
-        return listing(top)
+        return listing(top, writable)
 
     monkeypatch.setattr(survey, "listing", slow_listing)
     pending = survey.Pending()
@@ -160,6 +160,35 @@ def test_the_listings_are_taken_while_the_units_are_planned(alongside, tmp_path,
         found = pending.result(out)  # does not wait for the listings
         assert found is not None and found.moved == frozenset()
         gate.touch()
-        assert found.live == listing(out) and found.standby == listing(cachedir.standby(out))
+        assert found.live == listing(out, True) and found.standby == listing(cachedir.standby(out))
     finally:
         pending.close()
+
+
+def test_renders_survey_finds_the_directories_it_could_not_replace_and_the_write_looks_at_them_again(
+    alongside, tmp_path, monkeypatch
+):
+    """``render``'s survey lists the directories above the tree's files this user cannot write or enter (in the child,
+    off the critical path); the write looks at those again only, and refuses with the reason while one still is."""
+    from fleetgen import tree
+
+    fleet = rendered(tmp_path)
+    out = tmp_path / "rendered"
+    refused = {str(out / "hub")}  # as if mode 555 for this user (root passes every access check)
+    access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode, **kw: str(path) not in refused and access(path, mode, **kw))
+    child, here = surveyed(out, forked=True), surveyed(out, forked=False)
+    assert child.live.unwritable == here.live.unwritable == ("hub",)
+    assert swap.listing(out).unwritable is None  # not asked: check's listing
+    data = synth_fleet(6, "cilium")
+    data["clusters"][0]["nodePools"][0]["max"] += 1
+    fleet.write_text(dump(data))
+    before = snapshot(out)
+    code, output = run("render", str(fleet))
+    assert code == 2 and f"{out / 'hub'} is not writable" in output and snapshot(out) == before, output
+    looked_at: list[str] = []
+    monkeypatch.setattr(os, "access", lambda path, mode, **kw: looked_at.append(str(path)) or access(path, mode, **kw))
+    tree._check_removable(out, swap.Listing(child.live.files, child.live.dirs, ("hub",)))  # writable by now: passes
+    assert looked_at == [str(out / "hub")]
+    refused.clear()
+    assert run("render", str(fleet))[0] == 0

@@ -77,7 +77,8 @@ def _moved(out: Path, body: Any) -> frozenset[str]:
 
 
 def _trees(out: Path, standby: bool) -> Trees:
-    return listing(out), listing(cachedir.standby(out)) if standby else None
+    # render's (``standby``): the tree's unwritable directories too, which tree.write refuses to replace
+    return listing(out, writable=standby), listing(cachedir.standby(out)) if standby else None
 
 
 class Pending:

@@ -254,7 +254,7 @@ def write(
         deleted = tuple(sorted(rel for rel in present if rel in lock.files and rel not in new_lock.files))
         if changed or deleted or lock != new_lock:
             _refuse_in_the_way(live, set(changed), set(deleted))
-            _check_removable(out, present)
+            _check_removable(out, live)
             change = swap.Change(rendered, live, set(changed), set(deleted), new_lock.to_bytes())
             swap.swap_in(out, change, held, listed[1] if listed else None)
         if after is not None:
@@ -269,26 +269,28 @@ def write(
         return WriteResult(changed, len(new_lock.files) - len(changed), deleted, strays)
 
 
-def _check_removable(out: Path, present: Mapping[str, int]) -> None:
+def _check_removable(out: Path, live: Listing) -> None:
     """Refuse before swapping when the old tree could not be removed or updated afterwards.
 
     The swap itself only needs the parent directory, so without this a read-only ``rendered/``
     (mode 555, or owned by another user) would be replaced and then fail half-removed, or become a standby
-    tree the next render cannot update.
+    tree the next render cannot update. The directories a survey under the render lock found unwritable
+    (``Listing.unwritable``) are looked at again; without one, every directory above the tree's files is.
     """
-    for directory in (f"{out}/{rel}" if rel else str(out) for rel in sorted({"", *swap.ancestors(present)})):
-        if not os.access(directory, os.W_OK | os.X_OK, effective_ids=True):
-            info = os.stat(directory)
-            why = (
-                os.strerror(errno.EROFS)
-                if os.statvfs(directory).f_flag & os.ST_RDONLY
-                else f"{os.strerror(errno.EACCES)}: mode {stat.S_IMODE(info.st_mode):04o}, owner uid {info.st_uid}, "
-                f"this is uid {os.geteuid()}"
-            )
-            raise FleetgenError(
-                f"cannot write {out}: {directory} is not writable ({why}) — the previous tree is "
-                "unchanged; make it writable (chmod u+w) or render as its owner"
-            )
+    suspects = live.unwritable if live.unwritable is not None else swap.unwritable(out, live.files)
+    for rel in swap.cannot_write(out, suspects):
+        directory = f"{out}/{rel}" if rel else str(out)
+        info = os.stat(directory)
+        why = (
+            os.strerror(errno.EROFS)
+            if os.statvfs(directory).f_flag & os.ST_RDONLY
+            else f"{os.strerror(errno.EACCES)}: mode {stat.S_IMODE(info.st_mode):04o}, owner uid {info.st_uid}, "
+            f"this is uid {os.geteuid()}"
+        )
+        raise FleetgenError(
+            f"cannot write {out}: {directory} is not writable ({why}) — the previous tree is "
+            "unchanged; make it writable (chmod u+w) or render as its owner"
+        )
 
 
 def _refuse_foreign(out: Path, rendered: Mapping[str, bytes], present: Mapping[str, int], lock: Lock) -> None:
