@@ -126,7 +126,7 @@ class Inputs:
         self._fields: dict[str, str] = {}
         self._clusters: dict[str, str] = {}
         self._order: list[str] | None = None
-        self._same_cluster: dict[str, bool] = {}  # for ``unchanged``: against the one cache of the run
+        self._same_cluster: dict[str, bool] | None = None  # for ``unchanged``: against the one cache of the run
         self._same_field: dict[str, bool] = {}
         self._same_reads: dict[int, bool] = {}  # by the id of a cache entry's reads
 
@@ -169,17 +169,26 @@ class Inputs:
         """Whether ``unit``'s key is what the cache recorded, without computing it: its cluster's digest and the digest
         of every field it read are those the cache recorded. The cache records the digests of the run that wrote it
         (``computed``), and every unit in it was keyed in that run with those digests (rendered, or found
-        unchanged this way), so equal digests are an equal key; a digest it did not record is a change. Each
-        comparison is made once a run: 30,000 units read a few hundred distinct fields."""
-        if unit.cluster is not None:
-            name = unit.cluster.name
-            same = self._same_cluster.get(name)
-            if same is None:
-                same = self._same_cluster[name] = previous.clusters.get(name) == self.cluster(unit.cluster)
-            if not same:
-                return False
-        # ``save`` stores equal reads as one object, which marshal reads back as one: most units' reads are then
-        # decided by one lookup (the cache keeps every entry, so no id is reused during the run)
+        unchanged this way), so equal digests are an equal key; a digest it did not record is a change."""
+        cluster = unit.cluster
+        if cluster is not None:
+            same = self.same_clusters(previous).get(cluster.name)
+            if not (previous.clusters.get(cluster.name) == self.cluster(cluster) if same is None else same):
+                return False  # (a cluster not in the fleet: compared here)
+        return self.same_reads(reads, previous)
+
+    def same_clusters(self, previous: Cache) -> dict[str, bool]:
+        """Cluster name -> whether its digest is the one ``previous`` recorded, for every cluster (once a run)."""
+        if self._same_cluster is None:
+            recorded = previous.clusters
+            self._same_cluster = {c.name: recorded.get(c.name) == self.cluster(c) for c in self.fleet.clusters}
+        return self._same_cluster
+
+    def same_reads(self, reads, previous: Cache) -> bool:
+        """Whether every field of ``reads`` has the digest ``previous`` recorded. Each field is compared once a run
+        (30,000 units read a few hundred distinct fields), and ``save`` stores equal reads as one object, which
+        marshal reads back as one: most units' reads are decided by one lookup (the cache keeps every entry, so no
+        id is reused during the run)."""
         same = self._same_reads.get(id(reads))
         if same is None:
             known = self._same_field
