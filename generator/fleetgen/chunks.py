@@ -26,7 +26,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,11 @@ class Split:
     def cluster_text(self, index: int) -> str:
         stop = self.starts[index + 1] if index + 1 < len(self.starts) else self.end
         return self.text[self.starts[index] : stop]
+
+    @cached_property  # the load's cache keys and the render's cluster sources (fleetgen.sources) both need them
+    def digests(self) -> tuple[str, ...]:
+        """The :func:`digest` of each cluster's text."""
+        return tuple(digest(self.cluster_text(i)) for i in range(len(self.starts)))
 
     def rest_text(self) -> str:
         """Everything but the clusters' lines: ``clusters:`` is left with no value."""
@@ -197,9 +202,8 @@ def assemble(
     entries of this text's parts (the same objects: save them before anything reads the data); whether any
     part was new; the indexes of the clusters read from the cache. None when too many are new (one whole parse
     is faster), two clusters have the same lines, or a part does not read alone."""
-    texts = [parts.cluster_text(i) for i in range(len(parts.starts))]
     rest = parts.rest_text()
-    digests = [digest(t) for t in texts]
+    digests = parts.digests
     rest_digest = digest(rest)
     if len(set(digests)) != len(digests):
         return None
@@ -209,7 +213,7 @@ def assemble(
     entries: dict[str, Any] = {d: cache.get(d) for d in digests}
     try:
         for i in missing:
-            entries[digests[i]] = parse_cluster(texts[i], file)
+            entries[digests[i]] = parse_cluster(parts.cluster_text(i), file)
         entries[rest_digest] = cache[rest_digest] if rest_digest in cache else parse_rest(rest, file)
     except Unsplittable:
         return None
@@ -223,7 +227,7 @@ def parts_of(parts: Split, data: dict) -> dict[str, Any] | None:
     clusters = data.get("clusters")
     if not isinstance(clusters, list) or len(clusters) != len(parts.starts):
         return None
-    entries = {digest(parts.cluster_text(i)): item for i, item in enumerate(clusters)}
+    entries = dict(zip(parts.digests, clusters))
     entries[digest(parts.rest_text())] = {**data, "clusters": None}
     return entries
 

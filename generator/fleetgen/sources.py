@@ -8,8 +8,10 @@ cluster. A cluster's text is what ``fleetgen.chunks`` cuts for it (its lines, fr
 cluster's, indentation included, line numbers not: moving a cluster does not change it), and the digest also
 covers ``defaults`` (merged under every cluster, as data) and what decides how the lines are read: the
 column of the items' ``-`` and which parser reads the file (``compose.trusted``: both must give the same
-nodes, so this is only caution). ``chunks.split`` refuses what could reach across lines (aliases, anchors,
-tags, directives, document markers, other line breaks, a ``clusters`` value not in block style).
+nodes, so this is only caution): it is the digest of that context's digest and the text's, which the load
+already took (``chunks.Split.digests``, the load cache's keys). ``chunks.split`` refuses what could reach across
+lines (aliases, anchors, tags, directives, document markers, other line breaks, a ``clusters`` value not in block
+style).
 
 Where the fleet was parsed whole, the parser's clusters must start on the lines the text was cut at;
 where it was read cluster by cluster, each cluster's lines were parsed alone. Otherwise there are no
@@ -41,7 +43,8 @@ def cluster_sources(doc: Document) -> Mapping[str, str] | None:
         return None  # read whole: the parser must have found each cluster where the text is cut
     defaults = json.dumps(doc.data.get("defaults"), sort_keys=True, default=repr, ensure_ascii=False)
     context = f"{compose.trusted(doc.text)} {parts.dash}\n{len(defaults)}:{defaults}\n"
-    return {name: chunks.digest(context + parts.cluster_text(i)) for i, name in enumerate(names)}
+    within = chunks.digest(context)
+    return {name: chunks.digest(f"{within} {text}") for name, text in zip(names, parts.digests)}
 
 
 def _cut_as_parsed(doc: Document, parts: chunks.Split) -> bool:
