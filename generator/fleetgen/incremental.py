@@ -312,9 +312,9 @@ def _run(fleet: Fleet, units: list[u.Unit], index: int, source: str, before: Bef
     with u.fields_read(Workload, workload_reads), clusters:
         traced = u.Traced(fleet, reads)
         if unit.copies:  # the bytes as read, never patched (as produce copies them)
-            files, patches = unit.run(traced), [[], []]
+            files, patches = u.run(unit, traced), [[], []]
         else:
-            rendered, patches = _patch(unit.run(traced), fleet, traced, unit)
+            rendered, patches = _patch(u.run(unit, traced), fleet, traced, unit)
             files = files_bytes(content_named(rendered), source)  # as produce does, after the patches
     reads = u.narrowed(reads, cluster_reads, workload_reads)
     leaks = [list(x) for x in _scan(files, before)]

@@ -175,7 +175,7 @@ class ClusterNetwork:
 
 @dataclass(frozen=True)
 class Cluster:
-    # units.clusters_read replaces this class's __getattribute__ while one fleet-wide render unit runs, to
+    # units.clusters_read gives this class a stand-in for each field while one fleet-wide render unit runs, to
     # record which fields it reads: render units run one at a time in a process (one thread, or a forked worker).
     name: str
     environment: str
