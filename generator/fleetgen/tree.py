@@ -55,19 +55,20 @@ class Lock:
         body = [
             '  "generator": "fleetgen"',
             '  "format": 1',
-            f'  "files": {_indented_map(sorted(self.files.items()))}',
-            f'  "kubernetesVersions": {_indented_map(sorted(self.versions.items()))}',
+            f'  "files": {_indented_map(self.files)}',
+            f'  "kubernetesVersions": {_indented_map(self.versions)}',
             '  "installed": ' + json.dumps(self.settled.to_json(), indent=2).replace("\n", "\n  "),
         ]
         return ("{\n" + ",\n".join(body) + "\n}\n").encode()
 
 
-def _indented_map(items: list[tuple[str, str]]) -> str:
-    """A str -> str mapping as ``json.dumps(..., indent=2)`` writes it one level down."""
-    if not items:
+def _indented_map(mapping: Mapping[str, str]) -> str:
+    """A str -> str mapping as ``json.dumps(..., indent=2, sort_keys=True)`` writes it one level down. The keys are
+    sorted alone (strings compare faster than (key, value) pairs: 25,000 files at 5,000 clusters)."""
+    if not mapping:
         return "{}"
     quote = json.encoder.encode_basestring_ascii  # what json.dumps quotes with (ensure_ascii)
-    return "{\n" + ",\n".join(f"    {quote(k)}: {quote(v)}" for k, v in items) + "\n  }"
+    return "{\n" + ",\n".join([f"    {quote(k)}: {quote(mapping[k])}" for k in sorted(mapping)]) + "\n  }"
 
 
 def digest(data: bytes) -> str:
