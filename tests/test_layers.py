@@ -53,6 +53,7 @@ LAYERS: dict[str, tuple[int, str]] = {
     "fleetgen.settled": (2, "model"),
     # what the model means: findings about it, and what the controllers will do with it
     "fleetgen.lint": (3, "lint"),
+    "fleetgen.lintcache": (3, "lint"),  # the rules' findings kept by render for the next command
     "fleetgen.plan": (3, "plan"),
     # documents for the rendered tree
     "fleetgen.render": (4, "render"),

@@ -81,6 +81,11 @@ def load_cache(fleet: Path) -> Path:
     return root(fleet) / "load" / f"{_name(fleet)}.marshal"
 
 
+def lint_cache(fleet: Path) -> Path:
+    """The lint rules' findings on the fleet file ``fleet`` as the last render linted it (fleetgen.lintcache)."""
+    return root(fleet) / "lint" / f"{_name(fleet)}.marshal"
+
+
 def trash(out: Path) -> Path:
     """Where swapped-out trees of ``out`` wait for their background removal."""
     return root(out) / "trash"

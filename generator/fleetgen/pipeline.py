@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from . import cachedir, extras, fork, lint, schema, tree, workload_replicas
+from . import cachedir, extras, fork, lint, lintcache, schema, tree, workload_replicas
 from .errors import FleetgenError
 from .findings import ERROR, Finding
 from .load import MAX_BYTES, Document, load_bytes
 from .model import Fleet, build, rendered_dir
+from .settled import Settled
 from .stages import Stages
 
 T = TypeVar("T")
@@ -33,6 +34,11 @@ class Loaded:
     fleet: Fleet | None = None
     findings: list[Finding] = field(default_factory=list)
     suppressed: int = 0
+    # The lint rules' own findings and what they were given (fleetgen.lintcache): render keeps them for the next
+    # command. ``lint_inputs``: the lock's versions and settled settings; ``lint_key``: their key with the rest.
+    linted: lint.LintResult | None = None
+    lint_inputs: tuple[Mapping[str, str], Settled] | None = None
+    lint_key: str | None = None
 
     @property
     def model(self) -> Fleet:
@@ -140,13 +146,14 @@ def load_and_lint(
     return load_lint_and(path, None, out, stages, cached=cached, keep=keep)[0]
 
 
-def _lint(result: Loaded, path: Path, out: Path | None) -> Loaded:
+def _lint(result: Loaded, path: Path, out: Path | None, cached: bool = True) -> Loaded:
     if not result.ok:  # no model; still never let a credential pass unreported
         found = lint.run(result.document, None)
         result.findings = sorted(set(result.findings + found.findings))
         return result
     copied = _copied(result, path, out)
-    return _linted(result, _rules(result, path, out)(), copied)
+    rules = _rules(result, path, out)
+    return _linted(result, _kept(result, cached) or rules(), copied)
 
 
 def _copied(result: Loaded, path: Path, out: Path | None) -> list[Finding]:
@@ -159,14 +166,32 @@ def _copied(result: Loaded, path: Path, out: Path | None) -> list[Finding]:
 
 
 def _rules(result: Loaded, path: Path, out: Path | None) -> Callable[[], lint.LintResult]:
-    """The lint rules on ``result``'s model, to run now or in a child process."""
+    """The lint rules on ``result``'s model, to run now or in a child process; what they are given, and its key,
+    recorded in ``result`` (``fleetgen.lintcache``)."""
     lock = tree.read_lock(out or output_dir(path, result.model))
+    result.lint_inputs = lock.versions, lock.settled
+    result.lint_key = lintcache.key(result.document, result.model, lock.versions, lock.settled)
     return partial(lint.run, result.document, result.model, lock.versions, installed=lock.settled)
 
 
+def _kept(result: Loaded, cached: bool) -> lint.LintResult | None:
+    """The rules' findings the last ``render`` kept for exactly what they are given now (None: run them)."""
+    return lintcache.read(result.path, result.lint_key) if cached and result.lint_key is not None else None
+
+
 def _linted(result: Loaded, found: lint.LintResult, copied: list[Finding]) -> Loaded:
+    result.linted = found
     result.findings, result.suppressed = sorted(set(result.findings + found.findings + copied)), found.suppressed
     return result
+
+
+def keep_lint(loaded: Loaded, versions: Mapping[str, str], settled: Settled) -> None:
+    """Keep the lint rules' findings for the next command (``render``, once its tree is written), when the lock it
+    wrote gives the rules what they were given (``versions``, ``settled``: the new lock's)."""
+    if loaded.linted is None or loaded.lint_key is None or loaded.lint_inputs is None:
+        return
+    if (dict(versions), settled) == (dict(loaded.lint_inputs[0]), loaded.lint_inputs[1]):
+        lintcache.write(loaded.path, loaded.lint_key, loaded.linted)
 
 
 LINT_ALONGSIDE_FROM = 300  # clusters; below this forking costs more than the lint rules it runs alongside
@@ -196,11 +221,16 @@ def load_lint_and(
         return result, None
     if then is None or not result.ok or not alongside(result.document.data):
         with stages.stage("lint"):
-            result = _lint(result, path, out)
+            result = _lint(result, path, out, cached)
         return result, (then(result) if then is not None and result.ok else None)
     with stages.stage("model"):
         copied = _copied(result, path, out)
         rules = _rules(result, path, out)
+        kept = _kept(result, cached)
+    if kept is not None:  # the last render's findings for this very input: no rules to run beside then()
+        stages.notes.append("lint rules: the last render's findings on the same fleet file, lock and code\n")
+        result = _linted(result, kept, copied)
+        return result, (then(result) if result.ok else None)
     child = fork.Child(rules)  # the rules see the model as it is now: then() starts after the fork
     try:
         value = then(result)  # its findings are not all there yet: then() reads the model and the document

@@ -93,6 +93,7 @@ def _render_surveyed(fleet, out, stages: Stages, full: bool, pending: survey.Pen
         )
     stages.notes.append(pending.note() + produced.summary())  # the survey's time, its listings included
     pipeline.keep_parts(loaded)
+    pipeline.keep_lint(loaded, produced.versions, produced.settled)
     summary = (
         f"rendered {len(produced.digests)} files into {display(target)}: {len(result.written)} written, "
         f"{result.unchanged} unchanged, {len(result.deleted)} deleted"
