@@ -16,6 +16,8 @@ import pytest
 from click.testing import CliRunner
 from fleetgen import cachedir, swap, tree
 from fleetgen.main import cli
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -402,3 +404,25 @@ def test_a_standby_in_use_is_not_taken_for_an_orphan(repo):
         assert cachedir.standby(other).is_dir()
     finally:
         os.close(held)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sets(st.sampled_from(["a", "b", "a/x", "a/y", "a/b/z", "c/d/e", "c/f", "g/h/i/j"]), min_size=1),
+    st.sets(st.sampled_from(["e1", "a/e2", "k/l", "c/d/e3"])),
+    st.data(),
+)
+def test_a_tree_whose_files_stay_keeps_its_directories(files, empty_dirs, data):
+    """``Change.dirs`` takes the live tree's directories when no file comes or goes; that is what working them out
+    from the files gives (someone's empty directories included)."""
+    paths = {f for f in files if not any(other.startswith(f + "/") for other in files)}  # no file above a file
+    dirs = swap.ancestors(paths) | {
+        d
+        for d in empty_dirs
+        if d not in paths and not any(p.startswith(d + "/") or d.startswith(p + "/") for p in paths)
+    }
+    dirs |= swap.ancestors(f"{d}/" for d in dirs)
+    live = swap.Listing({p: 1 for p in paths}, dirs)
+    changed = data.draw(st.sets(st.sampled_from(sorted(paths))))
+    change = swap.Change({rel: b"" for rel in changed}, live, changed, set(), b"")
+    assert change.dirs == change.derived_dirs() == dirs

@@ -150,7 +150,15 @@ class Change:
     @property
     def dirs(self) -> set[str]:
         """The new tree's directories: those above its files, and the live tree's directories with no file
-        below them (someone's empty directories: fleetgen writes none and deletes only what it owns)."""
+        below them (someone's empty directories: fleetgen writes none and deletes only what it owns). When no
+        file comes or goes (an edit that changes files in place), those are the live tree's directories: two walks
+        of 25,000 paths fewer at 5,000 clusters."""
+        if not self.deleted and self.changed <= self.live.files.keys():
+            return set(self.live.dirs)
+        return self.derived_dirs()
+
+    def derived_dirs(self) -> set[str]:
+        """:attr:`dirs`, worked out from the files whatever changed."""
         empty = self.live.dirs - ancestors(self.live.files)
         return ancestors([*self.kept, *self.changed]) | empty | ancestors(f"{rel}/" for rel in empty)
 
