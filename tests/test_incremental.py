@@ -12,6 +12,7 @@ import copy
 import dataclasses
 import io
 import json
+import os
 import random
 import shutil
 from pathlib import Path
@@ -1180,3 +1181,27 @@ def test_a_pool_of_workers_only_when_the_work_besides_the_heaviest_unit_pays_for
     assert _parallel(fleet, everything, per_cluster[: PARALLEL_FROM + 1])
     monkeypatch.setattr("os.cpu_count", lambda: 1)
     assert not _parallel(fleet, everything, per_cluster)
+
+
+def test_the_cache_carries_a_stat_record_only_with_the_digest_its_file_has_now(tmp_path):
+    """``save`` keeps the records this run found as recorded and takes the others again: a carried record whose
+    digest is not the file's now (``incremental.Taken`` never carries one) is taken again too, and a record of a file
+    no longer owned is dropped."""
+    out = tmp_path / "rendered"
+    out.mkdir()
+    for name in ("a.yaml", "b.yaml", "c.yaml"):
+        (out / name).write_text(name)
+        past = os.lstat(out / name).st_mtime_ns - 10**10  # not racy: written 10 s before the cache
+        os.utime(out / name, ns=(past, past))
+    old = [1, 2, 3, 4]
+    carried = {"a.yaml": [*old, "da"], "b.yaml": [*old, "stale"], "gone.yaml": [*old, "dg"]}
+    owned = {"a.yaml": "da", "b.yaml": "db", "c.yaml": "dc"}
+    assert units._carried(carried, owned) == {"a.yaml": [*old, "da"]}
+    assert units._carried({"a.yaml": [*old, "da"]}, owned) == {"a.yaml": [*old, "da"]}
+    cache = units.Cache("salt", stats=carried)
+    units.save(out, cache, owned)
+    stats = units.load(out, "salt").stats
+    assert stats["a.yaml"] == [*old, "da"] and "gone.yaml" not in stats
+    for name, digest in (("b.yaml", "db"), ("c.yaml", "dc")):
+        info = os.lstat(out / name)
+        assert stats[name] == [info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, digest]

@@ -524,22 +524,19 @@ def save(out: Path, cache: Cache, owned: Mapping[str, str]) -> None:
     tree as the same inodes): those are kept as they are; every other owned file is ``lstat``-ed."""
     now = _now_ns(out)
     shared: dict[tuple, tuple] = {}
-    for name, (reads, *rest) in cache.units.items():  # equal reads as one object: marshal writes, and reads back, one
+    for name, entry in cache.units.items():  # equal reads as one object: marshal writes, and reads back, one
+        reads = entry[0]
         one = shared.setdefault(reads, reads)
         if one is not reads:
-            cache.units[name] = (one, *rest)
-    stats = {}
-    for rel, digest in owned.items():
-        carried = cache.stats.get(rel)
-        if carried is not None and carried[4] == digest:
-            stats[rel] = carried
-            continue
+            cache.units[name] = (one, *entry[1:])
+    stats = _carried(cache.stats, owned)
+    for rel in owned.keys() - stats.keys():  # written this run, or read and found equal: taken again
         try:
             info = os.lstat(f"{out}/{rel}")
         except OSError:
             continue
         if info.st_mtime_ns < now - RACY_NS:
-            stats[rel] = [info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, digest]
+            stats[rel] = [info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, owned[rel]]
     body = {
         "format": CACHE_FORMAT,
         "generator": "fleetgen",
@@ -551,6 +548,16 @@ def save(out: Path, cache: Cache, owned: Mapping[str, str]) -> None:
         "rows": cache.rows,
     }
     cachedir.write(cache_path(out), cachedir.encode(body), out)
+
+
+def _carried(carried: Mapping[str, list], owned: Mapping[str, str]) -> dict[str, list]:
+    """The stat records carried from the last cache that are still right: owned now, with the digest they recorded
+    (every one, as ``incremental.Taken`` carries only those; checked in C, 25,000 at 5,000 clusters, and record by
+    record only if that fails)."""
+    recorded = dict(zip(carried, map(itemgetter(4), carried.values())))
+    if recorded.items() <= owned.items():
+        return dict(carried)
+    return {rel: record for rel, record in carried.items() if owned.get(rel) == record[4]}
 
 
 def _now_ns(out: Path) -> int:
