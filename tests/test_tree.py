@@ -390,3 +390,23 @@ def test_a_file_name_that_is_not_utf8_is_reported_never_a_traceback(repo, fmt):
     for result, shown in ((checked, json.dumps(name)[1:-1] if fmt in ("json", "sarif") else name), (rendered, name)):
         assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
         assert result.exit_code == 1 and shown in result.output
+
+
+def test_write_checks_the_names_of_kept_files_the_lock_does_not_vouch_for(tmp_path, monkeypatch):
+    """A file an incremental render keeps (its name from the unit cache) is checked to stay inside the tree, unless
+    the lock holds its name: a lock's names were checked when it was read (25,000 names a render at 5,000 clusters)."""
+    out = tmp_path / "rendered"
+    out.mkdir()
+    (out / "a.yaml").write_text("a\n")
+    (out / tree.LOCK_NAME).write_bytes(
+        tree.Lock({"a.yaml": tree.digest(b"a\n"), "../up.yaml": "0" * 64}, {}).to_bytes()
+    )
+    assert "../up.yaml" not in tree.read_lock(out).files  # dropped when read
+    checked: list[str] = []
+    real = tree.check_relpath
+    monkeypatch.setattr(tree, "check_relpath", lambda rel: checked.append(rel) or real(rel))
+    known = {"a.yaml": tree.digest(b"a\n"), "../up.yaml": "0" * 64, "b/../../x.yaml": "1" * 64}
+    with pytest.raises(FleetgenError, match="refusing to write '../up.yaml'"):
+        tree.write(out, {"new.yaml": b"n\n"}, {}, known=known)
+    assert checked == ["new.yaml", "../up.yaml"]
+    assert sorted(p.name for p in out.iterdir()) == [tree.LOCK_NAME, "a.yaml"]
