@@ -16,6 +16,7 @@ their destination. Both kinds are listed here, each with the server Argo CD depl
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from ..destinations import destination_server
@@ -54,20 +55,18 @@ class Application:
 def applications(fleet: Fleet) -> tuple[Application, ...]:
     """One entry per (selected registered cluster, app) of every set, sorted by (applicationSet, name)."""
     registered = [c for c in fleet.clusters if c.registered]
+    servers = {c.name: destination_server(fleet, c) for c in registered}  # once a cluster, not once an app
     entries = [
-        Application(
-            application_set=appset.name,
-            name=f"{cluster.name}-{app.name}",
-            cluster=cluster.name,
-            server=destination_server(fleet, cluster),
-            path=app.path.replace("{{cluster}}", cluster.name),
-            namespace=appset.namespace,
-        )
+        Application(appset.name, f"{name}-{app.name}", name, servers[name], app.path.replace("{{cluster}}", name), ns)
         for appset in fleet.application_sets
-        for cluster in select(appset.clusters, registered)
+        for ns in (appset.namespace,)
+        for name in (c.name for c in select(appset.clusters, registered))
         for app in appset.apps
     ]
-    return tuple(sorted(entries, key=lambda e: e.key))
+    return tuple(sorted(entries, key=_BY_KEY))
+
+
+_BY_KEY = attrgetter("application_set", "name")  # Application.key, read in C (13,000 at 5,000 clusters)
 
 
 def rollouts(fleet: Fleet) -> dict[str, list[dict[str, Any]]]:

@@ -51,7 +51,7 @@ def render(fleet: Fleet) -> list[File]:
 def _table(header: Iterable[str], rows: Iterable[Iterable[object]]) -> str:
     head = list(header)
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(map(str, row)) + " |" for row in rows]
     return "\n".join(lines) + "\n"
 
 
@@ -133,7 +133,8 @@ def _classes(node: str, c: Cluster, fleet: Fleet) -> list[str]:
 
 def _summary_nodes(fleet: Fleet) -> list[str]:
     lines = []
-    for env, regions in _grouped(fleet).items():
+    grouped = _grouped(fleet)
+    for env, regions in grouped.items():
         lines.append(f'  subgraph {_node_id("env", env)}["{env}"]')
         for region, clusters in regions.items():
             node = _node_id("g", env, region)
@@ -144,7 +145,7 @@ def _summary_nodes(fleet: Fleet) -> list[str]:
                 f'    {node}["{region}<br/>{len(clusters)} clusters: {push} push · {pull} pull · {waiting} pending"]'
             )
         lines.append("  end")
-    for env, regions in _grouped(fleet).items():
+    for env, regions in grouped.items():
         lines += [f"  hub --> {_node_id('g', env, region)}" for region in regions]
     return lines
 
