@@ -257,5 +257,10 @@ def context(data: dict) -> str:
     """What, besides its own lines, decides whether a cluster passes fleet.yaml's schema: fleetgen's code (the
     schema and its format checks are in the package) and ``defaults``, merged under every cluster before it is
     checked. A cluster read from the cache in the context it was written in passed then, and passes now."""
-    defaults = json.dumps(data.get("defaults"), sort_keys=True, default=repr, ensure_ascii=False)
-    return digest(f"{cachedir.code_digest()}\n{defaults}")
+    return digest(f"{cachedir.code_digest()}\n{defaults_text(data)}")
+
+
+def defaults_text(data: dict) -> str:
+    """``defaults`` as text, merged under every cluster: part of what each cluster is read in (here, and
+    ``fleetgen.sources``)."""
+    return json.dumps(data.get("defaults"), sort_keys=True, default=repr, ensure_ascii=False)

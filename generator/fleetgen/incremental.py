@@ -198,7 +198,7 @@ def _reuse_all(
     entries: Mapping[str, Any] = previous.units  # an entry is a 4-tuple (units.entry)
     kept: dict[str, Any] = result.cache.units
     take = taken.units.append
-    same_cluster, same_reads, on_disk = inputs.same_clusters(previous), inputs.same_reads, recorded.items()
+    same_cluster, same_reads, stat_changed = inputs.same_clusters(previous), inputs.same_reads, u.stat_changed
     todo: list[int] = []
     hits, patch_records = [], []
     for index, unit in enumerate(units):
@@ -208,7 +208,7 @@ def _reuse_all(
         if entry is not None and cacheable and (cluster is None or same_cluster[cluster.name]):
             reads, files, leaks, patches = entry
             try:
-                if same_reads(reads, previous) and files.items() <= on_disk:  # as u.stat_changed(files, recorded)
+                if same_reads(reads, previous) and not stat_changed(files, recorded):
                     unmatched = []
             except u.Unkeyable:
                 pass

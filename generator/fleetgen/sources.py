@@ -21,7 +21,6 @@ digests (None), and the render keys clusters by their model objects. Different t
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 from . import chunks, compose
@@ -41,7 +40,7 @@ def cluster_sources(doc: Document) -> Mapping[str, str] | None:
         return None
     if not doc.chunked and not _cut_as_parsed(doc, parts):
         return None  # read whole: the parser must have found each cluster where the text is cut
-    defaults = json.dumps(doc.data.get("defaults"), sort_keys=True, default=repr, ensure_ascii=False)
+    defaults = chunks.defaults_text(doc.data)
     context = f"{compose.trusted(doc.text)} {parts.dash}\n{len(defaults)}:{defaults}\n"
     within = chunks.digest(context)
     return {name: chunks.digest(f"{within} {text}") for name, text in zip(names, parts.digests)}

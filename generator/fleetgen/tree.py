@@ -232,14 +232,16 @@ def write(
     place, still under the render lock (the incremental render records its cache there). ``hold``: the render lock,
     taken earlier by the caller; ``listed``: the tree's and the standby tree's listings, taken under it since."""
     known = known or {}
-    vetted = read_lock(out).files  # every name the lock holds was checked when it was read (_parse_lock)
-    for rel in [*rendered, *sorted(known.keys() - vetted.keys())]:
+    for rel in rendered:
         check_relpath(rel)
     with swap.exclusive(out, hold) as held:
+        lock = read_lock(out)
+        for rel in sorted(known.keys() - lock.files.keys()):  # the lock's names were checked when it was read
+            check_relpath(rel)
         swap.clear_leftovers(swap.sibling(out, "staging"))
         swap.clear_trash(out)
         swap.clear_orphans(out)
-        lock, live = read_lock(out), (listed[0] if listed else listing(out))
+        live = listed[0] if listed else listing(out)
         present = live.files
         _refuse_foreign(out, rendered, present, lock)
         gone = sorted(known.keys() - present.keys())

@@ -171,11 +171,8 @@ class Inputs:
         of every field it read are those the cache recorded. The cache records the digests of the run that wrote it
         (``computed``), and every unit in it was keyed in that run with those digests (rendered, or found
         unchanged this way), so equal digests are an equal key; a digest it did not record is a change."""
-        cluster = unit.cluster
-        if cluster is not None:
-            same = self.same_clusters(previous).get(cluster.name)
-            if not (previous.clusters.get(cluster.name) == self.cluster(cluster) if same is None else same):
-                return False  # (a cluster not in the fleet: compared here)
+        if unit.cluster is not None and not self.same_clusters(previous).get(unit.cluster.name, False):
+            return False
         return self.same_reads(reads, previous)
 
     def same_clusters(self, previous: Cache) -> dict[str, bool]:
