@@ -10,7 +10,7 @@ import pytest
 import yaml
 from fleetgen.load import load_text
 from fleetgen.schema import validate
-from fleetgen.secrets import Hit, mask, scan_data, scan_text, scan_text_since
+from fleetgen.secrets import Hit, LineScan, mask, scan_data, scan_text, scan_text_since
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -381,6 +381,26 @@ def test_a_text_scanned_since_its_last_version_finds_what_a_whole_scan_finds(bef
     before, text = "\n".join(before_lines), "\n".join(lines)
     hit_lines = [line for line, _, _ in scan_text(before)]
     assert scan_text_since(text, before, hit_lines) == scan_text(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_SINCE_LINES), max_size=12), max_size=8), st.integers(1, 40))
+def test_a_line_scan_finds_in_each_text_what_a_whole_scan_finds(texts, limit):
+    """Each distinct line is scanned once across the texts; the hits are each text's whole scan's, in order, also
+    when the memory of lines seen starts again past its limit."""
+    scan = LineScan(limit)
+    for lines in texts:
+        text = "\n".join(lines)
+        assert scan(text) == scan_text(text)
+
+
+def test_a_line_scan_reports_a_line_seen_before_again_where_it_recurs():
+    secret = f"  value: {SHAPED[0][0]}"
+    scan = LineScan()
+    assert scan(f"a: 1\n{secret}") == scan_text(f"a: 1\n{secret}") != []
+    assert scan(f"{secret}\nb: 2\n{secret}") == scan_text(f"{secret}\nb: 2\n{secret}")
+    assert [line for line, _, _ in scan(f"{secret}\nb: 2\n{secret}")] == [1, 3]
+    assert scan("a: 1\nb: 2") == []
 
 
 def test_a_scan_since_scans_again_what_the_last_version_had_a_hit_on_and_refuses_hits_it_cannot_have():

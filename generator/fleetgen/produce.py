@@ -62,13 +62,13 @@ def _scan(
     """Every credential-looking value in ``files``: ``(rel, line, kind, masked)``. ``before(rel)``: the file's text as
     last scanned and its hit lines, when known (``secrets.scan_text_since``), asked for files of ``SCAN_SINCE_FROM``
     bytes or more."""
-    from .secrets import scan_text, scan_text_since
+    from .secrets import RENDERED, scan_text_since
 
     found = []
     for rel, data in files.items():
         known = before(rel) if before is not None and len(data) >= SCAN_SINCE_FROM else None
         text = data.decode("utf-8")
-        hits = scan_text(text) if known is None else scan_text_since(text, *known)
+        hits = RENDERED(text) if known is None else scan_text_since(text, *known)
         found += [(rel, line, kind, masked) for line, kind, masked in hits]
     return found
 

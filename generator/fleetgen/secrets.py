@@ -44,8 +44,10 @@ Speed: each detector names literals every match contains (``AKIA``, ``ghp_``, ``
 and runs only on strings holding one. ``scan_text`` finds those anchors in the whole text at
 once (one regex over the raw bytes for the case-sensitive ones, ``bytes.find`` over the
 ASCII-lowered bytes for the rest) and decodes and examines only the lines they hit: 52 MB of
-rendered manifests (1.56 M lines, 96 k candidates) take ~1.8 s of CPU. ``scan_data`` caches
-per distinct string: a 5,000-cluster fleet (~220 k keys and scalars) takes ~0.3 s.
+rendered manifests (1.56 M lines, 96 k candidates) take ~1.8 s of CPU. ``LineScan`` scans each
+distinct line of many texts once (a rendered tree at 5,000 clusters: 5.4 M lines, 185 k distinct;
+1.5 s of CPU instead of 4.1). ``scan_data`` caches per distinct string: a 5,000-cluster fleet
+(~220 k keys and scalars) takes ~0.3 s.
 """
 
 from __future__ import annotations
@@ -215,6 +217,44 @@ def scan_text_since(text: str, before: str, hit_lines: Iterable[int]) -> list[tu
         if line not in clean
         for _, kind, masked in scan_text(line)
     ]
+
+
+class LineScan:
+    """:func:`scan_text` of many texts that share most of their lines, each distinct line scanned once.
+
+    A line's findings are its own text's (see :func:`scan_text_since`), so a line seen before is looked up: a
+    rendered tree repeats the same lines in every cluster's files (5,000 clusters: 5.4 M lines, 185 k distinct;
+    scanning them all took 4.1 s of CPU, as much as rendering them). Only lines not seen yet are scanned, joined into
+    one text. Past ``limit`` lines remembered, the memory starts again before the next text (correct, only slower)."""
+
+    def __init__(self, limit: int = 1 << 21) -> None:
+        self.limit = limit
+        self.clean: set[str] = set()
+        self.hits: dict[str, list[tuple[str, str]]] = {}  # line -> its (kind, masked), in scan order
+
+    def __call__(self, text: str) -> list[tuple[int, str, str]]:
+        lines = text.split("\n")
+        if len(self.clean) + len(self.hits) > self.limit:
+            self.clean, self.hits = set(), {}
+        new = set(lines).difference(self.clean)
+        if new:
+            new.difference_update(self.hits)
+            if new:
+                self._learn(sorted(new))  # sorted: the same joined text, and scan, whatever the set's order
+        hits = self.hits
+        if not hits or hits.keys().isdisjoint(lines):
+            return []
+        return [(number, kind, masked) for number, line in enumerate(lines, 1) for kind, masked in hits.get(line, ())]
+
+    def _learn(self, lines: list[str]) -> None:
+        found: dict[str, list[tuple[str, str]]] = {}
+        for number, kind, masked in scan_text("\n".join(lines)):
+            found.setdefault(lines[number - 1], []).append((kind, masked))
+        self.hits.update(found)
+        self.clean.update(line for line in lines if line not in found)
+
+
+RENDERED = LineScan()  # the process's scan of rendered files: a render's files share their lines across clusters
 
 
 _CONTAINERS = (dict, list)  # a tuple: ``dict | list`` would build a union object at every test
