@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import importlib.metadata
 import io
 import json
 import os
 import random
+import re
 import shutil
+import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -396,6 +400,35 @@ def test_fleetgen_version_and_renderer_source_are_in_every_key(tmp_path, monkeyp
     assert changed.reused == 0 and sum(changed.reasons.values()) == again.reused
     code, output = run("render", "--profile", str(fleet))
     assert code == 0 and "units: 0 reused" in output
+
+
+def test_the_libraries_that_decide_cached_results_are_in_every_key_by_their_versions(tmp_path, monkeypatch):
+    """An upgrade of detect-secrets, a YAML parser, a schema validator or jsonpatch renders everything again, as a
+    new fleetgen does; every runtime requirement is either keyed or said to decide nothing cached."""
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]
+    required = {cachedir._normalized(re.split(r"[<>=!~ ;\[]", r)[0]) for r in project["dependencies"]}
+    said = {cachedir._normalized(n) for n in (*cachedir.KEYED_DISTRIBUTIONS, *cachedir.UNKEYED_DISTRIBUTIONS)}
+    assert required <= said, required - said
+    keyed = cachedir.KEYED_DISTRIBUTIONS
+    assert cachedir.installed_versions(keyed) == {name: importlib.metadata.version(name) for name in keyed}
+    site = tmp_path / "site"
+    (site / "detect_secrets-9.9.9.dist-info").mkdir(parents=True)  # the first on the path is the one imported
+    (site / "PyYAML-7.0-py3.11.egg-info").mkdir()
+    (site / "ruamel_yaml.dist-info").mkdir()  # no version: not a distribution's
+    found = cachedir.installed_versions(("detect-secrets", "PyYAML", "ruamel.yaml", "not-installed"), [str(site)])
+    assert found == {"detect-secrets": "9.9.9", "PyYAML": "7.0", "ruamel.yaml": None, "not-installed": None}
+
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(dump(synth_fleet(4, "cilium")))
+    assert run("render", str(fleet))[0] == 0
+    assert as_the_cli(fleet.read_text(), tmp_path / "rendered").reasons == {}
+    monkeypatch.setattr(sys, "path", [str(site), *sys.path])  # detect-secrets 9.9.9 "installed"
+    cachedir.code_digest.cache_clear()
+    try:
+        upgraded = as_the_cli(fleet.read_text(), tmp_path / "rendered")
+        assert upgraded.reused == 0 and upgraded.reasons
+    finally:
+        cachedir.code_digest.cache_clear()
 
 
 def test_an_unknown_section_of_the_fleet_file_invalidates_every_unit(tmp_path):

@@ -17,6 +17,7 @@ import fcntl
 import hashlib
 import marshal
 import os
+import re
 import sys
 from functools import lru_cache
 from pathlib import Path
@@ -32,10 +33,61 @@ UNKEYED_DATA = ("schemas/upstream/",)  # package data no renderer or check of fl
 IGNORE = '# fleetgen\'s cache: it only saves time (README, "Incremental render"); safe to delete\n*\n'
 
 
+# The installed distributions whose code decides a cached result, besides fleetgen's own: the YAML parsers (each
+# cluster's data in the load cache, extra manifests), the schema validators (a cached cluster passed the schema),
+# jsonpatch and jsonpointer (fleet.yaml's patches, in the rendered bytes of a unit) and detect-secrets (the
+# credentials found in a unit's files and by the lint rules). Their versions are in every key: an upgrade of one
+# renders and lints everything again, as a new fleetgen does.
+KEYED_DISTRIBUTIONS = (
+    "detect-secrets",
+    "jsonpatch",
+    "jsonpointer",
+    "jsonschema",
+    "jsonschema-rs",
+    "PyYAML",
+    "ruamel.yaml",
+    "ruamel.yaml.clib",
+)
+# Runtime requirements that decide nothing cached: the command line (click) and the CEL rules, which check rendered
+# documents only in validate-rendered and check --schemas, where nothing is reused.
+UNKEYED_DISTRIBUTIONS = ("click", "cel-python")
+
+
 @lru_cache(maxsize=1)
 def code_digest() -> str:
-    """This fleetgen's :func:`source_digest`: what every cached result was computed by."""
-    return source_digest(Path(__file__).resolve().parent, __version__)
+    """This fleetgen's :func:`source_digest` and the versions of :data:`KEYED_DISTRIBUTIONS`: what every cached
+    result was computed by."""
+    versions = installed_versions(KEYED_DISTRIBUTIONS)
+    pinned = "".join(f"{name} {versions[name]}\n" for name in KEYED_DISTRIBUTIONS)
+    source = source_digest(Path(__file__).resolve().parent, __version__)
+    return hashlib.sha256(f"{source}\n{pinned}".encode()).hexdigest()
+
+
+def installed_versions(names: tuple[str, ...], path: list[str] | None = None) -> dict[str, str | None]:
+    """The version of each distribution of ``names`` that imports from ``path`` (``sys.path``): the first
+    ``<name>-<version>.dist-info`` (or ``.egg-info``) on it, as the import system takes the first package; None for
+    one not found. Read from the directory listings: importlib.metadata's import alone costs 0.06 s a run."""
+    wanted = {_normalized(name): name for name in names}
+    found: dict[str, str | None] = {}
+    for entry in sys.path if path is None else path:
+        try:
+            listed = os.listdir(entry or ".")
+        except OSError:  # a zip file, a directory that is gone
+            continue
+        for item in sorted(listed):
+            stem, _, suffix = item.rpartition(".")
+            if suffix not in ("dist-info", "egg-info"):
+                continue
+            parts = stem.split("-")  # <name>-<version>[-<python>]: a distribution's file name escapes its "-"
+            name = wanted.get(_normalized(parts[0]))
+            if name is not None and len(parts) > 1:
+                found.setdefault(name, parts[1])
+    return {name: found.get(name) for name in names}
+
+
+def _normalized(name: str) -> str:
+    """A distribution name as PEP 503 compares them (``ruamel.yaml`` is ``ruamel_yaml`` is ``Ruamel-YAML``)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def source_digest(root: Path, version: str) -> str:
