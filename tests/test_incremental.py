@@ -429,6 +429,14 @@ def test_the_libraries_that_decide_cached_results_are_in_every_key_by_their_vers
         assert upgraded.reused == 0 and upgraded.reasons
     finally:
         cachedir.code_digest.cache_clear()
+    before = cachedir.code_digest()
+    monkeypatch.setattr(sys, "version_info", (*sys.version_info[:2], sys.version_info[2] + 1, "final", 0))
+    cachedir.code_digest.cache_clear()
+    try:
+        assert cachedir.code_digest() != before  # a Python patch release too
+    finally:
+        monkeypatch.undo()
+        cachedir.code_digest.cache_clear()
 
 
 def test_an_unknown_section_of_the_fleet_file_invalidates_every_unit(tmp_path):

@@ -55,10 +55,12 @@ UNKEYED_DISTRIBUTIONS = ("click", "cel-python")
 
 @lru_cache(maxsize=1)
 def code_digest() -> str:
-    """This fleetgen's :func:`source_digest` and the versions of :data:`KEYED_DISTRIBUTIONS`: what every cached
-    result was computed by."""
+    """This fleetgen's :func:`source_digest`, the versions of :data:`KEYED_DISTRIBUTIONS` and Python's: what every
+    cached result was computed by."""
     versions = installed_versions(KEYED_DISTRIBUTIONS)
     pinned = "".join(f"{name} {versions[name]}\n" for name in KEYED_DISTRIBUTIONS)
+    # and the whole Python version: a patch release may change what the standard library does (ipaddress, re, json)
+    pinned += f"{sys.implementation.name} {'.'.join(map(str, sys.version_info[:3]))}\n"
     source = source_digest(Path(__file__).resolve().parent, __version__)
     return hashlib.sha256(f"{source}\n{pinned}".encode()).hexdigest()
 
