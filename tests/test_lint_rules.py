@@ -430,6 +430,14 @@ CASES = {
             " {name: b, instanceType: e2-standard-4, min: 6, max: 6}]\n",
         )
     ),
+    "application-name-twice": edit(  # one set: cluster prod-a's app web and cluster prod's app a-web
+        ("  - name: prod-b\n", "  - name: prod\n"),
+        ("weights: {prod-a: 2, prod-b: 1}", "weights: {prod-a: 2, prod: 1}"),
+        (
+            "    apps: [{name: web, path: apps/web}]\n",
+            "    apps: [{name: web, path: apps/web}, {name: a-web, path: apps/a}]  # expect[application-name]: a-web\n",
+        ),
+    ),
     "application-name-own": edit(  # a set generating `workload-orders`, the Application of workload `orders`
         ("  - name: stage-a\n", "  - name: workload\n    server: https://w.example.com\n"),
         (

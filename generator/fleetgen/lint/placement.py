@@ -134,11 +134,15 @@ def application_name(ctx: Context) -> Iterator[Issue]:
         for own_app, appset in names:
             yield from _app_name((appset, c.name, own_app), (*c.path, "name"), seen, _namespace(fleet, c))
     for a in fleet.application_sets:
-        clusters = [c for c in _selected(a.clusters, ctx)[0] if c.registered]
+        clusters = [(c.name, _namespace(fleet, c)) for c in _selected(a.clusters, ctx)[0] if c.registered]
         for i, app in enumerate(a.apps):
-            for c in clusters:
-                path = (*a.path, "apps", i, "name")
-                yield from _app_name((a.name, c.name, app.name), path, seen, _namespace(fleet, c))
+            # the common case, a short name seen nowhere else, inline: 13,000 names at 5,000 clusters
+            for cluster, namespace in clusters:
+                name = f"{cluster}-{app.name}"
+                if len(name) <= APPLICATION_NAME_LIMIT and (namespace, name) not in seen:
+                    seen[namespace, name] = (a.name, cluster, app.name)
+                    continue
+                yield from _app_name((a.name, cluster, app.name), (*a.path, "apps", i, "name"), seen, namespace)
 
 
 def _namespace(fleet: Fleet, cluster: Cluster) -> str:
