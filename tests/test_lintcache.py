@@ -9,8 +9,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fleetgen import cachedir, lint, lintcache, pipeline
+from fleetgen import cachedir, lint, lintcache, pipeline, secrets
+from fleetgen.load import load_text
 from fleetgen.main import cli
+from fleetgen.sources import cluster_sources
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bench.synth import fleet as synth_fleet
+from tests.conftest import fleet_from_text
+from tests.test_incremental import dump
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,9 +36,15 @@ def fleet(tmp_path: Path) -> Path:
     path = tmp_path / "fleet.yaml"
     shutil.copy(ROOT / "tests" / "fleets" / "onprem.yaml", path)
     assert run("render", str(path))[0] == 0
-    assert not cachedir.lint_cache(path).exists()
+    assert not kept_findings(path)
     assert run("render", str(path))[0] == 0
     return path
+
+
+def kept_findings(fleet: Path) -> bool:
+    """Whether the lint cache beside ``fleet`` keeps findings (under a key), not only what the rules remember."""
+    body = cachedir.read(cachedir.lint_cache(fleet))
+    return isinstance(body, dict) and body.get("key") is not None
 
 
 @pytest.fixture
@@ -52,7 +66,7 @@ def test_check_and_lint_after_render_take_the_findings_render_linted_with(fleet,
     assert rules_run == [] and code == 0 and "warning[endpoint-port]" in kept  # what render found, kept
     code, output = run("check", str(fleet))
     assert code == 0 and output.endswith("rendered: up to date with the fleet file\n") and rules_run == []
-    monkeypatch.setattr(lintcache, "read", lambda *a: None)
+    monkeypatch.setattr(lintcache, "read", lambda *a: (None, {}))
     assert run("lint", str(fleet)) == (0, kept) and rules_run == [1]  # the rules find the same
 
 
@@ -103,8 +117,8 @@ def test_only_render_keeps_findings_and_full_reads_none(tmp_path, rules_run):
     run("lint", str(fleet))
     run("check", str(fleet))
     assert not kept.exists() and rules_run == [1, 1]
-    assert run("render", str(fleet))[0] == 0 and not kept.exists()  # no lock before it: nothing kept
-    assert run("render", "--full", str(fleet))[0] == 0 and kept.exists() and rules_run == [1, 1, 1, 1]
+    assert run("render", str(fleet))[0] == 0 and not kept_findings(fleet)  # no lock before it: no findings kept
+    assert run("render", "--full", str(fleet))[0] == 0 and kept_findings(fleet) and rules_run == [1, 1, 1, 1]
     assert run("check", "--full", str(fleet))[0] == 0 and len(rules_run) == 5
     assert run("check", str(fleet))[0] == 0 and len(rules_run) == 5
 
@@ -113,12 +127,18 @@ def test_the_kept_findings_are_the_findings(fleet):
     """What render kept reads back as the very findings (positions, hints, related places), and a cache of another
     shape or key is no cache."""
     loaded = pipeline.load_and_lint(fleet)
-    kept = lintcache.read(fleet, loaded.lint_key or "")
+    kept, remembered = lintcache.read(fleet, loaded.lint_key or "")
     assert kept is not None and loaded.linted is not None
     assert kept == loaded.linted and kept.findings and kept.findings[0].rule == "endpoint-port"
-    assert lintcache.read(fleet, "another key") is None
+    assert remembered == kept.remembered and remembered["secret-material"]
+    assert lintcache.read(fleet, "another key") == (None, remembered)  # what the rules remember is not keyed so
+    body = cachedir.read(cachedir.lint_cache(fleet))
+    body["remembered"] = {"secret-material": 5, "other": [1], 7: ["x"], "fine": ["a", "b"]}  # no crash: left out
+    cachedir.lint_cache(fleet).write_bytes(cachedir.encode(body))
+    assert lintcache.read(fleet, loaded.lint_key or "")[1] == {"fine": ["a", "b"]}
+    assert run("lint", str(fleet))[0] == 0
     cachedir.lint_cache(fleet).write_bytes(b"not marshal")
-    assert lintcache.read(fleet, loaded.lint_key or "") is None
+    assert lintcache.read(fleet, loaded.lint_key or "") == (None, {})
 
 
 def test_a_big_fleet_takes_the_kept_findings_without_forking_the_rules(fleet, monkeypatch):
@@ -129,6 +149,76 @@ def test_a_big_fleet_takes_the_kept_findings_without_forking_the_rules(fleet, mo
         code, output = run(command, "--profile", str(fleet))
         assert code == 0 and "lint rules: the last render's findings" in output
         assert "in a forked process, alongside the stages after model" not in output
-    monkeypatch.setattr(lintcache, "read", lambda *a: None)
+    monkeypatch.setattr(lintcache, "read", lambda *a: (None, {}))
     code, output = run("check", "--profile", str(fleet))
     assert code == 0 and "lint rules: 0." in output and "in a forked process" in output
+
+
+SECRET = "AKIAIOSFODNN7EXAMPLE"  # an AWS access key id's shape (AWS's documented example)
+ONLY_SECRETS = frozenset({"secret-material"})
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 5), st.sampled_from(["leak", "mend", "region", "move", "comment"])), max_size=10)
+)
+def test_the_clusters_secret_material_remembers_as_clean_hold_no_credential(steps):
+    """Run after run, with what the last run remembered, the rule finds what it finds with no memory: a credential
+    put into a cluster it remembers clean, taken out, a cluster moved, edited or commented."""
+    data = synth_fleet(6, "cilium")
+    comments: dict[str, str] = {}
+    remembered: dict = {}
+    for index, how in [(0, "leak"), *steps]:
+        cluster = data["clusters"][index]
+        if how == "leak":
+            cluster["labels"]["team"] = SECRET
+        elif how == "mend":
+            cluster["labels"].pop("team", None)
+        elif how == "region":
+            cluster["region"] = "eu-west-1" if cluster["region"] != "eu-west-1" else "us-east-1"
+        elif how == "move":
+            data["clusters"].append(data["clusters"].pop(index))
+        else:
+            comments[cluster["name"]] = f"  # {how} {len(comments)}"
+        text = dump(data)
+        for name, comment in comments.items():
+            text = text.replace(f"- name: {name}\n", f"- name: {name}{comment}\n", 1)
+        doc, _ = load_text(text, "fleet.yaml")
+        assert doc is not None
+        sources = cluster_sources(doc)
+        assert sources is not None
+        fleet = fleet_from_text(text)
+        memory = lint.run(doc, fleet, select=ONLY_SECRETS, sources=sources, remembered=remembered)
+        assert memory.findings == lint.run(doc, fleet, select=ONLY_SECRETS).findings
+        leaking = {c["name"] for c in data["clusters"] if c["labels"].get("team") == SECRET}
+        assert len(memory.findings) == len(leaking)
+        assert set(memory.remembered["secret-material"]) == {sources[n] for n in sources if n not in leaking}
+        remembered = memory.remembered
+
+
+def test_lint_after_render_scans_only_the_clusters_render_did_not_find_clean(tmp_path, monkeypatch):
+    """What render's rules remembered is kept (its lock may differ: the memory does not depend on it), read by the
+    next command, and only for the code that wrote it."""
+    fleet = tmp_path / "fleet.yaml"
+    data = synth_fleet(8, "cilium")
+    fleet.write_text(dump(data))
+    assert run("render", str(fleet))[0] == 0
+    skipped: list[int] = []
+    real = secrets.scan_data
+
+    def counted(data, clean_clusters=frozenset()):
+        skipped.append(len(clean_clusters))
+        return real(data, clean_clusters)
+
+    monkeypatch.setattr(secrets, "scan_data", counted)
+    text = fleet.read_text()
+    data["clusters"][3]["labels"]["team"] = SECRET
+    fleet.write_text(dump(data))
+    code, output = run("lint", str(fleet))
+    assert code == 1 and "error[secret-material]" in output and skipped == [7]
+    fleet.write_text(text)
+    run("check", str(fleet))
+    assert skipped == [7, 8]  # render kept no findings (it found no lock before it), but what its rules remember
+    monkeypatch.setattr(cachedir, "code_digest", lambda: "another fleetgen")
+    run("lint", str(fleet))
+    assert skipped[-1] == 0  # remembered by other code: nothing trusted

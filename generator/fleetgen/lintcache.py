@@ -13,6 +13,10 @@ versions and settings the rules were given (a version bump changes them: the nex
 ``check`` a pre-commit hook runs after it finds them. Like every fleetgen cache, only ``render`` writes it: a
 ``check`` in CI, on a fresh clone, lints. ``--full`` reads no cache. A cache that is missing, unreadable or of
 another key is no cache.
+
+Beside the findings it keeps what the rules remembered (``LintResult.remembered``; ``secret-material``: the sources
+of the clusters it found clean), which a rule keys itself and which holds for the code that wrote it only; ``render``
+keeps it even when it keeps no findings, since it does not depend on the lock.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from .load import Document
 from .model import Fleet
 from .settled import Settled
 
-FORMAT = f"fleetgen-lint-1 {cachedir.PYTHON}"
+FORMAT = f"fleetgen-lint-2 {cachedir.PYTHON}"  # 2: what the rules remember
 
 
 def key(document: Document, fleet: Fleet, versions: Mapping[str, str], settled: Settled) -> str:
@@ -50,29 +54,41 @@ def key(document: Document, fleet: Fleet, versions: Mapping[str, str], settled: 
     return digest.hexdigest()
 
 
-def read(fleet_path: Path, expected: str) -> LintResult | None:
-    """The findings kept under ``expected``; None when there are none for that key."""
+def read(fleet_path: Path, expected: str | None) -> tuple[LintResult | None, dict[str, list[str]]]:
+    """The findings kept under ``expected`` (None when there are none for that key) and what the rules remembered
+    in that run (``LintResult.remembered``: rule id -> strings; empty unless this very code wrote it, for which alone
+    it holds; an entry of another shape is left out)."""
     path = _path(fleet_path)
     body: Any = cachedir.read(path) if path is not None else None
     try:
-        if body.get("format") != FORMAT or body.get("key") != expected:
-            return None
+        if body.get("format") != FORMAT or body.get("code") != cachedir.code_digest():
+            return None, {}
+        remembered = {
+            rule: list(strings)
+            for rule, strings in body["remembered"].items()
+            if isinstance(rule, str) and isinstance(strings, list) and all(isinstance(x, str) for x in strings)
+        }
+        if expected is None or body.get("key") != expected:
+            return None, remembered
         findings = [_finding(x) for x in body["findings"]]
-        return LintResult(findings, int(body["suppressed"]))
+        return LintResult(findings, int(body["suppressed"]), remembered), remembered
     except (AttributeError, KeyError, TypeError, ValueError):  # None, or not the shape this fleetgen writes
-        return None
+        return None, {}
 
 
-def write(fleet_path: Path, under: str, result: LintResult) -> None:
-    """Keep ``result`` under the key ``under`` (``render`` only, once its tree is written)."""
+def write(fleet_path: Path, under: str | None, result: LintResult) -> None:
+    """Keep ``result``: its findings under the key ``under`` (None: only what the rules remembered), ``render``
+    only, once its tree is written."""
     path = _path(fleet_path)
     if path is None:
         return
     body = {
         "format": FORMAT,
+        "code": cachedir.code_digest(),
         "key": under,
-        "findings": [_data(f) for f in result.findings],
+        "findings": [_data(f) for f in result.findings] if under is not None else [],
         "suppressed": result.suppressed,
+        "remembered": dict(result.remembered),
     }
     cachedir.write(path, cachedir.encode(body), fleet_path)
 

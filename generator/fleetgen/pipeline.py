@@ -20,6 +20,7 @@ from .findings import ERROR, Finding
 from .load import MAX_BYTES, Document, load_bytes
 from .model import Fleet, build, rendered_dir
 from .settled import Settled
+from .sources import cluster_sources
 from .stages import Stages
 
 T = TypeVar("T")
@@ -39,6 +40,8 @@ class Loaded:
     linted: lint.LintResult | None = None
     lint_inputs: tuple[Mapping[str, str], Settled] | None = None
     lint_key: str | None = None
+    kept_lint: lint.LintResult | None = None  # the findings kept under lint_key, when there are
+    _sources: tuple[Mapping[str, str] | None] | None = field(default=None, repr=False)  # see ``sources``
 
     @property
     def model(self) -> Fleet:
@@ -152,8 +155,16 @@ def _lint(result: Loaded, path: Path, out: Path | None, cached: bool = True) -> 
         result.findings = sorted(set(result.findings + found.findings))
         return result
     copied = _copied(result, path, out)
-    rules = _rules(result, path, out)
-    return _linted(result, _kept(result, cached) or rules(), copied)
+    rules = _rules(result, path, out, cached)
+    return _linted(result, result.kept_lint or rules(), copied)
+
+
+def sources(result: Loaded) -> Mapping[str, str] | None:
+    """Each cluster's source digest (``fleetgen.sources``), taken once: the lint rules and the render both key
+    clusters by it."""
+    if result._sources is None:
+        result._sources = (cluster_sources(result.document),)
+    return result._sources[0]
 
 
 def _copied(result: Loaded, path: Path, out: Path | None) -> list[Finding]:
@@ -165,18 +176,25 @@ def _copied(result: Loaded, path: Path, out: Path | None) -> list[Finding]:
     return copied + workload_replicas.findings(result.fleet, result.document, path.parent)
 
 
-def _rules(result: Loaded, path: Path, out: Path | None) -> Callable[[], lint.LintResult]:
+def _rules(result: Loaded, path: Path, out: Path | None, cached: bool) -> Callable[[], lint.LintResult]:
     """The lint rules on ``result``'s model, to run now or in a child process; what they are given, and its key,
-    recorded in ``result`` (``fleetgen.lintcache``)."""
+    recorded in ``result`` (``fleetgen.lintcache``), with the findings the last ``render`` kept for exactly that
+    (``kept_lint``) and what the rules remembered then (``cached``: else neither)."""
     lock = tree.read_lock(out or output_dir(path, result.model))
     result.lint_inputs = lock.versions, lock.settled
     result.lint_key = lintcache.key(result.document, result.model, lock.versions, lock.settled)
-    return partial(lint.run, result.document, result.model, lock.versions, installed=lock.settled)
-
-
-def _kept(result: Loaded, cached: bool) -> lint.LintResult | None:
-    """The rules' findings the last ``render`` kept for exactly what they are given now (None: run them)."""
-    return lintcache.read(result.path, result.lint_key) if cached and result.lint_key is not None else None
+    remembered: Mapping[str, list[str]] = {}
+    if cached:
+        result.kept_lint, remembered = lintcache.read(result.path, result.lint_key)
+    return partial(
+        lint.run,
+        result.document,
+        result.model,
+        lock.versions,
+        installed=lock.settled,
+        sources=sources(result),
+        remembered=remembered,
+    )
 
 
 def _linted(result: Loaded, found: lint.LintResult, copied: list[Finding]) -> Loaded:
@@ -187,11 +205,12 @@ def _linted(result: Loaded, found: lint.LintResult, copied: list[Finding]) -> Lo
 
 def keep_lint(loaded: Loaded, versions: Mapping[str, str], settled: Settled) -> None:
     """Keep the lint rules' findings for the next command (``render``, once its tree is written), when the lock it
-    wrote gives the rules what they were given (``versions``, ``settled``: the new lock's)."""
+    wrote gives the rules what they were given (``versions``, ``settled``: the new lock's); what the rules
+    remembered, always (it does not depend on the lock)."""
     if loaded.linted is None or loaded.lint_key is None or loaded.lint_inputs is None:
         return
-    if (dict(versions), settled) == (dict(loaded.lint_inputs[0]), loaded.lint_inputs[1]):
-        lintcache.write(loaded.path, loaded.lint_key, loaded.linted)
+    same = (dict(versions), settled) == (dict(loaded.lint_inputs[0]), loaded.lint_inputs[1])
+    lintcache.write(loaded.path, loaded.lint_key if same else None, loaded.linted)
 
 
 LINT_ALONGSIDE_FROM = 300  # clusters; below this forking costs more than the lint rules it runs alongside
@@ -225,8 +244,8 @@ def load_lint_and(
         return result, (then(result) if then is not None and result.ok else None)
     with stages.stage("model"):
         copied = _copied(result, path, out)
-        rules = _rules(result, path, out)
-        kept = _kept(result, cached)
+        rules = _rules(result, path, out, cached)
+        kept = result.kept_lint
     if kept is not None:  # the last render's findings for this very input: no rules to run beside then()
         stages.notes.append("lint rules: the last render's findings on the same fleet file, lock and code\n")
         result = _linted(result, kept, copied)

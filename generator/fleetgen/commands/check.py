@@ -11,7 +11,6 @@ from ..incremental import Incremental
 from ..incremental import produce as produce_incremental
 from ..produce import Produced, patch_findings, produce
 from ..report import LINT_FORMATS, text
-from ..sources import cluster_sources
 from ..stages import Stages, wants_progress
 from .common import colour, fleet_argument, format_option, out_option, profile_option, write_stdout
 from .validate_rendered import summary
@@ -63,7 +62,7 @@ def _check(fleet, out, fmt, stages: Stages, schemas: bool = False, full: bool = 
             fleet.name,
             target,
             stages,
-            sources=cluster_sources(loaded.document),
+            sources=pipeline.sources(loaded),
             surveyed=pending.result(target),
         )
 

@@ -10,7 +10,6 @@ from ..findings import exit_code
 from ..incremental import Incremental, produce
 from ..produce import leaked, patch_findings
 from ..report import text
-from ..sources import cluster_sources
 from ..stages import Stages, wants_progress
 from .check import display, stray_summary
 from .common import colour, fleet_argument, out_option, profile_option
@@ -60,7 +59,7 @@ def _render_surveyed(fleet, out, stages: Stages, full: bool, pending: survey.Pen
             target,
             stages,
             full,
-            cluster_sources(loaded.document),
+            pipeline.sources(loaded),
             pending.result(target),
         )
 

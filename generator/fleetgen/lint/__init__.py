@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..findings import ERROR, WARNING, Finding
 from ..load import Document
@@ -240,6 +240,7 @@ BY_ID: Mapping[str, Rule] = {r.id: r for r in RULES}
 class LintResult:
     findings: list[Finding]
     suppressed: int
+    remembered: Mapping[str, list[str]] = field(default_factory=dict)  # what the rules remember for the next run
 
 
 def run(
@@ -248,9 +249,12 @@ def run(
     rendered_versions: Mapping[str, str] | None = None,
     select: frozenset[str] | None = None,
     installed: Settled | None = None,
+    sources: Mapping[str, str] | None = None,
+    remembered: Mapping[str, list[str]] | None = None,
 ) -> LintResult:
-    """Run every rule (only the model-free ones when ``fleet`` is None); position, suppress, sort."""
-    ctx = Context(fleet, doc.data, rendered_versions, installed)
+    """Run every rule (only the model-free ones when ``fleet`` is None); position, suppress, sort. ``sources`` and
+    ``remembered``: see :class:`Context`."""
+    ctx = Context(fleet, doc.data, rendered_versions, installed, sources=sources, remembered=remembered or {})
     placed: list[Finding] = []
     for r in LINT_RULES:
         if (fleet is None and r.needs_model) or (select is not None and r.id not in select):
@@ -258,7 +262,7 @@ def run(
         assert r.check is not None  # every LINT_RULES entry checks something
         placed.extend(doc.place(stamped(i, r)) for i in r.check(ctx))
     kept = [f for f in placed if not doc.suppressed(f)]
-    return LintResult(sorted(set(kept)), len(placed) - len(kept))
+    return LintResult(sorted(set(kept)), len(placed) - len(kept), ctx.remember)
 
 
 __all__ = ["RULES", "LINT_RULES", "BY_ID", "LintResult", "run", "ERROR", "WARNING"]

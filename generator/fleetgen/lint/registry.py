@@ -25,6 +25,12 @@ class Context:
     rendered_versions: Mapping[str, str] | None = None
     installed: Settled | None = None  # settings the rendered tree's lock records as installed
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)  # results rules share, per run
+    # Each cluster's source digest by name (fleetgen.sources; None: the text alone does not decide a cluster's data).
+    sources: Mapping[str, str] | None = None
+    # What rules remembered in the run before (rule id -> strings, from fleetgen.lintcache), and what they remember now
+    # for the next run. A rule trusts only what is keyed by everything its findings depend on (see secret-material).
+    remembered: Mapping[str, list[str]] = field(default_factory=dict, compare=False, repr=False)
+    remember: dict[str, list[str]] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def fleet(self) -> Fleet:

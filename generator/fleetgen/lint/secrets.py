@@ -23,8 +23,32 @@ def secret_material(ctx: Context) -> Iterator[Issue]:
     """
     from ..secrets import scan_data
 
-    for hit in scan_data(ctx.data):
+    clean, clusters = _clean_clusters(ctx)
+    hits = scan_data(ctx.data, frozenset(i for i, source in enumerate(clusters) if source in clean))
+    if clusters:
+        found = {hit.path[1] for hit in hits if len(hit.path) > 1 and hit.path[0] == "clusters"}
+        ctx.remember[SECRET_MATERIAL] = sorted({source for i, source in enumerate(clusters) if i not in found})
+    for hit in hits:
         yield flag(hit.path, f"{hit.kind} in fleet.yaml ({hit.masked})")
+
+
+SECRET_MATERIAL = "secret-material"
+
+
+def _clean_clusters(ctx: Context) -> tuple[frozenset[str], list[str]]:
+    """The source digests the last run found no credential in, and each cluster's, in order (none: the text alone
+    does not decide the clusters' data, fleetgen.sources).
+
+    A cluster's findings are its own data's: the scan reads nothing outside the cluster's mapping to judge a value
+    in it (a key it stands under is inside it too). Its data is decided by its source (its lines, and the context
+    they are read in: ``fleetgen.sources``), and the detectors by the code digest the memory is kept under
+    (``fleetgen.lintcache``). So a cluster whose source was found clean is clean: at 5,000 clusters the scan of
+    the clusters that did not change is most of this rule's 0.1 s."""
+    raws = ctx.data.get("clusters") if isinstance(ctx.data, Mapping) else None
+    if ctx.sources is None or not isinstance(raws, list):
+        return frozenset(), []
+    clusters = [ctx.sources[raw["name"]] for raw in raws]  # fleetgen.sources: every item a mapping with its name
+    return frozenset(ctx.remembered.get(SECRET_MATERIAL, ())), clusters
 
 
 @rule(
