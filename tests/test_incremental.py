@@ -469,6 +469,12 @@ def test_the_readme_renders_only_the_sections_whose_inputs_changed(tmp_path, mon
         return rendered
 
     assert edited() == ["_placements"]
+    code, output = run("check", "--profile", str(fleet))  # up to date: nothing rendered, nothing to take
+    assert code == 0 and "sections taken" not in output
+    data["workloads"][-1]["replicas"] += 1
+    fleet.write_text(dump(data))
+    code, output = run("render", "--profile", str(fleet))
+    assert code == 0 and "fleetgen.render.index:all: 7 of 8 sections taken from its file as last rendered" in output
     data["clusters"][2]["region"] = "elsewhere-1"  # a cluster's region: its rows, the diagram's groups
     fleet.write_text(dump(data))
     calls.clear()

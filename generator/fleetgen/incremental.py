@@ -52,13 +52,20 @@ class Incremental:
     named: list[str] = field(default_factory=list)  # "unit: reason" of the first NAMED units rendered
     settled: Settled = NOTHING  # settings fixed at install, recorded in the lock (settled.py)
     patch_issues: tuple[Issue, ...] = ()  # fleet.yaml ``patches`` that failed or matched nothing
+    sections: dict[str, tuple[int, int]] = field(default_factory=dict)  # unit by sections -> (taken, all)
 
     def summary(self) -> str:
-        """What ``--profile`` prints: units reused, rendered and why (each named when there are few)."""
+        """What ``--profile`` prints: units reused, rendered and why (each named when there are few), and of a unit
+        rendered by sections, how many were taken from its file as last rendered."""
         why = ", ".join(f"{count} {reason}" for reason, count in sorted(self.reasons.items()))
         rendered = sum(self.reasons.values())
         head = f"units: {self.reused} reused, {rendered} rendered" + (f" ({why})" if why else "") + "\n"
-        return head + ("".join(f"  rendered {line}\n" for line in self.named) if rendered <= NAMED else "")
+        named = "".join(f"  rendered {line}\n" for line in self.named) if rendered <= NAMED else ""
+        taken = "".join(
+            f"  {name}: {count} of {total} sections taken from its file as last rendered\n"
+            for name, (count, total) in sorted(self.sections.items())
+        )
+        return head + named + taken
 
 
 def produce(
@@ -95,7 +102,10 @@ def produce(
         result.cache.parts = {name: parts for name, parts in previous.parts.items() if name in result.cache.units}
 
     def taken_sections(unit: u.Unit, before: Before) -> list | None:
-        return _taken_sections(unit, previous, before, inputs, source)
+        taken = _taken_sections(unit, previous, before, inputs, source)
+        if taken is not None:
+            result.sections[unit.name] = (sum(1 for part in taken if part is not None), len(taken))
+        return taken
 
     with stages.stage("render+emit", total=len(todo)):
         leaks = list(result.leaks)
