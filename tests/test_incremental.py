@@ -481,6 +481,11 @@ def test_the_readme_renders_only_the_sections_whose_inputs_changed(tmp_path, mon
     assert run("render", str(fleet))[0] == 0
     assert "_clusters" in calls and "_title" not in calls and "_bootstrap" not in calls  # selectors read regions
     assert run("check", "--full", str(fleet))[0] == 0
+    cache = units.cache_path(tmp_path / "rendered")  # parts of a shape fleetgen does not write: rendered whole
+    body = cachedir.read(cache)
+    for broken in ([None] * 8, "parts", [[("x",), "8"]] * 8, [[[1], 8]] * 8):
+        cachedir.write(cache, cachedir.encode({**body, "parts": {"fleetgen.render.index:all": broken}}), cache.parent)
+        assert edited() == names
     readme = tmp_path / "rendered" / "README.md"
     readme.write_text(readme.read_text().replace("## Clusters", "## Our clusters"))
     assert edited() == names

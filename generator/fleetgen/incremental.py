@@ -387,7 +387,9 @@ def _taken_sections(unit: u.Unit, previous: u.Cache, before: Before, inputs: u.I
     by_sections = u.sections(unit)
     parts = previous.parts.get(unit.name)
     entry = previous.units.get(unit.name)
-    if by_sections is None or parts is None or entry is None or len(entry[1]) != 1 or len(parts) != len(by_sections[0]):
+    if by_sections is None or not isinstance(parts, list) or entry is None or len(parts) != len(by_sections[0]):
+        return None
+    if len(entry[1]) != 1:
         return None
     (rel,) = entry[1]
     text = before.text(rel)
@@ -395,10 +397,13 @@ def _taken_sections(unit: u.Unit, previous: u.Cache, before: Before, inputs: u.I
     if text is None or not text.startswith(head):
         return None
     body, start, taken = text[len(head) :], 0, []
-    for reads, length in parts:
+    for part in parts:
+        if not (isinstance(part, list) and len(part) == 2 and isinstance(part[0], tuple) and type(part[1]) is int):
+            return None  # not what fleetgen writes: every section is rendered
+        reads, length = part
         try:
             same = inputs.same_reads(reads, previous)
-        except u.Unkeyable:
+        except (u.Unkeyable, TypeError):  # a read that is not a field's name
             same = False
         taken.append((body[start : start + length], set(reads)) if same else None)
         start += length + 1 if length else 0
