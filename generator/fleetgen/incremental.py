@@ -17,7 +17,7 @@ import multiprocessing
 import os
 from collections import Counter
 from collections.abc import Callable, Mapping
-from contextlib import nullcontext
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,7 +102,7 @@ def produce(
         result.cache.parts = {name: parts for name, parts in previous.parts.items() if name in result.cache.units}
 
     def taken_sections(unit: u.Unit, before: Before) -> list | None:
-        taken = _taken_sections(unit, previous, before, inputs, source)
+        taken = _taken_sections(unit, fleet, previous, before, inputs, source)
         if taken is not None:
             result.sections[unit.name] = (sum(1 for part in taken if part is not None), len(taken))
         return taken
@@ -327,41 +327,71 @@ def _run(
     """A unit rendered: ``(index, files, digests, leaks, reads, patches, parts)``. ``taken``: for a unit rendered by
     sections, those taken from its file as last rendered (:func:`_taken_sections`)."""
     unit = units[index]
-    by_sections = u.sections(unit)
-    if by_sections is not None and not fleet.patches:
-        return _run_sections(fleet, index, source, before, *by_sections, taken)
-    reads: set[str] = set()
-    workload_reads: set[str] = set()
+    by_sections = _by_sections(unit, fleet)
+    if by_sections is not None:
+        sections, assemble = by_sections
+        return _run_sections(fleet, index, source, before, sections, assemble, taken)
     # A fleet-wide unit: which fields of the clusters it reads narrows its key. A cluster unit: its own cluster,
     # and any other it reads, count whole.
-    cluster_reads: set[str] | None = set() if unit.cluster is None else None
-    clusters = u.clusters_read(cluster_reads) if cluster_reads is not None else nullcontext()
+    recording = _Recording(fleet, fleet_wide=unit.cluster is None)
     # The documents' serialization runs under the hooks too: they may be built lazily.
     files: dict[str, bytes]
     patches: list
-    with u.fields_read(Workload, workload_reads), clusters:
-        traced = u.Traced(fleet, reads)
+    with recording as traced:
         if unit.copies:  # the bytes as read, never patched (as produce copies them)
             files, patches = u.run(unit, traced), [[], []]
         else:
             rendered, patches = _patch(u.run(unit, traced), fleet, traced, unit)
             files = files_bytes(content_named(rendered), source)  # as produce does, after the patches
-    reads = u.narrowed(reads, cluster_reads, workload_reads)
     leaks = [list(x) for x in _scan(files, before)]
-    return index, files, {rel: digest(data) for rel, data in files.items()}, leaks, reads, patches, None
+    return index, files, {rel: digest(data) for rel, data in files.items()}, leaks, recording.reads(), patches, None
+
+
+class _Recording:
+    """What a unit (or a section of one) reads while it runs (``with`` gives the traced view it runs against): the
+    fleet's fields, the workloads' fields and, ``fleet_wide``, the clusters' fields; :meth:`reads` narrows them
+    (``units.narrowed``)."""
+
+    def __init__(self, fleet: Fleet, fleet_wide: bool):
+        self.fleet = fleet
+        self.fleet_reads: set[str] = set()
+        self.workload_reads: set[str] = set()
+        self.cluster_reads: set[str] | None = set() if fleet_wide else None
+        self._hooks = ExitStack()
+
+    def __enter__(self) -> u.Traced:
+        self._hooks.enter_context(u.fields_read(Workload, self.workload_reads))
+        if self.cluster_reads is not None:
+            self._hooks.enter_context(u.clusters_read(self.cluster_reads))
+        return u.Traced(self.fleet, self.fleet_reads)
+
+    def __exit__(self, *exc: object) -> None:
+        self._hooks.close()
+
+    def reads(self) -> set[str]:
+        return u.narrowed(self.fleet_reads, self.cluster_reads, self.workload_reads)
+
+
+def _by_sections(unit: u.Unit, fleet: Fleet):
+    """``units.sections`` of a unit rendered by sections here: never with patches (the unit is rendered whole)."""
+    return None if fleet.patches else u.sections(unit)
 
 
 def _run_sections(fleet: Fleet, index: int, source: str, before: Before | None, sections, assemble, taken):
-    """A unit whose target makes one file of sections (``units.sections``; never patched: a fleet with patches
-    renders it whole). Each section runs under its own recording, as a fleet-wide unit does, unless ``taken`` holds
-    it (its text and reads as last rendered, its inputs unchanged): the unit's reads are the union of its sections',
-    and ``parts`` records each section's reads and length for the next run."""
+    """A unit whose target makes one file of sections (:func:`_by_sections`). Each section runs under its own
+    recording, as a fleet-wide unit does, unless ``taken`` holds it (its text and reads as last rendered, its inputs
+    unchanged): the unit's reads are the union of its sections', and ``parts`` records each section's reads and length
+    for the next run."""
     texts: list[str] = []
     parts: list[list] = []
     reads: set[str] = set()
     for number, section in enumerate(sections):
         last = taken[number] if taken is not None else None
-        text, section_reads = last if last is not None else _recorded(fleet, section)
+        if last is None:
+            recording = _Recording(fleet, fleet_wide=True)
+            with recording as traced:
+                last = section(traced), recording.reads()
+        text, section_reads = last
         texts.append(text)
         parts.append([tuple(sorted(section_reads)), len(text)])
         reads |= section_reads
@@ -370,21 +400,13 @@ def _run_sections(fleet: Fleet, index: int, source: str, before: Before | None, 
     return index, files, {rel: digest(data) for rel, data in files.items()}, leaks, reads, [[], []], parts
 
 
-def _recorded(fleet: Fleet, section) -> tuple[str, set[str]]:
-    """A fleet-wide section's text and the fields it read, narrowed as a fleet-wide unit's are."""
-    reads: set[str] = set()
-    workload_reads: set[str] = set()
-    cluster_reads: set[str] = set()
-    with u.fields_read(Workload, workload_reads), u.clusters_read(cluster_reads):
-        text = section(u.Traced(fleet, reads))
-    return text, u.narrowed(reads, cluster_reads, workload_reads)
-
-
-def _taken_sections(unit: u.Unit, previous: u.Cache, before: Before, inputs: u.Inputs, source: str) -> list | None:
+def _taken_sections(
+    unit: u.Unit, fleet: Fleet, previous: u.Cache, before: Before, inputs: u.Inputs, source: str
+) -> list | None:
     """For a unit rendered by sections, each section's (text, reads) as last rendered where its reads' digests are
     the ones recorded (None for the others), cut from the unit's file as the cache recorded it (read back where it
     is still those bytes: :class:`Before`). None when there is no such file, or its parts do not add up to it."""
-    by_sections = u.sections(unit)
+    by_sections = _by_sections(unit, fleet)
     parts = previous.parts.get(unit.name)
     entry = previous.units.get(unit.name)
     if by_sections is None or not isinstance(parts, list) or entry is None or len(parts) != len(by_sections[0]):

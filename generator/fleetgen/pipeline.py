@@ -10,7 +10,7 @@ import os
 import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -41,7 +41,12 @@ class Loaded:
     lint_inputs: tuple[Mapping[str, str], Settled] | None = None
     lint_key: str | None = None
     kept_lint: lint.LintResult | None = None  # the findings kept under lint_key, when there are
-    _sources: tuple[Mapping[str, str] | None] | None = field(default=None, repr=False)  # see ``sources``
+
+    @cached_property
+    def sources(self) -> Mapping[str, str] | None:
+        """Each cluster's source digest (``fleetgen.sources``), taken once: the lint rules and the render both key
+        clusters by it."""
+        return cluster_sources(self.document)
 
     @property
     def model(self) -> Fleet:
@@ -159,14 +164,6 @@ def _lint(result: Loaded, path: Path, out: Path | None, cached: bool = True) -> 
     return _linted(result, result.kept_lint or rules(), copied)
 
 
-def sources(result: Loaded) -> Mapping[str, str] | None:
-    """Each cluster's source digest (``fleetgen.sources``), taken once: the lint rules and the render both key
-    clusters by it."""
-    if result._sources is None:
-        result._sources = (cluster_sources(result.document),)
-    return result._sources[0]
-
-
 def _copied(result: Loaded, path: Path, out: Path | None) -> list[Finding]:
     """Build the model (with the extra manifests attached) into ``result``; the findings of reading what fleet.yaml
     names beside it: the extra manifests, and the workloads' own manifests (``workload_replicas``)."""
@@ -192,7 +189,7 @@ def _rules(result: Loaded, path: Path, out: Path | None, cached: bool) -> Callab
         result.model,
         lock.versions,
         installed=lock.settled,
-        sources=sources(result),
+        sources=result.sources,
         remembered=remembered,
     )
 

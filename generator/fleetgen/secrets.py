@@ -185,11 +185,8 @@ def mask(value: str) -> str:
     return f"{value[:MASK_KEEP]}…({len(value)} chars)"
 
 
-def scan_data(data: Any, clean_clusters: frozenset[int] = frozenset()) -> list[Hit]:
-    """Credential-looking keys and string values in plain loaded data, in document order. ``clean_clusters``:
-    indexes of ``data["clusters"]`` known to hold none (each is looked at as an empty mapping)."""
-    if clean_clusters:
-        data = {**data, "clusters": [{} if i in clean_clusters else c for i, c in enumerate(data["clusters"])]}
+def scan_data(data: Any) -> list[Hit]:
+    """Credential-looking keys and string values in plain loaded data, in document order."""
     scan = _DataScan()
     scan.walk(data, (), None)
     return scan.hits

@@ -62,7 +62,7 @@ def _check(fleet, out, fmt, stages: Stages, schemas: bool = False, full: bool = 
             fleet.name,
             target,
             stages,
-            sources=pipeline.sources(loaded),
+            sources=loaded.sources,
             surveyed=pending.result(target),
         )
 

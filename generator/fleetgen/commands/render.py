@@ -59,7 +59,7 @@ def _render_surveyed(fleet, out, stages: Stages, full: bool, pending: survey.Pen
             target,
             stages,
             full,
-            pipeline.sources(loaded),
+            loaded.sources,
             pending.result(target),
         )
 

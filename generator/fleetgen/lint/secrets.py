@@ -24,7 +24,10 @@ def secret_material(ctx: Context) -> Iterator[Issue]:
     from ..secrets import scan_data
 
     clean, clusters = _clean_clusters(ctx)
-    hits = scan_data(ctx.data, frozenset(i for i, source in enumerate(clusters) if source in clean))
+    data = ctx.data
+    if clean.intersection(clusters):  # a remembered cluster is looked at as an empty mapping: no finding
+        data = {**data, "clusters": [{} if s in clean else raw for s, raw in zip(clusters, data["clusters"])]}
+    hits = scan_data(data)
     if clusters:
         found = {hit.path[1] for hit in hits if len(hit.path) > 1 and hit.path[0] == "clusters"}
         ctx.remember[SECRET_MATERIAL] = sorted({source for i, source in enumerate(clusters) if i not in found})
