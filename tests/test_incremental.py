@@ -674,6 +674,50 @@ def test_the_workload_fields_a_unit_reads(example_fleet):
         units.Inputs(example_fleet).field(units.WORKLOADS + "no_such_field")
 
 
+@pytest.mark.parametrize("fleet_of", ["example", "synth"])
+def test_the_workloads_are_hooked_from_the_first_read_of_fleet_workloads_with_the_reads_of_hooking_them_always(
+    fleet_of, example_fleet, monkeypatch
+):
+    """A unit's Workload fields are recorded from its first read of ``fleet.workloads`` on (incremental._Recording):
+    every unit of both fleets has the reads, files and leaks it has with the class hooked for the whole unit, and
+    the units that never read the field (every cluster unit here) never hook the class."""
+    from fleetgen import incremental
+    from fleetgen.model import Workload
+    from fleetgen.render import targets
+
+    fleet = example_fleet if fleet_of == "example" else fleet_from_text(dump(synth_fleet(12, "cilium")))
+    assert fleet.workloads
+
+    class Always(incremental._Recording):
+        def __enter__(self):
+            self._hooks.enter_context(units.fields_read(Workload, self.workload_reads))
+            return super().__enter__()
+
+        def _first_read(self, name):
+            pass
+
+    hooked: list[str] = []
+    real = units.fields_read
+
+    def counted(cls, found):
+        hooked.append(cls.__name__)
+        return real(cls, found)
+
+    plan = units.plan(targets())(fleet)
+    for number, unit in enumerate(plan):
+        monkeypatch.setattr(units, "fields_read", counted)
+        hooked.clear()
+        lazy = incremental._run(fleet, plan, number, "fleet.yaml")
+        lazy_hooked = list(hooked)
+        monkeypatch.setattr(incremental, "_Recording", Always)
+        always = incremental._run(fleet, plan, number, "fleet.yaml")
+        monkeypatch.undo()
+        assert lazy == always, unit.name
+        reads_workloads = any(r == "workloads" or r.startswith(units.WORKLOADS) for r in lazy[4])
+        assert ("Workload" in lazy_hooked) == reads_workloads, unit.name
+        assert unit.cluster is None or not reads_workloads, unit.name
+
+
 def test_a_cached_property_on_a_model_class_is_refused_by_the_recorder():
     """A cached value would be read again without the fields it was computed from: the recorder refuses the class."""
     from functools import cached_property

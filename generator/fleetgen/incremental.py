@@ -350,7 +350,13 @@ def _run(
 class _Recording:
     """What a unit (or a section of one) reads while it runs (``with`` gives the traced view it runs against): the
     fleet's fields, the workloads' fields and, ``fleet_wide``, the clusters' fields; :meth:`reads` narrows them
-    (``units.narrowed``)."""
+    (``units.narrowed``).
+
+    The workloads' fields are recorded from the unit's first read of ``fleet.workloads`` on: only through it does a
+    unit hold a Workload (``Fleet.DERIVED`` and ``PER_ARGUMENT`` give none, and a method read counts as everything,
+    which nothing narrows), and ``narrowed`` narrows ``workloads`` only when it was read. Most units never read it:
+    hooking the class for each of them cost 20 us a unit, 0.6 s of CPU in a render from scratch at 5,000
+    clusters."""
 
     def __init__(self, fleet: Fleet, fleet_wide: bool):
         self.fleet = fleet
@@ -360,10 +366,13 @@ class _Recording:
         self._hooks = ExitStack()
 
     def __enter__(self) -> u.Traced:
-        self._hooks.enter_context(u.fields_read(Workload, self.workload_reads))
         if self.cluster_reads is not None:
             self._hooks.enter_context(u.clusters_read(self.cluster_reads))
-        return u.Traced(self.fleet, self.fleet_reads)
+        return u.Traced(self.fleet, self.fleet_reads, self._first_read)
+
+    def _first_read(self, name: str) -> None:
+        if name == "workloads":
+            self._hooks.enter_context(u.fields_read(Workload, self.workload_reads))
 
     def __exit__(self, *exc: object) -> None:
         self._hooks.close()

@@ -273,14 +273,18 @@ def _projected(name: str, prefix: str, known: frozenset[str]) -> list[str]:
 
 class Traced:
     """The Fleet as a unit sees it: every attribute read is recorded (a method or property as everything, unless
-    ``Fleet.PER_ARGUMENT`` has each call recorded as ``<method>(<argument as JSON>)``)."""
+    ``Fleet.PER_ARGUMENT`` has each call recorded as ``<method>(<argument as JSON>)``). ``first_read(name)``, when
+    given, runs before a name's value is first handed out."""
 
-    def __init__(self, fleet: Fleet, reads: set[str]):
+    def __init__(self, fleet: Fleet, reads: set[str], first_read: Callable[[str], None] | None = None):
         object.__setattr__(self, "_fleet", fleet)
         object.__setattr__(self, "_reads", reads)
+        object.__setattr__(self, "_first_read", first_read)
 
     def __getattr__(self, name: str) -> Any:
         """Only called for a name not read yet: it is then kept in the instance (later reads cost nothing)."""
+        if self._first_read is not None:
+            self._first_read(name)
         if name in Fleet.PER_ARGUMENT:
             value = _recorder(name, getattr(self._fleet, name), self._reads)
         else:
