@@ -32,8 +32,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from .documents import kubernetes_loader
 from .errors import FleetgenError
 from .findings import ERROR, Finding, issue
 from .load import MAX_BYTES, Document
@@ -75,13 +74,6 @@ CLUSTER_SCOPED = frozenset(
         ("storage.k8s.io", "VolumeAttachment"),
     }
 )
-
-
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # libyaml when built with it
-    """libyaml's safe loader with timestamps kept as strings, as validate-rendered and go-yaml read them."""
-
-
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_scalar)
 
 
 class _Refused(Exception):
@@ -136,7 +128,7 @@ def _copies(
     taken = _taken(fleet, spokes, read, owned)
     if taken:
         text = read.data.decode("utf-8").split("\n", 1)[1]  # the source's text, below the header
-        starts = [node.start_mark for node in yaml.compose_all(text, Loader=_Loader) if node is not None]
+        starts = _starts(text)
         shown = (Path(fleet_file).parent / rel).as_posix()
         for n, cluster in taken:
             line, column = starts[n].line + 1, starts[n].column + 1
@@ -248,9 +240,18 @@ def _copy(rel: str, source: Path, fleet_file: str, findings: list[Finding], spok
     return ExtraFile(path, (header(rel) + text).encode("utf-8"), documents)
 
 
+def _starts(text: str) -> list:
+    """Where each document of ``text`` starts (PyYAML marks: 0-based line and column)."""
+    import yaml
+
+    return [node.start_mark for node in yaml.compose_all(text, Loader=kubernetes_loader()) if node is not None]
+
+
 def _documents(text: str, shown: str, findings: list[Finding], spoke: bool = False) -> tuple[dict, ...] | None:
+    import yaml  # here, not at the top: a fleet without extra manifests never imports PyYAML (0.02 s)
+
     try:
-        loaded = [d for d in yaml.load_all(text, Loader=_Loader) if d is not None]
+        loaded = [d for d in yaml.load_all(text, Loader=kubernetes_loader()) if d is not None]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -261,7 +262,7 @@ def _documents(text: str, shown: str, findings: list[Finding], spoke: bool = Fal
         bad = {n: why for n, d in enumerate(loaded) if (why := spoke_problem(d)) is not None}
     if not bad:
         return tuple(loaded)
-    starts = [node.start_mark for node in yaml.compose_all(text, Loader=_Loader) if node is not None]
+    starts = _starts(text)
     for n, why in bad.items():
         mark, hint = starts[n], SPOKE_HINT if why is not _NO_OBJECT else ""
         findings.append(Finding(shown, mark.line + 1, mark.column + 1, RULE, ERROR, f"document {n} {why}", hint=hint))

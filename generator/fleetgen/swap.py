@@ -26,7 +26,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -377,6 +376,8 @@ def _stage(staging: Path, out: Path, change: Change, held: list[int]) -> None:
 def _parallel(func: Callable[[str], object], items: Iterable[str]) -> None:
     """Creating a file costs far more than writing its bytes on most filesystems, and the kernel
     does it without the GIL: a few threads overlap thousands of creates."""
+    from concurrent.futures import ThreadPoolExecutor  # here: an incremental render stages no tree (0.006 s)
+
     pool = ThreadPoolExecutor(WRITERS)
     try:
         list(pool.map(func, items))

@@ -22,20 +22,13 @@ from typing import Any
 
 import yaml
 
-from ..documents import split
+from ..documents import kubernetes_loader, split
 from ..findings import ERROR, WARNING, Finding
 from .cel import Counts, Failure, Rules
 from .store import Compiled, Store
 
 SUFFIXES = (".yaml", ".yml", ".json")
 RULE_SCHEMA, RULE_CEL, RULE_UNKNOWN, RULE_SYNTAX = "upstream-schema", "upstream-cel", "unknown-kind", "yaml-syntax"
-
-
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # libyaml when built with it
-    """PyYAML's (libyaml) safe loader, with timestamps left as the strings go-yaml leaves them."""
-
-
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_scalar)
 
 
 @dataclass
@@ -116,14 +109,14 @@ class Validator:
         the split reads as the whole stream does. A part that fails leaves the error to the whole stream."""
         parts = split(text)
         if parts is None or len(parts) < 2:
-            return list(yaml.load_all(text, Loader=_Loader))
+            return list(yaml.load_all(text, Loader=kubernetes_loader()))
         docs = []
         for part in parts:
             if part not in self._texts:
                 try:
-                    self._texts[part] = list(yaml.load_all(part, Loader=_Loader))
+                    self._texts[part] = list(yaml.load_all(part, Loader=kubernetes_loader()))
                 except yaml.YAMLError:
-                    return list(yaml.load_all(text, Loader=_Loader))
+                    return list(yaml.load_all(text, Loader=kubernetes_loader()))
                 self._kept.update(map(id, self._texts[part]))
             docs += self._texts[part]
         return docs
@@ -169,7 +162,7 @@ class Validator:
 
     def _payload_problems(self, text: str, rel: str) -> list[tuple[str, str, str]]:
         try:
-            payload = [d for d in yaml.load_all(text, Loader=_Loader) if d is not None]
+            payload = [d for d in yaml.load_all(text, Loader=kubernetes_loader()) if d is not None]
         except yaml.YAMLError as exc:
             return [(RULE_SYNTAX, ERROR, " ".join(str(exc).split()))]
         return [
@@ -270,7 +263,7 @@ class _Positions:
 
     def __init__(self, text: str) -> None:
         try:
-            self.nodes = list(yaml.compose_all(text, Loader=_Loader))
+            self.nodes = list(yaml.compose_all(text, Loader=kubernetes_loader()))
         except yaml.YAMLError:
             self.nodes = []
 
