@@ -187,48 +187,67 @@ INCREMENTAL_STEPS = ("check (stale)", "render", "check")
 
 
 def _incremental_row(n: int, adoption: bool = False) -> list:
-    """Full render from scratch into an empty directory (the median of three); a first cluster edit rendered
-    (it builds the standby tree, which a render into an empty directory does not leave); then one cluster
-    edited, and one workload edited: each checked while the tree is stale (check must render what changed to
-    find it), rendered, and checked again (up to date). ``adoption``: the fleet has a patch and a hub manifest
-    (``ADOPTION``), and the manifest is edited too."""
+    """Full render from scratch into an empty directory (the median of three, each into a directory of its own:
+    see ``_workdir``); a first cluster edit rendered (it builds the standby tree, which a render into an empty
+    directory does not leave); then one cluster edited, and one workload edited: each checked while the tree is
+    stale (check must render what changed to find it), rendered, and checked again (up to date). ``adoption``: the
+    fleet has a patch and a hub manifest (``ADOPTION``), and the manifest is edited too."""
     edits = ADOPTION_EDITS if adoption else EDITS
-    with tempfile.TemporaryDirectory(prefix=f"fleetgen-bench-inc-{n}-") as tmp:
-        work = Path(tmp)
-        text = fleet_yaml(n) + (ADOPTION if adoption else "")
-        if adoption:
-            (work / "manifests" / "hub").mkdir(parents=True)
-            (work / "manifests" / "hub" / "tools.yaml").write_text(MANIFEST)
+    text = fleet_yaml(n) + (ADOPTION if adoption else "")
+    fleets = [_fleet_dir(_workdir(f"fleetgen-bench-inc-{n}-"), text, adoption) for _ in range(3)]
+    work = fleets[-1]  # the edits go on in the last one
+    floor = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "bench.run", "--child", "floor", str(work)],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        ).stdout
+    )["seconds"]
+    full = _median([_cli(fleet, "render", "--full")[0] for fleet in fleets])
+    text = text.replace(*FIRST_EDIT, 1)
+    (work / "fleet.yaml").write_text(text)
+    first, _ = _cli(work, "render")
+    row = [n, f"{full:.2f}", f"{floor:.2f}", f"{full / floor:.2f}", f"{first:.2f}", f"{first / full:.2f}"]
+    units = []
+    for edit in edits.values():
+        text = edit(work, text)
         (work / "fleet.yaml").write_text(text)
-        floor = json.loads(
-            subprocess.run(
-                [sys.executable, "-m", "bench.run", "--child", "floor", tmp],
-                check=True,
-                capture_output=True,
-                text=True,
-                cwd=ROOT,
-            ).stdout
-        )["seconds"]
-        fulls = []
-        for _ in range(3):  # the write stage of a render from nothing is file creation: it varies run to run
-            shutil.rmtree(work / "rendered", ignore_errors=True)
-            fulls.append(_cli(work, "render", "--full")[0])
-        full = _median(fulls)
-        text = text.replace(*FIRST_EDIT, 1)
-        (work / "fleet.yaml").write_text(text)
-        first, _ = _cli(work, "render")
-        row = [n, f"{full:.2f}", f"{floor:.2f}", f"{full / floor:.2f}", f"{first:.2f}", f"{first / full:.2f}"]
-        units = []
-        for edit in edits.values():
-            text = edit(work, text)
-            (work / "fleet.yaml").write_text(text)
-            stale, _ = _cli(work, "check", stale=True)
-            rendered, profile = _cli(work, "render")
-            checked, _ = _cli(work, "check")
-            for seconds in (stale, rendered, checked):
-                row += [f"{seconds:.2f}", f"{seconds / full:.2f}", f"{seconds / floor:.2f}"]
-            units.append(_units(profile))
-        return row + units
+        stale, _ = _cli(work, "check", stale=True)
+        rendered, profile = _cli(work, "render")
+        checked, _ = _cli(work, "check")
+        for seconds in (stale, rendered, checked):
+            row += [f"{seconds:.2f}", f"{seconds / full:.2f}", f"{seconds / floor:.2f}"]
+        units.append(_units(profile))
+    return row + units
+
+
+def _fleet_dir(work: Path, text: str, adoption: bool) -> Path:
+    """``work`` holding the fleet file (and, ``adoption``, the hand-written manifest it copies)."""
+    if adoption:
+        (work / "manifests" / "hub").mkdir(parents=True)
+        (work / "manifests" / "hub" / "tools.yaml").write_text(MANIFEST)
+    (work / "fleet.yaml").write_text(text)
+    return work
+
+
+_MADE: list[str] = []  # every directory _workdir made, removed when the tables are done
+
+
+def _workdir(prefix: str) -> Path:
+    """A new empty directory, removed only when every table is printed (``main``), never between two timings.
+
+    On ext4 without a journal (this project's CI VM: its root filesystem has no journal) the kernel does not reuse
+    an inode freed less than 60 s ago (300 s while its inode table block is not yet written back), and every file
+    created meanwhile walks past each such inode of its block group (``fs/ext4/ialloc.c``: ``find_inode_bit``,
+    ``recently_deleted``). A render from scratch right after a removed tree of 35,000 files and directories took
+    15-22 s here, nearly all of it system time in that walk (``perf``), where one into a directory with nothing
+    removed nearby took 9-12 s. The tree removed was the bench's own (the last run's), not fleetgen's doing, so
+    the bench removes nothing until it is done."""
+    made = tempfile.mkdtemp(prefix=prefix)
+    _MADE.append(made)
+    return Path(made)
 
 
 def _incremental_table(sizes: list[int], adoption: bool = False) -> str:
@@ -273,36 +292,36 @@ def _child(kind: str, n: int, repeat: int = 1) -> dict:
     the run with the median total is kept; for "lint", ``ratios`` holds each pair's lint / PyYAML
     (the two runs of a pair are seconds apart, so they share the machine's load).
     """
-    with tempfile.TemporaryDirectory(prefix=f"fleetgen-bench-{n}-") as tmp:
-        (Path(tmp) / "fleet.yaml").write_text(fleet_yaml(n))
-        kinds = (kind, "pyyaml") if kind == "lint" else (kind,)
-        runs: dict[str, list[dict]] = {k: [] for k in kinds}
-        for _ in range(repeat):
-            for k in kinds:
-                out = subprocess.run(
-                    [sys.executable, "-m", "bench.run", "--child", k, tmp],
-                    check=True,
-                    capture_output=True,
-                    text=True,
-                    cwd=Path(__file__).resolve().parents[1],
-                )
-                got = json.loads(out.stdout)
-                if k == "lint":  # the whole command as a user runs it: interpreter start-up and imports count
-                    got["cli"] = _process_cpu([sys.executable, "-m", "fleetgen", "lint", "fleet.yaml"], tmp)
-                elif k == "pyyaml":
-                    got["cli"] = _process_cpu([sys.executable, "-c", _PYYAML_PROCESS], tmp)
-                runs[k].append({**got, "_total": got.get("lint_total", got.get("seconds", got.get("render", 0)))})
-        result = _median_run(runs[kind])
-        if kind == "lint":
-            result["pyyaml"] = _median_run(runs["pyyaml"])["seconds"]
-            result["ratios"] = [a["_total"] / b["_total"] for a, b in zip(runs["lint"], runs["pyyaml"])]
-            result["cli_ratios"] = [a["cli"] / b["cli"] for a, b in zip(runs["lint"], runs["pyyaml"])]
-            result["cli_seconds"] = (
-                _median([r["cli"] for r in runs["lint"]]),
-                _median([r["cli"] for r in runs["pyyaml"]]),
+    tmp = str(_workdir(f"fleetgen-bench-{n}-"))
+    (Path(tmp) / "fleet.yaml").write_text(fleet_yaml(n))
+    kinds = (kind, "pyyaml") if kind == "lint" else (kind,)
+    runs: dict[str, list[dict]] = {k: [] for k in kinds}
+    for _ in range(repeat):
+        for k in kinds:
+            out = subprocess.run(
+                [sys.executable, "-m", "bench.run", "--child", k, tmp],
+                check=True,
+                capture_output=True,
+                text=True,
+                cwd=Path(__file__).resolve().parents[1],
             )
-        result["lines"] = (Path(tmp) / "fleet.yaml").read_text().count("\n")
-        return result
+            got = json.loads(out.stdout)
+            if k == "lint":  # the whole command as a user runs it: interpreter start-up and imports count
+                got["cli"] = _process_cpu([sys.executable, "-m", "fleetgen", "lint", "fleet.yaml"], tmp)
+            elif k == "pyyaml":
+                got["cli"] = _process_cpu([sys.executable, "-c", _PYYAML_PROCESS], tmp)
+            runs[k].append({**got, "_total": got.get("lint_total", got.get("seconds", got.get("render", 0)))})
+    result = _median_run(runs[kind])
+    if kind == "lint":
+        result["pyyaml"] = _median_run(runs["pyyaml"])["seconds"]
+        result["ratios"] = [a["_total"] / b["_total"] for a, b in zip(runs["lint"], runs["pyyaml"])]
+        result["cli_ratios"] = [a["cli"] / b["cli"] for a, b in zip(runs["lint"], runs["pyyaml"])]
+        result["cli_seconds"] = (
+            _median([r["cli"] for r in runs["lint"]]),
+            _median([r["cli"] for r in runs["pyyaml"]]),
+        )
+    result["lines"] = (Path(tmp) / "fleet.yaml").read_text().count("\n")
+    return result
 
 
 def _median_run(runs: list[dict]) -> dict:
@@ -455,7 +474,11 @@ def main(argv: list[str] | None = None) -> int:
         # command (0.2 s of each here). The bytecode goes to this run's directory, never into the source tree.
         os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
         os.environ["PYTHONPYCACHEPREFIX"] = pycache
-        _tables(args)
+        try:
+            _tables(args)
+        finally:
+            for made in _MADE:
+                shutil.rmtree(made, ignore_errors=True)
     return 0
 
 
