@@ -410,3 +410,44 @@ def test_write_checks_the_names_of_kept_files_the_lock_does_not_vouch_for(tmp_pa
         tree.write(out, {"new.yaml": b"n\n"}, {}, known=known)
     assert checked == ["new.yaml", "../up.yaml"]
     assert sorted(p.name for p in out.iterdir()) == [tree.LOCK_NAME, "a.yaml"]
+
+
+def test_the_writers_each_take_one_contiguous_run_of_the_sorted_paths_and_stop_on_a_failure():
+    """``swap._parallel``: every path once, each thread a contiguous run of the sorted paths in order (threads
+    creating files in one directory wait on each other); a few paths in the calling thread; a failure reaches the
+    caller, and no path is done twice or out of its run's order."""
+    import threading
+
+    paths = [f"clusters/c{n:04d}/file.yaml" for n in range(1000)]
+    done: list[tuple[int, str]] = []
+    lock = threading.Lock()
+
+    def record(rel: str) -> None:
+        with lock:
+            done.append((threading.get_ident(), rel))
+
+    swap._parallel(record, reversed(paths))
+    assert sorted(rel for _, rel in done) == paths
+    by_thread: dict[int, list[int]] = {}
+    for thread, rel in done:
+        by_thread.setdefault(thread, []).append(paths.index(rel))
+    # each thread did its runs one after another (a pool thread may take a second run): in order, contiguous
+    blocks = sum(1 + sum(b != a + 1 for a, b in zip(done_, done_[1:])) for done_ in by_thread.values())
+    assert all(done_ == sorted(done_) for done_ in by_thread.values())
+    assert blocks <= swap.WRITERS
+
+    done.clear()
+    swap._parallel(record, paths[: swap.SERIAL_BELOW - 1])
+    assert {thread for thread, _ in done} == {threading.get_ident()}
+
+    done.clear()
+
+    def fail_once(rel: str) -> None:
+        if rel == paths[0]:
+            raise OSError(28, "No space left on device")
+        record(rel)
+
+    with pytest.raises(OSError, match="No space"):
+        swap._parallel(fail_once, paths)
+    seen = [rel for _, rel in done]
+    assert len(seen) == len(set(seen)) and paths[0] not in seen

@@ -24,6 +24,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -40,6 +41,7 @@ _RENAME_EXCHANGE = 2
 
 
 WRITERS = 4
+SERIAL_BELOW = 64  # paths: fewer are written without threads
 
 
 BACKGROUND_REMOVAL_FROM = 1000  # files: smaller old trees are removed before render returns
@@ -374,14 +376,36 @@ def _stage(staging: Path, out: Path, change: Change, held: list[int]) -> None:
 
 
 def _parallel(func: Callable[[str], object], items: Iterable[str]) -> None:
-    """Creating a file costs far more than writing its bytes on most filesystems, and the kernel
-    does it without the GIL: a few threads overlap thousands of creates."""
-    from concurrent.futures import ThreadPoolExecutor  # here: an incremental render stages no tree (0.006 s)
+    """``func`` on every path of ``items``, by ``WRITERS`` threads: creating a file costs far more than writing its
+    bytes, and the kernel does it without the GIL, so threads overlap the creates (and, on a network filesystem,
+    their round trips). Each thread takes one contiguous run of the sorted paths: threads creating files in the
+    same directory wait on its lock and on each other's GIL hand-offs. Interleaved file by file, four threads
+    created 25,000 files in 1.7 s on this project's CI VM (ext4, two cores), one thread alone in 0.6-1.1 s, and
+    contiguous runs in 0.5-0.7 s. A few paths (an incremental render's) are done here, without threads."""
+    todo = sorted(items)
+    if len(todo) < SERIAL_BELOW:
+        for item in todo:
+            func(item)
+        return
+    from concurrent.futures import ThreadPoolExecutor  # here: most commands create a few files, if any (0.006 s)
 
+    stop = threading.Event()  # set on a failure or Ctrl-C: no more files go into a tree about to be removed
+
+    def run(part: list[str]) -> None:
+        for item in part:
+            if stop.is_set():
+                return
+            func(item)
+
+    size = -(-len(todo) // WRITERS)
     pool = ThreadPoolExecutor(WRITERS)
     try:
-        list(pool.map(func, items))
-    finally:  # on a failure or Ctrl-C, files not started yet are not written into a tree about to be removed
+        for future in [pool.submit(run, todo[k : k + size]) for k in range(0, len(todo), size)]:
+            future.result()
+    except BaseException:
+        stop.set()
+        raise
+    finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -395,9 +419,15 @@ def _link(src: Path, dst: Path) -> None:
 
 
 def _write_file(path: Path, data: bytes) -> None:
+    """A new file holding ``data``: ``os.write`` straight from the bytes (a file object would add an ``fstat``, an
+    ``ioctl`` and a buffer copy per file: 25,000 files took 0.99-1.24 s that way, 0.77-0.80 s this way)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
 
 
 def _exchange(staging: Path, out: Path) -> None:
