@@ -451,3 +451,52 @@ def test_the_writers_each_take_one_contiguous_run_of_the_sorted_paths_and_stop_o
         swap._parallel(fail_once, paths)
     seen = [rel for _, rel in done]
     assert len(seen) == len(set(seen)) and paths[0] not in seen
+
+
+def test_a_failure_in_any_run_stops_every_writer_before_its_next_file(monkeypatch):
+    """A run that fails stops the others itself: the caller meets the failures in the runs' order, so a stop set
+    only there would first wait for every run before the failing one to finish. Here the last run fails at its first
+    path while every other run holds its first path until the stop is set: each writes that one, and no more."""
+    import threading
+    from types import SimpleNamespace
+
+    events: list[threading.Event] = []
+
+    class Watched(threading.Event):
+        def __init__(self) -> None:
+            super().__init__()
+            events.append(self)
+
+    monkeypatch.setattr(swap, "threading", SimpleNamespace(Event=Watched))
+    paths = [f"clusters/c{n:04d}/file.yaml" for n in range(1000)]
+    size = -(-len(paths) // swap.WRITERS)
+    failing = paths[(swap.WRITERS - 1) * size]
+    firsts = [paths[k * size] for k in range(swap.WRITERS - 1)]
+    written: list[str] = []
+
+    def write(rel: str) -> None:
+        if rel == failing:
+            raise OSError(28, "No space left on device")
+        if rel in firsts:
+            events[0].wait(10)  # the stop: _parallel's only event (without it, the run goes on after 10 s)
+        written.append(rel)
+
+    with pytest.raises(OSError, match="No space"):
+        swap._parallel(write, paths)
+    assert sorted(written) == firsts
+
+
+def test_the_workload_hook_has_nothing_to_miss():
+    """incremental._Recording hooks the Workload class from a unit's first read of ``fleet.workloads`` on; it misses
+    nothing only while no other read of the fleet hands out a Workload (the derived and per-argument reads give
+    names and documents) and a read of everything (``units.EVERYTHING``: a digest of the fleet's repr) shows every
+    field of every workload."""
+    import dataclasses
+
+    from fleetgen.model import Fleet, Workload
+
+    assert all(f.repr for f in dataclasses.fields(Workload))
+    assert Fleet.DERIVED == frozenset({"mesh_members"}) and Fleet.PER_ARGUMENT == frozenset({"spoke_extras"})
+    hints = {name: getattr(Fleet, name) for name in (*Fleet.DERIVED, *Fleet.PER_ARGUMENT)}
+    assert "tuple[str, ...]" in str(hints["mesh_members"].func.__annotations__["return"])
+    assert "dict[str, Any]" in str(hints["spoke_extras"].__annotations__["return"])

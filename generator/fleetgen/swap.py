@@ -392,10 +392,14 @@ def _parallel(func: Callable[[str], object], items: Iterable[str]) -> None:
     stop = threading.Event()  # set on a failure or Ctrl-C: no more files go into a tree about to be removed
 
     def run(part: list[str]) -> None:
-        for item in part:
-            if stop.is_set():
-                return
-            func(item)
+        try:
+            for item in part:
+                if stop.is_set():
+                    return
+                func(item)
+        except BaseException:
+            stop.set()  # here, not where the caller meets it: that waits for the runs before this one first
+            raise
 
     size = -(-len(todo) // WRITERS)
     pool = ThreadPoolExecutor(WRITERS)
