@@ -68,9 +68,9 @@ def _yaml11(load, text):
 def test_validate_rendered_reads_every_yaml_suite_stream_as_pyyaml_does(case):
     """validate-rendered's loader (YAML 1.1, libyaml) split per document: the same documents, or the same error."""
     import yaml
-    from fleetgen.documents import kubernetes_loader
+    from fleetgen.documents import KubernetesLoader
     from fleetgen.upstream.manifests import Validator
 
-    validator, loader = Validator(), kubernetes_loader()
+    validator, loader = Validator(), KubernetesLoader
     for text in (case["yaml"], "a: 1\n---\n" + case["yaml"], "# header\nkind: A\n---\n" + case["yaml"]):
         assert _yaml11(validator.load, text) == _yaml11(lambda t: list(yaml.load_all(t, Loader=loader)), text)

@@ -17,25 +17,19 @@ first document are left out: a header naming the fleet file does not make every 
 from __future__ import annotations
 
 import re
-from functools import cache
 from typing import Any
+
+import yaml
 
 from .load import load_all_data
 
 
-@cache
-def kubernetes_loader() -> Any:
-    """PyYAML's safe loader (libyaml when PyYAML is built with it) with timestamps left as the strings go-yaml leaves
-    them: a manifest read as Kubernetes tools read it (sigs.k8s.io/yaml: YAML 1.1 scalars). Made on first use:
-    importing PyYAML costs 0.02 s, which a command that reads no hand-written manifest and validates nothing does
-    not pay."""
-    import yaml
+class KubernetesLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # libyaml when built
+    """PyYAML's safe loader with timestamps left as the strings go-yaml leaves them: a manifest read as Kubernetes tools
+    read it (sigs.k8s.io/yaml: YAML 1.1 scalars), by the extra manifests and by ``validate-rendered``."""
 
-    class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-        pass
 
-    Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_scalar)
-    return Loader
+KubernetesLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_scalar)
 
 
 _MARKER = re.compile(r"^---(?=[ \t\r\n]|\Z)", re.MULTILINE)

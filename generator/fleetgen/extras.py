@@ -32,7 +32,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .documents import kubernetes_loader
+import yaml
+
+from .documents import KubernetesLoader
 from .errors import FleetgenError
 from .findings import ERROR, Finding, issue
 from .load import MAX_BYTES, Document
@@ -242,16 +244,12 @@ def _copy(rel: str, source: Path, fleet_file: str, findings: list[Finding], spok
 
 def _starts(text: str) -> list:
     """Where each document of ``text`` starts (PyYAML marks: 0-based line and column)."""
-    import yaml
-
-    return [node.start_mark for node in yaml.compose_all(text, Loader=kubernetes_loader()) if node is not None]
+    return [node.start_mark for node in yaml.compose_all(text, Loader=KubernetesLoader) if node is not None]
 
 
 def _documents(text: str, shown: str, findings: list[Finding], spoke: bool = False) -> tuple[dict, ...] | None:
-    import yaml  # here, not at the top: a fleet without extra manifests never imports PyYAML (0.02 s)
-
     try:
-        loaded = [d for d in yaml.load_all(text, Loader=kubernetes_loader()) if d is not None]
+        loaded = [d for d in yaml.load_all(text, Loader=KubernetesLoader) if d is not None]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from ..documents import kubernetes_loader, split
+from ..documents import KubernetesLoader, split
 from ..findings import ERROR, WARNING, Finding
 from .cel import Counts, Failure, Rules
 from .store import Compiled, Store
@@ -109,14 +109,14 @@ class Validator:
         the split reads as the whole stream does. A part that fails leaves the error to the whole stream."""
         parts = split(text)
         if parts is None or len(parts) < 2:
-            return list(yaml.load_all(text, Loader=kubernetes_loader()))
+            return list(yaml.load_all(text, Loader=KubernetesLoader))
         docs = []
         for part in parts:
             if part not in self._texts:
                 try:
-                    self._texts[part] = list(yaml.load_all(part, Loader=kubernetes_loader()))
+                    self._texts[part] = list(yaml.load_all(part, Loader=KubernetesLoader))
                 except yaml.YAMLError:
-                    return list(yaml.load_all(text, Loader=kubernetes_loader()))
+                    return list(yaml.load_all(text, Loader=KubernetesLoader))
                 self._kept.update(map(id, self._texts[part]))
             docs += self._texts[part]
         return docs
@@ -162,7 +162,7 @@ class Validator:
 
     def _payload_problems(self, text: str, rel: str) -> list[tuple[str, str, str]]:
         try:
-            payload = [d for d in yaml.load_all(text, Loader=kubernetes_loader()) if d is not None]
+            payload = [d for d in yaml.load_all(text, Loader=KubernetesLoader) if d is not None]
         except yaml.YAMLError as exc:
             return [(RULE_SYNTAX, ERROR, " ".join(str(exc).split()))]
         return [
@@ -263,7 +263,7 @@ class _Positions:
 
     def __init__(self, text: str) -> None:
         try:
-            self.nodes = list(yaml.compose_all(text, Loader=kubernetes_loader()))
+            self.nodes = list(yaml.compose_all(text, Loader=KubernetesLoader))
         except yaml.YAMLError:
             self.nodes = []
 
