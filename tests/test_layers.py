@@ -51,6 +51,7 @@ LAYERS: dict[str, tuple[int, str]] = {
     "fleetgen.machines": (2, "model"),
     "fleetgen.rollout": (2, "model"),
     "fleetgen.settled": (2, "model"),
+    "fleetgen.tracing": (2, "model"),  # what a computation reads of the model: keys of render units and lint rules
     # what the model means: findings about it, and what the controllers will do with it
     "fleetgen.lint": (3, "lint"),
     "fleetgen.lintcache": (3, "lint"),  # the rules' findings kept by render for the next command

@@ -66,7 +66,7 @@ def test_check_and_lint_after_render_take_the_findings_render_linted_with(fleet,
     assert rules_run == [] and code == 0 and "warning[endpoint-port]" in kept  # what render found, kept
     code, output = run("check", str(fleet))
     assert code == 0 and output.endswith("rendered: up to date with the fleet file\n") and rules_run == []
-    monkeypatch.setattr(lintcache, "read", lambda *a: (None, {}))
+    monkeypatch.setattr(lintcache, "read", lambda *a: lintcache.Kept(None, {}))
     assert run("lint", str(fleet)) == (0, kept) and rules_run == [1]  # the rules find the same
 
 
@@ -94,6 +94,25 @@ def test_any_input_of_the_rules_that_changes_runs_them_again(fleet, rules_run, m
     monkeypatch.setattr(cachedir, "code_digest", lambda: "another fleetgen")
     run("check", str(fleet))
     assert len(rules_run) == 7
+
+
+def test_after_a_node_pool_edit_only_the_rules_that_read_what_changed_run(fleet, monkeypatch):
+    """The rules that read no node pool (nor the raw data) are taken from what the last render recorded of each
+    (``lint/reuse.py``), by ``check`` as by ``render``, and find what every rule run afresh finds."""
+    fleet.write_text(fleet.read_text().replace("max: 3", "max: 1", 1))  # below its min: pool-min-max
+    code, output = run("check", "--profile", str(fleet))
+    note = next(
+        line for line in output.splitlines() if line.endswith("reused from the last render (nothing they read changed)")
+    )
+    reused = int(note.split("lint rules: ")[1].split(" of ")[0])
+    assert code == 1 and 0 < reused < len(lint.LINT_RULES) and "error[pool-min-max]" in output
+    linted = run("lint", str(fleet))
+    code, rendered = run("render", "--profile", str(fleet))
+    assert (
+        code == 1 and note in rendered and "nothing rendered" in rendered
+    )  # the same rules reused; the error stops it
+    monkeypatch.setattr(lintcache, "read", lambda *a: lintcache.Kept(None, {}))
+    assert run("lint", str(fleet)) == linted
 
 
 def test_an_extra_manifest_is_part_of_the_key(tmp_path, rules_run):
@@ -127,18 +146,18 @@ def test_the_kept_findings_are_the_findings(fleet):
     """What render kept reads back as the very findings (positions, hints, related places), and a cache of another
     shape or key is no cache."""
     loaded = pipeline.load_and_lint(fleet)
-    kept, remembered = lintcache.read(fleet, loaded.lint_key or "")
-    assert kept is not None and loaded.linted is not None
+    kept, remembered, memory = lintcache.read(fleet, loaded.lint_key or "")
+    assert kept is not None and loaded.linted is not None and memory is not None and memory == kept.memory
     assert kept == loaded.linted and kept.findings and kept.findings[0].rule == "endpoint-port"
     assert remembered == kept.remembered and remembered["secret-material"]
-    assert lintcache.read(fleet, "another key") == (None, remembered)  # what the rules remember is not keyed so
+    assert lintcache.read(fleet, "another key") == (None, remembered, memory)  # neither is keyed so
     body = cachedir.read(cachedir.lint_cache(fleet))
     body["remembered"] = {"secret-material": 5, "other": [1], 7: ["x"], "fine": ["a", "b"]}  # no crash: left out
     cachedir.lint_cache(fleet).write_bytes(cachedir.encode(body))
     assert lintcache.read(fleet, loaded.lint_key or "")[1] == {"fine": ["a", "b"]}
     assert run("lint", str(fleet))[0] == 0
     cachedir.lint_cache(fleet).write_bytes(b"not marshal")
-    assert lintcache.read(fleet, loaded.lint_key or "") == (None, {})
+    assert lintcache.read(fleet, loaded.lint_key or "") == (None, {}, None)
 
 
 def test_a_big_fleet_takes_the_kept_findings_without_forking_the_rules(fleet, monkeypatch):
@@ -149,7 +168,7 @@ def test_a_big_fleet_takes_the_kept_findings_without_forking_the_rules(fleet, mo
         code, output = run(command, "--profile", str(fleet))
         assert code == 0 and "lint rules: the last render's findings" in output
         assert "in a forked process, alongside the stages after model" not in output
-    monkeypatch.setattr(lintcache, "read", lambda *a: (None, {}))
+    monkeypatch.setattr(lintcache, "read", lambda *a: lintcache.Kept(None, {}))
     code, output = run("check", "--profile", str(fleet))
     assert code == 0 and "lint rules: 0." in output and "in a forked process" in output
 

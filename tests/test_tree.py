@@ -487,16 +487,19 @@ def test_a_failure_in_any_run_stops_every_writer_before_its_next_file(monkeypatc
 
 
 def test_the_workload_hook_has_nothing_to_miss():
-    """incremental._Recording hooks the Workload class from a unit's first read of ``fleet.workloads`` on; it misses
+    """tracing.Recording hooks the Workload class from a unit's first read of ``fleet.workloads`` on; it misses
     nothing only while no other read of the fleet hands out a Workload (the derived and per-argument reads give
-    names and documents) and a read of everything (``units.EVERYTHING``: a digest of the fleet's repr) shows every
-    field of every workload."""
+    names and documents, the cluster views clusters) and a read of everything (``tracing.EVERYTHING``: a digest of the
+    fleet's repr) shows every field of every workload."""
     import dataclasses
 
     from fleetgen.model import Fleet, Workload
 
     assert all(f.repr for f in dataclasses.fields(Workload))
-    assert Fleet.DERIVED == frozenset({"mesh_members"}) and Fleet.PER_ARGUMENT == frozenset({"spoke_extras"})
-    hints = {name: getattr(Fleet, name) for name in (*Fleet.DERIVED, *Fleet.PER_ARGUMENT)}
+    assert Fleet.DERIVED == frozenset({"mesh_members", "extra_spokes"})
+    assert Fleet.PER_ARGUMENT == frozenset({"spoke_extras"}) and set(Fleet.CLUSTER_VIEWS) == {"of_provider"}
+    hints = {name: getattr(Fleet, name) for name in (*Fleet.DERIVED, *Fleet.PER_ARGUMENT, *Fleet.CLUSTER_VIEWS)}
     assert "tuple[str, ...]" in str(hints["mesh_members"].func.__annotations__["return"])
+    assert "tuple[str, ...]" in str(hints["extra_spokes"].func.__annotations__["return"])
     assert "dict[str, Any]" in str(hints["spoke_extras"].__annotations__["return"])
+    assert "tuple[Cluster, ...]" in str(hints["of_provider"].__annotations__["return"])

@@ -47,6 +47,17 @@ def issue(rule: str, path: Path, message: str, *, severity: str = ERROR, hint: s
     return Issue(rule, tuple(path), message, severity, hint, **kw)
 
 
+def issue_data(i: Issue) -> list:
+    """An Issue as marshal-able data, for the caches that keep what rules and patches reported (``issue_from_data``
+    gives it back)."""
+    return [i.rule, list(i.path), i.message, i.severity, i.hint, [list(r) for r in i.related], i.on_key]
+
+
+def issue_from_data(data: list) -> Issue:
+    rule, path, message, severity, hint, related, on_key = data
+    return Issue(rule, tuple(path), message, severity, hint, tuple(tuple(r) for r in related), on_key)
+
+
 def path_str(path: Path) -> str:
     """``('clusters', 3, 'network', 'pods')`` -> ``clusters[3].network.pods``."""
     out = ""

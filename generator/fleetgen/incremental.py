@@ -17,14 +17,14 @@ import multiprocessing
 import os
 from collections import Counter
 from collections.abc import Callable, Mapping
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import tracing
 from . import units as u
-from .findings import Issue
-from .model import Fleet, Workload
+from .findings import Issue, issue_data, issue_from_data
+from .model import Fleet
 from .patches import file_cluster, patch_files, unmatched_patches
 from .produce import PARALLEL_FROM, _scan, copied_files, files_bytes, header
 from .render import File, targets
@@ -91,7 +91,7 @@ def produce(
             previous = u.from_body(surveyed.body, base) if surveyed else u.load(out, base)
         moved = surveyed.moved if surveyed else u.moved_files(out, previous.stats)
         recorded = u.as_recorded(previous.stats, moved)
-        inputs = u.Inputs(fleet, previous.fields, sources, previous.rows)
+        inputs = tracing.Inputs(fleet, previous.fields, sources, previous.rows)
         units = u.plan(targets())(fleet)
         if fleet.extra_manifests:
             units.append(u.Unit(COPIES, copied_files, copies=True))
@@ -123,7 +123,7 @@ def produce(
                     result.cache.units[unit.name] = u.entry(reads, digests, found, patches)
                     if parts is not None:
                         result.cache.parts[unit.name] = parts
-                except u.Unkeyable:
+                except tracing.Unkeyable:
                     pass
             stages.advance()
     result.patch_issues = patched.issues(fleet)
@@ -149,20 +149,10 @@ class Patched:
         if matched:
             self.matched.update(matched)
         if failed:
-            self.failed += [_issue(x) for x in failed]
+            self.failed += [issue_from_data(x) for x in failed]
 
     def issues(self, fleet: Fleet) -> tuple[Issue, ...]:
         return tuple(self.failed + unmatched_patches(fleet.patches, self.matched))
-
-
-def _issue_data(i: Issue) -> list:
-    """An Issue as marshal-able data (the cache's ``patches``)."""
-    return [i.rule, list(i.path), i.message, i.severity, i.hint, [list(r) for r in i.related], i.on_key]
-
-
-def _issue(data: list) -> Issue:
-    rule, path, message, severity, hint, related, on_key = data
-    return Issue(rule, tuple(path), message, severity, hint, tuple(tuple(r) for r in related), on_key)
 
 
 class Taken:
@@ -199,7 +189,7 @@ def _duplicate(units: list[tuple[str, Mapping[str, str]]]) -> None:
 
 def _reuse_all(
     units: list[u.Unit],
-    inputs: u.Inputs,
+    inputs: tracing.Inputs,
     previous: u.Cache,
     out: Path,
     result: Incremental,
@@ -228,7 +218,7 @@ def _reuse_all(
             try:
                 if same_reads(reads, previous) and not stat_changed(files, recorded):
                     unmatched = []
-            except u.Unkeyable:
+            except tracing.Unkeyable:
                 pass
         if unmatched is None:
             unmatched = _verified(unit, entry, inputs, previous, out, result, recorded)
@@ -253,7 +243,7 @@ def _reuse_all(
 def _verified(
     unit: u.Unit,
     entry: tuple | None,
-    inputs: u.Inputs,
+    inputs: tracing.Inputs,
     previous: u.Cache,
     out: Path,
     result: Incremental,
@@ -272,7 +262,7 @@ def _verified(
         if not inputs.unchanged(unit, reads, previous):
             _no(result, unit, "inputs changed", _changed(unit, inputs, previous, reads))
             return None
-    except u.Unkeyable:
+    except tracing.Unkeyable:
         _no(result, unit, "inputs have no stable digest")
         return None
     unmatched = u.stat_changed(files, recorded)
@@ -288,7 +278,7 @@ def _no(result: Incremental, unit: u.Unit, reason: str, detail: str = "") -> Non
         result.named.append(f"{unit.name}: {reason}{detail}")
 
 
-def _changed(unit: u.Unit, inputs: u.Inputs, previous: u.Cache, reads) -> str:
+def _changed(unit: u.Unit, inputs: tracing.Inputs, previous: u.Cache, reads) -> str:
     """Which of a unit's inputs changed since the cache was written, e.g. `` (its cluster, workloads)``."""
     names = (
         ["its cluster"]
@@ -333,7 +323,7 @@ def _run(
         return _run_sections(fleet, index, source, before, sections, assemble, taken)
     # A fleet-wide unit: which fields of the clusters it reads narrows its key. A cluster unit: its own cluster,
     # and any other it reads, count whole.
-    recording = _Recording(fleet, fleet_wide=unit.cluster is None)
+    recording = tracing.Recording(fleet, fleet_wide=unit.cluster is None)
     # The documents' serialization runs under the hooks too: they may be built lazily.
     files: dict[str, bytes]
     patches: list
@@ -345,40 +335,6 @@ def _run(
             files = files_bytes(content_named(rendered), source)  # as produce does, after the patches
     leaks = [list(x) for x in _scan(files, before)]
     return index, files, {rel: digest(data) for rel, data in files.items()}, leaks, recording.reads(), patches, None
-
-
-class _Recording:
-    """What a unit (or a section of one) reads while it runs (``with`` gives the traced view it runs against): the
-    fleet's fields, the workloads' fields and, ``fleet_wide``, the clusters' fields; :meth:`reads` narrows them
-    (``units.narrowed``).
-
-    The workloads' fields are recorded from the unit's first read of ``fleet.workloads`` on: only through it does a
-    unit hold a Workload (``Fleet.DERIVED`` and ``PER_ARGUMENT`` give none, and a method read counts as everything,
-    which nothing narrows), and ``narrowed`` narrows ``workloads`` only when it was read. Most units never read it:
-    hooking the class for each of them cost about 40 us a unit, 1.2 s of CPU in a render from scratch at 5,000
-    clusters."""
-
-    def __init__(self, fleet: Fleet, fleet_wide: bool):
-        self.fleet = fleet
-        self.fleet_reads: set[str] = set()
-        self.workload_reads: set[str] = set()
-        self.cluster_reads: set[str] | None = set() if fleet_wide else None
-        self._hooks = ExitStack()
-
-    def __enter__(self) -> u.Traced:
-        if self.cluster_reads is not None:
-            self._hooks.enter_context(u.clusters_read(self.cluster_reads))
-        return u.Traced(self.fleet, self.fleet_reads, self._first_read)
-
-    def _first_read(self, name: str) -> None:
-        if name == "workloads":
-            self._hooks.enter_context(u.fields_read(Workload, self.workload_reads))
-
-    def __exit__(self, *exc: object) -> None:
-        self._hooks.close()
-
-    def reads(self) -> set[str]:
-        return u.narrowed(self.fleet_reads, self.cluster_reads, self.workload_reads)
 
 
 def _by_sections(unit: u.Unit, fleet: Fleet):
@@ -397,7 +353,7 @@ def _run_sections(fleet: Fleet, index: int, source: str, before: Before | None, 
     for number, section in enumerate(sections):
         last = taken[number] if taken is not None else None
         if last is None:
-            recording = _Recording(fleet, fleet_wide=True)
+            recording = tracing.Recording(fleet, fleet_wide=True)
             with recording as traced:
                 last = section(traced), recording.reads()
         text, section_reads = last
@@ -410,7 +366,7 @@ def _run_sections(fleet: Fleet, index: int, source: str, before: Before | None, 
 
 
 def _taken_sections(
-    unit: u.Unit, fleet: Fleet, previous: u.Cache, before: Before, inputs: u.Inputs, source: str
+    unit: u.Unit, fleet: Fleet, previous: u.Cache, before: Before, inputs: tracing.Inputs, source: str
 ) -> list | None:
     """For a unit rendered by sections, each section's (text, reads) as last rendered where its reads' digests are
     the ones recorded (None for the others), cut from the unit's file as the cache recorded it (read back where it
@@ -434,7 +390,7 @@ def _taken_sections(
         reads, length = part
         try:
             same = inputs.same_reads(reads, previous)
-        except (u.Unkeyable, TypeError):  # a read that is not a field's name
+        except (tracing.Unkeyable, TypeError):  # a read that is not a field's name
             same = False
         taken.append((body[start : start + length], set(reads)) if same else None)
         start += length + 1 if length else 0
@@ -474,7 +430,7 @@ class Before:
             return None
 
 
-def _patch(rendered: list[File], fleet: Fleet, traced: u.Traced, unit: u.Unit) -> tuple[list[File], list]:
+def _patch(rendered: list[File], fleet: Fleet, traced: tracing.Traced, unit: u.Unit) -> tuple[list[File], list]:
     """The unit's files with fleet.yaml's patches applied (in the salt: read from ``fleet``), and what they did:
     ``[matched patch numbers, failed issues]``. A patch that selects clusters needs the labels of the clusters
     whose files the unit made: a cluster unit's own (in its key whole); any other cluster's read through
@@ -490,7 +446,7 @@ def _patch(rendered: list[File], fleet: Fleet, traced: u.Traced, unit: u.Unit) -
         else:
             labels = {c.name: c.labels for c in traced.clusters if c.name in owners}
     out, failed, matched = patch_files(rendered, fleet.patches, labels)
-    return out, [sorted(matched), [_issue_data(i) for i in failed]]
+    return out, [sorted(matched), [issue_data(i) for i in failed]]
 
 
 def _parallel(fleet: Fleet, units: list[u.Unit], todo: list[int]) -> bool:

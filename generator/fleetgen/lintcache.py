@@ -25,17 +25,17 @@ import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import cachedir
 from .errors import FleetgenError
 from .findings import Finding
-from .lint import LintResult
+from .lint import LintResult, Memory
 from .load import Document
 from .model import Fleet
 from .settled import Settled
 
-FORMAT = f"fleetgen-lint-2 {cachedir.PYTHON}"  # 2: what the rules remember
+FORMAT = f"fleetgen-lint-3 {cachedir.PYTHON}"  # 2: what the rules remember; 3: what each rule read and found
 
 
 def key(document: Document, fleet: Fleet, versions: Mapping[str, str], settled: Settled) -> str:
@@ -54,26 +54,35 @@ def key(document: Document, fleet: Fleet, versions: Mapping[str, str], settled: 
     return digest.hexdigest()
 
 
-def read(fleet_path: Path, expected: str | None) -> tuple[LintResult | None, dict[str, list[str]]]:
-    """The findings kept under ``expected`` (None when there are none for that key) and what the rules remembered
-    in that run (``LintResult.remembered``: rule id -> strings; empty unless this very code wrote it, for which alone
-    it holds; an entry of another shape is left out)."""
+class Kept(NamedTuple):
+    """What the last render kept: the findings under the key asked for (None: none for it), what the rules remembered
+    and what each rule read and found (``lint.reuse.Memory``; None: nothing). Only what this very code wrote."""
+
+    findings: LintResult | None
+    remembered: dict[str, list[str]]
+    memory: Memory | None = None
+
+
+def read(fleet_path: Path, expected: str | None) -> Kept:
+    """The findings kept under ``expected``, what the rules remembered in that run (``LintResult.remembered``: rule id
+    -> strings; an entry of another shape is left out) and each rule's reads and findings then."""
     path = _path(fleet_path)
     body: Any = cachedir.read(path) if path is not None else None
     try:
         if body.get("format") != FORMAT or body.get("code") != cachedir.code_digest():
-            return None, {}
+            return Kept(None, {})
         remembered = {
             rule: list(strings)
             for rule, strings in body["remembered"].items()
             if isinstance(rule, str) and isinstance(strings, list) and all(isinstance(x, str) for x in strings)
         }
+        memory = Memory.from_data(body.get("rules"))
         if expected is None or body.get("key") != expected:
-            return None, remembered
+            return Kept(None, remembered, memory)
         findings = [_finding(x) for x in body["findings"]]
-        return LintResult(findings, int(body["suppressed"]), remembered), remembered
+        return Kept(LintResult(findings, int(body["suppressed"]), remembered, memory), remembered, memory)
     except (AttributeError, KeyError, TypeError, ValueError):  # None, or not the shape this fleetgen writes
-        return None, {}
+        return Kept(None, {})
 
 
 def write(fleet_path: Path, under: str | None, result: LintResult) -> None:
@@ -89,6 +98,7 @@ def write(fleet_path: Path, under: str | None, result: LintResult) -> None:
         "findings": [_data(f) for f in result.findings] if under is not None else [],
         "suppressed": result.suppressed,
         "remembered": dict(result.remembered),
+        "rules": result.memory.to_data() if result.memory is not None else None,
     }
     cachedir.write(path, cachedir.encode(body), fleet_path)
 

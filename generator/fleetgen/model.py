@@ -175,7 +175,7 @@ class ClusterNetwork:
 
 @dataclass(frozen=True)
 class Cluster:
-    # units.clusters_read gives this class a stand-in for each field while one fleet-wide render unit runs, to
+    # tracing.clusters_read gives this class a stand-in for each field while one fleet-wide render unit runs, to
     # record which fields it reads: render units run one at a time in a process (one thread, or a forked worker).
     name: str
     environment: str
@@ -405,19 +405,28 @@ class Fleet:
             found.setdefault(c.name, c)
         return found
 
-    # Methods of one argument that units.Traced keys a render unit by per call, by what they return for the
+    # Methods of one argument that tracing.Traced keys a render unit by per call, by what they return for the
     # argument given: a cluster's units ask for that cluster's extra manifests only, so a spoke manifest edit
     # renders the units of the clusters it is copied to, not every cluster's.
     PER_ARGUMENT: ClassVar[frozenset[str]] = frozenset({"spoke_extras"})
-    # Values derived from the fields that units.Traced keys a render unit by (their own value), not by all the
+    # Values derived from the fields that tracing.Traced keys a render unit by (their own value), not by all the
     # fields they are computed from: a unit that reads only the mesh members' names is not rendered again
     # when another part of a cluster changes.
-    DERIVED: ClassVar[frozenset[str]] = frozenset({"mesh_members"})
+    DERIVED: ClassVar[frozenset[str]] = frozenset({"mesh_members", "extra_spokes"})
+    # Methods whose value is some of the clusters, chosen by the cluster fields named here and the clusters' order:
+    # tracing.Traced records a read of one as those fields of every cluster (a projection), plus what is read of the
+    # clusters it gives, not as everything.
+    CLUSTER_VIEWS: ClassVar[Mapping[str, tuple[str, ...]]] = MappingProxyType({"of_provider": ("provider",)})
 
     @cached_property  # in DERIVED
     def mesh_members(self) -> tuple[str, ...]:
         """The names of the clusters in the ClusterMesh that peer with every other member (Cilium's values)."""
         return tuple(c.name for c in self.clusters if c.network.mesh_id is not None and c.network.mesh_member)
+
+    @cached_property  # in DERIVED
+    def extra_spokes(self) -> tuple[str, ...]:
+        """The names of the clusters extra manifests are copied to (those with ``spoke_extras``), sorted."""
+        return tuple(sorted(name for name, docs in self._extras_by_cluster.items() if docs))
 
     def spoke_extras(self, name: str) -> tuple[dict[str, Any], ...]:
         """The documents of the extra manifests copied to cluster ``name`` (``clusters/<name>/extra``), by path."""

@@ -154,13 +154,13 @@ def load_and_lint(
     return load_lint_and(path, None, out, stages, cached=cached, keep=keep)[0]
 
 
-def _lint(result: Loaded, path: Path, out: Path | None, cached: bool = True) -> Loaded:
+def _lint(result: Loaded, path: Path, out: Path | None, cached: bool = True, keep: bool = False) -> Loaded:
     if not result.ok:  # no model; still never let a credential pass unreported
         found = lint.run(result.document, None)
         result.findings = sorted(set(result.findings + found.findings))
         return result
     copied = _copied(result, path, out)
-    rules = _rules(result, path, out, cached)
+    rules = _rules(result, path, out, cached, keep)
     return _linted(result, result.kept_lint or rules(), copied)
 
 
@@ -173,16 +173,16 @@ def _copied(result: Loaded, path: Path, out: Path | None) -> list[Finding]:
     return copied + workload_replicas.findings(result.fleet, result.document, path.parent)
 
 
-def _rules(result: Loaded, path: Path, out: Path | None, cached: bool) -> Callable[[], lint.LintResult]:
+def _rules(result: Loaded, path: Path, out: Path | None, cached: bool, keep: bool) -> Callable[[], lint.LintResult]:
     """The lint rules on ``result``'s model, to run now or in a child process; what they are given, and its key,
     recorded in ``result`` (``fleetgen.lintcache``), with the findings the last ``render`` kept for exactly that
-    (``kept_lint``) and what the rules remembered then (``cached``: else neither)."""
+    (``kept_lint``), what the rules remembered then and what each read and found (``cached``: else none of them).
+    ``keep`` (``render``): the rules record what they read and found for the next command."""
     lock = tree.read_lock(out or output_dir(path, result.model))
     result.lint_inputs = lock.versions, lock.settled
     result.lint_key = lintcache.key(result.document, result.model, lock.versions, lock.settled)
-    remembered: Mapping[str, list[str]] = {}
-    if cached:
-        result.kept_lint, remembered = lintcache.read(result.path, result.lint_key)
+    kept = lintcache.read(result.path, result.lint_key) if cached else lintcache.Kept(None, {})
+    result.kept_lint = kept.findings
     return partial(
         lint.run,
         result.document,
@@ -190,7 +190,9 @@ def _rules(result: Loaded, path: Path, out: Path | None, cached: bool) -> Callab
         lock.versions,
         installed=lock.settled,
         sources=result.sources,
-        remembered=remembered,
+        remembered=kept.remembered,
+        memory=kept.memory,
+        keep=keep,
     )
 
 
@@ -237,11 +239,13 @@ def load_lint_and(
         return result, None
     if then is None or not result.ok or not alongside(result.document.data):
         with stages.stage("lint"):
-            result = _lint(result, path, out, cached)
+            result = _lint(result, path, out, cached, keep)
+        if result.linted is not None:
+            stages.notes.append(_reuse_note(result.linted))
         return result, (then(result) if then is not None and result.ok else None)
     with stages.stage("model"):
         copied = _copied(result, path, out)
-        rules = _rules(result, path, out, cached)
+        rules = _rules(result, path, out, cached, keep)
         kept = result.kept_lint
     if kept is not None:  # the last render's findings for this very input: no rules to run beside then()
         stages.notes.append("lint rules: the last render's findings on the same fleet file, lock and code\n")
@@ -262,8 +266,17 @@ def load_lint_and(
     with stages.stage("lint"):
         found = child.result()
     stages.notes.append(f"lint rules: {child.seconds:.3f} s in a forked process, alongside the stages after model\n")
+    stages.notes.append(_reuse_note(found))
     result = _linted(result, found, copied)
     return result, (value if result.ok else None)
+
+
+def _reuse_note(found: lint.LintResult) -> str:
+    """What ``--profile`` says of the rules reused from the last render (``lint.reuse``): nothing when none was."""
+    if not found.reused:
+        return ""
+    reused, every = len(found.reused), len(lint.LINT_RULES)
+    return f"lint rules: {reused} of {every} reused from the last render (nothing they read changed)\n"
 
 
 def alongside(data: Any) -> bool:

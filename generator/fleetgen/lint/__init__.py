@@ -25,6 +25,7 @@ from . import (
     versions,
 )
 from .registry import Context, Rule, stage_rule, stamped
+from .reuse import Memory, Reuse
 
 YAML_SYNTAX = stage_rule(
     "yaml-syntax",
@@ -241,6 +242,8 @@ class LintResult:
     findings: list[Finding]
     suppressed: int
     remembered: Mapping[str, list[str]] = field(default_factory=dict)  # what the rules remember for the next run
+    memory: Memory | None = None  # what each rule read and found, for the next run (``run``'s ``keep``)
+    reused: tuple[str, ...] = ()  # the rules whose findings were taken from the last run's memory
 
 
 def run(
@@ -251,18 +254,24 @@ def run(
     installed: Settled | None = None,
     sources: Mapping[str, str] | None = None,
     remembered: Mapping[str, list[str]] | None = None,
+    memory: Memory | None = None,
+    keep: bool = False,
 ) -> LintResult:
     """Run every rule (only the model-free ones when ``fleet`` is None); position, suppress, sort. ``sources`` and
-    ``remembered``: see :class:`Context`."""
+    ``remembered``: see :class:`Context`. ``memory``: what the last render's rules read and found, reused for each rule
+    whose reads did not change; ``keep``: record it again for the next run (``fleetgen.lint.reuse``)."""
     ctx = Context(fleet, doc.data, rendered_versions, installed, sources=sources, remembered=remembered or {})
+    reuse = Reuse(ctx, memory, keep)
     placed: list[Finding] = []
     for r in LINT_RULES:
         if (fleet is None and r.needs_model) or (select is not None and r.id not in select):
             continue
         assert r.check is not None  # every LINT_RULES entry checks something
-        placed.extend(doc.place(stamped(i, r)) for i in r.check(ctx))
+        placed.extend(doc.place(stamped(i, r)) for i in reuse.issues(r))
     kept = [f for f in placed if not doc.suppressed(f)]
-    return LintResult(sorted(set(kept)), len(placed) - len(kept), ctx.remember)
+    return LintResult(
+        sorted(set(kept)), len(placed) - len(kept), ctx.remember, reuse.memory_to_keep(), tuple(reuse.reused)
+    )
 
 
-__all__ = ["RULES", "LINT_RULES", "BY_ID", "LintResult", "run", "ERROR", "WARNING"]
+__all__ = ["RULES", "LINT_RULES", "BY_ID", "LintResult", "Memory", "run", "ERROR", "WARNING"]

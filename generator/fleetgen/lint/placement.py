@@ -128,9 +128,10 @@ def application_name(ctx: Context) -> Iterator[Issue]:
     seen: dict[tuple[str, str], tuple[str, str, str]] = {
         (fleet.argocd_namespace, name): own for name in own_applications(fleet)
     }
+    extra_spokes = set(fleet.extra_spokes)
     for c in registered:
         names = [(MONITORING_APP, MONITORING_SET)]
-        names += [(EXTRA_APP, EXTRA_SET)] if fleet.spoke_extras(c.name) else []
+        names += [(EXTRA_APP, EXTRA_SET)] if c.name in extra_spokes else []
         for own_app, appset in names:
             yield from _app_name((appset, c.name, own_app), (*c.path, "name"), seen, _namespace(fleet, c))
     for a in fleet.application_sets:

@@ -235,7 +235,8 @@ def _namespaced(doc: dict[str, Any]) -> bool:
 
 def extra_clusters(fleet: Fleet, mode: str) -> list[Cluster]:
     """Registered clusters of ``mode`` that extra manifests are copied to."""
-    return [c for c in registered(fleet, mode) if fleet.spoke_extras(c.name)]
+    spokes = set(fleet.extra_spokes)
+    return [c for c in registered(fleet, mode) if c.name in spokes]
 
 
 def _extra_source(fleet: Fleet, cluster: Cluster | None) -> dict[str, Any]:
