@@ -557,8 +557,64 @@ def test_a_per_call_value_is_printed_once_per_object(example_fleet, monkeypatch)
     extra = ExtraFile(f"clusters/{names[0]}/extra/x.yaml", b"", ({"kind": "ConfigMap"},), cluster=names[0])
     inputs = tracing.Inputs(dataclasses.replace(example_fleet, extra_files=(extra,)))
     digests = {name: inputs.field(f"spoke_extras({json.dumps(name)})") for name in names}
-    assert printed.count(()) == 1 and len(printed) == 2
+    assert printed.count(()) == 1 and printed.count((extra,)) == 1 and len(printed) == 3  # (extra_files: below)
     assert digests[names[0]] != digests[names[-1]] and len(set(digests.values())) == 2
+
+
+def test_a_per_call_read_is_taken_as_recorded_while_the_field_its_value_comes_from_is(example_fleet):
+    """``Fleet.PER_ARGUMENT`` names the field each method's value is computed from (``spoke_extras``: the extra
+    manifests' files): while that field's digest is the recorded one, a call's digest is the recorded one, not
+    computed again for each of 5,000 clusters; once it changes, every call's is computed."""
+    import ast
+    import inspect
+    import textwrap
+
+    from fleetgen.model import Fleet
+
+    name = f"spoke_extras({json.dumps(example_fleet.clusters[0].name)})"
+    first = tracing.Inputs(example_fleet)
+    first.field(name)
+    recorded = first.computed()[0]
+    assert set(recorded) == {name, "extra_files"}
+    assert tracing.Inputs(example_fleet, {**recorded, name: "as recorded"}).field(name) == "as recorded"
+    extra = ExtraFile(f"clusters/{example_fleet.clusters[0].name}/extra/x.yaml", b"", ({"kind": "A"},), cluster="x")
+    other = dataclasses.replace(example_fleet, extra_files=(extra,))
+    assert tracing.Inputs(other, {**recorded, name: "as recorded"}).field(name) == tracing.Inputs(other).field(name)
+    for method, source in Fleet.PER_ARGUMENT.items():  # what the methods read of the fleet: that field alone
+        read: set[str] = set()
+        for function in (getattr(Fleet, method), Fleet._extras_by_cluster.func):
+            tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+            read |= {
+                n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and getattr(n.value, "id", "") == "self"
+            }
+        assert read == {source, "_extras_by_cluster"}, (method, read)
+
+
+def _one_cluster_edited(fleet, edited, monkeypatch, **changes):
+    """``fleet`` with ``changes`` made to its cluster ``edited``, and the names of the clusters whose projection rows
+    are printed from now on (``Inputs._row``)."""
+    changed = dataclasses.replace(edited, **changes)
+    printed: list[str] = []
+    row = tracing.Inputs._row
+    monkeypatch.setattr(
+        tracing.Inputs, "_row", lambda self, cluster, fields: printed.append(cluster.name) or row(self, cluster, fields)
+    )
+    return dataclasses.replace(fleet, clusters=tuple(changed if c is edited else c for c in fleet.clusters)), printed
+
+
+def test_a_projection_whose_rows_did_not_change_is_the_recorded_one(example_fleet, monkeypatch):
+    """An edit of a field a projection does not show: the edited cluster's row is printed, found as recorded at its
+    place, and the projection is the recorded one (5,000 rows are not joined again); its rows are recorded again under
+    the clusters' new digests."""
+    name = tracing.PROJECTION + "name,region"
+    first = tracing.Inputs(example_fleet)
+    before = first.field(name)
+    edited = example_fleet.clusters[1]
+    fleet, printed = _one_cluster_edited(example_fleet, edited, monkeypatch, kubernetes_version="1.20")
+    again = tracing.Inputs(fleet, {**first.computed()[0], name: "as recorded"}, rows=first.rows())
+    assert again.field(name) == "as recorded" and printed == [edited.name]
+    assert list(again.rows()[name]) == [again.cluster(c) for c in fleet.clusters]
+    assert tracing.Inputs(fleet).field(name) == before  # what computing it from nothing gives
 
 
 def test_the_cluster_fields_a_fleet_wide_unit_reads(example_fleet):
@@ -763,15 +819,7 @@ def test_a_projection_prints_only_the_rows_of_clusters_it_has_not_recorded(examp
     first = tracing.Inputs(example_fleet)
     before = first.field(name)
     edited = example_fleet.clusters[1]
-    changed = dataclasses.replace(edited, region=edited.region + "-x")
-    fleet = dataclasses.replace(
-        example_fleet, clusters=tuple(changed if c is edited else c for c in example_fleet.clusters)
-    )
-    printed: list[str] = []
-    row = tracing.Inputs._row
-    monkeypatch.setattr(
-        tracing.Inputs, "_row", lambda self, cluster, fields: printed.append(cluster.name) or row(self, cluster, fields)
-    )
+    fleet, printed = _one_cluster_edited(example_fleet, edited, monkeypatch, region=edited.region + "-x")
     again = tracing.Inputs(fleet, first.computed()[0], rows=first.rows())
     after = again.field(name)
     assert printed == [edited.name]

@@ -497,7 +497,7 @@ def test_the_workload_hook_has_nothing_to_miss():
 
     assert all(f.repr for f in dataclasses.fields(Workload))
     assert Fleet.DERIVED == frozenset({"mesh_members", "extra_spokes"})
-    assert Fleet.PER_ARGUMENT == frozenset({"spoke_extras"}) and set(Fleet.CLUSTER_VIEWS) == {"of_provider"}
+    assert Fleet.PER_ARGUMENT == {"spoke_extras": "extra_files"} and set(Fleet.CLUSTER_VIEWS) == {"of_provider"}
     hints = {name: getattr(Fleet, name) for name in (*Fleet.DERIVED, *Fleet.PER_ARGUMENT, *Fleet.CLUSTER_VIEWS)}
     assert "tuple[str, ...]" in str(hints["mesh_members"].func.__annotations__["return"])
     assert "tuple[str, ...]" in str(hints["extra_spokes"].func.__annotations__["return"])

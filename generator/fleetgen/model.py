@@ -408,7 +408,8 @@ class Fleet:
     # Methods of one argument that tracing.Traced keys a render unit by per call, by what they return for the
     # argument given: a cluster's units ask for that cluster's extra manifests only, so a spoke manifest edit
     # renders the units of the clusters it is copied to, not every cluster's.
-    PER_ARGUMENT: ClassVar[frozenset[str]] = frozenset({"spoke_extras"})
+    # Each names the field its value is computed from: while that field's digest is the recorded one, so is a call's.
+    PER_ARGUMENT: ClassVar[Mapping[str, str]] = MappingProxyType({"spoke_extras": "extra_files"})
     # Values derived from the fields that tracing.Traced keys a render unit by (their own value), not by all the
     # fields they are computed from: a unit that reads only the mesh members' names is not rendered again
     # when another part of a cluster changes.

@@ -84,6 +84,9 @@ class Inputs:
         self._same_cluster: dict[str, bool] | None = None  # for ``unchanged``: against the one cache of the run
         self._same_field: dict[str, bool] = {}
         self._same_reads: dict[int, bool] = {}  # by the id of a cache entry's reads
+        self.decided_reads: Mapping[int, bool] = self._same_reads  # what same_reads decided, for a loop to look up
+        # the recorded order of the clusters' digests, and (cluster, recorded digest, digest now) of those that changed
+        self._moved: tuple[list[str], list[tuple[Cluster, str, str]]] | None = None
 
     def cluster(self, cluster: Cluster) -> str:
         if cluster.name not in self._clusters:
@@ -112,8 +115,8 @@ class Inputs:
                 return self._fields[name]
             elif name.startswith(WORKLOADS):
                 value = self._workloads(name)
-            elif (call := per_call(name)) is not None:
-                self._fields[name] = self._returned_digest(getattr(self.fleet, call[0])(call[1]))
+            elif (method := name.partition("(")[0]) in Fleet.PER_ARGUMENT and name.endswith(")"):
+                self._fields[name] = self._per_call(name, method)
                 return self._fields[name]
             else:
                 raise Unkeyable(name)
@@ -155,6 +158,17 @@ class Inputs:
             self._same_reads[id(reads)] = same
         return same
 
+    def _per_call(self, name: str, method: str) -> str:
+        """A per-argument read's digest: the recorded one while the field its value is computed from is as recorded
+        (``Fleet.PER_ARGUMENT``: a cluster's units each ask for their own extra manifests), else that of the value."""
+        source = Fleet.PER_ARGUMENT[method]
+        if self.field(source) == self.previous.get(source) and name in self.previous:
+            return self.previous[name]
+        call = per_call(name)
+        if call is None:
+            raise Unkeyable(name)
+        return self._returned_digest(getattr(self.fleet, method)(call[1]))
+
     def _returned_digest(self, value: Any) -> str:
         """The digest of a per-argument call's value, printed once per object: at 5,000 clusters every cluster's
         units read ``spoke_extras(<its name>)``, and nearly all get the one empty tuple. The value is kept with its
@@ -175,14 +189,39 @@ class Inputs:
             return self.previous[name]
         fields = _projected(name, PROJECTION, CLUSTER_FIELDS)
         recorded = {} if set(fields) & UNSHOWN else self.previous_rows.get(name, {})
+        printed: dict[str, bytes] = {}  # the rows printed again, by their cluster's digest now
+        if recorded and name in self.previous and self._rows_unchanged(name, fields, recorded, printed):
+            return self.previous[name]
         rows: dict[str, bytes] = {}
         digests = self._in_order()
         for cluster, digest in zip(self.fleet.clusters, digests):
             if digest not in rows:
-                rows[digest] = recorded.get(digest) or self._row(cluster, fields)
+                rows[digest] = recorded.get(digest) or printed.get(digest) or self._row(cluster, fields)
         self._rows[name] = rows
         whole = f"{len(digests)}\n".encode() + b"".join([rows[digest] for digest in digests])
         return hashlib.sha256(whole).hexdigest()
+
+    def _rows_unchanged(
+        self, name: str, fields: list[str], recorded: Mapping[str, bytes], printed: dict[str, bytes]
+    ) -> bool:
+        """Whether a projection's rows are all as recorded (its digest is then the recorded one). The rows were recorded
+        in the clusters' order (each under its cluster's digest): when the clusters are as many, and each whose digest
+        changed has the row recorded at its place (an edit of a field the projection does not show), the rows are
+        the same, in the same order; they are recorded again under the new digests. A one-cluster edit prints one
+        row per projection, not 5,000 (``printed``: the rows printed, by digest, for the caller when they differ)."""
+        digests = self._in_order()
+        if len(recorded) != len(digests):
+            return False
+        order = list(recorded)  # every projection recorded in one run has this order: the changes are found once
+        if self._moved is None or self._moved[0] != order:
+            changed = [(c, old, new) for c, old, new in zip(self.fleet.clusters, order, digests) if old != new]
+            self._moved = order, changed
+        for cluster, old, new in self._moved[1]:
+            printed[new] = self._row(cluster, fields)
+            if printed[new] != recorded[old]:
+                return False
+        self._rows[name] = dict(zip(digests, recorded.values()))
+        return True
 
     def _in_order(self) -> list[str]:
         """Every cluster's digest, in the fleet's order (once a run: each projection walks them)."""
