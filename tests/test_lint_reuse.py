@@ -316,3 +316,39 @@ def test_a_cluster_view_is_recorded_as_the_fields_it_chooses_by():
             names = [c.name for c in traced.of_provider("aws")]
         found.append(recording.reads())
     assert names and found == [{"clusters.provider", "clusters.name,provider"}, {"clusters.provider", "clusters.name"}]
+
+
+def test_a_rule_that_reads_the_clusters_whole_runs_again_when_a_cluster_moves(synth, monkeypatch):
+    """A Fleet method (``named``) counts as reading everything, and everything's digest holds the clusters' source
+    digests, which leave out their positions: a cluster moved, its text unchanged, runs the rule again, and its
+    finding names the new position."""
+    from fleetgen.lint.registry import flag, rule
+
+    data, _, _ = synth
+    name = data["clusters"][4]["name"]
+
+    @rule("demo-named", fix="none")
+    def named(ctx):
+        yield flag((*ctx.fleet.named(name).path, "name"), "demo")
+
+    monkeypatch.setattr(lint, "LINT_RULES", (named,))
+    before = _lint(_loaded(_text(data)), keep=True)
+
+    def moved(d):
+        d["clusters"].insert(0, d["clusters"].pop(4))
+
+    step = _edited(data, moved)
+    after = _lint(step, memory=before.memory, keep=True)
+    assert after.reused == () and [f.path for f in after.findings] == [("clusters", 0, "name")]
+    assert [f.path for f in before.findings] == [("clusters", 4, "name")]
+
+
+def test_the_vendored_schemas_override_path_walks_key_the_memory(synth, monkeypatch):
+    """override-path walks the workloads' kinds' vendored schemas, which fleetgen's code digest leaves out: a change
+    to one runs every rule again (and changes the kept findings' key, tests/test_lintcache.py)."""
+    from fleetgen.lint import overrides
+
+    data, step, memory = synth
+    assert "override-path" in _lint(step, memory=memory).reused
+    monkeypatch.setattr(overrides, "schemas_digest", lambda kinds: "other schemas")
+    assert _lint(step, memory=memory).reused == ()

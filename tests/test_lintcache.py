@@ -72,7 +72,8 @@ def test_check_and_lint_after_render_take_the_findings_render_linted_with(fleet,
 
 def test_any_input_of_the_rules_that_changes_runs_them_again(fleet, rules_run, monkeypatch):
     """The text (even a comment: it may suppress a finding, or move one), the lock's versions (a version bump, which
-    render does not keep: its new lock gives the rules other versions), the extra manifests, and fleetgen's code."""
+    render does not keep: its new lock gives the rules other versions), the extra manifests, fleetgen's code and the
+    vendored schemas override-path walks."""
     assert run("check", str(fleet))[0] == 0 and rules_run == []
     fleet.write_text(fleet.read_text() + "# a comment\n")
     assert run("check", str(fleet))[0] == 0 and rules_run == [1]  # the tree is as it was; the rules ran
@@ -91,9 +92,17 @@ def test_any_input_of_the_rules_that_changes_runs_them_again(fleet, rules_run, m
     assert len(rules_run) == 6  # the versions the rules compare with are the lock's
     (fleet.parent / "rendered" / ".fleetgen.lock").write_text(lock)
 
+    code = cachedir.code_digest
     monkeypatch.setattr(cachedir, "code_digest", lambda: "another fleetgen")
     run("check", str(fleet))
     assert len(rules_run) == 7
+    monkeypatch.setattr(cachedir, "code_digest", code)
+    assert run("check", str(fleet))[0] == 0 and len(rules_run) == 7
+    from fleetgen.lint import overrides  # the vendored schemas override-path walks: not in the code digest
+
+    monkeypatch.setattr(overrides, "schemas_digest", lambda kinds: "other schemas")
+    run("check", str(fleet))
+    assert len(rules_run) == 8
 
 
 def test_after_a_node_pool_edit_only_the_rules_that_read_what_changed_run(fleet, monkeypatch):

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..findings import Issue
-from ..model import Override, Workload
+from ..model import Fleet, Override, Workload
 from ..overriders import override_resources, unsupported_reason
-from ..upstream.pointer import kind_schema, missing_at
+from ..upstream.pointer import kind_schema, missing_at, schemas_digest
 from .registry import Context, flag, rule
 
 
@@ -49,6 +49,13 @@ def override_path(ctx: Context) -> Iterator[Issue]:
             for j, patch in enumerate(o.patches):
                 if unsupported_reason(patch) is None:
                     yield from _impossible(w, o, j, patch.path, targets)
+
+
+def schemas_read(fleet: Fleet) -> str:
+    """The digest of the vendored schemas ``override-path`` may walk for ``fleet``: those of every kind of every
+    workload's resources (an override reaches some of them). Its findings depend on them as on fleet.yaml, so lint's
+    kept findings and memory are keyed by it (``fleetgen.lintcache``, ``lint.reuse``)."""
+    return schemas_digest((r.api_version, r.kind) for w in fleet.workloads for r in w.resources)
 
 
 def _impossible(w: Workload, o: Override, j: int, pointer: str, targets: list[tuple[str, str]]) -> Iterator[Issue]:

@@ -13,16 +13,18 @@ fleet-wide render unit runs (the Fleet fields it reads; the Cluster and Workload
 - a Fleet field (or a workload projection, a per-argument call, a derived value): the digest ``tracing.Inputs``
   gives it, compared with the recorded one. Unlike a render unit's, a rule's findings carry positions in fleet.yaml; the
   model's objects show theirs in their repr (and so in the digest), except clusters and node pools;
-- a projection of the clusters: the clusters are the same names at the same positions in fleet.yaml
-  (``Cluster.path``, which is not in a cluster's repr nor in its source digest; its pools' positions follow from it
-  and their order, which is), and no cluster whose source changed has a new value in a field of the projection.
+- a projection of the clusters, or the clusters whole (a Fleet method, a cluster copied: by their digest too): the
+  clusters are the same names at the same positions in fleet.yaml (``Cluster.path``, which is not in a cluster's
+  repr nor in its source digest; its pools' positions follow from it and their order, which is), and no cluster
+  whose source changed has a new value in a field of the projection.
   Each cluster's fields are compared by their digests (:func:`_field_digests`), recorded under its source digest
   (``fleetgen.sources``: the model is a pure function of the text), so a run compares only the clusters whose text
   changed, not 5,000 rows per projection;
 - ``ctx:rendered_versions``, ``ctx:installed``, ``ctx:sources``: their digests. Any other part of the Context (the
   raw data, what rules remembered) is never the same: such a rule always runs.
 
-The rules' code is in the memory's key (``lintcache``: the code digest), as fleetgen's version is. Without cluster
+The rules' code is in the memory's key (``lintcache``: the code digest), as fleetgen's version is, and so are the
+vendored schemas ``override-path`` walks (``lint.overrides.schemas_read``). Without cluster
 sources (a fleet file with aliases) nothing is reused or recorded: every rule runs, as it did before. Each rule
 recorded runs with a memo of its own (``Context.memo``): a shared memo would hand a later rule a value whose reads
 were recorded in the rule that computed it.
@@ -40,13 +42,16 @@ from typing import Any
 from .. import tracing
 from ..findings import Issue, issue_data, issue_from_data
 from ..model import Cluster, Fleet
+from .overrides import schemas_read
 from .registry import Context, Rule
 
 CONTEXT = "ctx:"  # a read of the Context's other parts: ctx:<name>
 # Every field of a cluster but its position (decided by its place in the order, compared whole).
 FIELDS = tuple(f.name for f in dataclasses.fields(Cluster) if f.name != "path")
 WIDTH = 16  # bytes of a field's digest in a cluster's row
-ALL_FIELDS = frozenset(FIELDS)
+# Reads of every cluster whole (a method of the Fleet, a cluster copied): their digests are the clusters' source
+# digests, which leave out positions, so they are as recorded only while the clusters are at the recorded positions.
+WHOLE_CLUSTERS = frozenset({tracing.EVERYTHING, "clusters"})
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,7 @@ class Memory:
     paths: tuple[tuple, ...] = ()  # each cluster's Cluster.path: the model sorts clusters by name, not by position
     sources: tuple[str, ...] = ()
     rows: Mapping[str, bytes] = field(default_factory=dict)  # source digest -> its fields' digests, FIELDS' order
+    schemas: str = ""  # the digest of the vendored schemas override-path walks (lint.overrides.schemas_read)
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -70,6 +76,7 @@ class Memory:
             "paths": [list(path) for path in self.paths],
             "sources": list(self.sources),
             "rows": dict(self.rows),
+            "schemas": self.schemas,
         }
 
     @classmethod
@@ -93,7 +100,7 @@ class Memory:
                     issue_from_data(issue)
         except (AttributeError, KeyError, TypeError, ValueError):
             return None
-        return cls(rules, fields, names, paths, sources, rows)
+        return cls(rules, fields, names, paths, sources, rows, str(data["schemas"]))
 
 
 class _Watched:
@@ -179,7 +186,10 @@ class Reuse:
         self.fleet, self.sources = fleet, sources
         self.inputs = tracing.Inputs(fleet, sources=sources)
         self.context: dict[str, str | None] = {}
-        self.changed = _changed_fields(memory, fleet, sources) if memory is not None else None
+        self.schemas = schemas_read(fleet)
+        if memory is not None and memory.schemas != self.schemas:  # the rules that walk them would be stale
+            self.memory = None
+        self.changed = _changed_fields(self.memory, fleet, sources) if self.memory is not None else None
 
     def issues(self, rule: Rule) -> Iterable[Issue]:
         """The rule's issues: as recorded when nothing it read changed, else found again (recorded, ``keep``)."""
@@ -210,6 +220,8 @@ class Reuse:
             if name.startswith(tracing.PROJECTION):
                 if self.changed is None or not self.changed.isdisjoint(name[len(tracing.PROJECTION) :].split(",")):
                     return False
+            elif name in WHOLE_CLUSTERS and self.changed is None:  # their digests do not show positions
+                return False
             elif memory.fields.get(name) != self._digest(name):
                 return False
         return True
@@ -248,7 +260,7 @@ class Reuse:
             if row is None:
                 row = _field_digests(cluster)
             if row is None:  # no stable text: no cluster read of any rule can be reused next time
-                return Memory(self.kept, fields)
+                return Memory(self.kept, fields, schemas=self.schemas)
             rows[source] = row
         paths = tuple(c.path for c in self.fleet.clusters)
-        return Memory(dict(self.kept), fields, names, paths, sources, rows)
+        return Memory(dict(self.kept), fields, names, paths, sources, rows, self.schemas)

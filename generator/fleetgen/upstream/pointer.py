@@ -10,9 +10,12 @@ vendored schema, ``x-kubernetes-preserve-unknown-fields``, a junctor) counts as 
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Any
 
 PRESERVE = "x-kubernetes-preserve-unknown-fields"
@@ -20,10 +23,26 @@ PRESERVE = "x-kubernetes-preserve-unknown-fields"
 
 @lru_cache(maxsize=64)
 def kind_schema(api_version: str, kind: str) -> dict[str, Any] | None:
+    node = _schema_file(api_version, kind)
+    return json.loads(node.read_text(encoding="utf-8")) if node.is_file() else None
+
+
+def schemas_digest(kinds: Iterable[tuple[str, str]]) -> str:
+    """The digest of the schema files :func:`kind_schema` reads for ``kinds`` (``(apiVersion, kind)``; a kind without
+    one counts as such). Lint findings that walk them are kept by this digest (``fleetgen.lint.overrides``): the
+    vendored schemas are not in fleetgen's code digest (``cachedir.UNKEYED_DATA``)."""
+    h = hashlib.sha256()
+    for api_version, kind in sorted(set(kinds)):
+        node = _schema_file(api_version, kind)
+        data = node.read_bytes() if node.is_file() else b""
+        h.update(f"{api_version}\0{kind}\0{len(data)}\0".encode() + data)
+    return h.hexdigest()
+
+
+def _schema_file(api_version: str, kind: str) -> Traversable:
     group, _, version = api_version.rpartition("/")
     name = f"{kind.lower()}_{version}.json"
-    node = resources.files("fleetgen").joinpath("schemas", "upstream", group or "core", name)
-    return json.loads(node.read_text(encoding="utf-8")) if node.is_file() else None
+    return resources.files("fleetgen").joinpath("schemas", "upstream", group or "core", name)
 
 
 def tokens(pointer: str) -> list[str]:
