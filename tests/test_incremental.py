@@ -234,31 +234,6 @@ def test_a_node_pool_edit_renders_that_clusters_units_only(tmp_path, monkeypatch
     assert result.reused == len(OWN) * SIZE + len(OWN) + 3 - len(OWN)  # each split target's rest, 3 whole targets
 
 
-def test_the_clusters_whose_units_are_all_unchanged_are_taken_whole(tmp_path, monkeypatch):
-    """units.Group: one cluster edited, every other cluster's units are taken as one group each, never planned one by
-    one, and the edited cluster's group is made again from its units as rendered now."""
-    data, fleet = rendered_synth_fleet(tmp_path, monkeypatch)
-    data["clusters"][2]["nodePools"][0]["max"] = 11
-    skipped: list[set[str]] = []
-    real = units.plan
-
-    def plan(targets):
-        planned = real(targets)
-        return lambda fleet, skip=frozenset(): skipped.append(set(skip)) or planned(fleet, skip)
-
-    monkeypatch.setattr(units, "plan", plan)
-    _, result = rendered_after(tmp_path, data, fleet)
-    names = {c["name"] for c in data["clusters"]}
-    edited = data["clusters"][2]["name"]
-    assert skipped == [names - {edited}]
-    groups = result.cache.groups
-    assert set(groups) == names
-    assert all(set(g.entries) == {f"fleetgen.render.{m}:cluster/{n}" for m in OWN} for n, g in groups.items())
-    assert all(groups[edited].entries[unit] is result.cache.units[unit] for unit in groups[edited].entries)
-    own = [result.cache.units[unit][1] for unit in groups[edited].entries]
-    assert groups[edited].files == {rel: digest for files in own for rel, digest in files.items()}
-
-
 @pytest.mark.parametrize(
     "edit,fleet_wide",
     [

@@ -92,12 +92,11 @@ def produce(
         moved = surveyed.moved if surveyed else u.moved_files(out, previous.stats)
         recorded = u.as_recorded(previous.stats, moved)
         inputs = tracing.Inputs(fleet, previous.fields, sources, previous.rows)
-        result = Incremental({}, {}, {}, {c.name: c.kubernetes_version for c in fleet.clusters}, (), u.Cache(base))
-        patched, taken = Patched(), Taken()
-        whole = _reuse_groups(inputs, previous, result, patched, taken, recorded)
-        units = u.plan(targets())(fleet, skip=whole)
+        units = u.plan(targets())(fleet)
         if fleet.extra_manifests:
             units.append(u.Unit(COPIES, copied_files, copies=True))
+        result = Incremental({}, {}, {}, {c.name: c.kubernetes_version for c in fleet.clusters}, (), u.Cache(base))
+        patched, taken = Patched(), Taken()
         todo = _reuse_all(units, inputs, previous, out, result, patched, taken, recorded)
         taken.into(result, previous.stats)
         result.cache.parts = {name: parts for name, parts in previous.parts.items() if name in result.cache.units}
@@ -109,7 +108,6 @@ def produce(
         return taken
 
     with stages.stage("render+emit", total=len(todo)):
-        shared: dict[tuple, tuple] = {}  # the reads of the units rendered now, each value once
         leaks = list(result.leaks)
         rendered = _rendered(fleet, units, todo, source, out, previous.units, taken_sections)
         for index, files, digests, found, reads, patches, parts in rendered:
@@ -122,15 +120,13 @@ def produce(
             if unit.cacheable:
                 try:
                     u.keyed(unit, inputs, reads)
-                    entry = u.entry(reads, digests, found, patches)
-                    result.cache.units[unit.name] = _shared_reads(entry, previous.units.get(unit.name), shared)
+                    result.cache.units[unit.name] = u.entry(reads, digests, found, patches)
                     if parts is not None:
                         result.cache.parts[unit.name] = parts
                 except tracing.Unkeyable:
                     pass
             stages.advance()
     result.patch_issues = patched.issues(fleet)
-    result.cache.groups = _groups(fleet, result.cache.units, previous.groups, whole)
     result.cache.fields, result.cache.clusters = inputs.computed()
     result.cache.rows = inputs.rows()
     result.leaks = tuple(sorted((str(x[0]), int(x[1]), str(x[2]), str(x[3])) for x in leaks))
@@ -189,69 +185,6 @@ def _duplicate(units: list[tuple[str, Mapping[str, str]]]) -> None:
             if rel in seen:
                 raise AssertionError(f"two render units produce {rel} ({seen[rel]}, {name})")
             seen[rel] = name
-
-
-def _reuse_groups(
-    inputs: tracing.Inputs,
-    previous: u.Cache,
-    result: Incremental,
-    patched: Patched,
-    taken: Taken,
-    recorded: Mapping[str, str],
-) -> set[str]:
-    """The clusters whose units are all reused, taken whole (``units.Group``): the cluster's digest, the digest of
-    every field its units read and the stat of every file they wrote are as recorded, which is what
-    :func:`_reuse_all` asks of each of them. A one-cluster edit at 5,000 clusters decides 5,000 groups here, and
-    only the other cluster's units (and the fleet-wide ones) are planned and decided one by one."""
-    same_cluster, same_reads, decided = inputs.same_clusters(previous), inputs.same_reads, inputs.decided_reads
-    as_recorded = recorded.items()
-    kept = result.cache.units
-    take = taken.units.append
-    whole: set[str] = set()
-    for name, (entries, files, reads, special) in previous.groups.items():
-        if not same_cluster.get(name) or not files.items() <= as_recorded:
-            continue
-        try:
-            if not all(decided.get(id(r)) or same_reads(r, previous) for r in reads):
-                continue
-        except tracing.Unkeyable:
-            continue
-        kept.update(entries)
-        take((name, files))
-        whole.add(name)
-        result.reused += len(entries)
-        for _, _, leaks, patches in special:
-            result.leaks += leaks
-            if patches[0] or patches[1]:
-                patched.add(patches)
-    return whole
-
-
-def _groups(
-    fleet: Fleet, entries: Mapping[str, tuple], before: Mapping[str, u.Group], whole: set[str]
-) -> dict[str, u.Group]:
-    """Each cluster's units for the next run (``units.Group``): the group taken whole, else made again from the entries
-    recorded now when every unit of the cluster has one."""
-    modules = u.cluster_modules(targets())
-    groups: dict[str, u.Group] = {}
-    for cluster in fleet.clusters:
-        name = cluster.name
-        if name in whole:
-            groups[name] = before[name]
-            continue
-        found = {unit: entries.get(unit) for unit in (f"{module}:cluster/{name}" for module in modules)}
-        if all(entry is not None for entry in found.values()):
-            groups[name] = u.group(found)  # type: ignore[arg-type]  # none is None
-    return groups
-
-
-def _shared_reads(entry: tuple, before: tuple | None, shared: dict[tuple, tuple]) -> tuple:
-    """``entry`` with its reads as one object with equal reads of the unit as last recorded (the common case: the
-    unit's inputs changed, not what it reads) or of another unit rendered now: marshal writes, and reads back, one
-    object, and the next run's unit pass decides each object once (``Inputs.same_reads``)."""
-    reads = entry[0]
-    one = before[0] if before is not None and before[0] == reads else shared.setdefault(reads, reads)
-    return entry if one is reads else (one, *entry[1:])
 
 
 def _reuse_all(

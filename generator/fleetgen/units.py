@@ -61,8 +61,8 @@ from .cachedir import code_digest  # the salt's code (tests replace it here)
 from .model import Cluster, Fleet
 from .tracing import Inputs, text_digest
 
-# 2: marshal; 3: projections' rows; 4: patches; 5: entries as tuples, no key; 6: sections' parts; 7: groups
-CACHE_FORMAT = f"7 {cachedir.PYTHON}"
+# 2: marshal; 3: projections' rows; 4: patches; 5: entries as tuples, no key; 6: sections' parts
+CACHE_FORMAT = f"6 {cachedir.PYTHON}"
 RACY_NS = 100_000_000  # a file modified within 0.1 s of being recorded is re-read next time
 CACHEABLE = frozenset(
     f"fleetgen.render.{m}"
@@ -92,13 +92,11 @@ class Unit(NamedTuple):  # a tuple: 30,000 are made a run at 5,000 clusters, a f
     copies: bool = False  # ``run`` returns its files' bytes as they are (hand-written manifests), not Files
 
 
-def plan(targets) -> Callable[..., list[Unit]]:
-    """The units of ``targets`` for a fleet: split targets give one unit per cluster plus their rest (``skip``: but
-    the units of these clusters, taken whole from the cache: :class:`Group`)."""
+def plan(targets) -> Callable[[Fleet], list[Unit]]:
+    """The units of ``targets`` for a fleet: split targets give one unit per cluster plus their rest."""
 
-    def units(fleet: Fleet, skip: frozenset[str] | set[str] = frozenset()) -> list[Unit]:
+    def units(fleet: Fleet) -> list[Unit]:
         out: list[Unit] = []
-        clusters = [c for c in fleet.clusters if c.name not in skip] if skip else fleet.clusters
         new = tuple.__new__
         for target in targets:
             module = sys.modules[target.__module__]
@@ -109,37 +107,11 @@ def plan(targets) -> Callable[..., list[Unit]]:
                 continue
             out.append(Unit(f"{name}:fleet", rest, None, cacheable))
             out += [  # tuple.__new__: a NamedTuple's own __new__ is a Python function, called 30,000 times here
-                new(Unit, (f"{name}:cluster/{c.name}", per_cluster, c, cacheable, False)) for c in clusters
+                new(Unit, (f"{name}:cluster/{c.name}", per_cluster, c, cacheable, False)) for c in fleet.clusters
             ]
         return out
 
     return units
-
-
-def cluster_modules(targets) -> tuple[str, ...]:
-    """The modules of ``targets`` that render one unit per cluster (``<module>:cluster/<name>``)."""
-    found = (sys.modules[target.__module__] for target in targets)
-    return tuple(m.__name__ for m in found if hasattr(m, "cluster_files") and hasattr(m, "fleet_files"))
-
-
-class Group(NamedTuple):
-    """A cluster's units, as the cache holds them for the next run to take whole (``incremental``): at 5,000 clusters
-    the unit pass decides 5,000 groups, not 30,000 units, when few clusters changed. Made only of every unit the
-    cluster has (``cluster_modules``), each cached."""
-
-    entries: dict[str, tuple]  # unit name -> its entry, the very objects of ``Cache.units``
-    files: dict[str, str]  # the files of them all: rel -> digest
-    reads: tuple[tuple[str, ...], ...]  # their reads, each object once
-    special: tuple[tuple, ...]  # the entries with secret-scan hits or patch records, to report when taken
-
-
-def group(entries: dict[str, tuple]) -> Group:
-    files: dict[str, str] = {}
-    for entry in entries.values():
-        files.update(entry[1])
-    reads = tuple({id(entry[0]): entry[0] for entry in entries.values()}.values())
-    special = tuple(e for e in entries.values() if e[2] or e[3][0] or e[3][1])
-    return Group(entries, files, reads, special)
 
 
 def sections(unit: Unit) -> tuple[tuple[Callable[[Any], str], ...], Callable[[list[str]], Any]] | None:
@@ -194,7 +166,6 @@ class Cache:
     rows: dict[str, dict[str, bytes]] = field(default_factory=dict)  # projection -> cluster digest -> row digest
     # a unit rendered by sections (``sections``) -> each section's [reads, length of its text], in order
     parts: dict[str, list] = field(default_factory=dict)
-    groups: dict[str, Group] = field(default_factory=dict)  # cluster -> its units (``Group``), when all cached
 
 
 def load(out: Path, expected_salt: str) -> Cache:
@@ -208,16 +179,11 @@ def from_body(body: Any, expected_salt: str) -> Cache:
     try:
         if body.get("format") != CACHE_FORMAT or body.get("salt") != expected_salt:
             return Cache(expected_salt)
-        parts = [body[name] for name in ("units", "stats", "fields", "clusters", "rows", "parts", "groups")]
+        parts = [body[name] for name in ("units", "stats", "fields", "clusters", "rows", "parts")]
     except (KeyError, TypeError, AttributeError):  # None, or not the shape this fleetgen writes
         return Cache(expected_salt)
     if not all(isinstance(part, dict) for part in parts):
         return Cache(expected_salt)
-    groups = parts[-1]
-    if not all(isinstance(g, tuple) and len(g) == len(Group._fields) for g in groups.values()):
-        return Cache(expected_salt)
-    # tuple.__new__: a NamedTuple's own __new__ is a Python function, called 5,000 times here
-    parts[-1] = {name: tuple.__new__(Group, g) for name, g in groups.items()}
     return Cache(expected_salt, *parts)
 
 
@@ -227,6 +193,12 @@ def save(out: Path, cache: Cache, owned: Mapping[str, str]) -> None:
     ``cache.stats`` holds the records this run found matching on disk (reused units' files, kept in the new
     tree as the same inodes): those are kept as they are; every other owned file is ``lstat``-ed."""
     now = _now_ns(out)
+    shared: dict[tuple, tuple] = {}
+    for name, entry in cache.units.items():  # equal reads as one object: marshal writes, and reads back, one
+        reads = entry[0]
+        one = shared.setdefault(reads, reads)
+        if one is not reads:
+            cache.units[name] = (one, *entry[1:])
     stats = _carried(cache.stats, owned)
     for rel in owned.keys() - stats.keys():  # written this run, or read and found equal: taken again
         try:
@@ -245,7 +217,6 @@ def save(out: Path, cache: Cache, owned: Mapping[str, str]) -> None:
         "clusters": cache.clusters,
         "rows": cache.rows,
         "parts": cache.parts,
-        "groups": {name: tuple(g) for name, g in cache.groups.items()},
     }
     cachedir.write(cache_path(out), cachedir.encode(body), out)
 
