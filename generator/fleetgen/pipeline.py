@@ -254,6 +254,7 @@ def load_lint_and(
     # The credential scan, imported once for both processes (0.04-0.06 s): secret-material always runs in the child
     # (it reads the raw data), and then() scans the files of the units it renders.
     from . import secrets  # noqa: F401 - imported, not used here
+
     child = fork.Child(rules)  # the rules see the model as it is now: then() starts after the fork
     try:
         value = then(result)  # its findings are not all there yet: then() reads the model and the document
