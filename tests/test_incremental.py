@@ -482,9 +482,12 @@ def test_the_readme_renders_only_the_sections_whose_inputs_changed(tmp_path, mon
     assert "_clusters" in calls and "_title" not in calls and "_bootstrap" not in calls  # selectors read regions
     assert run("check", "--full", str(fleet))[0] == 0
     cache = units.cache_path(tmp_path / "rendered")  # parts of a shape fleetgen does not write: rendered whole
-    body = cachedir.read(cache)
     for broken in ([None] * 8, "parts", [[("x",), "8"]] * 8, [[[1], 8]] * 8):
-        cachedir.write(cache, cachedir.encode({**body, "parts": {"fleetgen.render.index:all": broken}}), cache.parent)
+        body = units.read_body(tmp_path / "rendered")  # the base with the changes since: written as a base
+        body.pop("base")
+        body["parts"] = {"fleetgen.render.index:all": broken}
+        cachedir.write(cache, cachedir.encode(body), cache.parent)
+        units.changes_path(tmp_path / "rendered").unlink(missing_ok=True)
         assert edited() == names
     readme = tmp_path / "rendered" / "README.md"
     readme.write_text(readme.read_text().replace("## Clusters", "## Our clusters"))
@@ -887,6 +890,59 @@ def test_check_finds_a_same_size_hand_edit_of_a_recorded_file(tmp_path, monkeypa
     code, output = run("check", str(fleet))
     assert code == 1 and "hand-edit" in output and "thanos-querier.yaml" in output
     assert run("check", "--full", str(fleet))[0] == 1
+
+
+def test_a_render_writes_the_changes_since_the_cache_base_and_a_new_base_when_they_grow(tmp_path, monkeypatch):
+    """units.save: a one-cluster edit leaves the cache's base file as it was and writes the units and stat records
+    it changed (and this run's digests); read back, base and changes are the cache a new base would hold. Past
+    CHANGES_UP_TO changes a new base is written under a new token and the changes file removed; changes saved over
+    another base are never applied to this one."""
+    data, fleet = rendered_synth_fleet(tmp_path, monkeypatch)
+    out = tmp_path / "rendered"
+    base, changes = units.cache_path(out), units.changes_path(out)
+    written = base.stat()
+    data["clusters"][2]["nodePools"][0]["max"] = 11
+    fleet.write_text(dump(data))
+    assert run("render", str(fleet))[0] == 0
+    assert (base.stat().st_ino, base.stat().st_mtime_ns) == (written.st_ino, written.st_mtime_ns)
+    body = cachedir.read(changes)
+    name = data["clusters"][2]["name"]
+    assert body["base"] == cachedir.read(base)["token"]
+    assert set(body["units"]) == {f"fleetgen.render.{m}:cluster/{name}" for m in OWN}
+    assert 0 < len(body["stats"]) <= len(OWN)  # the files written anew (rewritten in place: a new inode)
+    merged = units.load(out, units.salt(data, "fleet.yaml"))
+    assert ", 0 rendered" in run("render", "--profile", str(fleet))[1]  # base and changes: every unit reused
+    full = tmp_path / "full"
+    shutil.copytree(tmp_path, full, ignore=shutil.ignore_patterns("full", "rendered", "cache"))
+    assert run("render", str(full / "fleet.yaml"))[0] == 0
+    fresh = units.load(full / "rendered", units.salt(data, "fleet.yaml"))
+    assert merged.units == fresh.units and merged.fields == fresh.fields and merged.rows == fresh.rows
+    # the same records, but for a file written within a clock tick of a save (not recorded: read next time)
+    recorded = {rel: record[4] for rel, record in merged.stats.items()}
+    assert recorded.items() <= {rel: record[4] for rel, record in fresh.stats.items()}.items()
+    assert len(recorded) >= len(fresh.stats) - len(OWN)
+    changes.write_bytes(cachedir.encode({**body, "base": "another base"}))
+    assert units.load(out, units.salt(data, "fleet.yaml")).clusters != merged.clusters  # the base's own
+    data["clusters"][3]["nodePools"][0]["max"] = 12
+    fleet.write_text(dump(data))
+    monkeypatch.setattr(units, "CHANGES_UP_TO", 0)
+    assert run("render", str(fleet))[0] == 0
+    assert not changes.exists() and cachedir.read(base)["token"] != body["base"]
+    full_again = tmp_path / "full-again"
+    shutil.copytree(tmp_path, full_again, ignore=shutil.ignore_patterns("full*", "rendered", "cache"))
+    assert run("render", str(full_again / "fleet.yaml"))[0] == 0
+    assert snapshot(out) == snapshot(full_again / "rendered")
+
+
+def test_what_changed_since_the_base_is_what_is_not_its_own_object():
+    """units._changed: a value is unchanged only as the very object the base holds (a unit reused, a record carried);
+    an equal copy counts as changed (written again, harmless), and a key gone is None."""
+    same, other = ("reads",), tuple(["reads"])  # equal, not the same object
+    base = {"x": same, "y": same, "z": same}
+    assert units._changed({"x": same, "y": same, "z": same}, base) == {}
+    assert units._changed({"x": same, "y": other}, base) == {"y": other, "z": None}
+    assert units._changed({"x": same, "y": same, "z": same, "w": same}, base) == {"w": same}
+    assert units._changed({"x": same, "w": same}, base) == {"w": same, "y": None, "z": None}
 
 
 def test_the_cache_lives_beside_the_tree_and_git_ignores_it(tmp_path, monkeypatch):

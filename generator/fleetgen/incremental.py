@@ -96,6 +96,7 @@ def produce(
         if fleet.extra_manifests:
             units.append(u.Unit(COPIES, copied_files, copies=True))
         result = Incremental({}, {}, {}, {c.name: c.kubernetes_version for c in fleet.clusters}, (), u.Cache(base))
+        result.cache.base = previous.base  # the next save writes what changed since it
         patched, taken = Patched(), Taken()
         todo = _reuse_all(units, inputs, previous, out, result, patched, taken, recorded)
         taken.into(result, previous.stats)

@@ -30,7 +30,7 @@ from typing import Any
 
 from . import cachedir, fork, pipeline, swap
 from .swap import Listing, listing
-from .units import cache_path, moved_files
+from .units import moved_files, read_body
 
 Trees = tuple[Listing, "Listing | None"]  # the tree's listing, and the standby tree's when taken
 
@@ -101,7 +101,7 @@ class Pending:
 
         The child sends the stat check as soon as it has it (the units are planned with it) and the listings after
         (0.3 s at 5,000 clusters, taken while the units are planned: only the write needs them)."""
-        body = cachedir.read(cache_path(out))
+        body = read_body(out)
         if body is None:
             return
         if locked:

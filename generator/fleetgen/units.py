@@ -52,7 +52,8 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from operator import itemgetter
+from itertools import compress
+from operator import is_not, itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -61,8 +62,9 @@ from .cachedir import code_digest  # the salt's code (tests replace it here)
 from .model import Cluster, Fleet
 from .tracing import Inputs, text_digest
 
-# 2: marshal; 3: projections' rows; 4: patches; 5: entries as tuples, no key; 6: sections' parts
-CACHE_FORMAT = f"6 {cachedir.PYTHON}"
+# 2: marshal; 3: projections' rows; 4: patches; 5: entries as tuples, no key; 6: sections' parts; 7: a base and changes
+CACHE_FORMAT = f"7 {cachedir.PYTHON}"
+CHANGES_UP_TO = 2000  # units and stat records changed since the base was written: more are written as a new base
 RACY_NS = 100_000_000  # a file modified within 0.1 s of being recorded is re-read next time
 CACHEABLE = frozenset(
     f"fleetgen.render.{m}"
@@ -73,6 +75,12 @@ UNSALTED = ("clusters", "workloads", "defaults")  # read through the model, so k
 
 def cache_path(out: Path) -> Path:
     return cachedir.render_cache(out)
+
+
+def changes_path(out: Path) -> Path:
+    """Where the changes since the cache's base was written are kept (``save``)."""
+    path = cache_path(out)
+    return path.with_name(path.name + ".changes")
 
 
 def salt(raw: Mapping[str, Any], source: str) -> str:
@@ -166,11 +174,39 @@ class Cache:
     rows: dict[str, dict[str, bytes]] = field(default_factory=dict)  # projection -> cluster digest -> row digest
     # a unit rendered by sections (``sections``) -> each section's [reads, length of its text], in order
     parts: dict[str, list] = field(default_factory=dict)
+    # the cache file's base as read (token, units, stats; see ``save``), for the next save to write only what changed
+    base: tuple[str, Mapping[str, tuple], Mapping[str, list]] | None = None
 
 
 def load(out: Path, expected_salt: str) -> Cache:
     """The cache beside ``out``; empty when missing, unreadable, of another format or another salt."""
-    return from_body(cachedir.read(cache_path(out)), expected_salt)
+    return from_body(read_body(out), expected_salt)
+
+
+def read_body(out: Path) -> Any:
+    """The cache beside ``out`` as one body: its base with the changes saved since written over it (``save``), or the
+    base alone when there are none, or they were saved over another base. ``base`` holds the base's token, units and
+    stat records, for the next save."""
+    body = cachedir.read(cache_path(out))
+    try:
+        token = body["token"]
+        body["base"] = (token, body["units"], body["stats"])
+    except (KeyError, TypeError):  # None, or not the shape this fleetgen writes (from_body says which)
+        return body
+    changes = cachedir.read(changes_path(out))
+    try:
+        if changes["base"] != token or changes["format"] != body["format"] or changes["salt"] != body["salt"]:
+            return body
+        for part in ("units", "stats"):
+            merged = {**body[part], **changes[part]}
+            for key in [key for key, value in changes[part].items() if value is None]:  # gone since the base
+                del merged[key]
+            body[part] = merged
+        for part in ("fields", "clusters", "rows", "parts"):
+            body[part] = changes[part]
+    except (KeyError, TypeError, AttributeError):  # none, or not the shape this fleetgen writes: the base alone
+        return body
+    return body
 
 
 def from_body(body: Any, expected_salt: str) -> Cache:
@@ -184,21 +220,26 @@ def from_body(body: Any, expected_salt: str) -> Cache:
         return Cache(expected_salt)
     if not all(isinstance(part, dict) for part in parts):
         return Cache(expected_salt)
-    return Cache(expected_salt, *parts)
+    cache = Cache(expected_salt, *parts)
+    cache.base = body.get("base")
+    return cache
 
 
 def save(out: Path, cache: Cache, owned: Mapping[str, str]) -> None:
     """Record ``cache.units`` and the stat of every owned file (``owned``: rel -> digest), atomically.
 
     ``cache.stats`` holds the records this run found matching on disk (reused units' files, kept in the new
-    tree as the same inodes): those are kept as they are; every other owned file is ``lstat``-ed."""
+    tree as the same inodes): those are kept as they are; every other owned file is ``lstat``-ed.
+
+    The cache is a base and the changes since: the units and stat records that are not the base's very objects
+    (``cache.base``: a unit reused, a record carried, is the object read), and those gone (None). At 5,000 clusters
+    a one-cluster edit changes a dozen of 55,000, and writing the 9 MB base took 0.08-0.13 s of every ``render``;
+    the changes, with the digests recorded this run (fields, clusters, projections' rows: 2.8 MB), are written
+    instead, until they hold ``CHANGES_UP_TO`` units and records. Then, or without a base, a new base is written
+    under a new token, and the changes file is removed. Changes saved over another base (a crash between the two
+    writes, a failed write) are never applied to this one (``read_body``): the cache read is then the base alone,
+    an older cache, whose every record is checked against the disk as any other."""
     now = _now_ns(out)
-    shared: dict[tuple, tuple] = {}
-    for name, entry in cache.units.items():  # equal reads as one object: marshal writes, and reads back, one
-        reads = entry[0]
-        one = shared.setdefault(reads, reads)
-        if one is not reads:
-            cache.units[name] = (one, *entry[1:])
     stats = _carried(cache.stats, owned)
     for rel in owned.keys() - stats.keys():  # written this run, or read and found equal: taken again
         try:
@@ -207,18 +248,42 @@ def save(out: Path, cache: Cache, owned: Mapping[str, str]) -> None:
             continue
         if info.st_mtime_ns < now - RACY_NS:
             stats[rel] = [info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, owned[rel]]
-    body = {
-        "format": CACHE_FORMAT,
-        "generator": "fleetgen",
-        "salt": cache.salt,
-        "units": cache.units,
-        "stats": stats,
-        "fields": cache.fields,
-        "clusters": cache.clusters,
-        "rows": cache.rows,
-        "parts": cache.parts,
-    }
+    recorded = {"fields": cache.fields, "clusters": cache.clusters, "rows": cache.rows, "parts": cache.parts}
+    head = {"format": CACHE_FORMAT, "generator": "fleetgen", "salt": cache.salt}
+    if cache.base is not None:
+        token, units, records = cache.base
+        changed = _changed(cache.units, units)
+        changed_stats = _changed(stats, records)
+        if len(changed) + len(changed_stats) <= CHANGES_UP_TO:
+            for name, entry in changed.items():  # equal reads as one object with the base's: marshal writes one
+                before = units.get(name)
+                if entry is not None and before is not None and before[0] is not entry[0] and before[0] == entry[0]:
+                    changed[name] = (before[0], *entry[1:])
+            body = {**head, "base": token, "units": changed, "stats": changed_stats, **recorded}
+            cachedir.write(changes_path(out), cachedir.encode(body), out)
+            return
+    shared: dict[tuple, tuple] = {}
+    for name, entry in cache.units.items():  # equal reads as one object: marshal writes, and reads back, one
+        reads = entry[0]
+        one = shared.setdefault(reads, reads)
+        if one is not reads:
+            cache.units[name] = (one, *entry[1:])
+    body = {**head, "token": os.urandom(16).hex(), "units": cache.units, "stats": stats, **recorded}
     cachedir.write(cache_path(out), cachedir.encode(body), out)
+    try:
+        changes_path(out).unlink(missing_ok=True)
+    except OSError:  # left behind: saved over another base, it is never applied to this one
+        pass
+
+
+def _changed(now: Mapping[str, Any], base: Mapping[str, Any]) -> dict[str, Any]:
+    """What differs in ``now`` from ``base``: the values that are not the base's own objects, and None for each key
+    gone. In C (``map``, ``compress``): 55,000 keys a save at 5,000 clusters, where a comprehension took 0.02 s."""
+    before = list(map(base.get, now))
+    changed = dict(compress(now.items(), map(is_not, now.values(), before)))
+    if len(now) - before.count(None) != len(base):  # some key of the base is gone
+        changed.update(dict.fromkeys(base.keys() - now.keys()))
+    return changed
 
 
 def _carried(carried: Mapping[str, list], owned: Mapping[str, str]) -> dict[str, list]:
