@@ -923,6 +923,8 @@ def test_a_render_writes_the_changes_since_the_cache_base_and_a_new_base_when_th
     assert len(recorded) >= len(fresh.stats) - len(OWN)
     changes.write_bytes(cachedir.encode({**body, "base": "another base"}))
     assert units.load(out, units.salt(data, "fleet.yaml")).clusters != merged.clusters  # the base's own
+    changes.write_bytes(cachedir.encode({**body, "stats": list(body["stats"].items())}))  # not all of a shape
+    assert units.load(out, units.salt(data, "fleet.yaml")).units != merged.units  # the base alone, none of it
     data["clusters"][3]["nodePools"][0]["max"] = 12
     fleet.write_text(dump(data))
     monkeypatch.setattr(units, "CHANGES_UP_TO", 0)

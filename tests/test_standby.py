@@ -382,12 +382,12 @@ def test_the_standby_of_an_output_directory_that_is_gone_is_removed(repo):
     other, fleet, text = standby_elsewhere(repo)
     gone = cachedir.standby(other)
     assert gone.is_dir() and cachedir.standby_owner(other).read_text() == str(other.resolve())
-    assert cachedir.render_cache(other).exists()
+    assert cachedir.render_cache(other).exists() and cachedir.render_cache_changes(other).exists()
     shutil.rmtree(other)
     fleet.write_text(edit(text, 4))
     assert run("render", fleet)[0] == 0
     assert not gone.exists() and not cachedir.standby_owner(other).exists()
-    assert not cachedir.render_cache(other).exists()
+    assert not any(path.exists() for path in cachedir.render_cache_files(other))  # the base, its changes, their tmps
     assert standby_of(repo).is_dir()  # the live output directory's own standby stays
 
 

@@ -129,8 +129,20 @@ def _name(out: Path) -> str:
 
 
 def render_cache(out: Path) -> Path:
-    """The incremental render cache of the output directory ``out``."""
+    """The incremental render cache of the output directory ``out`` (its base: ``units.save``)."""
     return root(out) / "render" / f"{_name(out)}.marshal"
+
+
+def render_cache_changes(out: Path) -> Path:
+    """The changes saved since the render cache's base of ``out`` was written (``units.save``)."""
+    base = render_cache(out)
+    return base.with_name(base.name + ".changes")
+
+
+def render_cache_files(out: Path) -> tuple[Path, ...]:
+    """Every file the render cache of ``out`` may leave: the base, the changes, and their temporary files."""
+    files = (render_cache(out), render_cache_changes(out))
+    return (*files, *(path.with_name(path.name + ".tmp") for path in files))
 
 
 def load_cache(fleet: Path) -> Path:

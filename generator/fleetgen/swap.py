@@ -260,7 +260,8 @@ def clear_orphans(out: Path) -> None:
                 if _in_use(standby):
                     continue  # a render into it is at work
                 _discard(standby, out)
-            cachedir.render_cache(owner).unlink(missing_ok=True)
+            for cache in cachedir.render_cache_files(owner):
+                cache.unlink(missing_ok=True)
             marker.unlink(missing_ok=True)
         except OSError:
             continue

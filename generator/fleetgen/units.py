@@ -34,8 +34,9 @@ the same fields => the same deterministic render reads the same fields and produ
 Targets not listed in ``CACHEABLE`` (one added by a later change) are rendered every time: if in
 doubt, render.
 
-The cache (one marshal file per output directory in ``fleetgen.cachedir``, beside the tree, ignored by git) maps
-unit names to key, fields read, file digests and secret-scan hits, and records each owned file's
+The cache (per output directory, in ``fleetgen.cachedir``, beside the tree, ignored by git: a marshal file and the
+changes saved since it was written, see :func:`save`) maps unit names to fields read, file digests and secret-scan
+hits, and records each owned file's
 (device, inode, size, mtime_ns) with its digest when ``render`` last wrote the tree. A reused
 unit's file is taken as unchanged without reading it when its stat matches; otherwise it is read
 and its digest compared; a missing or different file makes the unit render again (so ``check``
@@ -79,8 +80,7 @@ def cache_path(out: Path) -> Path:
 
 def changes_path(out: Path) -> Path:
     """Where the changes since the cache's base was written are kept (``save``)."""
-    path = cache_path(out)
-    return path.with_name(path.name + ".changes")
+    return cachedir.render_cache_changes(out)
 
 
 def salt(raw: Mapping[str, Any], source: str) -> str:
@@ -197,15 +197,17 @@ def read_body(out: Path) -> Any:
     try:
         if changes["base"] != token or changes["format"] != body["format"] or changes["salt"] != body["salt"]:
             return body
+        parts = {part: changes[part] for part in ("units", "stats", "fields", "clusters", "rows", "parts")}
+        if not all(isinstance(value, dict) for value in parts.values()):
+            return body
         for part in ("units", "stats"):
-            merged = {**body[part], **changes[part]}
-            for key in [key for key, value in changes[part].items() if value is None]:  # gone since the base
+            merged = {**body[part], **parts[part]}
+            for key in [key for key, value in parts[part].items() if value is None]:  # gone since the base
                 del merged[key]
-            body[part] = merged
-        for part in ("fields", "clusters", "rows", "parts"):
-            body[part] = changes[part]
+            parts[part] = merged
     except (KeyError, TypeError, AttributeError):  # none, or not the shape this fleetgen writes: the base alone
         return body
+    body.update(parts)  # all of it or none: the units are kept by the digests recorded with them
     return body
 
 
