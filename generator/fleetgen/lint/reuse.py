@@ -121,8 +121,7 @@ class _Watched:
 
 
 def _digest(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=repr)
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return tracing.text_digest(json.dumps(value, sort_keys=True, ensure_ascii=False, default=repr))
 
 
 def _context_digest(ctx: Context, name: str) -> str | None:

@@ -31,8 +31,13 @@ def schemas_digest(kinds: Iterable[tuple[str, str]]) -> str:
     """The digest of the schema files :func:`kind_schema` reads for ``kinds`` (``(apiVersion, kind)``; a kind without
     one counts as such). Lint findings that walk them are kept by this digest (``fleetgen.lint.overrides``): the
     vendored schemas are not in fleetgen's code digest (``cachedir.UNKEYED_DATA``)."""
+    return _digest_of(tuple(sorted(set(kinds))))
+
+
+@lru_cache(maxsize=8)  # as kind_schema: read once a process; the key's and the forked lint rules' reads are one
+def _digest_of(kinds: tuple[tuple[str, str], ...]) -> str:
     h = hashlib.sha256()
-    for api_version, kind in sorted(set(kinds)):
+    for api_version, kind in kinds:
         node = _schema_file(api_version, kind)
         data = node.read_bytes() if node.is_file() else b""
         h.update(f"{api_version}\0{kind}\0{len(data)}\0".encode() + data)
