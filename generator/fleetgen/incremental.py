@@ -13,11 +13,12 @@ before, so the unit reads that field and is keyed by every copy's bytes.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from itertools import chain, compress, filterfalse, repeat
+from operator import is_not, itemgetter, le, not_
 from pathlib import Path
 from typing import Any
 
@@ -166,17 +167,15 @@ class Taken:
 
     def into(self, result: Incremental, stats: Mapping[str, list]) -> None:
         """Add the taken files to ``result`` (``known`` and ``digests``) and carry the stat records of those found on
-        disk as recorded to the new cache: the new tree holds the same inodes."""
+        disk as recorded to the new cache: the new tree holds the same inodes. In C: 25,000 files of 30,000 units."""
         known = result.known
-        count = 0
-        for _, files in self.units:
-            known.update(files)
-            count += len(files)
-        if count != len(known):
+        files = list(map(itemgetter(1), self.units))
+        known.update(chain.from_iterable(map(dict.items, files)))
+        if sum(map(len, files)) != len(known):
             _duplicate(self.units)
         result.digests.update(known)
-        unread = self.unread
-        result.cache.stats.update((rel, stats[rel]) for rel in known if rel not in unread)
+        carried = list(filterfalse(self.unread.__contains__, known)) if self.unread else list(known)
+        result.cache.stats.update(zip(carried, map(stats.__getitem__, carried)))
 
 
 def _duplicate(units: list[tuple[str, Mapping[str, str]]]) -> None:
@@ -200,46 +199,60 @@ def _reuse_all(
 ) -> list[int]:
     """The indexes of the units to render; every other is reused: its key is unchanged and its files on disk are the
     ones recorded. The common case, a unit in the cache whose cluster, fields read and files are as recorded, is
-    decided here in one loop, its entry unpacked once and the clusters compared beforehand (``Inputs.same_clusters``):
-    at 5,000 clusters the loop runs 30,000 times, and each call or attribute read costs 2-3 ms in all. Any other unit
-    is decided again by :func:`_verified`, which reads the files whose stat differs and says why a unit is
-    rendered."""
-    entries: Mapping[str, Any] = previous.units  # an entry is a 4-tuple (units.entry)
-    kept: dict[str, Any] = result.cache.units
-    take = taken.units.append
-    same_cluster, same_reads, decided = inputs.same_clusters(previous), inputs.same_reads, inputs.decided_reads
+    decided for every unit at once, column by column in C (``map``, ``compress``): at 5,000 clusters there are
+    30,000 units, and a Python loop over them, each unit's entry unpacked and looked at in turn, took 0.08 s, more
+    than the rest of the unit pass. The fields read are compared once per distinct reads (``save`` stores equal
+    reads as one object: a few hundred). Any other unit is decided again, in order, by :func:`_verified`, which
+    reads the files whose stat differs and says why a unit is rendered."""
+    count = len(units)
+    names = list(map(itemgetter(0), units))
+    found = list(map(previous.units.get, names, repeat(_ABSENT)))  # an entry is a 4-tuple (units.entry)
+    same_cluster = inputs.same_clusters(previous)
+    by_cluster = {id(None): True, **{id(c): same_cluster[c.name] for c in inputs.fleet.clusters}}
+    candidate = list(
+        map(
+            all,
+            zip(
+                map(is_not, found, repeat(_ABSENT)),
+                map(itemgetter(3), units),  # cacheable
+                map(by_cluster.__getitem__, map(id, map(itemgetter(2), units))),
+            ),
+        )
+    )
+    reads = list(map(itemgetter(0), found))
+    distinct = list(compress(reads, candidate))
+    same_reads = inputs.same_reads_of(list(dict(zip(map(id, distinct), distinct)).values()), previous)
+    files = list(map(itemgetter(1), found))
     as_recorded = recorded.items()
+    reused = list(
+        map(
+            all,
+            zip(
+                candidate,
+                map(same_reads.get, map(id, reads), repeat(False)),
+                map(le, map(dict.items, files), repeat(as_recorded)),  # (units.stat_changed's common case)
+            ),
+        )
+    )
     todo: list[int] = []
-    hits, patch_records = [], []
-    for index, unit in enumerate(units):
-        name, _, cluster, cacheable, _ = unit
-        entry = entries.get(name)
-        unmatched: list[str] | None = None
-        if entry is not None and cacheable and (cluster is None or same_cluster[cluster.name]):
-            reads, files, leaks, patches = entry
-            try:  # (units.stat_changed and Inputs.same_reads, their common case inline: 30,000 units a run)
-                if (decided.get(id(reads)) or same_reads(reads, previous)) and files.items() <= as_recorded:
-                    unmatched = []
-            except tracing.Unkeyable:
-                pass
-        if unmatched is None:
-            unmatched = _verified(unit, entry, inputs, previous, out, result, recorded)
-            if unmatched is None or entry is None:  # (_verified renders a unit without an entry)
-                todo.append(index)
-                continue
-            taken.unread.update(unmatched)
-            reads, files, leaks, patches = entry
-        take((name, files))
-        if leaks:
-            hits += leaks
-        if patches[0] or patches[1]:
-            patch_records.append(patches)
-        kept[name] = entry
-    result.reused += len(units) - len(todo)
-    result.leaks += tuple(hits)
-    for record in patch_records:
+    for index in compress(range(count), map(not_, reused)):
+        entry = None if found[index] is _ABSENT else found[index]
+        unmatched = _verified(units[index], entry, inputs, previous, out, result, recorded)
+        if unmatched is None or entry is None:  # (_verified renders a unit without an entry)
+            todo.append(index)
+            continue
+        taken.unread.update(unmatched)
+        reused[index] = True
+    result.cache.units.update(compress(zip(names, found), reused))
+    taken.units += compress(zip(names, files), reused)
+    result.reused += count - len(todo)
+    result.leaks += tuple(chain.from_iterable(compress(map(itemgetter(2), found), reused)))
+    for record in filter(any, compress(map(itemgetter(3), found), reused)):  # (matched, failed): either not empty
         patched.add(record)
     return todo
+
+
+_ABSENT: tuple = ((), {}, (), u.NO_PATCHES)  # the entry of a unit the cache has none of (told apart by identity)
 
 
 def _verified(
@@ -496,6 +509,8 @@ def _rendered(
     global _WORKER
     _WORKER = (fleet, units, source, out, entries)
     try:
+        import multiprocessing  # (3 ms of every command's start-up: only a render of many units needs it)
+
         with multiprocessing.get_context("fork").Pool(min(2, os.cpu_count() or 1)) as pool:
             for results in pool.imap_unordered(_worker, chunks, chunksize=1):
                 yield from results

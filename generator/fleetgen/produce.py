@@ -9,7 +9,6 @@ byte the serial path's (a test holds them equal).
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -114,6 +113,8 @@ def _results(fleet: Fleet, source: str, parallel: bool, schemas: str | None) -> 
     if not parallel:
         yield from (_run_target(i, fleet, source, schemas) for i in indices)
         return
+    import multiprocessing  # (3 ms of every command's start-up: only a parallel render needs it)
+
     pool = multiprocessing.get_context("fork").Pool(
         min(2, os.cpu_count() or 1), initializer=_Worker.start, initargs=(fleet, source, schemas)
     )

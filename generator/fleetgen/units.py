@@ -53,8 +53,8 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from itertools import compress
-from operator import is_not, itemgetter
+from itertools import compress, repeat
+from operator import attrgetter, is_not, itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -105,7 +105,8 @@ def plan(targets) -> Callable[[Fleet], list[Unit]]:
 
     def units(fleet: Fleet) -> list[Unit]:
         out: list[Unit] = []
-        new = tuple.__new__
+        clusters = fleet.clusters
+        names = list(map(attrgetter("name"), clusters))
         for target in targets:
             module = sys.modules[target.__module__]
             name, cacheable = module.__name__, module.__name__ in CACHEABLE
@@ -114,9 +115,10 @@ def plan(targets) -> Callable[[Fleet], list[Unit]]:
                 out.append(Unit(f"{name}:all", target, None, cacheable))
                 continue
             out.append(Unit(f"{name}:fleet", rest, None, cacheable))
-            out += [  # tuple.__new__: a NamedTuple's own __new__ is a Python function, called 30,000 times here
-                new(Unit, (f"{name}:cluster/{c.name}", per_cluster, c, cacheable, False)) for c in fleet.clusters
-            ]
+            # in C (tuple.__new__: a NamedTuple's own __new__ is a Python function): 30,000 units at 5,000 clusters
+            unit_names = map(f"{name}:cluster/".__add__, names)
+            fields = zip(unit_names, repeat(per_cluster), clusters, repeat(cacheable), repeat(False))
+            out += map(tuple.__new__, repeat(Unit), fields)
         return out
 
     return units
@@ -241,7 +243,7 @@ def save(out: Path, cache: Cache, owned: Mapping[str, str]) -> None:
     under a new token, and the changes file is removed. Changes saved over another base (a crash between the two
     writes, a failed write) are never applied to this one (``read_body``): the cache read is then the base alone,
     an older cache, whose every record is checked against the disk as any other."""
-    now = _now_ns(out)
+    now = now_ns(out)
     stats = _carried(cache.stats, owned)
     for rel in owned.keys() - stats.keys():  # written this run, or read and found equal: taken again
         try:
@@ -298,9 +300,10 @@ def _carried(carried: Mapping[str, list], owned: Mapping[str, str]) -> dict[str,
     return {rel: record for rel, record in carried.items() if owned.get(rel) == record[4]}
 
 
-def _now_ns(out: Path) -> int:
+def now_ns(out: Path) -> int:
     """The output filesystem's idea of now: the mtime of a file just written beside the tree (clocks may differ
-    on network mounts). One name, as the cache's temporary file: a killed run's probe is taken over by the next."""
+    on network mounts). One name, as the cache's temporary file: a killed run's probe is taken over by the next.
+    0 when it cannot be taken (a read-only filesystem): nothing is then recorded as settled."""
     probe = out.parent / f".{out.name}.fleetgen-now"
     try:
         probe.write_bytes(b"")
@@ -308,7 +311,10 @@ def _now_ns(out: Path) -> int:
     except OSError:
         return 0
     finally:
-        probe.unlink(missing_ok=True)
+        try:
+            probe.unlink(missing_ok=True)
+        except OSError:  # read-only: there is none to remove
+            pass
 
 
 def as_recorded(stats: Mapping[str, list], moved: frozenset[str]) -> dict[str, str]:
