@@ -684,7 +684,8 @@ def test_a_model_object_is_built_read_and_copied_alike_while_its_reads_are_recor
 def test_no_fleetgen_code_reads_a_model_objects_dict():
     """``vars()`` and ``__dict__`` give every field of a cluster without reading one by its name, and no stand-in can
     see them (``tracing.WHOLE``): nothing in fleetgen may read them, but the one ``ipaddress`` network copy the model
-    makes (``model._ipv4_state``)."""
+    makes (``model._ipv4_state``) and ``model.made``, which sets a new model object's dict (a write, before any unit
+    runs)."""
     import re
 
     package = Path(units.__file__).parent
@@ -695,8 +696,9 @@ def test_no_fleetgen_code_reads_a_model_objects_dict():
         if re.search(r"\bvars\(|__dict__", line.split("#")[0]) and path.name != "tracing.py"
     ]
     assert found == [
-        "model.py:65: return sorted(vars(net)), net.network_address, net.netmask, net.prefixlen, "
-        "net.broadcast_address, hash(net)"
+        "model.py:66: return sorted(vars(net)), net.network_address, net.netmask, net.prefixlen, "
+        "net.broadcast_address, hash(net)",
+        "model.py:579: instance.__dict__.update(values)",
     ]
 
 

@@ -13,10 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from .findings import Path
 
+T = TypeVar("T")
 AUTO_LABELS = ("name", "environment", "region", "provider")
 DEFAULT_ENVIRONMENTS = ("development", "staging", "production")
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -537,30 +538,46 @@ def _cluster(raw: Mapping[str, Any], path: Path, providers: dict[tuple, Provider
     mesh = net.get("clustermesh") or {}
     labels = {str(k): str(v) for k, v in (raw.get("labels") or {}).items()}
     labels.update(name=raw["name"], environment=raw["environment"], region=raw["region"], provider=provider["type"])
-    return Cluster(
-        name=raw["name"],
-        environment=raw["environment"],
-        region=raw["region"],
-        labels=frozen_map(labels),
-        kubernetes_version=str(raw["kubernetesVersion"]),
-        server=raw.get("server"),
-        ca_data=raw.get("caData"),
-        provider=_shared_provider(provider, providers),
-        network=ClusterNetwork(
-            pods=pods,
-            services=network(net["services"]),
-            node_mask=net.get("nodeMask", 24 if pods.version == 4 else 64),
-            mesh_id=net.get("meshID"),
-            mesh_member=mesh.get("member", default_mesh_member(mode, provider["type"])),
-            mesh_load_balancer=mesh.get("loadBalancer", "internal"),
-            nodes=ipv4_network(net["nodes"]) if "nodes" in net else None,
-        ),
-        node_pools=tuple(_pool(p, (*path, "nodePools", i)) for i, p in enumerate(raw.get("nodePools") or [])),
-        argocd_mode=mode,
-        karmada_member=(raw.get("karmada") or {}).get("member", True),
-        path=path,
-        lifecycle=raw.get("lifecycle", "managed"),
+    return made(
+        Cluster,
+        {
+            "name": raw["name"],
+            "environment": raw["environment"],
+            "region": raw["region"],
+            "labels": frozen_map(labels),
+            "kubernetes_version": str(raw["kubernetesVersion"]),
+            "server": raw.get("server"),
+            "ca_data": raw.get("caData"),
+            "provider": _shared_provider(provider, providers),
+            "network": made(
+                ClusterNetwork,
+                {
+                    "pods": pods,
+                    "services": network(net["services"]),
+                    "node_mask": net.get("nodeMask", 24 if pods.version == 4 else 64),
+                    "mesh_id": net.get("meshID"),
+                    "mesh_member": mesh.get("member", default_mesh_member(mode, provider["type"])),
+                    "mesh_load_balancer": mesh.get("loadBalancer", "internal"),
+                    "nodes": ipv4_network(net["nodes"]) if "nodes" in net else None,
+                },
+            ),
+            "node_pools": tuple(_pool(p, (*path, "nodePools", i)) for i, p in enumerate(raw.get("nodePools") or [])),
+            "argocd_mode": mode,
+            "karmada_member": (raw.get("karmada") or {}).get("member", True),
+            "path": path,
+            "lifecycle": raw.get("lifecycle", "managed"),
+        },
     )
+
+
+def made(cls: type[T], values: dict[str, Any]) -> T:
+    """``cls(**values)`` for the model's per-cluster classes (frozen dataclasses without ``__post_init__``), given
+    every field: the instance's dict set at once. A frozen dataclass's ``__init__`` sets each field through
+    ``object.__setattr__``, and a cluster is three of them: 7 of the 17 µs its model took, 5,000 times a run. The
+    instance is the one ``__init__`` makes, attribute for attribute (tests/test_model.py)."""
+    instance = object.__new__(cls)
+    instance.__dict__.update(values)
+    return instance
 
 
 # fleetgen's own Argo CD projects (render/projects.py renders them); no user set may name one (reserved-project).
@@ -663,7 +680,18 @@ def _provider(raw: Mapping[str, Any]) -> Provider:
 def _pool(raw: Mapping[str, Any], path: Path) -> NodePool:
     taints = tuple(Taint(t["key"], str(t.get("value", "")), t["effect"]) for t in raw.get("taints") or ())
     labels = frozen_map({str(k): str(v) for k, v in (raw.get("labels") or {}).items()})
-    return NodePool(raw["name"], raw["instanceType"], raw["min"], raw["max"], labels, taints, path)
+    return made(
+        NodePool,
+        {
+            "name": raw["name"],
+            "instance_type": raw["instanceType"],
+            "min": raw["min"],
+            "max": raw["max"],
+            "labels": labels,
+            "taints": taints,
+            "path": path,
+        },
+    )
 
 
 def _appset(raw: Mapping[str, Any], path: Path) -> ApplicationSet:
