@@ -12,6 +12,8 @@ from click.testing import CliRunner
 from fleetgen import swap, tree
 from fleetgen.errors import FleetgenError
 from fleetgen.main import cli
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -503,3 +505,32 @@ def test_the_workload_hook_has_nothing_to_miss():
     assert "tuple[str, ...]" in str(hints["extra_spokes"].func.__annotations__["return"])
     assert "dict[str, Any]" in str(hints["spoke_extras"].__annotations__["return"])
     assert "tuple[Cluster, ...]" in str(hints["of_provider"].__annotations__["return"])
+
+
+PATH_PIECES = ["a", "b.yaml", "x-y_z", ".", "..", ".x", "/", "//", "", "\n", "é", "a\\b", "9"]
+
+
+@given(st.lists(st.lists(st.sampled_from(PATH_PIECES), max_size=5).map("".join), max_size=6))
+@settings(max_examples=500, deadline=None)
+def test_the_locks_paths_checked_at_once_are_safe_path_by_path(paths):
+    """``_plain_paths`` (one check for a lock's 25,000 paths) vouches only for lists whose every path the per-path
+    expression accepts; a list it leaves to that check is any other (a dot file, an empty list)."""
+    if tree._plain_paths(paths):
+        assert paths and all(tree._SAFE_PATH.fullmatch(p) for p in paths)
+        assert not any(segment.startswith(".") for p in paths for segment in p.split("/"))
+    elif paths and all(tree._SAFE_PATH.fullmatch(p) for p in paths):
+        assert any(segment.startswith(".") for p in paths for segment in p.split("/"))
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"a.yaml": "1" * 64, "hub/b.yaml": "2" * 64},  # checked at once
+        {"a.yaml": "1" * 64, ".x/b.yaml": "2" * 64, "../up.yaml": "3" * 64, "a//b": "4"},  # path by path
+        {"a.yaml": 7, "b.yaml": "2" * 64},  # a value that is no string: path by path, as str
+    ],
+)
+def test_a_lock_reads_the_same_either_way(tmp_path, files):
+    (tmp_path / tree.LOCK_NAME).write_text(json.dumps({"files": files}))
+    expected = {str(k): str(v) for k, v in files.items() if tree._SAFE_PATH.fullmatch(k)}
+    assert tree.read_lock(tmp_path).files == expected

@@ -19,6 +19,7 @@ import json
 import os
 import re
 import stat
+import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -102,11 +103,35 @@ def read_lock(out: Path) -> Lock:
 def _parse_lock(data: bytes) -> Lock:
     try:
         body = json.loads(data.decode("utf-8"))
-        files = {str(k): str(v) for k, v in body.get("files", {}).items() if _SAFE_PATH.fullmatch(str(k))}
+        recorded = body.get("files", {})
+        if _plain_paths(list(recorded)) and set(map(type, recorded.values())) == {str}:
+            files = dict(recorded)  # (what the comprehension below makes of it)
+        else:
+            files = {str(k): str(v) for k, v in recorded.items() if _SAFE_PATH.fullmatch(str(k))}
         versions = {str(k): str(v) for k, v in body.get("kubernetesVersions", {}).items()}
         return Lock(files, versions, from_json(body.get("installed")))
     except (ValueError, AttributeError):  # UnicodeDecodeError is a ValueError
         return Lock({}, {})
+
+
+_PATH_CHARACTERS = (string.ascii_letters + string.digits + "_.-/").encode()
+
+
+def _plain_paths(paths: list[str]) -> bool:
+    """Whether every one of ``paths`` is a safe path (``_SAFE_PATH``) whose segments do not start with a dot, decided
+    for all at once in C: joined by slashes, they are one path of the portable characters with no empty segment and
+    none starting with a dot. A lock lists 25,000 paths at 5,000 clusters, where a regular expression per path took
+    0.025 s of every command; any other lock (a dot file, an empty list) is checked path by path."""
+    joined = "/".join(paths)
+    return (
+        joined != ""  # (an empty list, or one empty path)
+        and joined.isascii()
+        and not joined.encode().translate(None, _PATH_CHARACTERS)
+        and not joined.startswith(("/", "."))
+        and not joined.endswith("/")
+        and "//" not in joined
+        and "/." not in joined
+    )
 
 
 def scan(out: Path) -> dict[str, Path]:
