@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -192,3 +193,108 @@ def test_renders_survey_finds_the_directories_it_could_not_replace_and_the_write
     assert looked_at == [str(out / "hub")]
     refused.clear()
     assert run("render", str(fleet))[0] == 0
+
+
+# ---------------------------------------------------------------- the listings reused directory by directory
+
+
+def _tree(top: Path) -> None:
+    for rel in ("a/x.yaml", "a/b/y.yaml", "a/b/c/z.yaml", "d/w.yaml", "top.yaml", "e/f/.keep"):
+        (top / rel).parent.mkdir(parents=True, exist_ok=True)
+        (top / rel).write_text(rel)
+    (top / "g").mkdir()  # empty
+
+
+def _move_dir(top: Path) -> None:
+    os.rename(top / "a" / "b", top / "d" / "b")
+
+
+def _symlink_for_dir(top: Path) -> None:
+    shutil.rmtree(top / "a" / "b")
+    (top / "a" / "b").symlink_to(top / "d")
+
+
+def _added_with_mtime_put_back(top: Path) -> None:
+    before = os.stat(top / "d")
+    (top / "d" / "hidden.yaml").write_text("h")
+    os.utime(top / "d", ns=(before.st_atime_ns, before.st_mtime_ns))  # as a tool restoring times would; not ctime
+
+
+def _new_inode_same_name(top: Path) -> None:
+    (top / "a" / "b" / "y.yaml").unlink()
+    (top / "a" / "b" / "y.yaml").write_text("again")
+
+
+CHANGES = {
+    "nothing": lambda top: None,
+    "a file added deep down": lambda top: (top / "a" / "b" / "c" / "new.yaml").write_text("n"),
+    "a file removed": lambda top: (top / "d" / "w.yaml").unlink(),
+    "a file added, the directory's mtime put back": _added_with_mtime_put_back,
+    "a file renamed": lambda top: os.rename(top / "a" / "x.yaml", top / "a" / "x2.yaml"),
+    "a file replaced (new inode)": _new_inode_same_name,
+    "a directory added": lambda top: (top / "g" / "h").mkdir(),
+    "a directory removed": lambda top: shutil.rmtree(top / "e"),
+    "a directory moved": _move_dir,
+    "a symlink where a directory was": _symlink_for_dir,
+    "a directory's mode": lambda top: os.chmod(top / "a", 0o700),
+    "a file's content (no listing change)": lambda top: (top / "top.yaml").write_text("edited in place"),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=list(CHANGES))
+def test_a_listing_reused_from_its_records_is_the_listing_read_afresh(tmp_path, monkeypatch, change):
+    """Whatever changed in the tree since the records were taken, the listing that reuses them is the one read
+    afresh, and only the directories whose entries changed (or whose place did) are read again."""
+    top = tmp_path / "tree"
+    _tree(top)
+    os.utime(top / "a", ns=(1, 1))  # times of the past; the ctimes are settled once RACY_NS has passed
+    time.sleep(units.RACY_NS / 1e9 + 0.02)
+    first = swap.Reuse({}, units.now_ns(top) - units.RACY_NS)
+    assert swap.listing(top, reuse=first) == swap.listing(top)
+    assert len(first.records) == 8  # every directory: each was settled when recorded
+    CHANGES[change](top)
+    read: list[str] = []
+    real = swap._entries
+    monkeypatch.setattr(swap, "_entries", lambda path, rel: read.append(rel) or real(path, rel))
+    again = swap.listing(top, reuse=swap.Reuse(first.records, 0))
+    monkeypatch.setattr(swap, "_entries", real)
+    assert again == swap.listing(top)
+    if change in ("nothing", "a file's content (no listing change)"):
+        assert read == []
+    else:
+        assert 0 < len(read) <= 4, read  # the changed directory, its parent, a moved one with its own
+
+
+def test_a_directory_changed_in_the_tick_it_was_recorded_is_not_kept(tmp_path):
+    """Records are kept only for directories whose times are older than the filesystem's now less RACY_NS when the
+    listing began: one changed later in the same timestamp tick would show no new time."""
+    top = tmp_path / "tree"
+    _tree(top)
+    reuse = swap.Reuse({}, units.now_ns(top) - units.RACY_NS)
+    swap.listing(top, reuse=reuse)
+    assert reuse.records == {}
+
+
+def test_render_records_the_listings_and_check_reads_them_without_writing(alongside, tmp_path):
+    fleet = rendered(tmp_path)
+    out = tmp_path / "rendered"
+    records = cachedir.listing_cache(out)
+    assert run("render", str(fleet))[0] == 0  # a render with a cache: its survey lists the trees and records them
+    assert records.is_file()
+    written = records.stat().st_mtime_ns
+    stray = out / "clusters" / sorted(os.listdir(out / "clusters"))[0] / "stray.yaml"
+    stray.write_text("kind: ConfigMap\n")
+    code, output = run("check", str(fleet))
+    assert code == 1 and "stray.yaml" in output
+    assert records.stat().st_mtime_ns == written
+
+
+def test_a_listings_file_of_another_shape_is_read_as_none(alongside, tmp_path):
+    fleet = rendered(tmp_path)
+    out = tmp_path / "rendered"
+    records = cachedir.listing_cache(out)
+    for body in ({"format": survey.LISTING_FORMAT, "records": {(1, 2): ("x", 1)}}, {"format": "0"}, [1, 2], None):
+        records.parent.mkdir(parents=True, exist_ok=True)
+        records.write_bytes(cachedir.encode(body) or b"junk")
+        assert survey._trees(out, False)[0] == swap.listing(out)
+        assert run("check", str(fleet))[0] == 0

@@ -139,9 +139,16 @@ def render_cache_changes(out: Path) -> Path:
     return base.with_name(base.name + ".changes")
 
 
+def listing_cache(out: Path) -> Path:
+    """The directories of ``out``'s tree and its standby tree as ``render``'s survey last listed them
+    (``swap.Reuse``)."""
+    return root(out) / "listing" / f"{_name(out)}.marshal"
+
+
 def render_cache_files(out: Path) -> tuple[Path, ...]:
-    """Every file the render cache of ``out`` may leave: the base, the changes, and their temporary files."""
-    files = (render_cache(out), render_cache_changes(out))
+    """Every file the render cache of ``out`` may leave: the base, the changes, the listings, and their temporary
+    files."""
+    files = (render_cache(out), render_cache_changes(out), listing_cache(out))
     return (*files, *(path.with_name(path.name + ".tmp") for path in files))
 
 

@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from . import cachedir, fork, pipeline, swap
+from . import cachedir, fork, pipeline, swap, units
 from .swap import Listing, listing
 from .units import moved_files, read_body
 
@@ -76,9 +76,33 @@ def _moved(out: Path, body: Any) -> frozenset[str]:
     return moved_files(out, _stats(body))
 
 
+LISTING_FORMAT = f"1 {cachedir.PYTHON}"
+
+
 def _trees(out: Path, standby: bool) -> Trees:
-    # render's (``standby``): the tree's unwritable directories too, which tree.write refuses to replace
-    return listing(out, writable=standby), listing(cachedir.standby(out)) if standby else None
+    """Both trees' listings (render's, ``standby``: with the tree's unwritable directories, which tree.write refuses
+    to replace), each directory as recorded where it is as it was (``swap.Reuse``). ``render`` records them again
+    for the next command; ``check`` writes nothing."""
+    reuse = swap.Reuse(_recorded_listings(out), units.now_ns(out) - units.RACY_NS if standby else 0)
+    try:
+        live = listing(out, writable=standby, reuse=reuse)
+        trees = live, listing(cachedir.standby(out), reuse=reuse) if standby else None
+    except (TypeError, ValueError, IndexError):  # a record of another shape: read every directory
+        return listing(out, writable=standby), listing(cachedir.standby(out)) if standby else None
+    if standby:
+        body = {"format": LISTING_FORMAT, "generator": "fleetgen", "records": reuse.records}
+        cachedir.write(cachedir.listing_cache(out), cachedir.encode(body), out)
+    return trees
+
+
+def _recorded_listings(out: Path) -> Mapping[tuple[int, int], tuple]:
+    """The directories ``render``'s last survey recorded; none when the file is missing or of another format."""
+    body = cachedir.read(cachedir.listing_cache(out))
+    try:
+        records = body["records"] if body["format"] == LISTING_FORMAT else None
+    except (KeyError, TypeError):
+        return {}
+    return records if isinstance(records, dict) else {}
 
 
 class Pending:
