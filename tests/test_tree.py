@@ -534,3 +534,12 @@ def test_a_lock_reads_the_same_either_way(tmp_path, files):
     (tmp_path / tree.LOCK_NAME).write_text(json.dumps({"files": files}))
     expected = {str(k): str(v) for k, v in files.items() if tree._SAFE_PATH.fullmatch(k)}
     assert tree.read_lock(tmp_path).files == expected
+
+
+@given(st.dictionaries(st.text(max_size=8), st.text(max_size=8), max_size=6))
+@settings(max_examples=400, deadline=None)
+def test_the_locks_maps_are_written_as_json_dumps_writes_them(mapping):
+    """``_indented_map`` formats plain keys and values in C and quotes any other with json's own encoder: either way
+    the text ``json.dumps(indent=2, sort_keys=True)`` gives one level down."""
+    expected = json.dumps({"m": mapping}, indent=2, sort_keys=True)
+    assert '{\n  "m": ' + tree._indented_map(mapping) + "\n}" == expected

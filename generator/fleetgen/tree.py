@@ -68,8 +68,22 @@ def _indented_map(mapping: Mapping[str, str]) -> str:
     sorted alone (strings compare faster than (key, value) pairs: 25,000 files at 5,000 clusters)."""
     if not mapping:
         return "{}"
+    keys = sorted(mapping)
+    values = list(map(mapping.__getitem__, keys))
+    if _unescaped(keys) and _unescaped(values):  # paths and digests: each line formatted in C
+        return "{\n" + ",\n".join(map('    "{}": "{}"'.format, keys, values)) + "\n  }"
     quote = json.encoder.encode_basestring_ascii  # what json.dumps quotes with (ensure_ascii)
-    return "{\n" + ",\n".join([f"    {quote(k)}: {quote(mapping[k])}" for k in sorted(mapping)]) + "\n  }"
+    return "{\n" + ",\n".join([f"    {quote(k)}: {quote(v)}" for k, v in zip(keys, values)]) + "\n  }"
+
+
+def _unescaped(texts: list[str]) -> bool:
+    """Whether JSON quotes each of ``texts`` as it is (``encode_basestring_ascii``: printable ASCII but the quote
+    and the backslash), checked at once: 50,000 paths and digests a lock at 5,000 clusters."""
+    joined = "".join(texts)
+    return joined.isascii() and not joined.encode().translate(None, _UNESCAPED)
+
+
+_UNESCAPED = bytes(c for c in range(0x20, 0x7F) if c not in b'"\\')  # printable ASCII, as JSON leaves it
 
 
 def digest(data: bytes) -> str:
