@@ -149,10 +149,10 @@ def test_the_listings_are_taken_while_the_units_are_planned(alongside, tmp_path,
     gate = tmp_path / "listed"
     listing = swap.listing
 
-    def slow_listing(top, writable=False):  # in the child: waits until the parent has the stat check
+    def slow_listing(top, writable=False, reuse=None):  # in the child: waits until the parent has the stat check
         while not gate.exists():
             __import__("time").sleep(0.01)
-        return listing(top, writable)
+        return listing(top, writable, reuse)
 
     monkeypatch.setattr(survey, "listing", slow_listing)
     pending = survey.Pending()
@@ -298,3 +298,55 @@ def test_a_listings_file_of_another_shape_is_read_as_none(alongside, tmp_path):
         records.write_bytes(cachedir.encode(body) or b"junk")
         assert survey._trees(out, False)[0] == swap.listing(out)
         assert run("check", str(fleet))[0] == 0
+
+
+def _records_file(top: Path, records: dict, reader=None) -> None:
+    body = {"format": survey.LISTING_FORMAT, "generator": "fleetgen", "reader": reader or survey._reader()}
+    body["records"] = records
+    path = cachedir.listing_cache(top)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(cachedir.encode(body))
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {},  # a dict where a tuple belongs
+        ("", "mtime", "ctime", (), ()),  # (the times are filled in below unless they are the point)
+        "SELF",  # its own directory as its subdirectory: a walk that never ends
+        ("", 0, 0, (("../outside.yaml", 1),), ()),  # paths a render would unlink, link or make outside the tree
+        ("", 0, 0, (), ("a/../..",)),
+        ("", 0, 0, (("a", "inode"),), ()),
+        ("", 0, 0, (("a/x.yaml", 1, 2),), ()),
+        ("", 0, 0, (), (".",)),
+        ("", 0, 0, [], ()),
+    ],
+    ids=["dict", "wrong times", "self", "file outside", "dir outside", "inode", "triple", "dot", "list"],
+)
+def test_a_record_of_any_other_shape_is_read_afresh(tmp_path, record):
+    """Records fleetgen did not write are never a traceback, a loop or a path outside their directory: the directory
+    is read (review of the eleventh round)."""
+    top = tmp_path / "rendered"
+    _tree(top)
+    info = os.stat(top)
+    if record == "SELF":
+        record = ("", info.st_mtime_ns, info.st_ctime_ns, (), ("",))
+    elif isinstance(record, tuple) and record[1] == 0:
+        record = ("", info.st_mtime_ns, info.st_ctime_ns, *record[3:])
+    _records_file(top, {(info.st_dev, info.st_ino): record})
+    assert survey._trees(top, False)[0] == swap.listing(top)
+
+
+def test_records_of_another_reader_are_not_used(tmp_path):
+    """A directory one user may read and another may not is skipped by the other's walk: records are used only by
+    the user and groups that wrote them (the cache beside the tree may be shared)."""
+    top = tmp_path / "rendered"
+    _tree(top)
+    info = os.stat(top)
+    records = {(info.st_dev, info.st_ino): ("", info.st_mtime_ns, info.st_ctime_ns, (("top.yaml", 1),), ())}
+    _records_file(top, records)
+    assert survey._recorded_listings(top) == records
+    euid, egid, groups = survey._reader()
+    for reader in ((euid + 1, egid, groups), (euid, egid + 1, groups), (euid, egid, (*groups, 99999))):
+        _records_file(top, records, reader)
+        assert survey._recorded_listings(top) == {}

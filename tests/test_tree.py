@@ -543,3 +543,10 @@ def test_the_locks_maps_are_written_as_json_dumps_writes_them(mapping):
     the text ``json.dumps(indent=2, sort_keys=True)`` gives one level down."""
     expected = json.dumps({"m": mapping}, indent=2, sort_keys=True)
     assert '{\n  "m": ' + tree._indented_map(mapping) + "\n}" == expected
+
+
+@pytest.mark.parametrize("files", [None, 5, True, 1.5, [1, 2], [["a"]], ["a", "b"], "abc"], ids=repr)
+def test_a_lock_whose_files_are_not_an_object_reads_as_an_empty_lock(tmp_path, files):
+    """As before the paths were checked at once (review of the eleventh round): never a traceback."""
+    (tmp_path / tree.LOCK_NAME).write_text(json.dumps({"files": files}))
+    assert tree.read_lock(tmp_path).files == {}

@@ -24,6 +24,7 @@ taken when the tree is written, as before.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -84,25 +85,28 @@ def _trees(out: Path, standby: bool) -> Trees:
     to replace), each directory as recorded where it is as it was (``swap.Reuse``). ``render`` records them again
     for the next command; ``check`` writes nothing."""
     reuse = swap.Reuse(_recorded_listings(out), units.now_ns(out) - units.RACY_NS if standby else 0)
-    try:
-        live = listing(out, writable=standby, reuse=reuse)
-        trees = live, listing(cachedir.standby(out), reuse=reuse) if standby else None
-    except (TypeError, ValueError, IndexError):  # a record of another shape: read every directory
-        return listing(out, writable=standby), listing(cachedir.standby(out)) if standby else None
+    live = listing(out, writable=standby, reuse=reuse)
+    trees = live, listing(cachedir.standby(out), reuse=reuse) if standby else None
     if standby:
-        body = {"format": LISTING_FORMAT, "generator": "fleetgen", "records": reuse.records}
+        body = {"format": LISTING_FORMAT, "generator": "fleetgen", "reader": _reader(), "records": reuse.records}
         cachedir.write(cachedir.listing_cache(out), cachedir.encode(body), out)
     return trees
 
 
 def _recorded_listings(out: Path) -> Mapping[tuple[int, int], tuple]:
-    """The directories ``render``'s last survey recorded; none when the file is missing or of another format."""
+    """The directories ``render``'s last survey recorded; none when the file is missing or of another format, or
+    was written by another user or group (a directory it could read and this one cannot is skipped by a walk)."""
     body = cachedir.read(cachedir.listing_cache(out))
     try:
-        records = body["records"] if body["format"] == LISTING_FORMAT else None
+        records = body["records"] if body["format"] == LISTING_FORMAT and body["reader"] == _reader() else None
     except (KeyError, TypeError):
         return {}
     return records if isinstance(records, dict) else {}
+
+
+def _reader() -> tuple[int, int, tuple[int, ...]]:
+    """Who reads the directories: what decides which of them a walk may read."""
+    return os.geteuid(), os.getegid(), tuple(sorted(os.getgroups()))
 
 
 class Pending:

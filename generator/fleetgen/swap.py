@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import cachedir
 from .errors import FleetgenError
@@ -131,7 +132,7 @@ class Reuse:
             return _entries(path, rel)
         key, mtime, ctime = (info.st_dev, info.st_ino), info.st_mtime_ns, info.st_ctime_ns
         record = self.known.get(key)
-        if record is None or record[0] != rel or record[1] != mtime or record[2] != ctime:
+        if record is None or _recorded_entries(record, rel, mtime, ctime) is None:
             found = _entries(path, rel)
             if found is None:
                 return None
@@ -139,6 +140,34 @@ class Reuse:
         if mtime < self.settled and ctime < self.settled:
             self.records[key] = record
         return record[3], record[4]
+
+
+def _recorded_entries(record: Any, rel: str, mtime: int, ctime: int) -> Entries | None:
+    """A record's entries, when it is of the directory at ``rel`` with these times and its entries are what a scan of
+    that directory gives: its direct children by path (a name that is not empty, ``.`` or ``..``, without a slash),
+    each file with an inode. Anything else (a records file fleetgen did not write) is None, and the directory is
+    read: the paths of a listing are unlinked, linked and made in the trees (``_update``, ``_stage``), so none may
+    leave its directory, and a walk must only go down."""
+    if type(record) is not tuple or len(record) != 5 or record[:3] != (rel, mtime, ctime):
+        return None
+    files, dirs = record[3], record[4]
+    if type(files) is not tuple or type(dirs) is not tuple:
+        return None
+    prefix = f"{rel}/" if rel else ""
+    cut = len(prefix)
+    for entry in files:
+        if type(entry) is not tuple or len(entry) != 2 or type(entry[1]) is not int:
+            return None
+        path = entry[0]
+        if type(path) is not str or not path.startswith(prefix) or path[cut:] in _NOT_NAMES or "/" in path[cut:]:
+            return None
+    for path in dirs:
+        if type(path) is not str or not path.startswith(prefix) or path[cut:] in _NOT_NAMES or "/" in path[cut:]:
+            return None
+    return files, dirs
+
+
+_NOT_NAMES = frozenset({"", ".", ".."})
 
 
 def unwritable(top: Path, files: Iterable[str]) -> tuple[str, ...]:

@@ -118,7 +118,7 @@ def _parse_lock(data: bytes) -> Lock:
     try:
         body = json.loads(data.decode("utf-8"))
         recorded = body.get("files", {})
-        if _plain_paths(list(recorded)) and set(map(type, recorded.values())) == {str}:
+        if isinstance(recorded, dict) and _plain_paths(list(recorded)) and set(map(type, recorded.values())) == {str}:
             files = dict(recorded)  # (what the comprehension below makes of it)
         else:
             files = {str(k): str(v) for k, v in recorded.items() if _SAFE_PATH.fullmatch(str(k))}
