@@ -152,7 +152,7 @@ class Inputs:
             for name in reads:
                 field_same = known.get(name)
                 if field_same is None:
-                    field_same = known[name] = previous.fields.get(name) == self.field(name)
+                    field_same = self._same(name, previous)
                 if not field_same:
                     same = False
                     break
@@ -170,7 +170,7 @@ class Inputs:
         self._same_per_argument(undecided, previous)
         for name in undecided.difference(known):  # (a few hundred)
             try:
-                known[name] = previous.fields.get(name) == self.field(name)
+                self._same(name, previous)
             except Unkeyable:
                 pass
         quick = list(map(all, map(partial(map, known.get), distinct)))  # an undecided field (None) is not quick
@@ -182,14 +182,25 @@ class Inputs:
                 decided[id(reads)] = False
         return decided
 
+    def _same(self, name: str, previous: Recorded) -> bool:
+        """Whether the field ``name`` has the digest ``previous`` recorded (decided once a run)."""
+        same = self._same_field[name] = previous.fields.get(name) == self.field(name)
+        return same
+
+    def _calls_as_recorded(self, method: str) -> bool:
+        """Whether the field a per-argument method's value is computed from is as recorded: each of its recorded
+        calls then has its recorded digest (``Fleet.PER_ARGUMENT``)."""
+        source = Fleet.PER_ARGUMENT[method]
+        return self.field(source) == self.previous.get(source)
+
     def _same_per_argument(self, names: set[str], previous: Recorded) -> None:
         """Decide the per-argument reads among ``names`` as ``field`` would, in bulk: while the field they are
         computed from is as recorded, each recorded one's digest is the recorded one (``_per_call``). The rest
         are left to ``same_reads``."""
-        for method, source in Fleet.PER_ARGUMENT.items():
+        for method in Fleet.PER_ARGUMENT:
             calls = list(filter(methodcaller("startswith", f"{method}("), names))
             try:
-                if not calls or self.field(source) != self.previous.get(source):
+                if not calls or not self._calls_as_recorded(method):
                     continue
             except Unkeyable:
                 continue
@@ -201,8 +212,7 @@ class Inputs:
     def _per_call(self, name: str, method: str) -> str:
         """A per-argument read's digest: the recorded one while the field its value is computed from is as recorded
         (``Fleet.PER_ARGUMENT``: a cluster's units each ask for their own extra manifests), else that of the value."""
-        source = Fleet.PER_ARGUMENT[method]
-        if self.field(source) == self.previous.get(source) and name in self.previous:
+        if self._calls_as_recorded(method) and name in self.previous:
             return self.previous[name]
         call = per_call(name)
         if call is None:

@@ -79,11 +79,15 @@ def _indented_map(mapping: Mapping[str, str]) -> str:
 def _unescaped(texts: list[str]) -> bool:
     """Whether JSON quotes each of ``texts`` as it is (``encode_basestring_ascii``: printable ASCII but the quote
     and the backslash), checked at once: 50,000 paths and digests a lock at 5,000 clusters."""
-    joined = "".join(texts)
-    return joined.isascii() and not joined.encode().translate(None, _UNESCAPED)
+    return _made_of("".join(texts), _UNESCAPED)
 
 
 _UNESCAPED = bytes(c for c in range(0x20, 0x7F) if c not in b'"\\')  # printable ASCII, as JSON leaves it
+
+
+def _made_of(text: str, characters: bytes) -> bool:
+    """Whether ``text`` holds only ``characters`` (ASCII), checked in C."""
+    return text.isascii() and not text.encode().translate(None, characters)
 
 
 def digest(data: bytes) -> str:
@@ -139,8 +143,7 @@ def _plain_paths(paths: list[str]) -> bool:
     joined = "/".join(paths)
     return (
         joined != ""  # (an empty list, or one empty path)
-        and joined.isascii()
-        and not joined.encode().translate(None, _PATH_CHARACTERS)
+        and _made_of(joined, _PATH_CHARACTERS)
         and not joined.startswith(("/", "."))
         and not joined.endswith("/")
         and "//" not in joined
