@@ -982,14 +982,16 @@ def test_a_render_killed_while_saving_its_cache_leaves_no_temporary_file_behind(
     fleet = tmp_path / "fleet.yaml"
     fleet.write_text(dump(synth_fleet(4, "cilium")))
     real_replace, real_getpid = units.os.replace, units.os.getpid
+    cache = units.cache_path(tmp_path / "rendered")
 
-    def killed(*_):
-        raise KeyboardInterrupt  # as a SIGKILL between the write and the rename would leave it
+    def killed(source, target, *args, **kwargs):
+        if Path(target) == cache:  # (the other cache files, written before it, are written)
+            raise KeyboardInterrupt  # as a SIGKILL between the write and the rename would leave it
+        return real_replace(source, target, *args, **kwargs)
 
     monkeypatch.setattr(units.os, "getpid", lambda: 999_999_999)
     monkeypatch.setattr(units.os, "replace", killed)
     assert run("render", str(fleet))[0] != 0  # click turns the interrupt into Abort
-    cache = units.cache_path(tmp_path / "rendered")
     assert len(list(cache.parent.iterdir())) == 1  # the temporary file, under whatever name
     monkeypatch.setattr(units.os, "getpid", real_getpid)
     monkeypatch.setattr(units.os, "replace", real_replace)

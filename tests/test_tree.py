@@ -550,3 +550,66 @@ def test_a_lock_whose_files_are_not_an_object_reads_as_an_empty_lock(tmp_path, f
     """As before the paths were checked at once (review of the eleventh round): never a traceback."""
     (tmp_path / tree.LOCK_NAME).write_text(json.dumps({"files": files}))
     assert tree.read_lock(tmp_path).files == {}
+
+
+SPLICE_PATHS = ["a.yaml", "b/c.yaml", "b/d.yaml", "hub/x.yaml", "hub/y.yml", ".dot/e.yaml", "z", "README.md"]
+DIGESTS = ["0" * 64, "1" * 64, "f" * 64, "abc", "e" * 64, 'q"\\', "é"]
+
+
+@given(st.data(), st.dictionaries(st.sampled_from(SPLICE_PATHS), st.sampled_from(DIGESTS), max_size=8))
+@settings(max_examples=800, deadline=None)
+def test_a_lock_cut_from_the_last_one_is_the_lock_formatted_whole(data, old_files):
+    """``lock_bytes`` gives ``to_bytes`` byte for byte whatever changed: digests of some of the same files (the lines
+    cut, in any order), files added or gone, versions, quoting, and a last lock whose bytes are not known to be its
+    own (``written``)."""
+    versions = {"prod-a": "1.31"}
+    old = tree.Lock(old_files, versions)
+    if data.draw(st.booleans()):
+        old = tree.Lock(old_files, versions, written=old.to_bytes())
+    new_files = dict(old_files)
+    for rel in data.draw(st.lists(st.sampled_from(sorted(old_files)), unique=True) if old_files else st.just([])):
+        new_files[rel] = data.draw(st.sampled_from(DIGESTS))
+    if data.draw(st.integers(0, 9)) == 0:  # a file added, or one gone
+        new_files.pop(data.draw(st.sampled_from(SPLICE_PATHS)), None) or new_files.setdefault("new.yaml", "d" * 64)
+    new = tree.Lock(new_files, {"prod-a": "1.32"} if data.draw(st.integers(0, 9)) == 0 else versions)
+    assert tree.lock_bytes(new, old) == new.to_bytes()
+
+
+def test_a_lock_whose_bytes_are_not_its_own_is_formatted_whole():
+    """Bytes said to be the last lock's that are not (a hand-formatted lock with the record's digest cannot happen;
+    this is what a wrong ``written`` would do): the lines to cut are not found, and the lock is formatted whole."""
+    files = {"a.yaml": "0" * 64, "b.yaml": "1" * 64}
+    reordered = b'{\n  "files": {\n    "b.yaml": "' + b"1" * 64 + b'",\n    "a.yaml": "' + b"0" * 64 + b'"\n  }\n}\n'
+    new = tree.Lock({**files, "a.yaml": "2" * 64}, {})
+    assert tree.lock_bytes(new, tree.Lock(files, {}, written=reordered)) == new.to_bytes()
+
+
+def test_a_render_cuts_its_lock_from_the_one_it_wrote_and_only_from_that(repo, monkeypatch):
+    """The lock a render wrote comes back with its bytes (the record holds their digest); a lock file edited since,
+    even to an equal lock formatted otherwise, does not, and the next render formats its lock whole."""
+    out = repo / "rendered"
+    lock = tree.read_lock(out)
+    assert lock.written == (out / tree.LOCK_NAME).read_bytes() and lock.written == lock.to_bytes()
+    formatted = {}
+
+    def to_bytes(self):
+        formatted["whole"] = True
+        return real(self)
+
+    real = tree.Lock.to_bytes
+    monkeypatch.setattr(tree.Lock, "to_bytes", to_bytes)
+    fleet = repo / "fleet.yaml"
+    text = fleet.read_text()
+    assert "min: 6, max: 40}" in text
+    fleet.write_text(text.replace("min: 6, max: 40}", "min: 6, max: 41}", 1))
+    assert run("render", fleet).exit_code == 0
+    assert tree.read_lock(out) != lock and not formatted  # a new lock, cut from the last one
+    assert tree.read_lock(out).written == (out / tree.LOCK_NAME).read_bytes() == real(tree.read_lock(out))
+    body = json.loads((out / tree.LOCK_NAME).read_text())
+    (out / tree.LOCK_NAME).write_text(json.dumps(body, indent=4))  # the same lock, formatted otherwise
+    assert tree.read_lock(out).written is None
+    fleet.write_text(text)
+    assert run("render", fleet).exit_code == 0
+    assert formatted and tree.read_lock(out) == lock  # formatted whole
+    assert (out / tree.LOCK_NAME).read_bytes() == real(tree.read_lock(out))
+    assert check(repo).exit_code == 0

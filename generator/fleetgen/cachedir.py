@@ -145,10 +145,15 @@ def listing_cache(out: Path) -> Path:
     return root(out) / "listing" / f"{_name(out)}.marshal"
 
 
+def lock_record(out: Path) -> Path:
+    """The digest of the lock file ``out``'s last render wrote, as it wrote it (``tree.keep_record``)."""
+    return root(out) / "lock" / f"{_name(out)}.marshal"
+
+
 def render_cache_files(out: Path) -> tuple[Path, ...]:
-    """Every file the render cache of ``out`` may leave: the base, the changes, the listings, and their temporary
-    files."""
-    files = (render_cache(out), render_cache_changes(out), listing_cache(out))
+    """Every file the render cache of ``out`` may leave: the base, the changes, the listings, the lock's record, and
+    their temporary files."""
+    files = (render_cache(out), render_cache_changes(out), listing_cache(out), lock_record(out))
     return (*files, *(path.with_name(path.name + ".tmp") for path in files))
 
 
