@@ -84,6 +84,34 @@ def test_no_cache_no_survey(alongside, tmp_path):
     assert not (tmp_path / "rendered").exists()
 
 
+def test_a_cache_saved_between_the_childs_read_and_this_ones_is_checked_here(alongside, tmp_path):
+    """The child reads the cache itself and this process reads it again when the units are planned. A ``check``
+    beside a ``render`` that saved its cache in between reads other records than the child checked: a file that
+    render rewrote, edited since, matched its old record in the child and is not in the new one's as it is. The
+    identities differ, and the stat check is taken again here, against the records this process uses."""
+    fleet = rendered(tmp_path)
+    out = tmp_path / "rendered"
+    pending = survey.Pending()
+    pending.start(out, alongside=True)  # check's survey: no lock
+    try:
+        pending._child.result()  # the child has read the cache and checked its records
+        data = synth_fleet(6, "cilium")
+        data["clusters"][0]["nodePools"][0]["max"] += 1
+        fleet.write_text(dump(data))
+        before = snapshot(out)
+        assert run("render", str(fleet))[0] == 0  # saves its cache, recording the files it rewrote
+        recorded = units.read_body(out)["stats"]
+        rewritten = sorted(rel for rel, data in snapshot(out).items() if before.get(rel) != data and rel in recorded)
+        assert rewritten
+        edited = out / rewritten[0]
+        edited.write_bytes(edited.read_bytes() + b"# edited\n")
+        found = pending.result(out)
+        assert found is not None
+        assert found.moved == {rewritten[0]}  # checked against the records read here
+    finally:
+        pending.close()
+
+
 def test_a_survey_of_another_directory_is_not_used(alongside, tmp_path):
     rendered(tmp_path)
     pending = survey.Pending()

@@ -12,11 +12,15 @@ process validates the schema and builds the model; the lint rules start on the s
 child sends the stat check first (the units are planned with it), then the listings, which only the compare
 or the write needs: they are taken while this process plans the units.
 
-The cache file is read here, before the fork (this process needs it anyway), so the child checks exactly the
-records this process will use. The child only reports: which recorded files no longer match their record, and
-the listings. Nothing it says is trusted beyond what the serial code trusted: a file it reports as matching is
-one whose ``lstat`` matched when surveyed, as before when it was taken a moment later; a child that fails
-means the same work is done here. ``render`` takes its lock before the survey starts and holds it until the
+The child reads the cache file itself, and this process reads it again when it plans the units, after the lint
+rules' child is forked: objects made before a fork are shared with the child until written, and the unit pass,
+which touches every one of the cache's 55,000 entries, took a page fault (a copy) for each page of them (0.05-0.08 s
+of every run at 5,000 clusters). The child reports which cache it read (``units.identity``): when that is not the
+one read here (a ``check`` beside a ``render`` that saved its cache in between), the stat check is taken again here,
+so the records used are the ones checked. The child only reports: which recorded files no longer match their
+record, and the listings. Nothing it says is trusted beyond what the serial code trusted: a file it reports as
+matching is one whose ``lstat`` matched when surveyed, as before when it was taken a moment later; a child that
+fails means the same work is done here. ``render`` takes its lock before the survey starts and holds it until the
 tree is written, so its listings are taken under the lock, as ``tree.write`` took them: only a render holding
 the lock changes the tree or its standby. Without a cache (a first render) nothing is surveyed and the lock is
 taken when the tree is written, as before.
@@ -77,6 +81,12 @@ def _moved(out: Path, body: Any) -> frozenset[str]:
     return moved_files(out, _stats(body))
 
 
+def _moved_as_read(out: Path) -> tuple[Any, frozenset[str]]:
+    """The child's first stage: the cache as it reads it (its ``units.identity``), and its files that moved."""
+    body = read_body(out)
+    return units.identity(body), _moved(out, body)
+
+
 LISTING_FORMAT = f"1 {cachedir.PYTHON}"
 
 
@@ -116,7 +126,7 @@ class Pending:
 
     def __init__(self) -> None:
         self._out: Path | None = None
-        self._child: fork.Child[frozenset[str]] | None = None
+        self._child: fork.Child[tuple[Any, frozenset[str]]] | None = None
         self._body: Any = None
         self._done: Survey | None = None
         self.hold: swap.Hold | None = None  # render's lock, when the survey lists the trees it will write
@@ -128,15 +138,23 @@ class Pending:
         take under the lock. No cache (a first render): nothing is started.
 
         The child sends the stat check as soon as it has it (the units are planned with it) and the listings after
-        (0.3 s at 5,000 clusters, taken while the units are planned: only the write needs them)."""
-        body = read_body(out)
-        if body is None:
+        (0.3 s at 5,000 clusters, taken while the units are planned: only the write needs them). It reads the cache
+        itself; this process reads it when the units are planned (:meth:`result`)."""
+        if alongside:
+            if not units.cache_path(out).is_file():
+                return
+            self._start(out, locked)
+            self._child = fork.Child(lambda: _moved_as_read(out), lambda: _trees(out, locked))
             return
+        body = read_body(out)
+        if body is not None:
+            self._start(out, locked)
+            self._body = body
+
+    def _start(self, out: Path, locked: bool) -> None:
         if locked:
             self.hold = swap.Hold(out)
-        self._out, self._body = out, body
-        if alongside:
-            self._child = fork.Child(lambda: _moved(out, body), lambda: _trees(out, locked))
+        self._out = out
 
     def result(self, out: Path) -> Survey | None:
         """The survey of ``out``; None when none was started for that directory."""
@@ -145,7 +163,10 @@ class Pending:
         if self._done is None:
             child, locked = self._child, self.hold is not None
             if child is not None:
-                moved = child.result()
+                read, moved = child.result()
+                self._body = read_body(out)  # (after the lint rules' fork: see the module's docstring)
+                if units.identity(self._body) != read:  # saved in between: the records read here are checked here
+                    moved = _moved(out, self._body)
                 trees: Callable[[], Trees] = lambda: child.stage(1)  # noqa: E731 - the child's second stage
             else:
                 moved = _moved(out, self._body)

@@ -63,8 +63,9 @@ from .cachedir import code_digest  # the salt's code (tests replace it here)
 from .model import Cluster, Fleet
 from .tracing import Inputs, text_digest
 
-# 2: marshal; 3: projections' rows; 4: patches; 5: entries as tuples, no key; 6: sections' parts; 7: a base and changes
-CACHE_FORMAT = f"7 {cachedir.PYTHON}"
+# 2: marshal; 3: projections' rows; 4: patches; 5: entries as tuples, no key; 6: sections' parts; 7: a base and changes;
+# 8: the changes' own token
+CACHE_FORMAT = f"8 {cachedir.PYTHON}"
 CHANGES_UP_TO = 2000  # units and stat records changed since the base was written: more are written as a new base
 RACY_NS = 100_000_000  # a file modified within 0.1 s of being recorded is re-read next time
 CACHEABLE = frozenset(
@@ -210,7 +211,14 @@ def read_body(out: Path) -> Any:
     except (KeyError, TypeError, AttributeError):  # none, or not the shape this fleetgen writes: the base alone
         return body
     body.update(parts)  # all of it or none: the units are kept by the digests recorded with them
+    body["changes"] = changes.get("token")
     return body
+
+
+def identity(body: Any) -> tuple[Any, Any] | None:
+    """Which cache ``read_body`` read: its base's token and its changes' (each written once, at random), None for
+    none. Two reads of the cache file are of the same cache when their identities are equal (``fleetgen.survey``)."""
+    return (body.get("token"), body.get("changes")) if isinstance(body, dict) else None
 
 
 def from_body(body: Any, expected_salt: str) -> Cache:
@@ -252,8 +260,9 @@ def save(out: Path, cache: Cache, owned: Mapping[str, str]) -> None:
             continue
         if info.st_mtime_ns < now - RACY_NS:
             stats[rel] = [info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, owned[rel]]
-    recorded = {"fields": cache.fields, "clusters": cache.clusters, "rows": cache.rows, "parts": cache.parts}
-    head = {"format": CACHE_FORMAT, "generator": "fleetgen", "salt": cache.salt}
+    recorded: dict[str, Any] = {"fields": cache.fields, "clusters": cache.clusters, "rows": cache.rows}
+    recorded["parts"] = cache.parts
+    head: dict[str, Any] = {"format": CACHE_FORMAT, "generator": "fleetgen", "salt": cache.salt}
     if cache.base is not None:
         token, units, records = cache.base
         changed = _changed(cache.units, units)
@@ -263,7 +272,8 @@ def save(out: Path, cache: Cache, owned: Mapping[str, str]) -> None:
                 before = units.get(name)
                 if entry is not None and before is not None and before[0] is not entry[0] and before[0] == entry[0]:
                     changed[name] = (before[0], *entry[1:])
-            body = {**head, "base": token, "units": changed, "stats": changed_stats, **recorded}
+            body = {**head, "base": token, "token": os.urandom(16).hex(), "units": changed, "stats": changed_stats}
+            body.update(recorded)
             cachedir.write(changes_path(out), cachedir.encode(body), out)
             return
     shared: dict[tuple, tuple] = {}
