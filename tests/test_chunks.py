@@ -230,8 +230,9 @@ def test_only_render_writes_the_cache_beside_the_fleet_in_a_directory_git_ignore
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fleet.yaml"]
     assert CliRunner().invoke(cli, ["render", str(fleet)]).exit_code == 0
     cache_dir = tmp_path / ".fleetgen-cache"
-    # the lint rules' memory too (fleetgen.lintcache): a first render keeps no findings, only what the rules remember
-    assert sorted(p.parent.name for p in cache_dir.rglob("*.marshal")) == ["lint", "load", "render"]
+    # the lint rules' memory too (fleetgen.lintcache): a first render keeps no findings, only what the rules remember;
+    # and the digest of the lock it wrote (tree.keep_record)
+    assert sorted(p.parent.name for p in cache_dir.rglob("*.marshal")) == ["lint", "load", "lock", "render"]
     assert (cache_dir / ".gitignore").read_text().endswith("\n*\n")
     fleet.write_text(fleet_text().replace("max: 8", "max: 7", 1))
     assert CliRunner().invoke(cli, ["lint", str(fleet)]).exit_code == 0
