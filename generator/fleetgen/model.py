@@ -6,10 +6,11 @@ place in fleet.yaml, so lint rules can point at the exact value.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from types import MappingProxyType
@@ -172,6 +173,41 @@ class ClusterNetwork:
     mesh_member: bool = True  # a Cilium ClusterMesh peer (network.clustermesh.member)
     mesh_load_balancer: str = "internal"  # internal | public: the clustermesh-apiserver Service
     nodes: ipaddress.IPv4Network | None = None  # VPC / subnet / VNet of the nodes, when fleet.yaml gives it
+
+    @property
+    def family(self) -> int:
+        """4 or 6: the IP family of the pod network, read without parsing it (a schema-valid IPv6 CIDR holds a colon,
+        an IPv4 one none)."""
+        texts = self.__dict__.get("_cidrs")
+        return family(texts["pods"]) if texts is not None and "pods" not in self.__dict__ else self.pods.version
+
+
+class _Cidr:
+    """A CIDR field of :class:`ClusterNetwork` the model left as text (``_cidrs``, see :func:`_network`), parsed when
+    first read and kept in the instance's dict, which Python looks in first (a descriptor without ``__set__``): the
+    constructor's value, parsed as the model parses it (tests/test_model_made.py).
+
+    An incremental render or check reads the CIDRs of the clusters it renders again and of those the lint rules that
+    run again look at, not of all 5,000: parsing them all took a third of building the model. A network made by its
+    constructor holds its CIDRs in its dict, and never comes here."""
+
+    def __init__(self, name: str, parse: Callable[[str], Any], default: Any = dataclasses.MISSING):
+        self.name, self.parse, self.default = name, parse, default
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        texts = instance.__dict__.get("_cidrs") if instance is not None else None
+        if texts is None or self.name not in texts:
+            if self.default is dataclasses.MISSING:
+                raise AttributeError(f"{(owner or type(instance)).__name__!r} object has no attribute {self.name!r}")
+            return self.default  # (the class's default, as the dataclass left it)
+        value = self.parse(texts[self.name])
+        instance.__dict__[self.name] = value
+        return value
+
+
+ClusterNetwork.pods = _Cidr("pods", network)  # type: ignore[assignment]
+ClusterNetwork.services = _Cidr("services", network)  # type: ignore[assignment]
+ClusterNetwork.nodes = _Cidr("nodes", ipv4_network, None)  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -533,9 +569,7 @@ def _selector(raw: Mapping | None, path: Path) -> Selector:
 def _cluster(raw: Mapping[str, Any], path: Path, providers: dict[tuple, Provider]) -> Cluster:
     provider = raw.get("provider") or {"type": "imported"}
     net = raw.get("network") or {}
-    pods = network(net["pods"])
     mode = (raw.get("argocd") or {}).get("mode", "push")
-    mesh = net.get("clustermesh") or {}
     labels = {str(k): str(v) for k, v in (raw.get("labels") or {}).items()}
     labels.update(name=raw["name"], environment=raw["environment"], region=raw["region"], provider=provider["type"])
     return made(
@@ -549,18 +583,7 @@ def _cluster(raw: Mapping[str, Any], path: Path, providers: dict[tuple, Provider
             "server": raw.get("server"),
             "ca_data": raw.get("caData"),
             "provider": _shared_provider(provider, providers),
-            "network": made(
-                ClusterNetwork,
-                {
-                    "pods": pods,
-                    "services": network(net["services"]),
-                    "node_mask": net.get("nodeMask", 24 if pods.version == 4 else 64),
-                    "mesh_id": net.get("meshID"),
-                    "mesh_member": mesh.get("member", default_mesh_member(mode, provider["type"])),
-                    "mesh_load_balancer": mesh.get("loadBalancer", "internal"),
-                    "nodes": ipv4_network(net["nodes"]) if "nodes" in net else None,
-                },
-            ),
+            "network": _network(net, mode, provider["type"]),
             "node_pools": tuple(_pool(p, (*path, "nodePools", i)) for i, p in enumerate(raw.get("nodePools") or [])),
             "argocd_mode": mode,
             "karmada_member": (raw.get("karmada") or {}).get("member", True),
@@ -568,6 +591,29 @@ def _cluster(raw: Mapping[str, Any], path: Path, providers: dict[tuple, Provider
             "lifecycle": raw.get("lifecycle", "managed"),
         },
     )
+
+
+def _network(net: Mapping[str, Any], mode: str, provider: str) -> ClusterNetwork:
+    """A cluster's network, its CIDRs kept as text until read (``ClusterNetwork.__getattr__``)."""
+    mesh = net.get("clustermesh") or {}
+    cidrs = {"pods": net["pods"], "services": net["services"]}
+    values = {
+        "node_mask": net.get("nodeMask", 24 if family(net["pods"]) == 4 else 64),
+        "mesh_id": net.get("meshID"),
+        "mesh_member": mesh.get("member", default_mesh_member(mode, provider)),
+        "mesh_load_balancer": mesh.get("loadBalancer", "internal"),
+    }
+    if "nodes" in net:
+        cidrs["nodes"] = net["nodes"]
+    else:
+        values["nodes"] = None
+    values["_cidrs"] = cidrs
+    return made(ClusterNetwork, values)
+
+
+def family(cidr: str) -> int:
+    """The IP family of a schema-valid CIDR, from its text: IPv6 addresses are written with colons, IPv4 ones never."""
+    return 6 if ":" in cidr else 4
 
 
 def made(cls: type[T], values: dict[str, Any]) -> T:

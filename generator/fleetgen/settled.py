@@ -47,7 +47,7 @@ def settled(fleet: Fleet) -> Settled:
     cilium = fleet.mesh == "cilium"
     ids = {c.name: c.network.mesh_id for c in fleet.clusters if cilium and c.network.mesh_id is not None}
     return Settled(
-        fleet.max_connected_clusters if cilium else None, ids, {c.name: c.network.pods.version for c in fleet.clusters}
+        fleet.max_connected_clusters if cilium else None, ids, {c.name: c.network.family for c in fleet.clusters}
     )
 
 
