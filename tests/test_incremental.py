@@ -918,6 +918,9 @@ def test_a_render_writes_the_changes_since_the_cache_base_and_a_new_base_when_th
     assert body["base"] == cachedir.read(base)["token"]
     assert set(body["units"]) == {f"fleetgen.render.{m}:cluster/{name}" for m in OWN}
     assert 0 < len(body["stats"]) <= len(OWN)  # the files written anew (rewritten in place: a new inode)
+    assert set(body["clusters"]) == {name}  # the digests recorded, as changes too: the edited cluster's
+    assert all(len(rows) <= 2 for rows in body["rows"].values())  # its row under its new digest, None under the old
+    assert len(body["fields"]) < 10  # (the fields its digest is in: its per-argument calls)
     merged = units.load(out, units.salt(data, "fleet.yaml"))
     assert ", 0 rendered" in run("render", "--profile", str(fleet))[1]  # base and changes: every unit reused
     full = tmp_path / "full"
@@ -925,6 +928,7 @@ def test_a_render_writes_the_changes_since_the_cache_base_and_a_new_base_when_th
     assert run("render", str(full / "fleet.yaml"))[0] == 0
     fresh = units.load(full / "rendered", units.salt(data, "fleet.yaml"))
     assert merged.units == fresh.units and merged.fields == fresh.fields and merged.rows == fresh.rows
+    assert merged.clusters == fresh.clusters
     # the same records, but for a file written within a clock tick of a save (not recorded: read next time)
     recorded = {rel: record[4] for rel, record in merged.stats.items()}
     assert recorded.items() <= {rel: record[4] for rel, record in fresh.stats.items()}.items()

@@ -54,7 +54,7 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from itertools import compress, repeat
-from operator import attrgetter, is_not, itemgetter
+from operator import attrgetter, is_not, itemgetter, ne
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -64,8 +64,9 @@ from .model import Cluster, Fleet
 from .tracing import Inputs, text_digest
 
 # 2: marshal; 3: projections' rows; 4: patches; 5: entries as tuples, no key; 6: sections' parts; 7: a base and changes;
-# 8: the changes' own token
-CACHE_FORMAT = f"8 {cachedir.PYTHON}"
+# 8: the changes' own token; 9: the digests recorded (fields, clusters, rows) as changes too
+CACHE_FORMAT = f"9 {cachedir.PYTHON}"
+RECORDED = ("fields", "clusters", "rows")  # the digests a run records to explain the next (``Cache``)
 CHANGES_UP_TO = 2000  # units and stat records changed since the base was written: more are written as a new base
 RACY_NS = 100_000_000  # a file modified within 0.1 s of being recorded is re-read next time
 CACHEABLE = frozenset(
@@ -177,8 +178,9 @@ class Cache:
     rows: dict[str, dict[str, bytes]] = field(default_factory=dict)  # projection -> cluster digest -> row digest
     # a unit rendered by sections (``sections``) -> each section's [reads, length of its text], in order
     parts: dict[str, list] = field(default_factory=dict)
-    # the cache file's base as read (token, units, stats; see ``save``), for the next save to write only what changed
-    base: tuple[str, Mapping[str, tuple], Mapping[str, list]] | None = None
+    # the cache file's base as read (token, units, stats, and its fields, clusters and rows; see ``save``), for the next
+    # save to write only what changed
+    base: tuple[str, Mapping[str, tuple], Mapping[str, list], tuple[Mapping, Mapping, Mapping]] | None = None
 
 
 def load(out: Path, expected_salt: str) -> Cache:
@@ -188,31 +190,43 @@ def load(out: Path, expected_salt: str) -> Cache:
 
 def read_body(out: Path) -> Any:
     """The cache beside ``out`` as one body: its base with the changes saved since written over it (``save``), or the
-    base alone when there are none, or they were saved over another base. ``base`` holds the base's token, units and
-    stat records, for the next save."""
+    base alone when there are none, or they were saved over another base. ``base`` holds the base's token, units,
+    stat records and recorded digests, for the next save."""
     body = cachedir.read(cache_path(out))
     try:
         token = body["token"]
-        body["base"] = (token, body["units"], body["stats"])
+        body["base"] = (token, body["units"], body["stats"], tuple(body[part] for part in RECORDED))
     except (KeyError, TypeError):  # None, or not the shape this fleetgen writes (from_body says which)
         return body
     changes = cachedir.read(changes_path(out))
     try:
         if changes["base"] != token or changes["format"] != body["format"] or changes["salt"] != body["salt"]:
             return body
-        parts = {part: changes[part] for part in ("units", "stats", "fields", "clusters", "rows", "parts")}
+        parts = {part: changes[part] for part in ("units", "stats", *RECORDED, "parts")}
         if not all(isinstance(value, dict) for value in parts.values()):
             return body
-        for part in ("units", "stats"):
-            merged = {**body[part], **parts[part]}
-            for key in [key for key, value in parts[part].items() if value is None]:  # gone since the base
-                del merged[key]
-            parts[part] = merged
+        for part in ("units", "stats", "fields", "clusters"):
+            parts[part] = _merged(body[part], parts[part])
+        rows, changed_rows = dict(body["rows"]), parts["rows"]
+        for projection, changed in changed_rows.items():  # each projection's rows likewise
+            if changed is None:
+                rows.pop(projection, None)
+            else:
+                rows[projection] = _merged(rows.get(projection, {}), changed)
+        parts["rows"] = rows
     except (KeyError, TypeError, AttributeError):  # none, or not the shape this fleetgen writes: the base alone
         return body
     body.update(parts)  # all of it or none: the units are kept by the digests recorded with them
     body["changes"] = changes.get("token")
     return body
+
+
+def _merged(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``changes`` over it, a None in ``changes`` removing its key (``save``'s changes)."""
+    merged = {**base, **changes}
+    for key in [key for key, value in changes.items() if value is None]:  # gone since the base
+        del merged[key]
+    return merged
 
 
 def identity(body: Any) -> tuple[Any, Any] | None:
@@ -246,9 +260,10 @@ def save(out: Path, cache: Cache, owned: Mapping[str, str]) -> None:
     The cache is a base and the changes since: the units and stat records that are not the base's very objects
     (``cache.base``: a unit reused, a record carried, is the object read), and those gone (None). At 5,000 clusters
     a one-cluster edit changes a dozen of 55,000, and writing the 9 MB base took 0.08-0.13 s of every ``render``;
-    the changes, with the digests recorded this run (fields, clusters, projections' rows: 2.8 MB), are written
-    instead, until they hold ``CHANGES_UP_TO`` units and records. Then, or without a base, a new base is written
-    under a new token, and the changes file is removed. Changes saved over another base (a crash between the two
+    the changes are written instead, with the digests recorded this run (fields, clusters, projections' rows) that
+    differ from the base's (:func:`_changed_recorded`), under a token of their own, until they hold ``CHANGES_UP_TO``
+    units, records and digests. Then, or without a base, a new base is written under a new token, and the changes
+    file is removed. Changes saved over another base (a crash between the two
     writes, a failed write) are never applied to this one (``read_body``): the cache read is then the base alone,
     an older cache, whose every record is checked against the disk as any other."""
     now = now_ns(out)
@@ -264,16 +279,17 @@ def save(out: Path, cache: Cache, owned: Mapping[str, str]) -> None:
     recorded["parts"] = cache.parts
     head: dict[str, Any] = {"format": CACHE_FORMAT, "generator": "fleetgen", "salt": cache.salt}
     if cache.base is not None:
-        token, units, records = cache.base
+        token, units, records, (fields, clusters, rows) = cache.base
         changed = _changed(cache.units, units)
         changed_stats = _changed(stats, records)
-        if len(changed) + len(changed_stats) <= CHANGES_UP_TO:
+        changed_recorded, recorded_count = _changed_recorded(cache, fields, clusters, rows)
+        if len(changed) + len(changed_stats) + recorded_count <= CHANGES_UP_TO:
             for name, entry in changed.items():  # equal reads as one object with the base's: marshal writes one
                 before = units.get(name)
                 if entry is not None and before is not None and before[0] is not entry[0] and before[0] == entry[0]:
                     changed[name] = (before[0], *entry[1:])
             body = {**head, "base": token, "token": os.urandom(16).hex(), "units": changed, "stats": changed_stats}
-            body.update(recorded)
+            body.update(changed_recorded, parts=cache.parts)
             cachedir.write(changes_path(out), cachedir.encode(body), out)
             return
     shared: dict[tuple, tuple] = {}
@@ -290,11 +306,30 @@ def save(out: Path, cache: Cache, owned: Mapping[str, str]) -> None:
         pass
 
 
-def _changed(now: Mapping[str, Any], base: Mapping[str, Any]) -> dict[str, Any]:
-    """What differs in ``now`` from ``base``: the values that are not the base's own objects, and None for each key
-    gone. In C (``map``, ``compress``): 55,000 keys a save at 5,000 clusters, where a comprehension took 0.02 s."""
+def _changed_recorded(cache: Cache, fields: Mapping, clusters: Mapping, rows: Mapping) -> tuple[dict[str, Any], int]:
+    """The digests ``cache`` records (fields, clusters, projections' rows) as changes from the base's, and how many
+    changed. They are new strings each run, compared by value: written whole, they were 2.5 MB to write and read back
+    every run at 5,000 clusters, where one cluster's edit changes a dozen."""
+    changes: dict[str, Any] = {
+        "fields": _changed(cache.fields, fields, ne),
+        "clusters": _changed(cache.clusters, clusters, ne),
+    }
+    changes["rows"] = {
+        projection: _changed(now, rows.get(projection, {}), ne)
+        if (now := cache.rows.get(projection)) is not None
+        else None
+        for projection in cache.rows.keys() | rows.keys()
+    }
+    count = len(changes["fields"]) + len(changes["clusters"])
+    return changes, count + sum(len(changed) for changed in changes["rows"].values() if changed is not None)
+
+
+def _changed(now: Mapping[str, Any], base: Mapping[str, Any], differ: Callable[[Any, Any], Any] = is_not) -> dict:
+    """What differs in ``now`` from ``base``: the values that are not the base's own objects (``differ``: or not equal
+    to them), and None for each key gone. In C (``map``, ``compress``): 55,000 keys a save at 5,000 clusters, where a
+    comprehension took 0.02 s."""
     before = list(map(base.get, now))
-    changed = dict(compress(now.items(), map(is_not, now.values(), before)))
+    changed = dict(compress(now.items(), map(differ, now.values(), before)))
     if len(now) - before.count(None) != len(base):  # some key of the base is gone
         changed.update(dict.fromkeys(base.keys() - now.keys()))
     return changed
