@@ -700,11 +700,9 @@ def test_no_fleetgen_code_reads_a_model_objects_dict():
         "model.py:67: return sorted(vars(net)), net.network_address, net.netmask, net.prefixlen, "
         "net.broadcast_address, hash(net)",
         'model.py:181: texts = self.__dict__.get("_cidrs")',
-        'model.py:182: return family(texts["pods"]) if texts is not None and "pods" not in self.__dict__ else '
-        "self.pods.version",
         'model.py:198: texts = instance.__dict__.get("_cidrs") if instance is not None else None',
         "model.py:204: instance.__dict__[self.name] = value",
-        "model.py:625: instance.__dict__.update(values)",
+        "model.py:626: instance.__dict__.update(values)",
     ]
 
 

@@ -14,12 +14,16 @@ ROOT = Path(__file__).resolve().parent.parent
 FLEETS = [ROOT / "fleet.yaml", *sorted((ROOT / "tests" / "fleets").glob("*.yaml"))]
 
 
-def _made_objects(fleet_file: Path) -> list:
+def _clusters(fleet_file: Path) -> tuple[Cluster, ...]:
     doc, _ = load_bytes(fleet_file.read_bytes(), str(fleet_file))
     assert doc is not None
-    fleet = build(doc.data)
-    assert fleet.clusters
-    return [obj for c in fleet.clusters for obj in (c, c.network, *c.node_pools)]
+    clusters = build(doc.data).clusters
+    assert clusters
+    return clusters
+
+
+def _made_objects(fleet_file: Path) -> list:
+    return [obj for c in _clusters(fleet_file) for obj in (c, c.network, *c.node_pools)]
 
 
 @pytest.mark.parametrize("fleet_file", FLEETS, ids=lambda p: p.name)
@@ -48,9 +52,7 @@ def test_made_classes_have_no_post_init() -> None:
 def test_a_networks_cidrs_are_parsed_when_first_read(fleet_file: Path) -> None:
     """A network built by the model holds its CIDRs as text until one is read (an incremental render reads those of
     the clusters it renders again); its IP family comes from the text, as the parsed network's version."""
-    doc, _ = load_bytes(fleet_file.read_bytes(), str(fleet_file))
-    assert doc is not None
-    for cluster in build(doc.data).clusters:
+    for cluster in _clusters(fleet_file):
         net = cluster.network
         assert not {"pods", "services"} & vars(net).keys()
         assert net.family == net.pods.version and "pods" in vars(net) and net.family == net.pods.version

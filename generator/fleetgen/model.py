@@ -179,7 +179,7 @@ class ClusterNetwork:
         """4 or 6: the IP family of the pod network, read without parsing it (a schema-valid IPv6 CIDR holds a colon,
         an IPv4 one none)."""
         texts = self.__dict__.get("_cidrs")
-        return family(texts["pods"]) if texts is not None and "pods" not in self.__dict__ else self.pods.version
+        return family(texts["pods"]) if texts is not None else self.pods.version
 
 
 class _Cidr:
@@ -594,7 +594,7 @@ def _cluster(raw: Mapping[str, Any], path: Path, providers: dict[tuple, Provider
 
 
 def _network(net: Mapping[str, Any], mode: str, provider: str) -> ClusterNetwork:
-    """A cluster's network, its CIDRs kept as text until read (``ClusterNetwork.__getattr__``)."""
+    """A cluster's network, its CIDRs kept as text until read (:class:`_Cidr`)."""
     mesh = net.get("clustermesh") or {}
     cidrs = {"pods": net["pods"], "services": net["services"]}
     values = {
@@ -618,9 +618,10 @@ def family(cidr: str) -> int:
 
 def made(cls: type[T], values: dict[str, Any]) -> T:
     """``cls(**values)`` for the model's per-cluster classes (frozen dataclasses without ``__post_init__``), given
-    every field: the instance's dict set at once. A frozen dataclass's ``__init__`` sets each field through
-    ``object.__setattr__``, and a cluster is three of them: 7 of the 17 µs its model took, 5,000 times a run. The
-    instance is the one ``__init__`` makes, attribute for attribute (tests/test_model_made.py)."""
+    every field (a network's CIDRs as text, :class:`_Cidr`): the instance's dict set at once. A frozen dataclass's
+    ``__init__`` sets each field through ``object.__setattr__``, and a cluster is three of them: 7 of the 17 µs its
+    model took, 5,000 times a run. The instance is the one ``__init__`` makes, attribute for attribute
+    (tests/test_model_made.py)."""
     instance = object.__new__(cls)
     instance.__dict__.update(values)
     return instance

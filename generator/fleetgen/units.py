@@ -275,8 +275,6 @@ def save(out: Path, cache: Cache, owned: Mapping[str, str]) -> None:
             continue
         if info.st_mtime_ns < now - RACY_NS:
             stats[rel] = [info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, owned[rel]]
-    recorded: dict[str, Any] = {"fields": cache.fields, "clusters": cache.clusters, "rows": cache.rows}
-    recorded["parts"] = cache.parts
     head: dict[str, Any] = {"format": CACHE_FORMAT, "generator": "fleetgen", "salt": cache.salt}
     if cache.base is not None:
         token, units, records, (fields, clusters, rows) = cache.base
@@ -298,6 +296,7 @@ def save(out: Path, cache: Cache, owned: Mapping[str, str]) -> None:
         one = shared.setdefault(reads, reads)
         if one is not reads:
             cache.units[name] = (one, *entry[1:])
+    recorded = {part: getattr(cache, part) for part in (*RECORDED, "parts")}
     body = {**head, "token": os.urandom(16).hex(), "units": cache.units, "stats": stats, **recorded}
     cachedir.write(cache_path(out), cachedir.encode(body), out)
     try:
